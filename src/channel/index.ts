@@ -1,0 +1,22 @@
+// Public surface of the channel layer (visorchannel, visorchannelstub and visorutil roles).
+
+export { Channel, allocateChannelMemory, channelSpec, createChannel, serverInitialize } from './channel.js';
+export type { ChannelIdentity, ChannelSpec } from './channel.js';
+export {
+  DIAG_CH_SIZE,
+  MIN_IO_CHANNEL_SIZE,
+  channelTypeByGuid,
+  channelTypes,
+} from './channel-types.js';
+export type { ChannelType, ChannelTypeName, QueuePlan } from './channel-types.js';
+export * from './client-state.js';
+export { Doorbell } from './doorbell.js';
+export type { ChannelSide, WaitOutcome } from './doorbell.js';
+export { channelError } from './errors.js';
+export type { ChannelError, ChannelErrorCode } from './errors.js';
+export * from './layout.js';
+export { ChannelMemory } from './memory.js';
+export { SignalQueue } from './signal-queue.js';
+export type { InsertOutcome, QueueCounters, RemoveOutcome } from './signal-queue.js';
+export { validateChannel, validateQueue } from './validate.js';
+export type { ChannelExpectation, QueueGeometry, ValidChannel } from './validate.js';
