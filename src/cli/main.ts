@@ -13,6 +13,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const io = {
   out: (text: string) => void process.stdout.write(text),
   err: (text: string) => void process.stderr.write(text),
+  colour: process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
 };
 
 try {

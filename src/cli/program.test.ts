@@ -4,7 +4,7 @@ import { runCli } from './program.js';
 async function run(...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
+  const code = await runCli(argv, { out: (s) => void (out += s), err: (s) => void (err += s), colour: false });
   return { code, out, err };
 }
 

@@ -3,6 +3,7 @@
 // touches `process` (STYLE §10).
 
 import { Command, CommanderError } from 'commander';
+import { runChannelDemo } from '../demo/channel-demo.js';
 import { allLayouts } from '../protocol/layouts.js';
 import { layoutJson, layoutText } from './layout-command.js';
 import { EXIT, UsageError } from './usage-error.js';
@@ -11,6 +12,8 @@ import { EXIT, UsageError } from './usage-error.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** True when output may be coloured (a terminal, and NO_COLOR unset). */
+  readonly colour: boolean;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
@@ -30,6 +33,7 @@ function exitCodeFor(error: unknown, io: Io): number {
     if (error.exitCode === 0) return EXIT.ok;
     return EXIT.usage; // commander printed its one-line "error: ..." via writeErr
   }
+  if (error instanceof ExpectationFailed) return EXIT.expectationFailed;
   if (error instanceof UsageError) {
     io.err(`spar: ${error.where}: ${error.message}\n`);
     return EXIT.usage;
@@ -55,8 +59,20 @@ function buildProgram(io: Io): Command {
       const structs = selectStructs(options.struct);
       io.out(options.json === true ? `${JSON.stringify(layoutJson(structs), null, 2)}\n` : layoutText(structs));
     });
+  program
+    .command('demo')
+    .description('bring a guest up over a controlvm channel between two worker threads; print the timeline and a verdict')
+    .option('--no-color', 'plain output (also when NO_COLOR is set or stdout is not a terminal)')
+    .action(async (options: { color: boolean }) => {
+      const outcome = await runChannelDemo(options.color && io.colour);
+      io.out(`${outcome.lines.join('\n')}\n`);
+      if (!outcome.pass) throw new ExpectationFailed();
+    });
   return program;
 }
+
+/** Thrown by a command whose expectations did not hold: exit code 1, the output says why. */
+class ExpectationFailed extends Error {}
 
 function selectStructs(names: readonly string[]) {
   if (names.length === 0) return allLayouts;
