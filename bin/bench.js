@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Benchmark launcher: `npm run bench -- [name ...] [--json]` runs bench/<name>.bench.ts for each
+// name (default: every bench in bench/). Plain JavaScript so that `node bin/bench.js` needs no
+// loader flag: it registers tsx itself, and the benches start their workers through
+// spawnWorker's trampoline because Node 20 workers ignore `--import` (stack.md §3).
+// Exit codes as in STYLE §10: 0 done, 1 a delivery check failed, 2 usage error, 3 internal error.
+
+import { readdirSync } from 'node:fs';
+import { register } from 'tsx/esm/api';
+
+const benchDir = new URL('../bench/', import.meta.url);
+const SUFFIX = '.bench.ts';
+const known = readdirSync(benchDir)
+  .filter((file) => file.endsWith(SUFFIX))
+  .map((file) => file.slice(0, -SUFFIX.length))
+  .sort();
+
+const args = process.argv.slice(2);
+const flags = args.filter((a) => a.startsWith('-'));
+const names = args.filter((a) => !a.startsWith('-'));
+
+function usage(message) {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}
+
+for (const flag of flags) if (flag !== '--json') usage(`unknown option ${flag} (known: --json)`);
+for (const name of names) {
+  if (!known.includes(name)) usage(`unknown benchmark "${name}" (known: ${known.join(', ')})`);
+}
+
+register();
+const json = flags.includes('--json');
+for (const name of names.length > 0 ? names : known) {
+  try {
+    const bench = await import(new URL(`${name}${SUFFIX}`, benchDir).href);
+    await bench.run({ json });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`bench ${name}: ${message}`);
+    // A failed delivery check is an expectation that did not hold; anything else is our bug.
+    process.exit(error instanceof Error && error.name === 'DeliveryCheckError' ? 1 : 3);
+  }
+}

@@ -1,0 +1,42 @@
+// The signal queue (spar-protocol.md §1.6) between two real threads: one worker inserts, another
+// removes, through channel memory they share. Single-threaded tests cannot show that the
+// publish order holds across threads (slot bytes written before head, read before tail); this
+// one would see a torn slot as a bad checksum and a lost or repeated signal as a sequence gap.
+// Worker code: test-workers/queue-producer.worker.ts and queue-consumer.worker.ts.
+
+import { describe, expect, test } from 'vitest';
+import { attachTestChannel, startQueuePair } from './test-workers/queue-setup.js';
+import { runPair } from './test-workers/run-protocol.js';
+
+const SIGNAL_COUNT = 1_000_000;
+const SLOT_COUNT = 64;
+
+describe('signal queue across threads', () => {
+  test(
+    'one million signals through a 64-slot queue between two worker threads arrive once each, in order, untorn',
+    async () => {
+      const pair = await startQueuePair(SLOT_COUNT, true);
+      try {
+        const { consumer, producer } = await runPair(pair.consumer, pair.producer, SIGNAL_COUNT);
+
+        expect(consumer.received).toBe(SIGNAL_COUNT);
+        expect(consumer.outOfOrder).toBe(0);
+        expect(consumer.duplicates).toBe(0);
+        expect(consumer.badChecksum).toBe(0);
+        expect(consumer.lastSeq).toBe(SIGNAL_COUNT - 1);
+        expect(producer.sent).toBe(SIGNAL_COUNT);
+
+        // The queue's own counters, read from channel memory after both sides finished.
+        const queue = attachTestChannel(pair.channel).queue(0);
+        const counters = queue.counters();
+        expect(counters.numSent).toBe(BigInt(SIGNAL_COUNT));
+        expect(counters.numReceived).toBe(BigInt(SIGNAL_COUNT));
+        expect(counters.numOverflows).toBe(BigInt(producer.overflows));
+        expect(queue.isEmpty()).toBe(true);
+      } finally {
+        await pair.close();
+      }
+    },
+    120_000,
+  );
+});
