@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { SignalQueue } from './signal-queue.js';
+import { serverInitialize } from './channel.js';
 import { SQ } from './layout.js';
 import { attachedChannel, uniformChannelSpec } from './testing/one-queue-channel.js';
 
@@ -113,6 +114,24 @@ describe('signal queue', () => {
     for (let i = 0; i < 63; i++) expect(queue.insert(payload(i, 4))).toBe('inserted');
     expect(queue.insert(payload(99, 4))).toBe('overflow');
     expect(queue.counters()).toEqual({ numSent: 63n, numReceived: 0n, numOverflows: 1n });
+  });
+
+  test('after the server re-initialises the queue (an IOSP reboot) both sides see it empty, with no phantom or lost slot', () => {
+    const spec = uniformChannelSpec(4, 8);
+    const { channel, buffer } = attachedChannel(spec);
+    const queue = channel.queue(0);
+    for (let i = 0; i < 7; i++) queue.insert(payload(i, 4)); // full: the producer has cached tail
+    queue.remove(new Uint8Array(4));
+    serverInitialize(buffer, spec); // head = tail = 0, counters zeroed
+    expect(queue.remove(new Uint8Array(4))).toBe('empty');
+    for (let i = 0; i < 7; i++) expect(queue.insert(payload(100 + i, 4))).toBe('inserted');
+    expect(queue.insert(payload(200, 4))).toBe('overflow');
+    const into = new Uint8Array(4);
+    for (let i = 0; i < 7; i++) {
+      expect(queue.remove(into)).toBe('removed');
+      expect(into).toEqual(payload(100 + i, 4));
+    }
+    expect(queue.remove(into)).toBe('empty');
   });
 
   test('any sequence of inserts and removes on any geometry behaves like a FIFO of capacity max_slots - 1', () => {

@@ -31,6 +31,11 @@ export interface QueueCounters {
 export class SignalQueue {
   private geometry: QueueGeometry;
   private readonly word: number; // i32 index of the queue header
+  // The producer's last view of tail. Tail only moves forward, so a stale value can make the
+  // ring look full, never less full: tail is re-read only when the cached one says "full".
+  // This keeps the producer off the consumer's cache line on most inserts. (The consumer
+  // does not cache head: a producer that re-initialises the queue moves head backwards.)
+  private cachedTail = -1;
 
   constructor(
     private readonly mem: ChannelMemory,
@@ -70,7 +75,11 @@ export class SignalQueue {
     assert(payload.length <= g.signalSizeBytes, `payload ${payload.length} > signal_size ${g.signalSizeBytes}`);
     const i32 = this.mem.i32;
     const head = Atomics.load(i32, this.word + SQ.head / 4);
-    const tail = Atomics.load(i32, this.word + SQ.tail / 4);
+    let tail = this.cachedTail;
+    if (tail < 0 || tail >= g.slotCount || (head + 1) % g.slotCount === tail) {
+      tail = Atomics.load(i32, this.word + SQ.tail / 4);
+      this.cachedTail = tail;
+    }
     const bad = this.checkIndexes(head, tail, g);
     if (bad !== null) return bad;
     const newHead = (head + 1) % g.slotCount;
