@@ -5,5 +5,6 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'machines/**/*.test.ts', 'properties/**/*.test.ts'],
     testTimeout: 60_000,
+    setupFiles: ['./vitest.setup.ts'],
   },
 });

@@ -72,7 +72,10 @@ export class SignalQueue {
   insert(payload: Uint8Array): InsertOutcome {
     const g = this.refresh();
     if (!isGeometry(g)) return g;
-    assert(payload.length <= g.signalSizeBytes, `payload ${payload.length} > signal_size ${g.signalSizeBytes}`);
+    // The peer may have shrunk signal_size below the message size since attach: hostile memory.
+    if (payload.length > g.signalSizeBytes) {
+      return channelError('bad-signal-size', 'signal_size', `>= ${payload.length} (the payload)`, g.signalSizeBytes, g.queue);
+    }
     const i32 = this.mem.i32;
     const head = Atomics.load(i32, this.word + SQ.head / 4);
     let tail = this.cachedTail;
@@ -102,7 +105,10 @@ export class SignalQueue {
   remove(into: Uint8Array): RemoveOutcome {
     const g = this.refresh();
     if (!isGeometry(g)) return g;
-    assert(into.length >= g.signalSizeBytes, `buffer ${into.length} < signal_size ${g.signalSizeBytes}`);
+    // The peer may have grown signal_size past the message size since attach: hostile memory.
+    if (into.length < g.signalSizeBytes) {
+      return channelError('bad-signal-size', 'signal_size', `<= ${into.length} (the receive buffer)`, g.signalSizeBytes, g.queue);
+    }
     const i32 = this.mem.i32;
     const head = Atomics.load(i32, this.word + SQ.head / 4);
     const tail = Atomics.load(i32, this.word + SQ.tail / 4);

@@ -93,6 +93,17 @@ describe('channel validation', () => {
     expect(typeof outcome === 'object' && outcome.code).toBe('slots-outside-channel');
   });
 
+  test('a peer that shrinks signal_size below the message, or grows it past the receive buffer, gets a typed error', () => {
+    const { channel, buffer } = attachedChannel({ ...uniformChannelSpec(16, 8), sizeBytes: 1024 }); // room to grow
+    const data = new DataView(buffer);
+    data.setUint32(128 + SQ.signalSize, 8, true);
+    const shrunk = channel.queue(0).insert(new Uint8Array(16));
+    expect(typeof shrunk === 'object' && shrunk.code).toBe('bad-signal-size');
+    data.setUint32(128 + SQ.signalSize, 32, true);
+    const grown = channel.queue(0).remove(new Uint8Array(16));
+    expect(typeof grown === 'object' && grown.field).toBe('signal_size');
+  });
+
   test('arbitrary header bytes give a typed error or a valid channel; queue operations never throw or write past size', () => {
     fc.assert(fc.property(hostileChannel, hostileOps, checkHostile), { numRuns: 400 });
   });
