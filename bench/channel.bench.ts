@@ -10,7 +10,7 @@
 
 import { MessageChannel } from 'node:worker_threads';
 import { startQueuePair } from '../src/channel/test-workers/queue-setup.js';
-import { RunClient, runPair } from '../src/channel/test-workers/run-protocol.js';
+import { runPair, startPair, type StartedPair } from '../src/channel/test-workers/run-protocol.js';
 import type { DeliveryReport } from '../src/channel/test-workers/signal-payload.js';
 import { SIGNAL_BYTES } from '../src/channel/test-workers/signal-payload.js';
 import { spawnWorker } from '../src/runtime/workers/spawn-worker.js';
@@ -25,11 +25,7 @@ export interface BenchOptions {
 }
 
 /** A producer/consumer pair that is ready to serve runs. */
-interface WorkerPair {
-  readonly consumer: RunClient<DeliveryReport>;
-  readonly producer: RunClient<{ readonly sent: number }>;
-  close(): Promise<void>;
-}
+type WorkerPair = StartedPair<DeliveryReport, { readonly sent: number }>;
 
 /** One transport under test. */
 interface Mechanism {
@@ -78,17 +74,7 @@ async function startPortPair(
     spawnWorker(name, import.meta.url, { workerData: { ...extra, port }, transferList: [port] });
   const consumerWorker = spawn(consumerName, port1);
   const producerWorker = spawn(producerName, port2);
-  const close = async (): Promise<void> => {
-    await Promise.all([consumerWorker.terminate(), producerWorker.terminate()]);
-  };
-  try {
-    const consumer = await RunClient.start<DeliveryReport>(consumerWorker);
-    const producer = await RunClient.start<{ sent: number }>(producerWorker);
-    return { consumer, producer, close };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  return startPair<DeliveryReport, { sent: number }>(consumerWorker, producerWorker);
 }
 
 const mechanisms: readonly Mechanism[] = [

@@ -9,6 +9,7 @@ import {
   signalBuffer,
   stampSequence,
 } from '../../src/channel/test-workers/signal-payload.js';
+import { CreditWindow } from './credit-window.js';
 
 /** `workerData` of both port workers. */
 export interface PortWorkerData {
@@ -19,34 +20,22 @@ export interface PortWorkerData {
 }
 
 const { port, windowSignals } = workerData as PortWorkerData;
-let credits = windowSignals;
-let wake: (() => void) | null = null;
+const window = new CreditWindow(windowSignals);
 
 // The consumer returns credits in batches as plain numbers.
-port.on('message', (returned: number) => {
-  credits += returned;
-  const resume = wake;
-  wake = null;
-  resume?.();
-});
-
-function creditArrives(): Promise<void> {
-  return new Promise((resolve) => {
-    wake = resolve;
-  });
-}
+port.on('message', (returned: number) => window.give(returned));
 
 serveRuns(async (count) => {
   const signal = signalBuffer();
   fillSignal(signal.words, 0);
   for (let seq = 0; seq < count; seq++) {
-    while (credits === 0) await creditArrives();
-    credits--;
+    const waiting = window.take();
+    if (waiting !== null) await waiting;
     stampSequence(signal.words, seq);
     // Structured clone copies the 64-byte ArrayBuffer, so reusing `signal` is safe.
     port.postMessage(signal.bytes);
   }
   // Quiesce: every credit back means the consumer has every signal of this run.
-  while (credits < windowSignals) await creditArrives();
+  await window.drain();
   return { sent: count };
 });

@@ -19,7 +19,7 @@ import {
   type ChannelSpec,
   type SignalQueue,
 } from '../index.js';
-import { RunClient } from './run-protocol.js';
+import { RunClient, startPair } from './run-protocol.js';
 import type { DeliveryReport } from './signal-payload.js';
 import { SIGNAL_BYTES } from './signal-payload.js';
 
@@ -102,17 +102,6 @@ export async function startQueuePair(
   const workerData: QueueWorkerData = { channel, bell: Doorbell.allocate().buffer, verifyChecksum };
   const consumerWorker = spawnWorker('./queue-consumer.worker', import.meta.url, { workerData });
   const producerWorker = spawnWorker('./queue-producer.worker', import.meta.url, { workerData });
-  const close = async (): Promise<void> => {
-    await Promise.all([consumerWorker.terminate(), producerWorker.terminate()]);
-  };
-  try {
-    const [consumer, producer] = await Promise.all([
-      RunClient.start<DeliveryReport>(consumerWorker),
-      RunClient.start<ProducerReport>(producerWorker),
-    ]);
-    return { channel, producer, consumer, close };
-  } catch (error) {
-    await close(); // a worker that failed to start must not leave its partner running
-    throw error;
-  }
+  const pair = await startPair<DeliveryReport, ProducerReport>(consumerWorker, producerWorker);
+  return { channel, ...pair };
 }

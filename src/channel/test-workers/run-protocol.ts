@@ -159,3 +159,33 @@ export async function runPair<C, P>(
   const [consumerReport, producerReport] = await Promise.all([consuming.done, producing.done]);
   return { consumer: consumerReport, producer: producerReport, elapsedMs: performance.now() - t0 };
 }
+
+/** Two started workers of a producer/consumer pair, and how to stop both. */
+export interface StartedPair<C, P> {
+  readonly consumer: RunClient<C>;
+  readonly producer: RunClient<P>;
+  /** Terminates both workers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Waits for both workers' `ready`. Both RunClients are created at once: a Worker drops a message
+ * that arrives before a 'message' listener exists, so waiting for one worker before listening
+ * to the other would lose the other's `ready` and hang. A worker that fails to start must not
+ * leave its partner running, so both are terminated on failure.
+ */
+export async function startPair<C, P>(consumerWorker: Worker, producerWorker: Worker): Promise<StartedPair<C, P>> {
+  const close = async (): Promise<void> => {
+    await Promise.all([consumerWorker.terminate(), producerWorker.terminate()]);
+  };
+  try {
+    const [consumer, producer] = await Promise.all([
+      RunClient.start<C>(consumerWorker),
+      RunClient.start<P>(producerWorker),
+    ]);
+    return { consumer, producer, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
