@@ -4,11 +4,7 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { serveRuns } from '../../src/channel/test-workers/run-protocol.js';
-import {
-  DeliveryTally,
-  type DeliveryReport,
-} from '../../src/channel/test-workers/signal-payload.js';
+import { RunTally } from './run-roles.js';
 
 /** `workerData` of both comlink workers. */
 export interface ComlinkWorkerData {
@@ -19,25 +15,13 @@ export interface ComlinkWorkerData {
 }
 
 const { port } = workerData as ComlinkWorkerData;
-let tally = new DeliveryTally(false);
-let target = 0;
-let finish: ((report: DeliveryReport) => void) | null = null;
+const tally = new RunTally();
 
 /** What the consumer exposes: one call per signal. */
 export const deliverApi = {
   deliver(bytes: Uint8Array): void {
-    tally.record(new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
-    if (tally.count === target) finish?.(tally.report());
+    tally.record(bytes);
   },
 };
 
 Comlink.expose(deliverApi, nodeEndpoint(port));
-
-serveRuns(
-  (count) =>
-    new Promise<DeliveryReport>((resolve) => {
-      tally = new DeliveryTally(false);
-      target = count;
-      finish = resolve;
-    }),
-);

@@ -3,13 +3,7 @@
 // so the producer cannot run arbitrarily far ahead and the rate measured is the delivered rate.
 
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { serveRuns } from '../../src/channel/test-workers/run-protocol.js';
-import {
-  fillSignal,
-  signalBuffer,
-  stampSequence,
-} from '../../src/channel/test-workers/signal-payload.js';
-import { CreditWindow } from './credit-window.js';
+import { CreditWindow, serveWindowedProducer } from './run-roles.js';
 
 /** `workerData` of both port workers. */
 export interface PortWorkerData {
@@ -25,17 +19,6 @@ const window = new CreditWindow(windowSignals);
 // The consumer returns credits in batches as plain numbers.
 port.on('message', (returned: number) => window.give(returned));
 
-serveRuns(async (count) => {
-  const signal = signalBuffer();
-  fillSignal(signal.words, 0);
-  for (let seq = 0; seq < count; seq++) {
-    const waiting = window.take();
-    if (waiting !== null) await waiting;
-    stampSequence(signal.words, seq);
-    // Structured clone copies the 64-byte ArrayBuffer, so reusing `signal` is safe.
-    port.postMessage(signal.bytes);
-  }
-  // Quiesce: every credit back means the consumer has every signal of this run.
-  await window.drain();
-  return { sent: count };
-});
+// Structured clone copies the 64-byte buffer, so reusing the signal is safe; credits come back
+// in batches from the consumer, not per signal.
+serveWindowedProducer(window, (signal) => port.postMessage(signal));
