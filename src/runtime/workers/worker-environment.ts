@@ -1,0 +1,93 @@
+// The Environment of a partition in the worker runtime (DESIGN "Time, polling and the two
+// runtimes"): real time, Node timers, doorbells as Atomics.waitAsync. The same partition host
+// that runs under the sim runtime's virtual clock runs on this one, unchanged.
+
+import { assert } from '../../base/assert.js';
+import type { Prng } from '../../base/prng.js';
+import type { ChannelSide, Doorbell } from '../../channel/doorbell.js';
+import type { Clock, Environment, TimerHandle, TraceRecord } from '../../partition/environment.js';
+
+/**
+ * How long one doorbell wait lasts before it is renewed. A wait only ends early on a ring; the
+ * slice bounds how long an unsubscribed listener lingers. It is not a poll period: partitions
+ * poll on their own schedule and the doorbell only wakes them early.
+ */
+const RING_WAIT_SLICE_MS = 1000;
+
+/** Real-time environment of one partition inside its worker thread. */
+export class WorkerEnvironment implements Environment {
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  private nextTimerId = 1;
+
+  /** XState's clock: the real Node timers. */
+  readonly clock: Clock = {
+    setTimeout: (fn: (...args: unknown[]) => void, ms: number) => setTimeout(fn, ms),
+    clearTimeout: (id: unknown) => clearTimeout(id as ReturnType<typeof setTimeout>),
+  };
+
+  constructor(
+    /** Partition name, prefixed to every random-stream label. */
+    readonly partition: string,
+    private readonly root: Prng,
+    /** Wall-clock milliseconds (performance.timeOrigin + performance.now()) at run start. */
+    private readonly epochMs: number,
+    private readonly sink: (record: TraceRecord) => void,
+  ) {}
+
+  now(): number {
+    return performance.timeOrigin + performance.now() - this.epochMs;
+  }
+
+  schedule(delayMs: number, _label: string, callback: () => void): TimerHandle {
+    assert(delayMs >= 0, `negative delay ${delayMs}`);
+    const id = this.nextTimerId++;
+    this.timers.set(
+      id,
+      setTimeout(() => {
+        this.timers.delete(id);
+        callback();
+      }, delayMs),
+    );
+    return { id };
+  }
+
+  cancel(handle: TimerHandle): void {
+    const timer = this.timers.get(handle.id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(handle.id);
+  }
+
+  prng(label: string): Prng {
+    return this.root.derive(`${this.partition}/${label}`);
+  }
+
+  trace(record: TraceRecord): void {
+    this.sink(record);
+  }
+
+  ring(bell: Doorbell, side: ChannelSide): void {
+    bell.ring(side);
+  }
+
+  onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void {
+    let active = true;
+    // A pending Atomics.waitAsync does not keep a worker alive (stack.md pitfall 4).
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
+    const listen = async (): Promise<void> => {
+      let seen = bell.seen(side);
+      while (active) {
+        await bell.wait(side, seen, RING_WAIT_SLICE_MS);
+        const current = bell.seen(side);
+        if (active && current !== seen) {
+          seen = current;
+          onRing();
+        }
+      }
+    };
+    void listen();
+    return () => {
+      active = false;
+      clearInterval(keepAlive);
+    };
+  }
+}
