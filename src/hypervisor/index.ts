@@ -1,0 +1,53 @@
+// Public surface of the hypervisor model shared by both runtimes (DESIGN "hypervisor/"): the
+// run configuration and its validation, channel allocation, and the partition lifecycle
+// machine. Cross-folder imports go through here only (STYLE §1).
+
+export {
+  CONSOLE_DEVICE_TYPES,
+  DEFAULT_JIFFY_MS,
+  IO_DEVICE_TYPES,
+  MAX_DEVICES_PER_BUS,
+  validateConfig,
+} from './config.js';
+export type {
+  BusConfig,
+  Config,
+  ConfigError,
+  ConfigErrorCode,
+  ConfigInput,
+  DeviceChannelTypeName,
+  DeviceConfig,
+  DeviceInput,
+  PartitionConfig,
+  PartitionInput,
+  PartitionKind,
+} from './config.js';
+export type { ConfigLocation } from './config-errors.js';
+export { ioGuestConfig, minimalGuestConfig } from './presets.js';
+export {
+  BUS_ROOT_DEVICE,
+  CHANNEL_ADDR_BASE,
+  PAGE_BYTES,
+  allocateChannels,
+  doorbellOf,
+  pageAlignUp,
+  serverInitializeChannel,
+  vbusChannelBytes,
+} from './allocation.js';
+export type {
+  ChannelHeaderIdentity,
+  ChannelKind,
+  ChannelMap,
+  ChannelRecord,
+} from './allocation.js';
+export {
+  PARTITION_LIFECYCLE_STATES,
+  partitionLifecycleMachine,
+} from '../../machines/partition-lifecycle.machine.js';
+export type {
+  HostStopReason,
+  PartitionLifecycleContext,
+  PartitionLifecycleEmitted,
+  PartitionLifecycleEvent,
+  PartitionLifecycleState,
+} from '../../machines/partition-lifecycle.machine.js';
