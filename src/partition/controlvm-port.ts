@@ -1,0 +1,80 @@
+// The guest end of the controlvm channel: the channel I/O that visorchipset's poll asks for
+// (spar-protocol.md §2.1, §2.5). Machines hold the protocol logic; this file only moves bytes:
+// queue 1 drained and discarded (at most 64 per poll), commands removed from queue 2 (at most 64
+// per poll), an ack inserted on queue 3 for each *before* it is handed on (a command whose ack
+// cannot be inserted is dropped, §2.5 step 3b), responses inserted on queue 0.
+
+import type { Channel, ChannelError, Doorbell } from '../channel/index.js';
+import {
+  ackFor,
+  CONTROLVM_QUEUE_ACK,
+  CONTROLVM_QUEUE_EVENT,
+  CONTROLVM_QUEUE_REQUEST,
+  CONTROLVM_QUEUE_RESPONSE,
+} from '../protocol/controlvm.js';
+import {
+  decodeControlvmCommand,
+  encodeControlvmResponse,
+  type ControlvmCommand,
+  type ControlvmResponse,
+} from '../protocol/controlvm-command.js';
+import type { Environment } from './environment.js';
+
+/** `CONTROLVM_MESSAGE_MAX`: the per-poll cap on queue 1 drains and queue 2 commands (§2.5). */
+export const CONTROLVM_MESSAGES_PER_POLL = 64;
+
+/** What one poll of the controlvm channel found. */
+export interface ControlvmPollResult {
+  /** Commands acked on queue 3 and to be handled, in queue order. */
+  readonly commands: readonly ControlvmCommand[];
+  /** Commands removed but dropped because queue 3 was full (§2.5 3b). */
+  readonly droppedForAck: number;
+  /** Messages drained from queue 1 and discarded. */
+  readonly discarded: number;
+  /** A queue error (hostile memory) that stopped the poll, if any. */
+  readonly error: ChannelError | null;
+}
+
+/** The guest's side of one controlvm channel. */
+export class ControlvmGuestPort {
+  private readonly slot = new Uint8Array(128);
+
+  constructor(
+    private readonly channel: Channel,
+    private readonly bell: Doorbell,
+    private readonly env: Environment,
+  ) {}
+
+  /** One visorchipset poll: drain queue 1, then take, ack and decode up to 64 commands. */
+  poll(): ControlvmPollResult {
+    let discarded = 0;
+    for (; discarded < CONTROLVM_MESSAGES_PER_POLL; discarded++) {
+      const outcome = this.channel.queue(CONTROLVM_QUEUE_RESPONSE).remove(this.slot);
+      if (outcome === 'empty') break;
+      if (outcome !== 'removed') return { commands: [], droppedForAck: 0, discarded, error: outcome };
+    }
+    const commands: ControlvmCommand[] = [];
+    let droppedForAck = 0;
+    for (let i = 0; i < CONTROLVM_MESSAGES_PER_POLL; i++) {
+      const outcome = this.channel.queue(CONTROLVM_QUEUE_EVENT).remove(this.slot);
+      if (outcome === 'empty') break;
+      if (outcome !== 'removed') return { commands, droppedForAck, discarded, error: outcome };
+      const ack = this.channel.queue(CONTROLVM_QUEUE_ACK).insert(ackFor(this.slot));
+      if (ack !== 'inserted') {
+        droppedForAck++;
+        continue;
+      }
+      const decoded = decodeControlvmCommand(this.slot);
+      if (decoded.ok) commands.push(decoded.value);
+    }
+    if (commands.length > 0 || droppedForAck > 0) this.env.ring(this.bell, 'server');
+    return { commands, droppedForAck, discarded, error: null };
+  }
+
+  /** Inserts a response on queue 0 and rings the command partition. */
+  respond(response: ControlvmResponse): 'inserted' | 'overflow' | ChannelError {
+    const outcome = this.channel.queue(CONTROLVM_QUEUE_REQUEST).insert(encodeControlvmResponse(response));
+    if (outcome === 'inserted') this.env.ring(this.bell, 'server');
+    return outcome;
+  }
+}

@@ -1,0 +1,90 @@
+// The Environment of one partition in the deterministic runtime (STYLE §5; DESIGN "Time,
+// polling and the two runtimes"). Every partition of a run shares one scheduler, one root
+// seed, one trace and one doorbell registry (owned by SimWorld); this object only adds the
+// partition's name: to timer labels, to random-stream labels and as a check on trace records.
+
+import { assert } from '../../base/assert.js';
+import type { Prng } from '../../base/prng.js';
+import type { ChannelSide, Doorbell } from '../../channel/index.js';
+import type { Clock, Environment, TimerHandle, TraceRecord } from '../../partition/environment.js';
+import type { RingListeners } from './ring-listeners.js';
+import type { SimScheduler } from './scheduler.js';
+
+/** What a SimEnvironment borrows from the run it belongs to (see SimWorld). */
+export interface SimWorldPorts {
+  /** The run's scheduler (virtual time). */
+  readonly scheduler: SimScheduler;
+  /** The run's root random stream; partitions only ever see substreams of it. */
+  readonly rootPrng: Prng;
+  /** The run's doorbell listeners. */
+  readonly ringListeners: RingListeners;
+  /** Appends one record to the run's trace. */
+  appendTrace(record: TraceRecord): void;
+}
+
+/** {@link Environment} of partition `partition` on virtual time. */
+export class SimEnvironment implements Environment {
+  /** XState clock of this partition: its timers are labelled `<partition>/xstate`. */
+  readonly clock: Clock;
+
+  constructor(
+    /** Partition name from the configuration (`cp`, `guest1`, `iosp0`). */
+    readonly partition: string,
+    private readonly world: SimWorldPorts,
+  ) {
+    assert(/^[A-Za-z0-9_.-]+$/.test(partition), `bad partition name '${partition}'`);
+    this.clock = world.scheduler.createClock(`${partition}/xstate`);
+  }
+
+  /** Virtual milliseconds since the run started. */
+  now(): number {
+    return this.world.scheduler.now();
+  }
+
+  /** Runs `callback` after `delayMs` virtual ms; the timer is labelled `<partition>/<label>`. */
+  schedule(delayMs: number, label: string, callback: () => void): TimerHandle {
+    return this.world.scheduler.after(delayMs, `${this.partition}/${label}`, callback);
+  }
+
+  /** Cancels a scheduled callback; a no-op when it already ran. */
+  cancel(handle: TimerHandle): void {
+    this.world.scheduler.cancel(handle);
+  }
+
+  /** The substream `<partition>/<label>` of the run's root seed. */
+  prng(label: string): Prng {
+    return this.world.rootPrng.derive(`${this.partition}/${label}`);
+  }
+
+  /**
+   * Appends `record` to the run's trace. Choice: a partition may only write records in its own
+   * name, which catches an environment handed to the wrong partition host.
+   */
+  trace(record: TraceRecord): void {
+    assert(record.partition === this.partition, `${this.partition} traced as ${record.partition}`);
+    assert(Number.isFinite(record.atMs), `trace time must be finite, got ${record.atMs}`);
+    this.world.appendTrace(record);
+  }
+
+  /**
+   * Rings the bell words exactly as a worker does (so channel memory reads the same), then
+   * delivers the simulated interrupt: every listener of that bell and side runs at the current
+   * instant, after the ringing callback returns. A listener unregistered before its turn is
+   * skipped, like a waiter that stopped waiting.
+   */
+  ring(bell: Doorbell, side: ChannelSide): void {
+    const before = bell.seen(side);
+    bell.ring(side);
+    assert(bell.seen(side) !== before, 'a ring changes the bell word');
+    for (const listener of this.world.ringListeners.listeners(bell, side)) {
+      this.world.scheduler.after(0, `${this.partition}/ring-${side}`, () => {
+        if (listener.active) listener.callback();
+      });
+    }
+  }
+
+  /** Calls `onRing` on every ring of `side` on `bell` until the returned function is called. */
+  onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void {
+    return this.world.ringListeners.add(bell, side, onRing);
+  }
+}

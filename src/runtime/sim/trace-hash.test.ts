@@ -1,0 +1,50 @@
+import { describe, expect, test } from 'vitest';
+import { AssertionError } from '../../base/assert.js';
+import type { TraceRecord } from '../../partition/environment.js';
+import { canonicalJson, toJsonLine, traceHash } from './trace-hash.js';
+
+const boot: TraceRecord = {
+  atMs: 0,
+  partition: 'cp',
+  actor: 'cp/visorchipset',
+  event: 'boot',
+  state: 'running',
+  detail: { queue: 0, ok: true },
+};
+
+describe('trace-hash', () => {
+  test('smoke: a hash is 64 hex digits and the same trace hashes the same', () => {
+    expect(traceHash([boot])).toMatch(/^[0-9a-f]{64}$/);
+    expect(traceHash([boot])).toBe(traceHash([{ ...boot }]));
+  });
+
+  test('key order in the records does not change the line or the hash', () => {
+    const reordered: TraceRecord = {
+      detail: { ok: true, queue: 0 },
+      state: 'running',
+      event: 'boot',
+      actor: 'cp/visorchipset',
+      partition: 'cp',
+      atMs: 0,
+    };
+    expect(toJsonLine(reordered)).toBe(toJsonLine(boot));
+    expect(traceHash([reordered])).toBe(traceHash([boot]));
+    expect(toJsonLine(boot)).toBe(
+      '{"actor":"cp/visorchipset","atMs":0,"detail":{"ok":true,"queue":0},"event":"boot","partition":"cp","state":"running"}',
+    );
+  });
+
+  test('any change of content or order changes the hash', () => {
+    const later = { ...boot, atMs: 1 };
+    expect(traceHash([later])).not.toBe(traceHash([boot]));
+    expect(traceHash([boot, later])).not.toBe(traceHash([later, boot]));
+    expect(traceHash([])).not.toBe(traceHash([boot]));
+  });
+
+  test('non-data values in a trace are programmer errors', () => {
+    expect(() => canonicalJson({ x: Number.NaN })).toThrow(AssertionError);
+    expect(() => canonicalJson({ x: () => 1 })).toThrow(AssertionError);
+    expect(() => canonicalJson(10n)).toThrow(AssertionError);
+    expect(canonicalJson({ b: [1, 'x', null], a: undefined })).toBe('{"b":[1,"x",null]}');
+  });
+});
