@@ -9,10 +9,10 @@
 // the run fail instead of printing a rate. Run with `npm run bench -- channel [--json]`.
 
 import { MessageChannel } from 'node:worker_threads';
-import { startQueuePair } from '../src/channel/test-workers/queue-setup.js';
-import { runPair, startPair, type StartedPair } from '../src/channel/test-workers/run-protocol.js';
-import type { DeliveryReport } from '../src/channel/test-workers/signal-payload.js';
-import { SIGNAL_BYTES } from '../src/channel/test-workers/signal-payload.js';
+import { startQueuePair } from '../src/runtime/workers/test-workers/queue-setup.js';
+import { runPair, startPair, type StartedPair } from '../src/runtime/workers/test-workers/run-protocol.js';
+import type { DeliveryReport } from '../src/runtime/workers/test-workers/signal-payload.js';
+import { SIGNAL_BYTES } from '../src/runtime/workers/test-workers/signal-payload.js';
 import { spawnWorker } from '../src/runtime/workers/spawn-worker.js';
 import { formatRate, formatTable, machineInfo, median, type MachineInfo } from './bench-report.js';
 import type { ComlinkWorkerData } from './workers/comlink-consumer.worker.js';

@@ -4,14 +4,14 @@
 // Promise.race over the pending set costs O(in flight) and made pipelining look slower than
 // awaiting each call (stack.md pitfall 15).
 
-import { serveRuns } from '../../src/channel/test-workers/run-protocol.js';
+import { serveRuns } from '../../src/runtime/workers/test-workers/run-protocol.js';
 import {
   DeliveryTally,
   fillSignal,
   signalBuffer,
   stampSequence,
   type DeliveryReport,
-} from '../../src/channel/test-workers/signal-payload.js';
+} from '../../src/runtime/workers/test-workers/signal-payload.js';
 
 /** Credits for signals in flight; `take` waits while none are left. */
 export class CreditWindow {

@@ -2,11 +2,11 @@
 // removes, through channel memory they share. Single-threaded tests cannot show that the
 // publish order holds across threads (slot bytes written before head, read before tail); this
 // one would see a torn slot as a bad checksum and a lost or repeated signal as a sequence gap.
-// Worker code: test-workers/queue-producer.worker.ts and queue-consumer.worker.ts.
+// Worker code: src/runtime/workers/test-workers/queue-producer.worker.ts and queue-consumer.worker.ts.
 
 import { describe, expect, test } from 'vitest';
-import { attachTestChannel, startQueuePair } from './test-workers/queue-setup.js';
-import { runPair } from './test-workers/run-protocol.js';
+import { attachTestChannel, startQueuePair } from '../runtime/workers/test-workers/queue-setup.js';
+import { runPair } from '../runtime/workers/test-workers/run-protocol.js';
 
 const SIGNAL_COUNT = 1_000_000;
 const SLOT_COUNT = 64;

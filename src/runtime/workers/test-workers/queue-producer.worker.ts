@@ -11,7 +11,7 @@
 // quarter to a third of the throughput (noisy: medians ~1.0 vs ~1.45 M/s at 64 slots).
 
 import { workerData } from 'node:worker_threads';
-import type { Doorbell, SignalQueue } from '../index.js';
+import type { Doorbell, SignalQueue } from '../../../channel/index.js';
 import { attachQueue, type ProducerReport, type QueueWorkerData } from './queue-setup.js';
 import { serveRuns } from './run-protocol.js';
 import { fillSignal, signalBuffer, stampSequence } from './signal-payload.js';

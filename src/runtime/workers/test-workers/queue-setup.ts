@@ -7,8 +7,8 @@
 // side and sleeps on the server bell when the ring is empty (spar-protocol.md §7: a doorbell
 // only wakes a sleeping poller, the data is always in channel memory already).
 
-import { spawnWorker } from '../../runtime/workers/spawn-worker.js';
-import { assert } from '../../base/assert.js';
+import { spawnWorker } from '../spawn-worker.js';
+import { assert } from '../../../base/assert.js';
 import {
   CHANNEL_HEADER_BYTES,
   Channel,
@@ -18,7 +18,7 @@ import {
   serverInitialize,
   type ChannelSpec,
   type SignalQueue,
-} from '../index.js';
+} from '../../../channel/index.js';
 import { RunClient, startPair } from './run-protocol.js';
 import type { DeliveryReport } from './signal-payload.js';
 import { SIGNAL_BYTES } from './signal-payload.js';

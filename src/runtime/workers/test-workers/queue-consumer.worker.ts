@@ -7,7 +7,7 @@
 // short timeout (the producer rings in batches, see queue-producer.worker.ts).
 
 import { workerData } from 'node:worker_threads';
-import type { Doorbell, SignalQueue } from '../index.js';
+import type { Doorbell, SignalQueue } from '../../../channel/index.js';
 import { attachQueue, type QueueWorkerData } from './queue-setup.js';
 import { serveRuns } from './run-protocol.js';
 import { DeliveryTally, signalBuffer, type DeliveryReport } from './signal-payload.js';

@@ -6,7 +6,7 @@
 
 import { parentPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { assert } from '../../base/assert.js';
+import { assert } from '../../../base/assert.js';
 
 /** Main → worker: transfer `count` signals (sequence numbers 0 .. count-1). */
 interface RunRequest {
