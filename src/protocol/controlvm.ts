@@ -123,3 +123,92 @@ export function ackFor(command: Uint8Array): Uint8Array {
   view.set('hdr.payload_bytes', 0);
   return ack;
 }
+
+/** `CONTROLVM_MESSAGE_MAX`: messages per controlvm queue, and the queue-1 drain bound (§2.1, §2.5). */
+export const CONTROLVM_MESSAGE_MAX = 64;
+
+// The rest of the `CONTROLVM_RESP_*` list (§2.7). The final guest mixes these with positive Linux
+// errno values (§2.6), so a CP must accept both kinds in `completion_status`.
+/** §2.7: an ioremap of a channel failed. */
+export const CONTROLVM_RESP_IOREMAP_FAILED = 2;
+/** §2.7: a kmalloc failed. */
+export const CONTROLVM_RESP_KMALLOC_FAILED = 3;
+/** §2.7: the message id is not valid for a client partition. */
+export const CONTROLVM_RESP_ID_INVALID_FOR_CLIENT = 5;
+/** §2.7: CHIPSET_INIT with a non-zero switch count on a client. */
+export const CONTROLVM_RESP_CLIENT_SWITCHCOUNT_NONZERO = 100;
+/** §2.7: a command arrived before CHIPSET_INIT. */
+export const CONTROLVM_RESP_EXPECTED_CHIPSET_INIT = 101;
+/** §2.7: too many buses. */
+export const CONTROLVM_RESP_ERROR_MAX_BUSES = 201;
+/** §2.7: too many devices. */
+export const CONTROLVM_RESP_ERROR_MAX_DEVICES = 202;
+/** §2.7: the parameter payload is malformed. */
+export const CONTROLVM_RESP_PAYLOAD_INVALID = 400;
+/** §2.7: bad initiator parameter. */
+export const CONTROLVM_RESP_INITIATOR_PARAMETER_INVALID = 401;
+/** §2.7: bad target parameter. */
+export const CONTROLVM_RESP_TARGET_PARAMETER_INVALID = 402;
+/** §2.7: bad client parameter. */
+export const CONTROLVM_RESP_CLIENT_PARAMETER_INVALID = 403;
+/** §2.7: bus number invalid (Era A). */
+export const CONTROLVM_RESP_BUS_INVALID = 500;
+/** §2.7: device number invalid (Era A). */
+export const CONTROLVM_RESP_DEVICE_INVALID = 501;
+/** §2.7: channel invalid (Era A). */
+export const CONTROLVM_RESP_CHANNEL_INVALID = 502;
+/** §2.7: virtpci driver failure (Era A). */
+export const CONTROLVM_RESP_VIRTPCI_DRIVER_FAILURE = 604;
+/** §2.7: virtpci driver callback error (Era A). */
+export const CONTROLVM_RESP_VIRTPCI_DRIVER_CALLBACK_ERROR = 605;
+/** §2.7: generic driver callback error (Era A). */
+export const CONTROLVM_RESP_GENERIC_DRIVER_CALLBACK_ERROR = 606;
+/** §2.7, §3.6: BUS_DESTROY while a device slot is populated (Era A). */
+export const CONTROLVM_RESP_ERROR_BUS_DEVICE_ATTACHED = 700;
+/** §2.7: unknown channel type. */
+export const CONTROLVM_RESP_CHANNEL_TYPE_UNKNOWN = 800;
+/** §2.7: channel smaller than the type requires. */
+export const CONTROLVM_RESP_CHANNEL_SIZE_TOO_SMALL = 801;
+/** §2.7: chipset shutdown failed. */
+export const CONTROLVM_RESP_CHIPSET_SHUTDOWN_FAILED = 1000;
+/** §2.7: chipset shutdown already in progress. */
+export const CONTROLVM_RESP_CHIPSET_SHUTDOWN_ALREADY_ACTIVE = 1001;
+/** §2.7: chipset stop failed on a bus. */
+export const CONTROLVM_RESP_CHIPSET_STOP_FAILED_BUS = 1100;
+/** §2.7: chipset stop failed on a switch. */
+export const CONTROLVM_RESP_CHIPSET_STOP_FAILED_SWITCH = 1101;
+/** §2.7, §2.10: a parahotplug disable was not acknowledged by user space within 2000 ms. */
+export const CONTROLVM_RESP_DEVICE_UDEV_TIMEOUT = 1400;
+
+/**
+ * The positive Linux errno values the final guest puts in `completion_status` (§2.6: the handler
+ * returns −errno and the response carries its negation).
+ */
+export const LINUX_ERRNO = {
+  ENOENT: 2,
+  EIO: 5,
+  ENOMEM: 12,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  EINVAL: 22,
+} as const;
+
+/** `struct visor_segment_state` bits (§3.1); DEVICE_CHANGESTATE looks only at alive and operating. */
+export const SEGMENT_STATE_BIT = {
+  enabled: 0x01,
+  active: 0x02,
+  alive: 0x04,
+  revoked: 0x08,
+  allocated: 0x10,
+  known: 0x20,
+  ready: 0x40,
+  operating: 0x80,
+} as const;
+
+/** `segment_state_running` (§3.1): alive and operating, a CHANGESTATE to it means resume. */
+export const SEGMENT_STATE_RUNNING = 0xf7;
+/** `segment_state_paused` (§3.1): alive but not operating, the final guest ignores it. */
+export const SEGMENT_STATE_PAUSED = 0x77;
+/** `segment_state_standby` (§3.1): neither alive nor operating, a CHANGESTATE to it means pause. */
+export const SEGMENT_STATE_STANDBY = 0x73;

@@ -1,0 +1,352 @@
+// visorchipset: the guest side of the controlvm protocol as the final kernel's
+// drivers/visorbus/visorchipset.c runs it (spar-protocol.md §2.5 poll loop, §2.6 per-command
+// handling, §2.10 para-hotplug, §3.1 segment states, §3.3–§3.5 bus/device lifecycle, §7 cadence).
+//
+// Split (STYLE §4): the partition host does the channel I/O (drain queue 1, remove from queue 2,
+// ack on queue 3, encode responses onto queue 0); visorchipset owns the poll cadence, the §2.6
+// preconditions and "exactly one response per request"; visorbus (another machine, reached through
+// the host) registers buses/devices and runs pause/resume, answering requests with VISORBUS_DONE.
+// Regions: `controlvm` is `controlvm_periodic_work` (`waiting` for the poll timer, `draining` while
+// the host feeds the poll's commands, `blocked` while a create is in visorbus); `chipset` is the
+// kernel's `chipset_inited` (`uninitialized` until the first CHIPSET_INIT).
+//
+// Choice: POLL_DONE.commands should count every non-test message removed from queue 2, including
+// one dropped because its ack did not fit (§2.5 3b): the kernel stamps the last-message time first.
+// Choice: commands wait in `blocked` while a BUS_CREATE/DEVICE_CREATE is in visorbus and are then
+// replayed in order, because the kernel registers synchronously inside `handle_command`. So the §2.6
+// rows "bus not created" (2, 22) and "bus response pending" (17, 5) cannot be reached by commands;
+// they stay in the table and are tested from a resolved snapshot. Destroy/pause/resume never block.
+// Choice: a para-hotplug disable expires exactly 2000 ms after it arrived (delayed raise, id
+// `parahotplug.<requestId>`); the kernel checks in poll step 5, up to one interval later. There is
+// no user space to acknowledge a disable. Upstream answers an *enable* even without
+// `response_expected`; here, like every other command, it is then not answered.
+// Choice: a failed pause/resume VISORBUS_DONE frees `pending_msg_hdr`. Upstream, a pause/resume
+// failing synchronously (or with EBUSY) answers but leaves `pending_msg_hdr` set (later commands
+// get 5), and after EBUSY the other operation's completion answers the same message again. Not
+// modelled: exactly-once is the promise here.
+// Choice: the poll timer's delayed-event id is made explicit by its state id:
+// `xstate.after.pollInterval.controlvmPollWait`.
+// Not modelled: the Era A 250-poll startup delay, `serverregwait`/`clientregwait` and the READY
+// hold (§2.5, §2.9); BUS_CONFIGURE payload parsing (§2.8); kdump crash messages (§2.11); the
+// 128 KiB payload throttle (host side, §2.5 3a).
+
+import { and, assertEvent, assign, emit, enqueueActions, not, setup, stateIn } from 'xstate';
+import { assert } from '../src/base/assert.js';
+import type { ControlvmCommand } from '../src/protocol/controlvm-command.js';
+import {
+  CONTROLVM_ID,
+  CONTROLVM_RESP_ALREADY_DONE,
+  CONTROLVM_RESP_ID_UNKNOWN,
+  VISOR_CHIPSET_FEATURE_PARA_HOTPLUG,
+  VISOR_CHIPSET_FEATURE_REPLY,
+} from '../src/protocol/controlvm.js';
+import {
+  changeStateAction,
+  changeStateResponse,
+  configureBus,
+  deviceKey,
+  finishChangeState,
+  finishCreate,
+  forgetRecord,
+  holdChangeState,
+  initialContext,
+  isActive,
+  nextPollIntervalJiffies,
+  PARAHOTPLUG_TIMEOUT_MS,
+  parahotplugTimeoutResponse,
+  preconditionStatus,
+  recordCreate,
+  responseToCommand,
+  startParahotplug,
+  visorbusRequestFor,
+  type ResponsePacket,
+  type VisorchipsetContext,
+  type VisorchipsetEmitted,
+  type VisorchipsetEvent,
+  type VisorchipsetInput,
+} from './visorchipset.logic.js';
+
+/** The command of a CONTROLVM_COMMAND event (asserts the event type: a wrong one is our bug). */
+function commandOf(event: VisorchipsetEvent): ControlvmCommand {
+  assertEvent(event, 'CONTROLVM_COMMAND');
+  return event.command;
+}
+
+/** The device_change_state packet of a CONTROLVM_COMMAND event, or null for other packets. */
+function changeStateOf(event: VisorchipsetEvent) {
+  const p = commandOf(event).packet;
+  return p.kind === 'device_change_state' ? p : null;
+}
+
+/** Emits the immediate response to a command unless it expects none (§2.3 `response_expected`). */
+function respond(
+  emitEffect: (effect: VisorchipsetEmitted) => void,
+  command: ControlvmCommand,
+  result: number,
+  packet: ResponsePacket = {},
+): void {
+  const response = responseToCommand(command, result, packet);
+  if (response !== null) emitEffect({ type: 'controlvm.respond', response });
+}
+
+/** The chipset features CHIPSET_INIT answers with (§2.6): PARA_HOTPLUG if offered, and REPLY. */
+function chipsetInitFeatures(command: ControlvmCommand): number {
+  const offered = command.packet.kind === 'init_chipset' ? command.packet.features : 0;
+  return (offered & VISOR_CHIPSET_FEATURE_PARA_HOTPLUG) | VISOR_CHIPSET_FEATURE_REPLY;
+}
+
+/** The visorchipset machine; create it with `input: { partition, jiffyMs }` and an injected clock. */
+export const visorchipsetMachine = setup({
+  types: {
+    context: {} as VisorchipsetContext,
+    events: {} as VisorchipsetEvent,
+    emitted: {} as VisorchipsetEmitted,
+    input: {} as VisorchipsetInput,
+  },
+  delays: {
+    pollInterval: ({ context }) => context.pollIntervalJiffies * context.jiffyMs,
+    parahotplugTimeout: PARAHOTPLUG_TIMEOUT_MS,
+  },
+  guards: {
+    isTestMessage: ({ event }) => commandOf(event).flags.testMessage,
+    isCommand: ({ event }, params: { id: keyof typeof CONTROLVM_ID }) =>
+      commandOf(event).id === CONTROLVM_ID[params.id],
+    isChipsetInitToProcess: and([
+      { type: 'isCommand', params: { id: 'CONTROLVM_CHIPSET_INIT' } },
+      not('isTestMessage'),
+      stateIn('#controlvmDraining'),
+    ]),
+    failsPrecondition: ({ context, event }) => preconditionStatus(context, commandOf(event)) !== 0,
+    isParahotplug: ({ event }, params: { enable: boolean }) => {
+      const p = changeStateOf(event);
+      return p !== null && p.physDevice && isActive(p.state) === params.enable;
+    },
+    isDeviceChange: ({ event }, params: { action: 'pause' | 'resume' | 'none' }) => {
+      const p = changeStateOf(event);
+      return p !== null && !p.physDevice && changeStateAction(p.state) === params.action;
+    },
+    isAwaitedCreateDone: ({ context, event }) => {
+      assertEvent(event, 'VISORBUS_DONE');
+      const awaited = context.awaiting;
+      if (awaited === null || awaited.kind !== event.kind || awaited.busNo !== event.busNo) return false;
+      return awaited.devNo === null || awaited.devNo === event.devNo;
+    },
+    isDeviceChangeDone: ({ context, event }) => {
+      assertEvent(event, 'VISORBUS_DONE');
+      if (event.devNo === undefined) return false;
+      const changing = context.devices[deviceKey(event.busNo, event.devNo)]?.changing;
+      if (event.kind === 'pauseDevice') return changing === 'pause';
+      return event.kind === 'resumeDevice' && changing === 'resume';
+    },
+  },
+  actions: {
+    accrueIdleTime: assign({
+      idleMs: ({ context }) => context.idleMs + context.pollIntervalJiffies * context.jiffyMs,
+    }),
+    emitPoll: emit({ type: 'controlvm.poll' }),
+    reschedulePoll: assign(({ context, event }) => {
+      assertEvent(event, 'POLL_DONE');
+      const idleMs = event.commands > 0 ? 0 : context.idleMs;
+      return { idleMs, pollIntervalJiffies: nextPollIntervalJiffies(idleMs, event.commands) };
+    }),
+    respondSuccess: enqueueActions(({ event, enqueue }) => respond(enqueue.emit, commandOf(event), 0)),
+    respondPreconditionFailure: enqueueActions(({ context, event, enqueue }) =>
+      respond(enqueue.emit, commandOf(event), -preconditionStatus(context, commandOf(event))),
+    ),
+    respondIdUnknown: enqueueActions(({ event, enqueue }) =>
+      respond(enqueue.emit, commandOf(event), -CONTROLVM_RESP_ID_UNKNOWN),
+    ),
+    respondChipsetInit: enqueueActions(({ event, enqueue }) =>
+      respond(enqueue.emit, commandOf(event), 0, { features: chipsetInitFeatures(commandOf(event)) }),
+    ),
+    respondAlreadyDone: enqueueActions(({ event, enqueue }) =>
+      respond(enqueue.emit, commandOf(event), -CONTROLVM_RESP_ALREADY_DONE),
+    ),
+    respondParahotplugEnabled: enqueueActions(({ event, enqueue }) => {
+      const state = changeStateOf(event)?.state ?? 0;
+      respond(enqueue.emit, commandOf(event), 0, { state, physDevice: true });
+    }),
+    emitUevent: emit((_, params: { kind: 'online' | 'selftest' | 'offline' }) => ({
+      type: 'chipset.uevent' as const,
+      kind: params.kind,
+    })),
+    emitParahotplugUevent: emit(({ context, event }) => {
+      const p = changeStateOf(event);
+      assert(p !== null, 'emitParahotplugUevent needs a device_change_state packet');
+      // startParahotplug ran first and took the id (§2.10 VISOR_PARAHOTPLUG_ID).
+      const requestId = context.nextParahotplugId - 1;
+      const active = isActive(p.state);
+      const [busNo, device, fn] = [p.busNo, p.devNo >> 3, p.devNo & 7];
+      const kind = 'parahotplug' as const;
+      return { type: 'chipset.uevent' as const, kind, requestId, active, busNo, device, function: fn };
+    }),
+    requestVisorbus: emit(({ event }) => {
+      const request = visorbusRequestFor(commandOf(event));
+      assert(request !== null, `no visorbus request for command id ${commandOf(event).id}`);
+      return { type: 'visorbus.request' as const, request };
+    }),
+    recordCreate: assign(({ context, event }) => recordCreate(context, commandOf(event))),
+    forgetRecord: assign(({ context, event }) => forgetRecord(context, commandOf(event))),
+    configureBus: assign(({ context, event }) => configureBus(context, commandOf(event))),
+    holdChangeState: assign(({ context, event }) => holdChangeState(context, commandOf(event))),
+    startParahotplug: assign(({ context, event }) => startParahotplug(context, commandOf(event))),
+    scheduleParahotplugExpiry: enqueueActions(({ context, enqueue }) => {
+      const requestId = context.nextParahotplugId - 1;
+      const id = `parahotplug.${requestId}`;
+      enqueue.raise({ type: 'PARAHOTPLUG_EXPIRED', requestId }, { delay: 'parahotplugTimeout', id });
+    }),
+    expireParahotplug: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'PARAHOTPLUG_EXPIRED');
+      const request = context.parahotplug.find((r) => r.requestId === event.requestId);
+      if (request === undefined) return;
+      enqueue.assign({ parahotplug: context.parahotplug.filter((r) => r !== request) });
+      if (request.header === null) return;
+      const response = parahotplugTimeoutResponse(request, request.header);
+      enqueue.emit({ type: 'controlvm.respond', response });
+    }),
+    holdBack: assign(({ context, event }) => {
+      assertEvent(event, ['CONTROLVM_COMMAND', 'POLL_DONE']);
+      return { backlog: [...context.backlog, event] };
+    }),
+    replayBacklog: enqueueActions(({ context, enqueue }) => {
+      // Raised events run before any external one, so held commands keep their place in line.
+      for (const held of context.backlog) enqueue.raise(held);
+      enqueue.assign({ backlog: [] });
+    }),
+    finishCreate: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'VISORBUS_DONE');
+      const { update, response } = finishCreate(context, event.status);
+      if (response !== null) enqueue.emit({ type: 'controlvm.respond', response });
+      enqueue.assign(update);
+    }),
+    finishChangeState: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'VISORBUS_DONE');
+      const key = deviceKey(event.busNo, event.devNo ?? -1);
+      const device = context.devices[key];
+      assert(device !== undefined, 'isDeviceChangeDone admits existing devices only');
+      if (device.pendingRequest !== null) {
+        const response = changeStateResponse(device, device.pendingRequest, event.status);
+        enqueue.emit({ type: 'controlvm.respond', response });
+      }
+      enqueue.assign(finishChangeState(context, key));
+    }),
+  },
+}).createMachine({
+  id: 'visorchipset',
+  type: 'parallel',
+  context: ({ input }) => initialContext(input),
+  states: {
+    controlvm: {
+      initial: 'waiting',
+      on: {
+        VISORBUS_DONE: { guard: 'isDeviceChangeDone', actions: 'finishChangeState' },
+        PARAHOTPLUG_EXPIRED: { actions: 'expireParahotplug' },
+      },
+      states: {
+        waiting: {
+          id: 'controlvmPollWait',
+          after: { pollInterval: { target: 'draining', actions: ['accrueIdleTime', 'emitPoll'] } },
+        },
+        draining: {
+          id: 'controlvmDraining',
+          on: {
+            POLL_DONE: { target: 'waiting', actions: 'reschedulePoll' },
+            // §2.6, first match wins. CHIPSET_INIT is the chipset region's.
+            CONTROLVM_COMMAND: [
+              { guard: 'isTestMessage' },
+              { guard: { type: 'isCommand', params: { id: 'CONTROLVM_CHIPSET_INIT' } } },
+              { guard: 'failsPrecondition', actions: 'respondPreconditionFailure' },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_BUS_CREATE' } },
+                target: 'blocked',
+                actions: ['recordCreate', 'requestVisorbus'],
+              },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_DEVICE_CREATE' } },
+                target: 'blocked',
+                actions: ['recordCreate', 'requestVisorbus'],
+              },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_BUS_DESTROY' } },
+                actions: ['respondSuccess', 'forgetRecord', 'requestVisorbus'],
+              },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_DEVICE_DESTROY' } },
+                actions: ['respondSuccess', 'forgetRecord', 'requestVisorbus'],
+              },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_BUS_CONFIGURE' } },
+                actions: ['configureBus', 'respondSuccess'],
+              },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_DEVICE_CONFIGURE' } },
+                actions: 'respondSuccess',
+              },
+              {
+                guard: { type: 'isParahotplug', params: { enable: true } },
+                actions: ['startParahotplug', 'emitParahotplugUevent', 'respondParahotplugEnabled'],
+              },
+              {
+                guard: { type: 'isParahotplug', params: { enable: false } },
+                actions: ['startParahotplug', 'emitParahotplugUevent', 'scheduleParahotplugExpiry'],
+              },
+              {
+                guard: { type: 'isDeviceChange', params: { action: 'pause' } },
+                actions: ['holdChangeState', 'requestVisorbus'],
+              },
+              {
+                guard: { type: 'isDeviceChange', params: { action: 'resume' } },
+                actions: ['holdChangeState', 'requestVisorbus'],
+              },
+              {
+                guard: { type: 'isDeviceChange', params: { action: 'none' } },
+                actions: 'holdChangeState',
+              },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_CHIPSET_READY' } },
+                actions: [{ type: 'emitUevent', params: { kind: 'online' } }, 'respondSuccess'],
+              },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_CHIPSET_SELFTEST' } },
+                actions: [{ type: 'emitUevent', params: { kind: 'selftest' } }, 'respondSuccess'],
+              },
+              {
+                guard: { type: 'isCommand', params: { id: 'CONTROLVM_CHIPSET_STOP' } },
+                actions: [{ type: 'emitUevent', params: { kind: 'offline' } }, 'respondSuccess'],
+              },
+              { actions: 'respondIdUnknown' },
+            ],
+          },
+        },
+        blocked: {
+          on: {
+            CONTROLVM_COMMAND: { actions: 'holdBack' },
+            POLL_DONE: { actions: 'holdBack' },
+            VISORBUS_DONE: {
+              guard: 'isAwaitedCreateDone',
+              target: 'draining',
+              actions: ['finishCreate', 'replayBacklog'],
+            },
+          },
+        },
+      },
+    },
+    chipset: {
+      initial: 'uninitialized',
+      states: {
+        uninitialized: {
+          on: {
+            CONTROLVM_COMMAND: {
+              guard: 'isChipsetInitToProcess',
+              target: 'initialized',
+              actions: 'respondChipsetInit',
+            },
+          },
+        },
+        initialized: {
+          on: { CONTROLVM_COMMAND: { guard: 'isChipsetInitToProcess', actions: 'respondAlreadyDone' } },
+        },
+      },
+    },
+  },
+});
