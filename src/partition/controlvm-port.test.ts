@@ -48,7 +48,7 @@ describe('controlvm guest port', () => {
     expect(handlesOn(channel, CONTROLVM_QUEUE_ACK)).toEqual(['1', '2', '3']);
   });
 
-  test('a full event queue (63 commands, under the 64-per-poll cap) is taken in one poll, twice in a row', () => {
+  test('queue 1 is drained at most 64 per poll; a full event queue (63 commands) is taken in one poll', () => {
     const { channel, port, command } = setup();
     expect(CONTROLVM_MESSAGES_PER_POLL).toBe(64);
     for (let h = 0; h < 63; h++) channel.queue(CONTROLVM_QUEUE_EVENT).insert(command(h));
@@ -66,6 +66,23 @@ describe('controlvm guest port', () => {
     expect(result.commands).toEqual([]);
     expect(result.droppedForAck).toBe(1);
     expect(channel.queue(CONTROLVM_QUEUE_EVENT).isEmpty()).toBe(true);
+  });
+
+  test('a test_message is consumed without an ack and ends the poll; the next poll takes what follows', () => {
+    const { channel, port, command } = setup();
+    const test = encodeControlvmMessage({
+      id: CONTROLVM_ID.CONTROLVM_CHIPSET_INIT,
+      messageHandle: 5n,
+      flags: CONTROLVM_FLAG.responseExpected | CONTROLVM_FLAG.testMessage,
+    });
+    channel.queue(CONTROLVM_QUEUE_EVENT).insert(command(4));
+    channel.queue(CONTROLVM_QUEUE_EVENT).insert(test);
+    channel.queue(CONTROLVM_QUEUE_EVENT).insert(command(6));
+    const first = port.poll();
+    expect(first.commands.map((c) => c.messageHandle)).toEqual(['4']);
+    expect(first.testMessage).toBe(true);
+    expect(port.poll().commands.map((c) => c.messageHandle)).toEqual(['6']);
+    expect(handlesOn(channel, CONTROLVM_QUEUE_ACK)).toEqual(['4', '6']);
   });
 
   test('a response goes to queue 0 with the request handle, and rings the command partition', () => {

@@ -1,8 +1,13 @@
 // The guest end of the controlvm channel: the channel I/O that visorchipset's poll asks for
 // (spar-protocol.md §2.1, §2.5). Machines hold the protocol logic; this file only moves bytes:
-// queue 1 drained and discarded (at most 64 per poll), commands removed from queue 2 (at most 64
-// per poll), an ack inserted on queue 3 for each *before* it is handed on (a command whose ack
-// cannot be inserted is dropped, §2.5 step 3b), responses inserted on queue 0.
+// queue 1 drained and discarded (at most 64 per poll), commands removed from queue 2 until it is
+// empty, an ack inserted on queue 3 for each *before* it is handed on (a command whose ack cannot
+// be inserted is dropped, §2.5 step 3b), responses inserted on queue 0. A command marked
+// test_message is consumed, never acked or handled, and ends the poll (§2.5 step 2).
+//
+// Choice: one poll takes at most one queue's capacity of commands, so a command partition that
+// refills queue 2 as fast as the guest drains it (possible in the worker runtime) cannot keep a
+// poll going forever; the rest waits for the next poll, as after a test message.
 
 import type { Channel, ChannelError, Doorbell } from '../channel/index.js';
 import {
@@ -20,7 +25,7 @@ import {
 } from '../protocol/controlvm-command.js';
 import type { Environment } from './environment.js';
 
-/** `CONTROLVM_MESSAGE_MAX`: the per-poll cap on queue 1 drains and queue 2 commands (§2.5). */
+/** `CONTROLVM_MESSAGE_MAX`: the per-poll cap on queue 1 drains (§2.5 step 1). */
 export const CONTROLVM_MESSAGES_PER_POLL = 64;
 
 /** What one poll of the controlvm channel found. */
@@ -29,6 +34,8 @@ export interface ControlvmPollResult {
   readonly commands: readonly ControlvmCommand[];
   /** Commands removed but dropped because queue 3 was full (§2.5 3b). */
   readonly droppedForAck: number;
+  /** True when a test_message was consumed (and ended the poll). */
+  readonly testMessage: boolean;
   /** Messages drained from queue 1 and discarded. */
   readonly discarded: number;
   /** A queue error (hostile memory) that stopped the poll, if any. */
@@ -45,30 +52,39 @@ export class ControlvmGuestPort {
     private readonly env: Environment,
   ) {}
 
-  /** One visorchipset poll: drain queue 1, then take, ack and decode up to 64 commands. */
+  /** One visorchipset poll: drain queue 1, then take, ack and decode the commands of queue 2. */
   poll(): ControlvmPollResult {
     let discarded = 0;
     for (; discarded < CONTROLVM_MESSAGES_PER_POLL; discarded++) {
       const outcome = this.channel.queue(CONTROLVM_QUEUE_RESPONSE).remove(this.slot);
       if (outcome === 'empty') break;
-      if (outcome !== 'removed') return { commands: [], droppedForAck: 0, discarded, error: outcome };
+      if (outcome !== 'removed') return { commands: [], droppedForAck: 0, discarded, testMessage: false, error: outcome };
     }
     const commands: ControlvmCommand[] = [];
+    const events = this.channel.queue(CONTROLVM_QUEUE_EVENT);
     let droppedForAck = 0;
-    for (let i = 0; i < CONTROLVM_MESSAGES_PER_POLL; i++) {
-      const outcome = this.channel.queue(CONTROLVM_QUEUE_EVENT).remove(this.slot);
+    let testMessage = false;
+    let error: ChannelError | null = null;
+    for (let i = 0; i < events.slotCount; i++) {
+      const outcome = events.remove(this.slot);
       if (outcome === 'empty') break;
-      if (outcome !== 'removed') return { commands, droppedForAck, discarded, error: outcome };
-      const ack = this.channel.queue(CONTROLVM_QUEUE_ACK).insert(ackFor(this.slot));
-      if (ack !== 'inserted') {
+      if (outcome !== 'removed') {
+        error = outcome;
+        break;
+      }
+      const decoded = decodeControlvmCommand(this.slot);
+      if (decoded.ok && decoded.value.flags.testMessage) {
+        testMessage = true;
+        break;
+      }
+      if (this.channel.queue(CONTROLVM_QUEUE_ACK).insert(ackFor(this.slot)) !== 'inserted') {
         droppedForAck++;
         continue;
       }
-      const decoded = decodeControlvmCommand(this.slot);
       if (decoded.ok) commands.push(decoded.value);
     }
     if (commands.length > 0 || droppedForAck > 0) this.env.ring(this.bell, 'server');
-    return { commands, droppedForAck, discarded, error: null };
+    return { commands, droppedForAck, discarded, testMessage, error };
   }
 
   /** Inserts a response on queue 0 and rings the command partition. */
