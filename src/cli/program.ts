@@ -3,7 +3,7 @@
 // touches `process` (STYLE §10).
 
 import { Command, CommanderError } from 'commander';
-import { runChannelDemo } from '../demo/channel-demo.js';
+import { runBoot } from './boot-command.js';
 import { allLayouts } from '../protocol/layouts.js';
 import { layoutJson, layoutText } from './layout-command.js';
 import { EXIT, UsageError } from './usage-error.js';
@@ -60,13 +60,21 @@ function buildProgram(io: Io): Command {
       io.out(options.json === true ? `${JSON.stringify(layoutJson(structs), null, 2)}\n` : layoutText(structs));
     });
   program
-    .command('demo')
-    .description('bring a guest up over a controlvm channel between two worker threads; print the timeline and a verdict')
+    .command('boot')
+    .description('the command partition brings a guest with the minimum driver set up; prints the timeline and a verdict')
+    .option('--runtime <runtime>', 'workers (one thread per partition, real time) or sim (deterministic, virtual time)', 'workers')
+    .option('--seed <n>', 'root seed of the run', '1')
     .option('--no-color', 'plain output (also when NO_COLOR is set or stdout is not a terminal)')
-    .action(async (options: { color: boolean }) => {
-      const outcome = await runChannelDemo(options.color && io.colour);
-      io.out(`${outcome.lines.join('\n')}\n`);
-      if (!outcome.pass) throw new ExpectationFailed();
+    .addHelpText('after', '\nExamples:\n  spar boot\n  spar boot --runtime sim --seed 42\n')
+    .action(async (options: { runtime: string; seed: string; color: boolean }) => {
+      if (options.runtime !== 'workers' && options.runtime !== 'sim') {
+        throw new UsageError(`'${options.runtime}' is not a runtime; use workers or sim`, '--runtime');
+      }
+      const seed = Number(options.seed);
+      if (!Number.isSafeInteger(seed)) throw new UsageError(`'${options.seed}' is not an integer seed`, '--seed');
+      const report = await runBoot({ runtime: options.runtime, seed, colour: options.color && io.colour });
+      io.out(`${report.lines.join('\n')}\n`);
+      if (!report.pass) throw new ExpectationFailed();
     });
   return program;
 }

@@ -1,0 +1,233 @@
+// The partition host of a guest (DESIGN "partition/"): it owns the guest's actors — visorchipset,
+// visorbus and one actor per bound function driver — and performs the effects they ask for, on
+// the channels the hypervisor gave this partition only. Machines hold the protocol; this file
+// moves bytes and routes events between them (kernel split, STYLE §4: visorchipset dispatches
+// controlvm, visorbus brokers probe/remove/pause/resume to drivers).
+
+import { createActor, type Actor, type AnyStateMachine } from 'xstate';
+import { assert } from '../base/assert.js';
+import { Channel, channelTypes } from '../channel/index.js';
+import { doorbellOf, type ChannelRecord } from '../hypervisor/index.js';
+import type { DriverRegistration } from '../../machines/visorbus.logic.js';
+import { visorbusMachine } from '../../machines/visorbus.machine.js';
+import { visorchipsetMachine } from '../../machines/visorchipset.machine.js';
+import { ControlvmGuestPort } from './controlvm-port.js';
+import { effectDetail } from './effect-detail.js';
+import type { Environment } from './environment.js';
+import { writeVbusRecord } from './vbus-records.js';
+
+/** A function driver the guest can load: its registration and its machine. */
+export interface GuestDriver {
+  readonly registration: DriverRegistration;
+  readonly machine: AnyStateMachine;
+}
+
+/** visorbus polls a device channel every 10 jiffies once its driver enables it (§7). */
+export const POLLJIFFIES_NORMALCHANNEL = 10;
+
+type AnyActor = Actor<AnyStateMachine>;
+type Effect = { readonly type: string } & Record<string, unknown>;
+
+/** One guest partition's actors, wired to its channels. */
+export class GuestHost {
+  private readonly chipset: AnyActor;
+  private readonly bus: AnyActor;
+  private readonly drivers = new Map<string, AnyActor>();
+  private readonly polls = new Map<string, { cancel(): void }>();
+  private readonly controlvm: ControlvmGuestPort;
+
+  constructor(
+    readonly partition: string,
+    private readonly channels: readonly ChannelRecord[],
+    private readonly env: Environment,
+    private readonly driverSet: ReadonlyMap<string, GuestDriver>,
+    jiffyMs: number,
+  ) {
+    const record = this.record((c) => c.kind === 'controlvm');
+    const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
+    assert(attached.ok, `${partition}: the hypervisor's controlvm channel must validate`);
+    this.controlvm = new ControlvmGuestPort(attached.value, doorbellOf(record), env);
+    this.jiffyMs = jiffyMs;
+    this.chipset = this.actor(visorchipsetMachine, 'visorchipset', { partition, jiffyMs });
+    const drivers = [...driverSet.values()].map((d) => d.registration);
+    this.bus = this.actor(visorbusMachine, 'visorbus', { partition, drivers });
+  }
+
+  private readonly jiffyMs: number;
+
+  /** Starts every actor; visorchipset begins polling the controlvm channel. */
+  start(): void {
+    this.bus.start();
+    this.chipset.start();
+  }
+
+  /** Stops every actor and poll (a crash: channel memory is untouched). */
+  stop(): void {
+    for (const poll of this.polls.values()) poll.cancel();
+    for (const driver of this.drivers.values()) driver.stop();
+    this.chipset.stop();
+    this.bus.stop();
+  }
+
+  /** The state value of each actor, by systemId. */
+  snapshot(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    out[`${this.partition}/visorchipset`] = this.chipset.getSnapshot().value;
+    out[`${this.partition}/visorbus`] = this.bus.getSnapshot().value;
+    for (const [id, driver] of this.drivers) out[id] = driver.getSnapshot().value;
+    return out;
+  }
+
+  /** visorbus's context: buses and devices as the guest sees them. */
+  busContext(): unknown {
+    return this.bus.getSnapshot().context;
+  }
+
+  private actor(machine: AnyStateMachine, module: string, input: unknown): AnyActor {
+    const systemId = `${this.partition}/${module}`;
+    const actor = createActor(machine, { input, clock: this.env.clock, systemId });
+    actor.on('*', (effect: Effect) => {
+      this.trace(systemId, actor, effect);
+      this.perform(module, effect);
+    });
+    return actor;
+  }
+
+  private trace(systemId: string, actor: AnyActor, effect: Effect): void {
+    const state = JSON.stringify(actor.getSnapshot().value);
+    const detail = { text: effectDetail(effect) };
+    this.env.trace({ atMs: this.env.now(), partition: this.partition, actor: systemId, event: effect.type, state, detail });
+  }
+
+  private record(match: (c: ChannelRecord) => boolean): ChannelRecord {
+    const found = this.channels.find((c) => c.guestPartition === this.partition && match(c));
+    assert(found !== undefined, `${this.partition}: no such channel`);
+    return found;
+  }
+
+  private device(busNo: number, devNo: number): ChannelRecord {
+    return this.record((c) => c.kind === 'device' && c.busNo === busNo && c.devNo === devNo);
+  }
+
+  // Routes one effect; `module` says which actor asked.
+  private perform(module: string, effect: Effect): void {
+    if (module === 'visorchipset') this.performChipset(effect);
+    else if (module === 'visorbus') this.performBus(effect);
+    else this.performDriver(effect);
+  }
+
+  private performChipset(effect: Effect): void {
+    switch (effect.type) {
+      case 'controlvm.poll': {
+        const result = this.controlvm.poll();
+        for (const command of result.commands) this.chipset.send({ type: 'CONTROLVM_COMMAND', command });
+        // Commands dropped for a full ack queue count as activity, as the kernel records the
+        // last-message time before processing.
+        this.chipset.send({ type: 'POLL_DONE', commands: result.commands.length + result.droppedForAck });
+        return;
+      }
+      case 'controlvm.respond':
+        this.controlvm.respond(effect['response'] as Parameters<ControlvmGuestPort['respond']>[0]);
+        return;
+      case 'visorbus.request':
+        this.bus.send({ type: 'VISORBUS_REQUEST', request: effect['request'] });
+        return;
+      default:
+        return; // chipset.uevent: no user space in the simulation yet
+    }
+  }
+
+  private performBus(effect: Effect): void {
+    const busNo = effect['busNo'] as number;
+    const devNo = effect['devNo'] as number;
+    switch (effect.type) {
+      case 'visorchipset.done':
+        this.chipset.send({ ...effect, type: 'VISORBUS_DONE' });
+        return;
+      case 'vbus.write':
+        writeVbusRecord(this.record((c) => c.kind === 'vbus' && c.busNo === busNo), effect, this.deviceTypeName(busNo, devNo));
+        return;
+      case 'channel.check': {
+        const checked = Channel.attach(this.device(busNo, devNo).buffer, {
+          guid: effect['guid'] as string,
+          minSizeBytes: effect['minSizeBytes'] as number,
+          versionId: effect['version'] as number,
+        });
+        this.bus.send({ type: 'CHANNEL_CHECKED', busNo, devNo, ok: checked.ok });
+        return;
+      }
+      default:
+        this.callDriver(effect);
+    }
+  }
+
+  // Choice: the device record's devtype is spar-sim's channel type name (`vhba`, `keyboard`);
+  // the real drivers wrote names such as "sparvhba" or "ultravnic" (§1.9).
+  private deviceTypeName(busNo: number, devNo: number | undefined): string {
+    const record = this.channels.find((c) => c.kind === 'device' && c.busNo === busNo && c.devNo === devNo);
+    return record?.typeName ?? '';
+  }
+
+  // driver.probe spawns the driver's actor; the other calls go to it.
+  private callDriver(effect: Effect): void {
+    const busNo = effect['busNo'] as number;
+    const devNo = effect['devNo'] as number;
+    const name = effect['driver'] as string;
+    const id = `${this.partition}/${name}:vbus${busNo}:dev${devNo}`;
+    if (effect.type === 'driver.probe') {
+      const driver = this.driverSet.get(name);
+      assert(driver !== undefined, `visorbus matched unknown driver ${name}`);
+      const actor = createActor(driver.machine, { input: { partition: this.partition, busNo, devNo }, clock: this.env.clock, systemId: id });
+      actor.on('*', (e: Effect) => {
+        this.trace(id, actor, e);
+        this.performDriver(e);
+      });
+      this.drivers.set(id, actor);
+      actor.start();
+      actor.send({ type: 'PROBE' });
+      return;
+    }
+    const actor = this.drivers.get(id);
+    if (actor === undefined) return; // a call for a device whose driver is gone (being_removed)
+    const entry = { 'driver.pause': 'PAUSE', 'driver.resume': 'RESUME', 'driver.remove': 'REMOVE' }[effect.type];
+    if (entry !== undefined) actor.send({ type: entry });
+  }
+
+  private performDriver(effect: Effect): void {
+    const busNo = effect['busNo'] as number;
+    const devNo = effect['devNo'] as number;
+    const status = effect['status'] as number;
+    const key = `${busNo}:${devNo}`;
+    switch (effect.type) {
+      case 'driver.probed':
+        return void this.bus.send({ type: 'DRIVER_PROBED', busNo, devNo, status });
+      case 'driver.pauseStarted':
+        return void this.bus.send({ type: 'DRIVER_PAUSE_STARTED', busNo, devNo, status });
+      case 'driver.resumeStarted':
+        return void this.bus.send({ type: 'DRIVER_RESUME_STARTED', busNo, devNo, status });
+      case 'driver.stateComplete':
+        return void this.bus.send({ type: 'DRIVER_STATE_COMPLETE', busNo, devNo, status });
+      case 'driver.removed':
+        this.polls.get(key)?.cancel();
+        this.polls.delete(key);
+        return;
+      case 'channel.enableInterrupts':
+        return this.startChannelPoll(key, busNo, devNo);
+      default:
+        return;
+    }
+  }
+
+  // visorbus's per-device timer (§7): CHANNEL_INTERRUPT to the bound driver every 10 jiffies.
+  private startChannelPoll(key: string, busNo: number, devNo: number): void {
+    const driver = [...this.drivers.entries()].find(([id]) => id.endsWith(`:vbus${busNo}:dev${devNo}`))?.[1];
+    if (driver === undefined) return;
+    let handle = { id: -1 };
+    const tick = (): void => {
+      driver.send({ type: 'CHANNEL_INTERRUPT' });
+      handle = this.env.schedule(POLLJIFFIES_NORMALCHANNEL * this.jiffyMs, `poll:${key}`, tick);
+    };
+    handle = this.env.schedule(POLLJIFFIES_NORMALCHANNEL * this.jiffyMs, `poll:${key}`, tick);
+    this.polls.set(key, { cancel: () => this.env.cancel(handle) });
+  }
+}

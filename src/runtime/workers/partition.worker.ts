@@ -1,0 +1,69 @@
+// One partition in its own worker thread (DESIGN "runtime/workers"): the same partition host as
+// in the sim runtime, on the real clock. Channel data moves only through the SharedArrayBuffers
+// of `workerData.channels`; comlink carries the control plane (start, stop, snapshot, trace).
+
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { assert } from '../../base/assert.js';
+import { Prng } from '../../base/prng.js';
+import type { ChannelRecord } from '../../hypervisor/index.js';
+import { CommandHost } from '../../partition/command-host.js';
+import { minimumDriverSet } from '../../partition/driver-set.js';
+import type { TraceRecord } from '../../partition/environment.js';
+import { GuestHost } from '../../partition/guest-host.js';
+import type { GuestPlan } from '../../../machines/command-partition.logic.js';
+import { WorkerEnvironment } from './worker-environment.js';
+
+/** What the main thread hands a partition worker. */
+export interface PartitionWorkerData {
+  readonly partition: string;
+  readonly kind: 'command' | 'guest';
+  /** Only this partition's channels (isolation). */
+  readonly channels: readonly ChannelRecord[];
+  readonly jiffyMs: number;
+  readonly seed: number;
+  /** Wall-clock ms at run start, shared by every worker so trace times line up. */
+  readonly epochMs: number;
+  /** For the command partition: the guests to bring up. */
+  readonly plans: readonly GuestPlan[];
+}
+
+const data = workerData as PartitionWorkerData;
+const port = parentPort;
+assert(port !== null, 'partition.worker must run in a worker thread');
+
+const trace: TraceRecord[] = [];
+const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epochMs, (r) => trace.push(r));
+const host =
+  data.kind === 'command'
+    ? new CommandHost(data.partition, data.channels, env, data.plans, {
+        ackTimeoutMs: 5_000,
+        responseTimeoutMs: 30_000,
+        pollMs: 10 * data.jiffyMs,
+      })
+    : new GuestHost(data.partition, data.channels, env, minimumDriverSet(), data.jiffyMs);
+
+/** The control plane of one partition worker. */
+export const partitionApi = {
+  start(): void {
+    host.start();
+  },
+  stop(): void {
+    host.stop();
+  },
+  /** Trace records written since the last call. */
+  drainTrace(): TraceRecord[] {
+    return trace.splice(0);
+  },
+  /** The command partition's outcome effects (`cp.*`), or [] for a guest. */
+  outcomes(): unknown[] {
+    return host instanceof CommandHost ? JSON.parse(JSON.stringify(host.outcomes)) : [];
+  },
+  /** Actor states by systemId. */
+  snapshot(): unknown {
+    return JSON.parse(JSON.stringify(host instanceof CommandHost ? host.snapshot().value : host.snapshot()));
+  },
+};
+
+Comlink.expose(partitionApi, nodeEndpoint(port));
