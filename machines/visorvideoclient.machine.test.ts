@@ -1,123 +1,22 @@
-// visorvideoclient machine (spar-protocol.md §5.4, §3.5, §7): the test plays the partition host,
-// calling the driver's entry points and collecting the effects it asks for.
+// visorvideoclient machine (spar-protocol.md §5.4, §3.5, §7): the shared driver contract
+// (`visor-driver.contract.ts`) with no channel polling (as upstream), plus its own registration.
 
-import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
-import { createActor, createMachine, initialTransition, transition } from 'xstate';
 import { channelTypes } from '../src/channel/index.js';
-import {
-  VISOR_DRIVER_STATES,
-  visorDriverSystemId,
-  type VisorDriverEmitted,
-  type VisorDriverEvent,
-} from './visor-driver.logic.js';
+import { describeVisorDriverContract } from './visor-driver.contract.js';
 import {
   VISORVIDEOCLIENT_DRIVER,
-  visorvideoclientMachine as machine,
+  visorvideoclientMachine,
 } from './visorvideoclient.machine.js';
 
-type EntryPoint = VisorDriverEvent['type'];
-const INPUT = { partition: 'guest1', busNo: 1, devNo: 4 };
-const AT = { busNo: 1, devNo: 4 };
-/** What PROBE answers: bound, and (as upstream) no request to poll the channel. */
-const PROBED: VisorDriverEmitted[] = [{ type: 'driver.probed', ...AT, status: 0 }];
-
-/** The effects among executed actions (XState types them by name; emits run as `xstate.emit`). */
-function emitted(actions: readonly { readonly type: string; readonly params: unknown }[]) {
-  return actions.flatMap((a) =>
-    a.type === 'xstate.emit' ? [(a.params as { event: VisorDriverEmitted }).event] : [],
-  );
-}
-
-/** Steps the machine purely through `events`: the last snapshot and every effect emitted. */
-function run(events: readonly EntryPoint[]) {
-  let [snapshot] = initialTransition(machine, INPUT);
-  const effects: VisorDriverEmitted[] = [];
-  for (const type of events) {
-    const [next, actions] = transition(machine, snapshot, { type });
-    snapshot = next;
-    effects.push(...emitted(actions));
-  }
-  return { snapshot, effects };
-}
-
-interface Node {
-  readonly id: string;
-  readonly states: Readonly<Record<string, Node>>;
-}
-const stateIds = (node: Node): string[] => [
-  node.id,
-  ...Object.values(node.states).flatMap(stateIds),
-];
+describeVisorDriverContract({
+  module: 'visorvideoclient',
+  machine: visorvideoclientMachine,
+  registration: VISORVIDEOCLIENT_DRIVER,
+  pollsChannel: false,
+});
 
 describe('visorvideoclient machine', () => {
-  it('starts matched, and probe binds the device with status 0, then asks for polling', () => {
-    expect(run([]).snapshot.value).toBe('matched');
-    const { snapshot, effects } = run(['PROBE']);
-    expect(snapshot.value).toBe('running');
-    expect(effects).toEqual(PROBED);
-  });
-
-  it('pause then resume each answer started and complete exactly once, in that order', () => {
-    expect(run(['PROBE', 'PAUSE']).snapshot.value).toBe('paused');
-    const { snapshot, effects } = run(['PROBE', 'PAUSE', 'RESUME']);
-    expect(snapshot.value).toBe('running');
-    expect(effects).toEqual([
-      ...PROBED,
-      { type: 'driver.pauseStarted', ...AT, status: 0 },
-      { type: 'driver.stateComplete', ...AT, status: 0 },
-      { type: 'driver.resumeStarted', ...AT, status: 0 },
-      { type: 'driver.stateComplete', ...AT, status: 0 },
-    ]);
-  });
-
-  it('a pause while paused and a resume while running answer started + complete again', () => {
-    const twice = run(['PROBE', 'PAUSE', 'PAUSE']);
-    expect(twice.snapshot.value).toBe('paused');
-    expect(twice.effects.slice(PROBED.length + 2).map((e) => e.type)).toEqual([
-      'driver.pauseStarted',
-      'driver.stateComplete',
-    ]);
-    const resumed = run(['PROBE', 'RESUME']);
-    expect(resumed.snapshot.value).toBe('running');
-    expect(resumed.effects.slice(PROBED.length).map((e) => e.type)).toEqual([
-      'driver.resumeStarted',
-      'driver.stateComplete',
-    ]);
-  });
-
-  it('remove from running or paused reports once and ends in the final state, deaf to all', () => {
-    for (const before of [['PROBE'], ['PROBE', 'PAUSE']] as const) {
-      const { snapshot, effects } = run([...before, 'REMOVE', 'RESUME', 'PAUSE', 'REMOVE']);
-      expect(snapshot.value).toBe('removed');
-      expect(snapshot.status).toBe('done');
-      expect(effects.filter((e) => e.type === 'driver.removed')).toHaveLength(1);
-      expect(effects.at(-1)).toEqual({ type: 'driver.removed', ...AT });
-    }
-  });
-
-  it('counts poll ticks only while running and ignores every entry point before probe', () => {
-    const tick = 'CHANNEL_INTERRUPT';
-    const ticks = run(['PROBE', tick, 'PAUSE', tick, 'RESUME', tick]);
-    expect(ticks.snapshot.context.channelInterruptCount).toBe(2);
-    const early = run([tick, 'PAUSE', 'RESUME', 'REMOVE']);
-    expect(early.snapshot.value).toBe('matched');
-    expect(early.effects).toEqual([]);
-    expect(early.snapshot.context).toEqual({ ...INPUT, channelInterruptCount: 0 });
-  });
-
-  it('runs as an actor under its partition systemId and emits the same effects', () => {
-    const systemId = visorDriverSystemId(VISORVIDEOCLIENT_DRIVER.name, INPUT);
-    expect(systemId).toBe('guest1/visorvideoclient:vbus1:dev4');
-    const actor = createActor(machine, { input: INPUT, systemId });
-    const effects: VisorDriverEmitted[] = [];
-    actor.on('*', (e) => effects.push(e));
-    actor.start();
-    actor.send({ type: 'PROBE' });
-    expect(actor.system.get(systemId)).toBe(actor);
-    expect(effects).toEqual(PROBED);
-  });
-
   it('registers for the console video channel with the catalogue\'s version and size', () => {
     expect(VISORVIDEOCLIENT_DRIVER).toEqual({
       name: 'visorvideoclient',
@@ -126,22 +25,5 @@ describe('visorvideoclient machine', () => {
       ],
     });
     expect(VISORVIDEOCLIENT_DRIVER.channelTypes[0]?.guid).toBe(channelTypes.video.guid);
-  });
-
-  it('reaches every state through its entry points alone', () => {
-    const events = ['PROBE', 'REMOVE', 'CHANNEL_INTERRUPT', 'PAUSE', 'RESUME'] as const;
-    const paths = getShortestPaths(machine, {
-      input: INPUT,
-      events: events.map((type) => ({ type })),
-      serializeState: (s) => JSON.stringify(s.value),
-    });
-    expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(VISOR_DRIVER_STATES));
-    expect(Object.keys(machine.root.states)).toEqual([...VISOR_DRIVER_STATES]);
-  });
-
-  it('its config is JSON but for the context factory, and rebuilds the same state ids', () => {
-    const json = JSON.parse(JSON.stringify(machine.config)) as Parameters<typeof createMachine>[0];
-    expect({ ...json, context: machine.config.context }).toEqual(machine.config);
-    expect(stateIds(createMachine(json).root)).toEqual(stateIds(machine.root));
   });
 });

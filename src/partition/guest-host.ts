@@ -22,6 +22,9 @@ export interface GuestDriver {
   readonly machine: AnyStateMachine;
 }
 
+/** ENOMEM: what a create answers when its channel cannot be mapped (§2.6). */
+const ENOMEM = 12;
+
 /** visorbus polls a device channel every 10 jiffies once its driver enables it (§7). */
 export const POLLJIFFIES_NORMALCHANNEL = 10;
 
@@ -35,6 +38,9 @@ export class GuestHost {
   private readonly drivers = new Map<string, AnyActor>();
   private readonly polls = new Map<string, { cancel(): void }>();
   private readonly controlvm: ControlvmGuestPort;
+  // Channels mapped by BUS_CREATE / DEVICE_CREATE, by the address the command gave (§3.3, §3.4).
+  private readonly busChannels = new Map<number, ChannelRecord>();
+  private readonly deviceChannels = new Map<string, ChannelRecord>();
 
   constructor(
     readonly partition: string,
@@ -105,8 +111,17 @@ export class GuestHost {
     return found;
   }
 
-  private device(busNo: number, devNo: number): ChannelRecord {
-    return this.record((c) => c.kind === 'device' && c.busNo === busNo && c.devNo === devNo);
+  // The kernel maps `channel_addr` from the create message; an address that is not one of this
+  // partition's channels cannot be mapped, and the create fails with ENOMEM (12) as a failed
+  // ioremap does (§2.6). Returns the channel, or null after answering visorchipset.
+  private mapChannel(request: Readonly<Record<string, unknown>>, kind: 'vbus' | 'device'): ChannelRecord | null {
+    const address = String(request['channelAddr']);
+    const found = this.channels.find((c) => c.kind === kind && String(c.channelAddr) === address);
+    if (found !== undefined) return found;
+    const busNo = request['busNo'] as number;
+    const done = { type: 'VISORBUS_DONE', kind: request['kind'], busNo, status: -ENOMEM };
+    this.chipset.send(kind === 'device' ? { ...done, devNo: request['devNo'] } : done);
+    return null;
   }
 
   // Routes one effect; `module` says which actor asked.
@@ -130,11 +145,24 @@ export class GuestHost {
         this.controlvm.respond(effect['response'] as Parameters<ControlvmGuestPort['respond']>[0]);
         return;
       case 'visorbus.request':
-        this.bus.send({ type: 'VISORBUS_REQUEST', request: effect['request'] });
-        return;
+        return this.forwardToBus(effect['request'] as Readonly<Record<string, unknown>>);
       default:
         return; // chipset.uevent: no user space in the simulation yet
     }
+  }
+
+  private forwardToBus(request: Readonly<Record<string, unknown>>): void {
+    const busNo = request['busNo'] as number;
+    if (request['kind'] === 'createBus') {
+      const channel = this.mapChannel(request, 'vbus');
+      if (channel === null) return;
+      this.busChannels.set(busNo, channel);
+    } else if (request['kind'] === 'createDevice') {
+      const channel = this.mapChannel(request, 'device');
+      if (channel === null) return;
+      this.deviceChannels.set(`${busNo}:${String(request['devNo'])}`, channel);
+    }
+    this.bus.send({ type: 'VISORBUS_REQUEST', request });
   }
 
   private performBus(effect: Effect): void {
@@ -145,10 +173,17 @@ export class GuestHost {
         this.chipset.send({ ...effect, type: 'VISORBUS_DONE' });
         return;
       case 'vbus.write':
-        writeVbusRecord(this.record((c) => c.kind === 'vbus' && c.busNo === busNo), effect, this.deviceTypeName(busNo, devNo));
+      {
+        // Choice: a device record's devtype is spar-sim's channel type name (`video`, `vhba`);
+        // the real drivers wrote names such as "sparvhba" or "ultravnic" (§1.9).
+        const bus = this.busChannels.get(busNo);
+        if (bus !== undefined) writeVbusRecord(bus, effect, this.deviceChannels.get(`${busNo}:${devNo}`)?.typeName ?? '');
         return;
+      }
       case 'channel.check': {
-        const checked = Channel.attach(this.device(busNo, devNo).buffer, {
+        const channel = this.deviceChannels.get(`${busNo}:${devNo}`);
+        if (channel === undefined) return void this.bus.send({ type: 'CHANNEL_CHECKED', busNo, devNo, ok: false });
+        const checked = Channel.attach(channel.buffer, {
           guid: effect['guid'] as string,
           minSizeBytes: effect['minSizeBytes'] as number,
           versionId: effect['version'] as number,
@@ -159,13 +194,6 @@ export class GuestHost {
       default:
         this.callDriver(effect);
     }
-  }
-
-  // Choice: the device record's devtype is spar-sim's channel type name (`vhba`, `keyboard`);
-  // the real drivers wrote names such as "sparvhba" or "ultravnic" (§1.9).
-  private deviceTypeName(busNo: number, devNo: number | undefined): string {
-    const record = this.channels.find((c) => c.kind === 'device' && c.busNo === busNo && c.devNo === devNo);
-    return record?.typeName ?? '';
   }
 
   // driver.probe spawns the driver's actor; the other calls go to it.
