@@ -8,12 +8,14 @@ import { createActor, type Actor, type AnyStateMachine } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, channelTypes } from '../channel/index.js';
 import { doorbellOf, type ChannelRecord } from '../hypervisor/index.js';
-import type { DriverRegistration } from '../../machines/visorbus.logic.js';
+import type { DriverRegistration, VisorbusContext } from '../../machines/visorbus.logic.js';
+import type { VisorchipsetContext } from '../../machines/visorchipset.logic.js';
 import { visorbusMachine } from '../../machines/visorbus.machine.js';
 import { visorchipsetMachine } from '../../machines/visorchipset.machine.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment } from './environment.js';
+import { sysfsView } from './sysfs.js';
 import { writeVbusRecord } from './vbus-records.js';
 
 /** A function driver the guest can load: its registration and its machine. */
@@ -84,9 +86,21 @@ export class GuestHost {
     return out;
   }
 
-  /** visorbus's context: buses and devices as the guest sees them. */
-  busContext(): unknown {
-    return this.bus.getSnapshot().context;
+  /** The sysfs view of the guest's buses and devices (§3.8), path → contents. */
+  sysfs(): Record<string, string> {
+    const chipset = this.chipset.getSnapshot().context as VisorchipsetContext;
+    const bus = this.bus.getSnapshot().context as VisorbusContext;
+    const buses = Object.values(bus.buses).flatMap((b) => {
+      const channel = this.busChannels.get(b.busNo);
+      const guestHandle = chipset.buses[String(b.busNo)]?.guestHandle ?? null;
+      return channel === undefined ? [] : [{ busNo: b.busNo, channel, guestHandle }];
+    });
+    const devices = Object.values(bus.devices).flatMap((d) => {
+      const channel = this.deviceChannels.get(`${d.busNo}:${d.devNo}`);
+      const driver = d.phase === 'bound' ? d.driver : null;
+      return channel === undefined || d.beingRemoved ? [] : [{ busNo: d.busNo, devNo: d.devNo, channel, driver }];
+    });
+    return sysfsView({ buses, devices });
   }
 
   private actor(machine: AnyStateMachine, module: string, input: unknown): AnyActor {

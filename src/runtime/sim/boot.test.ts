@@ -33,6 +33,23 @@ describe('simulated boot', () => {
     ]);
   });
 
+  test("the guest's sysfs view equals the configuration: one bus, three bound devices, addresses from the channel map", () => {
+    const outcome = simulateBoot(minimalGuestConfig(), 5, 2_000);
+    const files = outcome.guests.get('guest1')?.sysfs() ?? {};
+    const vbus = outcome.channels.forPartition('guest1').find((c) => c.kind === 'vbus');
+    expect(files['/sys/devices/visorbus1/channel_addr']).toBe(`0x${vbus?.channelAddr.toString(16)}`);
+    expect(files['/sys/devices/visorbus1/channel_id']).toBe('193b331b-c58f-11da-95a9-00e08161165f');
+    expect(files['/sys/devices/visorbus1/partition_handle']).toBe('0x1'); // BUS_CONFIGURE guest_handle
+    const devices = Object.keys(files).filter((f) => f.endsWith('/modalias')).sort();
+    expect(devices).toEqual([0, 1, 2].map((d) => `/sys/devices/visorbus1/vbus1:dev${d}/modalias`));
+    expect(files['/sys/devices/visorbus1/vbus1:dev1/modalias']).toBe('visorbus:c73416d0-b0b8-44af-b304-9d2ae99f1b3d');
+    expect(files['/sys/devices/visorbus1/vbus1:dev1/typename']).toBe('keyboard');
+    expect(files['/sys/devices/visorbus1/vbus1:dev2/driver']).toBe('../../../../bus/visorbus/drivers/visorconinclient');
+    const dev0 = outcome.channels.forPartition('guest1').find((c) => c.kind === 'device' && c.devNo === 0);
+    expect(files['/sys/devices/visorbus1/vbus1:dev0/physaddr']).toBe(`0x${dev0?.channelAddr.toString(16)}`);
+    expect(files['/sys/devices/visorbus1/vbus1:dev0/nbytes']).toBe(`0x${dev0?.channelBytes.toString(16)}`);
+  });
+
   test('with two guests polling at the same instants, different seeds give different interleavings', () => {
     const hashes = new Set([1, 2, 3].map((seed) => simulateBoot(twoGuests(), seed, 500).traceHash));
     expect(hashes.size).toBeGreaterThan(1);

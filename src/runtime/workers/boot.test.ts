@@ -13,5 +13,6 @@ describe('worker boot', () => {
       'guest1/visorvideoclient:vbus1:dev0',
     ]);
     expect(outcome.trace.some((r) => r.partition === 'guest1' && r.event === 'controlvm.respond')).toBe(true);
+    expect(outcome.sysfs['guest1']?.['/sys/devices/visorbus1/vbus1:dev0/modalias']).toBe('visorbus:3cd6e705-d6a2-4aa5-ad5c-7b08889dffe2');
   });
 });

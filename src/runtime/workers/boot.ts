@@ -19,6 +19,8 @@ export interface WorkerBootOutcome {
   readonly trace: readonly TraceRecord[];
   /** Actor states per partition at the end. */
   readonly snapshots: Readonly<Record<string, unknown>>;
+  /** Each guest's sysfs view at the end, read through the control plane. */
+  readonly sysfs: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly wallMs: number;
 }
 
@@ -51,13 +53,15 @@ export async function bootInWorkers(config: Config, seed: number, deadlineMs: nu
     const bringUpDone = cp === undefined ? null : await awaitBringUp(cp.api, epochMs, deadlineMs);
     const trace: TraceRecord[] = [];
     const snapshots: Record<string, unknown> = {};
+    const sysfs: Record<string, Record<string, string>> = {};
     for (const s of started) {
       await s.api.stop();
       trace.push(...(await s.api.drainTrace()));
       snapshots[s.name] = await s.api.snapshot();
+      sysfs[s.name] = await s.api.sysfs();
     }
     trace.sort((a, b) => a.atMs - b.atMs);
-    return { bringUpDone, trace, snapshots, wallMs: performance.timeOrigin + performance.now() - epochMs };
+    return { bringUpDone, trace, snapshots, sysfs, wallMs: performance.timeOrigin + performance.now() - epochMs };
   } finally {
     await Promise.all(started.map((s) => s.worker.terminate()));
   }

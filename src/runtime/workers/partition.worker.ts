@@ -60,6 +60,10 @@ export const partitionApi = {
   outcomes(): unknown[] {
     return host instanceof CommandHost ? JSON.parse(JSON.stringify(host.outcomes)) : [];
   },
+  /** The guest's sysfs view (§3.8), path → contents; {} for the command partition. */
+  sysfs(): Record<string, string> {
+    return host instanceof GuestHost ? host.sysfs() : {};
+  },
   /** Actor states by systemId. */
   snapshot(): unknown {
     return JSON.parse(JSON.stringify(host instanceof CommandHost ? host.snapshot().value : host.snapshot()));
