@@ -3,14 +3,11 @@
 // queue per guest, and the ledger that correlates acks and responses by message handle.
 // command-partition.machine.ts only wires these into XState.
 //
-// Choice: instance GUIDs are name-based (RFC 9562 version 5, SHA-1) under a fixed spar-sim
-// namespace, named by the channel's id (`guest1/vbus1`, `guest1/vbus1:dev0`): the same
-// configuration always yields the same GUIDs, and no randomness enters a run.
+// The plans themselves are built host-side by src/partition/guest-plans.ts (channel addresses
+// from the hypervisor, name-based instance GUIDs).
 
-import { createHash } from 'node:crypto';
 import { assert } from '../src/base/assert.js';
 import { channelTypes } from '../src/channel/index.js';
-import type { ChannelMap, ChannelRecord, Config } from '../src/hypervisor/index.js';
 import {
   CONTROLVM_ID as ID,
   VISOR_CHIPSET_FEATURE_PARA_HOTPLUG,
@@ -169,46 +166,6 @@ export interface CommandPartitionContext {
 export const MAX_QUEUED_COMMANDS = 64;
 /** Violations kept in context; a hostile guest cannot grow it further. */
 export const MAX_VIOLATIONS_RECORDED = 256;
-/** Choice: the fixed namespace of spar-sim's name-based instance GUIDs. */
-export const SPAR_SIM_GUID_NAMESPACE = 'df6ddb07-2a99-48cf-a328-39393d2f1e9b';
-
-/** A name-based (version 5) GUID of `name` under {@link SPAR_SIM_GUID_NAMESPACE}. */
-export function nameGuid(name: string): string {
-  const namespace = Buffer.from(SPAR_SIM_GUID_NAMESPACE.replaceAll('-', ''), 'hex');
-  const b = createHash('sha1').update(namespace).update(name, 'utf8').digest().subarray(0, 16);
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x50; // version 5
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80; // RFC variant
-  const hex = b.toString('hex');
-  const groups = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20)];
-  return [...groups, hex.slice(20)].join('-');
-}
-
-/** The channel `id` of a guest's share, placed as the controlvm packets give it. */
-function placeOf(share: readonly ChannelRecord[], id: string) {
-  const ch = share.find((r) => r.id === id);
-  assert(ch !== undefined, `no channel ${id} in the channel map`);
-  const place = { channelAddr: ch.channelAddr.toString(), channelBytes: String(ch.channelBytes) };
-  return { place, instGuid: nameGuid(ch.id), typeGuid: channelTypes[ch.typeName].guid };
-}
-
-/** Every guest's bring-up plan, with the addresses and sizes the hypervisor allocated. */
-export function guestPlansFrom(config: Config, channelMap: ChannelMap): GuestPlan[] {
-  const guests = config.partitions.filter((p) => p.kind === 'guest');
-  return guests.map((guest) => {
-    const share = channelMap.forPartition(guest.name);
-    const buses = guest.buses.map(({ busNo, deviceCount }): BusPlan => {
-      const { place, instGuid } = placeOf(share, `${guest.name}/vbus${busNo}`);
-      return { busNo, devCount: deviceCount, ...place, busInstGuid: instGuid };
-    });
-    const devices = guest.devices.map(({ busNo, devNo }): DevicePlan => {
-      const channel = placeOf(share, `${guest.name}/vbus${busNo}:dev${devNo}`);
-      const { place, instGuid, typeGuid } = channel;
-      return { busNo, devNo, ...place, dataTypeGuid: typeGuid, devInstGuid: instGuid };
-    });
-    return { name: guest.name, partitionIndex: guest.index, buses, devices };
-  });
-}
-
 /**
  * A guest's bring-up in order (§2.6, §3.3, §3.4): CHIPSET_INIT offering PARA_HOTPLUG, then per
  * bus BUS_CREATE and BUS_CONFIGURE, then DEVICE_CREATE for every device. All expect a response.

@@ -9,7 +9,8 @@ import { createActor, SimulatedClock } from 'xstate';
 import { allocateChannels, ioGuestConfig, type Config } from '../src/hypervisor/index.js';
 import { CONTROLVM_ID as ID } from '../src/protocol/controlvm.js';
 import type { ControlvmRequest } from '../src/protocol/controlvm-request.js';
-import { guestPlansFrom, nameGuid, type GuestPlan } from './command-partition.logic.js';
+import { guestPlansFrom, nameGuid } from '../src/partition/guest-plans.js';
+import type { GuestPlan } from './command-partition.logic.js';
 import {
   commandPartitionMachine,
   type CommandOutcome,

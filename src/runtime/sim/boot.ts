@@ -7,7 +7,7 @@ import { allocateChannels, type ChannelMap, type Config } from '../../hypervisor
 import { CommandHost } from '../../partition/command-host.js';
 import { minimumDriverSet } from '../../partition/driver-set.js';
 import { GuestHost } from '../../partition/guest-host.js';
-import { guestPlansFrom } from '../../../machines/command-partition.logic.js';
+import { guestPlansFrom } from '../../partition/guest-plans.js';
 import type { RunSummary } from './scheduler.js';
 import { SimWorld } from './sim-world.js';
 

@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { assert } from '../../base/assert.js';
 import { allocateChannels, type ChannelMap, type Config, type PartitionConfig } from '../../hypervisor/index.js';
 import type { TraceRecord } from '../../partition/environment.js';
-import { guestPlansFrom } from '../../../machines/command-partition.logic.js';
+import { guestPlansFrom } from '../../partition/guest-plans.js';
 import type { partitionApi, PartitionWorkerData } from './partition.worker.js';
 import { spawnWorker } from './spawn-worker.js';
 
