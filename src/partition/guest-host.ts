@@ -98,7 +98,7 @@ export class GuestHost {
     const devices = Object.values(bus.devices).flatMap((d) => {
       const channel = this.deviceChannels.get(`${d.busNo}:${d.devNo}`);
       const driver = d.phase === 'bound' ? d.driver : null;
-      return channel === undefined || d.beingRemoved ? [] : [{ busNo: d.busNo, devNo: d.devNo, channel, driver }];
+      return channel === undefined || d.beingRemoved ? [] : [{ busNo: d.busNo, devNo: d.devNo, channel, typeGuid: d.dataTypeGuid, driver }];
     });
     return sysfsView({ buses, devices });
   }

@@ -18,7 +18,14 @@ export interface SysfsSource {
   /** Created buses: bus number, its channel, and BUS_CONFIGURE's guest handle (decimal) if any. */
   readonly buses: readonly { readonly busNo: number; readonly channel: ChannelRecord; readonly guestHandle: string | null }[];
   /** Registered devices: numbers, channel, and the bound driver's name (null when unbound). */
-  readonly devices: readonly { readonly busNo: number; readonly devNo: number; readonly channel: ChannelRecord; readonly driver: string | null }[];
+  readonly devices: readonly {
+    readonly busNo: number;
+    readonly devNo: number;
+    readonly channel: ChannelRecord;
+    /** DEVICE_CREATE's `data_type_guid`: the type visorbus knows the channel by (§1.7). */
+    readonly typeGuid: string;
+    readonly driver: string | null;
+  }[];
 }
 
 const hex = (value: bigint | number): string => `0x${value.toString(16)}`;
@@ -41,7 +48,8 @@ export function sysfsView(source: SysfsSource): Record<string, string> {
     const name = `vbus${device.busNo}:dev${device.devNo}`;
     const dir = `/sys/devices/visorbus${device.busNo}/${name}`;
     const header = StructView.at(channelHeader, device.channel.buffer, 0);
-    const typeGuid = header.getGuid('chtype');
+    // As visorchannel_create: the type GUID is the one DEVICE_CREATE gave, not the header's.
+    const typeGuid = device.typeGuid;
     files[`${dir}/modalias`] = `visorbus:${typeGuid}`;
     files[`${dir}/physaddr`] = hex(device.channel.channelAddr);
     files[`${dir}/nbytes`] = hex(device.channel.channelBytes);
