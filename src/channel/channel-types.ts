@@ -168,8 +168,3 @@ export const channelTypes: Readonly<Record<ChannelTypeName, ChannelType>> = {
     queues: noQueues,
   },
 };
-
-/** Looks a type up by its GUID (the way visorbus matches a DEVICE_CREATE). */
-export function channelTypeByGuid(guid: string): ChannelType | undefined {
-  return Object.values(channelTypes).find((t) => t.guid === guid.toLowerCase());
-}

@@ -5,7 +5,6 @@ export type { ChannelIdentity, ChannelSpec } from './channel.js';
 export {
   DIAG_CH_SIZE,
   MIN_IO_CHANNEL_SIZE,
-  channelTypeByGuid,
   channelTypes,
 } from './channel-types.js';
 export type { ChannelType, ChannelTypeName, QueuePlan } from './channel-types.js';
