@@ -26,6 +26,14 @@ export interface CommandHostOptions {
   readonly pollMs: number;
 }
 
+/**
+ * The command partition's timing in both runtimes. Choice: generous timeouts (a guest answers
+ * within a few jiffies) and the CP's own poll every 10 jiffies; doorbells wake it earlier.
+ */
+export function defaultCommandHostOptions(jiffyMs: number): CommandHostOptions {
+  return { ackTimeoutMs: 5_000, responseTimeoutMs: 30_000, pollMs: 10 * jiffyMs };
+}
+
 type Effect = { readonly type: string } & Record<string, unknown>;
 
 /** The command partition's actor, wired to every guest's controlvm channel. */

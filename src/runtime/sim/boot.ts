@@ -4,7 +4,7 @@
 
 import { assert } from '../../base/assert.js';
 import { allocateChannels, type ChannelMap, type Config } from '../../hypervisor/index.js';
-import { CommandHost } from '../../partition/command-host.js';
+import { CommandHost, defaultCommandHostOptions } from '../../partition/command-host.js';
 import { minimumDriverSet } from '../../partition/driver-set.js';
 import { GuestHost } from '../../partition/guest-host.js';
 import { guestPlansFrom } from '../../partition/guest-plans.js';
@@ -21,9 +21,6 @@ export interface SimBootOutcome {
   readonly channels: ChannelMap;
 }
 
-/** Choice: generous CP timeouts; a guest in the sim answers within a few jiffies. */
-const ACK_TIMEOUT_MS = 5_000;
-const RESPONSE_TIMEOUT_MS = 30_000;
 
 /** Boots `config` with `seed` and runs until `untilMs` of virtual time (bounded by an event budget). */
 export function simulateBoot(config: Config, seed: number, untilMs: number, eventBudget = 2_000_000): SimBootOutcome {
@@ -35,11 +32,7 @@ export function simulateBoot(config: Config, seed: number, untilMs: number, even
   for (const p of config.partitions.filter((q) => q.kind === 'guest')) {
     guests.set(p.name, new GuestHost(p.name, channels.forPartition(p.name), world.environment(p.name), minimumDriverSet(), config.jiffyMs));
   }
-  const cp = new CommandHost(cpConfig.name, channels.forPartition(cpConfig.name), world.environment(cpConfig.name), guestPlansFrom(config, channels), {
-    ackTimeoutMs: ACK_TIMEOUT_MS,
-    responseTimeoutMs: RESPONSE_TIMEOUT_MS,
-    pollMs: 10 * config.jiffyMs,
-  });
+  const cp = new CommandHost(cpConfig.name, channels.forPartition(cpConfig.name), world.environment(cpConfig.name), guestPlansFrom(config, channels), defaultCommandHostOptions(config.jiffyMs));
   for (const guest of guests.values()) guest.start();
   cp.start();
   const summary = world.scheduler.runUntil(untilMs, eventBudget);

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../../base/assert.js';
 import { Prng } from '../../base/prng.js';
 import type { ChannelRecord } from '../../hypervisor/index.js';
-import { CommandHost } from '../../partition/command-host.js';
+import { CommandHost, defaultCommandHostOptions } from '../../partition/command-host.js';
 import { minimumDriverSet } from '../../partition/driver-set.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import { GuestHost } from '../../partition/guest-host.js';
@@ -37,11 +37,7 @@ const trace: TraceRecord[] = [];
 const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epochMs, (r) => trace.push(r));
 const host =
   data.kind === 'command'
-    ? new CommandHost(data.partition, data.channels, env, data.plans, {
-        ackTimeoutMs: 5_000,
-        responseTimeoutMs: 30_000,
-        pollMs: 10 * data.jiffyMs,
-      })
+    ? new CommandHost(data.partition, data.channels, env, data.plans, defaultCommandHostOptions(data.jiffyMs))
     : new GuestHost(data.partition, data.channels, env, minimumDriverSet(), data.jiffyMs);
 
 /** The control plane of one partition worker. */
