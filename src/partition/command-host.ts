@@ -14,7 +14,8 @@ import type { GuestPlan } from '../../machines/command-partition.logic.js';
 import { commandPartitionMachine } from '../../machines/command-partition.machine.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
 import { effectDetail } from './effect-detail.js';
-import type { Environment } from './environment.js';
+import type { Environment, TimerHandle } from './environment.js';
+import type { HostCounters, PartitionHost } from './partition-host.js';
 
 /** Timing of the command partition. */
 export interface CommandHostOptions {
@@ -37,13 +38,15 @@ export function defaultCommandHostOptions(jiffyMs: number): CommandHostOptions {
 type Effect = { readonly type: string } & Record<string, unknown>;
 
 /** The command partition's actor, wired to every guest's controlvm channel. */
-export class CommandHost {
+export class CommandHost implements PartitionHost {
   private readonly actor: Actor<typeof commandPartitionMachine>;
   private readonly ports = new Map<string, ControlvmCpPort>();
   private readonly outbox = new Map<string, Uint8Array[]>();
   private readonly stops: (() => void)[] = [];
   /** Every effect the machine emitted that reports an outcome (`cp.*`), in order. */
   readonly outcomes: Effect[] = [];
+  private pollTimer: TimerHandle | null = null;
+  private readonly counts = { polls: 0, commandsSent: 0, commandsQueued: 0, acks: 0, responses: 0 };
 
   constructor(
     readonly partition: string,
@@ -77,21 +80,36 @@ export class CommandHost {
     this.actor.start();
     const tick = (): void => {
       this.poll();
-      this.env.schedule(this.options.pollMs, 'controlvm-poll', tick);
+      this.pollTimer = this.env.schedule(this.options.pollMs, 'controlvm-poll', tick);
     };
-    this.env.schedule(this.options.pollMs, 'controlvm-poll', tick);
+    this.pollTimer = this.env.schedule(this.options.pollMs, 'controlvm-poll', tick);
   }
 
-  /** Stops the actor and the doorbell listeners. */
+  /** Stops the actor, the poll and the doorbell listeners. */
   stop(): void {
     for (const stop of this.stops) stop();
+    if (this.pollTimer !== null) this.env.cancel(this.pollTimer);
+    this.pollTimer = null;
     this.actor.stop();
   }
 
-  /** The machine's state value and context. */
-  snapshot(): { value: unknown; context: unknown } {
-    const s = this.actor.getSnapshot();
-    return { value: s.value, context: s.context };
+  /** The machine's state value, by systemId. */
+  snapshot(): Record<string, unknown> {
+    return { [`${this.partition}/command-partition`]: this.actor.getSnapshot().value };
+  }
+
+  /** The machine's context (what the CP believes about every guest). */
+  context(): unknown {
+    return this.actor.getSnapshot().context;
+  }
+
+  counters(): HostCounters {
+    return { ...this.counts };
+  }
+
+  /** The command partition has no visorbus. */
+  sysfs(): Record<string, string> {
+    return {};
   }
 
   /** Sends an event to the machine (CHANGE_DEVICE_STATE, DESTROY_DEVICE). */
@@ -102,6 +120,7 @@ export class CommandHost {
   private perform(effect: Effect): void {
     if (effect.type === 'controlvm.send') {
       const guest = effect['guest'] as string;
+      this.counts.commandsQueued++;
       this.outbox.get(guest)?.push(encodeControlvmRequest(effect['request'] as ControlvmRequest));
       this.flush(guest);
       return;
@@ -113,13 +132,19 @@ export class CommandHost {
     const queue = this.outbox.get(guest);
     const port = this.ports.get(guest);
     assert(queue !== undefined && port !== undefined, `no controlvm channel to ${guest}`);
-    while (queue.length > 0 && port.send(queue[0] as Uint8Array) === 'inserted') queue.shift();
+    while (queue.length > 0 && port.send(queue[0] as Uint8Array) === 'inserted') {
+      queue.shift();
+      this.counts.commandsSent++;
+    }
   }
 
   // Collects every guest's replies, then retries any command still in an outbox.
   private poll(): void {
+    this.counts.polls++;
     for (const [guest, port] of this.ports) {
       const replies = port.collect();
+      this.counts.acks += replies.acks.length;
+      this.counts.responses += replies.responses.length;
       for (const ack of replies.acks) {
         this.actor.send({ type: 'CONTROLVM_ACK', guest, messageHandle: String(ack.messageHandle) });
       }

@@ -15,6 +15,7 @@ import { visorchipsetMachine } from '../../machines/visorchipset.machine.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment } from './environment.js';
+import type { HostCounters, PartitionHost } from './partition-host.js';
 import { sysfsView } from './sysfs.js';
 import { writeVbusRecord } from './vbus-records.js';
 
@@ -34,7 +35,7 @@ type AnyActor = Actor<AnyStateMachine>;
 type Effect = { readonly type: string } & Record<string, unknown>;
 
 /** One guest partition's actors, wired to its channels. */
-export class GuestHost {
+export class GuestHost implements PartitionHost {
   private readonly chipset: AnyActor;
   private readonly bus: AnyActor;
   private readonly drivers = new Map<string, AnyActor>();
@@ -43,6 +44,7 @@ export class GuestHost {
   // Channels mapped by BUS_CREATE / DEVICE_CREATE, by the address the command gave (§3.3, §3.4).
   private readonly busChannels = new Map<number, ChannelRecord>();
   private readonly deviceChannels = new Map<string, ChannelRecord>();
+  private readonly counts = { controlvmPolls: 0, commands: 0, droppedForAck: 0, discarded: 0, testMessages: 0, responses: 0, channelInterrupts: 0 };
 
   constructor(
     readonly partition: string,
@@ -84,6 +86,10 @@ export class GuestHost {
     out[`${this.partition}/visorbus`] = this.bus.getSnapshot().value;
     for (const [id, driver] of this.drivers) out[id] = driver.getSnapshot().value;
     return out;
+  }
+
+  counters(): HostCounters {
+    return { ...this.counts };
   }
 
   /** The sysfs view of the guest's buses and devices (§3.8), path → contents. */
@@ -149,6 +155,11 @@ export class GuestHost {
     switch (effect.type) {
       case 'controlvm.poll': {
         const result = this.controlvm.poll();
+        this.counts.controlvmPolls++;
+        this.counts.commands += result.commands.length;
+        this.counts.droppedForAck += result.droppedForAck;
+        this.counts.discarded += result.discarded;
+        if (result.testMessage) this.counts.testMessages++;
         for (const command of result.commands) this.chipset.send({ type: 'CONTROLVM_COMMAND', command });
         // Commands dropped for a full ack queue count as activity, as the kernel records the
         // last-message time before processing.
@@ -156,6 +167,7 @@ export class GuestHost {
         return;
       }
       case 'controlvm.respond':
+        this.counts.responses++;
         this.controlvm.respond(effect['response'] as Parameters<ControlvmGuestPort['respond']>[0]);
         return;
       case 'visorbus.request':
@@ -266,6 +278,7 @@ export class GuestHost {
     if (driver === undefined) return;
     let handle = { id: -1 };
     const tick = (): void => {
+      this.counts.channelInterrupts++;
       driver.send({ type: 'CHANNEL_INTERRUPT' });
       handle = this.env.schedule(POLLJIFFIES_NORMALCHANNEL * this.jiffyMs, `poll:${key}`, tick);
     };

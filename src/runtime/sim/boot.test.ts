@@ -6,7 +6,7 @@ import { simulateBoot } from './boot.js';
 describe('simulated boot', () => {
   test('smoke: the command partition brings a guest with the minimum driver set up, in virtual time', () => {
     const outcome = simulateBoot(minimalGuestConfig(), 1, 2_000);
-    expect(outcome.commandPartition.snapshot().value).toBe('ready');
+    expect(outcome.commandPartition.snapshot()['cp/command-partition']).toBe('ready');
     const done = outcome.commandPartition.outcomes.find((o) => o.type === 'cp.bringUpDone');
     expect(done).toMatchObject({ ready: ['guest1'], failed: [] });
     const guest = outcome.guests.get('guest1');

@@ -62,7 +62,11 @@ export const partitionApi = {
   },
   /** Actor states by systemId. */
   snapshot(): unknown {
-    return JSON.parse(JSON.stringify(host instanceof CommandHost ? host.snapshot().value : host.snapshot()));
+    return JSON.parse(JSON.stringify(host.snapshot()));
+  },
+  /** The host's counters. */
+  counters(): Record<string, number> {
+    return { ...host.counters() };
   },
 };
 
