@@ -115,6 +115,8 @@ export type VisorchipsetEvent =
       /** 0 or a negative errno. */
       readonly status: number;
     }
+  /** The command partition rang the controlvm doorbell (a wake-up; carries no data). */
+  | { readonly type: 'DOORBELL' }
   /** Internal: raised by the machine itself 2000 ms after a para-hotplug disable. */
   | { readonly type: 'PARAHOTPLUG_EXPIRED'; readonly requestId: number };
 
@@ -156,6 +158,8 @@ export interface VisorchipsetContext {
   readonly backlog: readonly BacklogEvent[];
   readonly parahotplug: readonly ParahotplugRequest[];
   readonly nextParahotplugId: number;
+  /** A doorbell rang while a poll was running: poll again at once instead of waiting. */
+  readonly doorbellPending: boolean;
 }
 
 /** The initial context for an input. */
@@ -171,6 +175,7 @@ export function initialContext(input: VisorchipsetInput): VisorchipsetContext {
     backlog: [],
     parahotplug: [],
     nextParahotplugId: 1,
+    doorbellPending: false,
   };
 }
 

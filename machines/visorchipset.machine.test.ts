@@ -328,6 +328,32 @@ describe('visorchipset machine', () => {
     expect(h.responses()).toHaveLength(1);
   });
 
+  test('a doorbell ends a slow wait at once, and a ring during a poll starts the next poll right after it', () => {
+    const h = start();
+    const polls: number[] = [];
+    let ringDuringPoll = false;
+    h.actor.on('controlvm.poll', () => {
+      polls.push(h.clock.now());
+      if (ringDuringPoll) {
+        ringDuringPoll = false;
+        h.actor.send({ type: 'DOORBELL' });
+      }
+      h.actor.send({ type: 'POLL_DONE', commands: 0 });
+    });
+    for (let i = 0; i < 10_404 / JIFFY_MS; i++) h.clock.increment(JIFFY_MS);
+    expect(h.actor.getSnapshot().context.pollIntervalJiffies).toBe(100); // slow now
+    const before = polls.length;
+    h.clock.increment(JIFFY_MS);
+    h.actor.send({ type: 'DOORBELL' });
+    expect(polls.length, 'woken without waiting 100 jiffies').toBe(before + 1);
+    expect(polls.at(-1)).toBe(10_408);
+    ringDuringPoll = true;
+    h.actor.send({ type: 'DOORBELL' });
+    expect(polls.slice(-2), 'the ring inside the poll gave one more poll at the same instant').toEqual([10_408, 10_408]);
+    expect(h.actor.getSnapshot().context.doorbellPending).toBe(false);
+    expect(h.actor.getSnapshot().context.idleMs, 'early polls do not count as idle time').toBe(10_404);
+  });
+
   test('para-hotplug enable is answered at once; a disable fails with 1400 exactly 2000 ms later', () => {
     const h = start();
     const [enable, disable] = [changeState(1, 0x0b, 0x73 | 0x02, true), changeState(1, 0x0b, 0x71, true)];

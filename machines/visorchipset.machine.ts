@@ -26,6 +26,11 @@
 // modelled: exactly-once is the promise here.
 // Choice: the poll timer's delayed-event id is made explicit by its state id:
 // `xstate.after.pollInterval.controlvmPollWait`.
+// Choice: a doorbell (DESIGN "Time, polling": doorbells wake a sleeping poller early, never carry
+// data) ends the wait at once; the kernel has no such wake-up (§7: the guest polled), so this only
+// makes the simulated guest answer sooner, never differently. A ring during a poll is remembered
+// and starts the next poll as soon as this one ends, so no ring is lost between two polls. An
+// early poll does not count as idle time.
 // Not modelled: the Era A 250-poll startup delay, `serverregwait`/`clientregwait` and the READY
 // hold (§2.5, §2.9); BUS_CONFIGURE payload parsing (§2.8); kdump crash messages (§2.11); the
 // 128 KiB payload throttle (host side, §2.5 3a).
@@ -108,6 +113,7 @@ export const visorchipsetMachine = setup({
     parahotplugTimeout: PARAHOTPLUG_TIMEOUT_MS,
   },
   guards: {
+    isDoorbellPending: ({ context }) => context.doorbellPending,
     isTestMessage: ({ event }) => commandOf(event).flags.testMessage,
     isCommand: ({ event }, params: { id: keyof typeof CONTROLVM_ID }) =>
       commandOf(event).id === CONTROLVM_ID[params.id],
@@ -140,6 +146,8 @@ export const visorchipsetMachine = setup({
     },
   },
   actions: {
+    rememberDoorbell: assign({ doorbellPending: true }),
+    forgetDoorbell: assign({ doorbellPending: false }),
     accrueIdleTime: assign({
       idleMs: ({ context }) => context.idleMs + context.pollIntervalJiffies * context.jiffyMs,
     }),
@@ -245,11 +253,14 @@ export const visorchipsetMachine = setup({
       states: {
         waiting: {
           id: 'controlvmPollWait',
+          always: { guard: 'isDoorbellPending', target: 'draining', actions: ['forgetDoorbell', 'emitPoll'] },
           after: { pollInterval: { target: 'draining', actions: ['accrueIdleTime', 'emitPoll'] } },
+          on: { DOORBELL: { target: 'draining', actions: 'emitPoll' } },
         },
         draining: {
           id: 'controlvmDraining',
           on: {
+            DOORBELL: { actions: 'rememberDoorbell' },
             POLL_DONE: { target: 'waiting', actions: 'reschedulePoll' },
             // §2.6, first match wins. CHIPSET_INIT is the chipset region's.
             CONTROLVM_COMMAND: [
@@ -320,6 +331,7 @@ export const visorchipsetMachine = setup({
         },
         blocked: {
           on: {
+            DOORBELL: { actions: 'rememberDoorbell' },
             CONTROLVM_COMMAND: { actions: 'holdBack' },
             POLL_DONE: { actions: 'holdBack' },
             VISORBUS_DONE: {

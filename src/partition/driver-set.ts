@@ -1,19 +1,16 @@
-// The function drivers a guest can load, by module name (spar-protocol.md §6): for now the
-// minimum driver set's function drivers. visorbus matches devices against their registrations.
+// The function drivers a guest loads, by module name (spar-protocol.md §6): visorbus matches
+// devices against their registrations; the guest-partition machine spawns their actors.
 
-import { VISORCONINCLIENT_DRIVER, visorconinclientMachine } from '../../machines/visorconinclient.machine.js';
-import { VISORNOOP_DRIVER, visornoopMachine } from '../../machines/visornoop.machine.js';
-import { VISORVIDEOCLIENT_DRIVER, visorvideoclientMachine } from '../../machines/visorvideoclient.machine.js';
 import type { Config } from '../hypervisor/index.js';
+import { VISORCONINCLIENT_DRIVER } from '../../machines/visorconinclient.machine.js';
+import { VISORNOOP_DRIVER } from '../../machines/visornoop.machine.js';
+import { VISORVIDEOCLIENT_DRIVER } from '../../machines/visorvideoclient.machine.js';
 import type { GuestDriver } from './guest-host.js';
 
 /** The minimum driver set's function drivers (visorchipset and visorbus are always present). */
 export function minimumDriverSet(): ReadonlyMap<string, GuestDriver> {
-  return new Map<string, GuestDriver>([
-    [VISORVIDEOCLIENT_DRIVER.name, { registration: VISORVIDEOCLIENT_DRIVER, machine: visorvideoclientMachine }],
-    [VISORCONINCLIENT_DRIVER.name, { registration: VISORCONINCLIENT_DRIVER, machine: visorconinclientMachine }],
-    [VISORNOOP_DRIVER.name, { registration: VISORNOOP_DRIVER, machine: visornoopMachine }],
-  ]);
+  const drivers = [VISORVIDEOCLIENT_DRIVER, VISORCONINCLIENT_DRIVER, VISORNOOP_DRIVER];
+  return new Map(drivers.map((registration) => [registration.name, { registration }]));
 }
 
 /**

@@ -1,17 +1,22 @@
-// The partition host of a guest (DESIGN "partition/"): it owns the guest's actors — visorchipset,
-// visorbus and one actor per bound function driver — and performs the effects they ask for, on
-// the channels the hypervisor gave this partition only. Machines hold the protocol; this file
+// The partition host of a guest (DESIGN "partition/"): it runs the guest-partition machine, whose
+// children are the guest's modules — visorchipset, visorbus and one actor per bound function
+// driver — and performs the effects they ask for, on the channels the hypervisor gave this
+// partition only. Machines hold the protocol; this file
 // moves bytes and routes events between them (kernel split, STYLE §4: visorchipset dispatches
 // controlvm, visorbus brokers probe/remove/pause/resume to drivers).
 
-import { createActor, type Actor, type AnyStateMachine } from 'xstate';
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, channelTypes } from '../channel/index.js';
 import { doorbellOf, type ChannelRecord } from '../hypervisor/index.js';
 import type { DriverRegistration, VisorbusContext } from '../../machines/visorbus.logic.js';
 import type { VisorchipsetContext } from '../../machines/visorchipset.logic.js';
-import { visorbusMachine } from '../../machines/visorbus.machine.js';
-import { visorchipsetMachine } from '../../machines/visorchipset.machine.js';
+import {
+  GUEST_DRIVER_MODULES,
+  guestPartitionMachine,
+  moduleSystemId,
+  type GuestDriverModule,
+} from '../../machines/guest-partition.machine.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment } from './environment.js';
@@ -19,10 +24,9 @@ import type { HostCounters, PartitionHost } from './partition-host.js';
 import { sysfsView } from './sysfs.js';
 import { writeVbusRecord } from './vbus-records.js';
 
-/** A function driver the guest can load: its registration and its machine. */
+/** A function driver the guest can load: its registration (its name is the module's). */
 export interface GuestDriver {
   readonly registration: DriverRegistration;
-  readonly machine: AnyStateMachine;
 }
 
 /** ENOMEM: what a create answers when its channel cannot be mapped (§2.6). */
@@ -31,14 +35,15 @@ const ENOMEM = 12;
 /** visorbus polls a device channel every 10 jiffies once its driver enables it (§7). */
 export const POLLJIFFIES_NORMALCHANNEL = 10;
 
-type AnyActor = Actor<AnyStateMachine>;
 type Effect = { readonly type: string } & Record<string, unknown>;
 
 /** One guest partition's actors, wired to its channels. */
 export class GuestHost implements PartitionHost {
-  private readonly chipset: AnyActor;
-  private readonly bus: AnyActor;
-  private readonly drivers = new Map<string, AnyActor>();
+  private readonly guest: Actor<typeof guestPartitionMachine>;
+  private chipset!: AnyActorRef;
+  private bus!: AnyActorRef;
+  private readonly drivers = new Map<string, AnyActorRef>();
+  private readonly stops: (() => void)[] = [];
   private readonly polls = new Map<string, { cancel(): void }>();
   private readonly controlvm: ControlvmGuestPort;
   // Channels mapped by BUS_CREATE / DEVICE_CREATE, by the address the command gave (§3.3, §3.4).
@@ -56,35 +61,50 @@ export class GuestHost implements PartitionHost {
     const record = this.record((c) => c.kind === 'controlvm');
     const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
     assert(attached.ok, `${partition}: the hypervisor's controlvm channel must validate`);
-    this.controlvm = new ControlvmGuestPort(attached.value, doorbellOf(record), env);
+    this.controlvmBell = doorbellOf(record);
+    this.controlvm = new ControlvmGuestPort(attached.value, this.controlvmBell, env);
     this.jiffyMs = jiffyMs;
-    this.chipset = this.actor(visorchipsetMachine, 'visorchipset', { partition, jiffyMs });
-    const drivers = [...driverSet.values()].map((d) => d.registration);
-    this.bus = this.actor(visorbusMachine, 'visorbus', { partition, drivers });
+    for (const name of driverSet.keys()) {
+      assert((GUEST_DRIVER_MODULES as readonly string[]).includes(name), `${partition}: no machine for driver ${name}`);
+    }
+    const visorbusDrivers = [...driverSet.values()].map((d) => d.registration);
+    const input = { partition, jiffyMs, visorbusDrivers };
+    this.systemId = moduleSystemId(partition, 'guest-partition');
+    this.guest = createActor(guestPartitionMachine, { input, clock: env.clock, systemId: this.systemId });
   }
 
   private readonly jiffyMs: number;
+  private readonly systemId: string;
+  private readonly controlvmBell: ReturnType<typeof doorbellOf>;
 
-  /** Starts every actor; visorchipset begins polling the controlvm channel. */
+  /**
+   * Starts the guest: its modules load, the host connects to them, and visorchipset begins
+   * polling the controlvm channel; a ring of its doorbell wakes that poll early.
+   */
   start(): void {
-    this.bus.start();
-    this.chipset.start();
+    this.guest.start();
+    this.bus = this.module('visorbus');
+    this.chipset = this.module('visorchipset');
+    this.stops.push(this.env.onRing(this.controlvmBell, 'client', () => this.chipset.send({ type: 'DOORBELL' })));
+    this.guest.send({ type: 'MODULES_LOADED' });
+    this.traceGuest('boot');
   }
 
-  /** Stops every actor and poll (a crash: channel memory is untouched). */
+  /** Stops every actor, poll and doorbell listener (channel memory is untouched). */
   stop(): void {
+    for (const stop of this.stops.splice(0)) stop();
     for (const poll of this.polls.values()) poll.cancel();
-    for (const driver of this.drivers.values()) driver.stop();
-    this.chipset.stop();
-    this.bus.stop();
+    this.polls.clear();
+    this.guest.stop();
   }
 
-  /** The state value of each actor, by systemId. */
+  /** The state value of each actor, by systemId: the guest-partition machine and its children. */
   snapshot(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    out[`${this.partition}/visorchipset`] = this.chipset.getSnapshot().value;
-    out[`${this.partition}/visorbus`] = this.bus.getSnapshot().value;
-    for (const [id, driver] of this.drivers) out[id] = driver.getSnapshot().value;
+    const snapshot = this.guest.getSnapshot();
+    const out: Record<string, unknown> = { [this.systemId]: snapshot.value };
+    for (const [id, child] of Object.entries(snapshot.children as Record<string, AnyActorRef | undefined>)) {
+      if (child !== undefined) out[id] = child.getSnapshot().value;
+    }
     return out;
   }
 
@@ -109,9 +129,11 @@ export class GuestHost implements PartitionHost {
     return sysfsView({ buses, devices });
   }
 
-  private actor(machine: AnyStateMachine, module: string, input: unknown): AnyActor {
-    const systemId = `${this.partition}/${module}`;
-    const actor = createActor(machine, { input, clock: this.env.clock, systemId });
+  // The child the guest-partition machine spawned for `module`, with its effects routed here.
+  private module(module: string): AnyActorRef {
+    const systemId = moduleSystemId(this.partition, module);
+    const actor = this.guest.system.get(systemId) as AnyActorRef | undefined;
+    assert(actor !== undefined, `${this.partition}: ${module} was not spawned`);
     actor.on('*', (effect: Effect) => {
       this.trace(systemId, actor, effect);
       this.perform(module, effect);
@@ -119,7 +141,12 @@ export class GuestHost implements PartitionHost {
     return actor;
   }
 
-  private trace(systemId: string, actor: AnyActor, effect: Effect): void {
+  private traceGuest(event: string): void {
+    const state = JSON.stringify(this.guest.getSnapshot().value);
+    this.env.trace({ atMs: this.env.now(), partition: this.partition, actor: this.systemId, event, state });
+  }
+
+  private trace(systemId: string, actor: AnyActorRef, effect: Effect): void {
     const state = JSON.stringify(actor.getSnapshot().value);
     const detail = { text: effectDetail(effect) };
     this.env.trace({ atMs: this.env.now(), partition: this.partition, actor: systemId, event: effect.type, state, detail });
@@ -172,8 +199,13 @@ export class GuestHost implements PartitionHost {
         return;
       case 'visorbus.request':
         return this.forwardToBus(effect['request'] as Readonly<Record<string, unknown>>);
+      case 'chipset.uevent':
+        if (effect['kind'] === 'online' || effect['kind'] === 'offline') {
+          this.guest.send({ type: 'CHIPSET_ONLINE', online: effect['kind'] === 'online' });
+        }
+        return; // the other uevents: no user space in the simulation yet
       default:
-        return; // chipset.uevent: no user space in the simulation yet
+        return;
     }
   }
 
@@ -229,15 +261,15 @@ export class GuestHost implements PartitionHost {
     const name = effect['driver'] as string;
     const id = `${this.partition}/${name}:vbus${busNo}:dev${devNo}`;
     if (effect.type === 'driver.probe') {
-      const driver = this.driverSet.get(name);
-      assert(driver !== undefined, `visorbus matched unknown driver ${name}`);
-      const actor = createActor(driver.machine, { input: { partition: this.partition, busNo, devNo }, clock: this.env.clock, systemId: id });
+      assert(this.driverSet.has(name), `visorbus matched unknown driver ${name}`);
+      this.guest.send({ type: 'PROBE_DRIVER', module: name as GuestDriverModule, systemId: id, busNo, devNo });
+      const actor = this.guest.system.get(id) as AnyActorRef | undefined;
+      assert(actor !== undefined, `${id} was not spawned`);
       actor.on('*', (e: Effect) => {
         this.trace(id, actor, e);
         this.performDriver(e);
       });
       this.drivers.set(id, actor);
-      actor.start();
       actor.send({ type: 'PROBE' });
       return;
     }
@@ -261,10 +293,15 @@ export class GuestHost implements PartitionHost {
         return void this.bus.send({ type: 'DRIVER_RESUME_STARTED', busNo, devNo, status });
       case 'driver.stateComplete':
         return void this.bus.send({ type: 'DRIVER_STATE_COMPLETE', busNo, devNo, status });
-      case 'driver.removed':
+      case 'driver.removed': {
         this.polls.get(key)?.cancel();
         this.polls.delete(key);
+        const id = [...this.drivers.keys()].find((d) => d.endsWith(`:vbus${busNo}:dev${devNo}`));
+        if (id === undefined) return;
+        this.drivers.delete(id);
+        this.guest.send({ type: 'DRIVER_GONE', systemId: id });
         return;
+      }
       case 'channel.enableInterrupts':
         return this.startChannelPoll(key, busNo, devNo);
       default:

@@ -1,0 +1,158 @@
+// guest-partition: one guest's lifecycle and its driver set (spar-protocol.md §6 minimum driver
+// set and boot order, §3.4 probe/remove, §5.11–5.12 Era A client bus). The guest's kernel modules
+// are its child actors, each with systemId `<partition>/<module>`: visorchipset and visorbus
+// always; visorclientbus and virtpci when the driver set has Era A drivers; and one function
+// driver actor per bound device, spawned at probe and stopped at remove.
+//
+// Split (STYLE §4): this machine decides which actors exist; the partition host subscribes to
+// each child's effects and performs them (channel I/O, routing answers between children).
+//
+// - `loading`: the modules are spawned on entry (§6.1 boot order: visorbus, then visorchipset,
+//   which starts polling the controlvm channel). The host answers MODULES_LOADED once it listens
+//   to every child, so no effect is emitted before someone performs it.
+// - `running`: the command partition's creates reach the drivers. `online` records the
+//   chipset's KOBJ_ONLINE uevent (CHIPSET_READY, §2.6); the guest is running either way.
+// - `stopped`: STOP (orderly shutdown) stops every child; final. A crash is not an event here:
+//   the runtime throws the whole actor away (its channel memory survives).
+//
+// Choice: a driver actor's id is its systemId, so the host can find it by either.
+// Choice: PROBE_DRIVER for a device that already has a driver actor is ignored (visorbus never
+// probes a bound device twice; a host bug would show as a missing actor, not a duplicate).
+
+import { assertEvent, assign, enqueueActions, setup } from 'xstate';
+import type { DriverRegistration } from './visorbus.logic.js';
+import { visorbusMachine } from './visorbus.machine.js';
+import { visorchipsetMachine } from './visorchipset.machine.js';
+import { visorconinclientMachine } from './visorconinclient.machine.js';
+import { visornoopMachine } from './visornoop.machine.js';
+import { visorvideoclientMachine } from './visorvideoclient.machine.js';
+
+/** Function-driver modules the guest can load, by module name (the `actors` of the machine). */
+export const GUEST_DRIVER_MODULES = ['visornoop', 'visorvideoclient', 'visorconinclient'] as const;
+
+/** One of {@link GUEST_DRIVER_MODULES}. */
+export type GuestDriverModule = (typeof GUEST_DRIVER_MODULES)[number];
+
+/** Machine input. */
+export interface GuestPartitionInput {
+  readonly partition: string;
+  /** Milliseconds per jiffy (visorchipset's poll cadence). */
+  readonly jiffyMs: number;
+  /** visorbus's driver registrations, in registration order. */
+  readonly visorbusDrivers: readonly DriverRegistration[];
+}
+
+/** Context: plain data. */
+export interface GuestPartitionContext {
+  readonly partition: string;
+  readonly jiffyMs: number;
+  readonly visorbusDrivers: GuestPartitionInput['visorbusDrivers'];
+  /** systemIds of the bound function-driver actors, in probe order. */
+  readonly boundDrivers: readonly string[];
+  /** KOBJ_ONLINE seen (CHIPSET_READY). */
+  readonly online: boolean;
+  /** Times any driver was probed and removed. */
+  readonly probes: number;
+  readonly removals: number;
+}
+
+/** Events the partition host sends. */
+export type GuestPartitionEvent =
+  | { readonly type: 'MODULES_LOADED' }
+  /** Spawn the actor of `module` for a device (visorbus asked for probe). */
+  | { readonly type: 'PROBE_DRIVER'; readonly module: GuestDriverModule; readonly systemId: string; readonly busNo: number; readonly devNo: number }
+  /** The driver's remove returned: stop its actor. */
+  | { readonly type: 'DRIVER_GONE'; readonly systemId: string }
+  | { readonly type: 'CHIPSET_ONLINE'; readonly online: boolean }
+  | { readonly type: 'STOP' };
+
+/** systemId of one of the guest's modules. */
+export function moduleSystemId(partition: string, module: string): string {
+  return `${partition}/${module}`;
+}
+
+/** The guest-partition machine; create with `input: GuestPartitionInput` and the runtime's clock. */
+export const guestPartitionMachine = setup({
+  types: {
+    context: {} as GuestPartitionContext,
+    events: {} as GuestPartitionEvent,
+    input: {} as GuestPartitionInput,
+  },
+  actors: {
+    visorchipset: visorchipsetMachine,
+    visorbus: visorbusMachine,
+    visornoop: visornoopMachine,
+    visorvideoclient: visorvideoclientMachine,
+    visorconinclient: visorconinclientMachine,
+  },
+  guards: {
+    isNewDriver: ({ context, event }) => {
+      assertEvent(event, 'PROBE_DRIVER');
+      return !context.boundDrivers.includes(event.systemId);
+    },
+    isBoundDriver: ({ context, event }) => {
+      assertEvent(event, 'DRIVER_GONE');
+      return context.boundDrivers.includes(event.systemId);
+    },
+  },
+  actions: {
+    spawnModules: enqueueActions(({ context, enqueue }) => {
+      const { partition, jiffyMs, visorbusDrivers } = context;
+      const bus = moduleSystemId(partition, 'visorbus');
+      const chipset = moduleSystemId(partition, 'visorchipset');
+      enqueue.spawnChild('visorbus', { id: bus, systemId: bus, input: { partition, drivers: visorbusDrivers } });
+      enqueue.spawnChild('visorchipset', { id: chipset, systemId: chipset, input: { partition, jiffyMs } });
+    }),
+    spawnDriver: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'PROBE_DRIVER');
+      const { busNo, devNo, systemId } = event;
+      const input = { partition: context.partition, busNo, devNo };
+      enqueue.spawnChild(event.module, { id: systemId, systemId, input });
+      enqueue.assign({ boundDrivers: [...context.boundDrivers, systemId], probes: context.probes + 1 });
+    }),
+    stopDriver: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'DRIVER_GONE');
+      enqueue.stopChild(event.systemId);
+      const boundDrivers = context.boundDrivers.filter((id) => id !== event.systemId);
+      enqueue.assign({ boundDrivers, removals: context.removals + 1 });
+    }),
+    recordOnline: assign({
+      online: ({ event }) => {
+        assertEvent(event, 'CHIPSET_ONLINE');
+        return event.online;
+      },
+    }),
+  },
+}).createMachine({
+  id: 'guestPartition',
+  context: ({ input }) => ({
+    partition: input.partition,
+    jiffyMs: input.jiffyMs,
+    visorbusDrivers: input.visorbusDrivers,
+    boundDrivers: [],
+    online: false,
+    probes: 0,
+    removals: 0,
+  }),
+  initial: 'loading',
+  states: {
+    loading: {
+      description: 'visorbus and visorchipset are loading; the host is connecting to them.',
+      entry: 'spawnModules',
+      on: { MODULES_LOADED: { target: 'running' }, STOP: { target: 'stopped' } },
+    },
+    running: {
+      description: 'Polling controlvm; devices are created, probed and removed as the CP asks.',
+      on: {
+        PROBE_DRIVER: { guard: 'isNewDriver', actions: 'spawnDriver' },
+        DRIVER_GONE: { guard: 'isBoundDriver', actions: 'stopDriver' },
+        CHIPSET_ONLINE: { actions: 'recordOnline' },
+        STOP: { target: 'stopped' },
+      },
+    },
+    stopped: {
+      description: 'Orderly shutdown: every module stopped.',
+      type: 'final',
+    },
+  },
+});
