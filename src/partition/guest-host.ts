@@ -31,6 +31,8 @@ export interface GuestDriver {
 
 /** ENOMEM: what a create answers when its channel cannot be mapped (§2.6). */
 const ENOMEM = 12;
+/** EINVAL: what BUS_CREATE answers when the mapped channel is not a valid vbus channel (§2.6). */
+const EINVAL = 22;
 
 /** visorbus polls a device channel every 10 jiffies once its driver enables it (§7). */
 export const POLLJIFFIES_NORMALCHANNEL = 10;
@@ -160,14 +162,22 @@ export class GuestHost implements PartitionHost {
 
   // The kernel maps `channel_addr` from the create message; an address that is not one of this
   // partition's channels cannot be mapped, and the create fails with ENOMEM (12) as a failed
-  // ioremap does (§2.6). Returns the channel, or null after answering visorchipset.
+  // ioremap does (§2.6). Any of the partition's channels can be mapped, whatever its kind: a bus
+  // then fails the vbus channel check with EINVAL (22, §2.6), and a device is created and left
+  // unbound when `visor_check_channel` refuses it (§3.4). Returns the channel, or null after
+  // answering visorchipset.
   private mapChannel(request: Readonly<Record<string, unknown>>, kind: 'vbus' | 'device'): ChannelRecord | null {
     const address = String(request['channelAddr']);
-    const found = this.channels.find((c) => c.kind === kind && String(c.channelAddr) === address);
-    if (found !== undefined) return found;
+    const found = this.channels.find((c) => String(c.channelAddr) === address);
+    if (found === undefined) return this.failCreate(request, ENOMEM);
+    if (kind === 'vbus' && !Channel.attachAs(found.buffer, channelTypes.vbus).ok) return this.failCreate(request, EINVAL);
+    return found;
+  }
+
+  private failCreate(request: Readonly<Record<string, unknown>>, errno: number): null {
     const busNo = request['busNo'] as number;
-    const done = { type: 'VISORBUS_DONE', kind: request['kind'], busNo, status: -ENOMEM };
-    this.chipset.send(kind === 'device' ? { ...done, devNo: request['devNo'] } : done);
+    const done = { type: 'VISORBUS_DONE', kind: request['kind'], busNo, status: -errno };
+    this.chipset.send(request['kind'] === 'createDevice' ? { ...done, devNo: request['devNo'] } : done);
     return null;
   }
 
