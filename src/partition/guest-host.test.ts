@@ -52,4 +52,18 @@ describe('guest host channel mapping', () => {
     expect(b.host.counters()).toMatchObject({ commands: 2, responses: 2 });
     expect(b.host.counters()['controlvmPolls']).toBeGreaterThanOrEqual(2);
   });
+
+  test('a DEVICE_DESTROY in the same poll as a pause the driver completes at once is answered 0, after the pause (§2.6, §3.5)', () => {
+    const b = benchWithChipset();
+    b.request(bus(1, b.channel((c) => c.kind === 'vbus').channelAddr));
+    const video = b.channel((c) => c.typeName === 'video');
+    expect(b.request(device(1, 0, video.channelAddr, 'video'))).toMatchObject({ completionStatus: 0 });
+    const pause = b.send(build.deviceChangeStateRequest(1, 0, 0x73));
+    const destroy = b.send(build.deviceDestroyRequest(1, 0));
+    b.run(10);
+    const answers = b.responses.filter((r) => r.messageHandle === pause || r.messageHandle === destroy);
+    expect(answers.map((r) => [r.messageHandle, r.completionStatus])).toEqual([[pause, 0], [destroy, 0]]);
+    expect(b.host.counters()['commands'], 'both came in one poll').toBe(5);
+    expect(Object.keys(b.host.snapshot()).filter((id) => id.includes(':vbus'))).toEqual([]);
+  });
 });

@@ -19,7 +19,7 @@ import {
 } from '../../machines/guest-partition.machine.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import { effectDetail } from './effect-detail.js';
-import type { Environment } from './environment.js';
+import type { Environment, TimerHandle } from './environment.js';
 import type { HostCounters, PartitionHost } from './partition-host.js';
 import { sysfsView } from './sysfs.js';
 import { writeVbusRecord } from './vbus-records.js';
@@ -46,6 +46,7 @@ export class GuestHost implements PartitionHost {
   private bus!: AnyActorRef;
   private readonly drivers = new Map<string, AnyActorRef>();
   private readonly stops: (() => void)[] = [];
+  private pollTimer: TimerHandle | null = null;
   private readonly polls = new Map<string, { cancel(): void }>();
   private readonly controlvm: ControlvmGuestPort;
   // Channels mapped by BUS_CREATE / DEVICE_CREATE, by the address the command gave (§3.3, §3.4).
@@ -97,6 +98,8 @@ export class GuestHost implements PartitionHost {
     for (const stop of this.stops.splice(0)) stop();
     for (const poll of this.polls.values()) poll.cancel();
     this.polls.clear();
+    if (this.pollTimer !== null) this.env.cancel(this.pollTimer);
+    this.pollTimer = null;
     this.guest.stop();
   }
 
@@ -181,6 +184,20 @@ export class GuestHost implements PartitionHost {
     return null;
   }
 
+  private pollControlvm(): void {
+    this.pollTimer = null;
+    const result = this.controlvm.poll();
+    this.counts.controlvmPolls++;
+    this.counts.commands += result.commands.length;
+    this.counts.droppedForAck += result.droppedForAck;
+    this.counts.discarded += result.discarded;
+    if (result.testMessage) this.counts.testMessages++;
+    for (const command of result.commands) this.chipset.send({ type: 'CONTROLVM_COMMAND', command });
+    // Commands dropped for a full ack queue count as activity, as the kernel records the
+    // last-message time before processing.
+    this.chipset.send({ type: 'POLL_DONE', commands: result.commands.length + result.droppedForAck });
+  }
+
   // Routes one effect; `module` says which actor asked.
   private perform(module: string, effect: Effect): void {
     if (module === 'visorchipset') this.performChipset(effect);
@@ -190,19 +207,14 @@ export class GuestHost implements PartitionHost {
 
   private performChipset(effect: Effect): void {
     switch (effect.type) {
-      case 'controlvm.poll': {
-        const result = this.controlvm.poll();
-        this.counts.controlvmPolls++;
-        this.counts.commands += result.commands.length;
-        this.counts.droppedForAck += result.droppedForAck;
-        this.counts.discarded += result.discarded;
-        if (result.testMessage) this.counts.testMessages++;
-        for (const command of result.commands) this.chipset.send({ type: 'CONTROLVM_COMMAND', command });
-        // Commands dropped for a full ack queue count as activity, as the kernel records the
-        // last-message time before processing.
-        this.chipset.send({ type: 'POLL_DONE', commands: result.commands.length + result.droppedForAck });
+      case 'controlvm.poll':
+        // The poll runs once visorchipset has finished the transition that asked for it, so each
+        // command is handed over on its own and everything it sets off synchronously (visorbus,
+        // a driver completing at once) is settled before the next command, as in the kernel's
+        // `handle_command` loop. A DEVICE_DESTROY after a pause a driver completed at once then
+        // finds no pending response.
+        this.pollTimer = this.env.schedule(0, 'controlvm-poll', () => this.pollControlvm());
         return;
-      }
       case 'controlvm.respond':
         this.counts.responses++;
         this.controlvm.respond(effect['response'] as Parameters<ControlvmGuestPort['respond']>[0]);
