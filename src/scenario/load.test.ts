@@ -1,0 +1,128 @@
+// Scenario loading (issue: "The parser"): every shipped scenario loads; malformed YAML, a wrong
+// type, an unknown key and a missing reference each give an error with the right line.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { formatScenarioError } from './errors.js';
+import { scenarioJsonSchemaText } from './json-schema.js';
+import { loadScenarioText } from './load.js';
+
+const DIR = join(import.meta.dirname, '../../scenarios');
+const BASE = `until: 1s
+partitions:
+  - name: cp
+    kind: command
+  - name: guest1
+    kind: guest
+    buses:
+      - { busNo: 1, deviceCount: 1 }
+    devices:
+      - { busNo: 1, devNo: 0, channelType: video }
+`;
+
+function errorsOf(text: string) {
+  const r = loadScenarioText(text, 'x.yaml');
+  if (r.ok) throw new Error('expected errors');
+  return r.error.map(formatScenarioError);
+}
+
+describe('scenario loading', () => {
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
+  test.each(files)('shipped scenario %s loads and starts with a comment saying what it shows', (file) => {
+    const text = readFileSync(join(DIR, file), 'utf8');
+    expect(text.startsWith('# Shows: ')).toBe(true);
+    const r = loadScenarioText(text, `scenarios/${file}`);
+    expect(r.ok ? [] : r.error.map(formatScenarioError)).toEqual([]);
+  });
+
+  test('the base text loads, with defaults filled in and durations in ms', () => {
+    const r = loadScenarioText(BASE, 'scenarios/base.yaml');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.name).toBe('base');
+    expect(r.value.scenario.until).toBe(1000);
+    expect(r.value.scenario.faults).toEqual([]);
+    expect(r.value.config.partitions[1]?.devices[0]).toMatchObject({ channelType: 'video', server: 'cp' });
+  });
+
+  test('malformed YAML names the line of the mistake', () => {
+    const errors = errorsOf(BASE.replace('    kind: guest', '    kind: [guest'));
+    expect(errors[0]).toMatch(/^x\.yaml:(6|7):\d+: YAML: /);
+  });
+
+  test('a wrong type names its line and column and what was expected', () => {
+    expect(errorsOf(BASE.replace('deviceCount: 1', 'deviceCount: one'))).toEqual([
+      'x.yaml:8:34: partitions[1].buses[0].deviceCount: expected number, received string',
+    ]);
+  });
+
+  test('an unknown key points at the key itself', () => {
+    expect(errorsOf(BASE.replace('    kind: guest\n', '    kind: guest\n    kernel: linux\n'))).toEqual([
+      'x.yaml:7:5: partitions[1].kernel: unknown key "kernel"',
+    ]);
+  });
+
+  test('a wrong enum value lists the choices', () => {
+    expect(errorsOf(BASE.replace('kind: guest', 'kind: guset'))).toEqual([
+      'x.yaml:6:11: partitions[1].kind: expected one of "command"|"iosp"|"guest"',
+    ]);
+  });
+
+  test('a disk shared with a guest that does not exist is named at its line', () => {
+    const text = `${BASE}  - name: iosp0
+    kind: iosp
+    hardware:
+      scsi:
+        - name: hba0
+          disks:
+            - { name: disk0, blocks: 64, sharedWith: [guest1, guest9] }
+`;
+    expect(errorsOf(text)).toEqual([
+      'x.yaml:17:63: partitions[2].hardware.scsi[0].disks[0].sharedWith[1]: disk "disk0" is shared with a guest that does not exist: no partition named "guest9"',
+    ]);
+  });
+
+  test('configuration rules come back with the line of the device at fault', () => {
+    const errors = errorsOf(BASE.replace('busNo: 1, devNo: 0', 'busNo: 2, devNo: 0'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^x\.yaml:10:9: partitions\[1\]\.devices\[0\]: .*bus 2/);
+  });
+
+  test('faults: unknown partition, missing trigger, unknown action, bad duration', () => {
+    const text = `${BASE}faults:
+  - { action: crash, partition: guest7, at: 10ms }
+  - { action: hang, partition: guest1 }
+  - { action: explode, partition: guest1, at: 5 }
+  - { action: reboot, partition: guest1, at: soon }
+`;
+    expect(errorsOf(text)).toEqual([
+      'x.yaml:14:15: faults[2].action: expected one of crash, reboot, hang, shutdown, boot',
+      'x.yaml:15:46: faults[3].at: expected a duration such as 250, "250ms", "1.5s" or "2m" (whole milliseconds, not negative)',
+    ]);
+    const second = errorsOf(`${BASE}faults:\n  - { action: crash, partition: guest7, at: 10ms }\n  - { action: hang, partition: guest1 }\n`);
+    expect(second).toEqual([
+      'x.yaml:12:33: faults[0].partition: no partition named "guest7" (have cp, guest1)',
+      'x.yaml:13:5: faults[1]: a fault needs exactly one trigger: "at" (a time) or "when" (a condition)',
+    ]);
+  });
+
+  test('hostile files: huge, alias bombs and non-mapping documents are refused with one error', () => {
+    expect(errorsOf('x'.repeat((1 << 20) + 1))).toEqual(['x.yaml:1:1: file is larger than 1048576 bytes']);
+    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`;
+    expect(errorsOf(bomb)[0]).toMatch(/^x\.yaml:1:1: YAML: .*alias/i);
+    expect(errorsOf('- just\n- a list\n')[0]).toMatch(/^x\.yaml:1:1: expected object, received array/);
+  });
+
+  test('a missing required key is named as missing', () => {
+    expect(errorsOf(BASE.replace('until: 1s\n', ''))).toEqual(['x.yaml:1:1: until: missing required key "until"']);
+  });
+
+  test('the JSON Schema in the repository is the one the zod schema generates', () => {
+    const file = readFileSync(join(DIR, 'scenario.schema.json'), 'utf8');
+    expect(file).toBe(scenarioJsonSchemaText());
+    const schema = JSON.parse(file) as { additionalProperties: boolean; required: string[] };
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(['until', 'partitions']);
+  });
+});

@@ -1,0 +1,66 @@
+// Checks a scenario's shape cannot express: names that must refer to something, and the
+// configuration rules of the hypervisor model (validateConfig). Each error keeps the path of the
+// node at fault so the loader can give its line.
+
+import { validateConfig, type Config, type ConfigInput } from '../hypervisor/index.js';
+import type { Scenario } from './schema.js';
+
+/** An error found here: a path into the document and a message. */
+export interface ReferenceError {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** The configuration of `scenario`, or every reference error found. */
+export function checkReferences(scenario: Scenario): { config: Config | null; errors: ReferenceError[] } {
+  const errors: ReferenceError[] = [];
+  const kinds = new Map(scenario.partitions.map((p) => [p.name, p.kind]));
+  scenario.partitions.forEach((p, i) => {
+    if (p.hardware !== undefined && p.kind !== 'iosp') {
+      errors.push({ path: ['partitions', i, 'hardware'], message: `only an iosp partition owns hardware; "${p.name}" is a ${p.kind}` });
+    }
+    if (p.drivers.length > 0 && p.kind !== 'guest') {
+      errors.push({ path: ['partitions', i, 'drivers'], message: `only a guest loads drivers; "${p.name}" is a ${p.kind}` });
+    }
+    p.hardware?.scsi.forEach((hba, j) =>
+      hba.disks.forEach((disk, k) =>
+        disk.sharedWith.forEach((guest, m) => {
+          if (kinds.get(guest) === 'guest') return;
+          const what = kinds.has(guest) ? `"${guest}" is a ${kinds.get(guest)}, not a guest` : `no partition named "${guest}"`;
+          errors.push({ path: ['partitions', i, 'hardware', 'scsi', j, 'disks', k, 'sharedWith', m], message: `disk "${disk.name}" is shared with a guest that does not exist: ${what}` });
+        }),
+      ),
+    );
+  });
+  scenario.faults.forEach((f, i) => {
+    if (!kinds.has(f.partition)) {
+      errors.push({ path: ['faults', i, 'partition'], message: `no partition named "${f.partition}" (have ${[...kinds.keys()].join(', ')})` });
+    }
+    if ((f.at === undefined) === (f.when === undefined)) {
+      errors.push({ path: ['faults', i], message: 'a fault needs exactly one trigger: "at" (a time) or "when" (a condition)' });
+    }
+    if (f.at !== undefined && f.at > scenario.until) {
+      errors.push({ path: ['faults', i, 'at'], message: `fires at ${f.at} ms, after the time limit (until: ${scenario.until} ms)` });
+    }
+  });
+  const input: ConfigInput = {
+    partitions: scenario.partitions.map(({ name, kind, index, buses, devices }) => ({
+      name,
+      kind,
+      buses,
+      devices: devices.map(({ server, ...d }) => (server === undefined ? d : { ...d, server })),
+      ...(index === undefined ? {} : { index }),
+    })),
+    ...(scenario.jiffyMs === undefined ? {} : { jiffyMs: scenario.jiffyMs }),
+  };
+  const validated = validateConfig(input);
+  if (!validated.ok) for (const e of validated.error) errors.push({ path: parsePath(e.path), message: e.message });
+  return { config: validated.ok ? validated.value : null, errors };
+}
+
+/** `partitions[2].devices[0]` → ['partitions', 2, 'devices', 0]. */
+export function parsePath(path: string): PropertyKey[] {
+  const out: PropertyKey[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : (m[1] as string));
+  return out;
+}

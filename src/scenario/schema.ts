@@ -1,0 +1,112 @@
+// The scenario file format (scenarios/*.yaml): one zod schema, from which both validation and the
+// JSON Schema for editors (`spar schema`, scenarios/scenario.schema.json) come. Objects are strict:
+// an unknown key is an error. Cross-references (a fault naming a partition, a disk shared with a
+// guest) are checked after the shape, in `references.ts`, so each error can point at its line.
+//
+// Extending: later issues add workload kinds, fault actions and expectation names by adding
+// members to the unions below (FAULT_ACTIONS, EXPECTATIONS, ...), not by changing the layout.
+
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** A duration: milliseconds as a number, or a string such as "250ms", "1.5s", "2m". */
+export const durationSchema = z
+  .union([z.number(), z.string()])
+  .refine((v) => parseDuration(v) !== null, { error: 'expected a duration such as 250, "250ms", "1.5s" or "2m" (whole milliseconds, not negative)' })
+  .transform((v) => parseDuration(v) as number)
+  .meta({ description: 'Milliseconds, or a string with a unit: "250ms", "1.5s", "2m".' });
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected a name of letters, digits, "_", "." or "-"' });
+const u32 = z.number().int().min(0).max(0xffff_ffff);
+
+const bus = z.strictObject({
+  busNo: u32.meta({ description: 'bus_no, assigned by the command partition (§3.7).' }),
+  deviceCount: u32.meta({ description: 'dev_count: device slots on the bus; every devNo is below it.' }),
+});
+
+const device = z.strictObject({
+  busNo: u32,
+  devNo: u32,
+  channelType: z.string().meta({ description: 'Channel type: vhba, vnic, video, keyboard, mouse, console-serial, diag.' }),
+  server: name.optional().meta({ description: 'Partition serving the channel; an IOSP for vhba/vnic, the command partition by default for console types.' }),
+});
+
+const disk = z.strictObject({
+  name,
+  blocks: z.number().int().min(1),
+  blockSize: z.union([z.literal(512), z.literal(4096)]).default(512),
+  sharedWith: z.array(name).default([]).meta({ description: 'Guests that see this disk; others get "no disk" (§4.4.1).' }),
+});
+
+const hardware = z.strictObject({
+  scsi: z.array(z.strictObject({ name, disks: z.array(disk).default([]) })).default([]),
+  nics: z.array(z.strictObject({ name, switch: name.meta({ description: 'The virtual switch segment the NIC joins.' }) })).default([]),
+});
+
+const partition = z.strictObject({
+  name,
+  kind: z.enum(['command', 'iosp', 'guest']),
+  index: u32.optional().meta({ description: 'partition_index; defaults to the position in the list.' }),
+  buses: z.array(bus).default([]),
+  devices: z.array(device).default([]),
+  drivers: z.array(z.string()).default([]).meta({ description: 'Extra function-driver modules to load (a guest gets the minimum set plus what its devices need).' }),
+  hardware: hardware.optional().meta({ description: 'Physical devices an IO service partition owns.' }),
+});
+
+/** A fault's trigger: a time, or the first trace record matching a condition. */
+const trigger = {
+  at: durationSchema.optional().meta({ description: 'When the fault fires (from the start of the run).' }),
+  when: z
+    .strictObject({
+      partition: name.optional(),
+      actor: z.string().optional().meta({ description: 'Actor systemId, e.g. guest1/visorchipset.' }),
+      event: z.string().meta({ description: 'Trace event, e.g. controlvm.respond, lifecycle state running.' }),
+      after: durationSchema.default(0).meta({ description: 'Delay after the matching record.' }),
+    })
+    .optional()
+    .meta({ description: 'Fires once, at the first trace record matching every field given.' }),
+};
+
+/** The fault actions; later issues add members (disk errors, NIC faults). */
+export const FAULT_ACTIONS = ['crash', 'reboot', 'hang', 'shutdown', 'boot'] as const;
+
+const fault = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('crash'), partition: name, ...trigger }),
+  z.strictObject({ action: z.literal('reboot'), partition: name, down: durationSchema.default(0).meta({ description: 'Down time before it boots again.' }), ...trigger }),
+  z.strictObject({ action: z.literal('hang'), partition: name, ...trigger }),
+  z.strictObject({ action: z.literal('shutdown'), partition: name, ...trigger }),
+  z.strictObject({ action: z.literal('boot'), partition: name, ...trigger }),
+]);
+
+/** Named checks a scenario can expect; later issues add storage and network ones. */
+export const EXPECTATIONS = {
+  'guests-running': 'Every guest partition is running at the end (lifecycle state running).',
+  'bring-up-complete': 'The command partition brought every guest up: every create answered with success.',
+  'every-request-answered': 'Every controlvm request that expected a response got exactly one.',
+  'drivers-bound': 'Every configured device of every running guest has a bound driver.',
+  'sysfs-matches-config': 'Each guest\'s sysfs view shows exactly the configured buses and devices.',
+} as const;
+
+/** One of {@link EXPECTATIONS}. */
+export type ExpectationName = keyof typeof EXPECTATIONS;
+
+const expectationNames = Object.keys(EXPECTATIONS) as [ExpectationName, ...ExpectationName[]];
+
+/** The whole file. */
+export const scenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'Path of the JSON Schema, for editors.' }),
+    description: z.string().optional().meta({ description: 'What the scenario shows.' }),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().meta({ description: 'Default seed when --seed is not given.' }),
+    jiffyMs: z.number().positive().optional().meta({ description: 'Milliseconds per jiffy: 1 (HZ=1000, default) or 4 (HZ=250).' }),
+    until: durationSchema.meta({ description: 'Time limit: virtual time in the sim runtime, wall time in workers.' }),
+    partitions: z.array(partition).min(1),
+    faults: z.array(fault).default([]),
+    expect: z.array(z.enum(expectationNames)).default(['guests-running', 'bring-up-complete', 'every-request-answered']),
+  })
+  .meta({ title: 'spar-sim scenario', description: 'A spar-sim scenario: partitions, hardware, faults, time limit and expectations.' });
+
+/** A validated scenario, defaults filled in, durations in milliseconds. */
+export type Scenario = z.output<typeof scenarioSchema>;
+/** One fault of a scenario. */
+export type ScenarioFault = Scenario['faults'][number];
