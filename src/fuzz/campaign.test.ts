@@ -46,7 +46,9 @@ describe('fuzz campaign', () => {
   });
 
   test('shards 1/2 and 2/2 run the requested counts on disjoint campaigns; 1/1 sees both', () => {
-    const [a, b, whole]: unknown[][] = [[], [], []];
+    const a: unknown[] = [];
+    const b: unknown[] = [];
+    const whole: unknown[] = [];
     expect(runCampaign(recordingProperty(a), options({ runs: 200, shard: { k: 1, n: 2 } })).runs).toBe(200);
     runCampaign(recordingProperty(b), options({ runs: 200, shard: { k: 2, n: 2 } }));
     runCampaign(recordingProperty(whole), options({ runs: 400 }));
