@@ -39,7 +39,9 @@ describe('control-plane convergence', () => {
   test('for any CP request sequence the device tree converges to the CP belief and each request expecting a response gets exactly one', () => {
     const p = controlPlaneConvergence;
     fc.assert(
-      fc.property(p.arbitrary, (value) => expect(p.run(value, []).violations, p.describe(value)).toEqual([])),
+      fc.property(p.arbitrary, (value) => {
+        expect(p.run(value, []).violations, p.describe(value)).toEqual([]);
+      }),
       { numRuns: p.testRuns },
     );
   });

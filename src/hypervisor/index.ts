@@ -1,6 +1,6 @@
 // Public surface of the hypervisor model shared by both runtimes (DESIGN "hypervisor/"): the
-// run configuration and its validation, channel allocation, and the partition lifecycle
-// machine. Cross-folder imports go through here only (STYLE §1).
+// run configuration and its validation, channel allocation, the partition lifecycle machine and
+// the Hypervisor that drives one lifecycle per partition through a runtime's launcher. Cross-folder imports go through here only (STYLE §1).
 
 export {
   CONSOLE_DEVICE_TYPES,
@@ -51,3 +51,11 @@ export type {
   PartitionLifecycleEvent,
   PartitionLifecycleState,
 } from '../../machines/partition-lifecycle.machine.js';
+export { bootOrder, Hypervisor } from './hypervisor.js';
+export type { HypervisorEnvironment, LaunchResult, PartitionLauncher } from './hypervisor.js';
+export type {
+  HypervisorError,
+  HypervisorErrorCode,
+  HypervisorRequest,
+  LifecycleRequest,
+} from './hypervisor-errors.js';

@@ -1,15 +1,15 @@
-// Booting a configuration in the deterministic runtime: every partition's host on one SimWorld,
-// channels from the hypervisor model, the command partition bringing each guest up. A run is a
-// pure function of (configuration, seed): the same inputs give the same trace hash.
+// Booting a configuration in the deterministic runtime: a SimRun whose hypervisor boots every
+// partition (IOSPs, guests, then the command partition, which brings each guest up) and runs
+// for a while. A run is a pure function of (configuration, seed): the same inputs give the same
+// trace hash. The outcome keeps its original shape for the CLI and the tests.
 
 import { assert } from '../../base/assert.js';
-import { allocateChannels, type ChannelMap, type Config } from '../../hypervisor/index.js';
-import { CommandHost, defaultCommandHostOptions } from '../../partition/command-host.js';
-import { minimumDriverSet } from '../../partition/driver-set.js';
+import type { ChannelMap, Config } from '../../hypervisor/index.js';
+import { CommandHost } from '../../partition/command-host.js';
 import { GuestHost } from '../../partition/guest-host.js';
-import { guestPlansFrom } from '../../partition/guest-plans.js';
 import type { RunSummary } from './scheduler.js';
-import { SimWorld } from './sim-world.js';
+import { DEFAULT_EVENT_BUDGET, SimRun } from './sim-run.js';
+import type { SimWorld } from './sim-world.js';
 
 /** What a simulated boot ended with. */
 export interface SimBootOutcome {
@@ -19,22 +19,24 @@ export interface SimBootOutcome {
   readonly guests: ReadonlyMap<string, GuestHost>;
   readonly world: SimWorld;
   readonly channels: ChannelMap;
+  /** The run itself, to go on with it (crash, reboot, run further). */
+  readonly run: SimRun;
 }
 
-
 /** Boots `config` with `seed` and runs until `untilMs` of virtual time (bounded by an event budget). */
-export function simulateBoot(config: Config, seed: number, untilMs: number, eventBudget = 2_000_000): SimBootOutcome {
-  const world = new SimWorld({ seed });
-  const channels = allocateChannels(config);
-  const cpConfig = config.partitions.find((p) => p.kind === 'command');
-  assert(cpConfig !== undefined, 'a validated configuration has one command partition');
+export function simulateBoot(config: Config, seed: number, untilMs: number, eventBudget = DEFAULT_EVENT_BUDGET): SimBootOutcome {
+  const run = new SimRun(config, seed);
+  const booted = run.bootAll();
+  assert(booted.ok, 'every partition of a fresh run is off, so every boot is allowed');
+  const summary = run.runUntil(untilMs, eventBudget);
+  const cpName = config.partitions.find((p) => p.kind === 'command')?.name ?? '';
+  const cp = run.host(cpName);
+  assert(cp instanceof CommandHost, 'a validated configuration has one command partition, now running');
   const guests = new Map<string, GuestHost>();
   for (const p of config.partitions.filter((q) => q.kind === 'guest')) {
-    guests.set(p.name, new GuestHost(p.name, channels.forPartition(p.name), world.environment(p.name), minimumDriverSet(), config.jiffyMs));
+    const host = run.host(p.name);
+    assert(host instanceof GuestHost, `${p.name}: a booted guest has a guest host`);
+    guests.set(p.name, host);
   }
-  const cp = new CommandHost(cpConfig.name, channels.forPartition(cpConfig.name), world.environment(cpConfig.name), guestPlansFrom(config, channels), defaultCommandHostOptions(config.jiffyMs));
-  for (const guest of guests.values()) guest.start();
-  cp.start();
-  const summary = world.scheduler.runUntil(untilMs, eventBudget);
-  return { summary, traceHash: world.traceHash(), commandPartition: cp, guests, world, channels };
+  return { summary, traceHash: run.traceHash(), commandPartition: cp, guests, world: run.world, channels: run.channels, run };
 }

@@ -10,6 +10,17 @@ import type { Clock, Environment, TimerHandle, TraceRecord } from '../../partiti
 import type { RingListeners } from './ring-listeners.js';
 import type { SimScheduler } from './scheduler.js';
 
+/** Names a partition may have in the sim runtime (they label timers, streams and traces). */
+export const PARTITION_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Label of the hypervisor's own environment (SimWorld.hypervisorEnvironment). Choice: the '#'
+ * cannot start a partition name ({@link PARTITION_NAME}), so this label never collides with a
+ * partition of the configuration. The hypervisor uses only its clock (timers labelled
+ * `#hypervisor/xstate`); it traces each lifecycle record through that partition's environment.
+ */
+export const HYPERVISOR_ENVIRONMENT = '#hypervisor';
+
 /** What a SimEnvironment borrows from the run it belongs to (see SimWorld). */
 export interface SimWorldPorts {
   /** The run's scheduler (virtual time). */
@@ -32,7 +43,10 @@ export class SimEnvironment implements Environment {
     readonly partition: string,
     private readonly world: SimWorldPorts,
   ) {
-    assert(/^[A-Za-z0-9_.-]+$/.test(partition), `bad partition name '${partition}'`);
+    assert(
+      PARTITION_NAME.test(partition) || partition === HYPERVISOR_ENVIRONMENT,
+      `bad partition name '${partition}'`,
+    );
     this.clock = world.scheduler.createClock(`${partition}/xstate`);
   }
 

@@ -3,6 +3,7 @@ import { AssertionError } from '../../base/assert.js';
 import { Prng } from '../../base/prng.js';
 import { Doorbell } from '../../channel/index.js';
 import type { TraceRecord } from '../../partition/environment.js';
+import { HYPERVISOR_ENVIRONMENT } from './sim-environment.js';
 import { SimWorld } from './sim-world.js';
 
 const record = (partition: string, atMs: number, event: string): TraceRecord => ({
@@ -28,6 +29,18 @@ describe('sim-world', () => {
     expect(world.environment('cp')).toBe(world.environment('cp'));
     world.scheduler.runUntil(7, 1);
     expect(world.environment('iosp0').now()).toBe(7);
+  });
+
+  test('the hypervisor environment has a label no partition can take, and shares the clock', () => {
+    const world = new SimWorld({ seed: 1 });
+    const hv = world.hypervisorEnvironment();
+    expect(hv.partition).toBe(HYPERVISOR_ENVIRONMENT);
+    expect(world.hypervisorEnvironment()).toBe(hv);
+    expect(() => world.environment(HYPERVISOR_ENVIRONMENT)).toThrow(AssertionError);
+    let firedAt = -1;
+    hv.clock.setTimeout(() => (firedAt = world.environment('guest1').now()), 5);
+    world.scheduler.runUntilQuiet(10);
+    expect(firedAt).toBe(5);
   });
 
   test('a partition stream is the root stream derived by partition and label, and independent of others', () => {

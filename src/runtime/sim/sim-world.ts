@@ -8,7 +8,12 @@ import { Prng } from '../../base/prng.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import { RingListeners } from './ring-listeners.js';
 import { SimScheduler } from './scheduler.js';
-import { SimEnvironment, type SimWorldPorts } from './sim-environment.js';
+import {
+  HYPERVISOR_ENVIRONMENT,
+  PARTITION_NAME,
+  SimEnvironment,
+  type SimWorldPorts,
+} from './sim-environment.js';
 import { traceHash } from './trace-hash.js';
 
 /** Default cap on trace records per run (STYLE §11: every queue bounded). */
@@ -64,6 +69,19 @@ export class SimWorld {
 
   /** The environment of `partition`; asking twice gives the same object. */
   environment(partition: string): SimEnvironment {
+    assert(PARTITION_NAME.test(partition), `bad partition name '${partition}'`);
+    return this.environmentOf(partition);
+  }
+
+  /**
+   * The hypervisor's environment, labelled {@link HYPERVISOR_ENVIRONMENT}, which no partition
+   * name can equal. Its clock runs the lifecycle actors' reboot delays.
+   */
+  hypervisorEnvironment(): SimEnvironment {
+    return this.environmentOf(HYPERVISOR_ENVIRONMENT);
+  }
+
+  private environmentOf(partition: string): SimEnvironment {
     let env = this.environments.get(partition);
     if (env === undefined) {
       env = new SimEnvironment(partition, this.ports);

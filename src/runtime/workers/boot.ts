@@ -1,10 +1,12 @@
-// Booting a configuration in the worker runtime: guests first (so their pollers run before the
-// first command), then the command partition, which brings them up in real time. The control
-// plane polls the command partition for its bring-up outcome.
+// Booting a configuration in the worker runtime through its hypervisor, in the shared boot
+// order: IOSPs, guests (so their pollers run before the first command), then the command
+// partition, which brings them up in real time. The control plane polls the command partition
+// for its bring-up outcome.
 
-import type { Config } from '../../hypervisor/index.js';
+import { assert } from '../../base/assert.js';
+import { bootOrder, type Config } from '../../hypervisor/index.js';
 import type { TraceRecord } from '../../partition/environment.js';
-import { WorkerRuntime, type PartitionControl } from './worker-runtime.js';
+import { WorkerRuntime } from './worker-runtime.js';
 
 /** What a worker boot ended with. */
 export interface WorkerBootOutcome {
@@ -22,16 +24,19 @@ export interface WorkerBootOutcome {
 /** Boots `config` in one worker thread per partition; gives up after `deadlineMs` of wall time. */
 export async function bootInWorkers(config: Config, seed: number, deadlineMs: number): Promise<WorkerBootOutcome> {
   const runtime = new WorkerRuntime(config, seed);
-  const names = config.partitions.filter((p) => p.kind === 'guest' || p.kind === 'command');
+  const hosted = config.partitions.filter((p) => p.kind === 'guest' || p.kind === 'command');
   try {
-    for (const p of names.filter((q) => q.kind === 'guest')) await runtime.boot(p.name);
-    const cp = names.find((p) => p.kind === 'command');
-    const bringUpDone = cp === undefined ? null : await awaitBringUp(await runtime.boot(cp.name), runtime, deadlineMs);
+    for (const name of bootOrder(config)) await bootOrFail(runtime, name);
+    const cp = config.partitions.find((p) => p.kind === 'command');
+    assert(cp !== undefined, 'a validated configuration has one command partition');
+    const bringUpDone = await awaitBringUp(runtime, cp.name, deadlineMs);
     const snapshots: Record<string, unknown> = {};
     const sysfs: Record<string, Record<string, string>> = {};
-    for (const p of names) {
-      snapshots[p.name] = await runtime.control(p.name).snapshot();
-      sysfs[p.name] = await runtime.control(p.name).sysfs();
+    for (const p of hosted) {
+      const control = runtime.control(p.name);
+      assert(control !== undefined, `${p.name}: a booted partition has a worker`);
+      snapshots[p.name] = await control.snapshot();
+      sysfs[p.name] = await control.sysfs();
     }
     const wallMs = runtime.elapsedMs();
     return { bringUpDone, trace: await runtime.shutdown(), snapshots, sysfs, wallMs };
@@ -40,10 +45,16 @@ export async function bootInWorkers(config: Config, seed: number, deadlineMs: nu
   }
 }
 
+async function bootOrFail(runtime: WorkerRuntime, name: string): Promise<void> {
+  const booted = await runtime.boot(name);
+  assert(booted.ok, `${name}: every partition of a fresh run is off, so its boot is allowed`);
+}
+
 // Polls the control plane (never channel data) for the bring-up outcome, every 20 ms.
-async function awaitBringUp(cp: PartitionControl, runtime: WorkerRuntime, deadlineMs: number): Promise<WorkerBootOutcome['bringUpDone']> {
+async function awaitBringUp(runtime: WorkerRuntime, cp: string, deadlineMs: number): Promise<WorkerBootOutcome['bringUpDone']> {
   while (runtime.elapsedMs() < deadlineMs) {
-    const done = (await cp.outcomes()).find((o) => (o as { type: string }).type === 'cp.bringUpDone');
+    const outcomes = (await runtime.control(cp)?.outcomes()) ?? [];
+    const done = outcomes.find((o) => (o as { type: string }).type === 'cp.bringUpDone');
     if (done !== undefined) return done as WorkerBootOutcome['bringUpDone'];
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,15 +1,16 @@
 // One partition in its own worker thread (DESIGN "runtime/workers"): the same partition host as
 // in the sim runtime, on the real clock. Channel data moves only through the SharedArrayBuffers
-// of `workerData.channels`; comlink carries the control plane (start, stop, snapshot, trace).
+// of `workerData.channels`; comlink carries the control plane (start, stop, snapshot, counters,
+// sysfs, trace). The worker runs one host for its whole life: a reboot is a fresh worker.
 
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../../base/assert.js';
 import { Prng } from '../../base/prng.js';
-import type { ChannelRecord } from '../../hypervisor/index.js';
+import type { ChannelRecord, Config } from '../../hypervisor/index.js';
 import { CommandHost, defaultCommandHostOptions } from '../../partition/command-host.js';
-import { minimumDriverSet } from '../../partition/driver-set.js';
+import { guestDriverSet } from '../../partition/driver-set.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import { GuestHost } from '../../partition/guest-host.js';
 import type { GuestPlan } from '../../../machines/command-partition.logic.js';
@@ -19,9 +20,10 @@ import { WorkerEnvironment } from './worker-environment.js';
 export interface PartitionWorkerData {
   readonly partition: string;
   readonly kind: 'command' | 'guest';
+  /** The run's configuration (plain data): the jiffy and, for a guest, its driver set. */
+  readonly config: Config;
   /** Only this partition's channels (isolation). */
   readonly channels: readonly ChannelRecord[];
-  readonly jiffyMs: number;
   readonly seed: number;
   /** Wall-clock ms at run start, shared by every worker so trace times line up. */
   readonly epochMs: number;
@@ -37,8 +39,8 @@ const trace: TraceRecord[] = [];
 const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epochMs, (r) => trace.push(r));
 const host =
   data.kind === 'command'
-    ? new CommandHost(data.partition, data.channels, env, data.plans, defaultCommandHostOptions(data.jiffyMs))
-    : new GuestHost(data.partition, data.channels, env, minimumDriverSet(), data.jiffyMs);
+    ? new CommandHost(data.partition, data.channels, env, data.plans, defaultCommandHostOptions(data.config.jiffyMs))
+    : new GuestHost(data.partition, data.channels, env, guestDriverSet(data.config, data.partition), data.config.jiffyMs);
 
 /** The control plane of one partition worker. */
 export const partitionApi = {
@@ -48,7 +50,7 @@ export const partitionApi = {
   stop(): void {
     host.stop();
   },
-  /** Trace records written since the last call. */
+  /** Trace records written since the last call (what a crash would lose). */
   drainTrace(): TraceRecord[] {
     return trace.splice(0);
   },

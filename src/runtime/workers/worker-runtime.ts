@@ -1,32 +1,45 @@
 // The worker runtime (DESIGN "runtime/workers"): the hypervisor in this thread allocates every
-// channel, each partition runs in its own worker thread holding only its own channels, and
-// comlink carries the control plane only. Crash = terminate the worker; reboot = a fresh worker
-// on the same channel memory (the memory, like the hardware, outlives the partition).
+// channel and keeps each partition's lifecycle — the same Hypervisor model the sim runtime
+// uses — and a WorkerLauncher gives each partition host its own worker thread holding only its
+// own channels; comlink carries the control plane only. Crash = terminate the worker; reboot =
+// a fresh worker on the same channel memory (the memory, like the hardware, outlives the
+// partition).
+//
+// The lifecycle actors run on the real clock (reboot delays are real milliseconds) from a
+// WorkerEnvironment of this thread, labelled `#hypervisor`: a label no partition is named
+// (sim runtime's PARTITION_NAME), and only its clock, time and trace sink are used.
 
-import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { Worker } from 'node:worker_threads';
-import { assert } from '../../base/assert.js';
-import { allocateChannels, type ChannelMap, type Config, type PartitionConfig } from '../../hypervisor/index.js';
+import { Prng } from '../../base/prng.js';
+import { ok, type Result } from '../../base/result.js';
+import {
+  allocateChannels,
+  Hypervisor,
+  type ChannelMap,
+  type Config,
+  type HypervisorError,
+  type PartitionLifecycleState,
+} from '../../hypervisor/index.js';
 import type { TraceRecord } from '../../partition/environment.js';
-import { guestPlansFrom } from '../../partition/guest-plans.js';
-import type { partitionApi, PartitionWorkerData } from './partition.worker.js';
-import { spawnWorker } from './spawn-worker.js';
+import type { HostCounters } from '../../partition/partition-host.js';
+import { WorkerEnvironment } from './worker-environment.js';
+import { WorkerLauncher, type PartitionControl } from './worker-launcher.js';
 
-/** The control plane of one partition worker. */
-export type PartitionControl = Comlink.Remote<typeof partitionApi>;
+export type { PartitionControl } from './worker-launcher.js';
 
-interface Running {
-  readonly worker: Worker;
-  readonly api: PartitionControl;
-}
+/** Label of the main thread's own environment (the hypervisor's clock and trace). */
+const HYPERVISOR_LABEL = '#hypervisor';
+
+type LifecycleResult = Result<PartitionLifecycleState, HypervisorError>;
 
 /** One run of a configuration in worker threads. */
 export class WorkerRuntime {
   readonly channels: ChannelMap;
-  private readonly running = new Map<string, Running>();
+  /** Every partition's lifecycle; requests through it are performed asynchronously. */
+  readonly hypervisor: Hypervisor;
+  private readonly launcher: WorkerLauncher;
+  private readonly env: WorkerEnvironment;
   private readonly epochMs = performance.timeOrigin + performance.now();
-  /** Trace records drained from partitions that were stopped or crashed. */
+  /** Lifecycle records, and trace records drained from workers stopped in an orderly way. */
   private readonly collected: TraceRecord[] = [];
 
   constructor(
@@ -34,68 +47,78 @@ export class WorkerRuntime {
     readonly seed: number,
   ) {
     this.channels = allocateChannels(config);
+    const collect = (records: readonly TraceRecord[]): void => void this.collected.push(...records);
+    const { channels, epochMs } = this;
+    this.launcher = new WorkerLauncher({ config, channels, seed, epochMs, collect });
+    const env = new WorkerEnvironment(HYPERVISOR_LABEL, Prng.root(seed), epochMs, (r) =>
+      collect([r]),
+    );
+    this.env = env;
+    this.hypervisor = new Hypervisor(config, this.launcher, {
+      clock: env.clock,
+      now: () => env.now(),
+      trace: (record) => env.trace(record),
+    });
   }
 
-  /** Starts partition `name` in a fresh worker on its channels (boot or reboot). */
-  async boot(name: string): Promise<PartitionControl> {
-    assert(!this.running.has(name), `${name} is already running`);
-    const partition = this.partition(name);
-    const workerData: PartitionWorkerData = {
-      partition: name,
-      kind: partition.kind === 'command' ? 'command' : 'guest',
-      channels: this.channels.forPartition(name),
-      jiffyMs: this.config.jiffyMs,
-      seed: this.seed,
-      epochMs: this.epochMs,
-      plans: partition.kind === 'command' ? guestPlansFrom(this.config, this.channels) : [],
-    };
-    const worker = spawnWorker('./partition.worker', import.meta.url, { workerData });
-    const api = Comlink.wrap<typeof partitionApi>(nodeEndpoint(worker));
-    this.running.set(name, { worker, api });
-    await api.start();
-    return api;
+  /** Boots `name` in a fresh worker; resolves once its host started (state `running`). */
+  async boot(name: string): Promise<LifecycleResult> {
+    return this.settle(name, this.hypervisor.boot(name));
   }
 
-  /** The control plane of a running partition. */
-  control(name: string): PartitionControl {
-    const running = this.running.get(name);
-    assert(running !== undefined, `${name} is not running`);
-    return running.api;
+  /** Crashes `name`: resolves once its worker is terminated (un-drained trace is lost). */
+  async crash(name: string): Promise<LifecycleResult> {
+    return this.settle(name, this.hypervisor.crash(name));
   }
 
-  /** True while `name` has a live worker. */
+  /**
+   * Reboots `name`: resolves once its old worker is gone (state `rebooting`); a fresh worker
+   * starts `downMs` real milliseconds later, on the same channel memory.
+   */
+  async reboot(name: string, downMs: number): Promise<LifecycleResult> {
+    return this.settle(name, this.hypervisor.reboot(name, downMs));
+  }
+
+  /** Hangs `name`: resolves once its host stopped; the worker stays alive and answers. */
+  async hang(name: string): Promise<LifecycleResult> {
+    return this.settle(name, this.hypervisor.hang(name));
+  }
+
+  /** The control plane of `name`'s live worker, or undefined when it has none. */
+  control(name: string): PartitionControl | undefined {
+    return this.launcher.control(name);
+  }
+
+  /** True while `name` has a live worker (a hung one included). */
   isRunning(name: string): boolean {
-    return this.running.has(name);
+    return this.launcher.isRunning(name);
   }
 
-  /** Crash: the worker is terminated at once; its channel memory stays as it was. */
-  async crash(name: string): Promise<void> {
-    const running = this.running.get(name);
-    assert(running !== undefined, `${name} is not running`);
-    this.running.delete(name);
-    await running.worker.terminate();
+  /** The counters of `name`'s host (they restart with each boot); undefined without a worker. */
+  async counters(name: string): Promise<HostCounters | undefined> {
+    return this.control(name)?.counters();
   }
 
-  /** Orderly stop of every partition: their traces are collected first. */
+  /**
+   * Orderly stop of every partition (pending reboots are cancelled), their traces collected
+   * first; returns the run's trace by time. Calling it again returns the same trace.
+   */
   async shutdown(): Promise<readonly TraceRecord[]> {
-    for (const [name, running] of this.running) {
-      await running.api.stop();
-      this.collected.push(...(await running.api.drainTrace()));
-      this.running.delete(name);
-      await running.worker.terminate();
-    }
+    // Refused (and nothing to stop) for partitions that are off or already shut down.
+    for (const name of this.hypervisor.partitions()) this.hypervisor.shutdown(name);
+    await this.hypervisor.settled();
     return [...this.collected].sort((a, b) => a.atMs - b.atMs);
   }
 
   /** Milliseconds since the run started. */
   elapsedMs(): number {
-    return performance.timeOrigin + performance.now() - this.epochMs;
+    return this.env.now();
   }
 
-  private partition(name: string): PartitionConfig {
-    const found = this.config.partitions.find((p) => p.name === name);
-    assert(found !== undefined, `no partition ${name} in the configuration`);
-    assert(found.kind === 'command' || found.kind === 'guest', `${name}: ${found.kind} partitions run from a later issue`);
-    return found;
+  private async settle(name: string, result: LifecycleResult): Promise<LifecycleResult> {
+    if (!result.ok) return result;
+    await this.hypervisor.settled(name);
+    const state = this.hypervisor.state(name);
+    return state.ok ? ok(state.value) : state;
   }
 }

@@ -1,0 +1,96 @@
+// The sim runtime's PartitionLauncher (DESIGN "runtime/sim"; hypervisor/hypervisor.ts): what the
+// hypervisor's lifecycle requests mean when every partition runs in this thread. A boot or
+// reboot constructs a fresh host on the partition's channel records — the same memory, so
+// whatever the last host left in its channels survives — and starts it; a crash, reboot or
+// shutdown stops the host and forgets it; a hang stops the host but keeps the object ("alive but
+// making no progress": its state can still be inspected).
+//
+// Choices:
+// - Every call finishes synchronously (returns void), so the hypervisor never makes a promise
+//   in the sim runtime and a run stays a pure function of (configuration, seed).
+// - Crash and orderly stop are the same here: the trace lives in the SimWorld, not in the host,
+//   so a crash loses nothing of it (unlike a terminated worker).
+// - IO service partitions get no host until the IOSP issue: start, stop and hang are no-ops
+//   for them, while the hypervisor still keeps their lifecycle.
+
+import { assert } from '../../base/assert.js';
+import type {
+  ChannelMap,
+  Config,
+  PartitionConfig,
+  PartitionLauncher,
+} from '../../hypervisor/index.js';
+import { CommandHost, type CommandHostOptions } from '../../partition/command-host.js';
+import { guestDriverSet } from '../../partition/driver-set.js';
+import { GuestHost } from '../../partition/guest-host.js';
+import { guestPlansFrom } from '../../partition/guest-plans.js';
+import type { SimWorld } from './sim-world.js';
+
+/** A partition host the sim runtime runs. */
+export type SimHost = GuestHost | CommandHost;
+
+interface HostEntry {
+  readonly host: SimHost;
+  /** True once the host was stopped by a hang: a later stop must not stop it twice. */
+  stopped: boolean;
+}
+
+/** Launches partition hosts on one SimWorld. */
+export class SimLauncher implements PartitionLauncher {
+  private readonly hosts = new Map<string, HostEntry>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly channels: ChannelMap,
+    private readonly world: SimWorld,
+    private readonly commandOptions: CommandHostOptions,
+  ) {}
+
+  /** The current host of `name` (a hung one included), or undefined when it has none. */
+  host(name: string): SimHost | undefined {
+    return this.hosts.get(name)?.host;
+  }
+
+  start(name: string): void {
+    const partition = this.partition(name);
+    if (partition.kind === 'iosp') return;
+    assert(!this.hosts.has(name), `${name}: started again without being stopped`);
+    const host = this.create(partition);
+    this.hosts.set(name, { host, stopped: false });
+    host.start();
+    assert(this.hosts.get(name)?.host === host, `${name}: the started host is the current one`);
+  }
+
+  stop(name: string): void {
+    const entry = this.hosts.get(name);
+    if (this.partition(name).kind === 'iosp') return;
+    assert(entry !== undefined, `${name}: the lifecycle stops only hosts it started`);
+    this.hosts.delete(name);
+    if (!entry.stopped) entry.host.stop();
+  }
+
+  hang(name: string): void {
+    const entry = this.hosts.get(name);
+    if (this.partition(name).kind === 'iosp') return;
+    assert(entry !== undefined && !entry.stopped, `${name}: only a live host can hang`);
+    entry.stopped = true;
+    entry.host.stop();
+  }
+
+  private create(partition: PartitionConfig): SimHost {
+    const { name } = partition;
+    const mine = this.channels.forPartition(name);
+    const env = this.world.environment(name);
+    if (partition.kind === 'command') {
+      const plans = guestPlansFrom(this.config, this.channels);
+      return new CommandHost(name, mine, env, plans, this.commandOptions);
+    }
+    return new GuestHost(name, mine, env, guestDriverSet(this.config, name), this.config.jiffyMs);
+  }
+
+  private partition(name: string): PartitionConfig {
+    const found = this.config.partitions.find((p) => p.name === name);
+    assert(found !== undefined, `${name}: the hypervisor launches configured partitions only`);
+    return found;
+  }
+}

@@ -1,0 +1,152 @@
+// The worker runtime's PartitionLauncher (DESIGN "runtime/workers"; hypervisor/hypervisor.ts):
+// what the hypervisor's lifecycle requests mean when each partition has its own worker thread.
+// A boot or reboot spawns a fresh worker holding only this partition's channel records — the
+// same SharedArrayBuffers every time, so the memory outlives the partition like the hardware
+// does; a hang stops the host inside the worker but keeps the worker alive (it still answers
+// the control plane: "alive but making no progress").
+//
+// Choices:
+// - Crash = `worker.terminate()` at once, nothing asked of the worker first. Its trace records
+//   not yet drained are lost, as a crashed machine's in-memory log is.
+// - Reboot and shutdown are orderly: the host is stopped, its trace drained into the run's
+//   trace, then the worker is terminated. (A reboot of a crashed partition stops nothing: the
+//   lifecycle asks for no hostStop then, the worker is already gone.)
+// - A start resolves once the host's start() returned in the worker (the hypervisor then counts
+//   the partition as booted), and rejects if the worker dies or fails to load first.
+// - IO service partitions get no worker until the IOSP issue: start, stop and hang are no-ops.
+
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { Worker } from 'node:worker_threads';
+import { assert } from '../../base/assert.js';
+import type {
+  ChannelMap,
+  Config,
+  HostStopReason,
+  LaunchResult,
+  PartitionConfig,
+  PartitionLauncher,
+} from '../../hypervisor/index.js';
+import type { TraceRecord } from '../../partition/environment.js';
+import { guestPlansFrom } from '../../partition/guest-plans.js';
+import type { partitionApi, PartitionWorkerData } from './partition.worker.js';
+import { spawnWorker } from './spawn-worker.js';
+
+/** The control plane of one partition worker. */
+export type PartitionControl = Comlink.Remote<typeof partitionApi>;
+
+interface Running {
+  readonly worker: Worker;
+  readonly api: PartitionControl;
+  /** True once hung: the host in the worker is already stopped. */
+  hung: boolean;
+}
+
+/** What a {@link WorkerLauncher} needs from its run. */
+export interface WorkerLauncherOptions {
+  readonly config: Config;
+  readonly channels: ChannelMap;
+  /** The run's root seed; each worker derives its partition's streams from it. */
+  readonly seed: number;
+  /** Wall-clock ms at run start, shared by every worker so trace times line up. */
+  readonly epochMs: number;
+  /** Receives the trace records drained from a worker stopped in an orderly way. */
+  readonly collect: (records: readonly TraceRecord[]) => void;
+}
+
+/** Launches one worker thread per partition host. */
+export class WorkerLauncher implements PartitionLauncher {
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly options: WorkerLauncherOptions) {}
+
+  /** The control plane of `name`'s live worker (a hung one included), or undefined. */
+  control(name: string): PartitionControl | undefined {
+    return this.running.get(name)?.api;
+  }
+
+  /** True while `name` has a live worker (hung included). */
+  isRunning(name: string): boolean {
+    return this.running.has(name);
+  }
+
+  start(name: string): LaunchResult {
+    const partition = this.partition(name);
+    if (partition.kind === 'iosp') return;
+    assert(!this.running.has(name), `${name}: started again without being stopped`);
+    const worker = spawnWorker('./partition.worker', import.meta.url, {
+      workerData: this.workerData(partition),
+    });
+    const api = Comlink.wrap<typeof partitionApi>(nodeEndpoint(worker));
+    this.running.set(name, { worker, api, hung: false });
+    return startedOrDead(worker, api.start());
+  }
+
+  stop(name: string, reason: HostStopReason): LaunchResult {
+    if (this.partition(name).kind === 'iosp') return;
+    const running = this.running.get(name);
+    assert(running !== undefined, `${name}: the lifecycle stops only workers it started`);
+    this.running.delete(name);
+    if (reason === 'crash') return terminated(running.worker);
+    return this.stopOrderly(running);
+  }
+
+  hang(name: string): LaunchResult {
+    if (this.partition(name).kind === 'iosp') return;
+    const running = this.running.get(name);
+    assert(running !== undefined && !running.hung, `${name}: only a live host can hang`);
+    running.hung = true;
+    return running.api.stop();
+  }
+
+  private async stopOrderly(running: Running): Promise<void> {
+    if (!running.hung) await running.api.stop();
+    this.options.collect(await running.api.drainTrace());
+    await terminated(running.worker);
+  }
+
+  private workerData(partition: PartitionConfig): PartitionWorkerData {
+    const { config, channels, seed, epochMs } = this.options;
+    const command = partition.kind === 'command';
+    return {
+      partition: partition.name,
+      kind: command ? 'command' : 'guest',
+      config,
+      channels: channels.forPartition(partition.name),
+      seed,
+      epochMs,
+      plans: command ? guestPlansFrom(config, channels) : [],
+    };
+  }
+
+  private partition(name: string): PartitionConfig {
+    const found = this.options.config.partitions.find((p) => p.name === name);
+    assert(found !== undefined, `${name}: the hypervisor launches configured partitions only`);
+    return found;
+  }
+}
+
+async function terminated(worker: Worker): Promise<void> {
+  await worker.terminate();
+}
+
+// Resolves with `started`; rejects if the worker reports an error or exits first. The
+// listeners go once it settles, so a later terminate() is not mistaken for a failed start.
+function startedOrDead(worker: Worker, started: Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => settle(() => reject(error));
+    const onExit = (code: number): void =>
+      settle(() => reject(new Error(`partition worker exited (code ${code}) before it started`)));
+    const settle = (then: () => void): void => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      then();
+    };
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    started.then(
+      () => settle(resolve),
+      (error: unknown) => settle(() => reject(error)),
+    );
+  });
+}
