@@ -42,6 +42,7 @@ export class SimWorld {
   /** The run's doorbell listeners, shared by every partition. */
   readonly ringListeners = new RingListeners();
   private readonly records: TraceRecord[] = [];
+  private readonly listeners = new Set<(record: TraceRecord) => void>();
   private readonly traceLimit: number;
   private readonly environments = new Map<string, SimEnvironment>();
   private readonly ports: SimWorldPorts;
@@ -96,11 +97,22 @@ export class SimWorld {
     return traceHash(this.records);
   }
 
+  /**
+   * Calls `listener` with every record appended from now on (a scenario's fault conditions
+   * watch the trace). A listener must not act on the run directly: it runs in the middle of a
+   * host's effect; schedule the action instead.
+   */
+  onRecord(listener: (record: TraceRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
   private append(record: TraceRecord): void {
     assert(
       this.records.length < this.traceLimit,
       `trace limit of ${this.traceLimit} records reached; raise traceLimit or shorten the run`,
     );
     this.records.push(record);
+    for (const listener of this.listeners) listener(record);
   }
 }

@@ -58,6 +58,10 @@ export const partitionApi = {
   outcomes(): unknown[] {
     return host instanceof CommandHost ? JSON.parse(JSON.stringify(host.outcomes)) : [];
   },
+  /** The command partition's machine context (its ledger of sent commands); null for a guest. */
+  cpContext(): unknown {
+    return host instanceof CommandHost ? JSON.parse(JSON.stringify(host.context())) : null;
+  },
   /** The guest's sysfs view (§3.8), path → contents; {} for the command partition. */
   sysfs(): Record<string, string> {
     return host instanceof GuestHost ? host.sysfs() : {};

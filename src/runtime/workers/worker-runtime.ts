@@ -41,6 +41,8 @@ export class WorkerRuntime {
   private readonly epochMs = performance.timeOrigin + performance.now();
   /** Lifecycle records, and trace records drained from workers stopped in an orderly way. */
   private readonly collected: TraceRecord[] = [];
+  /** How many of `collected` {@link collectTraces} has returned. */
+  private seen = 0;
 
   constructor(
     readonly config: Config,
@@ -97,6 +99,21 @@ export class WorkerRuntime {
   /** The counters of `name`'s host (they restart with each boot); undefined without a worker. */
   async counters(name: string): Promise<HostCounters | undefined> {
     return this.control(name)?.counters();
+  }
+
+  /**
+   * Collects the trace written so far by every live worker, and returns every record collected
+   * since the previous call (lifecycle records included), by time. A run's fault conditions
+   * watch these; what is collected here also survives a later crash.
+   */
+  async collectTraces(): Promise<readonly TraceRecord[]> {
+    for (const name of this.hypervisor.partitions()) {
+      const control = this.control(name);
+      if (control !== undefined) this.collected.push(...(await control.drainTrace()));
+    }
+    const fresh = this.collected.slice(this.seen);
+    this.seen = this.collected.length;
+    return fresh.sort((a, b) => a.atMs - b.atMs);
   }
 
   /**

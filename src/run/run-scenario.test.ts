@@ -1,0 +1,59 @@
+// Running scenarios end to end: the shipped default boots in both runtimes with every expectation
+// met; the sim runtime is a pure function of the seed; faults fire by time and by condition.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
+import { runScenario, type RunOptions } from './run-scenario.js';
+
+const DIR = join(import.meta.dirname, '../../scenarios');
+function load(name: string): LoadedScenario {
+  const r = loadScenarioText(readFileSync(join(DIR, `${name}.yaml`), 'utf8'), `scenarios/${name}.yaml`);
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return r.value;
+}
+const opts = (over: Partial<RunOptions> = {}): RunOptions => ({ runtime: 'sim', seed: 1, untilMs: 2_000, wallClock: () => 0, ...over });
+
+describe('running scenarios', () => {
+  test('boot-minimal passes every expectation in the sim runtime', async () => {
+    const { report } = await runScenario(load('boot-minimal'), opts());
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(report.partitions).toEqual([
+      { name: 'cp', kind: 'command', state: 'running' },
+      { name: 'guest1', kind: 'guest', state: 'running' },
+    ]);
+    expect(report.stats.virtualMs).toBe(2_000);
+  });
+
+  test('the same seed gives the same trace hash; the report says which seed and runtime', async () => {
+    const a = await runScenario(load('guest-crash-reboot'), opts({ seed: 9 }));
+    const b = await runScenario(load('guest-crash-reboot'), opts({ seed: 9 }));
+    expect(a.report.traceHash).toBe(b.report.traceHash);
+    expect(a.trace).toEqual(b.trace);
+    expect(a.report).toMatchObject({ seed: 9, runtime: 'sim', scenario: 'guest-crash-reboot' });
+  });
+
+  test('guest-crash-reboot: the crash fires on its condition, the reboot at 200 ms, and the guest ends running', async () => {
+    const { report, trace } = await runScenario(load('guest-crash-reboot'), opts({ untilMs: 1_000 }));
+    expect(report.faults).toEqual({ crash: 1, reboot: 1 });
+    const lifecycle = trace.filter((r) => r.actor === 'guest1/lifecycle').map((r) => [r.atMs, JSON.parse(r.state)]);
+    expect(lifecycle).toEqual([[0, 'booting'], [0, 'running'], [0, 'crashed'], [200, 'rebooting'], [300, 'booting'], [300, 'running']]);
+    expect(report.verdict).toBe('pass');
+  });
+
+  test('an unmet expectation fails the verdict and says why: a crashed guest is not running', async () => {
+    const loaded = load('guest-crash-reboot');
+    const crashOnly = { ...loaded, scenario: { ...loaded.scenario, faults: loaded.scenario.faults.slice(0, 1) } };
+    const { report } = await runScenario(crashOnly, opts({ untilMs: 1_000 }));
+    expect(report.verdict).toBe('fail');
+    expect(report.expectations).toEqual([{ name: 'guests-running', kind: 'liveness', ok: false, detail: 'guest1 is crashed' }]);
+  });
+
+  test('boot-minimal passes in the worker runtime too', async () => {
+    const { report } = await runScenario(load('boot-minimal'), opts({ runtime: 'workers', untilMs: 1_500, wallClock: () => performance.now() }));
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+    expect(report.stats.traceRecords).toBeGreaterThan(20);
+  }, 60_000);
+});

@@ -1,0 +1,82 @@
+// A scenario in the deterministic runtime: a pure function of (scenario, seed, time limit).
+// Faults are events of the run's scheduler, so they take part in the seeded ordering of
+// same-instant events like everything else.
+
+import type { TraceRecord } from '../partition/environment.js';
+import { CommandHost } from '../partition/command-host.js';
+import { SimRun } from '../runtime/sim/index.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import { applyFault, matches, type FaultRecord } from './faults.js';
+import type { Observation } from './observation.js';
+
+/** What one run produced, before judging. */
+export interface RunResult {
+  readonly observation: Observation;
+  readonly trace: readonly TraceRecord[];
+  readonly traceHash: string;
+  readonly faults: readonly FaultRecord[];
+  readonly events: number;
+  readonly virtualMs: number;
+}
+
+/** Runs `loaded` in the sim runtime until `untilMs` of virtual time. */
+export function runSim(loaded: LoadedScenario, seed: number, untilMs: number): RunResult {
+  const { config, scenario } = loaded;
+  const run = new SimRun(config, seed);
+  const faults: FaultRecord[] = scenario.faults.map((f, index) => ({ index, action: f.action, partition: f.partition, atMs: null, refused: null }));
+  const fire = (index: number) => () => {
+    const fault = scenario.faults[index];
+    if (fault === undefined) return;
+    faults[index] = { ...(faults[index] as FaultRecord), atMs: run.now(), refused: applyFault(run.hypervisor, fault) };
+  };
+  scenario.faults.forEach((f, i) => {
+    if (f.at !== undefined) run.at(f.at, `fault/${i}`, fire(i));
+  });
+  const watching = new Set(scenario.faults.flatMap((f, i) => (f.when === undefined ? [] : [i])));
+  const stopWatching = run.world.onRecord((record) => {
+    for (const i of watching) {
+      const when = scenario.faults[i]?.when;
+      if (when === undefined || !matches(when, record)) continue;
+      watching.delete(i);
+      run.at(run.now() + when.after, `fault/${i}`, fire(i));
+    }
+  });
+  run.bootAll();
+  const summary = run.runUntil(untilMs);
+  stopWatching();
+  return {
+    observation: observe(run, loaded),
+    trace: run.trace,
+    traceHash: run.traceHash(),
+    faults,
+    events: summary.events,
+    virtualMs: run.now(),
+  };
+}
+
+function observe(run: SimRun, loaded: LoadedScenario): Observation {
+  const { config } = loaded;
+  const states: Record<string, string> = {};
+  for (const p of config.partitions) {
+    const state = run.hypervisor.state(p.name);
+    states[p.name] = state.ok ? state.value : 'unknown';
+  }
+  const cp = config.partitions.find((p) => p.kind === 'command');
+  const cpHost = cp === undefined ? undefined : run.host(cp.name);
+  const cpRunning = cpHost instanceof CommandHost && states[cp?.name ?? ''] === 'running';
+  const guests: Observation['guests'] = Object.fromEntries(
+    config.partitions
+      .filter((p) => p.kind === 'guest')
+      .map((p) => {
+        const host = states[p.name] === 'running' ? run.host(p.name) : undefined;
+        return [p.name, { snapshot: host?.snapshot() ?? null, sysfs: host?.sysfs() ?? null }];
+      }),
+  );
+  return {
+    config,
+    states,
+    cpOutcomes: cpRunning ? cpHost.outcomes : [],
+    cpContext: cpRunning ? (cpHost.context() as Observation['cpContext']) : null,
+    guests,
+  };
+}

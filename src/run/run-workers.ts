@@ -1,0 +1,89 @@
+// A scenario in the worker runtime: one worker thread per partition on the real clock. Faults
+// fire by wall time, or when a collected trace record matches their condition (traces are
+// collected from the workers every COLLECT_MS, so a condition fires up to that much late).
+// The run lasts the scenario's time limit in wall time, counted from the moment every partition
+// of the boot order has started: starting a worker (loading the TypeScript sources) takes about a
+// second on a small machine, which is the runtime's cost, not the simulated system's. Fault times
+// count from the same moment; trace times from the runtime's epoch.
+
+import type { TraceRecord } from '../partition/environment.js';
+import { bootOrder } from '../hypervisor/index.js';
+import { traceHash } from '../runtime/sim/trace-hash.js';
+import { WorkerRuntime } from '../runtime/workers/worker-runtime.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import { applyFault, matches, type FaultRecord } from './faults.js';
+import type { Observation } from './observation.js';
+import type { RunResult } from './run-sim.js';
+
+/** How often traces are collected from the workers for fault conditions. */
+export const COLLECT_MS = 10;
+
+/** Runs `loaded` in worker threads for `untilMs` of wall time. */
+export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: number): Promise<RunResult> {
+  const { config, scenario } = loaded;
+  const runtime = new WorkerRuntime(config, seed);
+  const faults: FaultRecord[] = scenario.faults.map((f, index) => ({ index, action: f.action, partition: f.partition, atMs: null, refused: null }));
+  const due: { atMs: number; index: number }[] = scenario.faults.flatMap((f, index) => (f.at === undefined ? [] : [{ atMs: f.at, index }]));
+  const watching = new Set(scenario.faults.flatMap((f, i) => (f.when === undefined ? [] : [i])));
+  const trace: TraceRecord[] = [];
+  try {
+    for (const name of bootOrder(config)) await runtime.boot(name);
+    const t0 = runtime.elapsedMs();
+    const elapsed = () => runtime.elapsedMs() - t0;
+    while (elapsed() < untilMs) {
+      for (const record of await runtime.collectTraces()) {
+        trace.push(record);
+        for (const i of watching) {
+          const when = scenario.faults[i]?.when;
+          if (when === undefined || !matches(when, record)) continue;
+          watching.delete(i);
+          due.push({ atMs: elapsed() + when.after, index: i });
+        }
+      }
+      for (const d of due.filter((x) => x.atMs <= elapsed())) {
+        due.splice(due.indexOf(d), 1);
+        const fault = scenario.faults[d.index];
+        if (fault === undefined) continue;
+        const refused = applyFault(runtime.hypervisor, fault);
+        faults[d.index] = { ...(faults[d.index] as FaultRecord), atMs: elapsed(), refused };
+        await runtime.hypervisor.settled(fault.partition).catch(() => undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(COLLECT_MS, Math.max(1, untilMs - elapsed()))));
+    }
+    const observation = await observe(runtime, loaded);
+    const runMs = elapsed();
+    trace.push(...(await runtime.collectTraces()));
+    await runtime.shutdown();
+    trace.push(...(await runtime.collectTraces()));
+    trace.sort((a, b) => a.atMs - b.atMs);
+    return { observation, trace, traceHash: traceHash(trace), faults, events: trace.length, virtualMs: runMs };
+  } finally {
+    await runtime.shutdown();
+  }
+}
+
+async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<Observation> {
+  const { config } = loaded;
+  const states: Record<string, string> = {};
+  for (const p of config.partitions) {
+    const state = runtime.hypervisor.state(p.name);
+    states[p.name] = state.ok ? state.value : 'unknown';
+  }
+  const cp = config.partitions.find((p) => p.kind === 'command');
+  const cpControl = cp !== undefined && states[cp.name] === 'running' ? runtime.control(cp.name) : undefined;
+  const guests: Record<string, Observation['guests'][string]> = {};
+  for (const p of config.partitions.filter((q) => q.kind === 'guest')) {
+    const control = states[p.name] === 'running' ? runtime.control(p.name) : undefined;
+    guests[p.name] = {
+      snapshot: control === undefined ? null : ((await control.snapshot()) as Record<string, unknown>),
+      sysfs: control === undefined ? null : await control.sysfs(),
+    };
+  }
+  return {
+    config,
+    states,
+    cpOutcomes: cpControl === undefined ? [] : ((await cpControl.outcomes()) as { type: string }[]),
+    cpContext: cpControl === undefined ? null : ((await cpControl.cpContext()) as Observation['cpContext']),
+    guests,
+  };
+}
