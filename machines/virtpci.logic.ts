@@ -1,0 +1,458 @@
+// Types and pure helpers of the virtpci machine (spar-protocol.md §5.12 virtpci, §5.7 uislib,
+// §3.6, §3.7 names; `torvalds/linux drivers/staging/unisys/virtpci/virtpci.c` @05f6d025…,
+// `uislib/uislib.c` @027b8c5b…). virtpci.machine.ts wires these into XState; the rules are
+// functions of plain data so they can be read and tested here.
+
+import { assertEvent } from 'xstate';
+import { assert } from '../src/base/assert.js';
+import { CONTROLVM_RESP_VIRTPCI_DRIVER_CALLBACK_ERROR } from '../src/protocol/controlvm.js';
+import {
+  virtpciDeviceName,
+  virtpciDriverFor,
+  type VirtpciDriverRegistration,
+} from './virtpci-driver.logic.js';
+import {
+  addBusStatus,
+  addDeviceStatus,
+  createUislibTable,
+  deleteBusStatus,
+  deviceStatus,
+  GUEST_ADD_VBUS,
+  GUEST_ADD_VHBA,
+  GUEST_ADD_VNIC,
+  GUEST_DEL_ALL_VBUSES,
+  GUEST_DEL_ALL_VHBAS,
+  GUEST_DEL_ALL_VNICS,
+  GUEST_DEL_VBUS,
+  GUEST_DEL_VHBA,
+  GUEST_DEL_VNIC,
+  GUEST_PAUSE_VHBA,
+  GUEST_PAUSE_VNIC,
+  GUEST_RESUME_VHBA,
+  GUEST_RESUME_VNIC,
+  kindOfMsgtype,
+  releaseDevice,
+  type DeviceKind,
+  type GuestMsg,
+  type GuestMsgtype,
+  type UislibTable,
+} from './visoruislib.logic.js';
+
+/** `WAIT_FOR_IO_CHANNEL`: one `srv_state` check per second (`UIS_THREAD_WAIT_SEC(1)`). */
+export const SERVER_WAIT_INTERVAL_MS = 1000;
+/** `WAIT_FOR_IO_CHANNEL`: `count = 120` checks, so the add fails after 120 s (§5.12, §7). */
+export const SERVER_WAIT_TRIES = 120;
+/** virtpci returned 0: uislib answers `CONTROLVM_RESP_ERROR_VIRTPCI_DRIVER_CALLBACK_ERROR`. */
+export const VIRTPCI_FAILURE = CONTROLVM_RESP_VIRTPCI_DRIVER_CALLBACK_ERROR;
+
+/** Upstream bugs a run may switch on (default off). */
+export interface VirtpciQuirks {
+  /**
+   * Quirk: uislib's `destroy_device` reads `dev_no` from `destroy_device.bus_no` (§3.6), so
+   * DEL_VHBA/DEL_VNIC of (bus, dev) acts on slot (bus, bus): usually "no such device" (1, which
+   * visorclientbus ignores), leaving the device bound and its slot populated (later bus destroy:
+   * 700), or it deletes another device.
+   */
+  readonly destroyDeviceUsesBusNo: boolean;
+}
+
+/** Machine input. */
+export interface VirtpciInput {
+  /** Partition name, as in the actor's systemId. */
+  readonly partition: string;
+  /** uislib's `max_bus_count`; default 23 (see visoruislib.logic.ts). */
+  readonly busCount?: number;
+  /** Quirks to switch on; missing ones are off. */
+  readonly quirks?: Partial<VirtpciQuirks>;
+}
+
+/**
+ * Where a device is in virtpci: waiting for the server (`serverWait`: a `srv_state` read is out;
+ * `serverSleep`: the 1 s wait before the next), `probing`, then `bound` (driver attached) or
+ * `unbound` (the probe failed; the device is still registered), or waiting for the driver's answer
+ * to suspend/resume/remove.
+ */
+export type VirtpciPhase =
+  | 'serverWait'
+  | 'serverSleep'
+  | 'probing'
+  | 'bound'
+  | 'unbound'
+  | 'suspending'
+  | 'resuming'
+  | 'removing';
+
+/** One device (`struct virtpci_dev` plus the add in progress). */
+export interface VirtpciDevice {
+  readonly busNo: number;
+  readonly devNo: number;
+  readonly kind: DeviceKind;
+  /** `<bus hex>:<dev hex>` (§3.7). */
+  readonly name: string;
+  /** The WWNN (vhba, 16 lowercase hex digits) or MAC (vnic, lowercase `aa:bb:..`). */
+  readonly identity: string;
+  readonly phase: VirtpciPhase;
+  /** `srv_state` reads made by the add (1 .. 120). */
+  readonly serverReads: number;
+  /** The message whose answer is outstanding, or null when settled. */
+  readonly msgtype: GuestMsgtype | null;
+}
+
+/** Machine context: plain data. */
+export interface VirtpciContext {
+  readonly partition: string;
+  readonly quirks: VirtpciQuirks;
+  /** uislib's bus/device table; a uislib bus is also virtpci's `vbus<N>`. */
+  readonly table: UislibTable;
+  /** virtpci's devices (and adds in progress) by {@link deviceKey}. */
+  readonly devices: Readonly<Record<string, VirtpciDevice>>;
+  /** Answers that matched nothing outstanding (ignored, counted). */
+  readonly strayAnswers: number;
+}
+
+/** A device address. */
+export interface Address {
+  readonly busNo: number;
+  readonly devNo: number;
+}
+
+/** Events: uislib's messages, the host's channel reads, the drivers' answers, the wait timer. */
+export type VirtpciEvent =
+  | { readonly type: 'GUEST_MSG'; readonly msg: GuestMsg }
+  /** The answer to `channel.readServerState`: is the channel's `srv_state` READY? */
+  | ({ readonly type: 'CHANNEL_STATUS'; readonly serverReady: boolean } & Address)
+  /** `probe` returned `status` (0 bound, < 0 failed). */
+  | ({ readonly type: 'DRIVER_PROBED'; readonly status: number } & Address)
+  /** `suspend` returned `status` (1 success, 0 failure). */
+  | ({ readonly type: 'DRIVER_SUSPENDED'; readonly status: number } & Address)
+  /** `resume` returned `status` (1 success, 0 failure). */
+  | ({ readonly type: 'DRIVER_RESUMED'; readonly status: number } & Address)
+  /** `remove` returned. */
+  | ({ readonly type: 'DRIVER_REMOVED' } & Address)
+  /** Internal: the 1 s wait between two `srv_state` reads is over (delayed raise). */
+  | ({ readonly type: 'SERVER_WAIT_TICK' } & Address);
+
+/** The driver entry points virtpci asks the host to call. */
+export type VirtpciDriverCall =
+  | 'driver.probe'
+  | 'driver.suspend'
+  | 'driver.resume'
+  | 'driver.remove';
+
+/** Effects virtpci asks its partition host to perform. */
+export type VirtpciEmitted =
+  /** uislib's answer to a GUEST_MSG: 0, or a negated `CONTROLVM_RESP_*` code. */
+  | {
+      readonly type: 'uislib.done';
+      readonly msgtype: GuestMsgtype;
+      readonly busNo: number;
+      readonly devNo?: number;
+      readonly status: number;
+    }
+  /** Read the device channel's `srv_state`; answer with CHANNEL_STATUS. */
+  | ({ readonly type: 'channel.readServerState' } & Address)
+  /** Set the device channel's `cli_state_os` to ATTACHED. */
+  | ({ readonly type: 'channel.setClientStateAttached' } & Address)
+  /** Call a driver entry point (`driver` is the module: virthba / virtnic). */
+  | ({
+      readonly type: VirtpciDriverCall;
+      readonly driver: VirtpciDriverRegistration['module'];
+    } & Address)
+  /** The bus channel's chipset or bus record (`write_vbus_chp_info` / `write_vbus_bus_info`). */
+  | {
+      readonly type: 'vbus.write';
+      readonly busNo: number;
+      readonly record: 'chipset' | 'bus';
+      readonly devtype: string;
+      readonly drvname: string;
+    }
+  /** The device record `dev_info[devNo]` (`write_vbus_dev_info`). */
+  | ({
+      readonly type: 'vbus.write';
+      readonly record: 'device';
+      readonly devtype: VirtpciDriverRegistration['devtype'];
+      readonly drvname: string;
+    } & Address);
+
+/** The actor's systemId: `<partition>/virtpci`. */
+export function virtpciSystemId(partition: string): string {
+  return `${partition}/virtpci`;
+}
+
+/** The root device name. */
+export const VIRTPCI_ROOT_NAME = 'vbusroot';
+
+/** The bus device name `vbus<N>` (§3.7). */
+export function virtpciBusName(busNo: number): string {
+  return `vbus${busNo}`;
+}
+
+export { virtpciDeviceName };
+
+/** The key of a device record. */
+export function deviceKey(busNo: number, devNo: number): string {
+  return `${busNo}/${devNo}`;
+}
+
+/** The explicit id of a device's delayed SERVER_WAIT_TICK. */
+export function serverWaitId(busNo: number, devNo: number): string {
+  return `serverWait.${busNo}.${devNo}`;
+}
+
+/** Initial context. */
+export function initialContext(input: VirtpciInput): VirtpciContext {
+  const quirks = { destroyDeviceUsesBusNo: false, ...input.quirks };
+  const table = createUislibTable(input.busCount);
+  return { partition: input.partition, quirks, table, devices: {}, strayAnswers: 0 };
+}
+
+/** What a message asks for, grouping the vhba/vnic twins. */
+export type MsgGroup =
+  | 'addVbus'
+  | 'addDevice'
+  | 'delVbus'
+  | 'delDevice'
+  | 'delAll'
+  | 'pause'
+  | 'resume';
+
+/** The group of a message type. */
+export function msgGroup(msgtype: GuestMsgtype): MsgGroup {
+  switch (msgtype) {
+    case GUEST_ADD_VBUS:
+      return 'addVbus';
+    case GUEST_ADD_VHBA:
+    case GUEST_ADD_VNIC:
+      return 'addDevice';
+    case GUEST_DEL_VBUS:
+      return 'delVbus';
+    case GUEST_DEL_VHBA:
+    case GUEST_DEL_VNIC:
+      return 'delDevice';
+    case GUEST_DEL_ALL_VHBAS:
+    case GUEST_DEL_ALL_VNICS:
+    case GUEST_DEL_ALL_VBUSES:
+      return 'delAll';
+    case GUEST_PAUSE_VHBA:
+    case GUEST_PAUSE_VNIC:
+      return 'pause';
+    case GUEST_RESUME_VHBA:
+    case GUEST_RESUME_VNIC:
+      return 'resume';
+  }
+}
+
+/** A WWNN or MAC in canonical form; a malformed one is a host bug (it decodes channel bytes). */
+export function normalizeIdentity(kind: DeviceKind, value: string): string {
+  const lower = value.toLowerCase();
+  const pattern = kind === 'vhba' ? /^[0-9a-f]{16}$/ : /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+  assert(pattern.test(lower), `${kind} identity ${JSON.stringify(value)} is malformed`);
+  return lower;
+}
+
+/** The device a device message acts on: its address, or (bus, bus) under the destroy quirk. */
+export function targetOf(context: VirtpciContext, msg: GuestMsg): Address {
+  assert('devNo' in msg, `msgtype ${msg.msgtype} names no device`);
+  const quirky = context.quirks.destroyDeviceUsesBusNo && msgGroup(msg.msgtype) === 'delDevice';
+  return { busNo: msg.busNo, devNo: quirky ? msg.busNo : msg.devNo };
+}
+
+/** The device record at an address, or undefined. */
+export function deviceAt(context: VirtpciContext, at: Address): VirtpciDevice | undefined {
+  return context.devices[deviceKey(at.busNo, at.devNo)];
+}
+
+/** uislib's check of a message: 0, or the positive code it answers with (visoruislib.logic). */
+export function uislibCheck(context: VirtpciContext, msg: GuestMsg): number {
+  const { table } = context;
+  switch (msgGroup(msg.msgtype)) {
+    case 'addVbus':
+      return addBusStatus(table, msg.busNo);
+    case 'addDevice':
+      return addDeviceStatus(table, msg.busNo, targetOf(context, msg).devNo);
+    case 'delVbus':
+      return deleteBusStatus(table, msg.busNo);
+    case 'delAll':
+      return 0; // virtpci's own messages: uislib never sends them (no table check upstream)
+    default: {
+      const at = targetOf(context, msg);
+      return deviceStatus(table, at.busNo, at.devNo);
+    }
+  }
+}
+
+const SETTLED: readonly VirtpciPhase[] = ['bound', 'unbound'];
+
+/** The devices a DEL_ALL_* removes: every settled or busy device in its scope. */
+export function delAllScope(context: VirtpciContext, msg: GuestMsg): VirtpciDevice[] {
+  const kind = kindOfMsgtype(msg.msgtype);
+  const all = Object.values(context.devices);
+  if (msg.msgtype === GUEST_DEL_ALL_VBUSES) return all;
+  return all.filter((d) => d.busNo === msg.busNo && d.kind === kind);
+}
+
+/**
+ * virtpci's own check after uislib's: 0, or {@link VIRTPCI_FAILURE} when virtpci would return 0.
+ * Device messages need the device in virtpci's list, of the message's kind, not busy with another
+ * driver call (Choice: the kernel serialised these, so "busy" cannot happen there), and bound for
+ * pause/resume (Choice: upstream calls a NULL driver's suspend after a failed probe and oopses).
+ * DEL_ALL_VHBAS/VNICS need the bus; every DEL_ALL fails while a device in scope is busy (Choice).
+ */
+export function virtpciCheck(context: VirtpciContext, msg: GuestMsg): number {
+  const group = msgGroup(msg.msgtype);
+  if (group === 'addVbus' || group === 'addDevice' || group === 'delVbus') return 0;
+  if (group === 'delAll') {
+    const busMissing =
+      msg.msgtype !== GUEST_DEL_ALL_VBUSES && context.table.buses[String(msg.busNo)] === undefined;
+    const busy = delAllScope(context, msg).some((d) => !SETTLED.includes(d.phase));
+    return busMissing || busy ? VIRTPCI_FAILURE : 0;
+  }
+  const device = deviceAt(context, targetOf(context, msg));
+  if (device === undefined || device.kind !== kindOfMsgtype(msg.msgtype)) return VIRTPCI_FAILURE;
+  if (device.phase === 'bound') return 0;
+  return device.phase === 'unbound' && group === 'delDevice' ? 0 : VIRTPCI_FAILURE;
+}
+
+/**
+ * The add's duplicate check (`virtpci_device_add`): another device of the same kind already in
+ * virtpci's list (past its server wait) with the same WWNN/MAC. Choice: across all buses, as
+ * upstream's one global list; §5.12 says "on the same bus". Upstream also compares against the
+ * other kind's zeroed field; not modelled.
+ */
+export function isDuplicateIdentity(context: VirtpciContext, at: Address): boolean {
+  const device = deviceAt(context, at);
+  assert(device !== undefined, `no device ${deviceKey(at.busNo, at.devNo)} being added`);
+  return Object.values(context.devices).some(
+    (d) =>
+      d !== device &&
+      d.kind === device.kind &&
+      d.identity === device.identity &&
+      d.phase !== 'serverWait' &&
+      d.phase !== 'serverSleep',
+  );
+}
+
+// Effects.
+
+/** A `uislib.done`; bus messages carry no `devNo`. */
+export function doneFor(
+  msgtype: GuestMsgtype,
+  busNo: number,
+  devNo: number | null,
+  status: number,
+): VirtpciEmitted {
+  if (devNo === null) return { type: 'uislib.done', msgtype, busNo, status };
+  return { type: 'uislib.done', msgtype, busNo, devNo, status };
+}
+
+/** The answer to a GUEST_MSG with `status` (already negated). */
+export function doneForMsg(msg: GuestMsg, status: number): VirtpciEmitted {
+  return doneFor(msg.msgtype, msg.busNo, 'devNo' in msg ? msg.devNo : null, status);
+}
+
+/** The answer to the message a device has outstanding. */
+export function doneForDevice(device: VirtpciDevice | undefined, status: number): VirtpciEmitted {
+  assert(device !== undefined, 'a device answer needs a device');
+  assert(device.msgtype !== null, `${device.name}: no message outstanding`);
+  return doneFor(device.msgtype, device.busNo, device.devNo, status);
+}
+
+/** `write_vbus_chp_info` then `write_vbus_bus_info` (`add_vbus`, `fix_vbus_dev_info`). */
+export function busRecordWrites(busNo: number): VirtpciEmitted[] {
+  return [
+    { type: 'vbus.write', busNo, record: 'chipset', devtype: 'chipset', drvname: 'uislib' },
+    { type: 'vbus.write', busNo, record: 'bus', devtype: 'clientbus', drvname: 'virtpci' },
+  ];
+}
+
+/**
+ * `fix_vbus_dev_info`: the device record, then the chipset and bus records again ("it is
+ * possible that this was previously written by our good counterpart, visorbus").
+ */
+export function deviceRecordWrites(device: VirtpciDevice | undefined): VirtpciEmitted[] {
+  assert(device !== undefined, 'a device record needs a device');
+  const { devtype, name: drvname } = virtpciDriverFor(device.kind);
+  const { busNo, devNo } = device;
+  const record: VirtpciEmitted = { type: 'vbus.write', busNo, devNo, record: 'device', devtype, drvname };
+  return [record, ...busRecordWrites(busNo)];
+}
+
+/** A driver call for a device. */
+export function driverCall(
+  call: VirtpciDriverCall,
+  device: VirtpciDevice | undefined,
+): VirtpciEmitted {
+  assert(device !== undefined, `${call} needs a device`);
+  const { busNo, devNo } = device;
+  return { type: call, driver: virtpciDriverFor(device.kind).module, busNo, devNo };
+}
+
+// Event access: each asserts the event type first (a wrong one is our bug).
+
+/** `event` narrowed to `types`. */
+export function eventOf<T extends VirtpciEvent['type']>(
+  event: VirtpciEvent,
+  types: T | T[],
+): Extract<VirtpciEvent, { type: T }> {
+  const unnarrowed: VirtpciEvent = event;
+  assertEvent(event, types);
+  return unnarrowed as Extract<VirtpciEvent, { type: T }>;
+}
+
+/** The message of a GUEST_MSG. */
+export function msgOf(event: VirtpciEvent): GuestMsg {
+  return eventOf(event, 'GUEST_MSG').msg;
+}
+
+/** The device an event is about: the target of a device message, or an answer's address. */
+export function addressOf(context: VirtpciContext, event: VirtpciEvent): Address {
+  if (event.type === 'GUEST_MSG') return targetOf(context, event.msg);
+  const e = eventOf(event, [
+    'CHANNEL_STATUS',
+    'DRIVER_PROBED',
+    'DRIVER_SUSPENDED',
+    'DRIVER_RESUMED',
+    'DRIVER_REMOVED',
+    'SERVER_WAIT_TICK',
+  ]);
+  return { busNo: e.busNo, devNo: e.devNo };
+}
+
+// Context updates: records are replaced, never mutated.
+
+/** A context update, as `assign` takes it. */
+export type Update = Partial<VirtpciContext>;
+
+/** The device at an address changed by `change`. */
+export function updateDevice(
+  context: VirtpciContext,
+  at: Address,
+  change: Partial<VirtpciDevice>,
+): Update {
+  const key = deviceKey(at.busNo, at.devNo);
+  const device = context.devices[key];
+  assert(device !== undefined, `no device ${key} to update (guards admit existing ones only)`);
+  return { devices: { ...context.devices, [key]: { ...device, ...change } } };
+}
+
+/** The devices in `gone` leave virtpci's list and their uislib slots are emptied. */
+export function forgetDevices(context: VirtpciContext, gone: readonly VirtpciDevice[]): Update {
+  const devices = { ...context.devices };
+  let table = context.table;
+  for (const d of gone) {
+    delete devices[deviceKey(d.busNo, d.devNo)];
+    table = releaseDevice(table, d.busNo, d.devNo);
+  }
+  return { devices, table };
+}
+
+/** A new add: the device record in `serverWait` with its first `srv_state` read out. */
+export function newDevice(msg: GuestMsg): VirtpciDevice {
+  const isAdd = msg.msgtype === GUEST_ADD_VHBA || msg.msgtype === GUEST_ADD_VNIC;
+  assert(isAdd, `newDevice needs an add, got ${msg.msgtype}`);
+  const kind = msg.msgtype === GUEST_ADD_VHBA ? 'vhba' : 'vnic';
+  const identity = normalizeIdentity(kind, msg.msgtype === GUEST_ADD_VHBA ? msg.wwnn : msg.mac);
+  const { busNo, devNo, msgtype } = msg;
+  const name = virtpciDeviceName(busNo, devNo);
+  return { busNo, devNo, kind, name, identity, phase: 'serverWait', serverReads: 1, msgtype };
+}
