@@ -1,7 +1,8 @@
 // guest-partition: one guest's lifecycle and its driver set (spar-protocol.md §6 minimum driver
 // set and boot order, §3.4 probe/remove, §5.11–5.12 Era A client bus). The guest's kernel modules
 // are its child actors, each with systemId `<partition>/<module>`: visorchipset and visorbus
-// always; visorclientbus and virtpci when the driver set has Era A drivers; and one function
+// always; visorclientbus and virtpci when the driver set has Era A drivers (`clientBus`), which
+// §6.2 loads in a disk-booting guest; and one function
 // driver actor per bound device, spawned at probe and stopped at remove.
 //
 // Split (STYLE §4): this machine decides which actors exist; the partition host subscribes to
@@ -21,14 +22,18 @@
 
 import { assertEvent, assign, enqueueActions, setup } from 'xstate';
 import type { DriverRegistration } from './visorbus.logic.js';
+import { virthbaMachine } from './virthba.machine.js';
+import { virtnicMachine } from './virtnic.machine.js';
+import { virtpciMachine } from './virtpci.machine.js';
 import { visorbusMachine } from './visorbus.machine.js';
+import { visorclientbusMachine } from './visorclientbus.machine.js';
 import { visorchipsetMachine } from './visorchipset.machine.js';
 import { visorconinclientMachine } from './visorconinclient.machine.js';
 import { visornoopMachine } from './visornoop.machine.js';
 import { visorvideoclientMachine } from './visorvideoclient.machine.js';
 
 /** Function-driver modules the guest can load, by module name (the `actors` of the machine). */
-export const GUEST_DRIVER_MODULES = ['visornoop', 'visorvideoclient', 'visorconinclient'] as const;
+export const GUEST_DRIVER_MODULES = ['visornoop', 'visorvideoclient', 'visorconinclient', 'virthba', 'virtnic'] as const;
 
 /** One of {@link GUEST_DRIVER_MODULES}. */
 export type GuestDriverModule = (typeof GUEST_DRIVER_MODULES)[number];
@@ -40,6 +45,8 @@ export interface GuestPartitionInput {
   readonly jiffyMs: number;
   /** visorbus's driver registrations, in registration order. */
   readonly visorbusDrivers: readonly DriverRegistration[];
+  /** Load the Era A client bus (visorclientbus, virtpci) for virthba/virtnic (§5.11, §5.12). */
+  readonly clientBus: boolean;
 }
 
 /** Context: plain data. */
@@ -47,6 +54,7 @@ export interface GuestPartitionContext {
   readonly partition: string;
   readonly jiffyMs: number;
   readonly visorbusDrivers: GuestPartitionInput['visorbusDrivers'];
+  readonly clientBus: boolean;
   /** systemIds of the bound function-driver actors, in probe order. */
   readonly boundDrivers: readonly string[];
   /** KOBJ_ONLINE seen (CHIPSET_READY). */
@@ -84,6 +92,10 @@ export const guestPartitionMachine = setup({
     visornoop: visornoopMachine,
     visorvideoclient: visorvideoclientMachine,
     visorconinclient: visorconinclientMachine,
+    visorclientbus: visorclientbusMachine,
+    virtpci: virtpciMachine,
+    virthba: virthbaMachine,
+    virtnic: virtnicMachine,
   },
   guards: {
     isNewDriver: ({ context, event }) => {
@@ -102,6 +114,11 @@ export const guestPartitionMachine = setup({
       const chipset = moduleSystemId(partition, 'visorchipset');
       enqueue.spawnChild('visorbus', { id: bus, systemId: bus, input: { partition, drivers: visorbusDrivers } });
       enqueue.spawnChild('visorchipset', { id: chipset, systemId: chipset, input: { partition, jiffyMs } });
+      if (!context.clientBus) return;
+      const clientbus = moduleSystemId(partition, 'visorclientbus');
+      const virtpci = moduleSystemId(partition, 'virtpci');
+      enqueue.spawnChild('visorclientbus', { id: clientbus, systemId: clientbus, input: { partition } });
+      enqueue.spawnChild('virtpci', { id: virtpci, systemId: virtpci, input: { partition } });
     }),
     spawnDriver: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PROBE_DRIVER');
@@ -129,6 +146,7 @@ export const guestPartitionMachine = setup({
     partition: input.partition,
     jiffyMs: input.jiffyMs,
     visorbusDrivers: input.visorbusDrivers,
+    clientBus: input.clientBus,
     boundDrivers: [],
     online: false,
     probes: 0,

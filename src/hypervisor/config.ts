@@ -67,6 +67,8 @@ export interface PartitionConfig {
   readonly index: number;
   readonly buses: readonly BusConfig[];
   readonly devices: readonly DeviceConfig[];
+  /** A guest's extra function-driver modules beyond the minimum set and what its devices need. */
+  readonly drivers?: readonly string[];
 }
 
 /** A validated run configuration. */
@@ -93,6 +95,7 @@ export interface PartitionInput {
   readonly index?: number;
   readonly buses?: readonly BusConfig[];
   readonly devices?: readonly DeviceInput[];
+  readonly drivers?: readonly string[];
 }
 
 /** Unvalidated configuration; every `Config` is also a `ConfigInput`. */
@@ -195,7 +198,8 @@ function resolvePartition(
     return device === null ? [] : [device];
   });
   checkDeviceSlots(p.name, path, buses, p.devices ?? [], errors);
-  return { name: p.name, kind: p.kind as PartitionKind, index: p.index ?? i, buses, devices };
+  const drivers = p.drivers === undefined || p.drivers.length === 0 ? {} : { drivers: [...p.drivers] };
+  return { name: p.name, kind: p.kind as PartitionKind, index: p.index ?? i, buses, devices, ...drivers };
 }
 
 function checkBuses(

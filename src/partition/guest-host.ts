@@ -1,15 +1,16 @@
 // The partition host of a guest (DESIGN "partition/"): it runs the guest-partition machine, whose
-// children are the guest's modules — visorchipset, visorbus and one actor per bound function
-// driver — and performs the effects they ask for, on the channels the hypervisor gave this
-// partition only. Machines hold the protocol; this file
+// children are the guest's modules — visorchipset, visorbus, with Era A drivers visorclientbus
+// and virtpci, and one actor per bound function driver — and performs the effects they ask for,
+// on the channels the hypervisor gave this partition only. Machines hold the protocol; this file
 // moves bytes and routes events between them (kernel split, STYLE §4: visorchipset dispatches
-// controlvm, visorbus brokers probe/remove/pause/resume to drivers).
+// controlvm, visorbus brokers probe/remove/pause/resume to drivers). The Era A routes are in
+// client-bus-bridge.ts.
 
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, channelTypes } from '../channel/index.js';
 import { doorbellOf, type ChannelRecord } from '../hypervisor/index.js';
-import type { DriverRegistration, VisorbusContext } from '../../machines/visorbus.logic.js';
+import type { VisorbusContext } from '../../machines/visorbus.logic.js';
 import type { VisorchipsetContext } from '../../machines/visorchipset.logic.js';
 import {
   GUEST_DRIVER_MODULES,
@@ -17,17 +18,16 @@ import {
   moduleSystemId,
   type GuestDriverModule,
 } from '../../machines/guest-partition.machine.js';
+import { ClientBusBridge } from './client-bus-bridge.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
+import type { DriverSet } from './driver-set.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment, TimerHandle } from './environment.js';
 import type { HostCounters, PartitionHost } from './partition-host.js';
 import { sysfsView } from './sysfs.js';
 import { writeVbusRecord } from './vbus-records.js';
 
-/** A function driver the guest can load: its registration (its name is the module's). */
-export interface GuestDriver {
-  readonly registration: DriverRegistration;
-}
+export type { GuestDriver } from './driver-set.js';
 
 /** ENOMEM: what a create answers when its channel cannot be mapped (§2.6). */
 const ENOMEM = 12;
@@ -58,7 +58,7 @@ export class GuestHost implements PartitionHost {
     readonly partition: string,
     private readonly channels: readonly ChannelRecord[],
     private readonly env: Environment,
-    private readonly driverSet: ReadonlyMap<string, GuestDriver>,
+    private readonly driverSet: DriverSet,
     jiffyMs: number,
   ) {
     const record = this.record((c) => c.kind === 'controlvm');
@@ -70,14 +70,17 @@ export class GuestHost implements PartitionHost {
     for (const name of driverSet.keys()) {
       assert((GUEST_DRIVER_MODULES as readonly string[]).includes(name), `${partition}: no machine for driver ${name}`);
     }
-    const visorbusDrivers = [...driverSet.values()].map((d) => d.registration);
-    const input = { partition, jiffyMs, visorbusDrivers };
+    const visorbusDrivers = [...driverSet.values()].flatMap((d) => (d.bus === 'visorbus' ? [d.registration] : []));
+    this.clientBus = [...driverSet.values()].some((d) => d.bus === 'virtpci');
+    const input = { partition, jiffyMs, visorbusDrivers, clientBus: this.clientBus };
     this.systemId = moduleSystemId(partition, 'guest-partition');
     this.guest = createActor(guestPartitionMachine, { input, clock: env.clock, systemId: this.systemId });
   }
 
   private readonly jiffyMs: number;
   private readonly systemId: string;
+  private readonly clientBus: boolean;
+  private bridge: ClientBusBridge | null = null;
   private readonly controlvmBell: ReturnType<typeof doorbellOf>;
 
   /**
@@ -88,6 +91,17 @@ export class GuestHost implements PartitionHost {
     this.guest.start();
     this.bus = this.module('visorbus');
     this.chipset = this.module('visorchipset');
+    if (this.clientBus) {
+      this.bridge = new ClientBusBridge({
+        partition: this.partition,
+        guest: this.guest,
+        chipset: this.chipset,
+        bus: this.bus,
+        connect: (systemId, perform) => this.connect(systemId, perform),
+        busChannel: (busNo) => this.busChannels.get(busNo),
+        deviceChannel: (busNo, devNo) => this.deviceChannels.get(`${busNo}:${devNo}`),
+      });
+    }
     this.stops.push(this.env.onRing(this.controlvmBell, 'client', () => this.chipset.send({ type: 'DOORBELL' })));
     this.guest.send({ type: 'MODULES_LOADED' });
     this.traceGuest('boot');
@@ -136,12 +150,16 @@ export class GuestHost implements PartitionHost {
 
   // The child the guest-partition machine spawned for `module`, with its effects routed here.
   private module(module: string): AnyActorRef {
-    const systemId = moduleSystemId(this.partition, module);
+    return this.connect(moduleSystemId(this.partition, module), (effect) => this.perform(module, effect));
+  }
+
+  // The child actor `systemId`, each effect traced and then handed to `perform`.
+  private connect(systemId: string, perform: (effect: Effect) => void): AnyActorRef {
     const actor = this.guest.system.get(systemId) as AnyActorRef | undefined;
-    assert(actor !== undefined, `${this.partition}: ${module} was not spawned`);
+    assert(actor !== undefined, `${this.partition}: ${systemId} was not spawned`);
     actor.on('*', (effect: Effect) => {
       this.trace(systemId, actor, effect);
-      this.perform(module, effect);
+      perform(effect);
     });
     return actor;
   }
@@ -242,7 +260,8 @@ export class GuestHost implements PartitionHost {
       if (channel === null) return;
       this.deviceChannels.set(`${busNo}:${String(request['devNo'])}`, channel);
     }
-    this.bus.send({ type: 'VISORBUS_REQUEST', request });
+    if (this.bridge !== null) this.bridge.request(request);
+    else this.bus.send({ type: 'VISORBUS_REQUEST', request });
   }
 
   private performBus(effect: Effect): void {
@@ -250,7 +269,8 @@ export class GuestHost implements PartitionHost {
     const devNo = effect['devNo'] as number;
     switch (effect.type) {
       case 'visorchipset.done':
-        this.chipset.send({ ...effect, type: 'VISORBUS_DONE' });
+        if (this.bridge !== null) this.bridge.visorbusDone(effect);
+        else this.chipset.send({ ...effect, type: 'VISORBUS_DONE' });
         return;
       case 'vbus.write':
       {
@@ -285,12 +305,7 @@ export class GuestHost implements PartitionHost {
     if (effect.type === 'driver.probe') {
       assert(this.driverSet.has(name), `visorbus matched unknown driver ${name}`);
       this.guest.send({ type: 'PROBE_DRIVER', module: name as GuestDriverModule, systemId: id, busNo, devNo });
-      const actor = this.guest.system.get(id) as AnyActorRef | undefined;
-      assert(actor !== undefined, `${id} was not spawned`);
-      actor.on('*', (e: Effect) => {
-        this.trace(id, actor, e);
-        this.performDriver(e);
-      });
+      const actor = this.connect(id, (e) => this.performDriver(e));
       this.drivers.set(id, actor);
       actor.send({ type: 'PROBE' });
       return;

@@ -3,6 +3,7 @@
 // node at fault so the loader can give its line.
 
 import { validateConfig, type Config, type ConfigInput } from '../hypervisor/index.js';
+import { KNOWN_DRIVER_MODULES } from '../partition/driver-set.js';
 import type { Scenario } from './schema.js';
 
 /** An error found here: a path into the document and a message. */
@@ -22,6 +23,9 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
     if (p.drivers.length > 0 && p.kind !== 'guest') {
       errors.push({ path: ['partitions', i, 'drivers'], message: `only a guest loads drivers; "${p.name}" is a ${p.kind}` });
     }
+    p.drivers.forEach((d, j) => {
+      if (!KNOWN_DRIVER_MODULES.includes(d)) errors.push({ path: ['partitions', i, 'drivers', j], message: `unknown driver module "${d}" (known: ${KNOWN_DRIVER_MODULES.join(', ')})` });
+    });
     p.hardware?.scsi.forEach((hba, j) =>
       hba.disks.forEach((disk, k) =>
         disk.sharedWith.forEach((guest, m) => {
@@ -44,10 +48,11 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
     }
   });
   const input: ConfigInput = {
-    partitions: scenario.partitions.map(({ name, kind, index, buses, devices }) => ({
+    partitions: scenario.partitions.map(({ name, kind, index, buses, devices, drivers }) => ({
       name,
       kind,
       buses,
+      drivers,
       devices: devices.map(({ server, ...d }) => (server === undefined ? d : { ...d, server })),
       ...(index === undefined ? {} : { index }),
     })),
