@@ -4,6 +4,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { runBoot } from './boot-command.js';
+import { DEFAULT_OUT, FORMAT_CHOICES, parseExportOptions, runExport } from './export-command.js';
 import { allLayouts } from '../protocol/layouts.js';
 import { layoutJson, layoutText } from './layout-command.js';
 import { EXIT, UsageError } from './usage-error.js';
@@ -75,6 +76,16 @@ function buildProgram(io: Io): Command {
       const report = await runBoot({ runtime: options.runtime, seed, colour: options.color && io.colour });
       io.out(`${report.lines.join('\n')}\n`);
       if (!report.pass) throw new ExpectationFailed();
+    });
+  program
+    .command('export')
+    .description('write every machine as <id>.js (Stately Studio "Import from code"), <id>.json (its config) and <id>.mmd (Mermaid)')
+    .option('--out <dir>', 'directory to write into; created if missing, files of the same name replaced, others untouched', DEFAULT_OUT)
+    .option('--format <format>', `which files: ${FORMAT_CHOICES.join(', ')}`, 'all')
+    .addHelpText('after', '\nExamples:\n  spar export\n  spar export --out docs/machines --format mermaid\n')
+    .action(async (options: { out: string; format: string }) => {
+      const lines = await runExport(parseExportOptions(options));
+      io.out(`${lines.join('\n')}\n`);
     });
   return program;
 }
