@@ -14,6 +14,7 @@ const io = {
   out: (text: string) => void process.stdout.write(text),
   err: (text: string) => void process.stderr.write(text),
   colour: process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
+  interactive: process.stderr.isTTY === true,
 };
 
 try {

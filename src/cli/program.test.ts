@@ -37,15 +37,6 @@ describe('spar cli', () => {
     expect(bad.err).toContain('--struct');
   });
 
-  test('boot in the sim runtime brings the guest up and passes; a bad --runtime or --seed is a usage error', async () => {
-    const ok = await run('boot', '--runtime', 'sim', '--seed', '5');
-    expect(ok.code).toBe(0);
-    expect(ok.out).toContain('verdict: pass');
-    expect(ok.out).toContain('reproduce with: spar boot --runtime sim --seed 5');
-    expect((await run('boot', '--runtime', 'vm')).code).toBe(2);
-    expect((await run('boot', '--seed', 'x')).err).toContain('--seed');
-  });
-
   test('an unknown command or option exits 2 without a stack trace', async () => {
     const bad = await run('frobnicate');
     expect(bad.code).toBe(2);

@@ -3,11 +3,15 @@
 // touches `process` (STYLE §10).
 
 import { Command, CommanderError } from 'commander';
-import { runBoot } from './boot-command.js';
+import { scenarioJsonSchemaText, SCENARIO_SCHEMA_FILE } from '../scenario/json-schema.js';
+import { defaultFuzzDeps, runFuzzCommand } from './fuzz-command.js';
+import { listing, listingText } from './list-command.js';
+import { runReplayCommand } from './replay-command.js';
+import { DEFAULT_SCENARIO, runRunCommand } from './run-command.js';
 import { DEFAULT_OUT, FORMAT_CHOICES, parseExportOptions, runExport } from './export-command.js';
 import { allLayouts } from '../protocol/layouts.js';
 import { layoutJson, layoutText } from './layout-command.js';
-import { EXIT, UsageError } from './usage-error.js';
+import { EXIT, InputError, UsageError } from './usage-error.js';
 
 /** Where the CLI writes. */
 export interface Io {
@@ -15,6 +19,8 @@ export interface Io {
   err(text: string): void;
   /** True when output may be coloured (a terminal, and NO_COLOR unset). */
   readonly colour: boolean;
+  /** True when progress may be drawn live (stderr is a terminal). */
+  readonly interactive?: boolean;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
@@ -35,6 +41,10 @@ function exitCodeFor(error: unknown, io: Io): number {
     return EXIT.usage; // commander printed its one-line "error: ..." via writeErr
   }
   if (error instanceof ExpectationFailed) return EXIT.expectationFailed;
+  if (error instanceof InputError) {
+    for (const line of error.lines) io.err(`spar: ${line}\n`);
+    return EXIT.usage;
+  }
   if (error instanceof UsageError) {
     io.err(`spar: ${error.where}: ${error.message}\n`);
     return EXIT.usage;
@@ -49,7 +59,7 @@ function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nExamples:\n  spar layout\n  spar layout --json --struct uiscmdrsp\n');
+    .addHelpText('after', '\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar fuzz --runs 5000\n  spar list\n  spar export --out machines-export\n');
   program
     .command('layout')
     .description('print every shared structure: kernel name, size, and each field\'s offset and size')
@@ -61,22 +71,63 @@ function buildProgram(io: Io): Command {
       io.out(options.json === true ? `${JSON.stringify(layoutJson(structs), null, 2)}\n` : layoutText(structs));
     });
   program
-    .command('boot')
-    .description('the command partition brings a guest with the minimum driver set up; prints the timeline and a verdict')
+    .command('run')
+    .argument('[scenario]', `a scenario file, or the name of a shipped one (default ${DEFAULT_SCENARIO})`)
+    .description('run a scenario: the effective options, a timeline, one line per expectation, a verdict and how to reproduce it')
     .option('--runtime <runtime>', 'workers (one thread per partition, real time) or sim (deterministic, virtual time)', 'workers')
-    .option('--seed <n>', 'root seed of the run', '1')
+    .option('--seed <n>', "root seed of the run (default: the scenario's seed, else 1)")
+    .option('--until <time>', "time limit, e.g. 500ms, 2s (default: the scenario's until)")
+    .option('--trace <file>', 'write the trace as JSON lines: time, partition, actor systemId, event, resulting state')
+    .option('--json', 'print one JSON report instead of the timeline')
+    .option('--quiet', 'no timeline, only the options, expectations and verdict')
     .option('--no-color', 'plain output (also when NO_COLOR is set or stdout is not a terminal)')
-    .addHelpText('after', '\nExamples:\n  spar boot\n  spar boot --runtime sim --seed 42\n')
-    .action(async (options: { runtime: string; seed: string; color: boolean }) => {
-      if (options.runtime !== 'workers' && options.runtime !== 'sim') {
-        throw new UsageError(`'${options.runtime}' is not a runtime; use workers or sim`, '--runtime');
-      }
-      const seed = Number(options.seed);
-      if (!Number.isSafeInteger(seed)) throw new UsageError(`'${options.seed}' is not an integer seed`, '--seed');
-      const report = await runBoot({ runtime: options.runtime, seed, colour: options.color && io.colour });
-      io.out(`${report.lines.join('\n')}\n`);
-      if (!report.pass) throw new ExpectationFailed();
+    .addHelpText('after', '\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar run scenarios/boot-minimal.yaml --json | jq .verdict\n  spar run --runtime sim --trace run.jsonl --quiet\n')
+    .action(async (scenario: string | undefined, o: { runtime: string; seed?: string; until?: string; trace?: string; json?: boolean; quiet?: boolean; color: boolean }) => {
+      const { text, pass } = await runRunCommand({ scenario, runtime: o.runtime, seed: o.seed, until: o.until, trace: o.trace, json: o.json === true, quiet: o.quiet === true, colour: o.color && io.colour });
+      io.out(text);
+      if (!pass) throw new ExpectationFailed();
     });
+  program
+    .command('fuzz')
+    .argument('[property]', 'a registered property (default: all; see spar list)')
+    .description('run registered fast-check properties; a failure is shrunk, saved under the failures folder, and given a replay command')
+    .option('--runs <n>', 'runs per property', '1000')
+    .option('--seed <n>', 'campaign seed (default: drawn from the clock and printed)')
+    .option('--shard <k/n>', 'run the K-th of N disjoint slices of the seed space', '1/1')
+    .option('--time-budget <time>', 'stop starting runs after this long (seconds, or 90s, 5m)')
+    .option('--quirk <name>', 'switch an upstream quirk on (repeatable; see spar list)', collect, [])
+    .option('--failures <dir>', 'where counterexamples are saved', 'failures')
+    .option('--json', 'print {property, runs, seed, verdict, seedsPerSecond, counterexample?, replay?}')
+    .addHelpText('after', '\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --shard 3/8 --time-budget 10m --json\n')
+    .action((property: string | undefined, o: { runs: string; seed?: string; shard: string; timeBudget?: string; quirk: string[]; failures: string; json?: boolean }) => {
+      const held = runFuzzCommand({ property, runs: o.runs, seed: o.seed, shard: o.shard, timeBudget: o.timeBudget, quirk: o.quirk, json: o.json === true, failures: o.failures }, defaultFuzzDeps((t) => io.out(t), io.interactive === true));
+      if (!held) throw new ExpectationFailed();
+    });
+  program
+    .command('replay')
+    .argument('<file>', 'a counterexample saved by spar fuzz')
+    .description('re-run a saved counterexample deterministically: its timeline and the promise it breaks')
+    .option('--trace <file>', 'write the trace as JSON lines')
+    .option('--no-color', 'plain output')
+    .addHelpText('after', '\nExamples:\n  spar replay failures/control-plane-convergence-7.json\n')
+    .action((file: string, o: { trace?: string; color: boolean }) => {
+      const { lines, fails } = runReplayCommand({ file, trace: o.trace, colour: o.color && io.colour });
+      io.out(`${lines.join('\n')}\n`);
+      if (fails) throw new ExpectationFailed();
+    });
+  program
+    .command('list')
+    .description('what this spar-sim has: scenarios, properties (with their promise), machines, quirks')
+    .option('--json', 'print {scenarios, properties, machines, quirks}')
+    .addHelpText('after', '\nExamples:\n  spar list\n  spar list --json | jq \'.properties[].name\'\n')
+    .action((o: { json?: boolean }) => {
+      io.out(o.json === true ? `${JSON.stringify(listing(), null, 2)}\n` : `${listingText()}\n`);
+    });
+  program
+    .command('schema')
+    .description(`print the scenario JSON Schema (also kept in ${SCENARIO_SCHEMA_FILE})`)
+    .addHelpText('after', '\nExamples:\n  spar schema > scenario.schema.json\n')
+    .action(() => io.out(scenarioJsonSchemaText()));
   program
     .command('export')
     .description('write every machine as <id>.js (Stately Studio "Import from code"), <id>.json (its config) and <id>.mmd (Mermaid)')

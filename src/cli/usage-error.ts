@@ -20,3 +20,11 @@ export const EXIT = {
   usage: 2,
   internal: 3,
 } as const;
+
+/** Bad input in a file (a scenario): one or more `file:line:col: ...` lines, exit code 2. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  constructor(readonly lines: readonly string[]) {
+    super(lines.join('\n'));
+  }
+}

@@ -1,0 +1,36 @@
+// `spar list` and `spar schema` (issue: the CLI).
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { runCli } from './program.js';
+
+async function run(...argv: string[]) {
+  let out = '';
+  const code = await runCli(argv, { out: (s) => void (out += s), err: () => {}, colour: false });
+  return { code, out };
+}
+
+describe('spar list and schema', () => {
+  test('list --json names the shipped scenarios, the properties with their promise, every machine, and the quirks', async () => {
+    const { code, out } = await run('list', '--json');
+    expect(code).toBe(0);
+    const l = JSON.parse(out) as { scenarios: { name: string; shows: string }[]; properties: { name: string; promise: string }[]; machines: { id: string }[]; quirks: unknown[] };
+    expect(l.scenarios.map((s) => s.name)).toEqual(expect.arrayContaining(['boot-minimal', 'guest-crash-reboot']));
+    expect(l.scenarios.find((s) => s.name === 'boot-minimal')?.shows).toMatch(/^the command partition bringing one guest up/);
+    expect(l.properties.map((p) => p.name)).toContain('control-plane-convergence');
+    expect(l.properties[0]?.promise).toMatch(/converges/);
+    expect(l.machines.map((m) => m.id)).toEqual(expect.arrayContaining(['visorchipset', 'visorbus', 'virtpci']));
+    expect(Array.isArray(l.quirks)).toBe(true);
+  });
+
+  test('list prints the four sections as text', async () => {
+    const { out } = await run('list');
+    for (const section of ['scenarios:', 'properties:', 'machines:', 'quirks:']) expect(out).toContain(section);
+  });
+
+  test('schema prints the JSON Schema kept in the repository', async () => {
+    const { code, out } = await run('schema');
+    expect(code).toBe(0);
+    expect(out).toBe(readFileSync('scenarios/scenario.schema.json', 'utf8'));
+  });
+});

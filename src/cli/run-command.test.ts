@@ -1,0 +1,85 @@
+// `spar run` through the CLI (issue: the CLI): the default scenario passes in both runtimes, the
+// sim runtime repeats its trace hash for a seed, input mistakes exit 2 with their location.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { runCli } from './program.js';
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (s) => void (out += s), err: (s) => void (err += s), colour: false });
+  return { code, out, err };
+}
+const dir = mkdtempSync(join(tmpdir(), 'spar-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Report {
+  scenario: string;
+  runtime: string;
+  seed: number;
+  verdict: string;
+  expectations: { name: string; ok: boolean; detail: string }[];
+  partitions: { name: string; kind: string; state: string }[];
+  faults: Record<string, number>;
+  stats: { events: number; virtualMs: number; wallMs: number };
+  traceHash: string;
+}
+
+describe('spar run', () => {
+  test('--json on the default scenario in the sim runtime passes, and the same seed gives the same traceHash', async () => {
+    const first = await run('run', '--runtime', 'sim', '--seed', '11', '--json');
+    expect(first.code).toBe(0);
+    const a = JSON.parse(first.out) as Report;
+    expect(a).toMatchObject({ scenario: 'boot-minimal', runtime: 'sim', seed: 11, verdict: 'pass', faults: {} });
+    expect(a.partitions.map((p) => p.state)).toEqual(['running', 'running']);
+    expect(a.expectations.every((e) => e.ok)).toBe(true);
+    expect(a.stats.virtualMs).toBe(2_000);
+    const b = JSON.parse((await run('run', '--runtime', 'sim', '--seed', '11', '--json')).out) as Report;
+    expect(b.traceHash).toBe(a.traceHash);
+  });
+
+  test('--json on the default scenario in the worker runtime passes', async () => {
+    const r = await run('run', '--json', '--until', '500ms');
+    expect(r.err).toBe('');
+    const report = JSON.parse(r.out) as Report;
+    expect(report).toMatchObject({ runtime: 'workers', verdict: 'pass' });
+  }, 60_000);
+
+  test('the text form prints options first, a timeline, one line per expectation, the verdict and how to reproduce', async () => {
+    const trace = join(dir, 'trace.jsonl');
+    const r = await run('run', 'guest-crash-reboot', '--runtime', 'sim', '--seed', '3', '--trace', trace);
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe('spar run: scenario guest-crash-reboot (scenarios/guest-crash-reboot.yaml), runtime sim, seed 3, until 1s of virtual time');
+    expect(r.out).toMatch(/guest1\/lifecycle\s+CRASH\s+crashed/);
+    expect(r.out).toContain('ok    guests-running: 1 guest(s) running');
+    expect(r.out).toContain('verdict: pass');
+    expect(r.out).toContain('reproduce with: spar run scenarios/guest-crash-reboot.yaml --runtime sim --seed 3');
+    const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(Object.keys(records[0] ?? {})).toEqual(expect.arrayContaining(['atMs', 'partition', 'actor', 'event', 'state']));
+  });
+
+  test('a failing expectation exits 1 and names it, with whether it is safety or liveness', async () => {
+    const file = join(dir, 'crash.yaml');
+    writeFileSync(file, readFileSync('scenarios/guest-crash-reboot.yaml', 'utf8').replace(/  - action: reboot[\s\S]*?down: 100ms\n/, ''));
+    const r = await run('run', file, '--runtime', 'sim', '--quiet');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('FAIL  guests-running (liveness): guest1 is crashed');
+  });
+
+  test('mistakes are one line each on stderr with exit 2: scenario errors with file:line:col, bad flags with the flag', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    color: blue\n');
+    const bad = await run('run', file);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe(`spar: ${file}:5:5: partitions[0].color: unknown key "color"\n`);
+    expect(await run('run', '--runtime', 'vm')).toMatchObject({ code: 2, err: "spar: --runtime: 'vm' is not a runtime; use workers or sim\n" });
+    expect((await run('run', '--seed', '-1', '--runtime', 'sim')).code).toBe(2);
+    expect((await run('run', '--until', 'soon', '--runtime', 'sim')).err).toContain('--until');
+    expect((await run('run', 'no-such-scenario')).err).toContain('shipped: boot-minimal');
+    expect((await run('run', dir)).err).toContain('is a directory');
+  });
+});
