@@ -47,6 +47,8 @@ export interface GuestPartitionInput {
   readonly visorbusDrivers: readonly DriverRegistration[];
   /** Load the Era A client bus (visorclientbus, virtpci) for virthba/virtnic (§5.11, §5.12). */
   readonly clientBus: boolean;
+  /** Upstream quirks switched on, per module (each module's `quirks` input); default none. */
+  readonly quirks?: Readonly<Record<string, Readonly<Record<string, boolean>>>>;
 }
 
 /** Context: plain data. */
@@ -55,6 +57,7 @@ export interface GuestPartitionContext {
   readonly jiffyMs: number;
   readonly visorbusDrivers: GuestPartitionInput['visorbusDrivers'];
   readonly clientBus: boolean;
+  readonly quirks: Readonly<Record<string, Readonly<Record<string, boolean>>>>;
   /** systemIds of the bound function-driver actors, in probe order. */
   readonly boundDrivers: readonly string[];
   /** KOBJ_ONLINE seen (CHIPSET_READY). */
@@ -117,13 +120,14 @@ export const guestPartitionMachine = setup({
       if (!context.clientBus) return;
       const clientbus = moduleSystemId(partition, 'visorclientbus');
       const virtpci = moduleSystemId(partition, 'virtpci');
-      enqueue.spawnChild('visorclientbus', { id: clientbus, systemId: clientbus, input: { partition } });
-      enqueue.spawnChild('virtpci', { id: virtpci, systemId: virtpci, input: { partition } });
+      const quirks = (module: string) => ({ quirks: { ...context.quirks[module] } });
+      enqueue.spawnChild('visorclientbus', { id: clientbus, systemId: clientbus, input: { partition, ...quirks('visorclientbus') } });
+      enqueue.spawnChild('virtpci', { id: virtpci, systemId: virtpci, input: { partition, ...quirks('virtpci') } });
     }),
     spawnDriver: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PROBE_DRIVER');
       const { busNo, devNo, systemId } = event;
-      const input = { partition: context.partition, busNo, devNo };
+      const input = { partition: context.partition, busNo, devNo, quirks: { ...context.quirks[event.module] } };
       enqueue.spawnChild(event.module, { id: systemId, systemId, input });
       enqueue.assign({ boundDrivers: [...context.boundDrivers, systemId], probes: context.probes + 1 });
     }),
@@ -147,6 +151,7 @@ export const guestPartitionMachine = setup({
     jiffyMs: input.jiffyMs,
     visorbusDrivers: input.visorbusDrivers,
     clientBus: input.clientBus,
+    quirks: input.quirks ?? {},
     boundDrivers: [],
     online: false,
     probes: 0,

@@ -144,11 +144,11 @@ function bodyOf(r: CpRequest, channel: ChannelRecord | null): build.ControlvmReq
  * controlvm channel with `steps`, lets the guest settle, and returns what the CP saw. Whatever
  * the guest host throws propagates.
  */
-export function runControlPlane(steps: readonly CpStep[], simSeed = 1): RunRecord {
+export function runControlPlane(steps: readonly CpStep[], simSeed = 1, quirks: readonly string[] = []): RunRecord {
   const config = minimalGuestConfig();
   const mine = allocateChannels(config).forPartition('guest1');
   const world = new SimWorld({ seed: simSeed });
-  const host = new GuestHost('guest1', mine, world.environment('guest1'), minimumDriverSet(), config.jiffyMs);
+  const host = new GuestHost('guest1', mine, world.environment('guest1'), minimumDriverSet(), config.jiffyMs, quirks);
   const controlvm = mine.find((c) => c.kind === 'controlvm');
   const attached = controlvm && Channel.attachAs(controlvm.buffer, channelTypes.controlvm);
   if (controlvm === undefined || !attached?.ok) throw new Error('guest1 has no valid controlvm channel');
@@ -303,8 +303,7 @@ export const controlPlaneConvergence = {
   kind: 'safety' as const,
   arbitrary: fc.tuple(cpSequenceArbitrary, fc.nat(1_000)) as fc.Arbitrary<ControlPlaneCase>,
   run([steps, simSeed]: ControlPlaneCase, quirks: readonly string[]) {
-    void quirks; // no control-plane quirks yet
-    const run = runControlPlane(steps, simSeed);
+    const run = runControlPlane(steps, simSeed, quirks);
     const { belief, violations } = cpBelief(run);
     return { violations: [...replyViolations(run), ...violations, ...treeViolations(belief, run.sysfs)], trace: run.trace };
   },

@@ -1,18 +1,62 @@
 // Named quirks (STYLE "Faithful"): upstream behaviour that differs from the correct one, modelled
-// as an opt-in switch. The correct behaviour is the default; `--quirk NAME` switches one on, in
-// `spar run` and `spar fuzz`. Later issues register theirs here (visorhba resume, recovery bugs).
+// as an opt-in switch in a machine's input. The correct behaviour is the default; a scenario's
+// `quirks:` list or `--quirk NAME` (spar run, spar fuzz) switches one on for the whole run.
+// Later issues register theirs here (visorhba resume, recovery bugs).
 
-/** A quirk: its name, the module it lives in, and what it changes. */
+/** The machines that take quirks, and each one's switch names (as in their `quirks` input). */
+export interface ModuleQuirks {
+  readonly visorclientbus?: { readonly vhbaStateChangeRcPositive?: boolean };
+  readonly virtpci?: { readonly destroyDeviceUsesBusNo?: boolean };
+  readonly virthba?: { readonly pauseWhileDownUnanswered?: boolean; readonly resumeWhileServerdownPending?: boolean };
+  readonly virtnic?: { readonly pauseWhileDownUnanswered?: boolean };
+}
+
+/** A quirk: its name, the modules it changes, what it does, and the switches it sets. */
 export interface Quirk {
   readonly name: string;
   readonly module: string;
   readonly description: string;
+  readonly switches: ModuleQuirks;
 }
 
 /** Every quirk, in `spar list` order. */
-export const QUIRKS: readonly Quirk[] = [];
+export const QUIRKS: readonly Quirk[] = [
+  {
+    name: 'serverdown-twice-unanswered',
+    module: 'virthba, virtnic',
+    description: 'A pause while the server is already down returns without a pause response, so the CHANGESTATE stays pending for good (§4.6, §4.7).',
+    switches: { virthba: { pauseWhileDownUnanswered: true }, virtnic: { pauseWhileDownUnanswered: true } },
+  },
+  {
+    name: 'virthba-resume-during-serverdown',
+    module: 'virthba',
+    description: 'A resume while serverdown work is queued is answered success and does nothing; the device then ends down (§4.6).',
+    switches: { virthba: { resumeWhileServerdownPending: true } },
+  },
+  {
+    name: 'uislib-destroy-uses-bus-no',
+    module: 'virtpci (uislib)',
+    description: "uislib's destroy_device reads the device number from bus_no, so a DEVICE_DESTROY of a vhba/vnic leaves it bound (§3.6).",
+    switches: { virtpci: { destroyDeviceUsesBusNo: true } },
+  },
+  {
+    name: 'clientbus-vhba-rc-positive',
+    module: 'visorclientbus',
+    description: 'A failed vhba pause/resume passes a positive code, which visorchipset reads as success (§5.11).',
+    switches: { visorclientbus: { vhbaStateChangeRcPositive: true } },
+  },
+];
 
 /** The unknown names among `names`. */
 export function unknownQuirks(names: readonly string[], known: readonly Quirk[] = QUIRKS): string[] {
   return names.filter((n) => !known.some((q) => q.name === n));
+}
+
+/** The machine switches of the named quirks, merged per module (unknown names are ignored). */
+export function moduleQuirks(names: readonly string[], known: readonly Quirk[] = QUIRKS): ModuleQuirks {
+  const out: Record<string, Record<string, boolean>> = {};
+  for (const quirk of known.filter((q) => names.includes(q.name))) {
+    for (const [module, switches] of Object.entries(quirk.switches)) out[module] = { ...out[module], ...switches };
+  }
+  return out as ModuleQuirks;
 }

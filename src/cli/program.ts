@@ -80,10 +80,11 @@ function buildProgram(io: Io): Command {
     .option('--trace <file>', 'write the trace as JSON lines: time, partition, actor systemId, event, resulting state')
     .option('--json', 'print one JSON report instead of the timeline')
     .option('--quiet', 'no timeline, only the options, expectations and verdict')
+    .option('--quirk <name>', 'switch an upstream quirk on for the run (repeatable; see spar list)', collect, [])
     .option('--no-color', 'plain output (also when NO_COLOR is set or stdout is not a terminal)')
     .addHelpText('after', '\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar run scenarios/boot-minimal.yaml --json | jq .verdict\n  spar run --runtime sim --trace run.jsonl --quiet\n')
-    .action(async (scenario: string | undefined, o: { runtime: string; seed?: string; until?: string; trace?: string; json?: boolean; quiet?: boolean; color: boolean }) => {
-      const { text, pass } = await runRunCommand({ scenario, runtime: o.runtime, seed: o.seed, until: o.until, trace: o.trace, json: o.json === true, quiet: o.quiet === true, colour: o.color && io.colour });
+    .action(async (scenario: string | undefined, o: { runtime: string; seed?: string; until?: string; trace?: string; json?: boolean; quiet?: boolean; quirk: string[]; color: boolean }) => {
+      const { text, pass } = await runRunCommand({ scenario, runtime: o.runtime, seed: o.seed, until: o.until, trace: o.trace, json: o.json === true, quiet: o.quiet === true, colour: o.color && io.colour, quirk: o.quirk });
       io.out(text);
       if (!pass) throw new ExpectationFailed();
     });

@@ -37,6 +37,8 @@ describe('spar run', () => {
     expect(a.partitions.map((p) => p.state)).toEqual(['running', 'running']);
     expect(a.expectations.every((e) => e.ok)).toBe(true);
     expect(a.stats.virtualMs).toBe(2_000);
+    const quirked = JSON.parse((await run('run', '--runtime', 'sim', '--seed', '11', '--json', '--quirk', 'clientbus-vhba-rc-positive')).out) as Report & { quirks: string[] };
+    expect(quirked.quirks).toEqual(['clientbus-vhba-rc-positive']);
     const b = JSON.parse((await run('run', '--runtime', 'sim', '--seed', '11', '--json')).out) as Report;
     expect(b.traceHash).toBe(a.traceHash);
   });
@@ -81,5 +83,6 @@ describe('spar run', () => {
     expect((await run('run', '--until', 'soon', '--runtime', 'sim')).err).toContain('--until');
     expect((await run('run', 'no-such-scenario')).err).toContain('shipped: boot-minimal');
     expect((await run('run', dir)).err).toContain('is a directory');
+    expect((await run('run', '--quirk', 'nope', '--runtime', 'sim')).err).toMatch(/^spar: --quirk: unknown quirk 'nope'; known: serverdown-twice-unanswered/);
   });
 });

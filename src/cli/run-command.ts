@@ -10,6 +10,7 @@ import { formatScenarioError } from '../scenario/errors.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { SCENARIO_DIR, shippedScenarios } from './list-command.js';
 import { timelineLines, writeTraceFile } from './timeline.js';
+import { QUIRKS, unknownQuirks } from '../quirks.js';
 import { InputError, UsageError } from './usage-error.js';
 
 /** The scenario `npm start` and a bare `spar run` run. */
@@ -25,13 +26,18 @@ export interface RunArgs {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly colour: boolean;
+  readonly quirk?: readonly string[];
 }
 
 /** Runs the command; returns the text to print and whether every expectation held. */
 export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass: boolean }> {
   if (args.runtime !== 'workers' && args.runtime !== 'sim') throw new UsageError(`'${args.runtime}' is not a runtime; use workers or sim`, '--runtime');
   const runtime: RuntimeName = args.runtime;
-  const loaded = loadScenario(args.scenario ?? DEFAULT_SCENARIO);
+  const unknown = unknownQuirks(args.quirk ?? []);
+  if (unknown.length > 0) throw new UsageError(`unknown quirk '${unknown[0]}'; known: ${QUIRKS.map((q) => q.name).join(', ')}`, '--quirk');
+  const scenarioFile = loadScenario(args.scenario ?? DEFAULT_SCENARIO);
+  const quirks = [...new Set([...scenarioFile.scenario.quirks, ...(args.quirk ?? [])])];
+  const loaded = { ...scenarioFile, config: { ...scenarioFile.config, quirks } };
   const seed = args.seed === undefined ? (loaded.scenario.seed ?? 1) : parseSeed(args.seed);
   const untilMs = args.until === undefined ? loaded.scenario.until : parseUntil(args.until);
   const { report, trace } = await runScenario(loaded, { runtime, seed, untilMs, wallClock: () => performance.now() });
@@ -45,14 +51,14 @@ export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass
   const pass = report.verdict === 'pass';
   if (args.json) return { text: `${JSON.stringify(report, null, 2)}\n`, pass };
   const lines = [
-    `spar run: scenario ${report.scenario} (${report.file}), runtime ${runtime}, seed ${seed}, until ${formatDuration(untilMs)}${runtime === 'workers' ? ' of wall time after boot' : ' of virtual time'}`,
+    `spar run: scenario ${report.scenario} (${report.file}), runtime ${runtime}, seed ${seed}, until ${formatDuration(untilMs)}${runtime === 'workers' ? ' of wall time after boot' : ' of virtual time'}${quirks.length > 0 ? `, quirks ${quirks.join(', ')}` : ''}`,
     '',
     ...(args.quiet ? [] : [...timelineLines(trace, args.colour), '']),
     ...faultLines(report),
     ...report.expectations.map((e) => (e.ok ? `ok    ${e.name}: ${e.detail}` : `FAIL  ${e.name} (${e.kind}): ${e.detail}`)),
     '',
     `verdict: ${report.verdict}   (${report.stats.traceRecords} trace records, ${report.stats.wallMs} ms wall time, trace hash ${report.traceHash.slice(0, 16)})`,
-    `reproduce with: spar run ${report.file} --runtime ${runtime} --seed ${seed}${args.until === undefined ? '' : ` --until ${formatDuration(untilMs)}`}`,
+    `reproduce with: spar run ${report.file} --runtime ${runtime} --seed ${seed}${args.until === undefined ? '' : ` --until ${formatDuration(untilMs)}`}${(args.quirk ?? []).map((q) => ` --quirk ${q}`).join('')}`,
   ];
   return { text: `${lines.join('\n')}\n`, pass };
 }

@@ -76,6 +76,8 @@ export interface Config {
   readonly partitions: readonly PartitionConfig[];
   /** Length of one jiffy in milliseconds (1 → HZ = 1000); may be fractional. */
   readonly jiffyMs: number;
+  /** Named upstream quirks switched on for the run (`src/quirks.ts`); none by default. */
+  readonly quirks?: readonly string[];
 }
 
 /** A device as a scenario writes it: the type is any string, the server may be implied. */
@@ -102,6 +104,7 @@ export interface PartitionInput {
 export interface ConfigInput {
   readonly partitions: readonly PartitionInput[];
   readonly jiffyMs?: number;
+  readonly quirks?: readonly string[];
 }
 
 const PARTITION_KINDS: readonly string[] = ['command', 'iosp', 'guest'];
@@ -128,7 +131,8 @@ export function validateConfig(input: ConfigInput): Result<Config, ConfigError[]
   const partitions = input.partitions.map((p, i) =>
     resolvePartition(p, i, { kinds, command: commands[0] ?? '' }, errors),
   );
-  return errors.length === 0 ? ok({ partitions, jiffyMs }) : err(errors);
+  const quirks = input.quirks === undefined || input.quirks.length === 0 ? {} : { quirks: [...input.quirks] };
+  return errors.length === 0 ? ok({ partitions, jiffyMs, ...quirks }) : err(errors);
 }
 
 /** Names, kinds and indexes; returns name → kind for the partitions with a known kind. */

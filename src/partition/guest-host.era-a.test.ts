@@ -15,8 +15,8 @@ import { readVbusRecord } from './vbus-records.js';
 
 const INSTANCE = '8f1a2b3c-4d5e-4f60-8172-8394a5b6c7d8';
 
-function bench() {
-  const b = guestBench(ioGuestConfig(), 'guest1');
+function bench(quirks: readonly string[] = []) {
+  const b = guestBench(ioGuestConfig(), 'guest1', 1, quirks);
   const vbus = b.channel((c) => c.kind === 'vbus');
   const vhba = b.channel((c) => c.typeName === 'vhba');
   const vnic = b.channel((c) => c.typeName === 'vnic');
@@ -80,5 +80,15 @@ describe('guest host, Era A client bus', () => {
     b.run(2_000);
     expect(answerTo(b, handle).map((r) => r.completionStatus)).toEqual([3]);
     expect(Object.keys(b.host.snapshot()).filter((id) => id.includes('virthba'))).toEqual([]);
+  });
+
+  test('quirk uislib-destroy-uses-bus-no reaches virtpci: DEVICE_DESTROY of vhba 1:0 is answered 0 but virthba stays bound', () => {
+    for (const [quirks, stays] of [[[], false], [['uislib-destroy-uses-bus-no'], true]] as const) {
+      const b = bench(quirks);
+      iospServes(b.vhba, () => {});
+      expect(b.request(b.create(0, b.vhba), 1_100).completionStatus).toBe(0);
+      expect(b.request(build.deviceDestroyRequest(1, 0)).completionStatus).toBe(0);
+      expect(b.host.snapshot()['guest1/virthba:1:0'] !== undefined, `quirks ${quirks.join()}`).toBe(stays);
+    }
   });
 });

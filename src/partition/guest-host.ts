@@ -18,6 +18,7 @@ import {
   moduleSystemId,
   type GuestDriverModule,
 } from '../../machines/guest-partition.machine.js';
+import { moduleQuirks } from '../quirks.js';
 import { ClientBusBridge } from './client-bus-bridge.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import type { DriverSet } from './driver-set.js';
@@ -60,6 +61,7 @@ export class GuestHost implements PartitionHost {
     private readonly env: Environment,
     private readonly driverSet: DriverSet,
     jiffyMs: number,
+    quirks: readonly string[] = [],
   ) {
     const record = this.record((c) => c.kind === 'controlvm');
     const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
@@ -72,7 +74,7 @@ export class GuestHost implements PartitionHost {
     }
     const visorbusDrivers = [...driverSet.values()].flatMap((d) => (d.bus === 'visorbus' ? [d.registration] : []));
     this.clientBus = [...driverSet.values()].some((d) => d.bus === 'virtpci');
-    const input = { partition, jiffyMs, visorbusDrivers, clientBus: this.clientBus };
+    const input = { partition, jiffyMs, visorbusDrivers, clientBus: this.clientBus, quirks: { ...moduleQuirks(quirks) } };
     this.systemId = moduleSystemId(partition, 'guest-partition');
     this.guest = createActor(guestPartitionMachine, { input, clock: env.clock, systemId: this.systemId });
   }

@@ -28,6 +28,7 @@ export interface RunReport {
   readonly runtime: RuntimeName;
   readonly seed: number;
   readonly untilMs: number;
+  readonly quirks: readonly string[];
   readonly verdict: 'pass' | 'fail';
   readonly expectations: readonly ExpectationResult[];
   readonly partitions: readonly { readonly name: string; readonly kind: string; readonly state: string }[];
@@ -50,6 +51,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     runtime: options.runtime,
     seed: options.seed,
     untilMs: options.untilMs,
+    quirks: loaded.config.quirks ?? [],
     verdict: expectations.every((e) => e.ok) ? 'pass' : 'fail',
     expectations,
     partitions: loaded.config.partitions.map((p) => ({ name: p.name, kind: p.kind, state: result.observation.states[p.name] ?? 'unknown' })),

@@ -4,6 +4,7 @@
 
 import { validateConfig, type Config, type ConfigInput } from '../hypervisor/index.js';
 import { KNOWN_DRIVER_MODULES } from '../partition/driver-set.js';
+import { QUIRKS, unknownQuirks } from '../quirks.js';
 import type { Scenario } from './schema.js';
 
 /** An error found here: a path into the document and a message. */
@@ -47,7 +48,11 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
       errors.push({ path: ['faults', i, 'at'], message: `fires at ${f.at} ms, after the time limit (until: ${scenario.until} ms)` });
     }
   });
+  scenario.quirks.forEach((q, i) => {
+    if (unknownQuirks([q]).length > 0) errors.push({ path: ['quirks', i], message: `unknown quirk "${q}" (known: ${QUIRKS.map((k) => k.name).join(', ')})` });
+  });
   const input: ConfigInput = {
+    quirks: scenario.quirks,
     partitions: scenario.partitions.map(({ name, kind, index, buses, devices, drivers }) => ({
       name,
       kind,

@@ -102,6 +102,7 @@ export const scenarioSchema = z
     until: durationSchema.meta({ description: 'Time limit: virtual time in the sim runtime, wall time in workers.' }),
     partitions: z.array(partition).min(1),
     faults: z.array(fault).default([]),
+    quirks: z.array(z.string()).default([]).meta({ description: 'Upstream quirks to switch on for the whole run (spar list shows them).' }),
     expect: z.array(z.enum(expectationNames)).default(['guests-running', 'bring-up-complete', 'every-request-answered']),
   })
   .meta({ title: 'spar-sim scenario', description: 'A spar-sim scenario: partitions, hardware, faults, time limit and expectations.' });

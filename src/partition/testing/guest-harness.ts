@@ -12,11 +12,11 @@ import { guestDriverSet } from '../driver-set.js';
 import { GuestHost } from '../guest-host.js';
 
 /** A guest of `config` on a fresh SimWorld, with a CP port on its controlvm channel. */
-export function guestBench(config: Config, guest: string, seed = 1) {
+export function guestBench(config: Config, guest: string, seed = 1, quirks: readonly string[] = []) {
   const channels = allocateChannels(config);
   const mine = channels.forPartition(guest);
   const world = new SimWorld({ seed });
-  const host = new GuestHost(guest, mine, world.environment(guest), guestDriverSet(config, guest), config.jiffyMs);
+  const host = new GuestHost(guest, mine, world.environment(guest), guestDriverSet(config, guest), config.jiffyMs, quirks);
   const controlvm = mine.find((c) => c.kind === 'controlvm');
   const attached = controlvm && Channel.attachAs(controlvm.buffer, channelTypes.controlvm);
   if (controlvm === undefined || !attached?.ok) throw new Error(`${guest} has no valid controlvm channel`);

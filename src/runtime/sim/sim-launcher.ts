@@ -85,7 +85,7 @@ export class SimLauncher implements PartitionLauncher {
       const plans = guestPlansFrom(this.config, this.channels);
       return new CommandHost(name, mine, env, plans, this.commandOptions);
     }
-    return new GuestHost(name, mine, env, guestDriverSet(this.config, name), this.config.jiffyMs);
+    return new GuestHost(name, mine, env, guestDriverSet(this.config, name), this.config.jiffyMs, this.config.quirks);
   }
 
   private partition(name: string): PartitionConfig {

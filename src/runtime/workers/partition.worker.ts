@@ -40,7 +40,7 @@ const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epo
 const host =
   data.kind === 'command'
     ? new CommandHost(data.partition, data.channels, env, data.plans, defaultCommandHostOptions(data.config.jiffyMs))
-    : new GuestHost(data.partition, data.channels, env, guestDriverSet(data.config, data.partition), data.config.jiffyMs);
+    : new GuestHost(data.partition, data.channels, env, guestDriverSet(data.config, data.partition), data.config.jiffyMs, data.config.quirks);
 
 /** The control plane of one partition worker. */
 export const partitionApi = {
