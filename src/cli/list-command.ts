@@ -3,12 +3,13 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packageRoot } from '../base/package-root.js';
 import { PROPERTIES } from '../../properties/registry.js';
 import { machineListing } from '../../machines/index.js';
 import { QUIRKS } from '../quirks.js';
 
 /** The folder of the shipped scenarios. */
-export const SCENARIO_DIR = join(import.meta.dirname, '../../scenarios');
+export const SCENARIO_DIR = join(packageRoot(), 'scenarios');
 
 /** Everything `spar list` shows. */
 export function listing() {
