@@ -3,7 +3,7 @@
 // `uislib/uislib.c` @027b8c5b…). virtpci.machine.ts wires these into XState; the rules are
 // functions of plain data so they can be read and tested here.
 
-import { assertEvent } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 import { assert } from '../src/base/assert.js';
 import { CONTROLVM_RESP_VIRTPCI_DRIVER_CALLBACK_ERROR } from '../src/protocol/controlvm.js';
 import {
@@ -390,13 +390,8 @@ export function driverCall(
 // Event access: each asserts the event type first (a wrong one is our bug).
 
 /** `event` narrowed to `types`. */
-export function eventOf<T extends VirtpciEvent['type']>(
-  event: VirtpciEvent,
-  types: T | T[],
-): Extract<VirtpciEvent, { type: T }> {
-  const unnarrowed: VirtpciEvent = event;
-  assertEvent(event, types);
-  return unnarrowed as Extract<VirtpciEvent, { type: T }>;
+export function eventOf<T extends VirtpciEvent['type']>(event: VirtpciEvent, types: T | T[]): Extract<VirtpciEvent, { type: T }> {
+  return narrowEvent(event, types);
 }
 
 /** The message of a GUEST_MSG. */

@@ -3,7 +3,7 @@
 // pause/resume, §3.7 numbering, §3.8 names). visorbus.machine.ts only wires these into XState,
 // so the rules can be read, and tested, as functions of plain data.
 
-import { assertEvent } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 import { assert } from '../src/base/assert.js';
 import type { VisorChannelTypeMatch, VisorDriverRegistration } from './visor-driver.logic.js';
 import type { VisorbusRequest, VisorbusRequestKind } from './visorchipset.logic.js';
@@ -258,13 +258,8 @@ export function stateChangeDone(device: DeviceRecord | undefined, status: number
 // Event access for guards and actions: each asserts the event type first (a wrong one is our bug).
 
 /** `event` narrowed to `types`. */
-export function eventOf<T extends VisorbusEvent['type']>(
-  event: VisorbusEvent,
-  types: T | T[],
-): Extract<VisorbusEvent, { type: T }> {
-  const unnarrowed: VisorbusEvent = event; // assertEvent's generic narrowing does not simplify
-  assertEvent(event, types);
-  return unnarrowed as Extract<VisorbusEvent, { type: T }>;
+export function eventOf<T extends VisorbusEvent['type']>(event: VisorbusEvent, types: T | T[]): Extract<VisorbusEvent, { type: T }> {
+  return narrowEvent(event, types);
 }
 
 /** The request of a VISORBUS_REQUEST event. */

@@ -3,7 +3,7 @@
 // `torvalds/linux drivers/staging/unisys/uislib/uislib.c` @027b8c5b… for what each
 // `uislib_client_inject_*` returns). visorclientbus.machine.ts wires these into XState.
 
-import { assertEvent } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 import { assert } from '../src/base/assert.js';
 import { channelTypes } from '../src/channel/index.js';
 import type { VisorbusRequest, VisorbusRequestKind } from './visorchipset.logic.js';
@@ -348,13 +348,8 @@ export function doneFor(
 // Event access.
 
 /** `event` narrowed to `types` (asserted: a wrong one is our bug). */
-export function eventOf<T extends VisorclientbusEvent['type']>(
-  event: VisorclientbusEvent,
-  types: T | T[],
-): Extract<VisorclientbusEvent, { type: T }> {
-  const unnarrowed: VisorclientbusEvent = event;
-  assertEvent(event, types);
-  return unnarrowed as Extract<VisorclientbusEvent, { type: T }>;
+export function eventOf<T extends VisorclientbusEvent['type']>(event: VisorclientbusEvent, types: T | T[]): Extract<VisorclientbusEvent, { type: T }> {
+  return narrowEvent(event, types);
 }
 
 /** The request of a CHIPSET_REQUEST. */

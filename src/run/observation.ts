@@ -2,7 +2,7 @@
 // control plane only (lifecycle states, the command partition's outcomes and ledger, each guest's
 // actor states and sysfs view) — the same in both runtimes.
 
-import type { Config } from '../hypervisor/index.js';
+import type { Config, Hypervisor } from '../hypervisor/index.js';
 import type { CommandPartitionContext } from '../../machines/command-partition.logic.js';
 
 /** One guest at the end of a run; null fields when it had no host (crashed, off). */
@@ -21,4 +21,14 @@ export interface Observation {
   /** The command partition's ledger, or null when it has no host. */
   readonly cpContext: CommandPartitionContext | null;
   readonly guests: Readonly<Record<string, GuestObservation>>;
+}
+
+/** The lifecycle state of every configured partition. */
+export function lifecycleStates(config: Config, hypervisor: Hypervisor): Record<string, string> {
+  return Object.fromEntries(
+    config.partitions.map((p) => {
+      const state = hypervisor.state(p.name);
+      return [p.name, state.ok ? state.value : 'unknown'];
+    }),
+  );
 }

@@ -7,7 +7,7 @@ import { CommandHost } from '../partition/command-host.js';
 import { SimRun } from '../runtime/sim/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { applyFault, matches, type FaultRecord } from './faults.js';
-import type { Observation } from './observation.js';
+import { lifecycleStates, type Observation } from './observation.js';
 
 /** What one run produced, before judging. */
 export interface RunResult {
@@ -56,11 +56,7 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number): R
 
 function observe(run: SimRun, loaded: LoadedScenario): Observation {
   const { config } = loaded;
-  const states: Record<string, string> = {};
-  for (const p of config.partitions) {
-    const state = run.hypervisor.state(p.name);
-    states[p.name] = state.ok ? state.value : 'unknown';
-  }
+  const states = lifecycleStates(config, run.hypervisor);
   const cp = config.partitions.find((p) => p.kind === 'command');
   const cpHost = cp === undefined ? undefined : run.host(cp.name);
   const cpRunning = cpHost instanceof CommandHost && states[cp?.name ?? ''] === 'running';

@@ -12,7 +12,7 @@ import { traceHash } from '../runtime/sim/trace-hash.js';
 import { WorkerRuntime } from '../runtime/workers/worker-runtime.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { applyFault, matches, type FaultRecord } from './faults.js';
-import type { Observation } from './observation.js';
+import { lifecycleStates, type Observation } from './observation.js';
 import type { RunResult } from './run-sim.js';
 
 /** How often traces are collected from the workers for fault conditions. */
@@ -64,11 +64,7 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
 
 async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<Observation> {
   const { config } = loaded;
-  const states: Record<string, string> = {};
-  for (const p of config.partitions) {
-    const state = runtime.hypervisor.state(p.name);
-    states[p.name] = state.ok ? state.value : 'unknown';
-  }
+  const states = lifecycleStates(config, runtime.hypervisor);
   const cp = config.partitions.find((p) => p.kind === 'command');
   const cpControl = cp !== undefined && states[cp.name] === 'running' ? runtime.control(cp.name) : undefined;
   const guests: Record<string, Observation['guests'][string]> = {};
