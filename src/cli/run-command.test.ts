@@ -85,4 +85,19 @@ describe('spar run', () => {
     expect((await run('run', dir)).err).toContain('is a directory');
     expect((await run('run', '--quirk', 'nope', '--runtime', 'sim')).err).toMatch(/^spar: --quirk: unknown quirk 'nope'; known: serverdown-twice-unanswered/);
   });
+
+  test.each([
+    ['malformed YAML (a duplicate key)', 'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    name: cp2\n', /:5:5: YAML: Map keys must be unique$/],
+    ['a wrong type', 'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    index: first\n', /:5:12: partitions\[0\]\.index: expected number, received string$/],
+    ['an unknown key', 'until: 1s\nlimit: 3\npartitions:\n  - name: cp\n    kind: command\n', /:2:1: limit: unknown key "limit"$/],
+    ['a missing reference', 'until: 1s\npartitions:\n  - name: cp\n    kind: command\nfaults:\n  - { action: crash, partition: guest9, at: 5 }\n', /:6:33: faults\[0\]\.partition: no partition named "guest9"/],
+  ])('%s in a scenario: exit 2, one line naming file, line and column', async (_what, text, pattern) => {
+    const file = join(dir, 'case.yaml');
+    writeFileSync(file, text);
+    const r = await run('run', file, '--runtime', 'sim');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.err.trimEnd()).toMatch(new RegExp(`^spar: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}${pattern.source}`));
+  });
 });
