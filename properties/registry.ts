@@ -7,6 +7,7 @@
 
 import type fc from 'fast-check';
 import type { TraceRecord } from '../src/partition/environment.js';
+import { clientBusConvergence } from './client-bus-convergence.property.js';
 import { controlPlaneConvergence } from './control-plane-convergence.property.js';
 
 /** What one case of a property did: the broken promises (none: it held) and, if any, a trace. */
@@ -33,7 +34,10 @@ export interface SparProperty<T> {
 }
 
 /** Every property, in `spar list` order. */
-export const PROPERTIES: readonly SparProperty<unknown>[] = [controlPlaneConvergence as SparProperty<unknown>];
+export const PROPERTIES: readonly SparProperty<unknown>[] = [
+  controlPlaneConvergence as SparProperty<unknown>,
+  clientBusConvergence as SparProperty<unknown>,
+];
 
 /** The property named `name`, or undefined. */
 export function findProperty(name: string, registry: readonly SparProperty<unknown>[] = PROPERTIES): SparProperty<unknown> | undefined {

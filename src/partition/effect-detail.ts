@@ -6,7 +6,7 @@ import { controlvmIdName } from '../protocol/controlvm.js';
 /** Short human-readable facts of an effect (empty when there are none worth showing). */
 export function effectDetail(effect: Readonly<Record<string, unknown>>): string {
   const parts: string[] = [];
-  const message = (effect['request'] ?? effect['response']) as Record<string, unknown> | undefined;
+  const message = (effect['request'] ?? effect['response'] ?? effect['msg']) as Record<string, unknown> | undefined;
   const id = message?.['id'] ?? effect['id'];
   if (typeof id === 'number') parts.push(controlvmIdName(id));
   const kind = message?.['kind'] ?? effect['kind'];
