@@ -40,6 +40,8 @@ export interface DevicePlan extends ChannelPlace {
   readonly devNo: number;
   readonly dataTypeGuid: string;
   readonly devInstGuid: string;
+  /** The partition serving the device's channel (an IOSP for vhba/vnic); recovery uses it. */
+  readonly server?: string;
 }
 
 /** What the CP brings up in one guest, in configuration order. */

@@ -11,6 +11,8 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { commandPartitionMachine } from './command-partition.machine.js';
 import { guestPartitionMachine } from './guest-partition.machine.js';
+import { iospRecoveryMachine } from './iosp-recovery.machine.js';
+import { iospMachine } from './iosp.machine.js';
 import { partitionLifecycleMachine } from './partition-lifecycle.machine.js';
 import { virthbaMachine } from './virthba.machine.js';
 import { virtnicMachine } from './virtnic.machine.js';
@@ -35,6 +37,8 @@ export interface MachineEntry {
 export const MACHINES: readonly MachineEntry[] = [
   { id: 'command-partition', machine: commandPartitionMachine, summary: "The command partition's side of every guest's controlvm channel: brings each guest up with CHIPSET_INIT, BUS_CREATE/CONFIGURE and DEVICE_CREATE, then changes device states and destroys devices (spar-protocol.md §2.1–§2.7, §3.5)." },
   { id: 'guest-partition', machine: guestPartitionMachine, summary: "One guest's lifecycle and driver set: its kernel modules are child actors, visorchipset and visorbus at load and one function driver per probed device (spar-protocol.md §6, §3.4)." },
+  { id: 'iosp-recovery', machine: iospRecoveryMachine, summary: "The command partition's recovery: an IOSP reported down pauses each of its devices with DEVICE_CHANGESTATE standby, reported up resumes them with running (spar-protocol.md §4.1, §4.8)." },
+  { id: 'iosp', machine: iospMachine, summary: "An IO service partition's service loop: re-initialises every channel it serves at boot, then polls them for the guests' commands (spar-protocol.md §4.1, §4.4)." },
   { id: 'partition-lifecycle', machine: partitionLifecycleMachine, summary: 'A partition as the hypervisor sees it: off, booting, running, hung, crashed, rebooting after a down time, or shut down (spar-protocol.md §4.1).' },
   { id: 'visorchipset', machine: visorchipsetMachine, summary: 'The guest side of the controlvm protocol as visorchipset.c runs it: poll cadence, per-command preconditions and exactly one response per request (spar-protocol.md §2.5, §2.6, §2.10).' },
   { id: 'visorbus', machine: visorbusMachine, summary: 'The bus driver of visorbus.ko: registers buses and devices, matches drivers and brokers probe, remove, pause and resume to the driver machines (spar-protocol.md §1.7, §3.3–§3.5).' },

@@ -8,10 +8,12 @@ import { MACHINES, machineListing, registryIdOf } from '../../machines/index.js'
 const PENDING: readonly string[] = [];
 
 describe('machine registry', () => {
-  test('smoke: the registry lists the twelve machines of the partition-host issue', () => {
+  test('smoke: the registry lists every machine, in registry order', () => {
     expect(MACHINES.map((m) => m.id)).toEqual([
       'command-partition',
       'guest-partition',
+      'iosp-recovery',
+      'iosp',
       'partition-lifecycle',
       'visorchipset',
       'visorbus',

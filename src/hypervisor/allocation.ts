@@ -16,6 +16,7 @@ import {
   type ChannelTypeName,
 } from '../channel/index.js';
 import { IO_DEVICE_TYPES, type Config, type PartitionConfig } from './config.js';
+import { DMA_WINDOW_BYTES } from './hardware.js';
 
 /** Guest page size; every channel starts on a page boundary. */
 export const PAGE_BYTES = 4096;
@@ -72,6 +73,8 @@ export interface ChannelRecord {
   readonly buffer: SharedArrayBuffer;
   /** The doorbell words (`Doorbell.buffer`). */
   readonly bell: SharedArrayBuffer;
+  /** vhba only: the guest memory the serving IOSP may DMA into (hardware.ts), and its address. */
+  readonly dma?: { readonly buffer: SharedArrayBuffer; readonly address: bigint };
 }
 
 /** Every channel of a run, and each partition's share of them. */
@@ -102,8 +105,12 @@ export function allocateChannels(config: Config): ChannelMap {
     .flatMap((g) => guestPlans(g, cp));
   let channelAddr = CHANNEL_ADDR_BASE;
   const records = plans.map((plan) => {
-    const record = materialise(plan, channelAddr);
+    let record = materialise(plan, channelAddr);
     channelAddr = pageAlignUp(channelAddr + BigInt(record.channelBytes));
+    if (record.typeName === 'vhba') {
+      record = Object.freeze({ ...record, dma: { buffer: new SharedArrayBuffer(DMA_WINDOW_BYTES), address: channelAddr } });
+      channelAddr = pageAlignUp(channelAddr + BigInt(DMA_WINDOW_BYTES));
+    }
     return record;
   });
   return channelMap(records, new Set(config.partitions.map((p) => p.name)));

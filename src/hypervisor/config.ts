@@ -58,6 +58,22 @@ export interface DeviceConfig {
   readonly server: string;
 }
 
+/** A disk on an IOSP's SCSI adapter (hardware: its contents outlive the IOSP). */
+export interface DiskConfig {
+  /** Unique in the run. */
+  readonly name: string;
+  readonly blocks: number;
+  readonly blockSize: 512 | 4096;
+  /** Guests that see this disk; any other guest gets "no disk" (§4.4.1). */
+  readonly sharedWith: readonly string[];
+}
+
+/** The physical devices an IO service partition owns. */
+export interface HardwareConfig {
+  readonly scsi: readonly { readonly name: string; readonly disks: readonly DiskConfig[] }[];
+  readonly nics: readonly { readonly name: string; readonly switch: string }[];
+}
+
 /** One partition. Only guests have buses and devices; the others have empty lists. */
 export interface PartitionConfig {
   /** Unique name (`cp`, `iosp0`, `guest1`): used in traces and for channel ownership. */
@@ -69,6 +85,8 @@ export interface PartitionConfig {
   readonly devices: readonly DeviceConfig[];
   /** A guest's extra function-driver modules beyond the minimum set and what its devices need. */
   readonly drivers?: readonly string[];
+  /** An IOSP's physical devices. */
+  readonly hardware?: HardwareConfig;
 }
 
 /** A validated run configuration. */
@@ -98,6 +116,7 @@ export interface PartitionInput {
   readonly buses?: readonly BusConfig[];
   readonly devices?: readonly DeviceInput[];
   readonly drivers?: readonly string[];
+  readonly hardware?: HardwareConfig;
 }
 
 /** Unvalidated configuration; every `Config` is also a `ConfigInput`. */
@@ -203,7 +222,8 @@ function resolvePartition(
   });
   checkDeviceSlots(p.name, path, buses, p.devices ?? [], errors);
   const drivers = p.drivers === undefined || p.drivers.length === 0 ? {} : { drivers: [...p.drivers] };
-  return { name: p.name, kind: p.kind as PartitionKind, index: p.index ?? i, buses, devices, ...drivers };
+  const hardware = p.hardware === undefined ? {} : { hardware: p.hardware };
+  return { name: p.name, kind: p.kind as PartitionKind, index: p.index ?? i, buses, devices, ...drivers, ...hardware };
 }
 
 function checkBuses(

@@ -108,6 +108,8 @@ const MAX_SETTLE_ROUNDS = 10_000;
 export class Hypervisor {
   private readonly actors = new Map<string, LifecycleActor>();
   private readonly pending: PendingEffect[] = [];
+  private readonly notices: { readonly partition: string; readonly state: PartitionLifecycleState }[] = [];
+  private readonly listeners = new Set<(partition: string, state: PartitionLifecycleState) => void>();
   private draining = false;
   /** Per partition, the launcher calls still running (async launchers only). */
   private readonly tails = new Map<string, Promise<void>>();
@@ -120,6 +122,15 @@ export class Hypervisor {
   ) {
     const clock = this.drainingClock(env.clock);
     for (const p of config.partitions) this.actors.set(p.name, this.createLifecycle(p.name, clock));
+  }
+
+  /**
+   * Calls `listener` after every lifecycle transition (partition, new state), once the launcher
+   * calls it led to have been started; the command partition's recovery listens here (§4.1).
+   */
+  onTransition(listener: (partition: string, state: PartitionLifecycleState) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   /** The configured partitions' names, in configuration order. */
@@ -231,9 +242,15 @@ export class Hypervisor {
     if (this.draining) return; // the outer loop performs what a nested request queued
     this.draining = true;
     try {
-      for (let n = 0; this.pending.length > 0; n++) {
+      for (let n = 0; this.pending.length > 0 || this.notices.length > 0; n++) {
         assert(n < MAX_EFFECTS_PER_DRAIN, 'lifecycle effects keep coming; a launcher loop?');
-        this.perform(this.pending.shift() as PendingEffect);
+        const effect = this.pending.shift();
+        if (effect !== undefined) {
+          this.perform(effect);
+          continue;
+        }
+        const notice = this.notices.shift() as (typeof this.notices)[number];
+        for (const listener of this.listeners) listener(notice.partition, notice.state);
       }
     } finally {
       this.draining = false;
@@ -287,6 +304,7 @@ export class Hypervisor {
   private traceTransition(name: string, event: AnyEventObject, snapshot: unknown): void {
     if (event.type === 'xstate.init') return;
     const { value, context } = snapshot as LifecycleSnapshot;
+    this.notices.push({ partition: name, state: value });
     this.env.trace({
       atMs: this.env.now(),
       partition: name,

@@ -18,12 +18,16 @@ export type {
   DeviceChannelTypeName,
   DeviceConfig,
   DeviceInput,
+  DiskConfig,
+  HardwareConfig,
   PartitionConfig,
   PartitionInput,
   PartitionKind,
 } from './config.js';
 export type { ConfigLocation } from './config-errors.js';
 export { ioGuestConfig, minimalGuestConfig } from './presets.js';
+export { disksSeenBy, DMA_SLOT_BYTES, DMA_WINDOW_BYTES } from './hardware.js';
+export type { SharedDisk } from './hardware.js';
 export {
   BUS_ROOT_DEVICE,
   CHANNEL_ADDR_BASE,
@@ -52,6 +56,7 @@ export type {
   PartitionLifecycleState,
 } from '../../machines/partition-lifecycle.machine.js';
 export { bootOrder, Hypervisor } from './hypervisor.js';
+export { iospNotice } from './recovery-notices.js';
 export type { HypervisorEnvironment, LaunchResult, PartitionLauncher } from './hypervisor.js';
 export type {
   HypervisorError,

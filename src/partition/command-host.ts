@@ -12,6 +12,7 @@ import { encodeControlvmRequest, type ControlvmRequest } from '../protocol/contr
 import { CONTROLVM_FLAG } from '../protocol/controlvm.js';
 import type { GuestPlan } from '../../machines/command-partition.logic.js';
 import { commandPartitionMachine } from '../../machines/command-partition.machine.js';
+import { iospRecoveryMachine, SEGMENT_RUNNING, type IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment, TimerHandle } from './environment.js';
@@ -40,6 +41,9 @@ type Effect = { readonly type: string } & Record<string, unknown>;
 /** The command partition's actor, wired to every guest's controlvm channel. */
 export class CommandHost implements PartitionHost {
   private readonly actor: Actor<typeof commandPartitionMachine>;
+  private readonly recovery: Actor<typeof iospRecoveryMachine>;
+  // Running requests of a recovery not answered yet, by IOSP: `guest:bus:dev`.
+  private readonly resuming = new Map<string, Set<string>>();
   private readonly ports = new Map<string, ControlvmCpPort>();
   private readonly outbox = new Map<string, Uint8Array[]>();
   private readonly stops: (() => void)[] = [];
@@ -68,15 +72,33 @@ export class CommandHost implements PartitionHost {
     this.actor = createActor(commandPartitionMachine, { input, clock: env.clock, systemId });
     this.actor.on('*', (emitted) => {
       const effect = emitted as unknown as Effect;
-      const state = JSON.stringify(this.actor.getSnapshot().value);
-      const detail = { text: effectDetail(effect) };
-      env.trace({ atMs: env.now(), partition, actor: systemId, event: effect.type, state, detail });
+      this.trace(systemId, JSON.stringify(this.actor.getSnapshot().value), effect);
       this.perform(effect);
     });
+    const devices = plans.flatMap((g) => g.devices.flatMap((d) => (d.server === undefined ? [] : [{ guest: g.name, busNo: d.busNo, devNo: d.devNo, server: d.server }])));
+    const recoveryId = `${partition}/iosp-recovery`;
+    this.recovery = createActor(iospRecoveryMachine, { input: { partition, devices }, clock: env.clock, systemId: recoveryId });
+    this.recovery.on('*', (effect) => {
+      this.trace(recoveryId, JSON.stringify(this.recovery.getSnapshot().value), effect as unknown as Effect);
+      const { guest, busNo, devNo, state, iosp } = effect;
+      if (state === SEGMENT_RUNNING) this.resuming.set(iosp, (this.resuming.get(iosp) ?? new Set()).add(`${guest}:${busNo}:${devNo}`));
+      this.actor.send({ type: 'CHANGE_DEVICE_STATE', guest, busNo, devNo, state });
+    });
+  }
+
+  /** The hypervisor reports an IOSP down (crashed, hung, rebooting) or back up (§4.1). */
+  notify(event: IospRecoveryEvent): void {
+    this.recovery.send(event);
+  }
+
+  private trace(actor: string, state: string, effect: Effect): void {
+    const detail = { text: effectDetail(effect) };
+    this.env.trace({ atMs: this.env.now(), partition: this.partition, actor, event: effect.type, state, detail });
   }
 
   /** Starts the bring-up of every guest and the CP's poll. */
   start(): void {
+    this.recovery.start();
     this.actor.start();
     const tick = (): void => {
       this.poll();
@@ -91,11 +113,15 @@ export class CommandHost implements PartitionHost {
     if (this.pollTimer !== null) this.env.cancel(this.pollTimer);
     this.pollTimer = null;
     this.actor.stop();
+    this.recovery.stop();
   }
 
   /** The machine's state value, by systemId. */
   snapshot(): Record<string, unknown> {
-    return { [`${this.partition}/command-partition`]: this.actor.getSnapshot().value };
+    return {
+      [`${this.partition}/command-partition`]: this.actor.getSnapshot().value,
+      [`${this.partition}/iosp-recovery`]: this.recovery.getSnapshot().value,
+    };
   }
 
   /** The machine's context (what the CP believes about every guest). */
@@ -126,6 +152,17 @@ export class CommandHost implements PartitionHost {
       return;
     }
     this.outcomes.push(effect);
+    if (effect.type === 'cp.outcome') this.settleResume(effect);
+  }
+
+  // A recovery is complete once every running request it sent has an outcome.
+  private settleResume(outcome: Effect): void {
+    const key = `${String(outcome['guest'])}:${String(outcome['busNo'])}:${String(outcome['devNo'])}`;
+    for (const [iosp, pending] of this.resuming) {
+      if (!pending.delete(key) || pending.size > 0) continue;
+      this.resuming.delete(iosp);
+      this.recovery.send({ type: 'RESUMED', iosp });
+    }
   }
 
   private flush(guest: string): void {

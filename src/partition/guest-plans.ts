@@ -44,10 +44,10 @@ export function guestPlansFrom(config: Config, channelMap: ChannelMap): GuestPla
       const { place, instGuid } = placeOf(share, `${guest.name}/vbus${busNo}`);
       return { busNo, devCount: deviceCount, ...place, busInstGuid: instGuid };
     });
-    const devices = guest.devices.map(({ busNo, devNo }): DevicePlan => {
+    const devices = guest.devices.map(({ busNo, devNo, server }): DevicePlan => {
       const channel = placeOf(share, `${guest.name}/vbus${busNo}:dev${devNo}`);
       const { place, instGuid, typeGuid } = channel;
-      return { busNo, devNo, ...place, dataTypeGuid: typeGuid, devInstGuid: instGuid };
+      return { busNo, devNo, ...place, dataTypeGuid: typeGuid, devInstGuid: instGuid, server };
     });
     return { name: guest.name, partitionIndex: guest.index, buses, devices };
   });

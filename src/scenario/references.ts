@@ -2,7 +2,7 @@
 // configuration rules of the hypervisor model (validateConfig). Each error keeps the path of the
 // node at fault so the loader can give its line.
 
-import { validateConfig, type Config, type ConfigInput } from '../hypervisor/index.js';
+import { validateConfig, type Config, type ConfigInput, type HardwareConfig } from '../hypervisor/index.js';
 import { KNOWN_DRIVER_MODULES } from '../partition/driver-set.js';
 import { QUIRKS, unknownQuirks } from '../quirks.js';
 import type { Scenario } from './schema.js';
@@ -53,11 +53,12 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
   });
   const input: ConfigInput = {
     quirks: scenario.quirks,
-    partitions: scenario.partitions.map(({ name, kind, index, buses, devices, drivers }) => ({
+    partitions: scenario.partitions.map(({ name, kind, index, buses, devices, drivers, hardware }) => ({
       name,
       kind,
       buses,
       drivers,
+      ...(hardware === undefined ? {} : { hardware: hardware as HardwareConfig }),
       devices: devices.map(({ server, ...d }) => (server === undefined ? d : { ...d, server })),
       ...(index === undefined ? {} : { index }),
     })),

@@ -11,11 +11,13 @@ import {
   allocateChannels,
   bootOrder,
   Hypervisor,
+  iospNotice,
   type ChannelMap,
   type Config,
   type HypervisorError,
 } from '../../hypervisor/index.js';
 import {
+  CommandHost,
   defaultCommandHostOptions,
   type CommandHostOptions,
 } from '../../partition/command-host.js';
@@ -61,6 +63,12 @@ export class SimRun {
       now: () => clockEnv.now(),
       // Each lifecycle record is written in its partition's name, through its environment.
       trace: (record) => this.world.environment(record.partition).trace(record),
+    });
+    const cp = config.partitions.find((p) => p.kind === 'command')?.name;
+    this.hypervisor.onTransition((name, state) => {
+      const notice = iospNotice(config, name, state);
+      const host = cp === undefined ? undefined : this.host(cp);
+      if (notice !== null && host instanceof CommandHost && this.hypervisor.state(cp ?? '').ok) host.notify(notice);
     });
   }
 

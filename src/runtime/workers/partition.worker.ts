@@ -14,6 +14,7 @@ import { guestDriverSet } from '../../partition/driver-set.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import { GuestHost } from '../../partition/guest-host.js';
 import type { GuestPlan } from '../../../machines/command-partition.logic.js';
+import type { IospRecoveryEvent } from '../../../machines/iosp-recovery.machine.js';
 import { WorkerEnvironment } from './worker-environment.js';
 
 /** What the main thread hands a partition worker. */
@@ -57,6 +58,10 @@ export const partitionApi = {
   /** The command partition's outcome effects (`cp.*`), or [] for a guest. */
   outcomes(): unknown[] {
     return host instanceof CommandHost ? JSON.parse(JSON.stringify(host.outcomes)) : [];
+  },
+  /** The hypervisor reports an IOSP down or up to the command partition (ignored by a guest). */
+  notify(event: IospRecoveryEvent): void {
+    if (host instanceof CommandHost) host.notify(event);
   },
   /** The command partition's machine context (its ledger of sent commands); null for a guest. */
   cpContext(): unknown {

@@ -13,6 +13,7 @@ import { Prng } from '../../base/prng.js';
 import { ok, type Result } from '../../base/result.js';
 import {
   allocateChannels,
+  iospNotice,
   Hypervisor,
   type ChannelMap,
   type Config,
@@ -60,6 +61,13 @@ export class WorkerRuntime {
       clock: env.clock,
       now: () => env.now(),
       trace: (record) => env.trace(record),
+    });
+    // IOSP up/down reports to the command partition's recovery (fire and forget: comlink keeps
+    // the order of calls to one worker).
+    const cp = config.partitions.find((p) => p.kind === 'command')?.name;
+    this.hypervisor.onTransition((name, state) => {
+      const notice = iospNotice(config, name, state);
+      if (notice !== null && cp !== undefined) void this.control(cp)?.notify(notice).catch(() => undefined);
     });
   }
 

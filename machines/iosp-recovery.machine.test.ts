@@ -1,0 +1,59 @@
+// iosp-recovery machine (spar-protocol.md §4.1, §4.8): IOSP down → standby for each of its devices,
+// up → running; repeated reports change nothing; a failure during recovery pauses again.
+
+import { getShortestPaths } from '@xstate/graph';
+import { describe, expect, test } from 'vitest';
+import { createActor } from 'xstate';
+import { iospRecoveryMachine, type IospRecoveryEmitted, type IospRecoveryEvent } from './iosp-recovery.machine.js';
+
+const devices = [
+  { guest: 'guest1', busNo: 2, devNo: 0, server: 'iosp0' },
+  { guest: 'guest2', busNo: 2, devNo: 0, server: 'iosp0' },
+  { guest: 'guest1', busNo: 2, devNo: 1, server: 'iosp1' },
+];
+
+function start() {
+  const actor = createActor(iospRecoveryMachine, { input: { partition: 'cp', devices } });
+  const sent: string[] = [];
+  actor.on('cp.changeState', (e: IospRecoveryEmitted) => sent.push(`${e.guest} ${e.busNo}:${e.devNo} 0x${e.state.toString(16)}`));
+  actor.start();
+  return { actor, sent };
+}
+
+describe('iosp-recovery machine', () => {
+  test('down pauses exactly the devices the IOSP serves; up resumes them', () => {
+    const h = start();
+    h.actor.send({ type: 'IOSP_DOWN', iosp: 'iosp0' });
+    expect(h.sent).toEqual(['guest1 2:0 0x73', 'guest2 2:0 0x73']);
+    h.actor.send({ type: 'IOSP_UP', iosp: 'iosp0' });
+    expect(h.sent.slice(2)).toEqual(['guest1 2:0 0xf7', 'guest2 2:0 0xf7']);
+    h.actor.send({ type: 'RESUMED', iosp: 'iosp0' });
+    expect(h.actor.getSnapshot().context).toMatchObject({ recoveries: 1, failuresDuringRecovery: 0, resuming: [] });
+  });
+
+  test('repeated reports send nothing: a crash during the reboot, an up while up', () => {
+    const h = start();
+    h.actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
+    h.actor.send({ type: 'IOSP_DOWN', iosp: 'iosp1' });
+    h.actor.send({ type: 'IOSP_DOWN', iosp: 'iosp1' });
+    h.actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
+    h.actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
+    expect(h.sent).toEqual(['guest1 2:1 0x73', 'guest1 2:1 0xf7']);
+  });
+
+  test('a second failure during recovery pauses again and is counted; the next up resumes', () => {
+    const h = start();
+    h.actor.send({ type: 'IOSP_DOWN', iosp: 'iosp1' });
+    h.actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
+    h.actor.send({ type: 'IOSP_DOWN', iosp: 'iosp1' });
+    h.actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
+    expect(h.sent).toEqual(['guest1 2:1 0x73', 'guest1 2:1 0xf7', 'guest1 2:1 0x73', 'guest1 2:1 0xf7']);
+    expect(h.actor.getSnapshot().context.failuresDuringRecovery).toBe(1);
+  });
+
+  test('graph: every state is reachable', () => {
+    const events: IospRecoveryEvent[] = [{ type: 'IOSP_DOWN', iosp: 'iosp0' }, { type: 'IOSP_UP', iosp: 'iosp0' }];
+    const paths = getShortestPaths(iospRecoveryMachine, { events, input: { partition: 'cp', devices }, serializeState: (s) => JSON.stringify(s.value) });
+    expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['watching']));
+  });
+});

@@ -1,0 +1,50 @@
+// The `include/iochannel.h` constants of the vhba command/response protocol (spar-protocol.md
+// §4.4.1), in one place. The sizes that shape the layout (`MAX_*`, `SIZEOF_CMDRSP`) are declared
+// beside the struct descriptors in iochannel-layout.ts and re-exported here, not duplicated, so a
+// codec or device imports every §4.4.1 value it needs from this module.
+
+export { MAX_CMND_SIZE, MAX_PHYS_INFO, MAX_SENSE_SIZE, SIZEOF_CMDRSP } from './iochannel-layout.js';
+
+/** `cmdtype` of a `uiscmdrsp`: selects the union member (§4.4.3). */
+export const CMD_SCSI_TYPE = 1;
+export const CMD_NET_TYPE = 2;
+export const CMD_SCSITASKMGMT_TYPE = 3;
+/** IOSP → guest disk add/remove; the final guest logs it once and ignores it (§4.2). */
+export const CMD_NOTIFYGUEST_TYPE = 4;
+/** Era A/B only; removed in the final header. */
+export const CMD_VDISKMGMT_TYPE = 5;
+
+/** `scsi.data_dir`: the Linux DMA direction of the command, mapped 1:1 (§4.2 queuecommand). */
+export const UIS_DMA_BIDIRECTIONAL = 0;
+export const UIS_DMA_TO_DEVICE = 1;
+export const UIS_DMA_FROM_DEVICE = 2;
+export const UIS_DMA_NONE = 3;
+
+/** A valid `scsi.data_dir` value. */
+export type UisDmaDirection =
+  | typeof UIS_DMA_BIDIRECTIONAL
+  | typeof UIS_DMA_TO_DEVICE
+  | typeof UIS_DMA_FROM_DEVICE
+  | typeof UIS_DMA_NONE;
+
+/** `scsitaskmgmt.tasktype` (§4.2 error handler: abort → 1, device reset → 3, bus reset → 2). */
+export const TASK_MGMT_ABORT_TASK = 1;
+export const TASK_MGMT_BUS_RESET = 2;
+export const TASK_MGMT_LUN_RESET = 3;
+export const TASK_MGMT_TARGET_RESET = 4;
+
+/** `scsitaskmgmt.result` for a failed request; the final guest treats any answer as success. */
+export const TASK_MGMT_FAILED = 0;
+/** Era A's success value; the final header only names the failure. */
+export const TASK_MGMT_SUCCESS = 1;
+
+/** `scsi.addlstat` with host byte DID_NO_CONNECT: "no disk here", skipped by error bookkeeping. */
+export const ADDL_SEL_TIMEOUT = 4;
+
+/** No-disk INQUIRY fabrication by the guest (§4.2 response processing). */
+export const DEV_NOT_CAPABLE = 0x7f;
+export const DEV_DISK_CAPABLE_NOT_PRESENT = 0x20;
+export const DEV_HISUPPORT = 0x10;
+export const NO_DISK_INQUIRY_RESULT_LEN = 36;
+export const MIN_INQUIRY_RESULT_LEN = 5;
+export const SCSI_SPC2_VER = 4;
