@@ -39,7 +39,8 @@ const W_FIRED = 4;
 const W_SLOTS = 8;
 const SLOT_WORDS = 4; // times remaining (0 = free), op, lba, count
 const OP_CODE = { read: 1, write: 2 } as const;
-assert((W_SLOTS + DISK_FAULT_SLOTS * SLOT_WORDS) * 4 <= DISK_HEADER_BYTES, 'fault table fits the header');
+const TABLE_END_BYTES = (W_SLOTS + DISK_FAULT_SLOTS * SLOT_WORDS) * 4;
+assert(TABLE_END_BYTES <= DISK_HEADER_BYTES, 'the fault table fits the header');
 
 /** A disk as a scenario declares it. */
 export interface DiskSpec {
@@ -100,14 +101,17 @@ export function checkDiskSpec(spec: DiskSpec): Result<DiskSpec, DiskError> {
   const name = String(spec.name);
   if (name.length === 0) return err(diskError('bad-spec', name, 'name is empty'));
   if (spec.blockSize !== 512 && spec.blockSize !== 4096) {
-    return err(diskError('bad-spec', name, `blockSize ${String(spec.blockSize)} is not 512 or 4096`));
+    const detail = `blockSize ${String(spec.blockSize)} is not 512 or 4096`;
+    return err(diskError('bad-spec', name, detail));
   }
   if (!isCount(spec.blocks) || spec.blocks === 0) {
-    return err(diskError('bad-spec', name, `blocks ${String(spec.blocks)} is not a positive integer`));
+    const detail = `blocks ${String(spec.blocks)} is not a positive integer`;
+    return err(diskError('bad-spec', name, detail));
   }
   const bytes = spec.blocks * spec.blockSize;
   if (bytes > DISK_MAX_BYTES) {
-    return err(diskError('too-large', name, `${bytes} bytes exceed the ${DISK_MAX_BYTES}-byte cap`));
+    const detail = `${bytes} bytes exceed the ${DISK_MAX_BYTES}-byte cap`;
+    return err(diskError('too-large', name, detail));
   }
   return ok(spec);
 }
@@ -130,7 +134,8 @@ export class Disk {
   ) {
     this.words = new Int32Array(memory, 0, DISK_HEADER_BYTES / 4);
     this.bytes = new Uint8Array(memory, DISK_HEADER_BYTES);
-    assert(this.bytes.length === spec.blocks * spec.blockSize, 'disk memory holds exactly the blocks');
+    const blockBytes = spec.blocks * spec.blockSize;
+    assert(this.bytes.length === blockBytes, 'disk memory holds exactly the blocks');
   }
 
   /** Allocates zeroed memory for a new disk (the run does this once, before any IOSP starts). */
@@ -158,7 +163,9 @@ export class Disk {
     const found = [w[W_MAGIC], w[W_VERSION], w[W_BLOCK_SIZE], w[W_BLOCKS]];
     const wanted = [MAGIC, VERSION, spec.blockSize, spec.blocks];
     if (found.some((value, i) => value !== wanted[i])) {
-      const detail = `header ${found.join('/')} differs from magic/version/blockSize/blocks ${wanted.join('/')}`;
+      const detail =
+        `header ${found.join('/')} differs from ` +
+        `magic/version/blockSize/blocks ${wanted.join('/')}`;
       return err(diskError('memory-mismatch', spec.name, detail));
     }
     return ok(new Disk(spec, memory));
@@ -187,7 +194,7 @@ export class Disk {
   /** Writes whole blocks from `lba`; on `ok` the data is on the disk. */
   write(lba: number, data: Uint8Array): Result<void, DiskError> {
     if (data.length % this.spec.blockSize !== 0) {
-      const detail = `${data.length} bytes is not a whole number of ${this.spec.blockSize}-byte blocks`;
+      const detail = `${data.length} bytes are not whole ${this.spec.blockSize}-byte blocks`;
       return err(diskError('bad-length', this.spec.name, detail));
     }
     const count = data.length / this.spec.blockSize;
@@ -212,7 +219,7 @@ export class Disk {
       times >= 1 &&
       times <= 0x7fff_ffff;
     if (!valid) {
-      const detail = `plan ${JSON.stringify(plan)} is not inside 0..${this.spec.blocks} with times ≥ 1`;
+      const detail = `plan ${JSON.stringify(plan)} not inside 0..${this.spec.blocks}, times ≥ 1`;
       return err(diskError('bad-fault-plan', this.spec.name, detail));
     }
     const w = this.words;
@@ -226,7 +233,8 @@ export class Disk {
       Atomics.store(w, base, times);
       return ok(undefined);
     }
-    return err(diskError('fault-table-full', this.spec.name, `${DISK_FAULT_SLOTS} plans already pending`));
+    const detail = `${DISK_FAULT_SLOTS} plans already pending`;
+    return err(diskError('fault-table-full', this.spec.name, detail));
   }
 
   /** Drops every pending planned failure (the run's side, e.g. at "heal"). */

@@ -57,6 +57,7 @@ export type {
 } from '../../machines/partition-lifecycle.machine.js';
 export { bootOrder, Hypervisor } from './hypervisor.js';
 export { iospNotice } from './recovery-notices.js';
+export { allocateDisks } from './disks.js';
 export type { HypervisorEnvironment, LaunchResult, PartitionLauncher } from './hypervisor.js';
 export type {
   HypervisorError,

@@ -27,7 +27,7 @@ export type UisDmaDirection =
   | typeof UIS_DMA_FROM_DEVICE
   | typeof UIS_DMA_NONE;
 
-/** `scsitaskmgmt.tasktype` (§4.2 error handler: abort → 1, device reset → 3, bus reset → 2). */
+/** `scsitaskmgmt.tasktype` (§4.2 error handler: abort 1, device reset 3, bus reset 2). */
 export const TASK_MGMT_ABORT_TASK = 1;
 export const TASK_MGMT_BUS_RESET = 2;
 export const TASK_MGMT_LUN_RESET = 3;

@@ -152,7 +152,8 @@ function freshSlot(cmdtype: number): { slot: Uint8Array; view: StructView } {
 /** A view of a hostile slot's struct part, after the length check. */
 function openSlot(slot: Uint8Array): Result<StructView, ScsiCodecError> {
   if (slot.length < STRUCT_BYTES) {
-    return err(codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, `${slot.length} bytes`));
+    const actual = `${slot.length} bytes`;
+    return err(codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, actual));
   }
   return ok(new StructView(uiscmdrsp, slot.subarray(0, STRUCT_BYTES)));
 }
@@ -188,12 +189,14 @@ function writeDest(view: StructView, prefix: string, dest: ScsiDest): void {
 function gpiView(view: StructView, index: number): StructView {
   assert(index >= 0 && index < MAX_PHYS_INFO, `gpi index ${index} outside gpi_list`);
   const offset = index * GPI_BYTES;
-  return new StructView(guestPhysInfo, view.raw('scsi.gpi_list').subarray(offset, offset + GPI_BYTES));
+  const bytes = view.raw('scsi.gpi_list').subarray(offset, offset + GPI_BYTES);
+  return new StructView(guestPhysInfo, bytes);
 }
 
 /** Writes handle, cmnd and vdest: the part of a SCSI slot both directions share. */
 function writeEcho(view: StructView, echo: ScsiCommandEcho): void {
-  assert(echo.cdb.length <= MAX_CMND_SIZE, `CDB of ${echo.cdb.length} bytes exceeds ${MAX_CMND_SIZE}`);
+  const cdbBytes = echo.cdb.length;
+  assert(cdbBytes <= MAX_CMND_SIZE, `CDB of ${cdbBytes} bytes exceeds ${MAX_CMND_SIZE}`);
   view.set64('scsi.handle', echo.handle);
   view.raw('scsi.cmnd').set(echo.cdb);
   writeDest(view, 'scsi', echo.vdest);
@@ -235,7 +238,8 @@ export function decodeScsiCommand(slot: Uint8Array): Result<ScsiCommand, ScsiCod
   const echo = readEcho(view);
   const entries = view.get('scsi.guest_phys_entries');
   if (entries > MAX_PHYS_INFO) {
-    return err(codecError('too-many-gpi-entries', 'scsi.guest_phys_entries', `<= ${MAX_PHYS_INFO}`, entries, echo));
+    const field = 'scsi.guest_phys_entries';
+    return err(codecError('too-many-gpi-entries', field, `<= ${MAX_PHYS_INFO}`, entries, echo));
   }
   const dataDir = view.get('scsi.data_dir');
   if (!isUisDmaDirection(dataDir)) {
@@ -248,7 +252,8 @@ export function decodeScsiCommand(slot: Uint8Array): Result<ScsiCommand, ScsiCod
   const bufflen = view.get('scsi.bufflen');
   const total = gpiList.reduce((sum, entry) => sum + entry.length, 0n);
   if (total !== BigInt(bufflen)) {
-    return err(codecError('bufflen-mismatch', 'scsi.bufflen', `${total} (sum of gpi lengths)`, bufflen, echo));
+    const expected = `${total} (sum of gpi lengths)`;
+    return err(codecError('bufflen-mismatch', 'scsi.bufflen', expected, bufflen, echo));
   }
   return ok({ ...echo, bufflen, dataDir, gpiList });
 }
@@ -262,7 +267,8 @@ function isUisDmaDirection(value: number): value is UisDmaDirection {
  * echoed, status fields filled, sense zero-padded to 64 bytes.
  */
 export function encodeScsiResponse(command: ScsiCommandEcho, status: ScsiStatus): Uint8Array {
-  assert(status.sense.length <= MAX_SENSE_SIZE, `sense of ${status.sense.length} bytes exceeds ${MAX_SENSE_SIZE}`);
+  const senseBytes = status.sense.length;
+  assert(senseBytes <= MAX_SENSE_SIZE, `sense of ${senseBytes} bytes exceeds ${MAX_SENSE_SIZE}`);
   const { slot, view } = freshSlot(CMD_SCSI_TYPE);
   writeEcho(view, command);
   view.set('scsi.linuxstat', status.linuxstat);

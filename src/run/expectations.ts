@@ -4,7 +4,7 @@
 
 import { channelTypes } from '../channel/index.js';
 import type { ExpectationName } from '../scenario/schema.js';
-import type { Observation } from './observation.js';
+import { totalIo, type Observation } from './observation.js';
 
 /** The verdict of one expectation. */
 export interface ExpectationResult {
@@ -101,6 +101,32 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
         for (const s of shownDevices) if (!visorbusDevices.some((d) => `${d.busNo}:${d.devNo}` === s.key)) problems.push(`${g.name}: device ${s.key} not configured`);
       }
       return { ok: problems.length === 0, detail: problems.length === 0 ? 'every configured bus and device, nothing else' : problems.join(', ') };
+    },
+  },
+  'no-lost-writes': {
+    kind: 'safety',
+    judge: (o) => {
+      const lost = Object.entries(o.io).filter(([, io]) => io.lostAckedWrites > 0);
+      return { ok: lost.length === 0, detail: lost.length === 0 ? `every block holds its last acknowledged write (${totalIo(Object.values(o.io)).succeeded} requests succeeded)` : lost.map(([g, io]) => `${g}: ${io.lostAckedWrites} block(s) lost an acknowledged write`).join(', ') };
+    },
+  },
+  'exactly-once-completion': {
+    kind: 'safety',
+    judge: (o) => {
+      const problems = Object.entries(o.io).flatMap(([g, io]) => [
+        ...(io.duplicateCompletions > 0 ? [`${g}: ${io.duplicateCompletions} duplicate completion(s)`] : []),
+        ...(io.finished === io.workloads && io.completed !== io.submitted ? [`${g}: ${io.submitted - io.completed} request(s) never completed`] : []),
+      ]);
+      const all = totalIo(Object.values(o.io));
+      return { ok: problems.length === 0, detail: problems.length === 0 ? `${all.completed} of ${all.submitted} requests completed, each once` : problems.join(', ') };
+    },
+  },
+  'io-resumes': {
+    kind: 'liveness',
+    judge: (o) => {
+      const stuck = Object.entries(o.io).filter(([, io]) => io.finished < io.workloads);
+      const all = totalIo(Object.values(o.io));
+      return { ok: stuck.length === 0, detail: stuck.length === 0 ? `${all.finished} workload(s) finished (${all.retried} retries after resets)` : stuck.map(([g, io]) => `${g}: ${io.workloads - io.finished} workload(s) unfinished, ${io.submitted - io.completed} request(s) outstanding`).join(', ') };
     },
   },
 };

@@ -3,6 +3,7 @@
 // delay). The hypervisor may refuse one (a crash of a partition that is off): that is reported,
 // not an error of the run.
 
+import type { Disk } from '../devices/disk.js';
 import type { Hypervisor } from '../hypervisor/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { ScenarioFault } from '../scenario/schema.js';
@@ -25,8 +26,19 @@ export function matches(when: NonNullable<ScenarioFault['when']>, record: TraceR
   return record.event === when.event;
 }
 
-/** Applies `fault` now; returns the hypervisor's refusal, if any. */
-export function applyFault(hypervisor: Hypervisor, fault: ScenarioFault): string | null {
+/** A disk-error fault: the next `times` operations `op` on blocks lba..lba+count−1 fail. */
+export type DiskErrorFault = Extract<ScenarioFault, { action: 'disk-error' }>;
+
+/** What faults act on: the hypervisor, and the run's disks (hardware, outside any partition). */
+export interface FaultTarget {
+  readonly hypervisor: Hypervisor;
+  injectDiskError(fault: DiskErrorFault): string | null;
+}
+
+/** Applies `fault` now; returns the refusal, if any. */
+export function applyFault(target: FaultTarget, fault: ScenarioFault): string | null {
+  if (fault.action === 'disk-error') return target.injectDiskError(fault);
+  const { hypervisor } = target;
   const name = fault.partition;
   const result =
     fault.action === 'reboot' ? hypervisor.reboot(name, fault.down)
@@ -42,4 +54,17 @@ export function faultCounts(records: readonly FaultRecord[]): Record<string, num
   const counts: Record<string, number> = {};
   for (const r of records) if (r.atMs !== null && r.refused === null) counts[r.action] = (counts[r.action] ?? 0) + 1;
   return counts;
+}
+
+/** The fault target of a run with these disks. */
+export function faultTarget(hypervisor: Hypervisor, disks: ReadonlyMap<string, Disk>): FaultTarget {
+  return {
+    hypervisor,
+    injectDiskError: (f) => {
+      const disk = disks.get(f.disk);
+      if (disk === undefined) return `no disk named ${f.disk}`;
+      const injected = disk.injectFailure({ op: f.op, lba: f.lba, count: f.count, times: f.times });
+      return injected.ok ? null : injected.error.message;
+    },
+  };
 }

@@ -11,6 +11,23 @@ export interface GuestObservation {
   readonly sysfs: Readonly<Record<string, string>> | null;
 }
 
+/** One guest's storage IO as its workloads' ledgers and the disks show it at the end. */
+export interface IoStats {
+  readonly submitted: number;
+  readonly completed: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Resubmissions after DID_RESET (busy requeues not counted). */
+  readonly retried: number;
+  /** Completions the midlayer received for a request already completed. */
+  readonly duplicateCompletions: number;
+  /** Blocks whose content is older than their last acknowledged write. */
+  readonly lostAckedWrites: number;
+  /** Workloads, and those that finished every request. */
+  readonly workloads: number;
+  readonly finished: number;
+}
+
 /** The end of a run. */
 export interface Observation {
   readonly config: Config;
@@ -21,6 +38,17 @@ export interface Observation {
   /** The command partition's ledger, or null when it has no host. */
   readonly cpContext: CommandPartitionContext | null;
   readonly guests: Readonly<Record<string, GuestObservation>>;
+  /** Storage IO per guest (guests without workloads: all zero). */
+  readonly io: Readonly<Record<string, IoStats>>;
+}
+
+/** No IO at all. */
+export const NO_IO: IoStats = { submitted: 0, completed: 0, succeeded: 0, failed: 0, retried: 0, duplicateCompletions: 0, lostAckedWrites: 0, workloads: 0, finished: 0 };
+
+/** The sum of `stats`. */
+export function totalIo(stats: readonly IoStats[]): IoStats {
+  const keys = Object.keys(NO_IO) as (keyof IoStats)[];
+  return Object.fromEntries(keys.map((k) => [k, stats.reduce((sum, s) => sum + s[k], 0)])) as unknown as IoStats;
 }
 
 /** The lifecycle state of every configured partition. */

@@ -6,7 +6,7 @@ import type { TraceRecord } from '../partition/environment.js';
 import { CommandHost } from '../partition/command-host.js';
 import { SimRun } from '../runtime/sim/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { applyFault, matches, type FaultRecord } from './faults.js';
+import { applyFault, faultTarget, matches, type FaultRecord } from './faults.js';
 import { lifecycleStates, type Observation } from './observation.js';
 
 /** What one run produced, before judging. */
@@ -27,7 +27,7 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number): R
   const fire = (index: number) => () => {
     const fault = scenario.faults[index];
     if (fault === undefined) return;
-    faults[index] = { ...(faults[index] as FaultRecord), atMs: run.now(), refused: applyFault(run.hypervisor, fault) };
+    faults[index] = { ...(faults[index] as FaultRecord), atMs: run.now(), refused: applyFault(faultTarget(run.hypervisor, run.disks), fault) };
   };
   scenario.faults.forEach((f, i) => {
     if (f.at !== undefined) run.at(f.at, `fault/${i}`, fire(i));
@@ -74,5 +74,6 @@ function observe(run: SimRun, loaded: LoadedScenario): Observation {
     cpOutcomes: cpRunning ? cpHost.outcomes : [],
     cpContext: cpRunning ? (cpHost.context() as Observation['cpContext']) : null,
     guests,
+    io: {},
   };
 }

@@ -11,7 +11,7 @@ import { bootOrder } from '../hypervisor/index.js';
 import { traceHash } from '../runtime/sim/trace-hash.js';
 import { WorkerRuntime } from '../runtime/workers/worker-runtime.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { applyFault, matches, type FaultRecord } from './faults.js';
+import { applyFault, faultTarget, matches, type FaultRecord } from './faults.js';
 import { lifecycleStates, type Observation } from './observation.js';
 import type { RunResult } from './run-sim.js';
 
@@ -44,7 +44,7 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
         due.splice(due.indexOf(d), 1);
         const fault = scenario.faults[d.index];
         if (fault === undefined) continue;
-        const refused = applyFault(runtime.hypervisor, fault);
+        const refused = applyFault(faultTarget(runtime.hypervisor, runtime.disks), fault);
         faults[d.index] = { ...(faults[d.index] as FaultRecord), atMs: elapsed(), refused };
         await runtime.hypervisor.settled(fault.partition).catch(() => undefined);
       }
@@ -81,5 +81,6 @@ async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<
     cpOutcomes: cpControl === undefined ? [] : ((await cpControl.outcomes()) as { type: string }[]),
     cpContext: cpControl === undefined ? null : ((await cpControl.cpContext()) as Observation['cpContext']),
     guests,
+    io: {},
   };
 }

@@ -4,6 +4,7 @@
 
 import { validateConfig, type Config, type ConfigInput, type HardwareConfig } from '../hypervisor/index.js';
 import { KNOWN_DRIVER_MODULES } from '../partition/driver-set.js';
+import { checkDiskSpec } from '../devices/disk.js';
 import { QUIRKS, unknownQuirks } from '../quirks.js';
 import type { Scenario } from './schema.js';
 
@@ -37,7 +38,35 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
       ),
     );
   });
+  const disks = new Map(scenario.partitions.flatMap((p) => (p.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => [d.name, { iosp: p.name, disk: d }] as const))));
+  const diskNames = scenario.partitions.flatMap((p) => (p.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => d.name)));
+  scenario.partitions.forEach((p, i) =>
+    (p.hardware?.scsi ?? []).forEach((a, j) =>
+      a.disks.forEach((d, k) => {
+        const checked = checkDiskSpec({ name: d.name, blocks: d.blocks, blockSize: d.blockSize });
+        if (!checked.ok) errors.push({ path: ['partitions', i, 'hardware', 'scsi', j, 'disks', k], message: checked.error.message });
+      }),
+    ),
+  );
+  diskNames.forEach((n, i) => {
+    if (diskNames.indexOf(n) !== i) errors.push({ path: ['partitions'], message: `disk name "${n}" used twice` });
+  });
+  scenario.partitions.forEach((p, i) =>
+    p.workloads.forEach((w, j) => {
+      const where = ['partitions', i, 'workloads', j, 'disk'];
+      if (p.kind !== 'guest') return void errors.push({ path: ['partitions', i, 'workloads'], message: `only a guest runs workloads; "${p.name}" is a ${p.kind}` });
+      const found = disks.get(w.disk);
+      if (found === undefined) return void errors.push({ path: where, message: `no disk named "${w.disk}"` });
+      if (!found.disk.sharedWith.includes(p.name)) return void errors.push({ path: where, message: `disk "${w.disk}" is not shared with ${p.name}` });
+      if (!p.devices.some((d) => d.channelType === 'vhba' && d.server === found.iosp)) {
+        errors.push({ path: where, message: `${p.name} has no vhba device served by ${found.iosp}, which owns disk "${w.disk}"` });
+      }
+    }),
+  );
   scenario.faults.forEach((f, i) => {
+    if (f.action === 'disk-error' && disks.get(f.disk)?.iosp !== f.partition) {
+      errors.push({ path: ['faults', i, 'disk'], message: `${f.partition} owns no disk named "${f.disk}"` });
+    }
     if (!kinds.has(f.partition)) {
       errors.push({ path: ['faults', i, 'partition'], message: `no partition named "${f.partition}" (have ${[...kinds.keys()].join(', ')})` });
     }

@@ -43,6 +43,19 @@ const hardware = z.strictObject({
   nics: z.array(z.strictObject({ name, switch: name.meta({ description: 'The virtual switch segment the NIC joins.' }) })).default([]),
 });
 
+/** Workloads run inside a guest; later issues add kinds (network traffic). */
+const workload = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('block').meta({ description: 'Writes and reads back blocks of a disk with verifiable content.' }),
+    disk: name.meta({ description: 'A disk an IOSP shares with this guest.' }),
+    queueDepth: z.number().int().min(1).max(128).default(8),
+    ops: z.number().int().min(1).max(1_000_000).default(200).meta({ description: 'Requests in total.' }),
+    writeFraction: z.number().min(0).max(1).default(0.5),
+    maxBlocks: z.number().int().min(1).max(128).default(8).meta({ description: 'Largest request, in blocks (capped by the 64 KiB DMA buffer).' }),
+    start: durationSchema.default(0).meta({ description: 'When the workload starts, once its disk is there.' }),
+  }),
+]);
+
 const partition = z.strictObject({
   name,
   kind: z.enum(['command', 'iosp', 'guest']),
@@ -51,6 +64,7 @@ const partition = z.strictObject({
   devices: z.array(device).default([]),
   drivers: z.array(z.string()).default([]).meta({ description: 'Extra function-driver modules to load (a guest gets the minimum set plus what its devices need).' }),
   hardware: hardware.optional().meta({ description: 'Physical devices an IO service partition owns.' }),
+  workloads: z.array(workload).default([]).meta({ description: 'What runs inside a guest.' }),
 });
 
 /** A fault's trigger: a time, or the first trace record matching a condition. */
@@ -67,8 +81,8 @@ const trigger = {
     .meta({ description: 'Fires once, at the first trace record matching every field given.' }),
 };
 
-/** The fault actions; later issues add members (disk errors, NIC faults). */
-export const FAULT_ACTIONS = ['crash', 'reboot', 'hang', 'shutdown', 'boot'] as const;
+/** The fault actions; later issues add members (NIC faults). */
+export const FAULT_ACTIONS = ['crash', 'reboot', 'hang', 'shutdown', 'boot', 'disk-error'] as const;
 
 const fault = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('crash'), partition: name, ...trigger }),
@@ -76,6 +90,16 @@ const fault = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('hang'), partition: name, ...trigger }),
   z.strictObject({ action: z.literal('shutdown'), partition: name, ...trigger }),
   z.strictObject({ action: z.literal('boot'), partition: name, ...trigger }),
+  z.strictObject({
+    action: z.literal('disk-error'),
+    partition: name.meta({ description: 'The IOSP owning the disk.' }),
+    disk: name,
+    op: z.enum(['read', 'write']),
+    lba: z.number().int().min(0),
+    count: z.number().int().min(1).default(1).meta({ description: 'Blocks from lba that fail.' }),
+    times: z.number().int().min(1).default(1).meta({ description: 'How many operations fail before the disk heals.' }),
+    ...trigger,
+  }),
 ]);
 
 /** Named checks a scenario can expect; later issues add storage and network ones. */
@@ -85,6 +109,9 @@ export const EXPECTATIONS = {
   'every-request-answered': 'Every controlvm request that expected a response got exactly one.',
   'drivers-bound': 'Every configured device of every running guest has a bound driver.',
   'sysfs-matches-config': 'Each guest\'s sysfs view shows exactly the configured buses and devices.',
+  'no-lost-writes': 'After the run every block holds the last acknowledged write to it, or a later unacknowledged one.',
+  'exactly-once-completion': 'Every workload request completed exactly once: never twice, never lost.',
+  'io-resumes': 'Every workload finished all its requests by the time limit (IO resumed after every fault).',
 } as const;
 
 /** One of {@link EXPECTATIONS}. */

@@ -10,8 +10,6 @@
 //   in the sim runtime and a run stays a pure function of (configuration, seed).
 // - Crash and orderly stop are the same here: the trace lives in the SimWorld, not in the host,
 //   so a crash loses nothing of it (unlike a terminated worker).
-// - IO service partitions get no host until the IOSP issue: start, stop and hang are no-ops
-//   for them, while the hypervisor still keeps their lifecycle.
 
 import { assert } from '../../base/assert.js';
 import type {
@@ -20,14 +18,14 @@ import type {
   PartitionConfig,
   PartitionLauncher,
 } from '../../hypervisor/index.js';
-import { CommandHost, type CommandHostOptions } from '../../partition/command-host.js';
-import { guestDriverSet } from '../../partition/driver-set.js';
-import { GuestHost } from '../../partition/guest-host.js';
+import type { Disk } from '../../devices/disk.js';
+import type { CommandHostOptions } from '../../partition/command-host.js';
+import { createHost, type AnyHost } from '../../partition/create-host.js';
 import { guestPlansFrom } from '../../partition/guest-plans.js';
 import type { SimWorld } from './sim-world.js';
 
 /** A partition host the sim runtime runs. */
-export type SimHost = GuestHost | CommandHost;
+export type SimHost = AnyHost;
 
 interface HostEntry {
   readonly host: SimHost;
@@ -44,6 +42,7 @@ export class SimLauncher implements PartitionLauncher {
     private readonly channels: ChannelMap,
     private readonly world: SimWorld,
     private readonly commandOptions: CommandHostOptions,
+    private readonly disks: ReadonlyMap<string, Disk>,
   ) {}
 
   /** The current host of `name` (a hung one included), or undefined when it has none. */
@@ -53,7 +52,6 @@ export class SimLauncher implements PartitionLauncher {
 
   start(name: string): void {
     const partition = this.partition(name);
-    if (partition.kind === 'iosp') return;
     assert(!this.hosts.has(name), `${name}: started again without being stopped`);
     const host = this.create(partition);
     this.hosts.set(name, { host, stopped: false });
@@ -63,7 +61,6 @@ export class SimLauncher implements PartitionLauncher {
 
   stop(name: string): void {
     const entry = this.hosts.get(name);
-    if (this.partition(name).kind === 'iosp') return;
     assert(entry !== undefined, `${name}: the lifecycle stops only hosts it started`);
     this.hosts.delete(name);
     if (!entry.stopped) entry.host.stop();
@@ -71,7 +68,6 @@ export class SimLauncher implements PartitionLauncher {
 
   hang(name: string): void {
     const entry = this.hosts.get(name);
-    if (this.partition(name).kind === 'iosp') return;
     assert(entry !== undefined && !entry.stopped, `${name}: only a live host can hang`);
     entry.stopped = true;
     entry.host.stop();
@@ -79,13 +75,9 @@ export class SimLauncher implements PartitionLauncher {
 
   private create(partition: PartitionConfig): SimHost {
     const { name } = partition;
-    const mine = this.channels.forPartition(name);
-    const env = this.world.environment(name);
-    if (partition.kind === 'command') {
-      const plans = guestPlansFrom(this.config, this.channels);
-      return new CommandHost(name, mine, env, plans, this.commandOptions);
-    }
-    return new GuestHost(name, mine, env, guestDriverSet(this.config, name), this.config.jiffyMs, this.config.quirks);
+    const plans = partition.kind === 'command' ? guestPlansFrom(this.config, this.channels) : [];
+    const { config, commandOptions, disks } = this;
+    return createHost(partition, { config, channels: this.channels.forPartition(name), env: this.world.environment(name), plans, commandOptions, disks });
   }
 
   private partition(name: string): PartitionConfig {

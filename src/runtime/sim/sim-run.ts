@@ -9,6 +9,7 @@ import { assert } from '../../base/assert.js';
 import { err, ok, type Result } from '../../base/result.js';
 import {
   allocateChannels,
+  allocateDisks,
   bootOrder,
   Hypervisor,
   iospNotice,
@@ -21,6 +22,7 @@ import {
   defaultCommandHostOptions,
   type CommandHostOptions,
 } from '../../partition/command-host.js';
+import type { Disk } from '../../devices/disk.js';
 import type { TimerHandle, TraceRecord } from '../../partition/environment.js';
 import type { HostCounters } from '../../partition/partition-host.js';
 import type { RunSummary } from './scheduler.js';
@@ -45,6 +47,8 @@ export class SimRun {
   readonly channels: ChannelMap;
   /** Boot, crash, reboot, hang and shut down partitions; their lifecycle states. */
   readonly hypervisor: Hypervisor;
+  /** The run's disks (hardware: they outlive every IOSP incarnation). */
+  readonly disks: ReadonlyMap<string, Disk>;
   private readonly launcher: SimLauncher;
 
   constructor(
@@ -56,7 +60,8 @@ export class SimRun {
     this.world = new SimWorld({ ...worldOptions, seed });
     this.channels = allocateChannels(config);
     const timing = commandHost ?? defaultCommandHostOptions(config.jiffyMs);
-    this.launcher = new SimLauncher(config, this.channels, this.world, timing);
+    this.disks = allocateDisks(config);
+    this.launcher = new SimLauncher(config, this.channels, this.world, timing, this.disks);
     const clockEnv = this.world.hypervisorEnvironment();
     this.hypervisor = new Hypervisor(config, this.launcher, {
       clock: clockEnv.clock,

@@ -9,8 +9,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../../base/assert.js';
 import { Prng } from '../../base/prng.js';
 import type { ChannelRecord, Config } from '../../hypervisor/index.js';
+import { Disk, type DiskSpec } from '../../devices/disk.js';
 import { CommandHost, defaultCommandHostOptions } from '../../partition/command-host.js';
-import { guestDriverSet } from '../../partition/driver-set.js';
+import { createHost } from '../../partition/create-host.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import { GuestHost } from '../../partition/guest-host.js';
 import type { GuestPlan } from '../../../machines/command-partition.logic.js';
@@ -20,11 +21,12 @@ import { WorkerEnvironment } from './worker-environment.js';
 /** What the main thread hands a partition worker. */
 export interface PartitionWorkerData {
   readonly partition: string;
-  readonly kind: 'command' | 'guest';
-  /** The run's configuration (plain data): the jiffy and, for a guest, its driver set. */
+  /** The run's configuration (plain data). */
   readonly config: Config;
   /** Only this partition's channels (isolation). */
   readonly channels: readonly ChannelRecord[];
+  /** For an IOSP: the disks it owns, as shared memory (hardware outlives the worker). */
+  readonly disks: readonly { readonly spec: DiskSpec; readonly memory: SharedArrayBuffer }[];
   readonly seed: number;
   /** Wall-clock ms at run start, shared by every worker so trace times line up. */
   readonly epochMs: number;
@@ -38,10 +40,17 @@ assert(port !== null, 'partition.worker must run in a worker thread');
 
 const trace: TraceRecord[] = [];
 const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epochMs, (r) => trace.push(r));
-const host =
-  data.kind === 'command'
-    ? new CommandHost(data.partition, data.channels, env, data.plans, defaultCommandHostOptions(data.config.jiffyMs))
-    : new GuestHost(data.partition, data.channels, env, guestDriverSet(data.config, data.partition), data.config.jiffyMs, data.config.quirks);
+const partition = data.config.partitions.find((p) => p.name === data.partition);
+assert(partition !== undefined, `${data.partition} is in the configuration it was given`);
+const disks = new Map(
+  data.disks.map(({ spec, memory }) => {
+    const disk = Disk.attach(spec, memory);
+    assert(disk.ok, `${spec.name}: the run's disk memory attaches`);
+    return [spec.name, disk.value] as const;
+  }),
+);
+const commandOptions = defaultCommandHostOptions(data.config.jiffyMs);
+const host = createHost(partition, { config: data.config, channels: data.channels, env, plans: data.plans, commandOptions, disks });
 
 /** The control plane of one partition worker. */
 export const partitionApi = {

@@ -13,12 +13,12 @@
 //   lifecycle asks for no hostStop then, the worker is already gone.)
 // - A start resolves once the host's start() returned in the worker (the hypervisor then counts
 //   the partition as booted), and rejects if the worker dies or fails to load first.
-// - IO service partitions get no worker until the IOSP issue: start, stop and hang are no-ops.
 
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Worker } from 'node:worker_threads';
 import { assert } from '../../base/assert.js';
+import type { Disk } from '../../devices/disk.js';
 import type {
   ChannelMap,
   Config,
@@ -52,6 +52,8 @@ export interface WorkerLauncherOptions {
   readonly epochMs: number;
   /** Receives the trace records drained from a worker stopped in an orderly way. */
   readonly collect: (records: readonly TraceRecord[]) => void;
+  /** The run's disks; each IOSP worker attaches to the memory of its own. */
+  readonly disks: ReadonlyMap<string, Disk>;
 }
 
 /** Launches one worker thread per partition host. */
@@ -72,7 +74,6 @@ export class WorkerLauncher implements PartitionLauncher {
 
   start(name: string): LaunchResult {
     const partition = this.partition(name);
-    if (partition.kind === 'iosp') return;
     assert(!this.running.has(name), `${name}: started again without being stopped`);
     const worker = spawnWorker('./partition.worker', import.meta.url, {
       workerData: this.workerData(partition),
@@ -83,7 +84,6 @@ export class WorkerLauncher implements PartitionLauncher {
   }
 
   stop(name: string, reason: HostStopReason): LaunchResult {
-    if (this.partition(name).kind === 'iosp') return;
     const running = this.running.get(name);
     assert(running !== undefined, `${name}: the lifecycle stops only workers it started`);
     this.running.delete(name);
@@ -92,7 +92,6 @@ export class WorkerLauncher implements PartitionLauncher {
   }
 
   hang(name: string): LaunchResult {
-    if (this.partition(name).kind === 'iosp') return;
     const running = this.running.get(name);
     assert(running !== undefined && !running.hung, `${name}: only a live host can hang`);
     running.hung = true;
@@ -106,12 +105,14 @@ export class WorkerLauncher implements PartitionLauncher {
   }
 
   private workerData(partition: PartitionConfig): PartitionWorkerData {
-    const { config, channels, seed, epochMs } = this.options;
+    const { config, channels, seed, epochMs, disks } = this.options;
     const command = partition.kind === 'command';
+    // An IOSP gets the memory of the disks it owns, and nothing else of the hardware.
+    const owned = new Set((partition.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => d.name)));
     return {
       partition: partition.name,
-      kind: command ? 'command' : 'guest',
       config,
+      disks: [...disks].filter(([n]) => owned.has(n)).map(([, d]) => ({ spec: d.spec, memory: d.memory })),
       channels: channels.forPartition(partition.name),
       seed,
       epochMs,

@@ -13,6 +13,7 @@ import { Prng } from '../../base/prng.js';
 import { ok, type Result } from '../../base/result.js';
 import {
   allocateChannels,
+  allocateDisks,
   iospNotice,
   Hypervisor,
   type ChannelMap,
@@ -20,6 +21,7 @@ import {
   type HypervisorError,
   type PartitionLifecycleState,
 } from '../../hypervisor/index.js';
+import type { Disk } from '../../devices/disk.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import type { HostCounters } from '../../partition/partition-host.js';
 import { WorkerEnvironment } from './worker-environment.js';
@@ -37,6 +39,8 @@ export class WorkerRuntime {
   readonly channels: ChannelMap;
   /** Every partition's lifecycle; requests through it are performed asynchronously. */
   readonly hypervisor: Hypervisor;
+  /** The run's disks (hardware): shared memory the IOSP workers attach to. */
+  readonly disks: ReadonlyMap<string, Disk>;
   private readonly launcher: WorkerLauncher;
   private readonly env: WorkerEnvironment;
   private readonly epochMs = performance.timeOrigin + performance.now();
@@ -52,7 +56,8 @@ export class WorkerRuntime {
     this.channels = allocateChannels(config);
     const collect = (records: readonly TraceRecord[]): void => void this.collected.push(...records);
     const { channels, epochMs } = this;
-    this.launcher = new WorkerLauncher({ config, channels, seed, epochMs, collect });
+    this.disks = allocateDisks(config);
+    this.launcher = new WorkerLauncher({ config, channels, seed, epochMs, collect, disks: this.disks });
     const env = new WorkerEnvironment(HYPERVISOR_LABEL, Prng.root(seed), epochMs, (r) =>
       collect([r]),
     );

@@ -1,0 +1,36 @@
+// The one place a partition's host is made, for both runtimes (DESIGN: one partition host serves
+// both): the sim launcher calls it in-thread, a partition worker calls it in its own thread.
+
+import type { Disk } from '../devices/disk.js';
+import type { ChannelRecord, Config, PartitionConfig } from '../hypervisor/index.js';
+import type { GuestPlan } from '../../machines/command-partition.logic.js';
+import { CommandHost, type CommandHostOptions } from './command-host.js';
+import { guestDriverSet } from './driver-set.js';
+import type { Environment } from './environment.js';
+import { GuestHost } from './guest-host.js';
+import { IospHost } from './iosp-host.js';
+
+/** Any partition host. */
+export type AnyHost = CommandHost | GuestHost | IospHost;
+
+/** What a host is made from. */
+export interface HostContext {
+  readonly config: Config;
+  /** Only this partition's channels (isolation). */
+  readonly channels: readonly ChannelRecord[];
+  readonly env: Environment;
+  /** For the command partition: the guests to bring up (`guestPlansFrom`). */
+  readonly plans: readonly GuestPlan[];
+  readonly commandOptions: CommandHostOptions;
+  /** The run's disks (hardware), by name. */
+  readonly disks: ReadonlyMap<string, Disk>;
+}
+
+/** A fresh host for `partition` on its channels (boot and every reboot). */
+export function createHost(partition: PartitionConfig, ctx: HostContext): AnyHost {
+  const { name } = partition;
+  const { config, channels: mine, env } = ctx;
+  if (partition.kind === 'command') return new CommandHost(name, mine, env, ctx.plans, ctx.commandOptions);
+  if (partition.kind === 'iosp') return new IospHost(name, mine, env, config, ctx.disks, config.jiffyMs);
+  return new GuestHost(name, mine, env, guestDriverSet(config, name), config.jiffyMs, config.quirks);
+}

@@ -1,0 +1,266 @@
+// The partition host of an IO service partition (spar-protocol.md §4.1, §4.4, §4.8): it runs
+// the iosp machine and performs what it asks. At boot it re-initialises every device channel it
+// serves (header and empty queues, the vhba configuration, `srv_state` READY last), as the guest
+// expects after a reboot; each poll it takes the guests' commands from the to-IOSP queue of each
+// vhba channel, runs them against the disks the configuration shares with that guest (the SCSI
+// server: src/devices/scsi-target.ts), moves data through the guest's DMA window, and answers on
+// the from-IOSP queue with the handle echoed (§4.4.4). A write is answered only after the disk
+// has it. Responses that do not fit the ring wait in an outbox for the next poll: never dropped.
+//
+// Choice: a SCSI command whose fields are wrong (too many gpi entries, a bad direction, a
+// bufflen that is not the sum of its entries) is answered DID_ERROR with its handle echoed, so the
+// guest's slot completes; a slot whose cmdtype cannot be read carries no handle the guest could
+// match, so it is counted (`malformed`) and not answered.
+// Choice: a scatter-gather entry outside the guest's DMA window is answered DID_ERROR without
+// touching any memory: the IOSP never reads or writes outside what the hypervisor mapped.
+// Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value); the simulated disks
+// have no queue of their own to abort, every command having completed when it was taken.
+
+import { createActor, type Actor } from 'xstate';
+import { assert } from '../base/assert.js';
+import { Channel, channelTypes, type SignalQueue } from '../channel/index.js';
+import type { Disk } from '../devices/disk.js';
+import { executeScsi } from '../devices/scsi-target.js';
+import {
+  disksSeenBy,
+  DMA_SLOT_BYTES,
+  doorbellOf,
+  serverInitializeChannel,
+  type ChannelRecord,
+  type Config,
+} from '../hypervisor/index.js';
+import { StructView } from '../base/struct.js';
+import { visorIoChannel } from '../protocol/iochannel-layout.js';
+import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, SIZEOF_CMDRSP, TASK_MGMT_SUCCESS, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
+import { DID_ERROR, linuxResult } from '../protocol/uiscmdrsp-linuxstat.js';
+import {
+  decodeCmdtype,
+  decodeScsiCommand,
+  decodeTaskMgmt,
+  encodeScsiResponse,
+  encodeTaskMgmtResponse,
+  type GuestPhysEntry,
+  type ScsiCommand,
+} from '../protocol/uiscmdrsp-scsi.js';
+import { iospMachine } from '../../machines/iosp.machine.js';
+import { effectDetail } from './effect-detail.js';
+import type { Environment } from './environment.js';
+import type { HostCounters, PartitionHost } from './partition-host.js';
+
+/** `IOCHAN_TO_IOPART` / `IOCHAN_FROM_IOPART` (§4.4.1): the queues of an IO channel. */
+const IOCHAN_TO_IOPART = 0;
+const IOCHAN_FROM_IOPART = 1;
+
+/** One vhba channel this IOSP serves. */
+interface Served {
+  readonly record: ChannelRecord;
+  readonly commands: SignalQueue;
+  readonly responses: SignalQueue;
+  /** Disks by SCSI target id, as this channel's guest sees them. */
+  readonly targets: ReadonlyMap<number, Disk>;
+  readonly outbox: Uint8Array[];
+}
+
+type Effect = { readonly type: string } & Record<string, unknown>;
+
+/** One IO service partition's actor, wired to the channels it serves and its disks. */
+export class IospHost implements PartitionHost {
+  private readonly actor: Actor<typeof iospMachine>;
+  private readonly served: Served[] = [];
+  private readonly stops: (() => void)[] = [];
+  private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
+  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, dmaErrors: 0 };
+
+  constructor(
+    readonly partition: string,
+    private readonly channels: readonly ChannelRecord[],
+    private readonly env: Environment,
+    private readonly config: Config,
+    private readonly disks: ReadonlyMap<string, Disk>,
+    jiffyMs: number,
+  ) {
+    const systemId = `${partition}/iosp`;
+    this.actor = createActor(iospMachine, { input: { partition, jiffyMs }, clock: env.clock, systemId });
+    this.actor.on('*', (effect) => {
+      const state = JSON.stringify(this.actor.getSnapshot().value);
+      if (effect.type !== 'iosp.poll') {
+        this.env.trace({ atMs: env.now(), partition, actor: systemId, event: effect.type, state, detail: { text: effectDetail(effect as unknown as Effect) } });
+      }
+      if (effect.type === 'iosp.initChannels') this.initChannels();
+      else this.poll();
+    });
+  }
+
+  start(): void {
+    this.actor.start();
+  }
+
+  stop(): void {
+    for (const stop of this.stops.splice(0)) stop();
+    this.actor.stop();
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { [`${this.partition}/iosp`]: this.actor.getSnapshot().value };
+  }
+
+  counters(): HostCounters {
+    return { ...this.counts };
+  }
+
+  sysfs(): Record<string, string> {
+    return {};
+  }
+
+  // Boot: every served device channel re-initialised (§4.1), vhba channels taken into service.
+  private initChannels(): void {
+    for (const record of this.channels.filter((c) => c.serverPartition === this.partition && c.kind === 'device')) {
+      serverInitializeChannel(record);
+      if (record.typeName === 'vhba') this.serve(record);
+      const bell = doorbellOf(record);
+      this.stops.push(this.env.onRing(bell, 'server', () => this.actor.send({ type: 'DOORBELL' })));
+      this.env.ring(bell, 'client');
+    }
+    this.actor.send({ type: 'CHANNELS_READY' });
+  }
+
+  private serve(record: ChannelRecord): void {
+    const attached = Channel.attachAs(record.buffer, channelTypes.vhba);
+    assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
+    const shared = disksSeenBy(this.config, this.partition, record.guestPartition);
+    const targets = new Map(shared.flatMap((s) => {
+      const disk = this.disks.get(s.disk.name);
+      return disk === undefined ? [] : [[s.vdest.id, disk] as const];
+    }));
+    // The adapter's identity and limits the guest's driver reads at probe (§4.2 Probe).
+    const view = StructView.at(visorIoChannel, record.buffer, 0);
+    const wwnn = wwnnOf(record.id);
+    view.set('vhba.wwnn.wwnn1', wwnn);
+    view.set('vhba.wwnn.wwnn2', 0x5000_0000 | (wwnn >>> 4));
+    view.set('vhba.max.max_channel', 1);
+    view.set('vhba.max.max_id', Math.max(1, targets.size));
+    view.set('vhba.max.max_lun', 1);
+    view.set('vhba.max.cmd_per_lun', 64);
+    view.set('vhba.max.max_io_size', DMA_SLOT_BYTES);
+    const channel = attached.value;
+    this.served.push({ record, commands: channel.queue(IOCHAN_TO_IOPART), responses: channel.queue(IOCHAN_FROM_IOPART), targets, outbox: [] });
+  }
+
+  private poll(): void {
+    let commands = 0;
+    for (const s of this.served) {
+      let answered = this.flushOutbox(s);
+      for (let i = 0; i < s.commands.slotCount; i++) {
+        const outcome = s.commands.remove(this.slot);
+        if (outcome !== 'removed') break; // empty, or a hostile header: the next poll retries
+        commands++;
+        const response = this.serveCommand(s, this.slot);
+        if (response !== null) answered = this.answer(s, response) || answered;
+      }
+      if (answered) this.env.ring(doorbellOf(s.record), 'client');
+    }
+    this.counts.polls++;
+    this.actor.send({ type: 'POLL_DONE', commands });
+  }
+
+  private serveCommand(s: Served, slot: Uint8Array): Uint8Array | null {
+    const cmdtype = decodeCmdtype(slot);
+    if (cmdtype.ok && cmdtype.value === CMD_SCSITASKMGMT_TYPE) {
+      const request = decodeTaskMgmt(slot);
+      if (!request.ok) return this.malformed();
+      this.counts.taskMgmt++;
+      return encodeTaskMgmtResponse(request.value, TASK_MGMT_SUCCESS);
+    }
+    if (!cmdtype.ok || cmdtype.value !== CMD_SCSI_TYPE) return this.malformed();
+    const command = decodeScsiCommand(slot);
+    if (!command.ok) {
+      this.counts.malformed++;
+      const echo = command.error.echo;
+      return echo === undefined ? null : encodeScsiResponse(echo, { linuxstat: linuxResult({ host: DID_ERROR }), scsistat: 0, addlstat: 0, sense: new Uint8Array(64), noDiskResult: false });
+    }
+    this.counts.scsiCommands++;
+    return this.execute(s, command.value);
+  }
+
+  private execute(s: Served, command: ScsiCommand): Uint8Array {
+    const window = s.record.dma;
+    const ranges = window === undefined ? null : dmaRanges(command.gpiList, window.address, window.buffer.byteLength);
+    if (window === undefined || ranges === null) {
+      this.counts.dmaErrors++;
+      const sense = new Uint8Array(64);
+      return encodeScsiResponse(command, { linuxstat: linuxResult({ host: DID_ERROR }), scsistat: 0, addlstat: 0, sense, noDiskResult: false });
+    }
+    const memory = new Uint8Array(window.buffer);
+    const dataOut = command.dataDir === UIS_DMA_TO_DEVICE ? gather(memory, ranges) : null;
+    const { vdest } = command;
+    const disk = vdest.channel === 0 && vdest.lun === 0 ? (s.targets.get(vdest.id) ?? null) : null;
+    const outcome = executeScsi(disk, command.cdb, dataOut, command.bufflen);
+    if (outcome.dataIn !== null) scatter(memory, ranges, outcome.dataIn);
+    const status = { linuxstat: outcome.linuxstat, scsistat: outcome.scsistat, addlstat: outcome.addlstat, sense: outcome.sense ?? new Uint8Array(64), noDiskResult: outcome.noDiskResult };
+    return encodeScsiResponse(command, status);
+  }
+
+  private malformed(): null {
+    this.counts.malformed++;
+    return null;
+  }
+
+  // Inserts a response, or keeps it (in order) for the next poll when the ring is full.
+  private answer(s: Served, response: Uint8Array): boolean {
+    if (s.outbox.length === 0 && s.responses.insert(response) === 'inserted') {
+      this.counts.responses++;
+      return true;
+    }
+    s.outbox.push(response.slice());
+    this.counts.outboxed++;
+    return false;
+  }
+
+  private flushOutbox(s: Served): boolean {
+    let sent = false;
+    while (s.outbox.length > 0 && s.responses.insert(s.outbox[0] as Uint8Array) === 'inserted') {
+      s.outbox.shift();
+      this.counts.responses++;
+      sent = true;
+    }
+    return sent;
+  }
+}
+
+/** Byte ranges of the DMA window the entries name, or null if any lies outside it. */
+function dmaRanges(entries: readonly GuestPhysEntry[], base: bigint, size: number): { offset: number; length: number }[] | null {
+  const ranges: { offset: number; length: number }[] = [];
+  for (const e of entries) {
+    const offset = e.address - base;
+    if (offset < 0n || e.length < 0n || offset + e.length > BigInt(size)) return null;
+    ranges.push({ offset: Number(offset), length: Number(e.length) });
+  }
+  return ranges;
+}
+
+function gather(memory: Uint8Array, ranges: readonly { offset: number; length: number }[]): Uint8Array {
+  const out = new Uint8Array(ranges.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of ranges) {
+    out.set(memory.subarray(r.offset, r.offset + r.length), at);
+    at += r.length;
+  }
+  return out;
+}
+
+function scatter(memory: Uint8Array, ranges: readonly { offset: number; length: number }[], data: Uint8Array): void {
+  let at = 0;
+  for (const r of ranges) {
+    if (at >= data.length) return;
+    const part = data.subarray(at, at + r.length);
+    memory.set(part, r.offset);
+    at += part.length;
+  }
+}
+
+/** A stable 32-bit number from the channel id (FNV-1a), for a per-adapter WWNN. */
+function wwnnOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
