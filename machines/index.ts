@@ -10,10 +10,12 @@
 
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { commandPartitionMachine } from './command-partition.machine.js';
+import { blockWorkloadMachine } from './block-workload.machine.js';
 import { guestPartitionMachine } from './guest-partition.machine.js';
 import { iospRecoveryMachine } from './iosp-recovery.machine.js';
 import { iospMachine } from './iosp.machine.js';
 import { partitionLifecycleMachine } from './partition-lifecycle.machine.js';
+import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
 import { virthbaMachine } from './virthba.machine.js';
 import { virtnicMachine } from './virtnic.machine.js';
 import { virtpciMachine } from './virtpci.machine.js';
@@ -47,7 +49,9 @@ export const MACHINES: readonly MachineEntry[] = [
   { id: 'visorconinclient', machine: visorconinclientMachine, summary: 'The Era A keyboard and mouse driver: binds at probe, enables channel polling and completes pause and resume at once (spar-protocol.md §5.5).' },
   { id: 'visorclientbus', machine: visorclientbusMachine, summary: 'The Era A client bus: routes vhba/vnic creates, pauses and resumes to uislib and virtpci and everything else to visorbus, answering visorchipset once per request (spar-protocol.md §5.11).' },
   { id: 'virtpci', machine: virtpciMachine, summary: "Era A virtpci with uislib's bus table: waits up to 120 s for the IOSP to make a channel ready, attaches it and probes virthba or virtnic; routes pause/resume to suspend/resume (spar-protocol.md §5.7, §5.12)." },
-  { id: 'virthba', machine: virthbaMachine, summary: 'Era A virthba, control plane: probe, serverdown on pause (then the pause response), serverup on resume (spar-protocol.md §4.6).' },
+  { id: 'virthba', machine: virthbaMachine, summary: 'Era A virthba with the final driver\'s IO path: a 128-slot pending table, commands on the channel, responses by handle, DID_RESET for every pending command on pause, busy while the server is down, task management with its 45 s wait (spar-protocol.md §4.2, §4.6).' },
+  { id: 'scsi-midlayer', machine: scsiMidlayerMachine, summary: "The guest's SCSI midlayer for one virtual HBA: READ/WRITE CDBs, requeue on busy, retry on DID_RESET within SD_MAX_RETRIES, each request completed exactly once (spar-protocol.md §4.2 guarantee)." },
+  { id: 'block-workload', machine: blockWorkloadMachine, summary: 'A guest workload writing versioned blocks to a disk at a queue depth and reading them back, checking every read against the acknowledged writes (spar-protocol.md §4.8).' },
   { id: 'virtnic', machine: virtnicMachine, summary: 'Era A virtnic, control plane: probe, serverdown on pause (carrier off), serverup on resume with the link up on the ENBDIS ack (spar-protocol.md §4.7).' },
 ];
 

@@ -180,9 +180,19 @@ export type VirthbaEvent =
   | VirtpciDriverEvent
   | ScsiQueueEvent
   /** An error-handler request (abort, bus reset, LUN reset). */
-  | { readonly type: 'TASK_MGMT'; readonly tag: number; readonly tasktype: TaskType; readonly vdest: Vdest }
+  | {
+      readonly type: 'TASK_MGMT';
+      readonly tag: number;
+      readonly tasktype: TaskType;
+      readonly vdest: Vdest;
+    }
   /** The host's answer to `channel.insert*`; `tag`, when given, must match the slot's. */
-  | { readonly type: 'INSERT_DONE'; readonly slot: number; readonly ok: boolean; readonly tag?: number }
+  | {
+      readonly type: 'INSERT_DONE';
+      readonly slot: number;
+      readonly ok: boolean;
+      readonly tag?: number;
+    }
   /** One CMD_SCSI_TYPE response removed from queue 1. */
   | {
       readonly type: 'SCSI_RESPONSE';
@@ -272,7 +282,10 @@ export function taskMgmtTimerId(slot: number): string {
 }
 
 /** The first free slot walking from `nextInsert` (mod the size), or null when full (§4.2). */
-export function findFreeSlot(slots: readonly (VirthbaSlot | null)[], nextInsert: number): number | null {
+export function findFreeSlot(
+  slots: readonly (VirthbaSlot | null)[],
+  nextInsert: number,
+): number | null {
   for (let step = 0; step < slots.length; step++) {
     const index = (nextInsert + step) % slots.length;
     if (slots[index] === null) return index;
@@ -281,8 +294,13 @@ export function findFreeSlot(slots: readonly (VirthbaSlot | null)[], nextInsert:
 }
 
 /** The context after `slot` was taken by `entry` (`nextinsert = slot + 1`, wrapping). */
-export function takeSlot(context: VirthbaContext, slot: number, entry: VirthbaSlot): Partial<VirthbaContext> {
-  return { slots: withSlot(context.slots, slot, entry), nextInsert: (slot + 1) % context.maxPending };
+export function takeSlot(
+  context: VirthbaContext,
+  slot: number,
+  entry: VirthbaSlot,
+): Partial<VirthbaContext> {
+  const nextInsert = (slot + 1) % context.maxPending;
+  return { slots: withSlot(context.slots, slot, entry), nextInsert };
 }
 
 /** `slots` with entry `index` replaced. */
@@ -308,7 +326,7 @@ export function pendingAt(
   return entry !== null && entry.kind === kind ? entry : null;
 }
 
-/** The slot an INSERT_DONE answers, if it is still waiting for one (and the tag, if given, matches). */
+/** The slot an INSERT_DONE answers, if it still awaits one (and the tag, if given, matches). */
 export function awaitedInsert(
   context: VirthbaContext,
   event: { readonly slot: number; readonly tag?: number },
@@ -354,7 +372,9 @@ export function pauseWalk(context: VirthbaContext): TableWalk {
   context.slots.forEach((entry, index) => {
     if (entry === null) return;
     if (entry.kind === 'taskmgmt') {
-      completions.push({ type: 'taskmgmt.complete', ...at, tag: entry.tag, outcome: 'success', result: TASK_MGMT_FAILED });
+      const { tag } = entry;
+      const result = TASK_MGMT_FAILED;
+      completions.push({ type: 'taskmgmt.complete', ...at, tag, outcome: 'success', result });
       cancelTimers.push(index);
       counts = bump(counts, 'taskMgmtSucceeded');
       slots[index] = null;

@@ -7,7 +7,12 @@
 export interface ModuleQuirks {
   readonly visorclientbus?: { readonly vhbaStateChangeRcPositive?: boolean };
   readonly virtpci?: { readonly destroyDeviceUsesBusNo?: boolean };
-  readonly virthba?: { readonly pauseWhileDownUnanswered?: boolean; readonly resumeWhileServerdownPending?: boolean };
+  readonly virthba?: {
+    readonly pauseWhileDownUnanswered?: boolean;
+    readonly resumeWhileServerdownPending?: boolean;
+    readonly losePendingOnPause?: boolean;
+    readonly doubleCompleteOnResume?: boolean;
+  };
   readonly virtnic?: { readonly pauseWhileDownUnanswered?: boolean };
 }
 
@@ -21,6 +26,18 @@ export interface Quirk {
 
 /** Every quirk, in `spar list` order. */
 export const QUIRKS: readonly Quirk[] = [
+  {
+    name: 'lose-pending-on-pause',
+    module: 'virthba',
+    description: 'Seeded recovery bug: on pause one pending request is dropped instead of completed with DID_RESET, so it never completes.',
+    switches: { virthba: { losePendingOnPause: true } },
+  },
+  {
+    name: 'double-complete-on-resume',
+    module: 'virthba',
+    description: 'Seeded recovery bug: pause completes pending requests with DID_RESET but keeps their slots, so a stale response after resume completes them again.',
+    switches: { virthba: { doubleCompleteOnResume: true } },
+  },
   {
     name: 'serverdown-twice-unanswered',
     module: 'virthba, virtnic',

@@ -23,6 +23,8 @@ describe('machine registry', () => {
       'visorclientbus',
       'virtpci',
       'virthba',
+      'scsi-midlayer',
+      'block-workload',
       'virtnic',
     ]);
   });

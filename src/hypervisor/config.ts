@@ -74,6 +74,19 @@ export interface HardwareConfig {
   readonly nics: readonly { readonly name: string; readonly switch: string }[];
 }
 
+/** A block workload inside a guest: writes and reads back a shared disk (scenario `workloads`). */
+export interface BlockWorkloadConfig {
+  readonly kind: 'block';
+  readonly disk: string;
+  readonly queueDepth: number;
+  readonly ops: number;
+  readonly writeFraction: number;
+  /** Largest request in blocks. */
+  readonly maxBlocks: number;
+  /** Ms after the run starts at which it may begin (once its disk is bound). */
+  readonly start: number;
+}
+
 /** One partition. Only guests have buses and devices; the others have empty lists. */
 export interface PartitionConfig {
   /** Unique name (`cp`, `iosp0`, `guest1`): used in traces and for channel ownership. */
@@ -87,6 +100,8 @@ export interface PartitionConfig {
   readonly drivers?: readonly string[];
   /** An IOSP's physical devices. */
   readonly hardware?: HardwareConfig;
+  /** What a guest runs. */
+  readonly workloads?: readonly BlockWorkloadConfig[];
 }
 
 /** A validated run configuration. */
@@ -117,6 +132,7 @@ export interface PartitionInput {
   readonly devices?: readonly DeviceInput[];
   readonly drivers?: readonly string[];
   readonly hardware?: HardwareConfig;
+  readonly workloads?: readonly BlockWorkloadConfig[];
 }
 
 /** Unvalidated configuration; every `Config` is also a `ConfigInput`. */
@@ -223,7 +239,8 @@ function resolvePartition(
   checkDeviceSlots(p.name, path, buses, p.devices ?? [], errors);
   const drivers = p.drivers === undefined || p.drivers.length === 0 ? {} : { drivers: [...p.drivers] };
   const hardware = p.hardware === undefined ? {} : { hardware: p.hardware };
-  return { name: p.name, kind: p.kind as PartitionKind, index: p.index ?? i, buses, devices, ...drivers, ...hardware };
+  const workloads = p.workloads === undefined || p.workloads.length === 0 ? {} : { workloads: p.workloads };
+  return { name: p.name, kind: p.kind as PartitionKind, index: p.index ?? i, buses, devices, ...drivers, ...hardware, ...workloads };
 }
 
 function checkBuses(

@@ -10,6 +10,7 @@ export {
   validateConfig,
 } from './config.js';
 export type {
+  BlockWorkloadConfig,
   BusConfig,
   Config,
   ConfigError,

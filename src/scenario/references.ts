@@ -82,11 +82,12 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
   });
   const input: ConfigInput = {
     quirks: scenario.quirks,
-    partitions: scenario.partitions.map(({ name, kind, index, buses, devices, drivers, hardware }) => ({
+    partitions: scenario.partitions.map(({ name, kind, index, buses, devices, drivers, hardware, workloads }) => ({
       name,
       kind,
       buses,
       drivers,
+      workloads,
       ...(hardware === undefined ? {} : { hardware: hardware as HardwareConfig }),
       devices: devices.map(({ server, ...d }) => (server === undefined ? d : { ...d, server })),
       ...(index === undefined ? {} : { index }),

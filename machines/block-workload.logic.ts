@@ -1,0 +1,400 @@
+// Types and pure helpers of the guest block workload (one per guest disk): it keeps up to
+// `queueDepth` reads and writes outstanding and checks every read against what was acknowledged,
+// so an IOSP outage (spar-protocol.md §4.2 "Guarantee to the guest", §4.8) that loses or replays a
+// write shows up as a failed verification. Not s-Par code: the filesystem/application above sd.
+//
+// Data pattern (so verification needs no stored copy): a block of LBA `lba` written with version
+// `v` (1 ≤ v < 2^20) holds, in every 8-byte little-endian word, the u64 `lba · 2^20 + v`. A block
+// never written is all zeros and reads as version 0. `expectedBlock` builds a block, `versionsOf`
+// decodes one (null when the words disagree, or name another LBA); the host does the bytes, the
+// machine only compares version numbers.
+//
+// Randomness is handed in (STYLE §4 "No randomness in machines"): `seedWords`, a list of pre-drawn
+// non-negative integers (draw them from `prng.derive('<partition>/<name>')`), read cyclically, three
+// per request: op (`w % denominator < numerator` → write), length (`1 + w % maxBlocksPerRequest`,
+// capped at the disk), LBA (`w % (blocks − length + 1)`). 3·ops words use each once.
+//
+// Verification, exact for this schedule: writes never overlap a write in flight (a write whose
+// range meets one is issued as a read of the same range instead), so each LBA has at most one
+// write in flight. Per LBA the context keeps `acked` (last acknowledged version, 0 if none) and
+// `possible` (versions written since that ack: in flight, or failed — a failed write may still
+// have reached the disk). A read accepts for each block the `acked` and `possible` versions at its
+// submission plus every version written to that LBA while it was outstanding. An acknowledged
+// write sets `acked` and clears `possible`: from then on only it is valid (no lost write).
+
+import { assert } from '../src/base/assert.js';
+import type { Ratio } from '../src/base/prng.js';
+
+/** Versions occupy the low 20 bits of a pattern word. */
+export const VERSION_BITS = 20;
+/** The first version that cannot be written. */
+export const VERSION_LIMIT = 2 ** VERSION_BITS;
+/** LBAs occupy the upper 44 bits. */
+export const LBA_LIMIT = 2 ** 44;
+/** Blocks per request when the input gives no maximum. */
+export const DEFAULT_MAX_BLOCKS_PER_REQUEST = 8;
+
+/** Machine input. */
+export interface BlockWorkloadInput {
+  readonly partition: string;
+  /** Disk name, as in the systemId (`<partition>/block-workload:<name>`). */
+  readonly name: string;
+  /** Requests kept outstanding (≥ 1). */
+  readonly queueDepth: number;
+  /** Disk size in logical blocks (≥ 1). */
+  readonly blocks: number;
+  /** Logical block size in bytes (a multiple of 8). */
+  readonly blockSize: number;
+  /** Requests in total. */
+  readonly ops: number;
+  /** Probability that a request is a write. */
+  readonly writeFraction: Ratio;
+  /** Pre-drawn non-negative integers, read cyclically (three per request). */
+  readonly seedWords: readonly number[];
+  /** Longest request in blocks (default 8). */
+  readonly maxBlocksPerRequest?: number;
+}
+
+/** What the workload knows of one LBA (only LBAs ever written are stored). */
+export interface LbaState {
+  /** Last acknowledged version (0: never acknowledged). */
+  readonly acked: number;
+  /** Versions written since `acked`: in flight or failed, any of which the disk may hold. */
+  readonly possible: readonly number[];
+}
+
+/** An outstanding request. */
+export interface WorkloadRequest {
+  readonly id: number;
+  readonly op: 'read' | 'write';
+  readonly lba: number;
+  readonly blocks: number;
+  /** The version a write writes; null for a read. */
+  readonly version: number | null;
+  /** Reads: per block, the versions the data may show. Writes: empty. */
+  readonly allowed: readonly (readonly number[])[];
+}
+
+/** Results so far. */
+export interface WorkloadCounts {
+  readonly submitted: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly reads: number;
+  readonly writes: number;
+  /** Writes turned into reads because a write to their range was in flight. */
+  readonly writesDeferredToReads: number;
+  readonly verified: number;
+  readonly verifyFailures: number;
+  /** REQUEST_DONE for an id not outstanding (ignored). */
+  readonly unknownDones: number;
+}
+
+/** Machine context: plain data. */
+export interface BlockWorkloadContext {
+  readonly partition: string;
+  readonly name: string;
+  readonly queueDepth: number;
+  readonly blocks: number;
+  readonly blockSize: number;
+  readonly ops: number;
+  readonly writeFraction: Ratio;
+  readonly seedWords: readonly number[];
+  readonly maxBlocksPerRequest: number;
+  /** Requests issued so far; the next id. */
+  readonly issued: number;
+  /** Next index into `seedWords`. */
+  readonly cursor: number;
+  /** Next version to write (1, 2, …). */
+  readonly nextVersion: number;
+  /** Outstanding requests by `String(id)`. */
+  readonly inFlight: Readonly<Record<string, WorkloadRequest>>;
+  /** Per-LBA state by `String(lba)`. */
+  readonly lbas: Readonly<Record<string, LbaState>>;
+  readonly counts: WorkloadCounts;
+}
+
+/** Events. */
+export type BlockWorkloadEvent =
+  | { readonly type: 'START' }
+  /**
+   * The request's end. `versions`: for a successful read, `versionsOf` of each block read
+   * (null where the bytes match no pattern).
+   */
+  | {
+      readonly type: 'REQUEST_DONE';
+      readonly id: number;
+      readonly ok: boolean;
+      readonly versions?: readonly (number | null)[];
+    };
+
+/** A read block that failed verification. */
+export interface Mismatch {
+  readonly lba: number;
+  readonly got: number | null;
+  readonly allowed: readonly number[];
+}
+
+/** Effects. */
+export type BlockWorkloadEmitted =
+  | {
+      readonly type: 'workload.submit';
+      readonly name: string;
+      readonly id: number;
+      readonly op: 'read' | 'write';
+      readonly lba: number;
+      readonly blocks: number;
+      /** A write's version (block i holds `expectedBlock(lba + i, version, …)`); null: a read. */
+      readonly version: number | null;
+    }
+  | {
+      readonly type: 'workload.verified';
+      readonly name: string;
+      readonly id: number;
+      readonly ok: true;
+    }
+  | {
+      readonly type: 'workload.verified';
+      readonly name: string;
+      readonly id: number;
+      readonly ok: false;
+      /** The first block that failed. */
+      readonly mismatch: Mismatch;
+    }
+  | {
+      readonly type: 'workload.done';
+      readonly name: string;
+      readonly id: number;
+      readonly ok: boolean;
+    }
+  | {
+      readonly type: 'workload.finished';
+      readonly name: string;
+      readonly ops: number;
+      readonly failed: number;
+      readonly verifyFailures: number;
+    };
+
+/** Counters at zero. */
+export const ZERO_WORKLOAD_COUNTS: WorkloadCounts = {
+  submitted: 0,
+  succeeded: 0,
+  failed: 0,
+  reads: 0,
+  writes: 0,
+  writesDeferredToReads: 0,
+  verified: 0,
+  verifyFailures: 0,
+  unknownDones: 0,
+};
+
+/** The actor's systemId. */
+export function blockWorkloadSystemId(input: { partition: string; name: string }): string {
+  return `${input.partition}/block-workload:${input.name}`;
+}
+
+/** Initial context; a bad input is a host bug. */
+export function initialWorkloadContext(input: BlockWorkloadInput): BlockWorkloadContext {
+  const maxBlocksPerRequest = input.maxBlocksPerRequest ?? DEFAULT_MAX_BLOCKS_PER_REQUEST;
+  const { queueDepth, blocks, blockSize, ops, writeFraction, seedWords } = input;
+  const counts = { queueDepth, blocks, blockSize, maxBlocksPerRequest };
+  for (const [name, value] of Object.entries(counts)) {
+    assert(Number.isSafeInteger(value) && value >= 1, `${name} ${value} must be ≥ 1`);
+  }
+  assert(blockSize % 8 === 0, `blockSize ${blockSize} is not a multiple of 8`);
+  assert(blocks <= LBA_LIMIT, `a disk of ${blocks} blocks exceeds the pattern's LBA range`);
+  assert(Number.isSafeInteger(ops) && ops >= 0 && ops < VERSION_LIMIT, `ops ${ops} out of range`);
+  const { numerator, denominator } = writeFraction;
+  assert(Number.isSafeInteger(denominator) && denominator > 0, 'writeFraction denominator > 0');
+  assert(Number.isSafeInteger(numerator) && numerator >= 0, 'bad writeFraction numerator');
+  assert(numerator <= denominator, 'writeFraction above 1');
+  assert(ops === 0 || seedWords.length > 0, 'seedWords is empty');
+  const isWord = (w: number) => Number.isSafeInteger(w) && w >= 0;
+  assert(seedWords.every(isWord), 'seedWords must be non-negative integers');
+  return {
+    ...{ partition: input.partition, name: input.name, queueDepth, blocks, blockSize, ops },
+    ...{ writeFraction, seedWords: [...seedWords], maxBlocksPerRequest },
+    ...{ issued: 0, cursor: 0, nextVersion: 1, inFlight: {}, lbas: {} },
+    counts: ZERO_WORKLOAD_COUNTS,
+  };
+}
+
+/** `counts` with the named counters raised by one. */
+export function bump(counts: WorkloadCounts, ...names: (keyof WorkloadCounts)[]): WorkloadCounts {
+  const next = { ...counts };
+  for (const name of names) next[name] += 1;
+  return next;
+}
+
+/** The LBA state (never written: acked 0, nothing possible). */
+export function lbaState(context: BlockWorkloadContext, lba: number): LbaState {
+  return context.lbas[String(lba)] ?? { acked: 0, possible: [] };
+}
+
+/** The request the next three seed words describe, before the write-overlap rule. */
+export function drawRequest(context: BlockWorkloadContext): {
+  op: 'read' | 'write';
+  lba: number;
+  blocks: number;
+} {
+  const { seedWords, cursor } = context;
+  const word = (k: number) => seedWords[(cursor + k) % seedWords.length] ?? 0;
+  const { numerator, denominator } = context.writeFraction;
+  const op = word(0) % denominator < numerator ? 'write' : 'read';
+  const blocks = 1 + (word(1) % Math.min(context.maxBlocksPerRequest, context.blocks));
+  const lba = word(2) % (context.blocks - blocks + 1);
+  return { op, lba, blocks };
+}
+
+/** Whether a write is in flight to any block of `[lba, lba + blocks)`. */
+export function overlapsWriteInFlight(
+  context: BlockWorkloadContext,
+  lba: number,
+  blocks: number,
+): boolean {
+  return Object.values(context.inFlight).some(
+    (r) => r.op === 'write' && r.lba < lba + blocks && lba < r.lba + r.blocks,
+  );
+}
+
+/** The LBAs of a range. */
+export function lbasOf(lba: number, blocks: number): number[] {
+  return Array.from({ length: blocks }, (_, i) => lba + i);
+}
+
+/** The next request and the context after issuing it (assumes `issued < ops`). */
+export function issueNext(context: BlockWorkloadContext): {
+  context: BlockWorkloadContext;
+  effect: BlockWorkloadEmitted;
+} {
+  assert(context.issued < context.ops, 'every request was issued');
+  const drawn = drawRequest(context);
+  const deferred = drawn.op === 'write' && overlapsWriteInFlight(context, drawn.lba, drawn.blocks);
+  const op = deferred ? 'read' : drawn.op;
+  const { lba, blocks } = drawn;
+  const id = context.issued;
+  const base = { ...context, issued: id + 1, cursor: (context.cursor + 3) % context.seedWords.length };
+  const counts = bump(context.counts, 'submitted', op === 'write' ? 'writes' : 'reads');
+  const next = op === 'write' ? issueWrite(base, id, lba, blocks) : issueRead(base, id, lba, blocks);
+  const withCounts = { ...next, counts: deferred ? bump(counts, 'writesDeferredToReads') : counts };
+  const version = op === 'write' ? context.nextVersion : null;
+  const effect = { type: 'workload.submit', name: context.name, id, op, lba, blocks, version } as const;
+  return { context: withCounts, effect };
+}
+
+// A write takes the next version, makes it possible on each LBA and on each outstanding read of it.
+function issueWrite(
+  c: BlockWorkloadContext,
+  id: number,
+  lba: number,
+  blocks: number,
+): BlockWorkloadContext {
+  const version = c.nextVersion;
+  const lbas = { ...c.lbas };
+  for (const l of lbasOf(lba, blocks)) {
+    const state = lbaState(c, l);
+    lbas[String(l)] = { acked: state.acked, possible: [...state.possible, version] };
+  }
+  const inFlight: Record<string, WorkloadRequest> = {};
+  for (const [key, r] of Object.entries(c.inFlight)) {
+    inFlight[key] = r.op === 'read' ? { ...r, allowed: allowWrite(r, lba, blocks, version) } : r;
+  }
+  inFlight[String(id)] = { id, op: 'write', lba, blocks, version, allowed: [] };
+  return { ...c, nextVersion: version + 1, lbas, inFlight };
+}
+
+// The read's allowed lists with `version` added on the blocks the write covers.
+function allowWrite(read: WorkloadRequest, lba: number, blocks: number, version: number): number[][] {
+  return read.allowed.map((versions, i) => {
+    const l = read.lba + i;
+    return l >= lba && l < lba + blocks ? [...versions, version] : [...versions];
+  });
+}
+
+// A read records, per block, the acknowledged and possible versions at submission.
+function issueRead(
+  c: BlockWorkloadContext,
+  id: number,
+  lba: number,
+  blocks: number,
+): BlockWorkloadContext {
+  const allowed = lbasOf(lba, blocks).map((l) => {
+    const state = lbaState(c, l);
+    return [state.acked, ...state.possible];
+  });
+  const request: WorkloadRequest = { id, op: 'read', lba, blocks, version: null, allowed };
+  return { ...c, inFlight: { ...c.inFlight, [String(id)]: request } };
+}
+
+/** The LBA map after write `r` ended: acknowledged → the only valid version; failed → possible. */
+export function settleWrite(
+  c: BlockWorkloadContext,
+  r: WorkloadRequest,
+  ok: boolean,
+): BlockWorkloadContext['lbas'] {
+  assert(r.op === 'write' && r.version !== null, `request ${r.id} is a write`);
+  if (!ok) return c.lbas;
+  const lbas = { ...c.lbas };
+  for (const l of lbasOf(r.lba, r.blocks)) lbas[String(l)] = { acked: r.version, possible: [] };
+  return lbas;
+}
+
+/** The first block of a read whose version is not allowed, or null when all are. */
+export function firstMismatch(
+  r: WorkloadRequest,
+  versions: readonly (number | null)[] | undefined,
+): Mismatch | null {
+  for (let i = 0; i < r.blocks; i++) {
+    const got = versions?.[i] ?? null;
+    const allowed = r.allowed[i] ?? [];
+    if (got === null || !allowed.includes(got)) return { lba: r.lba + i, got, allowed };
+  }
+  return versions !== undefined && versions.length === r.blocks
+    ? null
+    : { lba: r.lba + r.blocks, got: null, allowed: [] };
+}
+
+/** The block `expectedBlock(lba, version, blockSize)` that write `version` puts at `lba`. */
+export function expectedBlock(lba: number, version: number, blockSize: number): Uint8Array {
+  assert(Number.isSafeInteger(lba) && lba >= 0 && lba < LBA_LIMIT, `LBA ${lba} out of range`);
+  assert(Number.isSafeInteger(version) && version >= 0, `bad version ${version}`);
+  assert(version < VERSION_LIMIT, `version ${version} needs more than ${VERSION_BITS} bits`);
+  assert(blockSize > 0 && blockSize % 8 === 0, `blockSize ${blockSize} is not a multiple of 8`);
+  const block = new Uint8Array(blockSize);
+  if (version === 0) return block;
+  const word = (BigInt(lba) << BigInt(VERSION_BITS)) | BigInt(version);
+  const view = new DataView(block.buffer);
+  for (let offset = 0; offset < blockSize; offset += 8) view.setBigUint64(offset, word, true);
+  return block;
+}
+
+/**
+ * The version a block holds: 0 for all zeros, `v` when every word is `lba · 2^20 + v` with
+ * v ≥ 1 (and, if `lba` is given, that LBA), else null (torn, foreign or misdirected data).
+ */
+export function versionsOf(block: Uint8Array, lba?: number): number | null {
+  if (block.length === 0 || block.length % 8 !== 0) return null;
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  const first = view.getBigUint64(0, true);
+  for (let offset = 8; offset < block.length; offset += 8) {
+    if (view.getBigUint64(offset, true) !== first) return null;
+  }
+  if (first === 0n) return 0;
+  const version = Number(first & BigInt(VERSION_LIMIT - 1));
+  const at = Number(first >> BigInt(VERSION_BITS));
+  if (version === 0 || (lba !== undefined && at !== lba)) return null;
+  return version;
+}
+
+/** `versionsOf` for each block of a read of `[lba, lba + blocks)` returned as one buffer. */
+export function blockVersions(
+  data: Uint8Array,
+  lba: number,
+  blocks: number,
+  blockSize: number,
+): (number | null)[] {
+  return lbasOf(lba, blocks).map((l, i) => {
+    const block = data.subarray(i * blockSize, (i + 1) * blockSize);
+    return block.length === blockSize ? versionsOf(block, l) : null;
+  });
+}

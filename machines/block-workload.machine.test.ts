@@ -1,0 +1,283 @@
+// block-workload machine (the "no lost write" check of spar-protocol.md §4.2 "Guarantee to the
+// guest", §4.8), first alone against a scripted device, then the whole guest storage stack —
+// workload → scsi-midlayer → virthba — against a small in-memory IOSP, through an IOSP outage.
+
+import { getShortestPaths } from '@xstate/graph';
+import { describe, expect, test } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import { blockWorkloadMachine } from './block-workload.machine.js';
+import {
+  blockVersions,
+  blockWorkloadSystemId,
+  expectedBlock,
+  versionsOf,
+  type BlockWorkloadEmitted,
+  type BlockWorkloadEvent,
+  type BlockWorkloadInput,
+} from './block-workload.logic.js';
+import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
+import type { ScsiMidlayerEmitted } from './scsi-midlayer.logic.js';
+import { virthbaMachine } from './virthba.machine.js';
+import type { VirthbaEmitted, VirthbaEvent, VirthbaQuirks } from './virthba.logic.js';
+
+const HALF = { numerator: 1, denominator: 2 };
+/** Seed words for one request: op (even → write at 1/2), length − 1, LBA. */
+const req = (op: 'w' | 'r', lba: number, blocks = 1) => [op === 'w' ? 0 : 1, blocks - 1, lba];
+const BASE: BlockWorkloadInput = {
+  partition: 'guest1', name: 'sda', queueDepth: 1, blocks: 16, blockSize: 64, ops: 1, writeFraction: HALF, seedWords: [1, 0, 0],
+};
+
+/** A workload actor with its effects recorded; `done(id, versions?)` answers a request. */
+function workload(input: Partial<BlockWorkloadInput>) {
+  const full = { ...BASE, ...input };
+  const actor = createActor(blockWorkloadMachine, { input: full, systemId: blockWorkloadSystemId(full) });
+  const effects: BlockWorkloadEmitted[] = [];
+  actor.on('*', (e) => effects.push(e));
+  actor.start();
+  const send = (e: BlockWorkloadEvent) => actor.send(e);
+  return {
+    actor, effects, send,
+    take: () => effects.splice(0),
+    done: (id: number, versions?: (number | null)[], ok = true) =>
+      send(versions === undefined ? { type: 'REQUEST_DONE', id, ok } : { type: 'REQUEST_DONE', id, ok, versions }),
+    ctx: () => actor.getSnapshot().context,
+  };
+}
+const submit = (id: number, op: 'read' | 'write', lba: number, blocks: number, version: number | null) =>
+  ({ type: 'workload.submit', name: 'sda', id, op, lba, blocks, version });
+
+describe('block-workload data pattern', () => {
+  test('a block holds lba·2^20 + version in every little-endian word; zeros are version 0', () => {
+    const block = expectedBlock(3, 5, 16);
+    expect([...block]).toEqual([5, 0, 0x30, 0, 0, 0, 0, 0, 5, 0, 0x30, 0, 0, 0, 0, 0]);
+    expect(versionsOf(block)).toBe(5);
+    expect(versionsOf(block, 3)).toBe(5);
+    expect(versionsOf(block, 4)).toBeNull();
+    expect(versionsOf(new Uint8Array(16))).toBe(0);
+    const torn = new Uint8Array(block);
+    torn[8] = 6;
+    expect(versionsOf(torn)).toBeNull();
+    const data = new Uint8Array([...expectedBlock(7, 2, 16), ...new Uint8Array(16), ...expectedBlock(7, 2, 16)]);
+    expect(blockVersions(data, 7, 3, 16)).toEqual([2, 0, null]);
+  });
+});
+
+describe('block-workload machine', () => {
+  test('smoke: START issues up to queueDepth requests drawn from the seed words, under <partition>/block-workload:<name>', () => {
+    const w = workload({ queueDepth: 2, ops: 3, seedWords: [...req('w', 4, 2), ...req('r', 9, 3), ...req('w', 0)] });
+    expect(w.actor.system.get('guest1/block-workload:sda')).toBe(w.actor);
+    expect(w.take()).toEqual([]);
+    w.send({ type: 'START' });
+    expect(w.take()).toEqual([submit(0, 'write', 4, 2, 1), submit(1, 'read', 9, 3, null)]);
+    w.done(0);
+    expect(w.take()).toEqual([{ type: 'workload.done', name: 'sda', id: 0, ok: true }, submit(2, 'write', 0, 1, 2)]);
+    expect(w.actor.getSnapshot().value).toBe('draining');
+  });
+
+  test('never more than queueDepth outstanding; every op answered once; finished once, with the totals', () => {
+    const seedWords = Array.from({ length: 90 }, (_, i) => (i * 7919 + 13) % 1000);
+    const w = workload({ queueDepth: 4, ops: 30, seedWords, blocks: 64 });
+    const disk = new Map<number, number>();
+    const outstanding: { id: number; op: string; lba: number; blocks: number; version: number | null }[] = [];
+    let maxOutstanding = 0;
+    w.actor.on('workload.submit', (e) => {
+      outstanding.push(e);
+      maxOutstanding = Math.max(maxOutstanding, outstanding.length);
+    });
+    w.send({ type: 'START' });
+    for (let step = 0; outstanding.length > 0; step++) {
+      const [r] = outstanding.splice((step * 3) % outstanding.length, 1);
+      if (r === undefined) break;
+      const lbas = Array.from({ length: r.blocks }, (_, i) => r.lba + i);
+      if (r.version !== null) lbas.forEach((l) => disk.set(l, r.version as number));
+      w.done(r.id, r.version === null ? lbas.map((l) => disk.get(l) ?? 0) : undefined);
+    }
+    expect(maxOutstanding).toBe(4);
+    const dones = w.effects.filter((e) => e.type === 'workload.done').map((e) => e.id);
+    expect(dones.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(w.effects.filter((e) => e.type === 'workload.verified' && !e.ok)).toEqual([]);
+    expect(w.effects.filter((e) => e.type === 'workload.finished')).toEqual([
+      { type: 'workload.finished', name: 'sda', ops: 30, failed: 0, verifyFailures: 0 },
+    ]);
+    expect(w.actor.getSnapshot().value).toBe('finished');
+  });
+
+  test('a write that meets a write in flight is issued as a read of the same range', () => {
+    const w = workload({ queueDepth: 2, ops: 2, seedWords: [...req('w', 2, 2), ...req('w', 3)] });
+    w.send({ type: 'START' });
+    expect(w.take()).toEqual([submit(0, 'write', 2, 2, 1), submit(1, 'read', 3, 1, null)]);
+    expect(w.ctx().counts.writesDeferredToReads).toBe(1);
+  });
+
+  test('no lost write: after a write is acknowledged, a read showing the older version fails verification', () => {
+    const w = workload({ ops: 3, seedWords: [...req('w', 3), ...req('r', 3), ...req('r', 3)] });
+    w.send({ type: 'START' });
+    w.done(0);
+    w.done(1, [1]);
+    w.done(2, [0]);
+    const verified = w.effects.filter((e) => e.type === 'workload.verified');
+    expect(verified).toEqual([
+      { type: 'workload.verified', name: 'sda', id: 1, ok: true },
+      { type: 'workload.verified', name: 'sda', id: 2, ok: false, mismatch: { lba: 3, got: 0, allowed: [1] } },
+    ]);
+    expect(w.effects.at(-1)).toEqual({ type: 'workload.finished', name: 'sda', ops: 3, failed: 0, verifyFailures: 1 });
+  });
+
+  test('a read concurrent with a write may show the old or the new version, but nothing else', () => {
+    for (const [order, got, ok] of [['rw', 0, true], ['rw', 1, true], ['wr', 1, true], ['wr', 0, true], ['wr', 2, false], ['rw', null, false]] as const) {
+      const seedWords = order === 'rw' ? [...req('r', 5), ...req('w', 5)] : [...req('w', 5), ...req('r', 5)];
+      const w = workload({ queueDepth: 2, ops: 2, seedWords });
+      w.send({ type: 'START' });
+      w.done(order === 'rw' ? 0 : 1, [got]);
+      expect(w.effects.find((e) => e.type === 'workload.verified')?.ok, `${order} ${got}`).toBe(ok);
+    }
+  });
+
+  test('a failed write stays possible until a later write is acknowledged', () => {
+    const seedWords = [...req('w', 1), ...req('r', 1), ...req('w', 1), ...req('r', 1)];
+    const w = workload({ ops: 4, seedWords });
+    w.send({ type: 'START' });
+    w.done(0, undefined, false);
+    w.done(1, [1]);
+    w.done(2);
+    w.done(3, [1]);
+    const verified = w.effects.filter((e) => e.type === 'workload.verified').map((e) => e.ok);
+    expect(verified).toEqual([true, false]);
+    expect(w.effects.at(-1)).toMatchObject({ type: 'workload.finished', failed: 1, verifyFailures: 1 });
+  });
+
+  test('unknown or repeated answers are counted and change nothing; zero ops finish at START', () => {
+    const w = workload({ ops: 1 });
+    w.done(0);
+    w.send({ type: 'START' });
+    w.done(0, [0]);
+    w.done(0, [0]);
+    expect(w.ctx().counts).toMatchObject({ unknownDones: 2, succeeded: 1 });
+    expect(w.effects.filter((e) => e.type === 'workload.done')).toHaveLength(1);
+    const none = workload({ ops: 0, seedWords: [] });
+    none.send({ type: 'START' });
+    expect(none.take()).toEqual([{ type: 'workload.finished', name: 'sda', ops: 0, failed: 0, verifyFailures: 0 }]);
+  });
+
+  test('graph: idle, running, draining and finished are all reachable', () => {
+    const input = { ...BASE, ops: 2, writeFraction: { numerator: 0, denominator: 1 } };
+    const paths = getShortestPaths(blockWorkloadMachine, {
+      input,
+      events: [{ type: 'START' }, { type: 'REQUEST_DONE', id: 0, ok: true, versions: [0] }, { type: 'REQUEST_DONE', id: 1, ok: true, versions: [0] }],
+      serializeState: (s) => JSON.stringify([s.value, Object.keys(s.context.inFlight)]),
+    });
+    const states = ['idle', 'running', 'draining', 'finished'];
+    expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(states));
+    expect(Object.keys(blockWorkloadMachine.root.states)).toEqual(states);
+  });
+});
+
+/**
+ * The guest storage stack on one clock: workload → midlayer → virthba, and a fake IOSP that
+ * executes up to two commands per tick from queue 0 onto an in-memory disk and answers on
+ * queue 1. An outage pauses virthba and re-initialises both queues (§4.8 steps 1–4).
+ */
+function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
+  const BS = 64;
+  const at = { partition: 'guest1', busNo: 1, devNo: 0 };
+  const clock = new SimulatedClock();
+  const seedWords = Array.from({ length: 3 * o.ops }, (_, i) => (i * 2654435761) % 4093);
+  const wl = createActor(blockWorkloadMachine, { clock, input: { ...BASE, queueDepth: 8, blocks: 32, blockSize: BS, ops: o.ops, seedWords } });
+  const ml = createActor(scsiMidlayerMachine, { clock, input: { ...at, blockSizeBytes: BS } });
+  const hba = createActor(virthbaMachine, { clock, input: { ...at, ...(o.quirks === undefined ? {} : { quirks: o.quirks }) } });
+  const disk = new Map<number, Uint8Array>();
+  const submits = new Map<number, { op: string; lba: number; blocks: number; version: number | null }>();
+  const readData = new Map<number, Uint8Array>();
+  const requestOfTag = new Map<number, number>();
+  let queue0: { slot: number; tag: number }[] = [];
+  let queue1: VirthbaEvent[] = [];
+  const wlEffects: BlockWorkloadEmitted[] = [];
+  wl.on('*', (e) => {
+    wlEffects.push(e);
+    if (e.type !== 'workload.submit') return;
+    submits.set(e.id, e);
+    ml.send({ type: 'REQUEST', id: e.id, op: e.op, lba: e.lba, blocks: e.blocks, target: { channel: 0, id: 0, lun: 0 } });
+  });
+  ml.on('*', (e: ScsiMidlayerEmitted) => {
+    if (e.type === 'hba.queue') {
+      requestOfTag.set(e.tag, e.requestId);
+      return void hba.send({ type: 'SCSI_QUEUE', tag: e.tag, cdb: e.cdb, dataDir: e.dataDir, bufflen: e.bufflen, vdest: e.vdest });
+    }
+    const r = submits.get(e.id);
+    const data = readData.get(e.id);
+    const versions = r?.op === 'read' && e.ok && data !== undefined ? blockVersions(data, r.lba, r.blocks, BS) : undefined;
+    wl.send(versions === undefined ? { type: 'REQUEST_DONE', id: e.id, ok: e.ok } : { type: 'REQUEST_DONE', id: e.id, ok: e.ok, versions });
+  });
+  hba.on('*', (e: VirthbaEmitted) => {
+    if (e.type === 'channel.insertScsi') {
+      queue0.push({ slot: e.slot, tag: e.tag });
+      hba.send({ type: 'INSERT_DONE', slot: e.slot, ok: true });
+    }
+    if (e.type === 'channel.removeResponse') hba.send(queue1.shift() ?? { type: 'RESPONSES_EMPTY' });
+    if (e.type === 'scsi.complete') ml.send({ ...e, type: 'SCSI_COMPLETE' });
+  });
+  const execute = ({ slot, tag }: { slot: number; tag: number }) => {
+    const id = requestOfTag.get(tag) ?? -1;
+    const r = submits.get(id);
+    if (r === undefined) return;
+    const lbas = Array.from({ length: r.blocks }, (_, i) => r.lba + i);
+    if (r.version !== null) lbas.forEach((l) => disk.set(l, expectedBlock(l, r.version as number, BS)));
+    else readData.set(id, new Uint8Array(lbas.flatMap((l) => [...(disk.get(l) ?? new Uint8Array(BS))])));
+    queue1.push({ type: 'SCSI_RESPONSE', handle: slot, linuxstat: 0, sense: null, noDiskResult: false });
+  };
+  for (const actor of [hba, ml, wl]) actor.start();
+  hba.send({ type: 'PROBE' });
+  wl.send({ type: 'START' });
+  return {
+    wl, ml, hba, wlEffects, queue1,
+    tick: (n = 1) => {
+      for (let i = 0; i < n; i++) {
+        clock.increment(1);
+        queue0.splice(0, 2).forEach(execute);
+        hba.send({ type: 'CHANNEL_INTERRUPT' });
+      }
+    },
+    /** The IOSP goes away (after executing what it had) and comes back with empty queues. */
+    outage: () => {
+      queue0.splice(0).forEach(execute);
+      hba.send({ type: 'SUSPEND' });
+      queue0 = [];
+      queue1.splice(0);
+      hba.send({ type: 'RESUME' });
+    },
+  };
+}
+
+describe('guest storage stack through an IOSP outage (workload → scsi-midlayer → virthba)', () => {
+  test('every request completes exactly once and every read verifies, although the outage reset commands in flight', () => {
+    const s = storageStack({ ops: 60 });
+    s.tick(3);
+    s.outage();
+    s.tick(100);
+    expect(s.hba.getSnapshot().context.counts.scsiResetOnPause).toBeGreaterThan(0);
+    expect(s.ml.getSnapshot().context.counts).toMatchObject({ resetRetries: s.hba.getSnapshot().context.counts.scsiResetOnPause, duplicateCompletions: 0 });
+    expect(s.wlEffects.filter((e) => e.type === 'workload.done')).toHaveLength(60);
+    expect(s.wlEffects.at(-1)).toEqual({ type: 'workload.finished', name: 'sda', ops: 60, failed: 0, verifyFailures: 0 });
+  });
+
+  test('canary losePendingOnPause: one request never completes and the workload never finishes', () => {
+    const s = storageStack({ ops: 60, quirks: { losePendingOnPause: true } });
+    s.tick(3);
+    s.outage();
+    s.tick(1000);
+    expect(s.wl.getSnapshot().value).not.toBe('finished');
+    expect(Object.keys(s.ml.getSnapshot().context.requests)).toHaveLength(1);
+  });
+
+  test('canary doubleCompleteOnResume: a replayed response completes a command twice; the midlayer counts it, the workload sees one answer', () => {
+    const s = storageStack({ ops: 60, quirks: { doubleCompleteOnResume: true } });
+    s.tick(3);
+    const pendingSlot = s.hba.getSnapshot().context.slots.findIndex((x) => x !== null);
+    s.outage();
+    s.queue1.push({ type: 'SCSI_RESPONSE', handle: pendingSlot, linuxstat: 0, sense: null, noDiskResult: false });
+    s.tick(100);
+    expect(s.ml.getSnapshot().context.counts.duplicateCompletions).toBe(1);
+    expect(s.wlEffects.filter((e) => e.type === 'workload.done')).toHaveLength(60);
+    expect(s.wlEffects.at(-1)).toMatchObject({ type: 'workload.finished', failed: 0, verifyFailures: 0 });
+  });
+});

@@ -1,0 +1,308 @@
+// Types and pure helpers of the guest's Linux SCSI midlayer + sd for one SCSI host (= one vhba
+// device): it turns block requests into READ/WRITE CDBs, hands them to virthba's queuecommand and
+// applies Linux's disposition to what comes back (spar-protocol.md §4.2 "Guarantee to the guest"
+// and §8: the retry policy is Linux midlayer behaviour, modelled as "retry up to N times, then fail
+// to the filesystem"). scsi-midlayer.machine.ts wires these into XState.
+//
+// Choices (Linux, read from the kernel source outside the s-Par reference):
+// - CDBs as sd builds them (`drivers/scsi/sd.c` `sd_setup_read_write_cmnd`): READ(10)/WRITE(10)
+//   (0x28/0x2A) by default — the midlayer sets `use_10_for_rw` on every device — and
+//   READ(16)/WRITE(16) (0x88/0x8A) when the LBA exceeds 0xFFFFFFFF or the length 0xFFFF blocks.
+// - SCSI_MLQUEUE_DEVICE_BUSY: requeued after `busyRetryDelayMs`, default 3 ms =
+//   `SCSI_QUEUE_DELAY` (`drivers/scsi/scsi_lib.c`: "When to reinvoke queueing after a resource
+//   shortage. It's 3 msecs"), with the same tag, without limit (a busy is not a retry).
+// - DID_RESET (host byte 0x08): retried as a new command (new tag) while fewer than `retryBudget`
+//   resets were retried; default 5 = `SD_MAX_RETRIES` (`drivers/scsi/sd.h`), the `allowed` count
+//   of every sd command. The budget counts DID_RESET retries only. (Real Linux also bounds the
+//   retries by time, `(allowed + 1) × timeout` in `scsi_io_completion_action`; not modelled.)
+// - Good status: `linuxstat === 0` (host DID_OK, SAM status GOOD, no driver/message byte). Any
+//   other completion (e.g. DID_ABORT from a host removal, DID_NO_CONNECT, CHECK CONDITION) fails
+//   the request; Linux's other retryable cases (DID_SOFT_ERROR, DID_IMM_RETRY, unit attention…)
+//   are not modelled.
+// - Exactly once per REQUEST: each request has at most one live tag; a completion for a tag that
+//   is not outstanding at the HBA (never issued, retired by a retry or a finish, or waiting for its
+//   requeue) is ignored and counted, never a second `request.done`.
+
+import { assert } from '../src/base/assert.js';
+import type { DataDir, Vdest } from './virthba.logic.js';
+
+/** `SCSI_QUEUE_DELAY` (ms) of `drivers/scsi/scsi_lib.c`: the busy requeue delay. */
+export const SCSI_QUEUE_DELAY_MS = 3;
+/** `SD_MAX_RETRIES` of `drivers/scsi/sd.h`: the DID_RESET retry budget. */
+export const SD_MAX_RETRIES = 5;
+/** The logical block size when the input gives none (bytes). */
+export const DEFAULT_BLOCK_SIZE_BYTES = 512;
+/** Linux host byte `DID_RESET`. */
+export const HOST_BYTE_DID_RESET = 0x08;
+
+/** SCSI opcodes sd uses for block I/O. */
+export const READ_10 = 0x28;
+/** WRITE(10). */
+export const WRITE_10 = 0x2a;
+/** READ(16). */
+export const READ_16 = 0x88;
+/** WRITE(16). */
+export const WRITE_16 = 0x8a;
+
+/** Machine input. */
+export interface ScsiMidlayerInput {
+  /** Partition name, as in the systemId. */
+  readonly partition: string;
+  /** The vhba device this SCSI host sits on. */
+  readonly busNo: number;
+  readonly devNo: number;
+  /** DID_RESET retries per request (default SD_MAX_RETRIES, 5). */
+  readonly retryBudget?: number;
+  /** Milliseconds before a busy command is requeued (default SCSI_QUEUE_DELAY, 3). */
+  readonly busyRetryDelayMs?: number;
+  /** Logical block size in bytes, for `bufflen` (default 512). */
+  readonly blockSizeBytes?: number;
+}
+
+/** A block request from the workload. */
+export interface BlockRequest {
+  /** The requester's id, unique among its live requests. */
+  readonly id: number;
+  readonly op: 'read' | 'write';
+  readonly lba: number;
+  /** Length in logical blocks, ≥ 1. */
+  readonly blocks: number;
+  readonly target: Vdest;
+}
+
+/** A request the midlayer owns until its `request.done`. */
+export interface LiveRequest extends BlockRequest {
+  /** Its current command tag. */
+  readonly tag: number;
+  /** `issued`: at the HBA (a completion is expected); `requeued`: waiting for the busy delay. */
+  readonly phase: 'issued' | 'requeued';
+  /** DID_RESET retries taken. */
+  readonly resetRetries: number;
+}
+
+/** Why a request failed. */
+export type FailReason = 'retriesExhausted' | 'ioError' | 'hostRemoved' | 'invalidRequest';
+
+/** Counters (plain numbers). */
+export interface ScsiMidlayerCounts {
+  readonly requests: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Commands handed to the HBA (`hba.queue`), first tries, requeues and retries. */
+  readonly commandsQueued: number;
+  readonly busyRequeues: number;
+  readonly resetRetries: number;
+  /** Completions for a tag issued earlier but not outstanding now (double completions). */
+  readonly duplicateCompletions: number;
+  /** Completions for a tag never issued. */
+  readonly unknownCompletions: number;
+  /** REQUESTs reusing the id of a live request (ignored). */
+  readonly duplicateRequests: number;
+}
+
+/** Machine context: plain data. */
+export interface ScsiMidlayerContext {
+  readonly partition: string;
+  readonly busNo: number;
+  readonly devNo: number;
+  readonly retryBudget: number;
+  readonly busyRetryDelayMs: number;
+  readonly blockSizeBytes: number;
+  /** The next tag to assign; tags are 1, 2, 3 … and never reused. */
+  readonly nextTag: number;
+  /** Live requests by `String(id)`. */
+  readonly requests: Readonly<Record<string, LiveRequest>>;
+  /** Live tag → request id, by `String(tag)`. */
+  readonly tags: Readonly<Record<string, number>>;
+  readonly counts: ScsiMidlayerCounts;
+}
+
+/** What virthba (through the host) reports for a command. */
+export type ScsiCompleteEvent =
+  | { readonly type: 'SCSI_COMPLETE'; readonly tag: number; readonly outcome: 'busy' }
+  | {
+      readonly type: 'SCSI_COMPLETE';
+      readonly tag: number;
+      readonly outcome: 'done';
+      readonly linuxstat: number;
+      readonly sense: readonly number[] | null;
+      readonly noDiskResult: boolean;
+    };
+
+/** Events. */
+export type ScsiMidlayerEvent =
+  | ({ readonly type: 'REQUEST' } & BlockRequest)
+  | ScsiCompleteEvent
+  /** Internal, delayed (id `requeue.<tag>`): the busy delay of `tag` ran out. */
+  | { readonly type: 'REQUEUE'; readonly tag: number }
+  /** `scsi_remove_host`: the vhba device was removed; everything live fails. */
+  | { readonly type: 'HOST_REMOVED' };
+
+/** The device an effect concerns. */
+interface At {
+  readonly busNo: number;
+  readonly devNo: number;
+}
+
+/** Effects. */
+export type ScsiMidlayerEmitted =
+  /** queuecommand: the host sends SCSI_QUEUE to virthba (everything but `requestId`). */
+  | ({
+      readonly type: 'hba.queue';
+      readonly tag: number;
+      readonly cdb: number[];
+      readonly dataDir: DataDir;
+      readonly bufflen: number;
+      readonly vdest: Vdest;
+      readonly requestId: number;
+    } & At)
+  /** The request's one answer. */
+  | ({ readonly type: 'request.done'; readonly id: number; readonly ok: true } & At)
+  | ({
+      readonly type: 'request.done';
+      readonly id: number;
+      readonly ok: false;
+      readonly reason: FailReason;
+      /** The last completion's result word, when one caused the failure. */
+      readonly linuxstat?: number;
+    } & At);
+
+/** Counters at zero. */
+export const ZERO_MIDLAYER_COUNTS: ScsiMidlayerCounts = {
+  requests: 0,
+  succeeded: 0,
+  failed: 0,
+  commandsQueued: 0,
+  busyRequeues: 0,
+  resetRetries: 0,
+  duplicateCompletions: 0,
+  unknownCompletions: 0,
+  duplicateRequests: 0,
+};
+
+/** The actor's systemId: `<partition>/scsi-midlayer:<bus hex>:<dev hex>`. */
+export function scsiMidlayerSystemId(input: {
+  partition: string;
+  busNo: number;
+  devNo: number;
+}): string {
+  const { partition, busNo, devNo } = input;
+  return `${partition}/scsi-midlayer:${busNo.toString(16)}:${devNo.toString(16)}`;
+}
+
+/** The id of a tag's requeue timer. */
+export function requeueTimerId(tag: number): string {
+  return `requeue.${tag}`;
+}
+
+/** Initial context; bad numbers are a host bug. */
+export function initialMidlayerContext(input: ScsiMidlayerInput): ScsiMidlayerContext {
+  const retryBudget = input.retryBudget ?? SD_MAX_RETRIES;
+  const busyRetryDelayMs = input.busyRetryDelayMs ?? SCSI_QUEUE_DELAY_MS;
+  const blockSizeBytes = input.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES;
+  for (const [name, value] of Object.entries({ retryBudget, busyRetryDelayMs, blockSizeBytes })) {
+    assert(Number.isSafeInteger(value) && value >= 0, `${name} ${value} is not a count`);
+  }
+  assert(blockSizeBytes > 0, 'blockSizeBytes must be positive');
+  const { partition, busNo, devNo } = input;
+  const base = { partition, busNo, devNo, retryBudget, busyRetryDelayMs, blockSizeBytes };
+  return { ...base, nextTag: 1, requests: {}, tags: {}, counts: ZERO_MIDLAYER_COUNTS };
+}
+
+/** The device address of the context. */
+export function atOf(context: ScsiMidlayerContext): At {
+  return { busNo: context.busNo, devNo: context.devNo };
+}
+
+/** `counts` with the named counters raised by one. */
+export function bump(
+  counts: ScsiMidlayerCounts,
+  ...names: (keyof ScsiMidlayerCounts)[]
+): ScsiMidlayerCounts {
+  const next = { ...counts };
+  for (const name of names) next[name] += 1;
+  return next;
+}
+
+/** Whether a request can become a CDB: whole numbers, ≥ 1 block, LBA range within 64 bits. */
+export function isValidRequest(r: BlockRequest): boolean {
+  const whole = [r.id, r.lba, r.blocks].every((n) => Number.isSafeInteger(n) && n >= 0);
+  return whole && r.blocks >= 1 && r.blocks <= 0xffff_ffff && (r.op === 'read' || r.op === 'write');
+}
+
+/** The CDB sd sends for a read or write (see the header for the 10/16-byte rule). */
+export function buildRwCdb(op: 'read' | 'write', lba: number, blocks: number): number[] {
+  assert(Number.isSafeInteger(lba) && lba >= 0, `bad LBA ${lba}`);
+  assert(Number.isSafeInteger(blocks) && blocks >= 1 && blocks <= 0xffff_ffff, `bad length ${blocks}`);
+  if (lba > 0xffff_ffff || blocks > 0xffff) {
+    const opcode = op === 'read' ? READ_16 : WRITE_16;
+    return [opcode, 0, ...bigEndian(lba, 8), ...bigEndian(blocks, 4), 0, 0];
+  }
+  const opcode = op === 'read' ? READ_10 : WRITE_10;
+  return [opcode, 0, ...bigEndian(lba, 4), 0, ...bigEndian(blocks, 2), 0];
+}
+
+/** `value` as `bytes` big-endian bytes (value is a safe integer, so ≤ 2^53). */
+export function bigEndian(value: number, bytes: number): number[] {
+  const out = new Array<number>(bytes).fill(0);
+  let rest = value;
+  for (let i = bytes - 1; i >= 0; i--) {
+    out[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  assert(rest === 0, `${value} does not fit in ${bytes} bytes`);
+  return out;
+}
+
+/** The Linux host byte of a result word. */
+export function hostByte(linuxstat: number): number {
+  return (linuxstat >>> 16) & 0xff;
+}
+
+/** The live request a tag belongs to, if the tag is live. */
+export function requestOfTag(context: ScsiMidlayerContext, tag: number): LiveRequest | undefined {
+  const id = context.tags[String(tag)];
+  return id === undefined ? undefined : context.requests[String(id)];
+}
+
+/** Whether a completion for `tag` is expected now (its request is at the HBA under that tag). */
+export function isOutstanding(context: ScsiMidlayerContext, tag: number): boolean {
+  return requestOfTag(context, tag)?.phase === 'issued';
+}
+
+/** The `hba.queue` effect for a live request. */
+export function hbaQueueEffect(context: ScsiMidlayerContext, r: LiveRequest): ScsiMidlayerEmitted {
+  return {
+    type: 'hba.queue',
+    ...atOf(context),
+    tag: r.tag,
+    cdb: buildRwCdb(r.op, r.lba, r.blocks),
+    dataDir: r.op === 'write' ? 1 : 2,
+    bufflen: r.blocks * context.blockSizeBytes,
+    vdest: r.target,
+    requestId: r.id,
+  };
+}
+
+/** The context with `r` stored (and its tag mapped), replacing whatever it had under `r.id`. */
+export function storeRequest(
+  context: ScsiMidlayerContext,
+  r: LiveRequest,
+): Partial<ScsiMidlayerContext> {
+  return {
+    requests: { ...context.requests, [String(r.id)]: r },
+    tags: { ...context.tags, [String(r.tag)]: r.id },
+  };
+}
+
+/** The context without request `id` and its tag. */
+export function dropRequest(
+  context: ScsiMidlayerContext,
+  id: number,
+): Partial<ScsiMidlayerContext> {
+  const live = context.requests[String(id)];
+  assert(live !== undefined, `request ${id} is live`);
+  const { [String(id)]: _r, ...requests } = context.requests;
+  const { [String(live.tag)]: _t, ...tags } = context.tags;
+  return { requests, tags };
+}

@@ -1,0 +1,189 @@
+// scsi-midlayer machine (spar-protocol.md §4.2 "Guarantee to the guest", §8; Linux sd/scsi_lib
+// rules in scsi-midlayer.logic.ts). The test plays the host: it sends REQUESTs and the completions
+// virthba would produce, on a simulated clock for the busy requeue.
+
+import { getShortestPaths } from '@xstate/graph';
+import { describe, expect, test } from 'vitest';
+import { createActor, initialTransition, SimulatedClock, transition } from 'xstate';
+import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
+import {
+  buildRwCdb,
+  scsiMidlayerSystemId,
+  type ScsiMidlayerEmitted,
+  type ScsiMidlayerEvent,
+  type ScsiMidlayerInput,
+} from './scsi-midlayer.logic.js';
+
+const AT = { busNo: 1, devNo: 10 };
+const INPUT: ScsiMidlayerInput = { partition: 'guest1', ...AT };
+const TARGET = { channel: 0, id: 1, lun: 0 };
+const DID_RESET = 0x08 << 16;
+const DID_ABORT = 0x05 << 16;
+
+const read = (id: number, lba = 8, blocks = 1): ScsiMidlayerEvent => ({ type: 'REQUEST', id, op: 'read', lba, blocks, target: TARGET });
+const write = (id: number, lba = 8, blocks = 1): ScsiMidlayerEvent => ({ type: 'REQUEST', id, op: 'write', lba, blocks, target: TARGET });
+const doneWith = (tag: number, linuxstat: number): ScsiMidlayerEvent => ({ type: 'SCSI_COMPLETE', tag, outcome: 'done', linuxstat, sense: null, noDiskResult: false });
+const busyFor = (tag: number): ScsiMidlayerEvent => ({ type: 'SCSI_COMPLETE', tag, outcome: 'busy' });
+
+/** A midlayer actor on a simulated clock; effects recorded. */
+function midlayer(input: Partial<ScsiMidlayerInput> = {}) {
+  const clock = new SimulatedClock();
+  const systemId = scsiMidlayerSystemId(INPUT);
+  const actor = createActor(scsiMidlayerMachine, { input: { ...INPUT, ...input }, clock, systemId });
+  const effects: ScsiMidlayerEmitted[] = [];
+  actor.on('*', (e) => effects.push(e));
+  actor.start();
+  return {
+    actor, clock, effects,
+    send: (...events: ScsiMidlayerEvent[]) => events.forEach((e) => actor.send(e)),
+    take: () => effects.splice(0),
+    /** Tags of the hba.queue effects so far. */
+    queuedTags: () => effects.flatMap((e) => (e.type === 'hba.queue' ? [e.tag] : [])),
+    dones: () => effects.filter((e) => e.type === 'request.done'),
+    ctx: () => actor.getSnapshot().context,
+  };
+}
+
+describe('scsi-midlayer machine', () => {
+  test('smoke: a read becomes READ(10) under tag 1 with FROM_DEVICE, the byte length and the target, and good status finishes it', () => {
+    const m = midlayer();
+    expect(scsiMidlayerSystemId(INPUT)).toBe('guest1/scsi-midlayer:1:a');
+    expect(m.actor.system.get('guest1/scsi-midlayer:1:a')).toBe(m.actor);
+    m.send(read(100, 0x01020304, 8));
+    expect(m.take()).toEqual([
+      {
+        type: 'hba.queue', ...AT, tag: 1, requestId: 100, dataDir: 2, bufflen: 8 * 512, vdest: TARGET,
+        cdb: [0x28, 0, 0x01, 0x02, 0x03, 0x04, 0, 0, 8, 0],
+      },
+    ]);
+    m.send(doneWith(1, 0));
+    expect(m.take()).toEqual([{ type: 'request.done', ...AT, id: 100, ok: true }]);
+    expect(m.ctx().requests).toEqual({});
+  });
+
+  test('CDBs: WRITE(10) with TO_DEVICE; the 16-byte forms only beyond a 32-bit LBA or a 16-bit length', () => {
+    const m = midlayer({ blockSizeBytes: 4096 });
+    m.send(write(1, 0xffff_ffff, 0xffff));
+    const first = m.take()[0];
+    expect(first).toMatchObject({ dataDir: 1, bufflen: 0xffff * 4096, cdb: [0x2a, 0, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0] });
+    expect(buildRwCdb('write', 0x1_0000_0000, 2)).toEqual([0x8a, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0]);
+    expect(buildRwCdb('read', 5, 0x1_0000)).toEqual([0x88, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 1, 0, 0, 0, 0]);
+  });
+
+  test('busy is requeued after SCSI_QUEUE_DELAY (3 ms) under timer id requeue.<tag>, same tag, without limit', () => {
+    const [s0] = initialTransition(scsiMidlayerMachine, INPUT);
+    const [s1] = transition(scsiMidlayerMachine, s0, read(1));
+    const [, actions] = transition(scsiMidlayerMachine, s1, busyFor(1));
+    const raise = actions.find((a) => a.type === 'xstate.raise');
+    expect(raise?.params).toEqual({ event: { type: 'REQUEUE', tag: 1 }, id: 'requeue.1', delay: 3 });
+    const m = midlayer();
+    m.send(read(1));
+    for (let i = 0; i < 10; i++) {
+      m.send(busyFor(1));
+      m.clock.increment(2);
+      expect(m.queuedTags()).toHaveLength(1 + i);
+      m.clock.increment(1);
+      expect(m.queuedTags()).toHaveLength(2 + i);
+    }
+    expect(new Set(m.queuedTags())).toEqual(new Set([1]));
+    m.send(doneWith(1, 0));
+    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: true }]);
+    expect(m.ctx().counts).toMatchObject({ busyRequeues: 10, resetRetries: 0 });
+  });
+
+  test('DID_RESET is retried under a new tag up to SD_MAX_RETRIES (5), then the request fails retriesExhausted', () => {
+    const m = midlayer();
+    m.send(write(7));
+    for (let tag = 1; tag <= 6; tag++) m.send(doneWith(tag, DID_RESET));
+    expect(m.queuedTags()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 7, ok: false, reason: 'retriesExhausted', linuxstat: DID_RESET }]);
+    const ok = midlayer({ retryBudget: 1 });
+    ok.send(write(7), doneWith(1, DID_RESET), doneWith(2, 0));
+    expect(ok.dones()).toEqual([{ type: 'request.done', ...AT, id: 7, ok: true }]);
+  });
+
+  test('busy requeues do not spend the reset budget', () => {
+    const m = midlayer({ retryBudget: 1 });
+    m.send(read(1), busyFor(1));
+    m.clock.increment(3);
+    m.send(busyFor(1));
+    m.clock.increment(3);
+    m.send(doneWith(1, DID_RESET), doneWith(2, 0));
+    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: true }]);
+  });
+
+  test('any other status fails the request at once with ioError and its result word (no retry)', () => {
+    for (const linuxstat of [DID_ABORT, 0x02, 0x01 << 16]) {
+      const m = midlayer();
+      m.send(read(3), doneWith(1, linuxstat));
+      expect(m.queuedTags()).toEqual([1]);
+      expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 3, ok: false, reason: 'ioError', linuxstat }]);
+    }
+  });
+
+  test('exactly once: a second completion of a finished tag, of a retired tag or of an unknown tag never yields a second done', () => {
+    const m = midlayer();
+    m.send(read(1), doneWith(1, 0), doneWith(1, 0), busyFor(1));
+    m.send(read(2), doneWith(2, DID_RESET), doneWith(2, 0));
+    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: true }]);
+    m.send(doneWith(99, 0));
+    expect(m.ctx().counts).toMatchObject({ duplicateCompletions: 3, unknownCompletions: 1 });
+    expect(m.ctx().requests['2']).toMatchObject({ tag: 3, phase: 'issued' });
+    m.send(doneWith(3, 0));
+    expect(m.dones().map((d) => d.id)).toEqual([1, 2]);
+  });
+
+  test('a completion while the command waits for its requeue is a duplicate; the requeue still goes out', () => {
+    const m = midlayer();
+    m.send(read(1), busyFor(1), doneWith(1, 0));
+    expect(m.dones()).toEqual([]);
+    expect(m.ctx().counts.duplicateCompletions).toBe(1);
+    m.clock.increment(3);
+    expect(m.queuedTags()).toEqual([1, 1]);
+  });
+
+  test('a REQUEST reusing a live id is ignored and counted; an invalid one fails with invalidRequest', () => {
+    const m = midlayer();
+    m.send(read(1), read(1), { ...read(2), blocks: 0 } as ScsiMidlayerEvent);
+    expect(m.queuedTags()).toEqual([1]);
+    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 2, ok: false, reason: 'invalidRequest' }]);
+    expect(m.ctx().counts.duplicateRequests).toBe(1);
+  });
+
+  test('host removal fails every live request once (issued or requeued), cancels requeues, and fails later requests', () => {
+    const m = midlayer();
+    m.send(read(1), read(2), busyFor(2), { type: 'HOST_REMOVED' });
+    expect(m.actor.getSnapshot().value).toBe('removed');
+    m.clock.increment(10);
+    m.send(doneWith(1, DID_ABORT), read(3));
+    expect(m.queuedTags()).toEqual([1, 2]);
+    expect(m.dones()).toEqual([
+      { type: 'request.done', ...AT, id: 1, ok: false, reason: 'hostRemoved' },
+      { type: 'request.done', ...AT, id: 2, ok: false, reason: 'hostRemoved' },
+      { type: 'request.done', ...AT, id: 3, ok: false, reason: 'hostRemoved' },
+    ]);
+    expect(m.ctx().counts.duplicateCompletions).toBe(1);
+  });
+
+  test('host removal cancels a pending requeue by its id requeue.<tag>', () => {
+    let [s] = initialTransition(scsiMidlayerMachine, INPUT);
+    for (const e of [read(1), read(2), busyFor(2)]) [s] = transition(scsiMidlayerMachine, s, e);
+    const [, actions] = transition(scsiMidlayerMachine, s, { type: 'HOST_REMOVED' });
+    expect((actions as readonly { type: string; params: unknown }[]).filter((a) => a.type === 'xstate.cancel').map((a) => a.params)).toEqual([{ sendId: 'requeue.2' }]);
+  });
+
+  test('graph: both states are reachable', () => {
+    const paths = getShortestPaths(scsiMidlayerMachine, {
+      input: INPUT,
+      events: [read(1), doneWith(1, 0), { type: 'HOST_REMOVED' }],
+      serializeState: (s) => JSON.stringify([s.value, s.context.requests]),
+    });
+    expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['running', 'removed']));
+    expect(Object.keys(scsiMidlayerMachine.root.states)).toEqual(['running', 'removed']);
+  });
+
+  test('its config is JSON but for the context factory, so Stately reads it as it stands', () => {
+    const config = scsiMidlayerMachine.config;
+    expect({ ...JSON.parse(JSON.stringify(config)), context: config.context }).toEqual(config);
+  });
+});

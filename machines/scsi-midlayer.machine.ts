@@ -1,0 +1,211 @@
+// scsi-midlayer: the guest's Linux SCSI midlayer and sd for one SCSI host, i.e. one vhba device
+// (spar-protocol.md §4.2 "Guarantee to the guest", §4.8 checklist step 2, §8 "Linux SCSI midlayer
+// behaviour … described from general knowledge"). Not s-Par code: the layer above virthba whose
+// retry policy decides what an IOSP outage means to the filesystem. Rules, with their Linux
+// sources, are in `scsi-midlayer.logic.ts`.
+//
+// Flow: the workload (through the host) sends REQUEST; the midlayer builds the CDB, assigns a
+// command tag and emits `hba.queue`, which the host turns into virthba's SCSI_QUEUE. virthba's
+// `scsi.complete` comes back as SCSI_COMPLETE: busy → REQUEUE after `busyRetryDelayMs` (delayed,
+// id `requeue.<tag>`, same tag); DID_RESET → a new tag while the retry budget lasts; status 0 →
+// `request.done ok`; anything else, or the budget spent → `request.done` failed with a reason.
+// Exactly one `request.done` per REQUEST; completions for tags not outstanding are counted.
+// States: `running`; `removed` after HOST_REMOVED (`scsi_remove_host`): every live request fails
+// with `hostRemoved`, requeue timers are cancelled, later REQUESTs fail at once.
+// Choice: `removed` is not final, so late requests are still answered and late completions counted.
+// Not modelled: SCAN (INQUIRY / REPORT LUNS), command timeouts and the error handler's escalation
+// (it would issue virthba's TASK_MGMT), queue depth limits (virthba's table is the limit).
+
+import { enqueueActions, setup } from 'xstate';
+import { assert } from '../src/base/assert.js';
+import { narrowEvent } from './narrow-event.js';
+import {
+  atOf,
+  bump,
+  dropRequest,
+  hbaQueueEffect,
+  HOST_BYTE_DID_RESET,
+  hostByte,
+  initialMidlayerContext,
+  isOutstanding,
+  isValidRequest,
+  requestOfTag,
+  requeueTimerId,
+  storeRequest,
+  type FailReason,
+  type ScsiMidlayerContext,
+  type ScsiMidlayerEmitted,
+  type ScsiMidlayerEvent,
+  type ScsiMidlayerInput,
+} from './scsi-midlayer.logic.js';
+
+/** The live request a SCSI_COMPLETE or REQUEUE names (guards made sure it exists). */
+function liveOf(context: ScsiMidlayerContext, tag: number) {
+  const live = requestOfTag(context, tag);
+  assert(live !== undefined, `tag ${tag} is live`);
+  return live;
+}
+
+/** The scsi-midlayer machine; create it with `input: { partition, busNo, devNo }`. */
+export const scsiMidlayerMachine = setup({
+  types: {
+    context: {} as ScsiMidlayerContext,
+    events: {} as ScsiMidlayerEvent,
+    emitted: {} as ScsiMidlayerEmitted,
+    input: {} as ScsiMidlayerInput,
+  },
+  delays: {
+    busyRetryDelay: ({ context }) => context.busyRetryDelayMs,
+  },
+  actions: {
+    countDuplicateRequest: enqueueActions(({ context, event, enqueue }) => {
+      narrowEvent(event, 'REQUEST');
+      enqueue.assign({ counts: bump(context.counts, 'duplicateRequests') });
+    }),
+    rejectRequest: enqueueActions(({ context, event, enqueue }, params: { reason: FailReason }) => {
+      const { id } = narrowEvent(event, 'REQUEST');
+      enqueue.assign({ counts: bump(context.counts, 'requests', 'failed') });
+      const { reason } = params;
+      enqueue.emit({ type: 'request.done', ...atOf(context), id, ok: false, reason });
+    }),
+    issueRequest: enqueueActions(({ context, event, enqueue }) => {
+      const { type: _type, ...request } = narrowEvent(event, 'REQUEST');
+      const live = { ...request, tag: context.nextTag, phase: 'issued', resetRetries: 0 } as const;
+      const counts = bump(context.counts, 'requests', 'commandsQueued');
+      enqueue.assign({ ...storeRequest(context, live), nextTag: context.nextTag + 1, counts });
+      enqueue.emit(hbaQueueEffect(context, live));
+    }),
+    countUnknownCompletion: enqueueActions(({ context, event, enqueue }) => {
+      narrowEvent(event, 'SCSI_COMPLETE');
+      enqueue.assign({ counts: bump(context.counts, 'unknownCompletions') });
+    }),
+    countDuplicateCompletion: enqueueActions(({ context, event, enqueue }) => {
+      narrowEvent(event, 'SCSI_COMPLETE');
+      enqueue.assign({ counts: bump(context.counts, 'duplicateCompletions') });
+    }),
+    scheduleRequeue: enqueueActions(({ context, event, enqueue }) => {
+      const { tag } = narrowEvent(event, 'SCSI_COMPLETE');
+      const live = { ...liveOf(context, tag), phase: 'requeued' } as const;
+      const counts = bump(context.counts, 'busyRequeues');
+      enqueue.assign({ ...storeRequest(context, live), counts });
+      enqueue.raise({ type: 'REQUEUE', tag }, { id: requeueTimerId(tag), delay: 'busyRetryDelay' });
+    }),
+    reissueRequest: enqueueActions(({ context, event, enqueue }) => {
+      const { tag } = narrowEvent(event, 'REQUEUE');
+      const live = { ...liveOf(context, tag), phase: 'issued' } as const;
+      const counts = bump(context.counts, 'commandsQueued');
+      enqueue.assign({ ...storeRequest(context, live), counts });
+      enqueue.emit(hbaQueueEffect(context, live));
+    }),
+    finishRequest: enqueueActions(({ context, event, enqueue }) => {
+      const { id } = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
+      enqueue.assign({ ...dropRequest(context, id), counts: bump(context.counts, 'succeeded') });
+      enqueue.emit({ type: 'request.done', ...atOf(context), id, ok: true });
+    }),
+    retryWithNewTag: enqueueActions(({ context, event, enqueue }) => {
+      const old = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
+      const live = { ...old, tag: context.nextTag, resetRetries: old.resetRetries + 1 };
+      const dropped = { ...context, ...dropRequest(context, old.id) };
+      const counts = bump(context.counts, 'resetRetries', 'commandsQueued');
+      enqueue.assign({ ...storeRequest(dropped, live), nextTag: context.nextTag + 1, counts });
+      enqueue.emit(hbaQueueEffect(context, live));
+    }),
+    failRequest: enqueueActions(({ context, event, enqueue }, params: { reason: FailReason }) => {
+      const completion = narrowEvent(event, 'SCSI_COMPLETE');
+      assert(completion.outcome === 'done', 'only a done completion fails a request');
+      const { id } = liveOf(context, completion.tag);
+      enqueue.assign({ ...dropRequest(context, id), counts: bump(context.counts, 'failed') });
+      const { linuxstat } = completion;
+      const at = atOf(context);
+      const { reason } = params;
+      enqueue.emit({ type: 'request.done', ...at, id, ok: false, reason, linuxstat });
+    }),
+    failAllOnHostRemoval: enqueueActions(({ context, event, enqueue }) => {
+      narrowEvent(event, 'HOST_REMOVED');
+      let counts = context.counts;
+      for (const live of Object.values(context.requests)) {
+        if (live.phase === 'requeued') enqueue.cancel(requeueTimerId(live.tag));
+        counts = bump(counts, 'failed');
+        const at = atOf(context);
+        const { id } = live;
+        enqueue.emit({ type: 'request.done', ...at, id, ok: false, reason: 'hostRemoved' });
+      }
+      enqueue.assign({ requests: {}, tags: {}, counts });
+    }),
+  },
+  guards: {
+    isLiveRequest: ({ context, event }) =>
+      context.requests[String(narrowEvent(event, 'REQUEST').id)] !== undefined,
+    isInvalidRequest: ({ event }) => !isValidRequest(narrowEvent(event, 'REQUEST')),
+    isUnknownTag: ({ context, event }) => {
+      const { tag } = narrowEvent(event, 'SCSI_COMPLETE');
+      return !(Number.isSafeInteger(tag) && tag >= 1 && tag < context.nextTag);
+    },
+    isNotOutstanding: ({ context, event }) =>
+      !isOutstanding(context, narrowEvent(event, 'SCSI_COMPLETE').tag),
+    isBusy: ({ event }) => narrowEvent(event, 'SCSI_COMPLETE').outcome === 'busy',
+    isGoodStatus: ({ event }) => {
+      const completion = narrowEvent(event, 'SCSI_COMPLETE');
+      return completion.outcome === 'done' && completion.linuxstat === 0;
+    },
+    isReset: ({ event }) => {
+      const completion = narrowEvent(event, 'SCSI_COMPLETE');
+      return completion.outcome === 'done' && hostByte(completion.linuxstat) === HOST_BYTE_DID_RESET;
+    },
+    isResetWithBudget: ({ context, event }) => {
+      const completion = narrowEvent(event, 'SCSI_COMPLETE');
+      if (completion.outcome !== 'done') return false;
+      if (hostByte(completion.linuxstat) !== HOST_BYTE_DID_RESET) return false;
+      return liveOf(context, completion.tag).resetRetries < context.retryBudget;
+    },
+    isRequeueAwaited: ({ context, event }) =>
+      requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
+  },
+}).createMachine({
+  id: 'scsiMidlayer',
+  context: ({ input }) => initialMidlayerContext(input),
+  initial: 'running',
+  states: {
+    running: {
+      description: 'The SCSI host is registered: requests become commands at virthba.',
+      on: {
+        REQUEST: [
+          { guard: 'isLiveRequest', actions: ['countDuplicateRequest'] },
+          {
+            guard: 'isInvalidRequest',
+            actions: [{ type: 'rejectRequest', params: { reason: 'invalidRequest' } }],
+          },
+          { actions: ['issueRequest'] },
+        ],
+        // First match wins: stray tags, then the disposition of an outstanding command.
+        SCSI_COMPLETE: [
+          { guard: 'isUnknownTag', actions: ['countUnknownCompletion'] },
+          { guard: 'isNotOutstanding', actions: ['countDuplicateCompletion'] },
+          { guard: 'isBusy', actions: ['scheduleRequeue'] },
+          { guard: 'isGoodStatus', actions: ['finishRequest'] },
+          { guard: 'isResetWithBudget', actions: ['retryWithNewTag'] },
+          {
+            guard: 'isReset',
+            actions: [{ type: 'failRequest', params: { reason: 'retriesExhausted' } }],
+          },
+          { actions: [{ type: 'failRequest', params: { reason: 'ioError' } }] },
+        ],
+        REQUEUE: { guard: 'isRequeueAwaited', actions: ['reissueRequest'] },
+        HOST_REMOVED: { target: 'removed', actions: ['failAllOnHostRemoval'] },
+      },
+    },
+    removed: {
+      description: 'scsi_remove_host ran: new requests fail, late completions are counted.',
+      on: {
+        REQUEST: [
+          { guard: 'isLiveRequest', actions: ['countDuplicateRequest'] },
+          { actions: [{ type: 'rejectRequest', params: { reason: 'hostRemoved' } }] },
+        ],
+        SCSI_COMPLETE: [
+          { guard: 'isUnknownTag', actions: ['countUnknownCompletion'] },
+          { actions: ['countDuplicateCompletion'] },
+        ],
+      },
+    },
+  },
+});
