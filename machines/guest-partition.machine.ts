@@ -22,6 +22,9 @@
 
 import { assertEvent, assign, enqueueActions, setup } from 'xstate';
 import type { DriverRegistration } from './visorbus.logic.js';
+import { blockWorkloadMachine } from './block-workload.machine.js';
+import type { BlockWorkloadInput } from './block-workload.logic.js';
+import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
 import { virthbaMachine } from './virthba.machine.js';
 import { virtnicMachine } from './virtnic.machine.js';
 import { virtpciMachine } from './virtpci.machine.js';
@@ -33,7 +36,7 @@ import { visornoopMachine } from './visornoop.machine.js';
 import { visorvideoclientMachine } from './visorvideoclient.machine.js';
 
 /** Function-driver modules the guest can load, by module name (the `actors` of the machine). */
-export const GUEST_DRIVER_MODULES = ['visornoop', 'visorvideoclient', 'visorconinclient', 'virthba', 'virtnic'] as const;
+export const GUEST_DRIVER_MODULES = ['visornoop', 'visorvideoclient', 'visorconinclient', 'virthba', 'virtnic', 'scsi-midlayer'] as const;
 
 /** One of {@link GUEST_DRIVER_MODULES}. */
 export type GuestDriverModule = (typeof GUEST_DRIVER_MODULES)[number];
@@ -62,6 +65,8 @@ export interface GuestPartitionContext {
   readonly boundDrivers: readonly string[];
   /** KOBJ_ONLINE seen (CHIPSET_READY). */
   readonly online: boolean;
+  /** systemIds of the workloads started, in start order (they run until the guest stops). */
+  readonly workloads: readonly string[];
   /** Times any driver was probed and removed. */
   readonly probes: number;
   readonly removals: number;
@@ -75,6 +80,8 @@ export type GuestPartitionEvent =
   /** The driver's remove returned: stop its actor. */
   | { readonly type: 'DRIVER_GONE'; readonly systemId: string }
   | { readonly type: 'CHIPSET_ONLINE'; readonly online: boolean }
+  /** Start a workload (a user-space program): its actor, once its disk is there. */
+  | { readonly type: 'START_WORKLOAD'; readonly systemId: string; readonly input: BlockWorkloadInput }
   | { readonly type: 'STOP' };
 
 /** systemId of one of the guest's modules. */
@@ -99,6 +106,8 @@ export const guestPartitionMachine = setup({
     virtpci: virtpciMachine,
     virthba: virthbaMachine,
     virtnic: virtnicMachine,
+    'scsi-midlayer': scsiMidlayerMachine,
+    'block-workload': blockWorkloadMachine,
   },
   guards: {
     isNewDriver: ({ context, event }) => {
@@ -137,6 +146,12 @@ export const guestPartitionMachine = setup({
       const boundDrivers = context.boundDrivers.filter((id) => id !== event.systemId);
       enqueue.assign({ boundDrivers, removals: context.removals + 1 });
     }),
+    spawnWorkload: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'START_WORKLOAD');
+      if (context.workloads.includes(event.systemId)) return;
+      enqueue.spawnChild('block-workload', { id: event.systemId, systemId: event.systemId, input: event.input });
+      enqueue.assign({ workloads: [...context.workloads, event.systemId] });
+    }),
     recordOnline: assign({
       online: ({ event }) => {
         assertEvent(event, 'CHIPSET_ONLINE');
@@ -154,6 +169,7 @@ export const guestPartitionMachine = setup({
     quirks: input.quirks ?? {},
     boundDrivers: [],
     online: false,
+    workloads: [],
     probes: 0,
     removals: 0,
   }),
@@ -170,6 +186,7 @@ export const guestPartitionMachine = setup({
         PROBE_DRIVER: { guard: 'isNewDriver', actions: 'spawnDriver' },
         DRIVER_GONE: { guard: 'isBoundDriver', actions: 'stopDriver' },
         CHIPSET_ONLINE: { actions: 'recordOnline' },
+        START_WORKLOAD: { actions: 'spawnWorkload' },
         STOP: { target: 'stopped' },
       },
     },

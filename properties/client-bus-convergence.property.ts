@@ -73,7 +73,7 @@ export function runClientBus([steps, simSeed]: ClientBusCase, quirks: readonly s
     if (request.op === 'destroy') believed.delete(request.devNo);
   }
   const snapshot = b.host.snapshot();
-  const bound = new Set([0, 1].filter((d) => Object.keys(snapshot).some((id) => id.endsWith(`:1:${d}`))));
+  const bound = new Set([0, 1].filter((d) => Object.keys(snapshot).some((id) => new RegExp(`/virt(hba|nic):1:${d}$`).test(id))));
   for (const d of [0, 1]) {
     if (believed.has(d) !== bound.has(d)) violations.push(`dev ${d}: ${believed.has(d) ? 'believed' : 'not believed'} by the CP, ${bound.has(d) ? 'bound' : 'not bound'} in the guest`);
   }

@@ -66,6 +66,8 @@ export interface DiskConfig {
   readonly blockSize: 512 | 4096;
   /** Guests that see this disk; any other guest gets "no disk" (§4.4.1). */
   readonly sharedWith: readonly string[];
+  /** Service time of one command in ms, drawn uniformly from [min, max] (default 0.1–1). */
+  readonly latencyMs?: { readonly min: number; readonly max: number };
 }
 
 /** The physical devices an IO service partition owns. */

@@ -35,3 +35,31 @@ export function disksSeenBy(config: Config, iosp: string, guest: string): Shared
   );
   return shared.map((s, id) => ({ ...s, vdest: { channel: 0, id, lun: 0 } }));
 }
+
+/** A guest's workload with what its storage stack needs: the disk's IOSP, address and size. */
+export interface GuestWorkload {
+  readonly iosp: string;
+  readonly disk: string;
+  readonly vdest: SharedDisk['vdest'];
+  readonly blocks: number;
+  readonly blockSize: number;
+  readonly queueDepth: number;
+  readonly ops: number;
+  readonly writeFraction: number;
+  readonly maxBlocks: number;
+  readonly start: number;
+}
+
+/** The workloads of `guest`, resolved against the hardware (unresolvable ones are skipped). */
+export function guestWorkloads(config: Config, guest: string): GuestWorkload[] {
+  const me = config.partitions.find((p) => p.name === guest);
+  return (me?.workloads ?? []).flatMap((w) => {
+    for (const iosp of config.partitions.filter((p) => p.kind === 'iosp')) {
+      const shared = disksSeenBy(config, iosp.name, guest).find((s) => s.disk.name === w.disk);
+      if (shared === undefined) continue;
+      const { queueDepth, ops, writeFraction, maxBlocks, start } = w;
+      return [{ iosp: iosp.name, disk: w.disk, vdest: shared.vdest, blocks: shared.disk.blocks, blockSize: shared.disk.blockSize, queueDepth, ops, writeFraction, maxBlocks, start }];
+    }
+    return [];
+  });
+}

@@ -133,6 +133,14 @@ export class Hypervisor {
     return () => void this.listeners.delete(listener);
   }
 
+  /**
+   * Resolves when the launcher calls queued so far for `name` are done (not the ones they lead
+   * to later); never rejects. A stop that must be over before others learn of it waits here.
+   */
+  queued(name: string): Promise<void> {
+    return this.tails.get(name) ?? Promise.resolve();
+  }
+
   /** The configured partitions' names, in configuration order. */
   partitions(): readonly string[] {
     return [...this.actors.keys()];

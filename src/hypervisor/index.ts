@@ -27,8 +27,8 @@ export type {
 } from './config.js';
 export type { ConfigLocation } from './config-errors.js';
 export { ioGuestConfig, minimalGuestConfig } from './presets.js';
-export { disksSeenBy, DMA_SLOT_BYTES, DMA_WINDOW_BYTES } from './hardware.js';
-export type { SharedDisk } from './hardware.js';
+export { disksSeenBy, DMA_SLOT_BYTES, DMA_WINDOW_BYTES, guestWorkloads } from './hardware.js';
+export type { GuestWorkload, SharedDisk } from './hardware.js';
 export {
   BUS_ROOT_DEVICE,
   CHANNEL_ADDR_BASE,

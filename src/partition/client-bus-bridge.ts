@@ -8,7 +8,9 @@
 import type { AnyActorRef } from 'xstate';
 import { StructView } from '../base/struct.js';
 import { CHANNELCLI_ATTACHED, ChannelMemory, isServerReady, setClientState } from '../channel/index.js';
-import type { ChannelRecord } from '../hypervisor/index.js';
+import type { ChannelRecord, GuestWorkload } from '../hypervisor/index.js';
+import type { Environment } from './environment.js';
+import { StorageStack } from './storage-stack.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import { virtpciDriverSystemId } from '../../machines/virtpci-driver.logic.js';
 import type { GuestDriverModule } from '../../machines/guest-partition.machine.js';
@@ -25,6 +27,9 @@ export interface BridgeHost {
   readonly bus: AnyActorRef;
   /** The child actor with `systemId`, its effects traced and handed to `perform`. */
   connect(systemId: string, perform: (effect: Effect) => void): AnyActorRef;
+  readonly env: Environment;
+  /** The guest's workloads; each runs on the first vhba its disk's IOSP serves. */
+  readonly workloads: readonly GuestWorkload[];
   busChannel(busNo: number): ChannelRecord | undefined;
   deviceChannel(busNo: number, devNo: number): ChannelRecord | undefined;
 }
@@ -34,6 +39,9 @@ export class ClientBusBridge {
   private readonly clientbus: AnyActorRef;
   private readonly virtpci: AnyActorRef;
   private readonly drivers = new Map<string, AnyActorRef>();
+  private readonly stacks = new Map<string, StorageStack>();
+  /** IOSPs whose workloads already have a stack. */
+  private readonly claimed = new Set<string>();
 
   constructor(private readonly host: BridgeHost) {
     this.clientbus = host.connect(`${host.partition}/visorclientbus`, (e) => this.performClientBus(e));
@@ -123,9 +131,17 @@ export class ClientBusBridge {
     const actor = this.host.connect(id, (e) => this.performDriver(id, e));
     this.drivers.set(id, actor);
     actor.send({ type: 'PROBE' });
+    const channel = this.host.deviceChannel(busNo, devNo);
+    if (module === 'virthba' && channel !== undefined && channel.dma !== undefined) {
+      const iosp = channel.serverPartition;
+      const workloads = this.claimed.has(iosp) ? [] : this.host.workloads.filter((w) => w.iosp === iosp);
+      this.claimed.add(iosp);
+      this.stacks.set(id, new StorageStack({ ...this.host, partition: this.host.partition }, actor, channel, busNo, devNo, workloads));
+    }
   }
 
   private performDriver(id: string, effect: Effect): void {
+    if (this.stacks.get(id)?.perform(effect) === true) return;
     const busNo = effect['busNo'] as number;
     const devNo = effect['devNo'] as number;
     const answer = { 'driver.probed': 'DRIVER_PROBED', 'driver.suspended': 'DRIVER_SUSPENDED', 'driver.resumed': 'DRIVER_RESUMED' }[effect.type as string];
@@ -137,6 +153,8 @@ export class ClientBusBridge {
       case 'channel.setClientStateAttached':
         return this.attach(busNo, devNo);
       case 'driver.removed':
+        this.stacks.get(id)?.remove();
+        this.stacks.delete(id);
         this.drivers.delete(id);
         this.host.guest.send({ type: 'DRIVER_GONE', systemId: id });
         return void this.virtpci.send({ type: 'DRIVER_REMOVED', busNo, devNo });

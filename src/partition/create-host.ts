@@ -2,7 +2,7 @@
 // both): the sim launcher calls it in-thread, a partition worker calls it in its own thread.
 
 import type { Disk } from '../devices/disk.js';
-import type { ChannelRecord, Config, PartitionConfig } from '../hypervisor/index.js';
+import { guestWorkloads, type ChannelRecord, type Config, type PartitionConfig } from '../hypervisor/index.js';
 import type { GuestPlan } from '../../machines/command-partition.logic.js';
 import { CommandHost, type CommandHostOptions } from './command-host.js';
 import { guestDriverSet } from './driver-set.js';
@@ -32,5 +32,5 @@ export function createHost(partition: PartitionConfig, ctx: HostContext): AnyHos
   const { config, channels: mine, env } = ctx;
   if (partition.kind === 'command') return new CommandHost(name, mine, env, ctx.plans, ctx.commandOptions);
   if (partition.kind === 'iosp') return new IospHost(name, mine, env, config, ctx.disks, config.jiffyMs);
-  return new GuestHost(name, mine, env, guestDriverSet(config, name), config.jiffyMs, config.quirks);
+  return new GuestHost(name, mine, env, guestDriverSet(config, name), config.jiffyMs, config.quirks, guestWorkloads(config, name));
 }

@@ -7,8 +7,13 @@ import { controlvmIdName } from '../protocol/controlvm.js';
 export function effectDetail(effect: Readonly<Record<string, unknown>>): string {
   const parts: string[] = [];
   const message = (effect['request'] ?? effect['response'] ?? effect['msg']) as Record<string, unknown> | undefined;
+  // Only controlvm messages and the CP's outcomes carry a controlvm id; other effects' ids are
+  // request ids (workloads, the midlayer).
+  const controlvm = /^(controlvm|cp|visorbus)\./.test(String(effect['type']));
   const id = message?.['id'] ?? effect['id'];
-  if (typeof id === 'number') parts.push(controlvmIdName(id));
+  if (typeof id === 'number') parts.push(controlvm ? controlvmIdName(id) : `#${id}`);
+  if (typeof effect['op'] === 'string') parts.push(`${effect['op']} lba ${String(effect['lba'])}+${String(effect['blocks'])}`);
+  if (typeof effect['tag'] === 'number') parts.push(`tag ${effect['tag']}`);
   const kind = message?.['kind'] ?? effect['kind'];
   if (typeof kind === 'string') parts.push(kind);
   const handle = message?.['messageHandle'] ?? effect['messageHandle'];

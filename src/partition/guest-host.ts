@@ -9,7 +9,9 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, channelTypes } from '../channel/index.js';
-import { doorbellOf, type ChannelRecord } from '../hypervisor/index.js';
+import { doorbellOf, type ChannelRecord, type GuestWorkload } from '../hypervisor/index.js';
+import type { BlockWorkloadContext } from '../../machines/block-workload.logic.js';
+import type { ScsiMidlayerContext } from '../../machines/scsi-midlayer.logic.js';
 import type { VisorbusContext } from '../../machines/visorbus.logic.js';
 import type { VisorchipsetContext } from '../../machines/visorchipset.logic.js';
 import {
@@ -29,6 +31,17 @@ import { sysfsView } from './sysfs.js';
 import { writeVbusRecord } from './vbus-records.js';
 
 export type { GuestDriver } from './driver-set.js';
+
+/** What `GuestHost.io()` reports: plain data, so it crosses the worker boundary. */
+export interface GuestIoReport {
+  readonly workloads: readonly {
+    readonly name: string;
+    readonly finished: boolean;
+    readonly counts: BlockWorkloadContext['counts'];
+    readonly lbas: BlockWorkloadContext['lbas'];
+  }[];
+  readonly midlayers: readonly ScsiMidlayerContext['counts'][];
+}
 
 /** ENOMEM: what a create answers when its channel cannot be mapped (§2.6). */
 const ENOMEM = 12;
@@ -62,6 +75,7 @@ export class GuestHost implements PartitionHost {
     private readonly driverSet: DriverSet,
     jiffyMs: number,
     quirks: readonly string[] = [],
+    private readonly workloads: readonly GuestWorkload[] = [],
   ) {
     const record = this.record((c) => c.kind === 'controlvm');
     const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
@@ -100,6 +114,8 @@ export class GuestHost implements PartitionHost {
         chipset: this.chipset,
         bus: this.bus,
         connect: (systemId, perform) => this.connect(systemId, perform),
+        env: this.env,
+        workloads: this.workloads,
         busChannel: (busNo) => this.busChannels.get(busNo),
         deviceChannel: (busNo, devNo) => this.deviceChannels.get(`${busNo}:${devNo}`),
       });
@@ -131,6 +147,19 @@ export class GuestHost implements PartitionHost {
 
   counters(): HostCounters {
     return { ...this.counts };
+  }
+
+  /** The storage ledgers: each workload's counts and per-LBA versions, each midlayer's counts. */
+  io(): GuestIoReport {
+    const children = Object.entries(this.guest.getSnapshot().children as Record<string, AnyActorRef | undefined>);
+    const workloads = children.flatMap(([id, child]) => {
+      if (child === undefined || !id.includes('/block-workload:')) return [];
+      const snapshot = child.getSnapshot() as { value: unknown; context: BlockWorkloadContext };
+      const { name, counts, lbas } = snapshot.context;
+      return [{ name, finished: snapshot.value === 'finished', counts, lbas }];
+    });
+    const midlayers = children.flatMap(([id, child]) => (child === undefined || !id.includes('/scsi-midlayer:') ? [] : [(child.getSnapshot().context as ScsiMidlayerContext).counts]));
+    return { workloads, midlayers };
   }
 
   /** The sysfs view of the guest's buses and devices (§3.8), path → contents. */

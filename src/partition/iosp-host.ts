@@ -13,8 +13,13 @@
 // match, so it is counted (`malformed`) and not answered.
 // Choice: a scatter-gather entry outside the guest's DMA window is answered DID_ERROR without
 // touching any memory: the IOSP never reads or writes outside what the hypervisor mapped.
-// Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value); the simulated disks
-// have no queue of their own to abort, every command having completed when it was taken.
+// Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value) at once; the disks
+// keep no queue of their own to abort.
+// Choice: each SCSI command is served after its disk's latency (uniform in the disk's
+// `latencyMs`, default DEFAULT_LATENCY_MS, from the seeded stream `disk/<name>`), and only then
+// reaches the disk: a write is on the disk exactly when it is answered. A crash (stop) drops the
+// commands still being served — taken off the ring, never executed, never answered — which is
+// what the guest's pause with DID_RESET exists for.
 
 import { createActor, type Actor } from 'xstate';
 import { assert } from '../base/assert.js';
@@ -51,6 +56,9 @@ import type { HostCounters, PartitionHost } from './partition-host.js';
 const IOCHAN_TO_IOPART = 0;
 const IOCHAN_FROM_IOPART = 1;
 
+/** Default service time of one command, in ms: between an SSD's and a disk's. */
+export const DEFAULT_LATENCY_MS = { min: 0.1, max: 1 } as const;
+
 /** One vhba channel this IOSP serves. */
 interface Served {
   readonly record: ChannelRecord;
@@ -69,6 +77,7 @@ export class IospHost implements PartitionHost {
   private readonly served: Served[] = [];
   private readonly stops: (() => void)[] = [];
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
+  private readonly inService = new Set<{ readonly id: number }>();
   private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, dmaErrors: 0 };
 
   constructor(
@@ -97,6 +106,8 @@ export class IospHost implements PartitionHost {
 
   stop(): void {
     for (const stop of this.stops.splice(0)) stop();
+    for (const timer of this.inService) this.env.cancel(timer);
+    this.inService.clear();
     this.actor.stop();
   }
 
@@ -173,13 +184,28 @@ export class IospHost implements PartitionHost {
     }
     if (!cmdtype.ok || cmdtype.value !== CMD_SCSI_TYPE) return this.malformed();
     const command = decodeScsiCommand(slot);
-    if (!command.ok) {
-      this.counts.malformed++;
-      const echo = command.error.echo;
-      return echo === undefined ? null : encodeScsiResponse(echo, { linuxstat: linuxResult({ host: DID_ERROR }), scsistat: 0, addlstat: 0, sense: new Uint8Array(64), noDiskResult: false });
+    if (command.ok) {
+      this.counts.scsiCommands++;
+      this.serveLater(s, command.value);
+      return null;
     }
-    this.counts.scsiCommands++;
-    return this.execute(s, command.value);
+    this.counts.malformed++;
+    const echo = command.error.echo;
+    return echo === undefined ? null : encodeScsiResponse(echo, { linuxstat: linuxResult({ host: DID_ERROR }), scsistat: 0, addlstat: 0, sense: new Uint8Array(64), noDiskResult: false });
+  }
+
+  // Serves `command` after its disk's latency, then answers and rings the guest.
+  private serveLater(s: Served, command: ScsiCommand): void {
+    const disk = s.targets.get(command.vdest.id);
+    const spec = this.config.partitions.flatMap((p) => p.hardware?.scsi ?? []).flatMap((a) => a.disks).find((d) => d.name === disk?.spec.name);
+    const { min, max } = spec?.latencyMs ?? DEFAULT_LATENCY_MS;
+    const delayMs = this.env.prng(`disk/${disk?.spec.name ?? 'none'}`).int(Math.round(min * 1000), Math.round(max * 1000)) / 1000;
+    const timer = this.env.schedule(delayMs, `scsi:${s.record.id}`, () => {
+      this.inService.delete(timer);
+      const answered = this.answer(s, this.execute(s, command));
+      if (answered) this.env.ring(doorbellOf(s.record), 'client');
+    });
+    this.inService.add(timer);
   }
 
   private execute(s: Served, command: ScsiCommand): Uint8Array {

@@ -56,4 +56,31 @@ describe('running scenarios', () => {
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
     expect(report.stats.traceRecords).toBeGreaterThan(20);
   }, 60_000);
+
+  test('iosp-reboot-storage: three IOSP reboots under a write-and-verify workload, every storage expectation met (sim)', async () => {
+    const { report, trace } = await runScenario(load('iosp-reboot-storage'), opts({ untilMs: 6_000 }));
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+    expect(report.faults).toEqual({ reboot: 3 });
+    // Every reboot paused the guest's vhba with in-flight commands completed DID_RESET and retried.
+    const standby = trace.filter((r) => r.actor === 'cp/iosp-recovery' && r.event === 'cp.changeState');
+    expect(standby).toHaveLength(6);
+    expect(report.expectations.find((e) => e.name === 'io-resumes')?.detail).toMatch(/\(([1-9]\d*) retries after resets\)/);
+  });
+
+  test.each([
+    ['lose-pending-on-pause', 'io-resumes'],
+    ['double-complete-on-resume', 'exactly-once-completion'],
+  ])('with the quirk %s the storage scenario fails %s', async (quirk, expectation) => {
+    const loaded = load('iosp-reboot-storage');
+    const quirked = { ...loaded, config: { ...loaded.config, quirks: [quirk] } };
+    const { report } = await runScenario(quirked, opts({ untilMs: 6_000 }));
+    expect(report.verdict).toBe('fail');
+    expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual([expectation]);
+  });
+
+  test('iosp-reboot-storage passes in the worker runtime too: three reboots fire, no write lost', async () => {
+    const { report } = await runScenario(load('iosp-reboot-storage'), opts({ runtime: 'workers', untilMs: 60_000, wallClock: () => performance.now() }));
+    expect(report.faults).toEqual({ reboot: 3 });
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+  }, 120_000);
 });

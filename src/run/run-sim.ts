@@ -4,6 +4,8 @@
 
 import type { TraceRecord } from '../partition/environment.js';
 import { CommandHost } from '../partition/command-host.js';
+import { GuestHost } from '../partition/guest-host.js';
+import { ioStats } from './io-stats.js';
 import { SimRun } from '../runtime/sim/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { applyFault, faultTarget, matches, type FaultRecord } from './faults.js';
@@ -33,10 +35,13 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number): R
     if (f.at !== undefined) run.at(f.at, `fault/${i}`, fire(i));
   });
   const watching = new Set(scenario.faults.flatMap((f, i) => (f.when === undefined ? [] : [i])));
+  const seen: number[] = [];
   const stopWatching = run.world.onRecord((record) => {
     for (const i of watching) {
       const when = scenario.faults[i]?.when;
       if (when === undefined || !matches(when, record)) continue;
+      seen[i] = (seen[i] ?? 0) + 1;
+      if ((seen[i] ?? 0) < when.occurrence) continue;
       watching.delete(i);
       run.at(run.now() + when.after, `fault/${i}`, fire(i));
     }
@@ -74,6 +79,13 @@ function observe(run: SimRun, loaded: LoadedScenario): Observation {
     cpOutcomes: cpRunning ? cpHost.outcomes : [],
     cpContext: cpRunning ? (cpHost.context() as Observation['cpContext']) : null,
     guests,
-    io: {},
+    io: Object.fromEntries(
+      config.partitions
+        .filter((p) => p.kind === 'guest')
+        .map((p) => {
+          const host = run.host(p.name);
+          return [p.name, ioStats(host instanceof GuestHost ? host.io() : null, run.disks)];
+        }),
+    ),
   };
 }

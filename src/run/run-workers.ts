@@ -1,7 +1,10 @@
 // A scenario in the worker runtime: one worker thread per partition on the real clock. Faults
 // fire by wall time, or when a collected trace record matches their condition (traces are
 // collected from the workers every COLLECT_MS, so a condition fires up to that much late).
-// The run lasts the scenario's time limit in wall time, counted from the moment every partition
+// Faults do not wait for the launcher work they cause (a reboot's fresh worker takes about a second
+// to load here), so the schedule keeps its times; a launcher failure surfaces at shutdown.
+// The run lasts at most the scenario's time limit in wall time (it ends earlier once quiescent),
+// counted from the moment every partition
 // of the boot order has started: starting a worker (loading the TypeScript sources) takes about a
 // second on a small machine, which is the runtime's cost, not the simulated system's. Fault times
 // count from the same moment; trace times from the runtime's epoch.
@@ -11,12 +14,27 @@ import { bootOrder } from '../hypervisor/index.js';
 import { traceHash } from '../runtime/sim/trace-hash.js';
 import { WorkerRuntime } from '../runtime/workers/worker-runtime.js';
 import type { LoadedScenario } from '../scenario/load.js';
+import { ioStats } from './io-stats.js';
 import { applyFault, faultTarget, matches, type FaultRecord } from './faults.js';
 import { lifecycleStates, type Observation } from './observation.js';
 import type { RunResult } from './run-sim.js';
 
 /** How often traces are collected from the workers for fault conditions. */
 export const COLLECT_MS = 10;
+/** How often the run checks whether it may end before its time limit. */
+const QUIET_CHECK_MS = 100;
+
+// The run may end early (real time is not cheap) once nothing more can happen: every fault has
+// fired, every partition runs, the command partition finished its bring-up and has nothing
+// outstanding, and every workload finished. The sim runtime always runs to its limit.
+async function quiescent(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<boolean> {
+  const states = lifecycleStates(loaded.config, runtime.hypervisor);
+  if (Object.values(states).some((s) => s !== 'running')) return false;
+  const o = await observe(runtime, loaded);
+  if (!o.cpOutcomes.some((e) => e.type === 'cp.bringUpDone')) return false;
+  if (o.cpContext === null || Object.values(o.cpContext.sent).some((c) => c.resolution === 'pending')) return false;
+  return Object.values(o.io).every((io) => io.finished === io.workloads);
+}
 
 /** Runs `loaded` in worker threads for `untilMs` of wall time. */
 export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: number): Promise<RunResult> {
@@ -25,17 +43,25 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
   const faults: FaultRecord[] = scenario.faults.map((f, index) => ({ index, action: f.action, partition: f.partition, atMs: null, refused: null }));
   const due: { atMs: number; index: number }[] = scenario.faults.flatMap((f, index) => (f.at === undefined ? [] : [{ atMs: f.at, index }]));
   const watching = new Set(scenario.faults.flatMap((f, i) => (f.when === undefined ? [] : [i])));
+  const seen: number[] = [];
   const trace: TraceRecord[] = [];
   try {
     for (const name of bootOrder(config)) await runtime.boot(name);
     const t0 = runtime.elapsedMs();
     const elapsed = () => runtime.elapsedMs() - t0;
+    let nextQuietCheck = QUIET_CHECK_MS;
     while (elapsed() < untilMs) {
+      if (elapsed() >= nextQuietCheck) {
+        nextQuietCheck = elapsed() + QUIET_CHECK_MS;
+        if (faults.every((f) => f.atMs !== null) && (await quiescent(runtime, loaded))) break;
+      }
       for (const record of await runtime.collectTraces()) {
         trace.push(record);
         for (const i of watching) {
           const when = scenario.faults[i]?.when;
           if (when === undefined || !matches(when, record)) continue;
+          seen[i] = (seen[i] ?? 0) + 1;
+          if ((seen[i] ?? 0) < when.occurrence) continue;
           watching.delete(i);
           due.push({ atMs: elapsed() + when.after, index: i });
         }
@@ -46,7 +72,6 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
         if (fault === undefined) continue;
         const refused = applyFault(faultTarget(runtime.hypervisor, runtime.disks), fault);
         faults[d.index] = { ...(faults[d.index] as FaultRecord), atMs: elapsed(), refused };
-        await runtime.hypervisor.settled(fault.partition).catch(() => undefined);
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(COLLECT_MS, Math.max(1, untilMs - elapsed()))));
     }
@@ -68,7 +93,10 @@ async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<
   const cp = config.partitions.find((p) => p.kind === 'command');
   const cpControl = cp !== undefined && states[cp.name] === 'running' ? runtime.control(cp.name) : undefined;
   const guests: Record<string, Observation['guests'][string]> = {};
+  const io: Record<string, Observation['io'][string]> = {};
   for (const p of config.partitions.filter((q) => q.kind === 'guest')) {
+    const live = runtime.control(p.name);
+    io[p.name] = ioStats(live === undefined ? null : await live.io(), runtime.disks);
     const control = states[p.name] === 'running' ? runtime.control(p.name) : undefined;
     guests[p.name] = {
       snapshot: control === undefined ? null : ((await control.snapshot()) as Record<string, unknown>),
@@ -81,6 +109,6 @@ async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<
     cpOutcomes: cpControl === undefined ? [] : ((await cpControl.outcomes()) as { type: string }[]),
     cpContext: cpControl === undefined ? null : ((await cpControl.cpContext()) as Observation['cpContext']),
     guests,
-    io: {},
+    io,
   };
 }

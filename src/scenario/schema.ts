@@ -36,6 +36,11 @@ const disk = z.strictObject({
   blocks: z.number().int().min(1),
   blockSize: z.union([z.literal(512), z.literal(4096)]).default(512),
   sharedWith: z.array(name).default([]).meta({ description: 'Guests that see this disk; others get "no disk" (§4.4.1).' }),
+  latencyMs: z
+    .strictObject({ min: z.number().min(0).max(60_000), max: z.number().min(0).max(60_000) })
+    .refine((l) => l.min <= l.max, { error: 'expected min ≤ max' })
+    .optional()
+    .meta({ description: 'Service time of one command in ms, uniform in [min, max] (default 0.1–1).' }),
 });
 
 const hardware = z.strictObject({
@@ -74,11 +79,12 @@ const trigger = {
     .strictObject({
       partition: name.optional(),
       actor: z.string().optional().meta({ description: 'Actor systemId, e.g. guest1/visorchipset.' }),
-      event: z.string().meta({ description: 'Trace event, e.g. controlvm.respond, lifecycle state running.' }),
+      event: z.string().meta({ description: 'Trace event, e.g. controlvm.respond, BOOTED (a lifecycle event).' }),
+      occurrence: z.number().int().min(1).default(1).meta({ description: 'Fire at the Nth matching record (default the first).' }),
       after: durationSchema.default(0).meta({ description: 'Delay after the matching record.' }),
     })
     .optional()
-    .meta({ description: 'Fires once, at the first trace record matching every field given.' }),
+    .meta({ description: 'Fires once, at the Nth trace record matching every field given.' }),
 };
 
 /** The fault actions; later issues add members (NIC faults). */

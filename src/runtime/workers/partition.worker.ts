@@ -13,7 +13,7 @@ import { Disk, type DiskSpec } from '../../devices/disk.js';
 import { CommandHost, defaultCommandHostOptions } from '../../partition/command-host.js';
 import { createHost } from '../../partition/create-host.js';
 import type { TraceRecord } from '../../partition/environment.js';
-import { GuestHost } from '../../partition/guest-host.js';
+import { GuestHost, type GuestIoReport } from '../../partition/guest-host.js';
 import type { GuestPlan } from '../../../machines/command-partition.logic.js';
 import type { IospRecoveryEvent } from '../../../machines/iosp-recovery.machine.js';
 import { WorkerEnvironment } from './worker-environment.js';
@@ -71,6 +71,10 @@ export const partitionApi = {
   /** The hypervisor reports an IOSP down or up to the command partition (ignored by a guest). */
   notify(event: IospRecoveryEvent): void {
     if (host instanceof CommandHost) host.notify(event);
+  },
+  /** A guest's storage ledgers (null for other partitions). */
+  io(): GuestIoReport | null {
+    return host instanceof GuestHost ? JSON.parse(JSON.stringify(host.io())) : null;
   },
   /** The command partition's machine context (its ledger of sent commands); null for a guest. */
   cpContext(): unknown {

@@ -48,6 +48,8 @@ export class WorkerRuntime {
   private readonly collected: TraceRecord[] = [];
   /** How many of `collected` {@link collectTraces} has returned. */
   private seen = 0;
+  /** The chain of IOSP reports to the command partition (keeps their order). */
+  private notices: Promise<void> = Promise.resolve();
 
   constructor(
     readonly config: Config,
@@ -67,12 +69,15 @@ export class WorkerRuntime {
       now: () => env.now(),
       trace: (record) => env.trace(record),
     });
-    // IOSP up/down reports to the command partition's recovery (fire and forget: comlink keeps
-    // the order of calls to one worker).
+    // IOSP up/down reports to the command partition's recovery, in order, each only once the
+    // launcher work of its transition is done: the CP must not pause a guest's device while the
+    // old IOSP worker could still be serving (and reading the guest's DMA buffers).
     const cp = config.partitions.find((p) => p.kind === 'command')?.name;
     this.hypervisor.onTransition((name, state) => {
       const notice = iospNotice(config, name, state);
-      if (notice !== null && cp !== undefined) void this.control(cp)?.notify(notice).catch(() => undefined);
+      if (notice === null || cp === undefined) return;
+      const stopped = this.hypervisor.queued(name);
+      this.notices = this.notices.then(() => stopped).then(async () => this.control(cp)?.notify(notice)).catch(() => undefined);
     });
   }
 
@@ -121,7 +126,10 @@ export class WorkerRuntime {
    */
   async collectTraces(): Promise<readonly TraceRecord[]> {
     for (const name of this.hypervisor.partitions()) {
-      const control = this.control(name);
+      // A booting worker is still loading; a call to it would wait until it has.
+      const state = this.hypervisor.state(name);
+      const live = state.ok && (state.value === 'running' || state.value === 'hung');
+      const control = live ? this.control(name) : undefined;
       if (control !== undefined) this.collected.push(...(await control.drainTrace()));
     }
     const fresh = this.collected.slice(this.seen);

@@ -1,0 +1,42 @@
+// A guest's storage IO at the end of a run (issue: `spar run --json` adds `io`): the workloads'
+// and midlayers' ledgers, and the disks read directly — hardware, outside any partition — to
+// count acknowledged writes that are not there.
+
+import type { Disk } from '../devices/disk.js';
+import type { GuestIoReport } from '../partition/guest-host.js';
+import { versionsOf } from '../../machines/block-workload.logic.js';
+import { NO_IO, type IoStats } from './observation.js';
+
+/**
+ * Sums the ledgers of `report`. A block "lost" an acknowledged write when it holds neither the
+ * last acknowledged version nor a later version that was written but not (yet) acknowledged.
+ */
+export function ioStats(report: GuestIoReport | null, disks: ReadonlyMap<string, Disk>): IoStats {
+  if (report === null) return NO_IO;
+  let lostAckedWrites = 0;
+  for (const w of report.workloads) {
+    const disk = disks.get(w.name);
+    for (const [key, state] of Object.entries(w.lbas)) {
+      if (state.acked === 0 || disk === undefined) continue;
+      const lba = Number(key);
+      const block = disk.read(lba, 1);
+      const version = block.ok ? versionsOf(block.value, lba) : null;
+      if (version !== state.acked && !(version !== null && state.possible.includes(version))) lostAckedWrites++;
+    }
+  }
+  const sum = (f: (c: GuestIoReport['workloads'][number]['counts']) => number) => report.workloads.reduce((n, w) => n + f(w.counts), 0);
+  const mid = (f: (c: GuestIoReport['midlayers'][number]) => number) => report.midlayers.reduce((n, m) => n + f(m), 0);
+  const succeeded = sum((c) => c.succeeded);
+  const failed = sum((c) => c.failed);
+  return {
+    submitted: sum((c) => c.submitted),
+    completed: succeeded + failed,
+    succeeded,
+    failed,
+    retried: mid((m) => m.resetRetries),
+    duplicateCompletions: mid((m) => m.duplicateCompletions),
+    lostAckedWrites,
+    workloads: report.workloads.length,
+    finished: report.workloads.filter((w) => w.finished).length,
+  };
+}
