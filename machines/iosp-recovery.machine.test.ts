@@ -3,7 +3,7 @@
 
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, test } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, SimulatedClock } from 'xstate';
 import { iospRecoveryMachine, type IospRecoveryEmitted, type IospRecoveryEvent } from './iosp-recovery.machine.js';
 
 const devices = [
@@ -15,7 +15,7 @@ const devices = [
 function start() {
   const actor = createActor(iospRecoveryMachine, { input: { partition: 'cp', devices } });
   const sent: string[] = [];
-  actor.on('cp.changeState', (e: IospRecoveryEmitted) => sent.push(`${e.guest} ${e.busNo}:${e.devNo} 0x${e.state.toString(16)}`));
+  actor.on('cp.changeState', (e: Extract<IospRecoveryEmitted, { type: 'cp.changeState' }>) => sent.push(`${e.guest} ${e.busNo}:${e.devNo} 0x${e.state.toString(16)}`));
   actor.start();
   return { actor, sent };
 }
@@ -49,6 +49,28 @@ describe('iosp-recovery machine', () => {
     h.actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
     expect(h.sent).toEqual(['guest1 2:1 0x73', 'guest1 2:1 0xf7', 'guest1 2:1 0x73', 'guest1 2:1 0xf7']);
     expect(h.actor.getSnapshot().context.failuresDuringRecovery).toBe(1);
+  });
+
+  test('the watchdog: a heartbeat that stops for the timeout pauses the IOSP\'s devices and asks for its reboot, once', () => {
+    const clock = new SimulatedClock();
+    const actor = createActor(iospRecoveryMachine, { input: { partition: 'cp', devices, watchdog: { periodMs: 100, timeoutMs: 300, rebootDownMs: 5 } }, clock });
+    const effects: string[] = [];
+    let beat = 0;
+    actor.on('*', (e) => {
+      if (e.type === 'watchdog.check') actor.send({ type: 'HEARTBEATS', counts: { iosp0: beat, iosp1: 7 } });
+      else if (e.type === 'hypervisor.reboot') effects.push(`reboot ${e.iosp} ${e.downMs}`);
+      else effects.push(`${e.guest} 0x${e.state.toString(16)}`);
+    });
+    actor.start();
+    for (let t = 0; t < 10; t++) {
+      beat++; // iosp0 keeps beating
+      clock.increment(100);
+    }
+    // iosp1 stood still: after 3 unchanged checks it is hung.
+    expect(effects).toEqual(['guest1 0x73', 'reboot iosp1 5']);
+    expect(actor.getSnapshot().context).toMatchObject({ hangsDetected: 1, iosps: { iosp1: 'down' } });
+    actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
+    expect(effects.at(-1)).toBe('guest1 0xf7');
   });
 
   test('graph: every state is reachable', () => {

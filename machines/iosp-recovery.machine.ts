@@ -13,8 +13,15 @@
 //   standby behind it; the per-guest FIFO keeps the order, so the device ends paused, and the
 //   next up resumes it. Counted in `recoveries` / `failuresDuringRecovery`.
 // - Choice: devices are paused and resumed in configuration order, one request per device.
+// - The watchdog (issue: an IOSP hang is "detected by a watchdog in the command partition"):
+//   every `periodMs` the host reads each IOSP's heartbeat counter (the IOSP bumps it every
+//   poll) and answers HEARTBEATS; an IOSP that is up and whose counter has not moved for
+//   `timeoutMs` is declared hung: its devices are paused, as for a crash, and the CP asks the
+//   hypervisor to reboot it (`hypervisor.reboot`, down `rebootDownMs`); its up report resumes them.
+//   Choice: period 100 ms, timeout 1 s, down 0 ms by default — the reference gives no values; a
+//   healthy IOSP polls every jiffy, so a second of silence is far outside normal jitter.
 
-import { assertEvent, assign, enqueueActions, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
 
 /** A device the CP created, with the IOSP that serves it. */
 export interface RecoveryDevice {
@@ -28,7 +35,19 @@ export interface RecoveryDevice {
 export interface IospRecoveryInput {
   readonly partition: string;
   readonly devices: readonly RecoveryDevice[];
+  /** Watchdog timing; omitted: the defaults (WATCHDOG_DEFAULTS). */
+  readonly watchdog?: WatchdogTiming;
 }
+
+/** Watchdog timing in ms. */
+export interface WatchdogTiming {
+  readonly periodMs: number;
+  readonly timeoutMs: number;
+  readonly rebootDownMs: number;
+}
+
+/** The watchdog's default timing. */
+export const WATCHDOG_DEFAULTS: WatchdogTiming = { periodMs: 100, timeoutMs: 1_000, rebootDownMs: 0 };
 
 /** Context: plain data. */
 export interface IospRecoveryContext {
@@ -41,6 +60,11 @@ export interface IospRecoveryContext {
   readonly failuresDuringRecovery: number;
   /** IOSPs whose running requests went out since their last down (a recovery in progress). */
   readonly resuming: readonly string[];
+  readonly watchdog: WatchdogTiming;
+  /** Per IOSP: the last heartbeat count seen and for how many checks it has not moved. */
+  readonly beats: Readonly<Record<string, { readonly count: number; readonly stale: number }>>;
+  /** IOSPs the watchdog declared hung. */
+  readonly hangsDetected: number;
 }
 
 /** Reports from the hypervisor (through the CP's host). */
@@ -48,23 +72,48 @@ export type IospRecoveryEvent =
   | { readonly type: 'IOSP_DOWN'; readonly iosp: string }
   | { readonly type: 'IOSP_UP'; readonly iosp: string }
   /** The CP saw the answers of every running request of `iosp`: its recovery is complete. */
-  | { readonly type: 'RESUMED'; readonly iosp: string };
+  | { readonly type: 'RESUMED'; readonly iosp: string }
+  /** The host's answer to `watchdog.check`: each IOSP's heartbeat counter now. */
+  | { readonly type: 'HEARTBEATS'; readonly counts: Readonly<Record<string, number>> };
 
 /** Segment states (§3.1). */
 export const SEGMENT_STANDBY = 0x73;
 export const SEGMENT_RUNNING = 0xf7;
 
-/** Effects: one DEVICE_CHANGESTATE for the command partition to queue. */
-export type IospRecoveryEmitted = {
-  readonly type: 'cp.changeState';
-  readonly guest: string;
-  readonly busNo: number;
-  readonly devNo: number;
-  readonly state: number;
-  readonly iosp: string;
+/** Effects: a DEVICE_CHANGESTATE to queue, a heartbeat read, a reboot request to the hypervisor. */
+export type IospRecoveryEmitted =
+  | {
+      readonly type: 'cp.changeState';
+      readonly guest: string;
+      readonly busNo: number;
+      readonly devNo: number;
+      readonly state: number;
+      readonly iosp: string;
+    }
+  | { readonly type: 'watchdog.check' }
+  | { readonly type: 'hypervisor.reboot'; readonly iosp: string; readonly downMs: number };
+
+const iospOf = (event: IospRecoveryEvent): string => {
+  assertEvent(event, ['IOSP_DOWN', 'IOSP_UP', 'RESUMED']);
+  return event.iosp;
 };
 
-const iospOf = (event: IospRecoveryEvent) => event.iosp;
+/** One DEVICE_CHANGESTATE to `state` for each device `iosp` serves, in configuration order. */
+function changesFor(context: IospRecoveryContext, iosp: string, state: number): IospRecoveryEmitted[] {
+  return context.devices
+    .filter((d) => d.server === iosp)
+    .map((d) => ({ type: 'cp.changeState' as const, guest: d.guest, busNo: d.busNo, devNo: d.devNo, state, iosp }));
+}
+
+/** The IOSPs whose heartbeat has not moved for the timeout while they were up. */
+function hungIosps(context: IospRecoveryContext, counts: Readonly<Record<string, number>>): string[] {
+  const limit = Math.ceil(context.watchdog.timeoutMs / context.watchdog.periodMs);
+  return Object.keys(counts).filter((iosp) => {
+    const before = context.beats[iosp];
+    const stale = before !== undefined && before.count === counts[iosp] ? before.stale + 1 : 0;
+    return stale >= limit && (context.iosps[iosp] ?? 'up') === 'up';
+  });
+}
 
 /** The recovery machine; one per command partition. */
 export const iospRecoveryMachine = setup({
@@ -74,17 +123,20 @@ export const iospRecoveryMachine = setup({
     emitted: {} as IospRecoveryEmitted,
     input: {} as IospRecoveryInput,
   },
+  delays: {
+    watchdogPeriod: ({ context }) => context.watchdog.periodMs,
+  },
   guards: {
     isUp: ({ context, event }) => (context.iosps[iospOf(event)] ?? 'up') === 'up',
     isDown: ({ context, event }) => context.iosps[iospOf(event)] === 'down',
     isResuming: ({ context, event }) => context.resuming.includes(iospOf(event)),
   },
   actions: {
-    changeDevices: enqueueActions(({ context, event, enqueue }, params: { state: number }) => {
-      const iosp = iospOf(event);
-      for (const d of context.devices.filter((x) => x.server === iosp)) {
-        enqueue.emit({ type: 'cp.changeState', guest: d.guest, busNo: d.busNo, devNo: d.devNo, state: params.state, iosp });
-      }
+    pauseDevices: enqueueActions(({ context, event, enqueue }) => {
+      for (const e of changesFor(context, iospOf(event), SEGMENT_STANDBY)) enqueue.emit(e);
+    }),
+    resumeDevices: enqueueActions(({ context, event, enqueue }) => {
+      for (const e of changesFor(context, iospOf(event), SEGMENT_RUNNING)) enqueue.emit(e);
     }),
     markDown: assign({ iosps: ({ context, event }) => ({ ...context.iosps, [iospOf(event)]: 'down' as const }) }),
     markUp: assign(({ context, event }) => ({
@@ -95,6 +147,30 @@ export const iospRecoveryMachine = setup({
       failuresDuringRecovery: context.failuresDuringRecovery + 1,
       resuming: context.resuming.filter((i) => i !== iospOf(event)),
     })),
+    checkHeartbeats: emit({ type: 'watchdog.check' as const }),
+    // First the effects of the IOSPs found hung (from the context before this check)...
+    reportHangs: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'HEARTBEATS');
+      for (const iosp of hungIosps(context, event.counts)) {
+        for (const e of changesFor(context, iosp, SEGMENT_STANDBY)) enqueue.emit(e);
+        enqueue.emit({ type: 'hypervisor.reboot', iosp, downMs: context.watchdog.rebootDownMs });
+      }
+    }),
+    // ...then the record of this check.
+    recordHeartbeats: assign(({ context, event }) => {
+      assertEvent(event, 'HEARTBEATS');
+      const hung = hungIosps(context, event.counts);
+      const beats = Object.fromEntries(
+        Object.entries(event.counts).map(([iosp, count]) => {
+          const before = context.beats[iosp];
+          const stale = hung.includes(iosp) ? 0 : before !== undefined && before.count === count ? before.stale + 1 : 0;
+          return [iosp, { count, stale }];
+        }),
+      );
+      const iosps = { ...context.iosps };
+      for (const iosp of hung) iosps[iosp] = 'down';
+      return { beats, iosps, hangsDetected: context.hangsDetected + hung.length, resuming: context.resuming.filter((i) => !hung.includes(i)) };
+    }),
     finishRecovery: assign(({ context, event }) => {
       assertEvent(event, 'RESUMED');
       return { recoveries: context.recoveries + 1, resuming: context.resuming.filter((i) => i !== event.iosp) };
@@ -102,20 +178,33 @@ export const iospRecoveryMachine = setup({
   },
 }).createMachine({
   id: 'iospRecovery',
-  context: ({ input }) => ({ partition: input.partition, devices: input.devices, iosps: {}, recoveries: 0, failuresDuringRecovery: 0, resuming: [] }),
+  context: ({ input }) => ({
+    partition: input.partition,
+    devices: input.devices,
+    iosps: {},
+    recoveries: 0,
+    failuresDuringRecovery: 0,
+    resuming: [],
+    watchdog: input.watchdog ?? WATCHDOG_DEFAULTS,
+    beats: {},
+    hangsDetected: 0,
+  }),
   initial: 'watching',
   states: {
     watching: {
-      description: 'Turning IOSP down/up reports into DEVICE_CHANGESTATE standby/running per device.',
+      id: 'recoveryWatching',
+      description: 'Turning IOSP down/up reports into DEVICE_CHANGESTATE standby/running per device; the watchdog checks heartbeats every period.',
+      after: { watchdogPeriod: { target: 'watching', reenter: true, actions: 'checkHeartbeats' } },
       on: {
+        HEARTBEATS: { actions: ['reportHangs', 'recordHeartbeats'] },
         IOSP_DOWN: [
           {
             guard: 'isResuming',
-            actions: ['countFailureDuringRecovery', 'markDown', { type: 'changeDevices', params: { state: SEGMENT_STANDBY } }],
+            actions: ['countFailureDuringRecovery', 'markDown', 'pauseDevices'],
           },
-          { guard: 'isUp', actions: ['markDown', { type: 'changeDevices', params: { state: SEGMENT_STANDBY } }] },
+          { guard: 'isUp', actions: ['markDown', 'pauseDevices'] },
         ],
-        IOSP_UP: { guard: 'isDown', actions: ['markUp', { type: 'changeDevices', params: { state: SEGMENT_RUNNING } }] },
+        IOSP_UP: { guard: 'isDown', actions: ['markUp', 'resumeDevices'] },
         RESUMED: { guard: 'isResuming', actions: 'finishRecovery' },
       },
     },

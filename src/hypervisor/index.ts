@@ -59,6 +59,7 @@ export type {
 export { bootOrder, Hypervisor } from './hypervisor.js';
 export { iospNotice } from './recovery-notices.js';
 export { allocateDisks } from './disks.js';
+export { allocateHeartbeats } from './heartbeats.js';
 export type { HypervisorEnvironment, LaunchResult, PartitionLauncher } from './hypervisor.js';
 export type {
   HypervisorError,

@@ -13,6 +13,7 @@ import { CONTROLVM_FLAG } from '../protocol/controlvm.js';
 import type { GuestPlan } from '../../machines/command-partition.logic.js';
 import { commandPartitionMachine } from '../../machines/command-partition.machine.js';
 import { iospRecoveryMachine, SEGMENT_RUNNING, type IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
+import { readHeartbeat } from '../hypervisor/heartbeats.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment, TimerHandle } from './environment.js';
@@ -38,12 +39,20 @@ export function defaultCommandHostOptions(jiffyMs: number): CommandHostOptions {
 
 type Effect = { readonly type: string } & Record<string, unknown>;
 
+/** What the command partition asks of the hypervisor (the runtime performs it). */
+export interface HypervisorRequest {
+  readonly action: 'reboot';
+  readonly iosp: string;
+  readonly downMs: number;
+}
+
 /** The command partition's actor, wired to every guest's controlvm channel. */
 export class CommandHost implements PartitionHost {
   private readonly actor: Actor<typeof commandPartitionMachine>;
   private readonly recovery: Actor<typeof iospRecoveryMachine>;
   // Running requests of a recovery not answered yet, by IOSP: `guest:bus:dev`.
   private readonly resuming = new Map<string, Set<string>>();
+  private readonly requests: HypervisorRequest[] = [];
   private readonly ports = new Map<string, ControlvmCpPort>();
   private readonly outbox = new Map<string, Uint8Array[]>();
   private readonly stops: (() => void)[] = [];
@@ -58,6 +67,9 @@ export class CommandHost implements PartitionHost {
     private readonly env: Environment,
     plans: readonly GuestPlan[],
     private readonly options: CommandHostOptions,
+    private readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer> = new Map(),
+    /** Performs a hypervisor request at once; without it requests wait for `takeRequests`. */
+    private readonly onRequest?: (request: HypervisorRequest) => void,
   ) {
     for (const record of channels.filter((c) => c.kind === 'controlvm' && c.serverPartition === partition)) {
       const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
@@ -79,11 +91,28 @@ export class CommandHost implements PartitionHost {
     const recoveryId = `${partition}/iosp-recovery`;
     this.recovery = createActor(iospRecoveryMachine, { input: { partition, devices }, clock: env.clock, systemId: recoveryId });
     this.recovery.on('*', (effect) => {
+      if (effect.type === 'watchdog.check') return this.checkHeartbeats();
       this.trace(recoveryId, JSON.stringify(this.recovery.getSnapshot().value), effect as unknown as Effect);
+      if (effect.type === 'hypervisor.reboot') {
+        const request = { action: 'reboot' as const, iosp: effect.iosp, downMs: effect.downMs };
+        return this.onRequest === undefined ? void this.requests.push(request) : this.onRequest(request);
+      }
       const { guest, busNo, devNo, state, iosp } = effect;
       if (state === SEGMENT_RUNNING) this.resuming.set(iosp, (this.resuming.get(iosp) ?? new Set()).add(`${guest}:${busNo}:${devNo}`));
       this.actor.send({ type: 'CHANGE_DEVICE_STATE', guest, busNo, devNo, state });
     });
+  }
+
+  /** Requests for the hypervisor (a hung IOSP's reboot), taken by the runtime. */
+  takeRequests(): HypervisorRequest[] {
+    return this.requests.splice(0);
+  }
+
+  // The watchdog's read of every IOSP's heartbeat page (hypervisor memory the CP may read).
+  private checkHeartbeats(): void {
+    const counts: Record<string, number> = {};
+    for (const [iosp, page] of this.heartbeats) counts[iosp] = readHeartbeat(page);
+    this.recovery.send({ type: 'HEARTBEATS', counts });
   }
 
   /** The hypervisor reports an IOSP down (crashed, hung, rebooting) or back up (§4.1). */

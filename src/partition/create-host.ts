@@ -4,7 +4,7 @@
 import type { Disk } from '../devices/disk.js';
 import { guestWorkloads, type ChannelRecord, type Config, type PartitionConfig } from '../hypervisor/index.js';
 import type { GuestPlan } from '../../machines/command-partition.logic.js';
-import { CommandHost, type CommandHostOptions } from './command-host.js';
+import { CommandHost, type CommandHostOptions, type HypervisorRequest } from './command-host.js';
 import { guestDriverSet } from './driver-set.js';
 import type { Environment } from './environment.js';
 import { GuestHost } from './guest-host.js';
@@ -24,13 +24,17 @@ export interface HostContext {
   readonly commandOptions: CommandHostOptions;
   /** The run's disks (hardware), by name. */
   readonly disks: ReadonlyMap<string, Disk>;
+  /** Heartbeat pages by IOSP: an IOSP gets its own, the command partition all (the watchdog's). */
+  readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
+  /** Performs a request of the command partition to the hypervisor at once (sim runtime). */
+  readonly onHypervisorRequest?: (request: HypervisorRequest) => void;
 }
 
 /** A fresh host for `partition` on its channels (boot and every reboot). */
 export function createHost(partition: PartitionConfig, ctx: HostContext): AnyHost {
   const { name } = partition;
   const { config, channels: mine, env } = ctx;
-  if (partition.kind === 'command') return new CommandHost(name, mine, env, ctx.plans, ctx.commandOptions);
-  if (partition.kind === 'iosp') return new IospHost(name, mine, env, config, ctx.disks, config.jiffyMs);
+  if (partition.kind === 'command') return new CommandHost(name, mine, env, ctx.plans, ctx.commandOptions, ctx.heartbeats, ctx.onHypervisorRequest);
+  if (partition.kind === 'iosp') return new IospHost(name, mine, env, config, ctx.disks, config.jiffyMs, ctx.heartbeats.get(name));
   return new GuestHost(name, mine, env, guestDriverSet(config, name), config.jiffyMs, config.quirks, guestWorkloads(config, name));
 }

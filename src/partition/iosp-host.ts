@@ -47,6 +47,7 @@ import {
   type GuestPhysEntry,
   type ScsiCommand,
 } from '../protocol/uiscmdrsp-scsi.js';
+import { beat } from '../hypervisor/heartbeats.js';
 import { iospMachine } from '../../machines/iosp.machine.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment } from './environment.js';
@@ -87,6 +88,8 @@ export class IospHost implements PartitionHost {
     private readonly config: Config,
     private readonly disks: ReadonlyMap<string, Disk>,
     jiffyMs: number,
+    /** The heartbeat page the CP's watchdog reads (hypervisor/heartbeats.ts). */
+    private readonly heartbeat?: SharedArrayBuffer,
   ) {
     const systemId = `${partition}/iosp`;
     this.actor = createActor(iospMachine, { input: { partition, jiffyMs }, clock: env.clock, systemId });
@@ -171,6 +174,7 @@ export class IospHost implements PartitionHost {
       if (answered) this.env.ring(doorbellOf(s.record), 'client');
     }
     this.counts.polls++;
+    if (this.heartbeat !== undefined) beat(this.heartbeat);
     this.actor.send({ type: 'POLL_DONE', commands });
   }
 

@@ -83,4 +83,13 @@ describe('running scenarios', () => {
     expect(report.faults).toEqual({ reboot: 3 });
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
   }, 120_000);
+
+  test('iosp-hang-watchdog: nobody reports the hang; the CP\'s watchdog finds it within its timeout and has the IOSP rebooted; IO finishes', async () => {
+    const { report, trace } = await runScenario(load('iosp-hang-watchdog'), opts({ untilMs: 6_000 }));
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+    const reboot = trace.find((r) => r.actor === 'cp/iosp-recovery' && r.event === 'hypervisor.reboot');
+    expect(reboot?.atMs).toBeGreaterThanOrEqual(60 + 1_000);
+    expect(reboot?.atMs).toBeLessThanOrEqual(60 + 1_000 + 100);
+    expect(report.partitions.find((p) => p.name === 'iosp0')?.state).toBe('running');
+  });
 });

@@ -19,7 +19,7 @@ import type {
   PartitionLauncher,
 } from '../../hypervisor/index.js';
 import type { Disk } from '../../devices/disk.js';
-import type { CommandHostOptions } from '../../partition/command-host.js';
+import type { CommandHostOptions, HypervisorRequest } from '../../partition/command-host.js';
 import { createHost, type AnyHost } from '../../partition/create-host.js';
 import { guestPlansFrom } from '../../partition/guest-plans.js';
 import type { SimWorld } from './sim-world.js';
@@ -43,6 +43,8 @@ export class SimLauncher implements PartitionLauncher {
     private readonly world: SimWorld,
     private readonly commandOptions: CommandHostOptions,
     private readonly disks: ReadonlyMap<string, Disk>,
+    private readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>,
+    private readonly onHypervisorRequest: (request: HypervisorRequest) => void,
   ) {}
 
   /** The current host of `name` (a hung one included), or undefined when it has none. */
@@ -76,8 +78,9 @@ export class SimLauncher implements PartitionLauncher {
   private create(partition: PartitionConfig): SimHost {
     const { name } = partition;
     const plans = partition.kind === 'command' ? guestPlansFrom(this.config, this.channels) : [];
-    const { config, commandOptions, disks } = this;
-    return createHost(partition, { config, channels: this.channels.forPartition(name), env: this.world.environment(name), plans, commandOptions, disks });
+    const { config, commandOptions, disks, heartbeats, onHypervisorRequest } = this;
+    const env = this.world.environment(name);
+    return createHost(partition, { config, channels: this.channels.forPartition(name), env, plans, commandOptions, disks, heartbeats, onHypervisorRequest });
   }
 
   private partition(name: string): PartitionConfig {

@@ -10,6 +10,7 @@ import { err, ok, type Result } from '../../base/result.js';
 import {
   allocateChannels,
   allocateDisks,
+  allocateHeartbeats,
   bootOrder,
   Hypervisor,
   iospNotice,
@@ -21,6 +22,7 @@ import {
   CommandHost,
   defaultCommandHostOptions,
   type CommandHostOptions,
+  type HypervisorRequest,
 } from '../../partition/command-host.js';
 import type { Disk } from '../../devices/disk.js';
 import type { TimerHandle, TraceRecord } from '../../partition/environment.js';
@@ -61,7 +63,9 @@ export class SimRun {
     this.channels = allocateChannels(config);
     const timing = commandHost ?? defaultCommandHostOptions(config.jiffyMs);
     this.disks = allocateDisks(config);
-    this.launcher = new SimLauncher(config, this.channels, this.world, timing, this.disks);
+    // The CP's requests (a hung IOSP's reboot) run as their own event, never inside the CP's.
+    const onRequest = (r: HypervisorRequest): void => void this.at(this.now(), `cp-request/${r.iosp}`, () => this.hypervisor.reboot(r.iosp, r.downMs));
+    this.launcher = new SimLauncher(config, this.channels, this.world, timing, this.disks, allocateHeartbeats(config), onRequest);
     const clockEnv = this.world.hypervisorEnvironment();
     this.hypervisor = new Hypervisor(config, this.launcher, {
       clock: clockEnv.clock,

@@ -10,7 +10,7 @@ import { assert } from '../../base/assert.js';
 import { Prng } from '../../base/prng.js';
 import type { ChannelRecord, Config } from '../../hypervisor/index.js';
 import { Disk, type DiskSpec } from '../../devices/disk.js';
-import { CommandHost, defaultCommandHostOptions } from '../../partition/command-host.js';
+import { CommandHost, defaultCommandHostOptions, type HypervisorRequest } from '../../partition/command-host.js';
 import { createHost } from '../../partition/create-host.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import { GuestHost, type GuestIoReport } from '../../partition/guest-host.js';
@@ -25,6 +25,8 @@ export interface PartitionWorkerData {
   readonly config: Config;
   /** Only this partition's channels (isolation). */
   readonly channels: readonly ChannelRecord[];
+  /** Heartbeat pages: an IOSP gets its own, the command partition every IOSP's. */
+  readonly heartbeats: readonly (readonly [string, SharedArrayBuffer])[];
   /** For an IOSP: the disks it owns, as shared memory (hardware outlives the worker). */
   readonly disks: readonly { readonly spec: DiskSpec; readonly memory: SharedArrayBuffer }[];
   readonly seed: number;
@@ -50,7 +52,8 @@ const disks = new Map(
   }),
 );
 const commandOptions = defaultCommandHostOptions(data.config.jiffyMs);
-const host = createHost(partition, { config: data.config, channels: data.channels, env, plans: data.plans, commandOptions, disks });
+const heartbeats = new Map(data.heartbeats);
+const host = createHost(partition, { config: data.config, channels: data.channels, env, plans: data.plans, commandOptions, disks, heartbeats });
 
 /** The control plane of one partition worker. */
 export const partitionApi = {
@@ -75,6 +78,10 @@ export const partitionApi = {
   /** A guest's storage ledgers (null for other partitions). */
   io(): GuestIoReport | null {
     return host instanceof GuestHost ? JSON.parse(JSON.stringify(host.io())) : null;
+  },
+  /** The command partition's requests to the hypervisor since the last call ([] for others). */
+  takeRequests(): HypervisorRequest[] {
+    return host instanceof CommandHost ? host.takeRequests() : [];
   },
   /** The command partition's machine context (its ledger of sent commands); null for a guest. */
   cpContext(): unknown {

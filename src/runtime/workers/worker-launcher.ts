@@ -54,6 +54,8 @@ export interface WorkerLauncherOptions {
   readonly collect: (records: readonly TraceRecord[]) => void;
   /** The run's disks; each IOSP worker attaches to the memory of its own. */
   readonly disks: ReadonlyMap<string, Disk>;
+  /** Heartbeat pages by IOSP. */
+  readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
 }
 
 /** Launches one worker thread per partition host. */
@@ -105,7 +107,7 @@ export class WorkerLauncher implements PartitionLauncher {
   }
 
   private workerData(partition: PartitionConfig): PartitionWorkerData {
-    const { config, channels, seed, epochMs, disks } = this.options;
+    const { config, channels, seed, epochMs, disks, heartbeats } = this.options;
     const command = partition.kind === 'command';
     // An IOSP gets the memory of the disks it owns, and nothing else of the hardware.
     const owned = new Set((partition.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => d.name)));
@@ -113,6 +115,7 @@ export class WorkerLauncher implements PartitionLauncher {
       partition: partition.name,
       config,
       disks: [...disks].filter(([n]) => owned.has(n)).map(([, d]) => ({ spec: d.spec, memory: d.memory })),
+      heartbeats: [...heartbeats].filter(([iosp]) => command || iosp === partition.name),
       channels: channels.forPartition(partition.name),
       seed,
       epochMs,

@@ -14,6 +14,7 @@ import { ok, type Result } from '../../base/result.js';
 import {
   allocateChannels,
   allocateDisks,
+  allocateHeartbeats,
   iospNotice,
   Hypervisor,
   type ChannelMap,
@@ -28,6 +29,9 @@ import { WorkerEnvironment } from './worker-environment.js';
 import { WorkerLauncher, type PartitionControl } from './worker-launcher.js';
 
 export type { PartitionControl } from './worker-launcher.js';
+
+/** How often the command partition's requests to the hypervisor are fetched. */
+const REQUEST_POLL_MS = 50;
 
 /** Label of the main thread's own environment (the hypervisor's clock and trace). */
 const HYPERVISOR_LABEL = '#hypervisor';
@@ -50,6 +54,7 @@ export class WorkerRuntime {
   private seen = 0;
   /** The chain of IOSP reports to the command partition (keeps their order). */
   private notices: Promise<void> = Promise.resolve();
+  private readonly requestPoll: ReturnType<typeof setInterval>;
 
   constructor(
     readonly config: Config,
@@ -59,7 +64,7 @@ export class WorkerRuntime {
     const collect = (records: readonly TraceRecord[]): void => void this.collected.push(...records);
     const { channels, epochMs } = this;
     this.disks = allocateDisks(config);
-    this.launcher = new WorkerLauncher({ config, channels, seed, epochMs, collect, disks: this.disks });
+    this.launcher = new WorkerLauncher({ config, channels, seed, epochMs, collect, disks: this.disks, heartbeats: allocateHeartbeats(config) });
     const env = new WorkerEnvironment(HYPERVISOR_LABEL, Prng.root(seed), epochMs, (r) =>
       collect([r]),
     );
@@ -79,6 +84,16 @@ export class WorkerRuntime {
       const stopped = this.hypervisor.queued(name);
       this.notices = this.notices.then(() => stopped).then(async () => this.control(cp)?.notify(notice)).catch(() => undefined);
     });
+    // The command partition's requests to the hypervisor (its watchdog's reboots), fetched
+    // through the control plane every REQUEST_POLL_MS while it runs.
+    this.requestPoll = setInterval(() => {
+      const state = cp === undefined ? undefined : this.hypervisor.state(cp);
+      if (cp === undefined || !state?.ok || state.value !== 'running') return;
+      void this.control(cp)?.takeRequests().then((requests) => {
+        for (const r of requests) this.hypervisor.reboot(r.iosp, r.downMs);
+      }).catch(() => undefined);
+    }, REQUEST_POLL_MS);
+    this.requestPoll.unref();
   }
 
   /** Boots `name` in a fresh worker; resolves once its host started (state `running`). */
@@ -142,6 +157,7 @@ export class WorkerRuntime {
    * first; returns the run's trace by time. Calling it again returns the same trace.
    */
   async shutdown(): Promise<readonly TraceRecord[]> {
+    clearInterval(this.requestPoll);
     // Refused (and nothing to stop) for partitions that are off or already shut down.
     for (const name of this.hypervisor.partitions()) this.hypervisor.shutdown(name);
     await this.hypervisor.settled();
