@@ -37,6 +37,7 @@ describe('spar run', () => {
     expect(a.partitions.map((p) => p.state)).toEqual(['running', 'running']);
     expect(a.expectations.every((e) => e.ok)).toBe(true);
     expect(a.stats.virtualMs).toBe(2_000);
+    expect((a as unknown as { io: { total: { submitted: number } } }).io.total.submitted).toBe(0);
     const quirked = JSON.parse((await run('run', '--runtime', 'sim', '--seed', '11', '--json', '--quirk', 'clientbus-vhba-rc-positive')).out) as Report & { quirks: string[] };
     expect(quirked.quirks).toEqual(['clientbus-vhba-rc-positive']);
     const b = JSON.parse((await run('run', '--runtime', 'sim', '--seed', '11', '--json')).out) as Report;

@@ -5,6 +5,7 @@ import type { TraceRecord } from '../partition/environment.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { judge, type ExpectationResult } from './expectations.js';
 import { faultCounts, type FaultRecord } from './faults.js';
+import { totalIo, type IoStats } from './observation.js';
 import { runSim, type RunResult } from './run-sim.js';
 import { runWorkers } from './run-workers.js';
 
@@ -35,6 +36,8 @@ export interface RunReport {
   readonly faults: Readonly<Record<string, number>>;
   readonly faultLog: readonly FaultRecord[];
   readonly stats: { readonly events: number; readonly virtualMs: number; readonly wallMs: number; readonly traceRecords: number };
+  /** Storage IO per guest and in total. */
+  readonly io: { readonly guests: Readonly<Record<string, IoStats>>; readonly total: IoStats };
   readonly traceHash: string;
 }
 
@@ -58,6 +61,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     faults: faultCounts(result.faults),
     faultLog: result.faults,
     stats: { events: result.events, virtualMs: result.virtualMs, wallMs, traceRecords: result.trace.length },
+    io: { guests: result.observation.io, total: totalIo(Object.values(result.observation.io)) },
     traceHash: result.traceHash,
   };
   return { report, trace: result.trace };
