@@ -92,4 +92,17 @@ describe('running scenarios', () => {
     expect(reboot?.atMs).toBeLessThanOrEqual(60 + 1_000 + 100);
     expect(report.partitions.find((p) => p.name === 'iosp0')?.state).toBe('running');
   });
+
+  test('disk-error faults: the failing requests fail explicitly (medium error, not retried), nothing else does, no write is lost', async () => {
+    const loaded = load('iosp-reboot-storage');
+    const errors = [
+      { action: 'disk-error' as const, partition: 'iosp0', disk: 'disk0', op: 'write' as const, lba: 0, count: 2048, times: 3, at: 20 },
+      { action: 'disk-error' as const, partition: 'iosp0', disk: 'disk0', op: 'read' as const, lba: 0, count: 2048, times: 2, at: 50 },
+    ];
+    const withErrors = { ...loaded, scenario: { ...loaded.scenario, faults: errors } };
+    const { report } = await runScenario(withErrors, opts({ untilMs: 6_000 }));
+    expect(report.faults).toEqual({ 'disk-error': 2 });
+    expect(report.io.total).toMatchObject({ submitted: 1200, completed: 1200, failed: 5, succeeded: 1195, lostAckedWrites: 0, duplicateCompletions: 0 });
+    expect(report.verdict).toBe('pass');
+  });
 });
