@@ -14,7 +14,7 @@
 // of the pending slot the command took; one slot's buffer (64 KiB) bounds a request.
 
 import type { AnyActorRef } from 'xstate';
-import type { ChannelRecord } from '../hypervisor/index.js';
+import type { ChannelRecord, GuestWorkload } from '../hypervisor/index.js';
 import { Channel, channelTypes, type SignalQueue } from '../channel/index.js';
 import { DMA_SLOT_BYTES, doorbellOf } from '../hypervisor/index.js';
 import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, SIZEOF_CMDRSP, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
@@ -26,19 +26,7 @@ import type { Environment } from './environment.js';
 export const RESPONSE_POLL_MS = 4;
 
 /** A workload this stack runs, with what it needs of its disk. */
-export interface StackWorkload {
-  /** Disk name (also the workload's name). */
-  readonly disk: string;
-  readonly vdest: { readonly channel: number; readonly id: number; readonly lun: number };
-  readonly blocks: number;
-  readonly blockSize: number;
-  readonly queueDepth: number;
-  readonly ops: number;
-  readonly writeFraction: number;
-  readonly maxBlocks: number;
-  /** Ms since the run started at which the workload may begin. */
-  readonly start: number;
-}
+export type StackWorkload = GuestWorkload;
 
 /** What the stack uses of its guest host. */
 export interface StackHost {

@@ -68,3 +68,31 @@ export function faultTarget(hypervisor: Hypervisor, disks: ReadonlyMap<string, D
     },
   };
 }
+
+/**
+ * The faults of a schedule that wait for a condition: feed it every trace record in order; it
+ * returns the faults whose condition was met by this record (the Nth match), with their delay.
+ */
+export class FaultConditions {
+  private readonly watching: Set<number>;
+  private readonly seen = new Map<number, number>();
+
+  constructor(private readonly faults: readonly ScenarioFault[]) {
+    this.watching = new Set(faults.flatMap((f, i) => (f.when === undefined ? [] : [i])));
+  }
+
+  /** The faults (index, delay in ms) that `record` triggers. */
+  onRecord(record: TraceRecord): { readonly index: number; readonly afterMs: number }[] {
+    const fired: { index: number; afterMs: number }[] = [];
+    for (const i of this.watching) {
+      const when = this.faults[i]?.when;
+      if (when === undefined || !matches(when, record)) continue;
+      const count = (this.seen.get(i) ?? 0) + 1;
+      this.seen.set(i, count);
+      if (count < when.occurrence) continue;
+      this.watching.delete(i);
+      fired.push({ index: i, afterMs: when.after });
+    }
+    return fired;
+  }
+}

@@ -8,7 +8,7 @@ import { GuestHost } from '../partition/guest-host.js';
 import { ioStats } from './io-stats.js';
 import { SimRun } from '../runtime/sim/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { applyFault, faultTarget, matches, type FaultRecord } from './faults.js';
+import { applyFault, faultTarget, FaultConditions, type FaultRecord } from './faults.js';
 import { lifecycleStates, type Observation } from './observation.js';
 
 /** What one run produced, before judging. */
@@ -34,17 +34,9 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number): R
   scenario.faults.forEach((f, i) => {
     if (f.at !== undefined) run.at(f.at, `fault/${i}`, fire(i));
   });
-  const watching = new Set(scenario.faults.flatMap((f, i) => (f.when === undefined ? [] : [i])));
-  const seen: number[] = [];
+  const conditions = new FaultConditions(scenario.faults);
   const stopWatching = run.world.onRecord((record) => {
-    for (const i of watching) {
-      const when = scenario.faults[i]?.when;
-      if (when === undefined || !matches(when, record)) continue;
-      seen[i] = (seen[i] ?? 0) + 1;
-      if ((seen[i] ?? 0) < when.occurrence) continue;
-      watching.delete(i);
-      run.at(run.now() + when.after, `fault/${i}`, fire(i));
-    }
+    for (const { index, afterMs } of conditions.onRecord(record)) run.at(run.now() + afterMs, `fault/${index}`, fire(index));
   });
   run.bootAll();
   const summary = run.runUntil(untilMs);

@@ -15,7 +15,7 @@ import { traceHash } from '../runtime/sim/trace-hash.js';
 import { WorkerRuntime } from '../runtime/workers/worker-runtime.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { ioStats } from './io-stats.js';
-import { applyFault, faultTarget, matches, type FaultRecord } from './faults.js';
+import { applyFault, faultTarget, FaultConditions, type FaultRecord } from './faults.js';
 import { lifecycleStates, type Observation } from './observation.js';
 import type { RunResult } from './run-sim.js';
 
@@ -42,8 +42,7 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
   const runtime = new WorkerRuntime(config, seed);
   const faults: FaultRecord[] = scenario.faults.map((f, index) => ({ index, action: f.action, partition: f.partition, atMs: null, refused: null }));
   const due: { atMs: number; index: number }[] = scenario.faults.flatMap((f, index) => (f.at === undefined ? [] : [{ atMs: f.at, index }]));
-  const watching = new Set(scenario.faults.flatMap((f, i) => (f.when === undefined ? [] : [i])));
-  const seen: number[] = [];
+  const conditions = new FaultConditions(scenario.faults);
   const trace: TraceRecord[] = [];
   try {
     for (const name of bootOrder(config)) await runtime.boot(name);
@@ -57,14 +56,7 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
       }
       for (const record of await runtime.collectTraces()) {
         trace.push(record);
-        for (const i of watching) {
-          const when = scenario.faults[i]?.when;
-          if (when === undefined || !matches(when, record)) continue;
-          seen[i] = (seen[i] ?? 0) + 1;
-          if ((seen[i] ?? 0) < when.occurrence) continue;
-          watching.delete(i);
-          due.push({ atMs: elapsed() + when.after, index: i });
-        }
+        for (const { index, afterMs } of conditions.onRecord(record)) due.push({ atMs: elapsed() + afterMs, index });
       }
       for (const d of due.filter((x) => x.atMs <= elapsed())) {
         due.splice(due.indexOf(d), 1);
