@@ -37,6 +37,9 @@ interface Mechanism {
   start(): Promise<WorkerPair>;
 }
 
+/** (a)..(d), as in the header comment. */
+export type MechanismId = Mechanism['id'];
+
 /** Thrown when a run delivered the wrong signals; bin/bench.js exits 1 on it (by `name`). */
 export class DeliveryCheckError extends Error {
   override readonly name = 'DeliveryCheckError';
@@ -58,7 +61,8 @@ export interface MechanismResult {
   readonly ratioToPostMessage: number;
 }
 
-const MEASURED_RUNS = 3;
+/** Measured runs per mechanism (after one warm-up run); the median is reported. */
+export const MEASURED_RUNS = 3;
 const WARM_UP_FRACTION = 0.25;
 const POST_MESSAGE_WINDOW_SIGNALS = 4096;
 const COMLINK_IN_FLIGHT_CALLS = 256;
@@ -161,16 +165,31 @@ function printTable(results: readonly MechanismResult[], machine: MachineInfo): 
   console.log(formatTable(header, rows));
 }
 
-/** Runs the channel benchmark and prints a table (or JSON); throws if any delivery check fails. */
-export async function run(options: BenchOptions): Promise<readonly MechanismResult[]> {
-  const machine = machineInfo();
+/**
+ * Measures the mechanisms `ids` (always with (c) postMessage, the baseline of every ratio), in
+ * table order, one after the other; `progress` is told before each. The storage bench uses it
+ * for the bare channel ratio (a)/(c) of its run.
+ */
+export async function measureMechanisms(
+  ids: readonly MechanismId[],
+  progress: (line: string) => void = () => {},
+): Promise<readonly MechanismResult[]> {
   const measured: Omit<MechanismResult, 'ratioToPostMessage'>[] = [];
-  for (const mechanism of mechanisms) {
-    if (!options.json) process.stderr.write(`measuring (${mechanism.id}) ${mechanism.name} ...\n`);
+  for (const mechanism of mechanisms.filter((m) => m.id === 'c' || ids.includes(m.id))) {
+    progress(`measuring (${mechanism.id}) ${mechanism.name} ...`);
     measured.push(await measure(mechanism));
   }
   const baseline = measured.find((m) => m.id === 'c')?.medianPerSecond ?? Number.NaN;
-  const results = measured.map((m) => ({ ...m, ratioToPostMessage: m.medianPerSecond / baseline }));
+  return measured.map((m) => ({ ...m, ratioToPostMessage: m.medianPerSecond / baseline }));
+}
+
+/** Runs the channel benchmark and prints a table (or JSON); throws if any delivery check fails. */
+export async function run(options: BenchOptions): Promise<readonly MechanismResult[]> {
+  const machine = machineInfo();
+  const progress = (line: string) => {
+    if (!options.json) process.stderr.write(`${line}\n`);
+  };
+  const results = await measureMechanisms(mechanisms.map((m) => m.id), progress);
   if (options.json) {
     const report = { bench: 'channel', signalBytes: SIGNAL_BYTES, measuredRuns: MEASURED_RUNS };
     console.log(JSON.stringify({ ...report, machine, results }, null, 2));

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Benchmark launcher: `npm run bench -- [name ...] [--json]` runs bench/<name>.bench.ts for each
-// name (default: every bench in bench/). Plain JavaScript so that `node bin/bench.js` needs no
+// name (default: every bench in bench/): `channel` (signal queue vs postMessage) and `storage`
+// (the storage path end to end against the storage issue's targets). Other files in bench/ are
+// helpers (storage-profile.ts is run on its own, see its header). Plain JavaScript so that `node bin/bench.js` needs no
 // loader flag: it registers tsx itself, and the benches start their workers through
 // spawnWorker's trampoline because Node 20 workers ignore `--import` (stack.md §3).
 // Exit codes as in STYLE §10: 0 done, 1 a delivery check failed, 2 usage error, 3 internal error.
