@@ -39,6 +39,8 @@ export interface GuestIoReport {
     readonly finished: boolean;
     readonly counts: BlockWorkloadContext['counts'];
     readonly lbas: BlockWorkloadContext['lbas'];
+    /** The next version the workload would write: every version from here on is newer. */
+    readonly nextVersion: number;
   }[];
   readonly midlayers: readonly ScsiMidlayerContext['counts'][];
 }
@@ -155,8 +157,8 @@ export class GuestHost implements PartitionHost {
     const workloads = children.flatMap(([id, child]) => {
       if (child === undefined || !id.includes('/block-workload:')) return [];
       const snapshot = child.getSnapshot() as { value: unknown; context: BlockWorkloadContext };
-      const { name, counts, lbas } = snapshot.context;
-      return [{ name, finished: snapshot.value === 'finished', counts, lbas }];
+      const { name, counts, lbas, nextVersion } = snapshot.context;
+      return [{ name, finished: snapshot.value === 'finished', counts, lbas, nextVersion }];
     });
     const midlayers = children.flatMap(([id, child]) => (child === undefined || !id.includes('/scsi-midlayer:') ? [] : [(child.getSnapshot().context as ScsiMidlayerContext).counts]));
     return { workloads, midlayers };

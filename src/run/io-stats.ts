@@ -10,6 +10,8 @@ import { NO_IO, type IoStats } from './observation.js';
 /**
  * Sums the ledgers of `report`. A block "lost" an acknowledged write when it holds neither the
  * last acknowledged version nor a later version that was written but not (yet) acknowledged.
+ * In the worker runtime the guest keeps running while the disks are read after its ledger, so a
+ * version the workload issued after the ledger was taken (≥ its `nextVersion`) counts as later.
  */
 export function ioStats(report: GuestIoReport | null, disks: ReadonlyMap<string, Disk>): IoStats {
   if (report === null) return NO_IO;
@@ -21,7 +23,8 @@ export function ioStats(report: GuestIoReport | null, disks: ReadonlyMap<string,
       const lba = Number(key);
       const block = disk.read(lba, 1);
       const version = block.ok ? versionsOf(block.value, lba) : null;
-      if (version !== state.acked && !(version !== null && state.possible.includes(version))) lostAckedWrites++;
+      const later = version !== null && (state.possible.includes(version) || version >= w.nextVersion);
+      if (version !== state.acked && !later) lostAckedWrites++;
     }
   }
   const sum = (f: (c: GuestIoReport['workloads'][number]['counts']) => number) => report.workloads.reduce((n, w) => n + f(w.counts), 0);
