@@ -3,12 +3,13 @@
 // saved counterexamples, `spar replay`). A property is plain data in, violations out, so a
 // counterexample is a JSON file that replays exactly.
 //
-// Extending: later issues append their properties to PROPERTIES (storage, network).
+// Extending: later issues append their properties to PROPERTIES (network).
 
 import type fc from 'fast-check';
 import type { TraceRecord } from '../src/partition/environment.js';
 import { clientBusConvergence } from './client-bus-convergence.property.js';
 import { controlPlaneConvergence } from './control-plane-convergence.property.js';
+import { storageRecovery } from './storage-recovery.property.js';
 
 /** What one case of a property did: the broken promises (none: it held) and, if any, a trace. */
 export interface CaseOutcome {
@@ -37,6 +38,7 @@ export interface SparProperty<T> {
 export const PROPERTIES: readonly SparProperty<unknown>[] = [
   controlPlaneConvergence as SparProperty<unknown>,
   clientBusConvergence as SparProperty<unknown>,
+  storageRecovery as SparProperty<unknown>,
 ];
 
 /** The property named `name`, or undefined. */

@@ -182,6 +182,17 @@ export class Disk {
   }
 
   /** Reads `count` blocks from `lba` into a fresh array. */
+  /**
+   * The blocks' bytes as they are, for whoever inspects the hardware from outside (the run's
+   * lost-write check): no injected failure applies or is used up.
+   */
+  inspect(lba: number, count: number): Result<Uint8Array, DiskError> {
+    const range = this.checkRange(lba, count);
+    if (!range.ok) return range;
+    const start = lba * this.spec.blockSize;
+    return ok(this.bytes.slice(start, start + count * this.spec.blockSize));
+  }
+
   read(lba: number, count: number): Result<Uint8Array, DiskError> {
     const range = this.checkRange(lba, count);
     if (!range.ok) return range;

@@ -48,6 +48,12 @@ export class ClientBusBridge {
     this.virtpci = host.connect(`${host.partition}/virtpci`, (e) => this.performVirtpci(e));
   }
 
+  /** The guest stopped: its storage stacks stop polling and listening. */
+  stop(): void {
+    for (const stack of this.stacks.values()) stack.detach();
+    this.stacks.clear();
+  }
+
   /** A request visorchipset handed on (channels already mapped). */
   request(request: Readonly<Record<string, unknown>>): void {
     this.clientbus.send({ type: 'CHIPSET_REQUEST', request });

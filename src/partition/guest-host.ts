@@ -134,6 +134,7 @@ export class GuestHost implements PartitionHost {
     this.polls.clear();
     if (this.pollTimer !== null) this.env.cancel(this.pollTimer);
     this.pollTimer = null;
+    this.bridge?.stop();
     this.guest.stop();
   }
 

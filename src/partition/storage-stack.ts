@@ -110,11 +110,16 @@ export class StorageStack {
     }
   }
 
-  /** The device is gone (virthba removed): the SCSI host goes with it. */
-  remove(): void {
+  /** The guest stopped: no more polls or doorbell listening (its actors are gone already). */
+  detach(): void {
     for (const stop of this.stops.splice(0)) stop();
     if (this.pollTimer !== null) this.host.env.cancel(this.pollTimer);
     this.pollTimer = null;
+  }
+
+  /** The device is gone (virthba removed): the SCSI host goes with it. */
+  remove(): void {
+    this.detach();
     this.midlayer.send({ type: 'HOST_REMOVED' });
     this.host.guest.send({ type: 'DRIVER_GONE', systemId: this.midlayerId });
   }

@@ -21,7 +21,7 @@ export function ioStats(report: GuestIoReport | null, disks: ReadonlyMap<string,
     for (const [key, state] of Object.entries(w.lbas)) {
       if (state.acked === 0 || disk === undefined) continue;
       const lba = Number(key);
-      const block = disk.read(lba, 1);
+      const block = disk.inspect(lba, 1);
       const version = block.ok ? versionsOf(block.value, lba) : null;
       const later = version !== null && (state.possible.includes(version) || version >= w.nextVersion);
       if (version !== state.acked && !later) lostAckedWrites++;

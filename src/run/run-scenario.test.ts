@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
+import { SimRun } from '../runtime/sim/index.js';
 import { runScenario, type RunOptions } from './run-scenario.js';
 
 const DIR = join(import.meta.dirname, '../../scenarios');
@@ -103,6 +104,22 @@ describe('running scenarios', () => {
     const { report } = await runScenario(withErrors, opts({ untilMs: 6_000 }));
     expect(report.faults).toEqual({ 'disk-error': 2 });
     expect(report.io.total).toMatchObject({ submitted: 1200, completed: 1200, failed: 5, succeeded: 1195, lostAckedWrites: 0, duplicateCompletions: 0 });
+    expect(report.verdict).toBe('pass');
+  });
+
+  test('after every partition of a storage run shuts down nothing stays scheduled: no host, stack or workload keeps polling', () => {
+    const run = new SimRun(load('iosp-reboot-storage').config, 1);
+    run.bootAll();
+    run.runUntil(100);
+    for (const name of ['cp', 'guest1', 'iosp0']) expect(run.hypervisor.shutdown(name).ok).toBe(true);
+    expect(run.world.scheduler.runUntilQuiet(10_000).stoppedBy).toBe('quiet');
+  });
+
+  test('the lost-write check reads the disks as they are: a read error still pending at the end is neither hit nor used up', async () => {
+    const loaded = load('iosp-reboot-storage');
+    const late = [{ action: 'disk-error' as const, partition: 'iosp0', disk: 'disk0', op: 'read' as const, lba: 0, count: 2048, times: 3, at: 5_000 }];
+    const { report } = await runScenario({ ...loaded, scenario: { ...loaded.scenario, faults: late } }, opts({ untilMs: 6_000 }));
+    expect(report.io.total).toMatchObject({ lostAckedWrites: 0, failed: 0 });
     expect(report.verdict).toBe('pass');
   });
 });

@@ -6,7 +6,7 @@ import type { TraceRecord } from '../partition/environment.js';
 import { CommandHost } from '../partition/command-host.js';
 import { GuestHost } from '../partition/guest-host.js';
 import { ioStats } from './io-stats.js';
-import { SimRun } from '../runtime/sim/index.js';
+import { DEFAULT_EVENT_BUDGET, SimRun } from '../runtime/sim/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { applyFault, faultTarget, FaultConditions, type FaultRecord } from './faults.js';
 import { lifecycleStates, type Observation } from './observation.js';
@@ -21,8 +21,19 @@ export interface RunResult {
   readonly virtualMs: number;
 }
 
+/** Options of {@link runSim}. */
+export interface RunSimOptions {
+  /**
+   * A sampler (properties/storage-recovery.property.ts): called at every whole virtual ms — 0, 1,
+   * 2, … and last at `untilMs` — after every event due by then has run, with the run. It must
+   * only read: the run is driven in 1 ms slices, which runs the same events in the same order
+   * (same trace hash) as without it. Returning true ends the run at that instant, early.
+   */
+  readonly everyMs?: (run: SimRun) => boolean | void;
+}
+
 /** Runs `loaded` in the sim runtime until `untilMs` of virtual time. */
-export function runSim(loaded: LoadedScenario, seed: number, untilMs: number): RunResult {
+export function runSim(loaded: LoadedScenario, seed: number, untilMs: number, options: RunSimOptions = {}): RunResult {
   const { config, scenario } = loaded;
   const run = new SimRun(config, seed);
   const faults: FaultRecord[] = scenario.faults.map((f, index) => ({ index, action: f.action, partition: f.partition, atMs: null, refused: null }));
@@ -39,7 +50,7 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number): R
     for (const { index, afterMs } of conditions.onRecord(record)) run.at(run.now() + afterMs, `fault/${index}`, fire(index));
   });
   run.bootAll();
-  const summary = run.runUntil(untilMs);
+  const summary = options.everyMs === undefined ? run.runUntil(untilMs) : runSampled(run, untilMs, options.everyMs);
   stopWatching();
   return {
     observation: observe(run, loaded),
@@ -49,6 +60,16 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number): R
     events: summary.events,
     virtualMs: run.now(),
   };
+}
+
+// runUntil in 1 ms slices with one event budget for the whole run, calling `everyMs` after each.
+function runSampled(run: SimRun, untilMs: number, everyMs: (run: SimRun) => boolean | void): { events: number } {
+  let events = 0;
+  for (let t = 0; ; t = Math.min(t + 1, untilMs)) {
+    const slice = run.runUntil(t, DEFAULT_EVENT_BUDGET - events);
+    events += slice.events;
+    if (everyMs(run) === true || slice.stoppedBy === 'event-budget' || t >= untilMs) return { events };
+  }
 }
 
 function observe(run: SimRun, loaded: LoadedScenario): Observation {

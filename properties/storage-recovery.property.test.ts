@@ -1,0 +1,124 @@
+// Runner for the storage-recovery property (STYLE §8) in the deterministic runtime, the proof that
+// its checks are not inert (every generated fault kind fires; the channel check catches a broken
+// counter and an illegal client-state change), and the canaries: both seeded recovery quirks are
+// found and shrunk. The worker runtime's runner is storage-recovery.workers.property.test.ts.
+// `spar fuzz storage-recovery` runs the same property with more.
+
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { CH, CHANNELCLI_ATTACHED, CHANNELCLI_DISABLED, Channel, channelTypes, createChannel, setClientState, SQ } from '../src/channel/index.js';
+import { runCampaign } from '../src/fuzz/campaign.js';
+import { runSim } from '../src/run/run-sim.js';
+import {
+  ChannelWatch,
+  FAULT_KINDS,
+  loadPlan,
+  runStorageCase,
+  storagePlan,
+  storageRecovery,
+  type StorageCase,
+} from './storage-recovery.property.js';
+import type { SparProperty } from './registry.js';
+
+/** One 64-block disk on iosp0 for guest1, with a workload of `ops` requests. */
+const oneDisk = (ops: number, writePercent: number): StorageCase['disks'][number] => ({
+  iosp: 0,
+  guests: [0],
+  blocks: 64,
+  latencyTenthsMs: [2, 8],
+  workload: { queueDepth: 4, ops, writePercent, maxBlocks: 4 },
+});
+
+describe('storage recovery', () => {
+  test('smoke: one guest writes through an IOSP reboot and a reboot during its recovery; every promise holds', () => {
+    const c: StorageCase = {
+      disks: [oneDisk(150, 60)],
+      guests: 1,
+      iosps: 1,
+      faults: [
+        { kind: 'reboot', iosp: 0, atMs: 10, downMs: 30 },
+        { kind: 'reboot-during-recovery', iosp: 0, bootedOccurrence: 2, afterMs: 2, downMs: 20 },
+      ],
+      simSeed: 1,
+    };
+    const outcome = runStorageCase(c, []);
+    expect(outcome.violations, storageRecovery.describe(c)).toEqual([]);
+    expect(outcome.faults.map((f) => f.atMs)).toEqual([10, 42]);
+    expect(outcome.endedAtMs).toBeLessThan(outcome.plan.untilMs);
+  });
+
+  test('sampling every virtual ms does not change the run: the same trace hash as without the hook', () => {
+    const c: StorageCase = { disks: [oneDisk(60, 50)], guests: 1, iosps: 1, faults: [{ kind: 'crash-then-reboot', iosp: 0, atMs: 5, gapMs: 3, downMs: 10 }], simSeed: 3 };
+    const plan = storagePlan(c);
+    let samples = 0;
+    const sampled = runSim(loadPlan(plan, []), c.simSeed, 120, { everyMs: () => void samples++ });
+    expect(samples).toBe(121);
+    expect(sampled.traceHash).toBe(runSim(loadPlan(plan, []), c.simSeed, 120).traceHash);
+  });
+
+  test('the channel check reports a num_sent that disagrees with the ring and a client state that leaves DISABLED for ATTACHED', () => {
+    const buffer = createChannel('vhba');
+    const watch = ChannelWatch.attach('vhba', buffer);
+    if (!(watch instanceof ChannelWatch)) throw new Error(watch.text);
+    const channel = Channel.attachAs(buffer, channelTypes.vhba);
+    if (!channel.ok) throw new Error(channel.error.message);
+    const { memory } = channel.value;
+    for (let i = 0; i < 3; i++) channel.value.queue(0).insert(new Uint8Array([i]));
+    expect(setClientState(memory, 'os', CHANNELCLI_ATTACHED).ok).toBe(true);
+    expect(setClientState(memory, 'os', CHANNELCLI_DISABLED).ok).toBe(true);
+    expect(watch.check(1)).toEqual([]); // DETACHED → DISABLED between two samples: legal
+    // A producer that counts an insert it never made; a client that leaves DISABLED (§1.3: only for OWNED).
+    memory.writeU64(channelTypes.vhba.chSpaceOffsetBytes + SQ.numSent, 4n);
+    Atomics.store(memory.i32, CH.cliStateOs / 4, CHANNELCLI_ATTACHED);
+    expect(watch.check(2).map((f) => f.text)).toEqual([
+      `vhba queue 0 at 2 ms: num_sent 4 − num_received 0 = 4, occupancy 3, max_slots ${channel.value.queue(0).slotCount}`,
+      'vhba at 2 ms: cli_state_os DISABLED → ATTACHED, not along §1.3',
+    ]);
+  });
+
+  test('for any topology, workload and IOSP / disk fault schedule: no lost acknowledged write, exactly-once completion, guests running, IO completes within the bound, channel invariants throughout', () => {
+    const p = storageRecovery;
+    fc.assert(
+      fc.property(p.arbitrary, (value) => {
+        expect(p.run(value, []).violations, p.describe(value)).toEqual([]);
+      }),
+      { numRuns: p.testRuns },
+    );
+  });
+
+  test('over a fixed batch of generated cases every promise holds and every generated fault kind fires at least once (no inert faults)', () => {
+    const batch = fc.sample(storageRecovery.arbitrary, { seed: 20261125, numRuns: 12 });
+    const fired = new Map<string, number>(FAULT_KINDS.map((k) => [k, 0]));
+    for (const c of batch) {
+      const outcome = runStorageCase(c, []);
+      expect(outcome.violations, storageRecovery.describe(c)).toEqual([]);
+      c.faults.forEach((f, i) => {
+        const records = outcome.plan.faultOrigin.flatMap((origin, index) => (origin === i ? [outcome.faults[index]] : []));
+        if (records.length > 0 && records.every((r) => r !== undefined && r.atMs !== null && r.refused === null)) fired.set(f.kind, (fired.get(f.kind) ?? 0) + 1);
+      });
+    }
+    for (const kind of FAULT_KINDS) expect(fired.get(kind), `${kind} fired`).toBeGreaterThan(0);
+  });
+
+  test('the quirk lose-pending-on-pause is found within 1000 runs and shrunk to one guest, one disk and at most two faults: its IO never completes', () => {
+    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, { runs: 1000, seed: 1, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks: ['lose-pending-on-pause'], now: () => 0 });
+    expect(outcome.verdict).toBe('fail');
+    const c = outcome.counterexample?.value as StorageCase;
+    expect(outcome.counterexample?.violations.every((v) => v.startsWith('io-completes-after-heal: '))).toBe(true);
+    expect(storagePlan(c).guests).toHaveLength(1);
+    expect(c.disks).toHaveLength(1);
+    expect(c.faults.length).toBeLessThanOrEqual(2);
+    expect(c.disks[0]?.workload.ops).toBeLessThanOrEqual(40);
+  });
+
+  test('the quirk double-complete-on-resume is found within 1000 runs and shrunk to one guest, one disk and at most two faults: a request completes twice', () => {
+    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, { runs: 1000, seed: 1, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks: ['double-complete-on-resume'], now: () => 0 });
+    expect(outcome.verdict).toBe('fail');
+    const c = outcome.counterexample?.value as StorageCase;
+    expect(outcome.counterexample?.violations).toContainEqual(expect.stringMatching(/^exactly-once-completion: guest1: \d+ duplicate completion/));
+    expect(storagePlan(c).guests).toHaveLength(1);
+    expect(c.disks).toHaveLength(1);
+    expect(c.faults.length).toBeLessThanOrEqual(2);
+    expect(c.disks[0]?.workload.ops).toBeLessThanOrEqual(40);
+  });
+});

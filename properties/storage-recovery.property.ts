@@ -1,0 +1,633 @@
+// Storage recovery (spar-protocol.md §4.1 IOSP failure, §4.2 "Guarantee to the guest", §4.6 Era A
+// virthba pause/resume, §4.8 the outage checklist; §1.3 client states, §1.6 signal queues): over
+// arbitrary storage topologies, block workloads and IOSP / disk fault schedules, run as scenarios
+// in the deterministic runtime (`runSim`), the guest's storage keeps five promises:
+//
+//   no-lost-acked-write      no acknowledged write is lost: every block holds its last
+//                            acknowledged write (or a later unacknowledged one; `io.lostAckedWrites`,
+//                            counted from the disk bytes: see lostAckedWrites), and no read of a
+//                            disk's writer returned data older than an acknowledged write;
+//   exactly-once-completion  every request completes to its workload exactly once (no duplicate
+//                            completion, no answer for an unknown request; a finished workload
+//                            completed all it submitted), and failures are explicit and explained:
+//                            a guest's failed requests are at most the medium errors its disks
+//                            returned (operations that touched a disk-error range) plus one per
+//                            SD_MAX_RETRIES resets it retried (an exhausted retry budget);
+//   guests-stay-running      every guest partition is running at every sampled ms and at the end;
+//   io-completes-after-heal  every workload finished by the run's bound (below);
+//   channel-invariants       at every virtual ms (runSim's `everyMs` sampler) and at every trace
+//                            record of the channel's virthba (between the events of one instant,
+//                            where the rings are not yet drained), on both queues of every vhba
+//                            channel num_sent − num_received equals the occupancy and is at most
+//                            max_slots − 1, and cli_state_os / cli_state_boot only changed along
+//                            §1.3's legal transitions (LEGAL_CLIENT_TRANSITIONS; between two
+//                            samples a change must be reachable through legal steps).
+//
+// One registered property checks all five; each violation starts with the promise it breaks. Its
+// `kind` is safety: the liveness promise is checked with an explicit bound, which makes it a
+// safety property (a violation has a finite witness: the run up to the bound).
+//
+// The bound (the liveness bound of io-completes-after-heal). Every fault has healed by
+//   H = max over timed faults of (reboot: at + down; crash then reboot: at + gap + down;
+//       disk error: at) + Σ over reboots-during-recovery of (after + down),
+// each reboot term plus BOOT_SLACK_MS (a boot takes 0 virtual ms today): a reboot-during-recovery
+// fires `after` ms after a BOOTED of its IOSP, and every BOOTED but the first ends the down time
+// of a fault that fired earlier, so by induction over firing order the j-th one to fire has
+// healed by max(timed heals) + the sum of the first j (after + down). The run lasts until
+//   untilMs = H + RESUME_MS + max over workloads of ⌈ops / queueDepth⌉ × (latency max + PER_REQUEST_SLACK_MS),
+// the time the slowest workload would need from scratch with nothing failing, after the CP's
+// resume handshake (measured on 120 generated cases: none ended later than 28% of the way from
+// H to untilMs). It ends earlier (the sampler's early end) once the time is past H, every
+// partition runs and every workload finished: nothing can change after that.
+//
+// Topology: 1–2 IOSPs, 1–4 guests, 1–4 disks; each disk belongs to one IOSP and is shared with
+// 1+ guests; every guest sees at least one disk and has one vhba per IOSP whose disks it sees, on
+// bus 2 (devNo in IOSP order). A disk's first sharing guest is its writer (the workload's own
+// verification assumes it is the disk's only writer); the other sharing guests run the same
+// workload read-only. Indices in a case are taken modulo the counts, so every shrink is valid.
+
+import fc from 'fast-check';
+import {
+  Channel,
+  CLIENT_STATE_NAMES,
+  channelTypes,
+  clientState,
+  LEGAL_CLIENT_TRANSITIONS,
+  type ChannelMemory,
+  type ClientKind,
+  type SignalQueue,
+} from '../src/channel/index.js';
+import { DISK_HEADER_BYTES, type Disk } from '../src/devices/disk.js';
+import { GuestHost, type GuestIoReport } from '../src/partition/guest-host.js';
+import type { TraceRecord } from '../src/partition/environment.js';
+import type { FaultRecord } from '../src/run/faults.js';
+import type { IoStats, Observation } from '../src/run/observation.js';
+import { runSim } from '../src/run/run-sim.js';
+import type { SimRun } from '../src/runtime/sim/index.js';
+import type { LoadedScenario } from '../src/scenario/load.js';
+import { checkReferences } from '../src/scenario/references.js';
+import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
+import { versionsOf } from '../machines/block-workload.logic.js';
+import { SD_MAX_RETRIES } from '../machines/scsi-midlayer.logic.js';
+
+// ---------------------------------------------------------------------------------------------
+// Cases (plain JSON: counterexamples are saved as files)
+
+/** One disk's workload: the writer runs it as drawn, every other sharing guest read-only. */
+export interface WorkloadCase {
+  readonly queueDepth: number;
+  readonly ops: number;
+  /** The writer's writeFraction, in percent. */
+  readonly writePercent: number;
+  readonly maxBlocks: number;
+}
+
+/** A disk; `iosp` and `guests` are taken modulo the counts (duplicates dropped). */
+export interface DiskCase {
+  readonly iosp: number;
+  /** The guests it is shared with; the first is its writer. */
+  readonly guests: readonly number[];
+  readonly blocks: number;
+  /** Latency in tenths of a ms: the minimum, and max − min. */
+  readonly latencyTenthsMs: readonly [min: number, spread: number];
+  readonly workload: WorkloadCase;
+}
+
+/** A fault of the schedule; each becomes one or two scenario `faults`. */
+export type FaultCase =
+  | { readonly kind: 'reboot'; readonly iosp: number; readonly atMs: number; readonly downMs: number }
+  | { readonly kind: 'crash-then-reboot'; readonly iosp: number; readonly atMs: number; readonly gapMs: number; readonly downMs: number }
+  /** A reboot `afterMs` after the IOSP's `bootedOccurrence`-th BOOTED (the 1st is its first boot). */
+  | { readonly kind: 'reboot-during-recovery'; readonly iosp: number; readonly bootedOccurrence: number; readonly afterMs: number; readonly downMs: number }
+  /** The next `times` `op`s on blocks lba..lba+count−1 of the disk fail (taken within the disk). */
+  | { readonly kind: 'disk-error'; readonly disk: number; readonly op: 'read' | 'write'; readonly lba: number; readonly count: number; readonly times: number; readonly atMs: number };
+
+/** The kinds of fault the arbitrary generates. */
+export const FAULT_KINDS = ['reboot', 'crash-then-reboot', 'reboot-during-recovery', 'disk-error'] as const;
+
+/** One case. */
+export interface StorageCase {
+  readonly iosps: number;
+  readonly guests: number;
+  readonly disks: readonly DiskCase[];
+  readonly faults: readonly FaultCase[];
+  readonly simSeed: number;
+}
+
+const atMs = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 200 }));
+const downMs = fc.integer({ min: 0, max: 200 });
+const iosp = fc.nat(1);
+
+const workloadArbitrary: fc.Arbitrary<WorkloadCase> = fc.record({
+  queueDepth: fc.integer({ min: 1, max: 8 }),
+  ops: fc.integer({ min: 20, max: 200 }),
+  writePercent: fc.integer({ min: 0, max: 100 }),
+  maxBlocks: fc.integer({ min: 1, max: 8 }),
+});
+
+const diskArbitrary: fc.Arbitrary<DiskCase> = fc.record({
+  iosp,
+  guests: fc.uniqueArray(fc.nat(3), { minLength: 1, maxLength: 4 }),
+  blocks: fc.integer({ min: 16, max: 256 }),
+  latencyTenthsMs: fc.tuple(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 20 })),
+  workload: workloadArbitrary,
+});
+
+const faultArbitrary: fc.Arbitrary<FaultCase> = fc.oneof(
+  fc.record({ kind: fc.constant('reboot' as const), iosp, atMs, downMs }),
+  fc.record({ kind: fc.constant('crash-then-reboot' as const), iosp, atMs, gapMs: fc.integer({ min: 1, max: 50 }), downMs }),
+  fc.record({ kind: fc.constant('reboot-during-recovery' as const), iosp, bootedOccurrence: fc.integer({ min: 2, max: 3 }), afterMs: fc.integer({ min: 0, max: 20 }), downMs }),
+  fc.record({
+    kind: fc.constant('disk-error' as const),
+    disk: fc.nat(3),
+    op: fc.constantFrom<'read' | 'write'>('read', 'write'),
+    lba: fc.nat(255),
+    count: fc.integer({ min: 1, max: 8 }),
+    times: fc.integer({ min: 1, max: 3 }),
+    atMs,
+  }),
+);
+
+/** Every case: topology, workloads, fault schedule, sim seed. */
+// Choice: keys in shrink order (fc.record shrinks the first key first): whole disks and guests go
+// before the details; the sim seed is small (its shrinking costs runs, and every other field
+// already varies the interleavings).
+export const storageCaseArbitrary: fc.Arbitrary<StorageCase> = fc.record({
+  disks: fc.array(diskArbitrary, { minLength: 1, maxLength: 4 }),
+  guests: fc.integer({ min: 1, max: 4 }),
+  iosps: fc.integer({ min: 1, max: 2 }),
+  faults: fc.array(faultArbitrary, { maxLength: 4 }),
+  simSeed: fc.nat(99),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Case → scenario
+
+/** Margin per boot in the heal bound (a boot takes 0 virtual ms today). */
+export const BOOT_SLACK_MS = 10;
+/** The CP's resume handshake after the last heal (IOSP_UP → DEVICE_CHANGESTATE running → resume). */
+export const RESUME_MS = 100;
+/** Per request beyond the disk's latency: polls, doorbells, a busy requeue (3 ms). */
+export const PER_REQUEST_SLACK_MS = 5;
+
+/** A disk after normalisation. */
+export interface TopologyDisk {
+  readonly name: string;
+  readonly iosp: string;
+  /** Writer first. */
+  readonly sharedWith: readonly string[];
+  readonly blocks: number;
+  readonly latencyMs: { readonly min: number; readonly max: number };
+  readonly workload: WorkloadCase;
+}
+
+/** The case as a scenario, with what the checks need. */
+export interface StoragePlan {
+  readonly iosps: readonly string[];
+  readonly guests: readonly string[];
+  readonly disks: readonly TopologyDisk[];
+  /** Every fault has healed by then (see the header). */
+  readonly healedByMs: number;
+  /** The run's length: the liveness bound. */
+  readonly untilMs: number;
+  readonly scenario: Scenario;
+  /** For each scenario fault, the index of the case fault it came from. */
+  readonly faultOrigin: readonly number[];
+}
+
+const iospName = (i: number) => `iosp${i}`;
+const guestName = (i: number) => `guest${i + 1}`;
+const diskName = (i: number) => `disk${i}`;
+
+/** The normalised topology, the scenario and the bound of `c`. */
+export function storagePlan(c: StorageCase): StoragePlan {
+  const iospCount = clamp(c.iosps, 1, 2);
+  const guestCount = clamp(c.guests, 1, 4);
+  const iosps = Array.from({ length: iospCount }, (_, i) => iospName(i));
+  const guests = Array.from({ length: guestCount }, (_, i) => guestName(i));
+  const diskCases = c.disks.slice(0, 4);
+  const sharing = diskCases.map((d) => [...new Set(d.guests.map((g) => mod(g, guestCount)))]);
+  // A guest that sees no disk joins one (round robin), as a reader.
+  for (let g = 0; g < guestCount; g++) {
+    if (diskCases.length > 0 && !sharing.some((s) => s.includes(g))) sharing[g % diskCases.length]?.push(g);
+  }
+  const disks: TopologyDisk[] = diskCases.map((d, i) => {
+    const shared = sharing[i] ?? [];
+    const minTenths = clamp(d.latencyTenthsMs[0], 0, 10);
+    return {
+      name: diskName(i),
+      iosp: iospName(mod(d.iosp, iospCount)),
+      sharedWith: (shared.length === 0 ? [0] : shared).map(guestName),
+      blocks: clamp(d.blocks, 16, 256),
+      latencyMs: { min: minTenths / 10, max: (minTenths + clamp(d.latencyTenthsMs[1], 0, 20)) / 10 },
+      workload: {
+        queueDepth: clamp(d.workload.queueDepth, 1, 8),
+        ops: clamp(d.workload.ops, 1, 200),
+        writePercent: clamp(d.workload.writePercent, 0, 100),
+        maxBlocks: clamp(d.workload.maxBlocks, 1, 8),
+      },
+    };
+  });
+  const faults: Record<string, unknown>[] = [];
+  const faultOrigin: number[] = [];
+  let timedHeal = 0;
+  let recoverySum = 0;
+  c.faults.forEach((f, index) => {
+    const add = (fault: Record<string, unknown>) => (faults.push(fault), faultOrigin.push(index));
+    const at = clamp(f.kind === 'reboot-during-recovery' ? 0 : f.atMs, 0, 10_000);
+    const down = f.kind === 'disk-error' ? 0 : clamp(f.downMs, 0, 10_000);
+    if (f.kind === 'disk-error') {
+      const disk = disks[mod(f.disk, Math.max(disks.length, 1))];
+      if (disk === undefined) return;
+      const lba = mod(f.lba, disk.blocks);
+      const count = clamp(f.count, 1, disk.blocks - lba);
+      add({ action: 'disk-error', partition: disk.iosp, disk: disk.name, op: f.op, lba, count, times: clamp(f.times, 1, 100), at });
+      timedHeal = Math.max(timedHeal, at);
+      return;
+    }
+    const partition = iospName(mod(f.iosp, iospCount));
+    if (f.kind === 'reboot') {
+      add({ action: 'reboot', partition, down, at });
+      timedHeal = Math.max(timedHeal, at + down + BOOT_SLACK_MS);
+    } else if (f.kind === 'crash-then-reboot') {
+      const gap = clamp(f.gapMs, 1, 10_000);
+      add({ action: 'crash', partition, at });
+      add({ action: 'reboot', partition, down, at: at + gap });
+      timedHeal = Math.max(timedHeal, at + gap + down + BOOT_SLACK_MS);
+    } else {
+      const after = clamp(f.afterMs, 0, 10_000);
+      add({ action: 'reboot', partition, down, when: { actor: `${partition}/lifecycle`, event: 'BOOTED', occurrence: clamp(f.bootedOccurrence, 1, 100), after } });
+      recoverySum += after + down + BOOT_SLACK_MS;
+    }
+  });
+  const healedByMs = timedHeal + recoverySum;
+  const workloadMs = Math.max(0, ...disks.map((d) => Math.ceil(d.workload.ops / d.workload.queueDepth) * (d.latencyMs.max + PER_REQUEST_SLACK_MS)));
+  const untilMs = Math.ceil(healedByMs + RESUME_MS + workloadMs);
+  const guestPartitions = guests.map((g) => {
+    const seen = iosps.filter((i) => disks.some((d) => d.iosp === i && d.sharedWith.includes(g)));
+    return {
+      name: g,
+      kind: 'guest',
+      buses: [{ busNo: 2, deviceCount: Math.max(seen.length, 1) }],
+      devices: seen.map((server, devNo) => ({ busNo: 2, devNo, channelType: 'vhba', server })),
+      workloads: disks
+        .filter((d) => d.sharedWith.includes(g))
+        .map((d) => ({
+          kind: 'block',
+          disk: d.name,
+          queueDepth: d.workload.queueDepth,
+          ops: d.workload.ops,
+          writeFraction: d.sharedWith[0] === g ? d.workload.writePercent / 100 : 0,
+          maxBlocks: d.workload.maxBlocks,
+        })),
+    };
+  });
+  const iospPartitions = iosps.map((name) => ({
+    name,
+    kind: 'iosp',
+    hardware: { scsi: [{ name: 'hba0', disks: disks.filter((d) => d.iosp === name).map((d) => ({ name: d.name, blocks: d.blocks, blockSize: 512, sharedWith: [...d.sharedWith], latencyMs: d.latencyMs })) }] },
+  }));
+  const scenario = scenarioSchema.parse({
+    description: 'storage-recovery property case',
+    until: untilMs,
+    partitions: [{ name: 'cp', kind: 'command' }, ...iospPartitions, ...guestPartitions],
+    faults,
+  });
+  return { iosps, guests, disks, healedByMs, untilMs, scenario, faultOrigin };
+}
+
+/** The plan as a loaded scenario (throws if the plan is not a valid configuration: a bug here). */
+export function loadPlan(plan: StoragePlan, quirks: readonly string[]): LoadedScenario {
+  const scenario = { ...plan.scenario, quirks: [...quirks] };
+  const { config, errors } = checkReferences(scenario);
+  if (config === null) throw new Error(`storage-recovery built an invalid scenario: ${errors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ')}`);
+  return { file: 'storage-recovery.property', name: 'storage-recovery', scenario, config };
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.trunc(n))) : min;
+}
+
+function mod(n: number, m: number): number {
+  return ((Math.trunc(n) % m) + m) % m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The promises
+
+/** The promises, by the name each violation starts with. */
+export const STORAGE_PROMISES = {
+  'no-lost-acked-write': 'No acknowledged write is lost (every block holds its last acknowledged write or a later one; no writer read older data).',
+  'exactly-once-completion': 'Every request completes to its workload exactly once; failures are explicit and only from disk errors or an exhausted retry budget.',
+  'guests-stay-running': 'Every guest partition stays running.',
+  'io-completes-after-heal': 'Once the last fault healed, all outstanding IO completes within the bound.',
+  'channel-invariants': 'At every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1, and client states change only along §1.3.',
+} as const;
+
+/** One of {@link STORAGE_PROMISES}. */
+export type StoragePromise = keyof typeof STORAGE_PROMISES;
+
+/** What one case produced: the violations, the trace and the fault records (for coverage). */
+export interface StorageOutcome {
+  readonly violations: readonly string[];
+  readonly trace: readonly TraceRecord[];
+  readonly faults: readonly FaultRecord[];
+  /** Virtual ms the run lasted (≤ the plan's untilMs). */
+  readonly endedAtMs: number;
+  readonly plan: StoragePlan;
+}
+
+// §1.3 reachability: a change seen between two samples must be reachable through legal steps.
+const REACHABLE: ReadonlyMap<number, ReadonlySet<number>> = new Map(
+  CLIENT_STATE_NAMES.map((_, from) => {
+    const seen = new Set<number>();
+    const todo = [...(LEGAL_CLIENT_TRANSITIONS[from] ?? [])];
+    for (let s = todo.pop(); s !== undefined; s = todo.pop()) {
+      if (seen.has(s)) continue;
+      seen.add(s);
+      todo.push(...(LEGAL_CLIENT_TRANSITIONS[s] ?? []));
+    }
+    return [from, seen];
+  }),
+);
+
+/** One broken channel invariant; `key` names the queue or client field (reported once). */
+export interface ChannelFinding {
+  readonly key: string;
+  readonly text: string;
+}
+
+/** The channel-invariants promise on one channel's memory, checked at each {@link check}. */
+export class ChannelWatch {
+  private readonly last: Record<ClientKind, number>;
+
+  private constructor(
+    readonly id: string,
+    private readonly memory: ChannelMemory,
+    private readonly queues: readonly SignalQueue[],
+  ) {
+    this.last = { os: this.client('os'), boot: this.client('boot') };
+  }
+
+  /** Watches the vhba channel in `buffer`; a channel that does not validate is a finding. */
+  static attach(id: string, buffer: SharedArrayBuffer): ChannelWatch | ChannelFinding {
+    const channel = Channel.attachAs(buffer, channelTypes.vhba);
+    if (!channel.ok) return { key: id, text: `${id}: does not validate: ${channel.error.message}` };
+    const queues = Array.from({ length: channel.value.queueCount }, (_, q) => channel.value.queue(q));
+    return new ChannelWatch(id, channel.value.memory, queues);
+  }
+
+  /**
+   * Both queues: num_sent − num_received = occupancy ≤ max_slots − 1; both client states: a
+   * change since the last check is reachable along §1.3's legal transitions.
+   */
+  check(now: number): ChannelFinding[] {
+    const out: ChannelFinding[] = [];
+    for (const queue of this.queues) {
+      const key = `${this.id}/queue${queue.queue}`;
+      const where = `${this.id} queue ${queue.queue} at ${now} ms`;
+      const occupancy = queue.occupancy();
+      if (typeof occupancy !== 'number') {
+        out.push({ key, text: `${where}: ${occupancy.message}` });
+        continue;
+      }
+      const { numSent, numReceived } = queue.counters();
+      const held = numSent - numReceived;
+      if (held !== BigInt(occupancy) || held < 0n || held > BigInt(queue.slotCount - 1)) {
+        out.push({ key, text: `${where}: num_sent ${numSent} − num_received ${numReceived} = ${held}, occupancy ${occupancy}, max_slots ${queue.slotCount}` });
+      }
+    }
+    for (const kind of ['os', 'boot'] as const) {
+      const from = this.last[kind];
+      const to = this.client(kind);
+      const name = (s: number) => CLIENT_STATE_NAMES[s] ?? String(s);
+      if (to < 0) out.push({ key: `${this.id}/${kind}`, text: `${this.id} at ${now} ms: cli_state_${kind} is not a client state` });
+      else if (from >= 0 && to !== from && !(REACHABLE.get(from)?.has(to) ?? false)) {
+        out.push({ key: `${this.id}/${kind}/${from}-${to}`, text: `${this.id} at ${now} ms: cli_state_${kind} ${name(from)} → ${name(to)}, not along §1.3` });
+      }
+      this.last[kind] = to;
+    }
+    return out;
+  }
+
+  private client(kind: ClientKind): number {
+    const state = clientState(this.memory, kind);
+    return state.ok ? state.value : -1;
+  }
+}
+
+/** Checks the per-ms promises (channel-invariants, guests-stay-running) and decides the early end. */
+class Sampler {
+  run: SimRun | null = null;
+  private channels: Map<string, ChannelWatch> | null = null;
+  private readonly reported = new Set<string>();
+  readonly violations: string[] = [];
+  /** Medium errors each disk has returned so far (read before the end-of-run checker reads it). */
+  readonly diskErrors = new Map<string, number>();
+
+  constructor(private readonly plan: StoragePlan) {}
+
+  /** The `everyMs` hook of runSim: true ends the run (everything settled past the heal bound). */
+  sample(run: SimRun): boolean {
+    this.run = run;
+    const now = run.now();
+    this.channels ??= this.watch(run);
+    for (const ch of this.channels.values()) this.check(ch, now);
+    for (const g of this.plan.guests) {
+      const state = run.hypervisor.state(g);
+      const value = state.ok ? state.value : 'unknown';
+      if (value !== 'running') this.report('guests-stay-running', { key: g, text: `${g} is ${value} at ${now} ms` });
+    }
+    for (const [name, disk] of run.disks) this.diskErrors.set(name, disk.firedFailures());
+    return now >= this.plan.healedByMs && this.settled(run);
+  }
+
+  // Watches every vhba channel; also checks a channel at each trace record of its virthba (taken
+  // before the effect is performed), which sees the rings between the events of one instant —
+  // at whole ms they are always drained in the sim, since doorbells wake the peer at once.
+  private watch(run: SimRun): Map<string, ChannelWatch> {
+    const channels = new Map<string, ChannelWatch>();
+    for (const record of run.channels.all()) {
+      if (record.typeName !== 'vhba') continue;
+      const watch = ChannelWatch.attach(record.id, record.buffer);
+      if (watch instanceof ChannelWatch) channels.set(record.id, watch);
+      else this.report('channel-invariants', watch);
+    }
+    run.world.onRecord((record) => {
+      const m = /^([^/]+)\/virthba:([0-9a-f]+):([0-9a-f]+)$/.exec(record.actor);
+      const watch = m === null ? undefined : channels.get(`${m[1]}/vbus${parseInt(m[2] ?? '', 16)}:dev${parseInt(m[3] ?? '', 16)}`);
+      if (watch !== undefined) this.check(watch, record.atMs);
+    });
+    return channels;
+  }
+
+  private check(watch: ChannelWatch, now: number): void {
+    for (const finding of watch.check(now)) this.report('channel-invariants', finding);
+  }
+
+  // Every partition runs and every guest's workloads all started and finished.
+  private settled(run: SimRun): boolean {
+    for (const p of run.config.partitions) {
+      const state = run.hypervisor.state(p.name);
+      if (!state.ok || state.value !== 'running') return false;
+    }
+    return this.plan.guests.every((g) => {
+      const host = run.host(g);
+      const expected = this.plan.disks.filter((d) => d.sharedWith.includes(g)).length;
+      const io = host instanceof GuestHost ? host.io() : null;
+      return io !== null && io.workloads.length === expected && io.workloads.every((w) => w.finished);
+    });
+  }
+
+  // One violation per key (a broken invariant stays broken for many samples).
+  private report(promise: StoragePromise, finding: ChannelFinding): void {
+    if (this.reported.has(`${promise}/${finding.key}`)) return;
+    this.reported.add(`${promise}/${finding.key}`);
+    this.violations.push(`${promise}: ${finding.text}`);
+  }
+}
+
+/** Runs one case in the sim runtime; returns every broken promise, the trace and the faults. */
+export function runStorageCase(c: StorageCase, quirks: readonly string[]): StorageOutcome {
+  const plan = storagePlan(c);
+  const sampler = new Sampler(plan);
+  const result = runSim(loadPlan(plan, quirks), c.simSeed, plan.untilMs, { everyMs: (run) => sampler.sample(run) });
+  const reports = new Map<string, GuestIoReport | null>(
+    plan.guests.map((g) => {
+      const host = sampler.run?.host(g);
+      return [g, host instanceof GuestHost ? host.io() : null];
+    }),
+  );
+  const disks = sampler.run?.disks ?? new Map<string, Disk>();
+  const lost = new Map(plan.guests.map((g) => [g, lostAckedWrites(reports.get(g) ?? null, disks)]));
+  const violations = [...sampler.violations, ...endViolations(plan, result.observation, result.faults, { reports, lost, diskErrors: sampler.diskErrors })];
+  return { violations, trace: result.trace, faults: result.faults, endedAtMs: result.virtualMs, plan };
+}
+
+/**
+ * Blocks of `report`'s workloads that lost an acknowledged write, by `ioStats`'s rule
+ * (`lostAckedWrites`: neither the acknowledged version nor a later one), but reading the disk's
+ * bytes directly. `ioStats` reads through `Disk.read`, so a read medium error still pending at
+ * the end fails that read (and is consumed) and the block counts as lost: a checker bug,
+ * reported. Without read disk errors both counts agree.
+ */
+export function lostAckedWrites(report: GuestIoReport | null, disks: ReadonlyMap<string, Disk>): number {
+  let lost = 0;
+  for (const w of report?.workloads ?? []) {
+    const disk = disks.get(w.name);
+    if (disk === undefined) continue;
+    for (const [key, state] of Object.entries(w.lbas)) {
+      if (state.acked === 0) continue;
+      const lba = Number(key);
+      const start = DISK_HEADER_BYTES + lba * disk.blockSize;
+      const version = versionsOf(new Uint8Array(disk.memory, start, disk.blockSize), lba);
+      const later = version !== null && (state.possible.includes(version) || version >= w.nextVersion);
+      if (version !== state.acked && !later) lost++;
+    }
+  }
+  return lost;
+}
+
+/** What only the sim runtime sees at the end of a run, for {@link endViolations}. */
+export interface SimEnd {
+  /** Each guest's workload and midlayer ledgers: writer reads verified, unknown answers, totals. */
+  readonly reports: ReadonlyMap<string, GuestIoReport | null>;
+  /** Per guest, replaces `io.lostAckedWrites` (see {@link lostAckedWrites}). */
+  readonly lost: ReadonlyMap<string, number>;
+  /** Per disk, the medium errors it returned: failures a disk error explains. */
+  readonly diskErrors: ReadonlyMap<string, number>;
+}
+
+/**
+ * The promises judged on the end of a run (both runtimes): no-lost-acked-write,
+ * exactly-once-completion, guests-stay-running (at the end), io-completes-after-heal. Without
+ * `sim` (the worker runtime) a failed request is explained by any operation a fired disk-error
+ * fault on its disks could fail (`times`), and lost writes are `io.lostAckedWrites`.
+ */
+export function endViolations(plan: StoragePlan, o: Observation, faults: readonly FaultRecord[], sim: SimEnd | null = null): string[] {
+  const out: string[] = [];
+  const v = (promise: StoragePromise, text: string) => out.push(`${promise}: ${text}`);
+  for (const g of plan.guests) {
+    const io: IoStats | undefined = o.io[g];
+    const mine = plan.disks.filter((d) => d.sharedWith.includes(g));
+    const report = sim?.reports.get(g) ?? null;
+    if (o.states[g] !== 'running') v('guests-stay-running', `${g} is ${o.states[g] ?? 'unknown'} at the end`);
+    if (io === undefined) continue;
+    const lostHere = sim?.lost.get(g) ?? io.lostAckedWrites;
+    if (lostHere > 0) v('no-lost-acked-write', `${g}: ${lostHere} block(s) lost an acknowledged write`);
+    for (const w of report?.workloads ?? []) {
+      const writer = plan.disks.find((d) => d.name === w.name)?.sharedWith[0] === g;
+      if (writer && w.counts.verifyFailures > 0) v('no-lost-acked-write', `${g}: ${w.counts.verifyFailures} read(s) of ${w.name} returned data older than an acknowledged write`);
+      if (w.counts.unknownDones > 0) v('exactly-once-completion', `${g}: ${w.counts.unknownDones} answer(s) for ${w.name} requests not outstanding`);
+      const ops = mine.find((d) => d.name === w.name)?.workload.ops;
+      if (w.finished && (w.counts.submitted !== ops || w.counts.succeeded + w.counts.failed !== w.counts.submitted)) {
+        v('exactly-once-completion', `${g}: ${w.name} finished with ${w.counts.submitted} of ${ops} submitted, ${w.counts.succeeded + w.counts.failed} completed`);
+      }
+    }
+    if (io.duplicateCompletions > 0) v('exactly-once-completion', `${g}: ${io.duplicateCompletions} duplicate completion(s)`);
+    if (io.finished === io.workloads && io.completed !== io.submitted) v('exactly-once-completion', `${g}: ${io.submitted - io.completed} of ${io.submitted} request(s) never completed`);
+    const diskErrors =
+      sim === null
+        ? faults
+            .filter((f) => f.action === 'disk-error' && f.atMs !== null && f.refused === null)
+            .map((f) => plan.scenario.faults[f.index])
+            .reduce((n, f) => n + (f?.action === 'disk-error' && mine.some((d) => d.name === f.disk) ? f.times : 0), 0)
+        : mine.reduce((n, d) => n + (sim.diskErrors.get(d.name) ?? 0), 0);
+    const exhausted = Math.floor(io.retried / SD_MAX_RETRIES);
+    if (io.failed > diskErrors + exhausted) {
+      v('exactly-once-completion', `${g}: ${io.failed} request(s) failed, but disk errors on its disks explain at most ${diskErrors} and exhausted retry budgets ${exhausted} (${io.retried} resets retried)`);
+    }
+    const expected = mine.length;
+    if (io.finished < expected) {
+      v('io-completes-after-heal', `${g}: ${expected - io.finished} of ${expected} workload(s) unfinished at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms), ${io.submitted - io.completed} request(s) outstanding`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Description
+
+/** The case in a few lines: topology, workloads, faults and the bound. */
+export function describeStorageCase(c: StorageCase): string {
+  const plan = storagePlan(c);
+  const disks = plan.disks.map((d) => {
+    const w = d.workload;
+    const readers = d.sharedWith.slice(1);
+    return `${d.name} on ${d.iosp} (${d.blocks} blocks, ${d.latencyMs.min}–${d.latencyMs.max} ms): ${d.sharedWith[0]} writes ${w.writePercent}%${readers.length > 0 ? `, ${readers.join(', ')} read` : ''}; qd ${w.queueDepth}, ${w.ops} ops, ≤ ${w.maxBlocks} blocks`;
+  });
+  const faults = plan.scenario.faults.map((f) => {
+    const when = f.when === undefined ? `at ${f.at} ms` : `${ordinal(f.when.occurrence)} ${f.when.event} of ${f.partition} + ${f.when.after} ms`;
+    if (f.action === 'disk-error') return `disk-error ${f.disk} ${f.op} lba ${f.lba}+${f.count} ×${f.times} ${when}`;
+    return `${f.action} ${f.partition} ${when}${f.action === 'reboot' ? `, down ${f.down} ms` : ''}`;
+  });
+  return [
+    `sim seed ${c.simSeed}; ${plan.iosps.length} IOSP(s), ${plan.guests.length} guest(s); run until ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms)`,
+    ...disks,
+    ...(faults.length === 0 ? ['no faults'] : faults.map((f) => `fault: ${f}`)),
+  ].join('\n');
+}
+
+function ordinal(n: number): string {
+  return `${n}${n === 1 ? 'st' : n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registered property
+
+/** The registered property (`properties/registry.ts`). */
+export const storageRecovery = {
+  name: 'storage-recovery',
+  promise:
+    'For any storage topology (1–2 IOSPs, 1–4 guests, 1–4 shared disks), block workloads and IOSP reboots, crashes, reboots during recovery and disk errors: ' +
+    '(no-lost-acked-write) no acknowledged write is lost; ' +
+    '(exactly-once-completion) every request completes to its workload exactly once, failing only explicitly and only from a disk error or an exhausted retry budget; ' +
+    '(guests-stay-running) every guest keeps running; ' +
+    '(io-completes-after-heal) once the last fault healed, all IO completes within a stated bound; ' +
+    '(channel-invariants) at every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1 and client states change only along §1.3.',
+  kind: 'safety' as const,
+  arbitrary: storageCaseArbitrary,
+  run: runStorageCase,
+  describe: describeStorageCase,
+  testRuns: 15,
+};
