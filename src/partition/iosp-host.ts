@@ -23,7 +23,8 @@
 
 import { createActor, type Actor } from 'xstate';
 import { assert } from '../base/assert.js';
-import { Channel, channelTypes, type SignalQueue } from '../channel/index.js';
+import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../channel/index.js';
+import type { Prng } from '../base/prng.js';
 import type { Disk } from '../devices/disk.js';
 import { executeScsi } from '../devices/scsi-target.js';
 import {
@@ -63,11 +64,26 @@ export const DEFAULT_LATENCY_MS = { min: 0.1, max: 1 } as const;
 /** One vhba channel this IOSP serves. */
 interface Served {
   readonly record: ChannelRecord;
+  readonly bell: Doorbell;
   readonly commands: SignalQueue;
   readonly responses: SignalQueue;
-  /** Disks by SCSI target id, as this channel's guest sees them. */
-  readonly targets: ReadonlyMap<number, Disk>;
+  /** Disks by SCSI target id, as this channel's guest sees them, with their service times. */
+  readonly targets: ReadonlyMap<number, Target>;
+  /** Service times of commands to a target with no disk. */
+  readonly noDisk: Latency;
   readonly outbox: Uint8Array[];
+}
+
+/** A command's service time: the range and the seeded stream it is drawn from. */
+interface Latency {
+  readonly minUs: number;
+  readonly maxUs: number;
+  readonly prng: Prng;
+}
+
+interface Target {
+  readonly disk: Disk;
+  readonly latency: Latency;
 }
 
 type Effect = { readonly type: string } & Record<string, unknown>;
@@ -142,9 +158,15 @@ export class IospHost implements PartitionHost {
     const attached = Channel.attachAs(record.buffer, channelTypes.vhba);
     assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
     const shared = disksSeenBy(this.config, this.partition, record.guestPartition);
+    // One stream per disk and channel, derived once: each command draws the next value.
+    const latency = (name: string, range: { min: number; max: number }): Latency => ({
+      minUs: Math.round(range.min * 1000),
+      maxUs: Math.round(range.max * 1000),
+      prng: this.env.prng(`disk/${name}/${record.id}`),
+    });
     const targets = new Map(shared.flatMap((s) => {
       const disk = this.disks.get(s.disk.name);
-      return disk === undefined ? [] : [[s.vdest.id, disk] as const];
+      return disk === undefined ? [] : [[s.vdest.id, { disk, latency: latency(s.disk.name, s.disk.latencyMs ?? DEFAULT_LATENCY_MS) }] as const];
     }));
     // The adapter's identity and limits the guest's driver reads at probe (§4.2 Probe).
     const view = StructView.at(visorIoChannel, record.buffer, 0);
@@ -157,7 +179,8 @@ export class IospHost implements PartitionHost {
     view.set('vhba.max.cmd_per_lun', 64);
     view.set('vhba.max.max_io_size', DMA_SLOT_BYTES);
     const channel = attached.value;
-    this.served.push({ record, commands: channel.queue(IOCHAN_TO_IOPART), responses: channel.queue(IOCHAN_FROM_IOPART), targets, outbox: [] });
+    const noDisk = latency('none', DEFAULT_LATENCY_MS);
+    this.served.push({ record, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), responses: channel.queue(IOCHAN_FROM_IOPART), targets, noDisk, outbox: [] });
   }
 
   private poll(): void {
@@ -171,7 +194,7 @@ export class IospHost implements PartitionHost {
         const response = this.serveCommand(s, this.slot);
         if (response !== null) answered = this.answer(s, response) || answered;
       }
-      if (answered) this.env.ring(doorbellOf(s.record), 'client');
+      if (answered) this.env.ring(s.bell, 'client');
     }
     this.counts.polls++;
     if (this.heartbeat !== undefined) beat(this.heartbeat);
@@ -200,14 +223,12 @@ export class IospHost implements PartitionHost {
 
   // Serves `command` after its disk's latency, then answers and rings the guest.
   private serveLater(s: Served, command: ScsiCommand): void {
-    const disk = s.targets.get(command.vdest.id);
-    const spec = this.config.partitions.flatMap((p) => p.hardware?.scsi ?? []).flatMap((a) => a.disks).find((d) => d.name === disk?.spec.name);
-    const { min, max } = spec?.latencyMs ?? DEFAULT_LATENCY_MS;
-    const delayMs = this.env.prng(`disk/${disk?.spec.name ?? 'none'}`).int(Math.round(min * 1000), Math.round(max * 1000)) / 1000;
+    const { minUs, maxUs, prng } = s.targets.get(command.vdest.id)?.latency ?? s.noDisk;
+    const delayMs = prng.int(minUs, maxUs) / 1000;
     const timer = this.env.schedule(delayMs, `scsi:${s.record.id}`, () => {
       this.inService.delete(timer);
       const answered = this.answer(s, this.execute(s, command));
-      if (answered) this.env.ring(doorbellOf(s.record), 'client');
+      if (answered) this.env.ring(s.bell, 'client');
     });
     this.inService.add(timer);
   }
@@ -223,7 +244,7 @@ export class IospHost implements PartitionHost {
     const memory = new Uint8Array(window.buffer);
     const dataOut = command.dataDir === UIS_DMA_TO_DEVICE ? gather(memory, ranges) : null;
     const { vdest } = command;
-    const disk = vdest.channel === 0 && vdest.lun === 0 ? (s.targets.get(vdest.id) ?? null) : null;
+    const disk = vdest.channel === 0 && vdest.lun === 0 ? (s.targets.get(vdest.id)?.disk ?? null) : null;
     const outcome = executeScsi(disk, command.cdb, dataOut, command.bufflen);
     if (outcome.dataIn !== null) scatter(memory, ranges, outcome.dataIn);
     const status = { linuxstat: outcome.linuxstat, scsistat: outcome.scsistat, addlstat: outcome.addlstat, sense: outcome.sense ?? new Uint8Array(64), noDiskResult: outcome.noDiskResult };
