@@ -45,6 +45,17 @@ export interface VisorclientbusQuirks {
    * as done. Off: the negated code is passed, and the CHANGESTATE fails.
    */
   readonly vhbaStateChangeRcPositive: boolean;
+  /**
+   * Quirk `visorhba-resume-no-complete` (§3.5 driver table, §4.2 "Resume (IOSP back)"): upstream
+   * visorhba's `resume` re-enables polling and clears the down flags but never calls
+   * `complete(dev, status)`, so the CHANGESTATE(running) response is never sent and the device
+   * keeps its pending request for good. Here: a vhba resume that uislib carried out (virthba's
+   * serverup ran) is settled without `visorchipset.done`, so visorchipset keeps the device's
+   * `pendingRequest` and refuses every later CHANGESTATE/DESTROY of it (EIO, §2.6). A failed
+   * resume is still answered (final visorbus answers a driver's failed `resume` at once, §3.5
+   * step 4). Off: the resume is answered with uislib's result at once (Era A, §5.11).
+   */
+  readonly vhbaResumeNoComplete: boolean;
 }
 
 /** Machine input. */
@@ -140,7 +151,7 @@ export function deviceKey(busNo: number, devNo: number): string {
 
 /** Initial context. */
 export function initialContext(input: VisorclientbusInput): VisorclientbusContext {
-  const quirks = { vhbaStateChangeRcPositive: false, ...input.quirks };
+  const quirks = { vhbaStateChangeRcPositive: false, vhbaResumeNoComplete: false, ...input.quirks };
   const { partition } = input;
   return { partition, quirks, nextSeq: 1, pending: [], deviceTypes: {}, strayAnswers: 0 };
 }
@@ -302,6 +313,27 @@ export function matchAnswer(
       (p.route === 'both' || p.route === a.party) &&
       (a.party === 'visorbus' ? p.visorbusStatus : p.uislibStatus) === null,
   );
+}
+
+/** Guard: the named quirk is on. */
+export function isQuirkOn(
+  { context }: { readonly context: VisorclientbusContext },
+  params: { readonly quirk: keyof VisorclientbusQuirks },
+): boolean {
+  return context.quirks[params.quirk];
+}
+
+/** True when `event` is uislib's success for an awaited request of `kind` (for a vhba if given). */
+export function isAcceptedByUislib(
+  context: VisorclientbusContext,
+  event: VisorclientbusEvent,
+  kind: 'pauseDevice' | 'resumeDevice',
+  deviceKind: DeviceKind | null = null,
+): boolean {
+  const entry = matchAnswer(context, event);
+  const answer = answerOf(event);
+  if (entry === undefined || entry.kind !== kind || answer.party !== 'uislib') return false;
+  return answer.status === 0 && (deviceKind === null || entry.deviceKind === deviceKind);
 }
 
 /** The answer's status in visorclientbus's terms (uislib's mapped by {@link uislibRc}). */

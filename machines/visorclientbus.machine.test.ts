@@ -1,12 +1,18 @@
 // visorclientbus machine (spar-protocol.md §5.11, §3.5 Era A pause path). The test plays
 // visorchipset (sends CHIPSET_REQUEST), visorbus (answers `visorbus.forward` with VISORBUS_DONE)
-// and uislib/virtpci (answers `uislib.inject` with UISLIB_DONE), by a policy or by hand.
+// and uislib/virtpci (answers `uislib.inject` with UISLIB_DONE), by a policy or by hand. The quirk
+// visorhba-resume-no-complete is also shown through a whole guest (guestBench: visorchipset →
+// visorclientbus → uislib/virtpci → virthba), since its consequence is visorchipset's.
 
 import { getShortestPaths } from '@xstate/graph';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { createActor } from 'xstate';
-import { channelTypes } from '../src/channel/index.js';
+import { CHANNELCLI_ATTACHED, ChannelMemory, channelTypes, clientState } from '../src/channel/index.js';
+import { ioGuestConfig, serverInitializeChannel } from '../src/hypervisor/index.js';
+import { guestBench } from '../src/partition/testing/guest-harness.js';
+import { CONTROLVM_FLAG, LINUX_ERRNO } from '../src/protocol/controlvm.js';
+import * as build from '../src/protocol/controlvm-request.js';
 import type { VisorbusRequest } from './visorchipset.logic.js';
 import { visorclientbusMachine } from './visorclientbus.machine.js';
 import {
@@ -100,6 +106,22 @@ function withDevices(visorbus: Answer = () => 0, uislib: Answer = () => 0, input
   h.take();
   phase = 'test';
   return h;
+}
+
+/** A guest host (ioGuestConfig) whose vhba 1/0 is created and bound to virthba, served by the IOSP. */
+function vhbaGuest(quirks: readonly string[]) {
+  const b = guestBench(ioGuestConfig(), 'guest1', 1, quirks);
+  const vbus = b.channel((c) => c.kind === 'vbus');
+  const vhba = b.channel((c) => c.typeName === 'vhba');
+  expect(b.request(build.chipsetInitRequest(2, 0)).completionStatus).toBe(0);
+  const bus = { busNo: 1, devCount: 2, channelAddr: String(vbus.channelAddr), channelBytes: String(vbus.channelBytes) };
+  expect(b.request(build.busCreateRequest({ ...bus, busDataTypeGuid: channelTypes.vbus.guid, busInstGuid: OTHER })).completionStatus).toBe(0);
+  serverInitializeChannel(vhba); // the IOSP made the channel ready (§4.1)
+  const device = { busNo: 1, devNo: 0, channelAddr: String(vhba.channelAddr), channelBytes: String(vhba.channelBytes) };
+  expect(b.request(build.deviceCreateRequest({ ...device, dataTypeGuid: VHBA, devInstGuid: OTHER }), 1_100).completionStatus).toBe(0);
+  const virthba = () => b.host.snapshot()['guest1/virthba:1:0'];
+  expect(virthba()).toBe('running');
+  return { ...b, vhba, virthba };
 }
 
 describe('visorclientbus machine', () => {
@@ -197,6 +219,52 @@ describe('visorclientbus machine', () => {
       { type: 'uislib.inject', msg: { msgtype: GUEST_RESUME_VNIC, busNo: 1, devNo: 3 } },
       done('resumeDevice', -1, 1, 3),
     ]);
+  });
+
+  test('quirk vhbaResumeNoComplete: an accepted vhba resume still goes to uislib (GUEST_RESUME_VHBA) but is never answered; a failed vhba resume and a vnic resume still are', () => {
+    const quirks = { vhbaResumeNoComplete: true };
+    const h = withDevices(() => 0, () => 0, { quirks });
+    h.request(onDevice('resumeDevice', 1, 2));
+    expect(h.take()).toEqual([{ type: 'uislib.inject', msg: { msgtype: GUEST_RESUME_VHBA, busNo: 1, devNo: 2 } }]);
+    expect(h.context().pending, 'settled here: nothing left to answer it later').toEqual([]);
+    h.request(onDevice('resumeDevice', 1, 3));
+    expect(h.dones()).toEqual([done('resumeDevice', 0, 1, 3)]);
+    const failing = withDevices(() => 0, () => -605, { quirks });
+    failing.request(onDevice('resumeDevice', 1, 2));
+    expect(failing.dones()).toEqual([done('resumeDevice', -605)]);
+    // Only the resume: pauses, destroys and bus requests of the same vhba are answered as before.
+    h.take();
+    h.request(onDevice('destroyDevice', 1, 2));
+    expect(h.dones()).toEqual([done('destroyDevice', 0)]);
+  });
+
+  test('through a guest, by default the vhba CHANGESTATE(running) is answered 0 and the next standby pauses virthba again', () => {
+    const g = vhbaGuest([]);
+    expect(g.request(build.deviceChangeStateRequest(1, 0, 0x73)).completionStatus).toBe(0);
+    expect(g.virthba()).toBe('serverDown');
+    expect(g.request(build.deviceChangeStateRequest(1, 0, 0xf7)).completionStatus).toBe(0);
+    expect(g.virthba()).toBe('running');
+    expect(g.request(build.deviceChangeStateRequest(1, 0, 0x73)).completionStatus).toBe(0);
+    expect(g.virthba()).toBe('serverDown');
+  });
+
+  test('through a guest with visorhba-resume-no-complete, virthba resumes (IO side) but the CHANGESTATE(running) is never answered, and the next standby and DEVICE_DESTROY are refused EIO while virthba keeps running', () => {
+    const g = vhbaGuest(['visorhba-resume-no-complete']);
+    expect(g.request(build.deviceChangeStateRequest(1, 0, 0x73)).completionStatus).toBe(0);
+    expect(g.virthba()).toBe('serverDown');
+    const resume = g.send(build.deviceChangeStateRequest(1, 0, 0xf7));
+    g.run(1_000);
+    expect(g.virthba(), 'serverup ran: IO flows again').toBe('running');
+    expect(clientState(new ChannelMemory(g.vhba.buffer), 'os')).toEqual({ ok: true, value: CHANNELCLI_ATTACHED });
+    expect(g.responses.filter((r) => r.messageHandle === resume), 'no CHANGESTATE(running) response').toEqual([]);
+    for (const refused of [build.deviceChangeStateRequest(1, 0, 0x73), build.deviceDestroyRequest(1, 0)]) {
+      const answer = g.request(refused);
+      expect(answer.completionStatus).toBe(LINUX_ERRNO.EIO);
+      expect(answer.flags & CONTROLVM_FLAG.failed).toBe(CONTROLVM_FLAG.failed);
+      expect(g.virthba(), 'neither paused nor removed').toBe('running');
+    }
+    g.run(1_000);
+    expect(g.responses.filter((r) => r.messageHandle === resume), 'still none').toEqual([]);
   });
 
   test('destroy of a vhba answers 0 whatever uislib said, and forgets the type (the next request goes to visorbus)', () => {

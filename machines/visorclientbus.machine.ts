@@ -27,17 +27,26 @@
 //   counted in `strayAnswers`.
 // Quirk `vhbaStateChangeRcPositive` (off): upstream passes a failed vhba pause/resume's positive
 // uislib code, which visorchipset reads as success. Off: the negated code.
+// Quirk `vhbaResumeNoComplete` (off; `visorhba-resume-no-complete`, §3.5, §4.2, §4.8 step 6): the
+// upstream (final) visorhba never completes a resume, so no CHANGESTATE(running) response is ever
+// sent and visorbus keeps `resuming` set, rejecting every later CHANGESTATE/DESTROY of the device.
+// In the Era A path the resume answer is produced here (§5.11: "sent as soon as uislib returns
+// success"), so the switch lives here: virtpci/virthba still resume (serverup, IO flows), and only
+// the answer is withheld. visorchipset then keeps the device's pending request, and its §2.6
+// precondition refuses later CHANGESTATE/DESTROY requests with EIO — the same consequence with no
+// change to visorchipset. Off: the Era A behaviour, answered at once.
 // Not modelled: `chipset_preamble`'s channel mapping (-1; the host's), the crash-dump message
 // saving (§2.11), the SIOVM bus special case.
 
-import { assign, emit, not, setup } from 'xstate';
+import { and, assign, emit, not, setup } from 'xstate';
 import {
-  answerOf,
   completesRequest,
   doneFor,
   eraADeviceKind,
   initialContext,
   injectMsgFor,
+  isAcceptedByUislib,
+  isQuirkOn,
   matchAnswer,
   recordAnswer,
   requestOf,
@@ -63,10 +72,10 @@ export const visorclientbusMachine = setup({
     isEraADeviceRequest: ({ context, event }) => routeOf(context, requestOf(event)) === 'uislib',
     isAwaitedAnswer: ({ context, event }) => matchAnswer(context, event) !== undefined,
     completesRequest: ({ context, event }) => completesRequest(context, event),
-    isAcceptedPause: ({ context, event }) =>
-      matchAnswer(context, event)?.kind === 'pauseDevice' &&
-      answerOf(event).party === 'uislib' &&
-      answerOf(event).status === 0,
+    isAcceptedPause: ({ context, event }) => isAcceptedByUislib(context, event, 'pauseDevice'),
+    isAcceptedVhbaResume: ({ context, event }) =>
+      isAcceptedByUislib(context, event, 'resumeDevice', 'vhba'),
+    isQuirkOn,
   },
   actions: {
     trackRequest: assign(({ context, event }) => trackRequest(context, requestOf(event))),
@@ -108,6 +117,15 @@ export const visorclientbusMachine = setup({
         UISLIB_DONE: [
           { guard: not('isAwaitedAnswer'), actions: 'countStrayAnswer' },
           { guard: 'isAcceptedPause', actions: 'settleRequest' },
+          // Quirk: visorhba-resume-no-complete (§3.5, §4.2): the resume was carried out but is
+          // settled unanswered, so visorchipset keeps the device's pending request (EIO later).
+          {
+            guard: and([
+              { type: 'isQuirkOn', params: { quirk: 'vhbaResumeNoComplete' as const } },
+              'isAcceptedVhbaResume',
+            ]),
+            actions: 'settleRequest',
+          },
           { guard: 'completesRequest', actions: ['answerChipset', 'settleRequest'] },
           { actions: 'recordAnswer' },
         ],

@@ -1,11 +1,14 @@
 // Named quirks (STYLE "Faithful"): upstream behaviour that differs from the correct one, modelled
 // as an opt-in switch in a machine's input. The correct behaviour is the default; a scenario's
 // `quirks:` list or `--quirk NAME` (spar run, spar fuzz) switches one on for the whole run.
-// Later issues register theirs here (visorhba resume, recovery bugs).
+// Later issues register theirs here.
 
 /** The machines that take quirks, and each one's switch names (as in their `quirks` input). */
 export interface ModuleQuirks {
-  readonly visorclientbus?: { readonly vhbaStateChangeRcPositive?: boolean };
+  readonly visorclientbus?: {
+    readonly vhbaStateChangeRcPositive?: boolean;
+    readonly vhbaResumeNoComplete?: boolean;
+  };
   readonly virtpci?: { readonly destroyDeviceUsesBusNo?: boolean };
   readonly virthba?: {
     readonly pauseWhileDownUnanswered?: boolean;
@@ -26,6 +29,12 @@ export interface Quirk {
 
 /** Every quirk, in `spar list` order. */
 export const QUIRKS: readonly Quirk[] = [
+  {
+    name: 'visorhba-resume-no-complete',
+    module: 'visorclientbus',
+    description: 'The upstream driver never completes a resume: no CHANGESTATE(running) response, so the device keeps its pending request and later CHANGESTATE/DESTROY fail EIO (§3.5, §4.2).',
+    switches: { visorclientbus: { vhbaResumeNoComplete: true } },
+  },
   {
     name: 'lose-pending-on-pause',
     module: 'virthba',

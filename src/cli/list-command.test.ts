@@ -21,11 +21,13 @@ describe('spar list and schema', () => {
     expect(l.properties[0]?.promise).toMatch(/converges/);
     expect(l.machines.map((m) => m.id)).toEqual(expect.arrayContaining(['visorchipset', 'visorbus', 'virtpci']));
     expect(Array.isArray(l.quirks)).toBe(true);
+    expect(l.quirks).toContainEqual(expect.objectContaining({ name: 'visorhba-resume-no-complete', module: 'visorclientbus', description: expect.stringMatching(/never completes a resume/) }));
   });
 
   test('list prints the four sections as text', async () => {
     const { out } = await run('list');
     for (const section of ['scenarios:', 'properties:', 'machines:', 'quirks:']) expect(out).toContain(section);
+    expect(out).toMatch(/^ {2}visorhba-resume-no-complete +\(visorclientbus\) The upstream driver never completes a resume/m);
   });
 
   test('schema prints the JSON Schema kept in the repository', async () => {

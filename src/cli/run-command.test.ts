@@ -84,7 +84,7 @@ describe('spar run', () => {
     expect((await run('run', '--until', 'soon', '--runtime', 'sim')).err).toContain('--until');
     expect((await run('run', 'no-such-scenario')).err).toContain('shipped: boot-minimal');
     expect((await run('run', dir)).err).toContain('is a directory');
-    expect((await run('run', '--quirk', 'nope', '--runtime', 'sim')).err).toMatch(/^spar: --quirk: unknown quirk 'nope'; known: lose-pending-on-pause, double-complete-on-resume, /);
+    expect((await run('run', '--quirk', 'nope', '--runtime', 'sim')).err).toMatch(/^spar: --quirk: unknown quirk 'nope'; known: visorhba-resume-no-complete, lose-pending-on-pause, double-complete-on-resume, /);
   });
 
   test.each([

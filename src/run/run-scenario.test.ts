@@ -79,6 +79,27 @@ describe('running scenarios', () => {
     expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual([expectation]);
   });
 
+  // Run past the CP's 30 s response timeout: only then does the CP send the next standby, which
+  // the device's still-pending resume makes visorchipset refuse (§3.5, §2.6 EIO).
+  test('with the quirk visorhba-resume-no-complete the storage scenario fails every-request-answered and io-resumes: the first resume is never answered, and every later CHANGESTATE is refused EIO without reaching virthba', async () => {
+    const loaded = load('iosp-reboot-storage');
+    const quirked = { ...loaded, config: { ...loaded.config, quirks: ['visorhba-resume-no-complete'] } };
+    const { report, trace } = await runScenario(quirked, opts({ untilMs: 31_000 }));
+    expect(report.verdict).toBe('fail');
+    expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual(['every-request-answered', 'io-resumes']);
+    const text = (r: (typeof trace)[number]) => String(r.detail?.['text'] ?? '');
+    const answers = trace
+      .filter((r) => r.actor === 'guest1/visorchipset' && r.event === 'controlvm.respond' && text(r).startsWith('CONTROLVM_DEVICE_CHANGESTATE'))
+      .map((r) => ({ handle: /handle=(\d+)/.exec(text(r))?.[1], status: /status=(\d+)/.exec(text(r))?.[1], late: r.atMs >= 30_000 }));
+    // Handle 5 is the first standby, 6 the unanswered running; 7–10 the next two reboots' pairs.
+    expect(answers).toEqual([
+      { handle: '5', status: '0', late: false },
+      ...['7', '8', '9', '10'].map((handle) => ({ handle, status: '5', late: true })),
+    ]);
+    const virthba = (event: string) => trace.filter((r) => r.actor === 'guest1/virthba:2:0' && r.event === event).length;
+    expect([virthba('driver.suspended'), virthba('driver.resumed')], 'paused and resumed once, by the first reboot').toEqual([1, 1]);
+  });
+
   test('iosp-reboot-storage passes in the worker runtime too: three reboots fire, no write lost', async () => {
     const { report } = await runScenario(load('iosp-reboot-storage'), opts({ runtime: 'workers', untilMs: 60_000, wallClock: () => performance.now() }));
     expect(report.faults).toEqual({ reboot: 3 });
