@@ -5,13 +5,22 @@
 // from-IOSP queues (the SCSI server is src/devices/scsi-target.ts). Logic only: the host does the
 // channel I/O and the disk access and reports back with CHANNELS_READY and POLL_DONE.
 //
-// Choice: the IOSP polls every jiffy and a guest's doorbell wakes it at once. The reference does
-// not describe the IOSP's own loop (it is not a Linux driver); a fast poll keeps its latency below
-// the guest's 10-jiffy channel poll, as a dedicated service partition would.
+// Choice: the IOSP polls every jiffy while it has work — the last poll took commands or left
+// responses waiting for ring space (`backlog`) — and a guest's doorbell wakes it at once. Idle, it
+// polls every IDLE_POLL_JIFFIES (100): every guest rings when it queues a command, so an idle
+// jiffy poll could only find empty queues (DESIGN "Time, polling": such polls may be skipped, and
+// a 35 s outage then costs a few hundred events, not 35 000). Each poll beats the heartbeat the
+// CP's watchdog reads every 100 ms and misses after 1 s, so an idle IOSP is never taken for hung.
+// BACKLOG (a response just went to the outbox) starts a poll at once, so it is flushed at the
+// fast cadence. The reference does not describe the IOSP's own loop (it is not a Linux driver); a
+// fast poll keeps its latency below the guest's 10-jiffy channel poll.
 // Choice: a ring during a poll is remembered and starts the next poll right after it (as in
 // visorchipset), so no command waits a whole interval because it arrived mid-poll.
 
 import { assign, emit, setup } from 'xstate';
+
+/** Poll interval of an idle IOSP, in jiffies (see the header). */
+export const IDLE_POLL_JIFFIES = 100;
 
 /** Machine input. */
 export interface IospInput {
@@ -25,13 +34,17 @@ export interface IospContext extends IospInput {
   readonly polls: number;
   readonly commands: number;
   readonly doorbellPending: boolean;
+  /** The last poll took commands or left a backlog: poll again after one jiffy, not idle. */
+  readonly busy: boolean;
 }
 
 /** Events from the partition host. */
 export type IospEvent =
   | { readonly type: 'CHANNELS_READY' }
-  | { readonly type: 'POLL_DONE'; readonly commands: number }
+  /** `backlog`: responses still waiting in the outbox for ring space. */
+  | { readonly type: 'POLL_DONE'; readonly commands: number; readonly backlog: number }
   | { readonly type: 'DOORBELL' }
+  | { readonly type: 'BACKLOG' }
   | { readonly type: 'STOP' };
 
 /** Effects for the partition host. */
@@ -46,7 +59,7 @@ export const iospMachine = setup({
     input: {} as IospInput,
   },
   delays: {
-    pollInterval: ({ context }) => context.jiffyMs,
+    pollInterval: ({ context }) => (context.busy ? 1 : IDLE_POLL_JIFFIES) * context.jiffyMs,
   },
   guards: {
     isDoorbellPending: ({ context }) => context.doorbellPending,
@@ -58,12 +71,13 @@ export const iospMachine = setup({
     forgetDoorbell: assign({ doorbellPending: false }),
     countPoll: assign(({ context, event }) => {
       if (event.type !== 'POLL_DONE') return {};
-      return { polls: context.polls + 1, commands: context.commands + event.commands };
+      const busy = event.commands > 0 || event.backlog > 0;
+      return { polls: context.polls + 1, commands: context.commands + event.commands, busy };
     }),
   },
 }).createMachine({
   id: 'iosp',
-  context: ({ input }) => ({ ...input, polls: 0, commands: 0, doorbellPending: false }),
+  context: ({ input }) => ({ ...input, polls: 0, commands: 0, doorbellPending: false, busy: true }),
   initial: 'booting',
   states: {
     booting: {
@@ -79,13 +93,17 @@ export const iospMachine = setup({
           id: 'iospPollWait',
           always: { guard: 'isDoorbellPending', target: 'polling', actions: ['forgetDoorbell', 'poll'] },
           after: { pollInterval: { target: 'polling', actions: 'poll' } },
-          on: { DOORBELL: { target: 'polling', actions: 'poll' } },
+          on: {
+            DOORBELL: { target: 'polling', actions: 'poll' },
+            BACKLOG: { target: 'polling', actions: 'poll' },
+          },
         },
         polling: {
           description: 'The host is serving the commands found in this poll.',
           on: {
             POLL_DONE: { target: 'waiting', actions: 'countPoll' },
             DOORBELL: { actions: 'rememberDoorbell' },
+            BACKLOG: { actions: 'rememberDoorbell' },
           },
         },
       },

@@ -22,6 +22,15 @@
 // - Exactly once per REQUEST: each request has at most one live tag; a completion for a tag that
 //   is not outstanding at the HBA (never issued, retired by a retry or a finish, or waiting for its
 //   requeue) is ignored and counted, never a second `request.done`.
+// - Host blocked (`scsi_block_requests` / `scsi_unblock_requests`, `drivers/scsi/scsi_lib.c`): while
+//   virthba reports its server down, the midlayer does not dispatch (Linux's `scsi_host_queue_ready`
+//   refuses a blocked host without calling queuecommand). Requests, busy bounces and DID_RESET
+//   retries are *parked*; when the host is unblocked every parked command is requeued after the
+//   same `busyRetryDelayMs`, in tag order. Choice: upstream virthba does not call these functions
+//   (the midlayer re-ran its queue every 3 ms against a host that could only answer busy); the
+//   simulation lets virthba report the two transitions instead, so an outage of any length costs
+//   no events while the outcome stays the same: the first resubmission lands ≤ 3 ms from where
+//   the 3 ms retry grid would have put it, and no command reaches the HBA while it is down.
 
 import { assert } from '../src/base/assert.js';
 import type { DataDir, Vdest } from './virthba.logic.js';
@@ -74,8 +83,11 @@ export interface BlockRequest {
 export interface LiveRequest extends BlockRequest {
   /** Its current command tag. */
   readonly tag: number;
-  /** `issued`: at the HBA (a completion is expected); `requeued`: waiting for the busy delay. */
-  readonly phase: 'issued' | 'requeued';
+  /**
+   * `issued`: at the HBA (a completion is expected); `requeued`: waiting for the busy delay;
+   * `parked`: waiting for the host to be unblocked (no timer).
+   */
+  readonly phase: 'issued' | 'requeued' | 'parked';
   /** DID_RESET retries taken. */
   readonly resetRetries: number;
 }
@@ -91,6 +103,8 @@ export interface ScsiMidlayerCounts {
   /** Commands handed to the HBA (`hba.queue`), first tries, requeues and retries. */
   readonly commandsQueued: number;
   readonly busyRequeues: number;
+  /** Commands held back while the host was blocked (requests, busy bounces, reset retries). */
+  readonly parked: number;
   readonly resetRetries: number;
   /** Completions for a tag issued earlier but not outstanding now (double completions). */
   readonly duplicateCompletions: number;
@@ -108,6 +122,8 @@ export interface ScsiMidlayerContext {
   readonly retryBudget: number;
   readonly busyRetryDelayMs: number;
   readonly blockSizeBytes: number;
+  /** virthba reported its server down (`scsi_block_requests`): nothing is dispatched. */
+  readonly hostBlocked: boolean;
   /** The next tag to assign; tags are 1, 2, 3 … and never reused. */
   readonly nextTag: number;
   /** Live requests by `String(id)`. */
@@ -136,7 +152,11 @@ export type ScsiMidlayerEvent =
   /** Internal, delayed (id `requeue.<tag>`): the busy delay of `tag` ran out. */
   | { readonly type: 'REQUEUE'; readonly tag: number }
   /** `scsi_remove_host`: the vhba device was removed; everything live fails. */
-  | { readonly type: 'HOST_REMOVED' };
+  | { readonly type: 'HOST_REMOVED' }
+  /** `scsi_block_requests`: virthba's server went down; dispatch stops. */
+  | { readonly type: 'HOST_BLOCKED' }
+  /** `scsi_unblock_requests`: virthba's server is back; parked commands are requeued. */
+  | { readonly type: 'HOST_UNBLOCKED' };
 
 /** The device an effect concerns. */
 interface At {
@@ -174,6 +194,7 @@ export const ZERO_MIDLAYER_COUNTS: ScsiMidlayerCounts = {
   failed: 0,
   commandsQueued: 0,
   busyRequeues: 0,
+  parked: 0,
   resetRetries: 0,
   duplicateCompletions: 0,
   unknownCompletions: 0,
@@ -206,7 +227,7 @@ export function initialMidlayerContext(input: ScsiMidlayerInput): ScsiMidlayerCo
   assert(blockSizeBytes > 0, 'blockSizeBytes must be positive');
   const { partition, busNo, devNo } = input;
   const base = { partition, busNo, devNo, retryBudget, busyRetryDelayMs, blockSizeBytes };
-  return { ...base, nextTag: 1, requests: {}, tags: {}, counts: ZERO_MIDLAYER_COUNTS };
+  return { ...base, hostBlocked: false, nextTag: 1, requests: {}, tags: {}, counts: ZERO_MIDLAYER_COUNTS };
 }
 
 /** The device address of the context. */
@@ -282,6 +303,13 @@ export function hbaQueueEffect(context: ScsiMidlayerContext, r: LiveRequest): Sc
     vdest: r.target,
     requestId: r.id,
   };
+}
+
+/** The parked requests, in tag order (the order they are requeued in). */
+export function parkedRequests(context: ScsiMidlayerContext): LiveRequest[] {
+  return Object.values(context.requests)
+    .filter((r) => r.phase === 'parked')
+    .sort((a, b) => a.tag - b.tag);
 }
 
 /** The context with `r` stored (and its tag mapped), replacing whatever it had under `r.id`. */

@@ -172,6 +172,46 @@ describe('scsi-midlayer machine', () => {
     expect((actions as readonly { type: string; params: unknown }[]).filter((a) => a.type === 'xstate.cancel').map((a) => a.params)).toEqual([{ sendId: 'requeue.2' }]);
   });
 
+  test('while the host is blocked nothing reaches the HBA: new requests, busy bounces and DID_RESET retries park; unblocking requeues each after 3 ms in tag order', () => {
+    const m = midlayer();
+    m.send(read(1), write(2), busyFor(1), { type: 'HOST_BLOCKED' });
+    m.send(doneWith(2, DID_RESET), read(3));
+    m.clock.increment(3); // request 1's requeue falls due while blocked: it parks too
+    expect(m.queuedTags()).toEqual([1, 2]);
+    expect(Object.values(m.ctx().requests).map((r) => [r.id, r.tag, r.phase])).toEqual([
+      [1, 1, 'parked'],
+      [2, 3, 'parked'],
+      [3, 4, 'parked'],
+    ]);
+    m.clock.increment(100);
+    expect(m.queuedTags(), 'an outage of any length adds no dispatch').toEqual([1, 2]);
+    m.send({ type: 'HOST_UNBLOCKED' });
+    m.clock.increment(2);
+    expect(m.queuedTags()).toEqual([1, 2]);
+    m.clock.increment(1);
+    expect(m.queuedTags()).toEqual([1, 2, 1, 3, 4]);
+    m.send(doneWith(1, 0), doneWith(3, 0), doneWith(4, 0));
+    expect(m.dones().map((d) => [d.id, d.ok])).toEqual([[1, true], [2, true], [3, true]]);
+    expect(m.ctx().counts).toMatchObject({ parked: 3, resetRetries: 1, busyRequeues: 1, duplicateCompletions: 0 });
+  });
+
+  test('the unblock requeues under timer ids requeue.<tag>; host removal fails parked requests once and cancels nothing for them', () => {
+    let [s] = initialTransition(scsiMidlayerMachine, INPUT);
+    for (const e of [{ type: 'HOST_BLOCKED' } as const, read(1), read(2)]) [s] = transition(scsiMidlayerMachine, s, e);
+    const [, actions] = transition(scsiMidlayerMachine, s, { type: 'HOST_UNBLOCKED' });
+    const raises = actions.filter((a) => a.type === 'xstate.raise').map((a) => a.params);
+    expect(raises).toEqual([
+      { event: { type: 'REQUEUE', tag: 1 }, id: 'requeue.1', delay: 3 },
+      { event: { type: 'REQUEUE', tag: 2 }, id: 'requeue.2', delay: 3 },
+    ]);
+    const [, removal] = transition(scsiMidlayerMachine, s, { type: 'HOST_REMOVED' });
+    expect(removal.filter((a) => a.type === 'xstate.cancel')).toEqual([]);
+    const m = midlayer();
+    m.send({ type: 'HOST_BLOCKED' }, read(1), { type: 'HOST_REMOVED' });
+    expect(m.queuedTags()).toEqual([]);
+    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: false, reason: 'hostRemoved' }]);
+  });
+
   test('graph: both states are reachable', () => {
     const paths = getShortestPaths(scsiMidlayerMachine, {
       input: INPUT,

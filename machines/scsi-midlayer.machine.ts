@@ -10,6 +10,10 @@
 // id `requeue.<tag>`, same tag); DID_RESET → a new tag while the retry budget lasts; status 0 →
 // `request.done ok`; anything else, or the budget spent → `request.done` failed with a reason.
 // Exactly one `request.done` per REQUEST; completions for tags not outstanding are counted.
+// HOST_BLOCKED / HOST_UNBLOCKED (virthba's server down / up, `scsi_block_requests` /
+// `scsi_unblock_requests`): while blocked nothing is dispatched — new requests, busy bounces,
+// DID_RESET retries and due requeues are parked without a timer; unblocking requeues every parked
+// command after `busyRetryDelayMs` (see the logic file for why this is a choice).
 // States: `running`; `removed` after HOST_REMOVED (`scsi_remove_host`): every live request fails
 // with `hostRemoved`, requeue timers are cancelled, later REQUESTs fail at once.
 // Choice: `removed` is not final, so late requests are still answered and late completions counted.
@@ -29,15 +33,24 @@ import {
   initialMidlayerContext,
   isOutstanding,
   isValidRequest,
+  parkedRequests,
   requestOfTag,
   requeueTimerId,
   storeRequest,
   type FailReason,
+  type ScsiCompleteEvent,
   type ScsiMidlayerContext,
   type ScsiMidlayerEmitted,
   type ScsiMidlayerEvent,
   type ScsiMidlayerInput,
 } from './scsi-midlayer.logic.js';
+
+/** A DID_RESET completion of a request that has retries left. */
+function isResetWithBudget(context: ScsiMidlayerContext, completion: ScsiCompleteEvent): boolean {
+  if (completion.outcome !== 'done') return false;
+  if (hostByte(completion.linuxstat) !== HOST_BYTE_DID_RESET) return false;
+  return liveOf(context, completion.tag).resetRetries < context.retryBudget;
+}
 
 /** The live request a SCSI_COMPLETE or REQUEUE names (guards made sure it exists). */
 function liveOf(context: ScsiMidlayerContext, tag: number) {
@@ -75,6 +88,12 @@ export const scsiMidlayerMachine = setup({
       enqueue.assign({ ...storeRequest(context, live), nextTag: context.nextTag + 1, counts });
       enqueue.emit(hbaQueueEffect(context, live));
     }),
+    parkRequest: enqueueActions(({ context, event, enqueue }) => {
+      const { type: _type, ...request } = narrowEvent(event, 'REQUEST');
+      const live = { ...request, tag: context.nextTag, phase: 'parked', resetRetries: 0 } as const;
+      const counts = bump(context.counts, 'requests', 'parked');
+      enqueue.assign({ ...storeRequest(context, live), nextTag: context.nextTag + 1, counts });
+    }),
     countUnknownCompletion: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'SCSI_COMPLETE');
       enqueue.assign({ counts: bump(context.counts, 'unknownCompletions') });
@@ -89,6 +108,11 @@ export const scsiMidlayerMachine = setup({
       const counts = bump(context.counts, 'busyRequeues');
       enqueue.assign({ ...storeRequest(context, live), counts });
       enqueue.raise({ type: 'REQUEUE', tag }, { id: requeueTimerId(tag), delay: 'busyRetryDelay' });
+    }),
+    parkCommand: enqueueActions(({ context, event, enqueue }) => {
+      const { tag } = narrowEvent(event, ['SCSI_COMPLETE', 'REQUEUE']);
+      const live = { ...liveOf(context, tag), phase: 'parked' } as const;
+      enqueue.assign({ ...storeRequest(context, live), counts: bump(context.counts, 'parked') });
     }),
     reissueRequest: enqueueActions(({ context, event, enqueue }) => {
       const { tag } = narrowEvent(event, 'REQUEUE');
@@ -109,6 +133,28 @@ export const scsiMidlayerMachine = setup({
       const counts = bump(context.counts, 'resetRetries', 'commandsQueued');
       enqueue.assign({ ...storeRequest(dropped, live), nextTag: context.nextTag + 1, counts });
       enqueue.emit(hbaQueueEffect(context, live));
+    }),
+    parkRetry: enqueueActions(({ context, event, enqueue }) => {
+      const old = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
+      const live = { ...old, tag: context.nextTag, phase: 'parked', resetRetries: old.resetRetries + 1 } as const;
+      const dropped = { ...context, ...dropRequest(context, old.id) };
+      const counts = bump(context.counts, 'resetRetries', 'parked');
+      enqueue.assign({ ...storeRequest(dropped, live), nextTag: context.nextTag + 1, counts });
+    }),
+    blockHost: enqueueActions(({ event, enqueue }) => {
+      narrowEvent(event, 'HOST_BLOCKED');
+      enqueue.assign({ hostBlocked: true });
+    }),
+    // Every parked command waits the busy delay again, as a requeue would (tag order).
+    unblockHost: enqueueActions(({ context, event, enqueue }) => {
+      narrowEvent(event, 'HOST_UNBLOCKED');
+      let next: ScsiMidlayerContext = { ...context, hostBlocked: false };
+      for (const parked of parkedRequests(context)) {
+        next = { ...next, ...storeRequest(next, { ...parked, phase: 'requeued' }) };
+        const { tag } = parked;
+        enqueue.raise({ type: 'REQUEUE', tag }, { id: requeueTimerId(tag), delay: 'busyRetryDelay' });
+      }
+      enqueue.assign(next);
     }),
     failRequest: enqueueActions(({ context, event, enqueue }, params: { reason: FailReason }) => {
       const completion = narrowEvent(event, 'SCSI_COMPLETE');
@@ -152,14 +198,17 @@ export const scsiMidlayerMachine = setup({
       const completion = narrowEvent(event, 'SCSI_COMPLETE');
       return completion.outcome === 'done' && hostByte(completion.linuxstat) === HOST_BYTE_DID_RESET;
     },
-    isResetWithBudget: ({ context, event }) => {
-      const completion = narrowEvent(event, 'SCSI_COMPLETE');
-      if (completion.outcome !== 'done') return false;
-      if (hostByte(completion.linuxstat) !== HOST_BYTE_DID_RESET) return false;
-      return liveOf(context, completion.tag).resetRetries < context.retryBudget;
-    },
+    isResetWithBudget: ({ context, event }) => isResetWithBudget(context, narrowEvent(event, 'SCSI_COMPLETE')),
+    isHostBlocked: ({ context }) => context.hostBlocked,
     isRequeueAwaited: ({ context, event }) =>
       requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
+    // The same three with the host blocked: the command is parked instead of (re)issued.
+    isBusyWhileHostBlocked: ({ context, event }) =>
+      context.hostBlocked && narrowEvent(event, 'SCSI_COMPLETE').outcome === 'busy',
+    isResetWithBudgetWhileHostBlocked: ({ context, event }) =>
+      context.hostBlocked && isResetWithBudget(context, narrowEvent(event, 'SCSI_COMPLETE')),
+    isRequeueAwaitedWhileHostBlocked: ({ context, event }) =>
+      context.hostBlocked && requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
   },
 }).createMachine({
   id: 'scsiMidlayer',
@@ -175,14 +224,17 @@ export const scsiMidlayerMachine = setup({
             guard: 'isInvalidRequest',
             actions: [{ type: 'rejectRequest', params: { reason: 'invalidRequest' } }],
           },
+          { guard: 'isHostBlocked', actions: ['parkRequest'] },
           { actions: ['issueRequest'] },
         ],
         // First match wins: stray tags, then the disposition of an outstanding command.
         SCSI_COMPLETE: [
           { guard: 'isUnknownTag', actions: ['countUnknownCompletion'] },
           { guard: 'isNotOutstanding', actions: ['countDuplicateCompletion'] },
+          { guard: 'isBusyWhileHostBlocked', actions: ['parkCommand'] },
           { guard: 'isBusy', actions: ['scheduleRequeue'] },
           { guard: 'isGoodStatus', actions: ['finishRequest'] },
+          { guard: 'isResetWithBudgetWhileHostBlocked', actions: ['parkRetry'] },
           { guard: 'isResetWithBudget', actions: ['retryWithNewTag'] },
           {
             guard: 'isReset',
@@ -190,7 +242,12 @@ export const scsiMidlayerMachine = setup({
           },
           { actions: [{ type: 'failRequest', params: { reason: 'ioError' } }] },
         ],
-        REQUEUE: { guard: 'isRequeueAwaited', actions: ['reissueRequest'] },
+        REQUEUE: [
+          { guard: 'isRequeueAwaitedWhileHostBlocked', actions: ['parkCommand'] },
+          { guard: 'isRequeueAwaited', actions: ['reissueRequest'] },
+        ],
+        HOST_BLOCKED: { actions: ['blockHost'] },
+        HOST_UNBLOCKED: { actions: ['unblockHost'] },
         HOST_REMOVED: { target: 'removed', actions: ['failAllOnHostRemoval'] },
       },
     },

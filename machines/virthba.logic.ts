@@ -253,7 +253,10 @@ export type VirthbaIoEmitted =
       readonly tasktype: TaskType;
       readonly vdest: Vdest;
     } & At)
-  | ({ readonly type: 'channel.removeResponse' } & At);
+  | ({ readonly type: 'channel.removeResponse' } & At)
+  /** The server went down (SUSPEND accepted) / came back (RESUME): the midlayer stops / restarts. */
+  | ({ readonly type: 'scsi.blockRequests' } & At)
+  | ({ readonly type: 'scsi.unblockRequests' } & At);
 
 /** Everything virthba emits. */
 export type VirthbaEmitted = VirtpciDriverEmitted | VirthbaIoEmitted;

@@ -294,6 +294,7 @@ describe('virthba IO path: pause, resume and remove (§4.2, §4.6, §3.6)', () =
     h.take();
     h.send({ type: 'SUSPEND' });
     expect(h.take()).toEqual([
+      { type: 'scsi.blockRequests', ...AT },
       { type: 'driver.suspended', ...AT, status: 1 },
       done(1, DID_RESET << 16),
       { type: 'taskmgmt.complete', ...AT, tag: 2, outcome: 'success', result: 0 },
@@ -318,6 +319,7 @@ describe('virthba IO path: pause, resume and remove (§4.2, §4.6, §3.6)', () =
     h.ring.push(response(0));
     h.send({ type: 'CHANNEL_INTERRUPT' });
     expect(h.take().filter((e) => e.type.startsWith('scsi') || e.type === 'channel.insertScsi')).toEqual([
+      { type: 'scsi.unblockRequests', ...AT },
       { type: 'channel.insertScsi', ...AT, slot: 0, tag: 5, cdb: READ10, dataDir: 2, bufflen: 512, vdest: VDEST },
       done(5),
     ]);

@@ -86,6 +86,14 @@ export const virthbaMachine = setup({
   },
   actions: {
     ...virtpciDriverActions<VirthbaContext, VirthbaEvent>(),
+    // The SCSI host goes down / comes back for the midlayer above (scsi-midlayer.logic.ts: host
+    // blocked); emitted before the pause walk's DID_RESET completions, after the resume.
+    blockRequests: enqueueActions(({ context, enqueue }) => {
+      enqueue.emit({ type: 'scsi.blockRequests', ...atOf(context) });
+    }),
+    unblockRequests: enqueueActions(({ context, enqueue }) => {
+      enqueue.emit({ type: 'scsi.unblockRequests', ...atOf(context) });
+    }),
     answerScsiBusy: enqueueActions(({ context, event, enqueue }) => {
       const { tag } = narrowEvent(event, 'SCSI_QUEUE');
       enqueue.assign({ counts: bump(context.counts, 'scsiBusy') });
@@ -282,7 +290,7 @@ export const virthbaMachine = setup({
         TASKMGMT_TIMEOUT: { guard: 'isTaskMgmtAwaited', actions: ['failTaskMgmtOnTimeout'] },
         SUSPEND: {
           target: 'serverChanging',
-          actions: [{ type: 'reportSuspended', params: { status: 1 } }],
+          actions: ['blockRequests', { type: 'reportSuspended', params: { status: 1 } }],
         },
         RESUME: { actions: [{ type: 'reportResumed', params: { status: 1 } }] },
         REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
@@ -329,7 +337,7 @@ export const virthbaMachine = setup({
         ],
         RESUME: {
           target: 'running',
-          actions: ['attachChannel', { type: 'reportResumed', params: { status: 1 } }],
+          actions: ['attachChannel', 'unblockRequests', { type: 'reportResumed', params: { status: 1 } }],
         },
         REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
       },

@@ -160,6 +160,8 @@ export interface VisorchipsetContext {
   readonly nextParahotplugId: number;
   /** A doorbell rang while a poll was running: poll again at once instead of waiting. */
   readonly doorbellPending: boolean;
+  /** The last poll found commands (true before the first): the next one is a FAST interval away. */
+  readonly lastPollFoundCommands: boolean;
 }
 
 /** The initial context for an input. */
@@ -176,12 +178,30 @@ export function initialContext(input: VisorchipsetInput): VisorchipsetContext {
     parahotplug: [],
     nextParahotplugId: 1,
     doorbellPending: false,
+    lastPollFoundCommands: true,
   };
 }
 
 /** The key of a device record. */
 export function deviceKey(busNo: number, devNo: number): string {
   return `${busNo}/${devNo}`;
+}
+
+/**
+ * How long the poll timer waits from now, in ms. After a poll that found commands: the interval
+ * (§2.5 step 6). Choice (poll elision, DESIGN "Time, polling": a poll that would find every queue
+ * empty is a no-op, so it may be skipped): after an empty poll at the FAST interval, the kernel
+ * would poll every jiffy and find nothing until `MIN_IDLE_SECONDS` of idle time slowed it down;
+ * every command the CP writes rings the doorbell, which ends any wait at once, so those polls
+ * can only find an empty queue. The machine waits the whole stretch in one timer instead — up to
+ * the first jiffy at which the idle time exceeds `MIN_IDLE_SECONDS` — and accrues it as idle
+ * time, exactly as the skipped polls would have. The SLOW polls (every 100 jiffies) still run.
+ */
+export function pollWaitMs(context: VisorchipsetContext): number {
+  const intervalMs = context.pollIntervalJiffies * context.jiffyMs;
+  if (context.lastPollFoundCommands || context.pollIntervalJiffies !== POLLJIFFIES_CONTROLVM_FAST) return intervalMs;
+  const jiffies = Math.floor((MIN_IDLE_SECONDS * 1000 - context.idleMs) / context.jiffyMs) + 1;
+  return Math.max(1, jiffies) * context.jiffyMs;
 }
 
 /**

@@ -31,6 +31,9 @@
 // makes the simulated guest answer sooner, never differently. A ring during a poll is remembered
 // and starts the next poll as soon as this one ends, so no ring is lost between two polls. An
 // early poll does not count as idle time.
+// Choice: idle FAST polls are elided (`pollWaitMs` in the logic file): after an empty poll the wait
+// lasts until the idle time would pass MIN_IDLE_SECONDS, since a doorbell ends it at once anyway;
+// the idle time accrues as if each jiffy had been polled, so the SLOW cadence starts on time.
 // Not modelled: the Era A 250-poll startup delay, `serverregwait`/`clientregwait` and the READY
 // hold (§2.5, §2.9); BUS_CONFIGURE payload parsing (§2.8); kdump crash messages (§2.11); the
 // 128 KiB payload throttle (host side, §2.5 3a).
@@ -57,6 +60,7 @@ import {
   initialContext,
   isActive,
   nextPollIntervalJiffies,
+  pollWaitMs,
   PARAHOTPLUG_TIMEOUT_MS,
   parahotplugTimeoutResponse,
   preconditionStatus,
@@ -109,7 +113,7 @@ export const visorchipsetMachine = setup({
     input: {} as VisorchipsetInput,
   },
   delays: {
-    pollInterval: ({ context }) => context.pollIntervalJiffies * context.jiffyMs,
+    pollInterval: ({ context }) => pollWaitMs(context),
     parahotplugTimeout: PARAHOTPLUG_TIMEOUT_MS,
   },
   guards: {
@@ -149,13 +153,14 @@ export const visorchipsetMachine = setup({
     rememberDoorbell: assign({ doorbellPending: true }),
     forgetDoorbell: assign({ doorbellPending: false }),
     accrueIdleTime: assign({
-      idleMs: ({ context }) => context.idleMs + context.pollIntervalJiffies * context.jiffyMs,
+      idleMs: ({ context }) => context.idleMs + pollWaitMs(context),
     }),
     emitPoll: emit({ type: 'controlvm.poll' }),
     reschedulePoll: assign(({ context, event }) => {
       assertEvent(event, 'POLL_DONE');
       const idleMs = event.commands > 0 ? 0 : context.idleMs;
-      return { idleMs, pollIntervalJiffies: nextPollIntervalJiffies(idleMs, event.commands) };
+      const lastPollFoundCommands = event.commands > 0;
+      return { idleMs, lastPollFoundCommands, pollIntervalJiffies: nextPollIntervalJiffies(idleMs, event.commands) };
     }),
     respondSuccess: enqueueActions(({ event, enqueue }) => respond(enqueue.emit, commandOf(event), 0)),
     respondPreconditionFailure: enqueueActions(({ context, event, enqueue }) =>

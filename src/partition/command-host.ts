@@ -25,16 +25,21 @@ export interface CommandHostOptions {
   readonly ackTimeoutMs: number;
   /** Milliseconds from sending a command until its response must have arrived. */
   readonly responseTimeoutMs: number;
-  /** Period of the CP's own poll of its controlvm ends (doorbells wake it earlier). */
+  /** Period of the CP's own poll of its controlvm ends while commands are in flight. */
   readonly pollMs: number;
+  /** Period of that poll while nothing is in flight (doorbells wake it earlier either way). */
+  readonly idlePollMs?: number;
 }
 
 /**
  * The command partition's timing in both runtimes. Choice: generous timeouts (a guest answers
- * within a few jiffies) and the CP's own poll every 10 jiffies; doorbells wake it earlier.
+ * within a few jiffies) and the CP's own poll every 10 jiffies while it has sent commands or
+ * collected replies since the last poll (or holds commands in an outbox), every 100 jiffies when
+ * idle; doorbells wake it earlier. Every guest rings when it writes an ack or a response, so an
+ * idle poll can only find empty queues (DESIGN "Time, polling": such polls may be skipped).
  */
 export function defaultCommandHostOptions(jiffyMs: number): CommandHostOptions {
-  return { ackTimeoutMs: 5_000, responseTimeoutMs: 30_000, pollMs: 10 * jiffyMs };
+  return { ackTimeoutMs: 5_000, responseTimeoutMs: 30_000, pollMs: 10 * jiffyMs, idlePollMs: 100 * jiffyMs };
 }
 
 type Effect = { readonly type: string } & Record<string, unknown>;
@@ -59,6 +64,8 @@ export class CommandHost implements PartitionHost {
   /** Every effect the machine emitted that reports an outcome (`cp.*`), in order. */
   readonly outcomes: Effect[] = [];
   private pollTimer: TimerHandle | null = null;
+  private pollIdle = false;
+  private sentSincePoll = false;
   private readonly counts = { polls: 0, commandsSent: 0, commandsQueued: 0, acks: 0, responses: 0 };
 
   constructor(
@@ -129,11 +136,19 @@ export class CommandHost implements PartitionHost {
   start(): void {
     this.recovery.start();
     this.actor.start();
-    const tick = (): void => {
-      this.poll();
-      this.pollTimer = this.env.schedule(this.options.pollMs, 'controlvm-poll', tick);
-    };
-    this.pollTimer = this.env.schedule(this.options.pollMs, 'controlvm-poll', tick);
+    this.armPoll(this.options.pollMs);
+  }
+
+  // The CP's own poll: every `pollMs` while active (see defaultCommandHostOptions), else idle.
+  private armPoll(delayMs: number): void {
+    if (this.pollTimer !== null) this.env.cancel(this.pollTimer);
+    this.pollIdle = delayMs !== this.options.pollMs;
+    this.pollTimer = this.env.schedule(delayMs, 'controlvm-poll', () => {
+      this.pollTimer = null;
+      const active = this.poll() || this.sentSincePoll;
+      this.sentSincePoll = false;
+      this.armPoll(active ? this.options.pollMs : (this.options.idlePollMs ?? this.options.pollMs));
+    });
   }
 
   /** Stops the actor, the poll and the doorbell listeners. */
@@ -178,6 +193,8 @@ export class CommandHost implements PartitionHost {
       this.counts.commandsQueued++;
       this.outbox.get(guest)?.push(encodeControlvmRequest(effect['request'] as ControlvmRequest));
       this.flush(guest);
+      this.sentSincePoll = true;
+      if (this.pollIdle && this.pollTimer !== null) this.armPoll(this.options.pollMs);
       return;
     }
     this.outcomes.push(effect);
@@ -204,9 +221,11 @@ export class CommandHost implements PartitionHost {
     }
   }
 
-  // Collects every guest's replies, then retries any command still in an outbox.
-  private poll(): void {
+  // Collects every guest's replies, then retries any command still in an outbox. True when it
+  // found a reply or a command is still waiting in an outbox.
+  private poll(): boolean {
     this.counts.polls++;
+    let active = false;
     for (const [guest, port] of this.ports) {
       const replies = port.collect();
       this.counts.acks += replies.acks.length;
@@ -220,6 +239,8 @@ export class CommandHost implements PartitionHost {
         this.actor.send({ type: 'CONTROLVM_RESPONSE', guest, messageHandle, id: r.id, status: r.completionStatus, failed });
       }
       this.flush(guest);
+      active ||= replies.acks.length + replies.responses.length > 0 || (this.outbox.get(guest)?.length ?? 0) > 0;
     }
+    return active;
   }
 }

@@ -47,7 +47,7 @@ function bench() {
       const gpiList = bufflen === 0 ? [] : [{ address, length: BigInt(bufflen) }];
       const bytes = encodeScsiCommand({ handle: BigInt(handle), cdb, bufflen, dataDir, vdest: { channel: 0, id, lun: 0 }, gpiList });
       expect(guest.queue(0).insert(bytes)).toBe('inserted');
-      doorbellOf(vhba).ring('server');
+      world.environment('guest1').ring(doorbellOf(vhba), 'server'); // as the guest's virthba does
     },
     run(ms = 2) {
       world.scheduler.runUntil(world.scheduler.now() + ms, 100_000);

@@ -198,7 +198,8 @@ export class IospHost implements PartitionHost {
     }
     this.counts.polls++;
     if (this.heartbeat !== undefined) beat(this.heartbeat);
-    this.actor.send({ type: 'POLL_DONE', commands });
+    const backlog = this.served.reduce((n, s) => n + s.outbox.length, 0);
+    this.actor.send({ type: 'POLL_DONE', commands, backlog });
   }
 
   private serveCommand(s: Served, slot: Uint8Array): Uint8Array | null {
@@ -264,6 +265,8 @@ export class IospHost implements PartitionHost {
     }
     s.outbox.push(response.slice());
     this.counts.outboxed++;
+    // The first response to wait: poll at the fast cadence until the outbox is flushed.
+    if (s.outbox.length === 1) this.actor.send({ type: 'BACKLOG' });
     return false;
   }
 

@@ -9,7 +9,11 @@
 //   the DMA buffer) ─► midlayer SCSI_COMPLETE ─► request.done ─► workload REQUEST_DONE.
 //
 // Choice: virthba's receive thread (Era A, §4.6) is woken by the IOSP's doorbell and otherwise
-// polls every RESPONSE_POLL_MS = 4 ms (`rsltq_wait_usecs` = 4000).
+// polls every RESPONSE_POLL_MS = 4 ms (`rsltq_wait_usecs` = 4000) — while SCSI commands are
+// outstanding at the IOSP. With none outstanding the timed drains are skipped (DESIGN "Time,
+// polling": a poll that would find nothing may be skipped): the IOSP answers only what it was sent
+// and rings with every answer, so such a drain could only find an empty ring or a stale response
+// that its own ring already announced.
 // Choice: a request's data is the workload's pattern (lba, version), written into the DMA buffer
 // of the pending slot the command took; one slot's buffer (64 KiB) bounds a request.
 
@@ -65,6 +69,7 @@ export class StorageStack {
   private readonly stops: (() => void)[] = [];
   private nextRequestId = 1;
   private pollTimer: { id: number } | null = null;
+  private detached = false;
 
   constructor(
     private readonly host: StackHost,
@@ -88,7 +93,6 @@ export class StorageStack {
     this.midlayer = host.connect(id, (e) => this.performMidlayer(e));
     const bell = doorbellOf(channel);
     this.stops.push(host.env.onRing(bell, 'client', () => this.interrupt()));
-    this.schedulePoll();
     for (const w of workloads) this.startWorkload(w);
   }
 
@@ -105,6 +109,10 @@ export class StorageStack {
         return this.complete(effect), true;
       case 'taskmgmt.complete':
         return true; // nothing issues task management yet
+      case 'scsi.blockRequests':
+        return this.midlayer.send({ type: 'HOST_BLOCKED' }), true;
+      case 'scsi.unblockRequests':
+        return this.midlayer.send({ type: 'HOST_UNBLOCKED' }), true;
       default:
         return false;
     }
@@ -112,6 +120,7 @@ export class StorageStack {
 
   /** The guest stopped: no more polls or doorbell listening (its actors are gone already). */
   detach(): void {
+    this.detached = true;
     for (const stop of this.stops.splice(0)) stop();
     if (this.pollTimer !== null) this.host.env.cancel(this.pollTimer);
     this.pollTimer = null;
@@ -128,10 +137,13 @@ export class StorageStack {
     this.virthba.send({ type: 'CHANNEL_INTERRUPT' });
   }
 
+  // The receive thread's timed wake-up, armed while commands are outstanding (see the header).
   private schedulePoll(): void {
+    if (this.detached) return;
     this.pollTimer = this.host.env.schedule(RESPONSE_POLL_MS, `vhba-poll:${this.busNo}:${this.devNo}`, () => {
+      this.pollTimer = null;
       this.interrupt();
-      this.schedulePoll();
+      if (this.tagSlot.size > 0) this.schedulePoll();
     });
   }
 
@@ -204,6 +216,7 @@ export class StorageStack {
     if (ok) {
       this.tagSlot.set(tag, slot);
       this.host.env.ring(doorbellOf(this.channel), 'server');
+      if (this.pollTimer === null) this.schedulePoll();
     }
     this.virthba.send({ type: 'INSERT_DONE', slot, tag, ok });
   }

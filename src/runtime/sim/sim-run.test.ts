@@ -76,7 +76,8 @@ describe('sim run', () => {
       expect(fresh).not.toBe(crashed);
       expect(crashed?.counters()['controlvmPolls']).toBe(pollsAtCrash); // the dead host polls no more
       expect(fresh?.counters()).toMatchObject({ commands: 1, responses: 1 });
-      expect(fresh?.counters()['controlvmPolls']).toBeGreaterThan(100); // every jiffy since 53 ms
+      // One jiffy after boot and whenever the CP's ring woke it (idle jiffy polls are elided).
+      expect(fresh?.counters()['controlvmPolls']).toBeGreaterThanOrEqual(2);
       const vbus = run.channels.forPartition('guest1').find((c) => c.kind === 'vbus');
       if (vbus === undefined) throw new Error('guest1 has a bus channel');
       expect([readVbusRecord(vbus, 'chipset'), readVbusRecord(vbus, 'bus'), readVbusRecord(vbus, 0), readVbusRecord(vbus, 1)]).toEqual([
@@ -121,8 +122,9 @@ describe('sim run', () => {
     const host = run.host('guest1');
     expect(run.hypervisor.hang('guest1')).toEqual({ ok: true, value: 'hung' });
     const frozen = host?.counters();
-    expect(frozen?.['controlvmPolls']).toBeGreaterThan(50);
-    run.runUntil(1_000);
+    expect(frozen?.['controlvmPolls']).toBeGreaterThan(0);
+    // An idle guest polls again once its idle time passes 10 s, then every 100 jiffies; a hung one never.
+    run.runUntil(11_000);
     expect(run.host('guest1')).toBe(host);
     expect(run.counters('guest1')).toEqual(frozen);
     expect(run.snapshot('guest1')?.['guest1/lifecycle']).toBe('hung');
@@ -130,15 +132,15 @@ describe('sim run', () => {
     expect(run.hypervisor.shutdown('guest1')).toEqual({ ok: true, value: 'shutDown' });
     expect(run.host('guest1')).toBeUndefined();
     expect(run.hypervisor.boot('guest1')).toEqual({ ok: true, value: 'running' });
-    run.runUntil(1_100);
+    run.runUntil(22_000);
     expect(run.host('guest1')).not.toBe(host);
-    expect(run.counters('guest1')?.['controlvmPolls']).toBeGreaterThan(50);
+    expect(run.counters('guest1')?.['controlvmPolls'], 'one jiffy after boot, at 10 s idle, then every 100 ms').toBeGreaterThan(10);
     expect(run.hypervisor.lifecycle('guest1')).toMatchObject({ ok: true, value: { bootCount: 2, hangCount: 1, crashCount: 0 } });
     expect(lifecycleOf(run, 'guest1').slice(2)).toEqual([
       '100 HANG "hung"',
-      '1000 SHUTDOWN "shutDown"',
-      '1000 BOOT "booting"',
-      '1000 BOOTED "running"',
+      '11000 SHUTDOWN "shutDown"',
+      '11000 BOOT "booting"',
+      '11000 BOOTED "running"',
     ]);
   });
 
