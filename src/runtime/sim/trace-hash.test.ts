@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { AssertionError } from '../../base/assert.js';
 import type { TraceRecord } from '../../partition/environment.js';
@@ -39,6 +40,17 @@ describe('trace-hash', () => {
     expect(traceHash([later])).not.toBe(traceHash([boot]));
     expect(traceHash([boot, later])).not.toBe(traceHash([later, boot]));
     expect(traceHash([])).not.toBe(traceHash([boot]));
+  });
+
+  test('the fast path for record-shaped lines writes exactly what canonicalJson writes, with and without detail, and across update batches', () => {
+    const plain: TraceRecord = { atMs: 1.25, partition: 'g"1', actor: 'g"1/x', event: 'e\n', state: '{"a":"b"}' };
+    const withExtra = { ...boot, extra: [2, 1] } as TraceRecord;
+    for (const record of [boot, plain, withExtra, { ...boot, detail: { text: 'z', a: 1 } }]) {
+      expect(toJsonLine(record)).toBe(canonicalJson(record));
+    }
+    const many = Array.from({ length: 600 }, (_, i) => ({ ...boot, atMs: i }));
+    const byHand = createHash('sha256').update(many.map((r) => `${canonicalJson(r)}\n`).join('')).digest('hex');
+    expect(traceHash(many)).toBe(byHand);
   });
 
   test('non-data values in a trace are programmer errors', () => {
