@@ -90,6 +90,18 @@ export interface WorkloadCounts {
   readonly unknownDones: number;
 }
 
+/** LBAs per chunk of the per-LBA map ({@link LbaMap}). */
+export const LBA_CHUNK = 256;
+
+/**
+ * What the workload knows per LBA, in chunks: key `String(⌊lba / LBA_CHUNK⌋)` holds a dense array
+ * of LBA_CHUNK entries (null: never written). Choice: a flat record keyed by LBA is copied whole
+ * on every write, and LBAs written in random order put it in V8's slow dictionary mode (a copy of
+ * a few hundred entries cost ~30 µs, the largest single cost of a simulated request); chunks copy
+ * one small dense array and a record of chunk numbers, and stay plain data.
+ */
+export type LbaMap = Readonly<Record<string, readonly (LbaState | null)[]>>;
+
 /** Machine context: plain data. */
 export interface BlockWorkloadContext {
   readonly partition: string;
@@ -109,8 +121,8 @@ export interface BlockWorkloadContext {
   readonly nextVersion: number;
   /** Outstanding requests by `String(id)`. */
   readonly inFlight: Readonly<Record<string, WorkloadRequest>>;
-  /** Per-LBA state by `String(lba)`. */
-  readonly lbas: Readonly<Record<string, LbaState>>;
+  /** Per-LBA state of every LBA ever written ({@link LbaMap}; read with {@link lbaEntries}). */
+  readonly lbas: LbaMap;
   readonly counts: WorkloadCounts;
 }
 
@@ -226,9 +238,45 @@ export function bump(counts: WorkloadCounts, ...names: (keyof WorkloadCounts)[])
   return next;
 }
 
+const NEVER_WRITTEN: LbaState = { acked: 0, possible: [] };
+
 /** The LBA state (never written: acked 0, nothing possible). */
 export function lbaState(context: BlockWorkloadContext, lba: number): LbaState {
-  return context.lbas[String(lba)] ?? { acked: 0, possible: [] };
+  return context.lbas[String(Math.floor(lba / LBA_CHUNK))]?.[lba % LBA_CHUNK] ?? NEVER_WRITTEN;
+}
+
+/** `map` with the states of `[lba, lba + blocks)` replaced by `next(state, lba)`; only touched chunks are copied. */
+export function withLbaStates(
+  map: LbaMap,
+  lba: number,
+  blocks: number,
+  next: (state: LbaState, lba: number) => LbaState,
+): LbaMap {
+  const out: Record<string, readonly (LbaState | null)[]> = { ...map };
+  const end = lba + blocks;
+  for (let l = lba; l < end; ) {
+    const chunkNo = Math.floor(l / LBA_CHUNK);
+    const first = chunkNo * LBA_CHUNK;
+    const key = String(chunkNo);
+    const chunk = [...(map[key] ?? new Array<LbaState | null>(LBA_CHUNK).fill(null))];
+    for (const chunkEnd = Math.min(end, first + LBA_CHUNK); l < chunkEnd; l++) {
+      chunk[l - first] = next(chunk[l - first] ?? NEVER_WRITTEN, l);
+    }
+    out[key] = chunk;
+  }
+  return out;
+}
+
+/** Every LBA ever written with its state, in ascending LBA order. */
+export function lbaEntries(map: LbaMap): [number, LbaState][] {
+  const out: [number, LbaState][] = [];
+  const chunks = Object.keys(map).map(Number).sort((a, b) => a - b);
+  for (const c of chunks) {
+    (map[String(c)] ?? []).forEach((state, i) => {
+      if (state !== null) out.push([c * LBA_CHUNK + i, state]);
+    });
+  }
+  return out;
 }
 
 /** The request the next three seed words describe, before the write-overlap rule. */
@@ -252,9 +300,11 @@ export function overlapsWriteInFlight(
   lba: number,
   blocks: number,
 ): boolean {
-  return Object.values(context.inFlight).some(
-    (r) => r.op === 'write' && r.lba < lba + blocks && lba < r.lba + r.blocks,
-  );
+  for (const key in context.inFlight) {
+    const r = context.inFlight[key] as WorkloadRequest;
+    if (r.op === 'write' && r.lba < lba + blocks && lba < r.lba + r.blocks) return true;
+  }
+  return false;
 }
 
 /** The LBAs of a range. */
@@ -283,6 +333,7 @@ export function issueNext(context: BlockWorkloadContext): {
 }
 
 // A write takes the next version, makes it possible on each LBA and on each outstanding read of it.
+// Only the reads whose range meets the write's are rebuilt; the others keep their identity.
 function issueWrite(
   c: BlockWorkloadContext,
   id: number,
@@ -290,24 +341,28 @@ function issueWrite(
   blocks: number,
 ): BlockWorkloadContext {
   const version = c.nextVersion;
-  const lbas = { ...c.lbas };
-  for (const l of lbasOf(lba, blocks)) {
-    const state = lbaState(c, l);
-    lbas[String(l)] = { acked: state.acked, possible: [...state.possible, version] };
-  }
-  const inFlight: Record<string, WorkloadRequest> = {};
-  for (const [key, r] of Object.entries(c.inFlight)) {
-    inFlight[key] = r.op === 'read' ? { ...r, allowed: allowWrite(r, lba, blocks, version) } : r;
+  const lbas = withLbaStates(c.lbas, lba, blocks, (s) => ({ acked: s.acked, possible: [...s.possible, version] }));
+  const inFlight: Record<string, WorkloadRequest> = { ...c.inFlight };
+  for (const key in c.inFlight) {
+    const r = c.inFlight[key] as WorkloadRequest;
+    if (r.op === 'read' && r.lba < lba + blocks && lba < r.lba + r.blocks) {
+      inFlight[key] = { ...r, allowed: allowWrite(r, lba, blocks, version) };
+    }
   }
   inFlight[String(id)] = { id, op: 'write', lba, blocks, version, allowed: [] };
   return { ...c, nextVersion: version + 1, lbas, inFlight };
 }
 
-// The read's allowed lists with `version` added on the blocks the write covers.
-function allowWrite(read: WorkloadRequest, lba: number, blocks: number, version: number): number[][] {
+// The read's allowed lists with `version` added on the blocks the write covers (others shared).
+function allowWrite(
+  read: WorkloadRequest,
+  lba: number,
+  blocks: number,
+  version: number,
+): (readonly number[])[] {
   return read.allowed.map((versions, i) => {
     const l = read.lba + i;
-    return l >= lba && l < lba + blocks ? [...versions, version] : [...versions];
+    return l >= lba && l < lba + blocks ? [...versions, version] : versions;
   });
 }
 
@@ -334,9 +389,8 @@ export function settleWrite(
 ): BlockWorkloadContext['lbas'] {
   assert(r.op === 'write' && r.version !== null, `request ${r.id} is a write`);
   if (!ok) return c.lbas;
-  const lbas = { ...c.lbas };
-  for (const l of lbasOf(r.lba, r.blocks)) lbas[String(l)] = { acked: r.version, possible: [] };
-  return lbas;
+  const settled: LbaState = { acked: r.version, possible: [] };
+  return withLbaStates(c.lbas, r.lba, r.blocks, () => settled);
 }
 
 /** The first block of a read whose version is not allowed, or null when all are. */

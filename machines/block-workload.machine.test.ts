@@ -7,6 +7,10 @@ import { describe, expect, test } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import { blockWorkloadMachine } from './block-workload.machine.js';
 import {
+  LBA_CHUNK,
+  lbaEntries,
+  withLbaStates,
+  type LbaMap,
   blockVersions,
   blockWorkloadSystemId,
   expectedBlock,
@@ -59,6 +63,22 @@ describe('block-workload data pattern', () => {
     expect(versionsOf(torn)).toBeNull();
     const data = new Uint8Array([...expectedBlock(7, 2, 16), ...new Uint8Array(16), ...expectedBlock(7, 2, 16)]);
     expect(blockVersions(data, 7, 3, 16)).toEqual([2, 0, null]);
+  });
+});
+
+describe('block-workload per-LBA map', () => {
+  test('writes across chunk boundaries land on the right LBAs, copy only the chunks they touch, and read back in LBA order', () => {
+    const put = (map: LbaMap, lba: number, blocks: number, acked: number) => withLbaStates(map, lba, blocks, () => ({ acked, possible: [] }));
+    const a = put({}, LBA_CHUNK - 2, 4, 7); // two chunks
+    const b = put(a, 5 * LBA_CHUNK + 1, 1, 9);
+    expect(Object.keys(b).sort()).toEqual(['0', '1', '5']);
+    expect(b['0']).toBe(a['0']); // untouched chunk shared
+    expect(lbaEntries(b).map(([lba, s]) => [lba, s.acked])).toEqual([
+      [LBA_CHUNK - 2, 7], [LBA_CHUNK - 1, 7], [LBA_CHUNK, 7], [LBA_CHUNK + 1, 7], [5 * LBA_CHUNK + 1, 9],
+    ]);
+    const appended = withLbaStates(b, LBA_CHUNK - 1, 2, (s, lba) => ({ acked: s.acked, possible: [...s.possible, lba] }));
+    expect(lbaEntries(appended).slice(1, 3)).toEqual([[LBA_CHUNK - 1, { acked: 7, possible: [LBA_CHUNK - 1] }], [LBA_CHUNK, { acked: 7, possible: [LBA_CHUNK] }]]);
+    expect(lbaEntries(a)).toHaveLength(4); // the map written earlier is unchanged
   });
 });
 

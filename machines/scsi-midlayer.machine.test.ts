@@ -205,7 +205,7 @@ describe('scsi-midlayer machine', () => {
       { event: { type: 'REQUEUE', tag: 2 }, id: 'requeue.2', delay: 3 },
     ]);
     const [, removal] = transition(scsiMidlayerMachine, s, { type: 'HOST_REMOVED' });
-    expect(removal.filter((a) => a.type === 'xstate.cancel')).toEqual([]);
+    expect(removal.filter((a) => (a.type as string) === 'xstate.cancel')).toEqual([]);
     const m = midlayer();
     m.send({ type: 'HOST_BLOCKED' }, read(1), { type: 'HOST_REMOVED' });
     expect(m.queuedTags()).toEqual([]);

@@ -67,7 +67,7 @@ import type { SimRun } from '../src/runtime/sim/index.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
 import { checkReferences } from '../src/scenario/references.js';
 import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
-import { versionsOf } from '../machines/block-workload.logic.js';
+import { lbaEntries, versionsOf } from '../machines/block-workload.logic.js';
 import { SD_MAX_RETRIES } from '../machines/scsi-midlayer.logic.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -516,9 +516,8 @@ export function lostAckedWrites(report: GuestIoReport | null, disks: ReadonlyMap
   for (const w of report?.workloads ?? []) {
     const disk = disks.get(w.name);
     if (disk === undefined) continue;
-    for (const [key, state] of Object.entries(w.lbas)) {
+    for (const [lba, state] of lbaEntries(w.lbas)) {
       if (state.acked === 0) continue;
-      const lba = Number(key);
       const start = DISK_HEADER_BYTES + lba * disk.blockSize;
       const version = versionsOf(new Uint8Array(disk.memory, start, disk.blockSize), lba);
       const later = version !== null && (state.possible.includes(version) || version >= w.nextVersion);

@@ -4,7 +4,7 @@
 
 import type { Disk } from '../devices/disk.js';
 import type { GuestIoReport } from '../partition/guest-host.js';
-import { versionsOf } from '../../machines/block-workload.logic.js';
+import { lbaEntries, versionsOf } from '../../machines/block-workload.logic.js';
 import { NO_IO, type IoStats } from './observation.js';
 
 /**
@@ -18,9 +18,8 @@ export function ioStats(report: GuestIoReport | null, disks: ReadonlyMap<string,
   let lostAckedWrites = 0;
   for (const w of report.workloads) {
     const disk = disks.get(w.name);
-    for (const [key, state] of Object.entries(w.lbas)) {
+    for (const [lba, state] of lbaEntries(w.lbas)) {
       if (state.acked === 0 || disk === undefined) continue;
-      const lba = Number(key);
       const block = disk.inspect(lba, 1);
       const version = block.ok ? versionsOf(block.value, lba) : null;
       const later = version !== null && (state.possible.includes(version) || version >= w.nextVersion);

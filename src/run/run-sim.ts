@@ -15,6 +15,7 @@ import { lifecycleStates, type Observation } from './observation.js';
 export interface RunResult {
   readonly observation: Observation;
   readonly trace: readonly TraceRecord[];
+  /** SHA-256 of the trace; computed when first read (a fuzz run never reads it). */
   readonly traceHash: string;
   readonly faults: readonly FaultRecord[];
   readonly events: number;
@@ -52,10 +53,14 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number, op
   run.bootAll();
   const summary = options.everyMs === undefined ? run.runUntil(untilMs) : runSampled(run, untilMs, options.everyMs);
   stopWatching();
+  let hash: string | undefined;
   return {
     observation: observe(run, loaded),
     trace: run.trace,
-    traceHash: run.traceHash(),
+    get traceHash(): string {
+      hash ??= run.traceHash();
+      return hash;
+    },
     faults,
     events: summary.events,
     virtualMs: run.now(),
