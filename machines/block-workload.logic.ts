@@ -119,8 +119,8 @@ export interface BlockWorkloadContext {
   readonly cursor: number;
   /** Next version to write (1, 2, …). */
   readonly nextVersion: number;
-  /** Outstanding requests by `String(id)`. */
-  readonly inFlight: Readonly<Record<string, WorkloadRequest>>;
+  /** Outstanding requests, oldest first (at most queueDepth; searched by id, see the midlayer). */
+  readonly inFlight: readonly WorkloadRequest[];
   /** Per-LBA state of every LBA ever written ({@link LbaMap}; read with {@link lbaEntries}). */
   readonly lbas: LbaMap;
   readonly counts: WorkloadCounts;
@@ -226,7 +226,7 @@ export function initialWorkloadContext(input: BlockWorkloadInput): BlockWorkload
   return {
     ...{ partition: input.partition, name: input.name, queueDepth, blocks, blockSize, ops },
     ...{ writeFraction, seedWords: [...seedWords], maxBlocksPerRequest },
-    ...{ issued: 0, cursor: 0, nextVersion: 1, inFlight: {}, lbas: {} },
+    ...{ issued: 0, cursor: 0, nextVersion: 1, inFlight: [], lbas: {} },
     counts: ZERO_WORKLOAD_COUNTS,
   };
 }
@@ -300,11 +300,15 @@ export function overlapsWriteInFlight(
   lba: number,
   blocks: number,
 ): boolean {
-  for (const key in context.inFlight) {
-    const r = context.inFlight[key] as WorkloadRequest;
+  for (const r of context.inFlight) {
     if (r.op === 'write' && r.lba < lba + blocks && lba < r.lba + r.blocks) return true;
   }
   return false;
+}
+
+/** The outstanding request with id `id`, if any. */
+export function inFlightRequest(context: BlockWorkloadContext, id: number): WorkloadRequest | undefined {
+  return context.inFlight.find((r) => r.id === id);
 }
 
 /** The LBAs of a range. */
@@ -342,14 +346,12 @@ function issueWrite(
 ): BlockWorkloadContext {
   const version = c.nextVersion;
   const lbas = withLbaStates(c.lbas, lba, blocks, (s) => ({ acked: s.acked, possible: [...s.possible, version] }));
-  const inFlight: Record<string, WorkloadRequest> = { ...c.inFlight };
-  for (const key in c.inFlight) {
-    const r = c.inFlight[key] as WorkloadRequest;
-    if (r.op === 'read' && r.lba < lba + blocks && lba < r.lba + r.blocks) {
-      inFlight[key] = { ...r, allowed: allowWrite(r, lba, blocks, version) };
-    }
-  }
-  inFlight[String(id)] = { id, op: 'write', lba, blocks, version, allowed: [] };
+  const inFlight = c.inFlight.map((r) =>
+    r.op === 'read' && r.lba < lba + blocks && lba < r.lba + r.blocks
+      ? { ...r, allowed: allowWrite(r, lba, blocks, version) }
+      : r,
+  );
+  inFlight.push({ id, op: 'write', lba, blocks, version, allowed: [] });
   return { ...c, nextVersion: version + 1, lbas, inFlight };
 }
 
@@ -378,7 +380,7 @@ function issueRead(
     return [state.acked, ...state.possible];
   });
   const request: WorkloadRequest = { id, op: 'read', lba, blocks, version: null, allowed };
-  return { ...c, inFlight: { ...c.inFlight, [String(id)]: request } };
+  return { ...c, inFlight: [...c.inFlight, request] };
 }
 
 /** The LBA map after write `r` ended: acknowledged → the only valid version; failed → possible. */

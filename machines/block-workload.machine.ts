@@ -16,6 +16,7 @@ import { narrowEvent } from './narrow-event.js';
 import {
   bump,
   firstMismatch,
+  inFlightRequest,
   initialWorkloadContext,
   issueNext,
   settleWrite,
@@ -39,7 +40,7 @@ export const blockWorkloadMachine = setup({
       narrowEvent(event, ['START', 'REQUEST_DONE']);
       let next = context;
       const effects: BlockWorkloadEmitted[] = [];
-      while (next.issued < next.ops && Object.keys(next.inFlight).length < next.queueDepth) {
+      while (next.issued < next.ops && next.inFlight.length < next.queueDepth) {
         const step = issueNext(next);
         next = step.context;
         effects.push(step.effect);
@@ -49,9 +50,9 @@ export const blockWorkloadMachine = setup({
     }),
     settleRequest: enqueueActions(({ context, event, enqueue }) => {
       const { id, ok, versions } = narrowEvent(event, 'REQUEST_DONE');
-      const request = context.inFlight[String(id)];
+      const request = inFlightRequest(context, id);
       assert(request !== undefined, `request ${id} is outstanding`);
-      const { [String(id)]: _settled, ...inFlight } = context.inFlight;
+      const inFlight = context.inFlight.filter((r) => r !== request);
       const { name } = context;
       let counts = bump(context.counts, ok ? 'succeeded' : 'failed');
       let lbas = context.lbas;
@@ -80,9 +81,9 @@ export const blockWorkloadMachine = setup({
   },
   guards: {
     isUnknownDone: ({ context, event }) =>
-      context.inFlight[String(narrowEvent(event, 'REQUEST_DONE').id)] === undefined,
+      inFlightRequest(context, narrowEvent(event, 'REQUEST_DONE').id) === undefined,
     isAllIssued: ({ context }) => context.issued >= context.ops,
-    isNothingOutstanding: ({ context }) => Object.keys(context.inFlight).length === 0,
+    isNothingOutstanding: ({ context }) => context.inFlight.length === 0,
   },
 }).createMachine({
   id: 'blockWorkload',

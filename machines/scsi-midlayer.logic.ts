@@ -126,10 +126,13 @@ export interface ScsiMidlayerContext {
   readonly hostBlocked: boolean;
   /** The next tag to assign; tags are 1, 2, 3 … and never reused. */
   readonly nextTag: number;
-  /** Live requests by `String(id)`. */
-  readonly requests: Readonly<Record<string, LiveRequest>>;
+  /**
+   * Live requests, oldest first (at most the workloads' queue depth). Choice: a short array
+   * searched by id or tag, not records keyed by ever-growing ids and tags, which V8 copies in
+   * time proportional to the largest key once thousands of requests have passed.
+   */
+  readonly requests: readonly LiveRequest[];
   /** Live tag → request id, by `String(tag)`. */
-  readonly tags: Readonly<Record<string, number>>;
   readonly counts: ScsiMidlayerCounts;
 }
 
@@ -227,7 +230,7 @@ export function initialMidlayerContext(input: ScsiMidlayerInput): ScsiMidlayerCo
   assert(blockSizeBytes > 0, 'blockSizeBytes must be positive');
   const { partition, busNo, devNo } = input;
   const base = { partition, busNo, devNo, retryBudget, busyRetryDelayMs, blockSizeBytes };
-  return { ...base, hostBlocked: false, nextTag: 1, requests: {}, tags: {}, counts: ZERO_MIDLAYER_COUNTS };
+  return { ...base, hostBlocked: false, nextTag: 1, requests: [], counts: ZERO_MIDLAYER_COUNTS };
 }
 
 /** The device address of the context. */
@@ -282,8 +285,7 @@ export function hostByte(linuxstat: number): number {
 
 /** The live request a tag belongs to, if the tag is live. */
 export function requestOfTag(context: ScsiMidlayerContext, tag: number): LiveRequest | undefined {
-  const id = context.tags[String(tag)];
-  return id === undefined ? undefined : context.requests[String(id)];
+  return context.requests.find((r) => r.tag === tag);
 }
 
 /** Whether a completion for `tag` is expected now (its request is at the HBA under that tag). */
@@ -307,30 +309,33 @@ export function hbaQueueEffect(context: ScsiMidlayerContext, r: LiveRequest): Sc
 
 /** The parked requests, in tag order (the order they are requeued in). */
 export function parkedRequests(context: ScsiMidlayerContext): LiveRequest[] {
-  return Object.values(context.requests)
+  return context.requests
     .filter((r) => r.phase === 'parked')
     .sort((a, b) => a.tag - b.tag);
 }
 
-/** The context with `r` stored (and its tag mapped), replacing whatever it had under `r.id`. */
+/** The live request with id `id`, if any. */
+export function requestOfId(context: ScsiMidlayerContext, id: number): LiveRequest | undefined {
+  return context.requests.find((r) => r.id === id);
+}
+
+/** The context with `r` stored, replacing whatever it had under `r.id`. */
 export function storeRequest(
   context: ScsiMidlayerContext,
   r: LiveRequest,
 ): Partial<ScsiMidlayerContext> {
-  return {
-    requests: { ...context.requests, [String(r.id)]: r },
-    tags: { ...context.tags, [String(r.tag)]: r.id },
-  };
+  const at = context.requests.findIndex((live) => live.id === r.id);
+  if (at < 0) return { requests: [...context.requests, r] };
+  const requests = [...context.requests];
+  requests[at] = r;
+  return { requests };
 }
 
-/** The context without request `id` and its tag. */
+/** The context without request `id`. */
 export function dropRequest(
   context: ScsiMidlayerContext,
   id: number,
 ): Partial<ScsiMidlayerContext> {
-  const live = context.requests[String(id)];
-  assert(live !== undefined, `request ${id} is live`);
-  const { [String(id)]: _r, ...requests } = context.requests;
-  const { [String(live.tag)]: _t, ...tags } = context.tags;
-  return { requests, tags };
+  assert(requestOfId(context, id) !== undefined, `request ${id} is live`);
+  return { requests: context.requests.filter((r) => r.id !== id) };
 }

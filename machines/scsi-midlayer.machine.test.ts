@@ -58,7 +58,7 @@ describe('scsi-midlayer machine', () => {
     ]);
     m.send(doneWith(1, 0));
     expect(m.take()).toEqual([{ type: 'request.done', ...AT, id: 100, ok: true }]);
-    expect(m.ctx().requests).toEqual({});
+    expect(m.ctx().requests).toEqual([]);
   });
 
   test('CDBs: WRITE(10) with TO_DEVICE; the 16-byte forms only beyond a 32-bit LBA or a 16-bit length', () => {
@@ -128,7 +128,7 @@ describe('scsi-midlayer machine', () => {
     expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: true }]);
     m.send(doneWith(99, 0));
     expect(m.ctx().counts).toMatchObject({ duplicateCompletions: 3, unknownCompletions: 1 });
-    expect(m.ctx().requests['2']).toMatchObject({ tag: 3, phase: 'issued' });
+    expect(m.ctx().requests.find((r) => r.id === 2)).toMatchObject({ tag: 3, phase: 'issued' });
     m.send(doneWith(3, 0));
     expect(m.dones().map((d) => d.id)).toEqual([1, 2]);
   });
@@ -178,7 +178,7 @@ describe('scsi-midlayer machine', () => {
     m.send(doneWith(2, DID_RESET), read(3));
     m.clock.increment(3); // request 1's requeue falls due while blocked: it parks too
     expect(m.queuedTags()).toEqual([1, 2]);
-    expect(Object.values(m.ctx().requests).map((r) => [r.id, r.tag, r.phase])).toEqual([
+    expect(m.ctx().requests.map((r) => [r.id, r.tag, r.phase])).toEqual([
       [1, 1, 'parked'],
       [2, 3, 'parked'],
       [3, 4, 'parked'],

@@ -34,6 +34,7 @@ import {
   isOutstanding,
   isValidRequest,
   parkedRequests,
+  requestOfId,
   requestOfTag,
   requeueTimerId,
   storeRequest,
@@ -169,19 +170,19 @@ export const scsiMidlayerMachine = setup({
     failAllOnHostRemoval: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'HOST_REMOVED');
       let counts = context.counts;
-      for (const live of Object.values(context.requests)) {
+      for (const live of context.requests) {
         if (live.phase === 'requeued') enqueue.cancel(requeueTimerId(live.tag));
         counts = bump(counts, 'failed');
         const at = atOf(context);
         const { id } = live;
         enqueue.emit({ type: 'request.done', ...at, id, ok: false, reason: 'hostRemoved' });
       }
-      enqueue.assign({ requests: {}, tags: {}, counts });
+      enqueue.assign({ requests: [], counts });
     }),
   },
   guards: {
     isLiveRequest: ({ context, event }) =>
-      context.requests[String(narrowEvent(event, 'REQUEST').id)] !== undefined,
+      requestOfId(context, narrowEvent(event, 'REQUEST').id) !== undefined,
     isInvalidRequest: ({ event }) => !isValidRequest(narrowEvent(event, 'REQUEST')),
     isUnknownTag: ({ context, event }) => {
       const { tag } = narrowEvent(event, 'SCSI_COMPLETE');

@@ -168,6 +168,19 @@ export function defineStruct(
   };
 }
 
+/** Which accessor reads a scalar type: get/set (`int`), get64/set64 (`u64`), getGuid/setGuid. */
+type Accessor = 'int' | 'u64' | 'guid';
+const ACCESSOR_OF: Readonly<Record<string, Accessor>> = {
+  u8: 'int',
+  u16: 'int',
+  u32: 'int',
+  i32: 'int',
+  be16: 'int',
+  u64: 'u64',
+  ptr: 'u64',
+  guid: 'guid',
+};
+
 /**
  * A typed read/write view of one struct inside a (shared) buffer. Choice: u64 fields are read
  * and written as `bigint` here, exactly and without a safe-integer limit; the signal-queue hot
@@ -192,15 +205,17 @@ export class StructView {
     return new StructView(struct, new Uint8Array(buffer, offset, struct.sizeBytes));
   }
 
-  private typed(name: string, ...types: string[]): FieldDescriptor {
+  // The field, asserted to be of an accessor's class (no per-call allocation: codecs call this
+  // a few dozen times per simulated SCSI command).
+  private typed(name: string, accessor: Accessor): FieldDescriptor {
     const f = this.struct.field(name);
-    assert(types.includes(f.type), `${this.struct.name}.${name} is ${f.type}, not ${types.join('/')}`);
+    assert(ACCESSOR_OF[f.type] === accessor, `${this.struct.name}.${name} is ${f.type}, not a ${accessor} field`);
     return f;
   }
 
   /** Reads an unsigned 8/16/32-bit field, a signed 32-bit field or a big-endian u16. */
   get(name: string): number {
-    const f = this.typed(name, 'u8', 'u16', 'u32', 'i32', 'be16');
+    const f = this.typed(name, 'int');
     if (f.type === 'u8') return this.data.getUint8(f.offset);
     if (f.type === 'u16') return this.data.getUint16(f.offset, true);
     if (f.type === 'be16') return this.data.getUint16(f.offset, false);
@@ -210,7 +225,7 @@ export class StructView {
 
   /** Writes an 8/16/32-bit field; asserts the value fits the field. */
   set(name: string, value: number): void {
-    const f = this.typed(name, 'u8', 'u16', 'u32', 'i32', 'be16');
+    const f = this.typed(name, 'int');
     assert(Number.isInteger(value), `${name}: ${value} is not an integer`);
     if (f.type === 'i32') {
       assert(value >= -0x80000000 && value <= 0x7fffffff, `${name}: ${value} out of range`);
@@ -226,13 +241,13 @@ export class StructView {
 
   /** Reads a u64 (or pointer) field as a bigint. */
   get64(name: string): bigint {
-    const f = this.typed(name, 'u64', 'ptr');
+    const f = this.typed(name, 'u64');
     return this.data.getBigUint64(f.offset, true);
   }
 
   /** Writes a u64 (or pointer) field. */
   set64(name: string, value: bigint): void {
-    const f = this.typed(name, 'u64', 'ptr');
+    const f = this.typed(name, 'u64');
     assert(value >= 0n && value < 1n << 64n, `${name}: ${value} out of range`);
     this.data.setBigUint64(f.offset, value, true);
   }
