@@ -430,14 +430,16 @@ export function expectedBlock(lba: number, version: number, blockSize: number): 
  */
 export function versionsOf(block: Uint8Array, lba?: number): number | null {
   if (block.length === 0 || block.length % 8 !== 0) return null;
+  // Words compared as two 32-bit halves: a bigint per word would allocate 64 per 512-byte block.
   const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
-  const first = view.getBigUint64(0, true);
+  const lo = view.getUint32(0, true);
+  const hi = view.getUint32(4, true);
   for (let offset = 8; offset < block.length; offset += 8) {
-    if (view.getBigUint64(offset, true) !== first) return null;
+    if (view.getUint32(offset, true) !== lo || view.getUint32(offset + 4, true) !== hi) return null;
   }
-  if (first === 0n) return 0;
-  const version = Number(first & BigInt(VERSION_LIMIT - 1));
-  const at = Number(first >> BigInt(VERSION_BITS));
+  if (lo === 0 && hi === 0) return 0;
+  const version = lo % VERSION_LIMIT; // the low 20 bits
+  const at = hi * 2 ** (32 - VERSION_BITS) + Math.floor(lo / VERSION_LIMIT); // < 2^44: exact
   if (version === 0 || (lba !== undefined && at !== lba)) return null;
   return version;
 }

@@ -22,4 +22,44 @@ describe('doorbell', () => {
     bell.ring('client');
     await expect(waiting).resolves.toBe('timed-out');
   });
+
+  test('rings coalesce until the waiter acknowledges: only the first of a burst notifies, and no ring is lost', async () => {
+    const bell = Doorbell.allocate();
+    const seen = bell.seen('server');
+    bell.acknowledge('server', seen);
+    const waiting = bell.wait('server', seen, 60_000);
+    expect([bell.ring('server'), bell.ring('server'), bell.ring('server')]).toEqual([1, 0, 0]);
+    await expect(waiting).resolves.toBe('rung');
+    const now = bell.seen('server');
+    expect(now).toBe(seen + 3); // every ring counted: the waiter reads them all at once
+    bell.acknowledge('server', now);
+    const again = bell.wait('server', now, 60_000);
+    expect(bell.ring('server'), 'after the acknowledgement the next ring wakes again').toBe(1);
+    await expect(again).resolves.toBe('rung');
+  });
+
+  test('a waiter that starts after unacknowledged rings acknowledges first and is woken by the next ring', async () => {
+    const bell = Doorbell.allocate();
+    bell.ring('client');
+    bell.ring('client'); // nobody listens: the second is coalesced into the first
+    const seen = bell.seen('client');
+    bell.acknowledge('client', seen);
+    const waiting = bell.wait('client', seen, 60_000);
+    expect(bell.ring('client')).toBe(1);
+    await expect(waiting).resolves.toBe('rung');
+  });
+
+  test('acknowledgements only move forward, so a slow waiter cannot hide a ring from a waiting one', async () => {
+    const bell = Doorbell.allocate();
+    for (let i = 0; i < 3; i++) bell.ring('server');
+    bell.acknowledge('server', 3); // a waiter that read 3 and now waits
+    const waiting = bell.wait('server', 3, 60_000);
+    bell.acknowledge('server', 1); // a slower waiter's stale count must not win
+    expect(bell.ring('server'), 'the waiting one is notified').toBe(1);
+    await expect(waiting).resolves.toBe('rung');
+    const other = Doorbell.allocate();
+    other.acknowledge('server', 2 ** 31 - 1);
+    other.acknowledge('server', -(2 ** 31)); // the counter wrapped: still forward
+    expect(new Int32Array(other.buffer)[2]).toBe(-(2 ** 31));
+  });
 });

@@ -4,10 +4,15 @@
 //
 // Choice: the bell words live in a small SharedArrayBuffer of their own, allocated by the
 // hypervisor beside each channel, so the channel's bytes stay exactly the real layout. Word 0
-// wakes the server side, word 1 the client side. A ring is `Atomics.add` + `Atomics.notify`;
-// a waiter uses `Atomics.waitAsync` with a timeout (the poll period), so a waiting partition's
-// event loop stays free to answer its control plane. A pending waitAsync does not keep a Node
-// worker alive (nodejs/node#61941): the worker runtime holds its own keep-alive handle.
+// counts the rings of the server side, word 1 of the client side; words 2 and 3 hold the ring
+// count each side's waiters last acknowledged. A ring is `Atomics.add`, then `Atomics.notify` —
+// unless a ring the waiters have not acknowledged yet is already pending: they are awake or about
+// to be, and will read the new count, so the wake-up is coalesced (interrupt coalescing, as
+// virtio's event suppression does; each wake-up of another thread costs a system call). A waiter
+// acknowledges the count it read before it waits (see `acknowledge`), and uses `Atomics.waitAsync`
+// with the count it read and a timeout, so a waiting partition's event loop stays free to answer
+// its control plane. A pending waitAsync does not keep a Node worker alive (nodejs/node#61941):
+// the worker runtime holds its own keep-alive handle.
 
 import { assert } from '../base/assert.js';
 
@@ -18,19 +23,23 @@ export type ChannelSide = 'server' | 'client';
 export type WaitOutcome = 'rung' | 'timed-out';
 
 const WORD: Readonly<Record<ChannelSide, number>> = { server: 0, client: 1 };
+const ACKED: Readonly<Record<ChannelSide, number>> = { server: 2, client: 3 };
+
+/** Bytes of one channel's doorbell memory: two ring counters and two acknowledged counts. */
+export const DOORBELL_BYTES = 16;
 
 /** The two bell words of one channel. */
 export class Doorbell {
   private readonly words: Int32Array;
 
   constructor(readonly buffer: SharedArrayBuffer) {
-    assert(buffer.byteLength >= 8, 'a doorbell needs two 32-bit words');
-    this.words = new Int32Array(buffer, 0, 2);
+    assert(buffer.byteLength >= DOORBELL_BYTES, `a doorbell needs ${DOORBELL_BYTES} bytes`);
+    this.words = new Int32Array(buffer, 0, 4);
   }
 
   /** Memory for one channel's doorbell pair. */
   static allocate(): Doorbell {
-    return new Doorbell(new SharedArrayBuffer(8));
+    return new Doorbell(new SharedArrayBuffer(DOORBELL_BYTES));
   }
 
   /** The bell's ring count; pass it to {@link wait} so a ring between check and wait is not lost. */
@@ -38,10 +47,27 @@ export class Doorbell {
     return Atomics.load(this.words, WORD[side]);
   }
 
-  /** Rings the bell of `side`: wakes its waiters. Returns how many were woken. */
+  /**
+   * Rings the bell of `side`: wakes its waiters, unless an unacknowledged ring is pending (then
+   * they are awake already). Returns how many were woken.
+   */
   ring(side: ChannelSide): number {
-    Atomics.add(this.words, WORD[side], 1);
+    const before = Atomics.add(this.words, WORD[side], 1);
+    if (before !== Atomics.load(this.words, ACKED[side])) return 0;
     return Atomics.notify(this.words, WORD[side]);
+  }
+
+  /**
+   * A waiter of `side` has taken every ring up to `count` (a value `seen` returned): call it
+   * before waiting with that count, so the next ring wakes it. Only ever raises the stored count
+   * (wrap-safe), so a slow waiter cannot hide a ring from a faster one that already waits.
+   */
+  acknowledge(side: ChannelSide, count: number): void {
+    for (;;) {
+      const acked = Atomics.load(this.words, ACKED[side]);
+      if (((count - acked) | 0) <= 0) return;
+      if (Atomics.compareExchange(this.words, ACKED[side], acked, count) === acked) return;
+    }
   }
 
   /** Waits until the bell of `side` differs from `seen` or `timeoutMs` passes. */

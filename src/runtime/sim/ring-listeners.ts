@@ -14,6 +14,8 @@ import type { ChannelSide, Doorbell } from '../../channel/index.js';
 export interface RingListener {
   readonly callback: () => void;
   active: boolean;
+  /** A delivery is scheduled and has not run yet: later rings coalesce into it. */
+  pending: boolean;
 }
 
 type SideListeners = Record<ChannelSide, Set<RingListener>>;
@@ -25,7 +27,7 @@ export class RingListeners {
   /** Registers `callback` for rings of `side` on `bell`; returns the idempotent unregister. */
   add(bell: Doorbell, side: ChannelSide, callback: () => void): () => void {
     const sides = this.sidesOf(bell);
-    const listener: RingListener = { callback, active: true };
+    const listener: RingListener = { callback, active: true, pending: false };
     sides[side].add(listener);
     return () => {
       if (!listener.active) return;

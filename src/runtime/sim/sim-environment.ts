@@ -84,14 +84,19 @@ export class SimEnvironment implements Environment {
    * Rings the bell words exactly as a worker does (so channel memory reads the same), then
    * delivers the simulated interrupt: every listener of that bell and side runs at the current
    * instant, after the ringing callback returns. A listener unregistered before its turn is
-   * skipped, like a waiter that stopped waiting.
+   * skipped, like a waiter that stopped waiting. A ring while a listener's delivery is still
+   * pending coalesces into it, as in workers (doorbell.ts): the listener reads channel memory,
+   * which already holds whatever both rings announced.
    */
   ring(bell: Doorbell, side: ChannelSide): void {
     const before = bell.seen(side);
     bell.ring(side);
     assert(bell.seen(side) !== before, 'a ring changes the bell word');
     for (const listener of this.world.ringListeners.listeners(bell, side)) {
+      if (listener.pending) continue;
+      listener.pending = true;
       this.world.scheduler.after(0, `${this.partition}/ring-${side}`, () => {
+        listener.pending = false;
         if (listener.active) listener.callback();
       });
     }

@@ -89,6 +89,22 @@ describe('sim-world', () => {
     expect([...log].sort()).toEqual(['client@20', 'ringer-done', 'view@20']);
   });
 
+  test('rings while a delivery is pending coalesce into it; a ring after the delivery wakes again', () => {
+    const world = new SimWorld({ seed: 5 });
+    const env = world.environment('guest1');
+    const bell = Doorbell.allocate();
+    const wakes: number[] = [];
+    env.onRing(bell, 'server', () => wakes.push(bell.seen('server')));
+    env.ring(bell, 'server');
+    env.ring(bell, 'server');
+    env.ring(bell, 'server');
+    world.scheduler.runUntilQuiet(10);
+    expect(wakes, 'one delivery, which sees all three rings in memory').toEqual([3]);
+    env.ring(bell, 'server');
+    world.scheduler.runUntilQuiet(10);
+    expect(wakes).toEqual([3, 4]);
+  });
+
   test('an unregistered listener is not woken, even by a ring already on its way', () => {
     const world = new SimWorld({ seed: 5 });
     const env = world.environment('guest1');
