@@ -22,7 +22,7 @@ import {
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
 import type { ScsiMidlayerEmitted } from './scsi-midlayer.logic.js';
 import { virthbaMachine } from './virthba.machine.js';
-import type { VirthbaEmitted, VirthbaEvent, VirthbaQuirks } from './virthba.logic.js';
+import type { VirthbaEmitted, VirthbaQuirks, VirthbaResponseEvent } from './virthba.logic.js';
 
 const HALF = { numerator: 1, denominator: 2 };
 /** Seed words for one request: op (even → write at 1/2), length − 1, LBA. */
@@ -63,6 +63,17 @@ describe('block-workload data pattern', () => {
     expect(versionsOf(torn)).toBeNull();
     const data = new Uint8Array([...expectedBlock(7, 2, 16), ...new Uint8Array(16), ...expectedBlock(7, 2, 16)]);
     expect(blockVersions(data, 7, 3, 16)).toEqual([2, 0, null]);
+  });
+
+  test('the largest LBA and version round-trip exactly; a block torn only in a high half-word is refused', () => {
+    const lba = 2 ** 44 - 1;
+    const version = 2 ** 20 - 1;
+    const block = expectedBlock(lba, version, 32);
+    expect(versionsOf(block, lba)).toBe(version);
+    expect(versionsOf(block, lba - 1)).toBeNull();
+    const torn = new Uint8Array(block);
+    torn[31] = (torn[31] ?? 0) ^ 0x80; // the last word's top byte
+    expect(versionsOf(torn)).toBeNull();
   });
 });
 
@@ -210,7 +221,7 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
   const readData = new Map<number, Uint8Array>();
   const requestOfTag = new Map<number, number>();
   let queue0: { slot: number; tag: number }[] = [];
-  let queue1: VirthbaEvent[] = [];
+  let queue1: VirthbaResponseEvent[] = [];
   const wlEffects: BlockWorkloadEmitted[] = [];
   wl.on('*', (e) => {
     wlEffects.push(e);
@@ -229,11 +240,12 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
     wl.send(versions === undefined ? { type: 'REQUEST_DONE', id: e.id, ok: e.ok } : { type: 'REQUEST_DONE', id: e.id, ok: e.ok, versions });
   });
   hba.on('*', (e: VirthbaEmitted) => {
-    if (e.type === 'channel.insertScsi') {
-      queue0.push({ slot: e.slot, tag: e.tag });
-      hba.send({ type: 'INSERT_DONE', slot: e.slot, ok: true });
+    // Inserts always succeed, so they are not answered (storage-stack.ts answers only failures).
+    if (e.type === 'channel.insertScsi') queue0.push({ slot: e.slot, tag: e.tag });
+    if (e.type === 'channel.removeResponse') {
+      const next = queue1.shift();
+      hba.send(next === undefined ? { type: 'RESPONSES_EMPTY' } : { ...next, more: queue1.length > 0 });
     }
-    if (e.type === 'channel.removeResponse') hba.send(queue1.shift() ?? { type: 'RESPONSES_EMPTY' });
     if (e.type === 'scsi.complete') ml.send({ ...e, type: 'SCSI_COMPLETE' });
   });
   const execute = ({ slot, tag }: { slot: number; tag: number }) => {
@@ -243,7 +255,7 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
     const lbas = Array.from({ length: r.blocks }, (_, i) => r.lba + i);
     if (r.version !== null) lbas.forEach((l) => disk.set(l, expectedBlock(l, r.version as number, BS)));
     else readData.set(id, new Uint8Array(lbas.flatMap((l) => [...(disk.get(l) ?? new Uint8Array(BS))])));
-    queue1.push({ type: 'SCSI_RESPONSE', handle: slot, linuxstat: 0, sense: null, noDiskResult: false });
+    queue1.push({ type: 'SCSI_RESPONSE', handle: slot, linuxstat: 0, sense: null, noDiskResult: false, more: false });
   };
   for (const actor of [hba, ml, wl]) actor.start();
   hba.send({ type: 'PROBE' });
@@ -294,7 +306,7 @@ describe('guest storage stack through an IOSP outage (workload → scsi-midlayer
     s.tick(3);
     const pendingSlot = s.hba.getSnapshot().context.slots.findIndex((x) => x !== null);
     s.outage();
-    s.queue1.push({ type: 'SCSI_RESPONSE', handle: pendingSlot, linuxstat: 0, sense: null, noDiskResult: false });
+    s.queue1.push({ type: 'SCSI_RESPONSE', handle: pendingSlot, linuxstat: 0, sense: null, noDiskResult: false, more: false });
     s.tick(100);
     expect(s.ml.getSnapshot().context.counts.duplicateCompletions).toBe(1);
     expect(s.wlEffects.filter((e) => e.type === 'workload.done')).toHaveLength(60);

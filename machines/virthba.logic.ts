@@ -9,11 +9,19 @@
 // walks forward from `nextInsert` (mod the table size) to the first free entry and sets
 // `nextInsert = slot + 1`; a walk back to the start means the table is full.
 //
-// Channel I/O is the host's: `channel.insertScsi` / `channel.insertTaskMgmt` ask it to fill the
-// slot's uiscmdrsp and insert it on queue 0 (it answers INSERT_DONE), `channel.removeResponse`
-// asks it to remove ONE message from queue 1 (it answers with one response event or
-// RESPONSES_EMPTY). A slot records `inserted: false` until its INSERT_DONE, so a late or repeated
-// INSERT_DONE can never free a slot a later request took.
+// Channel I/O is the host's, performed synchronously right after the transition that asks for it
+// (the kernel's queuecommand inserts within the one call). `channel.insertScsi` /
+// `channel.insertTaskMgmt` ask it to fill the slot's uiscmdrsp and insert it on queue 0; the
+// request counts as in the ring from that moment, and the host answers only a failure
+// (INSERT_FAILED {slot, tag}: ring full, or the request does not fit the DMA window), so a
+// command that goes out costs one event. INSERT_FAILED names the tag as well as the slot, so a
+// failure that arrives after the slot changed hands (a pause walk cleared it and a later request
+// took it) cannot free the later request's slot.
+// `channel.removeResponse` asks the host to remove ONE message from queue 1. It answers with one
+// response event carrying `more` (queue 1 still held a message right after this removal), or with
+// RESPONSES_EMPTY when the removal found nothing. The drain asks again only while `more` is true,
+// so a drain of N responses costs N events and an empty ring is reported only for a drain's first
+// removal (a spurious interrupt).
 
 import { assert } from '../src/base/assert.js';
 import type {
@@ -88,13 +96,14 @@ export interface VirthbaInput extends VirtpciDriverInput {
   readonly taskMgmtTimeoutMs?: number;
 }
 
-/** One occupied pending-table entry: the midlayer's command id and the request kind. */
+/**
+ * One occupied pending-table entry: the midlayer's command id and the request kind. The request
+ * is in the ring from the moment the slot is taken (the insert is the same kernel call).
+ */
 export interface VirthbaSlot {
   /** SCSI: the midlayer's command tag; task management: the error handler's tag. */
   readonly tag: number;
   readonly kind: 'scsi' | 'taskmgmt';
-  /** INSERT_DONE ok arrived (the IOSP may now answer it). */
-  readonly inserted: boolean;
 }
 
 /** Counters of the IO path (plain numbers, for traces and checkers). */
@@ -119,7 +128,7 @@ export interface VirthbaCounts {
   readonly taskMgmtSucceeded: number;
   /** Task-management waits that ran out. */
   readonly taskMgmtTimeouts: number;
-  /** Failed ring inserts (INSERT_DONE ok false). */
+  /** Failed ring inserts (INSERT_FAILED for the request its slot holds). */
   readonly insertFailures: number;
   /** Responses naming no pending slot of their kind: each stopped a drain. */
   readonly staleResponses: number;
@@ -127,8 +136,8 @@ export interface VirthbaCounts {
   readonly otherResponses: number;
   /** Response events that arrived while not running (the ring is abandoned at pause). */
   readonly abandonedResponses: number;
-  /** INSERT_DONE for a slot not awaiting one (ignored). */
-  readonly staleInsertDones: number;
+  /** INSERT_FAILED naming a slot that does not hold that tag (ignored). */
+  readonly staleInsertFailures: number;
 }
 
 /** All counters zero. */
@@ -147,7 +156,7 @@ export const ZERO_VIRTHBA_COUNTS: VirthbaCounts = {
   staleResponses: 0,
   otherResponses: 0,
   abandonedResponses: 0,
-  staleInsertDones: 0,
+  staleInsertFailures: 0,
 };
 
 /** virthba's context: the shared driver context plus the pending table and counters. */
@@ -175,6 +184,32 @@ export interface ScsiQueueEvent {
   readonly vdest: Vdest;
 }
 
+/** What every response event says about the ring besides the message it carries. */
+export interface RemovedResponse {
+  /** Queue 1 still held a message right after this removal: the drain asks for the next one. */
+  readonly more: boolean;
+}
+
+/** One message removed from queue 1 by `channel.removeResponse`. */
+export type VirthbaResponseEvent =
+  /** A CMD_SCSI_TYPE response. */
+  | (RemovedResponse & {
+      readonly type: 'SCSI_RESPONSE';
+      readonly handle: number;
+      readonly linuxstat: number;
+      /** The 64-byte `sensebuf`, or null. */
+      readonly sense: readonly number[] | null;
+      readonly noDiskResult: boolean;
+    })
+  /** A CMD_SCSITASKMGMT_TYPE response. */
+  | (RemovedResponse & {
+      readonly type: 'TASKMGMT_RESPONSE';
+      readonly handle: number;
+      readonly result: number;
+    })
+  /** Any other response type (ignored). */
+  | (RemovedResponse & { readonly type: 'OTHER_RESPONSE'; readonly cmdtype: number });
+
 /** virthba's events: the driver entry points plus the IO path. */
 export type VirthbaEvent =
   | VirtpciDriverEvent
@@ -186,27 +221,16 @@ export type VirthbaEvent =
       readonly tasktype: TaskType;
       readonly vdest: Vdest;
     }
-  /** The host's answer to `channel.insert*`; `tag`, when given, must match the slot's. */
-  | {
-      readonly type: 'INSERT_DONE';
-      readonly slot: number;
-      readonly ok: boolean;
-      readonly tag?: number;
-    }
-  /** One CMD_SCSI_TYPE response removed from queue 1. */
-  | {
-      readonly type: 'SCSI_RESPONSE';
-      readonly handle: number;
-      readonly linuxstat: number;
-      /** The 64-byte `sensebuf`, or null. */
-      readonly sense: readonly number[] | null;
-      readonly noDiskResult: boolean;
-    }
-  /** One CMD_SCSITASKMGMT_TYPE response removed from queue 1. */
-  | { readonly type: 'TASKMGMT_RESPONSE'; readonly handle: number; readonly result: number }
-  /** Any other response type removed from queue 1 (ignored). */
-  | { readonly type: 'OTHER_RESPONSE'; readonly cmdtype: number }
-  /** queue 1 was empty: the drain ends. */
+  /**
+   * The host's only answer to `channel.insert*`: the insert failed (ring full, or the request
+   * does not fit the DMA window). Honoured only while `slot` still holds `tag`.
+   */
+  | { readonly type: 'INSERT_FAILED'; readonly slot: number; readonly tag: number }
+  | VirthbaResponseEvent
+  /**
+   * The removal found queue 1 empty: a drain's first removal after a spurious interrupt (or a
+   * later one, if the IOSP re-initialised the ring meanwhile). The drain ends.
+   */
   | { readonly type: 'RESPONSES_EMPTY' }
   /** Internal, delayed (id `taskmgmt.<slot>`): the 45 s wait of that slot ran out. */
   | { readonly type: 'TASKMGMT_TIMEOUT'; readonly slot: number; readonly tag: number };
@@ -329,16 +353,15 @@ export function pendingAt(
   return entry !== null && entry.kind === kind ? entry : null;
 }
 
-/** The slot an INSERT_DONE answers, if it still awaits one (and the tag, if given, matches). */
-export function awaitedInsert(
+/** The request an INSERT_FAILED names, if `slot` still holds `tag`; else null (stale). */
+export function failedInsertAt(
   context: VirthbaContext,
-  event: { readonly slot: number; readonly tag?: number },
+  event: { readonly slot: number; readonly tag: number },
 ): VirthbaSlot | null {
-  const { slot } = event;
+  const { slot, tag } = event;
   if (!Number.isSafeInteger(slot) || slot < 0 || slot >= context.slots.length) return null;
   const entry = context.slots[slot] ?? null;
-  if (entry === null || entry.inserted) return null;
-  return event.tag === undefined || event.tag === entry.tag ? entry : null;
+  return entry !== null && entry.tag === tag ? entry : null;
 }
 
 /** `counts` with the named counters raised by `by` (default 1). */

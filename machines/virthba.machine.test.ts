@@ -1,7 +1,8 @@
 // virthba machine (spar-protocol.md §4.6 control plane, §4.2 IO path under Era A names). The shared
 // virtpci driver contract, then what is virthba's own: its registration, its resume quirk and the
-// IO path. The IO tests play the partition host: a fake ring whose inserts succeed unless told
-// otherwise, and a response queue the drain removes from one message at a time.
+// IO path. The IO tests play the partition host as storage-stack.ts does: a fake ring whose
+// inserts succeed silently unless told otherwise (INSERT_FAILED), and a response queue the drain
+// removes from one message at a time, each answer saying whether more is left.
 
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, test } from 'vitest';
@@ -16,6 +17,7 @@ import {
   type VirthbaEvent,
   type VirthbaInput,
   type VirthbaQuirks,
+  type VirthbaResponseEvent,
 } from './virthba.logic.js';
 import { AT, describeVirtpciDriverContract, INPUT, inServerChanging, run } from './virtpci-driver.contract.js';
 import { virtpciDriverSystemId, VIRTPCI_DRIVER_STATES } from './virtpci-driver.logic.js';
@@ -63,14 +65,15 @@ const VDEST = { channel: 0, id: 1, lun: 0 };
 const READ10 = [0x28, 0, 0, 0, 0, 8, 0, 0, 1, 0];
 const scsi = (tag: number): VirthbaEvent => ({ type: 'SCSI_QUEUE', tag, cdb: READ10, dataDir: 2, bufflen: 512, vdest: VDEST });
 const tmf = (tag: number): VirthbaEvent => ({ type: 'TASK_MGMT', tag, tasktype: 1, vdest: VDEST });
-const response = (handle: number, linuxstat = 0): VirthbaEvent => ({ type: 'SCSI_RESPONSE', handle, linuxstat, sense: null, noDiskResult: false });
+/** A SCSI response; the fake host sets `more` when it hands one out of its ring. */
+const response = (handle: number, linuxstat = 0): VirthbaResponseEvent => ({ type: 'SCSI_RESPONSE', handle, linuxstat, sense: null, noDiskResult: false, more: false });
 const done = (tag: number, linuxstat = 0) => ({ type: 'scsi.complete', ...AT, tag, outcome: 'done', linuxstat, sense: null, noDiskResult: false });
 const busy = (tag: number) => ({ type: 'scsi.complete', ...AT, tag, outcome: 'busy' });
 
 interface HostOptions {
   readonly quirks?: Partial<VirthbaQuirks>;
   readonly maxPending?: number;
-  /** Whether the ring takes an insert (default: always). */
+  /** Whether the ring takes an insert (default: always); a refused one is answered INSERT_FAILED. */
   readonly insertOk?: (slot: number) => boolean;
   /** Whether the host answers removeResponse itself (default true). */
   readonly autoDrain?: boolean;
@@ -85,28 +88,37 @@ function hba(options: HostOptions = {}) {
     ...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
   };
   const systemId = virtpciDriverSystemId('virthba', INPUT);
-  const actor = createActor(virthbaMachine, { input, clock, systemId });
+  /** The types of the events the actor received from outside (mailbox events, not raised ones). */
+  const received: string[] = [];
+  const inspect = (e: { type: string; actorRef?: unknown; event?: { type: string } }) => {
+    if (e.type === '@xstate.event' && e.actorRef === actor && e.event !== undefined) received.push(e.event.type);
+  };
+  const actor = createActor(virthbaMachine, { input, clock, systemId, inspect });
   const effects: VirthbaEmitted[] = [];
   /** queue 1: what the IOSP answered and the driver has not removed yet. */
-  const ring: VirthbaEvent[] = [];
+  const ring: VirthbaResponseEvent[] = [];
   actor.on('*', (e) => {
     effects.push(e);
-    if (e.type === 'channel.insertScsi' || e.type === 'channel.insertTaskMgmt') {
-      actor.send({ type: 'INSERT_DONE', slot: e.slot, ok: options.insertOk?.(e.slot) ?? true });
+    if ((e.type === 'channel.insertScsi' || e.type === 'channel.insertTaskMgmt') && options.insertOk?.(e.slot) === false) {
+      actor.send({ type: 'INSERT_FAILED', slot: e.slot, tag: e.tag });
     }
     if (e.type === 'channel.removeResponse' && options.autoDrain !== false) {
-      actor.send(ring.shift() ?? { type: 'RESPONSES_EMPTY' });
+      const next = ring.shift();
+      actor.send(next === undefined ? { type: 'RESPONSES_EMPTY' } : { ...next, more: ring.length > 0 });
     }
   });
   actor.start();
   actor.send({ type: 'PROBE' });
   effects.splice(0);
+  received.splice(0);
   const ctx = () => actor.getSnapshot().context;
   return {
     actor, clock, effects, ring, ctx,
     send: (...events: VirthbaEvent[]) => events.forEach((e) => actor.send(e)),
     /** The effects since the last call. */
     take: () => effects.splice(0),
+    /** The types of the events received since the last call. */
+    takeReceived: () => received.splice(0),
     /** Slot index → tag of the occupied slots. */
     table: () => Object.fromEntries(ctx().slots.flatMap((s, i) => (s === null ? [] : [[i, s.tag]]))),
     completions: () => effects.filter((e) => e.type === 'scsi.complete' || e.type === 'taskmgmt.complete'),
@@ -120,7 +132,7 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
     expect(h.take()).toEqual([
       { type: 'channel.insertScsi', ...AT, slot: 0, tag: 40, cdb: READ10, dataDir: 2, bufflen: 512, vdest: VDEST },
     ]);
-    expect(h.ctx().slots[0]).toEqual({ tag: 40, kind: 'scsi', inserted: true });
+    expect(h.ctx().slots[0]).toEqual({ tag: 40, kind: 'scsi' });
     expect(h.ctx().nextInsert).toBe(1);
   });
 
@@ -134,8 +146,8 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
     expect(h.ctx().nextInsert).toBe(0);
     h.send(scsi(5));
     expect(h.table()).toEqual({ 0: 5, 1: 2, 2: 3, 3: 4 });
-    expect(findFreeSlot([{ tag: 1, kind: 'scsi', inserted: true }, null, null], 2)).toBe(2);
-    expect(findFreeSlot([null, { tag: 1, kind: 'scsi', inserted: true }], 1)).toBe(0);
+    expect(findFreeSlot([{ tag: 1, kind: 'scsi' }, null, null], 2)).toBe(2);
+    expect(findFreeSlot([null, { tag: 1, kind: 'scsi' }], 1)).toBe(0);
   });
 
   test('a full table answers busy (SCSI_MLQUEUE_DEVICE_BUSY) and sends nothing', () => {
@@ -158,18 +170,42 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
     expect(h.table()).toEqual({ 1: 10 });
   });
 
-  test('an INSERT_DONE for a slot not awaiting one, or naming another tag, is ignored and counted', () => {
-    const h = hba({ insertOk: () => true });
+  test('a SCSI command that goes out costs one event: a successful insert is not answered', () => {
+    const h = hba();
+    h.send(scsi(1), scsi(2), scsi(3));
+    expect(h.takeReceived()).toEqual(['SCSI_QUEUE', 'SCSI_QUEUE', 'SCSI_QUEUE']);
+    expect(h.table()).toEqual({ 0: 1, 1: 2, 2: 3 });
+    expect(h.ctx().counts).toMatchObject({ scsiQueued: 3, scsiBusy: 0, insertFailures: 0 });
+  });
+
+  test('an INSERT_FAILED for an empty slot, a slot beyond the table, or another tag than the slot holds is ignored and counted', () => {
+    const h = hba();
     h.send(scsi(1));
     h.take();
-    h.send({ type: 'INSERT_DONE', slot: 0, ok: false }, { type: 'INSERT_DONE', slot: 5, ok: false });
+    h.send(
+      { type: 'INSERT_FAILED', slot: 0, tag: 2 },
+      { type: 'INSERT_FAILED', slot: 5, tag: 1 },
+      { type: 'INSERT_FAILED', slot: 128, tag: 1 },
+    );
     expect(h.take()).toEqual([]);
     expect(h.table()).toEqual({ 0: 1 });
-    expect(h.ctx().counts.staleInsertDones).toBe(2);
-    const [s0] = initialTransition(virthbaMachine, INPUT);
-    const [s1] = transition(virthbaMachine, transition(virthbaMachine, s0, { type: 'PROBE' })[0], scsi(7));
-    const [s2] = transition(virthbaMachine, s1, { type: 'INSERT_DONE', slot: 0, ok: false, tag: 8 });
-    expect(s2.context.slots[0]).toEqual({ tag: 7, kind: 'scsi', inserted: false });
+    expect(h.ctx().counts).toMatchObject({ staleInsertFailures: 3, insertFailures: 0, scsiBusy: 0 });
+  });
+
+  test('a late INSERT_FAILED after a pause walk reset its command cannot free the slot a later command took', () => {
+    const one = { ...INPUT, maxPending: 1 };
+    const probed = transition(virthbaMachine, initialTransition(virthbaMachine, one)[0], { type: 'PROBE' })[0];
+    const { snapshot, effects } = runEvents([
+      scsi(7), { type: 'SUSPEND' }, { type: 'RESUME' }, scsi(8),
+      { type: 'INSERT_FAILED', slot: 0, tag: 7 },
+    ], { from: probed });
+    expect(effects.filter((e) => e.type === 'scsi.complete')).toEqual([done(7, DID_RESET << 16)]);
+    expect(snapshot.context.slots).toEqual([{ tag: 8, kind: 'scsi' }]);
+    expect(snapshot.context.counts).toMatchObject({ staleInsertFailures: 1, insertFailures: 0 });
+    const after = runEvents([{ type: 'INSERT_FAILED', slot: 0, tag: 8 }, { type: 'INSERT_FAILED', slot: 0, tag: 8 }], { from: snapshot });
+    expect(after.effects).toEqual([busy(8)]);
+    expect(after.snapshot.context.slots).toEqual([null]);
+    expect(after.snapshot.context.counts).toMatchObject({ staleInsertFailures: 2, insertFailures: 1 });
   });
 
   test('SCSI commands before probe are busy and task management fails, with nothing sent', () => {
@@ -179,22 +215,55 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
 });
 
 describe('virthba IO path: response processing (§4.2, §4.4.4)', () => {
-  test('a drain removes one response at a time and completes each by its handle, in ring order, until empty', () => {
+  test('a drain removes one response at a time and completes each by its handle, in ring order, until none is left', () => {
     const h = hba();
     h.send(scsi(10), scsi(11), scsi(12));
     h.take();
     const sense = new Array<number>(64).fill(0).map((_, i) => (i === 0 ? 0x70 : 0));
-    h.ring.push({ type: 'SCSI_RESPONSE', handle: 2, linuxstat: 2, sense, noDiskResult: false }, response(0));
+    h.ring.push({ type: 'SCSI_RESPONSE', handle: 2, linuxstat: 2, sense, noDiskResult: false, more: false }, response(0));
     h.send({ type: 'CHANNEL_INTERRUPT' });
     expect(h.take()).toEqual([
       { type: 'channel.removeResponse', ...AT },
       { type: 'scsi.complete', ...AT, tag: 12, outcome: 'done', linuxstat: 2, sense, noDiskResult: false },
       { type: 'channel.removeResponse', ...AT },
       done(10),
-      { type: 'channel.removeResponse', ...AT },
     ]);
     expect(h.table()).toEqual({ 1: 11 });
     expect(h.ctx().draining).toBe(false);
+  });
+
+  test('a drain of N responses takes exactly N + 1 events: the interrupt and N responses, no RESPONSES_EMPTY', () => {
+    const h = hba();
+    h.send(scsi(10), scsi(11), scsi(12));
+    h.ring.push(response(1), { type: 'OTHER_RESPONSE', cmdtype: 4, more: false }, response(0), response(2));
+    h.takeReceived();
+    h.take();
+    h.send({ type: 'CHANNEL_INTERRUPT' });
+    expect(h.takeReceived()).toEqual(['CHANNEL_INTERRUPT', 'SCSI_RESPONSE', 'OTHER_RESPONSE', 'SCSI_RESPONSE', 'SCSI_RESPONSE']);
+    const remove = { type: 'channel.removeResponse', ...AT };
+    expect(h.take()).toEqual([remove, done(11), remove, remove, done(10), remove, done(12)]);
+    expect(h.table()).toEqual({});
+    expect(h.ctx().draining).toBe(false);
+    // Only a drain whose first removal finds the ring empty (a spurious interrupt) is told so.
+    h.send({ type: 'CHANNEL_INTERRUPT' });
+    expect(h.takeReceived()).toEqual(['CHANNEL_INTERRUPT', 'RESPONSES_EMPTY']);
+    expect(h.ctx().draining).toBe(false);
+  });
+
+  test('a drain asks for the next message only when a response says more is left; outside a drain a response asks for nothing', () => {
+    const h = hba({ autoDrain: false });
+    h.send(scsi(10), scsi(11));
+    h.send({ type: 'CHANNEL_INTERRUPT' });
+    h.take();
+    h.send({ ...response(0), more: true });
+    expect(h.take()).toEqual([done(10), { type: 'channel.removeResponse', ...AT }]);
+    expect(h.ctx().draining).toBe(true);
+    h.send(response(1));
+    expect(h.take()).toEqual([done(11)]);
+    expect(h.ctx().draining).toBe(false);
+    // Outside a drain a response (with more) is still taken, but asks for nothing.
+    h.send(scsi(12), { ...response(2), more: true });
+    expect(h.take().filter((e) => e.type !== 'channel.insertScsi')).toEqual([done(12)]);
   });
 
   test('a stale handle (empty slot, beyond the table, or a task-management slot) stops the drain for this tick', () => {
@@ -215,7 +284,7 @@ describe('virthba IO path: response processing (§4.2, §4.4.4)', () => {
   test('other responses (CMD_NOTIFYGUEST_TYPE) are ignored and the drain goes on', () => {
     const h = hba();
     h.send(scsi(10));
-    h.ring.push({ type: 'OTHER_RESPONSE', cmdtype: 4 }, response(0));
+    h.ring.push({ type: 'OTHER_RESPONSE', cmdtype: 4, more: false }, response(0));
     h.send({ type: 'CHANNEL_INTERRUPT' });
     expect(h.completions()).toEqual([done(10)]);
     expect(h.ctx().counts.otherResponses).toBe(1);
@@ -228,15 +297,17 @@ describe('virthba IO path: response processing (§4.2, §4.4.4)', () => {
     expect(h.ctx().channelInterruptCount).toBe(2);
     h.send({ type: 'RESPONSES_EMPTY' }, { type: 'CHANNEL_INTERRUPT' });
     expect(h.take()).toEqual([{ type: 'channel.removeResponse', ...AT }]);
+    h.send({ type: 'CHANNEL_INTERRUPT' }, { type: 'OTHER_RESPONSE', cmdtype: 4, more: false }, { type: 'CHANNEL_INTERRUPT' });
+    expect(h.take()).toEqual([{ type: 'channel.removeResponse', ...AT }]);
+    expect(h.ctx().channelInterruptCount).toBe(5);
   });
 });
 
 describe('virthba IO path: task management (§4.2, §7)', () => {
-  test('a task-management request waits 45 s under timer id taskmgmt.<slot>, then fails and frees its slot', () => {
+  test('a task-management request waits 45 s from its insert under timer id taskmgmt.<slot>, then fails and frees its slot', () => {
     const [s0] = initialTransition(virthbaMachine, INPUT);
     const [s1] = transition(virthbaMachine, transition(virthbaMachine, s0, { type: 'PROBE' })[0], scsi(1));
-    const [s2] = transition(virthbaMachine, s1, tmf(7));
-    const [, actions] = transition(virthbaMachine, s2, { type: 'INSERT_DONE', slot: 1, ok: true });
+    const [, actions] = transition(virthbaMachine, s1, tmf(7));
     const raise = actions.find((a) => a.type === 'xstate.raise');
     expect(raise?.params).toEqual({ event: { type: 'TASKMGMT_TIMEOUT', slot: 1, tag: 7 }, id: 'taskmgmt.1', delay: 45_000 });
     const h = hba();
@@ -253,7 +324,7 @@ describe('virthba IO path: task management (§4.2, §7)', () => {
   test('a response is success whatever its result, and cancels the wait', () => {
     const h = hba();
     h.send(tmf(7), tmf(8));
-    h.ring.push({ type: 'TASKMGMT_RESPONSE', handle: 1, result: 0 }, { type: 'TASKMGMT_RESPONSE', handle: 0, result: 2 });
+    h.ring.push({ type: 'TASKMGMT_RESPONSE', handle: 1, result: 0, more: false }, { type: 'TASKMGMT_RESPONSE', handle: 0, result: 2, more: false });
     h.send({ type: 'CHANNEL_INTERRUPT' });
     h.clock.increment(45_000);
     expect(h.completions()).toEqual([
@@ -263,14 +334,16 @@ describe('virthba IO path: task management (§4.2, §7)', () => {
     expect(h.ctx().counts.taskMgmtTimeouts).toBe(0);
   });
 
-  test('a response, a pause and a remove each cancel the wait by its id taskmgmt.<slot>', () => {
+  test('a response, a failed insert, a pause and a remove each cancel the wait by its id taskmgmt.<slot>', () => {
     const cancels = (events: VirthbaEvent[], last: VirthbaEvent) => {
       const from = runEvents(events).snapshot;
       const [, actions] = transition(virthbaMachine, from, last);
       return (actions as readonly { type: string; params: unknown }[]).filter((a) => a.type === 'xstate.cancel').map((a) => a.params);
     };
-    const waiting: VirthbaEvent[] = [scsi(1), tmf(7), { type: 'INSERT_DONE', slot: 1, ok: true }];
-    expect(cancels(waiting, { type: 'TASKMGMT_RESPONSE', handle: 1, result: 0 })).toEqual([{ sendId: 'taskmgmt.1' }]);
+    const waiting: VirthbaEvent[] = [scsi(1), tmf(7)];
+    expect(cancels(waiting, { type: 'TASKMGMT_RESPONSE', handle: 1, result: 0, more: false })).toEqual([{ sendId: 'taskmgmt.1' }]);
+    expect(cancels(waiting, { type: 'INSERT_FAILED', slot: 1, tag: 7 })).toEqual([{ sendId: 'taskmgmt.1' }]);
+    expect(cancels(waiting, { type: 'INSERT_FAILED', slot: 0, tag: 1 })).toEqual([]);
     expect(cancels(waiting, { type: 'REMOVE' })).toEqual([{ sendId: 'taskmgmt.1' }]);
     expect(cancels(waiting, { type: 'SUSPEND' })).toEqual([{ sendId: 'taskmgmt.1' }]);
   });
@@ -283,6 +356,9 @@ describe('virthba IO path: task management (§4.2, §7)', () => {
     refused.send(tmf(3));
     expect(refused.completions()).toEqual([{ type: 'taskmgmt.complete', ...AT, tag: 3, outcome: 'failed' }]);
     expect(refused.table()).toEqual({});
+    refused.clock.increment(45_000);
+    expect(refused.completions()).toHaveLength(1);
+    expect(refused.ctx().counts).toMatchObject({ insertFailures: 1, taskMgmtFailed: 1, taskMgmtTimeouts: 0 });
   });
 });
 
@@ -380,8 +456,8 @@ describe('virthba graph', () => {
   test('with IO events too, every state is reachable and the IO path adds no state', () => {
     const events: VirthbaEvent[] = [
       { type: 'PROBE' }, { type: 'SUSPEND' }, { type: 'RESUME' }, { type: 'REMOVE' },
-      scsi(1), tmf(2), { type: 'INSERT_DONE', slot: 0, ok: true }, { type: 'CHANNEL_INTERRUPT' },
-      response(0), { type: 'RESPONSES_EMPTY' },
+      scsi(1), tmf(2), { type: 'INSERT_FAILED', slot: 0, tag: 1 }, { type: 'CHANNEL_INTERRUPT' },
+      response(0), { ...response(0), more: true }, { type: 'RESPONSES_EMPTY' },
     ];
     const serializeState = (s: AnyMachineSnapshot) => JSON.stringify([s.value, s.context.slots, s.context.draining]);
     const options = { input: { ...INPUT, maxPending: 2 }, events, serializeState };
@@ -407,9 +483,8 @@ function runEvents(events: VirthbaEvent[], o: { probe?: boolean; from?: AnyMachi
   return { snapshot, effects };
 }
 
-/** A snapshot resting in serverChanging after `events` were taken while running (inserts acked). */
+/** A snapshot resting in serverChanging after `events` were taken while running. */
 function resolvedChanging(events: VirthbaEvent[]): AnyMachineSnapshot {
-  const acked = events.flatMap((e, i): VirthbaEvent[] => [e, { type: 'INSERT_DONE', slot: i, ok: true }]);
-  const { snapshot } = runEvents(acked);
+  const { snapshot } = runEvents(events);
   return virthbaMachine.resolveState({ value: 'serverChanging', context: snapshot.context });
 }

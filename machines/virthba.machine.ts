@@ -9,16 +9,23 @@
 // again on RESUME; `removed` is final. The IO path lives in context (the pending table), so the
 // states stay the control plane's and the host sees `running` / `serverDown` as before.
 //
+// Host protocol (see `virthba.logic.ts`): the host performs each channel effect synchronously
+// right after the transition and answers an insert only when it fails, and a removal with the
+// message and whether the ring holds more — so the driver's bookkeeping costs no extra events.
 // SCSI_QUEUE (queuecommand, §4.2): busy unless running (serverdown, serverchangingstate or not
-// yet probed → SCSI_MLQUEUE_DEVICE_BUSY, nothing sent); else take a slot (full → busy) and ask
-// the host to insert it; a failed insert frees the slot and answers busy.
+// yet probed → SCSI_MLQUEUE_DEVICE_BUSY, nothing sent); else take a slot (full → busy) and have
+// the host insert it; the command is in the ring from then on. INSERT_FAILED (ring full, or the
+// DMA-window check) frees the slot and answers busy, unless the slot no longer holds that tag
+// (a pause walk cleared it meanwhile): then it is counted and ignored.
 // CHANNEL_INTERRUPT (the receive thread's wake-up, §4.6/§7) starts a drain: one
-// `channel.removeResponse` per message until RESPONSES_EMPTY. A SCSI or task-management response
-// naming a slot that holds no request of its kind stops the drain for this tick (§4.2); other
-// response types are ignored. A CHANNEL_INTERRUPT during a drain only counts.
+// `channel.removeResponse` per message, asking again while the last response says `more`; a
+// first removal that finds the ring empty answers RESPONSES_EMPTY. A SCSI or task-management
+// response naming a slot that holds no request of its kind stops the drain for this tick (§4.2);
+// other response types are ignored. A CHANNEL_INTERRUPT during a drain only counts.
 // TASK_MGMT (the error handler, §4.2): failed unless running; else a slot, an insert, and a wait
-// for the response or `taskMgmtTimeoutMs` (delayed TASKMGMT_TIMEOUT, id `taskmgmt.<slot>`).
-// Any response is success whatever its result (§4.2); the timeout frees the slot and fails.
+// for the response or `taskMgmtTimeoutMs` (delayed TASKMGMT_TIMEOUT, id `taskmgmt.<slot>`, started
+// with the insert). Any response is success whatever its result (§4.2); the timeout frees the slot
+// and fails; INSERT_FAILED cancels the wait, frees the slot and fails.
 // Pause: the serverdown work item (SERVERDOWN_COMPLETE) completes every pending SCSI command with
 // `DID_RESET << 16` and wakes every task-management waiter with TASK_MGMT_FAILED (success), clears
 // the table and its timers, then sends the pause response (§4.6). Responses still in the ring are
@@ -43,15 +50,15 @@
 // Choice: entry points before PROBE and after REMOVE are ignored (virtpci calls suspend/resume/
 // remove only on a probed device). REMOVE works in every bound state.
 // Choice: no scatter-gather model: the host builds `gpi_list` from `bufflen`; more than 64 entries
-// is an insert failure it reports as INSERT_DONE ok false (§4.2 step 4).
+// is an insert failure it reports as INSERT_FAILED (§4.2 step 4).
 
 import { enqueueActions, setup } from 'xstate';
 import { assert } from '../src/base/assert.js';
 import { narrowEvent } from './narrow-event.js';
 import {
   atOf,
-  awaitedInsert,
   bump,
+  failedInsertAt,
   findFreeSlot,
   initialVirthbaContext,
   pauseWalk,
@@ -104,7 +111,7 @@ export const virthbaMachine = setup({
       assert(cdb.length <= MAX_CDB_BYTES, `CDB of ${cdb.length} bytes for tag ${tag}`);
       const slot = findFreeSlot(context.slots, context.nextInsert);
       assert(slot !== null, 'queueScsiCommand runs only when a slot is free');
-      const taken = takeSlot(context, slot, { tag, kind: 'scsi', inserted: false });
+      const taken = takeSlot(context, slot, { tag, kind: 'scsi' });
       enqueue.assign({ ...taken, counts: bump(context.counts, 'scsiQueued') });
       const at = atOf(context);
       enqueue.emit({ type: 'channel.insertScsi', ...at, slot, tag, cdb, dataDir, bufflen, vdest });
@@ -118,41 +125,31 @@ export const virthbaMachine = setup({
       const { tag, tasktype, vdest } = narrowEvent(event, 'TASK_MGMT');
       const slot = findFreeSlot(context.slots, context.nextInsert);
       assert(slot !== null, 'queueTaskMgmt runs only when a slot is free');
-      const taken = takeSlot(context, slot, { tag, kind: 'taskmgmt', inserted: false });
+      const taken = takeSlot(context, slot, { tag, kind: 'taskmgmt' });
       enqueue.assign({ ...taken, counts: bump(context.counts, 'taskMgmtQueued') });
       enqueue.emit({ type: 'channel.insertTaskMgmt', ...atOf(context), slot, tag, tasktype, vdest });
-    }),
-    markInserted: enqueueActions(({ context, event, enqueue }) => {
-      const { slot } = narrowEvent(event, 'INSERT_DONE');
-      const entry = context.slots[slot];
-      assert(entry !== null && entry !== undefined, `slot ${slot} is awaiting its insert`);
-      enqueue.assign({ slots: withSlot(context.slots, slot, { ...entry, inserted: true }) });
-    }),
-    // After markInserted: the wait of §4.2 starts once the request is in the ring.
-    startTaskMgmtTimer: enqueueActions(({ context, event, enqueue }) => {
-      const { slot } = narrowEvent(event, 'INSERT_DONE');
-      const entry = context.slots[slot];
-      assert(entry?.kind === 'taskmgmt', `slot ${slot} holds a task-management request`);
-      const timeout = { type: 'TASKMGMT_TIMEOUT', slot, tag: entry.tag } as const;
+      // The wait of §4.2 starts with the insert (the host performs it right after this step).
+      const timeout = { type: 'TASKMGMT_TIMEOUT', slot, tag } as const;
       enqueue.raise(timeout, { id: taskMgmtTimerId(slot), delay: 'taskMgmtTimeout' });
     }),
     failInsert: enqueueActions(({ context, event, enqueue }) => {
-      const { slot } = narrowEvent(event, 'INSERT_DONE');
-      const entry = awaitedInsert(context, narrowEvent(event, 'INSERT_DONE'));
-      assert(entry !== null, `slot ${slot} is awaiting its insert`);
-      const slots = withSlot(context.slots, slot, null);
+      const failed = narrowEvent(event, 'INSERT_FAILED');
+      const entry = failedInsertAt(context, failed);
+      assert(entry !== null, `slot ${failed.slot} holds tag ${failed.tag}`);
+      const slots = withSlot(context.slots, failed.slot, null);
       const at = atOf(context);
       if (entry.kind === 'scsi') {
         enqueue.assign({ slots, counts: bump(context.counts, 'insertFailures', 'scsiBusy') });
         enqueue.emit({ type: 'scsi.complete', ...at, tag: entry.tag, outcome: 'busy' });
       } else {
+        enqueue.cancel(taskMgmtTimerId(failed.slot));
         enqueue.assign({ slots, counts: bump(context.counts, 'insertFailures', 'taskMgmtFailed') });
         enqueue.emit({ type: 'taskmgmt.complete', ...at, tag: entry.tag, outcome: 'failed' });
       }
     }),
-    countStaleInsertDone: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'INSERT_DONE');
-      enqueue.assign({ counts: bump(context.counts, 'staleInsertDones') });
+    countStaleInsertFailure: enqueueActions(({ context, event, enqueue }) => {
+      narrowEvent(event, 'INSERT_FAILED');
+      enqueue.assign({ counts: bump(context.counts, 'staleInsertFailures') });
     }),
     startDrain: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'CHANNEL_INTERRUPT');
@@ -190,8 +187,14 @@ export const virthbaMachine = setup({
       narrowEvent(event, 'OTHER_RESPONSE');
       enqueue.assign({ counts: bump(context.counts, 'otherResponses') });
     }),
+    // The ring was empty, or held nothing more after the response just taken.
     endDrain: enqueueActions(({ event, enqueue }) => {
-      narrowEvent(event, 'RESPONSES_EMPTY');
+      narrowEvent(event, [
+        'SCSI_RESPONSE',
+        'TASKMGMT_RESPONSE',
+        'OTHER_RESPONSE',
+        'RESPONSES_EMPTY',
+      ]);
       enqueue.assign({ draining: false });
     }),
     countAbandonedResponse: enqueueActions(({ context, event, enqueue }) => {
@@ -219,13 +222,12 @@ export const virthbaMachine = setup({
     isQuirkOn,
     isTableFull: ({ context }) => findFreeSlot(context.slots, context.nextInsert) === null,
     isDraining: ({ context }) => context.draining,
-    isStaleInsertDone: ({ context, event }) =>
-      awaitedInsert(context, narrowEvent(event, 'INSERT_DONE')) === null,
-    isInsertOk: ({ event }) => narrowEvent(event, 'INSERT_DONE').ok,
-    isTaskMgmtInsertOk: ({ context, event }) => {
-      const done = narrowEvent(event, 'INSERT_DONE');
-      return done.ok && awaitedInsert(context, done)?.kind === 'taskmgmt';
-    },
+    // A drain is on and the response just taken was not the ring's last.
+    hasMoreResponses: ({ context, event }) =>
+      context.draining &&
+      narrowEvent(event, ['SCSI_RESPONSE', 'TASKMGMT_RESPONSE', 'OTHER_RESPONSE']).more,
+    isStaleInsertFailure: ({ context, event }) =>
+      failedInsertAt(context, narrowEvent(event, 'INSERT_FAILED')) === null,
     isStaleScsiResponse: ({ context, event }) =>
       pendingAt(context, narrowEvent(event, 'SCSI_RESPONSE').handle, 'scsi') === null,
     isStaleTaskMgmtResponse: ({ context, event }) =>
@@ -240,11 +242,10 @@ export const virthbaMachine = setup({
   context: ({ input }) => initialVirthbaContext(input),
   initial: 'matched',
   on: {
-    // The host answers every insert it was asked for, in whatever state the device is by then.
-    INSERT_DONE: [
-      { guard: 'isStaleInsertDone', actions: ['countStaleInsertDone'] },
-      { guard: 'isTaskMgmtInsertOk', actions: ['markInserted', 'startTaskMgmtTimer'] },
-      { guard: 'isInsertOk', actions: ['markInserted'] },
+    // A failed insert is taken in whatever state the device is in by then; a pause walk may
+    // already have answered and cleared its slot.
+    INSERT_FAILED: [
+      { guard: 'isStaleInsertFailure', actions: ['countStaleInsertFailure'] },
       { actions: ['failInsert'] },
     ],
   },
@@ -274,17 +275,17 @@ export const virthbaMachine = setup({
         ],
         SCSI_RESPONSE: [
           { guard: 'isStaleScsiResponse', actions: ['stopDrainOnStaleResponse'] },
-          { guard: 'isDraining', actions: ['completeScsiCommand', 'requestNextResponse'] },
-          { actions: ['completeScsiCommand'] },
+          { guard: 'hasMoreResponses', actions: ['completeScsiCommand', 'requestNextResponse'] },
+          { actions: ['completeScsiCommand', 'endDrain'] },
         ],
         TASKMGMT_RESPONSE: [
           { guard: 'isStaleTaskMgmtResponse', actions: ['stopDrainOnStaleResponse'] },
-          { guard: 'isDraining', actions: ['completeTaskMgmt', 'requestNextResponse'] },
-          { actions: ['completeTaskMgmt'] },
+          { guard: 'hasMoreResponses', actions: ['completeTaskMgmt', 'requestNextResponse'] },
+          { actions: ['completeTaskMgmt', 'endDrain'] },
         ],
         OTHER_RESPONSE: [
-          { guard: 'isDraining', actions: ['countOtherResponse', 'requestNextResponse'] },
-          { actions: ['countOtherResponse'] },
+          { guard: 'hasMoreResponses', actions: ['countOtherResponse', 'requestNextResponse'] },
+          { actions: ['countOtherResponse', 'endDrain'] },
         ],
         RESPONSES_EMPTY: { actions: ['endDrain'] },
         TASKMGMT_TIMEOUT: { guard: 'isTaskMgmtAwaited', actions: ['failTaskMgmtOnTimeout'] },

@@ -36,6 +36,7 @@ function checkCounters(model: Model, queue: SignalQueue): void {
   expect(c.numOverflows).toBe(model.overflows);
   expect(c.numSent - c.numReceived).toBe(BigInt(model.fifo.length));
   expect(queue.occupancy()).toBe(model.fifo.length);
+  expect(queue.isEmpty()).toBe(model.fifo.length === 0);
 }
 
 class InsertBurst implements fc.Command<Model, SignalQueue> {
@@ -132,6 +133,31 @@ describe('signal queue', () => {
       expect(into).toEqual(payload(100 + i, 4));
     }
     expect(queue.remove(into)).toBe('empty');
+  });
+
+  test('isEmpty read right after each remove says whether a signal is left, across the ring wrap (a drain asks again only then)', () => {
+    const { channel } = attachedChannel(uniformChannelSpec(4, 4));
+    const queue = channel.queue(0);
+    const into = new Uint8Array(4);
+    expect(queue.isEmpty()).toBe(true);
+    // Three rounds of three signals on a 4-slot ring move head and tail past the wrap twice.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3; i++) expect(queue.insert(payload(round * 3 + i, 4))).toBe('inserted');
+      const left: unknown[] = [];
+      for (let i = 0; i < 3; i++) {
+        expect(queue.remove(into)).toBe('removed');
+        left.push(queue.isEmpty());
+      }
+      expect(left).toEqual([false, false, true]);
+    }
+  });
+
+  test('isEmpty reports a head outside the ring (hostile memory) as a typed error, not as empty or not', () => {
+    const { channel, buffer } = attachedChannel(uniformChannelSpec(4, 4));
+    const queue = channel.queue(0);
+    queue.insert(payload(1, 4));
+    new DataView(buffer, 128, 128).setUint32(SQ.head, 99, true);
+    expect(queue.isEmpty()).toMatchObject({ code: 'index-out-of-range', field: 'head', queue: 0 });
   });
 
   test('any sequence of inserts and removes on any geometry behaves like a FIFO of capacity max_slots - 1', () => {

@@ -8,6 +8,12 @@
 //   IOSP response ─► channel.removeResponse ─► SCSI_RESPONSE ─► scsi.complete (read data out of
 //   the DMA buffer) ─► midlayer SCSI_COMPLETE ─► request.done ─► workload REQUEST_DONE.
 //
+// The host side of virthba's protocol (virthba.logic.ts): an insert is answered only when it
+// fails (INSERT_FAILED {slot, tag}); each removal is answered with the message and `more`, queue
+// 1's emptiness right after it, so virthba asks again only when there is something to take, and
+// RESPONSES_EMPTY only when a removal found nothing. Each spares about one XState event per
+// command (the answer to a successful insert, the empty removal that closed every drain).
+//
 // Choice: virthba's receive thread (Era A, §4.6) is woken by the IOSP's doorbell and otherwise
 // polls every RESPONSE_POLL_MS = 4 ms (`rsltq_wait_usecs` = 4000) — while SCSI commands are
 // outstanding at the IOSP. With none outstanding the timed drains are skipped (DESIGN "Time,
@@ -213,37 +219,40 @@ export class StorageStack {
       const bytes = encodeScsiCommand({ handle: BigInt(slot), cdb, bufflen, dataDir: effect['dataDir'] as 0 | 1 | 2 | 3, vdest: effect['vdest'] as StackWorkload['vdest'], gpiList });
       ok = this.commands.insert(bytes) === 'inserted';
     }
-    if (ok) {
-      this.tagSlot.set(tag, slot);
-      this.host.env.ring(doorbellOf(this.channel), 'server');
-      if (this.pollTimer === null) this.schedulePoll();
-    }
-    this.virthba.send({ type: 'INSERT_DONE', slot, tag, ok });
+    if (!ok) return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
+    this.tagSlot.set(tag, slot);
+    this.host.env.ring(doorbellOf(this.channel), 'server');
+    if (this.pollTimer === null) this.schedulePoll();
   }
 
   private insertTaskMgmt(effect: Effect): void {
     const slot = effect['slot'] as number;
+    const tag = effect['tag'] as number;
     const bytes = encodeTaskMgmt({ tasktype: effect['tasktype'] as number, vdest: effect['vdest'] as StackWorkload['vdest'], handle: BigInt(slot), notifyHandle: BigInt(slot + 1), notifyResultHandle: BigInt(slot + 1) });
-    const ok = this.commands.insert(bytes) === 'inserted';
-    if (ok) this.host.env.ring(doorbellOf(this.channel), 'server');
-    this.virthba.send({ type: 'INSERT_DONE', slot, tag: effect['tag'], ok });
+    if (this.commands.insert(bytes) !== 'inserted') return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
+    this.host.env.ring(doorbellOf(this.channel), 'server');
   }
 
   private removeResponse(): void {
     if (this.responses.remove(this.slot) !== 'removed') return void this.virthba.send({ type: 'RESPONSES_EMPTY' });
+    // Read right after the removal. A response the IOSP adds after this check rings the doorbell,
+    // and the CHANNEL_INTERRUPT it brings is taken after this event has ended the drain, so it
+    // starts a new one. A queue error (hostile memory) counts as empty; the next removal reports
+    // it as RESPONSES_EMPTY.
+    const more = this.responses.isEmpty() === false;
     const cmdtype = decodeCmdtype(this.slot);
     if (cmdtype.ok && cmdtype.value === CMD_SCSI_TYPE) {
       const r = decodeScsiResponse(this.slot);
       if (r.ok) {
         const { handle, linuxstat, sense, noDiskResult } = r.value;
-        return void this.virthba.send({ type: 'SCSI_RESPONSE', handle: Number(handle), linuxstat, sense: linuxstat === 0 ? null : [...sense], noDiskResult });
+        return void this.virthba.send({ type: 'SCSI_RESPONSE', handle: Number(handle), linuxstat, sense: linuxstat === 0 ? null : [...sense], noDiskResult, more });
       }
     }
     if (cmdtype.ok && cmdtype.value === CMD_SCSITASKMGMT_TYPE) {
       const r = decodeTaskMgmtResponse(this.slot);
-      if (r.ok) return void this.virthba.send({ type: 'TASKMGMT_RESPONSE', handle: Number(r.value.handle), result: r.value.result });
+      if (r.ok) return void this.virthba.send({ type: 'TASKMGMT_RESPONSE', handle: Number(r.value.handle), result: r.value.result, more });
     }
-    this.virthba.send({ type: 'OTHER_RESPONSE', cmdtype: cmdtype.ok ? cmdtype.value : -1 });
+    this.virthba.send({ type: 'OTHER_RESPONSE', cmdtype: cmdtype.ok ? cmdtype.value : -1, more });
   }
 
   // A completion leaves virthba: a good read's data is taken from the slot's DMA buffer now,
