@@ -73,9 +73,36 @@ describe('iosp-recovery machine', () => {
     expect(effects.at(-1)).toBe('guest1 0xf7');
   });
 
+  test('the watchdog rests while every watched IOSP is down, and an IOSP back up is watched afresh (its old count forgotten)', () => {
+    const clock = new SimulatedClock();
+    const input = { partition: 'cp', devices, iosps: ['iosp0', 'iosp1'], watchdog: { periodMs: 100, timeoutMs: 300, rebootDownMs: 0 } };
+    const actor = createActor(iospRecoveryMachine, { input, clock });
+    let checks = 0;
+    const reboots: string[] = [];
+    actor.on('*', (e) => {
+      if (e.type === 'watchdog.check') {
+        checks++;
+        actor.send({ type: 'HEARTBEATS', counts: { iosp0: 5, iosp1: 5 } }); // nobody beats
+      } else if (e.type === 'hypervisor.reboot') reboots.push(e.iosp);
+    });
+    actor.start();
+    actor.send({ type: 'IOSP_DOWN', iosp: 'iosp0' });
+    actor.send({ type: 'IOSP_DOWN', iosp: 'iosp1' });
+    expect(actor.getSnapshot().value).toBe('resting');
+    clock.increment(60_000);
+    expect(checks, 'a minute-long outage of every IOSP costs no check').toBe(0);
+    actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
+    expect(actor.getSnapshot().value).toBe('watching');
+    for (let t = 0; t < 3; t++) clock.increment(100); // SimulatedClock fires one period per increment
+    expect([checks, reboots], 'three checks: the first only records the count').toEqual([3, []]);
+    clock.increment(100);
+    expect(reboots).toEqual(['iosp1']);
+    expect(actor.getSnapshot().value, 'iosp1 declared hung: nothing left to watch').toBe('resting');
+  });
+
   test('graph: every state is reachable', () => {
-    const events: IospRecoveryEvent[] = [{ type: 'IOSP_DOWN', iosp: 'iosp0' }, { type: 'IOSP_UP', iosp: 'iosp0' }];
-    const paths = getShortestPaths(iospRecoveryMachine, { events, input: { partition: 'cp', devices }, serializeState: (s) => JSON.stringify(s.value) });
-    expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['watching']));
+    const events: IospRecoveryEvent[] = [{ type: 'IOSP_DOWN', iosp: 'iosp0' }, { type: 'IOSP_UP', iosp: 'iosp0' }, { type: 'IOSP_DOWN', iosp: 'iosp1' }];
+    const paths = getShortestPaths(iospRecoveryMachine, { events, input: { partition: 'cp', devices }, serializeState: (s) => JSON.stringify([s.value, s.context.iosps]) });
+    expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['watching', 'resting']));
   });
 });

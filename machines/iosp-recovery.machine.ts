@@ -19,7 +19,10 @@
 //   `timeoutMs` is declared hung: its devices are paused, as for a crash, and the CP asks the
 //   hypervisor to reboot it (`hypervisor.reboot`, down `rebootDownMs`); its up report resumes them.
 //   Choice: period 100 ms, timeout 1 s, down 0 ms by default — the reference gives no values; a
-//   healthy IOSP polls every jiffy, so a second of silence is far outside normal jitter.
+//   healthy IOSP polls at least every 100 jiffies, so a second of silence is far outside jitter.
+//   Choice: the watchdog rests (`resting`, no timer) while every IOSP it watches is down — there
+//   is no heartbeat to expect — and starts afresh for an IOSP that comes back up (its old count
+//   is forgotten), so a long reboot neither costs ten checks a second nor counts as silence.
 
 import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
 
@@ -37,6 +40,8 @@ export interface IospRecoveryInput {
   readonly devices: readonly RecoveryDevice[];
   /** Watchdog timing; omitted: the defaults (WATCHDOG_DEFAULTS). */
   readonly watchdog?: WatchdogTiming;
+  /** The IOSPs the watchdog watches (those with a heartbeat page); omitted: the devices' servers. */
+  readonly iosps?: readonly string[];
 }
 
 /** Watchdog timing in ms. */
@@ -61,6 +66,8 @@ export interface IospRecoveryContext {
   /** IOSPs whose running requests went out since their last down (a recovery in progress). */
   readonly resuming: readonly string[];
   readonly watchdog: WatchdogTiming;
+  /** The IOSPs the watchdog watches. */
+  readonly watched: readonly string[];
   /** Per IOSP: the last heartbeat count seen and for how many checks it has not moved. */
   readonly beats: Readonly<Record<string, { readonly count: number; readonly stale: number }>>;
   /** IOSPs the watchdog declared hung. */
@@ -130,6 +137,7 @@ export const iospRecoveryMachine = setup({
     isUp: ({ context, event }) => (context.iosps[iospOf(event)] ?? 'up') === 'up',
     isDown: ({ context, event }) => context.iosps[iospOf(event)] === 'down',
     isResuming: ({ context, event }) => context.resuming.includes(iospOf(event)),
+    hasNothingToWatch: ({ context }) => context.watched.every((iosp) => context.iosps[iosp] === 'down'),
   },
   actions: {
     pauseDevices: enqueueActions(({ context, event, enqueue }) => {
@@ -139,10 +147,14 @@ export const iospRecoveryMachine = setup({
       for (const e of changesFor(context, iospOf(event), SEGMENT_RUNNING)) enqueue.emit(e);
     }),
     markDown: assign({ iosps: ({ context, event }) => ({ ...context.iosps, [iospOf(event)]: 'down' as const }) }),
-    markUp: assign(({ context, event }) => ({
-      iosps: { ...context.iosps, [iospOf(event)]: 'up' as const },
-      resuming: [...context.resuming, iospOf(event)],
-    })),
+    markUp: assign(({ context, event }) => {
+      const { [iospOf(event)]: _forgotten, ...beats } = context.beats;
+      return {
+        iosps: { ...context.iosps, [iospOf(event)]: 'up' as const },
+        resuming: [...context.resuming, iospOf(event)],
+        beats,
+      };
+    }),
     countFailureDuringRecovery: assign(({ context, event }) => ({
       failuresDuringRecovery: context.failuresDuringRecovery + 1,
       resuming: context.resuming.filter((i) => i !== iospOf(event)),
@@ -186,26 +198,36 @@ export const iospRecoveryMachine = setup({
     failuresDuringRecovery: 0,
     resuming: [],
     watchdog: input.watchdog ?? WATCHDOG_DEFAULTS,
+    watched: input.iosps ?? [...new Set(input.devices.map((d) => d.server))],
     beats: {},
     hangsDetected: 0,
   }),
   initial: 'watching',
+  on: {
+    IOSP_DOWN: [
+      {
+        guard: 'isResuming',
+        actions: ['countFailureDuringRecovery', 'markDown', 'pauseDevices'],
+      },
+      { guard: 'isUp', actions: ['markDown', 'pauseDevices'] },
+    ],
+    RESUMED: { guard: 'isResuming', actions: 'finishRecovery' },
+  },
   states: {
     watching: {
       id: 'recoveryWatching',
       description: 'Turning IOSP down/up reports into DEVICE_CHANGESTATE standby/running per device; the watchdog checks heartbeats every period.',
+      always: { guard: 'hasNothingToWatch', target: 'resting' },
       after: { watchdogPeriod: { target: 'watching', reenter: true, actions: 'checkHeartbeats' } },
       on: {
         HEARTBEATS: { actions: ['reportHangs', 'recordHeartbeats'] },
-        IOSP_DOWN: [
-          {
-            guard: 'isResuming',
-            actions: ['countFailureDuringRecovery', 'markDown', 'pauseDevices'],
-          },
-          { guard: 'isUp', actions: ['markDown', 'pauseDevices'] },
-        ],
         IOSP_UP: { guard: 'isDown', actions: ['markUp', 'resumeDevices'] },
-        RESUMED: { guard: 'isResuming', actions: 'finishRecovery' },
+      },
+    },
+    resting: {
+      description: 'Every watched IOSP is down: no heartbeat to check until one comes back up.',
+      on: {
+        IOSP_UP: { guard: 'isDown', target: 'watching', actions: ['markUp', 'resumeDevices'] },
       },
     },
   },

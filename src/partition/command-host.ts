@@ -96,7 +96,8 @@ export class CommandHost implements PartitionHost {
     });
     const devices = plans.flatMap((g) => g.devices.flatMap((d) => (d.server === undefined ? [] : [{ guest: g.name, busNo: d.busNo, devNo: d.devNo, server: d.server }])));
     const recoveryId = `${partition}/iosp-recovery`;
-    this.recovery = createActor(iospRecoveryMachine, { input: { partition, devices }, clock: env.clock, systemId: recoveryId });
+    const iosps = [...heartbeats.keys()];
+    this.recovery = createActor(iospRecoveryMachine, { input: { partition, devices, iosps }, clock: env.clock, systemId: recoveryId });
     this.recovery.on('*', (effect) => {
       if (effect.type === 'watchdog.check') return this.checkHeartbeats();
       this.trace(recoveryId, JSON.stringify(this.recovery.getSnapshot().value), effect as unknown as Effect);

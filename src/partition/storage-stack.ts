@@ -25,7 +25,7 @@
 
 import type { AnyActorRef } from 'xstate';
 import type { ChannelRecord, GuestWorkload } from '../hypervisor/index.js';
-import { Channel, channelTypes, type SignalQueue } from '../channel/index.js';
+import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../channel/index.js';
 import { DMA_SLOT_BYTES, doorbellOf } from '../hypervisor/index.js';
 import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, SIZEOF_CMDRSP, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
 import { decodeCmdtype, decodeScsiResponse, decodeTaskMgmtResponse, encodeScsiCommand, encodeTaskMgmt } from '../protocol/uiscmdrsp-scsi.js';
@@ -76,11 +76,13 @@ export class StorageStack {
   private nextRequestId = 1;
   private pollTimer: { id: number } | null = null;
   private detached = false;
+  /** The vhba channel's doorbell (rung after every insert). */
+  private readonly bell: Doorbell;
 
   constructor(
     private readonly host: StackHost,
     private readonly virthba: AnyActorRef,
-    private readonly channel: ChannelRecord,
+    channel: ChannelRecord,
     private readonly busNo: number,
     private readonly devNo: number,
     workloads: readonly StackWorkload[],
@@ -98,6 +100,7 @@ export class StorageStack {
     host.guest.send({ type: 'PROBE_DRIVER', module: 'scsi-midlayer', systemId: id, busNo, devNo });
     this.midlayer = host.connect(id, (e) => this.performMidlayer(e));
     const bell = doorbellOf(channel);
+    this.bell = bell;
     this.stops.push(host.env.onRing(bell, 'client', () => this.interrupt()));
     for (const w of workloads) this.startWorkload(w);
   }
@@ -221,7 +224,7 @@ export class StorageStack {
     }
     if (!ok) return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
     this.tagSlot.set(tag, slot);
-    this.host.env.ring(doorbellOf(this.channel), 'server');
+    this.host.env.ring(this.bell, 'server');
     if (this.pollTimer === null) this.schedulePoll();
   }
 
@@ -230,7 +233,7 @@ export class StorageStack {
     const tag = effect['tag'] as number;
     const bytes = encodeTaskMgmt({ tasktype: effect['tasktype'] as number, vdest: effect['vdest'] as StackWorkload['vdest'], handle: BigInt(slot), notifyHandle: BigInt(slot + 1), notifyResultHandle: BigInt(slot + 1) });
     if (this.commands.insert(bytes) !== 'inserted') return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
-    this.host.env.ring(doorbellOf(this.channel), 'server');
+    this.host.env.ring(this.bell, 'server');
   }
 
   private removeResponse(): void {

@@ -35,7 +35,7 @@ describe('sim run', () => {
     const run = new SimRun(minimalGuestConfig(), 1);
     expect(run.bootAll()).toEqual({ ok: true, value: undefined });
     run.runUntil(100);
-    expect(run.snapshot('cp')).toEqual({ 'cp/lifecycle': 'running', 'cp/iosp-recovery': 'watching', 'cp/command-partition': 'ready' });
+    expect(run.snapshot('cp')).toEqual({ 'cp/lifecycle': 'running', 'cp/iosp-recovery': 'resting', 'cp/command-partition': 'ready' }); // no IOSP: the watchdog rests
     expect(run.snapshot('guest1')?.['guest1/lifecycle']).toBe('running');
     expect(bringUpDone(run)).toMatchObject({ ready: ['guest1'], failed: [] });
     expect(run.snapshot('nope')).toBeUndefined();
