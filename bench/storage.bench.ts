@@ -2,7 +2,9 @@
 // and printed beside the issue's targets with the ratio measured/target. Four measurements:
 //   (1) reboot-recovery seeds per second per core: complete sim-runtime runs per wall second of a
 //       small recovery scenario (one guest, one IOSP, one disk, a 200-request workload, one IOSP
-//       reboot during it), a different seed each run, on this one thread;
+//       reboot during it), a different seed each run, on this one thread; (1b) beside it, what
+//       `spar fuzz storage-recovery` does: runs per second of the storage-recovery property
+//       (generated topologies, workloads and fault schedules, every promise checked);
 //   (2) time compression: virtual ms over wall ms of the same scenario with the reboot down for
 //       35 simulated seconds, in the sim runtime;
 //   (3) end-to-end SCSI IOPS, worker runtime, one guest and one IOSP, queue depth 32, disk latency
@@ -17,7 +19,10 @@
 // Run with `npm run bench -- storage [--json]`; profile with bench/storage-profile.ts.
 
 import os from 'node:os';
+import { runCampaign } from '../src/fuzz/campaign.js';
 import { judge } from '../src/run/expectations.js';
+import type { SparProperty } from '../properties/registry.js';
+import { storageRecovery } from '../properties/storage-recovery.property.js';
 import type { Observation } from '../src/run/observation.js';
 import { runSim } from '../src/run/run-sim.js';
 import { runWorkers } from '../src/run/run-workers.js';
@@ -33,6 +38,8 @@ export const TARGETS = { seedsPerSecondPerCore: 100, compression: 1000, iops: 20
 export interface StorageBenchSize {
   /** (1): seeds run before measuring (JIT warm-up), then batches of seeds, each timed. */
   readonly recovery: { readonly warmUpSeeds: number; readonly batches: number; readonly seedsPerBatch: number; readonly ops: number; readonly until: string };
+  /** (1b): timed fuzz campaigns of the storage-recovery property, `runs` runs each. */
+  readonly fuzz: { readonly campaigns: number; readonly runs: number };
   /** (2): timed runs (seeds 1..runs) of the long-reboot scenario. */
   readonly compression: { readonly runs: number; readonly down: string; readonly until: string };
   /** (3): timed worker-runtime runs (each starts its own workers) of `ops` requests. */
@@ -48,6 +55,7 @@ export interface StorageBenchSize {
  */
 export const FULL_SIZE: StorageBenchSize = {
   recovery: { warmUpSeeds: 5, batches: 3, seedsPerBatch: 10, ops: 200, until: '200ms' },
+  fuzz: { campaigns: 3, runs: 100 },
   compression: { runs: 1, down: '35s', until: '40s' },
   iops: { runs: 3, ops: 5000 },
   channel: true,
@@ -56,6 +64,7 @@ export const FULL_SIZE: StorageBenchSize = {
 /** A few seconds in all: for checking that the bench runs, not for numbers. */
 export const TINY_SIZE: StorageBenchSize = {
   recovery: { warmUpSeeds: 0, batches: 1, seedsPerBatch: 2, ops: 100, until: '100ms' },
+  fuzz: { campaigns: 1, runs: 5 },
   compression: { runs: 1, down: '200ms', until: '400ms' },
   iops: { runs: 1, ops: 100 },
   channel: false,
@@ -135,6 +144,27 @@ function measureRecovery(size: StorageBenchSize['recovery']): Measurement {
     target: TARGETS.seedsPerSecondPerCore,
     detail: `${size.batches}×${size.seedsPerBatch} seeds after ${size.warmUpSeeds} warm-up; ${size.ops} ops QD 8, reboot down 30 ms, ${size.until} virtual, ~${eventsPerRun} events/run`,
     facts: { seedsTimed: runsTotal, warmUpSeeds: size.warmUpSeeds, ops: size.ops, until: size.until, eventsPerRun },
+  });
+}
+
+// (1b) What fuzzing gets: storage-recovery property runs per second, one campaign per seed.
+function measureFuzz(size: StorageBenchSize['fuzz']): Measurement {
+  const runs: number[] = [];
+  for (let c = 0; c < size.campaigns; c++) {
+    const started = performance.now();
+    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, { runs: size.runs, seed: 1 + c, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks: [], now: () => 0 });
+    const wallMs = performance.now() - started;
+    if (outcome.verdict !== 'pass') throw new DeliveryCheckError(`(1b) storage-recovery seed ${1 + c}: ${outcome.counterexample?.violations.join('; ') ?? 'failed'}`);
+    runs.push((outcome.runs / wallMs) * 1000);
+  }
+  return measurement({
+    id: '1b',
+    name: 'fuzz: storage-recovery property runs/s/core (sim)',
+    unit: 'runs/s',
+    runs,
+    target: null,
+    detail: `${size.campaigns} campaign(s) of ${size.runs} generated cases (1–2 IOSPs, 1–4 guests, 1–4 disks, reboots, crashes, disk errors), every promise checked`,
+    facts: { campaigns: size.campaigns, runsPerCampaign: size.runs },
   });
 }
 
@@ -272,6 +302,8 @@ export async function run(options: BenchOptions, size: StorageBenchSize = FULL_S
   const results: Measurement[] = [];
   progress('measuring (1) reboot-recovery seeds per second (sim) ...');
   results.push(measureRecovery(size.recovery));
+  progress('measuring (1b) storage-recovery property runs per second (sim) ...');
+  results.push(measureFuzz(size.fuzz));
   progress(`measuring (2) time compression, reboot down ${size.compression.down} (sim) ...`);
   results.push(measureCompression(size.compression, size.recovery.ops));
   progress('measuring (3) SCSI IOPS (workers) ...');
