@@ -129,6 +129,91 @@ export interface ScsiCodecError {
 const STRUCT_BYTES = uiscmdrsp.sizeBytes;
 const GPI_BYTES = guestPhysInfo.sizeBytes;
 
+// Byte offsets of the SCSI member's fields, resolved (and their types checked) once at load: the
+// SCSI command and response codecs run twice per simulated command, so they read and write
+// through one DataView at fixed offsets instead of looking fields up by name.
+function offsetOf(name: string, type: string): number {
+  const field = uiscmdrsp.field(name);
+  assert(field.type === type, `uiscmdrsp.${name} is ${field.type}, expected ${type}`);
+  return field.offset;
+}
+const AT = {
+  cmdtype: offsetOf('cmdtype', 'u8'),
+  handle: offsetOf('scsi.handle', 'u64'),
+  cmnd: offsetOf('scsi.cmnd', `u8[${MAX_CMND_SIZE}]`),
+  bufflen: offsetOf('scsi.bufflen', 'u32'),
+  entries: offsetOf('scsi.guest_phys_entries', 'u16'),
+  gpi: offsetOf('scsi.gpi_list', `guest_phys_info[${MAX_PHYS_INFO}]`),
+  dataDir: offsetOf('scsi.data_dir', 'u32'),
+  channel: offsetOf('scsi.vdest.channel', 'u32'),
+  id: offsetOf('scsi.vdest.id', 'u32'),
+  lun: offsetOf('scsi.vdest.lun', 'u32'),
+  linuxstat: offsetOf('scsi.linuxstat', 'i32'),
+  scsistat: offsetOf('scsi.scsistat', 'u8'),
+  addlstat: offsetOf('scsi.addlstat', 'u8'),
+  sensebuf: offsetOf('scsi.sensebuf', `u8[${MAX_SENSE_SIZE}]`),
+  noDisk: offsetOf('scsi.no_disk_result', 'i32'),
+} as const;
+const GPI_ADDRESS = guestPhysInfo.field('address').offset;
+const GPI_LENGTH = guestPhysInfo.field('length').offset;
+
+/** A DataView over a slot's struct part (the caller checked its length). */
+function dataOf(slot: Uint8Array): DataView {
+  return new DataView(slot.buffer, slot.byteOffset, STRUCT_BYTES);
+}
+
+function setU32(data: DataView, offset: number, value: number, name: string): void {
+  assert(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff, `${name}: ${value} out of range`);
+  data.setUint32(offset, value, true);
+}
+
+function setU8(data: DataView, offset: number, value: number, name: string): void {
+  assert(Number.isInteger(value) && value >= 0 && value <= 0xff, `${name}: ${value} out of range`);
+  data.setUint8(offset, value);
+}
+
+function setU64(data: DataView, offset: number, value: bigint, name: string): void {
+  assert(value >= 0n && value < 1n << 64n, `${name}: ${value} out of range`);
+  data.setBigUint64(offset, value, true);
+}
+
+/** The fields a SCSI command and its response share (§4.4.4), written at fixed offsets. */
+function writeScsiEcho(slot: Uint8Array, data: DataView, echo: ScsiCommandEcho): void {
+  const cdbBytes = echo.cdb.length;
+  assert(cdbBytes <= MAX_CMND_SIZE, `CDB of ${cdbBytes} bytes exceeds ${MAX_CMND_SIZE}`);
+  setU64(data, AT.handle, echo.handle, 'scsi.handle');
+  slot.set(echo.cdb, AT.cmnd);
+  setU32(data, AT.channel, echo.vdest.channel, 'scsi.vdest.channel');
+  setU32(data, AT.id, echo.vdest.id, 'scsi.vdest.id');
+  setU32(data, AT.lun, echo.vdest.lun, 'scsi.vdest.lun');
+}
+
+function readScsiEcho(slot: Uint8Array, data: DataView): ScsiCommandEcho {
+  return {
+    handle: data.getBigUint64(AT.handle, true),
+    cdb: slot.slice(AT.cmnd, AT.cmnd + MAX_CMND_SIZE),
+    vdest: { channel: data.getUint32(AT.channel, true), id: data.getUint32(AT.id, true), lun: data.getUint32(AT.lun, true) },
+  };
+}
+
+/** A fresh zeroed slot with `cmdtype` CMD_SCSI_TYPE, and a view of its struct part. */
+function freshScsiSlot(): { slot: Uint8Array; data: DataView } {
+  const slot = new Uint8Array(SIZEOF_CMDRSP);
+  const data = dataOf(slot);
+  data.setUint8(AT.cmdtype, CMD_SCSI_TYPE);
+  return { slot, data };
+}
+
+/** The slot's struct part, after the length and `cmdtype` checks of a SCSI slot. */
+function openScsi(slot: Uint8Array): Result<DataView, ScsiCodecError> {
+  if (slot.length < STRUCT_BYTES) {
+    return err(codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, `${slot.length} bytes`));
+  }
+  const data = dataOf(slot);
+  const cmdtype = data.getUint8(AT.cmdtype);
+  return cmdtype === CMD_SCSI_TYPE ? ok(data) : err(codecError('wrong-cmdtype', 'cmdtype', CMD_SCSI_TYPE, cmdtype));
+}
+
 function codecError(
   code: ScsiCodecErrorCode,
   field: string,
@@ -168,8 +253,10 @@ function openTyped(slot: Uint8Array, cmdtype: number): Result<StructView, ScsiCo
 
 /** Reads `cmdtype` so a poller can dispatch a removed slot before decoding it. */
 export function decodeCmdtype(slot: Uint8Array): Result<number, ScsiCodecError> {
-  const opened = openSlot(slot);
-  return opened.ok ? ok(opened.value.get('cmdtype')) : opened;
+  if (slot.length < STRUCT_BYTES) {
+    return err(codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, `${slot.length} bytes`));
+  }
+  return ok(slot[AT.cmdtype] as number);
 }
 
 function readDest(view: StructView, prefix: string): ScsiDest {
@@ -186,29 +273,6 @@ function writeDest(view: StructView, prefix: string, dest: ScsiDest): void {
   view.set(`${prefix}.vdest.lun`, dest.lun);
 }
 
-function gpiView(view: StructView, index: number): StructView {
-  assert(index >= 0 && index < MAX_PHYS_INFO, `gpi index ${index} outside gpi_list`);
-  const offset = index * GPI_BYTES;
-  const bytes = view.raw('scsi.gpi_list').subarray(offset, offset + GPI_BYTES);
-  return new StructView(guestPhysInfo, bytes);
-}
-
-/** Writes handle, cmnd and vdest: the part of a SCSI slot both directions share. */
-function writeEcho(view: StructView, echo: ScsiCommandEcho): void {
-  const cdbBytes = echo.cdb.length;
-  assert(cdbBytes <= MAX_CMND_SIZE, `CDB of ${cdbBytes} bytes exceeds ${MAX_CMND_SIZE}`);
-  view.set64('scsi.handle', echo.handle);
-  view.raw('scsi.cmnd').set(echo.cdb);
-  writeDest(view, 'scsi', echo.vdest);
-}
-
-function readEcho(view: StructView): ScsiCommandEcho {
-  return {
-    handle: view.get64('scsi.handle'),
-    cdb: view.raw('scsi.cmnd').slice(),
-    vdest: readDest(view, 'scsi'),
-  };
-}
 
 /** Builds the queue-0 slot of a SCSI command (cmdtype CMD_SCSI_TYPE). */
 export function encodeScsiCommand(command: ScsiCommand): Uint8Array {
@@ -217,39 +281,39 @@ export function encodeScsiCommand(command: ScsiCommand): Uint8Array {
   assert(dataDir >= 0 && dataDir <= UIS_DMA_NONE, `data_dir ${dataDir} is not a UIS_DMA_* value`);
   const total = gpiList.reduce((sum, entry) => sum + entry.length, 0n);
   assert(total === BigInt(bufflen), `bufflen ${bufflen} differs from the gpi total ${total}`);
-  const { slot, view } = freshSlot(CMD_SCSI_TYPE);
-  writeEcho(view, command);
-  view.set('scsi.bufflen', bufflen);
-  view.set('scsi.guest_phys_entries', gpiList.length);
+  const { slot, data } = freshScsiSlot();
+  writeScsiEcho(slot, data, command);
+  setU32(data, AT.bufflen, bufflen, 'scsi.bufflen');
+  data.setUint16(AT.entries, gpiList.length, true);
   gpiList.forEach((entry, index) => {
-    const gpi = gpiView(view, index);
-    gpi.set64('address', entry.address);
-    gpi.set64('length', entry.length);
+    const at = AT.gpi + index * GPI_BYTES;
+    setU64(data, at + GPI_ADDRESS, entry.address, `scsi.gpi_list[${index}].address`);
+    setU64(data, at + GPI_LENGTH, entry.length, `scsi.gpi_list[${index}].length`);
   });
-  view.set('scsi.data_dir', dataDir);
+  data.setUint32(AT.dataDir, dataDir, true);
   return slot;
 }
 
 /** Decodes a queue-0 SCSI command slot; see the header for the hostile-byte choices. */
 export function decodeScsiCommand(slot: Uint8Array): Result<ScsiCommand, ScsiCodecError> {
-  const opened = openTyped(slot, CMD_SCSI_TYPE);
+  const opened = openScsi(slot);
   if (!opened.ok) return opened;
-  const view = opened.value;
-  const echo = readEcho(view);
-  const entries = view.get('scsi.guest_phys_entries');
+  const data = opened.value;
+  const echo = readScsiEcho(slot, data);
+  const entries = data.getUint16(AT.entries, true);
   if (entries > MAX_PHYS_INFO) {
     const field = 'scsi.guest_phys_entries';
     return err(codecError('too-many-gpi-entries', field, `<= ${MAX_PHYS_INFO}`, entries, echo));
   }
-  const dataDir = view.get('scsi.data_dir');
+  const dataDir = data.getUint32(AT.dataDir, true);
   if (!isUisDmaDirection(dataDir)) {
     return err(codecError('bad-data-dir', 'scsi.data_dir', `0..${UIS_DMA_NONE}`, dataDir, echo));
   }
   const gpiList = Array.from({ length: entries }, (_, index) => {
-    const gpi = gpiView(view, index);
-    return { address: gpi.get64('address'), length: gpi.get64('length') };
+    const at = AT.gpi + index * GPI_BYTES;
+    return { address: data.getBigUint64(at + GPI_ADDRESS, true), length: data.getBigUint64(at + GPI_LENGTH, true) };
   });
-  const bufflen = view.get('scsi.bufflen');
+  const bufflen = data.getUint32(AT.bufflen, true);
   const total = gpiList.reduce((sum, entry) => sum + entry.length, 0n);
   if (total !== BigInt(bufflen)) {
     const expected = `${total} (sum of gpi lengths)`;
@@ -269,28 +333,30 @@ function isUisDmaDirection(value: number): value is UisDmaDirection {
 export function encodeScsiResponse(command: ScsiCommandEcho, status: ScsiStatus): Uint8Array {
   const senseBytes = status.sense.length;
   assert(senseBytes <= MAX_SENSE_SIZE, `sense of ${senseBytes} bytes exceeds ${MAX_SENSE_SIZE}`);
-  const { slot, view } = freshSlot(CMD_SCSI_TYPE);
-  writeEcho(view, command);
-  view.set('scsi.linuxstat', status.linuxstat);
-  view.set('scsi.scsistat', status.scsistat);
-  view.set('scsi.addlstat', status.addlstat);
-  view.raw('scsi.sensebuf').set(status.sense);
-  view.set('scsi.no_disk_result', status.noDiskResult ? 1 : 0);
+  const { slot, data } = freshScsiSlot();
+  writeScsiEcho(slot, data, command);
+  const { linuxstat } = status;
+  assert(Number.isInteger(linuxstat) && linuxstat >= -0x8000_0000 && linuxstat <= 0x7fff_ffff, `scsi.linuxstat: ${linuxstat} out of range`);
+  data.setInt32(AT.linuxstat, linuxstat, true);
+  setU8(data, AT.scsistat, status.scsistat, 'scsi.scsistat');
+  setU8(data, AT.addlstat, status.addlstat, 'scsi.addlstat');
+  slot.set(status.sense, AT.sensebuf);
+  data.setInt32(AT.noDisk, status.noDiskResult ? 1 : 0, true);
   return slot;
 }
 
 /** Decodes a queue-1 SCSI response slot; every status value is accepted as the guest does. */
 export function decodeScsiResponse(slot: Uint8Array): Result<ScsiResponse, ScsiCodecError> {
-  const opened = openTyped(slot, CMD_SCSI_TYPE);
+  const opened = openScsi(slot);
   if (!opened.ok) return opened;
-  const view = opened.value;
+  const data = opened.value;
   return ok({
-    ...readEcho(view),
-    linuxstat: view.get('scsi.linuxstat'),
-    scsistat: view.get('scsi.scsistat'),
-    addlstat: view.get('scsi.addlstat'),
-    sense: view.raw('scsi.sensebuf').slice(),
-    noDiskResult: view.get('scsi.no_disk_result') !== 0,
+    ...readScsiEcho(slot, data),
+    linuxstat: data.getInt32(AT.linuxstat, true),
+    scsistat: data.getUint8(AT.scsistat),
+    addlstat: data.getUint8(AT.addlstat),
+    sense: slot.slice(AT.sensebuf, AT.sensebuf + MAX_SENSE_SIZE),
+    noDiskResult: data.getInt32(AT.noDisk, true) !== 0,
   });
 }
 
