@@ -56,7 +56,7 @@ export interface StorageBenchSize {
 export const FULL_SIZE: StorageBenchSize = {
   recovery: { warmUpSeeds: 5, batches: 3, seedsPerBatch: 10, ops: 200, until: '200ms' },
   fuzz: { campaigns: 3, runs: 100 },
-  compression: { runs: 1, down: '35s', until: '40s' },
+  compression: { runs: 5, down: '35s', until: '40s' },
   iops: { runs: 3, ops: 5000 },
   channel: true,
 };
@@ -191,7 +191,7 @@ function measureCompression(size: StorageBenchSize['compression'], recoveryOps: 
     unit: '×',
     runs,
     target: TARGETS.compression,
-    detail: `${(virtualMs / 1000).toFixed(1)} s virtual in ${(wallMs / 1000).toFixed(1)} s wall, ${events} events/run, ${size.runs} run(s)`,
+    detail: `${(virtualMs / 1000).toFixed(1)} s virtual in ${wallMs < 1000 ? `${wallMs.toFixed(0)} ms` : `${(wallMs / 1000).toFixed(1)} s`} wall, ${events} events/run, median of ${size.runs} run(s)`,
     facts: { virtualMs, wallMs: Math.round(wallMs), eventsPerRun: events, down: size.down, until: size.until },
   });
 }
