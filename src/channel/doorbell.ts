@@ -8,10 +8,9 @@
 // count each side's waiters last acknowledged. A ring is `Atomics.add`, then `Atomics.notify` —
 // unless a ring the waiters have not acknowledged yet is already pending: they are awake or about
 // to be, and will read the new count, so the wake-up is coalesced (interrupt coalescing, as
-// virtio's event suppression does; each wake-up of another thread costs a system call). A waiter
-// acknowledges the count it read before it waits (see `acknowledge`), and uses `Atomics.waitAsync`
-// with the count it read and a timeout, so a waiting partition's event loop stays free to answer
-// its control plane. A pending waitAsync does not keep a Node worker alive (nodejs/node#61941):
+// virtio's event suppression does; each wake-up of another thread costs a system call). `wait`
+// acknowledges the count its caller read before it sleeps, then uses `Atomics.waitAsync` with that
+// count and a timeout, so a waiting partition's event loop stays free to answer its control plane. A pending waitAsync does not keep a Node worker alive (nodejs/node#61941):
 // the worker runtime holds its own keep-alive handle.
 
 import { assert } from '../base/assert.js';
@@ -58,9 +57,9 @@ export class Doorbell {
   }
 
   /**
-   * A waiter of `side` has taken every ring up to `count` (a value `seen` returned): call it
-   * before waiting with that count, so the next ring wakes it. Only ever raises the stored count
-   * (wrap-safe), so a slow waiter cannot hide a ring from a faster one that already waits.
+   * A waiter of `side` has taken every ring up to `count` (a value `seen` returned), so the next
+   * ring must wake it (`wait` calls this). Only ever raises the stored count (wrap-safe), so a
+   * slow waiter cannot hide a ring from a faster one that already waits.
    */
   acknowledge(side: ChannelSide, count: number): void {
     for (;;) {
@@ -70,9 +69,13 @@ export class Doorbell {
     }
   }
 
-  /** Waits until the bell of `side` differs from `seen` or `timeoutMs` passes. */
+  /**
+   * Waits until the bell of `side` differs from `seen` or `timeoutMs` passes; first acknowledges
+   * `seen`, so a ring after it is not coalesced away from this wait.
+   */
   wait(side: ChannelSide, seen: number, timeoutMs: number): Promise<WaitOutcome> {
     assert(timeoutMs >= 0, `negative timeout ${timeoutMs}`);
+    this.acknowledge(side, seen);
     const result = Atomics.waitAsync(this.words, WORD[side], seen, timeoutMs);
     if (!result.async) return Promise.resolve(result.value === 'timed-out' ? 'timed-out' : 'rung');
     return result.value.then((v) => (v === 'ok' ? 'rung' : 'timed-out'));

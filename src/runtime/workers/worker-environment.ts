@@ -76,7 +76,6 @@ export class WorkerEnvironment implements Environment {
     const listen = async (): Promise<void> => {
       let seen = bell.seen(side);
       while (active) {
-        bell.acknowledge(side, seen); // the next ring must wake this wait (doorbell.ts)
         await bell.wait(side, seen, RING_WAIT_SLICE_MS);
         const current = bell.seen(side);
         if (active && current !== seen) {
