@@ -1,7 +1,8 @@
 // Runner for the storage-recovery property (STYLE §8) in the deterministic runtime, the proof that
 // its checks are not inert (every generated fault kind fires; the channel check catches a broken
-// counter and an illegal client-state change), and the canaries: both seeded recovery quirks are
-// found and shrunk. The worker runtime's runner is storage-recovery.workers.property.test.ts.
+// counter and an illegal client-state change), and the canaries: both seeded recovery quirks and
+// the upstream visorhba-resume-no-complete are found and shrunk. The worker runtime's runner is
+// storage-recovery.workers.property.test.ts.
 // `spar fuzz storage-recovery` runs the same property with more.
 
 import fc from 'fast-check';
