@@ -412,16 +412,29 @@ export function firstMismatch(
 
 /** The block `expectedBlock(lba, version, blockSize)` that write `version` puts at `lba`. */
 export function expectedBlock(lba: number, version: number, blockSize: number): Uint8Array {
+  const block = new Uint8Array(blockSize);
+  writeBlockPattern(block, lba, version);
+  return block;
+}
+
+/**
+ * Writes the block of write `version` to `lba` into `target` (one block: a multiple of 8 bytes), in
+ * place: the guest fills its DMA buffers with it, without a block allocated per write.
+ */
+export function writeBlockPattern(target: Uint8Array, lba: number, version: number): void {
   assert(Number.isSafeInteger(lba) && lba >= 0 && lba < LBA_LIMIT, `LBA ${lba} out of range`);
   assert(Number.isSafeInteger(version) && version >= 0, `bad version ${version}`);
   assert(version < VERSION_LIMIT, `version ${version} needs more than ${VERSION_BITS} bits`);
-  assert(blockSize > 0 && blockSize % 8 === 0, `blockSize ${blockSize} is not a multiple of 8`);
-  const block = new Uint8Array(blockSize);
-  if (version === 0) return block;
-  const word = (BigInt(lba) << BigInt(VERSION_BITS)) | BigInt(version);
-  const view = new DataView(block.buffer);
-  for (let offset = 0; offset < blockSize; offset += 8) view.setBigUint64(offset, word, true);
-  return block;
+  assert(target.length > 0 && target.length % 8 === 0, `block of ${target.length} bytes is not a multiple of 8`);
+  if (version === 0) return void target.fill(0);
+  // lba · 2^20 + version as two little-endian 32-bit halves (exact: lba < 2^44).
+  const lo = (lba % 2 ** (32 - VERSION_BITS)) * VERSION_LIMIT + version;
+  const hi = Math.floor(lba / 2 ** (32 - VERSION_BITS));
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  for (let offset = 0; offset < target.length; offset += 8) {
+    view.setUint32(offset, lo, true);
+    view.setUint32(offset + 4, hi, true);
+  }
 }
 
 /**

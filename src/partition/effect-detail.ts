@@ -9,7 +9,8 @@ export function effectDetail(effect: Readonly<Record<string, unknown>>): string 
   const message = (effect['request'] ?? effect['response'] ?? effect['msg']) as Record<string, unknown> | undefined;
   // Only controlvm messages and the CP's outcomes carry a controlvm id; other effects' ids are
   // request ids (workloads, the midlayer).
-  const controlvm = /^(controlvm|cp|visorbus)\./.test(String(effect['type']));
+  const type = String(effect['type']);
+  const controlvm = type.startsWith('controlvm.') || type.startsWith('cp.') || type.startsWith('visorbus.');
   const id = message?.['id'] ?? effect['id'];
   if (typeof id === 'number') parts.push(controlvm ? controlvmIdName(id) : `#${id}`);
   if (typeof effect['op'] === 'string') parts.push(`${effect['op']} lba ${String(effect['lba'])}+${String(effect['blocks'])}`);

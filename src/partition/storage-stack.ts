@@ -29,7 +29,7 @@ import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../chann
 import { DMA_SLOT_BYTES, doorbellOf } from '../hypervisor/index.js';
 import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, SIZEOF_CMDRSP, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
 import { decodeCmdtype, decodeScsiResponse, decodeTaskMgmtResponse, encodeScsiCommand, encodeTaskMgmt } from '../protocol/uiscmdrsp-scsi.js';
-import { blockVersions, expectedBlock } from '../../machines/block-workload.logic.js';
+import { blockVersions, writeBlockPattern } from '../../machines/block-workload.logic.js';
 import type { Environment } from './environment.js';
 
 /** Era A virthba's receive-thread wait (§4.6 `rsltq_wait_usecs` 4000 µs). */
@@ -214,7 +214,8 @@ export class StorageStack {
     let ok = bufflen <= DMA_SLOT_BYTES && offset + DMA_SLOT_BYTES <= this.dma.buffer.byteLength;
     if (ok && effect['dataDir'] === UIS_DMA_TO_DEVICE && request?.version !== null && request !== undefined) {
       const memory = new Uint8Array(this.dma.buffer, offset, bufflen);
-      for (let b = 0; b < request.blocks; b++) memory.set(expectedBlock(request.lba + b, request.version, request.blockSize), b * request.blockSize);
+      const size = request.blockSize;
+      for (let b = 0; b < request.blocks; b++) writeBlockPattern(memory.subarray(b * size, (b + 1) * size), request.lba + b, request.version);
     }
     if (ok) {
       const gpiList = bufflen === 0 ? [] : [{ address: this.dma.address + BigInt(offset), length: BigInt(bufflen) }];
