@@ -9,7 +9,7 @@
 // responses waiting for ring space (`backlog`) — and a guest's doorbell wakes it at once. Idle, it
 // polls every IDLE_POLL_JIFFIES (100): every guest rings when it queues a command, so an idle
 // jiffy poll could only find empty queues (DESIGN "Time, polling": such polls may be skipped, and
-// a 35 s outage then costs a few hundred events, not 35 000). Each poll beats the heartbeat the
+// 35 idle seconds then cost 350 polls, not 35 000). Each poll beats the heartbeat the
 // CP's watchdog reads every 100 ms and misses after 1 s, so an idle IOSP is never taken for hung.
 // BACKLOG (a response just went to the outbox) starts a poll at once, so it is flushed at the
 // fast cadence. The reference does not describe the IOSP's own loop (it is not a Linux driver); a

@@ -331,6 +331,21 @@ export function storeRequest(
   return { requests };
 }
 
+/**
+ * `request` under the next tag in `phase` (after dropping request `replacing`, a retry's old
+ * command), and the context update that stores it: what issuing, parking and retrying share.
+ */
+export function withNextTag(
+  context: ScsiMidlayerContext,
+  request: Omit<LiveRequest, 'tag' | 'phase'>,
+  phase: LiveRequest['phase'],
+  replacing?: number,
+): { readonly live: LiveRequest; readonly update: Partial<ScsiMidlayerContext> } {
+  const base = replacing === undefined ? context : { ...context, ...dropRequest(context, replacing) };
+  const live: LiveRequest = { ...request, tag: context.nextTag, phase };
+  return { live, update: { ...storeRequest(base, live), nextTag: context.nextTag + 1 } };
+}
+
 /** The context without request `id`. */
 export function dropRequest(
   context: ScsiMidlayerContext,

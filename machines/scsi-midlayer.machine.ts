@@ -38,6 +38,7 @@ import {
   requestOfTag,
   requeueTimerId,
   storeRequest,
+  withNextTag,
   type FailReason,
   type ScsiCompleteEvent,
   type ScsiMidlayerContext,
@@ -84,16 +85,14 @@ export const scsiMidlayerMachine = setup({
     }),
     issueRequest: enqueueActions(({ context, event, enqueue }) => {
       const { type: _type, ...request } = narrowEvent(event, 'REQUEST');
-      const live = { ...request, tag: context.nextTag, phase: 'issued', resetRetries: 0 } as const;
-      const counts = bump(context.counts, 'requests', 'commandsQueued');
-      enqueue.assign({ ...storeRequest(context, live), nextTag: context.nextTag + 1, counts });
+      const { live, update } = withNextTag(context, { ...request, resetRetries: 0 }, 'issued');
+      enqueue.assign({ ...update, counts: bump(context.counts, 'requests', 'commandsQueued') });
       enqueue.emit(hbaQueueEffect(context, live));
     }),
     parkRequest: enqueueActions(({ context, event, enqueue }) => {
       const { type: _type, ...request } = narrowEvent(event, 'REQUEST');
-      const live = { ...request, tag: context.nextTag, phase: 'parked', resetRetries: 0 } as const;
-      const counts = bump(context.counts, 'requests', 'parked');
-      enqueue.assign({ ...storeRequest(context, live), nextTag: context.nextTag + 1, counts });
+      const { update } = withNextTag(context, { ...request, resetRetries: 0 }, 'parked');
+      enqueue.assign({ ...update, counts: bump(context.counts, 'requests', 'parked') });
     }),
     countUnknownCompletion: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'SCSI_COMPLETE');
@@ -129,18 +128,16 @@ export const scsiMidlayerMachine = setup({
     }),
     retryWithNewTag: enqueueActions(({ context, event, enqueue }) => {
       const old = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
-      const live = { ...old, tag: context.nextTag, resetRetries: old.resetRetries + 1 };
-      const dropped = { ...context, ...dropRequest(context, old.id) };
-      const counts = bump(context.counts, 'resetRetries', 'commandsQueued');
-      enqueue.assign({ ...storeRequest(dropped, live), nextTag: context.nextTag + 1, counts });
+      const retry = { ...old, resetRetries: old.resetRetries + 1 };
+      const { live, update } = withNextTag(context, retry, 'issued', old.id);
+      enqueue.assign({ ...update, counts: bump(context.counts, 'resetRetries', 'commandsQueued') });
       enqueue.emit(hbaQueueEffect(context, live));
     }),
     parkRetry: enqueueActions(({ context, event, enqueue }) => {
       const old = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
-      const live = { ...old, tag: context.nextTag, phase: 'parked', resetRetries: old.resetRetries + 1 } as const;
-      const dropped = { ...context, ...dropRequest(context, old.id) };
-      const counts = bump(context.counts, 'resetRetries', 'parked');
-      enqueue.assign({ ...storeRequest(dropped, live), nextTag: context.nextTag + 1, counts });
+      const retry = { ...old, resetRetries: old.resetRetries + 1 };
+      const { update } = withNextTag(context, retry, 'parked', old.id);
+      enqueue.assign({ ...update, counts: bump(context.counts, 'resetRetries', 'parked') });
     }),
     blockHost: enqueueActions(({ event, enqueue }) => {
       narrowEvent(event, 'HOST_BLOCKED');

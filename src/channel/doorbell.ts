@@ -10,8 +10,9 @@
 // to be, and will read the new count, so the wake-up is coalesced (interrupt coalescing, as
 // virtio's event suppression does; each wake-up of another thread costs a system call). `wait`
 // acknowledges the count its caller read before it sleeps, then uses `Atomics.waitAsync` with that
-// count and a timeout, so a waiting partition's event loop stays free to answer its control plane. A pending waitAsync does not keep a Node worker alive (nodejs/node#61941):
-// the worker runtime holds its own keep-alive handle.
+// count and a timeout, so a waiting partition's event loop stays free to answer its control
+// plane. A pending waitAsync does not keep a Node worker alive (nodejs/node#61941): the worker
+// runtime holds its own keep-alive handle.
 
 import { assert } from '../base/assert.js';
 

@@ -99,9 +99,8 @@ export class StorageStack {
     this.midlayerId = id;
     host.guest.send({ type: 'PROBE_DRIVER', module: 'scsi-midlayer', systemId: id, busNo, devNo });
     this.midlayer = host.connect(id, (e) => this.performMidlayer(e));
-    const bell = doorbellOf(channel);
-    this.bell = bell;
-    this.stops.push(host.env.onRing(bell, 'client', () => this.interrupt()));
+    this.bell = doorbellOf(channel);
+    this.stops.push(host.env.onRing(this.bell, 'client', () => this.interrupt()));
     for (const w of workloads) this.startWorkload(w);
   }
 

@@ -204,11 +204,16 @@ function freshScsiSlot(): { slot: Uint8Array; data: DataView } {
   return { slot, data };
 }
 
+/** The `short-slot` error of a slot shorter than the struct, or null. */
+function shortSlot(slot: Uint8Array): ScsiCodecError | null {
+  if (slot.length >= STRUCT_BYTES) return null;
+  return codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, `${slot.length} bytes`);
+}
+
 /** The slot's struct part, after the length and `cmdtype` checks of a SCSI slot. */
 function openScsi(slot: Uint8Array): Result<DataView, ScsiCodecError> {
-  if (slot.length < STRUCT_BYTES) {
-    return err(codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, `${slot.length} bytes`));
-  }
+  const short = shortSlot(slot);
+  if (short !== null) return err(short);
   const data = dataOf(slot);
   const cmdtype = data.getUint8(AT.cmdtype);
   return cmdtype === CMD_SCSI_TYPE ? ok(data) : err(codecError('wrong-cmdtype', 'cmdtype', CMD_SCSI_TYPE, cmdtype));
@@ -236,10 +241,8 @@ function freshSlot(cmdtype: number): { slot: Uint8Array; view: StructView } {
 
 /** A view of a hostile slot's struct part, after the length check. */
 function openSlot(slot: Uint8Array): Result<StructView, ScsiCodecError> {
-  if (slot.length < STRUCT_BYTES) {
-    const actual = `${slot.length} bytes`;
-    return err(codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, actual));
-  }
+  const short = shortSlot(slot);
+  if (short !== null) return err(short);
   return ok(new StructView(uiscmdrsp, slot.subarray(0, STRUCT_BYTES)));
 }
 
@@ -253,9 +256,8 @@ function openTyped(slot: Uint8Array, cmdtype: number): Result<StructView, ScsiCo
 
 /** Reads `cmdtype` so a poller can dispatch a removed slot before decoding it. */
 export function decodeCmdtype(slot: Uint8Array): Result<number, ScsiCodecError> {
-  if (slot.length < STRUCT_BYTES) {
-    return err(codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, `${slot.length} bytes`));
-  }
+  const short = shortSlot(slot);
+  if (short !== null) return err(short);
   return ok(slot[AT.cmdtype] as number);
 }
 
