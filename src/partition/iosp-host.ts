@@ -51,6 +51,7 @@ import {
 import { beat } from '../hypervisor/heartbeats.js';
 import { iospMachine } from '../../machines/iosp.machine.js';
 import { effectDetail } from './effect-detail.js';
+import { ResponseOutbox } from './response-outbox.js';
 import type { Environment } from './environment.js';
 import type { HostCounters, PartitionHost } from './partition-host.js';
 
@@ -66,12 +67,11 @@ interface Served {
   readonly record: ChannelRecord;
   readonly bell: Doorbell;
   readonly commands: SignalQueue;
-  readonly responses: SignalQueue;
   /** Disks by SCSI target id, as this channel's guest sees them, with their service times. */
   readonly targets: ReadonlyMap<number, Target>;
   /** Service times of commands to a target with no disk. */
   readonly noDisk: Latency;
-  readonly outbox: Uint8Array[];
+  readonly outbox: ResponseOutbox;
 }
 
 /** A command's service time: the range and the seeded stream it is drawn from. */
@@ -180,19 +180,20 @@ export class IospHost implements PartitionHost {
     view.set('vhba.max.max_io_size', DMA_SLOT_BYTES);
     const channel = attached.value;
     const noDisk = latency('none', DEFAULT_LATENCY_MS);
-    this.served.push({ record, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), responses: channel.queue(IOCHAN_FROM_IOPART), targets, noDisk, outbox: [] });
+    const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), this.counts, () => this.actor.send({ type: 'BACKLOG' }));
+    this.served.push({ record, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), targets, noDisk, outbox });
   }
 
   private poll(): void {
     let commands = 0;
     for (const s of this.served) {
-      let answered = this.flushOutbox(s);
+      let answered = s.outbox.flush();
       for (let i = 0; i < s.commands.slotCount; i++) {
         const outcome = s.commands.remove(this.slot);
         if (outcome !== 'removed') break; // empty, or a hostile header: the next poll retries
         commands++;
         const response = this.serveCommand(s, this.slot);
-        if (response !== null) answered = this.answer(s, response) || answered;
+        if (response !== null) answered = s.outbox.answer(response) || answered;
       }
       if (answered) this.env.ring(s.bell, 'client');
     }
@@ -228,7 +229,7 @@ export class IospHost implements PartitionHost {
     const delayMs = prng.int(minUs, maxUs) / 1000;
     const timer = this.env.schedule(delayMs, `scsi:${s.record.id}`, () => {
       this.inService.delete(timer);
-      const answered = this.answer(s, this.execute(s, command));
+      const answered = s.outbox.answer(this.execute(s, command));
       if (answered) this.env.ring(s.bell, 'client');
     });
     this.inService.add(timer);
@@ -255,29 +256,6 @@ export class IospHost implements PartitionHost {
   private malformed(): null {
     this.counts.malformed++;
     return null;
-  }
-
-  // Inserts a response, or keeps it (in order) for the next poll when the ring is full.
-  private answer(s: Served, response: Uint8Array): boolean {
-    if (s.outbox.length === 0 && s.responses.insert(response) === 'inserted') {
-      this.counts.responses++;
-      return true;
-    }
-    s.outbox.push(response.slice());
-    this.counts.outboxed++;
-    // The first response to wait: poll at the fast cadence until the outbox is flushed.
-    if (s.outbox.length === 1) this.actor.send({ type: 'BACKLOG' });
-    return false;
-  }
-
-  private flushOutbox(s: Served): boolean {
-    let sent = false;
-    while (s.outbox.length > 0 && s.responses.insert(s.outbox[0] as Uint8Array) === 'inserted') {
-      s.outbox.shift();
-      this.counts.responses++;
-      sent = true;
-    }
-    return sent;
   }
 }
 
