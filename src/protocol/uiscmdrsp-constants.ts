@@ -48,3 +48,42 @@ export const DEV_HISUPPORT = 0x10;
 export const NO_DISK_INQUIRY_RESULT_LEN = 36;
 export const MIN_INQUIRY_RESULT_LEN = 5;
 export const SCSI_SPC2_VER = 4;
+
+export { MAX_NET_RCV_CHAIN } from './iochannel-layout.js';
+
+/** `net.type` of a CMD_NET_TYPE `uiscmdrsp` (§4.4.1; directions as the guest uses them). */
+/** guest → IOSP: here is an empty receive buffer. */
+export const NET_RCV_POST = 0;
+/** IOSP → guest: a frame landed in posted buffer(s). */
+export const NET_RCV = 1;
+/** guest → IOSP: send this frame. */
+export const NET_XMIT = 2;
+/** IOSP → guest: the frame was sent (`xmt_done_result`). */
+export const NET_XMIT_DONE = 3;
+/** guest → IOSP: enable (1) / disable (0) reception. */
+export const NET_RCV_ENBDIS = 4;
+/** IOSP → guest: the ENBDIS was taken. */
+export const NET_RCV_ENBDIS_ACK = 5;
+/** guest → IOSP: promiscuous on / off. */
+export const NET_RCV_PROMISC = 6;
+/** IOSP → guest: link up (1) / down (0) behind the IOSP. */
+export const NET_CONNECT_STATUS = 7;
+/** guest → IOSP (defined, unused by Linux). */
+export const NET_MACADDR = 8;
+/** IOSP → guest (defined, unused). */
+export const NET_MACADDR_ACK = 9;
+
+/** `xmt_done_result`: Era A names (§4.4.1). */
+export const XMIT_SUCCESS = 0;
+export const XMIT_FAILED = 1;
+
+/** One receive buffer: a page minus a cache line (§4.3). */
+export const RCVPOST_BUF_SIZE = 4032;
+/** Ethernet header bytes; a transmit shorter than this is dropped (§4.3). */
+export const ETH_HLEN = 14;
+/** Short frames are padded to this many bytes (§4.3, §4.4.1). */
+export const ETH_MIN_PACKET_SIZE = 60;
+/** `VISOR_ETH_MAX_MTU` (§4.4.1). */
+export const VISOR_ETH_MAX_MTU = 16384;
+/** `PI_PAGE_SIZE`: `phys_info` counts 4 KiB pages (§4.4.1). */
+export const PI_PAGE_SIZE = 0x1000;
