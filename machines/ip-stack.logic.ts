@@ -1,0 +1,604 @@
+// Types and pure helpers of the guest's IPv4 layer on one interface (a virtual NIC) and the ping
+// workloads it runs (DESIGN "devices: … a network workload"; spar-protocol.md §4.3 for the frames
+// visornic carries, §4.7 for the link). Not s-Par code: the Linux stack above virtnic, reduced to
+// ARP, ICMP echo and `ping`. ip-stack.machine.ts wires these into XState; the host performs
+// `net.transmit` with `buildFrame` (src/devices/ethernet.ts) and hands received frames back parsed.
+//
+// Helpers take the context and an {@link Outbox} (effects, timers to start, timers to cancel, in
+// order) and return the next context; the machine commits the outbox. Nothing here reads a clock:
+// times arrive as `atMs` in events, delays are XState delayed events on the actor's clock.
+//
+// Ledger accounting (all O(flows), none grows with frames):
+// - Sender, per flow: `sent = delivered + lost + outstanding` at every step. A request is
+//   outstanding from the tick that creates it (ping's sendto; it may still sit in the backlog)
+//   until its reply (→ delivered) or `timeoutMs` later (→ lost). A reply for a lost seq is `late`
+//   and stays lost, so `late ≤ lost` and nothing is counted twice. A reply for a seq already
+//   answered (delivered or late) is a `duplicate`; one for a seq never sent is `unknownReplies`.
+// - Order: `highestSeq` is the highest seq answered, `gaps` the seqs below it not answered yet
+//   (sorted). A seq is answered iff `seq ≤ highestSeq` and it is not in `gaps`, so duplicates are
+//   exact without a per-seq set. A first answer below `highestSeq` fills a gap: `outOfOrder`.
+//   `gaps` keeps at most GAP_LIMIT entries (the newest); seqs it could not keep are counted in
+//   `gapsDropped`, after which a first answer for one of them reads as a duplicate. The sender
+//   checks its outstanding list (≤ window) first, so delivered/lost stay exact regardless.
+// - Receiver, per source flow (`srcIp:id`): the same tracking over echo requests; `received`
+//   counts unique seqs, so `received + duplicates` requests were answered.
+// - Frames: the per-kind counters (arpRequestsSent, arpRepliesSent, echoRequestsSent,
+//   echoRepliesSent) count frames the stack produced; each went to the driver (`framesSent`), was
+//   dropped at a full backlog (`backlogDrops`) or still waits in `backlog`.
+
+import { assert } from '../src/base/assert.js';
+import type { FrameSpec, Ip, Mac, ParsedFrame, ProbeTag } from '../src/devices/ethernet.js';
+
+/** ff:ff:ff:ff:ff:ff, ethernet.ts `BROADCAST_MAC` (machines import only types from the codec). */
+export const BROADCAST: Mac = 0xffff_ffff_ffff;
+/** Smallest and largest Ethernet frame without FCS, in bytes (ethernet.ts builds 60..1514). */
+export const FRAME_BYTES_MIN = 60;
+/** See {@link FRAME_BYTES_MIN}. */
+export const FRAME_BYTES_MAX = 1514;
+/**
+ * `tag.sentAtMs` of every echo request the stack emits: the machine has no clock, so the host
+ * stamps the tag with its current virtual time when it builds the bytes of a `net.transmit`.
+ * Replies carry the stamped tag back and FRAME carries `atMs`, so rtt = atMs − tag.sentAtMs.
+ */
+export const STAMP_AT_TRANSMIT_MS = -1;
+/** ARP retry period when the input gives none (ms). */
+export const DEFAULT_ARP_RETRY_MS = 1000;
+/** Backlog (qdisc) length when the input gives none (frames); Linux's default txqueuelen. */
+export const DEFAULT_BACKLOG_LIMIT = 1000;
+/** Gaps tracked per flow and per source flow. */
+export const GAP_LIMIT = 64;
+/** Source flows tracked in the receiver ledger. */
+export const RECEIVER_LIMIT = 1024;
+/** Neighbour table entries. */
+export const NEIGHBOUR_LIMIT = 1024;
+/** ICMP id and seq are u16. */
+const U16_LIMIT = 0x1_0000;
+
+/** One ping workload. */
+export interface PingFlow {
+  /** Unique in the run: the ICMP id (u16) and `tag.flow`. */
+  readonly flow: number;
+  /** Destination, in our subnet (no router is modelled). */
+  readonly dstIp: Ip;
+  /** Requests to send (≤ 65536: seqs are u16 and never wrap). */
+  readonly count: number;
+  /** Period between sends (ms, ≥ 1). */
+  readonly intervalMs: number;
+  /** Frame length of each request (bytes, 60..1514). */
+  readonly frameBytes: number;
+  /** Most requests outstanding at once (≥ 1). */
+  readonly window: number;
+  /** A request unanswered this long is lost (ms, ≥ 1). */
+  readonly timeoutMs: number;
+  /** Delay from START to the flow's start (ms, ≥ 0). */
+  readonly startMs: number;
+}
+
+/** Machine input. */
+export interface IpStackInput {
+  readonly partition: string;
+  /** Interface name, as in the systemId (`<partition>/ip-stack:<ifname>`). */
+  readonly ifname: string;
+  readonly mac: Mac;
+  readonly ip: Ip;
+  /** Subnet mask as a u32, e.g. 0xffffff00. */
+  readonly netmask: Ip;
+  readonly pings: readonly PingFlow[];
+  /** ARP request period while a flow's destination is unresolved (ms, default 1000). */
+  readonly arpRetryMs?: number;
+  /** Backlog (qdisc) capacity in frames (default 1000). */
+  readonly backlogLimit?: number;
+}
+
+/** What order tracking keeps (see the header). */
+export interface SeqTrack {
+  /** Highest seq answered; −1 before the first. */
+  readonly highestSeq: number;
+  /** Seqs below `highestSeq` not answered yet, ascending, at most GAP_LIMIT. */
+  readonly gaps: readonly number[];
+  /** Gaps not tracked because the list was full. */
+  readonly gapsDropped: number;
+}
+
+/** Sender ledger of one flow. */
+export interface FlowLedger extends SeqTrack {
+  readonly flow: number;
+  readonly dstIp: Ip;
+  readonly sent: number;
+  /** Unique replies within the timeout. */
+  readonly delivered: number;
+  /** When the last of them arrived (link-recovers: traffic flows again after a link-up). */
+  readonly lastDeliveredAtMs: number | null;
+  readonly duplicates: number;
+  readonly outOfOrder: number;
+  readonly lost: number;
+  /** Lost requests answered after their timeout (still counted lost). */
+  readonly late: number;
+  readonly outstanding: number;
+  /** Seqs outstanding, oldest first (`outstanding` of them, ≤ window). */
+  readonly pending: readonly number[];
+  /** Round-trip times of delivered replies with a stamped tag (ms); null before the first. */
+  readonly rttMinMs: number | null;
+  readonly rttMaxMs: number | null;
+  readonly rttSumMs: number;
+  readonly rttSamples: number;
+  /** The flow's startMs elapsed. */
+  readonly started: boolean;
+  /** Its destination's MAC is known; requests are being sent. */
+  readonly resolved: boolean;
+  /** All `count` sent and none outstanding. */
+  readonly finished: boolean;
+  /** ARP requests sent to resolve the destination. */
+  readonly arpRequests: number;
+  /** Ticks that sent nothing because `window` requests were outstanding. */
+  readonly windowFullTicks: number;
+}
+
+/** Receiver ledger of one source flow (echo requests from `srcIp` with ICMP id `id`). */
+export interface ReceiverLedger extends SeqTrack {
+  readonly srcIp: Ip;
+  readonly id: number;
+  /** Unique seqs received. */
+  readonly received: number;
+  readonly duplicates: number;
+  readonly outOfOrder: number;
+}
+
+/** Carrier history. */
+export interface LinkLedger {
+  readonly up: boolean;
+  readonly linkUps: number;
+  readonly linkDowns: number;
+  /** Closed intervals with carrier off after the first link up (ms); see {@link linkDownMsAt}. */
+  readonly linkDownMs: number;
+  /** Start of the open carrier-off interval, if any (never before the first link up). */
+  readonly linkDownSinceMs: number | null;
+  readonly firstLinkUpMs: number | null;
+  /** The latest carrier-on (link-recovers measures from it). */
+  readonly lastLinkUpMs: number | null;
+}
+
+/** Interface counters; the header gives the identities between the frame counters. */
+export const IP_STACK_COUNTERS = [
+  ...['framesSent', 'framesReceived'], // handed to the driver / accepted from it
+  ...['arpRequestsSent', 'arpRepliesSent', 'echoRequestsSent', 'echoRepliesSent'], // produced
+  'backlogDrops', // tail drops at a full backlog
+  ...['txDone', 'txFailed', 'txDropped', 'txDiscarded'], // TX_DONE ok/not, TX_DROPPED, its ids
+  'misdelivered', // sender IP outside our subnet: an isolation breach
+  'notForUs', // to another MAC, or an echo to another non-broadcast IP: not a breach
+  'broadcastEchoesIgnored', // echo to a broadcast IP (Linux icmp_echo_ignore_broadcasts)
+  'oversizeEchoes', // echo requests longer than a 1500-MTU frame: not answered
+  'otherFrames', // neither ARP nor ICMP echo
+  'unknownReplies', // echo replies to us for no flow, or for a seq never sent
+  ...['neighbourOverflow', 'receiverOverflow'], // not learnt / not tracked: table full
+] as const;
+/** Counter values by name. */
+export type IpStackCounts = Readonly<Record<(typeof IP_STACK_COUNTERS)[number], number>>;
+
+/** A frame waiting for the link and the driver's queue. */
+export interface QueuedFrame {
+  readonly id: number;
+  readonly frame: FrameSpec;
+}
+
+/** Machine context: plain data; the input with its defaults applied, then the state. */
+export interface IpStackContext extends Required<IpStackInput> {
+  /** One ledger per flow, in `pings` order. */
+  readonly flows: readonly FlowLedger[];
+  /** Keyed by {@link receiverKey}. */
+  readonly receivers: Readonly<Record<string, ReceiverLedger>>;
+  /** IP (decimal string) → MAC. */
+  readonly neighbours: Readonly<Record<string, Mac>>;
+  readonly link: LinkLedger;
+  /** The driver's netif queue is running. */
+  readonly txQueueRunning: boolean;
+  /** FIFO; non-empty only while blocked (link down or queue stopped). */
+  readonly backlog: readonly QueuedFrame[];
+  /** Next `net.transmit` id. */
+  readonly nextFrameId: number;
+  readonly counts: IpStackCounts;
+  /** Every flow finished (true at once with no flows). */
+  readonly finished: boolean;
+}
+
+/** The machine's own delayed events. */
+export type IpStackTimerEvent =
+  | { readonly type: 'FLOW_START'; readonly flow: number }
+  | { readonly type: 'PING_TICK'; readonly flow: number }
+  | { readonly type: 'PING_TIMEOUT'; readonly flow: number; readonly seq: number }
+  | { readonly type: 'ARP_RETRY'; readonly flow: number };
+
+/** Effects. */
+export type IpStackEmitted =
+  /** Build and send `frame`; a tag's sentAtMs −1 means "stamp with now" (STAMP_AT_TRANSMIT_MS). */
+  | { readonly type: 'net.transmit'; readonly id: number; readonly frame: FrameSpec }
+  /** The flow finished (all sent, each answered or timed out), with its totals. */
+  | ({ readonly type: 'ping.flowDone' } & Pick<FlowLedger, 'flow' | 'sent' | 'delivered' | 'lost'>);
+
+/** What a step does besides its new context, in order: timers to start carry their own id. */
+export interface Outbox {
+  readonly emitted: IpStackEmitted[];
+  readonly timers: Readonly<{ id: string; delayMs: number; event: IpStackTimerEvent }>[];
+  readonly cancels: string[];
+}
+
+/** An empty outbox. */
+export function newOutbox(): Outbox {
+  return { emitted: [], timers: [], cancels: [] };
+}
+
+/** The actor's systemId. */
+export function ipStackSystemId(input: { partition: string; ifname: string }): string {
+  return `${input.partition}/ip-stack:${input.ifname}`;
+}
+
+/** The explicit id of a delayed event (so traces stay deterministic, and cancel can name it). */
+export function timerIdOf(e: IpStackTimerEvent): string {
+  if (e.type === 'ARP_RETRY') return `arp.${e.flow}`;
+  if (e.type === 'PING_TIMEOUT') return `ping.${e.flow}.timeout.${e.seq}`;
+  return `ping.${e.flow}.${e.type === 'PING_TICK' ? 'tick' : 'start'}`;
+}
+
+/** Schedules `event` after `delayMs` under its {@link timerIdOf} id. */
+export function startTimer(out: Outbox, delayMs: number, event: IpStackTimerEvent): void {
+  out.timers.push({ id: timerIdOf(event), delayMs, event });
+}
+
+/** Counters at zero. */
+export const ZERO_IP_STACK_COUNTS = Object.fromEntries(
+  IP_STACK_COUNTERS.map((name) => [name, 0]),
+) as IpStackCounts;
+
+/** The open carrier-off interval closed at `nowMs`: what the run report shows. */
+export function linkDownMsAt(link: LinkLedger, nowMs: number): number {
+  return link.linkDownMs + (link.linkDownSinceMs === null ? 0 : nowMs - link.linkDownSinceMs);
+}
+
+/** `counts` with `name` raised by `by` (default 1). */
+export function bump(counts: IpStackCounts, name: keyof IpStackCounts, by = 1): IpStackCounts {
+  return { ...counts, [name]: counts[name] + by };
+}
+
+const isU32 = (n: number) => Number.isSafeInteger(n) && n >= 0 && n <= 0xffff_ffff;
+const isCount = (n: number, min: number) => Number.isSafeInteger(n) && n >= min;
+
+/** Whether `ip` is in our subnet. */
+export function isInSubnet(c: { ip: Ip; netmask: Ip }, ip: Ip): boolean {
+  return ((ip ^ c.ip) & c.netmask) === 0;
+}
+
+/** The limited broadcast or our subnet's directed broadcast. */
+export function isBroadcastIp(c: { ip: Ip; netmask: Ip }, ip: Ip): boolean {
+  return ip === 0xffff_ffff || ip === (c.ip | ~c.netmask) >>> 0;
+}
+
+function checkFlow(c: { ip: Ip; netmask: Ip }, f: PingFlow): void {
+  assert(isCount(f.flow, 0) && f.flow < U16_LIMIT, `flow ${f.flow} is a u16 ICMP id`);
+  assert(isU32(f.dstIp) && isInSubnet(c, f.dstIp), `flow ${f.flow}: dstIp is in the subnet`);
+  assert(f.dstIp !== c.ip && !isBroadcastIp(c, f.dstIp), `flow ${f.flow}: dstIp is another host`);
+  assert(isCount(f.count, 0) && f.count <= U16_LIMIT, `flow ${f.flow}: count in 0..65536`);
+  const { intervalMs, window, timeoutMs, startMs } = f;
+  for (const [name, value] of Object.entries({ intervalMs, window, timeoutMs })) {
+    assert(isCount(value, 1), `flow ${f.flow}: ${name} ${value} must be ≥ 1`);
+  }
+  assert(isCount(startMs, 0), `flow ${f.flow}: startMs ${startMs} must be ≥ 0`);
+  const bytesOk = isCount(f.frameBytes, FRAME_BYTES_MIN) && f.frameBytes <= FRAME_BYTES_MAX;
+  assert(bytesOk, `flow ${f.flow}: frameBytes ${f.frameBytes} in 60..1514`);
+}
+
+const NO_ANSWERS: SeqTrack = { highestSeq: -1, gaps: [], gapsDropped: 0 };
+
+function newFlowLedger(f: PingFlow): FlowLedger {
+  return {
+    ...{ flow: f.flow, dstIp: f.dstIp, sent: 0, delivered: 0, duplicates: 0, outOfOrder: 0 },
+    ...{ lost: 0, late: 0, outstanding: 0, pending: [], rttMinMs: null, rttMaxMs: null, lastDeliveredAtMs: null },
+    ...{ rttSumMs: 0, rttSamples: 0, started: false, resolved: false, finished: false },
+    ...{ arpRequests: 0, windowFullTicks: 0, ...NO_ANSWERS },
+  };
+}
+
+/** Initial context; a bad input is a host bug. */
+export function initialIpStackContext(input: IpStackInput): IpStackContext {
+  const { partition, ifname, mac, ip, netmask, pings } = input;
+  assert(Number.isSafeInteger(mac) && mac >= 0 && mac < BROADCAST, 'mac is a 48-bit unicast MAC');
+  assert(isU32(ip) && isU32(netmask), 'ip and netmask are u32');
+  assert((~netmask & (~netmask + 1)) === 0, `netmask ${netmask} is contiguous`);
+  const arpRetryMs = input.arpRetryMs ?? DEFAULT_ARP_RETRY_MS;
+  const backlogLimit = input.backlogLimit ?? DEFAULT_BACKLOG_LIMIT;
+  assert(isCount(arpRetryMs, 1), `arpRetryMs ${arpRetryMs} must be ≥ 1`);
+  assert(isCount(backlogLimit, 0), `backlogLimit ${backlogLimit} must be ≥ 0`);
+  pings.forEach((f) => checkFlow({ ip, netmask }, f));
+  assert(new Set(pings.map((f) => f.flow)).size === pings.length, 'flow numbers are unique');
+  const link = { up: false, linkUps: 0, linkDowns: 0, linkDownMs: 0 };
+  return {
+    ...{ partition, ifname, mac, ip, netmask, arpRetryMs, backlogLimit, pings: [...pings] },
+    ...{ flows: pings.map(newFlowLedger), receivers: {}, neighbours: {} },
+    link: { ...link, linkDownSinceMs: null, firstLinkUpMs: null, lastLinkUpMs: null },
+    ...{ txQueueRunning: true, backlog: [], nextFrameId: 0, counts: ZERO_IP_STACK_COUNTS },
+    finished: pings.length === 0,
+  };
+}
+
+/** Carrier off or the driver's queue stopped: frames wait in the backlog. */
+export function isBlocked(c: IpStackContext): boolean {
+  return !c.link.up || !c.txQueueRunning;
+}
+
+/** Hands a frame to the driver when the way is clear, else to the backlog (tail drop when full). */
+export function output(c: IpStackContext, frame: FrameSpec, out: Outbox): IpStackContext {
+  const id = c.nextFrameId;
+  const next = { ...c, nextFrameId: id + 1 };
+  if (!isBlocked(c)) {
+    // Not blocked ⇒ the backlog is empty (flushed when the block lifted), so order is kept.
+    assert(c.backlog.length === 0, 'the backlog is empty while unblocked');
+    out.emitted.push({ type: 'net.transmit', id, frame });
+    return { ...next, counts: bump(c.counts, 'framesSent') };
+  }
+  if (c.backlog.length < c.backlogLimit) return { ...next, backlog: [...c.backlog, { id, frame }] };
+  return { ...next, counts: bump(c.counts, 'backlogDrops') };
+}
+
+/** Transmits the whole backlog in order once neither the link nor the queue blocks. */
+export function flushBacklog(c: IpStackContext, out: Outbox): IpStackContext {
+  if (isBlocked(c) || c.backlog.length === 0) return c;
+  for (const { id, frame } of c.backlog) out.emitted.push({ type: 'net.transmit', id, frame });
+  return { ...c, backlog: [], counts: bump(c.counts, 'framesSent', c.backlog.length) };
+}
+
+/** Carrier on at `atMs`: closes the open down interval, then flushes. */
+export function raiseLink(c: IpStackContext, atMs: number, out: Outbox): IpStackContext {
+  const { link } = c;
+  const linkDownMs = linkDownMsAt(link, atMs);
+  const firstLinkUpMs = link.firstLinkUpMs ?? atMs;
+  const next = { ...link, up: true, linkUps: link.linkUps + 1, linkDownMs, firstLinkUpMs, lastLinkUpMs: atMs };
+  return flushBacklog({ ...c, link: { ...next, linkDownSinceMs: null } }, out);
+}
+
+/** Carrier off at `atMs` (the carrier was on, so the first link up is behind us). */
+export function dropLink(c: IpStackContext, atMs: number): IpStackContext {
+  const { link } = c;
+  assert(link.up && link.firstLinkUpMs !== null, 'carrier goes off only after it was on');
+  const linkDowns = link.linkDowns + 1;
+  return { ...c, link: { ...link, up: false, linkDowns, linkDownSinceMs: atMs } };
+}
+
+/** The MAC of `ip`, if known. */
+export function neighbourOf(c: IpStackContext, ip: Ip): Mac | undefined {
+  return c.neighbours[String(ip)];
+}
+
+function arpRequestFrame(c: IpStackContext, targetIp: Ip): FrameSpec {
+  const { mac, ip } = c;
+  return {
+    ...{ kind: 'arp', op: 1, srcMac: mac, dstMac: BROADCAST, senderMac: mac, senderIp: ip },
+    ...{ targetMac: 0, targetIp },
+  };
+}
+
+/** The ARP reply to a request for our IP, unicast to its sender. */
+export function answerArp(c: IpStackContext, request: ParsedFrame, out: Outbox): IpStackContext {
+  assert(request.kind === 'arp' && request.op === 1, 'an ARP request');
+  assert(request.targetIp === c.ip, 'for our IP');
+  const { mac, ip } = c;
+  const { senderMac, senderIp } = request;
+  const reply: FrameSpec = {
+    ...{ kind: 'arp', op: 2, srcMac: mac, dstMac: senderMac, senderMac: mac, senderIp: ip },
+    ...{ targetMac: senderMac, targetIp: senderIp },
+  };
+  return output({ ...c, counts: bump(c.counts, 'arpRepliesSent') }, reply, out);
+}
+
+/** Records `ip` → `mac` and starts every started flow that waited for `ip`. */
+export function learnNeighbour(c: IpStackContext, ip: Ip, mac: Mac, out: Outbox): IpStackContext {
+  const known = neighbourOf(c, ip) !== undefined;
+  if (!known && Object.keys(c.neighbours).length >= NEIGHBOUR_LIMIT) {
+    return { ...c, counts: bump(c.counts, 'neighbourOverflow') };
+  }
+  let next: IpStackContext = { ...c, neighbours: { ...c.neighbours, [String(ip)]: mac } };
+  for (const { started, resolved, dstIp, flow } of c.flows) {
+    if (!started || resolved || dstIp !== ip) continue;
+    out.cancels.push(timerIdOf({ type: 'ARP_RETRY', flow }));
+    next = beginSending(next, flow, out);
+  }
+  return next;
+}
+
+/** Flow `flow`'s spec and ledger (same index in `pings` and `flows`). */
+export function flowOf(c: IpStackContext, flow: number): { spec: PingFlow; ledger: FlowLedger } {
+  const i = c.flows.findIndex((f) => f.flow === flow);
+  const spec = c.pings[i];
+  const ledger = c.flows[i];
+  assert(spec !== undefined && ledger !== undefined, `flow ${flow} exists`);
+  return { spec, ledger };
+}
+
+function withFlow(c: IpStackContext, ledger: FlowLedger): IpStackContext {
+  return { ...c, flows: c.flows.map((f) => (f.flow === ledger.flow ? ledger : f)) };
+}
+
+/** START: each flow starts `startMs` later. */
+export function scheduleFlows(c: IpStackContext, out: Outbox): IpStackContext {
+  for (const { flow, startMs } of c.pings) startTimer(out, startMs, { type: 'FLOW_START', flow });
+  return c;
+}
+
+/** FLOW_START: send at once if the destination is known, else resolve it first. */
+export function startFlow(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
+  const { spec, ledger } = flowOf(c, flow);
+  const next = withFlow(c, { ...ledger, started: true });
+  if (spec.count === 0) return settleFinished(next, flow, out);
+  if (neighbourOf(c, spec.dstIp) !== undefined) return beginSending(next, flow, out);
+  return requestArp(next, flow, out);
+}
+
+/**
+ * A broadcast ARP request for the flow's destination, and the retry after arpRetryMs (FLOW_START
+ * and ARP_RETRY). Choice: while blocked, a request for a target already waiting in the backlog
+ * is not queued again (the retry timer still runs), so an outage does not fill the qdisc with ARP.
+ */
+export function requestArp(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
+  const { ledger } = flowOf(c, flow);
+  const { dstIp } = ledger;
+  startTimer(out, c.arpRetryMs, { type: 'ARP_RETRY', flow });
+  const isSame = ({ frame: f }: QueuedFrame) =>
+    f.kind === 'arp' && f.op === 1 && f.targetIp === dstIp;
+  if (c.backlog.some(isSame)) return c;
+  const next = withFlow(c, { ...ledger, arpRequests: ledger.arpRequests + 1 });
+  const counts = bump(c.counts, 'arpRequestsSent');
+  return output({ ...next, counts }, arpRequestFrame(c, dstIp), out);
+}
+
+// Resolved: seq 0 goes now, the rest on the flow's tick.
+function beginSending(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
+  return pingTick(withFlow(c, { ...flowOf(c, flow).ledger, resolved: true }), flow, out);
+}
+
+/**
+ * PING_TICK: the next seq if the window allows, and the next tick while seqs remain. Choice: a
+ * tick with the window full sends nothing and the seq waits for the next tick (a freed slot does
+ * not trigger a send), so sends stay on the intervalMs grid like `ping -i`.
+ */
+export function pingTick(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
+  const { spec, ledger } = flowOf(c, flow);
+  const windowFull = ledger.outstanding >= spec.window;
+  const next = windowFull
+    ? withFlow(c, { ...ledger, windowFullTicks: ledger.windowFullTicks + 1 })
+    : sendRequest(c, flow, out);
+  if (flowOf(next, flow).ledger.sent < spec.count) {
+    startTimer(out, spec.intervalMs, { type: 'PING_TICK', flow });
+  }
+  return next;
+}
+
+// The next echo request, outstanding from now: its timeout starts with it, not at transmit.
+function sendRequest(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
+  const { spec, ledger } = flowOf(c, flow);
+  const dstMac = neighbourOf(c, spec.dstIp);
+  assert(dstMac !== undefined, `flow ${flow} is resolved`);
+  const seq = ledger.sent;
+  const tag: ProbeTag = { flow, seq, sentAtMs: STAMP_AT_TRANSMIT_MS };
+  const frame: FrameSpec = {
+    ...{ kind: 'echo', type: 8, srcMac: c.mac, dstMac, srcIp: c.ip, dstIp: spec.dstIp },
+    ...{ id: flow, seq, frameBytes: spec.frameBytes, tag },
+  };
+  const pending = [...ledger.pending, seq];
+  startTimer(out, spec.timeoutMs, { type: 'PING_TIMEOUT', flow, seq });
+  const next = withFlow(c, { ...ledger, sent: seq + 1, pending, outstanding: pending.length });
+  return output({ ...next, counts: bump(c.counts, 'echoRequestsSent') }, frame, out);
+}
+
+/** PING_TIMEOUT of an outstanding seq (the guard checks `pending`): it is lost. */
+export function expireRequest(c: IpStackContext, flow: number, seq: number, out: Outbox) {
+  const { ledger } = flowOf(c, flow);
+  assert(ledger.pending.includes(seq), `seq ${seq} of flow ${flow} is outstanding`);
+  const pending = ledger.pending.filter((s) => s !== seq);
+  const lost = { ...ledger, pending, outstanding: pending.length, lost: ledger.lost + 1 };
+  return settleFinished(withFlow(c, lost), flow, out);
+}
+
+// Marks the flow finished once all are sent and none outstanding; emits ping.flowDone once.
+function settleFinished(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
+  const { spec, ledger } = flowOf(c, flow);
+  if (ledger.finished || ledger.sent < spec.count || ledger.outstanding > 0) return c;
+  const { sent, delivered, lost } = ledger;
+  out.emitted.push({ type: 'ping.flowDone', flow, sent, delivered, lost });
+  const next = withFlow(c, { ...ledger, finished: true });
+  return { ...next, finished: next.flows.every((f) => f.finished) };
+}
+
+/** Whether `seq` was answered already (exact while `gapsDropped` is 0). */
+export function isAnswered(t: SeqTrack, seq: number): boolean {
+  return seq <= t.highestSeq && !t.gaps.includes(seq);
+}
+
+/** `t` with `seq` answered; `filled`: it was below the highest (a gap fill, i.e. out of order). */
+export function markAnswered<T extends SeqTrack>(t: T, seq: number): { track: T; filled: boolean } {
+  if (seq <= t.highestSeq) {
+    return { track: { ...t, gaps: t.gaps.filter((g) => g !== seq) }, filled: true };
+  }
+  // New gaps are highestSeq+1 .. seq−1; only the newest GAP_LIMIT are kept (bounded loop).
+  const from = Math.max(t.highestSeq + 1, seq - GAP_LIMIT);
+  const added = Array.from({ length: seq - from }, (_, k) => from + k);
+  const gaps = [...t.gaps, ...added];
+  const excess = Math.max(0, gaps.length - GAP_LIMIT);
+  const skipped = from - (t.highestSeq + 1);
+  const gapsDropped = t.gapsDropped + skipped + excess;
+  return { track: { ...t, highestSeq: seq, gaps: gaps.slice(excess), gapsDropped }, filled: false };
+}
+
+/** Receiver ledger key of a source flow. */
+export function receiverKey(srcIp: Ip, id: number): string {
+  return `${srcIp}:${id}`;
+}
+
+/** An echo request to our IP: the reply (same id, seq, tag, length) and the receiver ledger. */
+export function answerEcho(c: IpStackContext, request: ParsedFrame, out: Outbox): IpStackContext {
+  assert(request.kind === 'echo' && request.type === 8, 'an echo request');
+  assert(request.dstIp === c.ip, 'to our IP');
+  const { src, srcIp, id, seq, tag, len } = request;
+  const reply: FrameSpec = {
+    ...{ kind: 'echo', type: 0, srcMac: c.mac, dstMac: src, srcIp: c.ip, dstIp: srcIp },
+    // An unpadded request (under 60 bytes) is answered with the padded minimum.
+    ...{ id, seq, frameBytes: Math.max(len, FRAME_BYTES_MIN), tag },
+  };
+  const next = recordRequest(c, srcIp, id, seq);
+  return output({ ...next, counts: bump(next.counts, 'echoRepliesSent') }, reply, out);
+}
+
+function recordRequest(c: IpStackContext, srcIp: Ip, id: number, seq: number): IpStackContext {
+  const key = receiverKey(srcIp, id);
+  const known = c.receivers[key];
+  if (known === undefined && Object.keys(c.receivers).length >= RECEIVER_LIMIT) {
+    return { ...c, counts: bump(c.counts, 'receiverOverflow') };
+  }
+  const r = known ?? { srcIp, id, received: 0, duplicates: 0, outOfOrder: 0, ...NO_ANSWERS };
+  const { track, filled } = markAnswered(r, seq);
+  const next: ReceiverLedger = isAnswered(r, seq)
+    ? { ...r, duplicates: r.duplicates + 1 }
+    : { ...track, received: r.received + 1, outOfOrder: r.outOfOrder + (filled ? 1 : 0) };
+  return { ...c, receivers: { ...c.receivers, [key]: next } };
+}
+
+type ReplyOutcome = 'delivered' | 'late' | 'duplicate' | 'unknown';
+
+/** How a reply for `seq` counts for its flow (see the header). */
+export function classifyReply(f: FlowLedger, seq: number): ReplyOutcome {
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= f.sent) return 'unknown';
+  if (f.pending.includes(seq)) return 'delivered';
+  return isAnswered(f, seq) ? 'duplicate' : 'late';
+}
+
+/** An echo reply to our IP: the flow it answers (by id and source IP) settles one seq. */
+export function acceptEchoReply(c: IpStackContext, reply: ParsedFrame, atMs: number, out: Outbox) {
+  assert(reply.kind === 'echo' && reply.type === 0, 'an echo reply');
+  assert(reply.dstIp === c.ip, 'to our IP');
+  const ledger = c.flows.find((f) => f.flow === reply.id && f.dstIp === reply.srcIp);
+  const { seq, tag } = reply;
+  const outcome = ledger === undefined ? 'unknown' : classifyReply(ledger, seq);
+  if (ledger === undefined || outcome === 'unknown') {
+    return { ...c, counts: bump(c.counts, 'unknownReplies') };
+  }
+  if (outcome === 'duplicate') return withFlow(c, { ...ledger, duplicates: ledger.duplicates + 1 });
+  const { track, filled } = markAnswered(ledger, seq);
+  const ordered = { ...track, outOfOrder: ledger.outOfOrder + (filled ? 1 : 0) };
+  if (outcome === 'late') return withFlow(c, { ...ordered, late: ledger.late + 1 });
+  const { flow } = ledger;
+  out.cancels.push(timerIdOf({ type: 'PING_TIMEOUT', flow, seq }));
+  const pending = ledger.pending.filter((s) => s !== seq);
+  const settled = { ...ordered, pending, outstanding: pending.length };
+  const delivered = { ...settled, delivered: ledger.delivered + 1, lastDeliveredAtMs: atMs };
+  const rtt = rttOf(tag, flow, seq, atMs);
+  return settleFinished(withFlow(c, rtt === null ? delivered : withRtt(delivered, rtt)), flow, out);
+}
+
+// Only a tag of this request that the host stamped gives a sample.
+function rttOf(tag: ProbeTag | null, flow: number, seq: number, atMs: number): number | null {
+  if (tag === null || tag.flow !== flow || tag.seq !== seq || tag.sentAtMs < 0) return null;
+  return atMs - tag.sentAtMs;
+}
+
+function withRtt(f: FlowLedger, rttMs: number): FlowLedger {
+  const rttMinMs = Math.min(f.rttMinMs ?? rttMs, rttMs);
+  const rttMaxMs = Math.max(f.rttMaxMs ?? rttMs, rttMs);
+  return { ...f, rttMinMs, rttMaxMs, rttSumMs: f.rttSumMs + rttMs, rttSamples: f.rttSamples + 1 };
+}
