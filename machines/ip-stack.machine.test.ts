@@ -213,6 +213,7 @@ describe('ip-stack ping flows', () => {
     s.frame(replyTo(s.wire, 0));
     s.frame(replyTo(s.wire, 0));
     expect(s.flow()).toMatchObject({ sent: 1, delivered: 1, duplicates: 1, outstanding: 0, rttMinMs: 30, rttMaxMs: 30, rttSumMs: 30, rttSamples: 1 });
+    expect(s.flow().lastDeliveredAtMs).toBeGreaterThanOrEqual(30); // the first reply's time, kept by the duplicate
     expect(s.flow().finished).toBe(true);
     expect(s.ctx().finished).toBe(true);
     expect(s.timers()).toEqual([]); // the delivered request's timeout was cancelled
@@ -343,7 +344,7 @@ describe('ip-stack link, queue and backlog', () => {
     s.send({ type: 'LINK', up: false, atMs: 300 }, { type: 'LINK', up: true, atMs: 450 });
     s.send({ type: 'LINK', up: false, atMs: 500 });
     const { link } = s.ctx();
-    expect(link).toEqual({ up: false, linkUps: 2, linkDowns: 2, linkDownMs: 150, linkDownSinceMs: 500, firstLinkUpMs: 100 });
+    expect(link).toEqual({ up: false, linkUps: 2, linkDowns: 2, linkDownMs: 150, linkDownSinceMs: 500, firstLinkUpMs: 100, lastLinkUpMs: 450 });
     expect(linkDownMsAt(link, 700)).toBe(350);
   });
 
