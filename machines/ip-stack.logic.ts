@@ -62,7 +62,7 @@ export interface PingFlow {
   readonly dstIp: Ip;
   /** Requests to send (≤ 65536: seqs are u16 and never wrap). */
   readonly count: number;
-  /** Period between sends (ms, ≥ 1). */
+  /** Period between sends (ms); 0 floods: the window is refilled as slots free (see refill). */
   readonly intervalMs: number;
   /** Frame length of each request (bytes, 60..1514). */
   readonly frameBytes: number;
@@ -278,9 +278,10 @@ function checkFlow(c: { ip: Ip; netmask: Ip }, f: PingFlow): void {
   assert(f.dstIp !== c.ip && !isBroadcastIp(c, f.dstIp), `flow ${f.flow}: dstIp is another host`);
   assert(isCount(f.count, 0) && f.count <= U16_LIMIT, `flow ${f.flow}: count in 0..65536`);
   const { intervalMs, window, timeoutMs, startMs } = f;
-  for (const [name, value] of Object.entries({ intervalMs, window, timeoutMs })) {
+  for (const [name, value] of Object.entries({ window, timeoutMs })) {
     assert(isCount(value, 1), `flow ${f.flow}: ${name} ${value} must be ≥ 1`);
   }
+  assert(isCount(intervalMs, 0), `flow ${f.flow}: intervalMs ${intervalMs} must be ≥ 0 (0: flood)`);
   assert(isCount(startMs, 0), `flow ${f.flow}: startMs ${startMs} must be ≥ 0`);
   const bytesOk = isCount(f.frameBytes, FRAME_BYTES_MIN) && f.frameBytes <= FRAME_BYTES_MAX;
   assert(bytesOk, `flow ${f.flow}: frameBytes ${f.frameBytes} in 60..1514`);
@@ -460,6 +461,7 @@ function beginSending(c: IpStackContext, flow: number, out: Outbox): IpStackCont
  */
 export function pingTick(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
   const { spec, ledger } = flowOf(c, flow);
+  if (spec.intervalMs === 0) return refill(c, flow, out);
   const windowFull = ledger.outstanding >= spec.window;
   const next = windowFull
     ? withFlow(c, { ...ledger, windowFullTicks: ledger.windowFullTicks + 1 })
@@ -487,13 +489,26 @@ function sendRequest(c: IpStackContext, flow: number, out: Outbox): IpStackConte
   return output({ ...next, counts: bump(c.counts, 'echoRequestsSent') }, frame, out);
 }
 
+/**
+ * Flood (intervalMs 0, `ping -f`): no ticks; the window is kept full — at the start and whenever a
+ * reply or a timeout frees a slot — until `count` are sent (the bench's load).
+ */
+function refill(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
+  let next = c;
+  for (;;) {
+    const { spec, ledger } = flowOf(next, flow);
+    if (spec.intervalMs !== 0 || !ledger.resolved || ledger.outstanding >= spec.window || ledger.sent >= spec.count) return next;
+    next = sendRequest(next, flow, out);
+  }
+}
+
 /** PING_TIMEOUT of an outstanding seq (the guard checks `pending`): it is lost. */
 export function expireRequest(c: IpStackContext, flow: number, seq: number, out: Outbox) {
   const { ledger } = flowOf(c, flow);
   assert(ledger.pending.includes(seq), `seq ${seq} of flow ${flow} is outstanding`);
   const pending = ledger.pending.filter((s) => s !== seq);
   const lost = { ...ledger, pending, outstanding: pending.length, lost: ledger.lost + 1 };
-  return settleFinished(withFlow(c, lost), flow, out);
+  return settleFinished(refill(withFlow(c, lost), flow, out), flow, out);
 }
 
 // Marks the flow finished once all are sent and none outstanding; emits ping.flowDone once.
@@ -588,7 +603,7 @@ export function acceptEchoReply(c: IpStackContext, reply: ParsedFrame, atMs: num
   const settled = { ...ordered, pending, outstanding: pending.length };
   const delivered = { ...settled, delivered: ledger.delivered + 1, lastDeliveredAtMs: atMs };
   const rtt = rttOf(tag, flow, seq, atMs);
-  return settleFinished(withFlow(c, rtt === null ? delivered : withRtt(delivered, rtt)), flow, out);
+  return settleFinished(refill(withFlow(c, rtt === null ? delivered : withRtt(delivered, rtt)), flow, out), flow, out);
 }
 
 // Only a tag of this request that the host stamped gives a sample.

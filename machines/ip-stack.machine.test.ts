@@ -190,6 +190,16 @@ describe('ip-stack ping flows', () => {
     expect(s.ctx().counts.arpRequestsSent).toBe(3);
   });
 
+  test('flood (interval 0) keeps the window full: a reply or a timeout sends the next seq at once, until count', () => {
+    const s = resolved({ count: 5, window: 3, intervalMs: 0, timeoutMs: 250 });
+    expect(seqsOf(s.takeFrames())).toEqual([0, 1, 2]);
+    s.frame(replyTo(s.wire, 0));
+    expect(seqsOf(s.takeFrames())).toEqual([3]);
+    s.advance(250); // seqs 1..3 lost: only seq 4 remains to send
+    expect(seqsOf(s.takeFrames())).toEqual([4]);
+    expect(s.flow()).toMatchObject({ sent: 5, delivered: 1, lost: 3, outstanding: 1 });
+  });
+
   test('never more than window outstanding: a tick with the window full sends nothing, a timeout frees a slot', () => {
     const s = resolved({ count: 5, window: 2, timeoutMs: 250 });
     expect(seqsOf(s.takeFrames())).toEqual([0]);
