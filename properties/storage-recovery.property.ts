@@ -69,6 +69,9 @@ import { checkReferences } from '../src/scenario/references.js';
 import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
 import { lbaEntries, versionsOf } from '../machines/block-workload.logic.js';
 import { SD_MAX_RETRIES } from '../machines/scsi-midlayer.logic.js';
+import { clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type IospFaultCase } from './iosp-faults.js';
+
+export { BOOT_SLACK_MS } from './iosp-faults.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cases (plain JSON: counterexamples are saved as files)
@@ -93,12 +96,9 @@ export interface DiskCase {
   readonly workload: WorkloadCase;
 }
 
-/** A fault of the schedule; each becomes one or two scenario `faults`. */
+/** A fault of the schedule; each becomes one or two scenario `faults` (IOSP faults: iosp-faults.ts). */
 export type FaultCase =
-  | { readonly kind: 'reboot'; readonly iosp: number; readonly atMs: number; readonly downMs: number }
-  | { readonly kind: 'crash-then-reboot'; readonly iosp: number; readonly atMs: number; readonly gapMs: number; readonly downMs: number }
-  /** A reboot `afterMs` after the IOSP's `bootedOccurrence`-th BOOTED (the 1st is its first boot). */
-  | { readonly kind: 'reboot-during-recovery'; readonly iosp: number; readonly bootedOccurrence: number; readonly afterMs: number; readonly downMs: number }
+  | Exclude<IospFaultCase, { kind: 'hang' }>
   /** The next `times` `op`s on blocks lba..lba+count−1 of the disk fail (taken within the disk). */
   | { readonly kind: 'disk-error'; readonly disk: number; readonly op: 'read' | 'write'; readonly lba: number; readonly count: number; readonly times: number; readonly atMs: number };
 
@@ -134,9 +134,7 @@ const diskArbitrary: fc.Arbitrary<DiskCase> = fc.record({
 });
 
 const faultArbitrary: fc.Arbitrary<FaultCase> = fc.oneof(
-  fc.record({ kind: fc.constant('reboot' as const), iosp, atMs, downMs }),
-  fc.record({ kind: fc.constant('crash-then-reboot' as const), iosp, atMs, gapMs: fc.integer({ min: 1, max: 50 }), downMs }),
-  fc.record({ kind: fc.constant('reboot-during-recovery' as const), iosp, bootedOccurrence: fc.integer({ min: 2, max: 3 }), afterMs: fc.integer({ min: 0, max: 20 }), downMs }),
+  ...(iospFaultArbitraries({ atMs, downMs }, false) as fc.Arbitrary<FaultCase>[]),
   fc.record({
     kind: fc.constant('disk-error' as const),
     disk: fc.nat(3),
@@ -163,8 +161,6 @@ export const storageCaseArbitrary: fc.Arbitrary<StorageCase> = fc.record({
 // ---------------------------------------------------------------------------------------------
 // Case → scenario
 
-/** Margin per boot in the heal bound (a boot takes 0 virtual ms today). */
-export const BOOT_SLACK_MS = 10;
 /** The CP's resume handshake after the last heal (IOSP_UP → DEVICE_CHANGESTATE running → resume). */
 export const RESUME_MS = 100;
 /** Per request beyond the disk's latency: polls, doorbells, a busy requeue (3 ms). */
@@ -228,39 +224,17 @@ export function storagePlan(c: StorageCase): StoragePlan {
       },
     };
   });
-  const faults: Record<string, unknown>[] = [];
-  const faultOrigin: number[] = [];
-  let timedHeal = 0;
-  let recoverySum = 0;
+  const schedule = new FaultSchedule();
   c.faults.forEach((f, index) => {
-    const add = (fault: Record<string, unknown>) => (faults.push(fault), faultOrigin.push(index));
-    const at = clamp(f.kind === 'reboot-during-recovery' ? 0 : f.atMs, 0, 10_000);
-    const down = f.kind === 'disk-error' ? 0 : clamp(f.downMs, 0, 10_000);
-    if (f.kind === 'disk-error') {
-      const disk = disks[mod(f.disk, Math.max(disks.length, 1))];
-      if (disk === undefined) return;
-      const lba = mod(f.lba, disk.blocks);
-      const count = clamp(f.count, 1, disk.blocks - lba);
-      add({ action: 'disk-error', partition: disk.iosp, disk: disk.name, op: f.op, lba, count, times: clamp(f.times, 1, 100), at });
-      timedHeal = Math.max(timedHeal, at);
-      return;
-    }
-    const partition = iospName(mod(f.iosp, iospCount));
-    if (f.kind === 'reboot') {
-      add({ action: 'reboot', partition, down, at });
-      timedHeal = Math.max(timedHeal, at + down + BOOT_SLACK_MS);
-    } else if (f.kind === 'crash-then-reboot') {
-      const gap = clamp(f.gapMs, 1, 10_000);
-      add({ action: 'crash', partition, at });
-      add({ action: 'reboot', partition, down, at: at + gap });
-      timedHeal = Math.max(timedHeal, at + gap + down + BOOT_SLACK_MS);
-    } else {
-      const after = clamp(f.afterMs, 0, 10_000);
-      add({ action: 'reboot', partition, down, when: { actor: `${partition}/lifecycle`, event: 'BOOTED', occurrence: clamp(f.bootedOccurrence, 1, 100), after } });
-      recoverySum += after + down + BOOT_SLACK_MS;
-    }
+    if (f.kind !== 'disk-error') return schedule.addIosp(f, index, iospCount, iospName);
+    const disk = disks[mod(f.disk, Math.max(disks.length, 1))];
+    if (disk === undefined) return;
+    const at = clamp(f.atMs, 0, 10_000);
+    const lba = mod(f.lba, disk.blocks);
+    const count = clamp(f.count, 1, disk.blocks - lba);
+    schedule.addTimed({ action: 'disk-error', partition: disk.iosp, disk: disk.name, op: f.op, lba, count, times: clamp(f.times, 1, 100), at }, index, at);
   });
-  const healedByMs = timedHeal + recoverySum;
+  const { faults, origin: faultOrigin, healedByMs } = schedule;
   const workloadMs = Math.max(0, ...disks.map((d) => Math.ceil(d.workload.ops / d.workload.queueDepth) * (d.latencyMs.max + PER_REQUEST_SLACK_MS)));
   const untilMs = Math.ceil(healedByMs + RESUME_MS + workloadMs);
   const guestPartitions = guests.map((g) => {
@@ -302,14 +276,6 @@ export function loadPlan(plan: StoragePlan, quirks: readonly string[]): LoadedSc
   const { config, errors } = checkReferences(scenario);
   if (config === null) throw new Error(`storage-recovery built an invalid scenario: ${errors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ')}`);
   return { file: 'storage-recovery.property', name: 'storage-recovery', scenario, config };
-}
-
-function clamp(n: number, min: number, max: number): number {
-  return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.trunc(n))) : min;
-}
-
-function mod(n: number, m: number): number {
-  return ((Math.trunc(n) % m) + m) % m;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -595,20 +561,12 @@ export function describeStorageCase(c: StorageCase): string {
     const readers = d.sharedWith.slice(1);
     return `${d.name} on ${d.iosp} (${d.blocks} blocks, ${d.latencyMs.min}–${d.latencyMs.max} ms): ${d.sharedWith[0]} writes ${w.writePercent}%${readers.length > 0 ? `, ${readers.join(', ')} read` : ''}; qd ${w.queueDepth}, ${w.ops} ops, ≤ ${w.maxBlocks} blocks`;
   });
-  const faults = plan.scenario.faults.map((f) => {
-    const when = f.when === undefined ? `at ${f.at} ms` : `${ordinal(f.when.occurrence)} ${f.when.event} of ${f.partition} + ${f.when.after} ms`;
-    if (f.action === 'disk-error') return `disk-error ${f.disk} ${f.op} lba ${f.lba}+${f.count} ×${f.times} ${when}`;
-    return `${f.action} ${f.partition} ${when}${f.action === 'reboot' ? `, down ${f.down} ms` : ''}`;
-  });
+  const faults = plan.scenario.faults.map(describeFault);
   return [
     `sim seed ${c.simSeed}; ${plan.iosps.length} IOSP(s), ${plan.guests.length} guest(s); run until ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms)`,
     ...disks,
     ...(faults.length === 0 ? ['no faults'] : faults.map((f) => `fault: ${f}`)),
   ].join('\n');
-}
-
-function ordinal(n: number): string {
-  return `${n}${n === 1 ? 'st' : n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'}`;
 }
 
 // ---------------------------------------------------------------------------------------------
