@@ -27,7 +27,7 @@
 //   dropped at a full backlog (`backlogDrops`) or still waits in `backlog`.
 
 import { assert } from '../src/base/assert.js';
-import type { FrameSpec, Ip, Mac, ParsedFrame, ProbeTag } from '../src/devices/ethernet.js';
+import { PROBE_TAG_BYTES, type FrameSpec, type Ip, type Mac, type ParsedFrame, type ProbeTag } from '../src/devices/ethernet.js';
 
 /** ff:ff:ff:ff:ff:ff, ethernet.ts `BROADCAST_MAC` (machines import only types from the codec). */
 export const BROADCAST: Mac = 0xffff_ffff_ffff;
@@ -41,6 +41,8 @@ export const FRAME_BYTES_MAX = 1514;
  * Replies carry the stamped tag back and FRAME carries `atMs`, so rtt = atMs − tag.sentAtMs.
  */
 export const STAMP_AT_TRANSMIT_MS = -1;
+/** The shortest echo frame with room for the probe tag: Ethernet 14 + IPv4 20 + ICMP 8 + tag. */
+export const TAGGED_FRAME_MIN = 14 + 20 + 8 + PROBE_TAG_BYTES;
 /** ARP retry period when the input gives none (ms). */
 export const DEFAULT_ARP_RETRY_MS = 1000;
 /** Backlog (qdisc) length when the input gives none (frames); Linux's default txqueuelen. */
@@ -478,7 +480,8 @@ function sendRequest(c: IpStackContext, flow: number, out: Outbox): IpStackConte
   const dstMac = neighbourOf(c, spec.dstIp);
   assert(dstMac !== undefined, `flow ${flow} is resolved`);
   const seq = ledger.sent;
-  const tag: ProbeTag = { flow, seq, sentAtMs: STAMP_AT_TRANSMIT_MS };
+  // A frame too short for the probe tag (60 or 61 bytes) goes without: no rtt sample, id/seq still count.
+  const tag: ProbeTag | null = spec.frameBytes >= TAGGED_FRAME_MIN ? { flow, seq, sentAtMs: STAMP_AT_TRANSMIT_MS } : null;
   const frame: FrameSpec = {
     ...{ kind: 'echo', type: 8, srcMac: c.mac, dstMac, srcIp: c.ip, dstIp: spec.dstIp },
     ...{ id: flow, seq, frameBytes: spec.frameBytes, tag },

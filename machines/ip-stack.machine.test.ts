@@ -190,6 +190,13 @@ describe('ip-stack ping flows', () => {
     expect(s.ctx().counts.arpRequestsSent).toBe(3);
   });
 
+  test('a 60-byte request has no room for the probe tag and goes without it (no rtt sample); 62 bytes carry it', () => {
+    const short = resolved({ count: 1, frameBytes: 60 });
+    expect(short.takeFrames().flatMap((f) => (f.kind === 'echo' ? [f.tag] : []))).toEqual([null]);
+    const tagged = resolved({ count: 1, frameBytes: 62 });
+    expect(tagged.takeFrames().flatMap((f) => (f.kind === 'echo' ? [f.tag?.seq] : []))).toEqual([0]);
+  });
+
   test('flood (interval 0) keeps the window full: a reply or a timeout sends the next seq at once, until count', () => {
     const s = resolved({ count: 5, window: 3, intervalMs: 0, timeoutMs: 250 });
     expect(seqsOf(s.takeFrames())).toEqual([0, 1, 2]);
