@@ -17,6 +17,7 @@ import {
 } from '../channel/index.js';
 import { IO_DEVICE_TYPES, type Config, type PartitionConfig } from './config.js';
 import { DMA_WINDOW_BYTES } from './hardware.js';
+import { VNIC_DMA_PAGES } from './network.js';
 
 /** Guest page size; every channel starts on a page boundary. */
 export const PAGE_BYTES = 4096;
@@ -73,7 +74,7 @@ export interface ChannelRecord {
   readonly buffer: SharedArrayBuffer;
   /** The doorbell words (`Doorbell.buffer`). */
   readonly bell: SharedArrayBuffer;
-  /** vhba only: the guest memory the serving IOSP may DMA into (hardware.ts), and its address. */
+  /** vhba and vnic: the guest memory the serving IOSP may DMA into (hardware.ts, network.ts), and its address. */
   readonly dma?: { readonly buffer: SharedArrayBuffer; readonly address: bigint };
 }
 
@@ -107,9 +108,10 @@ export function allocateChannels(config: Config): ChannelMap {
   const records = plans.map((plan) => {
     let record = materialise(plan, channelAddr);
     channelAddr = pageAlignUp(channelAddr + BigInt(record.channelBytes));
-    if (record.typeName === 'vhba') {
-      record = Object.freeze({ ...record, dma: { buffer: new SharedArrayBuffer(DMA_WINDOW_BYTES), address: channelAddr } });
-      channelAddr = pageAlignUp(channelAddr + BigInt(DMA_WINDOW_BYTES));
+    const dmaBytes = record.typeName === 'vhba' ? DMA_WINDOW_BYTES : record.typeName === 'vnic' ? VNIC_DMA_PAGES * PAGE_BYTES : 0;
+    if (dmaBytes > 0) {
+      record = Object.freeze({ ...record, dma: { buffer: new SharedArrayBuffer(dmaBytes), address: channelAddr } });
+      channelAddr = pageAlignUp(channelAddr + BigInt(dmaBytes));
     }
     return record;
   });

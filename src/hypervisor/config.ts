@@ -56,6 +56,8 @@ export interface DeviceConfig {
   readonly channelType: DeviceChannelTypeName;
   /** Name of the partition at the server end of the device's channel. */
   readonly server: string;
+  /** vnic only: the virtual switch segment the interface joins (network.ts resolves the default). */
+  readonly segment?: string;
 }
 
 /** A disk on an IOSP's SCSI adapter (hardware: its contents outlive the IOSP). */
@@ -89,6 +91,28 @@ export interface BlockWorkloadConfig {
   readonly start: number;
 }
 
+/**
+ * A ping workload inside a guest (scenario `workloads`, kind `ping`): ICMP echo requests to another
+ * guest on the same IOSP and segment, or to the outside behind the IOSP's NIC (network.ts).
+ */
+export interface PingWorkloadConfig {
+  readonly kind: 'ping';
+  /** A guest's name, or `outside`. */
+  readonly to: string;
+  readonly count: number;
+  readonly intervalMs: number;
+  /** Whole Ethernet frame bytes of each request (60..1514). */
+  readonly frameBytes: number;
+  /** Requests outstanding at most. */
+  readonly window: number;
+  /** A request unanswered this long counts as lost. */
+  readonly timeoutMs: number;
+  readonly start: number;
+}
+
+/** What a guest runs. */
+export type WorkloadConfig = BlockWorkloadConfig | PingWorkloadConfig;
+
 /** One partition. Only guests have buses and devices; the others have empty lists. */
 export interface PartitionConfig {
   /** Unique name (`cp`, `iosp0`, `guest1`): used in traces and for channel ownership. */
@@ -103,7 +127,7 @@ export interface PartitionConfig {
   /** An IOSP's physical devices. */
   readonly hardware?: HardwareConfig;
   /** What a guest runs. */
-  readonly workloads?: readonly BlockWorkloadConfig[];
+  readonly workloads?: readonly WorkloadConfig[];
 }
 
 /** A validated run configuration. */
@@ -122,6 +146,8 @@ export interface DeviceInput {
   readonly channelType: string;
   /** Required for vhba/vnic (an IOSP); console devices default to the command partition. */
   readonly server?: string;
+  /** vnic only: the switch segment. */
+  readonly segment?: string;
 }
 
 /** A partition as a scenario writes it. */
@@ -134,7 +160,7 @@ export interface PartitionInput {
   readonly devices?: readonly DeviceInput[];
   readonly drivers?: readonly string[];
   readonly hardware?: HardwareConfig;
-  readonly workloads?: readonly BlockWorkloadConfig[];
+  readonly workloads?: readonly WorkloadConfig[];
 }
 
 /** Unvalidated configuration; every `Config` is also a `ConfigInput`. */
@@ -285,10 +311,15 @@ function resolveDevice(
     return null;
   }
   const device = { busNo: d.busNo, devNo: d.devNo, channelType: d.channelType };
+  if (d.segment !== undefined && d.channelType !== 'vnic') {
+    errors.push(configError('segment-on-non-vnic', where, `only a vnic joins a switch segment, not a ${d.channelType}`));
+    return null;
+  }
   if (IO_DEVICE_TYPES.includes(d.channelType)) {
     const kind =
       d.server === undefined ? 'no server' : (lookup.kinds.get(d.server) ?? 'no such partition');
-    if (kind === 'iosp' && d.server !== undefined) return { ...device, server: d.server };
+    const segment = d.segment === undefined ? {} : { segment: d.segment };
+    if (kind === 'iosp' && d.server !== undefined) return { ...device, server: d.server, ...segment };
     const detail = `${d.channelType} server "${d.server ?? ''}" is not an iosp (${kind})`;
     errors.push(configError('server-not-iosp', where, detail));
     return null;

@@ -54,6 +54,7 @@ export interface GuestWorkload {
 export function guestWorkloads(config: Config, guest: string): GuestWorkload[] {
   const me = config.partitions.find((p) => p.name === guest);
   return (me?.workloads ?? []).flatMap((w) => {
+    if (w.kind !== 'block') return [];
     for (const iosp of config.partitions.filter((p) => p.kind === 'iosp')) {
       const shared = disksSeenBy(config, iosp.name, guest).find((s) => s.disk.name === w.disk);
       if (shared === undefined) continue;

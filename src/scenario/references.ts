@@ -2,7 +2,7 @@
 // configuration rules of the hypervisor model (validateConfig). Each error keeps the path of the
 // node at fault so the loader can give its line.
 
-import { validateConfig, type Config, type ConfigInput, type HardwareConfig } from '../hypervisor/index.js';
+import { networkPlan, validateConfig, type Config, type ConfigInput, type HardwareConfig } from '../hypervisor/index.js';
 import { KNOWN_DRIVER_MODULES } from '../partition/driver-set.js';
 import { checkDiskSpec } from '../devices/disk.js';
 import { QUIRKS, unknownQuirks } from '../quirks.js';
@@ -55,6 +55,12 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
     p.workloads.forEach((w, j) => {
       const where = ['partitions', i, 'workloads', j, 'disk'];
       if (p.kind !== 'guest') return void errors.push({ path: ['partitions', i, 'workloads'], message: `only a guest runs workloads; "${p.name}" is a ${p.kind}` });
+      if (w.kind === 'ping') {
+        const to = ['partitions', i, 'workloads', j, 'to'];
+        if (w.to === p.name) return void errors.push({ path: to, message: `${p.name} cannot ping itself` });
+        if (w.to !== 'outside' && kinds.get(w.to) !== 'guest') return void errors.push({ path: to, message: kinds.has(w.to) ? `"${w.to}" is a ${kinds.get(w.to)}, not a guest` : `no partition named "${w.to}" (a guest, or "outside")` });
+        return;
+      }
       const found = disks.get(w.disk);
       if (found === undefined) return void errors.push({ path: where, message: `no disk named "${w.disk}"` });
       if (!found.disk.sharedWith.includes(p.name)) return void errors.push({ path: where, message: `disk "${w.disk}" is not shared with ${p.name}` });
@@ -87,15 +93,21 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
       kind,
       buses,
       drivers,
-      workloads,
+      workloads: workloads.map((w) => (w.kind === 'block' ? w : { kind: 'ping' as const, to: w.to, count: w.count, intervalMs: w.interval, frameBytes: w.size, window: w.window, timeoutMs: w.timeout, start: w.start })),
       ...(hardware === undefined ? {} : { hardware: hardware as HardwareConfig }),
-      devices: devices.map(({ server, ...d }) => (server === undefined ? d : { ...d, server })),
+      devices: devices.map(({ server, segment, ...d }) => ({ ...d, ...(server === undefined ? {} : { server }), ...(segment === undefined ? {} : { segment }) })),
       ...(index === undefined ? {} : { index }),
     })),
     ...(scenario.jiffyMs === undefined ? {} : { jiffyMs: scenario.jiffyMs }),
   };
   const validated = validateConfig(input);
   if (!validated.ok) for (const e of validated.error) errors.push({ path: parsePath(e.path), message: e.message });
+  if (validated.ok) {
+    for (const u of networkPlan(validated.value).unreachable) {
+      const i = scenario.partitions.findIndex((p) => p.name === u.guest);
+      errors.push({ path: ['partitions', i, 'workloads', u.workload, 'to'], message: `ping cannot be answered: ${u.reason}` });
+    }
+  }
   return { config: validated.ok ? validated.value : null, errors };
 }
 

@@ -29,6 +29,7 @@ const device = z.strictObject({
   devNo: u32,
   channelType: z.string().meta({ description: 'Channel type: vhba, vnic, video, keyboard, mouse, console-serial, diag.' }),
   server: name.optional().meta({ description: 'Partition serving the channel; an IOSP for vhba/vnic, the command partition by default for console types.' }),
+  segment: name.optional().meta({ description: "vnic only: the IOSP's virtual switch segment the interface joins (default: the segment of the IOSP's first NIC, else \"default\")." }),
 });
 
 const disk = z.strictObject({
@@ -58,6 +59,16 @@ const workload = z.discriminatedUnion('kind', [
     writeFraction: z.number().min(0).max(1).default(0.5),
     maxBlocks: z.number().int().min(1).max(128).default(8).meta({ description: 'Largest request, in blocks (capped by the 64 KiB DMA buffer).' }),
     start: durationSchema.default(0).meta({ description: 'When the workload starts, once its disk is there.' }),
+  }),
+  z.strictObject({
+    kind: z.literal('ping').meta({ description: 'ICMP echo requests to another guest on the same IOSP and segment, or to the outside behind the IOSP\'s NIC.' }),
+    to: name.meta({ description: 'A guest with a vnic on the same IOSP and segment, or "outside".' }),
+    count: z.number().int().min(1).max(1_000_000).default(100).meta({ description: 'Echo requests in total.' }),
+    interval: durationSchema.default(10).meta({ description: 'Time between requests; 0 floods (ping -f): the window is kept full.' }),
+    size: z.number().int().min(60).max(1514).default(64).meta({ description: 'Whole Ethernet frame bytes of each request (60–1514).' }),
+    window: z.number().int().min(1).max(64).default(1).meta({ description: 'Requests outstanding at most (1: one at a time, as ping does).' }),
+    timeout: durationSchema.default(1000).meta({ description: 'A request unanswered this long counts as lost.' }),
+    start: durationSchema.default(0).meta({ description: 'When the workload starts (it waits for the link).' }),
   }),
 ]);
 
@@ -118,6 +129,9 @@ export const EXPECTATIONS = {
   'no-lost-writes': 'After the run every block holds the last acknowledged write to it, or a later unacknowledged one.',
   'exactly-once-completion': 'Every workload request completed exactly once: never twice, never lost.',
   'io-resumes': 'Every workload finished all its requests by the time limit (IO resumed after every fault).',
+  'no-duplicate-frames': 'No frame was delivered twice: no echo request answered twice, no reply received twice (at-most-once).',
+  isolation: 'No frame reached a guest outside its segment.',
+  'link-recovers': 'Every vnic whose IOSP is up has its link up at the end, and every ping flow got answers after its last link-up (or finished before it).',
 } as const;
 
 /** One of {@link EXPECTATIONS}. */
