@@ -6,6 +6,7 @@
 // server: src/devices/scsi-target.ts), moves data through the guest's DMA window, and answers on
 // the from-IOSP queue with the handle echoed (§4.4.4). A write is answered only after the disk
 // has it. Responses that do not fit the ring wait in an outbox for the next poll: never dropped.
+// The vnic channels are served in the same poll by the NIC server and its switch (nic-server.ts).
 //
 // Choice: a SCSI command whose fields are wrong (too many gpi entries, a bad direction, a
 // bufflen that is not the sum of its entries) is answered DID_ERROR with its handle echoed, so the
@@ -51,6 +52,7 @@ import {
 import { beat } from '../hypervisor/heartbeats.js';
 import { iospMachine } from '../../machines/iosp.machine.js';
 import { effectDetail } from './effect-detail.js';
+import { NicServer } from './nic-server.js';
 import { ResponseOutbox } from './response-outbox.js';
 import type { Environment } from './environment.js';
 import type { HostCounters, PartitionHost } from './partition-host.js';
@@ -95,7 +97,8 @@ export class IospHost implements PartitionHost {
   private readonly stops: (() => void)[] = [];
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
   private readonly inService = new Set<{ readonly id: number }>();
-  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, dmaErrors: 0 };
+  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, dmaErrors: 0, netCommands: 0, rcvPosts: 0, xmits: 0, framesDelivered: 0, rxDropped: 0, outsideAnswers: 0, badNet: 0 };
+  private readonly nic: NicServer;
 
   constructor(
     readonly partition: string,
@@ -108,6 +111,7 @@ export class IospHost implements PartitionHost {
     private readonly heartbeat?: SharedArrayBuffer,
   ) {
     const systemId = `${partition}/iosp`;
+    this.nic = new NicServer(partition, env, config, this.counts, () => this.actor.send({ type: 'BACKLOG' }));
     this.actor = createActor(iospMachine, { input: { partition, jiffyMs }, clock: env.clock, systemId });
     this.actor.on('*', (effect) => {
       const state = JSON.stringify(this.actor.getSnapshot().value);
@@ -126,6 +130,7 @@ export class IospHost implements PartitionHost {
   stop(): void {
     for (const stop of this.stops.splice(0)) stop();
     for (const timer of this.inService) this.env.cancel(timer);
+    this.nic.stop();
     this.inService.clear();
     this.actor.stop();
   }
@@ -147,6 +152,7 @@ export class IospHost implements PartitionHost {
     for (const record of this.channels.filter((c) => c.serverPartition === this.partition && c.kind === 'device')) {
       serverInitializeChannel(record);
       if (record.typeName === 'vhba') this.serve(record);
+      if (record.typeName === 'vnic') this.nic.serve(record);
       const bell = doorbellOf(record);
       this.stops.push(this.env.onRing(bell, 'server', () => this.actor.send({ type: 'DOORBELL' })));
       this.env.ring(bell, 'client');
@@ -197,9 +203,10 @@ export class IospHost implements PartitionHost {
       }
       if (answered) this.env.ring(s.bell, 'client');
     }
+    commands += this.nic.poll();
     this.counts.polls++;
     if (this.heartbeat !== undefined) beat(this.heartbeat);
-    const backlog = this.served.reduce((n, s) => n + s.outbox.length, 0);
+    const backlog = this.served.reduce((n, s) => n + s.outbox.length, this.nic.backlog());
     this.actor.send({ type: 'POLL_DONE', commands, backlog });
   }
 

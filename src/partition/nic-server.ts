@@ -1,0 +1,360 @@
+// The NIC server of an IO service partition (issue "Network path"; spar-protocol.md §4.3, §4.4.3,
+// §4.4.4, §4.8): it serves every vnic channel the IOSP owns and moves frames between the guests'
+// channels, its virtual switch (src/devices/virtual-switch.ts) and the outside behind its physical
+// NICs (src/devices/external-endpoint.ts). The IOSP host calls it at boot and on every poll.
+//
+//   guest NET_RCV_POST ─► the port's posted buffers (FIFO)
+//   guest NET_XMIT ─► gather from the guest's DMA window ─► switch ─► each out port:
+//       a guest port: scatter into its posted buffers, NET_RCV (chained, ≤ MAX_NET_RCV_CHAIN)
+//       an uplink: the outside answers (ARP, echo) after OUTSIDE_RTT_US ─► back into the switch
+//     ─► NET_XMIT_DONE (buf echoed, §4.4.4) after the NIC's completion time
+//   guest NET_RCV_ENBDIS ─► the port enabled or disabled, NET_RCV_ENBDIS_ACK (context echoed)
+//   guest NET_RCV_PROMISC ─► recorded
+//
+// Choice: at boot the IOSP writes each vnic channel's configuration (MAC, num_rcv_bufs, mtu; §1.9),
+// as it writes a vhba's adapter limits: the driver reads them at probe (§4.3 Probe).
+// Choice: a port receives only while enabled (ENBDIS(1) since the IOSP booted). ENBDIS(0) also
+// forgets the port's posted buffers: the guest frees them once the ack arrives (§4.3 close), so
+// the IOSP must never write them after acknowledging. A reboot forgets everything (new server).
+// Choice: a frame for a port without enough posted buffers (or not enabled) is dropped and counted
+// in the next NET_RCV's `rcvs_dropped_delta`, as a NIC drops on an empty receive ring.
+// Choice: a frame reaches a guest port after the switch's forwarding time (SWITCH_US, seeded stream
+// `switch/<channel id>`) and NET_XMIT_DONE follows after the NIC's completion time (XMIT_DONE_US,
+// stream `nic/<channel id>`), both timed from the poll that took the NET_XMIT; frames to one port
+// (and answers from one uplink) never overtake each other, as on one wire. So a crash can fall
+// between a frame's delivery and its completion: the guest then never learns the frame went out,
+// which is what makes a driver that re-sends unacknowledged frames after recovery deliver twice.
+// Choice: promiscuous mode is recorded, not acted on: the switch floods unknown destinations to the
+// port anyway, and a segment holds only the ports the configuration put there.
+// Choice: a transmit whose fragments leave the guest's DMA window, or that cannot be decoded but
+// carries a readable `buf`, is completed with XMIT_FAILED and touches no memory; other undecodable
+// messages are counted (`badNet`) and not answered. A post outside the window is ignored.
+
+import type { Doorbell, SignalQueue } from '../channel/index.js';
+import { Channel, channelTypes } from '../channel/index.js';
+import { assert } from '../base/assert.js';
+import type { Prng } from '../base/prng.js';
+import { StructView } from '../base/struct.js';
+import { ExternalEndpoint } from '../devices/external-endpoint.js';
+import { readMac } from '../devices/ethernet.js';
+import { VirtualSwitch } from '../devices/virtual-switch.js';
+import { doorbellOf, networkPlan, NIC_MTU, NUM_RCV_BUFS, VNIC_RCV_PAGES, vnicOf, type ChannelRecord, type Config } from '../hypervisor/index.js';
+import { visorIoChannel } from '../protocol/iochannel-layout.js';
+import { MAX_NET_RCV_CHAIN, PI_PAGE_SIZE, RCVPOST_BUF_SIZE, XMIT_FAILED, XMIT_SUCCESS } from '../protocol/uiscmdrsp-constants.js';
+import { decodeNet, encodeNet, type NetMessage, type PhysInfo } from '../protocol/uiscmdrsp-net.js';
+import type { Environment, TimerHandle } from './environment.js';
+import { ResponseOutbox, type OutboxCounts } from './response-outbox.js';
+
+/** The NIC's transmit completion time, in µs (see the header). */
+export const XMIT_DONE_US = { min: 50, max: 500 } as const;
+/** The switch's forwarding time from one guest's port to another's, in µs. */
+export const SWITCH_US = { min: 20, max: 100 } as const;
+/** Round trip to the outside behind an uplink, in µs. */
+export const OUTSIDE_RTT_US = { min: 100, max: 500 } as const;
+
+/** Posts a port may hold: the most a driver posts (one per DMA-window receive page). */
+const MAX_POSTS = VNIC_RCV_PAGES;
+
+const IOCHAN_TO_IOPART = 0;
+const IOCHAN_FROM_IOPART = 1;
+
+/** A receive buffer the guest posted. */
+interface Post {
+  readonly buf: number;
+  readonly uniqueNum: number;
+  /** Byte offset in the guest's DMA window, and usable length. */
+  readonly offset: number;
+  readonly len: number;
+}
+
+/** One vnic channel, a port of the switch. */
+interface Port {
+  readonly id: string;
+  readonly record: ChannelRecord;
+  readonly bell: Doorbell;
+  readonly commands: SignalQueue;
+  readonly outbox: ResponseOutbox;
+  readonly window: { readonly memory: Uint8Array; readonly address: number };
+  readonly completion: Prng;
+  /** Forwarding times of frames delivered to this port. */
+  readonly forwarding: Prng;
+  /** Frames on their way to this port, in order. */
+  readonly wire: Wire;
+  posted: Post[];
+  enabled: boolean;
+  promisc: boolean;
+  /** Frames dropped since the last NET_RCV (`rcvs_dropped_delta`). */
+  dropped: number;
+  /** A response went to the ring since the guest was last rung. */
+  answered: boolean;
+}
+
+/** What the NIC server counts (the IOSP host's counters). */
+export interface NicCounts extends OutboxCounts {
+  netCommands: number;
+  rcvPosts: number;
+  xmits: number;
+  framesDelivered: number;
+  rxDropped: number;
+  outsideAnswers: number;
+  badNet: number;
+  dmaErrors: number;
+}
+
+/** The NIC server of one IOSP boot. */
+export class NicServer {
+  private readonly ports = new Map<string, Port>();
+  private readonly outside = new Map<string, { endpoint: ExternalEndpoint; rtt: Prng; wire: Wire }>();
+  private readonly timers = new Set<TimerHandle>();
+  private readonly slot = new Uint8Array(1216);
+  private switch: VirtualSwitch | null = null;
+  private readonly plan;
+
+  constructor(
+    private readonly partition: string,
+    private readonly env: Environment,
+    config: Config,
+    private readonly counts: NicCounts,
+    private readonly onBacklog: () => void,
+  ) {
+    this.plan = networkPlan(config);
+  }
+
+  /** Takes a freshly initialised vnic channel into service and publishes its configuration. */
+  serve(record: ChannelRecord): void {
+    const attached = Channel.attachAs(record.buffer, channelTypes.vnic);
+    assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
+    assert(record.dma !== undefined && record.busNo !== undefined && record.devNo !== undefined, `${record.id}: a vnic channel has a DMA window and an address`);
+    const vnic = vnicOf(this.plan, record.guestPartition, record.busNo, record.devNo);
+    assert(vnic !== undefined, `${record.id}: every vnic is in the network plan`);
+    const view = StructView.at(visorIoChannel, record.buffer, 0);
+    const mac = new Uint8Array(6);
+    for (let i = 0; i < 6; i++) mac[i] = Math.floor(vnic.mac / 2 ** (8 * (5 - i))) & 0xff;
+    view.raw('vnic.macaddr').set(mac);
+    view.set('vnic.num_rcv_bufs', NUM_RCV_BUFS);
+    view.set('vnic.mtu', NIC_MTU);
+    const channel = attached.value;
+    const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), this.counts, this.onBacklog);
+    const window = { memory: new Uint8Array(record.dma.buffer), address: Number(record.dma.address) };
+    const completion = this.env.prng(`nic/${record.id}`);
+    const forwarding = this.env.prng(`switch/${record.id}`);
+    this.ports.set(record.id, { id: record.id, record, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), outbox, window, completion, forwarding, wire: new Wire(this.env, `switch:${record.id}`, this.timers), posted: [], enabled: false, promisc: false, dropped: 0, answered: false });
+    this.switch = null; // rebuilt with the new port on first use
+  }
+
+  /** Responses waiting for ring space, over every port. */
+  backlog(): number {
+    let n = 0;
+    for (const p of this.ports.values()) n += p.outbox.length;
+    return n;
+  }
+
+  /** One poll: every port's waiting responses, then its commands; rings guests answered. */
+  poll(): number {
+    let commands = 0;
+    for (const port of this.ports.values()) {
+      if (port.outbox.flush()) port.answered = true;
+      for (let i = 0; i < port.commands.slotCount; i++) {
+        if (port.commands.remove(this.slot) !== 'removed') break; // empty, or hostile: next poll
+        commands++;
+        this.counts.netCommands++;
+        this.serveCommand(port, this.slot);
+      }
+    }
+    this.ringAnswered();
+    return commands;
+  }
+
+  /** The IOSP stopped: completions and outside answers in flight are lost with it. */
+  stop(): void {
+    for (const t of this.timers) this.env.cancel(t);
+    this.timers.clear();
+  }
+
+  private serveCommand(port: Port, slot: Uint8Array): void {
+    const decoded = decodeNet(slot);
+    if (!decoded.ok) return void this.counts.badNet++;
+    const msg = decoded.value;
+    switch (msg.kind) {
+      case 'rcvPost':
+        return this.post(port, msg);
+      case 'xmit':
+        return this.transmit(port, msg);
+      case 'enbdis':
+        port.enabled = msg.enable === 1;
+        if (!port.enabled) port.posted = [];
+        return this.answer(port, { kind: 'enbdisAck', context: msg.context, enable: msg.enable });
+      case 'promisc':
+        port.promisc = msg.enable !== 0;
+        return;
+      default:
+        return void this.counts.badNet++; // an IOSP → guest message sent the wrong way
+    }
+  }
+
+  private post(port: Port, msg: Extract<NetMessage, { kind: 'rcvPost' }>): void {
+    const offset = this.windowOffset(port, msg.frag);
+    if (offset === null || port.posted.length >= MAX_POSTS) return void this.counts.dmaErrors++;
+    this.counts.rcvPosts++;
+    port.posted.push({ buf: msg.buf, uniqueNum: msg.uniqueNum, offset, len: Math.min(msg.frag.len, RCVPOST_BUF_SIZE) });
+  }
+
+  private transmit(port: Port, msg: Extract<NetMessage, { kind: 'xmit' }>): void {
+    this.counts.xmits++;
+    const frame = this.gather(port, msg.frags, msg.len);
+    if (frame === null) {
+      this.counts.dmaErrors++;
+      return this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_FAILED });
+    }
+    this.switchFrame(port.id, readMac(msg.ethhdr, 0), readMac(msg.ethhdr, 6), frame);
+    const { min, max } = XMIT_DONE_US;
+    this.later(port.completion.int(min, max) / 1000, `xmit-done:${port.id}`, () => {
+      this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_SUCCESS });
+      this.ringAnswered();
+    });
+  }
+
+  // Through the switch from `inPort`: into guests' posted buffers, or to the outside.
+  private switchFrame(inPort: string, dst: number, src: number, frame: Uint8Array): void {
+    for (const out of this.switchOf().forward(inPort, dst, src)) {
+      const port = this.ports.get(out);
+      if (port === undefined) {
+        this.toOutside(out, frame);
+        continue;
+      }
+      port.wire.send(port.forwarding.int(SWITCH_US.min, SWITCH_US.max) / 1000, () => {
+        this.deliver(port, frame);
+        this.ringAnswered();
+      });
+    }
+  }
+
+  private toOutside(uplink: string, frame: Uint8Array): void {
+    const outside = this.outside.get(uplink);
+    if (outside === undefined) return;
+    for (const reply of outside.endpoint.receive(frame)) {
+      this.counts.outsideAnswers++;
+      const { min, max } = OUTSIDE_RTT_US;
+      outside.wire.send(outside.rtt.int(min, max) / 1000, () => {
+        this.switchFrame(uplink, readMac(reply, 0), readMac(reply, 6), reply);
+        this.ringAnswered();
+      });
+    }
+  }
+
+  private deliver(port: Port, frame: Uint8Array): void {
+    const needed = Math.max(1, Math.ceil(frame.length / RCVPOST_BUF_SIZE));
+    if (!port.enabled || needed > MAX_NET_RCV_CHAIN || port.posted.length < needed) {
+      port.dropped++;
+      return void this.counts.rxDropped++;
+    }
+    const posts = port.posted.splice(0, needed);
+    let at = 0;
+    for (const p of posts) {
+      const part = frame.subarray(at, at + p.len);
+      port.window.memory.set(part, p.offset);
+      at += part.length;
+    }
+    if (at < frame.length) {
+      // The guest posted buffers shorter than a full chain needs: the frame does not fit.
+      port.posted.unshift(...posts);
+      port.dropped++;
+      return void this.counts.rxDropped++;
+    }
+    const first = posts[0] as Post;
+    this.counts.framesDelivered++;
+    this.answer(port, { kind: 'rcv', buf: first.buf, rcvDoneLen: frame.length, rcvbufs: posts.map((p) => p.buf), uniqueNum: first.uniqueNum, rcvsDroppedDelta: port.dropped });
+    port.dropped = 0;
+  }
+
+  private answer(port: Port, msg: NetMessage): void {
+    if (port.outbox.answer(encodeNet(msg))) port.answered = true;
+  }
+
+  private ringAnswered(): void {
+    for (const port of this.ports.values()) {
+      if (!port.answered) continue;
+      port.answered = false;
+      this.env.ring(port.bell, 'client');
+    }
+  }
+
+  private later(delayMs: number, label: string, run: () => void): void {
+    const timer = this.env.schedule(delayMs, label, () => {
+      this.timers.delete(timer);
+      run();
+    });
+    this.timers.add(timer);
+  }
+
+  // The byte offset of a fragment in the port's DMA window, or null if it is not wholly inside.
+  private windowOffset(port: Port, frag: PhysInfo): number | null {
+    const offset = frag.pfn * PI_PAGE_SIZE + frag.off - port.window.address;
+    const ok = frag.len > 0 && frag.off + frag.len <= PI_PAGE_SIZE && offset >= 0 && offset + frag.len <= port.window.memory.length;
+    return ok ? offset : null;
+  }
+
+  private gather(port: Port, frags: readonly PhysInfo[], len: number): Uint8Array | null {
+    const frame = new Uint8Array(len);
+    let at = 0;
+    for (const frag of frags) {
+      const offset = this.windowOffset(port, frag);
+      if (offset === null || at + frag.len > len) return null;
+      frame.set(port.window.memory.subarray(offset, offset + frag.len), at);
+      at += frag.len;
+    }
+    return at === len ? frame : null;
+  }
+
+  // The switch joins this boot's vnic ports and the IOSP's uplinks, in configuration order.
+  private switchOf(): VirtualSwitch {
+    if (this.switch !== null) return this.switch;
+    const guestPorts = [...this.ports.values()].map((p) => {
+      const vnic = vnicOf(this.plan, p.record.guestPartition, p.record.busNo ?? -1, p.record.devNo ?? -1);
+      return { id: p.id, segment: vnic?.segment ?? '' };
+    });
+    const uplinks = this.plan.uplinks.filter((u) => u.iosp === this.partition);
+    for (const u of uplinks) {
+      const id = `uplink:${u.nic}`;
+      if (!this.outside.has(id)) this.outside.set(id, { endpoint: new ExternalEndpoint(u.mac, u.ip), rtt: this.env.prng(`outside/${this.partition}/${u.nic}`), wire: new Wire(this.env, `outside:${id}`, this.timers) });
+    }
+    this.switch = new VirtualSwitch([...guestPorts, ...uplinks.map((u) => ({ id: `uplink:${u.nic}`, segment: u.segment }))]);
+    return this.switch;
+  }
+}
+
+/**
+ * Frames on their way to one destination, delivered in the order sent (as on one wire): each
+ * arrives after its delay but never before the one ahead of it. One timer serves the head, so the
+ * sim runtime's shuffling of same-instant events cannot reorder them.
+ */
+class Wire {
+  private readonly queue: { readonly atMs: number; readonly arrive: () => void }[] = [];
+  private timer: TimerHandle | null = null;
+
+  constructor(
+    private readonly env: Environment,
+    private readonly label: string,
+    /** The server's live timers (cancelled when the IOSP stops). */
+    private readonly timers: Set<TimerHandle>,
+  ) {}
+
+  send(delayMs: number, arrive: () => void): void {
+    const last = this.queue[this.queue.length - 1];
+    this.queue.push({ atMs: Math.max(this.env.now() + delayMs, last?.atMs ?? 0), arrive });
+    if (this.timer === null) this.arm();
+  }
+
+  private arm(): void {
+    const head = this.queue[0];
+    if (head === undefined) return;
+    const timer = this.env.schedule(Math.max(0, head.atMs - this.env.now()), this.label, () => {
+      this.timers.delete(timer);
+      this.timer = null;
+      while (this.queue.length > 0 && (this.queue[0]?.atMs ?? Infinity) <= this.env.now()) this.queue.shift()?.arrive();
+      this.arm();
+    });
+    this.timer = timer;
+    this.timers.add(timer);
+  }
+}
