@@ -16,7 +16,7 @@ export interface ModuleQuirks {
     readonly losePendingOnPause?: boolean;
     readonly doubleCompleteOnResume?: boolean;
   };
-  readonly virtnic?: { readonly pauseWhileDownUnanswered?: boolean };
+  readonly virtnic?: { readonly pauseWhileDownUnanswered?: boolean; readonly xmitAfterTeardown?: boolean };
 }
 
 /** A quirk: its name, the modules it changes, what it does, and the switches it sets. */
@@ -46,6 +46,12 @@ export const QUIRKS: readonly Quirk[] = [
     module: 'virthba',
     description: 'Seeded recovery bug: pause completes pending requests with DID_RESET but keeps their slots, so a stale response after resume completes them again.',
     switches: { virthba: { doubleCompleteOnResume: true } },
+  },
+  {
+    name: 'xmit-after-teardown',
+    module: 'virtnic',
+    description: 'Seeded netfront-style recovery bug: the pause teardown keeps unacknowledged transmits (and accepts new ones) and resume re-sends them all, so a frame the IOSP switched before it died, whose XMIT_DONE was lost, is delivered twice.',
+    switches: { virtnic: { xmitAfterTeardown: true } },
   },
   {
     name: 'serverdown-twice-unanswered',
