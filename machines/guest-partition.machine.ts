@@ -23,6 +23,8 @@
 import { assertEvent, assign, enqueueActions, setup } from 'xstate';
 import type { DriverRegistration } from './visorbus.logic.js';
 import { blockWorkloadMachine } from './block-workload.machine.js';
+import { ipStackMachine } from './ip-stack.machine.js';
+import type { IpStackInput } from './ip-stack.logic.js';
 import type { BlockWorkloadInput } from './block-workload.logic.js';
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
 import { virthbaMachine } from './virthba.machine.js';
@@ -82,6 +84,8 @@ export type GuestPartitionEvent =
   | { readonly type: 'CHIPSET_ONLINE'; readonly online: boolean }
   /** Start a workload (a user-space program): its actor, once its disk is there. */
   | { readonly type: 'START_WORKLOAD'; readonly systemId: string; readonly input: BlockWorkloadInput }
+  /** Start the IP layer of a network interface (its driver bound): gone with DRIVER_GONE. */
+  | { readonly type: 'START_IP_STACK'; readonly systemId: string; readonly input: IpStackInput }
   | { readonly type: 'STOP' };
 
 /** systemId of one of the guest's modules. */
@@ -108,6 +112,7 @@ export const guestPartitionMachine = setup({
     virtnic: virtnicMachine,
     'scsi-midlayer': scsiMidlayerMachine,
     'block-workload': blockWorkloadMachine,
+    'ip-stack': ipStackMachine,
   },
   guards: {
     isNewDriver: ({ context, event }) => {
@@ -152,6 +157,14 @@ export const guestPartitionMachine = setup({
       enqueue.spawnChild('block-workload', { id: event.systemId, systemId: event.systemId, input: event.input });
       enqueue.assign({ workloads: [...context.workloads, event.systemId] });
     }),
+    // The interface's IP layer lives as long as its driver: listed with the bound drivers so that
+    // DRIVER_GONE stops it, but not counted as a probe.
+    spawnIpStack: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'START_IP_STACK');
+      if (context.boundDrivers.includes(event.systemId)) return;
+      enqueue.spawnChild('ip-stack', { id: event.systemId, systemId: event.systemId, input: event.input });
+      enqueue.assign({ boundDrivers: [...context.boundDrivers, event.systemId] });
+    }),
     recordOnline: assign({
       online: ({ event }) => {
         assertEvent(event, 'CHIPSET_ONLINE');
@@ -187,6 +200,7 @@ export const guestPartitionMachine = setup({
         DRIVER_GONE: { guard: 'isBoundDriver', actions: 'stopDriver' },
         CHIPSET_ONLINE: { actions: 'recordOnline' },
         START_WORKLOAD: { actions: 'spawnWorkload' },
+        START_IP_STACK: { actions: 'spawnIpStack' },
         STOP: { target: 'stopped' },
       },
     },

@@ -17,6 +17,7 @@ import { iospMachine } from './iosp.machine.js';
 import { partitionLifecycleMachine } from './partition-lifecycle.machine.js';
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
 import { virthbaMachine } from './virthba.machine.js';
+import { ipStackMachine } from './ip-stack.machine.js';
 import { virtnicMachine } from './virtnic.machine.js';
 import { virtpciMachine } from './virtpci.machine.js';
 import { visorbusMachine } from './visorbus.machine.js';
@@ -52,7 +53,8 @@ export const MACHINES: readonly MachineEntry[] = [
   { id: 'virthba', machine: virthbaMachine, summary: 'Era A virthba with the final driver\'s IO path: a 128-slot pending table, commands on the channel, responses by handle, DID_RESET for every pending command on pause, busy while the server is down, task management with its 45 s wait (spar-protocol.md §4.2, §4.6).' },
   { id: 'scsi-midlayer', machine: scsiMidlayerMachine, summary: "The guest's SCSI midlayer for one virtual HBA: READ/WRITE CDBs, requeue on busy, retry on DID_RESET within SD_MAX_RETRIES, each request completed exactly once (spar-protocol.md §4.2 guarantee)." },
   { id: 'block-workload', machine: blockWorkloadMachine, summary: 'A guest workload writing versioned blocks to a disk at a queue depth and reading them back, checking every read against the acknowledged writes (spar-protocol.md §4.8).' },
-  { id: 'virtnic', machine: virtnicMachine, summary: 'Era A virtnic, control plane: probe, serverdown on pause (carrier off), serverup on resume with the link up on the ENBDIS ack (spar-protocol.md §4.7).' },
+  { id: 'virtnic', machine: virtnicMachine, summary: 'Era A virtnic with the visornic IO path: receive posts, NET_RCV, NET_XMIT with flow control, ENBDIS, the TX watchdog; pause takes the link down, resume reposts and the link returns on the ENBDIS ack (spar-protocol.md §4.3, §4.7).' },
+  { id: 'ip-stack', machine: ipStackMachine, summary: "The guest's IPv4 layer on one vNIC: answers ARP and ICMP echo, resolves neighbours and runs the ping flows with their ledgers, above virtnic's receive filter (spar-protocol.md §4.3, §4.7)." },
 ];
 
 /** What `spar list` shows of a machine. */

@@ -26,6 +26,7 @@ describe('machine registry', () => {
       'scsi-midlayer',
       'block-workload',
       'virtnic',
+      'ip-stack',
     ]);
   });
 

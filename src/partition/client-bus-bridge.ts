@@ -8,8 +8,9 @@
 import type { AnyActorRef } from 'xstate';
 import { StructView } from '../base/struct.js';
 import { CHANNELCLI_ATTACHED, ChannelMemory, isServerReady, setClientState } from '../channel/index.js';
-import type { ChannelRecord, GuestWorkload } from '../hypervisor/index.js';
+import type { ChannelRecord, GuestNetwork, GuestWorkload } from '../hypervisor/index.js';
 import type { Environment } from './environment.js';
+import { NetStack } from './net-stack.js';
 import { StorageStack } from './storage-stack.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import { virtpciDriverSystemId } from '../../machines/virtpci-driver.logic.js';
@@ -30,6 +31,8 @@ export interface BridgeHost {
   readonly env: Environment;
   /** The guest's workloads; each runs on the first vhba its disk's IOSP serves. */
   readonly workloads: readonly GuestWorkload[];
+  /** The guest's vnics and ping flows (each flow runs on the vnic the plan chose). */
+  readonly network: GuestNetwork;
   busChannel(busNo: number): ChannelRecord | undefined;
   deviceChannel(busNo: number, devNo: number): ChannelRecord | undefined;
 }
@@ -39,7 +42,7 @@ export class ClientBusBridge {
   private readonly clientbus: AnyActorRef;
   private readonly virtpci: AnyActorRef;
   private readonly drivers = new Map<string, AnyActorRef>();
-  private readonly stacks = new Map<string, StorageStack>();
+  private readonly stacks = new Map<string, StorageStack | NetStack>();
   /** IOSPs whose workloads already have a stack. */
   private readonly claimed = new Set<string>();
 
@@ -48,7 +51,12 @@ export class ClientBusBridge {
     this.virtpci = host.connect(`${host.partition}/virtpci`, (e) => this.performVirtpci(e));
   }
 
-  /** The guest stopped: its storage stacks stop polling and listening. */
+  /** The network stacks, for the run's report. */
+  netStacks(): NetStack[] {
+    return [...this.stacks.values()].filter((s): s is NetStack => s instanceof NetStack);
+  }
+
+  /** The guest stopped: its storage and network stacks stop polling and listening. */
   stop(): void {
     for (const stack of this.stacks.values()) stack.detach();
     this.stacks.clear();
@@ -143,6 +151,14 @@ export class ClientBusBridge {
       const workloads = this.claimed.has(iosp) ? [] : this.host.workloads.filter((w) => w.iosp === iosp);
       this.claimed.add(iosp);
       this.stacks.set(id, new StorageStack({ ...this.host, partition: this.host.partition }, actor, channel, busNo, devNo, workloads));
+    }
+    const vnic = this.host.network.vnics.find((v) => v.busNo === busNo && v.devNo === devNo);
+    if (module === 'virtnic' && channel !== undefined && vnic !== undefined) {
+      const flows = this.host.network.flows.filter((f) => f.vnic.busNo === busNo && f.vnic.devNo === devNo);
+      const ifindex = this.host.network.vnics.indexOf(vnic);
+      const stack = new NetStack({ ...this.host, partition: this.host.partition }, actor, channel, busNo, devNo, vnic, flows, ifindex);
+      this.stacks.set(id, stack);
+      stack.start();
     }
   }
 

@@ -9,7 +9,7 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, channelTypes } from '../channel/index.js';
-import { doorbellOf, type ChannelRecord, type GuestWorkload } from '../hypervisor/index.js';
+import { doorbellOf, type ChannelRecord, type GuestNetwork, type GuestWorkload } from '../hypervisor/index.js';
 import type { BlockWorkloadContext } from '../../machines/block-workload.logic.js';
 import type { ScsiMidlayerContext } from '../../machines/scsi-midlayer.logic.js';
 import type { VisorbusContext } from '../../machines/visorbus.logic.js';
@@ -22,6 +22,7 @@ import {
 } from '../../machines/guest-partition.machine.js';
 import { moduleQuirks } from '../quirks.js';
 import { ClientBusBridge } from './client-bus-bridge.js';
+import type { NetInterfaceReport } from './net-stack.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import type { DriverSet } from './driver-set.js';
 import { effectDetail } from './effect-detail.js';
@@ -43,6 +44,8 @@ export interface GuestIoReport {
     readonly nextVersion: number;
   }[];
   readonly midlayers: readonly ScsiMidlayerContext['counts'][];
+  /** Each network interface's ledgers (net-stack.ts). */
+  readonly net: readonly NetInterfaceReport[];
 }
 
 /** ENOMEM: what a create answers when its channel cannot be mapped (§2.6). */
@@ -78,6 +81,7 @@ export class GuestHost implements PartitionHost {
     jiffyMs: number,
     quirks: readonly string[] = [],
     private readonly workloads: readonly GuestWorkload[] = [],
+    private readonly network: GuestNetwork = { vnics: [], flows: [] },
   ) {
     const record = this.record((c) => c.kind === 'controlvm');
     const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
@@ -118,6 +122,7 @@ export class GuestHost implements PartitionHost {
         connect: (systemId, perform) => this.connect(systemId, perform),
         env: this.env,
         workloads: this.workloads,
+        network: this.network,
         busChannel: (busNo) => this.busChannels.get(busNo),
         deviceChannel: (busNo, devNo) => this.deviceChannels.get(`${busNo}:${devNo}`),
       });
@@ -162,7 +167,7 @@ export class GuestHost implements PartitionHost {
       return [{ name, finished: snapshot.value === 'finished', counts, lbas, nextVersion }];
     });
     const midlayers = children.flatMap(([id, child]) => (child === undefined || !id.includes('/scsi-midlayer:') ? [] : [(child.getSnapshot().context as ScsiMidlayerContext).counts]));
-    return { workloads, midlayers };
+    return { workloads, midlayers, net: this.bridge?.netStacks().map((s) => s.report()) ?? [] };
   }
 
   /** The sysfs view of the guest's buses and devices (§3.8), path → contents. */

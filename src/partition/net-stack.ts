@@ -1,0 +1,322 @@
+// One guest's network stack on one virtual NIC (issue "Network path"; spar-protocol.md §4.3,
+// §4.4.3, §4.4.4, §4.7): the effects of virtnic's IO path and of the IP layer above it
+// (machines/ip-stack.machine.ts), performed on the vnic channel and the guest's DMA window.
+// Machines decide; this file moves frames, posts and responses:
+//
+//   ip-stack net.transmit ─► frame bytes built, time-stamped ─► virtnic XMIT ─► net.insertXmit
+//   (bytes into the slot's transmit page, NET_XMIT on queue 0, ring the IOSP)
+//   virtnic net.postRcv ─► NET_RCV_POST of the buffer's receive page
+//   IOSP response ─► channel.removeResponse ─► RCV / XMIT_DONE / ENBDIS_ACK / CONNECT_STATUS
+//   virtnic net.deliver ─► frame read out of the receive pages ─► ip-stack FRAME
+//   net.carrier / net.txQueue / net.txDone … ─► ip-stack LINK / TX_QUEUE / TX_DONE …
+//
+// The host side of virtnic's protocol mirrors virthba's (storage-stack.ts): an insert is answered
+// only when it fails; each removal is answered with one message and `more`.
+// Choice: the receive thread (Era A, §4.7: IRQ + thread as virthba) is woken by the IOSP's doorbell
+// and otherwise polls every RESPONSE_POLL_MS (4 ms) while transmits are outstanding; idle, the
+// timed drains are skipped for the reason storage-stack.ts gives (the IOSP rings with every answer).
+// Choice: buffer `index` is receive page `index` of the DMA window; transmit slot `s` is page
+// VNIC_RCV_PAGES + s (network.ts). A frame fits one page (MTU 1500).
+//
+// Buffer ownership ledger (issue property 5): the posts the IOSP may still write — from
+// NET_RCV_POST until the NET_RCV that returns it, the acknowledgement of an ENBDIS(0) sent after
+// it (the IOSP forgets its posts then, nic-server.ts), or a resume (the IOSP rebooted and
+// re-initialised the channel, §4.1). Handing a page to the IP layer while another post of it is
+// outstanding counts `ownershipViolations`: the IOSP could overwrite the frame as it is read.
+
+import type { AnyActorRef } from 'xstate';
+import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../channel/index.js';
+import { buildFrame, destinationClass, parseFrame, readMac, type FrameSpec } from '../devices/ethernet.js';
+import { doorbellOf, PAGE_BYTES, VNIC_RCV_PAGES, VNIC_TX_SLOTS, type ChannelRecord, type PingFlowPlan, type VnicPlan } from '../hypervisor/index.js';
+import { StructView } from '../base/struct.js';
+import { visorIoChannel } from '../protocol/iochannel-layout.js';
+import { RCVPOST_BUF_SIZE, SIZEOF_CMDRSP } from '../protocol/uiscmdrsp-constants.js';
+import { decodeNet, encodeNetInto, type NetMessage } from '../protocol/uiscmdrsp-net.js';
+import { RESPONSE_POLL_MS, type StackHost } from './storage-stack.js';
+import { ipStackSystemId } from '../../machines/ip-stack.logic.js';
+
+type Effect = { readonly type: string } & Record<string, unknown>;
+
+/** `enbdis.context`: the guest's netdev address, which the IOSP echoes and nobody checks (§4.4.4). */
+const NETDEV_CONTEXT = 0xffff_8880_0000;
+
+/** What the host itself counts on the data path (ledgers the machines cannot see). */
+export interface NetStackCounts {
+  /** A page handed to the IP layer while the IOSP might still write it (must stay 0). */
+  ownershipViolations: number;
+  /** Frames delivered that do not parse (bad checksum, truncated). */
+  parseErrors: number;
+  /** Control messages (ENBDIS, PROMISC) that did not fit the ring. */
+  controlInsertFailures: number;
+  /** Responses that are not net messages, or do not decode. */
+  badResponses: number;
+}
+
+/** One interface's report: plain data, so it crosses the worker boundary. */
+export interface NetInterfaceReport {
+  readonly ifname: string;
+  readonly busNo: number;
+  readonly devNo: number;
+  readonly segment: string;
+  readonly iosp: string;
+  /** The IP layer's context (ledgers, link), the driver's context (counters, carrier). */
+  readonly ipStack: unknown;
+  readonly virtnic: unknown;
+  readonly counts: NetStackCounts;
+  /** Virtual time of the report, for an open link-down interval. */
+  readonly atMs: number;
+}
+
+/** The network stack of one vnic device. */
+export class NetStack {
+  readonly ifname: string;
+  private readonly ip: AnyActorRef;
+  private readonly ipId: string;
+  private readonly commands: SignalQueue;
+  private readonly responses: SignalQueue;
+  private readonly memory: Uint8Array;
+  private readonly windowPfn: number;
+  private readonly bell: Doorbell;
+  private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
+  /** IP-layer frame id → bytes, from transmit until the driver is done with it. */
+  private readonly frames = new Map<number, Uint8Array>();
+  /**
+   * Posts the IOSP may still write: buf → its page and the number of ENBDIS(0) sent before it (an
+   * ENBDIS(0)'s ack retires only the posts sent before it: the IOSP takes the ring in order).
+   */
+  private readonly posts = new Map<number, { readonly page: number; readonly epoch: number }>();
+  /** ENBDIS values awaiting their ack, oldest first, each with its disable count. */
+  private readonly enbdisSent: { readonly enable: number; readonly epoch: number }[] = [];
+  private disablesSent = 0;
+  private readonly stops: (() => void)[] = [];
+  private pollTimer: { id: number } | null = null;
+  private detached = false;
+  readonly counts: NetStackCounts = { ownershipViolations: 0, parseErrors: 0, controlInsertFailures: 0, badResponses: 0 };
+
+  constructor(
+    private readonly host: StackHost,
+    private readonly virtnic: AnyActorRef,
+    channel: ChannelRecord,
+    private readonly busNo: number,
+    private readonly devNo: number,
+    private readonly vnic: VnicPlan,
+    flows: readonly PingFlowPlan[],
+    ifindex: number,
+  ) {
+    const attached = Channel.attachAs(channel.buffer, channelTypes.vnic);
+    // As for a vhba: probed only once the IOSP made the channel ready (storage-stack.ts).
+    if (!attached.ok) throw new Error(`${channel.id}: ${attached.error.message}`);
+    if (channel.dma === undefined) throw new Error(`${channel.id}: a vnic channel has a DMA window`);
+    this.commands = attached.value.queue(0);
+    this.responses = attached.value.queue(1);
+    this.memory = new Uint8Array(channel.dma.buffer);
+    this.windowPfn = Number(channel.dma.address) / PAGE_BYTES;
+    this.bell = doorbellOf(channel);
+    this.ifname = `eth${ifindex}`;
+    this.ipId = ipStackSystemId({ partition: host.partition, ifname: this.ifname });
+    const now = host.env.now();
+    const pings = flows.map((f) => ({ flow: f.flow, dstIp: f.dstIp, count: f.count, intervalMs: f.intervalMs, frameBytes: f.frameBytes, window: f.window, timeoutMs: f.timeoutMs, startMs: Math.max(0, f.startMs - now) }));
+    const input = { partition: host.partition, ifname: this.ifname, mac: vnic.mac, ip: vnic.ip, netmask: vnic.netmask, pings };
+    host.guest.send({ type: 'START_IP_STACK', systemId: this.ipId, input });
+    this.ip = host.connect(this.ipId, (e) => this.performIp(e));
+    this.stops.push(host.env.onRing(this.bell, 'client', () => this.virtnic.send({ type: 'CHANNEL_INTERRUPT' })));
+    this.channelBuffer = channel.buffer;
+  }
+
+  private readonly channelBuffer: SharedArrayBuffer;
+
+  /**
+   * What probe reads from the channel (§4.3 Probe), then the interface is brought up (ifup) and
+   * the IP layer starts. Called once the host routes the driver's effects here: OPEN posts at once.
+   */
+  start(): void {
+    const view = StructView.at(visorIoChannel, this.channelBuffer, 0);
+    const mac = view.raw('vnic.macaddr').reduce((m, b) => m * 256 + b, 0);
+    this.virtnic.send({ type: 'CHANNEL_CONFIG', mac, numRcvBufs: view.get('vnic.num_rcv_bufs'), mtu: view.get('vnic.mtu') });
+    this.ip.send({ type: 'START' });
+    this.virtnic.send({ type: 'OPEN' });
+  }
+
+  /** Performs a virtnic IO effect; false for the effects that are not the stack's. */
+  perform(effect: Effect): boolean {
+    switch (effect.type) {
+      case 'net.postRcv':
+        return this.postRcv(effect['index'] as number, effect['buf'] as number, effect['uniqueNum'] as number), true;
+      case 'net.insertXmit':
+        return this.insertXmit(effect['id'] as number, effect['buf'] as number, effect['slot'] as number), true;
+      case 'net.enbdis':
+        if (effect['enable'] === 0) this.disablesSent++;
+        this.enbdisSent.push({ enable: effect['enable'] as number, epoch: this.disablesSent });
+        return this.insertControl({ kind: 'enbdis', context: NETDEV_CONTEXT, enable: effect['enable'] as number }), true;
+      case 'net.promisc':
+        return this.insertControl({ kind: 'promisc', context: NETDEV_CONTEXT, enable: effect['enable'] as number }), true;
+      case 'channel.removeResponse':
+        return this.removeResponse(), true;
+      case 'net.deliver':
+        return this.deliver(effect['indexes'] as readonly number[], effect['len'] as number), true;
+      case 'net.txDone':
+        this.frames.delete(effect['id'] as number);
+        return this.ip.send({ type: 'TX_DONE', id: effect['id'], ok: effect['ok'] }), true;
+      case 'net.txDropped':
+        this.frames.delete(effect['id'] as number);
+        return this.ip.send({ type: 'TX_DROPPED', id: effect['id'] }), true;
+      case 'net.txDiscarded':
+        for (const id of effect['ids'] as readonly number[]) this.frames.delete(id);
+        return this.ip.send({ type: 'TX_DISCARDED', ids: effect['ids'] }), true;
+      case 'net.carrier':
+        return this.ip.send({ type: 'LINK', up: effect['on'] === true, atMs: this.host.env.now() }), true;
+      case 'net.txQueue':
+        return this.ip.send({ type: 'TX_QUEUE', running: effect['running'] === true }), true;
+      case 'net.rxDropped':
+      case 'net.buffersFreed':
+        return true;
+      case 'channel.setClientStateAttached':
+        // serverup: the IOSP rebooted and re-initialised the channel, forgetting every post (§4.1).
+        this.forgetPosts();
+        return false; // the bridge still performs the attach
+      default:
+        return false;
+    }
+  }
+
+  /** The interface's report (its actors' contexts and this host's counters). */
+  report(): NetInterfaceReport {
+    const { ifname, busNo, devNo } = this;
+    return {
+      ifname,
+      busNo,
+      devNo,
+      segment: this.vnic.segment,
+      iosp: this.vnic.iosp,
+      ipStack: this.ip.getSnapshot().context,
+      virtnic: this.virtnic.getSnapshot().context,
+      counts: { ...this.counts },
+      atMs: this.host.env.now(),
+    };
+  }
+
+  /** The guest stopped: no more polls or doorbell listening. */
+  detach(): void {
+    this.detached = true;
+    for (const stop of this.stops.splice(0)) stop();
+    if (this.pollTimer !== null) this.host.env.cancel(this.pollTimer);
+    this.pollTimer = null;
+  }
+
+  /** The device is gone (virtnic removed): the interface and its IP layer go with it. */
+  remove(): void {
+    this.detach();
+    this.host.guest.send({ type: 'DRIVER_GONE', systemId: this.ipId });
+  }
+
+  // ── IP layer ─────────────────────────────────────────────────────────────────────────────────
+
+  private performIp(effect: Effect): void {
+    if (effect.type !== 'net.transmit') return;
+    const id = effect['id'] as number;
+    const spec = effect['frame'] as FrameSpec;
+    // The IP layer has no clock: a probe tag asking for a time stamp gets the send time here.
+    const stamped = spec.kind === 'echo' && spec.tag !== null && spec.tag.sentAtMs < 0 ? { ...spec, tag: { ...spec.tag, sentAtMs: this.host.env.now() } } : spec;
+    const bytes = buildFrame(stamped);
+    this.frames.set(id, bytes);
+    this.virtnic.send({ type: 'XMIT', id, len: bytes.length });
+  }
+
+  // ── channel I/O ──────────────────────────────────────────────────────────────────────────────
+
+  private postRcv(index: number, buf: number, uniqueNum: number): void {
+    if (!(index >= 0 && index < VNIC_RCV_PAGES)) return void this.virtnic.send({ type: 'POST_FAILED', index, buf });
+    encodeNetInto(this.slot, { kind: 'rcvPost', buf, frag: { pfn: this.windowPfn + index, off: 0, len: RCVPOST_BUF_SIZE }, uniqueNum });
+    if (this.commands.insert(this.slot) !== 'inserted') return void this.virtnic.send({ type: 'POST_FAILED', index, buf });
+    this.posts.set(buf, { page: index, epoch: this.disablesSent });
+    this.host.env.ring(this.bell, 'server');
+  }
+
+  private insertXmit(id: number, buf: number, slot: number): void {
+    const bytes = this.frames.get(id);
+    if (bytes === undefined || !(slot >= 0 && slot < VNIC_TX_SLOTS) || bytes.length > PAGE_BYTES) return void this.virtnic.send({ type: 'XMIT_INSERT_FAILED', buf });
+    const page = VNIC_RCV_PAGES + slot;
+    this.memory.set(bytes, page * PAGE_BYTES);
+    const frags = [{ pfn: this.windowPfn + page, off: 0, len: bytes.length }];
+    encodeNetInto(this.slot, { kind: 'xmit', buf, len: bytes.length, frags, ethhdr: bytes.subarray(0, 14) });
+    if (this.commands.insert(this.slot) !== 'inserted') return void this.virtnic.send({ type: 'XMIT_INSERT_FAILED', buf });
+    this.host.env.ring(this.bell, 'server');
+    if (this.pollTimer === null) this.schedulePoll();
+  }
+
+  private insertControl(msg: NetMessage): void {
+    encodeNetInto(this.slot, msg);
+    if (this.commands.insert(this.slot) !== 'inserted') return void this.counts.controlInsertFailures++;
+    this.host.env.ring(this.bell, 'server');
+  }
+
+  private removeResponse(): void {
+    if (this.responses.remove(this.slot) !== 'removed') return void this.virtnic.send({ type: 'RESPONSES_EMPTY' });
+    // `more` read right after the removal: see storage-stack.ts.
+    const more = this.responses.isEmpty() === false;
+    const decoded = decodeNet(this.slot);
+    if (!decoded.ok) {
+      this.counts.badResponses++;
+      return void this.virtnic.send({ type: 'OTHER_RESPONSE', more });
+    }
+    const msg = decoded.value;
+    switch (msg.kind) {
+      case 'rcv':
+        return void this.virtnic.send({ type: 'RCV', buf: msg.buf, rcvbufs: msg.rcvbufs, len: msg.rcvDoneLen, dest: this.returned(msg.buf, msg.rcvbufs), more });
+      case 'xmitDone':
+        return void this.virtnic.send({ type: 'XMIT_DONE', buf: msg.buf, result: msg.result, more });
+      case 'enbdisAck': {
+        const acked = this.enbdisSent.shift();
+        if (acked?.enable === 0) this.forgetPosts(acked.epoch); // the IOSP dropped the posts before it
+        return void this.virtnic.send({ type: 'ENBDIS_ACK', more });
+      }
+      case 'connectStatus':
+        return void this.virtnic.send({ type: 'CONNECT_STATUS', enable: msg.enable, more });
+      default:
+        this.counts.badResponses++;
+        return void this.virtnic.send({ type: 'OTHER_RESPONSE', more });
+    }
+  }
+
+  // The IOSP returned these buffers: no longer its to write. The destination class is read from
+  // the first buffer (the driver's filter after eth_type_trans), if it is one of ours.
+  private returned(buf: number, rcvbufs: readonly number[]): 'host' | 'broadcast' | 'multicast' | 'other' {
+    const first = rcvbufs[0] === buf ? this.posts.get(buf)?.page : undefined;
+    for (const b of rcvbufs) this.posts.delete(b);
+    return first === undefined ? 'other' : destinationClass(readMac(this.memory, first * PAGE_BYTES), this.vnic.mac);
+  }
+
+  // The IOSP forgot the posts sent before the `epoch`-th ENBDIS(0) (all of them: a reboot).
+  private forgetPosts(epoch = Infinity): void {
+    for (const [buf, post] of this.posts) if (post.epoch < epoch) this.posts.delete(buf);
+    if (epoch === Infinity) this.enbdisSent.length = 0;
+  }
+
+  private deliver(indexes: readonly number[], len: number): void {
+    for (const post of this.posts.values()) {
+      if (!indexes.includes(post.page)) continue;
+      this.counts.ownershipViolations++;
+      break;
+    }
+    const frame = new Uint8Array(len);
+    let at = 0;
+    for (const i of indexes) {
+      const part = Math.min(RCVPOST_BUF_SIZE, len - at);
+      if (part <= 0 || !(i >= 0 && i < VNIC_RCV_PAGES)) break;
+      frame.set(this.memory.subarray(i * PAGE_BYTES, i * PAGE_BYTES + part), at);
+      at += part;
+    }
+    const parsed = parseFrame(frame.subarray(0, at));
+    if (!parsed.ok) return void this.counts.parseErrors++;
+    this.ip.send({ type: 'FRAME', frame: parsed.value, atMs: this.host.env.now() });
+  }
+
+  private schedulePoll(): void {
+    if (this.detached) return;
+    this.pollTimer = this.host.env.schedule(RESPONSE_POLL_MS, `vnic-poll:${this.busNo}:${this.devNo}`, () => {
+      this.pollTimer = null;
+      this.virtnic.send({ type: 'CHANNEL_INTERRUPT' });
+      if (this.frames.size > 0) this.schedulePoll();
+    });
+  }
+}
