@@ -55,6 +55,7 @@ export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass
     '',
     ...(args.quiet ? [] : [...timelineLines(trace, args.colour), '']),
     ...faultLines(report),
+    ...netLines(report),
     ...report.expectations.map((e) => (e.ok ? `ok    ${e.name}: ${e.detail}` : `FAIL  ${e.name} (${e.kind}): ${e.detail}`)),
     '',
     `verdict: ${report.verdict}   (${report.stats.traceRecords} trace records, ${report.stats.wallMs} ms wall time, trace hash ${report.traceHash.slice(0, 16)})`,
@@ -102,4 +103,16 @@ function parseUntil(text: string): number {
   const ms = parseDuration(/^\d+(\.\d+)?$/.test(text) ? Number(text) : text);
   if (ms === null || ms === 0) throw new UsageError(`'${text}' is not a time limit (ms, or 250ms, 2s, 1m)`, '--until');
   return ms;
+}
+
+// One line per ping flow: what was sent, answered and lost, and the round trip.
+function netLines(report: RunReport): string[] {
+  return Object.entries(report.net.interfaces).flatMap(([guest, interfaces]) =>
+    interfaces.flatMap((i) =>
+      i.flows.map((f) => {
+        const rtt = f.rttAvgMs === null ? '' : `, rtt avg ${f.rttAvgMs} ms max ${f.rttMaxMs ?? 0} ms`;
+        return `net   ${guest} ${i.ifname} (${i.segment}) flow ${f.flow} → ${f.to}: ${f.sent} sent, ${f.delivered} answered, ${f.lost} lost${f.duplicates > 0 ? `, ${f.duplicates} DUPLICATE` : ''}${rtt}`;
+      }),
+    ),
+  );
 }

@@ -4,7 +4,8 @@
 
 import { channelTypes } from '../channel/index.js';
 import type { ExpectationName } from '../scenario/schema.js';
-import { totalIo, type Observation } from './observation.js';
+import { NO_NET } from './net-stats.js';
+import { sumRecords, totalIo, type Observation } from './observation.js';
 
 /** The verdict of one expectation. */
 export interface ExpectationResult {
@@ -29,6 +30,8 @@ export function boundDevices(snapshot: Readonly<Record<string, unknown>>): Set<s
   }
   return bound;
 }
+
+const netTotal = (o: Observation) => sumRecords(NO_NET, Object.values(o.net).map((n) => n.stats));
 
 const CHECKS: Readonly<Record<ExpectationName, Check>> = {
   'guests-running': {
@@ -129,7 +132,51 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
       return { ok: stuck.length === 0, detail: stuck.length === 0 ? `${all.finished} workload(s) finished (${all.retried} retries after resets)` : stuck.map(([g, io]) => `${g}: ${io.workloads - io.finished} workload(s) unfinished, ${io.submitted - io.completed} request(s) outstanding`).join(', ') };
     },
   },
+  'no-duplicate-frames': {
+    kind: 'safety',
+    judge: (o) => {
+      const dup = Object.entries(o.net).filter(([, n]) => n.stats.duplicated > 0);
+      const all = netTotal(o);
+      return { ok: dup.length === 0, detail: dup.length === 0 ? `${all.delivered} of ${all.sent} echo requests answered, none twice (${all.dropped} lost in outages)` : dup.map(([g, n]) => `${g}: ${n.stats.duplicated} frame(s) delivered twice`).join(', ') };
+    },
+  },
+  isolation: {
+    kind: 'safety',
+    judge: (o) => {
+      const breached = Object.entries(o.net).filter(([, n]) => n.stats.misdelivered > 0 || n.stats.ownershipViolations > 0);
+      const detail = breached.map(([g, n]) => `${g}: ${n.stats.misdelivered} frame(s) from outside its segment, ${n.stats.ownershipViolations} buffer(s) read while the IOSP owned them`).join(', ');
+      return { ok: breached.length === 0, detail: breached.length === 0 ? `${netTotal(o).interfaces} interface(s): no frame from outside its segment` : detail };
+    },
+  },
+  'link-recovers': {
+    kind: 'liveness',
+    judge: (o) => {
+      const problems: string[] = [];
+      for (const [g, n] of Object.entries(o.net)) {
+        for (const i of n.interfaces) {
+          if (o.states[i.iosp] !== 'running' || o.states[g] !== 'running') continue;
+          if (!i.up) {
+            problems.push(`${g} ${i.ifname}: link down at the end`);
+            continue;
+          }
+          const since = i.lastLinkUpMs ?? 0;
+          if (i.atMs - since < LINK_RECOVERY_GRACE_MS) continue;
+          for (const f of i.flows) {
+            if (!f.finished && (f.lastDeliveredAtMs ?? -1) < since) problems.push(`${g} ${i.ifname}: flow ${f.flow} got no reply since the link came up at ${since} ms`);
+          }
+        }
+      }
+      const all = netTotal(o);
+      return { ok: problems.length === 0, detail: problems.length === 0 ? `${all.linksUp} of ${all.interfaces} link(s) up, ${all.finishedFlows} of ${all.flows} flow(s) finished, ${all.linkDownMs} ms link down in all` : problems.join(', ') };
+    },
+  },
 };
+
+/**
+ * link-recovers: an interface gets this long after its last link-up to carry a reply before a flow
+ * that has not finished counts as stalled — one ARP retry (1 s) plus a ping timeout (1 s).
+ */
+export const LINK_RECOVERY_GRACE_MS = 2_000;
 
 /** Judges `names` on `o`, in the order given. */
 export function judge(names: readonly ExpectationName[], o: Observation): ExpectationResult[] {

@@ -5,7 +5,16 @@
 import type { Disk } from '../devices/disk.js';
 import type { GuestIoReport } from '../partition/guest-host.js';
 import { lbaEntries, versionsOf } from '../../machines/block-workload.logic.js';
-import { NO_IO, type IoStats } from './observation.js';
+import { netOf } from './net-stats.js';
+import { NO_IO, type IoStats, type Observation } from './observation.js';
+
+/** Each guest's storage IO and network traffic, from its report (null: no host). */
+export function ioAndNet(reports: readonly (readonly [string, GuestIoReport | null])[], disks: ReadonlyMap<string, Disk>): Pick<Observation, 'io' | 'net'> {
+  return {
+    io: Object.fromEntries(reports.map(([g, r]) => [g, ioStats(r, disks)])),
+    net: Object.fromEntries(reports.map(([g, r]) => [g, netOf(r)])),
+  };
+}
 
 /**
  * Sums the ledgers of `report`. A block "lost" an acknowledged write when it holds neither the

@@ -4,6 +4,7 @@
 
 import type { Config, Hypervisor } from '../hypervisor/index.js';
 import type { CommandPartitionContext } from '../../machines/command-partition.logic.js';
+import type { GuestNet } from './net-stats.js';
 
 /** One guest at the end of a run; null fields when it had no host (crashed, off). */
 export interface GuestObservation {
@@ -28,6 +29,23 @@ export interface IoStats {
   readonly finished: number;
 }
 
+/** One guest's network traffic at the end (net-stats.ts says what each field counts). */
+export interface NetStats {
+  readonly sent: number;
+  readonly delivered: number;
+  readonly dropped: number;
+  readonly duplicated: number;
+  readonly misdelivered: number;
+  readonly linkDownMs: number;
+  readonly outOfOrder: number;
+  readonly outstanding: number;
+  readonly ownershipViolations: number;
+  readonly interfaces: number;
+  readonly linksUp: number;
+  readonly flows: number;
+  readonly finishedFlows: number;
+}
+
 /** The end of a run. */
 export interface Observation {
   readonly config: Config;
@@ -40,6 +58,8 @@ export interface Observation {
   readonly guests: Readonly<Record<string, GuestObservation>>;
   /** Storage IO per guest (guests without workloads: all zero). */
   readonly io: Readonly<Record<string, IoStats>>;
+  /** Network traffic per guest (guests without vnics: all zero). */
+  readonly net: Readonly<Record<string, GuestNet>>;
 }
 
 /** No IO at all. */
@@ -47,8 +67,13 @@ export const NO_IO: IoStats = { submitted: 0, completed: 0, succeeded: 0, failed
 
 /** The sum of `stats`. */
 export function totalIo(stats: readonly IoStats[]): IoStats {
-  const keys = Object.keys(NO_IO) as (keyof IoStats)[];
-  return Object.fromEntries(keys.map((k) => [k, stats.reduce((sum, s) => sum + s[k], 0)])) as unknown as IoStats;
+  return sumRecords(NO_IO, stats);
+}
+
+/** The field-by-field sum of numeric records shaped like `zero`. */
+export function sumRecords<T extends object>(zero: T, items: readonly T[]): T {
+  const keys = Object.keys(zero) as (keyof T)[];
+  return Object.fromEntries(keys.map((k) => [k, items.reduce((sum, s) => sum + (s[k] as number), 0)])) as T;
 }
 
 /** The lifecycle state of every configured partition. */

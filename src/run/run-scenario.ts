@@ -5,7 +5,8 @@ import type { TraceRecord } from '../partition/environment.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { judge, type ExpectationResult } from './expectations.js';
 import { faultCounts, type FaultRecord } from './faults.js';
-import { totalIo, type IoStats } from './observation.js';
+import { NO_NET, type InterfaceSummary } from './net-stats.js';
+import { sumRecords, totalIo, type IoStats, type NetStats, type Observation } from './observation.js';
 import { runSim, type RunResult } from './run-sim.js';
 import { runWorkers } from './run-workers.js';
 
@@ -38,6 +39,8 @@ export interface RunReport {
   readonly stats: { readonly events: number; readonly virtualMs: number; readonly wallMs: number; readonly traceRecords: number };
   /** Storage IO per guest and in total. */
   readonly io: { readonly guests: Readonly<Record<string, IoStats>>; readonly total: IoStats };
+  /** Network traffic per guest and in total, and each interface with its ping flows. */
+  readonly net: { readonly guests: Readonly<Record<string, NetStats>>; readonly total: NetStats; readonly interfaces: Readonly<Record<string, readonly InterfaceSummary[]>> };
   readonly traceHash: string;
 }
 
@@ -62,7 +65,14 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions): 
     faultLog: result.faults,
     stats: { events: result.events, virtualMs: result.virtualMs, wallMs, traceRecords: result.trace.length },
     io: { guests: result.observation.io, total: totalIo(Object.values(result.observation.io)) },
+    net: netReport(result.observation),
     traceHash: result.traceHash,
   };
   return { report, trace: result.trace };
+}
+
+function netReport(o: Observation): RunReport['net'] {
+  const guests = Object.fromEntries(Object.entries(o.net).map(([g, n]) => [g, n.stats]));
+  const interfaces = Object.fromEntries(Object.entries(o.net).filter(([, n]) => n.interfaces.length > 0).map(([g, n]) => [g, n.interfaces]));
+  return { guests, total: sumRecords(NO_NET, Object.values(guests)), interfaces };
 }

@@ -5,7 +5,7 @@
 import type { TraceRecord } from '../partition/environment.js';
 import { CommandHost } from '../partition/command-host.js';
 import { GuestHost } from '../partition/guest-host.js';
-import { ioStats } from './io-stats.js';
+import { ioAndNet } from './io-stats.js';
 import { DEFAULT_EVENT_BUDGET, SimRun } from '../runtime/sim/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { applyFault, faultTarget, FaultConditions, type FaultRecord } from './faults.js';
@@ -97,13 +97,9 @@ function observe(run: SimRun, loaded: LoadedScenario): Observation {
     cpOutcomes: cpRunning ? cpHost.outcomes : [],
     cpContext: cpRunning ? (cpHost.context() as Observation['cpContext']) : null,
     guests,
-    io: Object.fromEntries(
-      config.partitions
-        .filter((p) => p.kind === 'guest')
-        .map((p) => {
-          const host = run.host(p.name);
-          return [p.name, ioStats(host instanceof GuestHost ? host.io() : null, run.disks)];
-        }),
-    ),
+    ...ioAndNet(config.partitions.filter((p) => p.kind === 'guest').map((p) => {
+      const host = run.host(p.name);
+      return [p.name, host instanceof GuestHost ? host.io() : null] as const;
+    }), run.disks),
   };
 }

@@ -14,7 +14,9 @@ import { bootOrder } from '../hypervisor/index.js';
 import { traceHash } from '../runtime/sim/trace-hash.js';
 import { WorkerRuntime } from '../runtime/workers/worker-runtime.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { ioStats } from './io-stats.js';
+import { ioAndNet } from './io-stats.js';
+import { networkPlan } from '../hypervisor/index.js';
+import type { GuestIoReport } from '../partition/guest-host.js';
 import { applyFault, faultTarget, FaultConditions, type FaultRecord } from './faults.js';
 import { lifecycleStates, type Observation } from './observation.js';
 import type { RunResult } from './run-sim.js';
@@ -26,14 +28,17 @@ const QUIET_CHECK_MS = 100;
 
 // The run may end early (real time is not cheap) once nothing more can happen: every fault has
 // fired, every partition runs, the command partition finished its bring-up and has nothing
-// outstanding, and every workload finished. The sim runtime always runs to its limit.
+// outstanding, and every workload and ping flow finished. The sim runtime always runs to its limit.
 async function quiescent(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<boolean> {
   const states = lifecycleStates(loaded.config, runtime.hypervisor);
   if (Object.values(states).some((s) => s !== 'running')) return false;
   const o = await observe(runtime, loaded);
   if (!o.cpOutcomes.some((e) => e.type === 'cp.bringUpDone')) return false;
   if (o.cpContext === null || Object.values(o.cpContext.sent).some((c) => c.resolution === 'pending')) return false;
-  return Object.values(o.io).every((io) => io.finished === io.workloads);
+  if (!Object.values(o.io).every((io) => io.finished === io.workloads)) return false;
+  // Every configured ping flow exists and finished (a guest whose vnic is not up yet has none).
+  const flows = networkPlan(loaded.config).flows;
+  return Object.entries(o.net).every(([g, n]) => n.stats.finishedFlows === flows.filter((f) => f.guest === g).length);
 }
 
 /** Runs `loaded` in worker threads for `untilMs` of wall time. */
@@ -85,10 +90,10 @@ async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<
   const cp = config.partitions.find((p) => p.kind === 'command');
   const cpControl = cp !== undefined && states[cp.name] === 'running' ? runtime.control(cp.name) : undefined;
   const guests: Record<string, Observation['guests'][string]> = {};
-  const io: Record<string, Observation['io'][string]> = {};
+  const reports: [string, GuestIoReport | null][] = [];
   for (const p of config.partitions.filter((q) => q.kind === 'guest')) {
     const live = runtime.control(p.name);
-    io[p.name] = ioStats(live === undefined ? null : await live.io(), runtime.disks);
+    reports.push([p.name, live === undefined ? null : await live.io()]);
     const control = states[p.name] === 'running' ? runtime.control(p.name) : undefined;
     guests[p.name] = {
       snapshot: control === undefined ? null : ((await control.snapshot()) as Record<string, unknown>),
@@ -101,6 +106,6 @@ async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<
     cpOutcomes: cpControl === undefined ? [] : ((await cpControl.outcomes()) as { type: string }[]),
     cpContext: cpControl === undefined ? null : ((await cpControl.cpContext()) as Observation['cpContext']),
     guests,
-    io,
+    ...ioAndNet(reports, runtime.disks),
   };
 }

@@ -1,0 +1,102 @@
+// A guest's network traffic at the end of a run (issue "Network path": `spar run --json` adds
+// `net`): its interfaces' IP-layer ledgers and driver counters (net-stack.ts), summed per guest.
+//
+// Definitions (per guest; the total sums them):
+// - sent: echo requests its ping flows sent; delivered: unique replies within the timeout;
+//   dropped: requests lost (no reply within the timeout — frames in flight across an outage);
+//   sent = delivered + dropped + outstanding at the end.
+// - duplicated: replies received twice for one request, plus requests this guest received twice
+//   as a responder (at-most-once is broken either way).
+// - misdelivered: frames this guest accepted from a sender outside its segment (isolation).
+// - outOfOrder: replies or requests of one flow that arrived after a later one (per-flow order).
+// - linkDownMs: virtual time its interfaces had no carrier after first coming up.
+// - ownershipViolations: receive pages handed to the IP layer while the IOSP could still write them.
+
+import { ipString } from '../devices/ethernet.js';
+import type { GuestIoReport } from '../partition/guest-host.js';
+import type { NetInterfaceReport } from '../partition/net-stack.js';
+import { linkDownMsAt, type IpStackContext } from '../../machines/ip-stack.logic.js';
+import { sumRecords, type NetStats } from './observation.js';
+
+/** One interface at the end, for the link-recovers check and the report. */
+export interface InterfaceSummary {
+  readonly ifname: string;
+  readonly iosp: string;
+  readonly segment: string;
+  readonly up: boolean;
+  readonly lastLinkUpMs: number | null;
+  /** When the guest reported (its clock, as lastLinkUpMs). */
+  readonly atMs: number;
+  readonly flows: readonly FlowSummary[];
+}
+
+/** One ping flow at the end. */
+export interface FlowSummary {
+  readonly flow: number;
+  /** The address pinged. */
+  readonly to: string;
+  readonly sent: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly outOfOrder: number;
+  readonly finished: boolean;
+  readonly lastDeliveredAtMs: number | null;
+  readonly rttAvgMs: number | null;
+  readonly rttMaxMs: number | null;
+}
+
+/** A guest's network at the end of a run. */
+export interface GuestNet {
+  readonly stats: NetStats;
+  readonly interfaces: readonly InterfaceSummary[];
+}
+
+/** No traffic at all. */
+export const NO_NET: NetStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, misdelivered: 0, linkDownMs: 0, outOfOrder: 0, outstanding: 0, ownershipViolations: 0, interfaces: 0, linksUp: 0, flows: 0, finishedFlows: 0 };
+
+/** Sums the network ledgers of `report`. */
+export function netOf(report: GuestIoReport | null): GuestNet {
+  if (report === null || report.net.length === 0) return { stats: NO_NET, interfaces: [] };
+  const interfaces = report.net.map(summary);
+  return { stats: sumRecords(NO_NET, report.net.map(statsOf)), interfaces };
+}
+
+function statsOf(r: NetInterfaceReport): NetStats {
+  const ip = r.ipStack as IpStackContext;
+  const sum = <T>(items: readonly T[], f: (t: T) => number) => items.reduce((n, t) => n + f(t), 0);
+  const receivers = Object.values(ip.receivers);
+  return {
+    sent: sum(ip.flows, (f) => f.sent),
+    delivered: sum(ip.flows, (f) => f.delivered),
+    dropped: sum(ip.flows, (f) => f.lost),
+    duplicated: sum(ip.flows, (f) => f.duplicates) + sum(receivers, (v) => v.duplicates),
+    misdelivered: ip.counts.misdelivered,
+    linkDownMs: Math.round(linkDownMsAt(ip.link, r.atMs)),
+    outOfOrder: sum(ip.flows, (f) => f.outOfOrder) + sum(receivers, (v) => v.outOfOrder),
+    outstanding: sum(ip.flows, (f) => f.outstanding),
+    ownershipViolations: r.counts.ownershipViolations,
+    interfaces: 1,
+    linksUp: ip.link.up ? 1 : 0,
+    flows: ip.flows.length,
+    finishedFlows: ip.flows.filter((f) => f.finished).length,
+  };
+}
+
+function summary(r: NetInterfaceReport): InterfaceSummary {
+  const ip = r.ipStack as IpStackContext;
+  const flows = ip.flows.map((f) => ({
+    flow: f.flow,
+    to: ipString(f.dstIp),
+    sent: f.sent,
+    delivered: f.delivered,
+    lost: f.lost,
+    duplicates: f.duplicates,
+    outOfOrder: f.outOfOrder,
+    finished: f.finished,
+    lastDeliveredAtMs: f.lastDeliveredAtMs,
+    rttAvgMs: f.rttSamples === 0 ? null : Math.round((f.rttSumMs / f.rttSamples) * 1000) / 1000,
+    rttMaxMs: f.rttMaxMs === null ? null : Math.round(f.rttMaxMs * 1000) / 1000,
+  }));
+  return { ifname: r.ifname, iosp: r.iosp, segment: r.segment, up: ip.link.up, lastLinkUpMs: ip.link.lastLinkUpMs, atMs: r.atMs, flows };
+}
