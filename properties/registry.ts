@@ -9,6 +9,7 @@ import type fc from 'fast-check';
 import type { TraceRecord } from '../src/partition/environment.js';
 import { clientBusConvergence } from './client-bus-convergence.property.js';
 import { controlPlaneConvergence } from './control-plane-convergence.property.js';
+import { netRecovery } from './net-recovery.property.js';
 import { storageRecovery } from './storage-recovery.property.js';
 
 /** What one case of a property did: the broken promises (none: it held) and, if any, a trace. */
@@ -39,6 +40,7 @@ export const PROPERTIES: readonly SparProperty<unknown>[] = [
   controlPlaneConvergence as SparProperty<unknown>,
   clientBusConvergence as SparProperty<unknown>,
   storageRecovery as SparProperty<unknown>,
+  netRecovery as SparProperty<unknown>,
 ];
 
 /** The property named `name`, or undefined. */
