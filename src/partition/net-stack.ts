@@ -3,7 +3,8 @@
 // (machines/ip-stack.machine.ts), performed on the vnic channel and the guest's DMA window.
 // Machines decide; this file moves frames, posts and responses:
 //
-//   ip-stack net.transmit ─► frame bytes built, time-stamped ─► virtnic XMIT ─► net.insertXmit
+//   ip-stack net.transmit ─► frame bytes built, time-stamped ─► (qdisc while the driver's queue is
+//   stopped) ─► virtnic XMIT ─► net.insertXmit
 //   (bytes into the slot's transmit page, NET_XMIT on queue 0, ring the IOSP)
 //   virtnic net.postRcv ─► NET_RCV_POST of the buffer's receive page
 //   IOSP response ─► channel.removeResponse ─► RCV / XMIT_DONE / ENBDIS_ACK / CONNECT_STATUS
@@ -36,6 +37,13 @@ import { RESPONSE_POLL_MS, type StackHost } from './storage-stack.js';
 import { ipStackSystemId } from '../../machines/ip-stack.logic.js';
 
 type Effect = { readonly type: string } & Record<string, unknown>;
+
+/**
+ * The qdisc's length (Linux's default txqueuelen). The IP layer emits a window of requests in one
+ * step; the driver stops its queue part-way (§4.3 flow control) and the rest must wait, as
+ * dev_queue_xmit holds packets while the queue is stopped, not reach ndo_start_xmit to be dropped.
+ */
+const QDISC_LIMIT = 1000;
 
 /** `enbdis.context`: the guest's netdev address, which the IOSP echoes and nobody checks (§4.4.4). */
 const NETDEV_CONTEXT = 0xffff_8880_0000;
@@ -89,6 +97,12 @@ export class NetStack {
   private readonly enbdisSent: { readonly enable: number; readonly epoch: number }[] = [];
   private disablesSent = 0;
   private readonly stops: (() => void)[] = [];
+  /** The qdisc: frames held while the driver's queue is stopped (ids, in order). */
+  private readonly held: number[] = [];
+  private queueRunning = false; // virtnic starts its queue when the link first comes up
+  private flushTimer: { id: number } | null = null;
+  /** Nesting depth of virtnic effects being performed (its transition is still running). */
+  private inDriver = 0;
   private pollTimer: { id: number } | null = null;
   private detached = false;
   readonly counts: NetStackCounts = { ownershipViolations: 0, parseErrors: 0, controlInsertFailures: 0, badResponses: 0 };
@@ -139,6 +153,15 @@ export class NetStack {
 
   /** Performs a virtnic IO effect; false for the effects that are not the stack's. */
   perform(effect: Effect): boolean {
+    this.inDriver++;
+    try {
+      return this.performDriverEffect(effect);
+    } finally {
+      this.inDriver--;
+    }
+  }
+
+  private performDriverEffect(effect: Effect): boolean {
     switch (effect.type) {
       case 'net.postRcv':
         return this.postRcv(effect['index'] as number, effect['buf'] as number, effect['uniqueNum'] as number), true;
@@ -166,7 +189,9 @@ export class NetStack {
       case 'net.carrier':
         return this.ip.send({ type: 'LINK', up: effect['on'] === true, atMs: this.host.env.now() }), true;
       case 'net.txQueue':
-        return this.ip.send({ type: 'TX_QUEUE', running: effect['running'] === true }), true;
+        this.queueRunning = effect['running'] === true;
+        this.scheduleFlush();
+        return this.ip.send({ type: 'TX_QUEUE', running: this.queueRunning }), true;
       case 'net.rxDropped':
       case 'net.buffersFreed':
         return true;
@@ -200,7 +225,9 @@ export class NetStack {
     this.detached = true;
     for (const stop of this.stops.splice(0)) stop();
     if (this.pollTimer !== null) this.host.env.cancel(this.pollTimer);
+    if (this.flushTimer !== null) this.host.env.cancel(this.flushTimer);
     this.pollTimer = null;
+    this.flushTimer = null;
   }
 
   /** The device is gone (virtnic removed): the interface and its IP layer go with it. */
@@ -219,7 +246,32 @@ export class NetStack {
     const stamped = spec.kind === 'echo' && spec.tag !== null && spec.tag.sentAtMs < 0 ? { ...spec, tag: { ...spec.tag, sentAtMs: this.host.env.now() } } : spec;
     const bytes = buildFrame(stamped);
     this.frames.set(id, bytes);
-    this.virtnic.send({ type: 'XMIT', id, len: bytes.length });
+    if (this.queueRunning && this.held.length === 0 && this.inDriver === 0) return void this.virtnic.send({ type: 'XMIT', id, len: bytes.length });
+    if (this.held.length >= QDISC_LIMIT) {
+      this.frames.delete(id);
+      return void this.ip.send({ type: 'TX_DROPPED', id });
+    }
+    this.held.push(id);
+    this.scheduleFlush();
+  }
+
+  // The qdisc is run later, never from inside virtnic's transition (the IP layer's frames arrive
+  // there when a received frame makes it answer): an XMIT sent then would wait in virtnic's mailbox,
+  // and a window of them would pour past the queue's next stop. net_tx_action runs later too.
+  private scheduleFlush(): void {
+    if (!this.queueRunning || this.held.length === 0 || this.flushTimer !== null || this.detached) return;
+    this.flushTimer = this.host.env.schedule(0, `qdisc:${this.ifname}`, () => this.flushHeld());
+  }
+
+  // Hands held frames to the driver in order while its queue runs (each XMIT is taken at once, so a
+  // stop it causes is seen before the next).
+  private flushHeld(): void {
+    this.flushTimer = null;
+    while (this.queueRunning && this.held.length > 0) {
+      const id = this.held.shift() as number;
+      const bytes = this.frames.get(id);
+      if (bytes !== undefined) this.virtnic.send({ type: 'XMIT', id, len: bytes.length });
+    }
   }
 
   // ── channel I/O ──────────────────────────────────────────────────────────────────────────────

@@ -35,6 +35,22 @@ describe('the network scenario', () => {
     expect(report.net.interfaces['guest3']?.[0]?.segment).toBe('red');
   });
 
+  test('a flood (window 32, far above the driver\'s 8 outstanding transmits) with no faults loses nothing: frames wait in the qdisc while flow control stops the queue', async () => {
+    const yaml = [
+      'until: 1s',
+      'partitions:',
+      '  - { name: cp, kind: command }',
+      '  - { name: iosp0, kind: iosp }',
+      ...['guest1', 'guest2'].map((g) => `  - { name: ${g}, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0, segment: blue }]${g === 'guest1' ? ', workloads: [{ kind: ping, to: guest2, count: 500, interval: 0, size: 64, window: 32 }]' : ''} }`),
+      'expect: [guests-running, no-duplicate-frames, isolation, link-recovers]',
+    ].join('\n');
+    const loaded = loadScenarioText(yaml, 'flood.yaml');
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
+    const { report } = await runScenario(loaded.value, opts({ untilMs: 1_000 }));
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+    expect(report.net.guests['guest1']).toMatchObject({ sent: 500, delivered: 500, dropped: 0, outstanding: 0, finishedFlows: 1 });
+  });
+
   test('the same seed gives the same trace hash; another seed another', async () => {
     const a = await runScenario(load('iosp-reboot-network'), opts({ untilMs: 2_500 }));
     const b = await runScenario(load('iosp-reboot-network'), opts({ untilMs: 2_500 }));
