@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Benchmark launcher: `npm run bench -- [name ...] [--json]` runs bench/<name>.bench.ts for each
-// name (default: every bench in bench/): `channel` (signal queue vs postMessage) and `storage`
-// (the storage path end to end against the storage issue's targets). Other files in bench/ are
+// name (default: every bench in bench/): `channel` (signal queue vs postMessage), `storage`
+// (the storage path end to end against the storage issue's targets) and `net` (frames/s between
+// two guests through an IOSP's switch, workers and sim). Other files in bench/ are
 // helpers (storage-profile.ts is run on its own, see its header). Plain JavaScript so that `node bin/bench.js` needs no
 // loader flag: it registers tsx itself, and the benches start their workers through
 // spawnWorker's trampoline because Node 20 workers ignore `--import` (stack.md §3).
