@@ -97,7 +97,7 @@ export class IospHost implements PartitionHost {
   private readonly stops: (() => void)[] = [];
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
   private readonly inService = new Set<{ readonly id: number }>();
-  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, dmaErrors: 0, netCommands: 0, rcvPosts: 0, xmits: 0, framesDelivered: 0, rxDropped: 0, outsideAnswers: 0, badNet: 0 };
+  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, outboxDropped: 0, dmaErrors: 0, netCommands: 0, rcvPosts: 0, xmits: 0, framesDelivered: 0, rxDropped: 0, outsideAnswers: 0, badNet: 0, badXmit: 0, spoofed: 0 };
   private readonly nic: NicServer;
 
   constructor(

@@ -26,9 +26,13 @@
 // which is what makes a driver that re-sends unacknowledged frames after recovery deliver twice.
 // Choice: promiscuous mode is recorded, not acted on: the switch floods unknown destinations to the
 // port anyway, and a segment holds only the ports the configuration put there.
-// Choice: a transmit whose fragments leave the guest's DMA window, or that cannot be decoded but
-// carries a readable `buf`, is completed with XMIT_FAILED and touches no memory; other undecodable
-// messages are counted (`badNet`) and not answered. A post outside the window is ignored.
+// Choice: a transmit whose fragments leave the guest's DMA window, or whose `ethhdr` is not the
+// frame's own header (`badXmit`), is completed with XMIT_FAILED and touches no memory; an undecodable message
+// carries no handle to echo, so it is counted (`badNet`) and not answered. A post outside the
+// window is ignored (`dmaErrors`).
+// Choice: port security, as a hypervisor switch enforces it: a frame whose source MAC is not the
+// MAC the configuration gave the port is completed (the NIC sent it) but not switched (`spoofed`),
+// so a guest cannot claim another's address or poison the MAC table.
 
 import type { Doorbell, SignalQueue } from '../channel/index.js';
 import { Channel, channelTypes } from '../channel/index.js';
@@ -75,6 +79,8 @@ interface Port {
   readonly commands: SignalQueue;
   readonly outbox: ResponseOutbox;
   readonly window: { readonly memory: Uint8Array; readonly address: number };
+  /** The MAC the configuration gave this port (port security). */
+  readonly mac: number;
   readonly completion: Prng;
   /** Forwarding times of frames delivered to this port. */
   readonly forwarding: Prng;
@@ -98,6 +104,10 @@ export interface NicCounts extends OutboxCounts {
   rxDropped: number;
   outsideAnswers: number;
   badNet: number;
+  /** Transmits whose `ethhdr` is not their frame's header. */
+  badXmit: number;
+  /** Frames whose source MAC is not the port's (port security). */
+  spoofed: number;
   dmaErrors: number;
 }
 
@@ -138,7 +148,7 @@ export class NicServer {
     const window = { memory: new Uint8Array(record.dma.buffer), address: Number(record.dma.address) };
     const completion = this.env.prng(`nic/${record.id}`);
     const forwarding = this.env.prng(`switch/${record.id}`);
-    this.ports.set(record.id, { id: record.id, record, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), outbox, window, completion, forwarding, wire: new Wire(this.env, `switch:${record.id}`, this.timers), posted: [], enabled: false, promisc: false, dropped: 0, answered: false });
+    this.ports.set(record.id, { id: record.id, record, mac: vnic.mac, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), outbox, window, completion, forwarding, wire: new Wire(this.env, `switch:${record.id}`, this.timers), posted: [], enabled: false, promisc: false, dropped: 0, answered: false });
     this.switch = null; // rebuilt with the new port on first use
   }
 
@@ -202,11 +212,14 @@ export class NicServer {
   private transmit(port: Port, msg: Extract<NetMessage, { kind: 'xmit' }>): void {
     this.counts.xmits++;
     const frame = this.gather(port, msg.frags, msg.len);
-    if (frame === null) {
-      this.counts.dmaErrors++;
+    if (frame === null || !sameHeader(frame, msg.ethhdr)) {
+      if (frame === null) this.counts.dmaErrors++;
+      else this.counts.badXmit++;
       return this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_FAILED });
     }
-    this.switchFrame(port.id, readMac(msg.ethhdr, 0), readMac(msg.ethhdr, 6), frame);
+    const src = readMac(frame, 6);
+    if (src === port.mac) this.switchFrame(port.id, readMac(frame, 0), src, frame);
+    else this.counts.spoofed++;
     const { min, max } = XMIT_DONE_US;
     this.later(port.completion.int(min, max) / 1000, `xmit-done:${port.id}`, () => {
       this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_SUCCESS });
@@ -321,6 +334,13 @@ export class NicServer {
     this.switch = new VirtualSwitch([...guestPorts, ...uplinks.map((u) => ({ id: `uplink:${u.nic}`, segment: u.segment }))]);
     return this.switch;
   }
+}
+
+/** The 14-byte header the guest put in `ethhdr` is the frame's own (the switch routes by it). */
+function sameHeader(frame: Uint8Array, ethhdr: Uint8Array): boolean {
+  if (frame.length < 14 || ethhdr.length < 14) return false;
+  for (let i = 0; i < 14; i++) if (frame[i] !== ethhdr[i]) return false;
+  return true;
 }
 
 /**
