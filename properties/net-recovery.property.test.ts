@@ -50,6 +50,23 @@ describe('net recovery', () => {
     expect(netPlan(c).flows.map((f) => `${f.from}→${f.to}`)).toEqual(['guest1→outside', 'guest1→outside']);
   });
 
+  test('two recoveries in one instant (a hang, then a reboot at the reboot\'s BOOTED) post more than the 64-slot ring holds: ENBDIS waits for room (OK_TO_WAIT), posts are topped up, the link and the flow recover', () => {
+    const c: NetCase = {
+      guests: [{ iosp: 0, segment: 0 }, { iosp: 0, segment: 0 }],
+      flows: [{ from: 0, to: 0, count: 5, intervalMs: 1, frameBytes: 60, window: 1 }],
+      iosps: 1,
+      uplinks: [3, 0],
+      faults: [
+        { kind: 'hang', iosp: 0, atMs: 0 },
+        { kind: 'reboot-during-recovery', iosp: 0, bootedOccurrence: 2, afterMs: 0, downMs: 0 },
+      ],
+      simSeed: 0,
+    };
+    const outcome = runNetCase(c, []);
+    expect(outcome.violations, netRecovery.describe(c)).toEqual([]);
+    expect(outcome.trace.filter((r) => r.event === 'net.enbdis' && r.actor.startsWith('guest1/')).length).toBe(5);
+  });
+
   test('for any topology, traffic and IOSP fault schedule: at most once, isolation, per-flow order, link recovery within the bound, buffer ownership', () => {
     const p = netRecovery;
     fc.assert(

@@ -32,7 +32,7 @@ import { doorbellOf, PAGE_BYTES, VNIC_RCV_PAGES, VNIC_TX_SLOTS, type ChannelReco
 import { StructView } from '../base/struct.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import { RCVPOST_BUF_SIZE, SIZEOF_CMDRSP } from '../protocol/uiscmdrsp-constants.js';
-import { decodeNet, encodeNetInto, type NetMessage } from '../protocol/uiscmdrsp-net.js';
+import { decodeNet, encodeNet, encodeNetInto, type NetMessage } from '../protocol/uiscmdrsp-net.js';
 import { RESPONSE_POLL_MS, type StackHost } from './storage-stack.js';
 import { ipStackSystemId } from '../../machines/ip-stack.logic.js';
 
@@ -45,6 +45,9 @@ type Effect = { readonly type: string } & Record<string, unknown>;
  */
 const QDISC_LIMIT = 1000;
 
+/** Era A's retry period for a message inserted with OK_TO_WAIT (§7: ring insert retry 10 ms). */
+const CONTROL_RETRY_MS = 10;
+
 /** `enbdis.context`: the guest's netdev address, which the IOSP echoes and nobody checks (§4.4.4). */
 const NETDEV_CONTEXT = 0xffff_8880_0000;
 
@@ -54,8 +57,8 @@ export interface NetStackCounts {
   ownershipViolations: number;
   /** Frames delivered that do not parse (bad checksum, truncated). */
   parseErrors: number;
-  /** Control messages (ENBDIS, PROMISC) that did not fit the ring. */
-  controlInsertFailures: number;
+  /** Times a control message (ENBDIS, PROMISC) found the ring full and waited CONTROL_RETRY_MS. */
+  controlInsertRetries: number;
   /** Responses that are not net messages, or do not decode. */
   badResponses: number;
 }
@@ -101,11 +104,14 @@ export class NetStack {
   private readonly held: number[] = [];
   private queueRunning = false; // virtnic starts its queue when the link first comes up
   private flushTimer: { id: number } | null = null;
+  /** Control messages waiting for ring space (encoded), and their retry timer. */
+  private readonly waitingControl: Uint8Array[] = [];
+  private controlTimer: { id: number } | null = null;
   /** Nesting depth of virtnic effects being performed (its transition is still running). */
   private inDriver = 0;
   private pollTimer: { id: number } | null = null;
   private detached = false;
-  readonly counts: NetStackCounts = { ownershipViolations: 0, parseErrors: 0, controlInsertFailures: 0, badResponses: 0 };
+  readonly counts: NetStackCounts = { ownershipViolations: 0, parseErrors: 0, controlInsertRetries: 0, badResponses: 0 };
 
   constructor(
     private readonly host: StackHost,
@@ -226,6 +232,8 @@ export class NetStack {
     for (const stop of this.stops.splice(0)) stop();
     if (this.pollTimer !== null) this.host.env.cancel(this.pollTimer);
     if (this.flushTimer !== null) this.host.env.cancel(this.flushTimer);
+    if (this.controlTimer !== null) this.host.env.cancel(this.controlTimer);
+    this.controlTimer = null;
     this.pollTimer = null;
     this.flushTimer = null;
   }
@@ -277,7 +285,8 @@ export class NetStack {
   // ── channel I/O ──────────────────────────────────────────────────────────────────────────────
 
   private postRcv(index: number, buf: number, uniqueNum: number): void {
-    if (!(index >= 0 && index < VNIC_RCV_PAGES)) return void this.virtnic.send({ type: 'POST_FAILED', index, buf });
+    // Behind a waiting control message a post would overtake it: it fails and is topped up later.
+    if (!(index >= 0 && index < VNIC_RCV_PAGES) || this.waitingControl.length > 0) return void this.virtnic.send({ type: 'POST_FAILED', index, buf });
     encodeNetInto(this.slot, { kind: 'rcvPost', buf, frag: { pfn: this.windowPfn + index, off: 0, len: RCVPOST_BUF_SIZE }, uniqueNum });
     if (this.commands.insert(this.slot) !== 'inserted') return void this.virtnic.send({ type: 'POST_FAILED', index, buf });
     this.posts.set(buf, { page: index, epoch: this.disablesSent });
@@ -286,6 +295,8 @@ export class NetStack {
 
   private insertXmit(id: number, buf: number, slot: number): void {
     const bytes = this.frames.get(id);
+    // A transmit may overtake a waiting control message: the IOSP sends a frame whether or not
+    // reception is enabled, and the driver transmits only while its interface is open.
     if (bytes === undefined || !(slot >= 0 && slot < VNIC_TX_SLOTS) || bytes.length > PAGE_BYTES) return void this.virtnic.send({ type: 'XMIT_INSERT_FAILED', buf });
     const page = VNIC_RCV_PAGES + slot;
     this.memory.set(bytes, page * PAGE_BYTES);
@@ -296,10 +307,25 @@ export class NetStack {
     if (this.pollTimer === null) this.schedulePoll();
   }
 
+  // ENBDIS and PROMISC go in with Era A's OK_TO_WAIT (§7): a full ring is retried every
+  // CONTROL_RETRY_MS, in order, and nothing overtakes them meanwhile (the ack accounting and the
+  // IOSP forgetting its posts at ENBDIS(0) depend on the ring's order).
   private insertControl(msg: NetMessage): void {
-    encodeNetInto(this.slot, msg);
-    if (this.commands.insert(this.slot) !== 'inserted') return void this.counts.controlInsertFailures++;
-    this.host.env.ring(this.bell, 'server');
+    this.waitingControl.push(encodeNet(msg));
+    this.insertWaitingControl();
+  }
+
+  private insertWaitingControl(): void {
+    this.controlTimer = null;
+    let inserted = false;
+    while (this.waitingControl.length > 0 && this.commands.insert(this.waitingControl[0] as Uint8Array) === 'inserted') {
+      this.waitingControl.shift();
+      inserted = true;
+    }
+    if (inserted) this.host.env.ring(this.bell, 'server');
+    if (this.waitingControl.length === 0 || this.detached) return;
+    this.counts.controlInsertRetries++;
+    this.controlTimer ??= this.host.env.schedule(CONTROL_RETRY_MS, `vnic-control:${this.busNo}:${this.devNo}`, () => this.insertWaitingControl());
   }
 
   private removeResponse(): void {
