@@ -10,7 +10,8 @@
 //   the schema's default timeout of 1 s, so a lost frame shows up as `dropped`, not as a hang;
 // - guest2 runs no workload: it only answers.
 
-import { loadScenarioText, type LoadedScenario } from '../src/scenario/load.js';
+import type { LoadedScenario } from '../src/scenario/load.js';
+import { loadBenchScenario } from './storage-scenarios.js';
 
 /** Bring-up plus every network expectation that holds without faults. */
 const EXPECT = '[guests-running, bring-up-complete, no-duplicate-frames, isolation, link-recovers]';
@@ -63,10 +64,5 @@ expect: ${EXPECT}
 
 /** Loads the scenario of `shape`; throws (an internal error of the bench) if it does not load. */
 export function loadNetScenario(shape: NetScenarioShape): LoadedScenario {
-  const loaded = loadScenarioText(netScenarioYaml(shape), `bench/${shape.name}.yaml`);
-  if (!loaded.ok) {
-    const first = loaded.error[0];
-    throw new Error(`scenario ${shape.name} does not load: ${first === undefined ? '?' : `${first.line}:${first.column} ${first.path} ${first.message}`}`);
-  }
-  return loaded.value;
+  return loadBenchScenario(shape.name, netScenarioYaml(shape));
 }

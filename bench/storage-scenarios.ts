@@ -68,10 +68,15 @@ expect: ${EXPECT}
 
 /** Loads the scenario of `shape`; throws (an internal error of the bench) if it does not load. */
 export function loadStorageScenario(shape: StorageScenarioShape): LoadedScenario {
-  const loaded = loadScenarioText(storageScenarioYaml(shape), `bench/${shape.name}.yaml`);
+  return loadBenchScenario(shape.name, storageScenarioYaml(shape));
+}
+
+/** Loads a bench's scenario text; throws (an internal error of the bench) if it does not load. */
+export function loadBenchScenario(name: string, yaml: string): LoadedScenario {
+  const loaded = loadScenarioText(yaml, `bench/${name}.yaml`);
   if (!loaded.ok) {
     const first = loaded.error[0];
-    throw new Error(`scenario ${shape.name} does not load: ${first === undefined ? '?' : `${first.line}:${first.column} ${first.path} ${first.message}`}`);
+    throw new Error(`scenario ${name} does not load: ${first === undefined ? '?' : `${first.line}:${first.column} ${first.path} ${first.message}`}`);
   }
   return loaded.value;
 }

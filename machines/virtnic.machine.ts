@@ -217,6 +217,30 @@ function commit(enqueue: StepEnqueue, step: NicStep): void {
 
 const RESPONSE_TYPES = ['RCV', 'XMIT_DONE', 'ENBDIS_ACK', 'CONNECT_STATUS', 'OTHER_RESPONSE'] as const;
 
+// The interface and the ring while the server is changing or down (serverChanging and serverDown
+// alike): opens and closes are recorded, transmits drop (with the quirk they go into the dead
+// ring), responses are abandoned.
+const WHILE_SERVER_AWAY = {
+  OPEN: { guard: 'canOpen', actions: ['recordOpen'] },
+  CLOSE: { guard: 'isInterfaceOpen', actions: ['closeInterface'] },
+  XMIT: [
+    { guard: 'isQueueStopped', actions: ['dropWhileQueueStopped'] },
+    {
+      guard: { type: 'isQuirkOff', params: { quirk: 'xmitAfterTeardown' } },
+      actions: ['dropWhileServerDown'],
+    },
+    { guard: 'isRuntFrame', actions: ['dropRuntFrame'] },
+    { guard: 'isAtMaxOutstanding', actions: ['dropAtMaxOutstanding'] },
+    { actions: ['transmit'] },
+  ],
+  SET_PROMISC: { actions: ['recordPromisc'] },
+  RCV: { actions: ['countAbandonedResponse'] },
+  XMIT_DONE: { actions: ['countAbandonedResponse'] },
+  ENBDIS_ACK: { actions: ['countAbandonedResponse'] },
+  CONNECT_STATUS: { actions: ['countAbandonedResponse'] },
+  OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
+} as const;
+
 /** The virtnic machine: one actor per vnic device virtpci probed (input: the device address). */
 export const virtnicMachine = setup({
   types: {
@@ -447,24 +471,7 @@ export const virtnicMachine = setup({
           target: 'serverDown',
           actions: ['tearDownForPause', 'sendPauseResponse'],
         },
-        OPEN: { guard: 'canOpen', actions: ['recordOpen'] },
-        CLOSE: { guard: 'isInterfaceOpen', actions: ['closeInterface'] },
-        XMIT: [
-          { guard: 'isQueueStopped', actions: ['dropWhileQueueStopped'] },
-          {
-            guard: { type: 'isQuirkOff', params: { quirk: 'xmitAfterTeardown' } },
-            actions: ['dropWhileServerDown'],
-          },
-          { guard: 'isRuntFrame', actions: ['dropRuntFrame'] },
-          { guard: 'isAtMaxOutstanding', actions: ['dropAtMaxOutstanding'] },
-          { actions: ['transmit'] },
-        ],
-        SET_PROMISC: { actions: ['recordPromisc'] },
-        RCV: { actions: ['countAbandonedResponse'] },
-        XMIT_DONE: { actions: ['countAbandonedResponse'] },
-        ENBDIS_ACK: { actions: ['countAbandonedResponse'] },
-        CONNECT_STATUS: { actions: ['countAbandonedResponse'] },
-        OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
+        ...WHILE_SERVER_AWAY,
         SUSPEND: { actions: [{ type: 'reportSuspended', params: { status: 0 } }] },
         RESUME: { actions: [{ type: 'reportResumed', params: { status: 0 } }] },
         REMOVE: { target: 'removed', actions: ['closeOnRemoval', 'reportRemoved'] },
@@ -473,24 +480,7 @@ export const virtnicMachine = setup({
     serverDown: {
       description: 'serverdown: link down, transmits discarded, receive buffers freed, pause answered.',
       on: {
-        OPEN: { guard: 'canOpen', actions: ['recordOpen'] },
-        CLOSE: { guard: 'isInterfaceOpen', actions: ['closeInterface'] },
-        XMIT: [
-          { guard: 'isQueueStopped', actions: ['dropWhileQueueStopped'] },
-          {
-            guard: { type: 'isQuirkOff', params: { quirk: 'xmitAfterTeardown' } },
-            actions: ['dropWhileServerDown'],
-          },
-          { guard: 'isRuntFrame', actions: ['dropRuntFrame'] },
-          { guard: 'isAtMaxOutstanding', actions: ['dropAtMaxOutstanding'] },
-          { actions: ['transmit'] },
-        ],
-        SET_PROMISC: { actions: ['recordPromisc'] },
-        RCV: { actions: ['countAbandonedResponse'] },
-        XMIT_DONE: { actions: ['countAbandonedResponse'] },
-        ENBDIS_ACK: { actions: ['countAbandonedResponse'] },
-        CONNECT_STATUS: { actions: ['countAbandonedResponse'] },
-        OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
+        ...WHILE_SERVER_AWAY,
         SUSPEND: [
           {
             guard: { type: 'isQuirkOn', params: { quirk: 'pauseWhileDownUnanswered' } },

@@ -35,10 +35,10 @@ import type { Observation } from '../src/run/observation.js';
 import { runSim } from '../src/run/run-sim.js';
 import type { SimRun } from '../src/runtime/sim/index.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
-import { checkReferences } from '../src/scenario/references.js';
 import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
 import { GuestHost } from '../src/partition/guest-host.js';
 import type { IpStackContext } from '../machines/ip-stack.logic.js';
+import { loadCaseScenario } from './case-scenario.js';
 import { clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type IospFaultCase } from './iosp-faults.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -175,10 +175,7 @@ export function netPlan(c: NetCase): NetPlan {
 
 /** The plan as a loaded scenario (throws if the plan is not a valid configuration: a bug here). */
 export function loadNetPlan(plan: NetPlan, quirks: readonly string[]): LoadedScenario {
-  const scenario = { ...plan.scenario, quirks: [...quirks] };
-  const { config, errors } = checkReferences(scenario);
-  if (config === null) throw new Error(`net-recovery built an invalid scenario: ${errors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ')}`);
-  return { file: 'net-recovery.property', name: 'net-recovery', scenario, config };
+  return loadCaseScenario('net-recovery', plan.scenario, quirks);
 }
 
 // ---------------------------------------------------------------------------------------------

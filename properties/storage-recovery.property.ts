@@ -65,10 +65,10 @@ import type { IoStats, Observation } from '../src/run/observation.js';
 import { runSim } from '../src/run/run-sim.js';
 import type { SimRun } from '../src/runtime/sim/index.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
-import { checkReferences } from '../src/scenario/references.js';
 import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
 import { lbaEntries, versionsOf } from '../machines/block-workload.logic.js';
 import { SD_MAX_RETRIES } from '../machines/scsi-midlayer.logic.js';
+import { loadCaseScenario } from './case-scenario.js';
 import { clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type IospFaultCase } from './iosp-faults.js';
 
 export { BOOT_SLACK_MS } from './iosp-faults.js';
@@ -272,10 +272,7 @@ export function storagePlan(c: StorageCase): StoragePlan {
 
 /** The plan as a loaded scenario (throws if the plan is not a valid configuration: a bug here). */
 export function loadPlan(plan: StoragePlan, quirks: readonly string[]): LoadedScenario {
-  const scenario = { ...plan.scenario, quirks: [...quirks] };
-  const { config, errors } = checkReferences(scenario);
-  if (config === null) throw new Error(`storage-recovery built an invalid scenario: ${errors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ')}`);
-  return { file: 'storage-recovery.property', name: 'storage-recovery', scenario, config };
+  return loadCaseScenario('storage-recovery', plan.scenario, quirks);
 }
 
 // ---------------------------------------------------------------------------------------------
