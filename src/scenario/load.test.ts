@@ -114,6 +114,30 @@ describe('scenario loading', () => {
     expect(errorsOf('- just\n- a list\n')[0]).toMatch(/^x\.yaml:1:1: expected object, received array/);
   });
 
+  test('pings: one that can never be answered, one to itself, one to a non-guest, and a segment on a vhba are each named at their line', () => {
+    const text = `until: 1s
+partitions:
+  - { name: cp, kind: command }
+  - { name: iosp0, kind: iosp }
+  - name: guest1
+    kind: guest
+    buses: [{ busNo: 2, deviceCount: 2 }]
+    devices:
+      - { busNo: 2, devNo: 0, channelType: vnic, server: iosp0, segment: blue }
+    workloads:
+      - { kind: ping, to: outside }
+      - { kind: ping, to: guest1 }
+      - { kind: ping, to: cp }
+`;
+    expect(errorsOf(text)).toEqual([
+      'x.yaml:12:27: partitions[2].workloads[1].to: guest1 cannot ping itself',
+      'x.yaml:13:27: partitions[2].workloads[2].to: "cp" is a command, not a guest',
+      'x.yaml:11:27: partitions[2].workloads[0].to: ping cannot be answered: no vnic of guest1 sits on a segment with an uplink of its IOSP (hardware.nics[].switch)',
+    ]);
+    const vhba = text.replace('channelType: vnic', 'channelType: vhba').replace(/    workloads:[\s\S]*/, '');
+    expect(errorsOf(vhba)).toEqual([expect.stringMatching(/^x\.yaml:9:\d+: partitions\[2\]\.devices\[0\]: segment-on-non-vnic: only a vnic joins a switch segment, not a vhba/)]);
+  });
+
   test('a missing required key is named as missing', () => {
     expect(errorsOf(BASE.replace('until: 1s\n', ''))).toEqual(['x.yaml:1:1: until: missing required key "until"']);
   });

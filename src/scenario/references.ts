@@ -103,9 +103,10 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
   const validated = validateConfig(input);
   if (!validated.ok) for (const e of validated.error) errors.push({ path: parsePath(e.path), message: e.message });
   if (validated.ok) {
+    const named = new Set(errors.map((e) => e.path.join('.')));
     for (const u of networkPlan(validated.value).unreachable) {
-      const i = scenario.partitions.findIndex((p) => p.name === u.guest);
-      errors.push({ path: ['partitions', i, 'workloads', u.workload, 'to'], message: `ping cannot be answered: ${u.reason}` });
+      const path = ['partitions', scenario.partitions.findIndex((p) => p.name === u.guest), 'workloads', u.workload, 'to'];
+      if (!named.has(path.join('.'))) errors.push({ path, message: `ping cannot be answered: ${u.reason}` }); // one error per line
     }
   }
   return { config: validated.ok ? validated.value : null, errors };
