@@ -23,7 +23,7 @@
 // (a tick that finds the window full waits at most one timeout). It ends earlier once the time is
 // past H, every partition runs and every flow finished.
 //
-// Topology: 1–2 IOSPs, 2–4 guests, each with one vnic on one of two segments of one IOSP; each
+// Topology: 1–2 IOSPs, 2–4 guests, each with one vnic (promiscuous or not) on one of two segments of one IOSP; each
 // IOSP has an uplink (a NIC) on a subset of the segments. Flows go from a guest to another guest
 // on the same IOSP and segment, or to the outside through an uplink of its IOSP on its segment; a
 // drawn flow with neither is dropped. Indices are taken modulo the counts, so every shrink is valid.
@@ -44,10 +44,11 @@ import { clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type Io
 // ---------------------------------------------------------------------------------------------
 // Cases (plain JSON: counterexamples are saved as files)
 
-/** A guest: its IOSP and segment (taken modulo the counts). */
+/** A guest: its IOSP and segment (taken modulo the counts), and whether its vnic is promiscuous. */
 export interface NetGuestCase {
   readonly iosp: number;
   readonly segment: number;
+  readonly promiscuous?: boolean;
 }
 
 /** A ping flow; `to` < 0 pings the outside. */
@@ -85,7 +86,7 @@ const flowArbitrary: fc.Arbitrary<NetFlowCase> = fc.record({
 
 /** Every case: topology, traffic, fault schedule, sim seed (keys in shrink order, as storage). */
 export const netCaseArbitrary: fc.Arbitrary<NetCase> = fc.record({
-  guests: fc.array(fc.record({ iosp: fc.nat(1), segment: fc.nat(1) }), { minLength: 2, maxLength: 4 }),
+  guests: fc.array(fc.record({ iosp: fc.nat(1), segment: fc.nat(1), promiscuous: fc.boolean() }), { minLength: 2, maxLength: 4 }),
   flows: fc.array(flowArbitrary, { minLength: 1, maxLength: 4 }),
   iosps: fc.integer({ min: 1, max: 2 }),
   uplinks: fc.array(fc.nat(3), { minLength: 2, maxLength: 2 }),
@@ -116,7 +117,7 @@ export interface PlannedFlow {
 /** The case as a scenario, with what the checks need. */
 export interface NetPlan {
   readonly iosps: readonly string[];
-  readonly guests: readonly { readonly name: string; readonly iosp: string; readonly segment: string }[];
+  readonly guests: readonly { readonly name: string; readonly iosp: string; readonly segment: string; readonly promiscuous: boolean }[];
   readonly flows: readonly PlannedFlow[];
   readonly healedByMs: number;
   readonly untilMs: number;
@@ -133,7 +134,7 @@ export function netPlan(c: NetCase): NetPlan {
   const iospCount = clamp(c.iosps, 1, 2);
   const iosps = Array.from({ length: iospCount }, (_, i) => iospName(i));
   const guestCases = c.guests.length >= 2 ? c.guests.slice(0, 4) : [...c.guests, { iosp: 0, segment: 0 }, { iosp: 0, segment: 0 }].slice(0, 2);
-  const guests = guestCases.map((g, i) => ({ name: `guest${i + 1}`, iosp: iospName(mod(g.iosp, iospCount)), segment: segmentName(mod(g.segment, 2)) }));
+  const guests = guestCases.map((g, i) => ({ name: `guest${i + 1}`, iosp: iospName(mod(g.iosp, iospCount)), segment: segmentName(mod(g.segment, 2)), promiscuous: g.promiscuous === true }));
   const uplinks = iosps.map((_, i) => mod(c.uplinks[i] ?? 0, 4));
   const hasUplink = (iosp: string, segment: string) => ((uplinks[iosps.indexOf(iosp)] ?? 0) & (segment === 'blue' ? 1 : 2)) !== 0;
   const flows = c.flows.slice(0, 4).flatMap((f) => {
@@ -164,7 +165,7 @@ export function netPlan(c: NetCase): NetPlan {
         name: g.name,
         kind: 'guest',
         buses: [{ busNo: 2, deviceCount: 1 }],
-        devices: [{ busNo: 2, devNo: 0, channelType: 'vnic', server: g.iosp, segment: g.segment }],
+        devices: [{ busNo: 2, devNo: 0, channelType: 'vnic', server: g.iosp, segment: g.segment, ...(g.promiscuous ? { promiscuous: true } : {}) }],
         workloads: flows.filter((f) => f.from === g.name).map((f) => ({ kind: 'ping', to: f.to, count: f.count, interval: f.intervalMs, size: f.frameBytes, window: f.window, timeout: PING_TIMEOUT_MS })),
       })),
     ],
@@ -277,7 +278,7 @@ export function describeNetCase(c: NetCase): string {
   return [
     `sim seed ${c.simSeed}; ${plan.iosps.length} IOSP(s); run until ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms)`,
     ...uplinks,
-    ...plan.guests.map((g) => `${g.name} on ${g.iosp}, segment ${g.segment}`),
+    ...plan.guests.map((g) => `${g.name} on ${g.iosp}, segment ${g.segment}${g.promiscuous ? ', promiscuous' : ''}`),
     ...plan.flows.map((f) => `ping ${f.from} → ${f.to}: ${f.count} × ${f.frameBytes} B every ${f.intervalMs} ms, window ${f.window}`),
     ...(plan.scenario.faults.length === 0 ? ['no faults'] : plan.scenario.faults.map((f) => `fault: ${describeFault(f)}`)),
   ].join('\n');

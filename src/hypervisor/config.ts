@@ -58,6 +58,8 @@ export interface DeviceConfig {
   readonly server: string;
   /** vnic only: the virtual switch segment the interface joins (network.ts resolves the default). */
   readonly segment?: string;
+  /** vnic only: the guest puts the interface in promiscuous mode. */
+  readonly promiscuous?: boolean;
 }
 
 /** A disk on an IOSP's SCSI adapter (hardware: its contents outlive the IOSP). */
@@ -148,6 +150,8 @@ export interface DeviceInput {
   readonly server?: string;
   /** vnic only: the switch segment. */
   readonly segment?: string;
+  /** vnic only: promiscuous mode. */
+  readonly promiscuous?: boolean;
 }
 
 /** A partition as a scenario writes it. */
@@ -311,14 +315,14 @@ function resolveDevice(
     return null;
   }
   const device = { busNo: d.busNo, devNo: d.devNo, channelType: d.channelType };
-  if (d.segment !== undefined && d.channelType !== 'vnic') {
-    errors.push(configError('segment-on-non-vnic', where, `only a vnic joins a switch segment, not a ${d.channelType}`));
+  if ((d.segment !== undefined || d.promiscuous !== undefined) && d.channelType !== 'vnic') {
+    errors.push(configError('segment-on-non-vnic', where, `only a vnic joins a switch segment or is promiscuous, not a ${d.channelType}`));
     return null;
   }
   if (IO_DEVICE_TYPES.includes(d.channelType)) {
     const kind =
       d.server === undefined ? 'no server' : (lookup.kinds.get(d.server) ?? 'no such partition');
-    const segment = d.segment === undefined ? {} : { segment: d.segment };
+    const segment = { ...(d.segment === undefined ? {} : { segment: d.segment }), ...(d.promiscuous === undefined ? {} : { promiscuous: d.promiscuous }) };
     if (kind === 'iosp' && d.server !== undefined) return { ...device, server: d.server, ...segment };
     const detail = `${d.channelType} server "${d.server ?? ''}" is not an iosp (${kind})`;
     errors.push(configError('server-not-iosp', where, detail));

@@ -48,6 +48,8 @@ export interface VnicPlan {
   readonly mac: Mac;
   readonly ip: Ip;
   readonly netmask: Ip;
+  /** The guest puts the interface in promiscuous mode. */
+  readonly promiscuous: boolean;
 }
 
 /** An IOSP's physical NIC on a segment, and the outside host behind it. */
@@ -90,7 +92,7 @@ export function networkPlan(config: Config): NetworkPlan {
   const placed = config.partitions.flatMap((p) =>
     p.kind !== 'guest'
       ? []
-      : p.devices.filter((d) => d.channelType === 'vnic').map((d) => ({ guest: p.name, busNo: d.busNo, devNo: d.devNo, iosp: d.server, segment: d.segment ?? defaultSegment(config, d.server) })),
+      : p.devices.filter((d) => d.channelType === 'vnic').map((d) => ({ guest: p.name, busNo: d.busNo, devNo: d.devNo, iosp: d.server, segment: d.segment ?? defaultSegment(config, d.server), promiscuous: d.promiscuous ?? false })),
   );
   const nics = config.partitions.flatMap((p) => (p.kind === 'iosp' ? (p.hardware?.nics ?? []).map((n) => ({ iosp: p.name, nic: n.name, segment: n.switch })) : []));
   const segments: string[] = [];

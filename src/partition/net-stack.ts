@@ -155,6 +155,7 @@ export class NetStack {
     this.virtnic.send({ type: 'CHANNEL_CONFIG', mac, numRcvBufs: view.get('vnic.num_rcv_bufs'), mtu: view.get('vnic.mtu') });
     this.ip.send({ type: 'START' });
     this.virtnic.send({ type: 'OPEN' });
+    if (this.vnic.promiscuous) this.virtnic.send({ type: 'SET_PROMISC', on: true }); // ndo_set_rx_mode
   }
 
   /** Performs a virtnic IO effect; false for the effects that are not the stack's. */

@@ -24,8 +24,9 @@
 // (and answers from one uplink) never overtake each other, as on one wire. So a crash can fall
 // between a frame's delivery and its completion: the guest then never learns the frame went out,
 // which is what makes a driver that re-sends unacknowledged frames after recovery deliver twice.
-// Choice: promiscuous mode is recorded, not acted on: the switch floods unknown destinations to the
-// port anyway, and a segment holds only the ports the configuration put there.
+// Choice: a promiscuous port (NET_RCV_PROMISC on) also receives a copy of every other frame switched
+// within its segment, as a promiscuous port of a VLAN-aware virtual switch does; never one from
+// another segment.
 // Choice: a transmit whose fragments leave the guest's DMA window, or whose `ethhdr` is not the
 // frame's own header (`badXmit`), is completed with XMIT_FAILED and touches no memory; an undecodable message
 // carries no handle to echo, so it is counted (`badNet`) and not answered. A post outside the
@@ -49,8 +50,11 @@ import { decodeNet, encodeNet, type NetMessage, type PhysInfo } from '../protoco
 import type { Environment, TimerHandle } from './environment.js';
 import { ResponseOutbox, type OutboxCounts } from './response-outbox.js';
 
-/** The NIC's transmit completion time, in µs (see the header). */
-export const XMIT_DONE_US = { min: 50, max: 500 } as const;
+/**
+ * The NIC's transmit completion time, in µs (see the header): up to 2 ms, as a NIC that moderates
+ * its interrupts reports completions in batches, well after the frame left.
+ */
+export const XMIT_DONE_US = { min: 50, max: 2_000 } as const;
 /** The switch's forwarding time from one guest's port to another's, in µs. */
 export const SWITCH_US = { min: 20, max: 100 } as const;
 /** Round trip to the outside behind an uplink, in µs. */
@@ -229,7 +233,9 @@ export class NicServer {
 
   // Through the switch from `inPort`: into guests' posted buffers, or to the outside.
   private switchFrame(inPort: string, dst: number, src: number, frame: Uint8Array): void {
-    for (const out of this.switchOf().forward(inPort, dst, src)) {
+    const sw = this.switchOf();
+    const outs = sw.forward(inPort, dst, src);
+    for (const out of this.withPromiscuous(sw, inPort, outs)) {
       const port = this.ports.get(out);
       if (port === undefined) {
         this.toOutside(out, frame);
@@ -240,6 +246,25 @@ export class NicServer {
         this.ringAnswered();
       });
     }
+  }
+
+  // The forwarded ports, then every other promiscuous port of the in-port's segment.
+  private withPromiscuous(sw: VirtualSwitch, inPort: string, outs: readonly string[]): readonly string[] {
+    if (!this.anyPromiscuous) return outs;
+    const segment = this.segmentOf(inPort);
+    const extra = sw.portsOf(segment).filter((id) => id !== inPort && !outs.includes(id) && this.ports.get(id)?.promisc === true);
+    return extra.length === 0 ? outs : [...outs, ...extra];
+  }
+
+  private get anyPromiscuous(): boolean {
+    for (const p of this.ports.values()) if (p.promisc) return true;
+    return false;
+  }
+
+  private segmentOf(port: string): string {
+    const p = this.ports.get(port);
+    if (p !== undefined) return vnicOf(this.plan, p.record.guestPartition, p.record.busNo ?? -1, p.record.devNo ?? -1)?.segment ?? '';
+    return this.plan.uplinks.find((u) => u.iosp === this.partition && `uplink:${u.nic}` === port)?.segment ?? '';
   }
 
   private toOutside(uplink: string, frame: Uint8Array): void {

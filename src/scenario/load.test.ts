@@ -135,7 +135,7 @@ partitions:
       'x.yaml:11:27: partitions[2].workloads[0].to: ping cannot be answered: no vnic of guest1 sits on a segment with an uplink of its IOSP (hardware.nics[].switch)',
     ]);
     const vhba = text.replace('channelType: vnic', 'channelType: vhba').replace(/    workloads:[\s\S]*/, '');
-    expect(errorsOf(vhba)).toEqual([expect.stringMatching(/^x\.yaml:9:\d+: partitions\[2\]\.devices\[0\]: segment-on-non-vnic: only a vnic joins a switch segment, not a vhba/)]);
+    expect(errorsOf(vhba)).toEqual([expect.stringMatching(/^x\.yaml:9:\d+: partitions\[2\]\.devices\[0\]: segment-on-non-vnic: only a vnic joins a switch segment or is promiscuous, not a vhba/)]);
   });
 
   test('a missing required key is named as missing', () => {

@@ -95,7 +95,7 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
       drivers,
       workloads: workloads.map((w) => (w.kind === 'block' ? w : { kind: 'ping' as const, to: w.to, count: w.count, intervalMs: w.interval, frameBytes: w.size, window: w.window, timeoutMs: w.timeout, start: w.start })),
       ...(hardware === undefined ? {} : { hardware: hardware as HardwareConfig }),
-      devices: devices.map(({ server, segment, ...d }) => ({ ...d, ...(server === undefined ? {} : { server }), ...(segment === undefined ? {} : { segment }) })),
+      devices: devices.map(({ server, segment, promiscuous, ...d }) => ({ ...d, ...(server === undefined ? {} : { server }), ...(segment === undefined ? {} : { segment }), ...(promiscuous === undefined ? {} : { promiscuous }) })),
       ...(index === undefined ? {} : { index }),
     })),
     ...(scenario.jiffyMs === undefined ? {} : { jiffyMs: scenario.jiffyMs }),

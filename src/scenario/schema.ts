@@ -29,6 +29,7 @@ const device = z.strictObject({
   devNo: u32,
   channelType: z.string().meta({ description: 'Channel type: vhba, vnic, video, keyboard, mouse, console-serial, diag.' }),
   server: name.optional().meta({ description: 'Partition serving the channel; an IOSP for vhba/vnic, the command partition by default for console types.' }),
+  promiscuous: z.boolean().optional().meta({ description: 'vnic only: the guest sets IFF_PROMISC (NET_RCV_PROMISC) and receives every frame of its segment.' }),
   segment: name.optional().meta({ description: "vnic only: the IOSP's virtual switch segment the interface joins (default: the segment of the IOSP's first NIC, else \"default\")." }),
 });
 
