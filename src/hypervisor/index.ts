@@ -64,6 +64,8 @@ export { bootOrder, Hypervisor } from './hypervisor.js';
 export { iospNotice } from './recovery-notices.js';
 export { allocateDisks } from './disks.js';
 export { allocateHeartbeats } from './heartbeats.js';
+export { allocateNicLinks, isNicLinkUp, nicLinkIndex, setNicLink } from './nic-links.js';
+export type { NicLinks } from './nic-links.js';
 export type { HypervisorEnvironment, LaunchResult, PartitionLauncher } from './hypervisor.js';
 export type {
   HypervisorError,

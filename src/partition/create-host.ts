@@ -26,6 +26,8 @@ export interface HostContext {
   readonly disks: ReadonlyMap<string, Disk>;
   /** Heartbeat pages by IOSP: an IOSP gets its own, the command partition all (the watchdog's). */
   readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
+  /** NIC link pages by IOSP (hypervisor/nic-links.ts): an IOSP gets its own, nobody else any. */
+  readonly nicLinks: ReadonlyMap<string, SharedArrayBuffer>;
   /** Performs a request of the command partition to the hypervisor at once (sim runtime). */
   readonly onHypervisorRequest?: (request: HypervisorRequest) => void;
 }
@@ -35,6 +37,6 @@ export function createHost(partition: PartitionConfig, ctx: HostContext): AnyHos
   const { name } = partition;
   const { config, channels: mine, env } = ctx;
   if (partition.kind === 'command') return new CommandHost(name, mine, env, ctx.plans, ctx.commandOptions, ctx.heartbeats, ctx.onHypervisorRequest);
-  if (partition.kind === 'iosp') return new IospHost(name, mine, env, config, ctx.disks, config.jiffyMs, ctx.heartbeats.get(name));
+  if (partition.kind === 'iosp') return new IospHost(name, mine, env, config, ctx.disks, config.jiffyMs, ctx.heartbeats.get(name), ctx.nicLinks.get(name));
   return new GuestHost(name, mine, env, guestDriverSet(config, name), config.jiffyMs, config.quirks, guestWorkloads(config, name), guestNetwork(config, name));
 }

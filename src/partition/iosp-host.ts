@@ -97,7 +97,7 @@ export class IospHost implements PartitionHost {
   private readonly stops: (() => void)[] = [];
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
   private readonly inService = new Set<{ readonly id: number }>();
-  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, outboxDropped: 0, dmaErrors: 0, netCommands: 0, rcvPosts: 0, xmits: 0, framesDelivered: 0, rxDropped: 0, outsideAnswers: 0, badNet: 0, badXmit: 0, spoofed: 0 };
+  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, outboxDropped: 0, dmaErrors: 0, netCommands: 0, rcvPosts: 0, xmits: 0, framesDelivered: 0, rxDropped: 0, outsideAnswers: 0, badNet: 0, badXmit: 0, spoofed: 0, connectStatus: 0, linkDropped: 0 };
   private readonly nic: NicServer;
 
   constructor(
@@ -109,9 +109,11 @@ export class IospHost implements PartitionHost {
     jiffyMs: number,
     /** The heartbeat page the CP's watchdog reads (hypervisor/heartbeats.ts). */
     private readonly heartbeat?: SharedArrayBuffer,
+    /** This IOSP's NIC link words (hypervisor/nic-links.ts); without them every link is up. */
+    nicLinks?: SharedArrayBuffer,
   ) {
     const systemId = `${partition}/iosp`;
-    this.nic = new NicServer(partition, env, config, this.counts, () => this.actor.send({ type: 'BACKLOG' }));
+    this.nic = new NicServer(partition, env, config, this.counts, () => this.actor.send({ type: 'BACKLOG' }), nicLinks);
     this.actor = createActor(iospMachine, { input: { partition, jiffyMs }, clock: env.clock, systemId });
     this.actor.on('*', (effect) => {
       const state = JSON.stringify(this.actor.getSnapshot().value);

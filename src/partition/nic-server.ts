@@ -34,6 +34,15 @@
 // Choice: port security, as a hypervisor switch enforces it: a frame whose source MAC is not the
 // MAC the configuration gave the port is completed (the NIC sent it) but not switched (`spoofed`),
 // so a guest cannot claim another's address or poison the MAC table.
+// Choice: link loss (§4.3 NET_CONNECT_STATUS; segment-links.ts). Each poll first tells every
+// enabled port of a segment whose link changed NET_CONNECT_STATUS {context 0, enable 1|0}; a port
+// not enabled is told nothing (virtnic only counts it), but while its segment is down its
+// ENBDIS(1) ack is followed by CONNECT_STATUS 0. So a link down at boot reaches a port as soon as
+// it enables, a change reaches the enabled ports within one poll (≤ IDLE_POLL_JIFFIES, 100 ms at
+// HZ=1000, when idle), and an IOSP that is down meanwhile sees the state at its next boot. Frames
+// notice at once: one for an uplink without link, or an outside answer arriving then, is dropped
+// (`linkDropped`). Frames between guests are still switched; the guests stop sending once their
+// carrier is off (virtnic's rule), as vNICs bridged to a physical NIC that lost its link do.
 
 import type { Doorbell, SignalQueue } from '../channel/index.js';
 import { Channel, channelTypes } from '../channel/index.js';
@@ -43,12 +52,14 @@ import { StructView } from '../base/struct.js';
 import { ExternalEndpoint } from '../devices/external-endpoint.js';
 import { readMac } from '../devices/ethernet.js';
 import { VirtualSwitch } from '../devices/virtual-switch.js';
-import { doorbellOf, networkPlan, NIC_MTU, NUM_RCV_BUFS, VNIC_RCV_PAGES, vnicOf, type ChannelRecord, type Config } from '../hypervisor/index.js';
+import { doorbellOf, networkPlan, nicLinkIndex, NIC_MTU, NUM_RCV_BUFS, VNIC_RCV_PAGES, vnicOf, type ChannelRecord, type Config } from '../hypervisor/index.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import { MAX_NET_RCV_CHAIN, PI_PAGE_SIZE, RCVPOST_BUF_SIZE, XMIT_FAILED, XMIT_SUCCESS } from '../protocol/uiscmdrsp-constants.js';
 import { decodeNet, encodeNet, type NetMessage, type PhysInfo } from '../protocol/uiscmdrsp-net.js';
 import type { Environment, TimerHandle } from './environment.js';
 import { ResponseOutbox, type OutboxCounts } from './response-outbox.js';
+import { SegmentLinks } from './segment-links.js';
+import { Wire } from './wire.js';
 
 /**
  * The NIC's transmit completion time, in µs (see the header): up to 2 ms, as a NIC that moderates
@@ -85,6 +96,8 @@ interface Port {
   readonly window: { readonly memory: Uint8Array; readonly address: number };
   /** The MAC the configuration gave this port (port security). */
   readonly mac: number;
+  /** The switch segment the port joins. */
+  readonly segment: string;
   readonly completion: Prng;
   /** Forwarding times of frames delivered to this port. */
   readonly forwarding: Prng;
@@ -112,6 +125,10 @@ export interface NicCounts extends OutboxCounts {
   badXmit: number;
   /** Frames whose source MAC is not the port's (port security). */
   spoofed: number;
+  /** NET_CONNECT_STATUS messages sent (link changes told to enabled ports). */
+  connectStatus: number;
+  /** Frames to or from an uplink dropped because its link was down. */
+  linkDropped: number;
   dmaErrors: number;
 }
 
@@ -123,6 +140,7 @@ export class NicServer {
   private readonly slot = new Uint8Array(1216);
   private switch: VirtualSwitch | null = null;
   private readonly plan;
+  private readonly links: SegmentLinks;
 
   constructor(
     private readonly partition: string,
@@ -130,8 +148,16 @@ export class NicServer {
     config: Config,
     private readonly counts: NicCounts,
     private readonly onBacklog: () => void,
+    /** This IOSP's NIC link words (hypervisor/nic-links.ts); without them every link is up. */
+    links?: SharedArrayBuffer,
   ) {
     this.plan = networkPlan(config);
+    const uplinks = this.plan.uplinks.filter((u) => u.iosp === partition).map((u) => {
+      const index = nicLinkIndex(config, partition, u.nic);
+      assert(index !== null, `${partition}: every uplink is a NIC it owns`);
+      return { id: `uplink:${u.nic}`, segment: u.segment, index };
+    });
+    this.links = new SegmentLinks(uplinks, links);
   }
 
   /** Takes a freshly initialised vnic channel into service and publishes its configuration. */
@@ -152,7 +178,7 @@ export class NicServer {
     const window = { memory: new Uint8Array(record.dma.buffer), address: Number(record.dma.address) };
     const completion = this.env.prng(`nic/${record.id}`);
     const forwarding = this.env.prng(`switch/${record.id}`);
-    this.ports.set(record.id, { id: record.id, record, mac: vnic.mac, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), outbox, window, completion, forwarding, wire: new Wire(this.env, `switch:${record.id}`, this.timers), posted: [], enabled: false, promisc: false, dropped: 0, answered: false });
+    this.ports.set(record.id, { id: record.id, record, mac: vnic.mac, segment: vnic.segment, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), outbox, window, completion, forwarding, wire: new Wire(this.env, `switch:${record.id}`, this.timers), posted: [], enabled: false, promisc: false, dropped: 0, answered: false });
     this.switch = null; // rebuilt with the new port on first use
   }
 
@@ -163,8 +189,9 @@ export class NicServer {
     return n;
   }
 
-  /** One poll: every port's waiting responses, then its commands; rings guests answered. */
+  /** One poll: link changes, each port's waiting responses, then its commands; rings the guests. */
   poll(): number {
+    this.tellLinkChanges();
     let commands = 0;
     for (const port of this.ports.values()) {
       if (port.outbox.flush()) port.answered = true;
@@ -197,7 +224,9 @@ export class NicServer {
       case 'enbdis':
         port.enabled = msg.enable === 1;
         if (!port.enabled) port.posted = [];
-        return this.answer(port, { kind: 'enbdisAck', context: msg.context, enable: msg.enable });
+        this.answer(port, { kind: 'enbdisAck', context: msg.context, enable: msg.enable });
+        if (port.enabled && this.links.toldDown(port.segment)) this.tellLink(port, false);
+        return;
       case 'promisc':
         port.promisc = msg.enable !== 0;
         return;
@@ -270,10 +299,12 @@ export class NicServer {
   private toOutside(uplink: string, frame: Uint8Array): void {
     const outside = this.outside.get(uplink);
     if (outside === undefined) return;
+    if (!this.links.uplinkUp(uplink)) return void this.counts.linkDropped++;
     for (const reply of outside.endpoint.receive(frame)) {
       this.counts.outsideAnswers++;
       const { min, max } = OUTSIDE_RTT_US;
       outside.wire.send(outside.rtt.int(min, max) / 1000, () => {
+        if (!this.links.uplinkUp(uplink)) return void this.counts.linkDropped++;
         this.switchFrame(uplink, readMac(reply, 0), readMac(reply, 6), reply);
         this.ringAnswered();
       });
@@ -303,6 +334,19 @@ export class NicServer {
     this.counts.framesDelivered++;
     this.answer(port, { kind: 'rcv', buf: first.buf, rcvDoneLen: frame.length, rcvbufs: posts.map((p) => p.buf), uniqueNum: first.uniqueNum, rcvsDroppedDelta: port.dropped });
     port.dropped = 0;
+  }
+
+  // Every segment whose link changed: each enabled port on it hears the new state (see the header).
+  private tellLinkChanges(): void {
+    for (const { segment, up } of this.links.changes()) {
+      for (const port of this.ports.values()) if (port.enabled && port.segment === segment) this.tellLink(port, up);
+    }
+  }
+
+  // NET_CONNECT_STATUS (§4.3): the guest's carrier follows the link of its segment.
+  private tellLink(port: Port, up: boolean): void {
+    this.counts.connectStatus++;
+    this.answer(port, { kind: 'connectStatus', context: 0, enable: up ? 1 : 0 });
   }
 
   private answer(port: Port, msg: NetMessage): void {
@@ -366,40 +410,4 @@ function sameHeader(frame: Uint8Array, ethhdr: Uint8Array): boolean {
   if (frame.length < 14 || ethhdr.length < 14) return false;
   for (let i = 0; i < 14; i++) if (frame[i] !== ethhdr[i]) return false;
   return true;
-}
-
-/**
- * Frames on their way to one destination, delivered in the order sent (as on one wire): each
- * arrives after its delay but never before the one ahead of it. One timer serves the head, so the
- * sim runtime's shuffling of same-instant events cannot reorder them.
- */
-class Wire {
-  private readonly queue: { readonly atMs: number; readonly arrive: () => void }[] = [];
-  private timer: TimerHandle | null = null;
-
-  constructor(
-    private readonly env: Environment,
-    private readonly label: string,
-    /** The server's live timers (cancelled when the IOSP stops). */
-    private readonly timers: Set<TimerHandle>,
-  ) {}
-
-  send(delayMs: number, arrive: () => void): void {
-    const last = this.queue[this.queue.length - 1];
-    this.queue.push({ atMs: Math.max(this.env.now() + delayMs, last?.atMs ?? 0), arrive });
-    if (this.timer === null) this.arm();
-  }
-
-  private arm(): void {
-    const head = this.queue[0];
-    if (head === undefined) return;
-    const timer = this.env.schedule(Math.max(0, head.atMs - this.env.now()), this.label, () => {
-      this.timers.delete(timer);
-      this.timer = null;
-      while (this.queue.length > 0 && (this.queue[0]?.atMs ?? Infinity) <= this.env.now()) this.queue.shift()?.arrive();
-      this.arm();
-    });
-    this.timer = timer;
-    this.timers.add(timer);
-  }
 }

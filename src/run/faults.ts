@@ -4,7 +4,7 @@
 // not an error of the run.
 
 import type { Disk } from '../devices/disk.js';
-import type { Hypervisor } from '../hypervisor/index.js';
+import type { Hypervisor, NicLinks } from '../hypervisor/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { ScenarioFault } from '../scenario/schema.js';
 
@@ -29,15 +29,20 @@ export function matches(when: NonNullable<ScenarioFault['when']>, record: TraceR
 /** A disk-error fault: the next `times` operations `op` on blocks lba..lba+count−1 fail. */
 export type DiskErrorFault = Extract<ScenarioFault, { action: 'disk-error' }>;
 
-/** What faults act on: the hypervisor, and the run's disks (hardware, outside any partition). */
+/** A nic-link fault: the IOSP's NIC `nic` loses its link (`up: false`) or gets it back. */
+export type NicLinkFault = Extract<ScenarioFault, { action: 'nic-link' }>;
+
+/** What faults act on: the hypervisor, the run's disks and NIC links (hardware, outside partitions). */
 export interface FaultTarget {
   readonly hypervisor: Hypervisor;
   injectDiskError(fault: DiskErrorFault): string | null;
+  setNicLink(fault: NicLinkFault): string | null;
 }
 
 /** Applies `fault` now; returns the refusal, if any. */
 export function applyFault(target: FaultTarget, fault: ScenarioFault): string | null {
   if (fault.action === 'disk-error') return target.injectDiskError(fault);
+  if (fault.action === 'nic-link') return target.setNicLink(fault);
   const { hypervisor } = target;
   const name = fault.partition;
   const result =
@@ -56,10 +61,14 @@ export function faultCounts(records: readonly FaultRecord[]): Record<string, num
   return counts;
 }
 
-/** The fault target of a run with these disks. */
-export function faultTarget(hypervisor: Hypervisor, disks: ReadonlyMap<string, Disk>): FaultTarget {
+/**
+ * The fault target of a run with these disks and NIC links. Choice: a link changes whatever state
+ * its IOSP is in (the hardware does not ask); an IOSP that is down sees it at its next boot.
+ */
+export function faultTarget(hypervisor: Hypervisor, disks: ReadonlyMap<string, Disk>, nicLinks: NicLinks): FaultTarget {
   return {
     hypervisor,
+    setNicLink: (f) => (nicLinks.set(f.partition, f.nic, f.up) ? null : `${f.partition} owns no NIC named ${f.nic}`),
     injectDiskError: (f) => {
       const disk = disks.get(f.disk);
       if (disk === undefined) return `no disk named ${f.disk}`;

@@ -2,10 +2,13 @@
 // ping each other and the outside while their IOSP reboots twice; every network expectation holds
 // in both runtimes, the run is a pure function of its seed in the sim runtime, the JSON report
 // carries `net`, and the seeded xmit-after-teardown quirk breaks at-most-once on the same scenario.
+// A `nic-link` fault takes the IOSP's physical NIC down and up while a guest pings the outside.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { DEFAULT_JIFFY_MS } from '../hypervisor/index.js';
+import { IDLE_POLL_JIFFIES } from '../../machines/iosp.machine.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { runScenario, type RunOptions } from './run-scenario.js';
 
@@ -16,6 +19,30 @@ function load(name: string): LoadedScenario {
   return r.value;
 }
 const opts = (over: Partial<RunOptions> = {}): RunOptions => ({ runtime: 'sim', seed: 1, untilMs: 6_000, wallClock: () => 0, ...over });
+
+/** iosp0's NIC eth-blue loses its link at LINK_DOWN_MS and gets it back at LINK_UP_MS. */
+const LINK_DOWN_MS = 500;
+const LINK_UP_MS = 1_000;
+const OUTAGE_MS = LINK_UP_MS - LINK_DOWN_MS;
+const AT_TIMES = [`at: ${LINK_DOWN_MS}ms`, `at: ${LINK_UP_MS}ms`] as const;
+// guest1 pings the outside behind eth-blue, one request every 10 ms, each lost after 100 ms; the
+// link goes down and comes back at the `triggers` (`at:` times by default).
+function nicLinkScenario(triggers: readonly [string, string] = AT_TIMES): LoadedScenario {
+  const yaml = [
+    'until: 4s',
+    'partitions:',
+    '  - { name: cp, kind: command }',
+    '  - { name: iosp0, kind: iosp, hardware: { nics: [{ name: eth-blue, switch: blue }] } }',
+    '  - { name: guest1, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0, segment: blue }], workloads: [{ kind: ping, to: outside, count: 200, interval: 10ms, timeout: 100ms }] }',
+    'faults:',
+    `  - { action: nic-link, partition: iosp0, nic: eth-blue, up: false, ${triggers[0]} }`,
+    `  - { action: nic-link, partition: iosp0, nic: eth-blue, up: true, ${triggers[1]} }`,
+    'expect: [guests-running, no-duplicate-frames, isolation, link-recovers]',
+  ].join('\n');
+  const loaded = loadScenarioText(yaml, 'nic-link.yaml');
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
+  return loaded.value;
+}
 
 describe('the network scenario', () => {
   test('iosp-reboot-network (sim): two reboots, every expectation met, losses counted, no frame twice, every flow finished, links back up', async () => {
@@ -76,6 +103,31 @@ describe('the network scenario', () => {
     expect(delivered('guest5')).toBeLessThanOrEqual(1);
     expect(run.report.net.total.misdelivered).toBe(0);
   });
+
+  test('nic-link: while iosp0\'s NIC is down (500 ms) the pinging guest has no carrier, gets no reply and loses pings; once it is back the flow finishes', async () => {
+    const { report, trace } = await runScenario(nicLinkScenario(), opts({ untilMs: 4_000 }));
+    expect(report.faults).toEqual({ 'nic-link': 2 });
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+    const g = report.net.guests['guest1'];
+    // Told at the IOSP's next poll: at most one idle poll period after the link changed.
+    expect(g?.linkDownMs).toBeGreaterThanOrEqual(OUTAGE_MS - IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS);
+    expect(g?.dropped, 'requests sent into the outage time out').toBeGreaterThan(0);
+    expect(g).toMatchObject({ sent: 200, duplicated: 0, outstanding: 0, flows: 1, finishedFlows: 1, linksUp: 1 });
+    expect(g?.delivered).toBe(200 - (g?.dropped ?? 0));
+    const outage = (r: { atMs: number }) => r.atMs > LINK_DOWN_MS + IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS && r.atMs < LINK_UP_MS;
+    expect(trace.filter((r) => r.actor === 'guest1/virtnic:2:0' && r.event === 'net.deliver' && outage(r)), 'no reply while the outside is unreachable').toEqual([]);
+    expect(report.net.interfaces['guest1']?.[0]?.lastLinkUpMs).toBeGreaterThanOrEqual(LINK_UP_MS);
+  });
+
+  test('nic-link runs in the worker runtime too (triggered by the guest\'s carrier): both faults fire, the link comes back and the flow finishes', async () => {
+    // Real time: the guest's link comes up whenever bring-up ends, so the outage is placed after it.
+    const carrier = (occurrence: number, afterMs: number) => `when: { actor: guest1/virtnic:2:0, event: net.carrier, occurrence: ${occurrence}, after: ${afterMs}ms }`;
+    const { report } = await runScenario(nicLinkScenario([carrier(1, 200), carrier(2, OUTAGE_MS)]), opts({ runtime: 'workers', untilMs: 4_000, wallClock: () => performance.now() }));
+    expect(report.faults).toEqual({ 'nic-link': 2 });
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+    expect(report.net.guests['guest1']?.linkDownMs).toBeGreaterThanOrEqual(OUTAGE_MS - IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS);
+    expect(report.net.guests['guest1']).toMatchObject({ finishedFlows: 1, linksUp: 1 });
+  }, 120_000);
 
   test('the same seed gives the same trace hash; another seed another', async () => {
     const a = await runScenario(load('iosp-reboot-network'), opts({ untilMs: 2_500 }));

@@ -41,7 +41,7 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number, op
   const fire = (index: number) => () => {
     const fault = scenario.faults[index];
     if (fault === undefined) return;
-    faults[index] = { ...(faults[index] as FaultRecord), atMs: run.now(), refused: applyFault(faultTarget(run.hypervisor, run.disks), fault) };
+    faults[index] = { ...(faults[index] as FaultRecord), atMs: run.now(), refused: applyFault(faultTarget(run.hypervisor, run.disks, run.nicLinks), fault) };
   };
   scenario.faults.forEach((f, i) => {
     if (f.at !== undefined) run.at(f.at, `fault/${i}`, fire(i));

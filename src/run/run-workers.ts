@@ -67,7 +67,7 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
         due.splice(due.indexOf(d), 1);
         const fault = scenario.faults[d.index];
         if (fault === undefined) continue;
-        const refused = applyFault(faultTarget(runtime.hypervisor, runtime.disks), fault);
+        const refused = applyFault(faultTarget(runtime.hypervisor, runtime.disks, runtime.nicLinks), fault);
         faults[d.index] = { ...(faults[d.index] as FaultRecord), atMs: elapsed(), refused };
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(COLLECT_MS, Math.max(1, untilMs - elapsed()))));

@@ -97,13 +97,31 @@ describe('scenario loading', () => {
   - { action: reboot, partition: guest1, at: soon }
 `;
     expect(errorsOf(text)).toEqual([
-      'x.yaml:14:15: faults[2].action: expected one of crash, reboot, hang, shutdown, boot, disk-error',
+      'x.yaml:14:15: faults[2].action: expected one of crash, reboot, hang, shutdown, boot, disk-error, nic-link',
       'x.yaml:15:46: faults[3].at: expected a duration such as 250, "250ms", "1.5s" or "2m" (whole milliseconds, not negative)',
     ]);
     const second = errorsOf(`${BASE}faults:\n  - { action: crash, partition: guest7, at: 10ms }\n  - { action: hang, partition: guest1 }\n`);
     expect(second).toEqual([
       'x.yaml:12:33: faults[0].partition: no partition named "guest7" (have cp, guest1)',
       'x.yaml:13:5: faults[1]: a fault needs exactly one trigger: "at" (a time) or "when" (a condition)',
+    ]);
+  });
+
+  test('a nic-link fault naming a NIC its IOSP does not own is named at the line of its nic; one it owns loads', () => {
+    const text = `${BASE}  - { name: iosp0, kind: iosp, hardware: { nics: [{ name: eth-blue, switch: blue }] } }
+  - { name: iosp1, kind: iosp }
+faults:
+  - { action: nic-link, partition: iosp0, nic: eth-blue, up: false, at: 100ms }
+  - { action: nic-link, partition: iosp0, nic: eth-red, up: false, at: 200ms }
+  - { action: nic-link, partition: iosp1, nic: eth-blue, up: true, at: 300ms }
+`;
+    expect(errorsOf(text)).toEqual([
+      'x.yaml:15:48: faults[1].nic: iosp0 owns no NIC named "eth-red" (have eth-blue)',
+      'x.yaml:16:48: faults[2].nic: iosp1 owns no NIC named "eth-blue"',
+    ]);
+    const fine = loadScenarioText(text.split('\n').slice(0, 14).join('\n'), 'x.yaml');
+    expect(fine.ok ? fine.value.scenario.faults : fine.error.map(formatScenarioError)).toEqual([
+      { action: 'nic-link', partition: 'iosp0', nic: 'eth-blue', up: false, at: 100 },
     ]);
   });
 

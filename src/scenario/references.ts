@@ -39,6 +39,7 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
     );
   });
   const disks = new Map(scenario.partitions.flatMap((p) => (p.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => [d.name, { iosp: p.name, disk: d }] as const))));
+  const nicsOf = (iosp: string): string[] => (scenario.partitions.find((p) => p.name === iosp && p.kind === 'iosp')?.hardware?.nics ?? []).map((n) => n.name);
   const diskNames = scenario.partitions.flatMap((p) => (p.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => d.name)));
   scenario.partitions.forEach((p, i) =>
     (p.hardware?.scsi ?? []).forEach((a, j) =>
@@ -72,6 +73,10 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
   scenario.faults.forEach((f, i) => {
     if (f.action === 'disk-error' && disks.get(f.disk)?.iosp !== f.partition) {
       errors.push({ path: ['faults', i, 'disk'], message: `${f.partition} owns no disk named "${f.disk}"` });
+    }
+    if (f.action === 'nic-link' && !nicsOf(f.partition).includes(f.nic)) {
+      const have = nicsOf(f.partition);
+      errors.push({ path: ['faults', i, 'nic'], message: `${f.partition} owns no NIC named "${f.nic}"${have.length === 0 ? '' : ` (have ${have.join(', ')})`}` });
     }
     if (!kinds.has(f.partition)) {
       errors.push({ path: ['faults', i, 'partition'], message: `no partition named "${f.partition}" (have ${[...kinds.keys()].join(', ')})` });

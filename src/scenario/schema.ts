@@ -99,8 +99,8 @@ const trigger = {
     .meta({ description: 'Fires once, at the Nth trace record matching every field given.' }),
 };
 
-/** The fault actions; later issues add members (NIC faults). */
-export const FAULT_ACTIONS = ['crash', 'reboot', 'hang', 'shutdown', 'boot', 'disk-error'] as const;
+/** The fault actions; later issues add members. */
+export const FAULT_ACTIONS = ['crash', 'reboot', 'hang', 'shutdown', 'boot', 'disk-error', 'nic-link'] as const;
 
 const fault = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('crash'), partition: name, ...trigger }),
@@ -116,6 +116,13 @@ const fault = z.discriminatedUnion('action', [
     lba: z.number().int().min(0),
     count: z.number().int().min(1).default(1).meta({ description: 'Blocks from lba that fail.' }),
     times: z.number().int().min(1).default(1).meta({ description: 'How many operations fail before the disk heals.' }),
+    ...trigger,
+  }),
+  z.strictObject({
+    action: z.literal('nic-link'),
+    partition: name.meta({ description: 'The IOSP owning the NIC.' }),
+    nic: name.meta({ description: "The physical NIC (hardware.nics[].name) whose link goes down or comes up; the IOSP tells the guests on its segment (NET_CONNECT_STATUS, §4.3)." }),
+    up: z.boolean().meta({ description: 'false: the link is lost (the outside unreachable, the guests lose carrier); true: it is back.' }),
     ...trigger,
   }),
 ]);

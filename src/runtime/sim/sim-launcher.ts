@@ -44,6 +44,8 @@ export class SimLauncher implements PartitionLauncher {
     private readonly commandOptions: CommandHostOptions,
     private readonly disks: ReadonlyMap<string, Disk>,
     private readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>,
+    /** NIC link pages by IOSP (hardware; hypervisor/nic-links.ts). */
+    private readonly nicLinks: ReadonlyMap<string, SharedArrayBuffer>,
     private readonly onHypervisorRequest: (request: HypervisorRequest) => void,
   ) {}
 
@@ -78,9 +80,9 @@ export class SimLauncher implements PartitionLauncher {
   private create(partition: PartitionConfig): SimHost {
     const { name } = partition;
     const plans = partition.kind === 'command' ? guestPlansFrom(this.config, this.channels) : [];
-    const { config, commandOptions, disks, heartbeats, onHypervisorRequest } = this;
+    const { config, commandOptions, disks, heartbeats, nicLinks, onHypervisorRequest } = this;
     const env = this.world.environment(name);
-    return createHost(partition, { config, channels: this.channels.forPartition(name), env, plans, commandOptions, disks, heartbeats, onHypervisorRequest });
+    return createHost(partition, { config, channels: this.channels.forPartition(name), env, plans, commandOptions, disks, heartbeats, nicLinks, onHypervisorRequest });
   }
 
   private partition(name: string): PartitionConfig {

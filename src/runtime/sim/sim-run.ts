@@ -11,12 +11,14 @@ import {
   allocateChannels,
   allocateDisks,
   allocateHeartbeats,
+  allocateNicLinks,
   bootOrder,
   Hypervisor,
   iospNotice,
   type ChannelMap,
   type Config,
   type HypervisorError,
+  type NicLinks,
 } from '../../hypervisor/index.js';
 import {
   CommandHost,
@@ -51,6 +53,8 @@ export class SimRun {
   readonly hypervisor: Hypervisor;
   /** The run's disks (hardware: they outlive every IOSP incarnation). */
   readonly disks: ReadonlyMap<string, Disk>;
+  /** The IOSPs' NIC link words (hardware, like the disks); the `nic-link` fault sets them. */
+  readonly nicLinks: NicLinks;
   private readonly launcher: SimLauncher;
 
   constructor(
@@ -63,9 +67,10 @@ export class SimRun {
     this.channels = allocateChannels(config);
     const timing = commandHost ?? defaultCommandHostOptions(config.jiffyMs);
     this.disks = allocateDisks(config);
+    this.nicLinks = allocateNicLinks(config);
     // The CP's requests (a hung IOSP's reboot) run as their own event, never inside the CP's.
     const onRequest = (r: HypervisorRequest): void => void this.at(this.now(), `cp-request/${r.iosp}`, () => this.hypervisor.reboot(r.iosp, r.downMs));
-    this.launcher = new SimLauncher(config, this.channels, this.world, timing, this.disks, allocateHeartbeats(config), onRequest);
+    this.launcher = new SimLauncher(config, this.channels, this.world, timing, this.disks, allocateHeartbeats(config), this.nicLinks.pages, onRequest);
     const clockEnv = this.world.hypervisorEnvironment();
     this.hypervisor = new Hypervisor(config, this.launcher, {
       clock: clockEnv.clock,

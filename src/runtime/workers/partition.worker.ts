@@ -27,6 +27,8 @@ export interface PartitionWorkerData {
   readonly channels: readonly ChannelRecord[];
   /** Heartbeat pages: an IOSP gets its own, the command partition every IOSP's. */
   readonly heartbeats: readonly (readonly [string, SharedArrayBuffer])[];
+  /** NIC link pages: an IOSP gets its own (its NICs' words), nobody else any. */
+  readonly nicLinks: readonly (readonly [string, SharedArrayBuffer])[];
   /** For an IOSP: the disks it owns, as shared memory (hardware outlives the worker). */
   readonly disks: readonly { readonly spec: DiskSpec; readonly memory: SharedArrayBuffer }[];
   readonly seed: number;
@@ -53,7 +55,8 @@ const disks = new Map(
 );
 const commandOptions = defaultCommandHostOptions(data.config.jiffyMs);
 const heartbeats = new Map(data.heartbeats);
-const host = createHost(partition, { config: data.config, channels: data.channels, env, plans: data.plans, commandOptions, disks, heartbeats });
+const nicLinks = new Map(data.nicLinks);
+const host = createHost(partition, { config: data.config, channels: data.channels, env, plans: data.plans, commandOptions, disks, heartbeats, nicLinks });
 
 /** The control plane of one partition worker. */
 export const partitionApi = {

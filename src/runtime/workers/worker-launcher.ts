@@ -56,6 +56,8 @@ export interface WorkerLauncherOptions {
   readonly disks: ReadonlyMap<string, Disk>;
   /** Heartbeat pages by IOSP. */
   readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
+  /** NIC link pages by IOSP (hardware; hypervisor/nic-links.ts). */
+  readonly nicLinks: ReadonlyMap<string, SharedArrayBuffer>;
 }
 
 /** Launches one worker thread per partition host. */
@@ -107,7 +109,7 @@ export class WorkerLauncher implements PartitionLauncher {
   }
 
   private workerData(partition: PartitionConfig): PartitionWorkerData {
-    const { config, channels, seed, epochMs, disks, heartbeats } = this.options;
+    const { config, channels, seed, epochMs, disks, heartbeats, nicLinks } = this.options;
     const command = partition.kind === 'command';
     // An IOSP gets the memory of the disks it owns, and nothing else of the hardware.
     const owned = new Set((partition.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => d.name)));
@@ -116,6 +118,7 @@ export class WorkerLauncher implements PartitionLauncher {
       config,
       disks: [...disks].filter(([n]) => owned.has(n)).map(([, d]) => ({ spec: d.spec, memory: d.memory })),
       heartbeats: [...heartbeats].filter(([iosp]) => command || iosp === partition.name),
+      nicLinks: [...nicLinks].filter(([iosp]) => iosp === partition.name),
       channels: channels.forPartition(partition.name),
       seed,
       epochMs,

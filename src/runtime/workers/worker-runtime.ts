@@ -15,11 +15,13 @@ import {
   allocateChannels,
   allocateDisks,
   allocateHeartbeats,
+  allocateNicLinks,
   iospNotice,
   Hypervisor,
   type ChannelMap,
   type Config,
   type HypervisorError,
+  type NicLinks,
   type PartitionLifecycleState,
 } from '../../hypervisor/index.js';
 import type { Disk } from '../../devices/disk.js';
@@ -45,6 +47,8 @@ export class WorkerRuntime {
   readonly hypervisor: Hypervisor;
   /** The run's disks (hardware): shared memory the IOSP workers attach to. */
   readonly disks: ReadonlyMap<string, Disk>;
+  /** The IOSPs' NIC link words (hardware): shared memory each IOSP worker reads its own of. */
+  readonly nicLinks: NicLinks;
   private readonly launcher: WorkerLauncher;
   private readonly env: WorkerEnvironment;
   private readonly epochMs = performance.timeOrigin + performance.now();
@@ -64,7 +68,8 @@ export class WorkerRuntime {
     const collect = (records: readonly TraceRecord[]): void => void this.collected.push(...records);
     const { channels, epochMs } = this;
     this.disks = allocateDisks(config);
-    this.launcher = new WorkerLauncher({ config, channels, seed, epochMs, collect, disks: this.disks, heartbeats: allocateHeartbeats(config) });
+    this.nicLinks = allocateNicLinks(config);
+    this.launcher = new WorkerLauncher({ config, channels, seed, epochMs, collect, disks: this.disks, heartbeats: allocateHeartbeats(config), nicLinks: this.nicLinks.pages });
     const env = new WorkerEnvironment(HYPERVISOR_LABEL, Prng.root(seed), epochMs, (r) =>
       collect([r]),
     );
