@@ -82,6 +82,7 @@ export class FaultSchedule {
 export function describeFault(f: ScenarioFault): string {
   const when = f.when === undefined ? `at ${f.at} ms` : `${ordinal(f.when.occurrence)} ${f.when.event} of ${f.partition} + ${f.when.after} ms`;
   if (f.action === 'disk-error') return `disk-error ${f.disk} ${f.op} lba ${f.lba}+${f.count} ×${f.times} ${when}`;
+  if (f.action === 'nic-link') return `nic-link ${f.partition} ${f.nic} ${f.up ? 'up' : 'down'} ${when}`;
   return `${f.action} ${f.partition} ${when}${f.action === 'reboot' ? `, down ${f.down} ms` : ''}`;
 }
 

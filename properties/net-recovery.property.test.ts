@@ -9,7 +9,7 @@ import { runCampaign } from '../src/fuzz/campaign.js';
 import { netPlan, netRecovery, runNetCase, type NetCase } from './net-recovery.property.js';
 import type { SparProperty } from './registry.js';
 
-const FAULT_KINDS = ['reboot', 'crash-then-reboot', 'reboot-during-recovery', 'hang'] as const;
+const FAULT_KINDS = ['reboot', 'crash-then-reboot', 'reboot-during-recovery', 'hang', 'link-flap'] as const;
 
 describe('net recovery', () => {
   test('smoke: two guests ping each other and the outside through a reboot and a reboot during its recovery; every promise holds and the outage costs frames', () => {
@@ -67,7 +67,7 @@ describe('net recovery', () => {
     expect(outcome.trace.filter((r) => r.event === 'net.enbdis' && r.actor.startsWith('guest1/')).length).toBe(5);
   });
 
-  test('for any topology, traffic and IOSP fault schedule: at most once, isolation, per-flow order, link recovery within the bound, buffer ownership', () => {
+  test('for any topology, traffic and IOSP / link fault schedule: at most once, isolation, per-flow order, link recovery within the bound, buffer ownership', () => {
     const p = netRecovery;
     fc.assert(
       fc.property(p.arbitrary, (value) => {

@@ -23,6 +23,9 @@
 // (a tick that finds the window full waits at most one timeout). It ends earlier once the time is
 // past H, every partition runs and every flow finished.
 //
+// Faults: the IOSP faults of iosp-faults.ts, and link flaps: an uplink's physical link down for a
+// while (nic-link), which the IOSP reports to its segment's guests with NET_CONNECT_STATUS; it
+// heals one idle IOSP poll after the link returns (jiffy = 1 ms in these cases).
 // Topology: 1–2 IOSPs, 2–4 guests, each with one vnic (promiscuous or not) on one of two segments of one IOSP; each
 // IOSP has an uplink (a NIC) on a subset of the segments. Flows go from a guest to another guest
 // on the same IOSP and segment, or to the outside through an uplink of its IOSP on its segment; a
@@ -39,7 +42,8 @@ import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
 import { GuestHost } from '../src/partition/guest-host.js';
 import type { IpStackContext } from '../machines/ip-stack.logic.js';
 import { loadCaseScenario } from './case-scenario.js';
-import { clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type IospFaultCase } from './iosp-faults.js';
+import { IDLE_POLL_JIFFIES } from '../machines/iosp.machine.js';
+import { BOOT_SLACK_MS, clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type IospFaultCase } from './iosp-faults.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cases (plain JSON: counterexamples are saved as files)
@@ -61,6 +65,18 @@ export interface NetFlowCase {
   readonly window: number;
 }
 
+/** The physical link of one of the IOSP's NICs (taken modulo its uplinks) is down for `downMs`. */
+export interface LinkFlapCase {
+  readonly kind: 'link-flap';
+  readonly iosp: number;
+  readonly nic: number;
+  readonly atMs: number;
+  readonly downMs: number;
+}
+
+/** A fault of the schedule: an IOSP fault, or a link flap behind it. */
+export type NetFaultCase = IospFaultCase | LinkFlapCase;
+
 /** One case. */
 export interface NetCase {
   readonly guests: readonly NetGuestCase[];
@@ -68,7 +84,7 @@ export interface NetCase {
   readonly iosps: number;
   /** Per IOSP, bit s set: an uplink on segment s. */
   readonly uplinks: readonly number[];
-  readonly faults: readonly IospFaultCase[];
+  readonly faults: readonly NetFaultCase[];
   readonly simSeed: number;
 }
 
@@ -90,7 +106,7 @@ export const netCaseArbitrary: fc.Arbitrary<NetCase> = fc.record({
   flows: fc.array(flowArbitrary, { minLength: 1, maxLength: 4 }),
   iosps: fc.integer({ min: 1, max: 2 }),
   uplinks: fc.array(fc.nat(3), { minLength: 2, maxLength: 2 }),
-  faults: fc.array(fc.oneof(...iospFaultArbitraries({ atMs, downMs }, true)), { maxLength: 3 }),
+  faults: fc.array(fc.oneof(...iospFaultArbitraries({ atMs, downMs }, true), fc.record({ kind: fc.constant('link-flap' as const), iosp: fc.nat(1), nic: fc.nat(1), atMs, downMs })), { maxLength: 3 }),
   simSeed: fc.nat(99),
 });
 
@@ -147,7 +163,19 @@ export function netPlan(c: NetCase): NetPlan {
     return [{ from: from.name, to, count: clamp(f.count, 1, 200), intervalMs: clamp(f.intervalMs, 1, 100), frameBytes: clamp(f.frameBytes, 60, 1514), window: clamp(f.window, 1, 8) }];
   });
   const schedule = new FaultSchedule();
-  c.faults.forEach((f, index) => schedule.addIosp(f, index, iospCount, iospName));
+  c.faults.forEach((f, index) => {
+    if (f.kind !== 'link-flap') return schedule.addIosp(f, index, iospCount, iospName);
+    const iosp = mod(f.iosp, iospCount);
+    const nics = ['blue', 'red'].filter((_, s) => ((uplinks[iosp] ?? 0) & (1 << s)) !== 0);
+    if (nics.length === 0) return;
+    const nic = `eth-${nics[mod(f.nic, nics.length)] ?? 'blue'}`;
+    const at = clamp(f.atMs, 0, 10_000);
+    // At least 1 ms down: two faults at one instant fire in a seeded order, and up must follow down.
+    const up = at + clamp(f.downMs, 1, 10_000);
+    schedule.addTimed({ action: 'nic-link', partition: iospName(iosp), nic, up: false, at }, index, at);
+    // The guests hear of the link's return at the IOSP's next poll (at most one idle period later).
+    schedule.addTimed({ action: 'nic-link', partition: iospName(iosp), nic, up: true, at: up }, index, up + IDLE_POLL_JIFFIES + BOOT_SLACK_MS);
+  });
   const healedByMs = schedule.healedByMs;
   const flowMs = Math.max(0, ...flows.map((f) => f.count * f.intervalMs + 2 * PING_TIMEOUT_MS));
   const untilMs = Math.ceil(healedByMs + RESUME_MS + ARP_RETRY_MS + flowMs);
@@ -291,7 +319,7 @@ export function describeNetCase(c: NetCase): string {
 export const netRecovery = {
   name: 'net-recovery',
   promise:
-    'For any network topology (1–2 IOSPs, 2–4 guests on one or two segments, uplinks to the outside), ping traffic and IOSP reboots, crashes, hangs and reboots during recovery: ' +
+    'For any network topology (1–2 IOSPs, 2–4 guests on one or two segments, uplinks to the outside), ping traffic, IOSP reboots, crashes, hangs and reboots during recovery, and uplink link flaps: ' +
     '(at-most-once) no frame is delivered twice and every loss is counted; ' +
     '(isolation) no frame reaches a guest outside its segment and no guest holds another guest\'s channel; ' +
     '(per-flow-order) the frames of a flow arrive in order; ' +
