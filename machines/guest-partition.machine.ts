@@ -67,6 +67,8 @@ export interface GuestPartitionContext {
   readonly boundDrivers: readonly string[];
   /** KOBJ_ONLINE seen (CHIPSET_READY). */
   readonly online: boolean;
+  /** systemIds of the IP layers of open network interfaces. */
+  readonly ipStacks: readonly string[];
   /** systemIds of the workloads started, in start order (they run until the guest stops). */
   readonly workloads: readonly string[];
   /** Times any driver was probed and removed. */
@@ -84,8 +86,9 @@ export type GuestPartitionEvent =
   | { readonly type: 'CHIPSET_ONLINE'; readonly online: boolean }
   /** Start a workload (a user-space program): its actor, once its disk is there. */
   | { readonly type: 'START_WORKLOAD'; readonly systemId: string; readonly input: BlockWorkloadInput }
-  /** Start the IP layer of a network interface (its driver bound): gone with DRIVER_GONE. */
+  /** Start the IP layer of a network interface (its driver bound); IP_STACK_GONE stops it. */
   | { readonly type: 'START_IP_STACK'; readonly systemId: string; readonly input: IpStackInput }
+  | { readonly type: 'IP_STACK_GONE'; readonly systemId: string }
   | { readonly type: 'STOP' };
 
 /** systemId of one of the guest's modules. */
@@ -157,13 +160,18 @@ export const guestPartitionMachine = setup({
       enqueue.spawnChild('block-workload', { id: event.systemId, systemId: event.systemId, input: event.input });
       enqueue.assign({ workloads: [...context.workloads, event.systemId] });
     }),
-    // The interface's IP layer lives as long as its driver: listed with the bound drivers so that
-    // DRIVER_GONE stops it, but not counted as a probe.
+    // The interface's IP layer lives as long as its driver (not a driver: no probe, no removal).
     spawnIpStack: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'START_IP_STACK');
-      if (context.boundDrivers.includes(event.systemId)) return;
+      if (context.ipStacks.includes(event.systemId)) return;
       enqueue.spawnChild('ip-stack', { id: event.systemId, systemId: event.systemId, input: event.input });
-      enqueue.assign({ boundDrivers: [...context.boundDrivers, event.systemId] });
+      enqueue.assign({ ipStacks: [...context.ipStacks, event.systemId] });
+    }),
+    stopIpStack: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'IP_STACK_GONE');
+      if (!context.ipStacks.includes(event.systemId)) return;
+      enqueue.stopChild(event.systemId);
+      enqueue.assign({ ipStacks: context.ipStacks.filter((id) => id !== event.systemId) });
     }),
     recordOnline: assign({
       online: ({ event }) => {
@@ -183,6 +191,7 @@ export const guestPartitionMachine = setup({
     boundDrivers: [],
     online: false,
     workloads: [],
+    ipStacks: [],
     probes: 0,
     removals: 0,
   }),
@@ -201,6 +210,7 @@ export const guestPartitionMachine = setup({
         CHIPSET_ONLINE: { actions: 'recordOnline' },
         START_WORKLOAD: { actions: 'spawnWorkload' },
         START_IP_STACK: { actions: 'spawnIpStack' },
+        IP_STACK_GONE: { actions: 'stopIpStack' },
         STOP: { target: 'stopped' },
       },
     },

@@ -326,9 +326,11 @@ export function draftOf(context: VirtnicContext): NicDraft {
 }
 
 /**
- * The step's outcome. The netdev watchdog (§4.3 TX timeout) runs while the carrier is on and
- * transmits are outstanding or the queue is stopped (dev_watchdog's own condition: it also covers a
- * queue stopped by a failed insert with nothing outstanding). Progress restarts it.
+ * The step's outcome. Choice: the netdev watchdog (§4.3 TX timeout) runs while the carrier is on
+ * and transmits are outstanding or the queue is stopped. Linux's dev_watchdog fires only for a
+ * stopped queue whose last transmit is older than the timeout; here 5 s without progress with any
+ * transmit outstanding also counts (an IOSP that takes frames and never completes them), and a
+ * queue stopped by a failed insert with nothing outstanding is covered too. Progress restarts it.
  */
 export function finish(d: NicDraft): NicStep {
   const { c } = d;

@@ -35,6 +35,7 @@ import fc from 'fast-check';
 import type { TraceRecord } from '../src/partition/environment.js';
 import type { FaultRecord } from '../src/run/faults.js';
 import type { Observation } from '../src/run/observation.js';
+import { judge } from '../src/run/expectations.js';
 import { runSim } from '../src/run/run-sim.js';
 import type { SimRun } from '../src/runtime/sim/index.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
@@ -43,6 +44,7 @@ import { GuestHost } from '../src/partition/guest-host.js';
 import type { IpStackContext } from '../machines/ip-stack.logic.js';
 import { loadCaseScenario } from './case-scenario.js';
 import { IDLE_POLL_JIFFIES } from '../machines/iosp.machine.js';
+import { DEFAULT_JIFFY_MS } from '../src/hypervisor/index.js';
 import { BOOT_SLACK_MS, clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type IospFaultCase } from './iosp-faults.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -174,7 +176,7 @@ export function netPlan(c: NetCase): NetPlan {
     const up = at + clamp(f.downMs, 1, 10_000);
     schedule.addTimed({ action: 'nic-link', partition: iospName(iosp), nic, up: false, at }, index, at);
     // The guests hear of the link's return at the IOSP's next poll (at most one idle period later).
-    schedule.addTimed({ action: 'nic-link', partition: iospName(iosp), nic, up: true, at: up }, index, up + IDLE_POLL_JIFFIES + BOOT_SLACK_MS);
+    schedule.addTimed({ action: 'nic-link', partition: iospName(iosp), nic, up: true, at: up }, index, up + IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS + BOOT_SLACK_MS);
   });
   const healedByMs = schedule.healedByMs;
   const flowMs = Math.max(0, ...flows.map((f) => f.count * f.intervalMs + 2 * PING_TIMEOUT_MS));
@@ -283,6 +285,8 @@ export function netEndViolations(plan: NetPlan, o: Observation): string[] {
     }
     if (net.interfaces.length !== 1 || s.flows !== expectedFlows) v('link-recovery', `${g.name}: ${net.interfaces.length} interface(s) with ${s.flows} flow(s) at the end, expected 1 with ${expectedFlows}`);
   }
+  // The scenario expectation's rule too (every vnic came up; no flow stalled after a link-up).
+  for (const r of judge(['link-recovers'], o)) if (!r.ok) v('link-recovery', r.detail);
   return out;
 }
 

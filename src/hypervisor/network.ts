@@ -19,9 +19,9 @@
 
 import type { Config, PingWorkloadConfig } from './config.js';
 
-/** A MAC address as a 48-bit number; an IPv4 address as a u32 (src/devices/ethernet.ts). */
-export type Mac = number;
-export type Ip = number;
+import type { Ip, Mac } from '../devices/ethernet.js';
+
+export type { Ip, Mac };
 
 /** `num_rcv_bufs` the IOSP announces in a vnic channel (§1.9); ≤ the 64-slot ring. */
 export const NUM_RCV_BUFS = 32;
@@ -85,6 +85,8 @@ export interface NetworkPlan {
   readonly flows: readonly PingFlowPlan[];
   /** Pings that can never be answered: the guest, the workload's index, and why. */
   readonly unreachable: readonly { readonly guest: string; readonly workload: number; readonly reason: string }[];
+  /** vnics that get no address of their own (a segment's 10.k.0.0/24 is full, or k > 255). */
+  readonly unaddressable: readonly { readonly guest: string; readonly busNo: number; readonly devNo: number; readonly reason: string }[];
 }
 
 /** The network of `config`. */
@@ -110,6 +112,12 @@ export function networkPlan(config: Config): NetworkPlan {
     outside.set(n.segment, k + 1);
     return { ...n, mac: OUTSIDE_MAC_BASE + i + 1, ip: (subnet(n.segment) | (254 - k)) >>> 0 };
   });
+  const unaddressable = vnics.flatMap((v) => {
+    const host = v.ip & 0xff;
+    const k = segments.indexOf(v.segment);
+    const reason = k > 255 ? `more than 256 segments (${v.segment} is number ${k})` : (v.ip >>> 8) !== (subnet(v.segment) >>> 8) || host > 254 - (outside.get(v.segment) ?? 0) ? `segment ${v.segment} has more vnics than its /24 holds beside its uplinks' outside hosts` : null;
+    return reason === null ? [] : [{ guest: v.guest, busNo: v.busNo, devNo: v.devNo, reason }];
+  });
   const flows: PingFlowPlan[] = [];
   const unreachable: { guest: string; workload: number; reason: string }[] = [];
   for (const p of config.partitions) {
@@ -120,7 +128,7 @@ export function networkPlan(config: Config): NetworkPlan {
       flows.push({ flow: flows.length + 1, guest: p.name, to: w.to, count: w.count, intervalMs: w.intervalMs, frameBytes: w.frameBytes, window: w.window, timeoutMs: w.timeoutMs, startMs: w.start, ...found });
     });
   }
-  return { segments, vnics, uplinks, flows, unreachable };
+  return { segments, vnics, uplinks, flows, unreachable, unaddressable };
 }
 
 /** One guest's share of the plan: its vnics and its flows. */

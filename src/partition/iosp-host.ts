@@ -38,7 +38,7 @@ import {
 } from '../hypervisor/index.js';
 import { StructView } from '../base/struct.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
-import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, SIZEOF_CMDRSP, TASK_MGMT_SUCCESS, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
+import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART, SIZEOF_CMDRSP, TASK_MGMT_SUCCESS, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
 import { DID_ERROR, linuxResult } from '../protocol/uiscmdrsp-linuxstat.js';
 import {
   decodeCmdtype,
@@ -57,9 +57,6 @@ import { ResponseOutbox } from './response-outbox.js';
 import type { Environment } from './environment.js';
 import type { HostCounters, PartitionHost } from './partition-host.js';
 
-/** `IOCHAN_TO_IOPART` / `IOCHAN_FROM_IOPART` (§4.4.1): the queues of an IO channel. */
-const IOCHAN_TO_IOPART = 0;
-const IOCHAN_FROM_IOPART = 1;
 
 /** Default service time of one command, in ms: between an SSD's and a disk's. */
 export const DEFAULT_LATENCY_MS = { min: 0.1, max: 1 } as const;
@@ -97,7 +94,7 @@ export class IospHost implements PartitionHost {
   private readonly stops: (() => void)[] = [];
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
   private readonly inService = new Set<{ readonly id: number }>();
-  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, outboxDropped: 0, dmaErrors: 0, netCommands: 0, rcvPosts: 0, xmits: 0, framesDelivered: 0, rxDropped: 0, outsideAnswers: 0, badNet: 0, badXmit: 0, spoofed: 0, connectStatus: 0, linkDropped: 0 };
+  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, outboxDropped: 0, dmaErrors: 0, postsRefused: 0, netCommands: 0, rcvPosts: 0, xmits: 0, framesDelivered: 0, rxDropped: 0, outsideAnswers: 0, badNet: 0, badXmit: 0, spoofed: 0, connectStatus: 0, linkDropped: 0 };
   private readonly nic: NicServer;
 
   constructor(

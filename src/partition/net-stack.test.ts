@@ -189,6 +189,8 @@ function ledgerBench() {
   const actor = (to: string) => ({ send: (e: { type: string }) => events.push({ to, type: e.type }), getSnapshot: () => ({ context: {} }) }) as unknown as AnyActorRef;
   const host = { partition: 'guest1', env, guest: actor('guest'), connect: () => actor('ip') };
   const stack = new NetStack(host, actor('virtnic'), record, 2, 0, me as NonNullable<typeof me>, [], 0);
+  stack.start(); // reads the channel and connects the IP layer (a stand-in here)
+  events.length = 0;
   const channel = Channel.attachAs(record.buffer, channelTypes.vnic);
   if (!channel.ok) throw new Error(channel.error.message);
   new Uint8Array(record.dma.buffer).fill(0);

@@ -14,8 +14,9 @@
 // The host side of virtnic's protocol mirrors virthba's (storage-stack.ts): an insert is answered
 // only when it fails; each removal is answered with one message and `more`.
 // Choice: the receive thread (Era A, §4.7: IRQ + thread as virthba) is woken by the IOSP's doorbell
-// and otherwise polls every RESPONSE_POLL_MS (4 ms) while transmits are outstanding; idle, the
-// timed drains are skipped for the reason storage-stack.ts gives (the IOSP rings with every answer).
+// and otherwise polls every RESPONSE_POLL_MS (4 ms) while transmits are outstanding or receive posts
+// wait to be topped up (the drain's start tops them up); idle, the timed drains are skipped for the
+// reason storage-stack.ts gives (the IOSP rings with every answer).
 // Choice: buffer `index` is receive page `index` of the DMA window; transmit slot `s` is page
 // VNIC_RCV_PAGES + s (network.ts). A frame fits one page (MTU 1500).
 //
@@ -27,11 +28,11 @@
 
 import type { AnyActorRef } from 'xstate';
 import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../channel/index.js';
-import { buildFrame, destinationClass, parseFrame, readMac, type FrameSpec } from '../devices/ethernet.js';
+import { buildFrame, destinationClass, isGroupMac, parseFrame, readMac, type FrameSpec } from '../devices/ethernet.js';
 import { doorbellOf, PAGE_BYTES, VNIC_RCV_PAGES, VNIC_TX_SLOTS, type ChannelRecord, type PingFlowPlan, type VnicPlan } from '../hypervisor/index.js';
 import { StructView } from '../base/struct.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
-import { RCVPOST_BUF_SIZE, SIZEOF_CMDRSP } from '../protocol/uiscmdrsp-constants.js';
+import { IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART, RCVPOST_BUF_SIZE, SIZEOF_CMDRSP } from '../protocol/uiscmdrsp-constants.js';
 import { decodeNet, encodeNet, encodeNetInto, type NetMessage } from '../protocol/uiscmdrsp-net.js';
 import { RESPONSE_POLL_MS, type StackHost } from './storage-stack.js';
 import { ipStackSystemId } from '../../machines/ip-stack.logic.js';
@@ -81,7 +82,7 @@ export interface NetInterfaceReport {
 /** The network stack of one vnic device. */
 export class NetStack {
   readonly ifname: string;
-  private readonly ip: AnyActorRef;
+  private ip!: AnyActorRef;
   private readonly ipId: string;
   private readonly commands: SignalQueue;
   private readonly responses: SignalQueue;
@@ -107,6 +108,8 @@ export class NetStack {
   /** Control messages waiting for ring space (encoded), and their retry timer. */
   private readonly waitingControl: Uint8Array[] = [];
   private controlTimer: { id: number } | null = null;
+  /** Receive pages whose post failed and was not yet posted again. */
+  private readonly failedPosts = new Set<number>();
   /** Nesting depth of virtnic effects being performed (its transition is still running). */
   private inDriver = 0;
   private pollTimer: { id: number } | null = null;
@@ -127,32 +130,40 @@ export class NetStack {
     // As for a vhba: probed only once the IOSP made the channel ready (storage-stack.ts).
     if (!attached.ok) throw new Error(`${channel.id}: ${attached.error.message}`);
     if (channel.dma === undefined) throw new Error(`${channel.id}: a vnic channel has a DMA window`);
-    this.commands = attached.value.queue(0);
-    this.responses = attached.value.queue(1);
+    this.commands = attached.value.queue(IOCHAN_TO_IOPART);
+    this.responses = attached.value.queue(IOCHAN_FROM_IOPART);
     this.memory = new Uint8Array(channel.dma.buffer);
     this.windowPfn = Number(channel.dma.address) / PAGE_BYTES;
     this.bell = doorbellOf(channel);
     this.ifname = `eth${ifindex}`;
     this.ipId = ipStackSystemId({ partition: host.partition, ifname: this.ifname });
-    const now = host.env.now();
-    const pings = flows.map((f) => ({ flow: f.flow, dstIp: f.dstIp, count: f.count, intervalMs: f.intervalMs, frameBytes: f.frameBytes, window: f.window, timeoutMs: f.timeoutMs, startMs: Math.max(0, f.startMs - now) }));
-    const input = { partition: host.partition, ifname: this.ifname, mac: vnic.mac, ip: vnic.ip, netmask: vnic.netmask, pings };
-    host.guest.send({ type: 'START_IP_STACK', systemId: this.ipId, input });
-    this.ip = host.connect(this.ipId, (e) => this.performIp(e));
+    this.flows = flows;
     this.stops.push(host.env.onRing(this.bell, 'client', () => this.virtnic.send({ type: 'CHANNEL_INTERRUPT' })));
     this.channelBuffer = channel.buffer;
   }
 
   private readonly channelBuffer: SharedArrayBuffer;
+  private readonly flows: readonly PingFlowPlan[];
+  /** The MAC the IOSP published in the channel (what the interface uses, §4.3 Probe). */
+  private mac = 0;
 
   /**
-   * What probe reads from the channel (§4.3 Probe), then the interface is brought up (ifup) and
-   * the IP layer starts. Called once the host routes the driver's effects here: OPEN posts at once.
+   * What probe reads from the channel (§4.3 Probe), then the interface is brought up (ifup) with
+   * the IP layer on it. Called once the host routes the driver's effects here: OPEN posts at once.
    */
   start(): void {
     const view = StructView.at(visorIoChannel, this.channelBuffer, 0);
-    const mac = view.raw('vnic.macaddr').reduce((m, b) => m * 256 + b, 0);
-    this.virtnic.send({ type: 'CHANNEL_CONFIG', mac, numRcvBufs: view.get('vnic.num_rcv_bufs'), mtu: view.get('vnic.mtu') });
+    // Choice: a channel MAC that is not a unicast address (a broken or hostile IOSP) is not used;
+    // the interface keeps the configured one (Linux refuses to register a group address).
+    const published = readMac(view.raw('vnic.macaddr'), 0);
+    this.mac = isGroupMac(published) ? this.vnic.mac : published;
+    this.virtnic.send({ type: 'CHANNEL_CONFIG', mac: this.mac, numRcvBufs: view.get('vnic.num_rcv_bufs'), mtu: view.get('vnic.mtu') });
+    // Flow starts are whole ms from the run's start; the worker runtime's clock is fractional.
+    const now = this.host.env.now();
+    const pings = this.flows.map((f) => ({ flow: f.flow, dstIp: f.dstIp, count: f.count, intervalMs: f.intervalMs, frameBytes: f.frameBytes, window: f.window, timeoutMs: f.timeoutMs, startMs: Math.max(0, Math.ceil(f.startMs - now)) }));
+    const input = { partition: this.host.partition, ifname: this.ifname, mac: this.mac, ip: this.vnic.ip, netmask: this.vnic.netmask, pings };
+    this.host.guest.send({ type: 'START_IP_STACK', systemId: this.ipId, input });
+    this.ip = this.host.connect(this.ipId, (e) => this.performIp(e));
     this.ip.send({ type: 'START' });
     this.virtnic.send({ type: 'OPEN' });
     if (this.vnic.promiscuous) this.virtnic.send({ type: 'SET_PROMISC', on: true }); // ndo_set_rx_mode
@@ -200,11 +211,15 @@ export class NetStack {
         this.scheduleFlush();
         return this.ip.send({ type: 'TX_QUEUE', running: this.queueRunning }), true;
       case 'net.rxDropped':
-      case 'net.buffersFreed':
         return true;
+      case 'net.buffersFreed':
+        this.failedPosts.clear(); // freed with the rest: the next open posts every buffer afresh
+        return this.purgeHeld(), true;
       case 'channel.setClientStateAttached':
-        // serverup: the IOSP rebooted and re-initialised the channel, forgetting every post (§4.1).
+        // serverup: the IOSP rebooted and re-initialised the channel, forgetting every post (§4.1);
+        // control messages still waiting were meant for the dead ring.
         this.forgetPosts();
+        this.waitingControl.length = 0;
         return false; // the bridge still performs the attach
       default:
         return false;
@@ -242,7 +257,7 @@ export class NetStack {
   /** The device is gone (virtnic removed): the interface and its IP layer go with it. */
   remove(): void {
     this.detach();
-    this.host.guest.send({ type: 'DRIVER_GONE', systemId: this.ipId });
+    this.host.guest.send({ type: 'IP_STACK_GONE', systemId: this.ipId });
   }
 
   // ── IP layer ─────────────────────────────────────────────────────────────────────────────────
@@ -272,6 +287,14 @@ export class NetStack {
     this.flushTimer = this.host.env.schedule(0, `qdisc:${this.ifname}`, () => this.flushHeld());
   }
 
+  // The interface closed (pause, TX reset, remove): dev_close resets the qdisc, its frames are lost.
+  private purgeHeld(): void {
+    if (this.held.length === 0) return;
+    const ids = this.held.splice(0);
+    for (const id of ids) this.frames.delete(id);
+    this.ip.send({ type: 'TX_DISCARDED', ids });
+  }
+
   // Hands held frames to the driver in order while its queue runs (each XMIT is taken at once, so a
   // stop it causes is seen before the next).
   private flushHeld(): void {
@@ -287,11 +310,21 @@ export class NetStack {
 
   private postRcv(index: number, buf: number, uniqueNum: number): void {
     // Behind a waiting control message a post would overtake it: it fails and is topped up later.
-    if (!(index >= 0 && index < VNIC_RCV_PAGES) || this.waitingControl.length > 0) return void this.virtnic.send({ type: 'POST_FAILED', index, buf });
+    if (!(index >= 0 && index < VNIC_RCV_PAGES) || this.waitingControl.length > 0) return this.postFailed(index, buf);
     encodeNetInto(this.slot, { kind: 'rcvPost', buf, frag: { pfn: this.windowPfn + index, off: 0, len: RCVPOST_BUF_SIZE }, uniqueNum });
-    if (this.commands.insert(this.slot) !== 'inserted') return void this.virtnic.send({ type: 'POST_FAILED', index, buf });
+    if (this.commands.insert(this.slot) !== 'inserted') return this.postFailed(index, buf);
+    this.failedPosts.delete(index);
     this.posts.set(buf, { page: index, epoch: this.disablesSent });
     this.host.env.ring(this.bell, 'server');
+  }
+
+  // The driver tops the buffer up at the start of a later drain; keep the receive thread's timed
+  // wake-ups running until it has (a guest that only answers would otherwise wait for a frame that
+  // cannot come: its buffers are what the IOSP writes frames into).
+  private postFailed(index: number, buf: number): void {
+    this.failedPosts.add(index);
+    if (this.pollTimer === null) this.schedulePoll();
+    this.virtnic.send({ type: 'POST_FAILED', index, buf });
   }
 
   private insertXmit(id: number, buf: number, slot: number): void {
@@ -362,7 +395,7 @@ export class NetStack {
   private returned(buf: number, rcvbufs: readonly number[]): 'host' | 'broadcast' | 'multicast' | 'other' {
     const first = rcvbufs[0] === buf ? this.posts.get(buf)?.page : undefined;
     for (const b of rcvbufs) this.posts.delete(b);
-    return first === undefined ? 'other' : destinationClass(readMac(this.memory, first * PAGE_BYTES), this.vnic.mac);
+    return first === undefined ? 'other' : destinationClass(readMac(this.memory, first * PAGE_BYTES), this.mac);
   }
 
   // The IOSP forgot the posts sent before the `epoch`-th ENBDIS(0) (all of them: a reboot).
@@ -395,7 +428,7 @@ export class NetStack {
     this.pollTimer = this.host.env.schedule(RESPONSE_POLL_MS, `vnic-poll:${this.busNo}:${this.devNo}`, () => {
       this.pollTimer = null;
       this.virtnic.send({ type: 'CHANNEL_INTERRUPT' });
-      if (this.frames.size > 0) this.schedulePoll();
+      if (this.frames.size > 0 || this.failedPosts.size > 0) this.schedulePoll();
     });
   }
 }

@@ -30,7 +30,7 @@
 // Choice: a transmit whose fragments leave the guest's DMA window, or whose `ethhdr` is not the
 // frame's own header (`badXmit`), is completed with XMIT_FAILED and touches no memory; an undecodable message
 // carries no handle to echo, so it is counted (`badNet`) and not answered. A post outside the
-// window is ignored (`dmaErrors`).
+// window is ignored (`dmaErrors`), as is one beyond the 64 a driver can have out (`postsRefused`).
 // Choice: port security, as a hypervisor switch enforces it: a frame whose source MAC is not the
 // MAC the configuration gave the port is completed (the NIC sent it) but not switched (`spoofed`),
 // so a guest cannot claim another's address or poison the MAC table.
@@ -50,11 +50,11 @@ import { assert } from '../base/assert.js';
 import type { Prng } from '../base/prng.js';
 import { StructView } from '../base/struct.js';
 import { ExternalEndpoint } from '../devices/external-endpoint.js';
-import { readMac } from '../devices/ethernet.js';
+import { readMac, writeMac } from '../devices/ethernet.js';
 import { VirtualSwitch } from '../devices/virtual-switch.js';
-import { doorbellOf, networkPlan, nicLinkIndex, NIC_MTU, NUM_RCV_BUFS, VNIC_RCV_PAGES, vnicOf, type ChannelRecord, type Config } from '../hypervisor/index.js';
+import { doorbellOf, networkPlan, nicLinkIndex, NIC_MTU, NUM_RCV_BUFS, VNIC_RCV_PAGES, vnicOf, type ChannelRecord, type Config, type UplinkPlan } from '../hypervisor/index.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
-import { MAX_NET_RCV_CHAIN, PI_PAGE_SIZE, RCVPOST_BUF_SIZE, XMIT_FAILED, XMIT_SUCCESS } from '../protocol/uiscmdrsp-constants.js';
+import { IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART, MAX_NET_RCV_CHAIN, PI_PAGE_SIZE, RCVPOST_BUF_SIZE, XMIT_FAILED, XMIT_SUCCESS } from '../protocol/uiscmdrsp-constants.js';
 import { decodeNet, encodeNet, type NetMessage, type PhysInfo } from '../protocol/uiscmdrsp-net.js';
 import type { Environment, TimerHandle } from './environment.js';
 import { ResponseOutbox, type OutboxCounts } from './response-outbox.js';
@@ -74,8 +74,6 @@ export const OUTSIDE_RTT_US = { min: 100, max: 500 } as const;
 /** Posts a port may hold: the most a driver posts (one per DMA-window receive page). */
 const MAX_POSTS = VNIC_RCV_PAGES;
 
-const IOCHAN_TO_IOPART = 0;
-const IOCHAN_FROM_IOPART = 1;
 
 /** A receive buffer the guest posted. */
 interface Post {
@@ -130,6 +128,8 @@ export interface NicCounts extends OutboxCounts {
   /** Frames to or from an uplink dropped because its link was down. */
   linkDropped: number;
   dmaErrors: number;
+  /** Posts beyond what a driver can have outstanding (a guest posting without end). */
+  postsRefused: number;
 }
 
 /** The NIC server of one IOSP boot. */
@@ -152,7 +152,7 @@ export class NicServer {
     links?: SharedArrayBuffer,
   ) {
     this.plan = networkPlan(config);
-    const uplinks = this.plan.uplinks.filter((u) => u.iosp === partition).map((u) => {
+    const uplinks = this.myUplinks().map((u) => {
       const index = nicLinkIndex(config, partition, u.nic);
       assert(index !== null, `${partition}: every uplink is a NIC it owns`);
       return { id: `uplink:${u.nic}`, segment: u.segment, index };
@@ -168,9 +168,7 @@ export class NicServer {
     const vnic = vnicOf(this.plan, record.guestPartition, record.busNo, record.devNo);
     assert(vnic !== undefined, `${record.id}: every vnic is in the network plan`);
     const view = StructView.at(visorIoChannel, record.buffer, 0);
-    const mac = new Uint8Array(6);
-    for (let i = 0; i < 6; i++) mac[i] = Math.floor(vnic.mac / 2 ** (8 * (5 - i))) & 0xff;
-    view.raw('vnic.macaddr').set(mac);
+    writeMac(view.raw('vnic.macaddr'), 0, vnic.mac);
     view.set('vnic.num_rcv_bufs', NUM_RCV_BUFS);
     view.set('vnic.mtu', NIC_MTU);
     const channel = attached.value;
@@ -223,7 +221,10 @@ export class NicServer {
         return this.transmit(port, msg);
       case 'enbdis':
         port.enabled = msg.enable === 1;
-        if (!port.enabled) port.posted = [];
+        if (!port.enabled) {
+          port.posted = [];
+          this.switchOf().forgetPort(port.id); // its guest closed the interface
+        }
         this.answer(port, { kind: 'enbdisAck', context: msg.context, enable: msg.enable });
         if (port.enabled && this.links.toldDown(port.segment)) this.tellLink(port, false);
         return;
@@ -237,7 +238,8 @@ export class NicServer {
 
   private post(port: Port, msg: Extract<NetMessage, { kind: 'rcvPost' }>): void {
     const offset = this.windowOffset(port, msg.frag);
-    if (offset === null || port.posted.length >= MAX_POSTS) return void this.counts.dmaErrors++;
+    if (offset === null) return void this.counts.dmaErrors++;
+    if (port.posted.length >= MAX_POSTS) return void this.counts.postsRefused++;
     this.counts.rcvPosts++;
     port.posted.push({ buf: msg.buf, uniqueNum: msg.uniqueNum, offset, len: Math.min(msg.frag.len, RCVPOST_BUF_SIZE) });
   }
@@ -291,9 +293,11 @@ export class NicServer {
   }
 
   private segmentOf(port: string): string {
-    const p = this.ports.get(port);
-    if (p !== undefined) return vnicOf(this.plan, p.record.guestPartition, p.record.busNo ?? -1, p.record.devNo ?? -1)?.segment ?? '';
-    return this.plan.uplinks.find((u) => u.iosp === this.partition && `uplink:${u.nic}` === port)?.segment ?? '';
+    return this.ports.get(port)?.segment ?? this.myUplinks().find((u) => `uplink:${u.nic}` === port)?.segment ?? '';
+  }
+
+  private myUplinks(): readonly UplinkPlan[] {
+    return this.plan.uplinks.filter((u) => u.iosp === this.partition);
   }
 
   private toOutside(uplink: string, frame: Uint8Array): void {
@@ -391,11 +395,8 @@ export class NicServer {
   // The switch joins this boot's vnic ports and the IOSP's uplinks, in configuration order.
   private switchOf(): VirtualSwitch {
     if (this.switch !== null) return this.switch;
-    const guestPorts = [...this.ports.values()].map((p) => {
-      const vnic = vnicOf(this.plan, p.record.guestPartition, p.record.busNo ?? -1, p.record.devNo ?? -1);
-      return { id: p.id, segment: vnic?.segment ?? '' };
-    });
-    const uplinks = this.plan.uplinks.filter((u) => u.iosp === this.partition);
+    const guestPorts = [...this.ports.values()].map((p) => ({ id: p.id, segment: p.segment }));
+    const uplinks = this.myUplinks();
     for (const u of uplinks) {
       const id = `uplink:${u.nic}`;
       if (!this.outside.has(id)) this.outside.set(id, { endpoint: new ExternalEndpoint(u.mac, u.ip), rtt: this.env.prng(`outside/${this.partition}/${u.nic}`), wire: new Wire(this.env, `outside:${id}`, this.timers) });

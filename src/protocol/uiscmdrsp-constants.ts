@@ -5,6 +5,10 @@
 
 export { MAX_CMND_SIZE, MAX_PHYS_INFO, MAX_SENSE_SIZE, SIZEOF_CMDRSP } from './iochannel-layout.js';
 
+/** `IOCHAN_TO_IOPART` / `IOCHAN_FROM_IOPART` (§4.4.1): an IO channel's queues (guest → IOSP, back). */
+export const IOCHAN_TO_IOPART = 0;
+export const IOCHAN_FROM_IOPART = 1;
+
 /** `cmdtype` of a `uiscmdrsp`: selects the union member (§4.4.3). */
 export const CMD_SCSI_TYPE = 1;
 export const CMD_NET_TYPE = 2;

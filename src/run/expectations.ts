@@ -4,6 +4,7 @@
 
 import { channelTypes } from '../channel/index.js';
 import type { ExpectationName } from '../scenario/schema.js';
+import { networkPlan } from '../hypervisor/index.js';
 import { NO_NET } from './net-stats.js';
 import { sumRecords, totalIo, type Observation } from './observation.js';
 
@@ -152,6 +153,11 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
     kind: 'liveness',
     judge: (o) => {
       const problems: string[] = [];
+      // Every configured vnic of a running guest served by a running IOSP must have come up at all.
+      for (const v of networkPlan(o.config).vnics) {
+        if (o.states[v.iosp] !== 'running' || o.states[v.guest] !== 'running') continue;
+        if (!(o.net[v.guest]?.interfaces ?? []).some((i) => i.busNo === v.busNo && i.devNo === v.devNo)) problems.push(`${v.guest} vbus${v.busNo}:dev${v.devNo}: no interface (the vnic never opened)`);
+      }
       for (const [g, n] of Object.entries(o.net)) {
         for (const i of n.interfaces) {
           if (o.states[i.iosp] !== 'running' || o.states[g] !== 'running') continue;

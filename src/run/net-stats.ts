@@ -21,6 +21,8 @@ import { sumRecords, type NetStats } from './observation.js';
 /** One interface at the end, for the link-recovers check and the report. */
 export interface InterfaceSummary {
   readonly ifname: string;
+  readonly busNo: number;
+  readonly devNo: number;
   readonly iosp: string;
   readonly segment: string;
   readonly up: boolean;
@@ -98,5 +100,5 @@ function summary(r: NetInterfaceReport): InterfaceSummary {
     rttAvgMs: f.rttSamples === 0 ? null : Math.round((f.rttSumMs / f.rttSamples) * 1000) / 1000,
     rttMaxMs: f.rttMaxMs === null ? null : Math.round(f.rttMaxMs * 1000) / 1000,
   }));
-  return { ifname: r.ifname, iosp: r.iosp, segment: r.segment, up: ip.link.up, lastLinkUpMs: ip.link.lastLinkUpMs, atMs: r.atMs, flows };
+  return { ifname: r.ifname, busNo: r.busNo, devNo: r.devNo, iosp: r.iosp, segment: r.segment, up: ip.link.up, lastLinkUpMs: ip.link.lastLinkUpMs, atMs: r.atMs, flows };
 }

@@ -108,8 +108,14 @@ export function checkReferences(scenario: Scenario): { config: Config | null; er
   const validated = validateConfig(input);
   if (!validated.ok) for (const e of validated.error) errors.push({ path: parsePath(e.path), message: e.message });
   if (validated.ok) {
+    const plan = networkPlan(validated.value);
+    for (const u of plan.unaddressable) {
+      const i = scenario.partitions.findIndex((p) => p.name === u.guest);
+      const j = scenario.partitions[i]?.devices.findIndex((d) => d.busNo === u.busNo && d.devNo === u.devNo) ?? -1;
+      errors.push({ path: ['partitions', i, 'devices', j], message: `no address for this vnic: ${u.reason}` });
+    }
     const named = new Set(errors.map((e) => e.path.join('.')));
-    for (const u of networkPlan(validated.value).unreachable) {
+    for (const u of plan.unreachable) {
       const path = ['partitions', scenario.partitions.findIndex((p) => p.name === u.guest), 'workloads', u.workload, 'to'];
       if (!named.has(path.join('.'))) errors.push({ path, message: `ping cannot be answered: ${u.reason}` }); // one error per line
     }

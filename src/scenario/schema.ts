@@ -64,11 +64,11 @@ const workload = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('ping').meta({ description: 'ICMP echo requests to another guest on the same IOSP and segment, or to the outside behind the IOSP\'s NIC.' }),
     to: name.meta({ description: 'A guest with a vnic on the same IOSP and segment, or "outside".' }),
-    count: z.number().int().min(1).max(1_000_000).default(100).meta({ description: 'Echo requests in total.' }),
+    count: z.number().int().min(1).max(65_536).default(100).meta({ description: 'Echo requests in total (ICMP sequence numbers are 16 bits).' }),
     interval: durationSchema.default(10).meta({ description: 'Time between requests; 0 floods (ping -f): the window is kept full.' }),
     size: z.number().int().min(60).max(1514).default(64).meta({ description: 'Whole Ethernet frame bytes of each request (60–1514).' }),
     window: z.number().int().min(1).max(64).default(1).meta({ description: 'Requests outstanding at most (1: one at a time, as ping does).' }),
-    timeout: durationSchema.default(1000).meta({ description: 'A request unanswered this long counts as lost.' }),
+    timeout: durationSchema.refine((ms) => ms >= 1, { error: 'expected a timeout of at least 1 ms' }).default(1000).meta({ description: 'A request unanswered this long counts as lost.' }),
     start: durationSchema.default(0).meta({ description: 'When the workload starts (it waits for the link).' }),
   }),
 ]);
@@ -138,7 +138,7 @@ export const EXPECTATIONS = {
   'exactly-once-completion': 'Every workload request completed exactly once: never twice, never lost.',
   'io-resumes': 'Every workload finished all its requests by the time limit (IO resumed after every fault).',
   'no-duplicate-frames': 'No frame was delivered twice: no echo request answered twice, no reply received twice (at-most-once).',
-  isolation: 'No frame reached a guest outside its segment.',
+  isolation: 'No frame reached a guest outside its segment, and no receive buffer was read while the IOSP could still write it.',
   'link-recovers': 'Every vnic whose IOSP is up has its link up at the end, and every ping flow got answers after its last link-up (or finished before it).',
 } as const;
 
