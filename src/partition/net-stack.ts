@@ -14,7 +14,7 @@
 // The host side of virtnic's protocol mirrors virthba's (storage-stack.ts): an insert is answered
 // only when it fails; each removal is answered with one message and `more`.
 // Choice: the receive thread (Era A, §4.7: IRQ + thread as virthba) is woken by the IOSP's doorbell
-// and otherwise polls every RESPONSE_POLL_MS (4 ms) while transmits are outstanding or receive posts
+// and otherwise polls every RESPONSE_POLL_MS (4 ms, receive-thread.ts) while transmits are outstanding or receive posts
 // wait to be topped up (the drain's start tops them up); idle, the timed drains are skipped for the
 // reason storage-stack.ts gives (the IOSP rings with every answer).
 // Choice: buffer `index` is receive page `index` of the DMA window; transmit slot `s` is page
@@ -34,7 +34,8 @@ import { StructView } from '../base/struct.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import { IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART, RCVPOST_BUF_SIZE, SIZEOF_CMDRSP } from '../protocol/uiscmdrsp-constants.js';
 import { decodeNet, encodeNet, encodeNetInto, type NetMessage } from '../protocol/uiscmdrsp-net.js';
-import { RESPONSE_POLL_MS, type StackHost } from './storage-stack.js';
+import { ReceiveThread } from './receive-thread.js';
+import type { StackHost } from './storage-stack.js';
 import { ipStackSystemId } from '../../machines/ip-stack.logic.js';
 
 type Effect = { readonly type: string } & Record<string, unknown>;
@@ -100,7 +101,6 @@ export class NetStack {
   /** ENBDIS values awaiting their ack, oldest first, each with its disable count. */
   private readonly enbdisSent: { readonly enable: number; readonly epoch: number }[] = [];
   private disablesSent = 0;
-  private readonly stops: (() => void)[] = [];
   /** The qdisc: frames held while the driver's queue is stopped (ids, in order). */
   private readonly held: number[] = [];
   private queueRunning = false; // virtnic starts its queue when the link first comes up
@@ -112,7 +112,7 @@ export class NetStack {
   private readonly failedPosts = new Set<number>();
   /** Nesting depth of virtnic effects being performed (its transition is still running). */
   private inDriver = 0;
-  private pollTimer: { id: number } | null = null;
+  private readonly thread: ReceiveThread;
   private detached = false;
   readonly counts: NetStackCounts = { ownershipViolations: 0, parseErrors: 0, controlInsertRetries: 0, badResponses: 0 };
 
@@ -138,7 +138,7 @@ export class NetStack {
     this.ifname = `eth${ifindex}`;
     this.ipId = ipStackSystemId({ partition: host.partition, ifname: this.ifname });
     this.flows = flows;
-    this.stops.push(host.env.onRing(this.bell, 'client', () => this.virtnic.send({ type: 'CHANNEL_INTERRUPT' })));
+    this.thread = new ReceiveThread(host.env, this.bell, virtnic, `vnic-poll:${busNo}:${devNo}`, () => this.frames.size > 0 || this.failedPosts.size > 0);
     this.channelBuffer = channel.buffer;
   }
 
@@ -245,12 +245,10 @@ export class NetStack {
   /** The guest stopped: no more polls or doorbell listening. */
   detach(): void {
     this.detached = true;
-    for (const stop of this.stops.splice(0)) stop();
-    if (this.pollTimer !== null) this.host.env.cancel(this.pollTimer);
+    this.thread.stop();
     if (this.flushTimer !== null) this.host.env.cancel(this.flushTimer);
     if (this.controlTimer !== null) this.host.env.cancel(this.controlTimer);
     this.controlTimer = null;
-    this.pollTimer = null;
     this.flushTimer = null;
   }
 
@@ -323,7 +321,7 @@ export class NetStack {
   // cannot come: its buffers are what the IOSP writes frames into).
   private postFailed(index: number, buf: number): void {
     this.failedPosts.add(index);
-    if (this.pollTimer === null) this.schedulePoll();
+    this.thread.arm();
     this.virtnic.send({ type: 'POST_FAILED', index, buf });
   }
 
@@ -338,7 +336,7 @@ export class NetStack {
     encodeNetInto(this.slot, { kind: 'xmit', buf, len: bytes.length, frags, ethhdr: bytes.subarray(0, 14) });
     if (this.commands.insert(this.slot) !== 'inserted') return void this.virtnic.send({ type: 'XMIT_INSERT_FAILED', buf });
     this.host.env.ring(this.bell, 'server');
-    if (this.pollTimer === null) this.schedulePoll();
+    this.thread.arm();
   }
 
   // ENBDIS and PROMISC go in with Era A's OK_TO_WAIT (§7): a full ring is retried every
@@ -421,14 +419,5 @@ export class NetStack {
     const parsed = parseFrame(frame.subarray(0, at));
     if (!parsed.ok) return void this.counts.parseErrors++;
     this.ip.send({ type: 'FRAME', frame: parsed.value, atMs: this.host.env.now() });
-  }
-
-  private schedulePoll(): void {
-    if (this.detached) return;
-    this.pollTimer = this.host.env.schedule(RESPONSE_POLL_MS, `vnic-poll:${this.busNo}:${this.devNo}`, () => {
-      this.pollTimer = null;
-      this.virtnic.send({ type: 'CHANNEL_INTERRUPT' });
-      if (this.frames.size > 0 || this.failedPosts.size > 0) this.schedulePoll();
-    });
   }
 }

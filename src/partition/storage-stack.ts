@@ -31,9 +31,9 @@ import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, SIZEOF_CMDRSP, UIS_DMA_TO_DEVICE 
 import { decodeCmdtype, decodeScsiResponse, decodeTaskMgmtResponse, encodeScsiCommand, encodeTaskMgmt } from '../protocol/uiscmdrsp-scsi.js';
 import { blockVersions, writeBlockPattern } from '../../machines/block-workload.logic.js';
 import type { Environment } from './environment.js';
+import { ReceiveThread } from './receive-thread.js';
 
-/** Era A virthba's receive-thread wait (§4.6 `rsltq_wait_usecs` 4000 µs). */
-export const RESPONSE_POLL_MS = 4;
+export { RESPONSE_POLL_MS } from './receive-thread.js';
 
 /** A workload this stack runs, with what it needs of its disk. */
 export type StackWorkload = GuestWorkload;
@@ -72,10 +72,8 @@ export class StorageStack {
   private readonly tagRequest = new Map<number, number>();
   private readonly tagSlot = new Map<number, number>();
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
-  private readonly stops: (() => void)[] = [];
   private nextRequestId = 1;
-  private pollTimer: { id: number } | null = null;
-  private detached = false;
+  private readonly thread: ReceiveThread;
   /** The vhba channel's doorbell (rung after every insert). */
   private readonly bell: Doorbell;
 
@@ -83,8 +81,8 @@ export class StorageStack {
     private readonly host: StackHost,
     private readonly virthba: AnyActorRef,
     channel: ChannelRecord,
-    private readonly busNo: number,
-    private readonly devNo: number,
+    busNo: number,
+    devNo: number,
     workloads: readonly StackWorkload[],
   ) {
     const attached = Channel.attachAs(channel.buffer, channelTypes.vhba);
@@ -100,7 +98,7 @@ export class StorageStack {
     host.guest.send({ type: 'PROBE_DRIVER', module: 'scsi-midlayer', systemId: id, busNo, devNo });
     this.midlayer = host.connect(id, (e) => this.performMidlayer(e));
     this.bell = doorbellOf(channel);
-    this.stops.push(host.env.onRing(this.bell, 'client', () => this.interrupt()));
+    this.thread = new ReceiveThread(host.env, this.bell, virthba, `vhba-poll:${busNo}:${devNo}`, () => this.tagSlot.size > 0);
     for (const w of workloads) this.startWorkload(w);
   }
 
@@ -128,10 +126,7 @@ export class StorageStack {
 
   /** The guest stopped: no more polls or doorbell listening (its actors are gone already). */
   detach(): void {
-    this.detached = true;
-    for (const stop of this.stops.splice(0)) stop();
-    if (this.pollTimer !== null) this.host.env.cancel(this.pollTimer);
-    this.pollTimer = null;
+    this.thread.stop();
   }
 
   /** The device is gone (virthba removed): the SCSI host goes with it. */
@@ -139,20 +134,6 @@ export class StorageStack {
     this.detach();
     this.midlayer.send({ type: 'HOST_REMOVED' });
     this.host.guest.send({ type: 'DRIVER_GONE', systemId: this.midlayerId });
-  }
-
-  private interrupt(): void {
-    this.virthba.send({ type: 'CHANNEL_INTERRUPT' });
-  }
-
-  // The receive thread's timed wake-up, armed while commands are outstanding (see the header).
-  private schedulePoll(): void {
-    if (this.detached) return;
-    this.pollTimer = this.host.env.schedule(RESPONSE_POLL_MS, `vhba-poll:${this.busNo}:${this.devNo}`, () => {
-      this.pollTimer = null;
-      this.interrupt();
-      if (this.tagSlot.size > 0) this.schedulePoll();
-    });
   }
 
   private startWorkload(w: StackWorkload): void {
@@ -225,7 +206,7 @@ export class StorageStack {
     if (!ok) return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
     this.tagSlot.set(tag, slot);
     this.host.env.ring(this.bell, 'server');
-    if (this.pollTimer === null) this.schedulePoll();
+    this.thread.arm(); // the timed wake-up runs while commands are outstanding (see the header)
   }
 
   private insertTaskMgmt(effect: Effect): void {
