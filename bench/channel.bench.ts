@@ -10,7 +10,11 @@
 
 import { MessageChannel } from 'node:worker_threads';
 import { startQueuePair } from '../src/runtime/workers/test-workers/queue-setup.js';
-import { runPair, startPair, type StartedPair } from '../src/runtime/workers/test-workers/run-protocol.js';
+import {
+  runPair,
+  startPair,
+  type StartedPair,
+} from '../src/runtime/workers/test-workers/run-protocol.js';
 import type { DeliveryReport } from '../src/runtime/workers/test-workers/signal-payload.js';
 import { SIGNAL_BYTES } from '../src/runtime/workers/test-workers/signal-payload.js';
 import { spawnWorker } from '../src/runtime/workers/spawn-worker.js';
@@ -189,7 +193,10 @@ export async function run(options: BenchOptions): Promise<readonly MechanismResu
   const progress = (line: string) => {
     if (!options.json) process.stderr.write(`${line}\n`);
   };
-  const results = await measureMechanisms(mechanisms.map((m) => m.id), progress);
+  const results = await measureMechanisms(
+    mechanisms.map((m) => m.id),
+    progress,
+  );
   if (options.json) {
     const report = { bench: 'channel', signalBytes: SIGNAL_BYTES, measuredRuns: MEASURED_RUNS };
     console.log(JSON.stringify({ ...report, machine, results }, null, 2));

@@ -25,7 +25,12 @@ import { runSim } from '../src/run/run-sim.js';
 import { runWorkers } from '../src/run/run-workers.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
 import { formatRate, formatTable, machineInfo, median, type MachineInfo } from './bench-report.js';
-import { DeliveryCheckError, MEASURED_RUNS as CHANNEL_RUNS, measureMechanisms, type BenchOptions } from './channel.bench.js';
+import {
+  DeliveryCheckError,
+  MEASURED_RUNS as CHANNEL_RUNS,
+  measureMechanisms,
+  type BenchOptions,
+} from './channel.bench.js';
 import { loadNetScenario, PING_WINDOW } from './net-scenarios.js';
 
 /** How much work each measurement does. */
@@ -33,7 +38,12 @@ export interface NetBenchSize {
   /** (N1), (N2): timed worker-runtime runs (each starts its own workers) of `count` requests. */
   readonly workers: { readonly runs: number; readonly count: number };
   /** (N3), (N4): untimed warm-up runs (JIT), then timed runs of `count` requests up to `until`. */
-  readonly sim: { readonly warmUpRuns: number; readonly runs: number; readonly count: number; readonly until: string };
+  readonly sim: {
+    readonly warmUpRuns: number;
+    readonly runs: number;
+    readonly count: number;
+    readonly until: string;
+  };
   /** (B): measure the postMessage baseline (about 3 s) or leave it and the ratios out. */
   readonly baseline: boolean;
 }
@@ -97,28 +107,45 @@ export function flowSpan(trace: readonly TraceRecord[], label: string): FlowSpan
   const start = trace.findIndex((r, i) => i > firstReceive && isTransmit(r));
   const end = trace.slice(0, done).findLastIndex(isReceive);
   if ([firstTransmit, firstReceive, done, start, end].includes(-1)) {
-    throw new DeliveryCheckError(`${label}: no echo request, reply or ping.flowDone of ${FLOODER} in the trace`);
+    throw new DeliveryCheckError(
+      `${label}: no echo request, reply or ping.flowDone of ${FLOODER} in the trace`,
+    );
   }
   const at = (i: number) => (trace[i] as TraceRecord).atMs;
   return { startMs: at(start), endMs: at(end), rawSpanMs: at(done) - at(firstTransmit) };
 }
 
 // Judges a run's expectations and that the flood finished with replies; a failure fails the bench.
-function check(loaded: LoadedScenario, result: RunResult, label: string): { delivered: number; dropped: number } {
+function check(
+  loaded: LoadedScenario,
+  result: RunResult,
+  label: string,
+): { delivered: number; dropped: number } {
   const failed = judge(loaded.scenario.expect, result.observation).filter((e) => !e.ok);
   if (failed.length > 0) {
-    throw new DeliveryCheckError(`${label}: ${failed.map((e) => `${e.name}: ${e.detail}`).join('; ')}`);
+    throw new DeliveryCheckError(
+      `${label}: ${failed.map((e) => `${e.name}: ${e.detail}`).join('; ')}`,
+    );
   }
   const stats = result.observation.net[FLOODER]?.stats;
   if (stats === undefined || stats.finishedFlows !== 1 || stats.delivered === 0) {
-    throw new DeliveryCheckError(`${label}: ${FLOODER}'s flood did not finish with replies (${JSON.stringify(stats ?? null)})`);
+    throw new DeliveryCheckError(
+      `${label}: ${FLOODER}'s flood did not finish with replies (${JSON.stringify(stats ?? null)})`,
+    );
   }
   return { delivered: stats.delivered, dropped: stats.dropped };
 }
 
-function measurement(fields: Omit<Measurement, 'median' | 'ratioToPostMessage'>, baseline: number | null): Measurement {
+function measurement(
+  fields: Omit<Measurement, 'median' | 'ratioToPostMessage'>,
+  baseline: number | null,
+): Measurement {
   const value = median(fields.runs);
-  return { ...fields, median: value, ratioToPostMessage: baseline === null ? null : value / baseline };
+  return {
+    ...fields,
+    median: value,
+    ratioToPostMessage: baseline === null ? null : value / baseline,
+  };
 }
 
 function workersScenario(count: number, frameBytes: number): LoadedScenario {
@@ -133,10 +160,21 @@ export async function runWorkersFlood(loaded: LoadedScenario, seed: number) {
   const { delivered, dropped } = check(loaded, result, label);
   const span = flowSpan(result.trace, label);
   const spanMs = span.endMs - span.startMs;
-  return { framesPerSecond: ((2 * delivered) / spanMs) * 1000, delivered, dropped, spanMs, ...span };
+  return {
+    framesPerSecond: ((2 * delivered) / spanMs) * 1000,
+    delivered,
+    dropped,
+    spanMs,
+    ...span,
+  };
 }
 
-async function measureWorkers(id: string, frameBytes: number, size: NetBenchSize['workers'], baseline: number | null): Promise<Measurement> {
+async function measureWorkers(
+  id: string,
+  frameBytes: number,
+  size: NetBenchSize['workers'],
+  baseline: number | null,
+): Promise<Measurement> {
   const loaded = workersScenario(size.count, frameBytes);
   const runs = [];
   for (let seed = 1; seed <= size.runs; seed++) runs.push(await runWorkersFlood(loaded, seed));
@@ -150,8 +188,17 @@ async function measureWorkers(id: string, frameBytes: number, size: NetBenchSize
       runs: runs.map((r) => r.framesPerSecond),
       detail: `${size.runs} run(s) of ${size.count} requests (window ${PING_WINDOW}, ${dropped} lost) in ~${(spanMs / 1000).toFixed(1)} s; start-up + bring-up ~${(startMs / 1000).toFixed(1)} s excluded`,
       facts: {
-        ...{ frameBytes, count: size.count, spanMs: Math.round(spanMs), startMs: Math.round(startMs) },
-        ...{ rawSpanMs: Math.round(median(runs.map((r) => r.rawSpanMs))), delivered: median(runs.map((r) => r.delivered)), lost: dropped },
+        ...{
+          frameBytes,
+          count: size.count,
+          spanMs: Math.round(spanMs),
+          startMs: Math.round(startMs),
+        },
+        ...{
+          rawSpanMs: Math.round(median(runs.map((r) => r.rawSpanMs))),
+          delivered: median(runs.map((r) => r.delivered)),
+          lost: dropped,
+        },
       },
     },
     baseline,
@@ -169,14 +216,34 @@ export function runSimFlood(loaded: LoadedScenario, seed: number) {
   const frames = 2 * delivered;
   const virtualSpanMs = span.endMs - span.startMs;
   const perVirtualSecond = (frames / virtualSpanMs) * 1000;
-  return { framesPerSecond: (frames / wallMs) * 1000, perVirtualSecond, delivered, dropped, wallMs, virtualSpanMs, rawSpanMs: span.rawSpanMs, events: result.events };
+  return {
+    framesPerSecond: (frames / wallMs) * 1000,
+    perVirtualSecond,
+    delivered,
+    dropped,
+    wallMs,
+    virtualSpanMs,
+    rawSpanMs: span.rawSpanMs,
+    events: result.events,
+  };
 }
 
-function measureSim(id: string, frameBytes: number, size: NetBenchSize['sim'], baseline: number | null): Measurement {
-  const loaded = loadNetScenario({ name: `flood-sim-${frameBytes}`, until: size.until, count: size.count, frameBytes });
+function measureSim(
+  id: string,
+  frameBytes: number,
+  size: NetBenchSize['sim'],
+  baseline: number | null,
+): Measurement {
+  const loaded = loadNetScenario({
+    name: `flood-sim-${frameBytes}`,
+    until: size.until,
+    count: size.count,
+    frameBytes,
+  });
   for (let seed = 1; seed <= size.warmUpRuns; seed++) runSimFlood(loaded, seed);
   const runs = [];
-  for (let seed = size.warmUpRuns + 1; seed <= size.warmUpRuns + size.runs; seed++) runs.push(runSimFlood(loaded, seed));
+  for (let seed = size.warmUpRuns + 1; seed <= size.warmUpRuns + size.runs; seed++)
+    runs.push(runSimFlood(loaded, seed));
   const wallMs = median(runs.map((r) => r.wallMs));
   const perVirtualSecond = median(runs.map((r) => r.perVirtualSecond));
   const virtualSpanMs = median(runs.map((r) => r.virtualSpanMs));
@@ -188,8 +255,17 @@ function measureSim(id: string, frameBytes: number, size: NetBenchSize['sim'], b
       runs: runs.map((r) => r.framesPerSecond),
       detail: `${formatRate(perVirtualSecond)} frames/virtual s (flow ${virtualSpanMs.toFixed(0)} ms virtual); ${size.runs} run(s) after ${size.warmUpRuns} warm-up of ${size.count} requests (${dropped} lost), ${size.until} virtual in ${wallMs.toFixed(0)} ms wall`,
       facts: {
-        ...{ frameBytes, count: size.count, until: size.until, wallMs: Math.round(wallMs), perVirtualSecond: Math.round(perVirtualSecond) },
-        ...{ virtualSpanMs: Math.round(virtualSpanMs * 1000) / 1000, rawSpanMs: Math.round(median(runs.map((r) => r.rawSpanMs))) },
+        ...{
+          frameBytes,
+          count: size.count,
+          until: size.until,
+          wallMs: Math.round(wallMs),
+          perVirtualSecond: Math.round(perVirtualSecond),
+        },
+        ...{
+          virtualSpanMs: Math.round(virtualSpanMs * 1000) / 1000,
+          rawSpanMs: Math.round(median(runs.map((r) => r.rawSpanMs))),
+        },
         ...{ eventsPerRun: median(runs.map((r) => r.events)), lost: dropped },
       },
     },
@@ -218,24 +294,39 @@ function formatRatio(ratio: number | null): string {
   return `${ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2)}×`;
 }
 
-function printTable(results: readonly Measurement[], machine: MachineInfo, loadAverage: readonly number[]): void {
-  console.log(`net: frames/s between two guests through one IOSP's virtual switch (ping flood, window ${PING_WINDOW});`);
-  console.log('median of the runs shown; every run judged on its expectations (no duplicate frames, isolation, links up)');
+function printTable(
+  results: readonly Measurement[],
+  machine: MachineInfo,
+  loadAverage: readonly number[],
+): void {
+  console.log(
+    `net: frames/s between two guests through one IOSP's virtual switch (ping flood, window ${PING_WINDOW});`,
+  );
+  console.log(
+    'median of the runs shown; every run judged on its expectations (no duplicate frames, isolation, links up)',
+  );
   const load = loadAverage.map((l) => l.toFixed(2)).join(' ');
-  console.log(`machine: ${machine.cpuModel}, nproc ${machine.nproc}, node ${machine.node}; load average before the run ${load}\n`);
+  console.log(
+    `machine: ${machine.cpuModel}, nproc ${machine.nproc}, node ${machine.node}; load average before the run ${load}\n`,
+  );
   const header = ['measurement', 'per second', '× postMessage', 'min – max', 'what ran'];
   const rows = results.map((m) => [
     `(${m.id}) ${m.name}`,
     formatRate(m.median),
     formatRatio(m.ratioToPostMessage),
-    m.runs.length > 1 ? `${formatRate(Math.min(...m.runs))} – ${formatRate(Math.max(...m.runs))}` : '',
+    m.runs.length > 1
+      ? `${formatRate(Math.min(...m.runs))} – ${formatRate(Math.max(...m.runs))}`
+      : '',
     m.detail,
   ]);
   console.log(formatTable(header, rows));
 }
 
 /** Runs the network benchmark and prints a table (or JSON); throws if any run fails a check. */
-export async function run(options: BenchOptions, size: NetBenchSize = FULL_SIZE): Promise<readonly Measurement[]> {
+export async function run(
+  options: BenchOptions,
+  size: NetBenchSize = FULL_SIZE,
+): Promise<readonly Measurement[]> {
   const machine = machineInfo();
   // Other processes on a small VM move every number here; the load says how busy it was.
   const loadAverage = os.loadavg();
@@ -256,7 +347,13 @@ export async function run(options: BenchOptions, size: NetBenchSize = FULL_SIZE)
   }
   if (baseline !== null) results.push(baseline);
   if (options.json) {
-    console.log(JSON.stringify({ bench: 'net', pingWindow: PING_WINDOW, machine, loadAverage, results }, null, 2));
+    console.log(
+      JSON.stringify(
+        { bench: 'net', pingWindow: PING_WINDOW, machine, loadAverage, results },
+        null,
+        2,
+      ),
+    );
   } else {
     printTable(results, machine, loadAverage);
   }

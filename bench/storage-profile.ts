@@ -62,20 +62,34 @@ export interface ThreadSummary {
 
 const NOT_FUNCTIONS = new Set(['(idle)', '(program)', '(root)', '(garbage collector)']);
 /** Frames of module loading (Node's loader, tsx, esbuild): the start-up of a thread. */
-const START_UP = /^node:internal\/(modules|bootstrap|deps\/cjs-module-lexer)|\/node_modules\/(tsx|esbuild)\//;
+const START_UP =
+  /^node:internal\/(modules|bootstrap|deps\/cjs-module-lexer)|\/node_modules\/(tsx|esbuild)\//;
 
 // The partition a worker served, from the host code it ran (by self time in its files).
 const THREAD_MARKS: readonly (readonly [string, RegExp])[] = [
-  ['guest', /src\/partition\/(guest-host|storage-stack)\.ts|machines\/(block-workload|scsi-midlayer|virthba)\./],
+  [
+    'guest',
+    /src\/partition\/(guest-host|storage-stack)\.ts|machines\/(block-workload|scsi-midlayer|virthba)\./,
+  ],
   ['iosp', /src\/partition\/iosp-host\.ts|machines\/iosp\.|src\/devices\//],
-  ['cp', /src\/partition\/(command-host|controlvm-cp-port)\.ts|machines\/(command-partition|iosp-recovery)\./],
+  [
+    'cp',
+    /src\/partition\/(command-host|controlvm-cp-port)\.ts|machines\/(command-partition|iosp-recovery)\./,
+  ],
 ];
 
 /** Self time per function of one profile, the `top` largest first. */
-export function summarise(profile: CpuProfile, file: string, top: number, mainThread: boolean): ThreadSummary {
+export function summarise(
+  profile: CpuProfile,
+  file: string,
+  top: number,
+  mainThread: boolean,
+): ThreadSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) =>
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
+  );
   const perFunction = new Map<string, { fn: string; file: string; us: number }>();
   const marks = new Map<string, number>();
   let busyUs = 0;
@@ -91,13 +105,19 @@ export function summarise(profile: CpuProfile, file: string, top: number, mainTh
     busyUs += us;
     if (frame.functionName === '(garbage collector)') gcUs += us;
     if (NOT_FUNCTIONS.has(frame.functionName)) continue;
-    const fileName = frame.url === '' ? '(native)' : frame.url.replace(/^file:\/\//, '').replace(/^.*\/(src|machines|bench|node_modules)\//, '$1/');
+    const fileName =
+      frame.url === ''
+        ? '(native)'
+        : frame.url
+            .replace(/^file:\/\//, '')
+            .replace(/^.*\/(src|machines|bench|node_modules)\//, '$1/');
     const fn = frame.functionName === '' ? '(anonymous)' : frame.functionName;
     const key = `${fn} ${fileName}`;
     const entry = perFunction.get(key) ?? { fn, file: fileName, us: 0 };
     entry.us += us;
     perFunction.set(key, entry);
-    for (const [thread, re] of THREAD_MARKS) if (re.test(frame.url)) marks.set(thread, (marks.get(thread) ?? 0) + us);
+    for (const [thread, re] of THREAD_MARKS)
+      if (re.test(frame.url)) marks.set(thread, (marks.get(thread) ?? 0) + us);
   }
   const guessed = [...marks].sort((a, b) => b[1] - a[1])[0]?.[0];
   const thread = mainThread ? 'main' : (guessed ?? 'loader');
@@ -126,10 +146,14 @@ async function child(part: Part): Promise<void> {
     const loaded = loadStorageScenario(recoveryShape(ops, until, '30ms', 'recovery'));
     runRecoverySeeds(loaded, 1, WARM_UP_SEEDS);
     const { wallMs } = runRecoverySeeds(loaded, WARM_UP_SEEDS + 1, PROFILED_SEEDS);
-    console.log(`profiled: ${PROFILED_SEEDS} seeds in ${(wallMs / 1000).toFixed(1)} s (${((PROFILED_SEEDS / wallMs) * 1000).toFixed(2)} seeds/s under the profiler)`);
+    console.log(
+      `profiled: ${PROFILED_SEEDS} seeds in ${(wallMs / 1000).toFixed(1)} s (${((PROFILED_SEEDS / wallMs) * 1000).toFixed(2)} seeds/s under the profiler)`,
+    );
   } else {
     const r = await runIops(loadStorageScenario(iopsShape(FULL_SIZE.iops.ops)), 1);
-    console.log(`profiled: ${r.completed} requests in ${(r.spanMs / 1000).toFixed(1)} s (${r.iops.toFixed(0)} IOPS under the profiler)`);
+    console.log(
+      `profiled: ${r.completed} requests in ${(r.spanMs / 1000).toFixed(1)} s (${r.iops.toFixed(0)} IOPS under the profiler)`,
+    );
   }
 }
 
@@ -139,21 +163,44 @@ function parent(part: Part, top: number): void {
   const repo = fileURLToPath(new URL('..', import.meta.url));
   const args = ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', self, '--child', part];
   const result = spawnSync(process.execPath, args, { cwd: repo, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`profiled child exited with ${result.status ?? result.signal}`);
+  if (result.status !== 0)
+    throw new Error(`profiled child exited with ${result.status ?? result.signal}`);
   // Node names the files CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is main.
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort();
   const summaries = files
-    .map((f) => summarise(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile, f, top, /\.\d+\.0\.\d+\.cpuprofile$/.test(f)))
+    .map((f) =>
+      summarise(
+        JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile,
+        f,
+        top,
+        /\.\d+\.0\.\d+\.cpuprofile$/.test(f),
+      ),
+    )
     .filter((s) => s.thread !== 'loader' && s.busyMs > 100);
   console.log(`profiles in ${dir}`);
   for (const s of summaries) {
     const gc = `GC ${s.gcMs.toFixed(0)} ms (${((100 * s.gcMs) / s.busyMs).toFixed(1)}%)`;
     const startUp = `start-up ${s.startUpMs.toFixed(0)} ms left out`;
-    console.log(`\n${s.thread} thread (${s.file}): busy ${s.busyMs.toFixed(0)} ms (${startUp}), ${gc}; top ${top} functions by self time:`);
-    const rows = s.top.map((t, i) => [`${i + 1}`, t.fn, t.file, `${t.ms.toFixed(0)} ms`, `${(100 * t.share).toFixed(1)}%`]);
+    console.log(
+      `\n${s.thread} thread (${s.file}): busy ${s.busyMs.toFixed(0)} ms (${startUp}), ${gc}; top ${top} functions by self time:`,
+    );
+    const rows = s.top.map((t, i) => [
+      `${i + 1}`,
+      t.fn,
+      t.file,
+      `${t.ms.toFixed(0)} ms`,
+      `${(100 * t.share).toFixed(1)}%`,
+    ]);
     console.log(formatTable(['#', 'function', 'file', 'self', 'of busy'], rows));
     console.log(`by file:`);
-    const fileRows = s.topFiles.map((t, i) => [`${i + 1}`, t.file, `${t.ms.toFixed(0)} ms`, `${(100 * t.share).toFixed(1)}%`]);
+    const fileRows = s.topFiles.map((t, i) => [
+      `${i + 1}`,
+      t.file,
+      `${t.ms.toFixed(0)} ms`,
+      `${(100 * t.share).toFixed(1)}%`,
+    ]);
     console.log(formatTable(['#', 'file', 'self', 'of busy'], fileRows));
   }
 }

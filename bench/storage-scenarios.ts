@@ -15,7 +15,8 @@
 import { loadScenarioText, type LoadedScenario } from '../src/scenario/load.js';
 
 /** Every storage expectation plus the bring-up ones. */
-const EXPECT = '[guests-running, bring-up-complete, every-request-answered, no-lost-writes, exactly-once-completion, io-resumes]';
+const EXPECT =
+  '[guests-running, bring-up-complete, every-request-answered, no-lost-writes, exactly-once-completion, io-resumes]';
 
 /** What varies between the bench's scenarios. */
 export interface StorageScenarioShape {
@@ -33,7 +34,10 @@ export interface StorageScenarioShape {
 
 /** The YAML of a one-guest, one-IOSP, one-disk scenario of `shape`. */
 export function storageScenarioYaml(shape: StorageScenarioShape): string {
-  const latency = shape.latencyMs === undefined ? '' : `, latencyMs: { min: ${shape.latencyMs.min}, max: ${shape.latencyMs.max} }`;
+  const latency =
+    shape.latencyMs === undefined
+      ? ''
+      : `, latencyMs: { min: ${shape.latencyMs.min}, max: ${shape.latencyMs.max} }`;
   const faults =
     shape.rebootDown === undefined
       ? 'faults: []'
@@ -76,7 +80,9 @@ export function loadBenchScenario(name: string, yaml: string): LoadedScenario {
   const loaded = loadScenarioText(yaml, `bench/${name}.yaml`);
   if (!loaded.ok) {
     const first = loaded.error[0];
-    throw new Error(`scenario ${name} does not load: ${first === undefined ? '?' : `${first.line}:${first.column} ${first.path} ${first.message}`}`);
+    throw new Error(
+      `scenario ${name} does not load: ${first === undefined ? '?' : `${first.line}:${first.column} ${first.path} ${first.message}`}`,
+    );
   }
   return loaded.value;
 }

@@ -28,7 +28,12 @@ import { runSim } from '../src/run/run-sim.js';
 import { runWorkers } from '../src/run/run-workers.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
 import { formatRate, formatTable, machineInfo, median, type MachineInfo } from './bench-report.js';
-import { DeliveryCheckError, MEASURED_RUNS as CHANNEL_RUNS, measureMechanisms, type BenchOptions } from './channel.bench.js';
+import {
+  DeliveryCheckError,
+  MEASURED_RUNS as CHANNEL_RUNS,
+  measureMechanisms,
+  type BenchOptions,
+} from './channel.bench.js';
 import { loadStorageScenario, type StorageScenarioShape } from './storage-scenarios.js';
 
 /** The issue's targets. */
@@ -37,7 +42,13 @@ export const TARGETS = { seedsPerSecondPerCore: 100, compression: 1000, iops: 20
 /** How much work each measurement does. */
 export interface StorageBenchSize {
   /** (1): seeds run before measuring (JIT warm-up), then batches of seeds, each timed. */
-  readonly recovery: { readonly warmUpSeeds: number; readonly batches: number; readonly seedsPerBatch: number; readonly ops: number; readonly until: string };
+  readonly recovery: {
+    readonly warmUpSeeds: number;
+    readonly batches: number;
+    readonly seedsPerBatch: number;
+    readonly ops: number;
+    readonly until: string;
+  };
   /** (1b): timed fuzz campaigns of the storage-recovery property, `runs` runs each. */
   readonly fuzz: { readonly campaigns: number; readonly runs: number };
   /** (2): timed runs (seeds 1..runs) of the long-reboot scenario. */
@@ -94,24 +105,41 @@ export interface Measurement {
 function check(loaded: LoadedScenario, observation: Observation, label: string): void {
   const failed = judge(loaded.scenario.expect, observation).filter((e) => !e.ok);
   if (failed.length > 0) {
-    throw new DeliveryCheckError(`${label}: ${failed.map((e) => `${e.name}: ${e.detail}`).join('; ')}`);
+    throw new DeliveryCheckError(
+      `${label}: ${failed.map((e) => `${e.name}: ${e.detail}`).join('; ')}`,
+    );
   }
 }
 
 function measurement(
-  fields: Omit<Measurement, 'median' | 'ratioToTarget' | 'target'> & { readonly target: number | null },
+  fields: Omit<Measurement, 'median' | 'ratioToTarget' | 'target'> & {
+    readonly target: number | null;
+  },
 ): Measurement {
   const value = median(fields.runs);
-  return { ...fields, median: value, ratioToTarget: fields.target === null ? null : value / fields.target };
+  return {
+    ...fields,
+    median: value,
+    ratioToTarget: fields.target === null ? null : value / fields.target,
+  };
 }
 
 /** The scenario of (1) and (2): a short workload, one IOSP reboot of `down` during it. */
-export function recoveryShape(ops: number, until: string, down: string, name: string): StorageScenarioShape {
+export function recoveryShape(
+  ops: number,
+  until: string,
+  down: string,
+  name: string,
+): StorageScenarioShape {
   return { name, until, queueDepth: 8, ops, rebootDown: down };
 }
 
 /** (1) Runs seeds first..first+count-1 of `loaded` back to back; returns wall ms and events. */
-export function runRecoverySeeds(loaded: LoadedScenario, first: number, count: number): { wallMs: number; events: number } {
+export function runRecoverySeeds(
+  loaded: LoadedScenario,
+  first: number,
+  count: number,
+): { wallMs: number; events: number } {
   let events = 0;
   const started = performance.now();
   for (let seed = first; seed < first + count; seed++) {
@@ -143,7 +171,13 @@ function measureRecovery(size: StorageBenchSize['recovery']): Measurement {
     runs,
     target: TARGETS.seedsPerSecondPerCore,
     detail: `${size.batches}×${size.seedsPerBatch} seeds after ${size.warmUpSeeds} warm-up; ${size.ops} ops QD 8, reboot down 30 ms, ${size.until} virtual, ~${eventsPerRun} events/run`,
-    facts: { seedsTimed: runsTotal, warmUpSeeds: size.warmUpSeeds, ops: size.ops, until: size.until, eventsPerRun },
+    facts: {
+      seedsTimed: runsTotal,
+      warmUpSeeds: size.warmUpSeeds,
+      ops: size.ops,
+      until: size.until,
+      eventsPerRun,
+    },
   });
 }
 
@@ -152,9 +186,19 @@ function measureFuzz(size: StorageBenchSize['fuzz']): Measurement {
   const runs: number[] = [];
   for (let c = 0; c < size.campaigns; c++) {
     const started = performance.now();
-    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, { runs: size.runs, seed: 1 + c, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks: [], now: () => 0 });
+    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, {
+      runs: size.runs,
+      seed: 1 + c,
+      shard: { k: 1, n: 1 },
+      timeBudgetMs: null,
+      quirks: [],
+      now: () => 0,
+    });
     const wallMs = performance.now() - started;
-    if (outcome.verdict !== 'pass') throw new DeliveryCheckError(`(1b) storage-recovery seed ${1 + c}: ${outcome.counterexample?.violations.join('; ') ?? 'failed'}`);
+    if (outcome.verdict !== 'pass')
+      throw new DeliveryCheckError(
+        `(1b) storage-recovery seed ${1 + c}: ${outcome.counterexample?.violations.join('; ') ?? 'failed'}`,
+      );
     runs.push((outcome.runs / wallMs) * 1000);
   }
   return measurement({
@@ -168,8 +212,13 @@ function measureFuzz(size: StorageBenchSize['fuzz']): Measurement {
   });
 }
 
-function measureCompression(size: StorageBenchSize['compression'], recoveryOps: number): Measurement {
-  const loaded = loadStorageScenario(recoveryShape(recoveryOps, size.until, size.down, 'long-reboot'));
+function measureCompression(
+  size: StorageBenchSize['compression'],
+  recoveryOps: number,
+): Measurement {
+  const loaded = loadStorageScenario(
+    recoveryShape(recoveryOps, size.until, size.down, 'long-reboot'),
+  );
   const runs: number[] = [];
   const walls: number[] = [];
   let virtualMs = 0;
@@ -192,18 +241,32 @@ function measureCompression(size: StorageBenchSize['compression'], recoveryOps: 
     runs,
     target: TARGETS.compression,
     detail: `${(virtualMs / 1000).toFixed(1)} s virtual in ${wallMs < 1000 ? `${wallMs.toFixed(0)} ms` : `${(wallMs / 1000).toFixed(1)} s`} wall, ${events} events/run, median of ${size.runs} run(s)`,
-    facts: { virtualMs, wallMs: Math.round(wallMs), eventsPerRun: events, down: size.down, until: size.until },
+    facts: {
+      virtualMs,
+      wallMs: Math.round(wallMs),
+      eventsPerRun: events,
+      down: size.down,
+      until: size.until,
+    },
   });
 }
 
 /** (3) One worker-runtime run of `loaded`; IOPS over the workload's own span of wall time. */
-export async function runIops(loaded: LoadedScenario, seed: number): Promise<{ iops: number; completed: number; spanMs: number; startMs: number }> {
+export async function runIops(
+  loaded: LoadedScenario,
+  seed: number,
+): Promise<{ iops: number; completed: number; spanMs: number; startMs: number }> {
   const result = await runWorkers(loaded, seed, loaded.scenario.until);
   check(loaded, result.observation, `(3) ${loaded.name} seed ${seed}`);
   const first = result.trace.find((r) => r.partition === 'guest1' && r.event === 'workload.submit');
-  const finished = result.trace.find((r) => r.partition === 'guest1' && r.event === 'workload.finished');
+  const finished = result.trace.find(
+    (r) => r.partition === 'guest1' && r.event === 'workload.finished',
+  );
   const completed = result.observation.io['guest1']?.completed ?? 0;
-  if (first === undefined || finished === undefined) throw new DeliveryCheckError(`(3) ${loaded.name}: no workload.submit or workload.finished in the trace`);
+  if (first === undefined || finished === undefined)
+    throw new DeliveryCheckError(
+      `(3) ${loaded.name}: no workload.submit or workload.finished in the trace`,
+    );
   const spanMs = finished.atMs - first.atMs;
   return { iops: (completed / spanMs) * 1000, completed, spanMs, startMs: first.atMs };
 }
@@ -254,7 +317,10 @@ async function measureChannel(progress: (line: string) => void): Promise<Measure
         runs: [queue.ratioToPostMessage],
         target: null,
         detail: `${formatRate(queue.medianPerSecond)} vs ${formatRate(port.medianPerSecond)} signals/s, medians of ${CHANNEL_RUNS} (channel bench)`,
-        facts: { queuePerSecond: Math.round(queue.medianPerSecond), postMessagePerSecond: Math.round(port.medianPerSecond) },
+        facts: {
+          queuePerSecond: Math.round(queue.medianPerSecond),
+          postMessagePerSecond: Math.round(port.medianPerSecond),
+        },
       }),
     );
 }
@@ -274,25 +340,38 @@ function formatRatio(ratio: number | null): string {
   return ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2);
 }
 
-function printTable(results: readonly Measurement[], machine: MachineInfo, loadAverage: readonly number[]): void {
-  console.log('storage: the storage path end to end, against the storage issue\'s targets;');
-  console.log('median of the runs shown; every run judged on its expectations (no lost writes, exactly once, IO resumes)');
+function printTable(
+  results: readonly Measurement[],
+  machine: MachineInfo,
+  loadAverage: readonly number[],
+): void {
+  console.log("storage: the storage path end to end, against the storage issue's targets;");
+  console.log(
+    'median of the runs shown; every run judged on its expectations (no lost writes, exactly once, IO resumes)',
+  );
   const load = loadAverage.map((l) => l.toFixed(2)).join(' ');
-  console.log(`machine: ${machine.cpuModel}, nproc ${machine.nproc}, node ${machine.node}; load average before the run ${load}\n`);
+  console.log(
+    `machine: ${machine.cpuModel}, nproc ${machine.nproc}, node ${machine.node}; load average before the run ${load}\n`,
+  );
   const header = ['measurement', 'measured', 'target', 'measured/target', 'min – max', 'what ran'];
   const rows = results.map((m) => [
     `(${m.id}) ${m.name}`,
     formatValue(m, m.median),
     formatTarget(m),
     formatRatio(m.ratioToTarget),
-    m.runs.length > 1 ? `${formatValue(m, Math.min(...m.runs))} – ${formatValue(m, Math.max(...m.runs))}` : '',
+    m.runs.length > 1
+      ? `${formatValue(m, Math.min(...m.runs))} – ${formatValue(m, Math.max(...m.runs))}`
+      : '',
     m.detail,
   ]);
   console.log(formatTable(header, rows));
 }
 
 /** Runs the storage benchmark and prints a table (or JSON); throws if any run fails a check. */
-export async function run(options: BenchOptions, size: StorageBenchSize = FULL_SIZE): Promise<readonly Measurement[]> {
+export async function run(
+  options: BenchOptions,
+  size: StorageBenchSize = FULL_SIZE,
+): Promise<readonly Measurement[]> {
   const machine = machineInfo();
   // Other processes on a small VM move every number here; the load says how busy it was.
   const loadAverage = os.loadavg();
@@ -310,7 +389,13 @@ export async function run(options: BenchOptions, size: StorageBenchSize = FULL_S
   results.push(await measureIops(size.iops));
   if (size.channel) results.push(...(await measureChannel(progress)));
   if (options.json) {
-    console.log(JSON.stringify({ bench: 'storage', targets: TARGETS, machine, loadAverage, results }, null, 2));
+    console.log(
+      JSON.stringify(
+        { bench: 'storage', targets: TARGETS, machine, loadAverage, results },
+        null,
+        2,
+      ),
+    );
   } else {
     printTable(results, machine, loadAverage);
   }

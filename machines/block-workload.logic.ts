@@ -270,7 +270,9 @@ export function withLbaStates(
 /** Every LBA ever written with its state, in ascending LBA order. */
 export function lbaEntries(map: LbaMap): [number, LbaState][] {
   const out: [number, LbaState][] = [];
-  const chunks = Object.keys(map).map(Number).sort((a, b) => a - b);
+  const chunks = Object.keys(map)
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const c of chunks) {
     (map[String(c)] ?? []).forEach((state, i) => {
       if (state !== null) out.push([c * LBA_CHUNK + i, state]);
@@ -307,7 +309,10 @@ export function overlapsWriteInFlight(
 }
 
 /** The outstanding request with id `id`, if any. */
-export function inFlightRequest(context: BlockWorkloadContext, id: number): WorkloadRequest | undefined {
+export function inFlightRequest(
+  context: BlockWorkloadContext,
+  id: number,
+): WorkloadRequest | undefined {
   return context.inFlight.find((r) => r.id === id);
 }
 
@@ -327,12 +332,25 @@ export function issueNext(context: BlockWorkloadContext): {
   const op = deferred ? 'read' : drawn.op;
   const { lba, blocks } = drawn;
   const id = context.issued;
-  const base = { ...context, issued: id + 1, cursor: (context.cursor + 3) % context.seedWords.length };
+  const base = {
+    ...context,
+    issued: id + 1,
+    cursor: (context.cursor + 3) % context.seedWords.length,
+  };
   const counts = bump(context.counts, 'submitted', op === 'write' ? 'writes' : 'reads');
-  const next = op === 'write' ? issueWrite(base, id, lba, blocks) : issueRead(base, id, lba, blocks);
+  const next =
+    op === 'write' ? issueWrite(base, id, lba, blocks) : issueRead(base, id, lba, blocks);
   const withCounts = { ...next, counts: deferred ? bump(counts, 'writesDeferredToReads') : counts };
   const version = op === 'write' ? context.nextVersion : null;
-  const effect = { type: 'workload.submit', name: context.name, id, op, lba, blocks, version } as const;
+  const effect = {
+    type: 'workload.submit',
+    name: context.name,
+    id,
+    op,
+    lba,
+    blocks,
+    version,
+  } as const;
   return { context: withCounts, effect };
 }
 
@@ -345,7 +363,10 @@ function issueWrite(
   blocks: number,
 ): BlockWorkloadContext {
   const version = c.nextVersion;
-  const lbas = withLbaStates(c.lbas, lba, blocks, (s) => ({ acked: s.acked, possible: [...s.possible, version] }));
+  const lbas = withLbaStates(c.lbas, lba, blocks, (s) => ({
+    acked: s.acked,
+    possible: [...s.possible, version],
+  }));
   const inFlight = c.inFlight.map((r) =>
     r.op === 'read' && r.lba < lba + blocks && lba < r.lba + r.blocks
       ? { ...r, allowed: allowWrite(r, lba, blocks, version) }
@@ -425,7 +446,10 @@ export function writeBlockPattern(target: Uint8Array, lba: number, version: numb
   assert(Number.isSafeInteger(lba) && lba >= 0 && lba < LBA_LIMIT, `LBA ${lba} out of range`);
   assert(Number.isSafeInteger(version) && version >= 0, `bad version ${version}`);
   assert(version < VERSION_LIMIT, `version ${version} needs more than ${VERSION_BITS} bits`);
-  assert(target.length > 0 && target.length % 8 === 0, `block of ${target.length} bytes is not a multiple of 8`);
+  assert(
+    target.length > 0 && target.length % 8 === 0,
+    `block of ${target.length} bytes is not a multiple of 8`,
+  );
   if (version === 0) return void target.fill(0);
   // lba · 2^20 + version as two little-endian 32-bit halves (exact: lba < 2^44).
   const lo = (lba % 2 ** (32 - VERSION_BITS)) * VERSION_LIMIT + version;

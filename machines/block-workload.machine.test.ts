@@ -28,27 +28,48 @@ const HALF = { numerator: 1, denominator: 2 };
 /** Seed words for one request: op (even → write at 1/2), length − 1, LBA. */
 const req = (op: 'w' | 'r', lba: number, blocks = 1) => [op === 'w' ? 0 : 1, blocks - 1, lba];
 const BASE: BlockWorkloadInput = {
-  partition: 'guest1', name: 'sda', queueDepth: 1, blocks: 16, blockSize: 64, ops: 1, writeFraction: HALF, seedWords: [1, 0, 0],
+  partition: 'guest1',
+  name: 'sda',
+  queueDepth: 1,
+  blocks: 16,
+  blockSize: 64,
+  ops: 1,
+  writeFraction: HALF,
+  seedWords: [1, 0, 0],
 };
 
 /** A workload actor with its effects recorded; `done(id, versions?)` answers a request. */
 function workload(input: Partial<BlockWorkloadInput>) {
   const full = { ...BASE, ...input };
-  const actor = createActor(blockWorkloadMachine, { input: full, systemId: blockWorkloadSystemId(full) });
+  const actor = createActor(blockWorkloadMachine, {
+    input: full,
+    systemId: blockWorkloadSystemId(full),
+  });
   const effects: BlockWorkloadEmitted[] = [];
   actor.on('*', (e) => effects.push(e));
   actor.start();
   const send = (e: BlockWorkloadEvent) => actor.send(e);
   return {
-    actor, effects, send,
+    actor,
+    effects,
+    send,
     take: () => effects.splice(0),
     done: (id: number, versions?: (number | null)[], ok = true) =>
-      send(versions === undefined ? { type: 'REQUEST_DONE', id, ok } : { type: 'REQUEST_DONE', id, ok, versions }),
+      send(
+        versions === undefined
+          ? { type: 'REQUEST_DONE', id, ok }
+          : { type: 'REQUEST_DONE', id, ok, versions },
+      ),
     ctx: () => actor.getSnapshot().context,
   };
 }
-const submit = (id: number, op: 'read' | 'write', lba: number, blocks: number, version: number | null) =>
-  ({ type: 'workload.submit', name: 'sda', id, op, lba, blocks, version });
+const submit = (
+  id: number,
+  op: 'read' | 'write',
+  lba: number,
+  blocks: number,
+  version: number | null,
+) => ({ type: 'workload.submit', name: 'sda', id, op, lba, blocks, version });
 
 describe('block-workload data pattern', () => {
   test('a block holds lba·2^20 + version in every little-endian word; zeros are version 0', () => {
@@ -61,7 +82,11 @@ describe('block-workload data pattern', () => {
     const torn = new Uint8Array(block);
     torn[8] = 6;
     expect(versionsOf(torn)).toBeNull();
-    const data = new Uint8Array([...expectedBlock(7, 2, 16), ...new Uint8Array(16), ...expectedBlock(7, 2, 16)]);
+    const data = new Uint8Array([
+      ...expectedBlock(7, 2, 16),
+      ...new Uint8Array(16),
+      ...expectedBlock(7, 2, 16),
+    ]);
     expect(blockVersions(data, 7, 3, 16)).toEqual([2, 0, null]);
   });
 
@@ -79,29 +104,47 @@ describe('block-workload data pattern', () => {
 
 describe('block-workload per-LBA map', () => {
   test('writes across chunk boundaries land on the right LBAs, copy only the chunks they touch, and read back in LBA order', () => {
-    const put = (map: LbaMap, lba: number, blocks: number, acked: number) => withLbaStates(map, lba, blocks, () => ({ acked, possible: [] }));
+    const put = (map: LbaMap, lba: number, blocks: number, acked: number) =>
+      withLbaStates(map, lba, blocks, () => ({ acked, possible: [] }));
     const a = put({}, LBA_CHUNK - 2, 4, 7); // two chunks
     const b = put(a, 5 * LBA_CHUNK + 1, 1, 9);
     expect(Object.keys(b).sort()).toEqual(['0', '1', '5']);
     expect(b['0']).toBe(a['0']); // untouched chunk shared
     expect(lbaEntries(b).map(([lba, s]) => [lba, s.acked])).toEqual([
-      [LBA_CHUNK - 2, 7], [LBA_CHUNK - 1, 7], [LBA_CHUNK, 7], [LBA_CHUNK + 1, 7], [5 * LBA_CHUNK + 1, 9],
+      [LBA_CHUNK - 2, 7],
+      [LBA_CHUNK - 1, 7],
+      [LBA_CHUNK, 7],
+      [LBA_CHUNK + 1, 7],
+      [5 * LBA_CHUNK + 1, 9],
     ]);
-    const appended = withLbaStates(b, LBA_CHUNK - 1, 2, (s, lba) => ({ acked: s.acked, possible: [...s.possible, lba] }));
-    expect(lbaEntries(appended).slice(1, 3)).toEqual([[LBA_CHUNK - 1, { acked: 7, possible: [LBA_CHUNK - 1] }], [LBA_CHUNK, { acked: 7, possible: [LBA_CHUNK] }]]);
+    const appended = withLbaStates(b, LBA_CHUNK - 1, 2, (s, lba) => ({
+      acked: s.acked,
+      possible: [...s.possible, lba],
+    }));
+    expect(lbaEntries(appended).slice(1, 3)).toEqual([
+      [LBA_CHUNK - 1, { acked: 7, possible: [LBA_CHUNK - 1] }],
+      [LBA_CHUNK, { acked: 7, possible: [LBA_CHUNK] }],
+    ]);
     expect(lbaEntries(a)).toHaveLength(4); // the map written earlier is unchanged
   });
 });
 
 describe('block-workload machine', () => {
   test('smoke: START issues up to queueDepth requests drawn from the seed words, under <partition>/block-workload:<name>', () => {
-    const w = workload({ queueDepth: 2, ops: 3, seedWords: [...req('w', 4, 2), ...req('r', 9, 3), ...req('w', 0)] });
+    const w = workload({
+      queueDepth: 2,
+      ops: 3,
+      seedWords: [...req('w', 4, 2), ...req('r', 9, 3), ...req('w', 0)],
+    });
     expect(w.actor.system.get('guest1/block-workload:sda')).toBe(w.actor);
     expect(w.take()).toEqual([]);
     w.send({ type: 'START' });
     expect(w.take()).toEqual([submit(0, 'write', 4, 2, 1), submit(1, 'read', 9, 3, null)]);
     w.done(0);
-    expect(w.take()).toEqual([{ type: 'workload.done', name: 'sda', id: 0, ok: true }, submit(2, 'write', 0, 1, 2)]);
+    expect(w.take()).toEqual([
+      { type: 'workload.done', name: 'sda', id: 0, ok: true },
+      submit(2, 'write', 0, 1, 2),
+    ]);
     expect(w.actor.getSnapshot().value).toBe('draining');
   });
 
@@ -109,7 +152,13 @@ describe('block-workload machine', () => {
     const seedWords = Array.from({ length: 90 }, (_, i) => (i * 7919 + 13) % 1000);
     const w = workload({ queueDepth: 4, ops: 30, seedWords, blocks: 64 });
     const disk = new Map<number, number>();
-    const outstanding: { id: number; op: string; lba: number; blocks: number; version: number | null }[] = [];
+    const outstanding: {
+      id: number;
+      op: string;
+      lba: number;
+      blocks: number;
+      version: number | null;
+    }[] = [];
     let maxOutstanding = 0;
     w.actor.on('workload.submit', (e) => {
       outstanding.push(e);
@@ -149,14 +198,34 @@ describe('block-workload machine', () => {
     const verified = w.effects.filter((e) => e.type === 'workload.verified');
     expect(verified).toEqual([
       { type: 'workload.verified', name: 'sda', id: 1, ok: true },
-      { type: 'workload.verified', name: 'sda', id: 2, ok: false, mismatch: { lba: 3, got: 0, allowed: [1] } },
+      {
+        type: 'workload.verified',
+        name: 'sda',
+        id: 2,
+        ok: false,
+        mismatch: { lba: 3, got: 0, allowed: [1] },
+      },
     ]);
-    expect(w.effects.at(-1)).toEqual({ type: 'workload.finished', name: 'sda', ops: 3, failed: 0, verifyFailures: 1 });
+    expect(w.effects.at(-1)).toEqual({
+      type: 'workload.finished',
+      name: 'sda',
+      ops: 3,
+      failed: 0,
+      verifyFailures: 1,
+    });
   });
 
   test('a read concurrent with a write may show the old or the new version, but nothing else', () => {
-    for (const [order, got, ok] of [['rw', 0, true], ['rw', 1, true], ['wr', 1, true], ['wr', 0, true], ['wr', 2, false], ['rw', null, false]] as const) {
-      const seedWords = order === 'rw' ? [...req('r', 5), ...req('w', 5)] : [...req('w', 5), ...req('r', 5)];
+    for (const [order, got, ok] of [
+      ['rw', 0, true],
+      ['rw', 1, true],
+      ['wr', 1, true],
+      ['wr', 0, true],
+      ['wr', 2, false],
+      ['rw', null, false],
+    ] as const) {
+      const seedWords =
+        order === 'rw' ? [...req('r', 5), ...req('w', 5)] : [...req('w', 5), ...req('r', 5)];
       const w = workload({ queueDepth: 2, ops: 2, seedWords });
       w.send({ type: 'START' });
       w.done(order === 'rw' ? 0 : 1, [got]);
@@ -174,7 +243,11 @@ describe('block-workload machine', () => {
     w.done(3, [1]);
     const verified = w.effects.filter((e) => e.type === 'workload.verified').map((e) => e.ok);
     expect(verified).toEqual([true, false]);
-    expect(w.effects.at(-1)).toMatchObject({ type: 'workload.finished', failed: 1, verifyFailures: 1 });
+    expect(w.effects.at(-1)).toMatchObject({
+      type: 'workload.finished',
+      failed: 1,
+      verifyFailures: 1,
+    });
   });
 
   test('unknown or repeated answers are counted and change nothing; zero ops finish at START', () => {
@@ -187,14 +260,20 @@ describe('block-workload machine', () => {
     expect(w.effects.filter((e) => e.type === 'workload.done')).toHaveLength(1);
     const none = workload({ ops: 0, seedWords: [] });
     none.send({ type: 'START' });
-    expect(none.take()).toEqual([{ type: 'workload.finished', name: 'sda', ops: 0, failed: 0, verifyFailures: 0 }]);
+    expect(none.take()).toEqual([
+      { type: 'workload.finished', name: 'sda', ops: 0, failed: 0, verifyFailures: 0 },
+    ]);
   });
 
   test('graph: idle, running, draining and finished are all reachable', () => {
     const input = { ...BASE, ops: 2, writeFraction: { numerator: 0, denominator: 1 } };
     const paths = getShortestPaths(blockWorkloadMachine, {
       input,
-      events: [{ type: 'START' }, { type: 'REQUEST_DONE', id: 0, ok: true, versions: [0] }, { type: 'REQUEST_DONE', id: 1, ok: true, versions: [0] }],
+      events: [
+        { type: 'START' },
+        { type: 'REQUEST_DONE', id: 0, ok: true, versions: [0] },
+        { type: 'REQUEST_DONE', id: 1, ok: true, versions: [0] },
+      ],
       serializeState: (s) => JSON.stringify([s.value, s.context.inFlight.map((r) => r.id)]),
     });
     const states = ['idle', 'running', 'draining', 'finished'];
@@ -213,11 +292,20 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
   const at = { partition: 'guest1', busNo: 1, devNo: 0 };
   const clock = new SimulatedClock();
   const seedWords = Array.from({ length: 3 * o.ops }, (_, i) => (i * 2654435761) % 4093);
-  const wl = createActor(blockWorkloadMachine, { clock, input: { ...BASE, queueDepth: 8, blocks: 32, blockSize: BS, ops: o.ops, seedWords } });
+  const wl = createActor(blockWorkloadMachine, {
+    clock,
+    input: { ...BASE, queueDepth: 8, blocks: 32, blockSize: BS, ops: o.ops, seedWords },
+  });
   const ml = createActor(scsiMidlayerMachine, { clock, input: { ...at, blockSizeBytes: BS } });
-  const hba = createActor(virthbaMachine, { clock, input: { ...at, ...(o.quirks === undefined ? {} : { quirks: o.quirks }) } });
+  const hba = createActor(virthbaMachine, {
+    clock,
+    input: { ...at, ...(o.quirks === undefined ? {} : { quirks: o.quirks }) },
+  });
   const disk = new Map<number, Uint8Array>();
-  const submits = new Map<number, { op: string; lba: number; blocks: number; version: number | null }>();
+  const submits = new Map<
+    number,
+    { op: string; lba: number; blocks: number; version: number | null }
+  >();
   const readData = new Map<number, Uint8Array>();
   const requestOfTag = new Map<number, number>();
   let queue0: { slot: number; tag: number }[] = [];
@@ -227,24 +315,47 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
     wlEffects.push(e);
     if (e.type !== 'workload.submit') return;
     submits.set(e.id, e);
-    ml.send({ type: 'REQUEST', id: e.id, op: e.op, lba: e.lba, blocks: e.blocks, target: { channel: 0, id: 0, lun: 0 } });
+    ml.send({
+      type: 'REQUEST',
+      id: e.id,
+      op: e.op,
+      lba: e.lba,
+      blocks: e.blocks,
+      target: { channel: 0, id: 0, lun: 0 },
+    });
   });
   ml.on('*', (e: ScsiMidlayerEmitted) => {
     if (e.type === 'hba.queue') {
       requestOfTag.set(e.tag, e.requestId);
-      return void hba.send({ type: 'SCSI_QUEUE', tag: e.tag, cdb: e.cdb, dataDir: e.dataDir, bufflen: e.bufflen, vdest: e.vdest });
+      return void hba.send({
+        type: 'SCSI_QUEUE',
+        tag: e.tag,
+        cdb: e.cdb,
+        dataDir: e.dataDir,
+        bufflen: e.bufflen,
+        vdest: e.vdest,
+      });
     }
     const r = submits.get(e.id);
     const data = readData.get(e.id);
-    const versions = r?.op === 'read' && e.ok && data !== undefined ? blockVersions(data, r.lba, r.blocks, BS) : undefined;
-    wl.send(versions === undefined ? { type: 'REQUEST_DONE', id: e.id, ok: e.ok } : { type: 'REQUEST_DONE', id: e.id, ok: e.ok, versions });
+    const versions =
+      r?.op === 'read' && e.ok && data !== undefined
+        ? blockVersions(data, r.lba, r.blocks, BS)
+        : undefined;
+    wl.send(
+      versions === undefined
+        ? { type: 'REQUEST_DONE', id: e.id, ok: e.ok }
+        : { type: 'REQUEST_DONE', id: e.id, ok: e.ok, versions },
+    );
   });
   hba.on('*', (e: VirthbaEmitted) => {
     // Inserts always succeed, so they are not answered (storage-stack.ts answers only failures).
     if (e.type === 'channel.insertScsi') queue0.push({ slot: e.slot, tag: e.tag });
     if (e.type === 'channel.removeResponse') {
       const next = queue1.shift();
-      hba.send(next === undefined ? { type: 'RESPONSES_EMPTY' } : { ...next, more: queue1.length > 0 });
+      hba.send(
+        next === undefined ? { type: 'RESPONSES_EMPTY' } : { ...next, more: queue1.length > 0 },
+      );
     }
     if (e.type === 'scsi.complete') ml.send({ ...e, type: 'SCSI_COMPLETE' });
   });
@@ -253,15 +364,31 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
     const r = submits.get(id);
     if (r === undefined) return;
     const lbas = Array.from({ length: r.blocks }, (_, i) => r.lba + i);
-    if (r.version !== null) lbas.forEach((l) => disk.set(l, expectedBlock(l, r.version as number, BS)));
-    else readData.set(id, new Uint8Array(lbas.flatMap((l) => [...(disk.get(l) ?? new Uint8Array(BS))])));
-    queue1.push({ type: 'SCSI_RESPONSE', handle: slot, linuxstat: 0, sense: null, noDiskResult: false, more: false });
+    if (r.version !== null)
+      lbas.forEach((l) => disk.set(l, expectedBlock(l, r.version as number, BS)));
+    else
+      readData.set(
+        id,
+        new Uint8Array(lbas.flatMap((l) => [...(disk.get(l) ?? new Uint8Array(BS))])),
+      );
+    queue1.push({
+      type: 'SCSI_RESPONSE',
+      handle: slot,
+      linuxstat: 0,
+      sense: null,
+      noDiskResult: false,
+      more: false,
+    });
   };
   for (const actor of [hba, ml, wl]) actor.start();
   hba.send({ type: 'PROBE' });
   wl.send({ type: 'START' });
   return {
-    wl, ml, hba, wlEffects, queue1,
+    wl,
+    ml,
+    hba,
+    wlEffects,
+    queue1,
     tick: (n = 1) => {
       for (let i = 0; i < n; i++) {
         clock.increment(1);
@@ -287,9 +414,18 @@ describe('guest storage stack through an IOSP outage (workload → scsi-midlayer
     s.outage();
     s.tick(100);
     expect(s.hba.getSnapshot().context.counts.scsiResetOnPause).toBeGreaterThan(0);
-    expect(s.ml.getSnapshot().context.counts).toMatchObject({ resetRetries: s.hba.getSnapshot().context.counts.scsiResetOnPause, duplicateCompletions: 0 });
+    expect(s.ml.getSnapshot().context.counts).toMatchObject({
+      resetRetries: s.hba.getSnapshot().context.counts.scsiResetOnPause,
+      duplicateCompletions: 0,
+    });
     expect(s.wlEffects.filter((e) => e.type === 'workload.done')).toHaveLength(60);
-    expect(s.wlEffects.at(-1)).toEqual({ type: 'workload.finished', name: 'sda', ops: 60, failed: 0, verifyFailures: 0 });
+    expect(s.wlEffects.at(-1)).toEqual({
+      type: 'workload.finished',
+      name: 'sda',
+      ops: 60,
+      failed: 0,
+      verifyFailures: 0,
+    });
   });
 
   test('canary losePendingOnPause: one request never completes and the workload never finishes', () => {
@@ -306,10 +442,21 @@ describe('guest storage stack through an IOSP outage (workload → scsi-midlayer
     s.tick(3);
     const pendingSlot = s.hba.getSnapshot().context.slots.findIndex((x) => x !== null);
     s.outage();
-    s.queue1.push({ type: 'SCSI_RESPONSE', handle: pendingSlot, linuxstat: 0, sense: null, noDiskResult: false, more: false });
+    s.queue1.push({
+      type: 'SCSI_RESPONSE',
+      handle: pendingSlot,
+      linuxstat: 0,
+      sense: null,
+      noDiskResult: false,
+      more: false,
+    });
     s.tick(100);
     expect(s.ml.getSnapshot().context.counts.duplicateCompletions).toBe(1);
     expect(s.wlEffects.filter((e) => e.type === 'workload.done')).toHaveLength(60);
-    expect(s.wlEffects.at(-1)).toMatchObject({ type: 'workload.finished', failed: 0, verifyFailures: 0 });
+    expect(s.wlEffects.at(-1)).toMatchObject({
+      type: 'workload.finished',
+      failed: 0,
+      verifyFailures: 0,
+    });
   });
 });

@@ -65,12 +65,7 @@ export interface CommandPartitionInput {
 }
 
 /** Bring-up progress of one guest; `ready` also covers the commands issued after bring-up. */
-export type GuestStatus =
-  | 'initializing'
-  | 'creatingBuses'
-  | 'creatingDevices'
-  | 'ready'
-  | 'failed';
+export type GuestStatus = 'initializing' | 'creatingBuses' | 'creatingDevices' | 'ready' | 'failed';
 
 /** Whether a command belongs to the guest's bring-up or was asked for afterwards. */
 export type CommandPhase = 'bringUp' | 'operate';

@@ -28,7 +28,12 @@ const { CONTROLVM_DEVICE_CHANGESTATE: CHANGESTATE, CONTROLVM_DEVICE_DESTROY: DES
 function twoGuestConfig(): Config {
   const base = ioGuestConfig();
   const types = ['video', 'keyboard', 'mouse'] as const;
-  const devices = types.map((channelType, devNo) => ({ busNo: 1, devNo, channelType, server: 'cp' }));
+  const devices = types.map((channelType, devNo) => ({
+    busNo: 1,
+    devNo,
+    channelType,
+    server: 'cp',
+  }));
   const buses = [{ busNo: 1, deviceCount: 3 }];
   const guest2 = { name: 'guest2', kind: 'guest' as const, index: 3, buses, devices };
   return { ...base, partitions: [...base.partitions, guest2] };
@@ -54,12 +59,15 @@ function start(guests: readonly GuestPlan[]) {
   const answered = new Map<string, number>();
   actor.on('*', (e) => {
     effects.push(e);
-    if (e.type === 'controlvm.send') sent.push({ ...e, answeredBefore: answered.get(e.guest) ?? 0 });
+    if (e.type === 'controlvm.send')
+      sent.push({ ...e, answeredBefore: answered.get(e.guest) ?? 0 });
   });
   actor.start();
   let played = 0;
   const h = {
-    clock, effects, sent,
+    clock,
+    effects,
+    sent,
     send: (event: CommandPartitionEvent) => actor.send(event),
     ack: ({ guest, request }: Sent) =>
       actor.send({ type: 'CONTROLVM_ACK', guest, messageHandle: request.messageHandle }),
@@ -90,7 +98,8 @@ function start(guests: readonly GuestPlan[]) {
 }
 
 const sentTo = (sent: readonly Sent[], guest: string) => sent.filter((s) => s.guest === guest);
-const idsOf = (sent: readonly Sent[], guest: string) => sentTo(sent, guest).map((s) => s.request.id);
+const idsOf = (sent: readonly Sent[], guest: string) =>
+  sentTo(sent, guest).map((s) => s.request.id);
 
 /** True when no guest ever had a second command sent before the first one's outcome. */
 function sequentialPerGuest(effects: readonly CommandPartitionEmitted[]): boolean {
@@ -137,7 +146,11 @@ describe('command-partition', () => {
     const h = start([plan as GuestPlan]);
     h.playGuests();
     expect(h.sent.map((s) => s.request.id)).toEqual([
-      INIT, BUS_CREATE, BUS_CONFIGURE, DEV_CREATE, DEV_CREATE,
+      INIT,
+      BUS_CREATE,
+      BUS_CONFIGURE,
+      DEV_CREATE,
+      DEV_CREATE,
     ]);
     expect(h.sent.map((s) => s.answeredBefore)).toEqual([0, 1, 2, 3, 4]);
     expect(h.sent.map((s) => s.request.messageHandle)).toEqual(['1', '2', '3', '4', '5']);
@@ -178,7 +191,11 @@ describe('command-partition', () => {
     expect(h.context().failures).toEqual([
       { guest: 'guest2', id: BUS_CREATE, messageHandle, status: 17, cause, phase: 'bringUp' },
     ]);
-    expect([h.status('guest1'), h.status('guest2'), h.value()]).toEqual(['ready', 'failed', 'degraded']);
+    expect([h.status('guest1'), h.status('guest2'), h.value()]).toEqual([
+      'ready',
+      'failed',
+      'degraded',
+    ]);
     h.send({ type: 'CHANGE_DEVICE_STATE', guest: 'guest2', busNo: 1, devNo: 0, state: 0x73 });
     const rejection = { guest: 'guest2', id: CHANGESTATE, reason: 'guest-failed' };
     expect(h.effects.at(-1)).toMatchObject({ type: 'cp.rejected', rejection });
@@ -191,7 +208,12 @@ describe('command-partition', () => {
     h.respond(init);
     const before = h.context();
     const effectCount = h.effects.length;
-    const success = { type: 'CONTROLVM_RESPONSE', guest: 'guest1', status: 0, failed: false } as const;
+    const success = {
+      type: 'CONTROLVM_RESPONSE',
+      guest: 'guest1',
+      status: 0,
+      failed: false,
+    } as const;
     h.respond(init);
     h.send({ ...success, messageHandle: '99', id: BUS_CREATE });
     h.ack(init);
@@ -252,7 +274,12 @@ describe('command-partition', () => {
       { kind: 'device_change_state', state: 0xf7 },
       { kind: 'destroy_device', devNo: 1 },
     ]);
-    expect(h.outcomes().slice(-3).map((o) => [o.id, o.status, o.failed, o.devNo])).toEqual([
+    expect(
+      h
+        .outcomes()
+        .slice(-3)
+        .map((o) => [o.id, o.status, o.failed, o.devNo]),
+    ).toEqual([
       [CHANGESTATE, 0, false, 0],
       [CHANGESTATE, 0, false, 0],
       [DESTROY, 5, true, 1],
@@ -302,7 +329,8 @@ describe('command-partition', () => {
           }
           if (s.kind === 'tick') h.clock.increment(s.ms);
           const device = { busNo: 1, devNo: 0 };
-          if (s.kind === 'change') h.send({ type: 'CHANGE_DEVICE_STATE', guest: s.guest, ...device, state: s.state });
+          if (s.kind === 'change')
+            h.send({ type: 'CHANGE_DEVICE_STATE', guest: s.guest, ...device, state: s.state });
         }
         const resolved = (): string[] => h.outcomes().map((o) => o.messageHandle);
         expect(new Set(resolved()).size).toBe(resolved().length);

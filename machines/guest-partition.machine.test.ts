@@ -7,12 +7,27 @@ import { createActor, SimulatedClock, type AnyActorRef } from 'xstate';
 import { guestPartitionMachine, type GuestPartitionEvent } from './guest-partition.machine.js';
 import { VISORNOOP_DRIVER } from './visornoop.machine.js';
 
-const input = { partition: 'guest1', jiffyMs: 1, visorbusDrivers: [VISORNOOP_DRIVER], clientBus: false };
+const input = {
+  partition: 'guest1',
+  jiffyMs: 1,
+  visorbusDrivers: [VISORNOOP_DRIVER],
+  clientBus: false,
+};
 const NOOP_ID = 'guest1/visornoop:vbus1:dev0';
-const probe: GuestPartitionEvent = { type: 'PROBE_DRIVER', module: 'visornoop', systemId: NOOP_ID, busNo: 1, devNo: 0 };
+const probe: GuestPartitionEvent = {
+  type: 'PROBE_DRIVER',
+  module: 'visornoop',
+  systemId: NOOP_ID,
+  busNo: 1,
+  devNo: 0,
+};
 
 function start() {
-  const actor = createActor(guestPartitionMachine, { input, clock: new SimulatedClock(), systemId: 'guest1/guest-partition' });
+  const actor = createActor(guestPartitionMachine, {
+    input,
+    clock: new SimulatedClock(),
+    systemId: 'guest1/guest-partition',
+  });
   actor.start();
   const children = () => Object.keys(actor.getSnapshot().children).sort();
   return { actor, children, get: (id: string) => actor.system.get(id) as AnyActorRef | undefined };
@@ -73,11 +88,25 @@ describe('guest-partition machine', () => {
   });
 
   test('with the Era A client bus, visorclientbus and virtpci are loaded too, and a virthba actor can be probed', () => {
-    const actor = createActor(guestPartitionMachine, { input: { ...input, clientBus: true }, clock: new SimulatedClock() });
+    const actor = createActor(guestPartitionMachine, {
+      input: { ...input, clientBus: true },
+      clock: new SimulatedClock(),
+    });
     actor.start();
-    expect(Object.keys(actor.getSnapshot().children).sort()).toEqual(['guest1/virtpci', 'guest1/visorbus', 'guest1/visorchipset', 'guest1/visorclientbus']);
+    expect(Object.keys(actor.getSnapshot().children).sort()).toEqual([
+      'guest1/virtpci',
+      'guest1/visorbus',
+      'guest1/visorchipset',
+      'guest1/visorclientbus',
+    ]);
     actor.send({ type: 'MODULES_LOADED' });
-    actor.send({ type: 'PROBE_DRIVER', module: 'virthba', systemId: 'guest1/virthba:1:0', busNo: 1, devNo: 0 });
+    actor.send({
+      type: 'PROBE_DRIVER',
+      module: 'virthba',
+      systemId: 'guest1/virthba:1:0',
+      busNo: 1,
+      devNo: 0,
+    });
     expect(actor.system.get('guest1/virthba:1:0')?.getSnapshot().value).toBe('matched');
   });
 });

@@ -38,7 +38,14 @@ import { visornoopMachine } from './visornoop.machine.js';
 import { visorvideoclientMachine } from './visorvideoclient.machine.js';
 
 /** Function-driver modules the guest can load, by module name (the `actors` of the machine). */
-export const GUEST_DRIVER_MODULES = ['visornoop', 'visorvideoclient', 'visorconinclient', 'virthba', 'virtnic', 'scsi-midlayer'] as const;
+export const GUEST_DRIVER_MODULES = [
+  'visornoop',
+  'visorvideoclient',
+  'visorconinclient',
+  'virthba',
+  'virtnic',
+  'scsi-midlayer',
+] as const;
 
 /** One of {@link GUEST_DRIVER_MODULES}. */
 export type GuestDriverModule = (typeof GUEST_DRIVER_MODULES)[number];
@@ -80,12 +87,22 @@ export interface GuestPartitionContext {
 export type GuestPartitionEvent =
   | { readonly type: 'MODULES_LOADED' }
   /** Spawn the actor of `module` for a device (visorbus asked for probe). */
-  | { readonly type: 'PROBE_DRIVER'; readonly module: GuestDriverModule; readonly systemId: string; readonly busNo: number; readonly devNo: number }
+  | {
+      readonly type: 'PROBE_DRIVER';
+      readonly module: GuestDriverModule;
+      readonly systemId: string;
+      readonly busNo: number;
+      readonly devNo: number;
+    }
   /** The driver's remove returned: stop its actor. */
   | { readonly type: 'DRIVER_GONE'; readonly systemId: string }
   | { readonly type: 'CHIPSET_ONLINE'; readonly online: boolean }
   /** Start a workload (a user-space program): its actor, once its disk is there. */
-  | { readonly type: 'START_WORKLOAD'; readonly systemId: string; readonly input: BlockWorkloadInput }
+  | {
+      readonly type: 'START_WORKLOAD';
+      readonly systemId: string;
+      readonly input: BlockWorkloadInput;
+    }
   /** Start the IP layer of a network interface (its driver bound); IP_STACK_GONE stops it. */
   | { readonly type: 'START_IP_STACK'; readonly systemId: string; readonly input: IpStackInput }
   | { readonly type: 'IP_STACK_GONE'; readonly systemId: string }
@@ -132,21 +149,45 @@ export const guestPartitionMachine = setup({
       const { partition, jiffyMs, visorbusDrivers } = context;
       const bus = moduleSystemId(partition, 'visorbus');
       const chipset = moduleSystemId(partition, 'visorchipset');
-      enqueue.spawnChild('visorbus', { id: bus, systemId: bus, input: { partition, drivers: visorbusDrivers } });
-      enqueue.spawnChild('visorchipset', { id: chipset, systemId: chipset, input: { partition, jiffyMs } });
+      enqueue.spawnChild('visorbus', {
+        id: bus,
+        systemId: bus,
+        input: { partition, drivers: visorbusDrivers },
+      });
+      enqueue.spawnChild('visorchipset', {
+        id: chipset,
+        systemId: chipset,
+        input: { partition, jiffyMs },
+      });
       if (!context.clientBus) return;
       const clientbus = moduleSystemId(partition, 'visorclientbus');
       const virtpci = moduleSystemId(partition, 'virtpci');
       const quirks = (module: string) => ({ quirks: { ...context.quirks[module] } });
-      enqueue.spawnChild('visorclientbus', { id: clientbus, systemId: clientbus, input: { partition, ...quirks('visorclientbus') } });
-      enqueue.spawnChild('virtpci', { id: virtpci, systemId: virtpci, input: { partition, ...quirks('virtpci') } });
+      enqueue.spawnChild('visorclientbus', {
+        id: clientbus,
+        systemId: clientbus,
+        input: { partition, ...quirks('visorclientbus') },
+      });
+      enqueue.spawnChild('virtpci', {
+        id: virtpci,
+        systemId: virtpci,
+        input: { partition, ...quirks('virtpci') },
+      });
     }),
     spawnDriver: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PROBE_DRIVER');
       const { busNo, devNo, systemId } = event;
-      const input = { partition: context.partition, busNo, devNo, quirks: { ...context.quirks[event.module] } };
+      const input = {
+        partition: context.partition,
+        busNo,
+        devNo,
+        quirks: { ...context.quirks[event.module] },
+      };
       enqueue.spawnChild(event.module, { id: systemId, systemId, input });
-      enqueue.assign({ boundDrivers: [...context.boundDrivers, systemId], probes: context.probes + 1 });
+      enqueue.assign({
+        boundDrivers: [...context.boundDrivers, systemId],
+        probes: context.probes + 1,
+      });
     }),
     stopDriver: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'DRIVER_GONE');
@@ -157,14 +198,22 @@ export const guestPartitionMachine = setup({
     spawnWorkload: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'START_WORKLOAD');
       if (context.workloads.includes(event.systemId)) return;
-      enqueue.spawnChild('block-workload', { id: event.systemId, systemId: event.systemId, input: event.input });
+      enqueue.spawnChild('block-workload', {
+        id: event.systemId,
+        systemId: event.systemId,
+        input: event.input,
+      });
       enqueue.assign({ workloads: [...context.workloads, event.systemId] });
     }),
     // The interface's IP layer lives as long as its driver (not a driver: no probe, no removal).
     spawnIpStack: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'START_IP_STACK');
       if (context.ipStacks.includes(event.systemId)) return;
-      enqueue.spawnChild('ip-stack', { id: event.systemId, systemId: event.systemId, input: event.input });
+      enqueue.spawnChild('ip-stack', {
+        id: event.systemId,
+        systemId: event.systemId,
+        input: event.input,
+      });
       enqueue.assign({ ipStacks: [...context.ipStacks, event.systemId] });
     }),
     stopIpStack: enqueueActions(({ context, event, enqueue }) => {

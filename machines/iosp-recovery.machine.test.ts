@@ -4,7 +4,11 @@
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, test } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
-import { iospRecoveryMachine, type IospRecoveryEmitted, type IospRecoveryEvent } from './iosp-recovery.machine.js';
+import {
+  iospRecoveryMachine,
+  type IospRecoveryEmitted,
+  type IospRecoveryEvent,
+} from './iosp-recovery.machine.js';
 
 const devices = [
   { guest: 'guest1', busNo: 2, devNo: 0, server: 'iosp0' },
@@ -15,7 +19,9 @@ const devices = [
 function start() {
   const actor = createActor(iospRecoveryMachine, { input: { partition: 'cp', devices } });
   const sent: string[] = [];
-  actor.on('cp.changeState', (e: Extract<IospRecoveryEmitted, { type: 'cp.changeState' }>) => sent.push(`${e.guest} ${e.busNo}:${e.devNo} 0x${e.state.toString(16)}`));
+  actor.on('cp.changeState', (e: Extract<IospRecoveryEmitted, { type: 'cp.changeState' }>) =>
+    sent.push(`${e.guest} ${e.busNo}:${e.devNo} 0x${e.state.toString(16)}`),
+  );
   actor.start();
   return { actor, sent };
 }
@@ -28,7 +34,11 @@ describe('iosp-recovery machine', () => {
     h.actor.send({ type: 'IOSP_UP', iosp: 'iosp0' });
     expect(h.sent.slice(2)).toEqual(['guest1 2:0 0xf7', 'guest2 2:0 0xf7']);
     h.actor.send({ type: 'RESUMED', iosp: 'iosp0' });
-    expect(h.actor.getSnapshot().context).toMatchObject({ recoveries: 1, failuresDuringRecovery: 0, resuming: [] });
+    expect(h.actor.getSnapshot().context).toMatchObject({
+      recoveries: 1,
+      failuresDuringRecovery: 0,
+      resuming: [],
+    });
   });
 
   test('repeated reports send nothing: a crash during the reboot, an up while up', () => {
@@ -47,17 +57,30 @@ describe('iosp-recovery machine', () => {
     h.actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
     h.actor.send({ type: 'IOSP_DOWN', iosp: 'iosp1' });
     h.actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
-    expect(h.sent).toEqual(['guest1 2:1 0x73', 'guest1 2:1 0xf7', 'guest1 2:1 0x73', 'guest1 2:1 0xf7']);
+    expect(h.sent).toEqual([
+      'guest1 2:1 0x73',
+      'guest1 2:1 0xf7',
+      'guest1 2:1 0x73',
+      'guest1 2:1 0xf7',
+    ]);
     expect(h.actor.getSnapshot().context.failuresDuringRecovery).toBe(1);
   });
 
-  test('the watchdog: a heartbeat that stops for the timeout pauses the IOSP\'s devices and asks for its reboot, once', () => {
+  test("the watchdog: a heartbeat that stops for the timeout pauses the IOSP's devices and asks for its reboot, once", () => {
     const clock = new SimulatedClock();
-    const actor = createActor(iospRecoveryMachine, { input: { partition: 'cp', devices, watchdog: { periodMs: 100, timeoutMs: 300, rebootDownMs: 5 } }, clock });
+    const actor = createActor(iospRecoveryMachine, {
+      input: {
+        partition: 'cp',
+        devices,
+        watchdog: { periodMs: 100, timeoutMs: 300, rebootDownMs: 5 },
+      },
+      clock,
+    });
     const effects: string[] = [];
     let beat = 0;
     actor.on('*', (e) => {
-      if (e.type === 'watchdog.check') actor.send({ type: 'HEARTBEATS', counts: { iosp0: beat, iosp1: 7 } });
+      if (e.type === 'watchdog.check')
+        actor.send({ type: 'HEARTBEATS', counts: { iosp0: beat, iosp1: 7 } });
       else if (e.type === 'hypervisor.reboot') effects.push(`reboot ${e.iosp} ${e.downMs}`);
       else effects.push(`${e.guest} 0x${e.state.toString(16)}`);
     });
@@ -68,14 +91,22 @@ describe('iosp-recovery machine', () => {
     }
     // iosp1 stood still: after 3 unchanged checks it is hung.
     expect(effects).toEqual(['guest1 0x73', 'reboot iosp1 5']);
-    expect(actor.getSnapshot().context).toMatchObject({ hangsDetected: 1, iosps: { iosp1: 'down' } });
+    expect(actor.getSnapshot().context).toMatchObject({
+      hangsDetected: 1,
+      iosps: { iosp1: 'down' },
+    });
     actor.send({ type: 'IOSP_UP', iosp: 'iosp1' });
     expect(effects.at(-1)).toBe('guest1 0xf7');
   });
 
   test('the watchdog rests while every watched IOSP is down, and an IOSP back up is watched afresh (its old count forgotten)', () => {
     const clock = new SimulatedClock();
-    const input = { partition: 'cp', devices, iosps: ['iosp0', 'iosp1'], watchdog: { periodMs: 100, timeoutMs: 300, rebootDownMs: 0 } };
+    const input = {
+      partition: 'cp',
+      devices,
+      iosps: ['iosp0', 'iosp1'],
+      watchdog: { periodMs: 100, timeoutMs: 300, rebootDownMs: 0 },
+    };
     const actor = createActor(iospRecoveryMachine, { input, clock });
     let checks = 0;
     const reboots: string[] = [];
@@ -101,8 +132,16 @@ describe('iosp-recovery machine', () => {
   });
 
   test('graph: every state is reachable', () => {
-    const events: IospRecoveryEvent[] = [{ type: 'IOSP_DOWN', iosp: 'iosp0' }, { type: 'IOSP_UP', iosp: 'iosp0' }, { type: 'IOSP_DOWN', iosp: 'iosp1' }];
-    const paths = getShortestPaths(iospRecoveryMachine, { events, input: { partition: 'cp', devices }, serializeState: (s) => JSON.stringify([s.value, s.context.iosps]) });
+    const events: IospRecoveryEvent[] = [
+      { type: 'IOSP_DOWN', iosp: 'iosp0' },
+      { type: 'IOSP_UP', iosp: 'iosp0' },
+      { type: 'IOSP_DOWN', iosp: 'iosp1' },
+    ];
+    const paths = getShortestPaths(iospRecoveryMachine, {
+      events,
+      input: { partition: 'cp', devices },
+      serializeState: (s) => JSON.stringify([s.value, s.context.iosps]),
+    });
     expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['watching', 'resting']));
   });
 });

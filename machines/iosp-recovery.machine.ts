@@ -52,7 +52,11 @@ export interface WatchdogTiming {
 }
 
 /** The watchdog's default timing. */
-export const WATCHDOG_DEFAULTS: WatchdogTiming = { periodMs: 100, timeoutMs: 1_000, rebootDownMs: 0 };
+export const WATCHDOG_DEFAULTS: WatchdogTiming = {
+  periodMs: 100,
+  timeoutMs: 1_000,
+  rebootDownMs: 0,
+};
 
 /** Context: plain data. */
 export interface IospRecoveryContext {
@@ -106,14 +110,28 @@ const iospOf = (event: IospRecoveryEvent): string => {
 };
 
 /** One DEVICE_CHANGESTATE to `state` for each device `iosp` serves, in configuration order. */
-function changesFor(context: IospRecoveryContext, iosp: string, state: number): IospRecoveryEmitted[] {
+function changesFor(
+  context: IospRecoveryContext,
+  iosp: string,
+  state: number,
+): IospRecoveryEmitted[] {
   return context.devices
     .filter((d) => d.server === iosp)
-    .map((d) => ({ type: 'cp.changeState' as const, guest: d.guest, busNo: d.busNo, devNo: d.devNo, state, iosp }));
+    .map((d) => ({
+      type: 'cp.changeState' as const,
+      guest: d.guest,
+      busNo: d.busNo,
+      devNo: d.devNo,
+      state,
+      iosp,
+    }));
 }
 
 /** The IOSPs whose heartbeat has not moved for the timeout while they were up. */
-function hungIosps(context: IospRecoveryContext, counts: Readonly<Record<string, number>>): string[] {
+function hungIosps(
+  context: IospRecoveryContext,
+  counts: Readonly<Record<string, number>>,
+): string[] {
   const limit = Math.ceil(context.watchdog.timeoutMs / context.watchdog.periodMs);
   return Object.keys(counts).filter((iosp) => {
     const before = context.beats[iosp];
@@ -137,7 +155,8 @@ export const iospRecoveryMachine = setup({
     isUp: ({ context, event }) => (context.iosps[iospOf(event)] ?? 'up') === 'up',
     isDown: ({ context, event }) => context.iosps[iospOf(event)] === 'down',
     isResuming: ({ context, event }) => context.resuming.includes(iospOf(event)),
-    hasNothingToWatch: ({ context }) => context.watched.every((iosp) => context.iosps[iosp] === 'down'),
+    hasNothingToWatch: ({ context }) =>
+      context.watched.every((iosp) => context.iosps[iosp] === 'down'),
   },
   actions: {
     pauseDevices: enqueueActions(({ context, event, enqueue }) => {
@@ -146,7 +165,9 @@ export const iospRecoveryMachine = setup({
     resumeDevices: enqueueActions(({ context, event, enqueue }) => {
       for (const e of changesFor(context, iospOf(event), SEGMENT_RUNNING)) enqueue.emit(e);
     }),
-    markDown: assign({ iosps: ({ context, event }) => ({ ...context.iosps, [iospOf(event)]: 'down' as const }) }),
+    markDown: assign({
+      iosps: ({ context, event }) => ({ ...context.iosps, [iospOf(event)]: 'down' as const }),
+    }),
     markUp: assign(({ context, event }) => {
       const { [iospOf(event)]: _forgotten, ...beats } = context.beats;
       return {
@@ -175,17 +196,29 @@ export const iospRecoveryMachine = setup({
       const beats = Object.fromEntries(
         Object.entries(event.counts).map(([iosp, count]) => {
           const before = context.beats[iosp];
-          const stale = hung.includes(iosp) ? 0 : before !== undefined && before.count === count ? before.stale + 1 : 0;
+          const stale = hung.includes(iosp)
+            ? 0
+            : before !== undefined && before.count === count
+              ? before.stale + 1
+              : 0;
           return [iosp, { count, stale }];
         }),
       );
       const iosps = { ...context.iosps };
       for (const iosp of hung) iosps[iosp] = 'down';
-      return { beats, iosps, hangsDetected: context.hangsDetected + hung.length, resuming: context.resuming.filter((i) => !hung.includes(i)) };
+      return {
+        beats,
+        iosps,
+        hangsDetected: context.hangsDetected + hung.length,
+        resuming: context.resuming.filter((i) => !hung.includes(i)),
+      };
     }),
     finishRecovery: assign(({ context, event }) => {
       assertEvent(event, 'RESUMED');
-      return { recoveries: context.recoveries + 1, resuming: context.resuming.filter((i) => i !== event.iosp) };
+      return {
+        recoveries: context.recoveries + 1,
+        resuming: context.resuming.filter((i) => i !== event.iosp),
+      };
     }),
   },
 }).createMachine({
@@ -216,7 +249,8 @@ export const iospRecoveryMachine = setup({
   states: {
     watching: {
       id: 'recoveryWatching',
-      description: 'Turning IOSP down/up reports into DEVICE_CHANGESTATE standby/running per device; the watchdog checks heartbeats every period.',
+      description:
+        'Turning IOSP down/up reports into DEVICE_CHANGESTATE standby/running per device; the watchdog checks heartbeats every period.',
       always: { guard: 'hasNothingToWatch', target: 'resting' },
       after: { watchdogPeriod: { target: 'watching', reenter: true, actions: 'checkHeartbeats' } },
       on: {

@@ -35,7 +35,11 @@ describe('iosp machine', () => {
     h.actor.send({ type: 'DOORBELL' }); // during the poll
     h.actor.send({ type: 'POLL_DONE', commands: 1, backlog: 0 });
     expect(h.effects.filter((e) => e === 'iosp.poll')).toHaveLength(3);
-    expect(h.actor.getSnapshot().context).toMatchObject({ polls: 2, commands: 3, doorbellPending: false });
+    expect(h.actor.getSnapshot().context).toMatchObject({
+      polls: 2,
+      commands: 3,
+      doorbellPending: false,
+    });
   });
 
   test('busy (commands taken or a backlog left) it polls after one jiffy; idle after IDLE_POLL_JIFFIES; a backlog polls at once', () => {
@@ -57,9 +61,20 @@ describe('iosp machine', () => {
   });
 
   test('graph: every state is reachable', () => {
-    const events: IospEvent[] = [{ type: 'CHANNELS_READY' }, { type: 'POLL_DONE', commands: 0, backlog: 0 }, { type: 'DOORBELL' }, { type: 'STOP' }];
-    const paths = getShortestPaths(iospMachine, { events, input: { partition: 'iosp0', jiffyMs: 1 }, serializeState: (s) => JSON.stringify(s.value) });
+    const events: IospEvent[] = [
+      { type: 'CHANNELS_READY' },
+      { type: 'POLL_DONE', commands: 0, backlog: 0 },
+      { type: 'DOORBELL' },
+      { type: 'STOP' },
+    ];
+    const paths = getShortestPaths(iospMachine, {
+      events,
+      input: { partition: 'iosp0', jiffyMs: 1 },
+      serializeState: (s) => JSON.stringify(s.value),
+    });
     const reached = new Set(paths.map((p) => JSON.stringify(p.state.value)));
-    expect(reached).toEqual(new Set(['"booting"', '{"serving":"waiting"}', '{"serving":"polling"}', '"stopped"']));
+    expect(reached).toEqual(
+      new Set(['"booting"', '{"serving":"waiting"}', '{"serving":"polling"}', '"stopped"']),
+    );
   });
 });

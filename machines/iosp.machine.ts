@@ -91,7 +91,11 @@ export const iospMachine = setup({
       states: {
         waiting: {
           id: 'iospPollWait',
-          always: { guard: 'isDoorbellPending', target: 'polling', actions: ['forgetDoorbell', 'poll'] },
+          always: {
+            guard: 'isDoorbellPending',
+            target: 'polling',
+            actions: ['forgetDoorbell', 'poll'],
+          },
           after: { pollInterval: { target: 'polling', actions: 'poll' } },
           on: {
             DOORBELL: { target: 'polling', actions: 'poll' },

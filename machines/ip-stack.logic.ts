@@ -27,7 +27,13 @@
 //   dropped at a full backlog (`backlogDrops`) or still waits in `backlog`.
 
 import { assert } from '../src/base/assert.js';
-import { type FrameSpec, type Ip, type Mac, type ParsedFrame, type ProbeTag } from '../src/devices/ethernet.js';
+import {
+  type FrameSpec,
+  type Ip,
+  type Mac,
+  type ParsedFrame,
+  type ProbeTag,
+} from '../src/devices/ethernet.js';
 
 export * from './ip-stack.types.js';
 import {
@@ -90,7 +96,15 @@ const NO_ANSWERS: SeqTrack = { highestSeq: -1, gaps: [], gapsDropped: 0 };
 function newFlowLedger(f: PingFlow): FlowLedger {
   return {
     ...{ flow: f.flow, dstIp: f.dstIp, sent: 0, delivered: 0, duplicates: 0, outOfOrder: 0 },
-    ...{ lost: 0, late: 0, outstanding: 0, pending: [], rttMinMs: null, rttMaxMs: null, lastDeliveredAtMs: null },
+    ...{
+      lost: 0,
+      late: 0,
+      outstanding: 0,
+      pending: [],
+      rttMinMs: null,
+      rttMaxMs: null,
+      lastDeliveredAtMs: null,
+    },
     ...{ rttSumMs: 0, rttSamples: 0, started: false, resolved: false, finished: false },
     ...{ arpRequests: 0, windowFullTicks: 0, ...NO_ANSWERS },
   };
@@ -149,7 +163,14 @@ export function raiseLink(c: IpStackContext, atMs: number, out: Outbox): IpStack
   const { link } = c;
   const linkDownMs = linkDownMsAt(link, atMs);
   const firstLinkUpMs = link.firstLinkUpMs ?? atMs;
-  const next = { ...link, up: true, linkUps: link.linkUps + 1, linkDownMs, firstLinkUpMs, lastLinkUpMs: atMs };
+  const next = {
+    ...link,
+    up: true,
+    linkUps: link.linkUps + 1,
+    linkDownMs,
+    firstLinkUpMs,
+    lastLinkUpMs: atMs,
+  };
   return flushBacklog({ ...c, link: { ...next, linkDownSinceMs: null } }, out);
 }
 
@@ -277,7 +298,8 @@ function sendRequest(c: IpStackContext, flow: number, out: Outbox): IpStackConte
   assert(dstMac !== undefined, `flow ${flow} is resolved`);
   const seq = ledger.sent;
   // A frame too short for the probe tag (60 or 61 bytes) goes without: no rtt sample, id/seq still count.
-  const tag: ProbeTag | null = spec.frameBytes >= TAGGED_FRAME_MIN ? { flow, seq, sentAtMs: STAMP_AT_TRANSMIT_MS } : null;
+  const tag: ProbeTag | null =
+    spec.frameBytes >= TAGGED_FRAME_MIN ? { flow, seq, sentAtMs: STAMP_AT_TRANSMIT_MS } : null;
   const frame: FrameSpec = {
     ...{ kind: 'echo', type: 8, srcMac: c.mac, dstMac, srcIp: c.ip, dstIp: spec.dstIp },
     ...{ id: flow, seq, frameBytes: spec.frameBytes, tag },
@@ -296,7 +318,13 @@ function refill(c: IpStackContext, flow: number, out: Outbox): IpStackContext {
   let next = c;
   for (;;) {
     const { spec, ledger } = flowOf(next, flow);
-    if (spec.intervalMs !== 0 || !ledger.resolved || ledger.outstanding >= spec.window || ledger.sent >= spec.count) return next;
+    if (
+      spec.intervalMs !== 0 ||
+      !ledger.resolved ||
+      ledger.outstanding >= spec.window ||
+      ledger.sent >= spec.count
+    )
+      return next;
     next = sendRequest(next, flow, out);
   }
 }
@@ -402,7 +430,11 @@ export function acceptEchoReply(c: IpStackContext, reply: ParsedFrame, atMs: num
   const settled = { ...ordered, pending, outstanding: pending.length };
   const delivered = { ...settled, delivered: ledger.delivered + 1, lastDeliveredAtMs: atMs };
   const rtt = rttOf(tag, flow, seq, atMs);
-  return settleFinished(refill(withFlow(c, rtt === null ? delivered : withRtt(delivered, rtt)), flow, out), flow, out);
+  return settleFinished(
+    refill(withFlow(c, rtt === null ? delivered : withRtt(delivered, rtt)), flow, out),
+    flow,
+    out,
+  );
 }
 
 // Only a tag of this request that the host stamped gives a sample.

@@ -20,14 +20,31 @@ import {
   type PingFlow,
 } from './ip-stack.logic.js';
 
-const ip = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+const ip = (a: number, b: number, c: number, d: number) =>
+  ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 const MAC = 0x02_53_50_00_01_00;
 const IP = ip(10, 0, 1, 2);
 const PEER_MAC = 0x02_53_50_00_02_00;
 const PEER_IP = ip(10, 0, 1, 3);
 const FOREIGN_IP = ip(10, 0, 2, 3);
-const BASE: IpStackInput = { partition: 'guest1', ifname: 'eth0', mac: MAC, ip: IP, netmask: 0xffff_ff00, pings: [] };
-const FLOW: PingFlow = { flow: 7, dstIp: PEER_IP, count: 3, intervalMs: 100, frameBytes: 98, window: 8, timeoutMs: 1000, startMs: 0 };
+const BASE: IpStackInput = {
+  partition: 'guest1',
+  ifname: 'eth0',
+  mac: MAC,
+  ip: IP,
+  netmask: 0xffff_ff00,
+  pings: [],
+};
+const FLOW: PingFlow = {
+  flow: 7,
+  dstIp: PEER_IP,
+  count: 3,
+  intervalMs: 100,
+  frameBytes: 98,
+  window: 8,
+  timeoutMs: 1000,
+  startMs: 0,
+};
 
 type Transmit = Extract<IpStackEmitted, { type: 'net.transmit' }>;
 
@@ -35,7 +52,11 @@ type Transmit = Extract<IpStackEmitted, { type: 'net.transmit' }>;
 function stack(input: Partial<IpStackInput> = {}, options: { linkUp?: boolean } = {}) {
   const full = { ...BASE, ...input };
   const clock = new SimulatedClock();
-  const actor = createActor(ipStackMachine, { input: full, clock, systemId: ipStackSystemId(full) });
+  const actor = createActor(ipStackMachine, {
+    input: full,
+    clock,
+    systemId: ipStackSystemId(full),
+  });
   const effects: IpStackEmitted[] = [];
   /** Everything the host put on the wire: the frame with its tag stamped at transmit time. */
   const wire: { id: number; frame: FrameSpec; atMs: number }[] = [];
@@ -43,9 +64,10 @@ function stack(input: Partial<IpStackInput> = {}, options: { linkUp?: boolean } 
     effects.push(e);
     if (e.type !== 'net.transmit') return;
     const { frame } = e;
-    const stamped = frame.kind === 'echo' && frame.tag?.sentAtMs === STAMP_AT_TRANSMIT_MS
-      ? { ...frame, tag: { ...frame.tag, sentAtMs: clock.now() } }
-      : frame;
+    const stamped =
+      frame.kind === 'echo' && frame.tag?.sentAtMs === STAMP_AT_TRANSMIT_MS
+        ? { ...frame, tag: { ...frame.tag, sentAtMs: clock.now() } }
+        : frame;
     wire.push({ id: e.id, frame: stamped, atMs: clock.now() });
   });
   actor.start();
@@ -54,7 +76,12 @@ function stack(input: Partial<IpStackInput> = {}, options: { linkUp?: boolean } 
   const ctx = () => actor.getSnapshot().context;
   let seen = 0;
   return {
-    actor, clock, effects, wire, send, ctx,
+    actor,
+    clock,
+    effects,
+    wire,
+    send,
+    ctx,
     /**
      * Moves the clock `ms` forward one millisecond at a time: SimulatedClock.increment jumps to the
      * end first, so a timer set by a timer would start late and the host would stamp the wrong time.
@@ -64,7 +91,10 @@ function stack(input: Partial<IpStackInput> = {}, options: { linkUp?: boolean } 
     },
     take: () => effects.splice(0),
     /** Ids of the delayed events still scheduled. */
-    timers: () => Object.values(actor.system.getSnapshot()._scheduledEvents).map((e) => e.id).sort(),
+    timers: () =>
+      Object.values(actor.system.getSnapshot()._scheduledEvents)
+        .map((e) => e.id)
+        .sort(),
     /** Frames put on the wire since the last call (the log itself is kept for replyTo). */
     takeFrames: () => wire.slice(seen, (seen = wire.length)).map((w) => w.frame),
     frame: (frame: ParsedFrame) => send({ type: 'FRAME', frame, atMs: clock.now() }),
@@ -73,17 +103,50 @@ function stack(input: Partial<IpStackInput> = {}, options: { linkUp?: boolean } 
 }
 
 const arpRequest = (targetIp: number, senderIp = PEER_IP, senderMac = PEER_MAC): ParsedFrame => ({
-  kind: 'arp', dst: BROADCAST, src: senderMac, len: 60, op: 1, senderMac, senderIp, targetMac: 0, targetIp,
+  kind: 'arp',
+  dst: BROADCAST,
+  src: senderMac,
+  len: 60,
+  op: 1,
+  senderMac,
+  senderIp,
+  targetMac: 0,
+  targetIp,
 });
 const arpReply = (senderIp = PEER_IP, senderMac = PEER_MAC): ParsedFrame => ({
-  kind: 'arp', dst: MAC, src: senderMac, len: 60, op: 2, senderMac, senderIp, targetMac: MAC, targetIp: IP,
+  kind: 'arp',
+  dst: MAC,
+  src: senderMac,
+  len: 60,
+  op: 2,
+  senderMac,
+  senderIp,
+  targetMac: MAC,
+  targetIp: IP,
 });
-const echo = (type: 8 | 0, seq: number, tag: ProbeTag | null, over: Partial<Extract<ParsedFrame, { kind: 'echo' }>> = {}): ParsedFrame => ({
-  kind: 'echo', dst: MAC, src: PEER_MAC, len: 98, type, srcIp: PEER_IP, dstIp: IP, id: 7, seq, tag, ...over,
+const echo = (
+  type: 8 | 0,
+  seq: number,
+  tag: ProbeTag | null,
+  over: Partial<Extract<ParsedFrame, { kind: 'echo' }>> = {},
+): ParsedFrame => ({
+  kind: 'echo',
+  dst: MAC,
+  src: PEER_MAC,
+  len: 98,
+  type,
+  srcIp: PEER_IP,
+  dstIp: IP,
+  id: 7,
+  seq,
+  tag,
+  ...over,
 });
 /** The peer's reply to the request with `seq` that went on the wire (its stamped tag echoed). */
 function replyTo(wire: { frame: FrameSpec }[], seq: number): ParsedFrame {
-  const request = wire.map((w) => w.frame).find((f) => f.kind === 'echo' && f.type === 8 && f.seq === seq);
+  const request = wire
+    .map((w) => w.frame)
+    .find((f) => f.kind === 'echo' && f.type === 8 && f.seq === seq);
   if (request?.kind !== 'echo') throw new Error(`no request ${seq} on the wire`);
   return echo(0, seq, request.tag, { id: request.id, len: request.frameBytes });
 }
@@ -95,7 +158,8 @@ function resolved(flow: Partial<PingFlow> = {}, input: Partial<IpStackInput> = {
   s.clock.increment(0); // FLOW_START after startMs 0 is still a delayed event
   return s;
 }
-const seqsOf = (frames: FrameSpec[]) => frames.flatMap((f) => (f.kind === 'echo' && f.type === 8 ? [f.seq] : []));
+const seqsOf = (frames: FrameSpec[]) =>
+  frames.flatMap((f) => (f.kind === 'echo' && f.type === 8 ? [f.seq] : []));
 const balanced = (f: FlowLedger) => f.sent === f.delivered + f.lost + f.outstanding;
 
 describe('ip-stack responder', () => {
@@ -104,10 +168,22 @@ describe('ip-stack responder', () => {
     expect(s.actor.system.get('guest1/ip-stack:eth0')).toBe(s.actor);
     expect(s.actor.getSnapshot().value).toBe('idle');
     s.frame(arpRequest(IP));
-    expect(s.take()).toEqual([{
-      type: 'net.transmit', id: 0,
-      frame: { kind: 'arp', op: 2, srcMac: MAC, dstMac: PEER_MAC, senderMac: MAC, senderIp: IP, targetMac: PEER_MAC, targetIp: PEER_IP },
-    }]);
+    expect(s.take()).toEqual([
+      {
+        type: 'net.transmit',
+        id: 0,
+        frame: {
+          kind: 'arp',
+          op: 2,
+          srcMac: MAC,
+          dstMac: PEER_MAC,
+          senderMac: MAC,
+          senderIp: IP,
+          targetMac: PEER_MAC,
+          targetIp: PEER_IP,
+        },
+      },
+    ]);
     expect(s.ctx().neighbours).toEqual({ [String(PEER_IP)]: PEER_MAC });
     expect(s.ctx().counts).toMatchObject({ framesReceived: 1, arpRepliesSent: 1, framesSent: 1 });
   });
@@ -126,17 +202,51 @@ describe('ip-stack responder', () => {
     s.frame(echo(8, 5, tag, { id: 3, len: 142 }));
     s.frame(echo(8, 0, null, { id: 4, len: 50, dst: BROADCAST })); // broadcast MAC is ours too; unpadded → 60
     expect(s.takeFrames()).toEqual([
-      { kind: 'echo', type: 0, srcMac: MAC, dstMac: PEER_MAC, srcIp: IP, dstIp: PEER_IP, id: 3, seq: 5, frameBytes: 142, tag },
-      { kind: 'echo', type: 0, srcMac: MAC, dstMac: PEER_MAC, srcIp: IP, dstIp: PEER_IP, id: 4, seq: 0, frameBytes: 60, tag: null },
+      {
+        kind: 'echo',
+        type: 0,
+        srcMac: MAC,
+        dstMac: PEER_MAC,
+        srcIp: IP,
+        dstIp: PEER_IP,
+        id: 3,
+        seq: 5,
+        frameBytes: 142,
+        tag,
+      },
+      {
+        kind: 'echo',
+        type: 0,
+        srcMac: MAC,
+        dstMac: PEER_MAC,
+        srcIp: IP,
+        dstIp: PEER_IP,
+        id: 4,
+        seq: 0,
+        frameBytes: 60,
+        tag: null,
+      },
     ]);
-    expect(s.ctx().receivers[`${PEER_IP}:3`]).toMatchObject({ srcIp: PEER_IP, id: 3, received: 1, duplicates: 0, outOfOrder: 0 });
+    expect(s.ctx().receivers[`${PEER_IP}:3`]).toMatchObject({
+      srcIp: PEER_IP,
+      id: 3,
+      received: 1,
+      duplicates: 0,
+      outOfOrder: 0,
+    });
     expect(s.ctx().counts.echoRepliesSent).toBe(2);
   });
 
   test('the receiver ledger tells duplicates from gap fills: 0, 2, 2, 1 → 3 received, 1 duplicate, 1 out of order', () => {
     const s = stack();
     for (const seq of [0, 2, 2, 1]) s.frame(echo(8, seq, null));
-    expect(s.ctx().receivers[`${PEER_IP}:7`]).toMatchObject({ received: 3, duplicates: 1, outOfOrder: 1, highestSeq: 2, gaps: [] });
+    expect(s.ctx().receivers[`${PEER_IP}:7`]).toMatchObject({
+      received: 3,
+      duplicates: 1,
+      outOfOrder: 1,
+      highestSeq: 2,
+      gaps: [],
+    });
     expect(s.ctx().counts.echoRepliesSent).toBe(4); // a duplicate is still answered, as Linux does
   });
 
@@ -162,7 +272,16 @@ describe('ip-stack ping flows', () => {
     s.send({ type: 'START' });
     expect(s.takeFrames()).toEqual([]);
     s.advance(50);
-    const request = { kind: 'arp', op: 1, srcMac: MAC, dstMac: BROADCAST, senderMac: MAC, senderIp: IP, targetMac: 0, targetIp: PEER_IP };
+    const request = {
+      kind: 'arp',
+      op: 1,
+      srcMac: MAC,
+      dstMac: BROADCAST,
+      senderMac: MAC,
+      senderIp: IP,
+      targetMac: 0,
+      targetIp: PEER_IP,
+    };
     expect(s.takeFrames()).toEqual([request]);
     s.advance(299);
     expect(s.takeFrames()).toEqual([]);
@@ -174,10 +293,20 @@ describe('ip-stack ping flows', () => {
     s.advance(20);
     s.frame(arpReply());
     const sent = s.takeFrames();
-    expect(sent).toEqual([{
-      kind: 'echo', type: 8, srcMac: MAC, dstMac: PEER_MAC, srcIp: IP, dstIp: PEER_IP, id: 7, seq: 0, frameBytes: 98,
-      tag: { flow: 7, seq: 0, sentAtMs: 670 }, // stamped by the host: the machine emitted −1
-    }]);
+    expect(sent).toEqual([
+      {
+        kind: 'echo',
+        type: 8,
+        srcMac: MAC,
+        dstMac: PEER_MAC,
+        srcIp: IP,
+        dstIp: PEER_IP,
+        id: 7,
+        seq: 0,
+        frameBytes: 98,
+        tag: { flow: 7, seq: 0, sentAtMs: 670 }, // stamped by the host: the machine emitted −1
+      },
+    ]);
     expect(s.flow().resolved).toBe(true);
     expect(s.timers()).toEqual(['ping.7.tick', 'ping.7.timeout.0']); // the ARP retry was cancelled
     s.advance(99);
@@ -194,7 +323,9 @@ describe('ip-stack ping flows', () => {
     const short = resolved({ count: 1, frameBytes: 60 });
     expect(short.takeFrames().flatMap((f) => (f.kind === 'echo' ? [f.tag] : []))).toEqual([null]);
     const tagged = resolved({ count: 1, frameBytes: 62 });
-    expect(tagged.takeFrames().flatMap((f) => (f.kind === 'echo' ? [f.tag?.seq] : []))).toEqual([0]);
+    expect(tagged.takeFrames().flatMap((f) => (f.kind === 'echo' ? [f.tag?.seq] : []))).toEqual([
+      0,
+    ]);
   });
 
   test('flood (interval 0) keeps the window full: a reply or a timeout sends the next seq at once, until count', () => {
@@ -229,19 +360,37 @@ describe('ip-stack ping flows', () => {
     s.advance(30);
     s.frame(replyTo(s.wire, 0));
     s.frame(replyTo(s.wire, 0));
-    expect(s.flow()).toMatchObject({ sent: 1, delivered: 1, duplicates: 1, outstanding: 0, rttMinMs: 30, rttMaxMs: 30, rttSumMs: 30, rttSamples: 1 });
+    expect(s.flow()).toMatchObject({
+      sent: 1,
+      delivered: 1,
+      duplicates: 1,
+      outstanding: 0,
+      rttMinMs: 30,
+      rttMaxMs: 30,
+      rttSumMs: 30,
+      rttSamples: 1,
+    });
     expect(s.flow().lastDeliveredAtMs).toBeGreaterThanOrEqual(30); // the first reply's time, kept by the duplicate
     expect(s.flow().finished).toBe(true);
     expect(s.ctx().finished).toBe(true);
     expect(s.timers()).toEqual([]); // the delivered request's timeout was cancelled
-    expect(s.effects.filter((e) => e.type === 'ping.flowDone')).toEqual([{ type: 'ping.flowDone', flow: 7, sent: 1, delivered: 1, lost: 0 }]);
+    expect(s.effects.filter((e) => e.type === 'ping.flowDone')).toEqual([
+      { type: 'ping.flowDone', flow: 7, sent: 1, delivered: 1, lost: 0 },
+    ]);
   });
 
   test('replies 0, 2, 1 deliver all three and count the gap fill as out of order', () => {
     const s = resolved({ count: 3 });
     s.advance(200);
     for (const seq of [0, 2, 1]) s.frame(replyTo(s.wire, seq));
-    expect(s.flow()).toMatchObject({ delivered: 3, duplicates: 0, outOfOrder: 1, highestSeq: 2, gaps: [], finished: true });
+    expect(s.flow()).toMatchObject({
+      delivered: 3,
+      duplicates: 0,
+      outOfOrder: 1,
+      highestSeq: 2,
+      gaps: [],
+      finished: true,
+    });
   });
 
   test('an unanswered request is lost at its timeout; its reply after that is late, not delivered; sent = delivered + lost + outstanding', () => {
@@ -253,7 +402,13 @@ describe('ip-stack ping flows', () => {
     s.frame(replyTo(s.wire, 0));
     expect(s.flow()).toMatchObject({ late: 1, duplicates: 1 });
     s.frame(replyTo(s.wire, 1));
-    expect(s.flow()).toMatchObject({ sent: 2, delivered: 1, lost: 1, outstanding: 0, finished: true });
+    expect(s.flow()).toMatchObject({
+      sent: 2,
+      delivered: 1,
+      lost: 1,
+      outstanding: 0,
+      finished: true,
+    });
     expect(balanced(s.flow())).toBe(true);
     s.frame(echo(0, 9, null)); // never sent
     expect(s.ctx().counts.unknownReplies).toBe(1);
@@ -262,14 +417,25 @@ describe('ip-stack ping flows', () => {
   test('property: under any reply and loss schedule the ledger matches a per-seq model, and sent = delivered + lost + outstanding', () => {
     const step = fc.oneof(
       fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 200 }) }),
-      fc.record({ kind: fc.constant('reply' as const), pick: fc.nat(), copies: fc.integer({ min: 1, max: 2 }) }),
+      fc.record({
+        kind: fc.constant('reply' as const),
+        pick: fc.nat(),
+        copies: fc.integer({ min: 1, max: 2 }),
+      }),
     );
     const reached = { late: 0, duplicates: 0, outOfOrder: 0 };
     fc.assert(
       fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
         const timeoutMs = 150;
         const s = resolved({ count: 12, window: 4, timeoutMs, intervalMs: 40 });
-        const model = { delivered: 0, late: 0, duplicates: 0, outOfOrder: 0, highest: -1, answered: new Set<number>() };
+        const model = {
+          delivered: 0,
+          late: 0,
+          duplicates: 0,
+          outOfOrder: 0,
+          highest: -1,
+          answered: new Set<number>(),
+        };
         for (const st of steps) {
           if (st.kind === 'tick') s.advance(st.ms);
           const sent = s.wire.filter((w) => w.frame.kind === 'echo');
@@ -291,12 +457,23 @@ describe('ip-stack ping flows', () => {
           const f = s.flow();
           expect(balanced(f)).toBe(true);
           expect(f.outstanding).toBeLessThanOrEqual(4);
-          expect(f).toMatchObject({ delivered: model.delivered, late: model.late, duplicates: model.duplicates, outOfOrder: model.outOfOrder });
+          expect(f).toMatchObject({
+            delivered: model.delivered,
+            late: model.late,
+            duplicates: model.duplicates,
+            outOfOrder: model.outOfOrder,
+          });
           expect(f.late).toBeLessThanOrEqual(f.lost);
         }
         s.advance(12 * 40 * 4 + timeoutMs); // drain: everything sent, then answered or lost
-        expect(s.flow()).toMatchObject({ sent: 12, outstanding: 0, finished: true, lost: 12 - model.delivered });
-        for (const key of ['late', 'duplicates', 'outOfOrder'] as const) reached[key] += model[key] > 0 ? 1 : 0;
+        expect(s.flow()).toMatchObject({
+          sent: 12,
+          outstanding: 0,
+          finished: true,
+          lost: 12 - model.delivered,
+        });
+        for (const key of ['late', 'duplicates', 'outOfOrder'] as const)
+          reached[key] += model[key] > 0 ? 1 : 0;
       }),
       { seed: 1, numRuns: 150 },
     );
@@ -309,9 +486,17 @@ describe('ip-stack ping flows', () => {
     const s = resolved({ count, window: count, intervalMs: 1, timeoutMs: 10_000 });
     s.advance(count);
     s.frame(replyTo(s.wire, count - 1));
-    expect(s.flow()).toMatchObject({ gapsDropped: 5, gaps: Array.from({ length: GAP_LIMIT }, (_, i) => 5 + i) });
+    expect(s.flow()).toMatchObject({
+      gapsDropped: 5,
+      gaps: Array.from({ length: GAP_LIMIT }, (_, i) => 5 + i),
+    });
     s.frame(replyTo(s.wire, 0));
-    expect(s.flow()).toMatchObject({ delivered: 2, duplicates: 0, outOfOrder: 1, outstanding: count - 2 });
+    expect(s.flow()).toMatchObject({
+      delivered: 2,
+      duplicates: 0,
+      outOfOrder: 1,
+      outstanding: count - 2,
+    });
   });
 
   test('gap tracking is bounded: a jump past GAP_LIMIT keeps the newest gaps and counts the rest', () => {
@@ -320,7 +505,10 @@ describe('ip-stack ping flows', () => {
     expect(track.gaps).toHaveLength(GAP_LIMIT);
     expect(track.gaps[0]).toBe(10);
     expect(track.gapsDropped).toBe(10);
-    expect(markAnswered(track, 30)).toMatchObject({ filled: true, track: { highestSeq: GAP_LIMIT + 10, gapsDropped: 10 } });
+    expect(markAnswered(track, 30)).toMatchObject({
+      filled: true,
+      track: { highestSeq: GAP_LIMIT + 10, gapsDropped: 10 },
+    });
   });
 });
 
@@ -339,9 +527,16 @@ describe('ip-stack link, queue and backlog', () => {
     s.send({ type: 'LINK', up: true, atMs: 300 });
     const flushed = s.take().filter((e): e is Transmit => e.type === 'net.transmit');
     expect(flushed.map((e) => e.id)).toEqual([2, 3, 4]);
-    expect(flushed.map((e) => (e.frame.kind === 'echo' ? [e.frame.type, e.frame.seq] : []))).toEqual([[8, 1], [0, 0], [8, 2]]);
+    expect(
+      flushed.map((e) => (e.frame.kind === 'echo' ? [e.frame.type, e.frame.seq] : [])),
+    ).toEqual([
+      [8, 1],
+      [0, 0],
+      [8, 2],
+    ]);
     expect(s.ctx().backlog).toEqual([]);
-    const { framesSent, backlogDrops, arpRepliesSent, echoRepliesSent, echoRequestsSent } = s.ctx().counts;
+    const { framesSent, backlogDrops, arpRepliesSent, echoRepliesSent, echoRequestsSent } =
+      s.ctx().counts;
     expect(framesSent + backlogDrops).toBe(arpRepliesSent + echoRepliesSent + echoRequestsSent);
   });
 
@@ -361,13 +556,25 @@ describe('ip-stack link, queue and backlog', () => {
     s.send({ type: 'LINK', up: false, atMs: 300 }, { type: 'LINK', up: true, atMs: 450 });
     s.send({ type: 'LINK', up: false, atMs: 500 });
     const { link } = s.ctx();
-    expect(link).toEqual({ up: false, linkUps: 2, linkDowns: 2, linkDownMs: 150, linkDownSinceMs: 500, firstLinkUpMs: 100, lastLinkUpMs: 450 });
+    expect(link).toEqual({
+      up: false,
+      linkUps: 2,
+      linkDowns: 2,
+      linkDownMs: 150,
+      linkDownSinceMs: 500,
+      firstLinkUpMs: 100,
+      lastLinkUpMs: 450,
+    });
     expect(linkDownMsAt(link, 700)).toBe(350);
   });
 
   test('TX_DONE, TX_DROPPED and TX_DISCARDED are counted', () => {
     const s = stack();
-    s.send({ type: 'TX_DONE', id: 0, ok: true }, { type: 'TX_DONE', id: 1, ok: false }, { type: 'TX_DROPPED', id: 2 });
+    s.send(
+      { type: 'TX_DONE', id: 0, ok: true },
+      { type: 'TX_DONE', id: 1, ok: false },
+      { type: 'TX_DROPPED', id: 2 },
+    );
     s.send({ type: 'TX_DISCARDED', ids: [3, 4, 5] });
     expect(s.ctx().counts).toMatchObject({ txDone: 1, txFailed: 1, txDropped: 1, txDiscarded: 3 });
   });

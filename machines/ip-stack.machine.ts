@@ -266,24 +266,15 @@ export const ipStackMachine = setup({
     FRAME: [
       {
         guard: 'isOtherFrame',
-        actions: [
-          'countReceived',
-          { type: 'countDrop', params: { counter: 'otherFrames' } },
-        ],
+        actions: ['countReceived', { type: 'countDrop', params: { counter: 'otherFrames' } }],
       },
       {
         guard: 'isForeignSubnetSender',
-        actions: [
-          'countReceived',
-          { type: 'countDrop', params: { counter: 'misdelivered' } },
-        ],
+        actions: ['countReceived', { type: 'countDrop', params: { counter: 'misdelivered' } }],
       },
       {
         guard: 'isNotAddressedToUs',
-        actions: [
-          'countReceived',
-          { type: 'countDrop', params: { counter: 'notForUs' } },
-        ],
+        actions: ['countReceived', { type: 'countDrop', params: { counter: 'notForUs' } }],
       },
       { guard: 'isArpRequestForUs', actions: ['countReceived', 'answerArp', 'learnNeighbour'] },
       { guard: 'isArpReplyForUs', actions: ['countReceived', 'learnNeighbour'] },
@@ -296,10 +287,7 @@ export const ipStackMachine = setup({
       },
       {
         guard: 'isOversizeEchoRequest',
-        actions: [
-          'countReceived',
-          { type: 'countDrop', params: { counter: 'oversizeEchoes' } },
-        ],
+        actions: ['countReceived', { type: 'countDrop', params: { counter: 'oversizeEchoes' } }],
       },
       { guard: 'isEchoRequest', actions: ['countReceived', 'answerEcho'] },
       { guard: 'isEchoReply', actions: ['countReceived', 'acceptEchoReply'] },

@@ -5,7 +5,10 @@
 import { assertEvent } from 'xstate';
 
 /** `event` narrowed to `types`; throws if it is of another type. */
-export function narrowEvent<E extends { readonly type: string }, T extends E['type']>(event: E, types: T | T[]): Extract<E, { type: T }> {
+export function narrowEvent<E extends { readonly type: string }, T extends E['type']>(
+  event: E,
+  types: T | T[],
+): Extract<E, { type: T }> {
   const unnarrowed: E = event;
   assertEvent(event, types);
   return unnarrowed as Extract<E, { type: T }>;

@@ -257,7 +257,10 @@ export function isValidRequest(r: BlockRequest): boolean {
 /** The CDB sd sends for a read or write (see the header for the 10/16-byte rule). */
 export function buildRwCdb(op: 'read' | 'write', lba: number, blocks: number): number[] {
   assert(Number.isSafeInteger(lba) && lba >= 0, `bad LBA ${lba}`);
-  assert(Number.isSafeInteger(blocks) && blocks >= 1 && blocks <= 0xffff_ffff, `bad length ${blocks}`);
+  assert(
+    Number.isSafeInteger(blocks) && blocks >= 1 && blocks <= 0xffff_ffff,
+    `bad length ${blocks}`,
+  );
   if (lba > 0xffff_ffff || blocks > 0xffff) {
     const opcode = op === 'read' ? READ_16 : WRITE_16;
     return [opcode, 0, ...bigEndian(lba, 8), ...bigEndian(blocks, 4), 0, 0];
@@ -309,9 +312,7 @@ export function hbaQueueEffect(context: ScsiMidlayerContext, r: LiveRequest): Sc
 
 /** The parked requests, in tag order (the order they are requeued in). */
 export function parkedRequests(context: ScsiMidlayerContext): LiveRequest[] {
-  return context.requests
-    .filter((r) => r.phase === 'parked')
-    .sort((a, b) => a.tag - b.tag);
+  return context.requests.filter((r) => r.phase === 'parked').sort((a, b) => a.tag - b.tag);
 }
 
 /** The live request with id `id`, if any. */
@@ -341,7 +342,8 @@ export function withNextTag(
   phase: LiveRequest['phase'],
   replacing?: number,
 ): { readonly live: LiveRequest; readonly update: Partial<ScsiMidlayerContext> } {
-  const base = replacing === undefined ? context : { ...context, ...dropRequest(context, replacing) };
+  const base =
+    replacing === undefined ? context : { ...context, ...dropRequest(context, replacing) };
   const live: LiveRequest = { ...request, tag: context.nextTag, phase };
   return { live, update: { ...storeRequest(base, live), nextTag: context.nextTag + 1 } };
 }

@@ -20,21 +20,52 @@ const TARGET = { channel: 0, id: 1, lun: 0 };
 const DID_RESET = 0x08 << 16;
 const DID_ABORT = 0x05 << 16;
 
-const read = (id: number, lba = 8, blocks = 1): ScsiMidlayerEvent => ({ type: 'REQUEST', id, op: 'read', lba, blocks, target: TARGET });
-const write = (id: number, lba = 8, blocks = 1): ScsiMidlayerEvent => ({ type: 'REQUEST', id, op: 'write', lba, blocks, target: TARGET });
-const doneWith = (tag: number, linuxstat: number): ScsiMidlayerEvent => ({ type: 'SCSI_COMPLETE', tag, outcome: 'done', linuxstat, sense: null, noDiskResult: false });
-const busyFor = (tag: number): ScsiMidlayerEvent => ({ type: 'SCSI_COMPLETE', tag, outcome: 'busy' });
+const read = (id: number, lba = 8, blocks = 1): ScsiMidlayerEvent => ({
+  type: 'REQUEST',
+  id,
+  op: 'read',
+  lba,
+  blocks,
+  target: TARGET,
+});
+const write = (id: number, lba = 8, blocks = 1): ScsiMidlayerEvent => ({
+  type: 'REQUEST',
+  id,
+  op: 'write',
+  lba,
+  blocks,
+  target: TARGET,
+});
+const doneWith = (tag: number, linuxstat: number): ScsiMidlayerEvent => ({
+  type: 'SCSI_COMPLETE',
+  tag,
+  outcome: 'done',
+  linuxstat,
+  sense: null,
+  noDiskResult: false,
+});
+const busyFor = (tag: number): ScsiMidlayerEvent => ({
+  type: 'SCSI_COMPLETE',
+  tag,
+  outcome: 'busy',
+});
 
 /** A midlayer actor on a simulated clock; effects recorded. */
 function midlayer(input: Partial<ScsiMidlayerInput> = {}) {
   const clock = new SimulatedClock();
   const systemId = scsiMidlayerSystemId(INPUT);
-  const actor = createActor(scsiMidlayerMachine, { input: { ...INPUT, ...input }, clock, systemId });
+  const actor = createActor(scsiMidlayerMachine, {
+    input: { ...INPUT, ...input },
+    clock,
+    systemId,
+  });
   const effects: ScsiMidlayerEmitted[] = [];
   actor.on('*', (e) => effects.push(e));
   actor.start();
   return {
-    actor, clock, effects,
+    actor,
+    clock,
+    effects,
     send: (...events: ScsiMidlayerEvent[]) => events.forEach((e) => actor.send(e)),
     take: () => effects.splice(0),
     /** Tags of the hba.queue effects so far. */
@@ -52,7 +83,13 @@ describe('scsi-midlayer machine', () => {
     m.send(read(100, 0x01020304, 8));
     expect(m.take()).toEqual([
       {
-        type: 'hba.queue', ...AT, tag: 1, requestId: 100, dataDir: 2, bufflen: 8 * 512, vdest: TARGET,
+        type: 'hba.queue',
+        ...AT,
+        tag: 1,
+        requestId: 100,
+        dataDir: 2,
+        bufflen: 8 * 512,
+        vdest: TARGET,
         cdb: [0x28, 0, 0x01, 0x02, 0x03, 0x04, 0, 0, 8, 0],
       },
     ]);
@@ -65,9 +102,17 @@ describe('scsi-midlayer machine', () => {
     const m = midlayer({ blockSizeBytes: 4096 });
     m.send(write(1, 0xffff_ffff, 0xffff));
     const first = m.take()[0];
-    expect(first).toMatchObject({ dataDir: 1, bufflen: 0xffff * 4096, cdb: [0x2a, 0, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0] });
-    expect(buildRwCdb('write', 0x1_0000_0000, 2)).toEqual([0x8a, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0]);
-    expect(buildRwCdb('read', 5, 0x1_0000)).toEqual([0x88, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 1, 0, 0, 0, 0]);
+    expect(first).toMatchObject({
+      dataDir: 1,
+      bufflen: 0xffff * 4096,
+      cdb: [0x2a, 0, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0],
+    });
+    expect(buildRwCdb('write', 0x1_0000_0000, 2)).toEqual([
+      0x8a, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0,
+    ]);
+    expect(buildRwCdb('read', 5, 0x1_0000)).toEqual([
+      0x88, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 1, 0, 0, 0, 0,
+    ]);
   });
 
   test('busy is requeued after SCSI_QUEUE_DELAY (3 ms) under timer id requeue.<tag>, same tag, without limit', () => {
@@ -75,7 +120,11 @@ describe('scsi-midlayer machine', () => {
     const [s1] = transition(scsiMidlayerMachine, s0, read(1));
     const [, actions] = transition(scsiMidlayerMachine, s1, busyFor(1));
     const raise = actions.find((a) => a.type === 'xstate.raise');
-    expect(raise?.params).toEqual({ event: { type: 'REQUEUE', tag: 1 }, id: 'requeue.1', delay: 3 });
+    expect(raise?.params).toEqual({
+      event: { type: 'REQUEUE', tag: 1 },
+      id: 'requeue.1',
+      delay: 3,
+    });
     const m = midlayer();
     m.send(read(1));
     for (let i = 0; i < 10; i++) {
@@ -96,7 +145,16 @@ describe('scsi-midlayer machine', () => {
     m.send(write(7));
     for (let tag = 1; tag <= 6; tag++) m.send(doneWith(tag, DID_RESET));
     expect(m.queuedTags()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 7, ok: false, reason: 'retriesExhausted', linuxstat: DID_RESET }]);
+    expect(m.dones()).toEqual([
+      {
+        type: 'request.done',
+        ...AT,
+        id: 7,
+        ok: false,
+        reason: 'retriesExhausted',
+        linuxstat: DID_RESET,
+      },
+    ]);
     const ok = midlayer({ retryBudget: 1 });
     ok.send(write(7), doneWith(1, DID_RESET), doneWith(2, 0));
     expect(ok.dones()).toEqual([{ type: 'request.done', ...AT, id: 7, ok: true }]);
@@ -117,7 +175,9 @@ describe('scsi-midlayer machine', () => {
       const m = midlayer();
       m.send(read(3), doneWith(1, linuxstat));
       expect(m.queuedTags()).toEqual([1]);
-      expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 3, ok: false, reason: 'ioError', linuxstat }]);
+      expect(m.dones()).toEqual([
+        { type: 'request.done', ...AT, id: 3, ok: false, reason: 'ioError', linuxstat },
+      ]);
     }
   });
 
@@ -146,7 +206,9 @@ describe('scsi-midlayer machine', () => {
     const m = midlayer();
     m.send(read(1), read(1), { ...read(2), blocks: 0 } as ScsiMidlayerEvent);
     expect(m.queuedTags()).toEqual([1]);
-    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 2, ok: false, reason: 'invalidRequest' }]);
+    expect(m.dones()).toEqual([
+      { type: 'request.done', ...AT, id: 2, ok: false, reason: 'invalidRequest' },
+    ]);
     expect(m.ctx().counts.duplicateRequests).toBe(1);
   });
 
@@ -169,7 +231,11 @@ describe('scsi-midlayer machine', () => {
     let [s] = initialTransition(scsiMidlayerMachine, INPUT);
     for (const e of [read(1), read(2), busyFor(2)]) [s] = transition(scsiMidlayerMachine, s, e);
     const [, actions] = transition(scsiMidlayerMachine, s, { type: 'HOST_REMOVED' });
-    expect((actions as readonly { type: string; params: unknown }[]).filter((a) => a.type === 'xstate.cancel').map((a) => a.params)).toEqual([{ sendId: 'requeue.2' }]);
+    expect(
+      (actions as readonly { type: string; params: unknown }[])
+        .filter((a) => a.type === 'xstate.cancel')
+        .map((a) => a.params),
+    ).toEqual([{ sendId: 'requeue.2' }]);
   });
 
   test('while the host is blocked nothing reaches the HBA: new requests, busy bounces and DID_RESET retries park; unblocking requeues each after 3 ms in tag order', () => {
@@ -191,13 +257,23 @@ describe('scsi-midlayer machine', () => {
     m.clock.increment(1);
     expect(m.queuedTags()).toEqual([1, 2, 1, 3, 4]);
     m.send(doneWith(1, 0), doneWith(3, 0), doneWith(4, 0));
-    expect(m.dones().map((d) => [d.id, d.ok])).toEqual([[1, true], [2, true], [3, true]]);
-    expect(m.ctx().counts).toMatchObject({ parked: 3, resetRetries: 1, busyRequeues: 1, duplicateCompletions: 0 });
+    expect(m.dones().map((d) => [d.id, d.ok])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
+    expect(m.ctx().counts).toMatchObject({
+      parked: 3,
+      resetRetries: 1,
+      busyRequeues: 1,
+      duplicateCompletions: 0,
+    });
   });
 
   test('the unblock requeues under timer ids requeue.<tag>; host removal fails parked requests once and cancels nothing for them', () => {
     let [s] = initialTransition(scsiMidlayerMachine, INPUT);
-    for (const e of [{ type: 'HOST_BLOCKED' } as const, read(1), read(2)]) [s] = transition(scsiMidlayerMachine, s, e);
+    for (const e of [{ type: 'HOST_BLOCKED' } as const, read(1), read(2)])
+      [s] = transition(scsiMidlayerMachine, s, e);
     const [, actions] = transition(scsiMidlayerMachine, s, { type: 'HOST_UNBLOCKED' });
     const raises = actions.filter((a) => a.type === 'xstate.raise').map((a) => a.params);
     expect(raises).toEqual([
@@ -209,7 +285,9 @@ describe('scsi-midlayer machine', () => {
     const m = midlayer();
     m.send({ type: 'HOST_BLOCKED' }, read(1), { type: 'HOST_REMOVED' });
     expect(m.queuedTags()).toEqual([]);
-    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: false, reason: 'hostRemoved' }]);
+    expect(m.dones()).toEqual([
+      { type: 'request.done', ...AT, id: 1, ok: false, reason: 'hostRemoved' },
+    ]);
   });
 
   test('graph: both states are reachable', () => {

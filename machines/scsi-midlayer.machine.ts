@@ -150,7 +150,10 @@ export const scsiMidlayerMachine = setup({
       for (const parked of parkedRequests(context)) {
         next = { ...next, ...storeRequest(next, { ...parked, phase: 'requeued' }) };
         const { tag } = parked;
-        enqueue.raise({ type: 'REQUEUE', tag }, { id: requeueTimerId(tag), delay: 'busyRetryDelay' });
+        enqueue.raise(
+          { type: 'REQUEUE', tag },
+          { id: requeueTimerId(tag), delay: 'busyRetryDelay' },
+        );
       }
       enqueue.assign(next);
     }),
@@ -194,9 +197,12 @@ export const scsiMidlayerMachine = setup({
     },
     isReset: ({ event }) => {
       const completion = narrowEvent(event, 'SCSI_COMPLETE');
-      return completion.outcome === 'done' && hostByte(completion.linuxstat) === HOST_BYTE_DID_RESET;
+      return (
+        completion.outcome === 'done' && hostByte(completion.linuxstat) === HOST_BYTE_DID_RESET
+      );
     },
-    isResetWithBudget: ({ context, event }) => isResetWithBudget(context, narrowEvent(event, 'SCSI_COMPLETE')),
+    isResetWithBudget: ({ context, event }) =>
+      isResetWithBudget(context, narrowEvent(event, 'SCSI_COMPLETE')),
     isHostBlocked: ({ context }) => context.hostBlocked,
     isRequeueAwaited: ({ context, event }) =>
       requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
@@ -206,7 +212,8 @@ export const scsiMidlayerMachine = setup({
     isResetWithBudgetWhileHostBlocked: ({ context, event }) =>
       context.hostBlocked && isResetWithBudget(context, narrowEvent(event, 'SCSI_COMPLETE')),
     isRequeueAwaitedWhileHostBlocked: ({ context, event }) =>
-      context.hostBlocked && requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
+      context.hostBlocked &&
+      requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
   },
 }).createMachine({
   id: 'scsiMidlayer',

@@ -290,7 +290,10 @@ export function initialVirthbaContext(input: VirthbaInput): VirthbaContext {
   const maxPending = input.maxPending ?? MAX_PENDING_REQUESTS;
   const taskMgmtTimeoutMs = input.taskMgmtTimeoutMs ?? TASK_MGMT_TIMEOUT_MS;
   assert(Number.isSafeInteger(maxPending) && maxPending >= 1, `maxPending ${maxPending} < 1`);
-  assert(Number.isSafeInteger(taskMgmtTimeoutMs) && taskMgmtTimeoutMs >= 0, `bad taskMgmtTimeoutMs`);
+  assert(
+    Number.isSafeInteger(taskMgmtTimeoutMs) && taskMgmtTimeoutMs >= 0,
+    `bad taskMgmtTimeoutMs`,
+  );
   return {
     ...initialVirtpciDriverContext(input),
     quirks: { ...NO_VIRTHBA_QUIRKS, ...input.quirks },

@@ -6,7 +6,13 @@
 
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, test } from 'vitest';
-import { createActor, initialTransition, SimulatedClock, transition, type AnyMachineSnapshot } from 'xstate';
+import {
+  createActor,
+  initialTransition,
+  SimulatedClock,
+  transition,
+  type AnyMachineSnapshot,
+} from 'xstate';
 import { channelTypes } from '../src/channel/index.js';
 import { VIRTHBA_DRIVER, virthbaMachine } from './virthba.machine.js';
 import {
@@ -19,10 +25,20 @@ import {
   type VirthbaQuirks,
   type VirthbaResponseEvent,
 } from './virthba.logic.js';
-import { AT, describeVirtpciDriverContract, INPUT, inServerChanging, run } from './virtpci-driver.contract.js';
+import {
+  AT,
+  describeVirtpciDriverContract,
+  INPUT,
+  inServerChanging,
+  run,
+} from './virtpci-driver.contract.js';
 import { virtpciDriverSystemId, VIRTPCI_DRIVER_STATES } from './virtpci-driver.logic.js';
 
-describeVirtpciDriverContract({ module: 'virthba', machine: virthbaMachine, registration: VIRTHBA_DRIVER });
+describeVirtpciDriverContract({
+  module: 'virthba',
+  machine: virthbaMachine,
+  registration: VIRTHBA_DRIVER,
+});
 
 describe('virthba machine', () => {
   test('registers as uisvirthba for the vhba channel type with fake PCI device 0x1018:0xAA00', () => {
@@ -63,11 +79,33 @@ describe('virthba machine', () => {
 
 const VDEST = { channel: 0, id: 1, lun: 0 };
 const READ10 = [0x28, 0, 0, 0, 0, 8, 0, 0, 1, 0];
-const scsi = (tag: number): VirthbaEvent => ({ type: 'SCSI_QUEUE', tag, cdb: READ10, dataDir: 2, bufflen: 512, vdest: VDEST });
+const scsi = (tag: number): VirthbaEvent => ({
+  type: 'SCSI_QUEUE',
+  tag,
+  cdb: READ10,
+  dataDir: 2,
+  bufflen: 512,
+  vdest: VDEST,
+});
 const tmf = (tag: number): VirthbaEvent => ({ type: 'TASK_MGMT', tag, tasktype: 1, vdest: VDEST });
 /** A SCSI response; the fake host sets `more` when it hands one out of its ring. */
-const response = (handle: number, linuxstat = 0): VirthbaResponseEvent => ({ type: 'SCSI_RESPONSE', handle, linuxstat, sense: null, noDiskResult: false, more: false });
-const done = (tag: number, linuxstat = 0) => ({ type: 'scsi.complete', ...AT, tag, outcome: 'done', linuxstat, sense: null, noDiskResult: false });
+const response = (handle: number, linuxstat = 0): VirthbaResponseEvent => ({
+  type: 'SCSI_RESPONSE',
+  handle,
+  linuxstat,
+  sense: null,
+  noDiskResult: false,
+  more: false,
+});
+const done = (tag: number, linuxstat = 0) => ({
+  type: 'scsi.complete',
+  ...AT,
+  tag,
+  outcome: 'done',
+  linuxstat,
+  sense: null,
+  noDiskResult: false,
+});
 const busy = (tag: number) => ({ type: 'scsi.complete', ...AT, tag, outcome: 'busy' });
 
 interface HostOptions {
@@ -91,7 +129,8 @@ function hba(options: HostOptions = {}) {
   /** The types of the events the actor received from outside (mailbox events, not raised ones). */
   const received: string[] = [];
   const inspect = (e: { type: string; actorRef?: unknown; event?: { type: string } }) => {
-    if (e.type === '@xstate.event' && e.actorRef === actor && e.event !== undefined) received.push(e.event.type);
+    if (e.type === '@xstate.event' && e.actorRef === actor && e.event !== undefined)
+      received.push(e.event.type);
   };
   const actor = createActor(virthbaMachine, { input, clock, systemId, inspect });
   const effects: VirthbaEmitted[] = [];
@@ -99,12 +138,17 @@ function hba(options: HostOptions = {}) {
   const ring: VirthbaResponseEvent[] = [];
   actor.on('*', (e) => {
     effects.push(e);
-    if ((e.type === 'channel.insertScsi' || e.type === 'channel.insertTaskMgmt') && options.insertOk?.(e.slot) === false) {
+    if (
+      (e.type === 'channel.insertScsi' || e.type === 'channel.insertTaskMgmt') &&
+      options.insertOk?.(e.slot) === false
+    ) {
       actor.send({ type: 'INSERT_FAILED', slot: e.slot, tag: e.tag });
     }
     if (e.type === 'channel.removeResponse' && options.autoDrain !== false) {
       const next = ring.shift();
-      actor.send(next === undefined ? { type: 'RESPONSES_EMPTY' } : { ...next, more: ring.length > 0 });
+      actor.send(
+        next === undefined ? { type: 'RESPONSES_EMPTY' } : { ...next, more: ring.length > 0 },
+      );
     }
   });
   actor.start();
@@ -113,15 +157,21 @@ function hba(options: HostOptions = {}) {
   received.splice(0);
   const ctx = () => actor.getSnapshot().context;
   return {
-    actor, clock, effects, ring, ctx,
+    actor,
+    clock,
+    effects,
+    ring,
+    ctx,
     send: (...events: VirthbaEvent[]) => events.forEach((e) => actor.send(e)),
     /** The effects since the last call. */
     take: () => effects.splice(0),
     /** The types of the events received since the last call. */
     takeReceived: () => received.splice(0),
     /** Slot index → tag of the occupied slots. */
-    table: () => Object.fromEntries(ctx().slots.flatMap((s, i) => (s === null ? [] : [[i, s.tag]]))),
-    completions: () => effects.filter((e) => e.type === 'scsi.complete' || e.type === 'taskmgmt.complete'),
+    table: () =>
+      Object.fromEntries(ctx().slots.flatMap((s, i) => (s === null ? [] : [[i, s.tag]]))),
+    completions: () =>
+      effects.filter((e) => e.type === 'scsi.complete' || e.type === 'taskmgmt.complete'),
   };
 }
 
@@ -130,7 +180,16 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
     const h = hba();
     h.send(scsi(40));
     expect(h.take()).toEqual([
-      { type: 'channel.insertScsi', ...AT, slot: 0, tag: 40, cdb: READ10, dataDir: 2, bufflen: 512, vdest: VDEST },
+      {
+        type: 'channel.insertScsi',
+        ...AT,
+        slot: 0,
+        tag: 40,
+        cdb: READ10,
+        dataDir: 2,
+        bufflen: 512,
+        vdest: VDEST,
+      },
     ]);
     expect(h.ctx().slots[0]).toEqual({ tag: 40, kind: 'scsi' });
     expect(h.ctx().nextInsert).toBe(1);
@@ -189,28 +248,52 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
     );
     expect(h.take()).toEqual([]);
     expect(h.table()).toEqual({ 0: 1 });
-    expect(h.ctx().counts).toMatchObject({ staleInsertFailures: 3, insertFailures: 0, scsiBusy: 0 });
+    expect(h.ctx().counts).toMatchObject({
+      staleInsertFailures: 3,
+      insertFailures: 0,
+      scsiBusy: 0,
+    });
   });
 
   test('a late INSERT_FAILED after a pause walk reset its command cannot free the slot a later command took', () => {
     const one = { ...INPUT, maxPending: 1 };
-    const probed = transition(virthbaMachine, initialTransition(virthbaMachine, one)[0], { type: 'PROBE' })[0];
-    const { snapshot, effects } = runEvents([
-      scsi(7), { type: 'SUSPEND' }, { type: 'RESUME' }, scsi(8),
-      { type: 'INSERT_FAILED', slot: 0, tag: 7 },
-    ], { from: probed });
+    const probed = transition(virthbaMachine, initialTransition(virthbaMachine, one)[0], {
+      type: 'PROBE',
+    })[0];
+    const { snapshot, effects } = runEvents(
+      [
+        scsi(7),
+        { type: 'SUSPEND' },
+        { type: 'RESUME' },
+        scsi(8),
+        { type: 'INSERT_FAILED', slot: 0, tag: 7 },
+      ],
+      { from: probed },
+    );
     expect(effects.filter((e) => e.type === 'scsi.complete')).toEqual([done(7, DID_RESET << 16)]);
     expect(snapshot.context.slots).toEqual([{ tag: 8, kind: 'scsi' }]);
     expect(snapshot.context.counts).toMatchObject({ staleInsertFailures: 1, insertFailures: 0 });
-    const after = runEvents([{ type: 'INSERT_FAILED', slot: 0, tag: 8 }, { type: 'INSERT_FAILED', slot: 0, tag: 8 }], { from: snapshot });
+    const after = runEvents(
+      [
+        { type: 'INSERT_FAILED', slot: 0, tag: 8 },
+        { type: 'INSERT_FAILED', slot: 0, tag: 8 },
+      ],
+      { from: snapshot },
+    );
     expect(after.effects).toEqual([busy(8)]);
     expect(after.snapshot.context.slots).toEqual([null]);
-    expect(after.snapshot.context.counts).toMatchObject({ staleInsertFailures: 2, insertFailures: 1 });
+    expect(after.snapshot.context.counts).toMatchObject({
+      staleInsertFailures: 2,
+      insertFailures: 1,
+    });
   });
 
   test('SCSI commands before probe are busy and task management fails, with nothing sent', () => {
     const { effects } = runEvents([scsi(1), tmf(2)], { probe: false });
-    expect(effects).toEqual([busy(1), { type: 'taskmgmt.complete', ...AT, tag: 2, outcome: 'failed' }]);
+    expect(effects).toEqual([
+      busy(1),
+      { type: 'taskmgmt.complete', ...AT, tag: 2, outcome: 'failed' },
+    ]);
   });
 });
 
@@ -220,11 +303,22 @@ describe('virthba IO path: response processing (§4.2, §4.4.4)', () => {
     h.send(scsi(10), scsi(11), scsi(12));
     h.take();
     const sense = new Array<number>(64).fill(0).map((_, i) => (i === 0 ? 0x70 : 0));
-    h.ring.push({ type: 'SCSI_RESPONSE', handle: 2, linuxstat: 2, sense, noDiskResult: false, more: false }, response(0));
+    h.ring.push(
+      { type: 'SCSI_RESPONSE', handle: 2, linuxstat: 2, sense, noDiskResult: false, more: false },
+      response(0),
+    );
     h.send({ type: 'CHANNEL_INTERRUPT' });
     expect(h.take()).toEqual([
       { type: 'channel.removeResponse', ...AT },
-      { type: 'scsi.complete', ...AT, tag: 12, outcome: 'done', linuxstat: 2, sense, noDiskResult: false },
+      {
+        type: 'scsi.complete',
+        ...AT,
+        tag: 12,
+        outcome: 'done',
+        linuxstat: 2,
+        sense,
+        noDiskResult: false,
+      },
       { type: 'channel.removeResponse', ...AT },
       done(10),
     ]);
@@ -235,11 +329,22 @@ describe('virthba IO path: response processing (§4.2, §4.4.4)', () => {
   test('a drain of N responses takes exactly N + 1 events: the interrupt and N responses, no RESPONSES_EMPTY', () => {
     const h = hba();
     h.send(scsi(10), scsi(11), scsi(12));
-    h.ring.push(response(1), { type: 'OTHER_RESPONSE', cmdtype: 4, more: false }, response(0), response(2));
+    h.ring.push(
+      response(1),
+      { type: 'OTHER_RESPONSE', cmdtype: 4, more: false },
+      response(0),
+      response(2),
+    );
     h.takeReceived();
     h.take();
     h.send({ type: 'CHANNEL_INTERRUPT' });
-    expect(h.takeReceived()).toEqual(['CHANNEL_INTERRUPT', 'SCSI_RESPONSE', 'OTHER_RESPONSE', 'SCSI_RESPONSE', 'SCSI_RESPONSE']);
+    expect(h.takeReceived()).toEqual([
+      'CHANNEL_INTERRUPT',
+      'SCSI_RESPONSE',
+      'OTHER_RESPONSE',
+      'SCSI_RESPONSE',
+      'SCSI_RESPONSE',
+    ]);
     const remove = { type: 'channel.removeResponse', ...AT };
     expect(h.take()).toEqual([remove, done(11), remove, remove, done(10), remove, done(12)]);
     expect(h.table()).toEqual({});
@@ -297,7 +402,11 @@ describe('virthba IO path: response processing (§4.2, §4.4.4)', () => {
     expect(h.ctx().channelInterruptCount).toBe(2);
     h.send({ type: 'RESPONSES_EMPTY' }, { type: 'CHANNEL_INTERRUPT' });
     expect(h.take()).toEqual([{ type: 'channel.removeResponse', ...AT }]);
-    h.send({ type: 'CHANNEL_INTERRUPT' }, { type: 'OTHER_RESPONSE', cmdtype: 4, more: false }, { type: 'CHANNEL_INTERRUPT' });
+    h.send(
+      { type: 'CHANNEL_INTERRUPT' },
+      { type: 'OTHER_RESPONSE', cmdtype: 4, more: false },
+      { type: 'CHANNEL_INTERRUPT' },
+    );
     expect(h.take()).toEqual([{ type: 'channel.removeResponse', ...AT }]);
     expect(h.ctx().channelInterruptCount).toBe(5);
   });
@@ -306,13 +415,23 @@ describe('virthba IO path: response processing (§4.2, §4.4.4)', () => {
 describe('virthba IO path: task management (§4.2, §7)', () => {
   test('a task-management request waits 45 s from its insert under timer id taskmgmt.<slot>, then fails and frees its slot', () => {
     const [s0] = initialTransition(virthbaMachine, INPUT);
-    const [s1] = transition(virthbaMachine, transition(virthbaMachine, s0, { type: 'PROBE' })[0], scsi(1));
+    const [s1] = transition(
+      virthbaMachine,
+      transition(virthbaMachine, s0, { type: 'PROBE' })[0],
+      scsi(1),
+    );
     const [, actions] = transition(virthbaMachine, s1, tmf(7));
     const raise = actions.find((a) => a.type === 'xstate.raise');
-    expect(raise?.params).toEqual({ event: { type: 'TASKMGMT_TIMEOUT', slot: 1, tag: 7 }, id: 'taskmgmt.1', delay: 45_000 });
+    expect(raise?.params).toEqual({
+      event: { type: 'TASKMGMT_TIMEOUT', slot: 1, tag: 7 },
+      id: 'taskmgmt.1',
+      delay: 45_000,
+    });
     const h = hba();
     h.send(tmf(7));
-    expect(h.take()).toEqual([{ type: 'channel.insertTaskMgmt', ...AT, slot: 0, tag: 7, tasktype: 1, vdest: VDEST }]);
+    expect(h.take()).toEqual([
+      { type: 'channel.insertTaskMgmt', ...AT, slot: 0, tag: 7, tasktype: 1, vdest: VDEST },
+    ]);
     h.clock.increment(44_999);
     expect(h.take()).toEqual([]);
     h.clock.increment(1);
@@ -324,7 +443,10 @@ describe('virthba IO path: task management (§4.2, §7)', () => {
   test('a response is success whatever its result, and cancels the wait', () => {
     const h = hba();
     h.send(tmf(7), tmf(8));
-    h.ring.push({ type: 'TASKMGMT_RESPONSE', handle: 1, result: 0, more: false }, { type: 'TASKMGMT_RESPONSE', handle: 0, result: 2, more: false });
+    h.ring.push(
+      { type: 'TASKMGMT_RESPONSE', handle: 1, result: 0, more: false },
+      { type: 'TASKMGMT_RESPONSE', handle: 0, result: 2, more: false },
+    );
     h.send({ type: 'CHANNEL_INTERRUPT' });
     h.clock.increment(45_000);
     expect(h.completions()).toEqual([
@@ -338,11 +460,17 @@ describe('virthba IO path: task management (§4.2, §7)', () => {
     const cancels = (events: VirthbaEvent[], last: VirthbaEvent) => {
       const from = runEvents(events).snapshot;
       const [, actions] = transition(virthbaMachine, from, last);
-      return (actions as readonly { type: string; params: unknown }[]).filter((a) => a.type === 'xstate.cancel').map((a) => a.params);
+      return (actions as readonly { type: string; params: unknown }[])
+        .filter((a) => a.type === 'xstate.cancel')
+        .map((a) => a.params);
     };
     const waiting: VirthbaEvent[] = [scsi(1), tmf(7)];
-    expect(cancels(waiting, { type: 'TASKMGMT_RESPONSE', handle: 1, result: 0, more: false })).toEqual([{ sendId: 'taskmgmt.1' }]);
-    expect(cancels(waiting, { type: 'INSERT_FAILED', slot: 1, tag: 7 })).toEqual([{ sendId: 'taskmgmt.1' }]);
+    expect(
+      cancels(waiting, { type: 'TASKMGMT_RESPONSE', handle: 1, result: 0, more: false }),
+    ).toEqual([{ sendId: 'taskmgmt.1' }]);
+    expect(cancels(waiting, { type: 'INSERT_FAILED', slot: 1, tag: 7 })).toEqual([
+      { sendId: 'taskmgmt.1' },
+    ]);
     expect(cancels(waiting, { type: 'INSERT_FAILED', slot: 0, tag: 1 })).toEqual([]);
     expect(cancels(waiting, { type: 'REMOVE' })).toEqual([{ sendId: 'taskmgmt.1' }]);
     expect(cancels(waiting, { type: 'SUSPEND' })).toEqual([{ sendId: 'taskmgmt.1' }]);
@@ -351,14 +479,22 @@ describe('virthba IO path: task management (§4.2, §7)', () => {
   test('a full table or a failed insert fails the request at once', () => {
     const full = hba({ maxPending: 1 });
     full.send(scsi(1), tmf(2));
-    expect(full.completions()).toEqual([{ type: 'taskmgmt.complete', ...AT, tag: 2, outcome: 'failed' }]);
+    expect(full.completions()).toEqual([
+      { type: 'taskmgmt.complete', ...AT, tag: 2, outcome: 'failed' },
+    ]);
     const refused = hba({ insertOk: () => false });
     refused.send(tmf(3));
-    expect(refused.completions()).toEqual([{ type: 'taskmgmt.complete', ...AT, tag: 3, outcome: 'failed' }]);
+    expect(refused.completions()).toEqual([
+      { type: 'taskmgmt.complete', ...AT, tag: 3, outcome: 'failed' },
+    ]);
     expect(refused.table()).toEqual({});
     refused.clock.increment(45_000);
     expect(refused.completions()).toHaveLength(1);
-    expect(refused.ctx().counts).toMatchObject({ insertFailures: 1, taskMgmtFailed: 1, taskMgmtTimeouts: 0 });
+    expect(refused.ctx().counts).toMatchObject({
+      insertFailures: 1,
+      taskMgmtFailed: 1,
+      taskMgmtTimeouts: 0,
+    });
   });
 });
 
@@ -390,21 +526,42 @@ describe('virthba IO path: pause, resume and remove (§4.2, §4.6, §3.6)', () =
     h.send({ type: 'SUSPEND' });
     h.take();
     h.send(scsi(5), tmf(6));
-    expect(h.take()).toEqual([busy(5), { type: 'taskmgmt.complete', ...AT, tag: 6, outcome: 'failed' }]);
+    expect(h.take()).toEqual([
+      busy(5),
+      { type: 'taskmgmt.complete', ...AT, tag: 6, outcome: 'failed' },
+    ]);
     h.send({ type: 'RESUME' }, scsi(5));
     h.ring.push(response(0));
     h.send({ type: 'CHANNEL_INTERRUPT' });
-    expect(h.take().filter((e) => e.type.startsWith('scsi') || e.type === 'channel.insertScsi')).toEqual([
+    expect(
+      h.take().filter((e) => e.type.startsWith('scsi') || e.type === 'channel.insertScsi'),
+    ).toEqual([
       { type: 'scsi.unblockRequests', ...AT },
-      { type: 'channel.insertScsi', ...AT, slot: 0, tag: 5, cdb: READ10, dataDir: 2, bufflen: 512, vdest: VDEST },
+      {
+        type: 'channel.insertScsi',
+        ...AT,
+        slot: 0,
+        tag: 5,
+        cdb: READ10,
+        dataDir: 2,
+        bufflen: 512,
+        vdest: VDEST,
+      },
       done(5),
     ]);
   });
 
   test('while the serverdown work is queued, commands are busy and responses abandoned', () => {
     const from = resolvedChanging([scsi(1)]);
-    const { effects, snapshot } = runEvents([scsi(2), response(0), { type: 'SERVERDOWN_COMPLETE' }], { from });
-    expect(effects).toEqual([busy(2), done(1, DID_RESET << 16), { type: 'driver.pauseResponse', ...AT, status: 0 }]);
+    const { effects, snapshot } = runEvents(
+      [scsi(2), response(0), { type: 'SERVERDOWN_COMPLETE' }],
+      { from },
+    );
+    expect(effects).toEqual([
+      busy(2),
+      done(1, DID_RESET << 16),
+      { type: 'driver.pauseResponse', ...AT, status: 0 },
+    ]);
     expect(snapshot.context.counts.abandonedResponses).toBe(1);
   });
 
@@ -455,23 +612,38 @@ describe('virthba seeded recovery bugs (quirks; canaries for the fuzzer)', () =>
 describe('virthba graph', () => {
   test('with IO events too, every state is reachable and the IO path adds no state', () => {
     const events: VirthbaEvent[] = [
-      { type: 'PROBE' }, { type: 'SUSPEND' }, { type: 'RESUME' }, { type: 'REMOVE' },
-      scsi(1), tmf(2), { type: 'INSERT_FAILED', slot: 0, tag: 1 }, { type: 'CHANNEL_INTERRUPT' },
-      response(0), { ...response(0), more: true }, { type: 'RESPONSES_EMPTY' },
+      { type: 'PROBE' },
+      { type: 'SUSPEND' },
+      { type: 'RESUME' },
+      { type: 'REMOVE' },
+      scsi(1),
+      tmf(2),
+      { type: 'INSERT_FAILED', slot: 0, tag: 1 },
+      { type: 'CHANNEL_INTERRUPT' },
+      response(0),
+      { ...response(0), more: true },
+      { type: 'RESPONSES_EMPTY' },
     ];
-    const serializeState = (s: AnyMachineSnapshot) => JSON.stringify([s.value, s.context.slots, s.context.draining]);
+    const serializeState = (s: AnyMachineSnapshot) =>
+      JSON.stringify([s.value, s.context.slots, s.context.draining]);
     const options = { input: { ...INPUT, maxPending: 2 }, events, serializeState };
     const reached = new Set(getShortestPaths(virthbaMachine, options).map((p) => p.state.value));
     expect(reached).toEqual(new Set(['matched', 'running', 'serverDown', 'removed']));
-    const fromChanging = getShortestPaths(virthbaMachine, { ...options, fromState: resolvedChanging([]) });
-    expect(new Set([...reached, ...fromChanging.map((p) => p.state.value)])).toEqual(new Set(VIRTPCI_DRIVER_STATES));
+    const fromChanging = getShortestPaths(virthbaMachine, {
+      ...options,
+      fromState: resolvedChanging([]),
+    });
+    expect(new Set([...reached, ...fromChanging.map((p) => p.state.value)])).toEqual(
+      new Set(VIRTPCI_DRIVER_STATES),
+    );
   });
 });
 
 /** Steps the machine purely (after PROBE unless told otherwise) and collects the IO effects. */
 function runEvents(events: VirthbaEvent[], o: { probe?: boolean; from?: AnyMachineSnapshot } = {}) {
   let snapshot = o.from ?? initialTransition(virthbaMachine, INPUT)[0];
-  if (o.from === undefined && o.probe !== false) snapshot = transition(virthbaMachine, snapshot, { type: 'PROBE' })[0];
+  if (o.from === undefined && o.probe !== false)
+    snapshot = transition(virthbaMachine, snapshot, { type: 'PROBE' })[0];
   const effects: VirthbaEmitted[] = [];
   for (const event of events) {
     const [next, actions] = transition(virthbaMachine, snapshot, event);

@@ -127,7 +127,14 @@ export const virthbaMachine = setup({
       assert(slot !== null, 'queueTaskMgmt runs only when a slot is free');
       const taken = takeSlot(context, slot, { tag, kind: 'taskmgmt' });
       enqueue.assign({ ...taken, counts: bump(context.counts, 'taskMgmtQueued') });
-      enqueue.emit({ type: 'channel.insertTaskMgmt', ...atOf(context), slot, tag, tasktype, vdest });
+      enqueue.emit({
+        type: 'channel.insertTaskMgmt',
+        ...atOf(context),
+        slot,
+        tag,
+        tasktype,
+        vdest,
+      });
       // The wait of §4.2 starts with the insert (the host performs it right after this step).
       const timeout = { type: 'TASKMGMT_TIMEOUT', slot, tag } as const;
       enqueue.raise(timeout, { id: taskMgmtTimerId(slot), delay: 'taskMgmtTimeout' });
@@ -338,7 +345,11 @@ export const virthbaMachine = setup({
         ],
         RESUME: {
           target: 'running',
-          actions: ['attachChannel', 'unblockRequests', { type: 'reportResumed', params: { status: 1 } }],
+          actions: [
+            'attachChannel',
+            'unblockRequests',
+            { type: 'reportResumed', params: { status: 1 } },
+          ],
         },
         REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
       },

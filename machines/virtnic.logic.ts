@@ -25,8 +25,18 @@ import type {
 import { NO_VIRTPCI_DRIVER_QUIRKS, initialVirtpciDriverContext } from './virtpci-driver.logic.js';
 
 // §4.3, §4.4.1 sizes (ETH_MIN_PACKET_SIZE: the host pads shorter transmits), re-exported for the machine.
-import { ETH_HLEN, MAX_NET_RCV_CHAIN, RCVPOST_BUF_SIZE } from '../src/protocol/uiscmdrsp-constants.js';
-export { ETH_HLEN, ETH_MIN_PACKET_SIZE, MAX_NET_RCV_CHAIN, RCVPOST_BUF_SIZE, VISOR_ETH_MAX_MTU } from '../src/protocol/uiscmdrsp-constants.js';
+import {
+  ETH_HLEN,
+  MAX_NET_RCV_CHAIN,
+  RCVPOST_BUF_SIZE,
+} from '../src/protocol/uiscmdrsp-constants.js';
+export {
+  ETH_HLEN,
+  ETH_MIN_PACKET_SIZE,
+  MAX_NET_RCV_CHAIN,
+  RCVPOST_BUF_SIZE,
+  VISOR_ETH_MAX_MTU,
+} from '../src/protocol/uiscmdrsp-constants.js';
 /** Choice: `num_rcv_bufs` is clamped to 1..64 (MIN_NUMSIGNALS, the slots of the ring the posts go
  * into, §4.4.1), so a hostile channel cannot make the driver allocate a huge table. */
 export const NUM_RCV_BUFS_MIN = 1;
@@ -48,7 +58,10 @@ export interface VirtnicQuirks extends VirtpciDriverQuirks {
 }
 
 /** All virtnic quirks off. */
-export const NO_VIRTNIC_QUIRKS: VirtnicQuirks = { ...NO_VIRTPCI_DRIVER_QUIRKS, xmitAfterTeardown: false };
+export const NO_VIRTNIC_QUIRKS: VirtnicQuirks = {
+  ...NO_VIRTPCI_DRIVER_QUIRKS,
+  xmitAfterTeardown: false,
+};
 
 /** virtnic's input: the driver input plus the watchdog and the incarnation id. */
 export interface VirtnicInput extends VirtpciDriverInput {
@@ -82,12 +95,38 @@ export interface VirtnicXmit {
  * `otherResponses`.
  */
 export const VIRTNIC_COUNT_NAMES = [
-  'sentXmit', 'gotXmitDone', 'xmitFail', 'unknownXmitDone', 'txDropped', 'busyCnt', 'rejectCount',
-  'xmitInsertFailed', 'staleXmitInsertFailures', 'txDiscarded', 'flowControlUpperHits',
-  'flowControlLowerHits', 'sentPost', 'sentPostFailed', 'stalePostFailures', 'extraRcvbufsSent',
-  'buffersFreed', 'gotRcv', 'rxPackets', 'rxBytes', 'rxDropped', 'nRcvPacketsNotAccepted',
-  'foundRepostRcvbufCnt', 'nRepostDeficit', 'badRcvBuf', 'sentEnbdis', 'gotEnbdisAck',
-  'unexpectedEnbdisAcks', 'sentPromisc', 'gotConnectStatus', 'txTimeouts', 'abandonedResponses',
+  'sentXmit',
+  'gotXmitDone',
+  'xmitFail',
+  'unknownXmitDone',
+  'txDropped',
+  'busyCnt',
+  'rejectCount',
+  'xmitInsertFailed',
+  'staleXmitInsertFailures',
+  'txDiscarded',
+  'flowControlUpperHits',
+  'flowControlLowerHits',
+  'sentPost',
+  'sentPostFailed',
+  'stalePostFailures',
+  'extraRcvbufsSent',
+  'buffersFreed',
+  'gotRcv',
+  'rxPackets',
+  'rxBytes',
+  'rxDropped',
+  'nRcvPacketsNotAccepted',
+  'foundRepostRcvbufCnt',
+  'nRepostDeficit',
+  'badRcvBuf',
+  'sentEnbdis',
+  'gotEnbdisAck',
+  'unexpectedEnbdisAcks',
+  'sentPromisc',
+  'gotConnectStatus',
+  'txTimeouts',
+  'abandonedResponses',
   'otherResponses',
 ] as const;
 
@@ -95,7 +134,9 @@ export const VIRTNIC_COUNT_NAMES = [
 export type VirtnicCounts = { readonly [K in (typeof VIRTNIC_COUNT_NAMES)[number]]: number };
 
 /** All counters zero. */
-export const ZERO_VIRTNIC_COUNTS = Object.fromEntries(VIRTNIC_COUNT_NAMES.map((n) => [n, 0])) as VirtnicCounts;
+export const ZERO_VIRTNIC_COUNTS = Object.fromEntries(
+  VIRTNIC_COUNT_NAMES.map((n) => [n, 0]),
+) as VirtnicCounts;
 
 /**
  * virtnic's context: the shared driver context plus the interface, the tables and counters.
@@ -158,7 +199,11 @@ export interface RcvEvent extends RemovedResponse {
 /** One message removed from queue 1 by `channel.removeResponse`. */
 export type VirtnicResponseEvent =
   | RcvEvent
-  | (RemovedResponse & { readonly type: 'XMIT_DONE'; readonly buf: number; readonly result: number })
+  | (RemovedResponse & {
+      readonly type: 'XMIT_DONE';
+      readonly buf: number;
+      readonly result: number;
+    })
   | (RemovedResponse & { readonly type: 'ENBDIS_ACK' })
   | (RemovedResponse & { readonly type: 'CONNECT_STATUS'; readonly enable: number })
   | (RemovedResponse & { readonly type: 'OTHER_RESPONSE' });
@@ -167,7 +212,12 @@ export type VirtnicResponseEvent =
 export type VirtnicEvent =
   | VirtpciDriverEvent
   /** What probe reads from the channel (sent by the host right after PROBE). */
-  | { readonly type: 'CHANNEL_CONFIG'; readonly mac: number; readonly numRcvBufs: number; readonly mtu: number }
+  | {
+      readonly type: 'CHANNEL_CONFIG';
+      readonly mac: number;
+      readonly numRcvBufs: number;
+      readonly mtu: number;
+    }
   /** ndo_open / ndo_stop. */
   | { readonly type: 'OPEN' }
   | { readonly type: 'CLOSE' }
@@ -193,19 +243,43 @@ export interface NetAt {
 }
 
 /** Why ndo_start_xmit dropped a frame (§4.3 order). */
-export type TxDropReason = 'queueStopped' | 'serverDown' | 'runt' | 'maxOutstanding' | 'insertFailed';
+export type TxDropReason =
+  | 'queueStopped'
+  | 'serverDown'
+  | 'runt'
+  | 'maxOutstanding'
+  | 'insertFailed';
 /** Why a received frame was not delivered (§4.3 NET_RCV row). */
 export type RxDropReason = 'notEnabled' | 'badLength' | 'badChain' | 'badRcvBuf' | 'notAccepted';
 
 /** Effects of virtnic's IO path, performed by the host synchronously after the transition. */
 export type VirtnicIoEmitted =
-  | ({ readonly type: 'net.postRcv'; readonly index: number; readonly buf: number; readonly uniqueNum: number } & NetAt)
-  | ({ readonly type: 'net.insertXmit'; readonly id: number; readonly buf: number; readonly len: number; readonly slot: number } & NetAt)
+  | ({
+      readonly type: 'net.postRcv';
+      readonly index: number;
+      readonly buf: number;
+      readonly uniqueNum: number;
+    } & NetAt)
+  | ({
+      readonly type: 'net.insertXmit';
+      readonly id: number;
+      readonly buf: number;
+      readonly len: number;
+      readonly slot: number;
+    } & NetAt)
   | ({ readonly type: 'net.enbdis'; readonly enable: 0 | 1 } & NetAt)
   | ({ readonly type: 'net.promisc'; readonly enable: 0 | typeof IFF_PROMISC } & NetAt)
   | ({ readonly type: 'channel.removeResponse' } & NetAt)
-  | ({ readonly type: 'net.deliver'; readonly indexes: readonly number[]; readonly len: number } & NetAt)
-  | ({ readonly type: 'net.rxDropped'; readonly reason: RxDropReason; readonly len: number } & NetAt)
+  | ({
+      readonly type: 'net.deliver';
+      readonly indexes: readonly number[];
+      readonly len: number;
+    } & NetAt)
+  | ({
+      readonly type: 'net.rxDropped';
+      readonly reason: RxDropReason;
+      readonly len: number;
+    } & NetAt)
   | ({ readonly type: 'net.txDone'; readonly id: number; readonly ok: boolean } & NetAt)
   | ({ readonly type: 'net.txDropped'; readonly id: number; readonly reason: TxDropReason } & NetAt)
   | ({ readonly type: 'net.txDiscarded'; readonly ids: readonly number[] } & NetAt)
@@ -245,11 +319,27 @@ export function initialVirtnicContext(input: VirtnicInput): VirtnicContext {
     quirks: { ...NO_VIRTNIC_QUIRKS, ...input.quirks },
     txTimeoutMs,
     uniqueNum,
-    configured: false, mac: 0, mtu: 0, numRcvBufs: 0,
-    maxOutstanding: 0, upperThreshold: 0, lowerThreshold: 0,
-    open: false, channelOpen: false, enabled: false, enbdisAcked: false,
-    awaitingEnbdisAck: false, enbdisAcksOwed: 0, carrier: false, queueRunning: false,
-    promisc: false, rcvbufs: [], xmits: [], nextBufSeq: 0, draining: false, txWatchdogArmed: false,
+    configured: false,
+    mac: 0,
+    mtu: 0,
+    numRcvBufs: 0,
+    maxOutstanding: 0,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    open: false,
+    channelOpen: false,
+    enabled: false,
+    enbdisAcked: false,
+    awaitingEnbdisAck: false,
+    enbdisAcksOwed: 0,
+    carrier: false,
+    queueRunning: false,
+    promisc: false,
+    rcvbufs: [],
+    xmits: [],
+    nextBufSeq: 0,
+    draining: false,
+    txWatchdogArmed: false,
     counts: ZERO_VIRTNIC_COUNTS,
   };
 }
@@ -292,13 +382,19 @@ export function acceptsDest(dest: RcvDest, promisc: boolean): boolean {
 
 /** Why a NET_RCV is not delivered, or null (§4.3 NET_RCV row, in order). Choice: a frame in a buffer
  * we do not own (`!owned`) is dropped; upstream dereferences whatever pointer the IOSP returns. */
-export function rxDropReasonOf(context: VirtnicContext, event: RcvEvent, owned: boolean): RxDropReason | null {
+export function rxDropReasonOf(
+  context: VirtnicContext,
+  event: RcvEvent,
+  owned: boolean,
+): RxDropReason | null {
   if (!(context.enabled && context.enbdisAcked)) return 'notEnabled';
   const { len, rcvbufs } = event;
   const n = rcvbufs.length;
-  if (!Number.isSafeInteger(len) || len < ETH_HLEN || len > MAX_NET_RCV_CHAIN * RCVPOST_BUF_SIZE) return 'badLength';
+  if (!Number.isSafeInteger(len) || len < ETH_HLEN || len > MAX_NET_RCV_CHAIN * RCVPOST_BUF_SIZE)
+    return 'badLength';
   const counted = len > RCVPOST_BUF_SIZE ? n >= 2 : n === 1;
-  if (!counted || n > MAX_NET_RCV_CHAIN || len > n * RCVPOST_BUF_SIZE || rcvbufs[0] !== event.buf) return 'badChain';
+  if (!counted || n > MAX_NET_RCV_CHAIN || len > n * RCVPOST_BUF_SIZE || rcvbufs[0] !== event.buf)
+    return 'badChain';
   if (!owned) return 'badRcvBuf';
   return acceptsDest(event.dest, context.promisc) ? null : 'notAccepted';
 }
@@ -321,7 +417,12 @@ export interface NicDraft {
 
 /** A draft of `context`. */
 export function draftOf(context: VirtnicContext): NicDraft {
-  const c = { ...context, rcvbufs: [...context.rcvbufs], xmits: [...context.xmits], counts: { ...context.counts } };
+  const c = {
+    ...context,
+    rcvbufs: [...context.rcvbufs],
+    xmits: [...context.xmits],
+    counts: { ...context.counts },
+  };
   return { c, at: netAtOf(context), effects: [], progress: false };
 }
 
@@ -434,7 +535,10 @@ function freeRcvbufs(d: NicDraft): void {
 // ---- steps ----------------------------------------------------------------------------------
 
 /** XMIT accepted (§4.3 Transmit): insert into a free slot; stop the queue at the upper threshold. */
-export function transmitStep(context: VirtnicContext, event: { readonly id: number; readonly len: number }): NicStep {
+export function transmitStep(
+  context: VirtnicContext,
+  event: { readonly id: number; readonly len: number },
+): NicStep {
   const d = draftOf(context);
   const slot = d.c.xmits.indexOf(null);
   assert(slot >= 0, 'transmitStep runs only below max_outstanding');
@@ -448,7 +552,11 @@ export function transmitStep(context: VirtnicContext, event: { readonly id: numb
 }
 
 /** XMIT dropped by ndo_start_xmit for `reason`; max_outstanding also stops the queue (§4.3). */
-export function dropTransmitStep(context: VirtnicContext, id: number, reason: TxDropReason): NicStep {
+export function dropTransmitStep(
+  context: VirtnicContext,
+  id: number,
+  reason: TxDropReason,
+): NicStep {
   const d = draftOf(context);
   const { counts } = d.c;
   counts.txDropped += 1;
@@ -472,7 +580,10 @@ export function insertFailedStep(context: VirtnicContext, buf: number): NicStep 
   assert(entry !== null && entry !== undefined, `no listed transmit has buf ${buf}`);
   d.c.xmits[slot] = null;
   const { counts } = d.c;
-  Object.assign(counts, { sentXmit: counts.sentXmit - 1, xmitInsertFailed: counts.xmitInsertFailed + 1 });
+  Object.assign(counts, {
+    sentXmit: counts.sentXmit - 1,
+    xmitInsertFailed: counts.xmitInsertFailed + 1,
+  });
   counts.txDropped += 1;
   d.effects.push({ type: 'net.txDropped', ...d.at, id: entry.id, reason: 'insertFailed' });
   setQueue(d, false);
@@ -590,4 +701,3 @@ export function connectStatusStep(context: VirtnicContext, enable: number): NicS
   }
   return finish(d);
 }
-

@@ -87,7 +87,12 @@ import {
 import { virtpciDriverActions } from './virtpci-driver.logic.js';
 
 export { VIRTNIC_DRIVER } from './virtpci-driver.logic.js';
-export type { VirtnicContext, VirtnicEmitted, VirtnicEvent, VirtnicInput } from './virtnic.logic.js';
+export type {
+  VirtnicContext,
+  VirtnicEmitted,
+  VirtnicEvent,
+  VirtnicInput,
+} from './virtnic.logic.js';
 
 // ---- the interface's life (and the poll's top-up): pure steps from the draft primitives -------
 
@@ -96,7 +101,10 @@ function configureStep(
   context: VirtnicContext,
   event: { readonly mac: number; readonly numRcvBufs: number; readonly mtu: number },
 ): NicStep {
-  assert(outstandingOf(context) === 0, 'CHANNEL_CONFIG is taken only while the interface is closed');
+  assert(
+    outstandingOf(context) === 0,
+    'CHANNEL_CONFIG is taken only while the interface is closed',
+  );
   const d = draftOf(context);
   const numRcvBufs = clampInt(event.numRcvBufs, NUM_RCV_BUFS_MIN, NUM_RCV_BUFS_MAX);
   const thresholds = flowThresholds(numRcvBufs);
@@ -215,7 +223,13 @@ function commit(enqueue: StepEnqueue, step: NicStep): void {
   }
 }
 
-const RESPONSE_TYPES = ['RCV', 'XMIT_DONE', 'ENBDIS_ACK', 'CONNECT_STATUS', 'OTHER_RESPONSE'] as const;
+const RESPONSE_TYPES = [
+  'RCV',
+  'XMIT_DONE',
+  'ENBDIS_ACK',
+  'CONNECT_STATUS',
+  'OTHER_RESPONSE',
+] as const;
 
 // The interface and the ring while the server is changing or down (serverChanging and serverDown
 // alike): opens and closes are recorded, transmits drop (with the quirk they go into the dead
@@ -297,7 +311,9 @@ export const virtnicMachine = setup({
     countStaleXmitInsertFailure: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'XMIT_INSERT_FAILED');
       const counts = context.counts;
-      enqueue.assign({ counts: { ...counts, staleXmitInsertFailures: counts.staleXmitInsertFailures + 1 } });
+      enqueue.assign({
+        counts: { ...counts, staleXmitInsertFailures: counts.staleXmitInsertFailures + 1 },
+      });
     }),
     failReceivePost: enqueueActions(({ context, event, enqueue }) => {
       commit(enqueue, postFailedStep(context, narrowEvent(event, 'POST_FAILED').index));
@@ -319,11 +335,21 @@ export const virtnicMachine = setup({
       narrowEvent(event, 'CHANNEL_INTERRUPT');
       const step = topUpStep(context);
       commit(enqueue, { ...step, context: { ...step.context, draining: true } });
-      enqueue.emit({ type: 'channel.removeResponse', partition: context.partition, busNo: context.busNo, devNo: context.devNo });
+      enqueue.emit({
+        type: 'channel.removeResponse',
+        partition: context.partition,
+        busNo: context.busNo,
+        devNo: context.devNo,
+      });
     }),
     requestNextResponse: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, [...RESPONSE_TYPES]);
-      enqueue.emit({ type: 'channel.removeResponse', partition: context.partition, busNo: context.busNo, devNo: context.devNo });
+      enqueue.emit({
+        type: 'channel.removeResponse',
+        partition: context.partition,
+        busNo: context.busNo,
+        devNo: context.devNo,
+      });
     }),
     // The ring was empty, or held nothing more after the response just taken.
     endDrain: enqueueActions(({ event, enqueue }) => {
@@ -370,8 +396,10 @@ export const virtnicMachine = setup({
     }),
   },
   guards: {
-    isQuirkOn: ({ context }, params: { quirk: keyof VirtnicQuirks }) => context.quirks[params.quirk],
-    isQuirkOff: ({ context }, params: { quirk: keyof VirtnicQuirks }) => !context.quirks[params.quirk],
+    isQuirkOn: ({ context }, params: { quirk: keyof VirtnicQuirks }) =>
+      context.quirks[params.quirk],
+    isQuirkOff: ({ context }, params: { quirk: keyof VirtnicQuirks }) =>
+      !context.quirks[params.quirk],
     isDraining: ({ context }) => context.draining,
     // A drain is on and the response just taken was not the ring's last.
     hasMoreResponses: ({ context, event }) =>
@@ -389,7 +417,8 @@ export const virtnicMachine = setup({
       const { index, buf } = narrowEvent(event, 'POST_FAILED');
       return !isPostOf(context, index, buf);
     },
-    isPromiscChange: ({ context, event }) => narrowEvent(event, 'SET_PROMISC').on !== context.promisc,
+    isPromiscChange: ({ context, event }) =>
+      narrowEvent(event, 'SET_PROMISC').on !== context.promisc,
     isTxWatchdogArmed: ({ context }) => context.txWatchdogArmed,
   },
 }).createMachine({
@@ -410,7 +439,8 @@ export const virtnicMachine = setup({
   },
   states: {
     matched: {
-      description: 'virtpci registered the device; probe has not run yet (no queue: transmits drop).',
+      description:
+        'virtpci registered the device; probe has not run yet (no queue: transmits drop).',
       on: {
         PROBE: { target: 'running', actions: ['reportProbed'] },
         XMIT: { actions: ['dropWhileQueueStopped'] },
@@ -464,7 +494,8 @@ export const virtnicMachine = setup({
       },
     },
     serverChanging: {
-      description: 'serverdown work queued (server_change_state): transmits drop, the ring is abandoned.',
+      description:
+        'serverdown work queued (server_change_state): transmits drop, the ring is abandoned.',
       entry: ['queueServerdownWork'],
       on: {
         SERVERDOWN_COMPLETE: {
@@ -478,7 +509,8 @@ export const virtnicMachine = setup({
       },
     },
     serverDown: {
-      description: 'serverdown: link down, transmits discarded, receive buffers freed, pause answered.',
+      description:
+        'serverdown: link down, transmits discarded, receive buffers freed, pause answered.',
       on: {
         ...WHILE_SERVER_AWAY,
         SUSPEND: [
@@ -490,7 +522,11 @@ export const virtnicMachine = setup({
         ],
         RESUME: {
           target: 'running',
-          actions: ['attachChannel', 'reopenOnResume', { type: 'reportResumed', params: { status: 1 } }],
+          actions: [
+            'attachChannel',
+            'reopenOnResume',
+            { type: 'reportResumed', params: { status: 1 } },
+          ],
         },
         REMOVE: { target: 'removed', actions: ['closeOnRemoval', 'reportRemoved'] },
       },

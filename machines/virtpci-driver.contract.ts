@@ -99,7 +99,10 @@ interface Node {
   readonly id: string;
   readonly states: Readonly<Record<string, Node>>;
 }
-const stateIds = (node: Node): string[] => [node.id, ...Object.values(node.states).flatMap(stateIds)];
+const stateIds = (node: Node): string[] => [
+  node.id,
+  ...Object.values(node.states).flatMap(stateIds),
+];
 
 /** Declares `describe('<module> machine')` with the tests both virtpci drivers must pass. */
 export function describeVirtpciDriverContract(o: VirtpciDriverContractOptions): void {
@@ -135,7 +138,10 @@ export function describeVirtpciDriverContract(o: VirtpciDriverContractOptions): 
     it('resume while down sets the channel ATTACHED before returning 1, and the device runs again', () => {
       const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND', 'RESUME']);
       expect(snapshot.value).toBe('running');
-      expect(effects.slice(3)).toEqual([e('channel.setClientStateAttached'), e('driver.resumed', 1)]);
+      expect(effects.slice(3)).toEqual([
+        e('channel.setClientStateAttached'),
+        e('driver.resumed', 1),
+      ]);
     });
 
     it('resume while already running returns 1 and touches nothing', () => {
@@ -157,7 +163,13 @@ export function describeVirtpciDriverContract(o: VirtpciDriverContractOptions): 
     it('remove from every bound state reports once and ends final, deaf to all entry points', () => {
       const befores: DriverEventType[][] = [['PROBE'], ['PROBE', 'SUSPEND']];
       for (const before of befores) {
-        const { snapshot, effects } = run(machine, [...before, 'REMOVE', 'RESUME', 'SUSPEND', 'REMOVE']);
+        const { snapshot, effects } = run(machine, [
+          ...before,
+          'REMOVE',
+          'RESUME',
+          'SUSPEND',
+          'REMOVE',
+        ]);
         expect(snapshot.value).toBe('removed');
         expect(snapshot.status).toBe('done');
         expect(effects.filter((x) => x.type === 'driver.removed')).toHaveLength(1);
@@ -172,7 +184,14 @@ export function describeVirtpciDriverContract(o: VirtpciDriverContractOptions): 
       const early = run(machine, ['CHANNEL_INTERRUPT', 'SUSPEND', 'RESUME', 'REMOVE']);
       expect(early.snapshot.value).toBe('matched');
       expect(early.effects).toEqual([]);
-      const ticks = run(machine, ['PROBE', 'CHANNEL_INTERRUPT', 'SUSPEND', 'CHANNEL_INTERRUPT', 'RESUME', 'CHANNEL_INTERRUPT']);
+      const ticks = run(machine, [
+        'PROBE',
+        'CHANNEL_INTERRUPT',
+        'SUSPEND',
+        'CHANNEL_INTERRUPT',
+        'RESUME',
+        'CHANNEL_INTERRUPT',
+      ]);
       expect(ticks.snapshot.context.channelInterruptCount).toBe(2);
     });
 
@@ -181,16 +200,30 @@ export function describeVirtpciDriverContract(o: VirtpciDriverContractOptions): 
       expect(systemId).toBe(`guest1/${module}:1:a`);
       const actor = createActor(machine, { input: INPUT, systemId });
       const effects: unknown[] = [];
-      actor.on('*', (x: VirtpciDriverEmitted) => void (CONTRACT_EFFECTS.has(x.type) && effects.push(x)));
+      actor.on(
+        '*',
+        (x: VirtpciDriverEmitted) => void (CONTRACT_EFFECTS.has(x.type) && effects.push(x)),
+      );
       actor.start();
       actor.send({ type: 'PROBE' });
       actor.send({ type: 'SUSPEND' });
       expect(actor.system.get(systemId)).toBe(actor);
-      expect(effects).toEqual([e('driver.probed', 0), e('driver.suspended', 1), e('driver.pauseResponse', 0)]);
+      expect(effects).toEqual([
+        e('driver.probed', 0),
+        e('driver.suspended', 1),
+        e('driver.pauseResponse', 0),
+      ]);
     });
 
     it('graph: every state is reachable, serverChanging only from a resolved snapshot (the work item is one step)', () => {
-      const events = ['PROBE', 'SUSPEND', 'RESUME', 'REMOVE', 'CHANNEL_INTERRUPT', ...(o.extraEvents ?? [])];
+      const events = [
+        'PROBE',
+        'SUSPEND',
+        'RESUME',
+        'REMOVE',
+        'CHANNEL_INTERRUPT',
+        ...(o.extraEvents ?? []),
+      ];
       const options = {
         input: INPUT,
         events: events.map((type) => ({ type })),
@@ -198,7 +231,10 @@ export function describeVirtpciDriverContract(o: VirtpciDriverContractOptions): 
       };
       const fromStart = new Set(getShortestPaths(machine, options).map((p) => p.state.value));
       expect(fromStart).toEqual(new Set(['matched', 'running', 'serverDown', 'removed']));
-      const fromChanging = getShortestPaths(machine, { ...options, fromState: inServerChanging(machine) });
+      const fromChanging = getShortestPaths(machine, {
+        ...options,
+        fromState: inServerChanging(machine),
+      });
       const all = new Set([...fromStart, ...fromChanging.map((p) => p.state.value)]);
       expect(all).toEqual(new Set(VIRTPCI_DRIVER_STATES));
       expect(Object.keys(machine.root.states)).toEqual([...VIRTPCI_DRIVER_STATES]);

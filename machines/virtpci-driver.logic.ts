@@ -182,7 +182,10 @@ export const NO_VIRTPCI_DRIVER_QUIRKS: VirtpciDriverQuirks = {
 /** The shared part of the initial context; a bad address is a host bug. */
 export function initialVirtpciDriverContext(input: VirtpciDriverInput): VirtpciDriverContext {
   const { partition, busNo, devNo } = input;
-  for (const [name, value] of [['busNo', busNo], ['devNo', devNo]] as const) {
+  for (const [name, value] of [
+    ['busNo', busNo],
+    ['devNo', devNo],
+  ] as const) {
     assert(Number.isSafeInteger(value) && value >= 0, `${name} ${value} is not a device number`);
   }
   const quirks = { ...NO_VIRTPCI_DRIVER_QUIRKS, ...input.quirks };

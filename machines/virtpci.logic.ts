@@ -373,7 +373,14 @@ export function deviceRecordWrites(device: VirtpciDevice | undefined): VirtpciEm
   assert(device !== undefined, 'a device record needs a device');
   const { devtype, name: drvname } = virtpciDriverFor(device.kind);
   const { busNo, devNo } = device;
-  const record: VirtpciEmitted = { type: 'vbus.write', busNo, devNo, record: 'device', devtype, drvname };
+  const record: VirtpciEmitted = {
+    type: 'vbus.write',
+    busNo,
+    devNo,
+    record: 'device',
+    devtype,
+    drvname,
+  };
   return [record, ...busRecordWrites(busNo)];
 }
 
@@ -390,7 +397,10 @@ export function driverCall(
 // Event access: each asserts the event type first (a wrong one is our bug).
 
 /** `event` narrowed to `types`. */
-export function eventOf<T extends VirtpciEvent['type']>(event: VirtpciEvent, types: T | T[]): Extract<VirtpciEvent, { type: T }> {
+export function eventOf<T extends VirtpciEvent['type']>(
+  event: VirtpciEvent,
+  types: T | T[],
+): Extract<VirtpciEvent, { type: T }> {
   return narrowEvent(event, types);
 }
 

@@ -34,11 +34,29 @@ import {
 
 const WWNN = '5001438001234567';
 const MAC = '00:16:3e:00:00:01';
-const addVbus = (busNo: number, devCount = 16): GuestMsg => ({ msgtype: ADD_VBUS, busNo, devCount });
-const addVhba = (busNo: number, devNo: number, wwnn = WWNN): GuestMsg => ({ msgtype: ADD_VHBA, busNo, devNo, wwnn });
-const addVnic = (busNo: number, devNo: number, mac = MAC): GuestMsg => ({ msgtype: ADD_VNIC, busNo, devNo, mac });
+const addVbus = (busNo: number, devCount = 16): GuestMsg => ({
+  msgtype: ADD_VBUS,
+  busNo,
+  devCount,
+});
+const addVhba = (busNo: number, devNo: number, wwnn = WWNN): GuestMsg => ({
+  msgtype: ADD_VHBA,
+  busNo,
+  devNo,
+  wwnn,
+});
+const addVnic = (busNo: number, devNo: number, mac = MAC): GuestMsg => ({
+  msgtype: ADD_VNIC,
+  busNo,
+  devNo,
+  mac,
+});
 type DeviceMsgtype = 4 | 5 | 9 | 10 | 11 | 12;
-const onDevice = (msgtype: DeviceMsgtype, busNo = 1, devNo = 10): GuestMsg => ({ msgtype, busNo, devNo });
+const onDevice = (msgtype: DeviceMsgtype, busNo = 1, devNo = 10): GuestMsg => ({
+  msgtype,
+  busNo,
+  devNo,
+});
 const done = (msgtype: GuestMsgtype, status: number, busNo = 1, devNo: number | null = 10) => ({
   ...{ type: 'uislib.done', msgtype, busNo },
   ...(devNo === null ? {} : { devNo }),
@@ -72,7 +90,11 @@ interface Policy {
 function start(policy: Policy = {}, input: Partial<VirtpciInput> = {}) {
   const clock = new SimulatedClock();
   const systemId = virtpciSystemId('guest1');
-  const actor = createActor(virtpciMachine, { input: { partition: 'guest1', ...input }, clock, systemId });
+  const actor = createActor(virtpciMachine, {
+    input: { partition: 'guest1', ...input },
+    clock,
+    systemId,
+  });
   const effects: VirtpciEmitted[] = [];
   const pending: Work[] = [];
   const reads = new Map<string, number>();
@@ -83,9 +105,12 @@ function start(policy: Policy = {}, input: Partial<VirtpciInput> = {}) {
       reads.set(deviceKey(w.busNo, w.devNo), n);
       return actor.send({ type: 'CHANNEL_STATUS', ...at, serverReady: p.ready?.(n) ?? true });
     }
-    if (w.kind === 'probe') return actor.send({ type: 'DRIVER_PROBED', ...at, status: p.probe ?? 0 });
-    if (w.kind === 'suspend') return actor.send({ type: 'DRIVER_SUSPENDED', ...at, status: p.suspend ?? 1 });
-    if (w.kind === 'resume') return actor.send({ type: 'DRIVER_RESUMED', ...at, status: p.resume ?? 1 });
+    if (w.kind === 'probe')
+      return actor.send({ type: 'DRIVER_PROBED', ...at, status: p.probe ?? 0 });
+    if (w.kind === 'suspend')
+      return actor.send({ type: 'DRIVER_SUSPENDED', ...at, status: p.suspend ?? 1 });
+    if (w.kind === 'resume')
+      return actor.send({ type: 'DRIVER_RESUMED', ...at, status: p.resume ?? 1 });
     return actor.send({ type: 'DRIVER_REMOVED', ...at });
   };
   actor.on('*', (e) => {
@@ -93,7 +118,13 @@ function start(policy: Policy = {}, input: Partial<VirtpciInput> = {}) {
     if (!(e.type in WORK) || !('devNo' in e) || e.devNo === undefined) return;
     const kind = WORK[e.type as keyof typeof WORK];
     const work: Work = { kind, busNo: e.busNo, devNo: e.devNo };
-    const auto = { read: policy.ready, probe: policy.probe, suspend: policy.suspend, resume: policy.resume, remove: policy.remove }[kind];
+    const auto = {
+      read: policy.ready,
+      probe: policy.probe,
+      suspend: policy.suspend,
+      resume: policy.resume,
+      remove: policy.remove,
+    }[kind];
     if (auto !== undefined) answer(work, policy);
     else pending.push(work);
   });
@@ -106,7 +137,13 @@ function start(policy: Policy = {}, input: Partial<VirtpciInput> = {}) {
     }
   };
   return {
-    actor, clock, advance, effects, pending, answer, reads,
+    actor,
+    clock,
+    advance,
+    effects,
+    pending,
+    answer,
+    reads,
     send: (msg: GuestMsg) => actor.send({ type: 'GUEST_MSG', msg }),
     take: () => effects.splice(0),
     dones: () => effects.filter((e) => e.type === 'uislib.done'),
@@ -131,7 +168,11 @@ describe('virtpci machine', () => {
     const h = start();
     const s = h.actor.getSnapshot();
     expect(s.value).toBe('running');
-    expect(s.context).toMatchObject({ table: { busCount: 23, buses: {} }, devices: {}, strayAnswers: 0 });
+    expect(s.context).toMatchObject({
+      table: { busCount: 23, buses: {} },
+      devices: {},
+      strayAnswers: 0,
+    });
     expect(JSON.parse(JSON.stringify(s.context))).toEqual(s.context);
     expect(h.effects).toEqual([]);
     expect(h.actor.system.get('guest1/virtpci')).toBe(h.actor);
@@ -151,7 +192,11 @@ describe('virtpci machine', () => {
       { ...record, record: 'bus', devtype: 'clientbus', drvname: 'virtpci' },
       done(ADD_VBUS, 0, 3, null),
     ]);
-    expect(h.actor.getSnapshot().context.table.buses['3']).toEqual({ busNo: 3, devCount: 8, slots: {} });
+    expect(h.actor.getSnapshot().context.table.buses['3']).toEqual({
+      busNo: 3,
+      devCount: 8,
+      slots: {},
+    });
   });
 
   test('add vbus: -201 once busCount buses exist, -1 for a duplicate bus, and nothing else happens', () => {
@@ -176,7 +221,13 @@ describe('virtpci machine', () => {
       { type: 'vbus.write', busNo: 1, record: 'bus', devtype: 'clientbus', drvname: 'virtpci' },
       done(ADD_VHBA, 0),
     ]);
-    expect(h.device()).toMatchObject({ name: '1:a', kind: 'vhba', identity: WWNN, phase: 'bound', msgtype: null });
+    expect(h.device()).toMatchObject({
+      name: '1:a',
+      kind: 'vhba',
+      identity: WWNN,
+      phase: 'bound',
+      msgtype: null,
+    });
     expect(h.slot()).toEqual({ kind: 'vhba', state: 'present' });
   });
 
@@ -184,8 +235,20 @@ describe('virtpci machine', () => {
     const h = start(ALL);
     h.send(addVbus(2));
     h.send(addVnic(2, 0));
-    expect(h.effects).toContainEqual({ type: 'driver.probe', driver: 'virtnic', busNo: 2, devNo: 0 });
-    expect(h.effects).toContainEqual({ type: 'vbus.write', busNo: 2, devNo: 0, record: 'device', devtype: 'vNIC', drvname: 'uisvirtnic' });
+    expect(h.effects).toContainEqual({
+      type: 'driver.probe',
+      driver: 'virtnic',
+      busNo: 2,
+      devNo: 0,
+    });
+    expect(h.effects).toContainEqual({
+      type: 'vbus.write',
+      busNo: 2,
+      devNo: 0,
+      record: 'device',
+      devtype: 'vNIC',
+      drvname: 'uisvirtnic',
+    });
     expect(h.dones().at(-1)).toEqual(done(ADD_VNIC, 0, 2, 0));
   });
 
@@ -196,7 +259,12 @@ describe('virtpci machine', () => {
     h.send(addVhba(1, 4));
     h.send(addVhba(1, 3));
     h.send(addVnic(1, 3));
-    expect(h.dones()).toEqual([done(ADD_VHBA, -500, 1, 0), done(ADD_VBUS, 0, 1, null), done(ADD_VHBA, -202, 1, 4), done(ADD_VNIC, -1, 1, 3)]);
+    expect(h.dones()).toEqual([
+      done(ADD_VHBA, -500, 1, 0),
+      done(ADD_VBUS, 0, 1, null),
+      done(ADD_VHBA, -202, 1, 4),
+      done(ADD_VNIC, -1, 1, 3),
+    ]);
     expect(h.effects.filter((e) => e.type === 'channel.readServerState')).toHaveLength(1);
   });
 
@@ -206,7 +274,9 @@ describe('virtpci machine', () => {
     h.send(addVhba(1, 10));
     expect(h.reads.get('1/10')).toBe(1);
     const scheduled = Object.values(h.actor.system.getSnapshot()._scheduledEvents);
-    expect(scheduled.map((s) => [s.id, s.delay])).toEqual([['serverWait.1.10', SERVER_WAIT_INTERVAL_MS]]);
+    expect(scheduled.map((s) => [s.id, s.delay])).toEqual([
+      ['serverWait.1.10', SERVER_WAIT_INTERVAL_MS],
+    ]);
     h.advance(999);
     expect(h.reads.get('1/10')).toBe(1);
     h.advance(1);
@@ -228,7 +298,11 @@ describe('virtpci machine', () => {
     expect(h.dones().filter((e) => e.msgtype === ADD_VHBA)).toEqual([]);
     h.advance(1);
     expect(h.dones().filter((e) => e.msgtype === ADD_VHBA)).toEqual([done(ADD_VHBA, -605)]);
-    expect(h.effects.some((e) => e.type === 'driver.probe' || e.type === 'channel.setClientStateAttached')).toBe(false);
+    expect(
+      h.effects.some(
+        (e) => e.type === 'driver.probe' || e.type === 'channel.setClientStateAttached',
+      ),
+    ).toBe(false);
     expect([h.device(), h.slot()]).toEqual([undefined, undefined]);
     h.advance(60_000);
     expect(h.reads.get('1/10')).toBe(120);
@@ -257,7 +331,10 @@ describe('virtpci machine', () => {
     const [first, second] = h.pending.splice(0);
     h.answer(second!, { ready: () => true });
     h.answer(first!, { ready: () => true });
-    expect(h.dones().filter((e) => e.msgtype === ADD_VHBA)).toEqual([done(ADD_VHBA, 0, 1, 2), done(ADD_VHBA, -605, 1, 1)]);
+    expect(h.dones().filter((e) => e.msgtype === ADD_VHBA)).toEqual([
+      done(ADD_VHBA, 0, 1, 2),
+      done(ADD_VHBA, -605, 1, 1),
+    ]);
   });
 
   test('a failed probe still answers 0 (device_register succeeds) and leaves the device unbound, without a device record', () => {
@@ -292,7 +369,12 @@ describe('virtpci machine', () => {
     h.send(onDevice(RESUME_VHBA, 1, 16));
     h.send(onDevice(DEL_VHBA, 1, 11));
     h.send(onDevice(PAUSE_VNIC, 1, 10));
-    expect(h.take()).toEqual([done(PAUSE_VHBA, -500, 9, 0), done(RESUME_VHBA, -501, 1, 16), done(DEL_VHBA, -1, 1, 11), done(PAUSE_VNIC, -605)]);
+    expect(h.take()).toEqual([
+      done(PAUSE_VHBA, -500, 9, 0),
+      done(RESUME_VHBA, -501, 1, 16),
+      done(DEL_VHBA, -1, 1, 11),
+      done(PAUSE_VNIC, -605),
+    ]);
   });
 
   test('a request for a device busy with another driver call is -605, and the first call is still answered once', () => {
@@ -307,7 +389,11 @@ describe('virtpci machine', () => {
     const h = withVhba({ ...ALL, resume: 0 });
     h.send(onDevice(RESUME_VHBA));
     expect(h.take().map((e) => (e.type === 'vbus.write' ? `write ${e.record}` : e.type))).toEqual([
-      'write device', 'write chipset', 'write bus', 'driver.resume', 'uislib.done',
+      'write device',
+      'write chipset',
+      'write bus',
+      'driver.resume',
+      'uislib.done',
     ]);
     expect(h.dones()).toEqual([]);
     h.send(onDevice(RESUME_VHBA));
@@ -330,7 +416,12 @@ describe('virtpci machine', () => {
     h.send(onDevice(DEL_VHBA));
     h.send({ msgtype: DEL_VBUS, busNo: 1 });
     h.send({ msgtype: DEL_VBUS, busNo: 1 });
-    expect(h.dones()).toEqual([done(DEL_VBUS, -700, 1, null), done(DEL_VHBA, 0), done(DEL_VBUS, 0, 1, null), done(DEL_VBUS, -1, 1, null)]);
+    expect(h.dones()).toEqual([
+      done(DEL_VBUS, -700, 1, null),
+      done(DEL_VHBA, 0),
+      done(DEL_VBUS, 0, 1, null),
+      done(DEL_VBUS, -1, 1, null),
+    ]);
   });
 
   test('delete all vhbas removes every vhba of the bus (not its vnics) at once; delete all vbuses empties everything', () => {
@@ -340,12 +431,20 @@ describe('virtpci machine', () => {
     h.take();
     h.send({ msgtype: DEL_ALL_VHBAS, busNo: 1 });
     const removes = h.take();
-    expect(removes.filter((e) => e.type === 'driver.remove').map((e) => 'devNo' in e && e.devNo).sort()).toEqual([10, 11]);
+    expect(
+      removes
+        .filter((e) => e.type === 'driver.remove')
+        .map((e) => 'devNo' in e && e.devNo)
+        .sort(),
+    ).toEqual([10, 11]);
     expect(removes.at(-1)).toEqual(done(DEL_ALL_VHBAS, 0, 1, null));
     expect(Object.keys(h.actor.getSnapshot().context.devices)).toEqual(['1/12']);
     expect([h.slot(1, 10), h.slot(1, 12)?.state]).toEqual([undefined, 'present']);
     h.send({ msgtype: DEL_ALL_VBUSES, busNo: 0 });
-    expect(h.take()).toEqual([{ type: 'driver.remove', driver: 'virtnic', busNo: 1, devNo: 12 }, done(DEL_ALL_VBUSES, 0, 0, null)]);
+    expect(h.take()).toEqual([
+      { type: 'driver.remove', driver: 'virtnic', busNo: 1, devNo: 12 },
+      done(DEL_ALL_VBUSES, 0, 0, null),
+    ]);
     expect(h.actor.getSnapshot().context).toMatchObject({ devices: {}, table: { buses: {} } });
     expect(h.actor.getSnapshot().context.strayAnswers).toBe(3); // the three DRIVER_REMOVED came after
   });
@@ -355,7 +454,10 @@ describe('virtpci machine', () => {
     h.send({ msgtype: DEL_ALL_VHBAS, busNo: 5 });
     h.send(onDevice(PAUSE_VHBA));
     h.send({ msgtype: DEL_ALL_VBUSES, busNo: 1 });
-    expect(h.dones()).toEqual([done(DEL_ALL_VHBAS, -605, 5, null), done(DEL_ALL_VBUSES, -605, 1, null)]);
+    expect(h.dones()).toEqual([
+      done(DEL_ALL_VHBAS, -605, 5, null),
+      done(DEL_ALL_VBUSES, -605, 1, null),
+    ]);
     expect(h.device()?.phase).toBe('suspending');
   });
 
@@ -392,7 +494,9 @@ describe('virtpci machine', () => {
       fc.tuple(busNo, devNo, mac).map(([b, d, m]) => addVnic(b, d, m)),
       deviceMsg.map(([t, b, d]) => onDevice(t, b, d)),
       deviceMsg.map(([t, b, d]) => onDevice(t, b, d)),
-      fc.tuple(fc.constantFrom<6 | 7 | 8>(6, 7, 8), busNo).map(([t, b]): GuestMsg => ({ msgtype: t, busNo: b })),
+      fc
+        .tuple(fc.constantFrom<6 | 7 | 8>(6, 7, 8), busNo)
+        .map(([t, b]): GuestMsg => ({ msgtype: t, busNo: b })),
     );
     const policy = fc.record({
       readyAfter: fc.constantFrom(1, 1, 3, 200),
@@ -408,10 +512,16 @@ describe('virtpci machine', () => {
       fc.property(fc.array(step, { minLength: 10, maxLength: 50 }), (steps) => {
         const h = start();
         let sent = 0;
-        const keyOf = (m: { msgtype: number; busNo: number; devNo?: number }) => `${m.msgtype} ${m.busNo}/${m.devNo}`;
+        const keyOf = (m: { msgtype: number; busNo: number; devNo?: number }) =>
+          `${m.msgtype} ${m.busNo}/${m.devNo}`;
         const owed = new Map<string, number>();
         // Every run starts with buses 0 and 1 and a vhba and a vnic being added (their reads are work).
-        const bringUp = [addVbus(0, 2), addVbus(1, 2), addVhba(0, 0, '0000000000000009'), addVnic(1, 1, '00:00:00:00:00:09')];
+        const bringUp = [
+          addVbus(0, 2),
+          addVbus(1, 2),
+          addVhba(0, 0, '0000000000000009'),
+          addVnic(1, 1, '00:00:00:00:00:09'),
+        ];
         for (const s of [...bringUp.map((m) => ({ m })), ...steps]) {
           if ('m' in s) {
             owed.set(keyOf(s.m), (owed.get(keyOf(s.m)) ?? 0) + 1);
@@ -421,13 +531,19 @@ describe('virtpci machine', () => {
           if ('ms' in s) h.advance(s.ms);
           if ('i' in s && h.pending.length > 0) {
             const w = h.pending.splice(s.i % h.pending.length, 1)[0]!;
-            h.answer(w, { ready: (n) => n >= s.p.readyAfter, probe: s.p.probe, suspend: s.p.driver, resume: s.p.driver });
+            h.answer(w, {
+              ready: (n) => n >= s.p.readyAfter,
+              probe: s.p.probe,
+              suspend: s.p.driver,
+              resume: s.p.driver,
+            });
           }
           expect(h.dones().length, 'never more answers than messages').toBeLessThanOrEqual(sent);
         }
         for (let round = 0; h.pending.length > 0 || round === 0; round++) {
           expect(round, 'the parties answer in bounded rounds').toBeLessThan(500);
-          while (h.pending.length > 0) h.answer(h.pending.shift()!, { ready: () => true, probe: 0, suspend: 1, resume: 1 });
+          while (h.pending.length > 0)
+            h.answer(h.pending.shift()!, { ready: () => true, probe: 0, suspend: 1, resume: 1 });
           h.clock.increment(SERVER_WAIT_INTERVAL_MS);
         }
         expect(h.dones()).toHaveLength(sent);
@@ -445,7 +561,10 @@ describe('virtpci machine', () => {
   test('graph: its one state is reachable', () => {
     const paths = getShortestPaths(virtpciMachine, {
       input: { partition: 'g' },
-      events: [{ type: 'GUEST_MSG', msg: addVbus(0) }, { type: 'GUEST_MSG', msg: addVhba(0, 0) }],
+      events: [
+        { type: 'GUEST_MSG', msg: addVbus(0) },
+        { type: 'GUEST_MSG', msg: addVhba(0, 0) },
+      ],
       serializeState: (s) => JSON.stringify([s.value, Object.keys(s.context.devices)]),
     });
     expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['running']));

@@ -258,7 +258,10 @@ export function stateChangeDone(device: DeviceRecord | undefined, status: number
 // Event access for guards and actions: each asserts the event type first (a wrong one is our bug).
 
 /** `event` narrowed to `types`. */
-export function eventOf<T extends VisorbusEvent['type']>(event: VisorbusEvent, types: T | T[]): Extract<VisorbusEvent, { type: T }> {
+export function eventOf<T extends VisorbusEvent['type']>(
+  event: VisorbusEvent,
+  types: T | T[],
+): Extract<VisorbusEvent, { type: T }> {
   return narrowEvent(event, types);
 }
 

@@ -107,7 +107,12 @@ function start(drivers: DriverRegistration[] = [visorhba], policy: Policy = {}) 
   });
   actor.start();
   return {
-    actor, clock, effects, pending, policy, answer,
+    actor,
+    clock,
+    effects,
+    pending,
+    policy,
+    answer,
     send: actor.send.bind(actor),
     request: (request: VisorbusRequest) => actor.send({ type: 'VISORBUS_REQUEST', request }),
     /** The effects recorded since the last call. */

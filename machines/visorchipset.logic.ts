@@ -199,7 +199,8 @@ export function deviceKey(busNo: number, devNo: number): string {
  */
 export function pollWaitMs(context: VisorchipsetContext): number {
   const intervalMs = context.pollIntervalJiffies * context.jiffyMs;
-  if (context.lastPollFoundCommands || context.pollIntervalJiffies !== POLLJIFFIES_CONTROLVM_FAST) return intervalMs;
+  if (context.lastPollFoundCommands || context.pollIntervalJiffies !== POLLJIFFIES_CONTROLVM_FAST)
+    return intervalMs;
   const jiffies = Math.floor((MIN_IDLE_SECONDS * 1000 - context.idleMs) / context.jiffyMs) + 1;
   return Math.max(1, jiffies) * context.jiffyMs;
 }
@@ -233,7 +234,10 @@ function deviceStatus(device: DeviceRecord | undefined): number {
  * The §2.6 precondition table: 0 when the command may proceed, else the positive errno of the
  * failed response. Checked in the kernel's order (the first failing row wins).
  */
-export function preconditionStatus(context: VisorchipsetContext, command: ControlvmCommand): number {
+export function preconditionStatus(
+  context: VisorchipsetContext,
+  command: ControlvmCommand,
+): number {
   const p = command.packet;
   if (p.kind === 'other' || p.kind === 'init_chipset' || p.kind === 'chipset_selftest') return 0;
   if (p.kind === 'configure_device') return 0;
@@ -251,7 +255,9 @@ export function preconditionStatus(context: VisorchipsetContext, command: Contro
     case 'create_device':
       if (bus === undefined) return LINUX_ERRNO.ENODEV;
       if (!bus.created) return LINUX_ERRNO.EINVAL;
-      return context.devices[deviceKey(p.busNo, p.devNo)]?.created === true ? LINUX_ERRNO.EEXIST : 0;
+      return context.devices[deviceKey(p.busNo, p.devNo)]?.created === true
+        ? LINUX_ERRNO.EEXIST
+        : 0;
     case 'destroy_device':
       return deviceStatus(context.devices[deviceKey(p.busNo, p.devNo)]);
     case 'device_change_state': {
@@ -356,7 +362,10 @@ export function visorbusRequestFor(command: ControlvmCommand): VisorbusRequest |
 type Update = Partial<VisorchipsetContext>;
 
 /** `records` without `key`. */
-export function withoutKey<T>(records: Readonly<Record<string, T>>, key: string): Record<string, T> {
+export function withoutKey<T>(
+  records: Readonly<Record<string, T>>,
+  key: string,
+): Record<string, T> {
   const { [key]: _removed, ...rest } = records;
   return rest;
 }
@@ -389,7 +398,8 @@ export function finishCreate(
   const awaited = context.awaiting;
   assert(awaited !== null, 'finishCreate needs an awaited create');
   const failed = status < 0;
-  const answer = (header: RequestHeader | null) => (header === null ? null : responseTo(header, status));
+  const answer = (header: RequestHeader | null) =>
+    header === null ? null : responseTo(header, status);
   if (awaited.devNo === null) {
     const key = String(awaited.busNo);
     const bus = context.buses[key];
@@ -432,7 +442,10 @@ export function configureBus(context: VisorchipsetContext, command: ControlvmCom
  */
 export function holdChangeState(context: VisorchipsetContext, command: ControlvmCommand): Update {
   const p = command.packet;
-  assert(p.kind === 'device_change_state', `holdChangeState needs a change-state packet, got ${p.kind}`);
+  assert(
+    p.kind === 'device_change_state',
+    `holdChangeState needs a change-state packet, got ${p.kind}`,
+  );
   const key = deviceKey(p.busNo, p.devNo);
   const device = context.devices[key];
   assert(device !== undefined, 'the precondition guard admits existing devices only');
@@ -446,7 +459,9 @@ export function holdChangeState(context: VisorchipsetContext, command: Controlvm
 export function finishChangeState(context: VisorchipsetContext, key: string): Update {
   const device = context.devices[key];
   assert(device !== undefined, `finishChangeState: no device ${key}`);
-  return { devices: { ...context.devices, [key]: { ...device, pendingRequest: null, changing: null } } };
+  return {
+    devices: { ...context.devices, [key]: { ...device, pendingRequest: null, changing: null } },
+  };
 }
 
 /**
@@ -458,7 +473,13 @@ export function startParahotplug(context: VisorchipsetContext, command: Controlv
   assert(p.kind === 'device_change_state', `startParahotplug needs change-state, got ${p.kind}`);
   const requestId = context.nextParahotplugId;
   const { busNo, devNo, state } = p;
-  const request: ParahotplugRequest = { requestId, header: headerToHold(command), busNo, devNo, state };
+  const request: ParahotplugRequest = {
+    requestId,
+    header: headerToHold(command),
+    busNo,
+    devNo,
+    state,
+  };
   const parahotplug = isActive(p.state) ? context.parahotplug : [...context.parahotplug, request];
   return { nextParahotplugId: requestId + 1, parahotplug };
 }

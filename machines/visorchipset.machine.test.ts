@@ -11,7 +11,11 @@ import {
   encodeControlvmResponse,
   type ControlvmCommand,
 } from '../src/protocol/controlvm-command.js';
-import { CONTROLVM_FLAG, CONTROLVM_ID as ID, encodeControlvmMessage } from '../src/protocol/controlvm.js';
+import {
+  CONTROLVM_FLAG,
+  CONTROLVM_ID as ID,
+  encodeControlvmMessage,
+} from '../src/protocol/controlvm.js';
 import { visorchipsetMachine } from './visorchipset.machine.js';
 import {
   initialContext,
@@ -31,7 +35,11 @@ interface Options {
 }
 
 /** A command as the host decodes it from a queue-2 slot; every command gets a fresh handle. */
-function cmd(id: number, fill: (v: StructView) => void = () => {}, o: Options = {}): ControlvmCommand {
+function cmd(
+  id: number,
+  fill: (v: StructView) => void = () => {},
+  o: Options = {},
+): ControlvmCommand {
   const flags =
     (o.responseExpected === false ? 0 : CONTROLVM_FLAG.responseExpected) |
     (o.testMessage === true ? CONTROLVM_FLAG.testMessage : 0);
@@ -44,14 +52,28 @@ function cmd(id: number, fill: (v: StructView) => void = () => {}, o: Options = 
 const busCmd = (id: number, busNo: number, o?: Options) =>
   cmd(id, (v) => v.set('cmd.create_bus.bus_no', busNo), o);
 const devCmd = (id: number, busNo: number, devNo: number, o?: Options) =>
-  cmd(id, (v) => (v.set('cmd.create_device.bus_no', busNo), v.set('cmd.create_device.dev_no', devNo)), o);
-const changeState = (busNo: number, devNo: number, state: number, physDevice = false, o?: Options) =>
-  cmd(ID.CONTROLVM_DEVICE_CHANGESTATE, (v) => {
-    v.set('cmd.device_change_state.bus_no', busNo);
-    v.set('cmd.device_change_state.dev_no', devNo);
-    v.set('cmd.device_change_state.state', state);
-    v.set('cmd.device_change_state.flags.phys_device', physDevice ? 1 : 0);
-  }, o);
+  cmd(
+    id,
+    (v) => (v.set('cmd.create_device.bus_no', busNo), v.set('cmd.create_device.dev_no', devNo)),
+    o,
+  );
+const changeState = (
+  busNo: number,
+  devNo: number,
+  state: number,
+  physDevice = false,
+  o?: Options,
+) =>
+  cmd(
+    ID.CONTROLVM_DEVICE_CHANGESTATE,
+    (v) => {
+      v.set('cmd.device_change_state.bus_no', busNo);
+      v.set('cmd.device_change_state.dev_no', devNo);
+      v.set('cmd.device_change_state.state', state);
+      v.set('cmd.device_change_state.flags.phys_device', physDevice ? 1 : 0);
+    },
+    o,
+  );
 const chipsetInit = (features = 0x3) =>
   cmd(ID.CONTROLVM_CHIPSET_INIT, (v) => v.set('cmd.init_chipset.features', features));
 
@@ -67,7 +89,13 @@ function start(answer: Answer = () => 0, snapshot?: Snapshot) {
   const effects: VisorchipsetEmitted[] = [];
   const held: VisorbusRequest[] = [];
   const done = (r: VisorbusRequest, status: number) =>
-    actor.send({ type: 'VISORBUS_DONE', kind: r.kind, busNo: r.busNo, ...('devNo' in r ? { devNo: r.devNo } : {}), status });
+    actor.send({
+      type: 'VISORBUS_DONE',
+      kind: r.kind,
+      busNo: r.busNo,
+      ...('devNo' in r ? { devNo: r.devNo } : {}),
+      status,
+    });
   actor.on('*', (e) => {
     effects.push(e);
     if (e.type !== 'visorbus.request') return;
@@ -77,10 +105,16 @@ function start(answer: Answer = () => 0, snapshot?: Snapshot) {
   });
   actor.start();
   const polls = () => effects.filter((e) => e.type === 'controlvm.poll').length;
-  const responses = () => effects.flatMap((e) => (e.type === 'controlvm.respond' ? [e.response] : []));
+  const responses = () =>
+    effects.flatMap((e) => (e.type === 'controlvm.respond' ? [e.response] : []));
   return {
-    actor, clock, effects, held, responses,
-    responseTo: (c: ControlvmCommand) => responses().filter((r) => r.messageHandle === c.messageHandle),
+    actor,
+    clock,
+    effects,
+    held,
+    responses,
+    responseTo: (c: ControlvmCommand) =>
+      responses().filter((r) => r.messageHandle === c.messageHandle),
     /**
      * Waits for the next poll (at most one slow interval), then hands it `commands`. After an
      * empty poll the wait is long (idle polls are elided): the CP rings when it writes, so ring.
@@ -104,7 +138,11 @@ type Harness = ReturnType<typeof start>;
 /** An actor with the chipset initialised, bus 1 and device 1/2 created. */
 function broughtUp(answer?: Answer): Harness {
   const h = start(answer);
-  h.poll(chipsetInit(), busCmd(ID.CONTROLVM_BUS_CREATE, 1), devCmd(ID.CONTROLVM_DEVICE_CREATE, 1, 2));
+  h.poll(
+    chipsetInit(),
+    busCmd(ID.CONTROLVM_BUS_CREATE, 1),
+    devCmd(ID.CONTROLVM_DEVICE_CREATE, 1, 2),
+  );
   h.release();
   return h;
 }
@@ -118,7 +156,10 @@ describe('visorchipset machine', () => {
     expect(h.actor.getSnapshot().value).toEqual({ controlvm: 'waiting', chipset: 'uninitialized' });
     h.clock.increment(JIFFY_MS);
     expect(h.effects).toEqual([{ type: 'controlvm.poll' }]);
-    expect(h.actor.getSnapshot().value).toEqual({ controlvm: 'draining', chipset: 'uninitialized' });
+    expect(h.actor.getSnapshot().value).toEqual({
+      controlvm: 'draining',
+      chipset: 'uninitialized',
+    });
   });
 
   test('bring-up: CHIPSET_INIT, BUS_CREATE, BUS_CONFIGURE, DEVICE_CREATE are each answered once with success', () => {
@@ -131,9 +172,12 @@ describe('visorchipset machine', () => {
       devCmd(ID.CONTROLVM_DEVICE_CREATE, 1, 2),
     ];
     h.poll(...steps);
-    for (const s of steps) expect(h.responseTo(s)).toEqual([expect.objectContaining({ id: s.id, ...ok })]);
+    for (const s of steps)
+      expect(h.responseTo(s)).toEqual([expect.objectContaining({ id: s.id, ...ok })]);
     expect(h.responseTo(init)[0]?.features).toBe(0x3); // PARA_HOTPLUG kept, 0x4 dropped, REPLY added
-    const requests = h.effects.flatMap((e) => (e.type === 'visorbus.request' ? [e.request.kind] : []));
+    const requests = h.effects.flatMap((e) =>
+      e.type === 'visorbus.request' ? [e.request.kind] : [],
+    );
     expect(requests).toEqual(['createBus', 'createDevice']);
     const snapshot = h.actor.getSnapshot();
     expect(snapshot.value).toEqual({ controlvm: 'waiting', chipset: 'initialized' });
@@ -143,12 +187,18 @@ describe('visorchipset machine', () => {
 
   test('BUS_CREATE is answered only once visorbus registered the bus; later commands wait their turn', () => {
     const h = start(() => 'hold');
-    const [create, configure] = [busCmd(ID.CONTROLVM_BUS_CREATE, 1), busCmd(ID.CONTROLVM_BUS_CONFIGURE, 1)];
+    const [create, configure] = [
+      busCmd(ID.CONTROLVM_BUS_CREATE, 1),
+      busCmd(ID.CONTROLVM_BUS_CONFIGURE, 1),
+    ];
     h.poll(create, configure);
     expect(h.responses()).toEqual([]);
     expect(h.actor.getSnapshot().value).toMatchObject({ controlvm: 'blocked' });
     h.release();
-    expect(h.responses().map((r) => r.messageHandle)).toEqual([create.messageHandle, configure.messageHandle]);
+    expect(h.responses().map((r) => r.messageHandle)).toEqual([
+      create.messageHandle,
+      configure.messageHandle,
+    ]);
     expect(h.actor.getSnapshot().value).toMatchObject({ controlvm: 'waiting' });
   });
 
@@ -171,59 +221,147 @@ describe('visorchipset machine', () => {
   const dev12 = (created: boolean, pendingRequest: typeof held | null = null) => ({
     '1/2': { busNo: 1, devNo: 2, created, pendingRequest, changing: null },
   });
-  function viaSnapshot(buses: VisorchipsetContext['buses'], devices: VisorchipsetContext['devices'], c: ControlvmCommand) {
+  function viaSnapshot(
+    buses: VisorchipsetContext['buses'],
+    devices: VisorchipsetContext['devices'],
+    c: ControlvmCommand,
+  ) {
     const context = { ...initialContext(INPUT), buses, devices };
     const value = { controlvm: 'draining', chipset: 'initialized' };
     const h = start(() => 0, visorchipsetMachine.resolveState({ value, context }));
     h.actor.send({ type: 'CONTROLVM_COMMAND', command: c });
     return { h, command: c };
   }
-  const viaPoll = (h: Harness, command: ControlvmCommand) => (h.poll(command), h.release(), { h, command });
+  const viaPoll = (h: Harness, command: ControlvmCommand) => (
+    h.poll(command), h.release(), { h, command }
+  );
   const unknownIds = [
-    ID.CONTROLVM_INVALID, ID.CONTROLVM_BUS_CHANGESTATE, ID.CONTROLVM_BUS_CHANGESTATE_EVENT,
-    ID.CONTROLVM_DEVICE_RECONFIGURE, ID.CONTROLVM_DEVICE_CHANGESTATE_EVENT, ID.CONTROLVM_DISK_CREATE,
-    ID.CONTROLVM_DISK_DESTROY, ID.CONTROLVM_DISK_CONFIGURE, ID.CONTROLVM_DISK_CHANGESTATE,
-    ID.CONTROLVM_CHIPSET_SHUTDOWN, 0xdead,
+    ID.CONTROLVM_INVALID,
+    ID.CONTROLVM_BUS_CHANGESTATE,
+    ID.CONTROLVM_BUS_CHANGESTATE_EVENT,
+    ID.CONTROLVM_DEVICE_RECONFIGURE,
+    ID.CONTROLVM_DEVICE_CHANGESTATE_EVENT,
+    ID.CONTROLVM_DISK_CREATE,
+    ID.CONTROLVM_DISK_DESTROY,
+    ID.CONTROLVM_DISK_CONFIGURE,
+    ID.CONTROLVM_DISK_CHANGESTATE,
+    ID.CONTROLVM_CHIPSET_SHUTDOWN,
+    0xdead,
   ];
-  const B = { create: ID.CONTROLVM_BUS_CREATE, destroy: ID.CONTROLVM_BUS_DESTROY, configure: ID.CONTROLVM_BUS_CONFIGURE };
+  const B = {
+    create: ID.CONTROLVM_BUS_CREATE,
+    destroy: ID.CONTROLVM_BUS_DESTROY,
+    configure: ID.CONTROLVM_BUS_CONFIGURE,
+  };
   const D = { create: ID.CONTROLVM_DEVICE_CREATE, destroy: ID.CONTROLVM_DEVICE_DESTROY };
   const rows: [string, () => { h: Harness; command: ControlvmCommand }, number][] = [
     ['a second CHIPSET_INIT (ALREADY_DONE)', () => viaPoll(broughtUp(), chipsetInit()), 1],
     ['BUS_CREATE of a created bus (EEXIST)', () => viaPoll(broughtUp(), busCmd(B.create, 1)), 17],
-    ['BUS_CREATE with an invalid vbus channel', () => viaPoll(start(() => -22), busCmd(B.create, 1)), 22],
-    ['BUS_CREATE whose channel cannot be mapped', () => viaPoll(start(() => -12), busCmd(B.create, 1)), 12],
+    [
+      'BUS_CREATE with an invalid vbus channel',
+      () =>
+        viaPoll(
+          start(() => -22),
+          busCmd(B.create, 1),
+        ),
+      22,
+    ],
+    [
+      'BUS_CREATE whose channel cannot be mapped',
+      () =>
+        viaPoll(
+          start(() => -12),
+          busCmd(B.create, 1),
+        ),
+      12,
+    ],
     ['BUS_DESTROY of a missing bus (ENODEV)', () => viaPoll(start(), busCmd(B.destroy, 1)), 19],
-    ['BUS_DESTROY of a bus not created (ENOENT)', () => viaSnapshot(bus1(false), {}, busCmd(B.destroy, 1)), 2],
-    ['BUS_DESTROY with a response pending', () => viaSnapshot(bus1(true, held), {}, busCmd(B.destroy, 1)), 17],
+    [
+      'BUS_DESTROY of a bus not created (ENOENT)',
+      () => viaSnapshot(bus1(false), {}, busCmd(B.destroy, 1)),
+      2,
+    ],
+    [
+      'BUS_DESTROY with a response pending',
+      () => viaSnapshot(bus1(true, held), {}, busCmd(B.destroy, 1)),
+      17,
+    ],
     ['BUS_CONFIGURE of a missing bus (EINVAL)', () => viaPoll(start(), busCmd(B.configure, 1)), 22],
-    ['BUS_CONFIGURE of a bus not created', () => viaSnapshot(bus1(false), {}, busCmd(B.configure, 1)), 22],
-    ['BUS_CONFIGURE with a response pending (EIO)', () => viaSnapshot(bus1(true, held), {}, busCmd(B.configure, 1)), 5],
+    [
+      'BUS_CONFIGURE of a bus not created',
+      () => viaSnapshot(bus1(false), {}, busCmd(B.configure, 1)),
+      22,
+    ],
+    [
+      'BUS_CONFIGURE with a response pending (EIO)',
+      () => viaSnapshot(bus1(true, held), {}, busCmd(B.configure, 1)),
+      5,
+    ],
     ['DEVICE_CREATE on a missing bus', () => viaPoll(start(), devCmd(D.create, 1, 2)), 19],
-    ['DEVICE_CREATE on a bus not created', () => viaSnapshot(bus1(false), {}, devCmd(D.create, 1, 2)), 22],
+    [
+      'DEVICE_CREATE on a bus not created',
+      () => viaSnapshot(bus1(false), {}, devCmd(D.create, 1, 2)),
+      22,
+    ],
     ['DEVICE_CREATE of an existing device', () => viaPoll(broughtUp(), devCmd(D.create, 1, 2)), 17],
-    ['DEVICE_CREATE whose channel cannot be mapped', () => {
-      const h = broughtUp((r) => (r.kind === 'createDevice' && r.devNo === 3 ? -12 : 0));
-      return viaPoll(h, devCmd(D.create, 1, 3));
-    }, 12],
-    ['DEVICE_CHANGESTATE of a missing device', () => viaPoll(broughtUp(), changeState(1, 3, 0x73)), 19],
-    ['DEVICE_CHANGESTATE of a device not created', () => viaSnapshot(bus1(true), dev12(false), changeState(1, 2, 0x73)), 22],
-    ['DEVICE_CHANGESTATE with a response pending', () =>
-      viaSnapshot(bus1(true), dev12(true, held), changeState(1, 2, 0x73)), 5],
-    ['DEVICE_CHANGESTATE while the driver is still pausing (EBUSY)', () => {
-      const h = broughtUp((r) => (r.kind === 'pauseDevice' ? 'hold' : 0));
-      h.poll(changeState(1, 2, 0x73, false, { responseExpected: false }));
-      return viaPoll(h, changeState(1, 2, 0xf7)); // released only after the answer
-    }, 16],
+    [
+      'DEVICE_CREATE whose channel cannot be mapped',
+      () => {
+        const h = broughtUp((r) => (r.kind === 'createDevice' && r.devNo === 3 ? -12 : 0));
+        return viaPoll(h, devCmd(D.create, 1, 3));
+      },
+      12,
+    ],
+    [
+      'DEVICE_CHANGESTATE of a missing device',
+      () => viaPoll(broughtUp(), changeState(1, 3, 0x73)),
+      19,
+    ],
+    [
+      'DEVICE_CHANGESTATE of a device not created',
+      () => viaSnapshot(bus1(true), dev12(false), changeState(1, 2, 0x73)),
+      22,
+    ],
+    [
+      'DEVICE_CHANGESTATE with a response pending',
+      () => viaSnapshot(bus1(true), dev12(true, held), changeState(1, 2, 0x73)),
+      5,
+    ],
+    [
+      'DEVICE_CHANGESTATE while the driver is still pausing (EBUSY)',
+      () => {
+        const h = broughtUp((r) => (r.kind === 'pauseDevice' ? 'hold' : 0));
+        h.poll(changeState(1, 2, 0x73, false, { responseExpected: false }));
+        return viaPoll(h, changeState(1, 2, 0xf7)); // released only after the answer
+      },
+      16,
+    ],
     ['DEVICE_DESTROY of a missing device', () => viaPoll(broughtUp(), devCmd(D.destroy, 1, 3)), 19],
-    ['DEVICE_DESTROY of a device not created', () => viaSnapshot(bus1(true), dev12(false), devCmd(D.destroy, 1, 2)), 22],
-    ['DEVICE_DESTROY with a response pending', () => viaSnapshot(bus1(true), dev12(true, held), devCmd(D.destroy, 1, 2)), 5],
-    ...unknownIds.map((id): (typeof rows)[number] =>
-      [`id 0x${id.toString(16)} (ID_UNKNOWN)`, () => viaPoll(broughtUp(), busCmd(id, 1)), 4]),
+    [
+      'DEVICE_DESTROY of a device not created',
+      () => viaSnapshot(bus1(true), dev12(false), devCmd(D.destroy, 1, 2)),
+      22,
+    ],
+    [
+      'DEVICE_DESTROY with a response pending',
+      () => viaSnapshot(bus1(true), dev12(true, held), devCmd(D.destroy, 1, 2)),
+      5,
+    ],
+    ...unknownIds.map((id): (typeof rows)[number] => [
+      `id 0x${id.toString(16)} (ID_UNKNOWN)`,
+      () => viaPoll(broughtUp(), busCmd(id, 1)),
+      4,
+    ]),
   ];
-  test.each(rows)('§2.6 error row: %s is answered once, failed, with status %i', (_, arrange, status) => {
-    const { h, command } = arrange();
-    expect(h.responseTo(command)).toEqual([expect.objectContaining({ id: command.id, ...failedWith(status) })]);
-  });
+  test.each(rows)(
+    '§2.6 error row: %s is answered once, failed, with status %i',
+    (_, arrange, status) => {
+      const { h, command } = arrange();
+      expect(h.responseTo(command)).toEqual([
+        expect.objectContaining({ id: command.id, ...failedWith(status) }),
+      ]);
+    },
+  );
 
   test('a failed create leaves no record behind: the next BUS_DESTROY finds no bus', () => {
     const h = start(() => -22);
@@ -253,18 +391,24 @@ describe('visorchipset machine', () => {
   });
 
   test('pause and resume are answered after visorbus completes, carrying bus_no, dev_no and 0x73/0xF7', () => {
-    const h = broughtUp((r) => (r.kind === 'pauseDevice' || r.kind === 'resumeDevice' ? 'hold' : 0));
+    const h = broughtUp((r) =>
+      r.kind === 'pauseDevice' || r.kind === 'resumeDevice' ? 'hold' : 0,
+    );
     const pause = changeState(1, 2, 0x73);
     h.poll(pause);
     expect(h.responseTo(pause)).toEqual([]);
     expect(h.held).toEqual([{ kind: 'pauseDevice', busNo: 1, devNo: 2 }]);
     h.release();
     const reply = { id: 0x204, busNo: 1, devNo: 2 };
-    expect(h.responseTo(pause)).toEqual([{ ...reply, messageHandle: pause.messageHandle, ...ok, state: 0x73 }]);
+    expect(h.responseTo(pause)).toEqual([
+      { ...reply, messageHandle: pause.messageHandle, ...ok, state: 0x73 },
+    ]);
     const resume = changeState(1, 2, 0xf7);
     h.poll(resume);
     h.release(-5); // a failing completion is answered with failed and the errno negated
-    expect(h.responseTo(resume)).toEqual([{ ...reply, messageHandle: resume.messageHandle, ...failedWith(5), state: 0xf7 }]);
+    expect(h.responseTo(resume)).toEqual([
+      { ...reply, messageHandle: resume.messageHandle, ...failedWith(5), state: 0xf7 },
+    ]);
   });
 
   test('a second CHANGESTATE while one is pending gets EIO, and the first is still answered once', () => {
@@ -282,7 +426,9 @@ describe('visorchipset machine', () => {
     h.poll(paused, destroy);
     h.clock.increment(60_000);
     expect(h.responseTo(paused)).toEqual([]);
-    expect(h.effects.filter((e) => e.type === 'visorbus.request' && e.request.kind === 'pauseDevice')).toEqual([]);
+    expect(
+      h.effects.filter((e) => e.type === 'visorbus.request' && e.request.kind === 'pauseDevice'),
+    ).toEqual([]);
     expect(h.responseTo(destroy)).toEqual([expect.objectContaining(failedWith(5))]);
   });
 
@@ -322,7 +468,10 @@ describe('visorchipset machine', () => {
     };
     run(10_004); // first poll one jiffy after start; the next when idle first exceeds 10 000 ms
     expect(polls).toEqual([JIFFY_MS, 10_004]);
-    expect(h.actor.getSnapshot().context.idleMs, 'idle time accrues as if every jiffy was polled').toBe(10_004);
+    expect(
+      h.actor.getSnapshot().context.idleMs,
+      'idle time accrues as if every jiffy was polled',
+    ).toBe(10_004);
     run(400);
     expect(polls.at(-1)).toBe(10_404);
     expect(h.actor.getSnapshot().context.pollIntervalJiffies).toBe(100);
@@ -356,19 +505,35 @@ describe('visorchipset machine', () => {
     expect(polls.at(-1)).toBe(10_408);
     ringDuringPoll = true;
     h.actor.send({ type: 'DOORBELL' });
-    expect(polls.slice(-2), 'the ring inside the poll gave one more poll at the same instant').toEqual([10_408, 10_408]);
+    expect(
+      polls.slice(-2),
+      'the ring inside the poll gave one more poll at the same instant',
+    ).toEqual([10_408, 10_408]);
     expect(h.actor.getSnapshot().context.doorbellPending).toBe(false);
-    expect(h.actor.getSnapshot().context.idleMs, 'early polls do not count as idle time').toBe(10_404);
+    expect(h.actor.getSnapshot().context.idleMs, 'early polls do not count as idle time').toBe(
+      10_404,
+    );
   });
 
   test('para-hotplug enable is answered at once; a disable fails with 1400 exactly 2000 ms later', () => {
     const h = start();
-    const [enable, disable] = [changeState(1, 0x0b, 0x73 | 0x02, true), changeState(1, 0x0b, 0x71, true)];
+    const [enable, disable] = [
+      changeState(1, 0x0b, 0x73 | 0x02, true),
+      changeState(1, 0x0b, 0x71, true),
+    ];
     h.poll(enable, disable);
     const sentAt = h.clock.now();
     const reply = { id: 0x204, physDevice: true };
-    expect(h.responseTo(enable)).toEqual([{ ...reply, messageHandle: enable.messageHandle, ...ok, state: 0x73 }]);
-    const uevent = { type: 'chipset.uevent', kind: 'parahotplug', busNo: 1, device: 1, function: 3 };
+    expect(h.responseTo(enable)).toEqual([
+      { ...reply, messageHandle: enable.messageHandle, ...ok, state: 0x73 },
+    ]);
+    const uevent = {
+      type: 'chipset.uevent',
+      kind: 'parahotplug',
+      busNo: 1,
+      device: 1,
+      function: 3,
+    };
     expect(h.effects.filter((e) => e.type === 'chipset.uevent')).toEqual([
       { ...uevent, requestId: 1, active: true },
       { ...uevent, requestId: 2, active: false },
@@ -377,14 +542,21 @@ describe('visorchipset machine', () => {
     expect(h.responseTo(disable)).toEqual([]);
     h.clock.increment(1);
     expect(h.clock.now() - sentAt).toBe(2000);
-    const timedOut = { ...reply, messageHandle: disable.messageHandle, ...failedWith(1400), state: 0x71 };
+    const timedOut = {
+      ...reply,
+      messageHandle: disable.messageHandle,
+      ...failedWith(1400),
+      state: 0x71,
+    };
     expect(h.responseTo(disable)).toEqual([timedOut]);
     expect(h.actor.getSnapshot().context.parahotplug).toEqual([]);
   });
 
   test('property: with visorbus answering every request, each command expecting a response gets exactly one', () => {
     // Creates and CHANGESTATE weighted up so devices exist often enough to reach EIO and EBUSY.
-    const lifecycle = [0x101, 0x101, 0x201, 0x201, 0x201, 0x204, 0x204, 0x204, 0x204, 0x202, 0x102, 0x104, 0x203];
+    const lifecycle = [
+      0x101, 0x101, 0x201, 0x201, 0x201, 0x204, 0x204, 0x204, 0x204, 0x202, 0x102, 0x104, 0x203,
+    ];
     const chipset = [0x301, 0x302, 0x304, 0x305];
     const unknown = [0x105, 0x206, 0x221, 0x303, 0x000, 0x999];
     const command = fc.record({
@@ -408,7 +580,9 @@ describe('visorchipset machine', () => {
         const sent: ControlvmCommand[] = [];
         for (const [i, poll] of polls.entries()) {
           const commands = poll.map((c) =>
-            c.id === 0x204 ? changeState(c.busNo, c.devNo, c.state, c.physDevice, c) : devCmd(c.id, c.busNo, c.devNo, c),
+            c.id === 0x204
+              ? changeState(c.busNo, c.devNo, c.state, c.physDevice, c)
+              : devCmd(c.id, c.busNo, c.devNo, c),
           );
           if (i === 0 && withBringUp) commands.unshift(...bringUp);
           sent.push(...commands);
@@ -421,8 +595,12 @@ describe('visorchipset machine', () => {
           const count = h.responseTo(c).length;
           answered += count;
           const p = c.packet;
-          const ignoredState = p.kind === 'device_change_state' && !p.physDevice && [0x04, 0x80].includes(p.state & 0x84);
-          if (!c.flags.responseExpected || c.flags.testMessage) expect(count, JSON.stringify(c)).toBe(0);
+          const ignoredState =
+            p.kind === 'device_change_state' &&
+            !p.physDevice &&
+            [0x04, 0x80].includes(p.state & 0x84);
+          if (!c.flags.responseExpected || c.flags.testMessage)
+            expect(count, JSON.stringify(c)).toBe(0);
           else if (ignoredState) expect(count, JSON.stringify(c)).toBeLessThanOrEqual(1);
           else expect(count, JSON.stringify(c)).toBe(1);
         }
@@ -435,7 +613,9 @@ describe('visorchipset machine', () => {
 
   test('graph: every state of both regions is reachable', () => {
     // The poll timer's event, named by the waiting state's explicit id.
-    const pollTimer = { type: 'xstate.after.pollInterval.controlvmPollWait' } as unknown as VisorchipsetEvent;
+    const pollTimer = {
+      type: 'xstate.after.pollInterval.controlvmPollWait',
+    } as unknown as VisorchipsetEvent;
     const paths = getShortestPaths(visorchipsetMachine, {
       input: INPUT,
       events: [
@@ -447,13 +627,18 @@ describe('visorchipset machine', () => {
       ],
       serializeState: (s) => JSON.stringify(s.value),
     });
-    const leaves = (value: object) => Object.entries(value).map(([region, leaf]) => `${region}.${String(leaf)}`);
+    const leaves = (value: object) =>
+      Object.entries(value).map(([region, leaf]) => `${region}.${String(leaf)}`);
     const reached = new Set(paths.flatMap((p) => leaves(p.state.value)));
     const all = Object.entries(visorchipsetMachine.root.states).flatMap(([region, node]) =>
       Object.keys(node.states).map((leaf) => `${region}.${leaf}`),
     );
     expect(all.sort()).toEqual([
-      'chipset.initialized', 'chipset.uninitialized', 'controlvm.blocked', 'controlvm.draining', 'controlvm.waiting',
+      'chipset.initialized',
+      'chipset.uninitialized',
+      'controlvm.blocked',
+      'controlvm.draining',
+      'controlvm.waiting',
     ]);
     expect([...reached].sort()).toEqual(all);
   });

@@ -138,7 +138,8 @@ export const visorchipsetMachine = setup({
     isAwaitedCreateDone: ({ context, event }) => {
       assertEvent(event, 'VISORBUS_DONE');
       const awaited = context.awaiting;
-      if (awaited === null || awaited.kind !== event.kind || awaited.busNo !== event.busNo) return false;
+      if (awaited === null || awaited.kind !== event.kind || awaited.busNo !== event.busNo)
+        return false;
       return awaited.devNo === null || awaited.devNo === event.devNo;
     },
     isDeviceChangeDone: ({ context, event }) => {
@@ -160,9 +161,15 @@ export const visorchipsetMachine = setup({
       assertEvent(event, 'POLL_DONE');
       const idleMs = event.commands > 0 ? 0 : context.idleMs;
       const lastPollFoundCommands = event.commands > 0;
-      return { idleMs, lastPollFoundCommands, pollIntervalJiffies: nextPollIntervalJiffies(idleMs, event.commands) };
+      return {
+        idleMs,
+        lastPollFoundCommands,
+        pollIntervalJiffies: nextPollIntervalJiffies(idleMs, event.commands),
+      };
     }),
-    respondSuccess: enqueueActions(({ event, enqueue }) => respond(enqueue.emit, commandOf(event), 0)),
+    respondSuccess: enqueueActions(({ event, enqueue }) =>
+      respond(enqueue.emit, commandOf(event), 0),
+    ),
     respondPreconditionFailure: enqueueActions(({ context, event, enqueue }) =>
       respond(enqueue.emit, commandOf(event), -preconditionStatus(context, commandOf(event))),
     ),
@@ -170,7 +177,9 @@ export const visorchipsetMachine = setup({
       respond(enqueue.emit, commandOf(event), -CONTROLVM_RESP_ID_UNKNOWN),
     ),
     respondChipsetInit: enqueueActions(({ event, enqueue }) =>
-      respond(enqueue.emit, commandOf(event), 0, { features: chipsetInitFeatures(commandOf(event)) }),
+      respond(enqueue.emit, commandOf(event), 0, {
+        features: chipsetInitFeatures(commandOf(event)),
+      }),
     ),
     respondAlreadyDone: enqueueActions(({ event, enqueue }) =>
       respond(enqueue.emit, commandOf(event), -CONTROLVM_RESP_ALREADY_DONE),
@@ -191,7 +200,15 @@ export const visorchipsetMachine = setup({
       const active = isActive(p.state);
       const [busNo, device, fn] = [p.busNo, p.devNo >> 3, p.devNo & 7];
       const kind = 'parahotplug' as const;
-      return { type: 'chipset.uevent' as const, kind, requestId, active, busNo, device, function: fn };
+      return {
+        type: 'chipset.uevent' as const,
+        kind,
+        requestId,
+        active,
+        busNo,
+        device,
+        function: fn,
+      };
     }),
     requestVisorbus: emit(({ event }) => {
       const request = visorbusRequestFor(commandOf(event));
@@ -206,7 +223,10 @@ export const visorchipsetMachine = setup({
     scheduleParahotplugExpiry: enqueueActions(({ context, enqueue }) => {
       const requestId = context.nextParahotplugId - 1;
       const id = `parahotplug.${requestId}`;
-      enqueue.raise({ type: 'PARAHOTPLUG_EXPIRED', requestId }, { delay: 'parahotplugTimeout', id });
+      enqueue.raise(
+        { type: 'PARAHOTPLUG_EXPIRED', requestId },
+        { delay: 'parahotplugTimeout', id },
+      );
     }),
     expireParahotplug: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PARAHOTPLUG_EXPIRED');
@@ -258,7 +278,11 @@ export const visorchipsetMachine = setup({
       states: {
         waiting: {
           id: 'controlvmPollWait',
-          always: { guard: 'isDoorbellPending', target: 'draining', actions: ['forgetDoorbell', 'emitPoll'] },
+          always: {
+            guard: 'isDoorbellPending',
+            target: 'draining',
+            actions: ['forgetDoorbell', 'emitPoll'],
+          },
           after: { pollInterval: { target: 'draining', actions: ['accrueIdleTime', 'emitPoll'] } },
           on: { DOORBELL: { target: 'draining', actions: 'emitPoll' } },
         },
@@ -361,7 +385,9 @@ export const visorchipsetMachine = setup({
           },
         },
         initialized: {
-          on: { CONTROLVM_COMMAND: { guard: 'isChipsetInitToProcess', actions: 'respondAlreadyDone' } },
+          on: {
+            CONTROLVM_COMMAND: { guard: 'isChipsetInitToProcess', actions: 'respondAlreadyDone' },
+          },
         },
       },
     },

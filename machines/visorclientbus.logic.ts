@@ -380,7 +380,10 @@ export function doneFor(
 // Event access.
 
 /** `event` narrowed to `types` (asserted: a wrong one is our bug). */
-export function eventOf<T extends VisorclientbusEvent['type']>(event: VisorclientbusEvent, types: T | T[]): Extract<VisorclientbusEvent, { type: T }> {
+export function eventOf<T extends VisorclientbusEvent['type']>(
+  event: VisorclientbusEvent,
+  types: T | T[],
+): Extract<VisorclientbusEvent, { type: T }> {
   return narrowEvent(event, types);
 }
 

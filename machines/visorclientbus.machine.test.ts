@@ -8,7 +8,12 @@ import { getShortestPaths } from '@xstate/graph';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { createActor } from 'xstate';
-import { CHANNELCLI_ATTACHED, ChannelMemory, channelTypes, clientState } from '../src/channel/index.js';
+import {
+  CHANNELCLI_ATTACHED,
+  ChannelMemory,
+  channelTypes,
+  clientState,
+} from '../src/channel/index.js';
 import { ioGuestConfig, serverInitializeChannel } from '../src/hypervisor/index.js';
 import { guestBench } from '../src/partition/testing/guest-harness.js';
 import { CONTROLVM_FLAG, LINUX_ERRNO } from '../src/protocol/controlvm.js';
@@ -49,26 +54,58 @@ const createDevice = (busNo: number, devNo: number, dataTypeGuid: string): Visor
   ...{ dataTypeGuid, devInstGuid: OTHER },
 });
 type DeviceKind = 'destroyDevice' | 'pauseDevice' | 'resumeDevice';
-const onDevice = (kind: DeviceKind, busNo = 1, devNo = 2): VisorbusRequest => ({ kind, busNo, devNo });
-const done = (kind: VisorbusRequest['kind'], status: number, busNo = 1, devNo: number | null = 2) => ({
+const onDevice = (kind: DeviceKind, busNo = 1, devNo = 2): VisorbusRequest => ({
+  kind,
+  busNo,
+  devNo,
+});
+const done = (
+  kind: VisorbusRequest['kind'],
+  status: number,
+  busNo = 1,
+  devNo: number | null = 2,
+) => ({
   ...{ type: 'visorchipset.done', kind, busNo },
   ...(devNo === null ? {} : { devNo }),
   status,
 });
 
 /** A party's answer to a request: a status now, or 'hold' until answered by hand. */
-type Answer = (request: { kind: string; busNo: number; devNo?: number | undefined }) => number | 'hold';
+type Answer = (request: {
+  kind: string;
+  busNo: number;
+  devNo?: number | undefined;
+}) => number | 'hold';
 
-function start(visorbus: Answer = () => 0, uislib: Answer = () => 0, input: Partial<VisorclientbusInput> = {}) {
+function start(
+  visorbus: Answer = () => 0,
+  uislib: Answer = () => 0,
+  input: Partial<VisorclientbusInput> = {},
+) {
   const systemId = visorclientbusSystemId('guest1');
-  const actor = createActor(visorclientbusMachine, { input: { partition: 'guest1', ...input }, systemId });
+  const actor = createActor(visorclientbusMachine, {
+    input: { partition: 'guest1', ...input },
+    systemId,
+  });
   const effects: VisorclientbusEmitted[] = [];
   const heldForwards: VisorbusRequest[] = [];
   const heldInjects: UislibInjectMsg[] = [];
   const answerForward = (r: VisorbusRequest, status: number) =>
-    actor.send({ type: 'VISORBUS_DONE', kind: r.kind, busNo: r.busNo, ...('devNo' in r ? { devNo: r.devNo } : {}), status });
+    actor.send({
+      type: 'VISORBUS_DONE',
+      kind: r.kind,
+      busNo: r.busNo,
+      ...('devNo' in r ? { devNo: r.devNo } : {}),
+      status,
+    });
   const answerInject = (m: UislibInjectMsg, status: number) =>
-    actor.send({ type: 'UISLIB_DONE', msgtype: m.msgtype, busNo: m.busNo, ...('devNo' in m ? { devNo: m.devNo } : {}), status });
+    actor.send({
+      type: 'UISLIB_DONE',
+      msgtype: m.msgtype,
+      busNo: m.busNo,
+      ...('devNo' in m ? { devNo: m.devNo } : {}),
+      status,
+    });
   actor.on('*', (e) => {
     effects.push(e);
     if (e.type === 'visorbus.forward') {
@@ -78,14 +115,23 @@ function start(visorbus: Answer = () => 0, uislib: Answer = () => 0, input: Part
     }
     if (e.type === 'uislib.inject') {
       const kind = requestKindOfMsgtype(e.msg.msgtype) ?? 'none';
-      const status = uislib({ kind, busNo: e.msg.busNo, devNo: 'devNo' in e.msg ? e.msg.devNo : undefined });
+      const status = uislib({
+        kind,
+        busNo: e.msg.busNo,
+        devNo: 'devNo' in e.msg ? e.msg.devNo : undefined,
+      });
       if (status === 'hold') heldInjects.push(e.msg);
       else answerInject(e.msg, status);
     }
   });
   actor.start();
   return {
-    actor, effects, heldForwards, heldInjects, answerForward, answerInject,
+    actor,
+    effects,
+    heldForwards,
+    heldInjects,
+    answerForward,
+    answerInject,
     request: (request: VisorbusRequest) => actor.send({ type: 'CHIPSET_REQUEST', request }),
     take: () => effects.splice(0),
     dones: () => effects.filter((e) => e.type === 'visorchipset.done'),
@@ -94,14 +140,24 @@ function start(visorbus: Answer = () => 0, uislib: Answer = () => 0, input: Part
 }
 
 /** A harness whose bus 1 has vhba 1/2, vnic 1/3 and a keyboard 1/4, every answer 0 so far. */
-function withDevices(visorbus: Answer = () => 0, uislib: Answer = () => 0, input: Partial<VisorclientbusInput> = {}) {
+function withDevices(
+  visorbus: Answer = () => 0,
+  uislib: Answer = () => 0,
+  input: Partial<VisorclientbusInput> = {},
+) {
   let phase: 'setup' | 'test' = 'setup';
   const h = start(
     (r) => (phase === 'setup' ? 0 : visorbus(r)),
     (r) => (phase === 'setup' ? 0 : uislib(r)),
     input,
   );
-  for (const r of [createBus(1), createDevice(1, 2, VHBA), createDevice(1, 3, VNIC), createDevice(1, 4, OTHER)]) h.request(r);
+  for (const r of [
+    createBus(1),
+    createDevice(1, 2, VHBA),
+    createDevice(1, 3, VNIC),
+    createDevice(1, 4, OTHER),
+  ])
+    h.request(r);
   expect(h.dones().map((e) => e.status)).toEqual([0, 0, 0, 0]);
   h.take();
   phase = 'test';
@@ -114,11 +170,34 @@ function vhbaGuest(quirks: readonly string[]) {
   const vbus = b.channel((c) => c.kind === 'vbus');
   const vhba = b.channel((c) => c.typeName === 'vhba');
   expect(b.request(build.chipsetInitRequest(2, 0)).completionStatus).toBe(0);
-  const bus = { busNo: 1, devCount: 2, channelAddr: String(vbus.channelAddr), channelBytes: String(vbus.channelBytes) };
-  expect(b.request(build.busCreateRequest({ ...bus, busDataTypeGuid: channelTypes.vbus.guid, busInstGuid: OTHER })).completionStatus).toBe(0);
+  const bus = {
+    busNo: 1,
+    devCount: 2,
+    channelAddr: String(vbus.channelAddr),
+    channelBytes: String(vbus.channelBytes),
+  };
+  expect(
+    b.request(
+      build.busCreateRequest({
+        ...bus,
+        busDataTypeGuid: channelTypes.vbus.guid,
+        busInstGuid: OTHER,
+      }),
+    ).completionStatus,
+  ).toBe(0);
   serverInitializeChannel(vhba); // the IOSP made the channel ready (§4.1)
-  const device = { busNo: 1, devNo: 0, channelAddr: String(vhba.channelAddr), channelBytes: String(vhba.channelBytes) };
-  expect(b.request(build.deviceCreateRequest({ ...device, dataTypeGuid: VHBA, devInstGuid: OTHER }), 1_100).completionStatus).toBe(0);
+  const device = {
+    busNo: 1,
+    devNo: 0,
+    channelAddr: String(vhba.channelAddr),
+    channelBytes: String(vhba.channelBytes),
+  };
+  expect(
+    b.request(
+      build.deviceCreateRequest({ ...device, dataTypeGuid: VHBA, devInstGuid: OTHER }),
+      1_100,
+    ).completionStatus,
+  ).toBe(0);
   const virthba = () => b.host.snapshot()['guest1/virthba:1:0'];
   expect(virthba()).toBe('running');
   return { ...b, vhba, virthba };
@@ -134,7 +213,10 @@ describe('visorclientbus machine', () => {
   });
 
   test('bus create goes to visorbus and to uislib (23 slots), and is answered once, after both', () => {
-    const h = start(() => 'hold', () => 'hold');
+    const h = start(
+      () => 'hold',
+      () => 'hold',
+    );
     h.request(createBus(5));
     expect(h.take()).toEqual([
       { type: 'visorbus.forward', request: createBus(5) },
@@ -148,20 +230,35 @@ describe('visorclientbus machine', () => {
   });
 
   test('a fanned-out bus request answers the first failure to arrive: visorbus errno or uislib -1', () => {
-    const a = start(() => 'hold', () => 'hold');
+    const a = start(
+      () => 'hold',
+      () => 'hold',
+    );
     a.request(createBus(1));
     a.answerForward(a.heldForwards.shift()!, -17);
     a.answerInject(a.heldInjects.shift()!, -201);
-    const b = start(() => 'hold', () => 'hold');
+    const b = start(
+      () => 'hold',
+      () => 'hold',
+    );
     b.request({ kind: 'destroyBus', busNo: 1 });
     b.answerInject(b.heldInjects.shift()!, -700);
     b.answerForward(b.heldForwards.shift()!, -19);
-    expect([a.dones(), b.dones()]).toEqual([[done('createBus', -17, 1, null)], [done('destroyBus', -1, 1, null)]]);
-    expect(b.effects).toContainEqual({ type: 'uislib.inject', msg: { msgtype: GUEST_DEL_VBUS, busNo: 1 } });
+    expect([a.dones(), b.dones()]).toEqual([
+      [done('createBus', -17, 1, null)],
+      [done('destroyBus', -1, 1, null)],
+    ]);
+    expect(b.effects).toContainEqual({
+      type: 'uislib.inject',
+      msg: { msgtype: GUEST_DEL_VBUS, busNo: 1 },
+    });
   });
 
   test('vhba/vnic device creates (GUID in any case) go to uislib with their kind; failures answer -3 (vhba) and -2 (vnic)', () => {
-    const h = start(() => 0, () => -605);
+    const h = start(
+      () => 0,
+      () => -605,
+    );
     h.request(createDevice(1, 2, VHBA.toUpperCase()));
     h.request(createDevice(1, 3, VNIC));
     expect(h.take()).toEqual([
@@ -187,7 +284,10 @@ describe('visorclientbus machine', () => {
   });
 
   test('an accepted vhba/vnic pause is not answered here (the driver answers later); a failed one is: vhba -605, vnic -1', () => {
-    const h = withDevices(() => 0, (r) => (r.devNo === 2 ? 0 : -605));
+    const h = withDevices(
+      () => 0,
+      (r) => (r.devNo === 2 ? 0 : -605),
+    );
     h.request(onDevice('pauseDevice', 1, 2));
     h.request(onDevice('pauseDevice', 1, 3));
     expect(h.take()).toEqual([
@@ -196,21 +296,35 @@ describe('visorclientbus machine', () => {
       done('pauseDevice', -1, 1, 3),
     ]);
     expect(h.context().pending).toEqual([]);
-    const failing = withDevices(() => 0, () => -605);
+    const failing = withDevices(
+      () => 0,
+      () => -605,
+    );
     failing.request(onDevice('pauseDevice', 1, 2));
     expect(failing.dones()).toEqual([done('pauseDevice', -605)]);
   });
 
   test('quirk vhbaStateChangeRcPositive: a failed vhba pause/resume answers +605 (success on the wire); vnic stays -1', () => {
-    const h = withDevices(() => 0, () => -605, { quirks: { vhbaStateChangeRcPositive: true } });
+    const h = withDevices(
+      () => 0,
+      () => -605,
+      { quirks: { vhbaStateChangeRcPositive: true } },
+    );
     h.request(onDevice('pauseDevice', 1, 2));
     h.request(onDevice('resumeDevice', 1, 2));
     h.request(onDevice('resumeDevice', 1, 3));
-    expect(h.dones()).toEqual([done('pauseDevice', 605), done('resumeDevice', 605), done('resumeDevice', -1, 1, 3)]);
+    expect(h.dones()).toEqual([
+      done('pauseDevice', 605),
+      done('resumeDevice', 605),
+      done('resumeDevice', -1, 1, 3),
+    ]);
   });
 
-  test('resume is answered with uislib\'s result at once: 0, or vhba -605 / vnic -1', () => {
-    const h = withDevices(() => 0, (r) => (r.devNo === 2 ? 0 : -605));
+  test("resume is answered with uislib's result at once: 0, or vhba -605 / vnic -1", () => {
+    const h = withDevices(
+      () => 0,
+      (r) => (r.devNo === 2 ? 0 : -605),
+    );
     h.request(onDevice('resumeDevice', 1, 2));
     h.request(onDevice('resumeDevice', 1, 3));
     expect(h.take()).toEqual([
@@ -223,13 +337,23 @@ describe('visorclientbus machine', () => {
 
   test('quirk vhbaResumeNoComplete: an accepted vhba resume still goes to uislib (GUEST_RESUME_VHBA) but is never answered; a failed vhba resume and a vnic resume still are', () => {
     const quirks = { vhbaResumeNoComplete: true };
-    const h = withDevices(() => 0, () => 0, { quirks });
+    const h = withDevices(
+      () => 0,
+      () => 0,
+      { quirks },
+    );
     h.request(onDevice('resumeDevice', 1, 2));
-    expect(h.take()).toEqual([{ type: 'uislib.inject', msg: { msgtype: GUEST_RESUME_VHBA, busNo: 1, devNo: 2 } }]);
+    expect(h.take()).toEqual([
+      { type: 'uislib.inject', msg: { msgtype: GUEST_RESUME_VHBA, busNo: 1, devNo: 2 } },
+    ]);
     expect(h.context().pending, 'settled here: nothing left to answer it later').toEqual([]);
     h.request(onDevice('resumeDevice', 1, 3));
     expect(h.dones()).toEqual([done('resumeDevice', 0, 1, 3)]);
-    const failing = withDevices(() => 0, () => -605, { quirks });
+    const failing = withDevices(
+      () => 0,
+      () => -605,
+      { quirks },
+    );
     failing.request(onDevice('resumeDevice', 1, 2));
     expect(failing.dones()).toEqual([done('resumeDevice', -605)]);
     // Only the resume: pauses, destroys and bus requests of the same vhba are answered as before.
@@ -255,20 +379,35 @@ describe('visorclientbus machine', () => {
     const resume = g.send(build.deviceChangeStateRequest(1, 0, 0xf7));
     g.run(1_000);
     expect(g.virthba(), 'serverup ran: IO flows again').toBe('running');
-    expect(clientState(new ChannelMemory(g.vhba.buffer), 'os')).toEqual({ ok: true, value: CHANNELCLI_ATTACHED });
-    expect(g.responses.filter((r) => r.messageHandle === resume), 'no CHANGESTATE(running) response').toEqual([]);
-    for (const refused of [build.deviceChangeStateRequest(1, 0, 0x73), build.deviceDestroyRequest(1, 0)]) {
+    expect(clientState(new ChannelMemory(g.vhba.buffer), 'os')).toEqual({
+      ok: true,
+      value: CHANNELCLI_ATTACHED,
+    });
+    expect(
+      g.responses.filter((r) => r.messageHandle === resume),
+      'no CHANGESTATE(running) response',
+    ).toEqual([]);
+    for (const refused of [
+      build.deviceChangeStateRequest(1, 0, 0x73),
+      build.deviceDestroyRequest(1, 0),
+    ]) {
       const answer = g.request(refused);
       expect(answer.completionStatus).toBe(LINUX_ERRNO.EIO);
       expect(answer.flags & CONTROLVM_FLAG.failed).toBe(CONTROLVM_FLAG.failed);
       expect(g.virthba(), 'neither paused nor removed').toBe('running');
     }
     g.run(1_000);
-    expect(g.responses.filter((r) => r.messageHandle === resume), 'still none').toEqual([]);
+    expect(
+      g.responses.filter((r) => r.messageHandle === resume),
+      'still none',
+    ).toEqual([]);
   });
 
   test('destroy of a vhba answers 0 whatever uislib said, and forgets the type (the next request goes to visorbus)', () => {
-    const h = withDevices(() => -19, () => -605);
+    const h = withDevices(
+      () => -19,
+      () => -605,
+    );
     h.request(onDevice('destroyDevice', 1, 2));
     expect(h.take()).toEqual([
       { type: 'uislib.inject', msg: { msgtype: GUEST_DEL_VHBA, busNo: 1, devNo: 2 } },
@@ -283,13 +422,22 @@ describe('visorclientbus machine', () => {
     const h = withDevices();
     h.actor.send({ type: 'VISORBUS_DONE', kind: 'createBus', busNo: 1, status: 0 });
     h.actor.send({ type: 'UISLIB_DONE', msgtype: GUEST_DEL_ALL_VBUSES, busNo: 0, status: 0 });
-    h.actor.send({ type: 'UISLIB_DONE', msgtype: GUEST_PAUSE_VHBA, busNo: 1, devNo: 2, status: -605 });
+    h.actor.send({
+      type: 'UISLIB_DONE',
+      msgtype: GUEST_PAUSE_VHBA,
+      busNo: 1,
+      devNo: 2,
+      status: -605,
+    });
     expect(h.effects).toEqual([]);
     expect(h.context().strayAnswers).toBe(3);
   });
 
   test('two outstanding requests for one address are answered in arrival order (FIFO)', () => {
-    const h = start(() => 'hold', () => 'hold');
+    const h = start(
+      () => 'hold',
+      () => 'hold',
+    );
     h.request({ kind: 'destroyBus', busNo: 1 });
     h.request({ kind: 'destroyBus', busNo: 1 });
     const [f1, f2] = h.heldForwards.splice(0);
@@ -316,50 +464,68 @@ describe('visorclientbus machine', () => {
     const status = fc.constantFrom(0, 0, -19, -605);
     const step = fc.oneof(
       { arbitrary: request.map((r) => ({ r })), weight: 3 },
-      { arbitrary: fc.record({ i: fc.nat(), s: status, party: fc.constantFrom('visorbus', 'uislib') }), weight: 4 },
+      {
+        arbitrary: fc.record({
+          i: fc.nat(),
+          s: status,
+          party: fc.constantFrom('visorbus', 'uislib'),
+        }),
+        weight: 4,
+      },
     );
     fc.assert(
-      fc.property(fc.array(step, { minLength: 10, maxLength: 60 }), fc.boolean(), (steps, quirk) => {
-        const h = start(() => 'hold', () => 'hold', { quirks: { vhbaStateChangeRcPositive: quirk } });
-        const keyOf = (k: string, b: number, d?: number) => `${k} ${b}/${d}`;
-        const owed = new Map<string, number>();
-        const answered = new Map<string, number>();
-        const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-        h.actor.on('visorchipset.done', (e) => bump(answered, keyOf(e.kind, e.busNo, e.devNo)));
-        const answerInject = (m: UislibInjectMsg, s: number) => {
-          const k = requestKindOfMsgtype(m.msgtype);
-          const d = 'devNo' in m ? m.devNo : undefined;
-          if (k === 'pauseDevice' && s === 0) bump(owed, keyOf(k, m.busNo, d) + ' (driver)');
-          h.answerInject(m, s);
-        };
-        for (const st of steps) {
-          if ('r' in st) {
-            h.request(st.r);
-            bump(owed, keyOf(st.r.kind, st.r.busNo, 'devNo' in st.r ? st.r.devNo : undefined));
-          } else {
-            const held: unknown[] = st.party === 'visorbus' ? h.heldForwards : h.heldInjects;
-            if (held.length === 0) continue;
-            const [item] = held.splice(st.i % held.length, 1);
-            if (st.party === 'visorbus') h.answerForward(item as VisorbusRequest, st.s);
-            else answerInject(item as UislibInjectMsg, st.s);
+      fc.property(
+        fc.array(step, { minLength: 10, maxLength: 60 }),
+        fc.boolean(),
+        (steps, quirk) => {
+          const h = start(
+            () => 'hold',
+            () => 'hold',
+            { quirks: { vhbaStateChangeRcPositive: quirk } },
+          );
+          const keyOf = (k: string, b: number, d?: number) => `${k} ${b}/${d}`;
+          const owed = new Map<string, number>();
+          const answered = new Map<string, number>();
+          const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+          h.actor.on('visorchipset.done', (e) => bump(answered, keyOf(e.kind, e.busNo, e.devNo)));
+          const answerInject = (m: UislibInjectMsg, s: number) => {
+            const k = requestKindOfMsgtype(m.msgtype);
+            const d = 'devNo' in m ? m.devNo : undefined;
+            if (k === 'pauseDevice' && s === 0) bump(owed, keyOf(k, m.busNo, d) + ' (driver)');
+            h.answerInject(m, s);
+          };
+          for (const st of steps) {
+            if ('r' in st) {
+              h.request(st.r);
+              bump(owed, keyOf(st.r.kind, st.r.busNo, 'devNo' in st.r ? st.r.devNo : undefined));
+            } else {
+              const held: unknown[] = st.party === 'visorbus' ? h.heldForwards : h.heldInjects;
+              if (held.length === 0) continue;
+              const [item] = held.splice(st.i % held.length, 1);
+              if (st.party === 'visorbus') h.answerForward(item as VisorbusRequest, st.s);
+              else answerInject(item as UislibInjectMsg, st.s);
+            }
+            for (const [k, n] of answered)
+              expect(n, `at most one done: ${k}`).toBeLessThanOrEqual(owed.get(k) ?? 0);
           }
-          for (const [k, n] of answered) expect(n, `at most one done: ${k}`).toBeLessThanOrEqual(owed.get(k) ?? 0);
-        }
-        while (h.heldForwards.length + h.heldInjects.length > 0) {
-          for (const r of h.heldForwards.splice(0)) h.answerForward(r, 0);
-          for (const m of h.heldInjects.splice(0)) answerInject(m, 0);
-        }
-        // Each accepted pause moved one owed answer from visorclientbus to the driver.
-        for (const [k, n] of [...owed]) {
-          if (!k.endsWith(' (driver)')) continue;
-          const base = k.slice(0, -' (driver)'.length);
-          owed.set(base, (owed.get(base) ?? 0) - n);
-          owed.delete(k);
-        }
-        for (const [k, n] of [...owed]) if (n === 0) owed.delete(k);
-        expect(answered, 'exactly one done per request that visorclientbus answers').toEqual(owed);
-        expect(h.context().pending).toEqual([]);
-      }),
+          while (h.heldForwards.length + h.heldInjects.length > 0) {
+            for (const r of h.heldForwards.splice(0)) h.answerForward(r, 0);
+            for (const m of h.heldInjects.splice(0)) answerInject(m, 0);
+          }
+          // Each accepted pause moved one owed answer from visorclientbus to the driver.
+          for (const [k, n] of [...owed]) {
+            if (!k.endsWith(' (driver)')) continue;
+            const base = k.slice(0, -' (driver)'.length);
+            owed.set(base, (owed.get(base) ?? 0) - n);
+            owed.delete(k);
+          }
+          for (const [k, n] of [...owed]) if (n === 0) owed.delete(k);
+          expect(answered, 'exactly one done per request that visorclientbus answers').toEqual(
+            owed,
+          );
+          expect(h.context().pending).toEqual([]);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -367,7 +533,10 @@ describe('visorclientbus machine', () => {
   test('graph: its one state is reachable', () => {
     const paths = getShortestPaths(visorclientbusMachine, {
       input: { partition: 'g' },
-      events: [{ type: 'CHIPSET_REQUEST', request: createBus(0) }, { type: 'UISLIB_DONE', msgtype: GUEST_ADD_VBUS, busNo: 0, status: 0 }],
+      events: [
+        { type: 'CHIPSET_REQUEST', request: createBus(0) },
+        { type: 'UISLIB_DONE', msgtype: GUEST_ADD_VBUS, busNo: 0, status: 0 },
+      ],
       serializeState: (s) => JSON.stringify(s.value),
     });
     expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['running']));

@@ -3,10 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { describeVisorDriverContract } from './visor-driver.contract.js';
-import {
-  VISORCONINCLIENT_DRIVER,
-  visorconinclientMachine,
-} from './visorconinclient.machine.js';
+import { VISORCONINCLIENT_DRIVER, visorconinclientMachine } from './visorconinclient.machine.js';
 
 describeVisorDriverContract({
   module: 'visorconinclient',

@@ -50,14 +50,36 @@ describe('visoruislib logic', () => {
 
   test('GUEST_* msgtypes are exactly §5.7: ADD_VBUS 0 … RESUME_VNIC 12', () => {
     const ordered: GuestMsgtype[] = [
-      GUEST_ADD_VBUS, GUEST_ADD_VHBA, GUEST_ADD_VNIC, GUEST_DEL_VBUS, GUEST_DEL_VHBA,
-      GUEST_DEL_VNIC, GUEST_DEL_ALL_VHBAS, GUEST_DEL_ALL_VNICS, GUEST_DEL_ALL_VBUSES,
-      GUEST_PAUSE_VHBA, GUEST_PAUSE_VNIC, GUEST_RESUME_VHBA, GUEST_RESUME_VNIC,
+      GUEST_ADD_VBUS,
+      GUEST_ADD_VHBA,
+      GUEST_ADD_VNIC,
+      GUEST_DEL_VBUS,
+      GUEST_DEL_VHBA,
+      GUEST_DEL_VNIC,
+      GUEST_DEL_ALL_VHBAS,
+      GUEST_DEL_ALL_VNICS,
+      GUEST_DEL_ALL_VBUSES,
+      GUEST_PAUSE_VHBA,
+      GUEST_PAUSE_VNIC,
+      GUEST_RESUME_VHBA,
+      GUEST_RESUME_VNIC,
     ];
     expect(ordered).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     const kinds = ordered.map(kindOfMsgtype);
     expect(kinds).toEqual([
-      null, 'vhba', 'vnic', null, 'vhba', 'vnic', 'vhba', 'vnic', null, 'vhba', 'vnic', 'vhba', 'vnic',
+      null,
+      'vhba',
+      'vnic',
+      null,
+      'vhba',
+      'vnic',
+      'vhba',
+      'vnic',
+      null,
+      'vhba',
+      'vnic',
+      'vhba',
+      'vnic',
     ]);
   });
 
@@ -89,7 +111,10 @@ describe('visoruislib logic', () => {
     const reserved = reserveDevice(table, 1, 3, 'vhba');
     expect(reserved.status).toBe(0);
     expect(slotAt(reserved.table, 1, 3)).toEqual({ kind: 'vhba', state: 'adding' });
-    expect(reserveDevice(reserved.table, 1, 3, 'vnic')).toEqual({ status: 1, table: reserved.table });
+    expect(reserveDevice(reserved.table, 1, 3, 'vnic')).toEqual({
+      status: 1,
+      table: reserved.table,
+    });
     expect(reserveDevice(table, 1, 9, 'vhba')).toEqual({ status: 202, table });
   });
 

@@ -4,10 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { channelTypes } from '../src/channel/index.js';
 import { describeVisorDriverContract } from './visor-driver.contract.js';
-import {
-  VISORVIDEOCLIENT_DRIVER,
-  visorvideoclientMachine,
-} from './visorvideoclient.machine.js';
+import { VISORVIDEOCLIENT_DRIVER, visorvideoclientMachine } from './visorvideoclient.machine.js';
 
 describeVisorDriverContract({
   module: 'visorvideoclient',
@@ -17,7 +14,7 @@ describeVisorDriverContract({
 });
 
 describe('visorvideoclient machine', () => {
-  it('registers for the console video channel with the catalogue\'s version and size', () => {
+  it("registers for the console video channel with the catalogue's version and size", () => {
     expect(VISORVIDEOCLIENT_DRIVER).toEqual({
       name: 'visorvideoclient',
       channelTypes: [

@@ -4,9 +4,16 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { runCampaign } from '../src/fuzz/campaign.js';
-import { clientBusConvergence, runClientBus, type ClientBusStep } from './client-bus-convergence.property.js';
+import {
+  clientBusConvergence,
+  runClientBus,
+  type ClientBusStep,
+} from './client-bus-convergence.property.js';
 
-const step = (request: ClientBusStep['request'], gapJiffies = 1): ClientBusStep => ({ request, gapJiffies });
+const step = (request: ClientBusStep['request'], gapJiffies = 1): ClientBusStep => ({
+  request,
+  gapJiffies,
+});
 
 describe('client-bus convergence', () => {
   test('smoke: create both, pause and resume the vhba, destroy the vnic: one answer each, only the vhba stays bound', () => {
@@ -31,9 +38,18 @@ describe('client-bus convergence', () => {
   });
 
   test('the quirk uislib-destroy-uses-bus-no is found within 200 runs and shrunk to a create and a destroy of the vhba', () => {
-    const outcome = runCampaign(clientBusConvergence, { runs: 200, seed: 1, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks: ['uislib-destroy-uses-bus-no'], now: () => 0 });
+    const outcome = runCampaign(clientBusConvergence, {
+      runs: 200,
+      seed: 1,
+      shard: { k: 1, n: 1 },
+      timeBudgetMs: null,
+      quirks: ['uislib-destroy-uses-bus-no'],
+      now: () => 0,
+    });
     expect(outcome.verdict).toBe('fail');
-    expect(outcome.counterexample?.violations).toContain('dev 0: not believed by the CP, bound in the guest');
+    expect(outcome.counterexample?.violations).toContain(
+      'dev 0: not believed by the CP, bound in the guest',
+    );
     const [steps] = outcome.counterexample?.value as readonly [readonly ClientBusStep[], number];
     expect(steps.map((s) => s.request.op).slice(0, 2)).toEqual(['create', 'destroy']);
   });

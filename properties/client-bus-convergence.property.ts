@@ -10,7 +10,11 @@
 
 import fc from 'fast-check';
 import { channelTypes } from '../src/channel/index.js';
-import { ioGuestConfig, serverInitializeChannel, type ChannelRecord } from '../src/hypervisor/index.js';
+import {
+  ioGuestConfig,
+  serverInitializeChannel,
+  type ChannelRecord,
+} from '../src/hypervisor/index.js';
 import { guestBench } from '../src/partition/testing/guest-harness.js';
 import * as build from '../src/protocol/controlvm-request.js';
 
@@ -29,9 +33,19 @@ const devNo = fc.constantFrom<0 | 1>(0, 1);
 const op: fc.Arbitrary<ClientBusOp> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('create' as const), devNo }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('destroy' as const), devNo }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('changeState' as const), devNo, state: fc.constantFrom<0x73 | 0xf7>(0x73, 0xf7) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('changeState' as const),
+      devNo,
+      state: fc.constantFrom<0x73 | 0xf7>(0x73, 0xf7),
+    }),
+  },
 );
-const step = fc.record({ request: op, gapJiffies: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 })) });
+const step = fc.record({
+  request: op,
+  gapJiffies: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 })),
+});
 
 /** One case: the request sequence and the sim seed. */
 export type ClientBusCase = readonly [steps: readonly ClientBusStep[], simSeed: number];
@@ -43,19 +57,40 @@ const SETTLE_MS = 3_000;
 function body(r: ClientBusOp, channel: ChannelRecord): build.ControlvmRequestBody {
   if (r.op === 'destroy') return build.deviceDestroyRequest(1, r.devNo);
   if (r.op === 'changeState') return build.deviceChangeStateRequest(1, r.devNo, r.state);
-  const place = { channelAddr: String(channel.channelAddr), channelBytes: String(channel.channelBytes) };
-  return build.deviceCreateRequest({ busNo: 1, devNo: r.devNo, ...place, dataTypeGuid: channelTypes[channel.typeName].guid, devInstGuid: INSTANCE });
+  const place = {
+    channelAddr: String(channel.channelAddr),
+    channelBytes: String(channel.channelBytes),
+  };
+  return build.deviceCreateRequest({
+    busNo: 1,
+    devNo: r.devNo,
+    ...place,
+    dataTypeGuid: channelTypes[channel.typeName].guid,
+    devInstGuid: INSTANCE,
+  });
 }
 
 /** Runs one case; returns every broken promise and the guest's trace. */
 export function runClientBus([steps, simSeed]: ClientBusCase, quirks: readonly string[]) {
   const b = guestBench(ioGuestConfig(), 'guest1', simSeed, quirks);
-  const channels = [b.channel((c) => c.typeName === 'vhba'), b.channel((c) => c.typeName === 'vnic')] as const;
+  const channels = [
+    b.channel((c) => c.typeName === 'vhba'),
+    b.channel((c) => c.typeName === 'vnic'),
+  ] as const;
   for (const c of channels) serverInitializeChannel(c); // the IOSP serves both from the start
   const vbus = b.channel((c) => c.kind === 'vbus');
   const violations: string[] = [];
   b.send(build.chipsetInitRequest(2, 0));
-  b.send(build.busCreateRequest({ busNo: 1, devCount: 2, channelAddr: String(vbus.channelAddr), channelBytes: String(vbus.channelBytes), busDataTypeGuid: channelTypes.vbus.guid, busInstGuid: INSTANCE }));
+  b.send(
+    build.busCreateRequest({
+      busNo: 1,
+      devCount: 2,
+      channelAddr: String(vbus.channelAddr),
+      channelBytes: String(vbus.channelBytes),
+      busDataTypeGuid: channelTypes.vbus.guid,
+      busInstGuid: INSTANCE,
+    }),
+  );
   b.run(2);
   const sent = steps.map(({ request, gapJiffies }) => {
     const handle = b.send(body(request, channels[request.devNo]));
@@ -73,9 +108,16 @@ export function runClientBus([steps, simSeed]: ClientBusCase, quirks: readonly s
     if (request.op === 'destroy') believed.delete(request.devNo);
   }
   const snapshot = b.host.snapshot();
-  const bound = new Set([0, 1].filter((d) => Object.keys(snapshot).some((id) => new RegExp(`/virt(hba|nic):1:${d}$`).test(id))));
+  const bound = new Set(
+    [0, 1].filter((d) =>
+      Object.keys(snapshot).some((id) => new RegExp(`/virt(hba|nic):1:${d}$`).test(id)),
+    ),
+  );
   for (const d of [0, 1]) {
-    if (believed.has(d) !== bound.has(d)) violations.push(`dev ${d}: ${believed.has(d) ? 'believed' : 'not believed'} by the CP, ${bound.has(d) ? 'bound' : 'not bound'} in the guest`);
+    if (believed.has(d) !== bound.has(d))
+      violations.push(
+        `dev ${d}: ${believed.has(d) ? 'believed' : 'not believed'} by the CP, ${bound.has(d) ? 'bound' : 'not bound'} in the guest`,
+      );
   }
   b.host.stop();
   return { violations, trace: b.world.trace };
@@ -85,12 +127,16 @@ export function runClientBus([steps, simSeed]: ClientBusCase, quirks: readonly s
 export const clientBusConvergence = {
   name: 'client-bus-convergence',
   promise:
-    'For any sequence of create, destroy, pause and resume of a guest\'s virtual HBA and NIC (Era A client bus, IOSP serving), every request gets exactly one response and the bound drivers end as the command partition believes.',
+    "For any sequence of create, destroy, pause and resume of a guest's virtual HBA and NIC (Era A client bus, IOSP serving), every request gets exactly one response and the bound drivers end as the command partition believes.",
   kind: 'safety' as const,
-  arbitrary: fc.tuple(fc.array(step, { minLength: 1, maxLength: 16 }), fc.nat(1_000)) as fc.Arbitrary<ClientBusCase>,
+  arbitrary: fc.tuple(
+    fc.array(step, { minLength: 1, maxLength: 16 }),
+    fc.nat(1_000),
+  ) as fc.Arbitrary<ClientBusCase>,
   run: runClientBus,
   describe([steps, simSeed]: ClientBusCase): string {
-    const text = (s: ClientBusStep) => `${s.request.op} dev ${s.request.devNo}${'state' in s.request ? ` 0x${s.request.state.toString(16)}` : ''} +${s.gapJiffies}j`;
+    const text = (s: ClientBusStep) =>
+      `${s.request.op} dev ${s.request.devNo}${'state' in s.request ? ` 0x${s.request.state.toString(16)}` : ''} +${s.gapJiffies}j`;
     return [`sim seed ${simSeed}`, ...steps.map((s, i) => `${i}: ${text(s)}`)].join('\n');
   },
   testRuns: 60,

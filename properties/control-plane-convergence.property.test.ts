@@ -4,7 +4,11 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { controlPlaneConvergence, controlPlaneViolations, runControlPlane } from './control-plane-convergence.property.js';
+import {
+  controlPlaneConvergence,
+  controlPlaneViolations,
+  runControlPlane,
+} from './control-plane-convergence.property.js';
 import type { CpStep } from './control-plane-convergence.property.js';
 
 const createDevice = (devNo: number): CpStep => ({
@@ -32,7 +36,11 @@ describe('control-plane convergence', () => {
     ];
     const run = runControlPlane(held);
     const statuses = run.responses.map((r) => [r.messageHandle, r.completionStatus]);
-    expect(statuses).toEqual([[1000n, 0], [1001n, 0], [1003n, 5]]);
+    expect(statuses).toEqual([
+      [1000n, 0],
+      [1001n, 0],
+      [1003n, 5],
+    ]);
     expect(controlPlaneViolations(held)).toEqual([]);
   });
 

@@ -15,13 +15,22 @@
 
 import fc from 'fast-check';
 import { Channel, channelTypes, type ChannelTypeName } from '../src/channel/index.js';
-import { allocateChannels, doorbellOf, minimalGuestConfig, type ChannelRecord } from '../src/hypervisor/index.js';
+import {
+  allocateChannels,
+  doorbellOf,
+  minimalGuestConfig,
+  type ChannelRecord,
+} from '../src/hypervisor/index.js';
 import { ControlvmCpPort } from '../src/partition/controlvm-cp-port.js';
 import { minimumDriverSet } from '../src/partition/driver-set.js';
 import { GuestHost } from '../src/partition/guest-host.js';
 import type { ControlvmPacket } from '../src/protocol/controlvm-command.js';
 import * as build from '../src/protocol/controlvm-request.js';
-import { CONTROLVM_ID as ID, LINUX_ERRNO, type ControlvmHeader } from '../src/protocol/controlvm.js';
+import {
+  CONTROLVM_ID as ID,
+  LINUX_ERRNO,
+  type ControlvmHeader,
+} from '../src/protocol/controlvm.js';
 import type { TraceRecord } from '../src/partition/environment.js';
 import { SimWorld } from '../src/runtime/sim/index.js';
 
@@ -34,9 +43,19 @@ export type CpRequest =
   | { readonly op: 'chipsetInit' }
   | { readonly op: 'busCreate'; readonly busNo: number; readonly reuse: boolean }
   | { readonly op: 'busConfigure' | 'busDestroy'; readonly busNo: number }
-  | { readonly op: 'deviceCreate'; readonly busNo: number; readonly devNo: number; readonly announced: AnnouncedType }
+  | {
+      readonly op: 'deviceCreate';
+      readonly busNo: number;
+      readonly devNo: number;
+      readonly announced: AnnouncedType;
+    }
   | { readonly op: 'deviceDestroy'; readonly busNo: number; readonly devNo: number }
-  | { readonly op: 'deviceChangeState'; readonly busNo: number; readonly devNo: number; readonly state: number }
+  | {
+      readonly op: 'deviceChangeState';
+      readonly busNo: number;
+      readonly devNo: number;
+      readonly state: number;
+    }
   | { readonly op: 'unknownId'; readonly id: number };
 
 /** A request, then the jiffies the guest runs before the next (0: the next shares its poll). */
@@ -46,8 +65,19 @@ export type CpStep = { readonly request: CpRequest; readonly gapJiffies: number 
 // the time, and nearly every device request would only exercise ENODEV.
 const busNo = fc.constantFrom(1, 1, 1, 2);
 const devNo = fc.constantFrom(0, 1, 2, 0, 1, 2, 3);
-const announced = fc.constantFrom<AnnouncedType>('own', 'own', 'own', 'video', 'keyboard', 'mouse', 'vhba');
-const of = <T extends CpRequest>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
+const announced = fc.constantFrom<AnnouncedType>(
+  'own',
+  'own',
+  'own',
+  'video',
+  'keyboard',
+  'mouse',
+  'vhba',
+);
+const of = <T extends CpRequest>(weight: number, arbitrary: fc.Arbitrary<T>) => ({
+  weight,
+  arbitrary,
+});
 
 /** One request of the mix: duplicate CHIPSET_INITs, unknown ids and bogus addresses included. */
 export const cpRequestArbitrary: fc.Arbitrary<CpRequest> = fc.oneof(
@@ -56,25 +86,50 @@ export const cpRequestArbitrary: fc.Arbitrary<CpRequest> = fc.oneof(
   of(2, fc.record({ op: fc.constantFrom('busConfigure' as const, 'busDestroy' as const), busNo })),
   of(5, fc.record({ op: fc.constant('deviceCreate' as const), busNo, devNo, announced })),
   of(2, fc.record({ op: fc.constant('deviceDestroy' as const), busNo, devNo })),
-  of(5, fc.record({ op: fc.constant('deviceChangeState' as const), busNo, devNo, state: fc.constantFrom(0xf7, 0x73, 0x77) })),
-  of(1, fc.record({ op: fc.constant('unknownId' as const), id: fc.constantFrom(0x999, ID.CONTROLVM_BUS_CHANGESTATE) })),
+  of(
+    5,
+    fc.record({
+      op: fc.constant('deviceChangeState' as const),
+      busNo,
+      devNo,
+      state: fc.constantFrom(0xf7, 0x73, 0x77),
+    }),
+  ),
+  of(
+    1,
+    fc.record({
+      op: fc.constant('unknownId' as const),
+      id: fc.constantFrom(0x999, ID.CONTROLVM_BUS_CHANGESTATE),
+    }),
+  ),
 );
 
 /** The real CP's bring-up of bus 1 (§3.3, §3.4), so that most runs start from a device tree. */
 const BRING_UP: readonly CpStep[] = [
   { request: { op: 'chipsetInit' }, gapJiffies: 1 },
   { request: { op: 'busCreate', busNo: 1, reuse: false }, gapJiffies: 1 },
-  ...[0, 1, 2].map((d): CpStep => ({ request: { op: 'deviceCreate', busNo: 1, devNo: d, announced: 'own' }, gapJiffies: 0 })),
+  ...[0, 1, 2].map(
+    (d): CpStep => ({
+      request: { op: 'deviceCreate', busNo: 1, devNo: d, announced: 'own' },
+      gapJiffies: 0,
+    }),
+  ),
 ];
 
 const gapJiffies = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5 }));
 const step: fc.Arbitrary<CpStep> = fc.record({ request: cpRequestArbitrary, gapJiffies });
 // Each bring-up step is kept 2 times in 3, and shrinks towards dropped (cross-shrink to `false`).
-const kept = fc.oneof({ withCrossShrink: true }, fc.constant(false), { weight: 2, arbitrary: fc.constant(true) });
+const kept = fc.oneof({ withCrossShrink: true }, fc.constant(false), {
+  weight: 2,
+  arbitrary: fc.constant(true),
+});
 
 /** 1..30 steps: most of the bring-up, then random requests; a third of the gaps are 0 (batched). */
 export const cpSequenceArbitrary: fc.Arbitrary<readonly CpStep[]> = fc
-  .tuple(fc.tuple(...BRING_UP.map(() => kept)), fc.array(step, { minLength: 1, maxLength: 30, size: 'medium' }))
+  .tuple(
+    fc.tuple(...BRING_UP.map(() => kept)),
+    fc.array(step, { minLength: 1, maxLength: 30, size: 'medium' }),
+  )
   .map(([keep, steps]) => [...BRING_UP.filter((_, i) => keep[i]), ...steps].slice(0, 30));
 
 /** Guest-physical address no channel has (page-aligned, below the hypervisor's 4 GiB base). */
@@ -87,7 +142,11 @@ export const SETTLE_MS = 3_000;
 const EVENT_BUDGET = 500_000;
 
 /** One request as sent: handle, id, and the address it named with the channel type there. */
-export type SentRequest = { readonly handle: bigint; readonly id: number; readonly request: CpRequest } & {
+export type SentRequest = {
+  readonly handle: bigint;
+  readonly id: number;
+  readonly request: CpRequest;
+} & {
   readonly channel: { readonly addr: bigint; readonly type: ChannelTypeName | null };
 };
 
@@ -144,20 +203,37 @@ function bodyOf(r: CpRequest, channel: ChannelRecord | null): build.ControlvmReq
  * controlvm channel with `steps`, lets the guest settle, and returns what the CP saw. Whatever
  * the guest host throws propagates.
  */
-export function runControlPlane(steps: readonly CpStep[], simSeed = 1, quirks: readonly string[] = []): RunRecord {
+export function runControlPlane(
+  steps: readonly CpStep[],
+  simSeed = 1,
+  quirks: readonly string[] = [],
+): RunRecord {
   const config = minimalGuestConfig();
   const mine = allocateChannels(config).forPartition('guest1');
   const world = new SimWorld({ seed: simSeed });
-  const host = new GuestHost('guest1', mine, world.environment('guest1'), minimumDriverSet(), config.jiffyMs, quirks);
+  const host = new GuestHost(
+    'guest1',
+    mine,
+    world.environment('guest1'),
+    minimumDriverSet(),
+    config.jiffyMs,
+    quirks,
+  );
   const controlvm = mine.find((c) => c.kind === 'controlvm');
   const attached = controlvm && Channel.attachAs(controlvm.buffer, channelTypes.controlvm);
-  if (controlvm === undefined || !attached?.ok) throw new Error('guest1 has no valid controlvm channel');
+  if (controlvm === undefined || !attached?.ok)
+    throw new Error('guest1 has no valid controlvm channel');
   const cp = new ControlvmCpPort(attached.value, doorbellOf(controlvm), world.environment('cp'));
-  const record = { sent: [] as SentRequest[], acks: [] as ControlvmHeader[], responses: [] as ControlvmHeader[] };
+  const record = {
+    sent: [] as SentRequest[],
+    acks: [] as ControlvmHeader[],
+    responses: [] as ControlvmHeader[],
+  };
   // Runs the guest for `ms` virtual ms, then takes the replies as the CP would.
   const run = (ms: number): void => {
     const summary = world.scheduler.runUntil(world.scheduler.now() + ms, EVENT_BUDGET);
-    if (summary.stoppedBy === 'event-budget') throw new Error(`runaway at ${summary.nextEvent?.label}`);
+    if (summary.stoppedBy === 'event-budget')
+      throw new Error(`runaway at ${summary.nextEvent?.label}`);
     const replies = cp.collect();
     if (replies.error !== null) throw new Error(`controlvm queue error: ${replies.error.message}`);
     record.acks.push(...replies.acks);
@@ -171,7 +247,8 @@ export function runControlPlane(steps: readonly CpStep[], simSeed = 1, quirks: r
     const bytes = build.encodeControlvmRequest({ ...body, messageHandle: String(handle) });
     // A full queue 2 is the CP's to retry (ControlvmCpPort.send); every poll drains it.
     let outcome = cp.send(bytes);
-    for (let tries = 1; outcome === 'overflow' && tries <= 100; tries++, outcome = cp.send(bytes)) run(5);
+    for (let tries = 1; outcome === 'overflow' && tries <= 100; tries++, outcome = cp.send(bytes))
+      run(5);
     if (outcome !== 'inserted') throw new Error(`send #${handle}: ${JSON.stringify(outcome)}`);
     const at = { addr: channel?.channelAddr ?? BOGUS_ADDR, type: channel?.typeName ?? null };
     record.sent.push({ handle, id: body.id, request, channel: at });
@@ -184,7 +261,10 @@ export function runControlPlane(steps: readonly CpStep[], simSeed = 1, quirks: r
 }
 
 /** What the CP believes exists at the end: buses with the address they were created at, devices. */
-export type CpBelief = { readonly buses: ReadonlyMap<number, bigint>; readonly devices: ReadonlySet<string> };
+export type CpBelief = {
+  readonly buses: ReadonlyMap<number, bigint>;
+  readonly devices: ReadonlySet<string>;
+};
 
 // What the CP knows of a device it believes exists: `bound` when announced as its channel's own
 // console type, which the minimum driver set binds (§6); `held` once a CHANGESTATE of it went
@@ -194,7 +274,11 @@ type KnownDevice = { readonly bound: boolean; held: boolean };
 const BOUND_TYPES: readonly (ChannelTypeName | null)[] = ['video', 'keyboard', 'mouse'];
 
 /** The status the CP can predict for an answered request, or null when any will do. */
-function predictedStatus(r: CpRequest, device: KnownDevice | undefined, inited: boolean): number | null {
+function predictedStatus(
+  r: CpRequest,
+  device: KnownDevice | undefined,
+  inited: boolean,
+): number | null {
   if (r.op === 'chipsetInit') return inited ? 1 : 0; // ALREADY_DONE (§2.6)
   if (r.op === 'unknownId') return 4; // ID_UNKNOWN (§2.6)
   const onDevice = r.op === 'deviceDestroy' || r.op === 'deviceChangeState';
@@ -220,23 +304,28 @@ export function cpBelief(run: RunRecord): { belief: CpBelief; violations: string
     const status = answers.get(handle)?.completionStatus;
     const key = 'devNo' in r ? `${r.busNo}:${r.devNo}` : '';
     const device = devices.get(key);
-    const holdable = r.op === 'deviceChangeState' && device?.held === false && (r.state === 0x77 || !device.bound);
+    const holdable =
+      r.op === 'deviceChangeState' && device?.held === false && (r.state === 0x77 || !device.bound);
     if (status === undefined) {
       if (holdable && device !== undefined) device.held = true;
       else violations.push(`${what}: never answered`);
       continue;
     }
-    if (holdable && status === 0) violations.push(`${what}: success, but the guest cannot complete it`);
+    if (holdable && status === 0)
+      violations.push(`${what}: success, but the guest cannot complete it`);
     const predicted = predictedStatus(r, device, inited);
-    if (predicted !== null && status !== predicted) violations.push(`${what}: status ${status}, expected ${predicted}`);
+    if (predicted !== null && status !== predicted)
+      violations.push(`${what}: status ${status}, expected ${predicted}`);
     if (status !== 0) continue;
     // A success must agree with the belief, or §2.6 would have answered EEXIST / ENODEV / EINVAL.
     const existed = 'devNo' in r ? device !== undefined : 'busNo' in r && buses.has(r.busNo);
-    if (r.op.endsWith('Create') && existed) violations.push(`${what}: success, but it existed already`);
+    if (r.op.endsWith('Create') && existed)
+      violations.push(`${what}: success, but it existed already`);
     if (/Destroy|Configure/.test(r.op) && !existed) violations.push(`${what}: success on nothing`);
     if (r.op === 'chipsetInit') inited = true;
     else if (r.op === 'busCreate') buses.set(r.busNo, channel.addr);
-    else if (r.op === 'busDestroy') buses.delete(r.busNo); // its devices stay (§3.3 step 3)
+    else if (r.op === 'busDestroy')
+      buses.delete(r.busNo); // its devices stay (§3.3 step 3)
     else if (r.op === 'deviceDestroy') devices.delete(key);
     else if (r.op === 'deviceCreate') {
       const own = r.announced === 'own' || r.announced === channel.type;
@@ -250,14 +339,18 @@ export function cpBelief(run: RunRecord): { belief: CpBelief; violations: string
 export function replyViolations(run: RunRecord): string[] {
   const violations: string[] = [];
   const ids = new Map(run.sent.map((s) => [s.handle, s.id]));
-  for (const [kind, replies] of [['ack', run.acks], ['response', run.responses]] as const) {
+  for (const [kind, replies] of [
+    ['ack', run.acks],
+    ['response', run.responses],
+  ] as const) {
     const seen = new Set<bigint>();
     for (const { messageHandle: h, id } of replies) {
       if (ids.get(h) !== id) violations.push(`${kind} #${h} id 0x${id.toString(16)}: never sent`);
       if (seen.has(h)) violations.push(`second ${kind} for #${h}`);
       seen.add(h);
     }
-    if (kind === 'ack' && seen.size < ids.size) violations.push(`${ids.size - seen.size} commands never acked`);
+    if (kind === 'ack' && seen.size < ids.size)
+      violations.push(`${ids.size - seen.size} commands never acked`);
   }
   return violations;
 }
@@ -266,18 +359,27 @@ const BUS_ADDR_FILE = /^\/sys\/devices\/visorbus(\d+)\/channel_addr$/;
 const MODALIAS_FILE = /^\/sys\/devices\/visorbus(\d+)\/vbus(\d+):dev(\d+)\/modalias$/;
 
 /** sysfs (§3.8) against the belief: exactly the believed buses, at their addresses, and devices. */
-export function treeViolations(belief: CpBelief, sysfs: Readonly<Record<string, string>>): string[] {
+export function treeViolations(
+  belief: CpBelief,
+  sysfs: Readonly<Record<string, string>>,
+): string[] {
   const shown = new Set<string>();
   for (const [path, contents] of Object.entries(sysfs)) {
     const bus = BUS_ADDR_FILE.exec(path);
     if (bus !== null) shown.add(`bus ${bus[1]} at ${contents}`);
     const dev = MODALIAS_FILE.exec(path);
-    if (dev !== null) shown.add(`device ${dev[2]}:${dev[3]}${dev[1] === dev[2] ? '' : ` in visorbus${dev[1]}`}`);
+    if (dev !== null)
+      shown.add(`device ${dev[2]}:${dev[3]}${dev[1] === dev[2] ? '' : ` in visorbus${dev[1]}`}`);
   }
   const buses = [...belief.buses].map(([n, addr]) => `bus ${n} at 0x${addr.toString(16)}`);
   const believed = new Set([...buses, ...[...belief.devices].map((d) => `device ${d}`)]);
-  const missing = [...believed].filter((x) => !shown.has(x)).map((x) => `${x}: believed, not in sysfs`);
-  return [...missing, ...[...shown].filter((x) => !believed.has(x)).map((x) => `${x}: in sysfs, not believed`)];
+  const missing = [...believed]
+    .filter((x) => !shown.has(x))
+    .map((x) => `${x}: believed, not in sysfs`);
+  return [
+    ...missing,
+    ...[...shown].filter((x) => !believed.has(x)).map((x) => `${x}: in sysfs, not believed`),
+  ];
 }
 
 /** The predicate: every broken promise of one run (empty: it converged). Host throws propagate. */
@@ -289,7 +391,9 @@ export function controlPlaneViolations(steps: readonly CpStep[], simSeed = 1): s
 
 /** A request for messages, e.g. `deviceChangeState 1 0 0x77` (ids and states in hex). */
 export function describeRequest(r: CpRequest): string {
-  return Object.values(r).map((v) => (typeof v === 'number' && v > 9 ? `0x${v.toString(16)}` : String(v))).join(' ');
+  return Object.values(r)
+    .map((v) => (typeof v === 'number' && v > 9 ? `0x${v.toString(16)}` : String(v)))
+    .join(' ');
 }
 
 /** One case: the CP's request sequence and the sim seed (same-instant order). */
@@ -305,10 +409,16 @@ export const controlPlaneConvergence = {
   run([steps, simSeed]: ControlPlaneCase, quirks: readonly string[]) {
     const run = runControlPlane(steps, simSeed, quirks);
     const { belief, violations } = cpBelief(run);
-    return { violations: [...replyViolations(run), ...violations, ...treeViolations(belief, run.sysfs)], trace: run.trace };
+    return {
+      violations: [...replyViolations(run), ...violations, ...treeViolations(belief, run.sysfs)],
+      trace: run.trace,
+    };
   },
   describe([steps, simSeed]: ControlPlaneCase): string {
-    return [`sim seed ${simSeed}`, ...steps.map((s, i) => `${i}: ${describeRequest(s.request)} +${s.gapJiffies}j`)].join('\n');
+    return [
+      `sim seed ${simSeed}`,
+      ...steps.map((s, i) => `${i}: ${describeRequest(s.request)} +${s.gapJiffies}j`),
+    ].join('\n');
   },
   testRuns: 80,
 };

@@ -17,21 +17,53 @@ export const BOOT_SLACK_MS = 10;
 
 /** An IOSP fault of a schedule; each becomes one or two scenario `faults`. */
 export type IospFaultCase =
-  | { readonly kind: 'reboot'; readonly iosp: number; readonly atMs: number; readonly downMs: number }
-  | { readonly kind: 'crash-then-reboot'; readonly iosp: number; readonly atMs: number; readonly gapMs: number; readonly downMs: number }
+  | {
+      readonly kind: 'reboot';
+      readonly iosp: number;
+      readonly atMs: number;
+      readonly downMs: number;
+    }
+  | {
+      readonly kind: 'crash-then-reboot';
+      readonly iosp: number;
+      readonly atMs: number;
+      readonly gapMs: number;
+      readonly downMs: number;
+    }
   /** A reboot `afterMs` after the IOSP's `bootedOccurrence`-th BOOTED (the 1st is its first boot). */
-  | { readonly kind: 'reboot-during-recovery'; readonly iosp: number; readonly bootedOccurrence: number; readonly afterMs: number; readonly downMs: number }
+  | {
+      readonly kind: 'reboot-during-recovery';
+      readonly iosp: number;
+      readonly bootedOccurrence: number;
+      readonly afterMs: number;
+      readonly downMs: number;
+    }
   /** The IOSP stops polling; the CP's watchdog notices and reboots it. */
   | { readonly kind: 'hang'; readonly iosp: number; readonly atMs: number };
 
 /** Arbitraries of the IOSP fault kinds, with the schedule's time ranges. */
-export function iospFaultArbitraries(times: { readonly atMs: fc.Arbitrary<number>; readonly downMs: fc.Arbitrary<number> }, withHang: boolean): fc.Arbitrary<IospFaultCase>[] {
+export function iospFaultArbitraries(
+  times: { readonly atMs: fc.Arbitrary<number>; readonly downMs: fc.Arbitrary<number> },
+  withHang: boolean,
+): fc.Arbitrary<IospFaultCase>[] {
   const iosp = fc.nat(1);
   const { atMs, downMs } = times;
   return [
     fc.record({ kind: fc.constant('reboot' as const), iosp, atMs, downMs }),
-    fc.record({ kind: fc.constant('crash-then-reboot' as const), iosp, atMs, gapMs: fc.integer({ min: 1, max: 50 }), downMs }),
-    fc.record({ kind: fc.constant('reboot-during-recovery' as const), iosp, bootedOccurrence: fc.integer({ min: 2, max: 3 }), afterMs: fc.integer({ min: 0, max: 20 }), downMs }),
+    fc.record({
+      kind: fc.constant('crash-then-reboot' as const),
+      iosp,
+      atMs,
+      gapMs: fc.integer({ min: 1, max: 50 }),
+      downMs,
+    }),
+    fc.record({
+      kind: fc.constant('reboot-during-recovery' as const),
+      iosp,
+      bootedOccurrence: fc.integer({ min: 2, max: 3 }),
+      afterMs: fc.integer({ min: 0, max: 20 }),
+      downMs,
+    }),
     ...(withHang ? [fc.record({ kind: fc.constant('hang' as const), iosp, atMs })] : []),
   ];
 }
@@ -57,22 +89,50 @@ export class FaultSchedule {
   }
 
   /** Adds IOSP fault `f` (case index `index`) for a run with `iospCount` IOSPs named by `iospName`. */
-  addIosp(f: IospFaultCase, index: number, iospCount: number, iospName: (i: number) => string): void {
+  addIosp(
+    f: IospFaultCase,
+    index: number,
+    iospCount: number,
+    iospName: (i: number) => string,
+  ): void {
     const partition = iospName(mod(f.iosp, iospCount));
     const at = clamp(f.kind === 'reboot-during-recovery' ? 0 : f.atMs, 0, 10_000);
     if (f.kind === 'hang') {
       const { timeoutMs, periodMs, rebootDownMs } = WATCHDOG_DEFAULTS;
-      return this.addTimed({ action: 'hang', partition, at }, index, at + timeoutMs + periodMs + rebootDownMs + BOOT_SLACK_MS);
+      return this.addTimed(
+        { action: 'hang', partition, at },
+        index,
+        at + timeoutMs + periodMs + rebootDownMs + BOOT_SLACK_MS,
+      );
     }
     const down = clamp(f.downMs, 0, 10_000);
-    if (f.kind === 'reboot') return this.addTimed({ action: 'reboot', partition, down, at }, index, at + down + BOOT_SLACK_MS);
+    if (f.kind === 'reboot')
+      return this.addTimed(
+        { action: 'reboot', partition, down, at },
+        index,
+        at + down + BOOT_SLACK_MS,
+      );
     if (f.kind === 'crash-then-reboot') {
       const gap = clamp(f.gapMs, 1, 10_000);
       this.addTimed({ action: 'crash', partition, at }, index, at);
-      return this.addTimed({ action: 'reboot', partition, down, at: at + gap }, index, at + gap + down + BOOT_SLACK_MS);
+      return this.addTimed(
+        { action: 'reboot', partition, down, at: at + gap },
+        index,
+        at + gap + down + BOOT_SLACK_MS,
+      );
     }
     const after = clamp(f.afterMs, 0, 10_000);
-    this.faults.push({ action: 'reboot', partition, down, when: { actor: `${partition}/lifecycle`, event: 'BOOTED', occurrence: clamp(f.bootedOccurrence, 1, 100), after } });
+    this.faults.push({
+      action: 'reboot',
+      partition,
+      down,
+      when: {
+        actor: `${partition}/lifecycle`,
+        event: 'BOOTED',
+        occurrence: clamp(f.bootedOccurrence, 1, 100),
+        after,
+      },
+    });
     this.origin.push(index);
     this.recoverySum += after + down + BOOT_SLACK_MS;
   }
@@ -80,9 +140,14 @@ export class FaultSchedule {
 
 /** A scenario fault in a few words, for counterexample descriptions. */
 export function describeFault(f: ScenarioFault): string {
-  const when = f.when === undefined ? `at ${f.at} ms` : `${ordinal(f.when.occurrence)} ${f.when.event} of ${f.partition} + ${f.when.after} ms`;
-  if (f.action === 'disk-error') return `disk-error ${f.disk} ${f.op} lba ${f.lba}+${f.count} ×${f.times} ${when}`;
-  if (f.action === 'nic-link') return `nic-link ${f.partition} ${f.nic} ${f.up ? 'up' : 'down'} ${when}`;
+  const when =
+    f.when === undefined
+      ? `at ${f.at} ms`
+      : `${ordinal(f.when.occurrence)} ${f.when.event} of ${f.partition} + ${f.when.after} ms`;
+  if (f.action === 'disk-error')
+    return `disk-error ${f.disk} ${f.op} lba ${f.lba}+${f.count} ×${f.times} ${when}`;
+  if (f.action === 'nic-link')
+    return `nic-link ${f.partition} ${f.nic} ${f.up ? 'up' : 'down'} ${when}`;
   return `${f.action} ${f.partition} ${when}${f.action === 'reboot' ? `, down ${f.down} ms` : ''}`;
 }
 

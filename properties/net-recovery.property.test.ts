@@ -9,12 +9,21 @@ import { runCampaign } from '../src/fuzz/campaign.js';
 import { netPlan, netRecovery, runNetCase, type NetCase } from './net-recovery.property.js';
 import type { SparProperty } from './registry.js';
 
-const FAULT_KINDS = ['reboot', 'crash-then-reboot', 'reboot-during-recovery', 'hang', 'link-flap'] as const;
+const FAULT_KINDS = [
+  'reboot',
+  'crash-then-reboot',
+  'reboot-during-recovery',
+  'hang',
+  'link-flap',
+] as const;
 
 describe('net recovery', () => {
   test('smoke: two guests ping each other and the outside through a reboot and a reboot during its recovery; every promise holds and the outage costs frames', () => {
     const c: NetCase = {
-      guests: [{ iosp: 0, segment: 0 }, { iosp: 0, segment: 0 }],
+      guests: [
+        { iosp: 0, segment: 0 },
+        { iosp: 0, segment: 0 },
+      ],
       flows: [
         { from: 0, to: 1, count: 60, intervalMs: 2, frameBytes: 64, window: 2 },
         { from: 1, to: -1, count: 40, intervalMs: 3, frameBytes: 1500, window: 1 },
@@ -31,12 +40,19 @@ describe('net recovery', () => {
     expect(outcome.violations, netRecovery.describe(c)).toEqual([]);
     expect(outcome.faults.map((f) => f.atMs)).toEqual([40, 75]);
     expect(outcome.endedAtMs).toBeLessThan(outcome.plan.untilMs);
-    expect(netPlan(c).flows.map((f) => `${f.from}→${f.to}`)).toEqual(['guest1→guest2', 'guest2→outside']);
+    expect(netPlan(c).flows.map((f) => `${f.from}→${f.to}`)).toEqual([
+      'guest1→guest2',
+      'guest2→outside',
+    ]);
   });
 
   test('a flow to a guest on another segment or IOSP goes outside if an uplink allows, and is dropped otherwise', () => {
     const c: NetCase = {
-      guests: [{ iosp: 0, segment: 0 }, { iosp: 0, segment: 1 }, { iosp: 1, segment: 0 }],
+      guests: [
+        { iosp: 0, segment: 0 },
+        { iosp: 0, segment: 1 },
+        { iosp: 1, segment: 0 },
+      ],
       flows: [
         { from: 0, to: 1, count: 5, intervalMs: 1, frameBytes: 64, window: 1 },
         { from: 0, to: 2, count: 5, intervalMs: 1, frameBytes: 64, window: 1 },
@@ -47,12 +63,18 @@ describe('net recovery', () => {
       faults: [],
       simSeed: 0,
     };
-    expect(netPlan(c).flows.map((f) => `${f.from}→${f.to}`)).toEqual(['guest1→outside', 'guest1→outside']);
+    expect(netPlan(c).flows.map((f) => `${f.from}→${f.to}`)).toEqual([
+      'guest1→outside',
+      'guest1→outside',
+    ]);
   });
 
-  test('two recoveries in one instant (a hang, then a reboot at the reboot\'s BOOTED) post more than the 64-slot ring holds: ENBDIS waits for room (OK_TO_WAIT), posts are topped up, the link and the flow recover', () => {
+  test("two recoveries in one instant (a hang, then a reboot at the reboot's BOOTED) post more than the 64-slot ring holds: ENBDIS waits for room (OK_TO_WAIT), posts are topped up, the link and the flow recover", () => {
     const c: NetCase = {
-      guests: [{ iosp: 0, segment: 0 }, { iosp: 0, segment: 0 }],
+      guests: [
+        { iosp: 0, segment: 0 },
+        { iosp: 0, segment: 0 },
+      ],
       flows: [{ from: 0, to: 0, count: 5, intervalMs: 1, frameBytes: 60, window: 1 }],
       iosps: 1,
       uplinks: [3, 0],
@@ -64,7 +86,9 @@ describe('net recovery', () => {
     };
     const outcome = runNetCase(c, []);
     expect(outcome.violations, netRecovery.describe(c)).toEqual([]);
-    expect(outcome.trace.filter((r) => r.event === 'net.enbdis' && r.actor.startsWith('guest1/')).length).toBe(5);
+    expect(
+      outcome.trace.filter((r) => r.event === 'net.enbdis' && r.actor.startsWith('guest1/')).length,
+    ).toBe(5);
   });
 
   test('for any topology, traffic and IOSP / link fault schedule: at most once, isolation, per-flow order, link recovery within the bound, buffer ownership', () => {
@@ -84,7 +108,11 @@ describe('net recovery', () => {
     for (const c of batch) {
       const outcome = runNetCase(c, []);
       expect(outcome.violations, netRecovery.describe(c)).toEqual([]);
-      const kinds = new Set(outcome.faults.filter((f) => f.atMs !== null && f.refused === null).map((f) => c.faults[outcome.plan.faultOrigin[f.index] ?? -1]?.kind));
+      const kinds = new Set(
+        outcome.faults
+          .filter((f) => f.atMs !== null && f.refused === null)
+          .map((f) => c.faults[outcome.plan.faultOrigin[f.index] ?? -1]?.kind),
+      );
       for (const k of kinds) if (k !== undefined) fired.set(k, (fired.get(k) ?? 0) + 1);
       lost += outcome.lostFrames;
     }
@@ -93,10 +121,19 @@ describe('net recovery', () => {
   });
 
   test('the quirk xmit-after-teardown is found within 1000 runs and shrunk: a frame the IOSP switched before it died is delivered twice', () => {
-    const outcome = runCampaign(netRecovery as SparProperty<unknown>, { runs: 1000, seed: 1, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks: ['xmit-after-teardown'], now: () => 0 });
+    const outcome = runCampaign(netRecovery as SparProperty<unknown>, {
+      runs: 1000,
+      seed: 1,
+      shard: { k: 1, n: 1 },
+      timeBudgetMs: null,
+      quirks: ['xmit-after-teardown'],
+      now: () => 0,
+    });
     expect(outcome.verdict).toBe('fail');
     const c = outcome.counterexample?.value as NetCase;
-    expect(outcome.counterexample?.violations).toContainEqual(expect.stringMatching(/^at-most-once: guest\d: \d+ frame\(s\) delivered twice/));
+    expect(outcome.counterexample?.violations).toContainEqual(
+      expect.stringMatching(/^at-most-once: guest\d: \d+ frame\(s\) delivered twice/),
+    );
     expect(c.faults.length).toBeLessThanOrEqual(2);
     expect(netPlan(c).flows.length).toBeLessThanOrEqual(2);
     expect(runNetCase(c, []).violations, 'the quirk, not the case').toEqual([]);

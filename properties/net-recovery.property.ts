@@ -45,7 +45,15 @@ import type { IpStackContext } from '../machines/ip-stack.logic.js';
 import { loadCaseScenario } from './case-scenario.js';
 import { IDLE_POLL_JIFFIES } from '../machines/iosp.machine.js';
 import { DEFAULT_JIFFY_MS } from '../src/hypervisor/index.js';
-import { BOOT_SLACK_MS, clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type IospFaultCase } from './iosp-faults.js';
+import {
+  BOOT_SLACK_MS,
+  clamp,
+  describeFault,
+  FaultSchedule,
+  iospFaultArbitraries,
+  mod,
+  type IospFaultCase,
+} from './iosp-faults.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cases (plain JSON: counterexamples are saved as files)
@@ -104,11 +112,26 @@ const flowArbitrary: fc.Arbitrary<NetFlowCase> = fc.record({
 
 /** Every case: topology, traffic, fault schedule, sim seed (keys in shrink order, as storage). */
 export const netCaseArbitrary: fc.Arbitrary<NetCase> = fc.record({
-  guests: fc.array(fc.record({ iosp: fc.nat(1), segment: fc.nat(1), promiscuous: fc.boolean() }), { minLength: 2, maxLength: 4 }),
+  guests: fc.array(fc.record({ iosp: fc.nat(1), segment: fc.nat(1), promiscuous: fc.boolean() }), {
+    minLength: 2,
+    maxLength: 4,
+  }),
   flows: fc.array(flowArbitrary, { minLength: 1, maxLength: 4 }),
   iosps: fc.integer({ min: 1, max: 2 }),
   uplinks: fc.array(fc.nat(3), { minLength: 2, maxLength: 2 }),
-  faults: fc.array(fc.oneof(...iospFaultArbitraries({ atMs, downMs }, true), fc.record({ kind: fc.constant('link-flap' as const), iosp: fc.nat(1), nic: fc.nat(1), atMs, downMs })), { maxLength: 3 }),
+  faults: fc.array(
+    fc.oneof(
+      ...iospFaultArbitraries({ atMs, downMs }, true),
+      fc.record({
+        kind: fc.constant('link-flap' as const),
+        iosp: fc.nat(1),
+        nic: fc.nat(1),
+        atMs,
+        downMs,
+      }),
+    ),
+    { maxLength: 3 },
+  ),
   simSeed: fc.nat(99),
 });
 
@@ -135,7 +158,12 @@ export interface PlannedFlow {
 /** The case as a scenario, with what the checks need. */
 export interface NetPlan {
   readonly iosps: readonly string[];
-  readonly guests: readonly { readonly name: string; readonly iosp: string; readonly segment: string; readonly promiscuous: boolean }[];
+  readonly guests: readonly {
+    readonly name: string;
+    readonly iosp: string;
+    readonly segment: string;
+    readonly promiscuous: boolean;
+  }[];
   readonly flows: readonly PlannedFlow[];
   readonly healedByMs: number;
   readonly untilMs: number;
@@ -151,18 +179,40 @@ const segmentName = (s: number) => ['blue', 'red'][s] ?? 'blue';
 export function netPlan(c: NetCase): NetPlan {
   const iospCount = clamp(c.iosps, 1, 2);
   const iosps = Array.from({ length: iospCount }, (_, i) => iospName(i));
-  const guestCases = c.guests.length >= 2 ? c.guests.slice(0, 4) : [...c.guests, { iosp: 0, segment: 0 }, { iosp: 0, segment: 0 }].slice(0, 2);
-  const guests = guestCases.map((g, i) => ({ name: `guest${i + 1}`, iosp: iospName(mod(g.iosp, iospCount)), segment: segmentName(mod(g.segment, 2)), promiscuous: g.promiscuous === true }));
+  const guestCases =
+    c.guests.length >= 2
+      ? c.guests.slice(0, 4)
+      : [...c.guests, { iosp: 0, segment: 0 }, { iosp: 0, segment: 0 }].slice(0, 2);
+  const guests = guestCases.map((g, i) => ({
+    name: `guest${i + 1}`,
+    iosp: iospName(mod(g.iosp, iospCount)),
+    segment: segmentName(mod(g.segment, 2)),
+    promiscuous: g.promiscuous === true,
+  }));
   const uplinks = iosps.map((_, i) => mod(c.uplinks[i] ?? 0, 4));
-  const hasUplink = (iosp: string, segment: string) => ((uplinks[iosps.indexOf(iosp)] ?? 0) & (segment === 'blue' ? 1 : 2)) !== 0;
+  const hasUplink = (iosp: string, segment: string) =>
+    ((uplinks[iosps.indexOf(iosp)] ?? 0) & (segment === 'blue' ? 1 : 2)) !== 0;
   const flows = c.flows.slice(0, 4).flatMap((f) => {
     const from = guests[mod(f.from, guests.length)];
     if (from === undefined) return [];
     const peer = f.to < 0 ? undefined : guests[mod(f.to, guests.length)];
-    const reachable = peer !== undefined && peer !== from && peer.iosp === from.iosp && peer.segment === from.segment;
+    const reachable =
+      peer !== undefined &&
+      peer !== from &&
+      peer.iosp === from.iosp &&
+      peer.segment === from.segment;
     const to = reachable ? peer.name : hasUplink(from.iosp, from.segment) ? 'outside' : null;
     if (to === null) return [];
-    return [{ from: from.name, to, count: clamp(f.count, 1, 200), intervalMs: clamp(f.intervalMs, 1, 100), frameBytes: clamp(f.frameBytes, 60, 1514), window: clamp(f.window, 1, 8) }];
+    return [
+      {
+        from: from.name,
+        to,
+        count: clamp(f.count, 1, 200),
+        intervalMs: clamp(f.intervalMs, 1, 100),
+        frameBytes: clamp(f.frameBytes, 60, 1514),
+        window: clamp(f.window, 1, 8),
+      },
+    ];
   });
   const schedule = new FaultSchedule();
   c.faults.forEach((f, index) => {
@@ -174,9 +224,17 @@ export function netPlan(c: NetCase): NetPlan {
     const at = clamp(f.atMs, 0, 10_000);
     // At least 1 ms down: two faults at one instant fire in a seeded order, and up must follow down.
     const up = at + clamp(f.downMs, 1, 10_000);
-    schedule.addTimed({ action: 'nic-link', partition: iospName(iosp), nic, up: false, at }, index, at);
+    schedule.addTimed(
+      { action: 'nic-link', partition: iospName(iosp), nic, up: false, at },
+      index,
+      at,
+    );
     // The guests hear of the link's return at the IOSP's next poll (at most one idle period later).
-    schedule.addTimed({ action: 'nic-link', partition: iospName(iosp), nic, up: true, at: up }, index, up + IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS + BOOT_SLACK_MS);
+    schedule.addTimed(
+      { action: 'nic-link', partition: iospName(iosp), nic, up: true, at: up },
+      index,
+      up + IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS + BOOT_SLACK_MS,
+    );
   });
   const healedByMs = schedule.healedByMs;
   const flowMs = Math.max(0, ...flows.map((f) => f.count * f.intervalMs + 2 * PING_TIMEOUT_MS));
@@ -189,14 +247,37 @@ export function netPlan(c: NetCase): NetPlan {
       ...iosps.map((name, i) => ({
         name,
         kind: 'iosp',
-        hardware: { nics: ['blue', 'red'].filter((_, s) => ((uplinks[i] ?? 0) & (1 << s)) !== 0).map((segment) => ({ name: `eth-${segment}`, switch: segment })) },
+        hardware: {
+          nics: ['blue', 'red']
+            .filter((_, s) => ((uplinks[i] ?? 0) & (1 << s)) !== 0)
+            .map((segment) => ({ name: `eth-${segment}`, switch: segment })),
+        },
       })),
       ...guests.map((g) => ({
         name: g.name,
         kind: 'guest',
         buses: [{ busNo: 2, deviceCount: 1 }],
-        devices: [{ busNo: 2, devNo: 0, channelType: 'vnic', server: g.iosp, segment: g.segment, ...(g.promiscuous ? { promiscuous: true } : {}) }],
-        workloads: flows.filter((f) => f.from === g.name).map((f) => ({ kind: 'ping', to: f.to, count: f.count, interval: f.intervalMs, size: f.frameBytes, window: f.window, timeout: PING_TIMEOUT_MS })),
+        devices: [
+          {
+            busNo: 2,
+            devNo: 0,
+            channelType: 'vnic',
+            server: g.iosp,
+            segment: g.segment,
+            ...(g.promiscuous ? { promiscuous: true } : {}),
+          },
+        ],
+        workloads: flows
+          .filter((f) => f.from === g.name)
+          .map((f) => ({
+            kind: 'ping',
+            to: f.to,
+            count: f.count,
+            interval: f.intervalMs,
+            size: f.frameBytes,
+            window: f.window,
+            timeout: PING_TIMEOUT_MS,
+          })),
       })),
     ],
     faults: schedule.faults,
@@ -214,11 +295,15 @@ export function loadNetPlan(plan: NetPlan, quirks: readonly string[]): LoadedSce
 
 /** The promises, by the name each violation starts with. */
 export const NET_PROMISES = {
-  'at-most-once': 'No frame is delivered twice; every frame lost across an outage is counted (sent = delivered + lost + outstanding).',
-  isolation: 'No frame reaches a guest outside its segment, and no guest host holds another guest\'s channel.',
+  'at-most-once':
+    'No frame is delivered twice; every frame lost across an outage is counted (sent = delivered + lost + outstanding).',
+  isolation:
+    "No frame reaches a guest outside its segment, and no guest host holds another guest's channel.",
   'per-flow-order': 'The frames of one flow arrive in the order sent.',
-  'link-recovery': 'Once the last fault healed, every link is up and every flow finished within the bound.',
-  'buffer-ownership': 'No receive buffer is handed to the guest stack while the IOSP may still write it.',
+  'link-recovery':
+    'Once the last fault healed, every link is up and every flow finished within the bound.',
+  'buffer-ownership':
+    'No receive buffer is handed to the guest stack while the IOSP may still write it.',
 } as const;
 
 /** One of {@link NET_PROMISES}. */
@@ -245,9 +330,19 @@ export function runNetCase(c: NetCase, quirks: readonly string[]): NetOutcome {
   };
   const result = runSim(loadNetPlan(plan, quirks), c.simSeed, plan.untilMs, { everyMs: sample });
   const run = last as SimRun | null;
-  const violations = [...netEndViolations(plan, result.observation), ...(run === null ? [] : channelIsolation(run, plan))];
+  const violations = [
+    ...netEndViolations(plan, result.observation),
+    ...(run === null ? [] : channelIsolation(run, plan)),
+  ];
   const lostFrames = Object.values(result.observation.net).reduce((n, g) => n + g.stats.dropped, 0);
-  return { violations, trace: result.trace, faults: result.faults, endedAtMs: result.virtualMs, plan, lostFrames };
+  return {
+    violations,
+    trace: result.trace,
+    faults: result.faults,
+    endedAtMs: result.virtualMs,
+    plan,
+    lostFrames,
+  };
 }
 
 // Every partition runs and every flow finished.
@@ -260,7 +355,14 @@ function settled(run: SimRun, plan: NetPlan): boolean {
     const host = run.host(g.name);
     const net = host instanceof GuestHost ? host.io().net : [];
     const expected = plan.flows.filter((f) => f.from === g.name).length;
-    return net.length === 1 && net.every((i) => (i.ipStack as IpStackContext).flows.length === expected && (i.ipStack as IpStackContext).finished);
+    return (
+      net.length === 1 &&
+      net.every(
+        (i) =>
+          (i.ipStack as IpStackContext).flows.length === expected &&
+          (i.ipStack as IpStackContext).finished,
+      )
+    );
   });
 }
 
@@ -270,20 +372,47 @@ export function netEndViolations(plan: NetPlan, o: Observation): string[] {
   const v = (promise: NetPromise, text: string) => out.push(`${promise}: ${text}`);
   for (const g of plan.guests) {
     const net = o.net[g.name];
-    if (o.states[g.name] !== 'running') v('link-recovery', `${g.name} is ${o.states[g.name] ?? 'unknown'} at the end`);
+    if (o.states[g.name] !== 'running')
+      v('link-recovery', `${g.name} is ${o.states[g.name] ?? 'unknown'} at the end`);
     if (net === undefined) continue;
     const s = net.stats;
     if (s.duplicated > 0) v('at-most-once', `${g.name}: ${s.duplicated} frame(s) delivered twice`);
-    if (s.sent !== s.delivered + s.dropped + s.outstanding) v('at-most-once', `${g.name}: ${s.sent} sent ≠ ${s.delivered} delivered + ${s.dropped} lost + ${s.outstanding} outstanding`);
-    if (s.misdelivered > 0) v('isolation', `${g.name}: ${s.misdelivered} frame(s) from outside segment ${g.segment}`);
-    if (s.outOfOrder > 0) v('per-flow-order', `${g.name}: ${s.outOfOrder} frame(s) arrived after a later one of their flow`);
-    if (s.ownershipViolations > 0) v('buffer-ownership', `${g.name}: ${s.ownershipViolations} receive page(s) read while the IOSP could still write them`);
+    if (s.sent !== s.delivered + s.dropped + s.outstanding)
+      v(
+        'at-most-once',
+        `${g.name}: ${s.sent} sent ≠ ${s.delivered} delivered + ${s.dropped} lost + ${s.outstanding} outstanding`,
+      );
+    if (s.misdelivered > 0)
+      v('isolation', `${g.name}: ${s.misdelivered} frame(s) from outside segment ${g.segment}`);
+    if (s.outOfOrder > 0)
+      v(
+        'per-flow-order',
+        `${g.name}: ${s.outOfOrder} frame(s) arrived after a later one of their flow`,
+      );
+    if (s.ownershipViolations > 0)
+      v(
+        'buffer-ownership',
+        `${g.name}: ${s.ownershipViolations} receive page(s) read while the IOSP could still write them`,
+      );
     const expectedFlows = plan.flows.filter((f) => f.from === g.name).length;
     for (const i of net.interfaces) {
-      if (!i.up) v('link-recovery', `${g.name} ${i.ifname}: link down at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms)`);
-      for (const f of i.flows) if (!f.finished) v('link-recovery', `${g.name} flow ${f.flow} → ${f.to}: unfinished at the bound (${f.sent} sent, ${f.delivered} answered, ${f.lost} lost)`);
+      if (!i.up)
+        v(
+          'link-recovery',
+          `${g.name} ${i.ifname}: link down at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms)`,
+        );
+      for (const f of i.flows)
+        if (!f.finished)
+          v(
+            'link-recovery',
+            `${g.name} flow ${f.flow} → ${f.to}: unfinished at the bound (${f.sent} sent, ${f.delivered} answered, ${f.lost} lost)`,
+          );
     }
-    if (net.interfaces.length !== 1 || s.flows !== expectedFlows) v('link-recovery', `${g.name}: ${net.interfaces.length} interface(s) with ${s.flows} flow(s) at the end, expected 1 with ${expectedFlows}`);
+    if (net.interfaces.length !== 1 || s.flows !== expectedFlows)
+      v(
+        'link-recovery',
+        `${g.name}: ${net.interfaces.length} interface(s) with ${s.flows} flow(s) at the end, expected 1 with ${expectedFlows}`,
+      );
   }
   // The scenario expectation's rule too (every vnic came up; no flow stalled after a link-up).
   for (const r of judge(['link-recovers'], o)) if (!r.ok) v('link-recovery', r.detail);
@@ -306,13 +435,25 @@ function channelIsolation(run: SimRun, plan: NetPlan): string[] {
 /** The case in a few lines: topology, flows, faults and the bound. */
 export function describeNetCase(c: NetCase): string {
   const plan = netPlan(c);
-  const uplinks = plan.scenario.partitions.filter((p) => p.kind === 'iosp').map((p) => `${p.name} uplinks: ${(p.hardware?.nics ?? []).map((n) => n.switch).join(', ') || 'none'}`);
+  const uplinks = plan.scenario.partitions
+    .filter((p) => p.kind === 'iosp')
+    .map(
+      (p) =>
+        `${p.name} uplinks: ${(p.hardware?.nics ?? []).map((n) => n.switch).join(', ') || 'none'}`,
+    );
   return [
     `sim seed ${c.simSeed}; ${plan.iosps.length} IOSP(s); run until ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms)`,
     ...uplinks,
-    ...plan.guests.map((g) => `${g.name} on ${g.iosp}, segment ${g.segment}${g.promiscuous ? ', promiscuous' : ''}`),
-    ...plan.flows.map((f) => `ping ${f.from} → ${f.to}: ${f.count} × ${f.frameBytes} B every ${f.intervalMs} ms, window ${f.window}`),
-    ...(plan.scenario.faults.length === 0 ? ['no faults'] : plan.scenario.faults.map((f) => `fault: ${describeFault(f)}`)),
+    ...plan.guests.map(
+      (g) => `${g.name} on ${g.iosp}, segment ${g.segment}${g.promiscuous ? ', promiscuous' : ''}`,
+    ),
+    ...plan.flows.map(
+      (f) =>
+        `ping ${f.from} → ${f.to}: ${f.count} × ${f.frameBytes} B every ${f.intervalMs} ms, window ${f.window}`,
+    ),
+    ...(plan.scenario.faults.length === 0
+      ? ['no faults']
+      : plan.scenario.faults.map((f) => `fault: ${describeFault(f)}`)),
   ].join('\n');
 }
 
@@ -325,7 +466,7 @@ export const netRecovery = {
   promise:
     'For any network topology (1–2 IOSPs, 2–4 guests on one or two segments, uplinks to the outside), ping traffic, IOSP reboots, crashes, hangs and reboots during recovery, and uplink link flaps: ' +
     '(at-most-once) no frame is delivered twice and every loss is counted; ' +
-    '(isolation) no frame reaches a guest outside its segment and no guest holds another guest\'s channel; ' +
+    "(isolation) no frame reaches a guest outside its segment and no guest holds another guest's channel; " +
     '(per-flow-order) the frames of a flow arrive in order; ' +
     '(link-recovery) once the last fault healed, every link comes up and every flow finishes within a stated bound; ' +
     '(buffer-ownership) no receive buffer reaches the guest stack while the IOSP may still write it.',

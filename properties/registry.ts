@@ -44,6 +44,9 @@ export const PROPERTIES: readonly SparProperty<unknown>[] = [
 ];
 
 /** The property named `name`, or undefined. */
-export function findProperty(name: string, registry: readonly SparProperty<unknown>[] = PROPERTIES): SparProperty<unknown> | undefined {
+export function findProperty(
+  name: string,
+  registry: readonly SparProperty<unknown>[] = PROPERTIES,
+): SparProperty<unknown> | undefined {
   return registry.find((p) => p.name === name);
 }

@@ -7,7 +7,16 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { CH, CHANNELCLI_ATTACHED, CHANNELCLI_DISABLED, Channel, channelTypes, createChannel, setClientState, SQ } from '../src/channel/index.js';
+import {
+  CH,
+  CHANNELCLI_ATTACHED,
+  CHANNELCLI_DISABLED,
+  Channel,
+  channelTypes,
+  createChannel,
+  setClientState,
+  SQ,
+} from '../src/channel/index.js';
 import { runCampaign } from '../src/fuzz/campaign.js';
 import { runSim } from '../src/run/run-sim.js';
 import {
@@ -49,7 +58,13 @@ describe('storage recovery', () => {
   });
 
   test('sampling every virtual ms does not change the run: the same trace hash as without the hook', () => {
-    const c: StorageCase = { disks: [oneDisk(60, 50)], guests: 1, iosps: 1, faults: [{ kind: 'crash-then-reboot', iosp: 0, atMs: 5, gapMs: 3, downMs: 10 }], simSeed: 3 };
+    const c: StorageCase = {
+      disks: [oneDisk(60, 50)],
+      guests: 1,
+      iosps: 1,
+      faults: [{ kind: 'crash-then-reboot', iosp: 0, atMs: 5, gapMs: 3, downMs: 10 }],
+      simSeed: 3,
+    };
     const plan = storagePlan(c);
     let samples = 0;
     const sampled = runSim(loadPlan(plan, []), c.simSeed, 120, { everyMs: () => void samples++ });
@@ -94,18 +109,33 @@ describe('storage recovery', () => {
       const outcome = runStorageCase(c, []);
       expect(outcome.violations, storageRecovery.describe(c)).toEqual([]);
       c.faults.forEach((f, i) => {
-        const records = outcome.plan.faultOrigin.flatMap((origin, index) => (origin === i ? [outcome.faults[index]] : []));
-        if (records.length > 0 && records.every((r) => r !== undefined && r.atMs !== null && r.refused === null)) fired.set(f.kind, (fired.get(f.kind) ?? 0) + 1);
+        const records = outcome.plan.faultOrigin.flatMap((origin, index) =>
+          origin === i ? [outcome.faults[index]] : [],
+        );
+        if (
+          records.length > 0 &&
+          records.every((r) => r !== undefined && r.atMs !== null && r.refused === null)
+        )
+          fired.set(f.kind, (fired.get(f.kind) ?? 0) + 1);
       });
     }
     for (const kind of FAULT_KINDS) expect(fired.get(kind), `${kind} fired`).toBeGreaterThan(0);
   });
 
   test('the quirk lose-pending-on-pause is found within 1000 runs and shrunk to one guest, one disk and at most two faults: its IO never completes', () => {
-    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, { runs: 1000, seed: 1, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks: ['lose-pending-on-pause'], now: () => 0 });
+    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, {
+      runs: 1000,
+      seed: 1,
+      shard: { k: 1, n: 1 },
+      timeBudgetMs: null,
+      quirks: ['lose-pending-on-pause'],
+      now: () => 0,
+    });
     expect(outcome.verdict).toBe('fail');
     const c = outcome.counterexample?.value as StorageCase;
-    expect(outcome.counterexample?.violations.every((v) => v.startsWith('io-completes-after-heal: '))).toBe(true);
+    expect(
+      outcome.counterexample?.violations.every((v) => v.startsWith('io-completes-after-heal: ')),
+    ).toBe(true);
     expect(storagePlan(c).guests).toHaveLength(1);
     expect(c.disks).toHaveLength(1);
     expect(c.faults.length).toBeLessThanOrEqual(2);
@@ -113,10 +143,19 @@ describe('storage recovery', () => {
   });
 
   test('the quirk double-complete-on-resume is found within 1000 runs and shrunk to one guest, one disk and at most two faults: a request completes twice', () => {
-    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, { runs: 1000, seed: 1, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks: ['double-complete-on-resume'], now: () => 0 });
+    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, {
+      runs: 1000,
+      seed: 1,
+      shard: { k: 1, n: 1 },
+      timeBudgetMs: null,
+      quirks: ['double-complete-on-resume'],
+      now: () => 0,
+    });
     expect(outcome.verdict).toBe('fail');
     const c = outcome.counterexample?.value as StorageCase;
-    expect(outcome.counterexample?.violations).toContainEqual(expect.stringMatching(/^exactly-once-completion: guest1: \d+ duplicate completion/));
+    expect(outcome.counterexample?.violations).toContainEqual(
+      expect.stringMatching(/^exactly-once-completion: guest1: \d+ duplicate completion/),
+    );
     expect(storagePlan(c).guests).toHaveLength(1);
     expect(c.disks).toHaveLength(1);
     expect(c.faults.length).toBeLessThanOrEqual(2);
@@ -130,11 +169,22 @@ describe('storage recovery', () => {
   // as far as visorchipset's EIO refusal; run-scenario.test.ts shows that after the timeout.)
   test('the quirk visorhba-resume-no-complete is found within 1000 runs and shrunk to one guest, one disk and two or three faults: the next outage is never paused and its IO never completes', () => {
     const quirks = ['visorhba-resume-no-complete'];
-    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, { runs: 1000, seed: 1, shard: { k: 1, n: 1 }, timeBudgetMs: null, quirks, now: () => 0 });
+    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, {
+      runs: 1000,
+      seed: 1,
+      shard: { k: 1, n: 1 },
+      timeBudgetMs: null,
+      quirks,
+      now: () => 0,
+    });
     expect(outcome.verdict).toBe('fail');
     const c = outcome.counterexample?.value as StorageCase;
-    expect(outcome.counterexample?.violations).toContainEqual(expect.stringMatching(/^io-completes-after-heal: guest1: 1 of 1 workload\(s\) unfinished/));
-    expect(outcome.counterexample?.violations.every((v) => v.startsWith('io-completes-after-heal: '))).toBe(true);
+    expect(outcome.counterexample?.violations).toContainEqual(
+      expect.stringMatching(/^io-completes-after-heal: guest1: 1 of 1 workload\(s\) unfinished/),
+    );
+    expect(
+      outcome.counterexample?.violations.every((v) => v.startsWith('io-completes-after-heal: ')),
+    ).toBe(true);
     expect(storagePlan(c).guests).toHaveLength(1);
     expect(c.disks).toHaveLength(1);
     expect(c.faults.length).toBeGreaterThanOrEqual(2); // one outage is survived: IO flows after the unanswered resume
@@ -143,8 +193,15 @@ describe('storage recovery', () => {
     expect(runStorageCase(c, []).violations, 'the quirk, not the case').toEqual([]);
     // Recovery asked for more state changes than reached the guest: the rest wait behind the resume.
     const { trace } = runStorageCase(c, quirks);
-    const asked = trace.filter((r) => r.actor === 'cp/iosp-recovery' && r.event === 'cp.changeState').length;
-    const sent = trace.filter((r) => r.actor === 'cp/command-partition' && r.event === 'controlvm.send' && String(r.detail?.['text'] ?? '').startsWith('CONTROLVM_DEVICE_CHANGESTATE')).length;
+    const asked = trace.filter(
+      (r) => r.actor === 'cp/iosp-recovery' && r.event === 'cp.changeState',
+    ).length;
+    const sent = trace.filter(
+      (r) =>
+        r.actor === 'cp/command-partition' &&
+        r.event === 'controlvm.send' &&
+        String(r.detail?.['text'] ?? '').startsWith('CONTROLVM_DEVICE_CHANGESTATE'),
+    ).length;
     expect(sent).toBeLessThan(asked);
   });
 });

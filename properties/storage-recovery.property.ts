@@ -69,7 +69,14 @@ import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
 import { lbaEntries, versionsOf } from '../machines/block-workload.logic.js';
 import { SD_MAX_RETRIES } from '../machines/scsi-midlayer.logic.js';
 import { loadCaseScenario } from './case-scenario.js';
-import { clamp, describeFault, FaultSchedule, iospFaultArbitraries, mod, type IospFaultCase } from './iosp-faults.js';
+import {
+  clamp,
+  describeFault,
+  FaultSchedule,
+  iospFaultArbitraries,
+  mod,
+  type IospFaultCase,
+} from './iosp-faults.js';
 
 export { BOOT_SLACK_MS } from './iosp-faults.js';
 
@@ -100,10 +107,23 @@ export interface DiskCase {
 export type FaultCase =
   | Exclude<IospFaultCase, { kind: 'hang' }>
   /** The next `times` `op`s on blocks lba..lba+count−1 of the disk fail (taken within the disk). */
-  | { readonly kind: 'disk-error'; readonly disk: number; readonly op: 'read' | 'write'; readonly lba: number; readonly count: number; readonly times: number; readonly atMs: number };
+  | {
+      readonly kind: 'disk-error';
+      readonly disk: number;
+      readonly op: 'read' | 'write';
+      readonly lba: number;
+      readonly count: number;
+      readonly times: number;
+      readonly atMs: number;
+    };
 
 /** The kinds of fault the arbitrary generates. */
-export const FAULT_KINDS = ['reboot', 'crash-then-reboot', 'reboot-during-recovery', 'disk-error'] as const;
+export const FAULT_KINDS = [
+  'reboot',
+  'crash-then-reboot',
+  'reboot-during-recovery',
+  'disk-error',
+] as const;
 
 /** One case. */
 export interface StorageCase {
@@ -205,7 +225,8 @@ export function storagePlan(c: StorageCase): StoragePlan {
   const sharing = diskCases.map((d) => [...new Set(d.guests.map((g) => mod(g, guestCount)))]);
   // A guest that sees no disk joins one (round robin), as a reader.
   for (let g = 0; g < guestCount; g++) {
-    if (diskCases.length > 0 && !sharing.some((s) => s.includes(g))) sharing[g % diskCases.length]?.push(g);
+    if (diskCases.length > 0 && !sharing.some((s) => s.includes(g)))
+      sharing[g % diskCases.length]?.push(g);
   }
   const disks: TopologyDisk[] = diskCases.map((d, i) => {
     const shared = sharing[i] ?? [];
@@ -215,7 +236,10 @@ export function storagePlan(c: StorageCase): StoragePlan {
       iosp: iospName(mod(d.iosp, iospCount)),
       sharedWith: (shared.length === 0 ? [0] : shared).map(guestName),
       blocks: clamp(d.blocks, 16, 256),
-      latencyMs: { min: minTenths / 10, max: (minTenths + clamp(d.latencyTenthsMs[1], 0, 20)) / 10 },
+      latencyMs: {
+        min: minTenths / 10,
+        max: (minTenths + clamp(d.latencyTenthsMs[1], 0, 20)) / 10,
+      },
       workload: {
         queueDepth: clamp(d.workload.queueDepth, 1, 8),
         ops: clamp(d.workload.ops, 1, 200),
@@ -232,10 +256,30 @@ export function storagePlan(c: StorageCase): StoragePlan {
     const at = clamp(f.atMs, 0, 10_000);
     const lba = mod(f.lba, disk.blocks);
     const count = clamp(f.count, 1, disk.blocks - lba);
-    schedule.addTimed({ action: 'disk-error', partition: disk.iosp, disk: disk.name, op: f.op, lba, count, times: clamp(f.times, 1, 100), at }, index, at);
+    schedule.addTimed(
+      {
+        action: 'disk-error',
+        partition: disk.iosp,
+        disk: disk.name,
+        op: f.op,
+        lba,
+        count,
+        times: clamp(f.times, 1, 100),
+        at,
+      },
+      index,
+      at,
+    );
   });
   const { faults, origin: faultOrigin, healedByMs } = schedule;
-  const workloadMs = Math.max(0, ...disks.map((d) => Math.ceil(d.workload.ops / d.workload.queueDepth) * (d.latencyMs.max + PER_REQUEST_SLACK_MS)));
+  const workloadMs = Math.max(
+    0,
+    ...disks.map(
+      (d) =>
+        Math.ceil(d.workload.ops / d.workload.queueDepth) *
+        (d.latencyMs.max + PER_REQUEST_SLACK_MS),
+    ),
+  );
   const untilMs = Math.ceil(healedByMs + RESUME_MS + workloadMs);
   const guestPartitions = guests.map((g) => {
     const seen = iosps.filter((i) => disks.some((d) => d.iosp === i && d.sharedWith.includes(g)));
@@ -259,7 +303,22 @@ export function storagePlan(c: StorageCase): StoragePlan {
   const iospPartitions = iosps.map((name) => ({
     name,
     kind: 'iosp',
-    hardware: { scsi: [{ name: 'hba0', disks: disks.filter((d) => d.iosp === name).map((d) => ({ name: d.name, blocks: d.blocks, blockSize: 512, sharedWith: [...d.sharedWith], latencyMs: d.latencyMs })) }] },
+    hardware: {
+      scsi: [
+        {
+          name: 'hba0',
+          disks: disks
+            .filter((d) => d.iosp === name)
+            .map((d) => ({
+              name: d.name,
+              blocks: d.blocks,
+              blockSize: 512,
+              sharedWith: [...d.sharedWith],
+              latencyMs: d.latencyMs,
+            })),
+        },
+      ],
+    },
   }));
   const scenario = scenarioSchema.parse({
     description: 'storage-recovery property case',
@@ -280,11 +339,15 @@ export function loadPlan(plan: StoragePlan, quirks: readonly string[]): LoadedSc
 
 /** The promises, by the name each violation starts with. */
 export const STORAGE_PROMISES = {
-  'no-lost-acked-write': 'No acknowledged write is lost (every block holds its last acknowledged write or a later one; no writer read older data).',
-  'exactly-once-completion': 'Every request completes to its workload exactly once; failures are explicit and only from disk errors or an exhausted retry budget.',
+  'no-lost-acked-write':
+    'No acknowledged write is lost (every block holds its last acknowledged write or a later one; no writer read older data).',
+  'exactly-once-completion':
+    'Every request completes to its workload exactly once; failures are explicit and only from disk errors or an exhausted retry budget.',
   'guests-stay-running': 'Every guest partition stays running.',
-  'io-completes-after-heal': 'Once the last fault healed, all outstanding IO completes within the bound.',
-  'channel-invariants': 'At every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1, and client states change only along §1.3.',
+  'io-completes-after-heal':
+    'Once the last fault healed, all outstanding IO completes within the bound.',
+  'channel-invariants':
+    'At every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1, and client states change only along §1.3.',
 } as const;
 
 /** One of {@link STORAGE_PROMISES}. */
@@ -336,7 +399,9 @@ export class ChannelWatch {
   static attach(id: string, buffer: SharedArrayBuffer): ChannelWatch | ChannelFinding {
     const channel = Channel.attachAs(buffer, channelTypes.vhba);
     if (!channel.ok) return { key: id, text: `${id}: does not validate: ${channel.error.message}` };
-    const queues = Array.from({ length: channel.value.queueCount }, (_, q) => channel.value.queue(q));
+    const queues = Array.from({ length: channel.value.queueCount }, (_, q) =>
+      channel.value.queue(q),
+    );
     return new ChannelWatch(id, channel.value.memory, queues);
   }
 
@@ -357,16 +422,26 @@ export class ChannelWatch {
       const { numSent, numReceived } = queue.counters();
       const held = numSent - numReceived;
       if (held !== BigInt(occupancy) || held < 0n || held > BigInt(queue.slotCount - 1)) {
-        out.push({ key, text: `${where}: num_sent ${numSent} − num_received ${numReceived} = ${held}, occupancy ${occupancy}, max_slots ${queue.slotCount}` });
+        out.push({
+          key,
+          text: `${where}: num_sent ${numSent} − num_received ${numReceived} = ${held}, occupancy ${occupancy}, max_slots ${queue.slotCount}`,
+        });
       }
     }
     for (const kind of ['os', 'boot'] as const) {
       const from = this.last[kind];
       const to = this.client(kind);
       const name = (s: number) => CLIENT_STATE_NAMES[s] ?? String(s);
-      if (to < 0) out.push({ key: `${this.id}/${kind}`, text: `${this.id} at ${now} ms: cli_state_${kind} is not a client state` });
+      if (to < 0)
+        out.push({
+          key: `${this.id}/${kind}`,
+          text: `${this.id} at ${now} ms: cli_state_${kind} is not a client state`,
+        });
       else if (from >= 0 && to !== from && !(REACHABLE.get(from)?.has(to) ?? false)) {
-        out.push({ key: `${this.id}/${kind}/${from}-${to}`, text: `${this.id} at ${now} ms: cli_state_${kind} ${name(from)} → ${name(to)}, not along §1.3` });
+        out.push({
+          key: `${this.id}/${kind}/${from}-${to}`,
+          text: `${this.id} at ${now} ms: cli_state_${kind} ${name(from)} → ${name(to)}, not along §1.3`,
+        });
       }
       this.last[kind] = to;
     }
@@ -399,7 +474,8 @@ class Sampler {
     for (const g of this.plan.guests) {
       const state = run.hypervisor.state(g);
       const value = state.ok ? state.value : 'unknown';
-      if (value !== 'running') this.report('guests-stay-running', { key: g, text: `${g} is ${value} at ${now} ms` });
+      if (value !== 'running')
+        this.report('guests-stay-running', { key: g, text: `${g} is ${value} at ${now} ms` });
     }
     for (const [name, disk] of run.disks) this.diskErrors.set(name, disk.firedFailures());
     return now >= this.plan.healedByMs && this.settled(run);
@@ -418,7 +494,10 @@ class Sampler {
     }
     run.world.onRecord((record) => {
       const m = /^([^/]+)\/virthba:([0-9a-f]+):([0-9a-f]+)$/.exec(record.actor);
-      const watch = m === null ? undefined : channels.get(`${m[1]}/vbus${parseInt(m[2] ?? '', 16)}:dev${parseInt(m[3] ?? '', 16)}`);
+      const watch =
+        m === null
+          ? undefined
+          : channels.get(`${m[1]}/vbus${parseInt(m[2] ?? '', 16)}:dev${parseInt(m[3] ?? '', 16)}`);
       if (watch !== undefined) this.check(watch, record.atMs);
     });
     return channels;
@@ -438,7 +517,9 @@ class Sampler {
       const host = run.host(g);
       const expected = this.plan.disks.filter((d) => d.sharedWith.includes(g)).length;
       const io = host instanceof GuestHost ? host.io() : null;
-      return io !== null && io.workloads.length === expected && io.workloads.every((w) => w.finished);
+      return (
+        io !== null && io.workloads.length === expected && io.workloads.every((w) => w.finished)
+      );
     });
   }
 
@@ -454,7 +535,9 @@ class Sampler {
 export function runStorageCase(c: StorageCase, quirks: readonly string[]): StorageOutcome {
   const plan = storagePlan(c);
   const sampler = new Sampler(plan);
-  const result = runSim(loadPlan(plan, quirks), c.simSeed, plan.untilMs, { everyMs: (run) => sampler.sample(run) });
+  const result = runSim(loadPlan(plan, quirks), c.simSeed, plan.untilMs, {
+    everyMs: (run) => sampler.sample(run),
+  });
   const reports = new Map<string, GuestIoReport | null>(
     plan.guests.map((g) => {
       const host = sampler.run?.host(g);
@@ -463,8 +546,21 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
   );
   const disks = sampler.run?.disks ?? new Map<string, Disk>();
   const lost = new Map(plan.guests.map((g) => [g, lostAckedWrites(reports.get(g) ?? null, disks)]));
-  const violations = [...sampler.violations, ...endViolations(plan, result.observation, result.faults, { reports, lost, diskErrors: sampler.diskErrors })];
-  return { violations, trace: result.trace, faults: result.faults, endedAtMs: result.virtualMs, plan };
+  const violations = [
+    ...sampler.violations,
+    ...endViolations(plan, result.observation, result.faults, {
+      reports,
+      lost,
+      diskErrors: sampler.diskErrors,
+    }),
+  ];
+  return {
+    violations,
+    trace: result.trace,
+    faults: result.faults,
+    endedAtMs: result.virtualMs,
+    plan,
+  };
 }
 
 /**
@@ -474,7 +570,10 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
  * the end fails that read (and is consumed) and the block counts as lost: a checker bug,
  * reported. Without read disk errors both counts agree.
  */
-export function lostAckedWrites(report: GuestIoReport | null, disks: ReadonlyMap<string, Disk>): number {
+export function lostAckedWrites(
+  report: GuestIoReport | null,
+  disks: ReadonlyMap<string, Disk>,
+): number {
   let lost = 0;
   for (const w of report?.workloads ?? []) {
     const disk = disks.get(w.name);
@@ -483,7 +582,8 @@ export function lostAckedWrites(report: GuestIoReport | null, disks: ReadonlyMap
       if (state.acked === 0) continue;
       const start = DISK_HEADER_BYTES + lba * disk.blockSize;
       const version = versionsOf(new Uint8Array(disk.memory, start, disk.blockSize), lba);
-      const later = version !== null && (state.possible.includes(version) || version >= w.nextVersion);
+      const later =
+        version !== null && (state.possible.includes(version) || version >= w.nextVersion);
       if (version !== state.acked && !later) lost++;
     }
   }
@@ -506,42 +606,79 @@ export interface SimEnd {
  * `sim` (the worker runtime) a failed request is explained by any operation a fired disk-error
  * fault on its disks could fail (`times`), and lost writes are `io.lostAckedWrites`.
  */
-export function endViolations(plan: StoragePlan, o: Observation, faults: readonly FaultRecord[], sim: SimEnd | null = null): string[] {
+export function endViolations(
+  plan: StoragePlan,
+  o: Observation,
+  faults: readonly FaultRecord[],
+  sim: SimEnd | null = null,
+): string[] {
   const out: string[] = [];
   const v = (promise: StoragePromise, text: string) => out.push(`${promise}: ${text}`);
   for (const g of plan.guests) {
     const io: IoStats | undefined = o.io[g];
     const mine = plan.disks.filter((d) => d.sharedWith.includes(g));
     const report = sim?.reports.get(g) ?? null;
-    if (o.states[g] !== 'running') v('guests-stay-running', `${g} is ${o.states[g] ?? 'unknown'} at the end`);
+    if (o.states[g] !== 'running')
+      v('guests-stay-running', `${g} is ${o.states[g] ?? 'unknown'} at the end`);
     if (io === undefined) continue;
     const lostHere = sim?.lost.get(g) ?? io.lostAckedWrites;
-    if (lostHere > 0) v('no-lost-acked-write', `${g}: ${lostHere} block(s) lost an acknowledged write`);
+    if (lostHere > 0)
+      v('no-lost-acked-write', `${g}: ${lostHere} block(s) lost an acknowledged write`);
     for (const w of report?.workloads ?? []) {
       const writer = plan.disks.find((d) => d.name === w.name)?.sharedWith[0] === g;
-      if (writer && w.counts.verifyFailures > 0) v('no-lost-acked-write', `${g}: ${w.counts.verifyFailures} read(s) of ${w.name} returned data older than an acknowledged write`);
-      if (w.counts.unknownDones > 0) v('exactly-once-completion', `${g}: ${w.counts.unknownDones} answer(s) for ${w.name} requests not outstanding`);
+      if (writer && w.counts.verifyFailures > 0)
+        v(
+          'no-lost-acked-write',
+          `${g}: ${w.counts.verifyFailures} read(s) of ${w.name} returned data older than an acknowledged write`,
+        );
+      if (w.counts.unknownDones > 0)
+        v(
+          'exactly-once-completion',
+          `${g}: ${w.counts.unknownDones} answer(s) for ${w.name} requests not outstanding`,
+        );
       const ops = mine.find((d) => d.name === w.name)?.workload.ops;
-      if (w.finished && (w.counts.submitted !== ops || w.counts.succeeded + w.counts.failed !== w.counts.submitted)) {
-        v('exactly-once-completion', `${g}: ${w.name} finished with ${w.counts.submitted} of ${ops} submitted, ${w.counts.succeeded + w.counts.failed} completed`);
+      if (
+        w.finished &&
+        (w.counts.submitted !== ops || w.counts.succeeded + w.counts.failed !== w.counts.submitted)
+      ) {
+        v(
+          'exactly-once-completion',
+          `${g}: ${w.name} finished with ${w.counts.submitted} of ${ops} submitted, ${w.counts.succeeded + w.counts.failed} completed`,
+        );
       }
     }
-    if (io.duplicateCompletions > 0) v('exactly-once-completion', `${g}: ${io.duplicateCompletions} duplicate completion(s)`);
-    if (io.finished === io.workloads && io.completed !== io.submitted) v('exactly-once-completion', `${g}: ${io.submitted - io.completed} of ${io.submitted} request(s) never completed`);
+    if (io.duplicateCompletions > 0)
+      v('exactly-once-completion', `${g}: ${io.duplicateCompletions} duplicate completion(s)`);
+    if (io.finished === io.workloads && io.completed !== io.submitted)
+      v(
+        'exactly-once-completion',
+        `${g}: ${io.submitted - io.completed} of ${io.submitted} request(s) never completed`,
+      );
     const diskErrors =
       sim === null
         ? faults
             .filter((f) => f.action === 'disk-error' && f.atMs !== null && f.refused === null)
             .map((f) => plan.scenario.faults[f.index])
-            .reduce((n, f) => n + (f?.action === 'disk-error' && mine.some((d) => d.name === f.disk) ? f.times : 0), 0)
+            .reduce(
+              (n, f) =>
+                n +
+                (f?.action === 'disk-error' && mine.some((d) => d.name === f.disk) ? f.times : 0),
+              0,
+            )
         : mine.reduce((n, d) => n + (sim.diskErrors.get(d.name) ?? 0), 0);
     const exhausted = Math.floor(io.retried / SD_MAX_RETRIES);
     if (io.failed > diskErrors + exhausted) {
-      v('exactly-once-completion', `${g}: ${io.failed} request(s) failed, but disk errors on its disks explain at most ${diskErrors} and exhausted retry budgets ${exhausted} (${io.retried} resets retried)`);
+      v(
+        'exactly-once-completion',
+        `${g}: ${io.failed} request(s) failed, but disk errors on its disks explain at most ${diskErrors} and exhausted retry budgets ${exhausted} (${io.retried} resets retried)`,
+      );
     }
     const expected = mine.length;
     if (io.finished < expected) {
-      v('io-completes-after-heal', `${g}: ${expected - io.finished} of ${expected} workload(s) unfinished at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms), ${io.submitted - io.completed} request(s) outstanding`);
+      v(
+        'io-completes-after-heal',
+        `${g}: ${expected - io.finished} of ${expected} workload(s) unfinished at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms), ${io.submitted - io.completed} request(s) outstanding`,
+      );
     }
   }
   return out;

@@ -12,12 +12,22 @@
 
 import { describe, expect, test } from 'vitest';
 import { runWorkers } from '../src/run/run-workers.js';
-import { endViolations, loadPlan, storagePlan, type StorageCase, type StoragePromise } from './storage-recovery.property.js';
+import {
+  endViolations,
+  loadPlan,
+  storagePlan,
+  type StorageCase,
+  type StoragePromise,
+} from './storage-recovery.property.js';
 
 /** Wall ms added to the sim bound per IOSP crash or reboot (a fresh worker loads in ~1 s), and once. */
 const WORKER_MS_PER_IOSP_FAULT = 3_000;
 const WORKER_SLACK_MS = 3_000;
-const JUDGED: readonly StoragePromise[] = ['no-lost-acked-write', 'exactly-once-completion', 'guests-stay-running'];
+const JUDGED: readonly StoragePromise[] = [
+  'no-lost-acked-write',
+  'exactly-once-completion',
+  'guests-stay-running',
+];
 
 /** Runs `c` in the worker runtime; returns the violations of the judged promises. */
 async function runInWorkers(c: StorageCase): Promise<string[]> {
@@ -25,16 +35,25 @@ async function runInWorkers(c: StorageCase): Promise<string[]> {
   const iospFaults = plan.scenario.faults.filter((f) => f.action !== 'disk-error').length;
   const untilMs = plan.untilMs + iospFaults * WORKER_MS_PER_IOSP_FAULT + WORKER_SLACK_MS;
   const result = await runWorkers(loadPlan(plan, []), c.simSeed, untilMs);
-  return endViolations(plan, result.observation, result.faults).filter((v) => JUDGED.some((p) => v.startsWith(`${p}: `)));
+  return endViolations(plan, result.observation, result.faults).filter((v) =>
+    JUDGED.some((p) => v.startsWith(`${p}: `)),
+  );
 }
 
-const workload = (ops: number, writePercent: number) => ({ queueDepth: 4, ops, writePercent, maxBlocks: 4 });
+const workload = (ops: number, writePercent: number) => ({
+  queueDepth: 4,
+  ops,
+  writePercent,
+  maxBlocks: 4,
+});
 
 const CASES: readonly { readonly name: string; readonly value: StorageCase }[] = [
   {
     name: 'one guest writes through an IOSP reboot',
     value: {
-      disks: [{ iosp: 0, guests: [0], blocks: 64, latencyTenthsMs: [5, 10], workload: workload(200, 60) }],
+      disks: [
+        { iosp: 0, guests: [0], blocks: 64, latencyTenthsMs: [5, 10], workload: workload(200, 60) },
+      ],
       guests: 1,
       iosps: 1,
       faults: [{ kind: 'reboot', iosp: 0, atMs: 30, downMs: 50 }],
@@ -45,7 +64,13 @@ const CASES: readonly { readonly name: string; readonly value: StorageCase }[] =
     name: 'two guests share a disk of iosp0 while iosp1 crashes and reboots and the shared disk fails writes',
     value: {
       disks: [
-        { iosp: 0, guests: [0, 1], blocks: 64, latencyTenthsMs: [5, 10], workload: workload(200, 50) },
+        {
+          iosp: 0,
+          guests: [0, 1],
+          blocks: 64,
+          latencyTenthsMs: [5, 10],
+          workload: workload(200, 50),
+        },
         { iosp: 1, guests: [1], blocks: 64, latencyTenthsMs: [5, 10], workload: workload(200, 70) },
       ],
       guests: 2,
@@ -60,7 +85,15 @@ const CASES: readonly { readonly name: string; readonly value: StorageCase }[] =
   {
     name: 'an IOSP serving two guests reboots again during its recovery',
     value: {
-      disks: [{ iosp: 0, guests: [0, 1], blocks: 64, latencyTenthsMs: [5, 10], workload: workload(200, 60) }],
+      disks: [
+        {
+          iosp: 0,
+          guests: [0, 1],
+          blocks: 64,
+          latencyTenthsMs: [5, 10],
+          workload: workload(200, 60),
+        },
+      ],
       guests: 2,
       iosps: 1,
       faults: [

@@ -11,4 +11,7 @@ const { port, inFlightCalls } = workerData as ComlinkWorkerData;
 const remote = Comlink.wrap<typeof deliverApi>(nodeEndpoint(port));
 
 // comlink posts synchronously inside the call, so the signal is cloned before it is reused.
-serveWindowedProducer(new CreditWindow(inFlightCalls), (signal, done) => void remote.deliver(signal).then(done));
+serveWindowedProducer(
+  new CreditWindow(inFlightCalls),
+  (signal, done) => void remote.deliver(signal).then(done),
+);

@@ -64,7 +64,10 @@ export class CreditWindow {
  * Producer role: serves runs by sending signals 0 .. count-1 through `send`, never more than the
  * window in flight, and finishes when every credit is back (everything was delivered).
  */
-export function serveWindowedProducer(window: CreditWindow, send: (signal: Uint8Array, done: () => void) => void): void {
+export function serveWindowedProducer(
+  window: CreditWindow,
+  send: (signal: Uint8Array, done: () => void) => void,
+): void {
   const returnCredit = () => window.give();
   serveRuns(async (count) => {
     const signal = signalBuffer();

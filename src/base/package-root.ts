@@ -13,7 +13,10 @@ export function packageRoot(): string {
   if (root !== undefined) return root;
   for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'spar-sim') {
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'spar-sim'
+    ) {
       root = dir;
       return dir;
     }

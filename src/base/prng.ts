@@ -16,8 +16,14 @@ export interface Ratio {
 
 /** Builds a {@link Ratio}; asserts 0 <= numerator <= denominator, denominator > 0. */
 export function ratio(numerator: number, denominator: number): Ratio {
-  assert(Number.isSafeInteger(numerator) && Number.isSafeInteger(denominator), 'ratio parts must be integers');
-  assert(denominator > 0 && numerator >= 0 && numerator <= denominator, `bad ratio ${numerator}/${denominator}`);
+  assert(
+    Number.isSafeInteger(numerator) && Number.isSafeInteger(denominator),
+    'ratio parts must be integers',
+  );
+  assert(
+    denominator > 0 && numerator >= 0 && numerator <= denominator,
+    `bad ratio ${numerator}/${denominator}`,
+  );
   return { numerator, denominator };
 }
 
@@ -48,7 +54,10 @@ export class Prng {
 
   /** A uniform integer in [min, max]. */
   int(min: number, max: number): number {
-    assert(Number.isSafeInteger(min) && Number.isSafeInteger(max) && min <= max, `bad range ${min}..${max}`);
+    assert(
+      Number.isSafeInteger(min) && Number.isSafeInteger(max) && min <= max,
+      `bad range ${min}..${max}`,
+    );
     return uniformInt(this.rng, min, max);
   }
 

@@ -22,7 +22,12 @@ const SCALAR_BYTES: Readonly<Record<ScalarType, number>> = {
 
 /** One member of a struct declaration. */
 export type Member =
-  | { readonly kind: 'scalar'; readonly name: string; readonly type: ScalarType; readonly doc: string }
+  | {
+      readonly kind: 'scalar';
+      readonly name: string;
+      readonly type: ScalarType;
+      readonly doc: string;
+    }
   | {
       readonly kind: 'array';
       readonly name: string;
@@ -30,7 +35,12 @@ export type Member =
       readonly count: number;
       readonly doc: string;
     }
-  | { readonly kind: 'struct'; readonly name: string; readonly struct: StructDescriptor; readonly doc: string }
+  | {
+      readonly kind: 'struct';
+      readonly name: string;
+      readonly struct: StructDescriptor;
+      readonly doc: string;
+    }
   | { readonly kind: 'group'; readonly name: string; readonly members: readonly Member[] }
   | { readonly kind: 'union'; readonly name: string | null; readonly members: readonly Member[] };
 
@@ -125,10 +135,20 @@ function flatten(members: readonly Member[], base: number, prefix: string): Fiel
 function flattenMember(member: Member, offset: number, prefix: string): FieldDescriptor[] {
   switch (member.kind) {
     case 'scalar':
-      return [{ name: prefix + member.name, offset, size: memberSize(member), type: member.type, doc: member.doc }];
+      return [
+        {
+          name: prefix + member.name,
+          offset,
+          size: memberSize(member),
+          type: member.type,
+          doc: member.doc,
+        },
+      ];
     case 'array': {
       const type = `${elementName(member.element)}[${member.count}]`;
-      return [{ name: prefix + member.name, offset, size: memberSize(member), type, doc: member.doc }];
+      return [
+        { name: prefix + member.name, offset, size: memberSize(member), type, doc: member.doc },
+      ];
     }
     case 'struct':
       return flatten(member.struct.members, offset, `${prefix}${member.name}.`);
@@ -151,7 +171,10 @@ export function defineStruct(
   expectedSizeBytes: number,
 ): StructDescriptor {
   const sizeBytes = members.reduce((sum, m) => sum + memberSize(m), 0);
-  assert(sizeBytes === expectedSizeBytes, `${name}: declared ${sizeBytes} bytes, reference says ${expectedSizeBytes}`);
+  assert(
+    sizeBytes === expectedSizeBytes,
+    `${name}: declared ${sizeBytes} bytes, reference says ${expectedSizeBytes}`,
+  );
   const fields = flatten(members, 0, '');
   const byName = new Map(fields.map((f) => [f.name, f]));
   assert(byName.size === fields.length, `${name}: duplicate field names`);
@@ -194,14 +217,20 @@ export class StructView {
     readonly struct: StructDescriptor,
     readonly bytes: Uint8Array,
   ) {
-    assert(bytes.length === struct.sizeBytes, `${struct.name} view needs ${struct.sizeBytes} bytes, got ${bytes.length}`);
+    assert(
+      bytes.length === struct.sizeBytes,
+      `${struct.name} view needs ${struct.sizeBytes} bytes, got ${bytes.length}`,
+    );
     this.data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** A view of `struct` at `offset` in `buffer`; asserts that it fits. */
   static at(struct: StructDescriptor, buffer: ArrayBufferLike, offset: number): StructView {
     assert(Number.isInteger(offset) && offset >= 0, `bad offset ${offset}`);
-    assert(offset + struct.sizeBytes <= buffer.byteLength, `${struct.name} at ${offset} overruns the buffer`);
+    assert(
+      offset + struct.sizeBytes <= buffer.byteLength,
+      `${struct.name} at ${offset} overruns the buffer`,
+    );
     return new StructView(struct, new Uint8Array(buffer, offset, struct.sizeBytes));
   }
 
@@ -209,7 +238,10 @@ export class StructView {
   // a few dozen times per simulated SCSI command).
   private typed(name: string, accessor: Accessor): FieldDescriptor {
     const f = this.struct.field(name);
-    assert(ACCESSOR_OF[f.type] === accessor, `${this.struct.name}.${name} is ${f.type}, not a ${accessor} field`);
+    assert(
+      ACCESSOR_OF[f.type] === accessor,
+      `${this.struct.name}.${name} is ${f.type}, not a ${accessor} field`,
+    );
     return f;
   }
 

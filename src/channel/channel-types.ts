@@ -55,9 +55,19 @@ export const MIN_IO_CHANNEL_SIZE = 159744;
 /** Era A IO channel initialiser: each queue gets (size − 1472)/2/1216 slots. */
 function ioQueues(sizeBytes: number): readonly QueuePlan[] {
   const slotCount = Math.floor((sizeBytes - IO_SIZEOF_PROTOCOL) / 2 / IO_SIZEOF_CMDRSP);
-  assert(slotCount >= MIN_NUMSIGNALS, `IO channel of ${sizeBytes} bytes gives ${slotCount} slots < 64`);
-  assert(slotCount <= MAX_NUMSIGNALS, `IO channel of ${sizeBytes} bytes gives ${slotCount} slots > 4096`);
-  const cmd = { signalSizeBytes: IO_SIZEOF_CMDRSP, slotCount, slotsOffsetBytes: IO_SIZEOF_PROTOCOL };
+  assert(
+    slotCount >= MIN_NUMSIGNALS,
+    `IO channel of ${sizeBytes} bytes gives ${slotCount} slots < 64`,
+  );
+  assert(
+    slotCount <= MAX_NUMSIGNALS,
+    `IO channel of ${sizeBytes} bytes gives ${slotCount} slots > 4096`,
+  );
+  const cmd = {
+    signalSizeBytes: IO_SIZEOF_CMDRSP,
+    slotCount,
+    slotsOffsetBytes: IO_SIZEOF_PROTOCOL,
+  };
   const rspOffset = IO_SIZEOF_PROTOCOL + slotCount * IO_SIZEOF_CMDRSP;
   return [cmd, { ...cmd, slotsOffsetBytes: rspOffset }];
 }
@@ -111,7 +121,11 @@ export const channelTypes: Readonly<Record<ChannelTypeName, ChannelType>> = {
     chSpaceOffsetBytes: 3072,
     // Choice: max_slots = 64 for all four queues (§8 [UNCONFIRMED]; the pools hold 64 messages).
     queues: () =>
-      [0, 1, 2, 3].map((q) => ({ signalSizeBytes: 128, slotCount: 64, slotsOffsetBytes: 3584 + q * 8192 })),
+      [0, 1, 2, 3].map((q) => ({
+        signalSizeBytes: 128,
+        slotCount: 64,
+        slotsOffsetBytes: 3584 + q * 8192,
+      })),
   },
   vbus: {
     name: 'vbus',

@@ -17,19 +17,22 @@ describe('channel creation', () => {
     expect(new DataView(buffer).getUint32(12, true)).toBe(128);
   });
 
-  test.each(names)('a new %s channel passes the guest checks for its type, with its queues attached', (name) => {
-    const type = channelTypes[name];
-    const buffer = createChannel(name);
-    expect(new Uint8Array(buffer, CH.chtype, 16)).toEqual(guidToBytes(type.guid));
-    const attached = Channel.attachAs(buffer, type);
-    expect(attached.ok).toBe(true);
-    if (!attached.ok) return;
-    expect(attached.value.queueCount).toBe(type.queues(type.defaultSizeBytes).length);
-    const header = attached.value.header();
-    expect(header.get('version_id')).toBe(type.versionId);
-    expect(header.get('srv_state')).toBe(1);
-    expect(header.get64('ch_space_offset')).toBe(BigInt(type.chSpaceOffsetBytes));
-  });
+  test.each(names)(
+    'a new %s channel passes the guest checks for its type, with its queues attached',
+    (name) => {
+      const type = channelTypes[name];
+      const buffer = createChannel(name);
+      expect(new Uint8Array(buffer, CH.chtype, 16)).toEqual(guidToBytes(type.guid));
+      const attached = Channel.attachAs(buffer, type);
+      expect(attached.ok).toBe(true);
+      if (!attached.ok) return;
+      expect(attached.value.queueCount).toBe(type.queues(type.defaultSizeBytes).length);
+      const header = attached.value.header();
+      expect(header.get('version_id')).toBe(type.versionId);
+      expect(header.get('srv_state')).toBe(1);
+      expect(header.get64('ch_space_offset')).toBe(BigInt(type.chSpaceOffsetBytes));
+    },
+  );
 
   test('queue q header sits at ch_space_offset + q*128 with head = tail = 0 and max_signals = max_slots - 1', () => {
     const buffer = createChannel('controlvm');
@@ -51,7 +54,9 @@ describe('channel creation', () => {
     expect(view.get('message_bytes')).toBe(128);
     expect(view.get('message_count')).toBe(64);
     expect(view.get('saved_crash_message_count')).toBe(2);
-    expect(view.get('saved_crash_message_offset')).toBe(visorControlvmChannel.field('saved_crash_msg').offset);
+    expect(view.get('saved_crash_message_offset')).toBe(
+      visorControlvmChannel.field('saved_crash_msg').offset,
+    );
   });
 
   test('an IO channel of MIN_IO_CHANNEL_SIZE gets (size - 1472)/2/1216 = 65 slots per queue, cmd slots at 1472', () => {

@@ -7,10 +7,22 @@ import { assert } from '../base/assert.js';
 import { guidToBytes } from '../base/guid.js';
 import { err, ok, type Result } from '../base/result.js';
 import { StructView } from '../base/struct.js';
-import { channelTypes, type ChannelType, type ChannelTypeName, type QueuePlan } from './channel-types.js';
+import {
+  channelTypes,
+  type ChannelType,
+  type ChannelTypeName,
+  type QueuePlan,
+} from './channel-types.js';
 import { CHANNELSRV_READY, CHANNELSRV_UNINITIALIZED } from './client-state.js';
 import type { ChannelError } from './errors.js';
-import { CH, CHANNEL_HEADER_BYTES, channelHeader, SIGNAL_QUEUE_HEADER_BYTES, SQ, VISOR_CHANNEL_SIGNATURE } from './layout.js';
+import {
+  CH,
+  CHANNEL_HEADER_BYTES,
+  channelHeader,
+  SIGNAL_QUEUE_HEADER_BYTES,
+  SQ,
+  VISOR_CHANNEL_SIGNATURE,
+} from './layout.js';
 import { ChannelMemory } from './memory.js';
 import { SignalQueue } from './signal-queue.js';
 import { validateChannel, type ChannelExpectation } from './validate.js';
@@ -51,7 +63,10 @@ export function channelSpec(type: ChannelType, sizeBytes = type.defaultSizeBytes
 
 /** Zeroed memory for a channel, as the hypervisor hands it out. */
 export function allocateChannelMemory(sizeBytes: number): SharedArrayBuffer {
-  assert(Number.isSafeInteger(sizeBytes) && sizeBytes >= CHANNEL_HEADER_BYTES, `bad channel size ${sizeBytes}`);
+  assert(
+    Number.isSafeInteger(sizeBytes) && sizeBytes >= CHANNEL_HEADER_BYTES,
+    `bad channel size ${sizeBytes}`,
+  );
   return new SharedArrayBuffer(sizeBytes);
 }
 
@@ -60,8 +75,15 @@ export function allocateChannelMemory(sizeBytes: number): SharedArrayBuffer {
  * zeroed counters, then `srv_state = READY` last so a client never sees READY before the queues.
  * A rebooted server calls this again on the same memory: queues come back empty (§4.1).
  */
-export function serverInitialize(buffer: SharedArrayBuffer, spec: ChannelSpec, identity: ChannelIdentity = {}): void {
-  assert(buffer.byteLength >= spec.sizeBytes, `memory ${buffer.byteLength} < channel ${spec.sizeBytes}`);
+export function serverInitialize(
+  buffer: SharedArrayBuffer,
+  spec: ChannelSpec,
+  identity: ChannelIdentity = {},
+): void {
+  assert(
+    buffer.byteLength >= spec.sizeBytes,
+    `memory ${buffer.byteLength} < channel ${spec.sizeBytes}`,
+  );
   const mem = new ChannelMemory(buffer);
   Atomics.store(mem.i32, CH.srvState / 4, CHANNELSRV_UNINITIALIZED);
   const header = StructView.at(channelHeader, buffer, 0);
@@ -74,7 +96,9 @@ export function serverInitialize(buffer: SharedArrayBuffer, spec: ChannelSpec, i
   header.set64('ch_space_offset', BigInt(spec.chSpaceOffsetBytes));
   header.set('version_id', spec.versionId);
   header.set('partition_index', identity.partitionIndex ?? 0);
-  header.raw('zone_guid').set(identity.zoneGuid === undefined ? new Uint8Array(16) : guidToBytes(identity.zoneGuid));
+  header
+    .raw('zone_guid')
+    .set(identity.zoneGuid === undefined ? new Uint8Array(16) : guidToBytes(identity.zoneGuid));
   spec.queues.forEach((plan, q) => initQueue(mem, spec, plan, q));
   if (identity.serverNotReady !== true) Atomics.store(mem.i32, CH.srvState / 4, CHANNELSRV_READY);
 }
@@ -84,7 +108,10 @@ function initQueue(mem: ChannelMemory, spec: ChannelSpec, plan: QueuePlan, q: nu
   assert(at % 8 === 0, `queue ${q} header at ${at} is not 8-byte aligned`);
   assert(plan.slotCount >= 2, `queue ${q}: max_slots ${plan.slotCount} < 2`);
   const slotsEnd = plan.slotsOffsetBytes + plan.slotCount * plan.signalSizeBytes;
-  assert(plan.slotsOffsetBytes >= at + SIGNAL_QUEUE_HEADER_BYTES && slotsEnd <= spec.sizeBytes, `queue ${q} slots outside`);
+  assert(
+    plan.slotsOffsetBytes >= at + SIGNAL_QUEUE_HEADER_BYTES && slotsEnd <= spec.sizeBytes,
+    `queue ${q} slots outside`,
+  );
   mem.u8.fill(0, at, at + SIGNAL_QUEUE_HEADER_BYTES);
   mem.writeU64(at + 8, BigInt(plan.slotCount * plan.signalSizeBytes)); // size
   mem.writeU64(at + SQ.sigBaseOffset, BigInt(plan.slotsOffsetBytes - at));
@@ -107,7 +134,9 @@ export function createChannel(
 
 // Type-specific fixed fields the server fills (offsets cross-checked against the struct
 // descriptors in channel.test.ts).
-const typeInitializers: Partial<Record<ChannelTypeName, (mem: ChannelMemory, spec: ChannelSpec) => void>> = {
+const typeInitializers: Partial<
+  Record<ChannelTypeName, (mem: ChannelMemory, spec: ChannelSpec) => void>
+> = {
   controlvm: (mem) => {
     mem.writeU32(232, 128); // message_bytes = sizeof(struct controlvm_message)
     mem.writeU32(236, 64); // message_count = CONTROLVM_MESSAGE_MAX
@@ -137,18 +166,32 @@ export class Channel {
    * Attaches to channel memory: validates the header (visor_check_channel plus the hostile-
    * memory checks) and the first `expect.queueCount` queues.
    */
-  static attach(buffer: SharedArrayBuffer, expect: ChannelExpectation): Result<Channel, ChannelError> {
+  static attach(
+    buffer: SharedArrayBuffer,
+    expect: ChannelExpectation,
+  ): Result<Channel, ChannelError> {
     const mem = new ChannelMemory(buffer);
     const valid = validateChannel(mem, expect);
     if (!valid.ok) return err(valid.error);
     const { sizeBytes, chSpaceOffset, queues } = valid.value;
-    return ok(new Channel(mem, sizeBytes, queues.map((g) => new SignalQueue(mem, sizeBytes, chSpaceOffset, g))));
+    return ok(
+      new Channel(
+        mem,
+        sizeBytes,
+        queues.map((g) => new SignalQueue(mem, sizeBytes, chSpaceOffset, g)),
+      ),
+    );
   }
 
   /** Attaches expecting a catalogue type: its GUID, version, minimum size and queue count. */
   static attachAs(buffer: SharedArrayBuffer, type: ChannelType): Result<Channel, ChannelError> {
     const queueCount = type.queues(type.defaultSizeBytes).length;
-    return Channel.attach(buffer, { guid: type.guid, minSizeBytes: type.minSizeBytes, versionId: type.versionId, queueCount });
+    return Channel.attach(buffer, {
+      guid: type.guid,
+      minSizeBytes: type.minSizeBytes,
+      versionId: type.versionId,
+      queueCount,
+    });
   }
 
   /** Signal queue `q` (validated at attach). */

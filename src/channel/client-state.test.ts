@@ -46,7 +46,10 @@ describe('client state', () => {
   test('the table is the reference one: OWNED is final and DISABLED can only become OWNED', () => {
     expect(LEGAL_CLIENT_TRANSITIONS[CHANNELCLI_OWNED]).toEqual([]);
     expect(LEGAL_CLIENT_TRANSITIONS[CHANNELCLI_DISABLED]).toEqual([CHANNELCLI_OWNED]);
-    expect(LEGAL_CLIENT_TRANSITIONS[CHANNELCLI_BUSY]).toEqual([CHANNELCLI_ATTACHED, CHANNELCLI_OWNED]);
+    expect(LEGAL_CLIENT_TRANSITIONS[CHANNELCLI_BUSY]).toEqual([
+      CHANNELCLI_ATTACHED,
+      CHANNELCLI_OWNED,
+    ]);
   });
 
   test('a client state outside the enum is a typed error naming the field', () => {

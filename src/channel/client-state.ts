@@ -24,7 +24,14 @@ export const CHANNELCLI_BUSY = 4;
 export const CHANNELCLI_OWNED = 5;
 
 /** Client-state names, indexed by value. */
-export const CLIENT_STATE_NAMES = ['DETACHED', 'DISABLED', 'ATTACHING', 'ATTACHED', 'BUSY', 'OWNED'] as const;
+export const CLIENT_STATE_NAMES = [
+  'DETACHED',
+  'DISABLED',
+  'ATTACHING',
+  'ATTACHED',
+  'BUSY',
+  'OWNED',
+] as const;
 
 /** Error-throttle bits of `cli_error_os` / `cli_error_boot` (Era A). */
 export const ULTRA_CLIERROR_DISABLED = 0x01;
@@ -33,9 +40,24 @@ export const ULTRA_CLIERROR_BUSY = 0x04;
 
 /** Legal transitions (§1.3), from → allowed targets. */
 export const LEGAL_CLIENT_TRANSITIONS: Readonly<Record<number, readonly number[]>> = {
-  [CHANNELCLI_DETACHED]: [CHANNELCLI_DISABLED, CHANNELCLI_ATTACHING, CHANNELCLI_ATTACHED, CHANNELCLI_OWNED],
-  [CHANNELCLI_ATTACHING]: [CHANNELCLI_DISABLED, CHANNELCLI_DETACHED, CHANNELCLI_ATTACHED, CHANNELCLI_OWNED],
-  [CHANNELCLI_ATTACHED]: [CHANNELCLI_DISABLED, CHANNELCLI_DETACHED, CHANNELCLI_BUSY, CHANNELCLI_OWNED],
+  [CHANNELCLI_DETACHED]: [
+    CHANNELCLI_DISABLED,
+    CHANNELCLI_ATTACHING,
+    CHANNELCLI_ATTACHED,
+    CHANNELCLI_OWNED,
+  ],
+  [CHANNELCLI_ATTACHING]: [
+    CHANNELCLI_DISABLED,
+    CHANNELCLI_DETACHED,
+    CHANNELCLI_ATTACHED,
+    CHANNELCLI_OWNED,
+  ],
+  [CHANNELCLI_ATTACHED]: [
+    CHANNELCLI_DISABLED,
+    CHANNELCLI_DETACHED,
+    CHANNELCLI_BUSY,
+    CHANNELCLI_OWNED,
+  ],
   [CHANNELCLI_BUSY]: [CHANNELCLI_ATTACHED, CHANNELCLI_OWNED],
   [CHANNELCLI_DISABLED]: [CHANNELCLI_OWNED],
   [CHANNELCLI_OWNED]: [],
@@ -44,7 +66,8 @@ export const LEGAL_CLIENT_TRANSITIONS: Readonly<Record<number, readonly number[]
 /** Which client's state field: the pre-boot EFI client or the guest OS. */
 export type ClientKind = 'os' | 'boot';
 
-const stateWord = (kind: ClientKind): number => (kind === 'os' ? CH.cliStateOs : CH.cliStateBoot) / 4;
+const stateWord = (kind: ClientKind): number =>
+  (kind === 'os' ? CH.cliStateOs : CH.cliStateBoot) / 4;
 const fieldName = (kind: ClientKind): string => (kind === 'os' ? 'cli_state_os' : 'cli_state_boot');
 
 /** Reads `srv_state`. */
@@ -60,19 +83,32 @@ export function isServerReady(mem: ChannelMemory): boolean {
 /** Reads a client state; a value outside the enum (hostile memory) is a typed error. */
 export function clientState(mem: ChannelMemory, kind: ClientKind): Result<number, ChannelError> {
   const value = Atomics.load(mem.i32, stateWord(kind)) >>> 0;
-  if (value > CHANNELCLI_OWNED) return err(channelError('bad-client-state', fieldName(kind), '0..5', value));
+  if (value > CHANNELCLI_OWNED)
+    return err(channelError('bad-client-state', fieldName(kind), '0..5', value));
   return ok(value);
 }
 
 /** Changes a client state if §1.3 allows it; the store is a full barrier, as in Era A. */
-export function setClientState(mem: ChannelMemory, kind: ClientKind, next: number): Result<number, ChannelError> {
+export function setClientState(
+  mem: ChannelMemory,
+  kind: ClientKind,
+  next: number,
+): Result<number, ChannelError> {
   const current = clientState(mem, kind);
   if (!current.ok) return current;
   const from = current.value;
   if (from !== next && !(LEGAL_CLIENT_TRANSITIONS[from] ?? []).includes(next)) {
-    const allowed = (LEGAL_CLIENT_TRANSITIONS[from] ?? []).map((s) => CLIENT_STATE_NAMES[s]).join('|') || 'none';
+    const allowed =
+      (LEGAL_CLIENT_TRANSITIONS[from] ?? []).map((s) => CLIENT_STATE_NAMES[s]).join('|') || 'none';
     const actual = `${CLIENT_STATE_NAMES[from]} -> ${CLIENT_STATE_NAMES[next] ?? next}`;
-    return err(channelError('illegal-client-state-transition', fieldName(kind), `${CLIENT_STATE_NAMES[from]} -> ${allowed}`, actual));
+    return err(
+      channelError(
+        'illegal-client-state-transition',
+        fieldName(kind),
+        `${CLIENT_STATE_NAMES[from]} -> ${allowed}`,
+        actual,
+      ),
+    );
   }
   Atomics.store(mem.i32, stateWord(kind), next);
   return ok(next);

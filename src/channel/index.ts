@@ -1,6 +1,12 @@
 // Public surface of the channel layer (visorchannel, visorchannelstub and visorutil roles).
 
-export { Channel, allocateChannelMemory, channelSpec, createChannel, serverInitialize } from './channel.js';
+export {
+  Channel,
+  allocateChannelMemory,
+  channelSpec,
+  createChannel,
+  serverInitialize,
+} from './channel.js';
 export type { ChannelIdentity, ChannelSpec } from './channel.js';
 export {
   DIAG_CH_SIZE,

@@ -21,7 +21,11 @@ export const channelHeader = defineStruct(
     f('partition_index', 'u32', 'index of the guest partition'),
     f('zone_guid', 'guid', 'zone GUID'),
     f('cli_str_offset', 'u32', 'offset of a NUL-terminated client string, 0 = none'),
-    f('cli_state_boot', 'u32', 'client state of the pre-boot (EFI) client (enum channel_clientstate)'),
+    f(
+      'cli_state_boot',
+      'u32',
+      'client state of the pre-boot (EFI) client (enum channel_clientstate)',
+    ),
     f('cmd_state_cli', 'u32', 'command state (overloaded by Windows drivers)'),
     f('cli_state_os', 'u32', 'client state of the guest-OS client (enum channel_clientstate)'),
     f('ch_characteristic', 'u32', 'CHANNEL_CHARACTERISTIC_* (never defined in Linux code)'),

@@ -26,7 +26,12 @@ export class ChannelMemory {
 
   /** True when [offset, offset + length) lies inside the memory. */
   fits(offset: number, length: number): boolean {
-    return Number.isSafeInteger(offset) && offset >= 0 && length >= 0 && offset + length <= this.u8.length;
+    return (
+      Number.isSafeInteger(offset) &&
+      offset >= 0 &&
+      length >= 0 &&
+      offset + length <= this.u8.length
+    );
   }
 
   /** Reads a little-endian u32; the caller has checked the range (asserted again here). */

@@ -12,31 +12,27 @@ const SIGNAL_COUNT = 1_000_000;
 const SLOT_COUNT = 64;
 
 describe('signal queue across threads', () => {
-  test(
-    'one million signals through a 64-slot queue between two worker threads arrive once each, in order, untorn',
-    async () => {
-      const pair = await startQueuePair(SLOT_COUNT, true);
-      try {
-        const { consumer, producer } = await runPair(pair.consumer, pair.producer, SIGNAL_COUNT);
+  test('one million signals through a 64-slot queue between two worker threads arrive once each, in order, untorn', async () => {
+    const pair = await startQueuePair(SLOT_COUNT, true);
+    try {
+      const { consumer, producer } = await runPair(pair.consumer, pair.producer, SIGNAL_COUNT);
 
-        expect(consumer.received).toBe(SIGNAL_COUNT);
-        expect(consumer.outOfOrder).toBe(0);
-        expect(consumer.duplicates).toBe(0);
-        expect(consumer.badChecksum).toBe(0);
-        expect(consumer.lastSeq).toBe(SIGNAL_COUNT - 1);
-        expect(producer.sent).toBe(SIGNAL_COUNT);
+      expect(consumer.received).toBe(SIGNAL_COUNT);
+      expect(consumer.outOfOrder).toBe(0);
+      expect(consumer.duplicates).toBe(0);
+      expect(consumer.badChecksum).toBe(0);
+      expect(consumer.lastSeq).toBe(SIGNAL_COUNT - 1);
+      expect(producer.sent).toBe(SIGNAL_COUNT);
 
-        // The queue's own counters, read from channel memory after both sides finished.
-        const queue = attachTestChannel(pair.channel).queue(0);
-        const counters = queue.counters();
-        expect(counters.numSent).toBe(BigInt(SIGNAL_COUNT));
-        expect(counters.numReceived).toBe(BigInt(SIGNAL_COUNT));
-        expect(counters.numOverflows).toBe(BigInt(producer.overflows));
-        expect(queue.isEmpty()).toBe(true);
-      } finally {
-        await pair.close();
-      }
-    },
-    120_000,
-  );
+      // The queue's own counters, read from channel memory after both sides finished.
+      const queue = attachTestChannel(pair.channel).queue(0);
+      const counters = queue.counters();
+      expect(counters.numSent).toBe(BigInt(SIGNAL_COUNT));
+      expect(counters.numReceived).toBe(BigInt(SIGNAL_COUNT));
+      expect(counters.numOverflows).toBe(BigInt(producer.overflows));
+      expect(queue.isEmpty()).toBe(true);
+    } finally {
+      await pair.close();
+    }
+  }, 120_000);
 });

@@ -40,7 +40,11 @@ function checkCounters(model: Model, queue: SignalQueue): void {
 }
 
 class InsertBurst implements fc.Command<Model, SignalQueue> {
-  constructor(readonly count: number, readonly seed: number, readonly length: number) {}
+  constructor(
+    readonly count: number,
+    readonly seed: number,
+    readonly length: number,
+  ) {}
   check = () => true;
   run(model: Model, queue: SignalQueue): void {
     for (let i = 0; i < this.count; i++) {
@@ -88,9 +92,9 @@ const geometry = fc.record({
 
 const commands = fc.commands(
   [
-    fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.nat(255), fc.integer({ min: 0, max: 2048 })).map(
-      ([n, seed, length]) => new InsertBurst(n, seed, length),
-    ),
+    fc
+      .tuple(fc.integer({ min: 1, max: 5000 }), fc.nat(255), fc.integer({ min: 0, max: 2048 }))
+      .map(([n, seed, length]) => new InsertBurst(n, seed, length)),
     fc.integer({ min: 1, max: 5000 }).map((n) => new RemoveBurst(n)),
   ],
   { maxCommands: 60 },

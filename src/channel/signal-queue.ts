@@ -44,7 +44,10 @@ export class SignalQueue {
     geometry: QueueGeometry,
   ) {
     assert(geometry.headerOffset % 8 === 0, 'queue header must be 8-byte aligned');
-    assert(geometry.slotsOffset + geometry.slotCount * geometry.signalSizeBytes <= sizeBytes, 'slots outside');
+    assert(
+      geometry.slotsOffset + geometry.slotCount * geometry.signalSizeBytes <= sizeBytes,
+      'slots outside',
+    );
     this.geometry = geometry;
     this.word = geometry.headerOffset / 4;
   }
@@ -74,7 +77,13 @@ export class SignalQueue {
     if (!isGeometry(g)) return g;
     // The peer may have shrunk signal_size below the message size since attach: hostile memory.
     if (payload.length > g.signalSizeBytes) {
-      return channelError('bad-signal-size', 'signal_size', `>= ${payload.length} (the payload)`, g.signalSizeBytes, g.queue);
+      return channelError(
+        'bad-signal-size',
+        'signal_size',
+        `>= ${payload.length} (the payload)`,
+        g.signalSizeBytes,
+        g.queue,
+      );
     }
     const i32 = this.mem.i32;
     const head = Atomics.load(i32, this.word + SQ.head / 4);
@@ -92,7 +101,8 @@ export class SignalQueue {
     }
     const slot = g.slotsOffset + newHead * g.signalSizeBytes;
     this.mem.u8.set(payload, slot);
-    if (payload.length < g.signalSizeBytes) this.mem.u8.fill(0, slot + payload.length, slot + g.signalSizeBytes);
+    if (payload.length < g.signalSizeBytes)
+      this.mem.u8.fill(0, slot + payload.length, slot + g.signalSizeBytes);
     Atomics.store(i32, this.word + SQ.head / 4, newHead); // publish: the kernel's mb() + head write
     this.bump(SQ.numSent);
     return 'inserted';
@@ -107,7 +117,13 @@ export class SignalQueue {
     if (!isGeometry(g)) return g;
     // The peer may have grown signal_size past the message size since attach: hostile memory.
     if (into.length < g.signalSizeBytes) {
-      return channelError('bad-signal-size', 'signal_size', `<= ${into.length} (the receive buffer)`, g.signalSizeBytes, g.queue);
+      return channelError(
+        'bad-signal-size',
+        'signal_size',
+        `<= ${into.length} (the receive buffer)`,
+        g.signalSizeBytes,
+        g.queue,
+      );
     }
     const i32 = this.mem.i32;
     const head = Atomics.load(i32, this.word + SQ.head / 4);
@@ -144,7 +160,11 @@ export class SignalQueue {
   /** num_sent, num_received and num_overflows as exact integers. */
   counters(): QueueCounters {
     const at = (field: number): bigint => this.mem.readU64(this.geometry.headerOffset + field);
-    return { numSent: at(SQ.numSent), numReceived: at(SQ.numReceived), numOverflows: at(SQ.numOverflows) };
+    return {
+      numSent: at(SQ.numSent),
+      numReceived: at(SQ.numReceived),
+      numOverflows: at(SQ.numOverflows),
+    };
   }
 
   // Re-reads the geometry fields; revalidates only when the peer changed them.
@@ -157,7 +177,12 @@ export class SignalQueue {
     const baseLow = u32[w + SQ.sigBaseOffset / 4];
     const baseHigh = u32[w + SQ.sigBaseOffset / 4 + 1];
     const base = g.slotsOffset - g.headerOffset;
-    if (signalSize === g.signalSizeBytes && maxSlots === g.slotCount && baseHigh === 0 && baseLow === base) {
+    if (
+      signalSize === g.signalSizeBytes &&
+      maxSlots === g.slotCount &&
+      baseHigh === 0 &&
+      baseLow === base
+    ) {
       return g;
     }
     const again = validateQueue(this.mem, this.sizeBytes, this.chSpaceOffset, g.queue);
@@ -169,10 +194,22 @@ export class SignalQueue {
   private checkIndexes(head: number, tail: number, g: QueueGeometry): ChannelError | null {
     // Indices are u32 in memory; Int32Array reads values >= 2^31 as negative.
     if (head < 0 || head >= g.slotCount) {
-      return channelError('index-out-of-range', 'head', `< max_slots ${g.slotCount}`, head >>> 0, g.queue);
+      return channelError(
+        'index-out-of-range',
+        'head',
+        `< max_slots ${g.slotCount}`,
+        head >>> 0,
+        g.queue,
+      );
     }
     if (tail < 0 || tail >= g.slotCount) {
-      return channelError('index-out-of-range', 'tail', `< max_slots ${g.slotCount}`, tail >>> 0, g.queue);
+      return channelError(
+        'index-out-of-range',
+        'tail',
+        `< max_slots ${g.slotCount}`,
+        tail >>> 0,
+        g.queue,
+      );
     }
     return null;
   }

@@ -9,7 +9,11 @@ import { Channel } from './channel.js';
 import { channelTypes } from './channel-types.js';
 import { createChannel } from './channel.js';
 import { CH, SQ } from './layout.js';
-import { attachedChannel, TEST_CHANNEL_GUID, uniformChannelSpec } from './testing/one-queue-channel.js';
+import {
+  attachedChannel,
+  TEST_CHANNEL_GUID,
+  uniformChannelSpec,
+} from './testing/one-queue-channel.js';
 
 const vhba = channelTypes.vhba;
 
@@ -19,7 +23,12 @@ function attachVhba(mutate: (data: DataView) => void) {
   return Channel.attachAs(buffer, vhba);
 }
 
-function expectError(result: ReturnType<typeof attachVhba>, code: string, field: string, queue?: number) {
+function expectError(
+  result: ReturnType<typeof attachVhba>,
+  code: string,
+  field: string,
+  queue?: number,
+) {
   expect(result.ok).toBe(false);
   if (result.ok) return;
   expect(result.error.code).toBe(code);
@@ -42,14 +51,24 @@ describe('channel validation', () => {
     ['version-mismatch', 'version_id', (d: DataView) => d.setUint32(CH.versionId, 1, true)],
     ['size-too-small', 'size', (d: DataView) => d.setBigUint64(CH.size, 64n, true)],
     ['size-exceeds-memory', 'size', (d: DataView) => d.setBigUint64(CH.size, 1n << 40n, true)],
-    ['bad-ch-space-offset', 'ch_space_offset', (d: DataView) => d.setBigUint64(CH.chSpaceOffset, 64n, true)],
-    ['misaligned', 'ch_space_offset', (d: DataView) => d.setBigUint64(CH.chSpaceOffset, 132n, true)],
+    [
+      'bad-ch-space-offset',
+      'ch_space_offset',
+      (d: DataView) => d.setBigUint64(CH.chSpaceOffset, 64n, true),
+    ],
+    [
+      'misaligned',
+      'ch_space_offset',
+      (d: DataView) => d.setBigUint64(CH.chSpaceOffset, 132n, true),
+    ],
   ])('%s: the error names %s with expected and actual values', (code, field, mutate) => {
     expectError(attachVhba(mutate), code, field);
   });
 
   test('a wrong type GUID is refused naming chtype and both GUIDs', () => {
-    const result = attachVhba((d) => new Uint8Array(d.buffer).set(guidToBytes(channelTypes.vnic.guid), CH.chtype));
+    const result = attachVhba((d) =>
+      new Uint8Array(d.buffer).set(guidToBytes(channelTypes.vnic.guid), CH.chtype),
+    );
     expectError(result, 'wrong-type', 'chtype');
     expect(!result.ok && result.error.expected).toBe(vhba.guid);
     expect(!result.ok && result.error.actual).toBe(channelTypes.vnic.guid);
@@ -58,9 +77,21 @@ describe('channel validation', () => {
   test.each([
     ['bad-max-slots', 'max_slots', (d: DataView) => d.setUint32(Q1 + SQ.maxSlots, 1, true)],
     ['bad-signal-size', 'signal_size', (d: DataView) => d.setUint32(Q1 + SQ.signalSize, 0, true)],
-    ['slots-outside-channel', 'sig_base_offset', (d: DataView) => d.setUint32(Q1 + SQ.maxSlots, 4096, true)],
-    ['slots-outside-channel', 'sig_base_offset', (d: DataView) => d.setUint32(Q1 + SQ.signalSize, 1 << 20, true)],
-    ['slots-outside-channel', 'sig_base_offset', (d: DataView) => d.setBigUint64(Q1 + SQ.sigBaseOffset, 2n ** 63n, true)],
+    [
+      'slots-outside-channel',
+      'sig_base_offset',
+      (d: DataView) => d.setUint32(Q1 + SQ.maxSlots, 4096, true),
+    ],
+    [
+      'slots-outside-channel',
+      'sig_base_offset',
+      (d: DataView) => d.setUint32(Q1 + SQ.signalSize, 1 << 20, true),
+    ],
+    [
+      'slots-outside-channel',
+      'sig_base_offset',
+      (d: DataView) => d.setBigUint64(Q1 + SQ.sigBaseOffset, 2n ** 63n, true),
+    ],
     ['index-out-of-range', 'head', (d: DataView) => d.setUint32(Q1 + SQ.head, 65, true)],
     ['index-out-of-range', 'tail', (d: DataView) => d.setUint32(Q1 + SQ.tail, 0xffffffff, true)],
   ])('queue 1 %s: the error names queue 1 and %s', (code, field, mutate) => {
@@ -68,7 +99,9 @@ describe('channel validation', () => {
   });
 
   test('a queue header placed past the end of the channel is refused', () => {
-    const result = attachVhba((d) => d.setBigUint64(CH.chSpaceOffset, BigInt(d.byteLength - 64), true));
+    const result = attachVhba((d) =>
+      d.setBigUint64(CH.chSpaceOffset, BigInt(d.byteLength - 64), true),
+    );
     expectError(result, 'queue-outside-channel', 'ch_space_offset + q*128', 0);
   });
 
@@ -123,9 +156,12 @@ const corruptedValid = fc.record({
   kind: fc.constant('corrupted' as const),
   signalSizeBytes: fc.integer({ min: 1, max: 64 }),
   slotCount: fc.integer({ min: 2, max: 16 }),
-  writes: fc.array(fc.record({ word: fc.nat((128 + 2 * 128) / 4 - 1), value: fc.oneof(fc.nat(64), fc.nat()) }), {
-    maxLength: 3,
-  }),
+  writes: fc.array(
+    fc.record({ word: fc.nat((128 + 2 * 128) / 4 - 1), value: fc.oneof(fc.nat(64), fc.nat()) }),
+    {
+      maxLength: 3,
+    },
+  ),
 });
 const hostileChannel = fc.oneof(arbitraryBytes, corruptedValid);
 
@@ -151,8 +187,14 @@ function buildHostile(h: Hostile): SharedArrayBuffer {
     return buffer;
   }
   // The channel is smaller than the memory, so the bytes after `size` are a canary.
-  const { buffer } = attachedChannel(uniformChannelSpec(h.signalSizeBytes, h.slotCount, 2), MEMORY_BYTES);
-  new Uint8Array(buffer).fill(0x5a, uniformChannelSpec(h.signalSizeBytes, h.slotCount, 2).sizeBytes);
+  const { buffer } = attachedChannel(
+    uniformChannelSpec(h.signalSizeBytes, h.slotCount, 2),
+    MEMORY_BYTES,
+  );
+  new Uint8Array(buffer).fill(
+    0x5a,
+    uniformChannelSpec(h.signalSizeBytes, h.slotCount, 2).sizeBytes,
+  );
   for (const w of h.writes) new DataView(buffer).setUint32(w.word * 4, w.value, true);
   return buffer;
 }
@@ -181,7 +223,10 @@ function checkHostile(h: Hostile, ops: Ops): void {
       op.op === 'insert'
         ? queue.insert(new Uint8Array(Math.min(op.length, queue.signalSizeBytes)).fill(0xab))
         : queue.remove(new Uint8Array(Math.max(queue.signalSizeBytes, 1)));
-    expect(['inserted', 'overflow', 'removed', 'empty'].includes(outcome as string) || typeof outcome === 'object').toBe(true);
+    expect(
+      ['inserted', 'overflow', 'removed', 'empty'].includes(outcome as string) ||
+        typeof outcome === 'object',
+    ).toBe(true);
   }
   expect(new Uint8Array(buffer).slice(size)).toEqual(outside);
 }

@@ -6,7 +6,13 @@
 import { guidFromBytes } from '../base/guid.js';
 import { err, ok, type Result } from '../base/result.js';
 import { channelError, type ChannelError } from './errors.js';
-import { CH, CHANNEL_HEADER_BYTES, SIGNAL_QUEUE_HEADER_BYTES, SQ, VISOR_CHANNEL_SIGNATURE } from './layout.js';
+import {
+  CH,
+  CHANNEL_HEADER_BYTES,
+  SIGNAL_QUEUE_HEADER_BYTES,
+  SQ,
+  VISOR_CHANNEL_SIGNATURE,
+} from './layout.js';
 import type { ChannelMemory } from './memory.js';
 
 /** What the attaching side expects; like the kernel, a check is skipped when its value is absent. */
@@ -49,15 +55,27 @@ export interface ValidChannel {
 export const QUEUE_HEADER_ALIGNMENT = 8;
 
 /** Validates the header and the first `queueCount` queues of a channel. */
-export function validateChannel(mem: ChannelMemory, expect: ChannelExpectation): Result<ValidChannel, ChannelError> {
+export function validateChannel(
+  mem: ChannelMemory,
+  expect: ChannelExpectation,
+): Result<ValidChannel, ChannelError> {
   if (mem.byteLength < CHANNEL_HEADER_BYTES) {
-    return err(channelError('channel-too-small', 'memory', `>= ${CHANNEL_HEADER_BYTES} bytes`, mem.byteLength));
+    return err(
+      channelError(
+        'channel-too-small',
+        'memory',
+        `>= ${CHANNEL_HEADER_BYTES} bytes`,
+        mem.byteLength,
+      ),
+    );
   }
   const identity = checkIdentity(mem, expect);
   if (identity !== null) return err(identity);
   const size = mem.readU64(CH.size);
   if (size > BigInt(mem.byteLength)) {
-    return err(channelError('size-exceeds-memory', 'size', `<= ${mem.byteLength} (mapped bytes)`, size));
+    return err(
+      channelError('size-exceeds-memory', 'size', `<= ${mem.byteLength} (mapped bytes)`, size),
+    );
   }
   const sizeBytes = Number(size);
   const space = checkChSpaceOffset(mem, sizeBytes);
@@ -87,18 +105,33 @@ function checkIdentity(mem: ChannelMemory, expect: ChannelExpectation): ChannelE
   }
   const signature = mem.readU64(CH.signature);
   const wanted = expect.signature ?? VISOR_CHANNEL_SIGNATURE;
-  if (signature !== wanted) return channelError('bad-signature', 'signature', hex(wanted), hex(signature));
+  if (signature !== wanted)
+    return channelError('bad-signature', 'signature', hex(wanted), hex(signature));
   return null;
 }
 
 function checkChSpaceOffset(mem: ChannelMemory, sizeBytes: number): Result<number, ChannelError> {
   const raw = mem.readU64(CH.chSpaceOffset);
   if (raw < BigInt(CHANNEL_HEADER_BYTES) || raw > BigInt(sizeBytes)) {
-    return err(channelError('bad-ch-space-offset', 'ch_space_offset', `${CHANNEL_HEADER_BYTES}..${sizeBytes}`, raw));
+    return err(
+      channelError(
+        'bad-ch-space-offset',
+        'ch_space_offset',
+        `${CHANNEL_HEADER_BYTES}..${sizeBytes}`,
+        raw,
+      ),
+    );
   }
   const offset = Number(raw);
   if (offset % QUEUE_HEADER_ALIGNMENT !== 0) {
-    return err(channelError('misaligned', 'ch_space_offset', `a multiple of ${QUEUE_HEADER_ALIGNMENT}`, offset));
+    return err(
+      channelError(
+        'misaligned',
+        'ch_space_offset',
+        `a multiple of ${QUEUE_HEADER_ALIGNMENT}`,
+        offset,
+      ),
+    );
   }
   return ok(offset);
 }
@@ -113,23 +146,42 @@ export function validateQueue(
   const headerOffset = chSpaceOffset + q * SIGNAL_QUEUE_HEADER_BYTES;
   if (headerOffset + SIGNAL_QUEUE_HEADER_BYTES > sizeBytes) {
     const expected = `<= ${sizeBytes - SIGNAL_QUEUE_HEADER_BYTES}`;
-    return err(channelError('queue-outside-channel', 'ch_space_offset + q*128', expected, headerOffset, q));
+    return err(
+      channelError('queue-outside-channel', 'ch_space_offset + q*128', expected, headerOffset, q),
+    );
   }
   const signalSizeBytes = mem.readU32(headerOffset + SQ.signalSize);
-  if (signalSizeBytes < 1) return err(channelError('bad-signal-size', 'signal_size', '>= 1', signalSizeBytes, q));
+  if (signalSizeBytes < 1)
+    return err(channelError('bad-signal-size', 'signal_size', '>= 1', signalSizeBytes, q));
   const slotCount = mem.readU32(headerOffset + SQ.maxSlots);
   if (slotCount < 2) return err(channelError('bad-max-slots', 'max_slots', '>= 2', slotCount, q));
   const base = mem.readU64(headerOffset + SQ.sigBaseOffset);
   const end = BigInt(headerOffset) + base + BigInt(slotCount) * BigInt(signalSizeBytes);
   if (end > BigInt(sizeBytes)) {
     const actual = `${base} (slots end at ${end})`;
-    return err(channelError('slots-outside-channel', 'sig_base_offset', `slots ending <= size ${sizeBytes}`, actual, q));
+    return err(
+      channelError(
+        'slots-outside-channel',
+        'sig_base_offset',
+        `slots ending <= size ${sizeBytes}`,
+        actual,
+        q,
+      ),
+    );
   }
   const head = mem.readU32(headerOffset + SQ.head);
-  if (head >= slotCount) return err(channelError('index-out-of-range', 'head', `< max_slots ${slotCount}`, head, q));
+  if (head >= slotCount)
+    return err(channelError('index-out-of-range', 'head', `< max_slots ${slotCount}`, head, q));
   const tail = mem.readU32(headerOffset + SQ.tail);
-  if (tail >= slotCount) return err(channelError('index-out-of-range', 'tail', `< max_slots ${slotCount}`, tail, q));
-  return ok({ queue: q, headerOffset, signalSizeBytes, slotCount, slotsOffset: headerOffset + Number(base) });
+  if (tail >= slotCount)
+    return err(channelError('index-out-of-range', 'tail', `< max_slots ${slotCount}`, tail, q));
+  return ok({
+    queue: q,
+    headerOffset,
+    signalSizeBytes,
+    slotCount,
+    slotsOffset: headerOffset + Number(base),
+  });
 }
 
 function hex(value: bigint): string {

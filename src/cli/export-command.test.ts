@@ -11,7 +11,11 @@ import { parseExportOptions, runExport } from './export-command.js';
 async function run(...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { out: (s) => void (out += s), err: (s) => void (err += s), colour: false });
+  const code = await runCli(argv, {
+    out: (s) => void (out += s),
+    err: (s) => void (err += s),
+    colour: false,
+  });
   return { code, out, err };
 }
 
@@ -44,17 +48,27 @@ describe('spar export', () => {
     expect((await readdir(out)).sort()).toEqual([...expected].sort());
     const lines = result.out.trimEnd().split('\n');
     expect(lines).toHaveLength(expected.length + 1);
-    expect(lines.slice(0, -1).map((l) => l.split(/\s+/)[1])).toEqual(expected.map((name) => join(out, name)));
-    expect(lines.at(-1)).toBe(`exported ${MACHINES.length} machines to ${out}: ${expected.length} files (stately .js, json .json, mermaid .mmd)`);
-    expect(lines[0]).toBe(`wrote ${join(out, 'command-partition.js')}  (placeholder for inline context)`);
+    expect(lines.slice(0, -1).map((l) => l.split(/\s+/)[1])).toEqual(
+      expected.map((name) => join(out, name)),
+    );
+    expect(lines.at(-1)).toBe(
+      `exported ${MACHINES.length} machines to ${out}: ${expected.length} files (stately .js, json .json, mermaid .mmd)`,
+    );
+    expect(lines[0]).toBe(
+      `wrote ${join(out, 'command-partition.js')}  (placeholder for inline context)`,
+    );
   });
 
   test('the files hold the config JSON, the Mermaid diagram and a createMachine module', async () => {
     await run('export', '--out', dir);
     for (const { id, machine } of MACHINES) {
-      expect(JSON.parse(await readFile(join(dir, `${id}.json`), 'utf8'))).toEqual(machineConfigJson(machine).config);
+      expect(JSON.parse(await readFile(join(dir, `${id}.json`), 'utf8'))).toEqual(
+        machineConfigJson(machine).config,
+      );
       expect(await readFile(join(dir, `${id}.mmd`), 'utf8')).toBe(mermaidDiagram(machine));
-      expect(await readFile(join(dir, `${id}.js`), 'utf8')).toContain('export const machine = createMachine({');
+      expect(await readFile(join(dir, `${id}.js`), 'utf8')).toContain(
+        'export const machine = createMachine({',
+      );
     }
   });
 
@@ -69,7 +83,9 @@ describe('spar export', () => {
     const bad = await run('export', '--out', dir, '--format', 'svg');
     expect(bad.code).toBe(2);
     expect(bad.out).toBe('');
-    expect(bad.err).toBe("spar: --format: 'svg' is not a format; use stately, json, mermaid, all\n");
+    expect(bad.err).toBe(
+      "spar: --format: 'svg' is not a format; use stately, json, mermaid, all\n",
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -88,13 +104,16 @@ describe('spar export', () => {
   });
 
   // Root may write anywhere, so the permission check only means something for other users.
-  test.skipIf(process.getuid?.() === 0)('an unwritable --out directory exits 2 with one line', async () => {
-    const locked = join(dir, 'locked');
-    await mkdir(locked, { mode: 0o500 });
-    const bad = await run('export', '--out', locked);
-    expect(bad.code).toBe(2);
-    expect(bad.err).toBe(`spar: --out: cannot write '${locked}': permission denied (EACCES)\n`);
-  });
+  test.skipIf(process.getuid?.() === 0)(
+    'an unwritable --out directory exits 2 with one line',
+    async () => {
+      const locked = join(dir, 'locked');
+      await mkdir(locked, { mode: 0o500 });
+      const bad = await run('export', '--out', locked);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toBe(`spar: --out: cannot write '${locked}': permission denied (EACCES)\n`);
+    },
+  );
 
   test('a directory standing where a file goes stops the export before any file is replaced', async () => {
     await writeFile(join(dir, 'command-partition.js'), 'old');
@@ -122,7 +141,12 @@ describe('spar export', () => {
   });
 
   test('runExport writes what it is given; placeholders are reported per file', async () => {
-    const machine = createMachine({ id: 'tiny', context: () => ({}), initial: 'a', states: { a: {} } });
+    const machine = createMachine({
+      id: 'tiny',
+      context: () => ({}),
+      initial: 'a',
+      states: { a: {} },
+    });
     const lines = await runExport(parseExportOptions({ out: dir, format: 'json' }), [
       { id: 'tiny', machine, summary: 'A tiny machine (spar-protocol.md §0).' },
     ]);

@@ -34,12 +34,18 @@ export interface ExportOptions {
 }
 
 /** Checks the raw option values commander parsed; a bad one is a UsageError naming its flag. */
-export function parseExportOptions(raw: { readonly out: string; readonly format: string }): ExportOptions {
+export function parseExportOptions(raw: {
+  readonly out: string;
+  readonly format: string;
+}): ExportOptions {
   if (raw.out.trim() === '') throw new UsageError('the output directory is empty', '--out');
   if (raw.format === 'all') return { out: raw.out, formats: EXPORT_FORMATS };
   const format = EXPORT_FORMATS.find((f) => f === raw.format);
   if (format === undefined) {
-    throw new UsageError(`'${raw.format}' is not a format; use ${FORMAT_CHOICES.join(', ')}`, '--format');
+    throw new UsageError(
+      `'${raw.format}' is not a format; use ${FORMAT_CHOICES.join(', ')}`,
+      '--format',
+    );
   }
   return { out: raw.out, formats: [format] };
 }
@@ -52,7 +58,10 @@ export async function runExport(
   const files = machines.flatMap((entry) => exportFiles(entry, options.formats));
   const written = await writeFilesAtomically(options.out, files);
   if (!written.ok) throw new UsageError(written.error.message, '--out');
-  return [...files.map((file) => fileLine(options.out, file)), summaryLine(options, machines.length, files)];
+  return [
+    ...files.map((file) => fileLine(options.out, file)),
+    summaryLine(options, machines.length, files),
+  ];
 }
 
 function fileLine(out: string, file: ExportFile): string {
@@ -63,7 +72,11 @@ function fileLine(out: string, file: ExportFile): string {
   return `${line}  (${noun} for inline ${paths})`;
 }
 
-function summaryLine(options: ExportOptions, machineCount: number, files: readonly ExportFile[]): string {
+function summaryLine(
+  options: ExportOptions,
+  machineCount: number,
+  files: readonly ExportFile[],
+): string {
   const kinds = options.formats.map((f) => `${f} .${FORMAT_EXTENSION[f]}`).join(', ');
   const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
   const where = join(options.out);

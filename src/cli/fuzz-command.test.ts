@@ -14,12 +14,27 @@ import { UsageError } from './usage-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spar-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const args = (over: Partial<FuzzArgs> = {}): FuzzArgs => ({ property: undefined, runs: '300', seed: '5', shard: '1/1', timeBudget: undefined, quirk: [], json: false, failures: dir, ...over });
+const args = (over: Partial<FuzzArgs> = {}): FuzzArgs => ({
+  property: undefined,
+  runs: '300',
+  seed: '5',
+  shard: '1/1',
+  timeBudget: undefined,
+  quirk: [],
+  json: false,
+  failures: dir,
+  ...over,
+});
 
 describe('spar fuzz and replay', () => {
   test('finds the planted failure, shrinks it to 50, saves it, prints the replay command; replay reproduces it', () => {
     let out = '';
-    const held = runFuzzCommand(args(), { properties: [plantedProperty], now: () => 0, progressStream: null, out: (t) => void (out += t) });
+    const held = runFuzzCommand(args(), {
+      properties: [plantedProperty],
+      now: () => 0,
+      progressStream: null,
+      out: (t) => void (out += t),
+    });
     expect(held).toBe(false);
     expect(out).toContain('FAIL  planted-below-50 (safety)');
     expect(out).toContain('    n = 50');
@@ -35,21 +50,39 @@ describe('spar fuzz and replay', () => {
 
   test('--json prints the outcome object with the counterexample and the replay command', () => {
     let out = '';
-    runFuzzCommand(args({ json: true }), { properties: [plantedProperty], now: () => 0, progressStream: null, out: (t) => void (out += t) });
+    runFuzzCommand(args({ json: true }), {
+      properties: [plantedProperty],
+      now: () => 0,
+      progressStream: null,
+      out: (t) => void (out += t),
+    });
     const json = JSON.parse(out) as Record<string, unknown>;
-    expect(json).toMatchObject({ property: 'planted-below-50', seed: 5, verdict: 'fail', counterexample: { value: 50 } });
+    expect(json).toMatchObject({
+      property: 'planted-below-50',
+      seed: 5,
+      verdict: 'fail',
+      counterexample: { value: 50 },
+    });
     expect(String(json['replay'])).toMatch(/^spar replay .*planted-below-50-\d+(-\d+)?\.json$/);
   });
 
   test('the registered control-plane property holds for a short campaign through the CLI (exit 0)', async () => {
     let out = '';
-    const code = await runCli(['fuzz', 'control-plane-convergence', '--runs', '20', '--seed', '1', '--failures', dir], { out: (s) => void (out += s), err: () => {}, colour: false });
+    const code = await runCli(
+      ['fuzz', 'control-plane-convergence', '--runs', '20', '--seed', '1', '--failures', dir],
+      { out: (s) => void (out += s), err: () => {}, colour: false },
+    );
     expect(code).toBe(0);
     expect(out).toMatch(/ok {4}control-plane-convergence: 20 runs held/);
   }, 60_000);
 
   test('bad flags are usage errors naming the flag', () => {
-    const deps = { properties: [plantedProperty], now: () => 0, progressStream: null, out: () => {} };
+    const deps = {
+      properties: [plantedProperty],
+      now: () => 0,
+      progressStream: null,
+      out: () => {},
+    };
     const flagOf = (over: Partial<FuzzArgs>) => {
       try {
         runFuzzCommand(args(over), deps);

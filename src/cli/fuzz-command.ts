@@ -33,32 +33,51 @@ export interface FuzzDeps {
 
 /** Default dependencies for the real CLI. */
 export function defaultFuzzDeps(out: (text: string) => void, interactive: boolean): FuzzDeps {
-  return { properties: PROPERTIES, now: () => performance.now(), progressStream: interactive ? process.stderr : null, out };
+  return {
+    properties: PROPERTIES,
+    now: () => performance.now(),
+    progressStream: interactive ? process.stderr : null,
+    out,
+  };
 }
 
 /** Runs the command; returns true when every property held. */
 export function runFuzzCommand(args: FuzzArgs, deps: FuzzDeps): boolean {
   const properties = selectProperties(args.property, deps.properties);
   const runs = positiveInt(args.runs, '--runs');
-  const seed = args.seed === undefined ? Math.floor(deps.now() * 1000) % 2 ** 31 : nonNegativeInt(args.seed, '--seed');
+  const seed =
+    args.seed === undefined
+      ? Math.floor(deps.now() * 1000) % 2 ** 31
+      : nonNegativeInt(args.seed, '--seed');
   const shard = parseShard(args.shard);
   const timeBudgetMs = args.timeBudget === undefined ? null : parseBudget(args.timeBudget);
   const unknown = unknownQuirks(args.quirk);
   if (unknown.length > 0) {
-    const known = QUIRKS.length === 0 ? 'no quirks are defined yet' : `known: ${QUIRKS.map((q) => q.name).join(', ')}`;
+    const known =
+      QUIRKS.length === 0
+        ? 'no quirks are defined yet'
+        : `known: ${QUIRKS.map((q) => q.name).join(', ')}`;
     throw new UsageError(`unknown quirk '${unknown[0]}'; ${known}`, '--quirk');
   }
   if (!args.json) {
-    deps.out(`spar fuzz: seed ${seed}, ${runs} runs per property, shard ${shard.k}/${shard.n}${timeBudgetMs === null ? '' : `, time budget ${timeBudgetMs} ms`}${args.quirk.length > 0 ? `, quirks ${args.quirk.join(', ')}` : ''}\n`);
+    deps.out(
+      `spar fuzz: seed ${seed}, ${runs} runs per property, shard ${shard.k}/${shard.n}${timeBudgetMs === null ? '' : `, time budget ${timeBudgetMs} ms`}${args.quirk.length > 0 ? `, quirks ${args.quirk.join(', ')}` : ''}\n`,
+    );
   }
   const outcomes: object[] = [];
   let allHeld = true;
   for (const property of properties) {
-    const outcome = fuzzOne(property, { runs, seed, shard, timeBudgetMs, quirks: args.quirk }, args, deps);
+    const outcome = fuzzOne(
+      property,
+      { runs, seed, shard, timeBudgetMs, quirks: args.quirk },
+      args,
+      deps,
+    );
     if (outcome.json.verdict === 'fail') allHeld = false;
     outcomes.push(outcome.json);
   }
-  if (args.json) deps.out(`${JSON.stringify(outcomes.length === 1 ? outcomes[0] : outcomes, null, 2)}\n`);
+  if (args.json)
+    deps.out(`${JSON.stringify(outcomes.length === 1 ? outcomes[0] : outcomes, null, 2)}\n`);
   return allHeld;
 }
 
@@ -70,7 +89,12 @@ interface Plan {
   readonly quirks: readonly string[];
 }
 
-function fuzzOne(property: SparProperty<unknown>, plan: Plan, args: FuzzArgs, deps: FuzzDeps): { json: Record<string, unknown> } {
+function fuzzOne(
+  property: SparProperty<unknown>,
+  plan: Plan,
+  args: FuzzArgs,
+  deps: FuzzDeps,
+): { json: Record<string, unknown> } {
   const progress = progressFor(property.name, plan.runs, deps, args.json);
   const outcome = runCampaign(property, { ...plan, now: deps.now, onProgress: progress.update });
   progress.stop();
@@ -85,12 +109,17 @@ function fuzzOne(property: SparProperty<unknown>, plan: Plan, args: FuzzArgs, de
   };
   if (outcome.counterexample !== null) {
     const c = outcome.counterexample;
-    const file = saveCounterexample(args.failures, counterexampleFile(property.name, plan.quirks, c, property.describe(c.value)));
+    const file = saveCounterexample(
+      args.failures,
+      counterexampleFile(property.name, plan.quirks, c, property.describe(c.value)),
+    );
     json['counterexample'] = { value: c.value, violations: c.violations, shrinks: c.shrinks, file };
     json['replay'] = `spar replay ${file}`;
     if (!args.json) deps.out(failureText(property, outcome, file));
   } else if (!args.json) {
-    deps.out(`ok    ${property.name}: ${outcome.runs} runs held (${outcome.seedsPerSecond} seeds/s)${outcome.interrupted ? ', stopped by the time budget' : ''}\n`);
+    deps.out(
+      `ok    ${property.name}: ${outcome.runs} runs held (${outcome.seedsPerSecond} seeds/s)${outcome.interrupted ? ', stopped by the time budget' : ''}\n`,
+    );
   }
   return { json };
 }
@@ -102,7 +131,10 @@ function failureText(property: SparProperty<unknown>, outcome: FuzzOutcome, file
     `FAIL  ${property.name} (${property.kind}) after ${outcome.runs} runs, shrunk in ${c.shrinks} steps:`,
     ...c.violations.map((v) => `  broken: ${v}`),
     '  counterexample:',
-    ...property.describe(c.value).split('\n').map((l) => `    ${l}`),
+    ...property
+      .describe(c.value)
+      .split('\n')
+      .map((l) => `    ${l}`),
     `  saved: ${file}`,
     `  reproduce with: spar replay ${file}`,
     '',
@@ -110,7 +142,12 @@ function failureText(property: SparProperty<unknown>, outcome: FuzzOutcome, file
 }
 
 // A live bar on a terminal; otherwise a plain line every 10% of the runs.
-function progressFor(name: string, total: number, deps: FuzzDeps, json: boolean): { update: (p: { runs: number; shrinks: number }) => void; stop: () => void } {
+function progressFor(
+  name: string,
+  total: number,
+  deps: FuzzDeps,
+  json: boolean,
+): { update: (p: { runs: number; shrinks: number }) => void; stop: () => void } {
   const started = deps.now();
   const speed = (runs: number) => (runs / Math.max((deps.now() - started) / 1000, 1e-3)).toFixed(1);
   if (json) return { update: () => {}, stop: () => {} };
@@ -138,22 +175,31 @@ function progressFor(name: string, total: number, deps: FuzzDeps, json: boolean)
   };
 }
 
-function selectProperties(name: string | undefined, registry: readonly SparProperty<unknown>[]): readonly SparProperty<unknown>[] {
+function selectProperties(
+  name: string | undefined,
+  registry: readonly SparProperty<unknown>[],
+): readonly SparProperty<unknown>[] {
   if (name === undefined) return registry;
   const found = findProperty(name, registry);
-  if (found === undefined) throw new UsageError(`unknown property '${name}'; known: ${registry.map((p) => p.name).join(', ')}`, 'property');
+  if (found === undefined)
+    throw new UsageError(
+      `unknown property '${name}'; known: ${registry.map((p) => p.name).join(', ')}`,
+      'property',
+    );
   return [found];
 }
 
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1 || !/^\d+$/.test(text)) throw new UsageError(`'${text}' is not a positive integer`, flag);
+  if (!Number.isSafeInteger(n) || n < 1 || !/^\d+$/.test(text))
+    throw new UsageError(`'${text}' is not a positive integer`, flag);
   return n;
 }
 
 function nonNegativeInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || !/^\d+$/.test(text)) throw new UsageError(`'${text}' is not a non-negative integer`, flag);
+  if (!Number.isSafeInteger(n) || !/^\d+$/.test(text))
+    throw new UsageError(`'${text}' is not a non-negative integer`, flag);
   return n;
 }
 
@@ -161,12 +207,14 @@ function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const k = Number(m?.[1]);
   const n = Number(m?.[2]);
-  if (m === null || n < 1 || k < 1 || k > n) throw new UsageError(`'${text}' is not a shard K/N with 1 ≤ K ≤ N`, '--shard');
+  if (m === null || n < 1 || k < 1 || k > n)
+    throw new UsageError(`'${text}' is not a shard K/N with 1 ≤ K ≤ N`, '--shard');
   return { k, n };
 }
 
 function parseBudget(text: string): number {
   const ms = parseDuration(/^\d+$/.test(text) ? Number(text) * 1000 : text);
-  if (ms === null || ms === 0) throw new UsageError(`'${text}' is not a time budget (seconds, or 90s, 5m)`, '--time-budget');
+  if (ms === null || ms === 0)
+    throw new UsageError(`'${text}' is not a time budget (seconds, or 90s, 5m)`, '--time-budget');
   return ms;
 }

@@ -9,7 +9,12 @@ export interface LayoutJson {
   readonly structs: readonly {
     readonly name: string;
     readonly size: number;
-    readonly fields: readonly { readonly name: string; readonly offset: number; readonly size: number; readonly type: string }[];
+    readonly fields: readonly {
+      readonly name: string;
+      readonly offset: number;
+      readonly size: number;
+      readonly type: string;
+    }[];
   }[];
 }
 
@@ -31,7 +36,9 @@ export function layoutText(structs: readonly StructDescriptor[] = allLayouts): s
     lines.push(`struct ${s.name}  (${s.sizeBytes} bytes)`);
     lines.push(`  ${'offset'.padStart(6)}  ${'size'.padStart(5)}  ${'type'.padEnd(20)}  field`);
     for (const f of s.fields) {
-      lines.push(`  ${String(f.offset).padStart(6)}  ${String(f.size).padStart(5)}  ${f.type.padEnd(20)}  ${f.name}`);
+      lines.push(
+        `  ${String(f.offset).padStart(6)}  ${String(f.size).padStart(5)}  ${f.type.padEnd(20)}  ${f.name}`,
+      );
     }
     lines.push('');
   }

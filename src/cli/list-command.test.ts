@@ -14,20 +14,40 @@ describe('spar list and schema', () => {
   test('list --json names the shipped scenarios, the properties with their promise, every machine, and the quirks', async () => {
     const { code, out } = await run('list', '--json');
     expect(code).toBe(0);
-    const l = JSON.parse(out) as { scenarios: { name: string; shows: string }[]; properties: { name: string; promise: string }[]; machines: { id: string }[]; quirks: unknown[] };
-    expect(l.scenarios.map((s) => s.name)).toEqual(expect.arrayContaining(['boot-minimal', 'guest-crash-reboot']));
-    expect(l.scenarios.find((s) => s.name === 'boot-minimal')?.shows).toMatch(/^the command partition bringing one guest up/);
+    const l = JSON.parse(out) as {
+      scenarios: { name: string; shows: string }[];
+      properties: { name: string; promise: string }[];
+      machines: { id: string }[];
+      quirks: unknown[];
+    };
+    expect(l.scenarios.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['boot-minimal', 'guest-crash-reboot']),
+    );
+    expect(l.scenarios.find((s) => s.name === 'boot-minimal')?.shows).toMatch(
+      /^the command partition bringing one guest up/,
+    );
     expect(l.properties.map((p) => p.name)).toContain('control-plane-convergence');
     expect(l.properties[0]?.promise).toMatch(/converges/);
-    expect(l.machines.map((m) => m.id)).toEqual(expect.arrayContaining(['visorchipset', 'visorbus', 'virtpci']));
+    expect(l.machines.map((m) => m.id)).toEqual(
+      expect.arrayContaining(['visorchipset', 'visorbus', 'virtpci']),
+    );
     expect(Array.isArray(l.quirks)).toBe(true);
-    expect(l.quirks).toContainEqual(expect.objectContaining({ name: 'visorhba-resume-no-complete', module: 'visorclientbus', description: expect.stringMatching(/never completes a resume/) }));
+    expect(l.quirks).toContainEqual(
+      expect.objectContaining({
+        name: 'visorhba-resume-no-complete',
+        module: 'visorclientbus',
+        description: expect.stringMatching(/never completes a resume/),
+      }),
+    );
   });
 
   test('list prints the four sections as text', async () => {
     const { out } = await run('list');
-    for (const section of ['scenarios:', 'properties:', 'machines:', 'quirks:']) expect(out).toContain(section);
-    expect(out).toMatch(/^ {2}visorhba-resume-no-complete +\(visorclientbus\) The upstream driver never completes a resume/m);
+    for (const section of ['scenarios:', 'properties:', 'machines:', 'quirks:'])
+      expect(out).toContain(section);
+    expect(out).toMatch(
+      /^ {2}visorhba-resume-no-complete +\(visorclientbus\) The upstream driver never completes a resume/m,
+    );
   });
 
   test('schema prints the JSON Schema kept in the repository', async () => {

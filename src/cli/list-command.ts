@@ -28,8 +28,15 @@ export function shippedScenarios(): { name: string; file: string; shows: string 
     .sort()
     .map((f) => {
       const text = readFileSync(join(SCENARIO_DIR, f), 'utf8');
-      const comment = text.split('\n').filter((l) => l.startsWith('#')).map((l) => l.replace(/^#\s?/, ''));
-      const shows = comment.join(' ').replace(/^Shows:\s*/, '').split(/(?<=\.)\s/)[0] ?? '';
+      const comment = text
+        .split('\n')
+        .filter((l) => l.startsWith('#'))
+        .map((l) => l.replace(/^#\s?/, ''));
+      const shows =
+        comment
+          .join(' ')
+          .replace(/^Shows:\s*/, '')
+          .split(/(?<=\.)\s/)[0] ?? '';
       return { name: f.replace(/\.yaml$/, ''), file: `scenarios/${f}`, shows };
     });
 }
@@ -37,11 +44,29 @@ export function shippedScenarios(): { name: string; file: string; shows: string 
 /** The listing as text. */
 export function listingText(): string {
   const l = listing();
-  const section = (title: string, rows: string[]) => [`${title}:`, ...(rows.length === 0 ? ['  (none yet)'] : rows), ''];
+  const section = (title: string, rows: string[]) => [
+    `${title}:`,
+    ...(rows.length === 0 ? ['  (none yet)'] : rows),
+    '',
+  ];
   return [
-    ...section('scenarios', l.scenarios.map((s) => `  ${s.name.padEnd(24)} ${s.shows}`)),
-    ...section('properties', l.properties.map((p) => `  ${p.name.padEnd(28)} [${p.kind}] ${p.promise}`)),
-    ...section('machines', l.machines.map((m) => `  ${m.id.padEnd(24)} ${String(m.stateCount).padStart(3)} states  ${m.summary}`)),
-    ...section('quirks', l.quirks.map((q) => `  ${q.name.padEnd(28)} (${q.module}) ${q.description}`)),
+    ...section(
+      'scenarios',
+      l.scenarios.map((s) => `  ${s.name.padEnd(24)} ${s.shows}`),
+    ),
+    ...section(
+      'properties',
+      l.properties.map((p) => `  ${p.name.padEnd(28)} [${p.kind}] ${p.promise}`),
+    ),
+    ...section(
+      'machines',
+      l.machines.map(
+        (m) => `  ${m.id.padEnd(24)} ${String(m.stateCount).padStart(3)} states  ${m.summary}`,
+      ),
+    ),
+    ...section(
+      'quirks',
+      l.quirks.map((q) => `  ${q.name.padEnd(28)} (${q.module}) ${q.description}`),
+    ),
   ].join('\n');
 }

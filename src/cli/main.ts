@@ -20,6 +20,8 @@ const io = {
 try {
   process.exitCode = await runCli(process.argv.slice(2), io);
 } catch (error) {
-  io.err(`spar: internal error (a bug in spar-sim, please report it):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  io.err(
+    `spar: internal error (a bug in spar-sim, please report it):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = EXIT.internal;
 }

@@ -4,7 +4,11 @@ import { runCli } from './program.js';
 async function run(...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { out: (s) => void (out += s), err: (s) => void (err += s), colour: false });
+  const code = await runCli(argv, {
+    out: (s) => void (out += s),
+    err: (s) => void (err += s),
+    colour: false,
+  });
   return { code, out, err };
 }
 
@@ -18,13 +22,36 @@ describe('spar cli', () => {
   test('layout --json prints every struct with kernel names, sizes and field offsets', async () => {
     const { code, out } = await run('layout', '--json');
     expect(code).toBe(0);
-    const doc = JSON.parse(out) as { structs: { name: string; size: number; fields: { name: string; offset: number; size: number }[] }[] };
+    const doc = JSON.parse(out) as {
+      structs: {
+        name: string;
+        size: number;
+        fields: { name: string; offset: number; size: number }[];
+      }[];
+    };
     const sizes = Object.fromEntries(doc.structs.map((s) => [s.name, s.size]));
-    expect(sizes).toMatchObject({ channel_header: 128, signal_queue_header: 128, controlvm_message_header: 48, controlvm_message: 128, uiscmdrsp: 1185 });
+    expect(sizes).toMatchObject({
+      channel_header: 128,
+      signal_queue_header: 128,
+      controlvm_message_header: 48,
+      controlvm_message: 128,
+      uiscmdrsp: 1185,
+    });
     const uiscmdrsp = doc.structs.find((s) => s.name === 'uiscmdrsp');
-    expect(uiscmdrsp?.fields.find((f) => f.name === 'scsi.handle')).toMatchObject({ offset: 1, size: 8 });
-    expect(uiscmdrsp?.fields.find((f) => f.name === 'net.buf')).toMatchObject({ offset: 5, size: 8 });
-    expect(doc.structs[0]?.fields[0]).toEqual({ name: 'signature', offset: 0, size: 8, type: 'u64' });
+    expect(uiscmdrsp?.fields.find((f) => f.name === 'scsi.handle')).toMatchObject({
+      offset: 1,
+      size: 8,
+    });
+    expect(uiscmdrsp?.fields.find((f) => f.name === 'net.buf')).toMatchObject({
+      offset: 5,
+      size: 8,
+    });
+    expect(doc.structs[0]?.fields[0]).toEqual({
+      name: 'signature',
+      offset: 0,
+      size: 8,
+      type: 'u64',
+    });
   });
 
   test('layout --struct selects one struct; an unknown one is a one-line usage error with exit 2', async () => {

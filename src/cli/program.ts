@@ -59,68 +59,181 @@ function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar fuzz --runs 5000\n  spar list\n  spar export --out machines-export\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar fuzz --runs 5000\n  spar list\n  spar export --out machines-export\n',
+    );
   program
     .command('layout')
-    .description('print every shared structure: kernel name, size, and each field\'s offset and size')
-    .option('--json', 'print {"structs":[{"name","size","fields":[{"name","offset","size","type"}]}]}')
-    .option('--struct <name>', 'only the struct with this exact kernel name (repeatable)', collect, [])
-    .addHelpText('after', '\nExamples:\n  spar layout --struct channel_header\n  spar layout --json | jq \'.structs[].name\'\n')
+    .description(
+      "print every shared structure: kernel name, size, and each field's offset and size",
+    )
+    .option(
+      '--json',
+      'print {"structs":[{"name","size","fields":[{"name","offset","size","type"}]}]}',
+    )
+    .option(
+      '--struct <name>',
+      'only the struct with this exact kernel name (repeatable)',
+      collect,
+      [],
+    )
+    .addHelpText(
+      'after',
+      "\nExamples:\n  spar layout --struct channel_header\n  spar layout --json | jq '.structs[].name'\n",
+    )
     .action((options: { json?: boolean; struct: string[] }) => {
       const structs = selectStructs(options.struct);
-      io.out(options.json === true ? `${JSON.stringify(layoutJson(structs), null, 2)}\n` : layoutText(structs));
+      io.out(
+        options.json === true
+          ? `${JSON.stringify(layoutJson(structs), null, 2)}\n`
+          : layoutText(structs),
+      );
     });
   program
     .command('run')
-    .argument('[scenario]', `a scenario file, or the name of a shipped one (default ${DEFAULT_SCENARIO})`)
-    .description('run a scenario: the effective options, a timeline, one line per expectation, a verdict and how to reproduce it')
-    .option('--runtime <runtime>', 'workers (one thread per partition, real time) or sim (deterministic, virtual time)', 'workers')
+    .argument(
+      '[scenario]',
+      `a scenario file, or the name of a shipped one (default ${DEFAULT_SCENARIO})`,
+    )
+    .description(
+      'run a scenario: the effective options, a timeline, one line per expectation, a verdict and how to reproduce it',
+    )
+    .option(
+      '--runtime <runtime>',
+      'workers (one thread per partition, real time) or sim (deterministic, virtual time)',
+      'workers',
+    )
     .option('--seed <n>', "root seed of the run (default: the scenario's seed, else 1)")
     .option('--until <time>', "time limit, e.g. 500ms, 2s (default: the scenario's until)")
-    .option('--trace <file>', 'write the trace as JSON lines: time, partition, actor systemId, event, resulting state')
+    .option(
+      '--trace <file>',
+      'write the trace as JSON lines: time, partition, actor systemId, event, resulting state',
+    )
     .option('--json', 'print one JSON report instead of the timeline')
     .option('--quiet', 'no timeline, only the options, expectations and verdict')
-    .option('--quirk <name>', 'switch an upstream quirk on for the run (repeatable; see spar list)', collect, [])
+    .option(
+      '--quirk <name>',
+      'switch an upstream quirk on for the run (repeatable; see spar list)',
+      collect,
+      [],
+    )
     .option('--no-color', 'plain output (also when NO_COLOR is set or stdout is not a terminal)')
-    .addHelpText('after', '\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar run scenarios/boot-minimal.yaml --json | jq .verdict\n  spar run --runtime sim --trace run.jsonl --quiet\n')
-    .action(async (scenario: string | undefined, o: { runtime: string; seed?: string; until?: string; trace?: string; json?: boolean; quiet?: boolean; quirk: string[]; color: boolean }) => {
-      const { text, pass } = await runRunCommand({ scenario, runtime: o.runtime, seed: o.seed, until: o.until, trace: o.trace, json: o.json === true, quiet: o.quiet === true, colour: o.color && io.colour, quirk: o.quirk });
-      io.out(text);
-      if (!pass) throw new ExpectationFailed();
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar run scenarios/boot-minimal.yaml --json | jq .verdict\n  spar run --runtime sim --trace run.jsonl --quiet\n',
+    )
+    .action(
+      async (
+        scenario: string | undefined,
+        o: {
+          runtime: string;
+          seed?: string;
+          until?: string;
+          trace?: string;
+          json?: boolean;
+          quiet?: boolean;
+          quirk: string[];
+          color: boolean;
+        },
+      ) => {
+        const { text, pass } = await runRunCommand({
+          scenario,
+          runtime: o.runtime,
+          seed: o.seed,
+          until: o.until,
+          trace: o.trace,
+          json: o.json === true,
+          quiet: o.quiet === true,
+          colour: o.color && io.colour,
+          quirk: o.quirk,
+        });
+        io.out(text);
+        if (!pass) throw new ExpectationFailed();
+      },
+    );
   program
     .command('fuzz')
     .argument('[property]', 'a registered property (default: all; see spar list)')
-    .description('run registered fast-check properties; a failure is shrunk, saved under the failures folder, and given a replay command')
+    .description(
+      'run registered fast-check properties; a failure is shrunk, saved under the failures folder, and given a replay command',
+    )
     .option('--runs <n>', 'runs per property', '1000')
     .option('--seed <n>', 'campaign seed (default: drawn from the clock and printed)')
     .option('--shard <k/n>', 'run the K-th of N disjoint slices of the seed space', '1/1')
     .option('--time-budget <time>', 'stop starting runs after this long (seconds, or 90s, 5m)')
-    .option('--quirk <name>', 'switch an upstream quirk on (repeatable; see spar list)', collect, [])
+    .option(
+      '--quirk <name>',
+      'switch an upstream quirk on (repeatable; see spar list)',
+      collect,
+      [],
+    )
     .option('--failures <dir>', 'where counterexamples are saved', 'failures')
-    .option('--json', 'print {property, runs, seed, verdict, seedsPerSecond, counterexample?, replay?}')
-    .addHelpText('after', '\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --shard 3/8 --time-budget 10m --json\n')
-    .action((property: string | undefined, o: { runs: string; seed?: string; shard: string; timeBudget?: string; quirk: string[]; failures: string; json?: boolean }) => {
-      const held = runFuzzCommand({ property, runs: o.runs, seed: o.seed, shard: o.shard, timeBudget: o.timeBudget, quirk: o.quirk, json: o.json === true, failures: o.failures }, defaultFuzzDeps((t) => io.out(t), io.interactive === true));
-      if (!held) throw new ExpectationFailed();
-    });
+    .option(
+      '--json',
+      'print {property, runs, seed, verdict, seedsPerSecond, counterexample?, replay?}',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --shard 3/8 --time-budget 10m --json\n',
+    )
+    .action(
+      (
+        property: string | undefined,
+        o: {
+          runs: string;
+          seed?: string;
+          shard: string;
+          timeBudget?: string;
+          quirk: string[];
+          failures: string;
+          json?: boolean;
+        },
+      ) => {
+        const held = runFuzzCommand(
+          {
+            property,
+            runs: o.runs,
+            seed: o.seed,
+            shard: o.shard,
+            timeBudget: o.timeBudget,
+            quirk: o.quirk,
+            json: o.json === true,
+            failures: o.failures,
+          },
+          defaultFuzzDeps((t) => io.out(t), io.interactive === true),
+        );
+        if (!held) throw new ExpectationFailed();
+      },
+    );
   program
     .command('replay')
     .argument('<file>', 'a counterexample saved by spar fuzz')
-    .description('re-run a saved counterexample deterministically: its timeline and the promise it breaks')
+    .description(
+      're-run a saved counterexample deterministically: its timeline and the promise it breaks',
+    )
     .option('--trace <file>', 'write the trace as JSON lines')
     .option('--no-color', 'plain output')
     .addHelpText('after', '\nExamples:\n  spar replay failures/control-plane-convergence-7.json\n')
     .action((file: string, o: { trace?: string; color: boolean }) => {
-      const { lines, fails } = runReplayCommand({ file, trace: o.trace, colour: o.color && io.colour });
+      const { lines, fails } = runReplayCommand({
+        file,
+        trace: o.trace,
+        colour: o.color && io.colour,
+      });
       io.out(`${lines.join('\n')}\n`);
       if (fails) throw new ExpectationFailed();
     });
   program
     .command('list')
-    .description('what this spar-sim has: scenarios, properties (with their promise), machines, quirks')
+    .description(
+      'what this spar-sim has: scenarios, properties (with their promise), machines, quirks',
+    )
     .option('--json', 'print {scenarios, properties, machines, quirks}')
-    .addHelpText('after', '\nExamples:\n  spar list\n  spar list --json | jq \'.properties[].name\'\n')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  spar list\n  spar list --json | jq '.properties[].name'\n",
+    )
     .action((o: { json?: boolean }) => {
       io.out(o.json === true ? `${JSON.stringify(listing(), null, 2)}\n` : `${listingText()}\n`);
     });
@@ -131,10 +244,19 @@ function buildProgram(io: Io): Command {
     .action(() => io.out(scenarioJsonSchemaText()));
   program
     .command('export')
-    .description('write every machine as <id>.js (Stately Studio "Import from code"), <id>.json (its config) and <id>.mmd (Mermaid)')
-    .option('--out <dir>', 'directory to write into; created if missing, files of the same name replaced, others untouched', DEFAULT_OUT)
+    .description(
+      'write every machine as <id>.js (Stately Studio "Import from code"), <id>.json (its config) and <id>.mmd (Mermaid)',
+    )
+    .option(
+      '--out <dir>',
+      'directory to write into; created if missing, files of the same name replaced, others untouched',
+      DEFAULT_OUT,
+    )
     .option('--format <format>', `which files: ${FORMAT_CHOICES.join(', ')}`, 'all')
-    .addHelpText('after', '\nExamples:\n  spar export\n  spar export --out docs/machines --format mermaid\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  spar export\n  spar export --out docs/machines --format mermaid\n',
+    )
     .action(async (options: { out: string; format: string }) => {
       const lines = await runExport(parseExportOptions(options));
       io.out(`${lines.join('\n')}\n`);
@@ -149,7 +271,8 @@ function selectStructs(names: readonly string[]) {
   if (names.length === 0) return allLayouts;
   const known = new Set(allLayouts.map((s) => s.name));
   for (const name of names) {
-    if (!known.has(name)) throw new UsageError(`unknown struct '${name}'; known: ${[...known].join(', ')}`, '--struct');
+    if (!known.has(name))
+      throw new UsageError(`unknown struct '${name}'; known: ${[...known].join(', ')}`, '--struct');
   }
   return allLayouts.filter((s) => names.includes(s.name));
 }

@@ -15,20 +15,34 @@ export interface ReplayArgs {
 }
 
 /** Replays; returns the lines to print and whether the case still fails. */
-export function runReplayCommand(args: ReplayArgs, registry: readonly SparProperty<unknown>[] = PROPERTIES): { lines: string[]; fails: boolean } {
+export function runReplayCommand(
+  args: ReplayArgs,
+  registry: readonly SparProperty<unknown>[] = PROPERTIES,
+): { lines: string[]; fails: boolean } {
   const read = readCounterexample(args.file);
   if (!read.ok) throw new UsageError(read.error.message, read.error.file);
   const saved = read.value;
   const property = findProperty(saved.property, registry);
-  if (property === undefined) throw new UsageError(`property '${saved.property}' is not registered in this version of spar-sim`, args.file);
+  if (property === undefined)
+    throw new UsageError(
+      `property '${saved.property}' is not registered in this version of spar-sim`,
+      args.file,
+    );
   const unknown = unknownQuirks(saved.quirks);
-  if (unknown.length > 0) throw new UsageError(`quirk '${unknown[0]}' is not known to this version of spar-sim`, args.file);
+  if (unknown.length > 0)
+    throw new UsageError(
+      `quirk '${unknown[0]}' is not known to this version of spar-sim`,
+      args.file,
+    );
   const outcome = property.run(saved.value as never, saved.quirks);
   if (args.trace !== undefined) {
     try {
       writeTraceFile(args.trace, outcome.trace);
     } catch (e) {
-      throw new UsageError(`cannot write the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, '--trace');
+      throw new UsageError(
+        `cannot write the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        '--trace',
+      );
     }
   }
   const fails = outcome.violations.length > 0;
@@ -36,11 +50,16 @@ export function runReplayCommand(args: ReplayArgs, registry: readonly SparProper
     `spar replay: ${property.name} (${property.kind}) from ${args.file}${saved.quirks.length > 0 ? `, quirks ${saved.quirks.join(', ')}` : ''}`,
     `promise: ${property.promise}`,
     'case:',
-    ...property.describe(saved.value as never).split('\n').map((l) => `  ${l}`),
+    ...property
+      .describe(saved.value as never)
+      .split('\n')
+      .map((l) => `  ${l}`),
     '',
     ...timelineLines(outcome.trace, args.colour),
     '',
-    ...(fails ? outcome.violations.map((v) => `FAIL  ${v}`) : ['ok    the case no longer breaks the promise (fixed since it was saved?)']),
+    ...(fails
+      ? outcome.violations.map((v) => `FAIL  ${v}`)
+      : ['ok    the case no longer breaks the promise (fixed since it was saved?)']),
     `verdict: ${fails ? 'fail' : 'pass'}`,
   ];
   return { lines, fails };

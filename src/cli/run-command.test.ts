@@ -10,7 +10,11 @@ import { runCli } from './program.js';
 async function run(...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { out: (s) => void (out += s), err: (s) => void (err += s), colour: false });
+  const code = await runCli(argv, {
+    out: (s) => void (out += s),
+    err: (s) => void (err += s),
+    colour: false,
+  });
   return { code, out, err };
 }
 const dir = mkdtempSync(join(tmpdir(), 'spar-run-'));
@@ -33,14 +37,35 @@ describe('spar run', () => {
     const first = await run('run', '--runtime', 'sim', '--seed', '11', '--json');
     expect(first.code).toBe(0);
     const a = JSON.parse(first.out) as Report;
-    expect(a).toMatchObject({ scenario: 'boot-minimal', runtime: 'sim', seed: 11, verdict: 'pass', faults: {} });
+    expect(a).toMatchObject({
+      scenario: 'boot-minimal',
+      runtime: 'sim',
+      seed: 11,
+      verdict: 'pass',
+      faults: {},
+    });
     expect(a.partitions.map((p) => p.state)).toEqual(['running', 'running']);
     expect(a.expectations.every((e) => e.ok)).toBe(true);
     expect(a.stats.virtualMs).toBe(2_000);
     expect((a as unknown as { io: { total: { submitted: number } } }).io.total.submitted).toBe(0);
-    const quirked = JSON.parse((await run('run', '--runtime', 'sim', '--seed', '11', '--json', '--quirk', 'clientbus-vhba-rc-positive')).out) as Report & { quirks: string[] };
+    const quirked = JSON.parse(
+      (
+        await run(
+          'run',
+          '--runtime',
+          'sim',
+          '--seed',
+          '11',
+          '--json',
+          '--quirk',
+          'clientbus-vhba-rc-positive',
+        )
+      ).out,
+    ) as Report & { quirks: string[] };
     expect(quirked.quirks).toEqual(['clientbus-vhba-rc-positive']);
-    const b = JSON.parse((await run('run', '--runtime', 'sim', '--seed', '11', '--json')).out) as Report;
+    const b = JSON.parse(
+      (await run('run', '--runtime', 'sim', '--seed', '11', '--json')).out,
+    ) as Report;
     expect(b.traceHash).toBe(a.traceHash);
   });
 
@@ -53,21 +78,45 @@ describe('spar run', () => {
 
   test('the text form prints options first, a timeline, one line per expectation, the verdict and how to reproduce', async () => {
     const trace = join(dir, 'trace.jsonl');
-    const r = await run('run', 'guest-crash-reboot', '--runtime', 'sim', '--seed', '3', '--trace', trace);
+    const r = await run(
+      'run',
+      'guest-crash-reboot',
+      '--runtime',
+      'sim',
+      '--seed',
+      '3',
+      '--trace',
+      trace,
+    );
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
-    expect(lines[0]).toBe('spar run: scenario guest-crash-reboot (scenarios/guest-crash-reboot.yaml), runtime sim, seed 3, until 1s of virtual time');
+    expect(lines[0]).toBe(
+      'spar run: scenario guest-crash-reboot (scenarios/guest-crash-reboot.yaml), runtime sim, seed 3, until 1s of virtual time',
+    );
     expect(r.out).toMatch(/guest1\/lifecycle\s+CRASH\s+crashed/);
     expect(r.out).toContain('ok    guests-running: 1 guest(s) running');
     expect(r.out).toContain('verdict: pass');
-    expect(r.out).toContain('reproduce with: spar run scenarios/guest-crash-reboot.yaml --runtime sim --seed 3');
-    const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(Object.keys(records[0] ?? {})).toEqual(expect.arrayContaining(['atMs', 'partition', 'actor', 'event', 'state']));
+    expect(r.out).toContain(
+      'reproduce with: spar run scenarios/guest-crash-reboot.yaml --runtime sim --seed 3',
+    );
+    const records = readFileSync(trace, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(Object.keys(records[0] ?? {})).toEqual(
+      expect.arrayContaining(['atMs', 'partition', 'actor', 'event', 'state']),
+    );
   });
 
   test('a failing expectation exits 1 and names it, with whether it is safety or liveness', async () => {
     const file = join(dir, 'crash.yaml');
-    writeFileSync(file, readFileSync('scenarios/guest-crash-reboot.yaml', 'utf8').replace(/  - action: reboot[\s\S]*?down: 100ms\n/, ''));
+    writeFileSync(
+      file,
+      readFileSync('scenarios/guest-crash-reboot.yaml', 'utf8').replace(
+        /  - action: reboot[\s\S]*?down: 100ms\n/,
+        '',
+      ),
+    );
     const r = await run('run', file, '--runtime', 'sim', '--quiet');
     expect(r.code).toBe(1);
     expect(r.out).toContain('FAIL  guests-running (liveness): guest1 is crashed');
@@ -75,30 +124,59 @@ describe('spar run', () => {
 
   test('mistakes are one line each on stderr with exit 2: scenario errors with file:line:col, bad flags with the flag', async () => {
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, 'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    color: blue\n');
+    writeFileSync(
+      file,
+      'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    color: blue\n',
+    );
     const bad = await run('run', file);
     expect(bad.code).toBe(2);
     expect(bad.err).toBe(`spar: ${file}:5:5: partitions[0].color: unknown key "color"\n`);
-    expect(await run('run', '--runtime', 'vm')).toMatchObject({ code: 2, err: "spar: --runtime: 'vm' is not a runtime; use workers or sim\n" });
+    expect(await run('run', '--runtime', 'vm')).toMatchObject({
+      code: 2,
+      err: "spar: --runtime: 'vm' is not a runtime; use workers or sim\n",
+    });
     expect((await run('run', '--seed', '-1', '--runtime', 'sim')).code).toBe(2);
     expect((await run('run', '--until', 'soon', '--runtime', 'sim')).err).toContain('--until');
     expect((await run('run', 'no-such-scenario')).err).toContain('shipped: boot-minimal');
     expect((await run('run', dir)).err).toContain('is a directory');
-    expect((await run('run', '--quirk', 'nope', '--runtime', 'sim')).err).toMatch(/^spar: --quirk: unknown quirk 'nope'; known: visorhba-resume-no-complete, lose-pending-on-pause, double-complete-on-resume, /);
+    expect((await run('run', '--quirk', 'nope', '--runtime', 'sim')).err).toMatch(
+      /^spar: --quirk: unknown quirk 'nope'; known: visorhba-resume-no-complete, lose-pending-on-pause, double-complete-on-resume, /,
+    );
   });
 
   test.each([
-    ['malformed YAML (a duplicate key)', 'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    name: cp2\n', /:5:5: YAML: Map keys must be unique$/],
-    ['a wrong type', 'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    index: first\n', /:5:12: partitions\[0\]\.index: expected number, received string$/],
-    ['an unknown key', 'until: 1s\nlimit: 3\npartitions:\n  - name: cp\n    kind: command\n', /:2:1: limit: unknown key "limit"$/],
-    ['a missing reference', 'until: 1s\npartitions:\n  - name: cp\n    kind: command\nfaults:\n  - { action: crash, partition: guest9, at: 5 }\n', /:6:33: faults\[0\]\.partition: no partition named "guest9"/],
-  ])('%s in a scenario: exit 2, one line naming file, line and column', async (_what, text, pattern) => {
-    const file = join(dir, 'case.yaml');
-    writeFileSync(file, text);
-    const r = await run('run', file, '--runtime', 'sim');
-    expect(r.code).toBe(2);
-    expect(r.out).toBe('');
-    expect(r.err.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.err.trimEnd()).toMatch(new RegExp(`^spar: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}${pattern.source}`));
-  });
+    [
+      'malformed YAML (a duplicate key)',
+      'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    name: cp2\n',
+      /:5:5: YAML: Map keys must be unique$/,
+    ],
+    [
+      'a wrong type',
+      'until: 1s\npartitions:\n  - name: cp\n    kind: command\n    index: first\n',
+      /:5:12: partitions\[0\]\.index: expected number, received string$/,
+    ],
+    [
+      'an unknown key',
+      'until: 1s\nlimit: 3\npartitions:\n  - name: cp\n    kind: command\n',
+      /:2:1: limit: unknown key "limit"$/,
+    ],
+    [
+      'a missing reference',
+      'until: 1s\npartitions:\n  - name: cp\n    kind: command\nfaults:\n  - { action: crash, partition: guest9, at: 5 }\n',
+      /:6:33: faults\[0\]\.partition: no partition named "guest9"/,
+    ],
+  ])(
+    '%s in a scenario: exit 2, one line naming file, line and column',
+    async (_what, text, pattern) => {
+      const file = join(dir, 'case.yaml');
+      writeFileSync(file, text);
+      const r = await run('run', file, '--runtime', 'sim');
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.err.trimEnd()).toMatch(
+        new RegExp(`^spar: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}${pattern.source}`),
+      );
+    },
+  );
 });

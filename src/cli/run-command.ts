@@ -31,21 +31,34 @@ export interface RunArgs {
 
 /** Runs the command; returns the text to print and whether every expectation held. */
 export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass: boolean }> {
-  if (args.runtime !== 'workers' && args.runtime !== 'sim') throw new UsageError(`'${args.runtime}' is not a runtime; use workers or sim`, '--runtime');
+  if (args.runtime !== 'workers' && args.runtime !== 'sim')
+    throw new UsageError(`'${args.runtime}' is not a runtime; use workers or sim`, '--runtime');
   const runtime: RuntimeName = args.runtime;
   const unknown = unknownQuirks(args.quirk ?? []);
-  if (unknown.length > 0) throw new UsageError(`unknown quirk '${unknown[0]}'; known: ${QUIRKS.map((q) => q.name).join(', ')}`, '--quirk');
+  if (unknown.length > 0)
+    throw new UsageError(
+      `unknown quirk '${unknown[0]}'; known: ${QUIRKS.map((q) => q.name).join(', ')}`,
+      '--quirk',
+    );
   const scenarioFile = loadScenario(args.scenario ?? DEFAULT_SCENARIO);
   const quirks = [...new Set([...scenarioFile.scenario.quirks, ...(args.quirk ?? [])])];
   const loaded = { ...scenarioFile, config: { ...scenarioFile.config, quirks } };
   const seed = args.seed === undefined ? (loaded.scenario.seed ?? 1) : parseSeed(args.seed);
   const untilMs = args.until === undefined ? loaded.scenario.until : parseUntil(args.until);
-  const { report, trace } = await runScenario(loaded, { runtime, seed, untilMs, wallClock: () => performance.now() });
+  const { report, trace } = await runScenario(loaded, {
+    runtime,
+    seed,
+    untilMs,
+    wallClock: () => performance.now(),
+  });
   if (args.trace !== undefined) {
     try {
       writeTraceFile(args.trace, trace);
     } catch (e) {
-      throw new UsageError(`cannot write the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, '--trace');
+      throw new UsageError(
+        `cannot write the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        '--trace',
+      );
     }
   }
   const pass = report.verdict === 'pass';
@@ -56,7 +69,9 @@ export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass
     ...(args.quiet ? [] : [...timelineLines(trace, args.colour), '']),
     ...faultLines(report),
     ...netLines(report),
-    ...report.expectations.map((e) => (e.ok ? `ok    ${e.name}: ${e.detail}` : `FAIL  ${e.name} (${e.kind}): ${e.detail}`)),
+    ...report.expectations.map((e) =>
+      e.ok ? `ok    ${e.name}: ${e.detail}` : `FAIL  ${e.name} (${e.kind}): ${e.detail}`,
+    ),
     '',
     `verdict: ${report.verdict}   (${report.stats.traceRecords} trace records, ${report.stats.wallMs} ms wall time, trace hash ${report.traceHash.slice(0, 16)})`,
     `reproduce with: spar run ${report.file} --runtime ${runtime} --seed ${seed}${args.until === undefined ? '' : ` --until ${formatDuration(untilMs)}`}${(args.quirk ?? []).map((q) => ` --quirk ${q}`).join('')}`,
@@ -68,7 +83,9 @@ function faultLines(report: RunReport): string[] {
   return report.faultLog.map((f) => {
     const what = `fault ${f.index}: ${f.action} ${f.partition}`;
     if (f.atMs === null) return `note  ${what}: never fired`;
-    return f.refused === null ? `note  ${what}: fired at ${f.atMs} ms` : `note  ${what}: refused at ${f.atMs} ms (${f.refused})`;
+    return f.refused === null
+      ? `note  ${what}: fired at ${f.atMs} ms`
+      : `note  ${what}: refused at ${f.atMs} ms (${f.refused})`;
   });
 }
 
@@ -77,15 +94,24 @@ export function loadScenario(nameOrPath: string): LoadedScenario {
   const shipped = join(SCENARIO_DIR, `${nameOrPath}.yaml`);
   const path = existsSync(nameOrPath) ? nameOrPath : existsSync(shipped) ? shipped : null;
   if (path === null) {
-    const names = shippedScenarios().map((s) => s.name).join(', ');
-    throw new UsageError(`no such file, and no shipped scenario of that name (shipped: ${names})`, nameOrPath);
+    const names = shippedScenarios()
+      .map((s) => s.name)
+      .join(', ');
+    throw new UsageError(
+      `no such file, and no shipped scenario of that name (shipped: ${names})`,
+      nameOrPath,
+    );
   }
-  if (statSync(path).isDirectory()) throw new UsageError('is a directory, not a scenario file', nameOrPath);
+  if (statSync(path).isDirectory())
+    throw new UsageError('is a directory, not a scenario file', nameOrPath);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, nameOrPath);
+    throw new UsageError(
+      `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      nameOrPath,
+    );
   }
   const shown = path === shipped ? relative(process.cwd(), shipped) || shipped : path;
   const loaded = loadScenarioText(text, shown.startsWith('..') ? path : shown);
@@ -95,13 +121,15 @@ export function loadScenario(nameOrPath: string): LoadedScenario {
 
 function parseSeed(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`'${text}' is not a seed (a non-negative integer)`, '--seed');
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
+    throw new UsageError(`'${text}' is not a seed (a non-negative integer)`, '--seed');
   return n;
 }
 
 function parseUntil(text: string): number {
   const ms = parseDuration(/^\d+(\.\d+)?$/.test(text) ? Number(text) : text);
-  if (ms === null || ms === 0) throw new UsageError(`'${text}' is not a time limit (ms, or 250ms, 2s, 1m)`, '--until');
+  if (ms === null || ms === 0)
+    throw new UsageError(`'${text}' is not a time limit (ms, or 250ms, 2s, 1m)`, '--until');
   return ms;
 }
 
@@ -110,7 +138,8 @@ function netLines(report: RunReport): string[] {
   return Object.entries(report.net.interfaces).flatMap(([guest, interfaces]) =>
     interfaces.flatMap((i) =>
       i.flows.map((f) => {
-        const rtt = f.rttAvgMs === null ? '' : `, rtt avg ${f.rttAvgMs} ms max ${f.rttMaxMs ?? 0} ms`;
+        const rtt =
+          f.rttAvgMs === null ? '' : `, rtt avg ${f.rttAvgMs} ms max ${f.rttMaxMs ?? 0} ms`;
         return `net   ${guest} ${i.ifname} (${i.segment}) flow ${f.flow} → ${f.to}: ${f.sent} sent, ${f.delivered} answered, ${f.lost} lost${f.duplicates > 0 ? `, ${f.duplicates} DUPLICATE` : ''}${rtt}`;
       }),
     ),

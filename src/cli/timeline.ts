@@ -28,7 +28,20 @@ export function timelineLines(trace: readonly TraceRecord[], colour: boolean): s
 
 /** One JSON object per line: time, partition, actor systemId, event, resulting state, detail. */
 export function traceJsonLines(trace: readonly TraceRecord[]): string {
-  return trace.map((r) => JSON.stringify({ atMs: r.atMs, partition: r.partition, actor: r.actor, event: r.event, state: r.state, ...(r.detail === undefined ? {} : { detail: r.detail }) })).join('\n') + (trace.length > 0 ? '\n' : '');
+  return (
+    trace
+      .map((r) =>
+        JSON.stringify({
+          atMs: r.atMs,
+          partition: r.partition,
+          actor: r.actor,
+          event: r.event,
+          state: r.state,
+          ...(r.detail === undefined ? {} : { detail: r.detail }),
+        }),
+      )
+      .join('\n') + (trace.length > 0 ? '\n' : '')
+  );
 }
 
 /** Writes the JSON-lines trace to `file`; a failure is the caller's to report. */

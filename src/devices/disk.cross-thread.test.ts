@@ -7,10 +7,16 @@ import { once } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { spawnWorker } from '../runtime/workers/spawn-worker.js';
 import { Disk } from './disk.js';
-import { incarnationBlock, type IncarnationData, type IncarnationReport } from './testing/disk-incarnation.js';
+import {
+  incarnationBlock,
+  type IncarnationData,
+  type IncarnationReport,
+} from './testing/disk-incarnation.js';
 
 async function incarnation(data: IncarnationData): Promise<IncarnationReport> {
-  const worker = spawnWorker('./testing/disk-incarnation.worker', import.meta.url, { workerData: data });
+  const worker = spawnWorker('./testing/disk-incarnation.worker', import.meta.url, {
+    workerData: data,
+  });
   try {
     const [report] = (await once(worker, 'message')) as [IncarnationReport];
     return report;

@@ -3,11 +3,19 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { DISK_FAULT_SLOTS, DISK_HEADER_BYTES, DISK_MAX_BYTES, Disk, type DiskSpec } from './disk.js';
+import {
+  DISK_FAULT_SLOTS,
+  DISK_HEADER_BYTES,
+  DISK_MAX_BYTES,
+  Disk,
+  type DiskSpec,
+} from './disk.js';
 
 const spec: DiskSpec = { name: 'd0', blocks: 64, blockSize: 512 };
 
-function unwrap<T, E extends { message: string }>(result: { ok: true; value: T } | { ok: false; error: E }): T {
+function unwrap<T, E extends { message: string }>(
+  result: { ok: true; value: T } | { ok: false; error: E },
+): T {
   if (!result.ok) throw new Error(result.error.message);
   return result.value;
 }
@@ -54,17 +62,25 @@ describe('disk', () => {
     const blank = new SharedArrayBuffer(disk.memory.byteLength);
     expect(errorOf(Disk.attach(spec, blank)).message).toMatch(/header 0\/0\/0\/0/);
     const other = unwrap(Disk.allocate({ name: 'x', blocks: 8, blockSize: 4096 }));
-    expect(errorOf(Disk.attach({ name: 'x', blocks: 64, blockSize: 512 }, other.memory)).code).toBe('memory-mismatch');
+    expect(errorOf(Disk.attach({ name: 'x', blocks: 64, blockSize: 512 }, other.memory)).code).toBe(
+      'memory-mismatch',
+    );
   });
 
   test('hostile specs are typed errors, and the 1 GiB cap holds', () => {
     expect(errorOf(Disk.allocate({ name: '', blocks: 1, blockSize: 512 })).code).toBe('bad-spec');
     expect(errorOf(Disk.allocate({ name: 'a', blocks: 0, blockSize: 512 })).code).toBe('bad-spec');
-    expect(errorOf(Disk.allocate({ name: 'a', blocks: 1.5, blockSize: 512 })).code).toBe('bad-spec');
-    expect(errorOf(Disk.allocate({ name: 'a', blocks: 1, blockSize: 1024 as 512 })).code).toBe('bad-spec');
+    expect(errorOf(Disk.allocate({ name: 'a', blocks: 1.5, blockSize: 512 })).code).toBe(
+      'bad-spec',
+    );
+    expect(errorOf(Disk.allocate({ name: 'a', blocks: 1, blockSize: 1024 as 512 })).code).toBe(
+      'bad-spec',
+    );
     const tooBig = Disk.allocate({ name: 'big', blocks: DISK_MAX_BYTES / 512 + 1, blockSize: 512 });
     expect(errorOf(tooBig)).toMatchObject({ code: 'too-large', disk: 'big' });
-    expect(errorOf(Disk.allocate({ name: 'huge', blocks: 2 ** 40, blockSize: 4096 })).code).toBe('too-large');
+    expect(errorOf(Disk.allocate({ name: 'huge', blocks: 2 ** 40, blockSize: 4096 })).code).toBe(
+      'too-large',
+    );
   });
 
   test('reads and writes outside the disk, or of partial blocks, are refused without effect', () => {
@@ -82,7 +98,9 @@ describe('disk', () => {
     const disk = unwrap(Disk.allocate(spec));
     unwrap(disk.write(20, pattern(4, 5)));
     unwrap(disk.injectFailure({ op: 'read', lba: 21, count: 2, times: 2 }));
-    expect(unwrap(disk.read(19, 2))).toEqual(Uint8Array.from([...new Uint8Array(512), ...pattern(4, 5).subarray(0, 512)]));
+    expect(unwrap(disk.read(19, 2))).toEqual(
+      Uint8Array.from([...new Uint8Array(512), ...pattern(4, 5).subarray(0, 512)]),
+    );
     expect(unwrap(disk.read(23, 1))).toEqual(pattern(4, 5).subarray(1536));
     unwrap(disk.write(21, pattern(1, 8))); // a write does not match a read plan
     expect(errorOf(disk.read(20, 4))).toMatchObject({ code: 'medium-error', op: 'read', lba: 21 });
@@ -97,7 +115,11 @@ describe('disk', () => {
     const run = unwrap(Disk.allocate(spec));
     const iosp = unwrap(Disk.attach(spec, run.memory));
     run.injectFailure({ op: 'write', lba: 3, count: 1, times: 1 });
-    expect(errorOf(iosp.write(2, pattern(2, 4)))).toMatchObject({ code: 'medium-error', op: 'write', lba: 3 });
+    expect(errorOf(iosp.write(2, pattern(2, 4)))).toMatchObject({
+      code: 'medium-error',
+      op: 'write',
+      lba: 3,
+    });
     expect(unwrap(iosp.read(2, 2))).toEqual(new Uint8Array(1024));
     unwrap(iosp.write(2, pattern(2, 4)));
     expect(unwrap(run.read(2, 2))).toEqual(pattern(2, 4));
@@ -106,11 +128,20 @@ describe('disk', () => {
 
   test('fault plans: outside the disk is refused, the table is bounded, clear empties it', () => {
     const disk = unwrap(Disk.allocate(spec));
-    expect(errorOf(disk.injectFailure({ op: 'read', lba: 63, count: 2, times: 1 })).code).toBe('bad-fault-plan');
-    expect(errorOf(disk.injectFailure({ op: 'read', lba: 0, count: 1, times: 0 })).code).toBe('bad-fault-plan');
-    expect(errorOf(disk.injectFailure({ op: 'erase' as 'read', lba: 0, count: 1, times: 1 })).code).toBe('bad-fault-plan');
-    for (let i = 0; i < DISK_FAULT_SLOTS; i++) unwrap(disk.injectFailure({ op: 'write', lba: i, count: 1, times: 1 }));
-    expect(errorOf(disk.injectFailure({ op: 'write', lba: 0, count: 1, times: 1 })).code).toBe('fault-table-full');
+    expect(errorOf(disk.injectFailure({ op: 'read', lba: 63, count: 2, times: 1 })).code).toBe(
+      'bad-fault-plan',
+    );
+    expect(errorOf(disk.injectFailure({ op: 'read', lba: 0, count: 1, times: 0 })).code).toBe(
+      'bad-fault-plan',
+    );
+    expect(
+      errorOf(disk.injectFailure({ op: 'erase' as 'read', lba: 0, count: 1, times: 1 })).code,
+    ).toBe('bad-fault-plan');
+    for (let i = 0; i < DISK_FAULT_SLOTS; i++)
+      unwrap(disk.injectFailure({ op: 'write', lba: i, count: 1, times: 1 }));
+    expect(errorOf(disk.injectFailure({ op: 'write', lba: 0, count: 1, times: 1 })).code).toBe(
+      'fault-table-full',
+    );
     expect(errorOf(disk.write(0, pattern(1, 1))).code).toBe('medium-error'); // frees slot 0
     unwrap(disk.injectFailure({ op: 'read', lba: 40, count: 1, times: 1 }));
     disk.clearFailures();
@@ -120,9 +151,23 @@ describe('disk', () => {
 
   test('property: the disk behaves like a map of blocks, with failures firing exactly `times` times', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('write' as const), lba: fc.nat(15), count: fc.integer({ min: 1, max: 3 }), seed: fc.nat(255) }),
-      fc.record({ kind: fc.constant('read' as const), lba: fc.nat(15), count: fc.integer({ min: 0, max: 3 }) }),
-      fc.record({ kind: fc.constant('fail' as const), op: fc.constantFrom('read' as const, 'write' as const), lba: fc.nat(15), times: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({
+        kind: fc.constant('write' as const),
+        lba: fc.nat(15),
+        count: fc.integer({ min: 1, max: 3 }),
+        seed: fc.nat(255),
+      }),
+      fc.record({
+        kind: fc.constant('read' as const),
+        lba: fc.nat(15),
+        count: fc.integer({ min: 0, max: 3 }),
+      }),
+      fc.record({
+        kind: fc.constant('fail' as const),
+        op: fc.constantFrom('read' as const, 'write' as const),
+        lba: fc.nat(15),
+        times: fc.integer({ min: 1, max: 3 }),
+      }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
@@ -130,10 +175,16 @@ describe('disk', () => {
         const model = new Map<number, number>(); // block → seed of its pattern
         // The fault table in slot order: a plan takes the first spent slot, an op fires the first
         // pending plan it overlaps.
-        const slots = Array.from({ length: DISK_FAULT_SLOTS }, () => ({ op: 'read', lba: 0, times: 0 }));
+        const slots = Array.from({ length: DISK_FAULT_SLOTS }, () => ({
+          op: 'read',
+          lba: 0,
+          times: 0,
+        }));
         let fired = 0;
         const fires = (kind: 'read' | 'write', lba: number, count: number) => {
-          const plan = slots.find((p) => p.times > 0 && p.op === kind && p.lba >= lba && p.lba < lba + count);
+          const plan = slots.find(
+            (p) => p.times > 0 && p.op === kind && p.lba >= lba && p.lba < lba + count,
+          );
           if (plan !== undefined) plan.times -= 1;
           return plan !== undefined;
         };
@@ -151,7 +202,8 @@ describe('disk', () => {
           if (o.kind === 'write') {
             const result = disk.write(o.lba, pattern(o.count, o.seed));
             expect(result.ok).toBe(inRange && !expectFail);
-            if (result.ok) for (let b = 0; b < o.count; b++) model.set(o.lba + b, o.seed + b * 512 * 7);
+            if (result.ok)
+              for (let b = 0; b < o.count; b++) model.set(o.lba + b, o.seed + b * 512 * 7);
           } else {
             const result = disk.read(o.lba, o.count);
             expect(result.ok).toBe(inRange && !expectFail);

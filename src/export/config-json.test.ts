@@ -2,7 +2,13 @@ import { and, assign, createActor, createMachine, not, or, stateIn } from 'xstat
 import type { AnyStateMachine } from 'xstate';
 import { describe, expect, test } from 'vitest';
 import { MACHINES } from '../../machines/index.js';
-import { configJson, machineConfigJson, machineShape, reviveConfig, type JsonObject } from './index.js';
+import {
+  configJson,
+  machineConfigJson,
+  machineShape,
+  reviveConfig,
+  type JsonObject,
+} from './index.js';
 
 /** The JSON as written to `<id>.json` and read back by `JSON.parse`. */
 function throughJson(machine: AnyStateMachine): JsonObject {
@@ -17,7 +23,11 @@ const gated = createMachine({
     door: {
       initial: 'shut',
       states: {
-        shut: { on: { GO: { target: 'open', guard: and(['a', or([not('b'), stateIn('#gated.lamp.lit')])]) } } },
+        shut: {
+          on: {
+            GO: { target: 'open', guard: and(['a', or([not('b'), stateIn('#gated.lamp.lit')])]) },
+          },
+        },
         open: {},
       },
     },
@@ -31,7 +41,15 @@ describe('config-json', () => {
       id: 'toggle',
       initial: 'off',
       states: {
-        off: { on: { FLIP: { target: 'on', guard: { type: 'isAllowed', params: { n: 1 } }, actions: ['log'] } } },
+        off: {
+          on: {
+            FLIP: {
+              target: 'on',
+              guard: { type: 'isAllowed', params: { n: 1 } },
+              actions: ['log'],
+            },
+          },
+        },
         on: { after: { 1000: 'off' }, on: { FLIP: 'off' }, type: 'final', description: 'lit' },
       },
     };
@@ -39,7 +57,9 @@ describe('config-json', () => {
   });
 
   test('higher-order guards become xstate.and/or/not/stateIn objects holding their operands', () => {
-    const json = machineConfigJson(gated).config as { states: { door: { states: { shut: { on: { GO: unknown } } } } } };
+    const json = machineConfigJson(gated).config as {
+      states: { door: { states: { shut: { on: { GO: unknown } } } } };
+    };
     expect(json.states.door.states.shut.on.GO).toEqual({
       target: 'open',
       guard: {
@@ -92,7 +112,13 @@ describe('config-json', () => {
       states: {
         a: {
           entry: assign({ n: 1 }),
-          on: { GO: { target: 'b', guard: ({ context }) => context.n > 0, actions: [() => undefined, 'named'] } },
+          on: {
+            GO: {
+              target: 'b',
+              guard: ({ context }) => context.n > 0,
+              actions: [() => undefined, 'named'],
+            },
+          },
         },
         b: {},
       },
@@ -111,7 +137,10 @@ describe('config-json', () => {
             GO: {
               target: 'b',
               guard: { type: 'inline:states.a.on.GO.guard', params: was('function') },
-              actions: [{ type: 'inline:states.a.on.GO.actions[0]', params: was('function') }, 'named'],
+              actions: [
+                { type: 'inline:states.a.on.GO.actions[0]', params: was('function') },
+                'named',
+              ],
             },
           },
         },
@@ -124,7 +153,9 @@ describe('config-json', () => {
       'states.a.on.GO.guard',
       'states.a.on.GO.actions[0]',
     ]);
-    expect(machineShape(createMachine(JSON.parse(JSON.stringify(config)) as never))).toEqual(machineShape(machine));
+    expect(machineShape(createMachine(JSON.parse(JSON.stringify(config)) as never))).toEqual(
+      machineShape(machine),
+    );
   });
 
   test('values JSON cannot hold become placeholders too, and undefined keys are dropped', () => {
@@ -141,7 +172,10 @@ describe('config-json', () => {
         when: { type: 'inline:meta.when', params: { was: 'Date' } },
         big: { type: 'inline:meta.big', params: { was: 'bigint' } },
         nan: { type: 'inline:meta.nan', params: { was: 'non-finite number' } },
-        cyclic: { name: 'loop', self: { type: 'inline:meta.cyclic.self', params: { was: 'cycle' } } },
+        cyclic: {
+          name: 'loop',
+          self: { type: 'inline:meta.cyclic.self', params: { was: 'cycle' } },
+        },
         list: [null, 2],
       },
     });
@@ -149,7 +183,11 @@ describe('config-json', () => {
   });
 
   test('a state or event called "guard" is not taken for a guard', () => {
-    const config = { id: 'm', initial: 'guard', states: { guard: { on: { guard: 'other' } }, other: {} } };
+    const config = {
+      id: 'm',
+      initial: 'guard',
+      states: { guard: { on: { guard: 'other' } }, other: {} },
+    };
     expect(configJson(config).config).toEqual(config);
   });
 
@@ -157,7 +195,11 @@ describe('config-json', () => {
     const visorbus = MACHINES.find((m) => m.id === 'visorbus')?.machine;
     expect(visorbus).toBeDefined();
     if (visorbus === undefined) return;
-    const json = throughJson(visorbus) as { states: { running: { on: { VISORBUS_REQUEST: { guard?: unknown }[]; STOP: { target?: string } } } } };
+    const json = throughJson(visorbus) as {
+      states: {
+        running: { on: { VISORBUS_REQUEST: { guard?: unknown }[]; STOP: { target?: string } } };
+      };
+    };
     delete json.states.running.on.VISORBUS_REQUEST[0]?.guard;
     expect(machineShape(createMachine(json as never))).not.toEqual(machineShape(visorbus));
     const again = throughJson(visorbus) as typeof json;

@@ -40,7 +40,10 @@ export function configJson(config: unknown): ConfigJson {
 
 /** A JSON config ready for `createMachine`, higher-order guards revived as XState calls. */
 export function reviveConfig(json: JsonObject): Record<string, unknown> {
-  const revived = mapStateNode(json, '', { guard: (value) => reviveGuard(value), data: (value) => value });
+  const revived = mapStateNode(json, '', {
+    guard: (value) => reviveGuard(value),
+    data: (value) => value,
+  });
   assert(isPlainObject(revived), 'a revived config is a plain object');
   return revived;
 }

@@ -28,13 +28,24 @@ export function mapStateNode(node: unknown, path: string, visitor: ConfigVisitor
   if (!isPlainObject(node)) return visitor.data(node, path);
   return mapEntries(node, path, (key, value, at) => {
     if (key === 'states') {
-      return mapRecord(value, at, (child, childAt) => mapStateNode(child, childAt, visitor), visitor);
+      return mapRecord(
+        value,
+        at,
+        (child, childAt) => mapStateNode(child, childAt, visitor),
+        visitor,
+      );
     }
     if (TRANSITION_MAPS.has(key)) {
-      return mapRecord(value, at, (transitions, tAt) => mapTransitions(transitions, tAt, visitor), visitor);
+      return mapRecord(
+        value,
+        at,
+        (transitions, tAt) => mapTransitions(transitions, tAt, visitor),
+        visitor,
+      );
     }
     if (TRANSITION_LISTS.has(key)) return mapTransitions(value, at, visitor);
-    if (key === 'invoke') return mapMaybeArray(value, at, (invoke, iAt) => mapInvoke(invoke, iAt, visitor));
+    if (key === 'invoke')
+      return mapMaybeArray(value, at, (invoke, iAt) => mapInvoke(invoke, iAt, visitor));
     return visitor.data(value, at);
   });
 }
@@ -65,7 +76,11 @@ function mapRecord(
   return mapEntries(value, path, (_key, child, at) => each(child, at));
 }
 
-function mapMaybeArray(value: unknown, path: string, each: (item: unknown, at: string) => unknown): unknown {
+function mapMaybeArray(
+  value: unknown,
+  path: string,
+  each: (item: unknown, at: string) => unknown,
+): unknown {
   if (!Array.isArray(value)) return each(value, path);
   return value.map((item: unknown, i) => each(item, `${path}[${i}]`) ?? null);
 }

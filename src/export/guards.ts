@@ -54,15 +54,24 @@ export function guardHelperOf(guard: unknown): GuardHelper | null {
 }
 
 /** Encodes a transition's guard at config `path`. */
-export function encodeGuard(guard: unknown, path: string, sink: InlinePlaceholder[]): JsonValue | undefined {
+export function encodeGuard(
+  guard: unknown,
+  path: string,
+  sink: InlinePlaceholder[],
+): JsonValue | undefined {
   const helper = guardHelperOf(guard);
   if (helper === null) return encodeData(guard, path, sink);
   const { guards, stateValue } = guard as unknown as HigherOrderGuard;
   const type = GUARD_TYPES[helper];
   if (helper === 'stateIn') {
-    return { type, params: { stateValue: encodeData(stateValue, `${path}.stateValue`, sink) ?? null } };
+    return {
+      type,
+      params: { stateValue: encodeData(stateValue, `${path}.stateValue`, sink) ?? null },
+    };
   }
-  const operands = (guards ?? []).map((g, i) => encodeGuard(g, `${path}.guards[${i}]`, sink) ?? null);
+  const operands = (guards ?? []).map(
+    (g, i) => encodeGuard(g, `${path}.guards[${i}]`, sink) ?? null,
+  );
   return { type, params: { guards: operands } };
 }
 
@@ -71,7 +80,9 @@ export function decodeGuardHelper(
   json: unknown,
 ): { helper: GuardHelper; operands: readonly unknown[] } | null {
   if (!isPlainObject(json) || !isPlainObject(json['params'])) return null;
-  const helper = (Object.keys(GUARD_TYPES) as GuardHelper[]).find((h) => GUARD_TYPES[h] === json['type']);
+  const helper = (Object.keys(GUARD_TYPES) as GuardHelper[]).find(
+    (h) => GUARD_TYPES[h] === json['type'],
+  );
   if (helper === undefined) return null;
   const params = json['params'];
   if (helper === 'stateIn') return { helper, operands: [params['stateValue']] };

@@ -11,9 +11,18 @@ export {
   type ExportSource,
 } from './export-files.js';
 export { GUARD_TYPES, encodeGuard, reviveGuard, type GuardHelper } from './guards.js';
-export { INLINE_PREFIX, isInlinePlaceholder, type InlinePlaceholder } from './inline-placeholder.js';
+export {
+  INLINE_PREFIX,
+  isInlinePlaceholder,
+  type InlinePlaceholder,
+} from './inline-placeholder.js';
 export type { JsonObject, JsonValue } from './json-value.js';
-export { machineShape, type MachineShape, type StateShape, type TransitionShape } from './machine-shape.js';
+export {
+  machineShape,
+  type MachineShape,
+  type StateShape,
+  type TransitionShape,
+} from './machine-shape.js';
 export { mermaidDiagram } from './mermaid.js';
 export { statelyModule, type StatelyModuleSource } from './stately-js.js';
 export { writeFilesAtomically, type FileToWrite, type WriteError } from './write-files.js';

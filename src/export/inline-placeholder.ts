@@ -26,7 +26,11 @@ export interface InlinePlaceholder {
 }
 
 /** The placeholder for an inline value at `path`, recorded in `sink`. */
-export function inlinePlaceholder(path: string, was: string, sink: InlinePlaceholder[]): JsonObject {
+export function inlinePlaceholder(
+  path: string,
+  was: string,
+  sink: InlinePlaceholder[],
+): JsonObject {
   sink.push({ path, was });
   return { type: `${INLINE_PREFIX}${path}`, params: { was } };
 }

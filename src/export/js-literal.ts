@@ -30,15 +30,20 @@ export function renderLiteral(
   multiline = false,
 ): string {
   const flat = renderFlat(value, helpers);
-  const fits = indent.length + prefixLength + flat.length <= WIDTH && !(multiline && flat.length > 2);
+  const fits =
+    indent.length + prefixLength + flat.length <= WIDTH && !(multiline && flat.length > 2);
   if (fits || !isComposite(value)) return flat;
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
-    const items = value.map((item: unknown) => `${inner}${renderLiteral(item, inner, 1, helpers)},`);
+    const items = value.map(
+      (item: unknown) => `${inner}${renderLiteral(item, inner, 1, helpers)},`,
+    );
     return `[\n${items.join('\n')}\n${indent}]`;
   }
   if (value instanceof HelperCall) {
-    const args = value.args.map((arg) => renderLiteral(arg, indent, value.helper.length + 1, helpers));
+    const args = value.args.map((arg) =>
+      renderLiteral(arg, indent, value.helper.length + 1, helpers),
+    );
     return `${value.helper}(${args.join(', ')})`;
   }
   const entries = Object.entries(value as Record<string, unknown>).map(([key, child]) => {
@@ -49,14 +54,19 @@ export function renderLiteral(
 }
 
 function renderFlat(value: unknown, helpers: Set<string>): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'number') return String(value);
+  if (value === null || typeof value === 'boolean' || typeof value === 'number')
+    return String(value);
   if (typeof value === 'string') return quote(value);
   if (value instanceof HelperCall) {
     helpers.add(value.helper);
     return `${value.helper}(${value.args.map((arg) => renderFlat(arg, helpers)).join(', ')})`;
   }
-  if (Array.isArray(value)) return `[${value.map((item: unknown) => renderFlat(item, helpers)).join(', ')}]`;
-  assert(isPlainObject(value), `renderLiteral takes JSON values and helper calls, not ${typeof value}`);
+  if (Array.isArray(value))
+    return `[${value.map((item: unknown) => renderFlat(item, helpers)).join(', ')}]`;
+  assert(
+    isPlainObject(value),
+    `renderLiteral takes JSON values and helper calls, not ${typeof value}`,
+  );
   const entries = Object.entries(value).map(
     ([key, child]) => `${renderKey(key)}: ${renderFlat(child, helpers)}`,
   );

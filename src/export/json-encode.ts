@@ -8,7 +8,11 @@ import { isPlainObject } from './json-value.js';
 import { inlinePlaceholder, type InlinePlaceholder } from './inline-placeholder.js';
 
 /** Encodes `value` found at config `path`; `undefined` stays `undefined` (the key is dropped). */
-export function encodeData(value: unknown, path: string, sink: InlinePlaceholder[]): JsonValue | undefined {
+export function encodeData(
+  value: unknown,
+  path: string,
+  sink: InlinePlaceholder[],
+): JsonValue | undefined {
   return encode(value, path, sink, new Set());
 }
 
@@ -32,7 +36,9 @@ function encode(
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
-      return value.map((item: unknown, i) => encode(item, `${path}[${i}]`, sink, ancestors) ?? null);
+      return value.map(
+        (item: unknown, i) => encode(item, `${path}[${i}]`, sink, ancestors) ?? null,
+      );
     }
     const out: Record<string, JsonValue> = {};
     for (const [key, child] of Object.entries(value)) {

@@ -50,7 +50,12 @@ export function machineShape(machine: AnyStateMachine): MachineShape {
     const definitions = [...[...node.transitions.values()].flat(), ...(node.always ?? [])];
     for (const t of definitions) {
       const targets = (t.target ?? []).map((s: AnyStateNode) => s.id);
-      transitions.push({ source: node.id, event: t.eventType, targets, guard: guardShape(t.guard) });
+      transitions.push({
+        source: node.id,
+        event: t.eventType,
+        targets,
+        guard: guardShape(t.guard),
+      });
     }
   }
   return { id: machine.id, states, transitions };
@@ -72,7 +77,8 @@ function guardShape(guard: unknown): JsonValue | null {
   const helper = /^xstate\.(and|or|not|stateIn)$/.exec(String(guard['type']))?.[1];
   if (helper === 'stateIn') return { in: asJson(params['stateValue']) };
   const operands = params['guards'];
-  if (helper !== undefined && Array.isArray(operands)) return { [helper]: operands.map(guardShape) };
+  if (helper !== undefined && Array.isArray(operands))
+    return { [helper]: operands.map(guardShape) };
   return { type: asJson(guard['type']), params: asJson(guard['params'] ?? null) };
 }
 

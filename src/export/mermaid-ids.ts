@@ -8,10 +8,27 @@
 import type { AnyStateNode } from 'xstate';
 
 const SAFE = /^[A-Za-z][A-Za-z0-9_]*$/;
-const KEYWORDS = new Set([
-  'state', 'note', 'end', 'as', 'left', 'right', 'of', 'class', 'classdef', 'default',
-  'direction', 'scale', 'hide', 'width', 'accTitle', 'accDescr', 'stateDiagram',
-].map((k) => k.toLowerCase()));
+const KEYWORDS = new Set(
+  [
+    'state',
+    'note',
+    'end',
+    'as',
+    'left',
+    'right',
+    'of',
+    'class',
+    'classdef',
+    'default',
+    'direction',
+    'scale',
+    'hide',
+    'width',
+    'accTitle',
+    'accDescr',
+    'stateDiagram',
+  ].map((k) => k.toLowerCase()),
+);
 
 /** The Mermaid id of every state node; the root's is only used when the root is drawn. */
 export function mermaidIds(nodes: readonly AnyStateNode[]): Map<AnyStateNode, string> {

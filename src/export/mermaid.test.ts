@@ -23,12 +23,19 @@ const door = createMachine({
       type: 'parallel',
       on: { CLOSE: 'closed', DRAFT: { actions: 'shiver' } },
       states: {
-        light: { initial: 'off', states: { off: { on: { SWITCH: 'on' } }, on: { after: { 5000: 'off' } } } },
+        light: {
+          initial: 'off',
+          states: { off: { on: { SWITCH: 'on' } }, on: { after: { 5000: 'off' } } },
+        },
         fan: {
           initial: 'off',
           states: {
             off: { always: { target: 'state', guard: stateIn('#door.opened.light.on') } },
-            state: { after: { spinDown: { target: 'off', guard: { type: 'isIdle', params: { forMs: 10 } } } } },
+            state: {
+              after: {
+                spinDown: { target: 'off', guard: { type: 'isIdle', params: { forMs: 10 } } },
+              },
+            },
           },
         },
       },
@@ -68,7 +75,11 @@ const DOOR_MMD = `stateDiagram-v2
 
 describe('mermaid', () => {
   test('smoke: a flat machine is its states, the initial arrow and labelled transitions', () => {
-    const toggle = createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { FLIP: 'on' } }, on: { on: { FLIP: 'off' } } } });
+    const toggle = createMachine({
+      id: 'toggle',
+      initial: 'off',
+      states: { off: { on: { FLIP: 'on' } }, on: { on: { FLIP: 'off' } } },
+    });
     expect(mermaidDiagram(toggle)).toBe(
       'stateDiagram-v2\n  off\n  on\n  [*] --> off\n  off --> on : FLIP\n  on --> off : FLIP\n',
     );
@@ -79,12 +90,20 @@ describe('mermaid', () => {
   });
 
   test('a parallel root is drawn as a state with -- between its regions', () => {
-    const lines = mermaidDiagram(MACHINES.find((m) => m.id === 'visorchipset')?.machine ?? door).split('\n');
-    expect(lines.slice(0, 3)).toEqual(['stateDiagram-v2', '  state visorchipset {', '    state controlvm {']);
+    const lines = mermaidDiagram(
+      MACHINES.find((m) => m.id === 'visorchipset')?.machine ?? door,
+    ).split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      'stateDiagram-v2',
+      '  state visorchipset {',
+      '    state controlvm {',
+    ]);
     expect(lines).toContain('    --');
     expect(lines).toContain('      waiting --> draining : after pollInterval');
     expect(lines).toContain('      waiting --> draining : always [isDoorbellPending]');
-    expect(lines).toContain('      draining --> blocked : CONTROLVM_COMMAND [isCommand(id=CONTROLVM_BUS_CREATE)]');
+    expect(lines).toContain(
+      '      draining --> blocked : CONTROLVM_COMMAND [isCommand(id=CONTROLVM_BUS_CREATE)]',
+    );
     expect(lines).toContain('    %% controlvm --> controlvm : VISORBUS_DONE [isDeviceChangeDone]');
   });
 
@@ -106,7 +125,14 @@ describe('mermaid', () => {
       const declared = text
         .split('\n')
         .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.includes('-->') && !line.startsWith('%%') && line !== '--' && line !== '}')
+        .filter(
+          (line) =>
+            line !== '' &&
+            !line.includes('-->') &&
+            !line.startsWith('%%') &&
+            line !== '--' &&
+            line !== '}',
+        )
         .filter((line) => line !== 'stateDiagram-v2')
         .map((line) => /^state (?:"[^"]*" as )?([^ {]+)/.exec(line)?.[1] ?? line);
       expect(new Set(declared).size).toBe(declared.length);

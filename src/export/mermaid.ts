@@ -33,9 +33,12 @@ type Ids = ReadonlyMap<AnyStateNode, string>;
 export function mermaidDiagram(machine: AnyStateMachine): string {
   const root = machine.root;
   const ids = mermaidIds(stateNodes(root));
-  const drawRoot = root.type === 'parallel' || transitionsOf(root).some((edge) => edge.targets.length > 0);
+  const drawRoot =
+    root.type === 'parallel' || transitionsOf(root).some((edge) => edge.targets.length > 0);
   const rootLines = transitionLines(root, ids);
-  const body = drawRoot ? [...declaration(root, ids), ...rootLines] : [...children(root, ids), ...rootLines];
+  const body = drawRoot
+    ? [...declaration(root, ids), ...rootLines]
+    : [...children(root, ids), ...rootLines];
   return ['stateDiagram-v2', ...body.map((line) => `  ${line}`), ''].join('\n');
 }
 
@@ -96,13 +99,16 @@ function transitionLines(node: AnyStateNode, ids: Ids): string[] {
   const source = idOf(node, ids);
   const atomic = Object.keys(node.states).length === 0;
   return transitionsOf(node).flatMap(({ targets, label }) => {
-    if (targets.length === 0) return [`${atomic ? '' : '%% '}${source} --> ${source} : ${edgeLabel(label)}`];
+    if (targets.length === 0)
+      return [`${atomic ? '' : '%% '}${source} --> ${source} : ${edgeLabel(label)}`];
     return targets.map((target) => `${source} --> ${idOf(target, ids)} : ${edgeLabel(label)}`);
   });
 }
 
 function withGuard(event: string, guard: unknown): string {
-  return guard === undefined ? event : `${event} [${guardLabel(encodeGuard(guard, 'guard', []), false)}]`;
+  return guard === undefined
+    ? event
+    : `${event} [${guardLabel(encodeGuard(guard, 'guard', []), false)}]`;
 }
 
 /** A guard (as JSON) in words; `nested` parenthesises `and`/`or` inside another operator. */
@@ -119,7 +125,9 @@ function guardLabel(guard: unknown, nested: boolean): string {
   }
   if (!isPlainObject(guard)) return 'guard';
   const params = isPlainObject(guard['params']) ? Object.entries(guard['params']) : [];
-  const args = params.map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? '…' : String(v)}`);
+  const args = params.map(
+    ([k, v]) => `${k}=${typeof v === 'object' && v !== null ? '…' : String(v)}`,
+  );
   return args.length === 0 ? String(guard['type']) : `${String(guard['type'])}(${args.join(', ')})`;
 }
 

@@ -60,7 +60,9 @@ describe('machine registry', () => {
 
   test('every machines/*.machine.ts file is registered under its file name (or still pending)', () => {
     const dir = fileURLToPath(new URL('../../machines/', import.meta.url));
-    const files = readdirSync(dir).filter((f) => f.endsWith('.machine.ts')).map((f) => f.slice(0, -'.machine.ts'.length));
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.machine.ts'))
+      .map((f) => f.slice(0, -'.machine.ts'.length));
     const registered = new Set(MACHINES.map((m) => m.id));
     expect(files.filter((f) => !registered.has(f) && !PENDING.includes(f))).toEqual([]);
     expect([...registered].filter((id) => !files.includes(id))).toEqual([]);

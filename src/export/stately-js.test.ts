@@ -31,7 +31,11 @@ async function importModule(name: string, text: string): Promise<AnyStateMachine
 
 describe('stately-js', () => {
   test('smoke: a module is a createMachine call with its import, header and literal config', () => {
-    const machine = createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { FLIP: 'on' } }, on: {} } });
+    const machine = createMachine({
+      id: 'toggle',
+      initial: 'off',
+      states: { off: { on: { FLIP: 'on' } }, on: {} },
+    });
     expect(statelyModule({ id: 'toggle', summary: 'A switch.' }, machine)).toBe(
       [
         '// toggle: A switch.',
@@ -85,8 +89,12 @@ describe('stately-js', () => {
       states: { a: { on: { GO: { target: 'b', guard: () => true } } }, b: {} },
     });
     const text = statelyModule({ id: 'inline', summary: 'Inline.' }, machine);
-    expect(text).toContain('// Inline functions written as "inline:<path>" named references: context, states.a.on.GO.guard.');
-    expect(text).toContain("guard: { type: 'inline:states.a.on.GO.guard', params: { was: 'function' } }");
+    expect(text).toContain(
+      '// Inline functions written as "inline:<path>" named references: context, states.a.on.GO.guard.',
+    );
+    expect(text).toContain(
+      "guard: { type: 'inline:states.a.on.GO.guard', params: { was: 'function' } }",
+    );
     expect(machineShape(await importModule('inline.js', text))).toEqual(machineShape(machine));
   });
 

@@ -79,7 +79,11 @@ async function firstDirectoryInTheWay(
     const path = join(dir, file.name);
     const info = await lstat(path).catch(() => null);
     if (info?.isDirectory() !== true) continue;
-    return { code: 'EISDIR', path, message: `cannot write '${path}': ${REASONS['EISDIR']} (EISDIR)` };
+    return {
+      code: 'EISDIR',
+      path,
+      message: `cannot write '${path}': ${REASONS['EISDIR']} (EISDIR)`,
+    };
   }
   return null;
 }
@@ -105,7 +109,11 @@ function writeError(error: unknown, dir: string, temp: string | null): WriteErro
   if (errno === null) throw error; // not a file-system refusal: a bug, reported as internal
   const raw = errno.dest ?? errno.path ?? dir;
   const inTemp = temp !== null && raw.startsWith(temp);
-  const path = inTemp ? join(dir, raw.slice(temp.length)) : basename(raw).startsWith(TEMP_PREFIX) ? dir : raw;
+  const path = inTemp
+    ? join(dir, raw.slice(temp.length))
+    : basename(raw).startsWith(TEMP_PREFIX)
+      ? dir
+      : raw;
   const reason = REASONS[errno.code] ?? errno.code;
   return { code: errno.code, path, message: `cannot write '${path}': ${reason} (${errno.code})` };
 }

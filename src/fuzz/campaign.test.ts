@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { runCampaign, type FuzzOptions } from './campaign.js';
-import { counterexampleFile, readCounterexample, saveCounterexample } from './counterexample-file.js';
+import {
+  counterexampleFile,
+  readCounterexample,
+  saveCounterexample,
+} from './counterexample-file.js';
 import { plantedProperty, recordingProperty } from './testing.js';
 
 let clock = 0;
@@ -40,7 +44,13 @@ describe('fuzz campaign', () => {
   });
 
   test('quirks reach the property: a passing case fails with the quirk switched on', () => {
-    const outcome = runCampaign({ ...plantedProperty, arbitrary: plantedProperty.arbitrary.filter((n) => (n as number) < 50) }, options({ quirks: ['always-fail'] }));
+    const outcome = runCampaign(
+      {
+        ...plantedProperty,
+        arbitrary: plantedProperty.arbitrary.filter((n) => (n as number) < 50),
+      },
+      options({ quirks: ['always-fail'] }),
+    );
     expect(outcome.verdict).toBe('fail');
     expect(outcome.counterexample?.value).toBe(0);
   });
@@ -49,10 +59,17 @@ describe('fuzz campaign', () => {
     const a: unknown[] = [];
     const b: unknown[] = [];
     const whole: unknown[] = [];
-    expect(runCampaign(recordingProperty(a), options({ runs: 200, shard: { k: 1, n: 2 } })).runs).toBe(200);
+    expect(
+      runCampaign(recordingProperty(a), options({ runs: 200, shard: { k: 1, n: 2 } })).runs,
+    ).toBe(200);
     runCampaign(recordingProperty(b), options({ runs: 200, shard: { k: 2, n: 2 } }));
     runCampaign(recordingProperty(whole), options({ runs: 400 }));
-    expect(whole).toEqual([...a.slice(0, 100), ...b.slice(0, 100), ...a.slice(100), ...b.slice(100)]);
+    expect(whole).toEqual([
+      ...a.slice(0, 100),
+      ...b.slice(0, 100),
+      ...a.slice(100),
+      ...b.slice(100),
+    ]);
   });
 
   test('the time budget stops the campaign early and says so', () => {
@@ -78,7 +95,9 @@ describe('counterexample files', () => {
     const first = saveCounterexample(dir, failure());
     const second = saveCounterexample(dir, failure());
     expect(second).not.toBe(first);
-    expect(readdirSync(dir).sort()).toEqual([first, second].map((p) => p.slice(dir.length + 1)).sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      [first, second].map((p) => p.slice(dir.length + 1)).sort(),
+    );
     const read = readCounterexample(first);
     expect(read.ok && read.value.value).toBe(50);
   });

@@ -80,7 +80,8 @@ export function runCampaign(property: SparProperty<unknown>, options: FuzzOption
   let interrupted = false;
   let counterexample: Counterexample | null = null;
   for (let c = options.shard.k - 1; runs < options.runs; c += options.shard.n) {
-    const remainingMs = options.timeBudgetMs === null ? null : options.timeBudgetMs - (options.now() - started);
+    const remainingMs =
+      options.timeBudgetMs === null ? null : options.timeBudgetMs - (options.now() - started);
     if (remainingMs !== null && remainingMs <= 0) {
       interrupted = true;
       break;
@@ -115,7 +116,12 @@ export function runCampaign(property: SparProperty<unknown>, options: FuzzOption
 }
 
 // The violations of the shrunk case; a property that threw reports the error instead.
-function violationsOf(property: SparProperty<unknown>, value: unknown, quirks: readonly string[], error: unknown): string[] {
+function violationsOf(
+  property: SparProperty<unknown>,
+  value: unknown,
+  quirks: readonly string[],
+  error: unknown,
+): string[] {
   try {
     return [...property.run(value, quirks).violations];
   } catch (e) {

@@ -29,7 +29,12 @@ const fileSchema = z.strictObject({
 export type CounterexampleFile = z.infer<typeof fileSchema>;
 
 /** The file for a counterexample of `property`. */
-export function counterexampleFile(property: string, quirks: readonly string[], c: Counterexample, description: string): CounterexampleFile {
+export function counterexampleFile(
+  property: string,
+  quirks: readonly string[],
+  c: Counterexample,
+  description: string,
+): CounterexampleFile {
   return {
     format: COUNTEREXAMPLE_FORMAT,
     property,
@@ -74,14 +79,20 @@ export interface CounterexampleReadError {
 }
 
 /** Reads and checks a counterexample file. */
-export function readCounterexample(path: string): Result<CounterexampleFile, CounterexampleReadError> {
+export function readCounterexample(
+  path: string,
+): Result<CounterexampleFile, CounterexampleReadError> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    return err({ file: path, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+    return err({
+      file: path,
+      message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    });
   }
-  if (text.length > MAX_BYTES) return err({ file: path, message: `larger than ${MAX_BYTES} bytes` });
+  if (text.length > MAX_BYTES)
+    return err({ file: path, message: `larger than ${MAX_BYTES} bytes` });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -92,7 +103,10 @@ export function readCounterexample(path: string): Result<CounterexampleFile, Cou
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue === undefined || issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
-    return err({ file: path, message: `not a spar counterexample (${where}${issue?.message ?? 'invalid'})` });
+    return err({
+      file: path,
+      message: `not a spar counterexample (${where}${issue?.message ?? 'invalid'})`,
+    });
   }
   return ok(parsed.data);
 }

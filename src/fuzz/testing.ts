@@ -13,7 +13,9 @@ export const plantedProperty: SparProperty<unknown> = {
   run(value, quirks) {
     const n = value as number;
     const violations = n >= 50 || quirks.includes('always-fail') ? [`${n} is not below 50`] : [];
-    const trace = [{ atMs: n, partition: 'test', actor: 'test/planted', event: 'drew', state: String(n) }];
+    const trace = [
+      { atMs: n, partition: 'test', actor: 'test/planted', event: 'drew', state: String(n) },
+    ];
     return { violations, trace };
   },
   describe: (value) => `n = ${String(value)}`,
@@ -22,5 +24,9 @@ export const plantedProperty: SparProperty<unknown> = {
 
 /** Holds for every case; records the values it saw. */
 export function recordingProperty(seen: unknown[]): SparProperty<unknown> {
-  return { ...plantedProperty, name: 'recording', run: (value) => (seen.push(value), { violations: [], trace: [] }) };
+  return {
+    ...plantedProperty,
+    name: 'recording',
+    run: (value) => (seen.push(value), { violations: [], trace: [] }),
+  };
 }

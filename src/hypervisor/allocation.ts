@@ -108,9 +108,17 @@ export function allocateChannels(config: Config): ChannelMap {
   const records = plans.map((plan) => {
     let record = materialise(plan, channelAddr);
     channelAddr = pageAlignUp(channelAddr + BigInt(record.channelBytes));
-    const dmaBytes = record.typeName === 'vhba' ? DMA_WINDOW_BYTES : record.typeName === 'vnic' ? VNIC_DMA_PAGES * PAGE_BYTES : 0;
+    const dmaBytes =
+      record.typeName === 'vhba'
+        ? DMA_WINDOW_BYTES
+        : record.typeName === 'vnic'
+          ? VNIC_DMA_PAGES * PAGE_BYTES
+          : 0;
     if (dmaBytes > 0) {
-      record = Object.freeze({ ...record, dma: { buffer: new SharedArrayBuffer(dmaBytes), address: channelAddr } });
+      record = Object.freeze({
+        ...record,
+        dma: { buffer: new SharedArrayBuffer(dmaBytes), address: channelAddr },
+      });
       channelAddr = pageAlignUp(channelAddr + BigInt(dmaBytes));
     }
     return record;
@@ -169,31 +177,35 @@ function guestPlans(guest: PartitionConfig, cp: string): ChannelPlan[] {
     identity: identity(0n),
     serverNotReady: false,
   };
-  const buses = guest.buses.map((b): ChannelPlan => ({
-    ...ends,
-    id: `${guest.name}/vbus${b.busNo}`,
-    kind: 'vbus',
-    typeName: 'vbus',
-    busNo: b.busNo,
-    serverPartition: cp,
-    channelBytes: vbusChannelBytes(b.deviceCount),
-    identity: identity(BigInt(BUS_ROOT_DEVICE)),
-    serverNotReady: false,
-  }));
-  const devices = guest.devices.map((d): ChannelPlan => ({
-    ...ends,
-    id: `${guest.name}/vbus${d.busNo}:dev${d.devNo}`,
-    kind: 'device',
-    typeName: d.channelType,
-    busNo: d.busNo,
-    devNo: d.devNo,
-    serverPartition: d.server,
-    channelBytes: channelTypes[d.channelType].defaultSizeBytes,
-    identity: identity(BigInt(d.devNo)),
-    // The IOSP initialises its channels when it boots (§4.1); until then the header is valid
-    // but srv_state stays UNINITIALIZED, as on a real system whose IOSP is not up yet.
-    serverNotReady: IO_DEVICE_TYPES.includes(d.channelType),
-  }));
+  const buses = guest.buses.map(
+    (b): ChannelPlan => ({
+      ...ends,
+      id: `${guest.name}/vbus${b.busNo}`,
+      kind: 'vbus',
+      typeName: 'vbus',
+      busNo: b.busNo,
+      serverPartition: cp,
+      channelBytes: vbusChannelBytes(b.deviceCount),
+      identity: identity(BigInt(BUS_ROOT_DEVICE)),
+      serverNotReady: false,
+    }),
+  );
+  const devices = guest.devices.map(
+    (d): ChannelPlan => ({
+      ...ends,
+      id: `${guest.name}/vbus${d.busNo}:dev${d.devNo}`,
+      kind: 'device',
+      typeName: d.channelType,
+      busNo: d.busNo,
+      devNo: d.devNo,
+      serverPartition: d.server,
+      channelBytes: channelTypes[d.channelType].defaultSizeBytes,
+      identity: identity(BigInt(d.devNo)),
+      // The IOSP initialises its channels when it boots (§4.1); until then the header is valid
+      // but srv_state stays UNINITIALIZED, as on a real system whose IOSP is not up yet.
+      serverNotReady: IO_DEVICE_TYPES.includes(d.channelType),
+    }),
+  );
   return [controlvm, ...buses, ...devices];
 }
 

@@ -198,7 +198,8 @@ export function validateConfig(input: ConfigInput): Result<Config, ConfigError[]
   const partitions = input.partitions.map((p, i) =>
     resolvePartition(p, i, { kinds, command: commands[0] ?? '' }, errors),
   );
-  const quirks = input.quirks === undefined || input.quirks.length === 0 ? {} : { quirks: [...input.quirks] };
+  const quirks =
+    input.quirks === undefined || input.quirks.length === 0 ? {} : { quirks: [...input.quirks] };
   return errors.length === 0 ? ok({ partitions, jiffyMs, ...quirks }) : err(errors);
 }
 
@@ -269,10 +270,21 @@ function resolvePartition(
     return device === null ? [] : [device];
   });
   checkDeviceSlots(p.name, path, buses, p.devices ?? [], errors);
-  const drivers = p.drivers === undefined || p.drivers.length === 0 ? {} : { drivers: [...p.drivers] };
+  const drivers =
+    p.drivers === undefined || p.drivers.length === 0 ? {} : { drivers: [...p.drivers] };
   const hardware = p.hardware === undefined ? {} : { hardware: p.hardware };
-  const workloads = p.workloads === undefined || p.workloads.length === 0 ? {} : { workloads: p.workloads };
-  return { name: p.name, kind: p.kind as PartitionKind, index: p.index ?? i, buses, devices, ...drivers, ...hardware, ...workloads };
+  const workloads =
+    p.workloads === undefined || p.workloads.length === 0 ? {} : { workloads: p.workloads };
+  return {
+    name: p.name,
+    kind: p.kind as PartitionKind,
+    index: p.index ?? i,
+    buses,
+    devices,
+    ...drivers,
+    ...hardware,
+    ...workloads,
+  };
 }
 
 function checkBuses(
@@ -289,11 +301,13 @@ function checkBuses(
     else if (seen.has(b.busNo))
       errors.push(configError('duplicate-bus', where, `bus_no ${b.busNo} used twice`));
     seen.add(b.busNo);
-    if (!(
-      Number.isInteger(b.deviceCount) &&
-      b.deviceCount >= 1 &&
-      b.deviceCount <= MAX_DEVICES_PER_BUS
-    )) {
+    if (
+      !(
+        Number.isInteger(b.deviceCount) &&
+        b.deviceCount >= 1 &&
+        b.deviceCount <= MAX_DEVICES_PER_BUS
+      )
+    ) {
       const detail = `dev_count ${b.deviceCount} is not in 1..${MAX_DEVICES_PER_BUS}`;
       errors.push(configError('bad-device-count', where, detail));
     }
@@ -316,14 +330,24 @@ function resolveDevice(
   }
   const device = { busNo: d.busNo, devNo: d.devNo, channelType: d.channelType };
   if ((d.segment !== undefined || d.promiscuous !== undefined) && d.channelType !== 'vnic') {
-    errors.push(configError('segment-on-non-vnic', where, `only a vnic joins a switch segment or is promiscuous, not a ${d.channelType}`));
+    errors.push(
+      configError(
+        'segment-on-non-vnic',
+        where,
+        `only a vnic joins a switch segment or is promiscuous, not a ${d.channelType}`,
+      ),
+    );
     return null;
   }
   if (IO_DEVICE_TYPES.includes(d.channelType)) {
     const kind =
       d.server === undefined ? 'no server' : (lookup.kinds.get(d.server) ?? 'no such partition');
-    const segment = { ...(d.segment === undefined ? {} : { segment: d.segment }), ...(d.promiscuous === undefined ? {} : { promiscuous: d.promiscuous }) };
-    if (kind === 'iosp' && d.server !== undefined) return { ...device, server: d.server, ...segment };
+    const segment = {
+      ...(d.segment === undefined ? {} : { segment: d.segment }),
+      ...(d.promiscuous === undefined ? {} : { promiscuous: d.promiscuous }),
+    };
+    if (kind === 'iosp' && d.server !== undefined)
+      return { ...device, server: d.server, ...segment };
     const detail = `${d.channelType} server "${d.server ?? ''}" is not an iosp (${kind})`;
     errors.push(configError('server-not-iosp', where, detail));
     return null;

@@ -13,9 +13,16 @@ export function allocateDisks(config: Config): ReadonlyMap<string, Disk> {
   for (const p of config.partitions) {
     for (const adapter of p.hardware?.scsi ?? []) {
       for (const spec of adapter.disks) {
-        const disk = Disk.allocate({ name: spec.name, blocks: spec.blocks, blockSize: spec.blockSize });
+        const disk = Disk.allocate({
+          name: spec.name,
+          blocks: spec.blocks,
+          blockSize: spec.blockSize,
+        });
         assert(disk.ok, `disk ${spec.name}: ${disk.ok ? '' : disk.error.message}`);
-        assert(!disks.has(spec.name), `disk name ${spec.name} is unique in a validated configuration`);
+        assert(
+          !disks.has(spec.name),
+          `disk name ${spec.name} is unique in a validated configuration`,
+        );
         disks.set(spec.name, disk.value);
       }
     }

@@ -31,7 +31,9 @@ export interface SharedDisk {
 export function disksSeenBy(config: Config, iosp: string, guest: string): SharedDisk[] {
   const owner = config.partitions.find((p) => p.name === iosp);
   const shared = (owner?.hardware?.scsi ?? []).flatMap((adapter) =>
-    adapter.disks.filter((d) => d.sharedWith.includes(guest)).map((disk) => ({ disk, adapter: adapter.name })),
+    adapter.disks
+      .filter((d) => d.sharedWith.includes(guest))
+      .map((disk) => ({ disk, adapter: adapter.name })),
   );
   return shared.map((s, id) => ({ ...s, vdest: { channel: 0, id, lun: 0 } }));
 }
@@ -59,7 +61,20 @@ export function guestWorkloads(config: Config, guest: string): GuestWorkload[] {
       const shared = disksSeenBy(config, iosp.name, guest).find((s) => s.disk.name === w.disk);
       if (shared === undefined) continue;
       const { queueDepth, ops, writeFraction, maxBlocks, start } = w;
-      return [{ iosp: iosp.name, disk: w.disk, vdest: shared.vdest, blocks: shared.disk.blocks, blockSize: shared.disk.blockSize, queueDepth, ops, writeFraction, maxBlocks, start }];
+      return [
+        {
+          iosp: iosp.name,
+          disk: w.disk,
+          vdest: shared.vdest,
+          blocks: shared.disk.blocks,
+          blockSize: shared.disk.blockSize,
+          queueDepth,
+          ops,
+          writeFraction,
+          maxBlocks,
+          start,
+        },
+      ];
     }
     return [];
   });

@@ -8,7 +8,11 @@ import type { Config } from './config.js';
 
 /** One page per IOSP, zeroed. */
 export function allocateHeartbeats(config: Config): ReadonlyMap<string, SharedArrayBuffer> {
-  return new Map(config.partitions.filter((p) => p.kind === 'iosp').map((p) => [p.name, new SharedArrayBuffer(8)]));
+  return new Map(
+    config.partitions
+      .filter((p) => p.kind === 'iosp')
+      .map((p) => [p.name, new SharedArrayBuffer(8)]),
+  );
 }
 
 /** The IOSP's side: one more beat. */

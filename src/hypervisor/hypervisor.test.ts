@@ -22,7 +22,11 @@ class RecordingLauncher implements PartitionLauncher {
 /** A launcher whose calls finish only when the test says so. */
 class DeferredLauncher implements PartitionLauncher {
   readonly log: string[] = [];
-  private readonly waiting: { readonly call: string; readonly done: () => void; readonly fail: (e: Error) => void }[] = [];
+  private readonly waiting: {
+    readonly call: string;
+    readonly done: () => void;
+    readonly fail: (e: Error) => void;
+  }[] = [];
   start(name: string, bootCount: number): LaunchResult {
     return this.enter(`start ${name} #${bootCount}`);
   }
@@ -54,7 +58,11 @@ class DeferredLauncher implements PartitionLauncher {
 function hypervisor<L extends PartitionLauncher>(launcher: L, config = minimalGuestConfig()) {
   const clock = new SimulatedClock();
   const trace: TraceRecord[] = [];
-  const hv = new Hypervisor(config, launcher, { clock, now: () => clock.now(), trace: (r) => trace.push(r) });
+  const hv = new Hypervisor(config, launcher, {
+    clock,
+    now: () => clock.now(),
+    trace: (r) => trace.push(r),
+  });
   return { hv, clock, trace, launcher };
 }
 
@@ -135,7 +143,10 @@ describe('hypervisor', () => {
       hv.shutdown('nope'),
       hv.state('nope'),
     ]) {
-      expect(result).toMatchObject({ ok: false, error: { code: 'unknown-partition', partition: 'nope' } });
+      expect(result).toMatchObject({
+        ok: false,
+        error: { code: 'unknown-partition', partition: 'nope' },
+      });
     }
     expect(hv.lifecycle('nope')).toMatchObject({ ok: false, error: { request: 'lifecycle' } });
     expect(hv.crash('guest1')).toMatchObject({
@@ -144,12 +155,20 @@ describe('hypervisor', () => {
     });
     expect(hv.reboot('guest1', 5)).toMatchObject({ ok: false, error: { code: 'illegal-request' } });
     hv.boot('guest1');
-    expect(hv.boot('guest1')).toMatchObject({ ok: false, error: { code: 'illegal-request', state: 'running' } });
+    expect(hv.boot('guest1')).toMatchObject({
+      ok: false,
+      error: { code: 'illegal-request', state: 'running' },
+    });
     for (const downMs of [-1, 1.5, Number.NaN]) {
-      expect(hv.reboot('guest1', downMs)).toMatchObject({ ok: false, error: { code: 'bad-down-time' } });
+      expect(hv.reboot('guest1', downMs)).toMatchObject({
+        ok: false,
+        error: { code: 'bad-down-time' },
+      });
     }
     const failed = hv.crash('cp');
-    expect(failed.ok ? '' : failed.error.message).toBe('illegal-request: cannot crash "cp" while it is off');
+    expect(failed.ok ? '' : failed.error.message).toBe(
+      'illegal-request: cannot crash "cp" while it is off',
+    );
     expect(launcher.calls).toEqual(['start guest1 #1']);
     expect(trace.map((r) => r.event)).toEqual(['BOOT', 'BOOTED']);
   });

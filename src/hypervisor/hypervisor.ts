@@ -108,8 +108,13 @@ const MAX_SETTLE_ROUNDS = 10_000;
 export class Hypervisor {
   private readonly actors = new Map<string, LifecycleActor>();
   private readonly pending: PendingEffect[] = [];
-  private readonly notices: { readonly partition: string; readonly state: PartitionLifecycleState }[] = [];
-  private readonly listeners = new Set<(partition: string, state: PartitionLifecycleState) => void>();
+  private readonly notices: {
+    readonly partition: string;
+    readonly state: PartitionLifecycleState;
+  }[] = [];
+  private readonly listeners = new Set<
+    (partition: string, state: PartitionLifecycleState) => void
+  >();
   private draining = false;
   /** Per partition, the launcher calls still running (async launchers only). */
   private readonly tails = new Map<string, Promise<void>>();

@@ -29,8 +29,26 @@ export type {
 } from './config.js';
 export type { ConfigLocation } from './config-errors.js';
 export { ioGuestConfig, minimalGuestConfig } from './presets.js';
-export { guestNetwork, networkPlan, vnicOf, NIC_MTU, NUM_RCV_BUFS, SEGMENT_NETMASK, VNIC_DMA_PAGES, VNIC_RCV_PAGES, VNIC_TX_SLOTS } from './network.js';
-export type { GuestNetwork, Ip, Mac, NetworkPlan, PingFlowPlan, UplinkPlan, VnicPlan } from './network.js';
+export {
+  guestNetwork,
+  networkPlan,
+  vnicOf,
+  NIC_MTU,
+  NUM_RCV_BUFS,
+  SEGMENT_NETMASK,
+  VNIC_DMA_PAGES,
+  VNIC_RCV_PAGES,
+  VNIC_TX_SLOTS,
+} from './network.js';
+export type {
+  GuestNetwork,
+  Ip,
+  Mac,
+  NetworkPlan,
+  PingFlowPlan,
+  UplinkPlan,
+  VnicPlan,
+} from './network.js';
 export { disksSeenBy, DMA_SLOT_BYTES, DMA_WINDOW_BYTES, guestWorkloads } from './hardware.js';
 export type { GuestWorkload, SharedDisk } from './hardware.js';
 export {

@@ -5,12 +5,25 @@ import { describe, expect, test } from 'vitest';
 import type { Config, PartitionConfig } from './config.js';
 import { networkPlan } from './network.js';
 
-const guest = (name: string, index: number, segment: string | undefined, workloads: PartitionConfig['workloads'] = []): PartitionConfig => ({
+const guest = (
+  name: string,
+  index: number,
+  segment: string | undefined,
+  workloads: PartitionConfig['workloads'] = [],
+): PartitionConfig => ({
   name,
   kind: 'guest',
   index,
   buses: [{ busNo: 2, deviceCount: 1 }],
-  devices: [{ busNo: 2, devNo: 0, channelType: 'vnic', server: 'iosp0', ...(segment === undefined ? {} : { segment }) }],
+  devices: [
+    {
+      busNo: 2,
+      devNo: 0,
+      channelType: 'vnic',
+      server: 'iosp0',
+      ...(segment === undefined ? {} : { segment }),
+    },
+  ],
   workloads,
 });
 const config = (guests: PartitionConfig[], nics = [{ name: 'eth0', switch: 'red' }]): Config => ({
@@ -21,27 +34,51 @@ const config = (guests: PartitionConfig[], nics = [{ name: 'eth0', switch: 'red'
     ...guests,
   ],
 });
-const ping = (to: string) => ({ kind: 'ping' as const, to, count: 1, intervalMs: 1, frameBytes: 64, window: 1, timeoutMs: 10, start: 0 });
+const ping = (to: string) => ({
+  kind: 'ping' as const,
+  to,
+  count: 1,
+  intervalMs: 1,
+  frameBytes: 64,
+  window: 1,
+  timeoutMs: 10,
+  start: 0,
+});
 
 describe('network plan', () => {
-  test('segments in order of first appearance are 10.k.0.0/24; vnics get .1, .2… and MACs 02:53:50:00:00:n; the outside .254; no segment means the IOSP\'s first NIC\'s', () => {
-    const plan = networkPlan(config([guest('g1', 2, 'blue'), guest('g2', 3, undefined), guest('g3', 4, 'blue')]));
+  test("segments in order of first appearance are 10.k.0.0/24; vnics get .1, .2… and MACs 02:53:50:00:00:n; the outside .254; no segment means the IOSP's first NIC's", () => {
+    const plan = networkPlan(
+      config([guest('g1', 2, 'blue'), guest('g2', 3, undefined), guest('g3', 4, 'blue')]),
+    );
     expect(plan.segments).toEqual(['blue', 'red']);
-    expect(plan.vnics.map((v) => [v.guest, v.segment, v.ip.toString(16), v.mac.toString(16)])).toEqual([
+    expect(
+      plan.vnics.map((v) => [v.guest, v.segment, v.ip.toString(16), v.mac.toString(16)]),
+    ).toEqual([
       ['g1', 'blue', 'a000001', '25350000001'],
       ['g2', 'red', 'a010001', '25350000002'],
       ['g3', 'blue', 'a000002', '25350000003'],
     ]);
-    expect(plan.uplinks.map((u) => [u.nic, u.segment, u.ip.toString(16)])).toEqual([['eth0', 'red', 'a0100fe']]);
+    expect(plan.uplinks.map((u) => [u.nic, u.segment, u.ip.toString(16)])).toEqual([
+      ['eth0', 'red', 'a0100fe'],
+    ]);
   });
 
   test('a ping resolves to the peer on the same IOSP and segment or to the outside through an uplink; otherwise it is unreachable, with why', () => {
-    const plan = networkPlan(config([guest('g1', 2, 'blue', [ping('g3'), ping('outside'), ping('g2')]), guest('g2', 3, 'red', [ping('outside')]), guest('g3', 4, 'blue')]));
+    const plan = networkPlan(
+      config([
+        guest('g1', 2, 'blue', [ping('g3'), ping('outside'), ping('g2')]),
+        guest('g2', 3, 'red', [ping('outside')]),
+        guest('g3', 4, 'blue'),
+      ]),
+    );
     expect(plan.flows.map((f) => [f.flow, f.guest, f.to, f.dstIp.toString(16)])).toEqual([
       [1, 'g1', 'g3', 'a000002'],
       [2, 'g2', 'outside', 'a0100fe'],
     ]);
-    expect(plan.unreachable.map((u) => [u.guest, u.workload])).toEqual([['g1', 1], ['g1', 2]]);
+    expect(plan.unreachable.map((u) => [u.guest, u.workload])).toEqual([
+      ['g1', 1],
+      ['g1', 2],
+    ]);
     expect(plan.unreachable[0]?.reason).toMatch(/uplink/);
   });
 

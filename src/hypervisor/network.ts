@@ -84,9 +84,18 @@ export interface NetworkPlan {
   readonly uplinks: readonly UplinkPlan[];
   readonly flows: readonly PingFlowPlan[];
   /** Pings that can never be answered: the guest, the workload's index, and why. */
-  readonly unreachable: readonly { readonly guest: string; readonly workload: number; readonly reason: string }[];
+  readonly unreachable: readonly {
+    readonly guest: string;
+    readonly workload: number;
+    readonly reason: string;
+  }[];
   /** vnics that get no address of their own (a segment's 10.k.0.0/24 is full, or k > 255). */
-  readonly unaddressable: readonly { readonly guest: string; readonly busNo: number; readonly devNo: number; readonly reason: string }[];
+  readonly unaddressable: readonly {
+    readonly guest: string;
+    readonly busNo: number;
+    readonly devNo: number;
+    readonly reason: string;
+  }[];
 }
 
 /** The network of `config`. */
@@ -94,17 +103,37 @@ export function networkPlan(config: Config): NetworkPlan {
   const placed = config.partitions.flatMap((p) =>
     p.kind !== 'guest'
       ? []
-      : p.devices.filter((d) => d.channelType === 'vnic').map((d) => ({ guest: p.name, busNo: d.busNo, devNo: d.devNo, iosp: d.server, segment: d.segment ?? defaultSegment(config, d.server), promiscuous: d.promiscuous ?? false })),
+      : p.devices
+          .filter((d) => d.channelType === 'vnic')
+          .map((d) => ({
+            guest: p.name,
+            busNo: d.busNo,
+            devNo: d.devNo,
+            iosp: d.server,
+            segment: d.segment ?? defaultSegment(config, d.server),
+            promiscuous: d.promiscuous ?? false,
+          })),
   );
-  const nics = config.partitions.flatMap((p) => (p.kind === 'iosp' ? (p.hardware?.nics ?? []).map((n) => ({ iosp: p.name, nic: n.name, segment: n.switch })) : []));
+  const nics = config.partitions.flatMap((p) =>
+    p.kind === 'iosp'
+      ? (p.hardware?.nics ?? []).map((n) => ({ iosp: p.name, nic: n.name, segment: n.switch }))
+      : [],
+  );
   const segments: string[] = [];
-  for (const s of [...placed.map((v) => v.segment), ...nics.map((n) => n.segment)]) if (!segments.includes(s)) segments.push(s);
-  const subnet = (segment: string): Ip => (((10 << 24) >>> 0) | (segments.indexOf(segment) << 16)) >>> 0;
+  for (const s of [...placed.map((v) => v.segment), ...nics.map((n) => n.segment)])
+    if (!segments.includes(s)) segments.push(s);
+  const subnet = (segment: string): Ip =>
+    (((10 << 24) >>> 0) | (segments.indexOf(segment) << 16)) >>> 0;
   const hosts = new Map<string, number>();
   const vnics = placed.map((v, i) => {
     const host = (hosts.get(v.segment) ?? 0) + 1;
     hosts.set(v.segment, host);
-    return { ...v, mac: MAC_BASE + i + 1, ip: (subnet(v.segment) | host) >>> 0, netmask: SEGMENT_NETMASK };
+    return {
+      ...v,
+      mac: MAC_BASE + i + 1,
+      ip: (subnet(v.segment) | host) >>> 0,
+      netmask: SEGMENT_NETMASK,
+    };
   });
   const outside = new Map<string, number>();
   const uplinks = nics.map((n, i) => {
@@ -115,7 +144,12 @@ export function networkPlan(config: Config): NetworkPlan {
   const unaddressable = vnics.flatMap((v) => {
     const host = v.ip & 0xff;
     const k = segments.indexOf(v.segment);
-    const reason = k > 255 ? `more than 256 segments (${v.segment} is number ${k})` : (v.ip >>> 8) !== (subnet(v.segment) >>> 8) || host > 254 - (outside.get(v.segment) ?? 0) ? `segment ${v.segment} has more vnics than its /24 holds beside its uplinks' outside hosts` : null;
+    const reason =
+      k > 255
+        ? `more than 256 segments (${v.segment} is number ${k})`
+        : v.ip >>> 8 !== subnet(v.segment) >>> 8 || host > 254 - (outside.get(v.segment) ?? 0)
+          ? `segment ${v.segment} has more vnics than its /24 holds beside its uplinks' outside hosts`
+          : null;
     return reason === null ? [] : [{ guest: v.guest, busNo: v.busNo, devNo: v.devNo, reason }];
   });
   const flows: PingFlowPlan[] = [];
@@ -124,8 +158,20 @@ export function networkPlan(config: Config): NetworkPlan {
     (p.workloads ?? []).forEach((w, workload) => {
       if (w.kind !== 'ping') return;
       const found = resolvePing(p.name, w, vnics, uplinks);
-      if (typeof found === 'string') return void unreachable.push({ guest: p.name, workload, reason: found });
-      flows.push({ flow: flows.length + 1, guest: p.name, to: w.to, count: w.count, intervalMs: w.intervalMs, frameBytes: w.frameBytes, window: w.window, timeoutMs: w.timeoutMs, startMs: w.start, ...found });
+      if (typeof found === 'string')
+        return void unreachable.push({ guest: p.name, workload, reason: found });
+      flows.push({
+        flow: flows.length + 1,
+        guest: p.name,
+        to: w.to,
+        count: w.count,
+        intervalMs: w.intervalMs,
+        frameBytes: w.frameBytes,
+        window: w.window,
+        timeoutMs: w.timeoutMs,
+        startMs: w.start,
+        ...found,
+      });
     });
   }
   return { segments, vnics, uplinks, flows, unreachable, unaddressable };
@@ -140,11 +186,19 @@ export interface GuestNetwork {
 /** The vnics and ping flows of `guest`. */
 export function guestNetwork(config: Config, guest: string): GuestNetwork {
   const plan = networkPlan(config);
-  return { vnics: plan.vnics.filter((v) => v.guest === guest), flows: plan.flows.filter((f) => f.guest === guest) };
+  return {
+    vnics: plan.vnics.filter((v) => v.guest === guest),
+    flows: plan.flows.filter((f) => f.guest === guest),
+  };
 }
 
 /** The vnic of `guest` at bus/dev, if it is one. */
-export function vnicOf(plan: Pick<NetworkPlan, 'vnics'>, guest: string, busNo: number, devNo: number): VnicPlan | undefined {
+export function vnicOf(
+  plan: Pick<NetworkPlan, 'vnics'>,
+  guest: string,
+  busNo: number,
+  devNo: number,
+): VnicPlan | undefined {
   return plan.vnics.find((v) => v.guest === guest && v.busNo === busNo && v.devNo === devNo);
 }
 
@@ -153,7 +207,12 @@ function defaultSegment(config: Config, iosp: string): string {
 }
 
 // The guest's first vnic that can reach the target, and the target's address; or why none can.
-function resolvePing(guest: string, w: PingWorkloadConfig, vnics: readonly VnicPlan[], uplinks: readonly UplinkPlan[]): { vnic: VnicPlan; dstIp: Ip } | string {
+function resolvePing(
+  guest: string,
+  w: PingWorkloadConfig,
+  vnics: readonly VnicPlan[],
+  uplinks: readonly UplinkPlan[],
+): { vnic: VnicPlan; dstIp: Ip } | string {
   const mine = vnics.filter((v) => v.guest === guest);
   if (mine.length === 0) return `${guest} has no vnic device`;
   for (const vnic of mine) {
@@ -162,7 +221,9 @@ function resolvePing(guest: string, w: PingWorkloadConfig, vnics: readonly VnicP
       if (uplink !== undefined) return { vnic, dstIp: uplink.ip };
       continue;
     }
-    const target = vnics.find((v) => v.guest === w.to && v.iosp === vnic.iosp && v.segment === vnic.segment);
+    const target = vnics.find(
+      (v) => v.guest === w.to && v.iosp === vnic.iosp && v.segment === vnic.segment,
+    );
     if (target !== undefined) return { vnic, dstIp: target.ip };
   }
   return w.to === 'outside'

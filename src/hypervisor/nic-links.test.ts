@@ -10,20 +10,48 @@ const config: Config = {
   jiffyMs: 1,
   partitions: [
     { name: 'cp', kind: 'command', index: 0, buses: [], devices: [] },
-    { name: 'iosp0', kind: 'iosp', index: 1, buses: [], devices: [], hardware: { scsi: [], nics: [{ name: 'eth-blue', switch: 'blue' }, { name: 'eth-red', switch: 'red' }] } },
-    { name: 'iosp1', kind: 'iosp', index: 2, buses: [], devices: [], hardware: { scsi: [], nics: [{ name: 'eth-blue', switch: 'blue' }] } },
+    {
+      name: 'iosp0',
+      kind: 'iosp',
+      index: 1,
+      buses: [],
+      devices: [],
+      hardware: {
+        scsi: [],
+        nics: [
+          { name: 'eth-blue', switch: 'blue' },
+          { name: 'eth-red', switch: 'red' },
+        ],
+      },
+    },
+    {
+      name: 'iosp1',
+      kind: 'iosp',
+      index: 2,
+      buses: [],
+      devices: [],
+      hardware: { scsi: [], nics: [{ name: 'eth-blue', switch: 'blue' }] },
+    },
     { name: 'iosp2', kind: 'iosp', index: 3, buses: [], devices: [] },
   ],
 };
 
 const states = (links: ReturnType<typeof allocateNicLinks>) =>
-  Object.fromEntries([...links.pages].map(([iosp, page]) => [iosp, Array.from({ length: page.byteLength / 4 }, (_, i) => isNicLinkUp(page, i))]));
+  Object.fromEntries(
+    [...links.pages].map(([iosp, page]) => [
+      iosp,
+      Array.from({ length: page.byteLength / 4 }, (_, i) => isNicLinkUp(page, i)),
+    ]),
+  );
 
 describe('NIC link words', () => {
   test('one page per IOSP, a word per NIC in hardware.nics order, every link up at first', () => {
     const links = allocateNicLinks(config);
     expect(states(links)).toEqual({ iosp0: [true, true], iosp1: [true], iosp2: [] });
-    expect([nicLinkIndex(config, 'iosp0', 'eth-red'), nicLinkIndex(config, 'iosp1', 'eth-blue')]).toEqual([1, 0]);
+    expect([
+      nicLinkIndex(config, 'iosp0', 'eth-red'),
+      nicLinkIndex(config, 'iosp1', 'eth-blue'),
+    ]).toEqual([1, 0]);
   });
 
   test('a set changes only the named NIC of the named IOSP, down and back up', () => {
@@ -52,7 +80,8 @@ describe('NIC link words', () => {
   test('the page is shared memory: a link lost in this thread is seen down by another thread', async () => {
     const links = allocateNicLinks(config);
     links.set('iosp0', 'eth-blue', false);
-    const source = 'const { parentPort, workerData } = require("node:worker_threads"); const w = new Int32Array(workerData); parentPort.postMessage([Atomics.load(w, 0), Atomics.load(w, 1)]);';
+    const source =
+      'const { parentPort, workerData } = require("node:worker_threads"); const w = new Int32Array(workerData); parentPort.postMessage([Atomics.load(w, 0), Atomics.load(w, 1)]);';
     const worker = new Worker(source, { eval: true, workerData: links.pages.get('iosp0') });
     const seen = await new Promise((resolve, reject) => {
       worker.once('message', resolve);

@@ -72,5 +72,8 @@ export function isNicLinkUp(page: SharedArrayBuffer, index: number): boolean {
 
 function assertWord(page: SharedArrayBuffer, index: number): void {
   assert(Number.isInteger(index) && index >= 0, `link word index ${index} is a whole number`);
-  assert((index + 1) * WORD_BYTES <= page.byteLength, `link word ${index} lies in its ${page.byteLength}-byte page`);
+  assert(
+    (index + 1) * WORD_BYTES <= page.byteLength,
+    `link word ${index} lies in its ${page.byteLength}-byte page`,
+  );
 }

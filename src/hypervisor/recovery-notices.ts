@@ -13,9 +13,14 @@ import type { PartitionLifecycleState } from '../../machines/partition-lifecycle
 import type { Config } from './config.js';
 
 /** The report a lifecycle transition of `partition` makes to the CP, or null. */
-export function iospNotice(config: Config, partition: string, state: PartitionLifecycleState): IospRecoveryEvent | null {
+export function iospNotice(
+  config: Config,
+  partition: string,
+  state: PartitionLifecycleState,
+): IospRecoveryEvent | null {
   if (config.partitions.find((p) => p.name === partition)?.kind !== 'iosp') return null;
   if (state === 'running') return { type: 'IOSP_UP', iosp: partition };
-  if (state === 'crashed' || state === 'rebooting' || state === 'shutDown') return { type: 'IOSP_DOWN', iosp: partition };
+  if (state === 'crashed' || state === 'rebooting' || state === 'shutDown')
+    return { type: 'IOSP_DOWN', iosp: partition };
   return null;
 }

@@ -7,7 +7,12 @@
 
 import type { AnyActorRef } from 'xstate';
 import { StructView } from '../base/struct.js';
-import { CHANNELCLI_ATTACHED, ChannelMemory, isServerReady, setClientState } from '../channel/index.js';
+import {
+  CHANNELCLI_ATTACHED,
+  ChannelMemory,
+  isServerReady,
+  setClientState,
+} from '../channel/index.js';
 import type { ChannelRecord, GuestNetwork, GuestWorkload } from '../hypervisor/index.js';
 import type { Environment } from './environment.js';
 import { NetStack } from './net-stack.js';
@@ -47,7 +52,9 @@ export class ClientBusBridge {
   private readonly claimed = new Set<string>();
 
   constructor(private readonly host: BridgeHost) {
-    this.clientbus = host.connect(`${host.partition}/visorclientbus`, (e) => this.performClientBus(e));
+    this.clientbus = host.connect(`${host.partition}/visorclientbus`, (e) =>
+      this.performClientBus(e),
+    );
     this.virtpci = host.connect(`${host.partition}/virtpci`, (e) => this.performVirtpci(e));
   }
 
@@ -77,7 +84,10 @@ export class ClientBusBridge {
       case 'visorbus.forward':
         return void this.host.bus.send({ type: 'VISORBUS_REQUEST', request: effect['request'] });
       case 'uislib.inject':
-        return void this.virtpci.send({ type: 'GUEST_MSG', msg: this.withIdentity(effect['msg'] as Readonly<Record<string, unknown>>) });
+        return void this.virtpci.send({
+          type: 'GUEST_MSG',
+          msg: this.withIdentity(effect['msg'] as Readonly<Record<string, unknown>>),
+        });
       case 'visorchipset.done':
         return void this.host.chipset.send({ ...effect, type: 'VISORBUS_DONE' });
       default:
@@ -93,7 +103,10 @@ export class ClientBusBridge {
     const channel = this.host.deviceChannel(msg['busNo'] as number, msg['devNo'] as number);
     const view = channel === undefined ? null : StructView.at(visorIoChannel, channel.buffer, 0);
     if (kind === 'vhba') {
-      const wwnn = view === null ? 0n : (BigInt(view.get('vhba.wwnn.wwnn2')) << 32n) | BigInt(view.get('vhba.wwnn.wwnn1'));
+      const wwnn =
+        view === null
+          ? 0n
+          : (BigInt(view.get('vhba.wwnn.wwnn2')) << 32n) | BigInt(view.get('vhba.wwnn.wwnn1'));
       return { ...rest, wwnn: wwnn.toString(16).padStart(16, '0') };
     }
     const mac = view === null ? new Uint8Array(6) : view.raw('vnic.macaddr');
@@ -108,7 +121,8 @@ export class ClientBusBridge {
         return void this.clientbus.send({ ...effect, type: 'UISLIB_DONE' });
       case 'channel.readServerState': {
         const channel = this.host.deviceChannel(busNo, devNo);
-        const serverReady = channel !== undefined && isServerReady(new ChannelMemory(channel.buffer));
+        const serverReady =
+          channel !== undefined && isServerReady(new ChannelMemory(channel.buffer));
         return void this.virtpci.send({ type: 'CHANNEL_STATUS', busNo, devNo, serverReady });
       }
       case 'channel.setClientStateAttached':
@@ -123,8 +137,16 @@ export class ClientBusBridge {
       case 'driver.suspend':
       case 'driver.resume':
       case 'driver.remove': {
-        const id = virtpciDriverSystemId(effect['driver'] as 'virthba' | 'virtnic', { partition: this.host.partition, busNo, devNo });
-        const entry = { 'driver.suspend': 'SUSPEND', 'driver.resume': 'RESUME', 'driver.remove': 'REMOVE' }[effect.type];
+        const id = virtpciDriverSystemId(effect['driver'] as 'virthba' | 'virtnic', {
+          partition: this.host.partition,
+          busNo,
+          devNo,
+        });
+        const entry = {
+          'driver.suspend': 'SUSPEND',
+          'driver.resume': 'RESUME',
+          'driver.remove': 'REMOVE',
+        }[effect.type];
         return void this.drivers.get(id)?.send({ type: entry });
       }
       default:
@@ -136,27 +158,57 @@ export class ClientBusBridge {
   // hostile or re-initialised channel that refuses the change is left as it is (§1.3).
   private attach(busNo: number, devNo: number): void {
     const channel = this.host.deviceChannel(busNo, devNo);
-    if (channel !== undefined) setClientState(new ChannelMemory(channel.buffer), 'os', CHANNELCLI_ATTACHED);
+    if (channel !== undefined)
+      setClientState(new ChannelMemory(channel.buffer), 'os', CHANNELCLI_ATTACHED);
   }
 
   private probe(module: 'virthba' | 'virtnic', busNo: number, devNo: number): void {
     const id = virtpciDriverSystemId(module, { partition: this.host.partition, busNo, devNo });
-    this.host.guest.send({ type: 'PROBE_DRIVER', module: module satisfies GuestDriverModule, systemId: id, busNo, devNo });
+    this.host.guest.send({
+      type: 'PROBE_DRIVER',
+      module: module satisfies GuestDriverModule,
+      systemId: id,
+      busNo,
+      devNo,
+    });
     const actor = this.host.connect(id, (e) => this.performDriver(id, e));
     this.drivers.set(id, actor);
     actor.send({ type: 'PROBE' });
     const channel = this.host.deviceChannel(busNo, devNo);
     if (module === 'virthba' && channel !== undefined && channel.dma !== undefined) {
       const iosp = channel.serverPartition;
-      const workloads = this.claimed.has(iosp) ? [] : this.host.workloads.filter((w) => w.iosp === iosp);
+      const workloads = this.claimed.has(iosp)
+        ? []
+        : this.host.workloads.filter((w) => w.iosp === iosp);
       this.claimed.add(iosp);
-      this.stacks.set(id, new StorageStack({ ...this.host, partition: this.host.partition }, actor, channel, busNo, devNo, workloads));
+      this.stacks.set(
+        id,
+        new StorageStack(
+          { ...this.host, partition: this.host.partition },
+          actor,
+          channel,
+          busNo,
+          devNo,
+          workloads,
+        ),
+      );
     }
     const vnic = this.host.network.vnics.find((v) => v.busNo === busNo && v.devNo === devNo);
     if (module === 'virtnic' && channel !== undefined && vnic !== undefined) {
-      const flows = this.host.network.flows.filter((f) => f.vnic.busNo === busNo && f.vnic.devNo === devNo);
+      const flows = this.host.network.flows.filter(
+        (f) => f.vnic.busNo === busNo && f.vnic.devNo === devNo,
+      );
       const ifindex = this.host.network.vnics.indexOf(vnic);
-      const stack = new NetStack({ ...this.host, partition: this.host.partition }, actor, channel, busNo, devNo, vnic, flows, ifindex);
+      const stack = new NetStack(
+        { ...this.host, partition: this.host.partition },
+        actor,
+        channel,
+        busNo,
+        devNo,
+        vnic,
+        flows,
+        ifindex,
+      );
       this.stacks.set(id, stack);
       stack.start();
     }
@@ -166,12 +218,23 @@ export class ClientBusBridge {
     if (this.stacks.get(id)?.perform(effect) === true) return;
     const busNo = effect['busNo'] as number;
     const devNo = effect['devNo'] as number;
-    const answer = { 'driver.probed': 'DRIVER_PROBED', 'driver.suspended': 'DRIVER_SUSPENDED', 'driver.resumed': 'DRIVER_RESUMED' }[effect.type as string];
-    if (answer !== undefined) return void this.virtpci.send({ type: answer, busNo, devNo, status: effect['status'] });
+    const answer = {
+      'driver.probed': 'DRIVER_PROBED',
+      'driver.suspended': 'DRIVER_SUSPENDED',
+      'driver.resumed': 'DRIVER_RESUMED',
+    }[effect.type as string];
+    if (answer !== undefined)
+      return void this.virtpci.send({ type: answer, busNo, devNo, status: effect['status'] });
     switch (effect.type) {
       case 'driver.pauseResponse':
         // `visorchipset_device_pause_response`: straight to visorchipset (§4.6 serverdown).
-        return void this.host.chipset.send({ type: 'VISORBUS_DONE', kind: 'pauseDevice', busNo, devNo, status: effect['status'] });
+        return void this.host.chipset.send({
+          type: 'VISORBUS_DONE',
+          kind: 'pauseDevice',
+          busNo,
+          devNo,
+          status: effect['status'],
+        });
       case 'channel.setClientStateAttached':
         return this.attach(busNo, devNo);
       case 'driver.removed':

@@ -12,7 +12,11 @@ import { encodeControlvmRequest, type ControlvmRequest } from '../protocol/contr
 import { CONTROLVM_FLAG } from '../protocol/controlvm.js';
 import type { GuestPlan } from '../../machines/command-partition.logic.js';
 import { commandPartitionMachine } from '../../machines/command-partition.machine.js';
-import { iospRecoveryMachine, SEGMENT_RUNNING, type IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
+import {
+  iospRecoveryMachine,
+  SEGMENT_RUNNING,
+  type IospRecoveryEvent,
+} from '../../machines/iosp-recovery.machine.js';
 import { readHeartbeat } from '../hypervisor/heartbeats.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
 import { effectDetail } from './effect-detail.js';
@@ -39,7 +43,12 @@ export interface CommandHostOptions {
  * idle poll can only find empty queues (DESIGN "Time, polling": such polls may be skipped).
  */
 export function defaultCommandHostOptions(jiffyMs: number): CommandHostOptions {
-  return { ackTimeoutMs: 5_000, responseTimeoutMs: 30_000, pollMs: 10 * jiffyMs, idlePollMs: 100 * jiffyMs };
+  return {
+    ackTimeoutMs: 5_000,
+    responseTimeoutMs: 30_000,
+    pollMs: 10 * jiffyMs,
+    idlePollMs: 100 * jiffyMs,
+  };
 }
 
 type Effect = { readonly type: string } & Record<string, unknown>;
@@ -78,7 +87,9 @@ export class CommandHost implements PartitionHost {
     /** Performs a hypervisor request at once; without it requests wait for `takeRequests`. */
     private readonly onRequest?: (request: HypervisorRequest) => void,
   ) {
-    for (const record of channels.filter((c) => c.kind === 'controlvm' && c.serverPartition === partition)) {
+    for (const record of channels.filter(
+      (c) => c.kind === 'controlvm' && c.serverPartition === partition,
+    )) {
       const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
       assert(attached.ok, `${record.id}: the hypervisor's controlvm channel must validate`);
       const bell = doorbellOf(record);
@@ -86,7 +97,12 @@ export class CommandHost implements PartitionHost {
       this.outbox.set(record.guestPartition, []);
       this.stops.push(env.onRing(bell, 'server', () => this.poll()));
     }
-    const input = { partition, guests: plans, ackTimeoutMs: options.ackTimeoutMs, responseTimeoutMs: options.responseTimeoutMs };
+    const input = {
+      partition,
+      guests: plans,
+      ackTimeoutMs: options.ackTimeoutMs,
+      responseTimeoutMs: options.responseTimeoutMs,
+    };
     const systemId = `${partition}/command-partition`;
     this.actor = createActor(commandPartitionMachine, { input, clock: env.clock, systemId });
     this.actor.on('*', (emitted) => {
@@ -94,19 +110,39 @@ export class CommandHost implements PartitionHost {
       this.trace(systemId, JSON.stringify(this.actor.getSnapshot().value), effect);
       this.perform(effect);
     });
-    const devices = plans.flatMap((g) => g.devices.flatMap((d) => (d.server === undefined ? [] : [{ guest: g.name, busNo: d.busNo, devNo: d.devNo, server: d.server }])));
+    const devices = plans.flatMap((g) =>
+      g.devices.flatMap((d) =>
+        d.server === undefined
+          ? []
+          : [{ guest: g.name, busNo: d.busNo, devNo: d.devNo, server: d.server }],
+      ),
+    );
     const recoveryId = `${partition}/iosp-recovery`;
     const iosps = [...heartbeats.keys()];
-    this.recovery = createActor(iospRecoveryMachine, { input: { partition, devices, iosps }, clock: env.clock, systemId: recoveryId });
+    this.recovery = createActor(iospRecoveryMachine, {
+      input: { partition, devices, iosps },
+      clock: env.clock,
+      systemId: recoveryId,
+    });
     this.recovery.on('*', (effect) => {
       if (effect.type === 'watchdog.check') return this.checkHeartbeats();
-      this.trace(recoveryId, JSON.stringify(this.recovery.getSnapshot().value), effect as unknown as Effect);
+      this.trace(
+        recoveryId,
+        JSON.stringify(this.recovery.getSnapshot().value),
+        effect as unknown as Effect,
+      );
       if (effect.type === 'hypervisor.reboot') {
         const request = { action: 'reboot' as const, iosp: effect.iosp, downMs: effect.downMs };
-        return this.onRequest === undefined ? void this.requests.push(request) : this.onRequest(request);
+        return this.onRequest === undefined
+          ? void this.requests.push(request)
+          : this.onRequest(request);
       }
       const { guest, busNo, devNo, state, iosp } = effect;
-      if (state === SEGMENT_RUNNING) this.resuming.set(iosp, (this.resuming.get(iosp) ?? new Set()).add(`${guest}:${busNo}:${devNo}`));
+      if (state === SEGMENT_RUNNING)
+        this.resuming.set(
+          iosp,
+          (this.resuming.get(iosp) ?? new Set()).add(`${guest}:${busNo}:${devNo}`),
+        );
       this.actor.send({ type: 'CHANGE_DEVICE_STATE', guest, busNo, devNo, state });
     });
   }
@@ -130,7 +166,14 @@ export class CommandHost implements PartitionHost {
 
   private trace(actor: string, state: string, effect: Effect): void {
     const detail = { text: effectDetail(effect) };
-    this.env.trace({ atMs: this.env.now(), partition: this.partition, actor, event: effect.type, state, detail });
+    this.env.trace({
+      atMs: this.env.now(),
+      partition: this.partition,
+      actor,
+      event: effect.type,
+      state,
+      detail,
+    });
   }
 
   /** Starts the bring-up of every guest and the CP's poll. */
@@ -237,10 +280,19 @@ export class CommandHost implements PartitionHost {
       for (const r of replies.responses) {
         const failed = (r.flags & CONTROLVM_FLAG.failed) !== 0;
         const messageHandle = String(r.messageHandle);
-        this.actor.send({ type: 'CONTROLVM_RESPONSE', guest, messageHandle, id: r.id, status: r.completionStatus, failed });
+        this.actor.send({
+          type: 'CONTROLVM_RESPONSE',
+          guest,
+          messageHandle,
+          id: r.id,
+          status: r.completionStatus,
+          failed,
+        });
       }
       this.flush(guest);
-      active ||= replies.acks.length + replies.responses.length > 0 || (this.outbox.get(guest)?.length ?? 0) > 0;
+      active ||=
+        replies.acks.length + replies.responses.length > 0 ||
+        (this.outbox.get(guest)?.length ?? 0) > 0;
     }
     return active;
   }

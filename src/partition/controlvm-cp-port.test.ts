@@ -27,22 +27,38 @@ describe('controlvm cp port', () => {
     const { world, bell, cp, guest } = ends();
     let guestWoken = 0;
     world.environment('guest1').onRing(bell, 'client', () => guestWoken++);
-    const message = encodeControlvmMessage({ id: CONTROLVM_ID.CONTROLVM_CHIPSET_INIT, messageHandle: 11n, flags: CONTROLVM_FLAG.responseExpected });
+    const message = encodeControlvmMessage({
+      id: CONTROLVM_ID.CONTROLVM_CHIPSET_INIT,
+      messageHandle: 11n,
+      flags: CONTROLVM_FLAG.responseExpected,
+    });
     expect(cp.send(message)).toBe('inserted');
     world.scheduler.runUntilQuiet(10);
     expect(guestWoken).toBe(1);
     const [command] = guest.poll().commands;
     expect(command?.messageHandle).toBe('11');
-    guest.respond({ id: CONTROLVM_ID.CONTROLVM_CHIPSET_INIT, messageHandle: '11', status: 0, failed: false, features: 3 });
+    guest.respond({
+      id: CONTROLVM_ID.CONTROLVM_CHIPSET_INIT,
+      messageHandle: '11',
+      status: 0,
+      failed: false,
+      features: 3,
+    });
     const replies = cp.collect();
     expect(replies.acks.map((h) => h.messageHandle)).toEqual([11n]);
-    expect(replies.responses.map((h) => [h.id, h.messageHandle, h.completionStatus])).toEqual([[0x301, 11n, 0]]);
+    expect(replies.responses.map((h) => [h.id, h.messageHandle, h.completionStatus])).toEqual([
+      [0x301, 11n, 0],
+    ]);
     expect(cp.collect().responses).toEqual([]);
   });
 
   test('a full event queue refuses the 64th command with overflow, for the CP to retry', () => {
     const { cp } = ends();
-    const message = encodeControlvmMessage({ id: CONTROLVM_ID.CONTROLVM_CHIPSET_READY, messageHandle: 1n, flags: 0 });
+    const message = encodeControlvmMessage({
+      id: CONTROLVM_ID.CONTROLVM_CHIPSET_READY,
+      messageHandle: 1n,
+      flags: 0,
+    });
     for (let i = 0; i < 63; i++) expect(cp.send(message)).toBe('inserted');
     expect(cp.send(message)).toBe('overflow');
   });

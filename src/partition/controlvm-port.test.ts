@@ -23,7 +23,11 @@ function setup() {
   const world = new SimWorld({ seed: 1 });
   const port = new ControlvmGuestPort(channel, bell, world.environment('guest1'));
   const command = (handle: number, id: number = CONTROLVM_ID.CONTROLVM_CHIPSET_INIT) =>
-    encodeControlvmMessage({ id, messageHandle: BigInt(handle), flags: CONTROLVM_FLAG.responseExpected });
+    encodeControlvmMessage({
+      id,
+      messageHandle: BigInt(handle),
+      flags: CONTROLVM_FLAG.responseExpected,
+    });
   return { channel, bell, world, port, command };
 }
 
@@ -89,14 +93,23 @@ describe('controlvm guest port', () => {
     const { channel, bell, world, port } = setup();
     let rung = 0;
     world.environment('cp').onRing(bell, 'server', () => rung++);
-    const response = { id: CONTROLVM_ID.CONTROLVM_BUS_CREATE, messageHandle: '42', status: 17, failed: true };
+    const response = {
+      id: CONTROLVM_ID.CONTROLVM_BUS_CREATE,
+      messageHandle: '42',
+      status: 17,
+      failed: true,
+    };
     expect(port.respond(response)).toBe('inserted');
     world.scheduler.runUntilQuiet(100);
     expect(rung).toBe(1);
     const slot = new Uint8Array(128);
     expect(channel.queue(CONTROLVM_QUEUE_REQUEST).remove(slot)).toBe('removed');
     const header = decodeControlvmHeader(slot);
-    expect(header.ok && header.value).toMatchObject({ id: 0x101, messageHandle: 42n, completionStatus: 17 });
+    expect(header.ok && header.value).toMatchObject({
+      id: 0x101,
+      messageHandle: 42n,
+      completionStatus: 17,
+    });
     expect(header.ok && header.value.flags & CONTROLVM_FLAG.failed).toBe(CONTROLVM_FLAG.failed);
   });
 });

@@ -58,7 +58,8 @@ export class ControlvmGuestPort {
     for (; discarded < CONTROLVM_MESSAGES_PER_POLL; discarded++) {
       const outcome = this.channel.queue(CONTROLVM_QUEUE_RESPONSE).remove(this.slot);
       if (outcome === 'empty') break;
-      if (outcome !== 'removed') return { commands: [], droppedForAck: 0, discarded, testMessage: false, error: outcome };
+      if (outcome !== 'removed')
+        return { commands: [], droppedForAck: 0, discarded, testMessage: false, error: outcome };
     }
     const commands: ControlvmCommand[] = [];
     const events = this.channel.queue(CONTROLVM_QUEUE_EVENT);
@@ -89,7 +90,9 @@ export class ControlvmGuestPort {
 
   /** Inserts a response on queue 0 and rings the command partition. */
   respond(response: ControlvmResponse): 'inserted' | 'overflow' | ChannelError {
-    const outcome = this.channel.queue(CONTROLVM_QUEUE_REQUEST).insert(encodeControlvmResponse(response));
+    const outcome = this.channel
+      .queue(CONTROLVM_QUEUE_REQUEST)
+      .insert(encodeControlvmResponse(response));
     if (outcome === 'inserted') this.env.ring(this.bell, 'server');
     return outcome;
   }

@@ -2,7 +2,13 @@
 // both): the sim launcher calls it in-thread, a partition worker calls it in its own thread.
 
 import type { Disk } from '../devices/disk.js';
-import { guestNetwork, guestWorkloads, type ChannelRecord, type Config, type PartitionConfig } from '../hypervisor/index.js';
+import {
+  guestNetwork,
+  guestWorkloads,
+  type ChannelRecord,
+  type Config,
+  type PartitionConfig,
+} from '../hypervisor/index.js';
 import type { GuestPlan } from '../../machines/command-partition.logic.js';
 import { CommandHost, type CommandHostOptions, type HypervisorRequest } from './command-host.js';
 import { guestDriverSet } from './driver-set.js';
@@ -36,7 +42,35 @@ export interface HostContext {
 export function createHost(partition: PartitionConfig, ctx: HostContext): AnyHost {
   const { name } = partition;
   const { config, channels: mine, env } = ctx;
-  if (partition.kind === 'command') return new CommandHost(name, mine, env, ctx.plans, ctx.commandOptions, ctx.heartbeats, ctx.onHypervisorRequest);
-  if (partition.kind === 'iosp') return new IospHost(name, mine, env, config, ctx.disks, config.jiffyMs, ctx.heartbeats.get(name), ctx.nicLinks.get(name));
-  return new GuestHost(name, mine, env, guestDriverSet(config, name), config.jiffyMs, config.quirks, guestWorkloads(config, name), guestNetwork(config, name));
+  if (partition.kind === 'command')
+    return new CommandHost(
+      name,
+      mine,
+      env,
+      ctx.plans,
+      ctx.commandOptions,
+      ctx.heartbeats,
+      ctx.onHypervisorRequest,
+    );
+  if (partition.kind === 'iosp')
+    return new IospHost(
+      name,
+      mine,
+      env,
+      config,
+      ctx.disks,
+      config.jiffyMs,
+      ctx.heartbeats.get(name),
+      ctx.nicLinks.get(name),
+    );
+  return new GuestHost(
+    name,
+    mine,
+    env,
+    guestDriverSet(config, name),
+    config.jiffyMs,
+    config.quirks,
+    guestWorkloads(config, name),
+    guestNetwork(config, name),
+  );
 }

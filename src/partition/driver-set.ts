@@ -6,7 +6,11 @@
 
 import type { Config } from '../hypervisor/index.js';
 import type { DriverRegistration } from '../../machines/visorbus.logic.js';
-import { VIRTHBA_DRIVER, VIRTNIC_DRIVER, type VirtpciDriverRegistration } from '../../machines/virtpci-driver.logic.js';
+import {
+  VIRTHBA_DRIVER,
+  VIRTNIC_DRIVER,
+  type VirtpciDriverRegistration,
+} from '../../machines/virtpci-driver.logic.js';
 import { VISORCONINCLIENT_DRIVER } from '../../machines/visorconinclient.machine.js';
 import { VISORNOOP_DRIVER } from '../../machines/visornoop.machine.js';
 import { VISORVIDEOCLIENT_DRIVER } from '../../machines/visorvideoclient.machine.js';
@@ -19,16 +23,28 @@ export type GuestDriver =
 /** A guest's driver set by module name. */
 export type DriverSet = ReadonlyMap<string, GuestDriver>;
 
-const visorbusDriver = (registration: DriverRegistration): [string, GuestDriver] => [registration.name, { bus: 'visorbus', registration }];
-const virtpciDriver = (registration: VirtpciDriverRegistration): [string, GuestDriver] => [registration.module, { bus: 'virtpci', registration }];
+const visorbusDriver = (registration: DriverRegistration): [string, GuestDriver] => [
+  registration.name,
+  { bus: 'visorbus', registration },
+];
+const virtpciDriver = (registration: VirtpciDriverRegistration): [string, GuestDriver] => [
+  registration.module,
+  { bus: 'virtpci', registration },
+];
 
 /** The minimum driver set's function drivers (visorchipset and visorbus are always present). */
 export function minimumDriverSet(): DriverSet {
-  return new Map([VISORVIDEOCLIENT_DRIVER, VISORCONINCLIENT_DRIVER, VISORNOOP_DRIVER].map(visorbusDriver));
+  return new Map(
+    [VISORVIDEOCLIENT_DRIVER, VISORCONINCLIENT_DRIVER, VISORNOOP_DRIVER].map(visorbusDriver),
+  );
 }
 
 /** Every function-driver module spar-sim has, for checking a scenario's `drivers` list. */
-export const KNOWN_DRIVER_MODULES: readonly string[] = [...minimumDriverSet().keys(), VIRTHBA_DRIVER.module, VIRTNIC_DRIVER.module];
+export const KNOWN_DRIVER_MODULES: readonly string[] = [
+  ...minimumDriverSet().keys(),
+  VIRTHBA_DRIVER.module,
+  VIRTNIC_DRIVER.module,
+];
 
 /**
  * The driver set of guest `partition` in `config`: the minimum set, plus virthba for vhba devices
@@ -39,7 +55,9 @@ export function guestDriverSet(config: Config, partition: string): DriverSet {
   const types = new Set(guest?.devices.map((d) => d.channelType) ?? []);
   const extra = new Set(guest?.drivers ?? []);
   const set = new Map(minimumDriverSet());
-  if (types.has('vhba') || extra.has(VIRTHBA_DRIVER.module)) set.set(...virtpciDriver(VIRTHBA_DRIVER));
-  if (types.has('vnic') || extra.has(VIRTNIC_DRIVER.module)) set.set(...virtpciDriver(VIRTNIC_DRIVER));
+  if (types.has('vhba') || extra.has(VIRTHBA_DRIVER.module))
+    set.set(...virtpciDriver(VIRTHBA_DRIVER));
+  if (types.has('vnic') || extra.has(VIRTNIC_DRIVER.module))
+    set.set(...virtpciDriver(VIRTNIC_DRIVER));
   return set;
 }

@@ -21,10 +21,24 @@ function bench(quirks: readonly string[] = []) {
   const vhba = b.channel((c) => c.typeName === 'vhba');
   const vnic = b.channel((c) => c.typeName === 'vnic');
   expect(b.request(build.chipsetInitRequest(2, 0)).completionStatus).toBe(0);
-  const bus = build.busCreateRequest({ busNo: 1, devCount: 2, channelAddr: String(vbus.channelAddr), channelBytes: String(vbus.channelBytes), busDataTypeGuid: channelTypes.vbus.guid, busInstGuid: INSTANCE });
+  const bus = build.busCreateRequest({
+    busNo: 1,
+    devCount: 2,
+    channelAddr: String(vbus.channelAddr),
+    channelBytes: String(vbus.channelBytes),
+    busDataTypeGuid: channelTypes.vbus.guid,
+    busInstGuid: INSTANCE,
+  });
   expect(b.request(bus).completionStatus).toBe(0);
   const create = (devNo: number, channel: ChannelRecord) =>
-    build.deviceCreateRequest({ busNo: 1, devNo, channelAddr: String(channel.channelAddr), channelBytes: String(channel.channelBytes), dataTypeGuid: channelTypes[channel.typeName].guid, devInstGuid: INSTANCE });
+    build.deviceCreateRequest({
+      busNo: 1,
+      devNo,
+      channelAddr: String(channel.channelAddr),
+      channelBytes: String(channel.channelBytes),
+      dataTypeGuid: channelTypes[channel.typeName].guid,
+      devInstGuid: INSTANCE,
+    });
   return { ...b, vbus, vhba, vnic, create };
 }
 
@@ -34,7 +48,8 @@ function iospServes(channel: ChannelRecord, identity: (v: StructView) => void): 
   identity(StructView.at(visorIoChannel, channel.buffer, 0));
 }
 
-const answerTo = (b: ReturnType<typeof bench>, handle: bigint) => b.responses.filter((r) => r.messageHandle === handle);
+const answerTo = (b: ReturnType<typeof bench>, handle: bigint) =>
+  b.responses.filter((r) => r.messageHandle === handle);
 
 describe('guest host, Era A client bus', () => {
   test('a vhba create waits for the IOSP, then attaches the channel, probes virthba and writes its vbus record', () => {
@@ -45,7 +60,10 @@ describe('guest host, Era A client bus', () => {
     iospServes(b.vhba, (v) => (v.set('vhba.wwnn.wwnn1', 0x1234), v.set('vhba.wwnn.wwnn2', 0x50)));
     b.run(1_100);
     expect(answerTo(b, handle).map((r) => r.completionStatus)).toEqual([0]);
-    expect(clientState(new ChannelMemory(b.vhba.buffer), 'os')).toEqual({ ok: true, value: CHANNELCLI_ATTACHED });
+    expect(clientState(new ChannelMemory(b.vhba.buffer), 'os')).toEqual({
+      ok: true,
+      value: CHANNELCLI_ATTACHED,
+    });
     expect(b.host.snapshot()['guest1/virthba:1:0']).toBe('running');
     expect(readVbusRecord(b.vbus, 0)).toEqual({ devtype: 'vHBA', drvname: 'uisvirthba' });
     expect(readVbusRecord(b.vbus, 'bus')).toEqual({ devtype: 'clientbus', drvname: 'virtpci' });
@@ -72,7 +90,7 @@ describe('guest host, Era A client bus', () => {
     expect(b.host.snapshot()['guest1/virtnic:1:1']).toBeUndefined();
   });
 
-  test('with no IOSP the vhba create fails after virtpci\'s 120 s wait (§5.12), with visorclientbus\'s vhba code 3', () => {
+  test("with no IOSP the vhba create fails after virtpci's 120 s wait (§5.12), with visorclientbus's vhba code 3", () => {
     const b = bench();
     const handle = b.send(b.create(0, b.vhba));
     b.run(119_000);
@@ -83,12 +101,17 @@ describe('guest host, Era A client bus', () => {
   });
 
   test('quirk uislib-destroy-uses-bus-no reaches virtpci: DEVICE_DESTROY of vhba 1:0 is answered 0 but virthba stays bound', () => {
-    for (const [quirks, stays] of [[[], false], [['uislib-destroy-uses-bus-no'], true]] as const) {
+    for (const [quirks, stays] of [
+      [[], false],
+      [['uislib-destroy-uses-bus-no'], true],
+    ] as const) {
       const b = bench(quirks);
       iospServes(b.vhba, () => {});
       expect(b.request(b.create(0, b.vhba), 1_100).completionStatus).toBe(0);
       expect(b.request(build.deviceDestroyRequest(1, 0)).completionStatus).toBe(0);
-      expect(b.host.snapshot()['guest1/virthba:1:0'] !== undefined, `quirks ${quirks.join()}`).toBe(stays);
+      expect(b.host.snapshot()['guest1/virthba:1:0'] !== undefined, `quirks ${quirks.join()}`).toBe(
+        stays,
+      );
     }
   });
 });

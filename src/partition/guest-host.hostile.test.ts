@@ -6,7 +6,13 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Channel, channelTypes } from '../channel/index.js';
 import { allocateChannels, doorbellOf, minimalGuestConfig } from '../hypervisor/index.js';
-import { CONTROLVM_ID, CONTROLVM_QUEUE_EVENT, CONTROLVM_QUEUE_REQUEST, decodeControlvmHeader, encodeControlvmMessage } from '../protocol/controlvm.js';
+import {
+  CONTROLVM_ID,
+  CONTROLVM_QUEUE_EVENT,
+  CONTROLVM_QUEUE_REQUEST,
+  decodeControlvmHeader,
+  encodeControlvmMessage,
+} from '../protocol/controlvm.js';
 import { SimWorld } from '../runtime/sim/index.js';
 import { minimumDriverSet } from './driver-set.js';
 import { GuestHost } from './guest-host.js';
@@ -17,13 +23,18 @@ const ids = Object.values(CONTROLVM_ID);
 // both the decoder and every command handler see hostile values.
 const slot = fc.oneof(
   fc.uint8Array({ minLength: 128, maxLength: 128 }),
-  fc.record({ id: fc.constantFrom(...ids), handle: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), flags: fc.nat(0x7f), packet: fc.uint8Array({ minLength: 80, maxLength: 80 }) }).map(
-    ({ id, handle, flags, packet }) => {
+  fc
+    .record({
+      id: fc.constantFrom(...ids),
+      handle: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      flags: fc.nat(0x7f),
+      packet: fc.uint8Array({ minLength: 80, maxLength: 80 }),
+    })
+    .map(({ id, handle, flags, packet }) => {
       const bytes = encodeControlvmMessage({ id, messageHandle: handle, flags });
       bytes.set(packet, 48);
       return bytes;
-    },
-  ),
+    }),
 );
 
 describe('guest host under hostile controlvm input', () => {
@@ -33,7 +44,13 @@ describe('guest host under hostile controlvm input', () => {
         const config = minimalGuestConfig();
         const channels = allocateChannels(config);
         const world = new SimWorld({ seed: 1 });
-        const host = new GuestHost('guest1', channels.forPartition('guest1'), world.environment('guest1'), minimumDriverSet(), 1);
+        const host = new GuestHost(
+          'guest1',
+          channels.forPartition('guest1'),
+          world.environment('guest1'),
+          minimumDriverSet(),
+          1,
+        );
         const record = channels.forPartition('guest1').find((c) => c.kind === 'controlvm');
         if (record === undefined) throw new Error('no controlvm channel');
         const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
@@ -43,15 +60,21 @@ describe('guest host under hostile controlvm input', () => {
         const sent = new Map<bigint, Set<number>>();
         const received = new Uint8Array(128);
         for (const bytes of slots) {
-          while (cp.queue(CONTROLVM_QUEUE_EVENT).insert(bytes) === 'overflow') world.scheduler.runUntil(world.scheduler.now() + 5, 10_000);
+          while (cp.queue(CONTROLVM_QUEUE_EVENT).insert(bytes) === 'overflow')
+            world.scheduler.runUntil(world.scheduler.now() + 5, 10_000);
           const header = decodeControlvmHeader(bytes);
-          if (header.ok) sent.set(header.value.messageHandle, (sent.get(header.value.messageHandle) ?? new Set()).add(header.value.id));
+          if (header.ok)
+            sent.set(
+              header.value.messageHandle,
+              (sent.get(header.value.messageHandle) ?? new Set()).add(header.value.id),
+            );
           doorbellOf(record).ring('client');
           world.scheduler.runUntil(world.scheduler.now() + 2, 10_000);
           while (cp.queue(CONTROLVM_QUEUE_REQUEST).remove(received) === 'removed') {
             const response = decodeControlvmHeader(received);
             expect(response.ok).toBe(true);
-            if (response.ok) expect(sent.get(response.value.messageHandle)?.has(response.value.id)).toBe(true);
+            if (response.ok)
+              expect(sent.get(response.value.messageHandle)?.has(response.value.id)).toBe(true);
           }
         }
         world.scheduler.runUntil(world.scheduler.now() + 3_000, 200_000);

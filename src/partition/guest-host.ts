@@ -9,7 +9,12 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, channelTypes } from '../channel/index.js';
-import { doorbellOf, type ChannelRecord, type GuestNetwork, type GuestWorkload } from '../hypervisor/index.js';
+import {
+  doorbellOf,
+  type ChannelRecord,
+  type GuestNetwork,
+  type GuestWorkload,
+} from '../hypervisor/index.js';
 import type { BlockWorkloadContext } from '../../machines/block-workload.logic.js';
 import type { ScsiMidlayerContext } from '../../machines/scsi-midlayer.logic.js';
 import type { VisorbusContext } from '../../machines/visorbus.logic.js';
@@ -71,7 +76,15 @@ export class GuestHost implements PartitionHost {
   // Channels mapped by BUS_CREATE / DEVICE_CREATE, by the address the command gave (§3.3, §3.4).
   private readonly busChannels = new Map<number, ChannelRecord>();
   private readonly deviceChannels = new Map<string, ChannelRecord>();
-  private readonly counts = { controlvmPolls: 0, commands: 0, droppedForAck: 0, discarded: 0, testMessages: 0, responses: 0, channelInterrupts: 0 };
+  private readonly counts = {
+    controlvmPolls: 0,
+    commands: 0,
+    droppedForAck: 0,
+    discarded: 0,
+    testMessages: 0,
+    responses: 0,
+    channelInterrupts: 0,
+  };
 
   constructor(
     readonly partition: string,
@@ -90,13 +103,28 @@ export class GuestHost implements PartitionHost {
     this.controlvm = new ControlvmGuestPort(attached.value, this.controlvmBell, env);
     this.jiffyMs = jiffyMs;
     for (const name of driverSet.keys()) {
-      assert((GUEST_DRIVER_MODULES as readonly string[]).includes(name), `${partition}: no machine for driver ${name}`);
+      assert(
+        (GUEST_DRIVER_MODULES as readonly string[]).includes(name),
+        `${partition}: no machine for driver ${name}`,
+      );
     }
-    const visorbusDrivers = [...driverSet.values()].flatMap((d) => (d.bus === 'visorbus' ? [d.registration] : []));
+    const visorbusDrivers = [...driverSet.values()].flatMap((d) =>
+      d.bus === 'visorbus' ? [d.registration] : [],
+    );
     this.clientBus = [...driverSet.values()].some((d) => d.bus === 'virtpci');
-    const input = { partition, jiffyMs, visorbusDrivers, clientBus: this.clientBus, quirks: { ...moduleQuirks(quirks) } };
+    const input = {
+      partition,
+      jiffyMs,
+      visorbusDrivers,
+      clientBus: this.clientBus,
+      quirks: { ...moduleQuirks(quirks) },
+    };
     this.systemId = moduleSystemId(partition, 'guest-partition');
-    this.guest = createActor(guestPartitionMachine, { input, clock: env.clock, systemId: this.systemId });
+    this.guest = createActor(guestPartitionMachine, {
+      input,
+      clock: env.clock,
+      systemId: this.systemId,
+    });
   }
 
   private readonly jiffyMs: number;
@@ -127,7 +155,9 @@ export class GuestHost implements PartitionHost {
         deviceChannel: (busNo, devNo) => this.deviceChannels.get(`${busNo}:${devNo}`),
       });
     }
-    this.stops.push(this.env.onRing(this.controlvmBell, 'client', () => this.chipset.send({ type: 'DOORBELL' })));
+    this.stops.push(
+      this.env.onRing(this.controlvmBell, 'client', () => this.chipset.send({ type: 'DOORBELL' })),
+    );
     this.guest.send({ type: 'MODULES_LOADED' });
     this.traceGuest('boot');
   }
@@ -147,7 +177,9 @@ export class GuestHost implements PartitionHost {
   snapshot(): Record<string, unknown> {
     const snapshot = this.guest.getSnapshot();
     const out: Record<string, unknown> = { [this.systemId]: snapshot.value };
-    for (const [id, child] of Object.entries(snapshot.children as Record<string, AnyActorRef | undefined>)) {
+    for (const [id, child] of Object.entries(
+      snapshot.children as Record<string, AnyActorRef | undefined>,
+    )) {
       if (child !== undefined) out[id] = child.getSnapshot().value;
     }
     return out;
@@ -159,14 +191,20 @@ export class GuestHost implements PartitionHost {
 
   /** The storage ledgers: each workload's counts and per-LBA versions, each midlayer's counts. */
   io(): GuestIoReport {
-    const children = Object.entries(this.guest.getSnapshot().children as Record<string, AnyActorRef | undefined>);
+    const children = Object.entries(
+      this.guest.getSnapshot().children as Record<string, AnyActorRef | undefined>,
+    );
     const workloads = children.flatMap(([id, child]) => {
       if (child === undefined || !id.includes('/block-workload:')) return [];
       const snapshot = child.getSnapshot() as { value: unknown; context: BlockWorkloadContext };
       const { name, counts, lbas, nextVersion } = snapshot.context;
       return [{ name, finished: snapshot.value === 'finished', counts, lbas, nextVersion }];
     });
-    const midlayers = children.flatMap(([id, child]) => (child === undefined || !id.includes('/scsi-midlayer:') ? [] : [(child.getSnapshot().context as ScsiMidlayerContext).counts]));
+    const midlayers = children.flatMap(([id, child]) =>
+      child === undefined || !id.includes('/scsi-midlayer:')
+        ? []
+        : [(child.getSnapshot().context as ScsiMidlayerContext).counts],
+    );
     return { workloads, midlayers, net: this.bridge?.netStacks().map((s) => s.report()) ?? [] };
   }
 
@@ -182,14 +220,18 @@ export class GuestHost implements PartitionHost {
     const devices = Object.values(bus.devices).flatMap((d) => {
       const channel = this.deviceChannels.get(`${d.busNo}:${d.devNo}`);
       const driver = d.phase === 'bound' ? d.driver : null;
-      return channel === undefined || d.beingRemoved ? [] : [{ busNo: d.busNo, devNo: d.devNo, channel, typeGuid: d.dataTypeGuid, driver }];
+      return channel === undefined || d.beingRemoved
+        ? []
+        : [{ busNo: d.busNo, devNo: d.devNo, channel, typeGuid: d.dataTypeGuid, driver }];
     });
     return sysfsView({ buses, devices });
   }
 
   // The child the guest-partition machine spawned for `module`, with its effects routed here.
   private module(module: string): AnyActorRef {
-    return this.connect(moduleSystemId(this.partition, module), (effect) => this.perform(module, effect));
+    return this.connect(moduleSystemId(this.partition, module), (effect) =>
+      this.perform(module, effect),
+    );
   }
 
   // The child actor `systemId`, each effect traced and then handed to `perform`.
@@ -205,13 +247,26 @@ export class GuestHost implements PartitionHost {
 
   private traceGuest(event: string): void {
     const state = JSON.stringify(this.guest.getSnapshot().value);
-    this.env.trace({ atMs: this.env.now(), partition: this.partition, actor: this.systemId, event, state });
+    this.env.trace({
+      atMs: this.env.now(),
+      partition: this.partition,
+      actor: this.systemId,
+      event,
+      state,
+    });
   }
 
   private trace(systemId: string, actor: AnyActorRef, effect: Effect): void {
     const state = JSON.stringify(actor.getSnapshot().value);
     const detail = { text: effectDetail(effect) };
-    this.env.trace({ atMs: this.env.now(), partition: this.partition, actor: systemId, event: effect.type, state, detail });
+    this.env.trace({
+      atMs: this.env.now(),
+      partition: this.partition,
+      actor: systemId,
+      event: effect.type,
+      state,
+      detail,
+    });
   }
 
   private record(match: (c: ChannelRecord) => boolean): ChannelRecord {
@@ -226,18 +281,24 @@ export class GuestHost implements PartitionHost {
   // then fails the vbus channel check with EINVAL (22, §2.6), and a device is created and left
   // unbound when `visor_check_channel` refuses it (§3.4). Returns the channel, or null after
   // answering visorchipset.
-  private mapChannel(request: Readonly<Record<string, unknown>>, kind: 'vbus' | 'device'): ChannelRecord | null {
+  private mapChannel(
+    request: Readonly<Record<string, unknown>>,
+    kind: 'vbus' | 'device',
+  ): ChannelRecord | null {
     const address = String(request['channelAddr']);
     const found = this.channels.find((c) => String(c.channelAddr) === address);
     if (found === undefined) return this.failCreate(request, ENOMEM);
-    if (kind === 'vbus' && !Channel.attachAs(found.buffer, channelTypes.vbus).ok) return this.failCreate(request, EINVAL);
+    if (kind === 'vbus' && !Channel.attachAs(found.buffer, channelTypes.vbus).ok)
+      return this.failCreate(request, EINVAL);
     return found;
   }
 
   private failCreate(request: Readonly<Record<string, unknown>>, errno: number): null {
     const busNo = request['busNo'] as number;
     const done = { type: 'VISORBUS_DONE', kind: request['kind'], busNo, status: -errno };
-    this.chipset.send(request['kind'] === 'createDevice' ? { ...done, devNo: request['devNo'] } : done);
+    this.chipset.send(
+      request['kind'] === 'createDevice' ? { ...done, devNo: request['devNo'] } : done,
+    );
     return null;
   }
 
@@ -249,10 +310,14 @@ export class GuestHost implements PartitionHost {
     this.counts.droppedForAck += result.droppedForAck;
     this.counts.discarded += result.discarded;
     if (result.testMessage) this.counts.testMessages++;
-    for (const command of result.commands) this.chipset.send({ type: 'CONTROLVM_COMMAND', command });
+    for (const command of result.commands)
+      this.chipset.send({ type: 'CONTROLVM_COMMAND', command });
     // Commands dropped for a full ack queue count as activity, as the kernel records the
     // last-message time before processing.
-    this.chipset.send({ type: 'POLL_DONE', commands: result.commands.length + result.droppedForAck });
+    this.chipset.send({
+      type: 'POLL_DONE',
+      commands: result.commands.length + result.droppedForAck,
+    });
   }
 
   // Routes one effect; `module` says which actor asked.
@@ -311,17 +376,22 @@ export class GuestHost implements PartitionHost {
         if (this.bridge !== null) this.bridge.visorbusDone(effect);
         else this.chipset.send({ ...effect, type: 'VISORBUS_DONE' });
         return;
-      case 'vbus.write':
-      {
+      case 'vbus.write': {
         // Choice: a device record's devtype is spar-sim's channel type name (`video`, `vhba`);
         // the real drivers wrote names such as "sparvhba" or "ultravnic" (§1.9).
         const bus = this.busChannels.get(busNo);
-        if (bus !== undefined) writeVbusRecord(bus, effect, this.deviceChannels.get(`${busNo}:${devNo}`)?.typeName ?? '');
+        if (bus !== undefined)
+          writeVbusRecord(
+            bus,
+            effect,
+            this.deviceChannels.get(`${busNo}:${devNo}`)?.typeName ?? '',
+          );
         return;
       }
       case 'channel.check': {
         const channel = this.deviceChannels.get(`${busNo}:${devNo}`);
-        if (channel === undefined) return void this.bus.send({ type: 'CHANNEL_CHECKED', busNo, devNo, ok: false });
+        if (channel === undefined)
+          return void this.bus.send({ type: 'CHANNEL_CHECKED', busNo, devNo, ok: false });
         const checked = Channel.attach(channel.buffer, {
           guid: effect['guid'] as string,
           minSizeBytes: effect['minSizeBytes'] as number,
@@ -343,7 +413,13 @@ export class GuestHost implements PartitionHost {
     const id = `${this.partition}/${name}:vbus${busNo}:dev${devNo}`;
     if (effect.type === 'driver.probe') {
       assert(this.driverSet.has(name), `visorbus matched unknown driver ${name}`);
-      this.guest.send({ type: 'PROBE_DRIVER', module: name as GuestDriverModule, systemId: id, busNo, devNo });
+      this.guest.send({
+        type: 'PROBE_DRIVER',
+        module: name as GuestDriverModule,
+        systemId: id,
+        busNo,
+        devNo,
+      });
       const actor = this.connect(id, (e) => this.performDriver(e));
       this.drivers.set(id, actor);
       actor.send({ type: 'PROBE' });
@@ -351,7 +427,9 @@ export class GuestHost implements PartitionHost {
     }
     const actor = this.drivers.get(id);
     if (actor === undefined) return; // a call for a device whose driver is gone (being_removed)
-    const entry = { 'driver.pause': 'PAUSE', 'driver.resume': 'RESUME', 'driver.remove': 'REMOVE' }[effect.type];
+    const entry = { 'driver.pause': 'PAUSE', 'driver.resume': 'RESUME', 'driver.remove': 'REMOVE' }[
+      effect.type
+    ];
     if (entry !== undefined) actor.send({ type: entry });
   }
 
@@ -387,7 +465,9 @@ export class GuestHost implements PartitionHost {
 
   // visorbus's per-device timer (§7): CHANNEL_INTERRUPT to the bound driver every 10 jiffies.
   private startChannelPoll(key: string, busNo: number, devNo: number): void {
-    const driver = [...this.drivers.entries()].find(([id]) => id.endsWith(`:vbus${busNo}:dev${devNo}`))?.[1];
+    const driver = [...this.drivers.entries()].find(([id]) =>
+      id.endsWith(`:vbus${busNo}:dev${devNo}`),
+    )?.[1];
     if (driver === undefined) return;
     let handle = { id: -1 };
     const tick = (): void => {

@@ -52,4 +52,3 @@ export function guestPlansFrom(config: Config, channelMap: ChannelMap): GuestPla
     return { name: guest.name, partitionIndex: guest.index, buses, devices };
   });
 }
-

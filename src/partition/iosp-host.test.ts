@@ -6,11 +6,21 @@ import { describe, expect, test } from 'vitest';
 import { StructView } from '../base/struct.js';
 import { Channel, ChannelMemory, channelTypes, isServerReady } from '../channel/index.js';
 import { INQUIRY, READ_10, WRITE_10 } from '../devices/scsi-constants.js';
-import { allocateChannels, allocateDisks, doorbellOf, DMA_SLOT_BYTES, type Config } from '../hypervisor/index.js';
+import {
+  allocateChannels,
+  allocateDisks,
+  doorbellOf,
+  DMA_SLOT_BYTES,
+  type Config,
+} from '../hypervisor/index.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import { UIS_DMA_FROM_DEVICE, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
 import { DID_ERROR, hostByte } from '../protocol/uiscmdrsp-linuxstat.js';
-import { decodeScsiResponse, encodeScsiCommand, type ScsiResponse } from '../protocol/uiscmdrsp-scsi.js';
+import {
+  decodeScsiResponse,
+  encodeScsiCommand,
+  type ScsiResponse,
+} from '../protocol/uiscmdrsp-scsi.js';
 import { SimWorld } from '../runtime/sim/sim-world.js';
 import { IospHost } from './iosp-host.js';
 
@@ -18,8 +28,29 @@ const config: Config = {
   jiffyMs: 1,
   partitions: [
     { name: 'cp', kind: 'command', index: 0, buses: [], devices: [] },
-    { name: 'iosp0', kind: 'iosp', index: 1, buses: [], devices: [], hardware: { scsi: [{ name: 'hba0', disks: [{ name: 'disk0', blocks: 64, blockSize: 512, sharedWith: ['guest1'] }] }], nics: [] } },
-    { name: 'guest1', kind: 'guest', index: 2, buses: [{ busNo: 1, deviceCount: 1 }], devices: [{ busNo: 1, devNo: 0, channelType: 'vhba', server: 'iosp0' }] },
+    {
+      name: 'iosp0',
+      kind: 'iosp',
+      index: 1,
+      buses: [],
+      devices: [],
+      hardware: {
+        scsi: [
+          {
+            name: 'hba0',
+            disks: [{ name: 'disk0', blocks: 64, blockSize: 512, sharedWith: ['guest1'] }],
+          },
+        ],
+        nics: [],
+      },
+    },
+    {
+      name: 'guest1',
+      kind: 'guest',
+      index: 2,
+      buses: [{ busNo: 1, deviceCount: 1 }],
+      devices: [{ busNo: 1, devNo: 0, channelType: 'vhba', server: 'iosp0' }],
+    },
   ],
 };
 
@@ -27,7 +58,14 @@ function bench() {
   const channels = allocateChannels(config);
   const disks = allocateDisks(config);
   const world = new SimWorld({ seed: 1 });
-  const host = new IospHost('iosp0', channels.forPartition('iosp0'), world.environment('iosp0'), config, disks, 1);
+  const host = new IospHost(
+    'iosp0',
+    channels.forPartition('iosp0'),
+    world.environment('iosp0'),
+    config,
+    disks,
+    1,
+  );
   const vhba = channels.all().find((c) => c.typeName === 'vhba');
   if (vhba?.dma === undefined) throw new Error('no vhba channel with a DMA window');
   const dma = vhba.dma;
@@ -36,16 +74,42 @@ function bench() {
   if (!attached.ok) throw new Error(attached.error.message);
   const guest = attached.value;
   const slot = new Uint8Array(1216);
-  const cdb10 = (op: number, lba: number, blocks: number) => Uint8Array.of(op, 0, lba >>> 24, (lba >>> 16) & 0xff, (lba >>> 8) & 0xff, lba & 0xff, 0, blocks >>> 8, blocks & 0xff, 0);
+  const cdb10 = (op: number, lba: number, blocks: number) =>
+    Uint8Array.of(
+      op,
+      0,
+      lba >>> 24,
+      (lba >>> 16) & 0xff,
+      (lba >>> 8) & 0xff,
+      lba & 0xff,
+      0,
+      blocks >>> 8,
+      blocks & 0xff,
+      0,
+    );
   return {
     host,
     disk: disks.get('disk0'),
     vhba,
     memory: new Uint8Array(dma.buffer),
     /** Queues a command for pending slot `handle`, using that slot's DMA buffer. */
-    send(handle: number, cdb: Uint8Array, dataDir: 0 | 1 | 2 | 3, bufflen: number, id = 0, address = dma.address + BigInt(handle * DMA_SLOT_BYTES)) {
+    send(
+      handle: number,
+      cdb: Uint8Array,
+      dataDir: 0 | 1 | 2 | 3,
+      bufflen: number,
+      id = 0,
+      address = dma.address + BigInt(handle * DMA_SLOT_BYTES),
+    ) {
       const gpiList = bufflen === 0 ? [] : [{ address, length: BigInt(bufflen) }];
-      const bytes = encodeScsiCommand({ handle: BigInt(handle), cdb, bufflen, dataDir, vdest: { channel: 0, id, lun: 0 }, gpiList });
+      const bytes = encodeScsiCommand({
+        handle: BigInt(handle),
+        cdb,
+        bufflen,
+        dataDir,
+        vdest: { channel: 0, id, lun: 0 },
+        gpiList,
+      });
       expect(guest.queue(0).insert(bytes)).toBe('inserted');
       world.environment('guest1').ring(doorbellOf(vhba), 'server'); // as the guest's virthba does
     },
@@ -86,7 +150,9 @@ describe('IOSP host', () => {
     b.send(5, b.cdb10(READ_10, 10, 2), UIS_DMA_FROM_DEVICE, 1024);
     b.run();
     expect(b.responses().map((r) => [r.handle, r.linuxstat])).toEqual([[5n, 0]]);
-    expect([...b.memory.subarray(5 * DMA_SLOT_BYTES, 5 * DMA_SLOT_BYTES + 1024)]).toEqual([...data]);
+    expect([...b.memory.subarray(5 * DMA_SLOT_BYTES, 5 * DMA_SLOT_BYTES + 1024)]).toEqual([
+      ...data,
+    ]);
   });
 
   test('a target with no shared disk answers INQUIRY with no_disk_result; a buffer outside the DMA window gets DID_ERROR', () => {
@@ -110,7 +176,14 @@ describe('IOSP host', () => {
     b.host.stop();
     const channels = { forPartition: () => [b.vhba] };
     const world = new SimWorld({ seed: 2 });
-    const reborn = new IospHost('iosp0', channels.forPartition(), world.environment('iosp0'), config, new Map([['disk0', b.disk!]]), 1);
+    const reborn = new IospHost(
+      'iosp0',
+      channels.forPartition(),
+      world.environment('iosp0'),
+      config,
+      new Map([['disk0', b.disk!]]),
+      1,
+    );
     reborn.start();
     expect(b.responses()).toEqual([]); // the old response was wiped by the re-initialisation
     const block = b.disk?.read(1, 1);

@@ -38,7 +38,15 @@ import {
 } from '../hypervisor/index.js';
 import { StructView } from '../base/struct.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
-import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART, SIZEOF_CMDRSP, TASK_MGMT_SUCCESS, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
+import {
+  CMD_SCSI_TYPE,
+  CMD_SCSITASKMGMT_TYPE,
+  IOCHAN_FROM_IOPART,
+  IOCHAN_TO_IOPART,
+  SIZEOF_CMDRSP,
+  TASK_MGMT_SUCCESS,
+  UIS_DMA_TO_DEVICE,
+} from '../protocol/uiscmdrsp-constants.js';
 import { DID_ERROR, linuxResult } from '../protocol/uiscmdrsp-linuxstat.js';
 import {
   decodeCmdtype,
@@ -56,7 +64,6 @@ import { NicServer } from './nic-server.js';
 import { ResponseOutbox } from './response-outbox.js';
 import type { Environment } from './environment.js';
 import type { HostCounters, PartitionHost } from './partition-host.js';
-
 
 /** Default service time of one command, in ms: between an SSD's and a disk's. */
 export const DEFAULT_LATENCY_MS = { min: 0.1, max: 1 } as const;
@@ -94,7 +101,28 @@ export class IospHost implements PartitionHost {
   private readonly stops: (() => void)[] = [];
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
   private readonly inService = new Set<{ readonly id: number }>();
-  private readonly counts = { polls: 0, scsiCommands: 0, taskMgmt: 0, malformed: 0, responses: 0, outboxed: 0, outboxDropped: 0, dmaErrors: 0, postsRefused: 0, netCommands: 0, rcvPosts: 0, xmits: 0, framesDelivered: 0, rxDropped: 0, outsideAnswers: 0, badNet: 0, badXmit: 0, spoofed: 0, connectStatus: 0, linkDropped: 0 };
+  private readonly counts = {
+    polls: 0,
+    scsiCommands: 0,
+    taskMgmt: 0,
+    malformed: 0,
+    responses: 0,
+    outboxed: 0,
+    outboxDropped: 0,
+    dmaErrors: 0,
+    postsRefused: 0,
+    netCommands: 0,
+    rcvPosts: 0,
+    xmits: 0,
+    framesDelivered: 0,
+    rxDropped: 0,
+    outsideAnswers: 0,
+    badNet: 0,
+    badXmit: 0,
+    spoofed: 0,
+    connectStatus: 0,
+    linkDropped: 0,
+  };
   private readonly nic: NicServer;
 
   constructor(
@@ -110,12 +138,30 @@ export class IospHost implements PartitionHost {
     nicLinks?: SharedArrayBuffer,
   ) {
     const systemId = `${partition}/iosp`;
-    this.nic = new NicServer(partition, env, config, this.counts, () => this.actor.send({ type: 'BACKLOG' }), nicLinks);
-    this.actor = createActor(iospMachine, { input: { partition, jiffyMs }, clock: env.clock, systemId });
+    this.nic = new NicServer(
+      partition,
+      env,
+      config,
+      this.counts,
+      () => this.actor.send({ type: 'BACKLOG' }),
+      nicLinks,
+    );
+    this.actor = createActor(iospMachine, {
+      input: { partition, jiffyMs },
+      clock: env.clock,
+      systemId,
+    });
     this.actor.on('*', (effect) => {
       const state = JSON.stringify(this.actor.getSnapshot().value);
       if (effect.type !== 'iosp.poll') {
-        this.env.trace({ atMs: env.now(), partition, actor: systemId, event: effect.type, state, detail: { text: effectDetail(effect as unknown as Effect) } });
+        this.env.trace({
+          atMs: env.now(),
+          partition,
+          actor: systemId,
+          event: effect.type,
+          state,
+          detail: { text: effectDetail(effect as unknown as Effect) },
+        });
       }
       if (effect.type === 'iosp.initChannels') this.initChannels();
       else this.poll();
@@ -148,7 +194,9 @@ export class IospHost implements PartitionHost {
 
   // Boot: every served device channel re-initialised (§4.1), vhba channels taken into service.
   private initChannels(): void {
-    for (const record of this.channels.filter((c) => c.serverPartition === this.partition && c.kind === 'device')) {
+    for (const record of this.channels.filter(
+      (c) => c.serverPartition === this.partition && c.kind === 'device',
+    )) {
       serverInitializeChannel(record);
       if (record.typeName === 'vhba') this.serve(record);
       if (record.typeName === 'vnic') this.nic.serve(record);
@@ -169,10 +217,19 @@ export class IospHost implements PartitionHost {
       maxUs: Math.round(range.max * 1000),
       prng: this.env.prng(`disk/${name}/${record.id}`),
     });
-    const targets = new Map(shared.flatMap((s) => {
-      const disk = this.disks.get(s.disk.name);
-      return disk === undefined ? [] : [[s.vdest.id, { disk, latency: latency(s.disk.name, s.disk.latencyMs ?? DEFAULT_LATENCY_MS) }] as const];
-    }));
+    const targets = new Map(
+      shared.flatMap((s) => {
+        const disk = this.disks.get(s.disk.name);
+        return disk === undefined
+          ? []
+          : [
+              [
+                s.vdest.id,
+                { disk, latency: latency(s.disk.name, s.disk.latencyMs ?? DEFAULT_LATENCY_MS) },
+              ] as const,
+            ];
+      }),
+    );
     // The adapter's identity and limits the guest's driver reads at probe (§4.2 Probe).
     const view = StructView.at(visorIoChannel, record.buffer, 0);
     const wwnn = wwnnOf(record.id);
@@ -185,8 +242,17 @@ export class IospHost implements PartitionHost {
     view.set('vhba.max.max_io_size', DMA_SLOT_BYTES);
     const channel = attached.value;
     const noDisk = latency('none', DEFAULT_LATENCY_MS);
-    const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), this.counts, () => this.actor.send({ type: 'BACKLOG' }));
-    this.served.push({ record, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), targets, noDisk, outbox });
+    const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), this.counts, () =>
+      this.actor.send({ type: 'BACKLOG' }),
+    );
+    this.served.push({
+      record,
+      bell: doorbellOf(record),
+      commands: channel.queue(IOCHAN_TO_IOPART),
+      targets,
+      noDisk,
+      outbox,
+    });
   }
 
   private poll(): void {
@@ -226,7 +292,15 @@ export class IospHost implements PartitionHost {
     }
     this.counts.malformed++;
     const echo = command.error.echo;
-    return echo === undefined ? null : encodeScsiResponse(echo, { linuxstat: linuxResult({ host: DID_ERROR }), scsistat: 0, addlstat: 0, sense: new Uint8Array(64), noDiskResult: false });
+    return echo === undefined
+      ? null
+      : encodeScsiResponse(echo, {
+          linuxstat: linuxResult({ host: DID_ERROR }),
+          scsistat: 0,
+          addlstat: 0,
+          sense: new Uint8Array(64),
+          noDiskResult: false,
+        });
   }
 
   // Serves `command` after its disk's latency, then answers and rings the guest.
@@ -243,19 +317,35 @@ export class IospHost implements PartitionHost {
 
   private execute(s: Served, command: ScsiCommand): Uint8Array {
     const window = s.record.dma;
-    const ranges = window === undefined ? null : dmaRanges(command.gpiList, window.address, window.buffer.byteLength);
+    const ranges =
+      window === undefined
+        ? null
+        : dmaRanges(command.gpiList, window.address, window.buffer.byteLength);
     if (window === undefined || ranges === null) {
       this.counts.dmaErrors++;
       const sense = new Uint8Array(64);
-      return encodeScsiResponse(command, { linuxstat: linuxResult({ host: DID_ERROR }), scsistat: 0, addlstat: 0, sense, noDiskResult: false });
+      return encodeScsiResponse(command, {
+        linuxstat: linuxResult({ host: DID_ERROR }),
+        scsistat: 0,
+        addlstat: 0,
+        sense,
+        noDiskResult: false,
+      });
     }
     const memory = new Uint8Array(window.buffer);
     const dataOut = command.dataDir === UIS_DMA_TO_DEVICE ? gather(memory, ranges) : null;
     const { vdest } = command;
-    const disk = vdest.channel === 0 && vdest.lun === 0 ? (s.targets.get(vdest.id)?.disk ?? null) : null;
+    const disk =
+      vdest.channel === 0 && vdest.lun === 0 ? (s.targets.get(vdest.id)?.disk ?? null) : null;
     const outcome = executeScsi(disk, command.cdb, dataOut, command.bufflen);
     if (outcome.dataIn !== null) scatter(memory, ranges, outcome.dataIn);
-    const status = { linuxstat: outcome.linuxstat, scsistat: outcome.scsistat, addlstat: outcome.addlstat, sense: outcome.sense ?? new Uint8Array(64), noDiskResult: outcome.noDiskResult };
+    const status = {
+      linuxstat: outcome.linuxstat,
+      scsistat: outcome.scsistat,
+      addlstat: outcome.addlstat,
+      sense: outcome.sense ?? new Uint8Array(64),
+      noDiskResult: outcome.noDiskResult,
+    };
     return encodeScsiResponse(command, status);
   }
 
@@ -266,7 +356,11 @@ export class IospHost implements PartitionHost {
 }
 
 /** Byte ranges of the DMA window the entries name, or null if any lies outside it. */
-function dmaRanges(entries: readonly GuestPhysEntry[], base: bigint, size: number): { offset: number; length: number }[] | null {
+function dmaRanges(
+  entries: readonly GuestPhysEntry[],
+  base: bigint,
+  size: number,
+): { offset: number; length: number }[] | null {
   const ranges: { offset: number; length: number }[] = [];
   for (const e of entries) {
     const offset = e.address - base;
@@ -276,7 +370,10 @@ function dmaRanges(entries: readonly GuestPhysEntry[], base: bigint, size: numbe
   return ranges;
 }
 
-function gather(memory: Uint8Array, ranges: readonly { offset: number; length: number }[]): Uint8Array {
+function gather(
+  memory: Uint8Array,
+  ranges: readonly { offset: number; length: number }[],
+): Uint8Array {
   const out = new Uint8Array(ranges.reduce((n, r) => n + r.length, 0));
   let at = 0;
   for (const r of ranges) {
@@ -286,7 +383,11 @@ function gather(memory: Uint8Array, ranges: readonly { offset: number; length: n
   return out;
 }
 
-function scatter(memory: Uint8Array, ranges: readonly { offset: number; length: number }[], data: Uint8Array): void {
+function scatter(
+  memory: Uint8Array,
+  ranges: readonly { offset: number; length: number }[],
+  data: Uint8Array,
+): void {
   let at = 0;
   for (const r of ranges) {
     if (at >= data.length) return;

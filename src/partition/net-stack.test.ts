@@ -11,7 +11,17 @@ import type { AnyActorRef } from 'xstate';
 import { describe, expect, test } from 'vitest';
 import { Channel, channelTypes } from '../channel/index.js';
 import { buildFrame } from '../devices/ethernet.js';
-import { allocateChannels, doorbellOf, networkPlan, PAGE_BYTES, serverInitializeChannel, type ChannelRecord, type Config, type PartitionConfig, type PingWorkloadConfig } from '../hypervisor/index.js';
+import {
+  allocateChannels,
+  doorbellOf,
+  networkPlan,
+  PAGE_BYTES,
+  serverInitializeChannel,
+  type ChannelRecord,
+  type Config,
+  type PartitionConfig,
+  type PingWorkloadConfig,
+} from '../hypervisor/index.js';
 import { CMD_SCSI_TYPE, RCVPOST_BUF_SIZE } from '../protocol/uiscmdrsp-constants.js';
 import { encodeNet, type NetMessage } from '../protocol/uiscmdrsp-net.js';
 import { SimRun } from '../runtime/sim/index.js';
@@ -21,12 +31,30 @@ import type { VirtnicContext } from '../../machines/virtnic.logic.js';
 import { GuestHost } from './guest-host.js';
 import { NetStack, type NetInterfaceReport } from './net-stack.js';
 
-const vnicGuest = (name: string, index: number, workloads: PingWorkloadConfig[] = []): PartitionConfig => ({ name, kind: 'guest', index, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: 'vnic', server: 'iosp0', segment: 'blue' }], workloads });
+const vnicGuest = (
+  name: string,
+  index: number,
+  workloads: PingWorkloadConfig[] = [],
+): PartitionConfig => ({
+  name,
+  kind: 'guest',
+  index,
+  buses: [{ busNo: 2, deviceCount: 1 }],
+  devices: [{ busNo: 2, devNo: 0, channelType: 'vnic', server: 'iosp0', segment: 'blue' }],
+  workloads,
+});
 const configWith = (pings: PingWorkloadConfig[]): Config => ({
   jiffyMs: 1,
   partitions: [
     { name: 'cp', kind: 'command', index: 0, buses: [], devices: [] },
-    { name: 'iosp0', kind: 'iosp', index: 1, buses: [], devices: [], hardware: { scsi: [], nics: [{ name: 'eth-blue', switch: 'blue' }] } },
+    {
+      name: 'iosp0',
+      kind: 'iosp',
+      index: 1,
+      buses: [],
+      devices: [],
+      hardware: { scsi: [], nics: [{ name: 'eth-blue', switch: 'blue' }] },
+    },
     vnicGuest('guest1', 2),
     vnicGuest('guest2', 3, pings),
   ],
@@ -37,10 +65,22 @@ if (me === undefined || peer === undefined) throw new Error('two vnics planned')
 const NEVER_POSTED = 0xdead_0000;
 
 /** An ARP reply from guest2 to guest1: a frame the IP layer takes without answering. */
-const arpReply = buildFrame({ kind: 'arp', op: 2, srcMac: peer.mac, dstMac: me.mac, senderMac: peer.mac, senderIp: peer.ip, targetMac: me.mac, targetIp: me.ip });
-const rcv = (buf: number, rcvbufs = [buf], rcvDoneLen = arpReply.length) => encodeNet({ kind: 'rcv', buf, rcvDoneLen, rcvbufs, uniqueNum: 0, rcvsDroppedDelta: 0 });
+const arpReply = buildFrame({
+  kind: 'arp',
+  op: 2,
+  srcMac: peer.mac,
+  dstMac: me.mac,
+  senderMac: peer.mac,
+  senderIp: peer.ip,
+  targetMac: me.mac,
+  targetIp: me.ip,
+});
+const rcv = (buf: number, rcvbufs = [buf], rcvDoneLen = arpReply.length) =>
+  encodeNet({ kind: 'rcv', buf, rcvDoneLen, rcvbufs, uniqueNum: 0, rcvsDroppedDelta: 0 });
 
-function vnicOf(channels: { forPartition(p: string): readonly ChannelRecord[] }): ChannelRecord & { dma: NonNullable<ChannelRecord['dma']> } {
+function vnicOf(channels: {
+  forPartition(p: string): readonly ChannelRecord[];
+}): ChannelRecord & { dma: NonNullable<ChannelRecord['dma']> } {
   const record = channels.forPartition('guest1').find((c) => c.typeName === 'vnic');
   if (record?.dma === undefined) throw new Error('guest1 has no vnic with a DMA window');
   return record as ChannelRecord & { dma: NonNullable<ChannelRecord['dma']> };
@@ -63,7 +103,9 @@ function guestBench(config = quiet) {
     virtnic: () => b.report().virtnic as VirtnicContext,
     ip: () => b.report().ipStack as IpStackContext,
     runFor(ms: number): void {
-      expect(run.runUntil(run.now() + ms, 200_000).stoppedBy, 'no runaway loop').not.toBe('event-budget');
+      expect(run.runUntil(run.now() + ms, 200_000).stoppedBy, 'no runaway loop').not.toBe(
+        'event-budget',
+      );
     },
     /** Inserts `slots` into the from-IOSP queue, rings the guest once and lets it drain. */
     respond(...slots: Uint8Array[]): void {
@@ -83,7 +125,7 @@ function guestBench(config = quiet) {
     },
   };
   b.runFor(100);
-  expect(b.virtnic().carrier, 'guest1\'s link is up').toBe(true);
+  expect(b.virtnic().carrier, "guest1's link is up").toBe(true);
   return b;
 }
 
@@ -93,7 +135,12 @@ describe('net stack against a hostile IOSP', () => {
     const v = b.virtnic();
     expect(v.rcvbufs.every((buf) => buf !== null)).toBe(true);
     expect(v.counts).toMatchObject({ badRcvBuf: 0, rxDropped: 0, gotEnbdisAck: 1 });
-    expect(b.report().counts).toEqual({ ownershipViolations: 0, parseErrors: 0, controlInsertRetries: 0, badResponses: 0 });
+    expect(b.report().counts).toEqual({
+      ownershipViolations: 0,
+      parseErrors: 0,
+      controlInsertRetries: 0,
+      badResponses: 0,
+    });
   });
 
   test('a NET_RCV naming a buf the guest never posted is not delivered: counted badRcvBuf, framesReceived unchanged; a good one is', () => {
@@ -102,7 +149,12 @@ describe('net stack against a hostile IOSP', () => {
     const before = b.ip().counts.framesReceived;
     b.respond(rcv(NEVER_POSTED));
     // Refused for the buf itself, not by the destination filter (nRcvPacketsNotAccepted).
-    expect(b.virtnic().counts).toMatchObject({ badRcvBuf: 1, rxDropped: 1, rxPackets: 0, nRcvPacketsNotAccepted: 0 });
+    expect(b.virtnic().counts).toMatchObject({
+      badRcvBuf: 1,
+      rxDropped: 1,
+      rxPackets: 0,
+      nRcvPacketsNotAccepted: 0,
+    });
     expect(b.virtnic().rcvbufs[0], 'the real post is untouched').toBe(posted);
     expect(b.ip().counts.framesReceived).toBe(before);
     b.respond(rcv(posted));
@@ -122,7 +174,10 @@ describe('net stack against a hostile IOSP', () => {
     const badRcvBuf = b.virtnic().counts.badRcvBuf;
     b.postedWithFrame(0);
     b.respond(rcv(stale));
-    expect(b.virtnic().counts).toMatchObject({ badRcvBuf: badRcvBuf + 1, nRcvPacketsNotAccepted: 0 });
+    expect(b.virtnic().counts).toMatchObject({
+      badRcvBuf: badRcvBuf + 1,
+      nRcvPacketsNotAccepted: 0,
+    });
     expect(b.ip().counts.framesReceived).toBe(received);
   });
 
@@ -137,16 +192,34 @@ describe('net stack against a hostile IOSP', () => {
     expect(b.report().counts.badResponses).toBe(2);
     expect(b.virtnic().counts.otherResponses).toBe(2);
     b.respond(rcv(a, [c]), rcv(b.postedWithFrame(2), [b.postedWithFrame(2), b.postedWithFrame(3)]));
-    expect(b.virtnic().counts).toMatchObject({ rxDropped: 2, rxPackets: 0, nRcvPacketsNotAccepted: 0 });
+    expect(b.virtnic().counts).toMatchObject({
+      rxDropped: 2,
+      rxPackets: 0,
+      nRcvPacketsNotAccepted: 0,
+    });
     expect(b.ip().counts.framesReceived).toBe(before);
   });
 
   test('a NET_RCV longer than the buffers it names is refused', () => {
     const b = guestBench();
     const before = b.ip().counts.framesReceived;
-    const [p0, p1, p2, p3] = [0, 1, 2, 3].map((p) => b.postedWithFrame(p)) as [number, number, number, number];
-    b.respond(rcv(p0, [p0], RCVPOST_BUF_SIZE + 1), rcv(p1, [p1, p2], 2 * RCVPOST_BUF_SIZE + 1), rcv(p3, [p3], 0xffff_ffff));
-    expect(b.virtnic().counts).toMatchObject({ gotRcv: 3, rxDropped: 3, rxPackets: 0, nRcvPacketsNotAccepted: 0 });
+    const [p0, p1, p2, p3] = [0, 1, 2, 3].map((p) => b.postedWithFrame(p)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    b.respond(
+      rcv(p0, [p0], RCVPOST_BUF_SIZE + 1),
+      rcv(p1, [p1, p2], 2 * RCVPOST_BUF_SIZE + 1),
+      rcv(p3, [p3], 0xffff_ffff),
+    );
+    expect(b.virtnic().counts).toMatchObject({
+      gotRcv: 3,
+      rxDropped: 3,
+      rxPackets: 0,
+      nRcvPacketsNotAccepted: 0,
+    });
     expect(b.ip().counts.framesReceived).toBe(before);
     expect(b.report().counts.parseErrors).toBe(0);
   });
@@ -158,7 +231,12 @@ describe('net stack against a hostile IOSP', () => {
     notNet[0] = CMD_SCSI_TYPE;
     const type10 = encodeNet({ kind: 'enbdisAck', context: 1, enable: 1 });
     type10[1] = 10;
-    const wrongWay = encodeNet({ kind: 'rcvPost', buf: 1, frag: { pfn: 1, off: 0, len: 64 }, uniqueNum: 1 });
+    const wrongWay = encodeNet({
+      kind: 'rcvPost',
+      buf: 1,
+      frag: { pfn: 1, off: 0, len: 64 },
+      uniqueNum: 1,
+    });
     const noise = Uint8Array.from({ length: 1216 }, (_, i) => (i * 131 + 7) & 0xff);
     b.respond(notNet, type10, wrongWay, noise, rcv(b.postedWithFrame(5)));
     expect(b.report().counts.badResponses).toBe(4);
@@ -168,7 +246,16 @@ describe('net stack against a hostile IOSP', () => {
   });
 
   test('the ownership ledger counts no violation in a normal run with traffic', () => {
-    const ping: PingWorkloadConfig = { kind: 'ping', to: 'guest1', count: 30, intervalMs: 1, frameBytes: 1500, window: 4, timeoutMs: 100, start: 0 };
+    const ping: PingWorkloadConfig = {
+      kind: 'ping',
+      to: 'guest1',
+      count: 30,
+      intervalMs: 1,
+      frameBytes: 1500,
+      window: 4,
+      timeoutMs: 100,
+      start: 0,
+    };
     const b = guestBench(configWith([ping]));
     b.runFor(200);
     expect(b.ip().counts.framesReceived, 'frames really flowed').toBeGreaterThanOrEqual(30);
@@ -186,9 +273,22 @@ function ledgerBench() {
   serverInitializeChannel(record);
   const env = new SimWorld({ seed: 1 }).environment('guest1');
   const events: { to: string; type: string }[] = [];
-  const actor = (to: string) => ({ send: (e: { type: string }) => events.push({ to, type: e.type }), getSnapshot: () => ({ context: {} }) }) as unknown as AnyActorRef;
+  const actor = (to: string) =>
+    ({
+      send: (e: { type: string }) => events.push({ to, type: e.type }),
+      getSnapshot: () => ({ context: {} }),
+    }) as unknown as AnyActorRef;
   const host = { partition: 'guest1', env, guest: actor('guest'), connect: () => actor('ip') };
-  const stack = new NetStack(host, actor('virtnic'), record, 2, 0, me as NonNullable<typeof me>, [], 0);
+  const stack = new NetStack(
+    host,
+    actor('virtnic'),
+    record,
+    2,
+    0,
+    me as NonNullable<typeof me>,
+    [],
+    0,
+  );
   stack.start(); // reads the channel and connects the IP layer (a stand-in here)
   events.length = 0;
   const channel = Channel.attachAs(record.buffer, channelTypes.vnic);
@@ -197,7 +297,8 @@ function ledgerBench() {
   return {
     stack,
     events,
-    post: (index: number, buf: number) => expect(stack.perform({ type: 'net.postRcv', index, buf, uniqueNum: 1 })).toBe(true),
+    post: (index: number, buf: number) =>
+      expect(stack.perform({ type: 'net.postRcv', index, buf, uniqueNum: 1 })).toBe(true),
     deliver(index: number): number {
       new Uint8Array(record.dma.buffer).set(arpReply, index * PAGE_BYTES);
       stack.perform({ type: 'net.deliver', indexes: [index], len: arpReply.length });
@@ -216,8 +317,18 @@ describe('net stack buffer-ownership ledger', () => {
     const l = ledgerBench();
     l.post(3, 0xa0);
     expect(l.deliver(3)).toBe(1);
-    expect(l.events.filter((e) => e.to === 'ip' && e.type === 'FRAME'), 'the frame still reached the IP layer').toHaveLength(1);
-    l.answer({ kind: 'rcv', buf: 0xa0, rcvDoneLen: 60, rcvbufs: [0xa0], uniqueNum: 1, rcvsDroppedDelta: 0 });
+    expect(
+      l.events.filter((e) => e.to === 'ip' && e.type === 'FRAME'),
+      'the frame still reached the IP layer',
+    ).toHaveLength(1);
+    l.answer({
+      kind: 'rcv',
+      buf: 0xa0,
+      rcvDoneLen: 60,
+      rcvbufs: [0xa0],
+      uniqueNum: 1,
+      rcvsDroppedDelta: 0,
+    });
     expect(l.deliver(3)).toBe(1);
     expect(l.deliver(4), 'a page never posted').toBe(1);
   });
@@ -230,8 +341,11 @@ describe('net stack buffer-ownership ledger', () => {
     expect(l.deliver(4), 'the ack has not come').toBe(1);
     l.answer({ kind: 'enbdisAck', context: 0, enable: 0 });
     expect(l.deliver(4)).toBe(1);
-    expect(l.deliver(5), 'posted after the ENBDIS(0): still the IOSP\'s').toBe(2);
-    expect(l.stack.perform({ type: 'channel.setClientStateAttached' }), 'the bridge still attaches').toBe(false);
+    expect(l.deliver(5), "posted after the ENBDIS(0): still the IOSP's").toBe(2);
+    expect(
+      l.stack.perform({ type: 'channel.setClientStateAttached' }),
+      'the bridge still attaches',
+    ).toBe(false);
     expect(l.deliver(5)).toBe(2);
   });
 });

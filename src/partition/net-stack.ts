@@ -28,11 +28,31 @@
 
 import type { AnyActorRef } from 'xstate';
 import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../channel/index.js';
-import { buildFrame, destinationClass, isGroupMac, parseFrame, readMac, type FrameSpec } from '../devices/ethernet.js';
-import { doorbellOf, PAGE_BYTES, VNIC_RCV_PAGES, VNIC_TX_SLOTS, type ChannelRecord, type PingFlowPlan, type VnicPlan } from '../hypervisor/index.js';
+import {
+  buildFrame,
+  destinationClass,
+  isGroupMac,
+  parseFrame,
+  readMac,
+  type FrameSpec,
+} from '../devices/ethernet.js';
+import {
+  doorbellOf,
+  PAGE_BYTES,
+  VNIC_RCV_PAGES,
+  VNIC_TX_SLOTS,
+  type ChannelRecord,
+  type PingFlowPlan,
+  type VnicPlan,
+} from '../hypervisor/index.js';
 import { StructView } from '../base/struct.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
-import { IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART, RCVPOST_BUF_SIZE, SIZEOF_CMDRSP } from '../protocol/uiscmdrsp-constants.js';
+import {
+  IOCHAN_FROM_IOPART,
+  IOCHAN_TO_IOPART,
+  RCVPOST_BUF_SIZE,
+  SIZEOF_CMDRSP,
+} from '../protocol/uiscmdrsp-constants.js';
 import { decodeNet, encodeNet, encodeNetInto, type NetMessage } from '../protocol/uiscmdrsp-net.js';
 import { ReceiveThread } from './receive-thread.js';
 import type { StackHost } from './storage-stack.js';
@@ -114,7 +134,12 @@ export class NetStack {
   private inDriver = 0;
   private readonly thread: ReceiveThread;
   private detached = false;
-  readonly counts: NetStackCounts = { ownershipViolations: 0, parseErrors: 0, controlInsertRetries: 0, badResponses: 0 };
+  readonly counts: NetStackCounts = {
+    ownershipViolations: 0,
+    parseErrors: 0,
+    controlInsertRetries: 0,
+    badResponses: 0,
+  };
 
   constructor(
     private readonly host: StackHost,
@@ -129,7 +154,8 @@ export class NetStack {
     const attached = Channel.attachAs(channel.buffer, channelTypes.vnic);
     // As for a vhba: probed only once the IOSP made the channel ready (storage-stack.ts).
     if (!attached.ok) throw new Error(`${channel.id}: ${attached.error.message}`);
-    if (channel.dma === undefined) throw new Error(`${channel.id}: a vnic channel has a DMA window`);
+    if (channel.dma === undefined)
+      throw new Error(`${channel.id}: a vnic channel has a DMA window`);
     this.commands = attached.value.queue(IOCHAN_TO_IOPART);
     this.responses = attached.value.queue(IOCHAN_FROM_IOPART);
     this.memory = new Uint8Array(channel.dma.buffer);
@@ -138,7 +164,13 @@ export class NetStack {
     this.ifname = `eth${ifindex}`;
     this.ipId = ipStackSystemId({ partition: host.partition, ifname: this.ifname });
     this.flows = flows;
-    this.thread = new ReceiveThread(host.env, this.bell, virtnic, `vnic-poll:${busNo}:${devNo}`, () => this.frames.size > 0 || this.failedPosts.size > 0);
+    this.thread = new ReceiveThread(
+      host.env,
+      this.bell,
+      virtnic,
+      `vnic-poll:${busNo}:${devNo}`,
+      () => this.frames.size > 0 || this.failedPosts.size > 0,
+    );
     this.channelBuffer = channel.buffer;
   }
 
@@ -157,11 +189,32 @@ export class NetStack {
     // the interface keeps the configured one (Linux refuses to register a group address).
     const published = readMac(view.raw('vnic.macaddr'), 0);
     this.mac = isGroupMac(published) ? this.vnic.mac : published;
-    this.virtnic.send({ type: 'CHANNEL_CONFIG', mac: this.mac, numRcvBufs: view.get('vnic.num_rcv_bufs'), mtu: view.get('vnic.mtu') });
+    this.virtnic.send({
+      type: 'CHANNEL_CONFIG',
+      mac: this.mac,
+      numRcvBufs: view.get('vnic.num_rcv_bufs'),
+      mtu: view.get('vnic.mtu'),
+    });
     // Flow starts are whole ms from the run's start; the worker runtime's clock is fractional.
     const now = this.host.env.now();
-    const pings = this.flows.map((f) => ({ flow: f.flow, dstIp: f.dstIp, count: f.count, intervalMs: f.intervalMs, frameBytes: f.frameBytes, window: f.window, timeoutMs: f.timeoutMs, startMs: Math.max(0, Math.ceil(f.startMs - now)) }));
-    const input = { partition: this.host.partition, ifname: this.ifname, mac: this.mac, ip: this.vnic.ip, netmask: this.vnic.netmask, pings };
+    const pings = this.flows.map((f) => ({
+      flow: f.flow,
+      dstIp: f.dstIp,
+      count: f.count,
+      intervalMs: f.intervalMs,
+      frameBytes: f.frameBytes,
+      window: f.window,
+      timeoutMs: f.timeoutMs,
+      startMs: Math.max(0, Math.ceil(f.startMs - now)),
+    }));
+    const input = {
+      partition: this.host.partition,
+      ifname: this.ifname,
+      mac: this.mac,
+      ip: this.vnic.ip,
+      netmask: this.vnic.netmask,
+      pings,
+    };
     this.host.guest.send({ type: 'START_IP_STACK', systemId: this.ipId, input });
     this.ip = this.host.connect(this.ipId, (e) => this.performIp(e));
     this.ip.send({ type: 'START' });
@@ -182,39 +235,71 @@ export class NetStack {
   private performDriverEffect(effect: Effect): boolean {
     switch (effect.type) {
       case 'net.postRcv':
-        return this.postRcv(effect['index'] as number, effect['buf'] as number, effect['uniqueNum'] as number), true;
+        return (
+          this.postRcv(
+            effect['index'] as number,
+            effect['buf'] as number,
+            effect['uniqueNum'] as number,
+          ),
+          true
+        );
       case 'net.insertXmit':
-        return this.insertXmit(effect['id'] as number, effect['buf'] as number, effect['slot'] as number), true;
+        return (
+          this.insertXmit(
+            effect['id'] as number,
+            effect['buf'] as number,
+            effect['slot'] as number,
+          ),
+          true
+        );
       case 'net.enbdis':
         if (effect['enable'] === 0) this.disablesSent++;
         this.enbdisSent.push({ enable: effect['enable'] as number, epoch: this.disablesSent });
-        return this.insertControl({ kind: 'enbdis', context: NETDEV_CONTEXT, enable: effect['enable'] as number }), true;
+        return (
+          this.insertControl({
+            kind: 'enbdis',
+            context: NETDEV_CONTEXT,
+            enable: effect['enable'] as number,
+          }),
+          true
+        );
       case 'net.promisc':
-        return this.insertControl({ kind: 'promisc', context: NETDEV_CONTEXT, enable: effect['enable'] as number }), true;
+        return (
+          this.insertControl({
+            kind: 'promisc',
+            context: NETDEV_CONTEXT,
+            enable: effect['enable'] as number,
+          }),
+          true
+        );
       case 'channel.removeResponse':
-        return this.removeResponse(), true;
+        return (this.removeResponse(), true);
       case 'net.deliver':
-        return this.deliver(effect['indexes'] as readonly number[], effect['len'] as number), true;
+        return (
+          this.deliver(effect['indexes'] as readonly number[], effect['len'] as number), true
+        );
       case 'net.txDone':
         this.frames.delete(effect['id'] as number);
-        return this.ip.send({ type: 'TX_DONE', id: effect['id'], ok: effect['ok'] }), true;
+        return (this.ip.send({ type: 'TX_DONE', id: effect['id'], ok: effect['ok'] }), true);
       case 'net.txDropped':
         this.frames.delete(effect['id'] as number);
-        return this.ip.send({ type: 'TX_DROPPED', id: effect['id'] }), true;
+        return (this.ip.send({ type: 'TX_DROPPED', id: effect['id'] }), true);
       case 'net.txDiscarded':
         for (const id of effect['ids'] as readonly number[]) this.frames.delete(id);
-        return this.ip.send({ type: 'TX_DISCARDED', ids: effect['ids'] }), true;
+        return (this.ip.send({ type: 'TX_DISCARDED', ids: effect['ids'] }), true);
       case 'net.carrier':
-        return this.ip.send({ type: 'LINK', up: effect['on'] === true, atMs: this.host.env.now() }), true;
+        return (
+          this.ip.send({ type: 'LINK', up: effect['on'] === true, atMs: this.host.env.now() }), true
+        );
       case 'net.txQueue':
         this.queueRunning = effect['running'] === true;
         this.scheduleFlush();
-        return this.ip.send({ type: 'TX_QUEUE', running: this.queueRunning }), true;
+        return (this.ip.send({ type: 'TX_QUEUE', running: this.queueRunning }), true);
       case 'net.rxDropped':
         return true;
       case 'net.buffersFreed':
         this.failedPosts.clear(); // freed with the rest: the next open posts every buffer afresh
-        return this.purgeHeld(), true;
+        return (this.purgeHeld(), true);
       case 'channel.setClientStateAttached':
         // serverup: the IOSP rebooted and re-initialised the channel, forgetting every post (§4.1);
         // control messages still waiting were meant for the dead ring.
@@ -265,10 +350,14 @@ export class NetStack {
     const id = effect['id'] as number;
     const spec = effect['frame'] as FrameSpec;
     // The IP layer has no clock: a probe tag asking for a time stamp gets the send time here.
-    const stamped = spec.kind === 'echo' && spec.tag !== null && spec.tag.sentAtMs < 0 ? { ...spec, tag: { ...spec.tag, sentAtMs: this.host.env.now() } } : spec;
+    const stamped =
+      spec.kind === 'echo' && spec.tag !== null && spec.tag.sentAtMs < 0
+        ? { ...spec, tag: { ...spec.tag, sentAtMs: this.host.env.now() } }
+        : spec;
     const bytes = buildFrame(stamped);
     this.frames.set(id, bytes);
-    if (this.queueRunning && this.held.length === 0 && this.inDriver === 0) return void this.virtnic.send({ type: 'XMIT', id, len: bytes.length });
+    if (this.queueRunning && this.held.length === 0 && this.inDriver === 0)
+      return void this.virtnic.send({ type: 'XMIT', id, len: bytes.length });
     if (this.held.length >= QDISC_LIMIT) {
       this.frames.delete(id);
       return void this.ip.send({ type: 'TX_DROPPED', id });
@@ -281,7 +370,8 @@ export class NetStack {
   // there when a received frame makes it answer): an XMIT sent then would wait in virtnic's mailbox,
   // and a window of them would pour past the queue's next stop. net_tx_action runs later too.
   private scheduleFlush(): void {
-    if (!this.queueRunning || this.held.length === 0 || this.flushTimer !== null || this.detached) return;
+    if (!this.queueRunning || this.held.length === 0 || this.flushTimer !== null || this.detached)
+      return;
     this.flushTimer = this.host.env.schedule(0, `qdisc:${this.ifname}`, () => this.flushHeld());
   }
 
@@ -308,8 +398,14 @@ export class NetStack {
 
   private postRcv(index: number, buf: number, uniqueNum: number): void {
     // Behind a waiting control message a post would overtake it: it fails and is topped up later.
-    if (!(index >= 0 && index < VNIC_RCV_PAGES) || this.waitingControl.length > 0) return this.postFailed(index, buf);
-    encodeNetInto(this.slot, { kind: 'rcvPost', buf, frag: { pfn: this.windowPfn + index, off: 0, len: RCVPOST_BUF_SIZE }, uniqueNum });
+    if (!(index >= 0 && index < VNIC_RCV_PAGES) || this.waitingControl.length > 0)
+      return this.postFailed(index, buf);
+    encodeNetInto(this.slot, {
+      kind: 'rcvPost',
+      buf,
+      frag: { pfn: this.windowPfn + index, off: 0, len: RCVPOST_BUF_SIZE },
+      uniqueNum,
+    });
     if (this.commands.insert(this.slot) !== 'inserted') return this.postFailed(index, buf);
     this.failedPosts.delete(index);
     this.posts.set(buf, { page: index, epoch: this.disablesSent });
@@ -329,12 +425,20 @@ export class NetStack {
     const bytes = this.frames.get(id);
     // A transmit may overtake a waiting control message: the IOSP sends a frame whether or not
     // reception is enabled, and the driver transmits only while its interface is open.
-    if (bytes === undefined || !(slot >= 0 && slot < VNIC_TX_SLOTS) || bytes.length > PAGE_BYTES) return void this.virtnic.send({ type: 'XMIT_INSERT_FAILED', buf });
+    if (bytes === undefined || !(slot >= 0 && slot < VNIC_TX_SLOTS) || bytes.length > PAGE_BYTES)
+      return void this.virtnic.send({ type: 'XMIT_INSERT_FAILED', buf });
     const page = VNIC_RCV_PAGES + slot;
     this.memory.set(bytes, page * PAGE_BYTES);
     const frags = [{ pfn: this.windowPfn + page, off: 0, len: bytes.length }];
-    encodeNetInto(this.slot, { kind: 'xmit', buf, len: bytes.length, frags, ethhdr: bytes.subarray(0, 14) });
-    if (this.commands.insert(this.slot) !== 'inserted') return void this.virtnic.send({ type: 'XMIT_INSERT_FAILED', buf });
+    encodeNetInto(this.slot, {
+      kind: 'xmit',
+      buf,
+      len: bytes.length,
+      frags,
+      ethhdr: bytes.subarray(0, 14),
+    });
+    if (this.commands.insert(this.slot) !== 'inserted')
+      return void this.virtnic.send({ type: 'XMIT_INSERT_FAILED', buf });
     this.host.env.ring(this.bell, 'server');
     this.thread.arm();
   }
@@ -350,18 +454,26 @@ export class NetStack {
   private insertWaitingControl(): void {
     this.controlTimer = null;
     let inserted = false;
-    while (this.waitingControl.length > 0 && this.commands.insert(this.waitingControl[0] as Uint8Array) === 'inserted') {
+    while (
+      this.waitingControl.length > 0 &&
+      this.commands.insert(this.waitingControl[0] as Uint8Array) === 'inserted'
+    ) {
       this.waitingControl.shift();
       inserted = true;
     }
     if (inserted) this.host.env.ring(this.bell, 'server');
     if (this.waitingControl.length === 0 || this.detached) return;
     this.counts.controlInsertRetries++;
-    this.controlTimer ??= this.host.env.schedule(CONTROL_RETRY_MS, `vnic-control:${this.busNo}:${this.devNo}`, () => this.insertWaitingControl());
+    this.controlTimer ??= this.host.env.schedule(
+      CONTROL_RETRY_MS,
+      `vnic-control:${this.busNo}:${this.devNo}`,
+      () => this.insertWaitingControl(),
+    );
   }
 
   private removeResponse(): void {
-    if (this.responses.remove(this.slot) !== 'removed') return void this.virtnic.send({ type: 'RESPONSES_EMPTY' });
+    if (this.responses.remove(this.slot) !== 'removed')
+      return void this.virtnic.send({ type: 'RESPONSES_EMPTY' });
     // `more` read right after the removal: see storage-stack.ts.
     const more = this.responses.isEmpty() === false;
     const decoded = decodeNet(this.slot);
@@ -372,9 +484,21 @@ export class NetStack {
     const msg = decoded.value;
     switch (msg.kind) {
       case 'rcv':
-        return void this.virtnic.send({ type: 'RCV', buf: msg.buf, rcvbufs: msg.rcvbufs, len: msg.rcvDoneLen, dest: this.returned(msg.buf, msg.rcvbufs), more });
+        return void this.virtnic.send({
+          type: 'RCV',
+          buf: msg.buf,
+          rcvbufs: msg.rcvbufs,
+          len: msg.rcvDoneLen,
+          dest: this.returned(msg.buf, msg.rcvbufs),
+          more,
+        });
       case 'xmitDone':
-        return void this.virtnic.send({ type: 'XMIT_DONE', buf: msg.buf, result: msg.result, more });
+        return void this.virtnic.send({
+          type: 'XMIT_DONE',
+          buf: msg.buf,
+          result: msg.result,
+          more,
+        });
       case 'enbdisAck': {
         const acked = this.enbdisSent.shift();
         if (acked?.enable === 0) this.forgetPosts(acked.epoch); // the IOSP dropped the posts before it
@@ -390,10 +514,15 @@ export class NetStack {
 
   // The IOSP returned these buffers: no longer its to write. The destination class is read from
   // the first buffer (the driver's filter after eth_type_trans), if it is one of ours.
-  private returned(buf: number, rcvbufs: readonly number[]): 'host' | 'broadcast' | 'multicast' | 'other' {
+  private returned(
+    buf: number,
+    rcvbufs: readonly number[],
+  ): 'host' | 'broadcast' | 'multicast' | 'other' {
     const first = rcvbufs[0] === buf ? this.posts.get(buf)?.page : undefined;
     for (const b of rcvbufs) this.posts.delete(b);
-    return first === undefined ? 'other' : destinationClass(readMac(this.memory, first * PAGE_BYTES), this.mac);
+    return first === undefined
+      ? 'other'
+      : destinationClass(readMac(this.memory, first * PAGE_BYTES), this.mac);
   }
 
   // The IOSP forgot the posts sent before the `epoch`-th ENBDIS(0) (all of them: a reboot).

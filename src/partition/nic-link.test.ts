@@ -8,7 +8,17 @@ import { BROADCAST_MAC, buildFrame, parseFrame } from '../devices/ethernet.js';
 import { allocateNicLinks } from '../hypervisor/index.js';
 import { IDLE_POLL_JIFFIES } from '../../machines/iosp.machine.js';
 import type { NetMessage } from '../protocol/uiscmdrsp-net.js';
-import { bench, config, CONTEXT, frame, open, plan, rcvsOf, type Guest, type Rcv } from './testing/nic-bench.js';
+import {
+  bench,
+  config,
+  CONTEXT,
+  frame,
+  open,
+  plan,
+  rcvsOf,
+  type Guest,
+  type Rcv,
+} from './testing/nic-bench.js';
 
 const status = (enable: number): NetMessage => ({ kind: 'connectStatus', context: 0, enable });
 const ack: NetMessage = { kind: 'enbdisAck', context: CONTEXT, enable: 1 };
@@ -17,10 +27,20 @@ const IDLE_POLL_MS = IDLE_POLL_JIFFIES * (config.jiffyMs ?? 1);
 const uplink = plan.uplinks[0];
 if (uplink === undefined) throw new Error('the bench has an uplink');
 /** An ARP request from `g` for the outside host behind the uplink. */
-const arp = (g: Guest) => buildFrame({ kind: 'arp', op: 1, srcMac: g.mac, dstMac: BROADCAST_MAC, senderMac: g.mac, senderIp: g.ip, targetMac: 0, targetIp: uplink.ip });
+const arp = (g: Guest) =>
+  buildFrame({
+    kind: 'arp',
+    op: 1,
+    srcMac: g.mac,
+    dstMac: BROADCAST_MAC,
+    senderMac: g.mac,
+    senderIp: g.ip,
+    targetMac: 0,
+    targetIp: uplink.ip,
+  });
 
 describe('NIC server: physical link loss', () => {
-  test('link down: within one idle poll every enabled port of the NIC\'s segment gets CONNECT_STATUS 0; a disabled one and the other segment\'s get nothing', () => {
+  test("link down: within one idle poll every enabled port of the NIC's segment gets CONNECT_STATUS 0; a disabled one and the other segment's get nothing", () => {
     const b = bench();
     const { g1, g2, g3 } = b;
     open(b, g1, [0, 1]);
@@ -67,14 +87,24 @@ describe('NIC server: physical link loss', () => {
     expect([b.count('outsideAnswers'), b.count('linkDropped')]).toEqual([0, 1]);
     g1.xmit(0xa1, frame(g2.mac, g1.mac, 0x71), 1);
     b.run();
-    expect(rcvsOf(g2.responses()).map((r) => g2.received(r)), 'the broadcast ARP, then the unicast frame').toEqual([arp(g1), frame(g2.mac, g1.mac, 0x71)]);
-    expect(b.count('linkDropped'), 'guest2\'s MAC is not learnt: the flooded copy for the uplink is dropped').toBe(2);
+    expect(
+      rcvsOf(g2.responses()).map((r) => g2.received(r)),
+      'the broadcast ARP, then the unicast frame',
+    ).toEqual([arp(g1), frame(g2.mac, g1.mac, 0x71)]);
+    expect(
+      b.count('linkDropped'),
+      "guest2's MAC is not learnt: the flooded copy for the uplink is dropped",
+    ).toBe(2);
     // Up again; the outside answers, but the link is lost while the answer is on its way back.
     b.links.set('iosp0', 'eth-blue', true);
     b.run(IDLE_POLL_MS);
     g1.responses();
     g1.xmit(0xa2, arp(g1), 2);
-    b.world.scheduler.at(b.world.scheduler.now() + 0.05, 'test/link-down', () => void b.links.set('iosp0', 'eth-blue', false));
+    b.world.scheduler.at(
+      b.world.scheduler.now() + 0.05,
+      'test/link-down',
+      () => void b.links.set('iosp0', 'eth-blue', false),
+    );
     b.run();
     expect(rcvsOf(g1.responses())).toEqual([]);
     expect([b.count('outsideAnswers'), b.count('linkDropped')]).toEqual([1, 3]);
@@ -87,16 +117,27 @@ describe('NIC server: physical link loss', () => {
     for (const g of [g1, g2, g3]) open(b, g, [0, 1]);
     b.links.set('iosp0', 'eth-blue', false);
     b.run(IDLE_POLL_MS);
-    expect([g1.responses(), g2.responses(), g3.responses()]).toEqual([[status(0)], [status(0)], []]);
+    expect([g1.responses(), g2.responses(), g3.responses()]).toEqual([
+      [status(0)],
+      [status(0)],
+      [],
+    ]);
     b.run(2 * IDLE_POLL_MS);
     b.links.set('iosp0', 'eth-blue', true);
     b.run(IDLE_POLL_MS);
-    expect([g1.responses(), g2.responses(), g3.responses()]).toEqual([[status(1)], [status(1)], []]);
+    expect([g1.responses(), g2.responses(), g3.responses()]).toEqual([
+      [status(1)],
+      [status(1)],
+      [],
+    ]);
     g1.xmit(0xb0, arp(g1));
     b.run();
     const [reply] = rcvsOf(g1.responses());
     expect(reply).toBeDefined();
-    expect(parseFrame(g1.received(reply as Rcv))).toMatchObject({ ok: true, value: { kind: 'arp', op: 2, senderIp: uplink.ip } });
+    expect(parseFrame(g1.received(reply as Rcv))).toMatchObject({
+      ok: true,
+      value: { kind: 'arp', op: 2, senderIp: uplink.ip },
+    });
     expect(b.count('connectStatus')).toBe(4);
   });
 });

@@ -52,9 +52,28 @@ import { StructView } from '../base/struct.js';
 import { ExternalEndpoint } from '../devices/external-endpoint.js';
 import { readMac, writeMac } from '../devices/ethernet.js';
 import { VirtualSwitch } from '../devices/virtual-switch.js';
-import { doorbellOf, networkPlan, nicLinkIndex, NIC_MTU, NUM_RCV_BUFS, VNIC_RCV_PAGES, vnicOf, type ChannelRecord, type Config, type UplinkPlan } from '../hypervisor/index.js';
+import {
+  doorbellOf,
+  networkPlan,
+  nicLinkIndex,
+  NIC_MTU,
+  NUM_RCV_BUFS,
+  VNIC_RCV_PAGES,
+  vnicOf,
+  type ChannelRecord,
+  type Config,
+  type UplinkPlan,
+} from '../hypervisor/index.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
-import { IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART, MAX_NET_RCV_CHAIN, PI_PAGE_SIZE, RCVPOST_BUF_SIZE, XMIT_FAILED, XMIT_SUCCESS } from '../protocol/uiscmdrsp-constants.js';
+import {
+  IOCHAN_FROM_IOPART,
+  IOCHAN_TO_IOPART,
+  MAX_NET_RCV_CHAIN,
+  PI_PAGE_SIZE,
+  RCVPOST_BUF_SIZE,
+  XMIT_FAILED,
+  XMIT_SUCCESS,
+} from '../protocol/uiscmdrsp-constants.js';
 import { decodeNet, encodeNet, type NetMessage, type PhysInfo } from '../protocol/uiscmdrsp-net.js';
 import type { Environment, TimerHandle } from './environment.js';
 import { ResponseOutbox, type OutboxCounts } from './response-outbox.js';
@@ -73,7 +92,6 @@ export const OUTSIDE_RTT_US = { min: 100, max: 500 } as const;
 
 /** Posts a port may hold: the most a driver posts (one per DMA-window receive page). */
 const MAX_POSTS = VNIC_RCV_PAGES;
-
 
 /** A receive buffer the guest posted. */
 interface Post {
@@ -135,7 +153,10 @@ export interface NicCounts extends OutboxCounts {
 /** The NIC server of one IOSP boot. */
 export class NicServer {
   private readonly ports = new Map<string, Port>();
-  private readonly outside = new Map<string, { endpoint: ExternalEndpoint; rtt: Prng; wire: Wire }>();
+  private readonly outside = new Map<
+    string,
+    { endpoint: ExternalEndpoint; rtt: Prng; wire: Wire }
+  >();
   private readonly timers = new Set<TimerHandle>();
   private readonly slot = new Uint8Array(1216);
   private switch: VirtualSwitch | null = null;
@@ -164,7 +185,10 @@ export class NicServer {
   serve(record: ChannelRecord): void {
     const attached = Channel.attachAs(record.buffer, channelTypes.vnic);
     assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
-    assert(record.dma !== undefined && record.busNo !== undefined && record.devNo !== undefined, `${record.id}: a vnic channel has a DMA window and an address`);
+    assert(
+      record.dma !== undefined && record.busNo !== undefined && record.devNo !== undefined,
+      `${record.id}: a vnic channel has a DMA window and an address`,
+    );
     const vnic = vnicOf(this.plan, record.guestPartition, record.busNo, record.devNo);
     assert(vnic !== undefined, `${record.id}: every vnic is in the network plan`);
     const view = StructView.at(visorIoChannel, record.buffer, 0);
@@ -172,11 +196,35 @@ export class NicServer {
     view.set('vnic.num_rcv_bufs', NUM_RCV_BUFS);
     view.set('vnic.mtu', NIC_MTU);
     const channel = attached.value;
-    const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), this.counts, this.onBacklog);
-    const window = { memory: new Uint8Array(record.dma.buffer), address: Number(record.dma.address) };
+    const outbox = new ResponseOutbox(
+      channel.queue(IOCHAN_FROM_IOPART),
+      this.counts,
+      this.onBacklog,
+    );
+    const window = {
+      memory: new Uint8Array(record.dma.buffer),
+      address: Number(record.dma.address),
+    };
     const completion = this.env.prng(`nic/${record.id}`);
     const forwarding = this.env.prng(`switch/${record.id}`);
-    this.ports.set(record.id, { id: record.id, record, mac: vnic.mac, segment: vnic.segment, bell: doorbellOf(record), commands: channel.queue(IOCHAN_TO_IOPART), outbox, window, completion, forwarding, wire: new Wire(this.env, `switch:${record.id}`, this.timers), posted: [], enabled: false, promisc: false, dropped: 0, answered: false });
+    this.ports.set(record.id, {
+      id: record.id,
+      record,
+      mac: vnic.mac,
+      segment: vnic.segment,
+      bell: doorbellOf(record),
+      commands: channel.queue(IOCHAN_TO_IOPART),
+      outbox,
+      window,
+      completion,
+      forwarding,
+      wire: new Wire(this.env, `switch:${record.id}`, this.timers),
+      posted: [],
+      enabled: false,
+      promisc: false,
+      dropped: 0,
+      answered: false,
+    });
     this.switch = null; // rebuilt with the new port on first use
   }
 
@@ -241,7 +289,12 @@ export class NicServer {
     if (offset === null) return void this.counts.dmaErrors++;
     if (port.posted.length >= MAX_POSTS) return void this.counts.postsRefused++;
     this.counts.rcvPosts++;
-    port.posted.push({ buf: msg.buf, uniqueNum: msg.uniqueNum, offset, len: Math.min(msg.frag.len, RCVPOST_BUF_SIZE) });
+    port.posted.push({
+      buf: msg.buf,
+      uniqueNum: msg.uniqueNum,
+      offset,
+      len: Math.min(msg.frag.len, RCVPOST_BUF_SIZE),
+    });
   }
 
   private transmit(port: Port, msg: Extract<NetMessage, { kind: 'xmit' }>): void {
@@ -280,10 +333,16 @@ export class NicServer {
   }
 
   // The forwarded ports, then every other promiscuous port of the in-port's segment.
-  private withPromiscuous(sw: VirtualSwitch, inPort: string, outs: readonly string[]): readonly string[] {
+  private withPromiscuous(
+    sw: VirtualSwitch,
+    inPort: string,
+    outs: readonly string[],
+  ): readonly string[] {
     if (!this.anyPromiscuous) return outs;
     const segment = this.segmentOf(inPort);
-    const extra = sw.portsOf(segment).filter((id) => id !== inPort && !outs.includes(id) && this.ports.get(id)?.promisc === true);
+    const extra = sw
+      .portsOf(segment)
+      .filter((id) => id !== inPort && !outs.includes(id) && this.ports.get(id)?.promisc === true);
     return extra.length === 0 ? outs : [...outs, ...extra];
   }
 
@@ -293,7 +352,11 @@ export class NicServer {
   }
 
   private segmentOf(port: string): string {
-    return this.ports.get(port)?.segment ?? this.myUplinks().find((u) => `uplink:${u.nic}` === port)?.segment ?? '';
+    return (
+      this.ports.get(port)?.segment ??
+      this.myUplinks().find((u) => `uplink:${u.nic}` === port)?.segment ??
+      ''
+    );
   }
 
   private myUplinks(): readonly UplinkPlan[] {
@@ -336,14 +399,22 @@ export class NicServer {
     }
     const first = posts[0] as Post;
     this.counts.framesDelivered++;
-    this.answer(port, { kind: 'rcv', buf: first.buf, rcvDoneLen: frame.length, rcvbufs: posts.map((p) => p.buf), uniqueNum: first.uniqueNum, rcvsDroppedDelta: port.dropped });
+    this.answer(port, {
+      kind: 'rcv',
+      buf: first.buf,
+      rcvDoneLen: frame.length,
+      rcvbufs: posts.map((p) => p.buf),
+      uniqueNum: first.uniqueNum,
+      rcvsDroppedDelta: port.dropped,
+    });
     port.dropped = 0;
   }
 
   // Every segment whose link changed: each enabled port on it hears the new state (see the header).
   private tellLinkChanges(): void {
     for (const { segment, up } of this.links.changes()) {
-      for (const port of this.ports.values()) if (port.enabled && port.segment === segment) this.tellLink(port, up);
+      for (const port of this.ports.values())
+        if (port.enabled && port.segment === segment) this.tellLink(port, up);
     }
   }
 
@@ -376,7 +447,11 @@ export class NicServer {
   // The byte offset of a fragment in the port's DMA window, or null if it is not wholly inside.
   private windowOffset(port: Port, frag: PhysInfo): number | null {
     const offset = frag.pfn * PI_PAGE_SIZE + frag.off - port.window.address;
-    const ok = frag.len > 0 && frag.off + frag.len <= PI_PAGE_SIZE && offset >= 0 && offset + frag.len <= port.window.memory.length;
+    const ok =
+      frag.len > 0 &&
+      frag.off + frag.len <= PI_PAGE_SIZE &&
+      offset >= 0 &&
+      offset + frag.len <= port.window.memory.length;
     return ok ? offset : null;
   }
 
@@ -399,9 +474,17 @@ export class NicServer {
     const uplinks = this.myUplinks();
     for (const u of uplinks) {
       const id = `uplink:${u.nic}`;
-      if (!this.outside.has(id)) this.outside.set(id, { endpoint: new ExternalEndpoint(u.mac, u.ip), rtt: this.env.prng(`outside/${this.partition}/${u.nic}`), wire: new Wire(this.env, `outside:${id}`, this.timers) });
+      if (!this.outside.has(id))
+        this.outside.set(id, {
+          endpoint: new ExternalEndpoint(u.mac, u.ip),
+          rtt: this.env.prng(`outside/${this.partition}/${u.nic}`),
+          wire: new Wire(this.env, `outside:${id}`, this.timers),
+        });
     }
-    this.switch = new VirtualSwitch([...guestPorts, ...uplinks.map((u) => ({ id: `uplink:${u.nic}`, segment: u.segment }))]);
+    this.switch = new VirtualSwitch([
+      ...guestPorts,
+      ...uplinks.map((u) => ({ id: `uplink:${u.nic}`, segment: u.segment })),
+    ]);
     return this.switch;
   }
 }

@@ -19,11 +19,17 @@ describe('response outbox', () => {
     const outbox = new ResponseOutbox(queue, counts, () => void backlogs++);
     const capacity = queue.slotCount - 1;
     for (let i = 0; i < capacity + 3; i++) outbox.answer(new Uint8Array([i & 0xff, i >> 8]));
-    expect([counts.responses, counts.outboxed, outbox.length, backlogs]).toEqual([capacity, 3, 3, 1]);
+    expect([counts.responses, counts.outboxed, outbox.length, backlogs]).toEqual([
+      capacity,
+      3,
+      3,
+      1,
+    ]);
     const slot = new Uint8Array(1216);
     const take = (n: number): number[] => {
       const out: number[] = [];
-      while (out.length < n && queue.remove(slot) === 'removed') out.push((slot[0] ?? 0) | ((slot[1] ?? 0) << 8));
+      while (out.length < n && queue.remove(slot) === 'removed')
+        out.push((slot[0] ?? 0) | ((slot[1] ?? 0) << 8));
       return out;
     };
     const first = take(5); // room for the waiting three

@@ -53,7 +53,10 @@ export class ResponseOutbox {
   /** Moves waiting responses to the ring while it has room; true if any moved. */
   flush(): boolean {
     let sent = false;
-    while (this.waiting.length > 0 && this.ring.insert(this.waiting[0] as Uint8Array) === 'inserted') {
+    while (
+      this.waiting.length > 0 &&
+      this.ring.insert(this.waiting[0] as Uint8Array) === 'inserted'
+    ) {
       this.waiting.shift();
       this.counts.responses++;
       sent = true;

@@ -27,8 +27,19 @@ import type { AnyActorRef } from 'xstate';
 import type { ChannelRecord, GuestWorkload } from '../hypervisor/index.js';
 import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../channel/index.js';
 import { DMA_SLOT_BYTES, doorbellOf } from '../hypervisor/index.js';
-import { CMD_SCSI_TYPE, CMD_SCSITASKMGMT_TYPE, SIZEOF_CMDRSP, UIS_DMA_TO_DEVICE } from '../protocol/uiscmdrsp-constants.js';
-import { decodeCmdtype, decodeScsiResponse, decodeTaskMgmtResponse, encodeScsiCommand, encodeTaskMgmt } from '../protocol/uiscmdrsp-scsi.js';
+import {
+  CMD_SCSI_TYPE,
+  CMD_SCSITASKMGMT_TYPE,
+  SIZEOF_CMDRSP,
+  UIS_DMA_TO_DEVICE,
+} from '../protocol/uiscmdrsp-constants.js';
+import {
+  decodeCmdtype,
+  decodeScsiResponse,
+  decodeTaskMgmtResponse,
+  encodeScsiCommand,
+  encodeTaskMgmt,
+} from '../protocol/uiscmdrsp-scsi.js';
 import { blockVersions, writeBlockPattern } from '../../machines/block-workload.logic.js';
 import type { Environment } from './environment.js';
 import { ReceiveThread } from './receive-thread.js';
@@ -91,14 +102,21 @@ export class StorageStack {
     if (!attached.ok) throw new Error(`${channel.id}: ${attached.error.message}`);
     this.commands = attached.value.queue(0);
     this.responses = attached.value.queue(1);
-    if (channel.dma === undefined) throw new Error(`${channel.id}: a vhba channel has a DMA window`);
+    if (channel.dma === undefined)
+      throw new Error(`${channel.id}: a vhba channel has a DMA window`);
     this.dma = channel.dma;
     const id = `${host.partition}/scsi-midlayer:${busNo.toString(16)}:${devNo.toString(16)}`;
     this.midlayerId = id;
     host.guest.send({ type: 'PROBE_DRIVER', module: 'scsi-midlayer', systemId: id, busNo, devNo });
     this.midlayer = host.connect(id, (e) => this.performMidlayer(e));
     this.bell = doorbellOf(channel);
-    this.thread = new ReceiveThread(host.env, this.bell, virthba, `vhba-poll:${busNo}:${devNo}`, () => this.tagSlot.size > 0);
+    this.thread = new ReceiveThread(
+      host.env,
+      this.bell,
+      virthba,
+      `vhba-poll:${busNo}:${devNo}`,
+      () => this.tagSlot.size > 0,
+    );
     for (const w of workloads) this.startWorkload(w);
   }
 
@@ -106,19 +124,19 @@ export class StorageStack {
   perform(effect: Effect): boolean {
     switch (effect.type) {
       case 'channel.insertScsi':
-        return this.insertScsi(effect), true;
+        return (this.insertScsi(effect), true);
       case 'channel.insertTaskMgmt':
-        return this.insertTaskMgmt(effect), true;
+        return (this.insertTaskMgmt(effect), true);
       case 'channel.removeResponse':
-        return this.removeResponse(), true;
+        return (this.removeResponse(), true);
       case 'scsi.complete':
-        return this.complete(effect), true;
+        return (this.complete(effect), true);
       case 'taskmgmt.complete':
         return true; // nothing issues task management yet
       case 'scsi.blockRequests':
-        return this.midlayer.send({ type: 'HOST_BLOCKED' }), true;
+        return (this.midlayer.send({ type: 'HOST_BLOCKED' }), true);
       case 'scsi.unblockRequests':
-        return this.midlayer.send({ type: 'HOST_UNBLOCKED' }), true;
+        return (this.midlayer.send({ type: 'HOST_UNBLOCKED' }), true);
       default:
         return false;
     }
@@ -165,7 +183,15 @@ export class StorageStack {
     const lba = effect['lba'] as number;
     const blocks = effect['blocks'] as number;
     const version = (effect['version'] as number | null) ?? null;
-    this.requests.set(id, { workload, workloadId: effect['id'] as number, op, lba, blocks, version, blockSize: w.blockSize });
+    this.requests.set(id, {
+      workload,
+      workloadId: effect['id'] as number,
+      op,
+      lba,
+      blocks,
+      version,
+      blockSize: w.blockSize,
+    });
     this.midlayer.send({ type: 'REQUEST', id, op, lba, blocks, target: w.vdest });
   }
 
@@ -192,15 +218,35 @@ export class StorageStack {
     const request = this.requests.get(this.tagRequest.get(tag) ?? -1);
     const offset = slot * DMA_SLOT_BYTES;
     let ok = bufflen <= DMA_SLOT_BYTES && offset + DMA_SLOT_BYTES <= this.dma.buffer.byteLength;
-    if (ok && effect['dataDir'] === UIS_DMA_TO_DEVICE && request?.version !== null && request !== undefined) {
+    if (
+      ok &&
+      effect['dataDir'] === UIS_DMA_TO_DEVICE &&
+      request?.version !== null &&
+      request !== undefined
+    ) {
       const memory = new Uint8Array(this.dma.buffer, offset, bufflen);
       const size = request.blockSize;
-      for (let b = 0; b < request.blocks; b++) writeBlockPattern(memory.subarray(b * size, (b + 1) * size), request.lba + b, request.version);
+      for (let b = 0; b < request.blocks; b++)
+        writeBlockPattern(
+          memory.subarray(b * size, (b + 1) * size),
+          request.lba + b,
+          request.version,
+        );
     }
     if (ok) {
-      const gpiList = bufflen === 0 ? [] : [{ address: this.dma.address + BigInt(offset), length: BigInt(bufflen) }];
+      const gpiList =
+        bufflen === 0
+          ? []
+          : [{ address: this.dma.address + BigInt(offset), length: BigInt(bufflen) }];
       const cdb = Uint8Array.from(effect['cdb'] as number[]);
-      const bytes = encodeScsiCommand({ handle: BigInt(slot), cdb, bufflen, dataDir: effect['dataDir'] as 0 | 1 | 2 | 3, vdest: effect['vdest'] as StackWorkload['vdest'], gpiList });
+      const bytes = encodeScsiCommand({
+        handle: BigInt(slot),
+        cdb,
+        bufflen,
+        dataDir: effect['dataDir'] as 0 | 1 | 2 | 3,
+        vdest: effect['vdest'] as StackWorkload['vdest'],
+        gpiList,
+      });
       ok = this.commands.insert(bytes) === 'inserted';
     }
     if (!ok) return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
@@ -212,13 +258,21 @@ export class StorageStack {
   private insertTaskMgmt(effect: Effect): void {
     const slot = effect['slot'] as number;
     const tag = effect['tag'] as number;
-    const bytes = encodeTaskMgmt({ tasktype: effect['tasktype'] as number, vdest: effect['vdest'] as StackWorkload['vdest'], handle: BigInt(slot), notifyHandle: BigInt(slot + 1), notifyResultHandle: BigInt(slot + 1) });
-    if (this.commands.insert(bytes) !== 'inserted') return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
+    const bytes = encodeTaskMgmt({
+      tasktype: effect['tasktype'] as number,
+      vdest: effect['vdest'] as StackWorkload['vdest'],
+      handle: BigInt(slot),
+      notifyHandle: BigInt(slot + 1),
+      notifyResultHandle: BigInt(slot + 1),
+    });
+    if (this.commands.insert(bytes) !== 'inserted')
+      return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
     this.host.env.ring(this.bell, 'server');
   }
 
   private removeResponse(): void {
-    if (this.responses.remove(this.slot) !== 'removed') return void this.virthba.send({ type: 'RESPONSES_EMPTY' });
+    if (this.responses.remove(this.slot) !== 'removed')
+      return void this.virthba.send({ type: 'RESPONSES_EMPTY' });
     // Read right after the removal. A response the IOSP adds after this check rings the doorbell,
     // and the CHANNEL_INTERRUPT it brings is taken after this event has ended the drain, so it
     // starts a new one. A queue error (hostile memory) counts as empty; the next removal reports
@@ -229,12 +283,25 @@ export class StorageStack {
       const r = decodeScsiResponse(this.slot);
       if (r.ok) {
         const { handle, linuxstat, sense, noDiskResult } = r.value;
-        return void this.virthba.send({ type: 'SCSI_RESPONSE', handle: Number(handle), linuxstat, sense: linuxstat === 0 ? null : [...sense], noDiskResult, more });
+        return void this.virthba.send({
+          type: 'SCSI_RESPONSE',
+          handle: Number(handle),
+          linuxstat,
+          sense: linuxstat === 0 ? null : [...sense],
+          noDiskResult,
+          more,
+        });
       }
     }
     if (cmdtype.ok && cmdtype.value === CMD_SCSITASKMGMT_TYPE) {
       const r = decodeTaskMgmtResponse(this.slot);
-      if (r.ok) return void this.virthba.send({ type: 'TASKMGMT_RESPONSE', handle: Number(r.value.handle), result: r.value.result, more });
+      if (r.ok)
+        return void this.virthba.send({
+          type: 'TASKMGMT_RESPONSE',
+          handle: Number(r.value.handle),
+          result: r.value.result,
+          more,
+        });
     }
     this.virthba.send({ type: 'OTHER_RESPONSE', cmdtype: cmdtype.ok ? cmdtype.value : -1, more });
   }
@@ -247,8 +314,17 @@ export class StorageStack {
     this.tagSlot.delete(tag);
     const request = this.requests.get(this.tagRequest.get(tag) ?? -1);
     this.tagRequest.delete(tag);
-    if (effect['outcome'] === 'done' && effect['linuxstat'] === 0 && request?.op === 'read' && slot !== undefined) {
-      const data = new Uint8Array(this.dma.buffer, slot * DMA_SLOT_BYTES, request.blocks * request.blockSize);
+    if (
+      effect['outcome'] === 'done' &&
+      effect['linuxstat'] === 0 &&
+      request?.op === 'read' &&
+      slot !== undefined
+    ) {
+      const data = new Uint8Array(
+        this.dma.buffer,
+        slot * DMA_SLOT_BYTES,
+        request.blocks * request.blockSize,
+      );
       request.versions = blockVersions(data, request.lba, request.blocks, request.blockSize);
     }
     this.midlayer.send({ ...effect, type: 'SCSI_COMPLETE' });

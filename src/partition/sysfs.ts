@@ -16,7 +16,11 @@ import type { ChannelRecord } from '../hypervisor/index.js';
 /** What the view needs from visorchipset and visorbus. */
 export interface SysfsSource {
   /** Created buses: bus number, its channel, and BUS_CONFIGURE's guest handle (decimal) if any. */
-  readonly buses: readonly { readonly busNo: number; readonly channel: ChannelRecord; readonly guestHandle: string | null }[];
+  readonly buses: readonly {
+    readonly busNo: number;
+    readonly channel: ChannelRecord;
+    readonly guestHandle: string | null;
+  }[];
   /** Registered devices: numbers, channel, and the bound driver's name (null when unbound). */
   readonly devices: readonly {
     readonly busNo: number;
@@ -42,7 +46,8 @@ export function sysfsView(source: SysfsSource): Record<string, string> {
     files[`${dir}/channel_addr`] = hex(bus.channel.channelAddr);
     files[`${dir}/channel_bytes`] = hex(bus.channel.channelBytes);
     files[`${dir}/channel_id`] = header.getGuid('chtype');
-    files[`/sys/bus/visorbus/devices/visorbus${bus.busNo}`] = `../../../devices/visorbus${bus.busNo}`;
+    files[`/sys/bus/visorbus/devices/visorbus${bus.busNo}`] =
+      `../../../devices/visorbus${bus.busNo}`;
   }
   for (const device of source.devices) {
     const name = `vbus${device.busNo}:dev${device.devNo}`;
@@ -59,7 +64,8 @@ export function sysfsView(source: SysfsSource): Record<string, string> {
     // typename is the driver-provided friendly name: empty until a driver binds.
     files[`${dir}/typename`] = device.driver === null ? '' : device.channel.typeName;
     files[`/sys/bus/visorbus/devices/${name}`] = `../../../devices/visorbus${device.busNo}/${name}`;
-    if (device.driver !== null) files[`${dir}/driver`] = `../../../../bus/visorbus/drivers/${device.driver}`;
+    if (device.driver !== null)
+      files[`${dir}/driver`] = `../../../../bus/visorbus/drivers/${device.driver}`;
   }
   return files;
 }

@@ -14,10 +14,20 @@ const DEV_INFO_OFFSET = 768;
 export type VbusWrite = Readonly<Record<string, unknown>>;
 
 /** Writes one record; returns false when it would not fit in the channel. */
-export function writeVbusRecord(channel: ChannelRecord, write: VbusWrite, deviceTypeName: string): boolean {
+export function writeVbusRecord(
+  channel: ChannelRecord,
+  write: VbusWrite,
+  deviceTypeName: string,
+): boolean {
   const offset =
-    write['record'] === 'device' ? DEV_INFO_OFFSET + Number(write['devNo']) * DEVICE_INFO_BYTES : RECORD_OFFSET[write['record'] === 'bus' ? 'bus' : 'chipset'];
-  if (!Number.isSafeInteger(offset) || offset + DEVICE_INFO_BYTES > Math.min(channel.channelBytes, channel.buffer.byteLength)) return false;
+    write['record'] === 'device'
+      ? DEV_INFO_OFFSET + Number(write['devNo']) * DEVICE_INFO_BYTES
+      : RECORD_OFFSET[write['record'] === 'bus' ? 'bus' : 'chipset'];
+  if (
+    !Number.isSafeInteger(offset) ||
+    offset + DEVICE_INFO_BYTES > Math.min(channel.channelBytes, channel.buffer.byteLength)
+  )
+    return false;
   const bytes = new Uint8Array(channel.buffer, offset, DEVICE_INFO_BYTES);
   bytes.fill(0);
   const devtype = write['record'] === 'device' ? deviceTypeName : String(write['devtype'] ?? '');
@@ -28,15 +38,22 @@ export function writeVbusRecord(channel: ChannelRecord, write: VbusWrite, device
 }
 
 /** Reads a record back (for sysfs views and tests). */
-export function readVbusRecord(channel: ChannelRecord, record: 'chipset' | 'bus' | number): { devtype: string; drvname: string } {
-  const offset = typeof record === 'number' ? DEV_INFO_OFFSET + record * DEVICE_INFO_BYTES : RECORD_OFFSET[record];
+export function readVbusRecord(
+  channel: ChannelRecord,
+  record: 'chipset' | 'bus' | number,
+): { devtype: string; drvname: string } {
+  const offset =
+    typeof record === 'number'
+      ? DEV_INFO_OFFSET + record * DEVICE_INFO_BYTES
+      : RECORD_OFFSET[record];
   const bytes = new Uint8Array(channel.buffer, offset, DEVICE_INFO_BYTES);
   return { devtype: getString(bytes, 0, 16), drvname: getString(bytes, 16, 16) };
 }
 
 // NUL-terminated ASCII, truncated to leave room for the NUL.
 function putString(bytes: Uint8Array, at: number, size: number, text: string): void {
-  for (let i = 0; i < Math.min(text.length, size - 1); i++) bytes[at + i] = text.charCodeAt(i) & 0x7f;
+  for (let i = 0; i < Math.min(text.length, size - 1); i++)
+    bytes[at + i] = text.charCodeAt(i) & 0x7f;
 }
 
 function getString(bytes: Uint8Array, at: number, size: number): string {

@@ -31,7 +31,8 @@ export class Wire {
     const timer = this.env.schedule(Math.max(0, head.atMs - this.env.now()), this.label, () => {
       this.timers.delete(timer);
       this.timer = null;
-      while (this.queue.length > 0 && (this.queue[0]?.atMs ?? Infinity) <= this.env.now()) this.queue.shift()?.arrive();
+      while (this.queue.length > 0 && (this.queue[0]?.atMs ?? Infinity) <= this.env.now())
+        this.queue.shift()?.arrive();
       this.arm();
     });
     this.timer = timer;

@@ -26,7 +26,11 @@ function decoded(bytes: Uint8Array) {
 describe('controlvm-command', () => {
   test('smoke: a CHIPSET_INIT slot decodes to a plain command', () => {
     const bytes = encodeControlvmMessage(
-      { id: CONTROLVM_ID.CONTROLVM_CHIPSET_INIT, messageHandle: 7n, flags: CONTROLVM_FLAG.responseExpected },
+      {
+        id: CONTROLVM_ID.CONTROLVM_CHIPSET_INIT,
+        messageHandle: 7n,
+        flags: CONTROLVM_FLAG.responseExpected,
+      },
       (v) => {
         v.set('cmd.init_chipset.bus_count', 23);
         v.set('cmd.init_chipset.features', 0x3);
@@ -37,13 +41,23 @@ describe('controlvm-command', () => {
       messageHandle: '7',
       flags: { responseExpected: true, server: false, testMessage: false },
       payloadBytes: 0,
-      packet: { kind: 'init_chipset', busCount: 23, switchCount: 0, features: 3, platformNumber: 0 },
+      packet: {
+        kind: 'init_chipset',
+        busCount: 23,
+        switchCount: 0,
+        features: 3,
+        platformNumber: 0,
+      },
     });
   });
 
   test('BUS_CREATE keeps u64 values exact as decimal strings and GUIDs as strings', () => {
     const bytes = encodeControlvmMessage(
-      { id: CONTROLVM_ID.CONTROLVM_BUS_CREATE, messageHandle: HANDLE, flags: CONTROLVM_FLAG.server },
+      {
+        id: CONTROLVM_ID.CONTROLVM_BUS_CREATE,
+        messageHandle: HANDLE,
+        flags: CONTROLVM_FLAG.server,
+      },
       (v) => {
         v.set('cmd.create_bus.bus_no', 3);
         v.set('cmd.create_bus.dev_count', 16);
@@ -75,16 +89,32 @@ describe('controlvm-command', () => {
       v.setGuid('cmd.create_device.data_type_guid', GUID_A);
       v.set('cmd.create_device.intr.recv_irq_vector', 0x3f);
     });
-    expect(decoded(create).packet).toMatchObject({ kind: 'create_device', busNo: 1, devNo: 2, dataTypeGuid: GUID_A });
-    expect(decoded(create).packet).toMatchObject({ intr: { recvIrqHandle: '0', recvIrqVector: 63, recvIrqShared: 0 } });
-    const change = encodeControlvmMessage({ id: 0x204, messageHandle: 2n, flags: CONTROLVM_FLAG.testMessage }, (v) => {
-      v.set('cmd.device_change_state.bus_no', 1);
-      v.set('cmd.device_change_state.dev_no', 9);
-      v.set('cmd.device_change_state.state', 0x73);
-      v.set('cmd.device_change_state.flags.phys_device', 0xffff_ffff); // reserved bits set too
+    expect(decoded(create).packet).toMatchObject({
+      kind: 'create_device',
+      busNo: 1,
+      devNo: 2,
+      dataTypeGuid: GUID_A,
     });
+    expect(decoded(create).packet).toMatchObject({
+      intr: { recvIrqHandle: '0', recvIrqVector: 63, recvIrqShared: 0 },
+    });
+    const change = encodeControlvmMessage(
+      { id: 0x204, messageHandle: 2n, flags: CONTROLVM_FLAG.testMessage },
+      (v) => {
+        v.set('cmd.device_change_state.bus_no', 1);
+        v.set('cmd.device_change_state.dev_no', 9);
+        v.set('cmd.device_change_state.state', 0x73);
+        v.set('cmd.device_change_state.flags.phys_device', 0xffff_ffff); // reserved bits set too
+      },
+    );
     expect(decoded(change).flags.testMessage).toBe(true);
-    const packet = { kind: 'device_change_state', busNo: 1, devNo: 9, state: 0x73, physDevice: true };
+    const packet = {
+      kind: 'device_change_state',
+      busNo: 1,
+      devNo: 9,
+      state: 0x73,
+      physDevice: true,
+    };
     expect(decoded(change).packet).toEqual(packet);
   });
 
@@ -95,7 +125,9 @@ describe('controlvm-command', () => {
     [0x221, 'DISK_CREATE'],
     [0xdead, 'an unknown id'],
   ])('id 0x%s (%s) has no packet of its own: kind other', (id) => {
-    expect(decoded(encodeControlvmMessage({ id, messageHandle: 1n, flags: 0 })).packet).toEqual({ kind: 'other' });
+    expect(decoded(encodeControlvmMessage({ id, messageHandle: 1n, flags: 0 })).packet).toEqual({
+      kind: 'other',
+    });
   });
 
   test('a short buffer is a typed error naming its length', () => {
@@ -106,25 +138,64 @@ describe('controlvm-command', () => {
 
   test('a DEVICE_CHANGESTATE response carries bus, dev and state, and failure sets failed (§2.6)', () => {
     const bytes = encodeControlvmResponse({
-      id: 0x204, messageHandle: HANDLE.toString(), status: 16, failed: true, busNo: 1, devNo: 2, state: 0x73,
+      id: 0x204,
+      messageHandle: HANDLE.toString(),
+      status: 16,
+      failed: true,
+      busNo: 1,
+      devNo: 2,
+      state: 0x73,
     });
     expect(bytes.length).toBe(128);
     expect(decodeControlvmHeader(bytes)).toEqual({
       ok: true,
-      value: { id: 0x204, messageHandle: HANDLE, completionStatus: 16, flags: 0x3, payloadBytes: 0 },
+      value: {
+        id: 0x204,
+        messageHandle: HANDLE,
+        completionStatus: 16,
+        flags: 0x3,
+        payloadBytes: 0,
+      },
     });
     const back = decoded(bytes);
-    expect(back.packet).toEqual({ kind: 'device_change_state', busNo: 1, devNo: 2, state: 0x73, physDevice: false });
+    expect(back.packet).toEqual({
+      kind: 'device_change_state',
+      busNo: 1,
+      devNo: 2,
+      state: 0x73,
+      physDevice: false,
+    });
   });
 
   test('a CHIPSET_INIT response carries the features; a para-hotplug reply sets phys_device', () => {
-    const init = encodeControlvmResponse({ id: 0x301, messageHandle: '5', status: 0, failed: false, features: 3 });
-    expect(decoded(init).packet).toMatchObject({ kind: 'init_chipset', features: 3 });
-    expect(decoded(init).flags).toEqual({ responseExpected: true, server: false, testMessage: false });
-    const hotplug = encodeControlvmResponse({
-      id: 0x204, messageHandle: '6', status: 1400, failed: true, state: 0x71, physDevice: true,
+    const init = encodeControlvmResponse({
+      id: 0x301,
+      messageHandle: '5',
+      status: 0,
+      failed: false,
+      features: 3,
     });
-    const packet = { kind: 'device_change_state', busNo: 0, devNo: 0, state: 0x71, physDevice: true };
+    expect(decoded(init).packet).toMatchObject({ kind: 'init_chipset', features: 3 });
+    expect(decoded(init).flags).toEqual({
+      responseExpected: true,
+      server: false,
+      testMessage: false,
+    });
+    const hotplug = encodeControlvmResponse({
+      id: 0x204,
+      messageHandle: '6',
+      status: 1400,
+      failed: true,
+      state: 0x71,
+      physDevice: true,
+    });
+    const packet = {
+      kind: 'device_change_state',
+      busNo: 0,
+      devNo: 0,
+      state: 0x71,
+      physDevice: true,
+    };
     expect(decoded(hotplug).packet).toEqual(packet);
     expect(new StructView(controlvmMessage, hotplug).get('hdr.completion_status')).toBe(1400);
   });
@@ -150,10 +221,12 @@ describe('controlvm-command', () => {
     const anyLength = fc.uint8Array({ minLength: 0, maxLength: 200 });
     const slot = fc.oneof(anyLength, fc.uint8Array({ minLength: 128, maxLength: 128 }));
     const knownId = fc.constantFrom(...Object.values(CONTROLVM_ID));
-    const withKnownId = fc.tuple(fc.uint8Array({ minLength: 128, maxLength: 128 }), knownId).map(([b, id]) => {
-      new DataView(b.buffer).setUint32(0, id, true);
-      return b;
-    });
+    const withKnownId = fc
+      .tuple(fc.uint8Array({ minLength: 128, maxLength: 128 }), knownId)
+      .map(([b, id]) => {
+        new DataView(b.buffer).setUint32(0, id, true);
+        return b;
+      });
     fc.assert(
       fc.property(fc.oneof(slot, withKnownId), (bytes) => {
         const result = decodeControlvmCommand(bytes);

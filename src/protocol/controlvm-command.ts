@@ -237,7 +237,10 @@ export function encodeControlvmResponse(response: ControlvmResponse): Uint8Array
   view.set('hdr.id', response.id);
   view.set('hdr.message_size', SLOT_BYTES);
   view.set('hdr.completion_status', response.status);
-  view.set('hdr.flags', CONTROLVM_FLAG.responseExpected | (response.failed ? CONTROLVM_FLAG.failed : 0));
+  view.set(
+    'hdr.flags',
+    CONTROLVM_FLAG.responseExpected | (response.failed ? CONTROLVM_FLAG.failed : 0),
+  );
   view.set64('hdr.message_handle', BigInt(response.messageHandle));
   if (response.busNo !== undefined) view.set('cmd.device_change_state.bus_no', response.busNo);
   if (response.devNo !== undefined) view.set('cmd.device_change_state.dev_no', response.devNo);

@@ -13,10 +13,22 @@ export const controlvmMessageHeader = defineStruct(
     f('message_size', 'u32', 'header + packet size (the guest never checks it)'),
     f('segment_index', 'u32', 'the CP uses it to find the bus number; the guest ignores it'),
     f('completion_status', 'u32', '0 on success, else a positive CONTROLVM_RESP_* or errno'),
-    f('flags', 'u32', 'bit0 failed, bit1 response_expected, bit2 server, bit3 test_message, bit4 partial_completion, bit5 preserve, bit6 writer_in_diag'),
+    f(
+      'flags',
+      'u32',
+      'bit0 failed, bit1 response_expected, bit2 server, bit3 test_message, bit4 partial_completion, bit5 preserve, bit6 writer_in_diag',
+    ),
     f('reserved', 'u32', 'natural alignment'),
-    f('message_handle', 'u64', 'message instance id, copied into ack and response: the correlation key'),
-    f('payload_vm_offset', 'u64', 'offset of a parameter payload from the start of the controlvm channel'),
+    f(
+      'message_handle',
+      'u64',
+      'message instance id, copied into ack and response: the correlation key',
+    ),
+    f(
+      'payload_vm_offset',
+      'u64',
+      'offset of a parameter payload from the start of the controlvm channel',
+    ),
     f('payload_max_bytes', 'u32', 'bytes allocated for the payload'),
     f('payload_bytes', 'u32', 'non-zero means there is a payload to read'),
   ],
@@ -51,7 +63,10 @@ export const controlvmPacketDeviceCreate = defineStruct(
   80,
 );
 
-const busDevice = () => [f('bus_no', 'u32', 'bus number'), f('dev_no', 'u32', 'bus-relative device number')];
+const busDevice = () => [
+  f('bus_no', 'u32', 'bus number'),
+  f('dev_no', 'u32', 'bus-relative device number'),
+];
 
 /** `struct controlvm_message_packet`: the 80-byte union of every command's parameters (§2.4). */
 export const controlvmMessagePacket = defineStruct(
@@ -88,7 +103,11 @@ export const controlvmMessagePacket = defineStruct(
         // Choice: the final header's flags = {u32 phys_device:1, reserved:31; u32 reserved1}
         // (§2.4 [UNCONFIRMED] which the firmware used); the guest reads only bit 0 at +10.
         group('flags', [
-          f('phys_device', 'u32', 'bit0 phys_device: 1 = para-hotplug of a physical device; bits 1-31 reserved'),
+          f(
+            'phys_device',
+            'u32',
+            'bit0 phys_device: 1 = para-hotplug of a physical device; bits 1-31 reserved',
+          ),
           f('reserved1', 'u32', 'reserved'),
         ]),
         array('reserved', 'u8', 2, 'alignment'),
@@ -104,7 +123,10 @@ export const controlvmMessagePacket = defineStruct(
         f('features', 'u32', 'VISOR_CHIPSET_FEATURE_REPLY 0x1 | PARA_HOTPLUG 0x2'),
         f('platform_number', 'u32', 'platform number'),
       ]),
-      group('chipset_selftest', [f('options', 'u32', 'reserved'), f('test', 'u32', 'bit0 run embedded selftest')]),
+      group('chipset_selftest', [
+        f('options', 'u32', 'reserved'),
+        f('test', 'u32', 'bit0 run embedded selftest'),
+      ]),
       f('addr', 'u64', 'a physical address (depends on id)'),
       f('handle', 'u64', 'a handle (depends on id)'),
     ]),
@@ -115,7 +137,10 @@ export const controlvmMessagePacket = defineStruct(
 /** `struct controlvm_message`: the 128-byte slot of every controlvm queue. */
 export const controlvmMessage = defineStruct(
   'controlvm_message',
-  [nested('hdr', controlvmMessageHeader, 'header'), nested('cmd', controlvmMessagePacket, 'packet')],
+  [
+    nested('hdr', controlvmMessageHeader, 'header'),
+    nested('cmd', controlvmMessagePacket, 'packet'),
+  ],
   128,
 );
 
@@ -166,7 +191,12 @@ export const visorControlvmChannel = defineStruct(
     f('message_count', 'u32', 'CONTROLVM_MESSAGE_MAX = 64'),
     f('gp_smbios_table', 'u64', 'guest-physical address of SMBIOS tables'),
     f('gp_physical_smbios_table', 'u64', 'guest-physical address of the SMBIOS table'),
-    array('gp_reserved', 'u8', 2688, 'VISOR_MAX_GUESTS_PER_SERVICE (Era A: 16 GUEST_DEVICES records)'),
+    array(
+      'gp_reserved',
+      'u8',
+      2688,
+      'VISOR_MAX_GUESTS_PER_SERVICE (Era A: 16 GUEST_DEVICES records)',
+    ),
     ...[
       'virtual_guest_firmware_image_base',
       'virtual_guest_firmware_entry_point',
@@ -187,7 +217,11 @@ export const visorControlvmChannel = defineStruct(
     f('installation_remaining_steps', 'u16', 'remaining installation steps'),
     f('tool_action', 'u8', 'VISOR_TOOL_ACTIONS'),
     f('reserved', 'u8', 'alignment'),
-    f('efi_visor_ind', 'u64', 'bit0 boot_to_fw_ui, bit1 clear_nvram, bit2 clear_cmos, bit3 boot_to_tool'),
+    f(
+      'efi_visor_ind',
+      'u64',
+      'bit0 boot_to_fw_ui, bit1 clear_nvram, bit2 clear_cmos, bit3 boot_to_tool',
+    ),
     f('sp_reserved', 'u32', 'reserved'),
     array('reserved2', 'u8', 28, 'signals begin on a 128-byte cache line'),
     nested('request_queue', signalQueueHeader, 'queue 0: the guest inserts its responses'),

@@ -33,13 +33,17 @@ const dv = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, b
 describe('controlvm-request', () => {
   test('smoke: CHIPSET_INIT lands at the §2.3/§2.4 offsets', () => {
     const bytes = encodeControlvmRequest(
-      request(ID.CONTROLVM_CHIPSET_INIT, {
-        kind: 'init_chipset',
-        busCount: 1,
-        switchCount: 0,
-        features: 0x2,
-        platformNumber: 0,
-      }, '42'),
+      request(
+        ID.CONTROLVM_CHIPSET_INIT,
+        {
+          kind: 'init_chipset',
+          busCount: 1,
+          switchCount: 0,
+          features: 0x2,
+          platformNumber: 0,
+        },
+        '42',
+      ),
     );
     const v = dv(bytes);
     expect(bytes.length).toBe(128);
@@ -108,28 +112,60 @@ describe('controlvm-request', () => {
       fc.tuple(fc.constant(id), packet);
     const kind = <K extends string>(k: K) => fc.constant(k);
     const packets = fc.oneof(
-      pair(ID.CONTROLVM_BUS_CREATE, fc.record({
-        kind: kind('create_bus'), busNo: u32, devCount: u32, channelAddr: u64,
-        channelBytes: u64, busDataTypeGuid: guid, busInstGuid: guid,
-      })),
+      pair(
+        ID.CONTROLVM_BUS_CREATE,
+        fc.record({
+          kind: kind('create_bus'),
+          busNo: u32,
+          devCount: u32,
+          channelAddr: u64,
+          channelBytes: u64,
+          busDataTypeGuid: guid,
+          busInstGuid: guid,
+        }),
+      ),
       pair(ID.CONTROLVM_BUS_DESTROY, fc.record({ kind: kind('destroy_bus'), busNo: u32 })),
-      pair(ID.CONTROLVM_BUS_CONFIGURE, fc.record({
-        kind: kind('configure_bus'), busNo: u32, guestHandle: u64, recvBusIrqHandle: u64,
-      })),
-      pair(ID.CONTROLVM_DEVICE_CREATE, fc.record({
-        kind: kind('create_device'), ...busDev, channelAddr: u64, channelBytes: u64,
-        dataTypeGuid: guid, devInstGuid: guid,
-        intr: fc.record({ recvIrqHandle: u64, recvIrqVector: u32, recvIrqShared: u8 }),
-      })),
+      pair(
+        ID.CONTROLVM_BUS_CONFIGURE,
+        fc.record({
+          kind: kind('configure_bus'),
+          busNo: u32,
+          guestHandle: u64,
+          recvBusIrqHandle: u64,
+        }),
+      ),
+      pair(
+        ID.CONTROLVM_DEVICE_CREATE,
+        fc.record({
+          kind: kind('create_device'),
+          ...busDev,
+          channelAddr: u64,
+          channelBytes: u64,
+          dataTypeGuid: guid,
+          devInstGuid: guid,
+          intr: fc.record({ recvIrqHandle: u64, recvIrqVector: u32, recvIrqShared: u8 }),
+        }),
+      ),
       pair(ID.CONTROLVM_DEVICE_DESTROY, fc.record({ kind: kind('destroy_device'), ...busDev })),
-      pair(ID.CONTROLVM_DEVICE_CHANGESTATE, fc.record({
-        kind: kind('device_change_state'), ...busDev,
-        state: fc.nat({ max: 0xffff }), physDevice: fc.boolean(),
-      })),
-      pair(ID.CONTROLVM_CHIPSET_INIT, fc.record({
-        kind: kind('init_chipset'), busCount: u32, switchCount: u32, features: u32,
-        platformNumber: u32,
-      })),
+      pair(
+        ID.CONTROLVM_DEVICE_CHANGESTATE,
+        fc.record({
+          kind: kind('device_change_state'),
+          ...busDev,
+          state: fc.nat({ max: 0xffff }),
+          physDevice: fc.boolean(),
+        }),
+      ),
+      pair(
+        ID.CONTROLVM_CHIPSET_INIT,
+        fc.record({
+          kind: kind('init_chipset'),
+          busCount: u32,
+          switchCount: u32,
+          features: u32,
+          platformNumber: u32,
+        }),
+      ),
       pair(ID.CONTROLVM_CHIPSET_STOP, fc.record({ kind: kind('other') })),
     );
     const bit = fc.boolean();

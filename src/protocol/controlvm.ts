@@ -97,7 +97,10 @@ export function encodeControlvmMessage(
 /** Reads the header of a message removed from a controlvm queue. */
 export function decodeControlvmHeader(bytes: Uint8Array): Result<ControlvmHeader, DecodeError> {
   if (bytes.length < controlvmMessage.sizeBytes) {
-    return err({ code: 'short-message', message: `controlvm message is ${bytes.length} bytes, expected 128` });
+    return err({
+      code: 'short-message',
+      message: `controlvm message is ${bytes.length} bytes, expected 128`,
+    });
   }
   const view = new StructView(controlvmMessage, bytes.subarray(0, controlvmMessage.sizeBytes));
   return ok({

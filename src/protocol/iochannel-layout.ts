@@ -17,7 +17,11 @@ export const MAX_CLIENTSTRING_LEN = 1024;
 /** `struct phys_info`: one 4 KiB-page fragment. */
 export const physInfo = defineStruct(
   'phys_info',
-  [f('pi_pfn', 'u64', '4 KiB page frame number'), f('pi_off', 'u16', 'offset in page'), f('pi_len', 'u16', 'length')],
+  [
+    f('pi_pfn', 'u64', '4 KiB page frame number'),
+    f('pi_off', 'u16', 'offset in page'),
+    f('pi_len', 'u16', 'length'),
+  ],
   12,
 );
 
@@ -86,12 +90,23 @@ export const uiscmdrspNet = defineStruct(
       group('rcv', [
         f('rcv_done_len', 'u32', 'bytes received'),
         f('numrcvbufs', 'u8', 'buffers chained in rcvbuf'),
-        array('rcvbuf', 'ptr', MAX_NET_RCV_CHAIN, 'posted buffers holding the frame, first = net.buf'),
+        array(
+          'rcvbuf',
+          'ptr',
+          MAX_NET_RCV_CHAIN,
+          'posted buffers holding the frame, first = net.buf',
+        ),
         f('unique_num', 'u64', 'incarnation'),
         f('rcvs_dropped_delta', 'u32', 'receives dropped since the last NET_RCV'),
       ]),
-      group('enbdis', [f('context', 'ptr', 'netdev address'), f('enable', 'u16', '1 = enable, 0 = disable')]),
-      group('macaddr', [f('context', 'ptr', 'netdev address'), array('macaddr', 'u8', 6, 'MAC address')]),
+      group('enbdis', [
+        f('context', 'ptr', 'netdev address'),
+        f('enable', 'u16', '1 = enable, 0 = disable'),
+      ]),
+      group('macaddr', [
+        f('context', 'ptr', 'netdev address'),
+        array('macaddr', 'u8', 6, 'MAC address'),
+      ]),
     ]),
   ],
   819,
@@ -128,7 +143,11 @@ export const uiscmdrspDisknotify = defineStruct(
 export const uiscmdrsp = defineStruct(
   'uiscmdrsp',
   [
-    f('cmdtype', 'u8', 'CMD_SCSI_TYPE 1, CMD_NET_TYPE 2, CMD_SCSITASKMGMT_TYPE 3, CMD_NOTIFYGUEST_TYPE 4'),
+    f(
+      'cmdtype',
+      'u8',
+      'CMD_SCSI_TYPE 1, CMD_NET_TYPE 2, CMD_SCSITASKMGMT_TYPE 3, CMD_NOTIFYGUEST_TYPE 4',
+    ),
     union(null, [
       nested('scsi', uiscmdrspScsi, 'SCSI command'),
       nested('net', uiscmdrspNet, 'network packet'),
@@ -150,7 +169,10 @@ export const SIZEOF_CMDRSP = 64 * Math.ceil(uiscmdrsp.sizeBytes / 64);
 export const iochannelVhba = defineStruct(
   'iochannel_vhba',
   [
-    group('wwnn', [f('wwnn1', 'u32', 'world-wide node name, low'), f('wwnn2', 'u32', 'world-wide node name, high')]),
+    group('wwnn', [
+      f('wwnn1', 'u32', 'world-wide node name, low'),
+      f('wwnn2', 'u32', 'world-wide node name, high'),
+    ]),
     group('max', [
       f('max_channel', 'u32', 'max SCSI bus'),
       f('max_id', 'u32', 'max target'),
@@ -181,7 +203,10 @@ export const visorIoChannel = defineStruct(
     nested('channel_header', channelHeader, 'common channel header'),
     nested('cmd_q', signalQueueHeader, 'queue 0 IOCHAN_TO_IOPART: the guest inserts'),
     nested('rsp_q', signalQueueHeader, 'queue 1 IOCHAN_FROM_IOPART: the guest removes'),
-    union(null, [nested('vhba', iochannelVhba, 'vhba config'), nested('vnic', iochannelVnic, 'vnic config')]),
+    union(null, [
+      nested('vhba', iochannelVhba, 'vhba config'),
+      nested('vnic', iochannelVnic, 'vnic config'),
+    ]),
     array('client_string', 'u8', MAX_CLIENTSTRING_LEN, 'NUL-terminated client string'),
   ],
   1438,

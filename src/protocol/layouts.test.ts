@@ -9,7 +9,13 @@ const offset = (struct: string, field: string) => byName.get(struct)?.field(fiel
 
 describe('layouts', () => {
   test('smoke: every struct the foundation issue names is described', () => {
-    for (const name of ['channel_header', 'signal_queue_header', 'controlvm_message_header', 'controlvm_message', 'uiscmdrsp']) {
+    for (const name of [
+      'channel_header',
+      'signal_queue_header',
+      'controlvm_message_header',
+      'controlvm_message',
+      'uiscmdrsp',
+    ]) {
       expect(byName.has(name), name).toBe(true);
     }
   });
@@ -96,11 +102,20 @@ describe('layouts', () => {
 
   test('fields are listed in offset order and none overruns its struct', () => {
     for (const s of allLayouts) {
-      for (const f of s.fields) expect(f.offset + f.size, `${s.name}.${f.name}`).toBeLessThanOrEqual(s.sizeBytes);
+      for (const f of s.fields)
+        expect(f.offset + f.size, `${s.name}.${f.name}`).toBeLessThanOrEqual(s.sizeBytes);
       const offsets = s.fields.map((f) => f.offset);
       const sequential = s.fields.filter((f, i) => i === 0 || f.offset >= (offsets[i - 1] ?? 0));
       // Union members restart at the union's offset, so only structs without unions are monotone.
-      if (!['controlvm_message_packet', 'controlvm_message', 'uiscmdrsp', 'uiscmdrsp_net', 'visor_io_channel'].includes(s.name)) {
+      if (
+        ![
+          'controlvm_message_packet',
+          'controlvm_message',
+          'uiscmdrsp',
+          'uiscmdrsp_net',
+          'visor_io_channel',
+        ].includes(s.name)
+      ) {
         expect(sequential.length, s.name).toBe(s.fields.length);
       }
     }

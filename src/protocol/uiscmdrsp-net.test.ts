@@ -266,17 +266,20 @@ describe('uiscmdrsp-net', () => {
     ['net.xmt.frags[1].pi_pfn', xmit, 33],
     ['net.enbdis.context', { kind: 'enbdis', context: 1, enable: 1 }, 13],
     ['net.macaddr.context', { kind: 'macaddr', context: 1, mac: MAC }, 13],
-  ] as const)('hostile: %s past 2^53 - 1 is pointer-too-large; 2^53 - 1 is not', (field, msg, at) => {
-    const slot = encodeNet(msg);
-    le(slot).setUint32(at, 0xffff_ffff, true);
-    le(slot).setUint32(at + 4, 0x1f_ffff, true);
-    expect(codeOf(slot)).toBe('ok');
-    setHigh(slot, at, 2 ** 21);
-    expect(codeOf(slot)).toBe('pointer-too-large');
-    expect(messageOf(slot)).toContain(`${field} is 0x00200000_00000000`);
-    setHigh(slot, at, 0xffff_8880); // a canonical kernel address
-    expect(codeOf(slot)).toBe('pointer-too-large');
-  });
+  ] as const)(
+    'hostile: %s past 2^53 - 1 is pointer-too-large; 2^53 - 1 is not',
+    (field, msg, at) => {
+      const slot = encodeNet(msg);
+      le(slot).setUint32(at, 0xffff_ffff, true);
+      le(slot).setUint32(at + 4, 0x1f_ffff, true);
+      expect(codeOf(slot)).toBe('ok');
+      setHigh(slot, at, 2 ** 21);
+      expect(codeOf(slot)).toBe('pointer-too-large');
+      expect(messageOf(slot)).toContain(`${field} is 0x00200000_00000000`);
+      setHigh(slot, at, 0xffff_8880); // a canonical kernel address
+      expect(codeOf(slot)).toBe('pointer-too-large');
+    },
+  );
 
   test('hostile: rcvbuf pointers past numrcvbufs are neither returned nor checked', () => {
     const slot = encodeNet(rcv);

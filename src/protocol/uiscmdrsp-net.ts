@@ -148,7 +148,11 @@ for (const { field, type, offset } of Object.values(NET_FIELDS)) {
   assert(actual.offset === offset, `uiscmdrsp.${field} is at ${actual.offset}, not ${offset}`);
   assert(actual.type === type, `uiscmdrsp.${field} is ${actual.type}, not ${type}`);
 }
-for (const [name, offset] of [['pi_pfn', 0], ['pi_off', 8], ['pi_len', 10]] as const) {
+for (const [name, offset] of [
+  ['pi_pfn', 0],
+  ['pi_off', 8],
+  ['pi_len', 10],
+] as const) {
   assert(physInfo.field(name).offset === offset, `phys_info.${name} is not at ${offset}`);
 }
 assert(physInfo.sizeBytes === PHYS_INFO_FIELDS.sizeBytes, 'phys_info size changed');

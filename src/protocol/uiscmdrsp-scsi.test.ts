@@ -15,7 +15,12 @@ import {
   UIS_DMA_TO_DEVICE,
   type UisDmaDirection,
 } from './uiscmdrsp-constants.js';
-import { DID_NO_CONNECT, DRIVER_SENSE, SAM_STAT_CHECK_CONDITION, linuxResult } from './uiscmdrsp-linuxstat.js';
+import {
+  DID_NO_CONNECT,
+  DRIVER_SENSE,
+  SAM_STAT_CHECK_CONDITION,
+  linuxResult,
+} from './uiscmdrsp-linuxstat.js';
 import {
   decodeCmdtype,
   decodeScsiCommand,
@@ -33,7 +38,9 @@ import {
 
 const le = (slot: Uint8Array) => new DataView(slot.buffer, slot.byteOffset, slot.byteLength);
 
-function unwrap<T, E extends { message: string }>(result: { ok: true; value: T } | { ok: false; error: E }): T {
+function unwrap<T, E extends { message: string }>(
+  result: { ok: true; value: T } | { ok: false; error: E },
+): T {
   if (!result.ok) throw new Error(result.error.message);
   return result.value;
 }
@@ -53,7 +60,12 @@ const command: ScsiCommand = {
 };
 
 /** A slot with chosen cmdtype / gpi count / data_dir / bufflen, everything else zero. */
-function handMade(fields: { cmdtype: number; entries?: number; dataDir?: number; bufflen?: number }): Uint8Array {
+function handMade(fields: {
+  cmdtype: number;
+  entries?: number;
+  dataDir?: number;
+  bufflen?: number;
+}): Uint8Array {
   const slot = new Uint8Array(SIZEOF_CMDRSP);
   const v = le(slot);
   v.setUint8(0, fields.cmdtype);
@@ -76,7 +88,9 @@ describe('uiscmdrsp-scsi', () => {
     const v = le(encodeScsiCommand(command));
     expect(v.getUint8(0)).toBe(1);
     expect(v.getBigUint64(1, true)).toBe(0x0123_4567_89ab_cdefn);
-    expect([v.getUint8(9), v.getUint8(13), v.getUint8(14), v.getUint8(17)]).toEqual([0x28, 0x10, 0x20, 8]);
+    expect([v.getUint8(9), v.getUint8(13), v.getUint8(14), v.getUint8(17)]).toEqual([
+      0x28, 0x10, 0x20, 8,
+    ]);
     expect(v.getUint32(25, true)).toBe(4096);
     expect(v.getUint16(29, true)).toBe(2);
     expect(v.getBigUint64(31, true)).toBe(0xffff_0000_1000n);
@@ -84,20 +98,30 @@ describe('uiscmdrsp-scsi', () => {
     expect(v.getBigUint64(47, true)).toBe(0x2000n);
     expect(v.getBigUint64(55, true)).toBe(3072n);
     expect(v.getUint32(1055, true)).toBe(2);
-    expect([v.getUint32(1059, true), v.getUint32(1063, true), v.getUint32(1067, true)]).toEqual([1, 2, 3]);
+    expect([v.getUint32(1059, true), v.getUint32(1063, true), v.getUint32(1067, true)]).toEqual([
+      1, 2, 3,
+    ]);
   });
 
   test('a response echoes handle, vdest and cmnd and puts status at 1071..1149', () => {
     const sense = Uint8Array.of(0x70, 0, 0x05, 0, 0, 0, 0, 0x0a);
     const linuxstat = linuxResult({ driver: DRIVER_SENSE, status: SAM_STAT_CHECK_CONDITION });
-    const slot = encodeScsiResponse(command, { linuxstat, scsistat: 2, addlstat: 0, sense, noDiskResult: true });
+    const slot = encodeScsiResponse(command, {
+      linuxstat,
+      scsistat: 2,
+      addlstat: 0,
+      sense,
+      noDiskResult: true,
+    });
     const v = le(slot);
     expect(v.getUint8(0)).toBe(1);
     expect(v.getBigUint64(1, true)).toBe(command.handle);
     expect(v.getUint8(9)).toBe(0x28);
     expect(v.getUint32(1067, true)).toBe(3);
     expect(v.getInt32(1071, true)).toBe(0x0800_0002);
-    expect([v.getUint8(1075), v.getUint8(1076), v.getUint8(1077), v.getUint8(1079)]).toEqual([2, 0, 0x70, 0x05]);
+    expect([v.getUint8(1075), v.getUint8(1076), v.getUint8(1077), v.getUint8(1079)]).toEqual([
+      2, 0, 0x70, 0x05,
+    ]);
     expect(v.getInt32(1149, true)).toBe(1);
     expect(v.getUint32(25, true)).toBe(0); // not echoed: the guest uses its own scsi_cmnd
     const decoded = unwrap(decodeScsiResponse(slot));
@@ -120,7 +144,11 @@ describe('uiscmdrsp-scsi', () => {
       noDiskResult: false,
     });
     const decoded = unwrap(decodeScsiResponse(slot));
-    expect([decoded.linuxstat, decoded.addlstat, decoded.noDiskResult]).toEqual([linuxstat, 4, false]);
+    expect([decoded.linuxstat, decoded.addlstat, decoded.noDiskResult]).toEqual([
+      linuxstat,
+      4,
+      false,
+    ]);
   });
 
   test('task management request and response sit at §4.4.3 offsets and echo every key', () => {
@@ -134,7 +162,9 @@ describe('uiscmdrsp-scsi', () => {
     const cmd = le(encodeTaskMgmt(request));
     expect(cmd.getUint8(0)).toBe(3);
     expect(cmd.getUint32(1, true)).toBe(3);
-    expect([cmd.getUint32(5, true), cmd.getUint32(9, true), cmd.getUint32(13, true)]).toEqual([0, 5, 7]);
+    expect([cmd.getUint32(5, true), cmd.getUint32(9, true), cmd.getUint32(13, true)]).toEqual([
+      0, 5, 7,
+    ]);
     expect(cmd.getBigUint64(17, true)).toBe(127n);
     expect(cmd.getBigUint64(25, true)).toBe(0x7fff_ffffn);
     expect(cmd.getBigUint64(33, true)).toBe(42n);
@@ -145,10 +175,21 @@ describe('uiscmdrsp-scsi', () => {
   });
 
   test('decodeCmdtype dispatches and the typed decoders refuse the other cmdtype', () => {
-    const tm = encodeTaskMgmt({ tasktype: 1, vdest: { channel: 0, id: 0, lun: 0 }, handle: 0n, notifyHandle: 1n, notifyResultHandle: 2n });
+    const tm = encodeTaskMgmt({
+      tasktype: 1,
+      vdest: { channel: 0, id: 0, lun: 0 },
+      handle: 0n,
+      notifyHandle: 1n,
+      notifyResultHandle: 2n,
+    });
     expect(unwrap(decodeCmdtype(tm))).toBe(CMD_SCSITASKMGMT_TYPE);
     const wrong = decodeScsiCommand(tm);
-    expect(wrong.ok ? null : wrong.error).toMatchObject({ code: 'wrong-cmdtype', field: 'cmdtype', expected: '1', actual: '3' });
+    expect(wrong.ok ? null : wrong.error).toMatchObject({
+      code: 'wrong-cmdtype',
+      field: 'cmdtype',
+      expected: '1',
+      actual: '3',
+    });
     expect(wrong.ok ? null : wrong.error.echo).toBeUndefined();
     const scsi = decodeTaskMgmtResponse(encodeScsiCommand(command));
     expect(scsi.ok ? null : scsi.error.code).toBe('wrong-cmdtype');
@@ -170,7 +211,12 @@ describe('uiscmdrsp-scsi', () => {
   test('hostile: data_dir above 3 and bufflen unequal to the gpi sum are refused', () => {
     const dir = decodeScsiCommand(handMade({ cmdtype: CMD_SCSI_TYPE, dataDir: 4 }));
     expect(dir.ok ? null : dir.error.code).toBe('bad-data-dir');
-    const slot = handMade({ cmdtype: CMD_SCSI_TYPE, entries: 1, bufflen: 512, dataDir: UIS_DMA_TO_DEVICE });
+    const slot = handMade({
+      cmdtype: CMD_SCSI_TYPE,
+      entries: 1,
+      bufflen: 512,
+      dataDir: UIS_DMA_TO_DEVICE,
+    });
     le(slot).setBigUint64(39, 511n, true);
     const len = decodeScsiCommand(slot);
     expect(len.ok ? null : len.error).toMatchObject({ code: 'bufflen-mismatch', actual: '512' });
@@ -179,7 +225,13 @@ describe('uiscmdrsp-scsi', () => {
   });
 
   test('hostile: a slot shorter than the 1185-byte struct is short-slot; the padding is never read', () => {
-    for (const decode of [decodeScsiCommand, decodeScsiResponse, decodeTaskMgmt, decodeTaskMgmtResponse, decodeCmdtype]) {
+    for (const decode of [
+      decodeScsiCommand,
+      decodeScsiResponse,
+      decodeTaskMgmt,
+      decodeTaskMgmtResponse,
+      decodeCmdtype,
+    ]) {
       const result = decode(new Uint8Array(1184));
       expect(result.ok ? null : result.error.code).toBe('short-slot');
     }
@@ -195,7 +247,10 @@ describe('uiscmdrsp-scsi', () => {
     expect(unwrap(decodeScsiCommand(inside)).handle).toBe(command.handle);
   });
 
-  const gpiArb = fc.record({ address: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), length: fc.bigInt({ min: 0n, max: 0xffffn }) });
+  const gpiArb = fc.record({
+    address: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    length: fc.bigInt({ min: 0n, max: 0xffffn }),
+  });
   const commandArb = fc.record({
     handle: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
     cdb: fc.uint8Array({ minLength: 16, maxLength: 16 }),
@@ -215,7 +270,13 @@ describe('uiscmdrsp-scsi', () => {
     );
   });
 
-  const KNOWN: readonly ScsiCodecErrorCode[] = ['short-slot', 'wrong-cmdtype', 'too-many-gpi-entries', 'bad-data-dir', 'bufflen-mismatch'];
+  const KNOWN: readonly ScsiCodecErrorCode[] = [
+    'short-slot',
+    'wrong-cmdtype',
+    'too-many-gpi-entries',
+    'bad-data-dir',
+    'bufflen-mismatch',
+  ];
 
   // Random bytes, with cmdtype forced to 1 or 3 and the gpi count made small often enough that
   // every decode branch (including success) is reached.
@@ -243,7 +304,9 @@ describe('uiscmdrsp-scsi', () => {
           seen.add('ok');
           expect(cmd.value.gpiList.length).toBeLessThanOrEqual(64);
           expect(cmd.value.dataDir).toBeLessThanOrEqual(3);
-          expect(cmd.value.gpiList.reduce((s, e) => s + e.length, 0n)).toBe(BigInt(cmd.value.bufflen));
+          expect(cmd.value.gpiList.reduce((s, e) => s + e.length, 0n)).toBe(
+            BigInt(cmd.value.bufflen),
+          );
           expect(cmd.value.cdb).toEqual(slot.slice(9, 25));
         } else {
           seen.add(cmd.error.code);
@@ -257,13 +320,25 @@ describe('uiscmdrsp-scsi', () => {
       }),
       { numRuns: 500 },
     );
-    expect([...seen].sort()).toEqual(['bad-data-dir', 'bufflen-mismatch', 'ok', 'too-many-gpi-entries', 'wrong-cmdtype']);
+    expect([...seen].sort()).toEqual([
+      'bad-data-dir',
+      'bufflen-mismatch',
+      'ok',
+      'too-many-gpi-entries',
+      'wrong-cmdtype',
+    ]);
   });
 
   test('property: slots of any length never throw', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 1300 }), (slot) => {
-        for (const decode of [decodeScsiCommand, decodeScsiResponse, decodeTaskMgmt, decodeTaskMgmtResponse, decodeCmdtype]) {
+        for (const decode of [
+          decodeScsiCommand,
+          decodeScsiResponse,
+          decodeTaskMgmt,
+          decodeTaskMgmtResponse,
+          decodeCmdtype,
+        ]) {
           const r = decode(slot);
           expect(r.ok || KNOWN.includes(r.error.code)).toBe(true);
           if (slot.length < 1185) expect(r.ok).toBe(false);

@@ -163,7 +163,10 @@ function dataOf(slot: Uint8Array): DataView {
 }
 
 function setU32(data: DataView, offset: number, value: number, name: string): void {
-  assert(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff, `${name}: ${value} out of range`);
+  assert(
+    Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff,
+    `${name}: ${value} out of range`,
+  );
   data.setUint32(offset, value, true);
 }
 
@@ -192,7 +195,11 @@ function readScsiEcho(slot: Uint8Array, data: DataView): ScsiCommandEcho {
   return {
     handle: data.getBigUint64(AT.handle, true),
     cdb: slot.slice(AT.cmnd, AT.cmnd + MAX_CMND_SIZE),
-    vdest: { channel: data.getUint32(AT.channel, true), id: data.getUint32(AT.id, true), lun: data.getUint32(AT.lun, true) },
+    vdest: {
+      channel: data.getUint32(AT.channel, true),
+      id: data.getUint32(AT.id, true),
+      lun: data.getUint32(AT.lun, true),
+    },
   };
 }
 
@@ -216,7 +223,9 @@ function openScsi(slot: Uint8Array): Result<DataView, ScsiCodecError> {
   if (short !== null) return err(short);
   const data = dataOf(slot);
   const cmdtype = data.getUint8(AT.cmdtype);
-  return cmdtype === CMD_SCSI_TYPE ? ok(data) : err(codecError('wrong-cmdtype', 'cmdtype', CMD_SCSI_TYPE, cmdtype));
+  return cmdtype === CMD_SCSI_TYPE
+    ? ok(data)
+    : err(codecError('wrong-cmdtype', 'cmdtype', CMD_SCSI_TYPE, cmdtype));
 }
 
 function codecError(
@@ -275,7 +284,6 @@ function writeDest(view: StructView, prefix: string, dest: ScsiDest): void {
   view.set(`${prefix}.vdest.lun`, dest.lun);
 }
 
-
 /** Builds the queue-0 slot of a SCSI command (cmdtype CMD_SCSI_TYPE). */
 export function encodeScsiCommand(command: ScsiCommand): Uint8Array {
   const { gpiList, bufflen, dataDir } = command;
@@ -313,7 +321,10 @@ export function decodeScsiCommand(slot: Uint8Array): Result<ScsiCommand, ScsiCod
   }
   const gpiList = Array.from({ length: entries }, (_, index) => {
     const at = AT.gpi + index * GPI_BYTES;
-    return { address: data.getBigUint64(at + GPI_ADDRESS, true), length: data.getBigUint64(at + GPI_LENGTH, true) };
+    return {
+      address: data.getBigUint64(at + GPI_ADDRESS, true),
+      length: data.getBigUint64(at + GPI_LENGTH, true),
+    };
   });
   const bufflen = data.getUint32(AT.bufflen, true);
   const total = gpiList.reduce((sum, entry) => sum + entry.length, 0n);
@@ -338,7 +349,10 @@ export function encodeScsiResponse(command: ScsiCommandEcho, status: ScsiStatus)
   const { slot, data } = freshScsiSlot();
   writeScsiEcho(slot, data, command);
   const { linuxstat } = status;
-  assert(Number.isInteger(linuxstat) && linuxstat >= -0x8000_0000 && linuxstat <= 0x7fff_ffff, `scsi.linuxstat: ${linuxstat} out of range`);
+  assert(
+    Number.isInteger(linuxstat) && linuxstat >= -0x8000_0000 && linuxstat <= 0x7fff_ffff,
+    `scsi.linuxstat: ${linuxstat} out of range`,
+  );
   data.setInt32(AT.linuxstat, linuxstat, true);
   setU8(data, AT.scsistat, status.scsistat, 'scsi.scsistat');
   setU8(data, AT.addlstat, status.addlstat, 'scsi.addlstat');

@@ -16,7 +16,10 @@ export interface ExpectationResult {
   readonly detail: string;
 }
 
-type Check = { readonly kind: 'safety' | 'liveness'; judge(o: Observation): { ok: boolean; detail: string } };
+type Check = {
+  readonly kind: 'safety' | 'liveness';
+  judge(o: Observation): { ok: boolean; detail: string };
+};
 
 const guestsOf = (o: Observation) => o.config.partitions.filter((p) => p.kind === 'guest');
 
@@ -32,30 +35,51 @@ export function boundDevices(snapshot: Readonly<Record<string, unknown>>): Set<s
   return bound;
 }
 
-const netTotal = (o: Observation) => sumRecords(NO_NET, Object.values(o.net).map((n) => n.stats));
+const netTotal = (o: Observation) =>
+  sumRecords(
+    NO_NET,
+    Object.values(o.net).map((n) => n.stats),
+  );
 
 const CHECKS: Readonly<Record<ExpectationName, Check>> = {
   'guests-running': {
     kind: 'liveness',
     judge: (o) => {
       const down = guestsOf(o).filter((g) => o.states[g.name] !== 'running');
-      return { ok: down.length === 0, detail: down.length === 0 ? `${guestsOf(o).length} guest(s) running` : down.map((g) => `${g.name} is ${o.states[g.name] ?? 'unknown'}`).join(', ') };
+      return {
+        ok: down.length === 0,
+        detail:
+          down.length === 0
+            ? `${guestsOf(o).length} guest(s) running`
+            : down.map((g) => `${g.name} is ${o.states[g.name] ?? 'unknown'}`).join(', '),
+      };
     },
   },
   'bring-up-complete': {
     kind: 'liveness',
     judge: (o) => {
-      const done = [...o.cpOutcomes].reverse().find((e) => e.type === 'cp.bringUpDone') as { ready: string[]; failed: string[] } | undefined;
-      if (done === undefined) return { ok: false, detail: 'the command partition did not finish bringing guests up' };
-      const missing = guestsOf(o).map((g) => g.name).filter((g) => !done.ready.includes(g));
+      const done = [...o.cpOutcomes].reverse().find((e) => e.type === 'cp.bringUpDone') as
+        | { ready: string[]; failed: string[] }
+        | undefined;
+      if (done === undefined)
+        return { ok: false, detail: 'the command partition did not finish bringing guests up' };
+      const missing = guestsOf(o)
+        .map((g) => g.name)
+        .filter((g) => !done.ready.includes(g));
       const ok = missing.length === 0 && done.failed.length === 0;
-      return { ok, detail: ok ? `ready: ${done.ready.join(', ')}` : `failed: ${[...done.failed, ...missing.filter((m) => !done.failed.includes(m))].join(', ')}` };
+      return {
+        ok,
+        detail: ok
+          ? `ready: ${done.ready.join(', ')}`
+          : `failed: ${[...done.failed, ...missing.filter((m) => !done.failed.includes(m))].join(', ')}`,
+      };
     },
   },
   'every-request-answered': {
     kind: 'safety',
     judge: (o) => {
-      if (o.cpContext === null) return { ok: false, detail: 'the command partition is not running' };
+      if (o.cpContext === null)
+        return { ok: false, detail: 'the command partition is not running' };
       const sent = Object.values(o.cpContext.sent);
       const unanswered = sent.filter((s) => s.resolution !== 'response');
       const violations = o.cpContext.violationCount;
@@ -75,10 +99,14 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
         const bound = boundDevices(o.guests[g.name]?.snapshot ?? {});
         for (const d of g.devices) {
           total++;
-          if (!bound.has(`${d.busNo}:${d.devNo}`)) problems.push(`${g.name} vbus${d.busNo}:dev${d.devNo} (${d.channelType}) unbound`);
+          if (!bound.has(`${d.busNo}:${d.devNo}`))
+            problems.push(`${g.name} vbus${d.busNo}:dev${d.devNo} (${d.channelType}) unbound`);
         }
       }
-      return { ok: problems.length === 0, detail: problems.length === 0 ? `${total} device(s) bound` : problems.join(', ') };
+      return {
+        ok: problems.length === 0,
+        detail: problems.length === 0 ? `${total} device(s) bound` : problems.join(', '),
+      };
     },
   },
   'sysfs-matches-config': {
@@ -87,42 +115,75 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
       const problems: string[] = [];
       for (const g of guestsOf(o)) {
         const sysfs = o.guests[g.name]?.sysfs ?? {};
-        const shownBuses = Object.keys(sysfs).flatMap((p) => /^\/sys\/devices\/visorbus(\d+)\/channel_addr$/.exec(p)?.[1] ?? []);
+        const shownBuses = Object.keys(sysfs).flatMap(
+          (p) => /^\/sys\/devices\/visorbus(\d+)\/channel_addr$/.exec(p)?.[1] ?? [],
+        );
         const wantBuses = g.buses.map((b) => String(b.busNo));
-        for (const b of wantBuses) if (!shownBuses.includes(b)) problems.push(`${g.name}: visorbus${b} missing`);
-        for (const b of shownBuses) if (!wantBuses.includes(b)) problems.push(`${g.name}: visorbus${b} not configured`);
+        for (const b of wantBuses)
+          if (!shownBuses.includes(b)) problems.push(`${g.name}: visorbus${b} missing`);
+        for (const b of shownBuses)
+          if (!wantBuses.includes(b)) problems.push(`${g.name}: visorbus${b} not configured`);
         const shownDevices = Object.entries(sysfs).flatMap(([p, v]) => {
           const m = /^\/sys\/devices\/visorbus\d+\/vbus(\d+):dev(\d+)\/typeguid$/.exec(p);
           return m === null ? [] : [{ key: `${m[1]}:${m[2]}`, guid: v.trim() }];
         });
         // Era A devices (vhba, vnic) live on virtpci, not in visorbus's sysfs (§5.12).
-        const visorbusDevices = g.devices.filter((d) => d.channelType !== 'vhba' && d.channelType !== 'vnic');
+        const visorbusDevices = g.devices.filter(
+          (d) => d.channelType !== 'vhba' && d.channelType !== 'vnic',
+        );
         for (const d of visorbusDevices) {
           const shown = shownDevices.find((s) => s.key === `${d.busNo}:${d.devNo}`);
           if (shown === undefined) problems.push(`${g.name}: vbus${d.busNo}:dev${d.devNo} missing`);
-          else if (shown.guid !== channelTypes[d.channelType].guid) problems.push(`${g.name}: vbus${d.busNo}:dev${d.devNo} typeguid ${shown.guid}`);
+          else if (shown.guid !== channelTypes[d.channelType].guid)
+            problems.push(`${g.name}: vbus${d.busNo}:dev${d.devNo} typeguid ${shown.guid}`);
         }
-        for (const s of shownDevices) if (!visorbusDevices.some((d) => `${d.busNo}:${d.devNo}` === s.key)) problems.push(`${g.name}: device ${s.key} not configured`);
+        for (const s of shownDevices)
+          if (!visorbusDevices.some((d) => `${d.busNo}:${d.devNo}` === s.key))
+            problems.push(`${g.name}: device ${s.key} not configured`);
       }
-      return { ok: problems.length === 0, detail: problems.length === 0 ? 'every configured bus and device, nothing else' : problems.join(', ') };
+      return {
+        ok: problems.length === 0,
+        detail:
+          problems.length === 0
+            ? 'every configured bus and device, nothing else'
+            : problems.join(', '),
+      };
     },
   },
   'no-lost-writes': {
     kind: 'safety',
     judge: (o) => {
       const lost = Object.entries(o.io).filter(([, io]) => io.lostAckedWrites > 0);
-      return { ok: lost.length === 0, detail: lost.length === 0 ? `every block holds its last acknowledged write (${totalIo(Object.values(o.io)).succeeded} requests succeeded)` : lost.map(([g, io]) => `${g}: ${io.lostAckedWrites} block(s) lost an acknowledged write`).join(', ') };
+      return {
+        ok: lost.length === 0,
+        detail:
+          lost.length === 0
+            ? `every block holds its last acknowledged write (${totalIo(Object.values(o.io)).succeeded} requests succeeded)`
+            : lost
+                .map(([g, io]) => `${g}: ${io.lostAckedWrites} block(s) lost an acknowledged write`)
+                .join(', '),
+      };
     },
   },
   'exactly-once-completion': {
     kind: 'safety',
     judge: (o) => {
       const problems = Object.entries(o.io).flatMap(([g, io]) => [
-        ...(io.duplicateCompletions > 0 ? [`${g}: ${io.duplicateCompletions} duplicate completion(s)`] : []),
-        ...(io.finished === io.workloads && io.completed !== io.submitted ? [`${g}: ${io.submitted - io.completed} request(s) never completed`] : []),
+        ...(io.duplicateCompletions > 0
+          ? [`${g}: ${io.duplicateCompletions} duplicate completion(s)`]
+          : []),
+        ...(io.finished === io.workloads && io.completed !== io.submitted
+          ? [`${g}: ${io.submitted - io.completed} request(s) never completed`]
+          : []),
       ]);
       const all = totalIo(Object.values(o.io));
-      return { ok: problems.length === 0, detail: problems.length === 0 ? `${all.completed} of ${all.submitted} requests completed, each once` : problems.join(', ') };
+      return {
+        ok: problems.length === 0,
+        detail:
+          problems.length === 0
+            ? `${all.completed} of ${all.submitted} requests completed, each once`
+            : problems.join(', '),
+      };
     },
   },
   'io-resumes': {
@@ -130,7 +191,18 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
     judge: (o) => {
       const stuck = Object.entries(o.io).filter(([, io]) => io.finished < io.workloads);
       const all = totalIo(Object.values(o.io));
-      return { ok: stuck.length === 0, detail: stuck.length === 0 ? `${all.finished} workload(s) finished (${all.retried} retries after resets)` : stuck.map(([g, io]) => `${g}: ${io.workloads - io.finished} workload(s) unfinished, ${io.submitted - io.completed} request(s) outstanding`).join(', ') };
+      return {
+        ok: stuck.length === 0,
+        detail:
+          stuck.length === 0
+            ? `${all.finished} workload(s) finished (${all.retried} retries after resets)`
+            : stuck
+                .map(
+                  ([g, io]) =>
+                    `${g}: ${io.workloads - io.finished} workload(s) unfinished, ${io.submitted - io.completed} request(s) outstanding`,
+                )
+                .join(', '),
+      };
     },
   },
   'no-duplicate-frames': {
@@ -138,15 +210,36 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
     judge: (o) => {
       const dup = Object.entries(o.net).filter(([, n]) => n.stats.duplicated > 0);
       const all = netTotal(o);
-      return { ok: dup.length === 0, detail: dup.length === 0 ? `${all.delivered} of ${all.sent} echo requests answered, none twice (${all.dropped} lost in outages)` : dup.map(([g, n]) => `${g}: ${n.stats.duplicated} frame(s) delivered twice`).join(', ') };
+      return {
+        ok: dup.length === 0,
+        detail:
+          dup.length === 0
+            ? `${all.delivered} of ${all.sent} echo requests answered, none twice (${all.dropped} lost in outages)`
+            : dup
+                .map(([g, n]) => `${g}: ${n.stats.duplicated} frame(s) delivered twice`)
+                .join(', '),
+      };
     },
   },
   isolation: {
     kind: 'safety',
     judge: (o) => {
-      const breached = Object.entries(o.net).filter(([, n]) => n.stats.misdelivered > 0 || n.stats.ownershipViolations > 0);
-      const detail = breached.map(([g, n]) => `${g}: ${n.stats.misdelivered} frame(s) from outside its segment, ${n.stats.ownershipViolations} buffer(s) read while the IOSP owned them`).join(', ');
-      return { ok: breached.length === 0, detail: breached.length === 0 ? `${netTotal(o).interfaces} interface(s): no frame from outside its segment` : detail };
+      const breached = Object.entries(o.net).filter(
+        ([, n]) => n.stats.misdelivered > 0 || n.stats.ownershipViolations > 0,
+      );
+      const detail = breached
+        .map(
+          ([g, n]) =>
+            `${g}: ${n.stats.misdelivered} frame(s) from outside its segment, ${n.stats.ownershipViolations} buffer(s) read while the IOSP owned them`,
+        )
+        .join(', ');
+      return {
+        ok: breached.length === 0,
+        detail:
+          breached.length === 0
+            ? `${netTotal(o).interfaces} interface(s): no frame from outside its segment`
+            : detail,
+      };
     },
   },
   'link-recovers': {
@@ -156,7 +249,14 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
       // Every configured vnic of a running guest served by a running IOSP must have come up at all.
       for (const v of networkPlan(o.config).vnics) {
         if (o.states[v.iosp] !== 'running' || o.states[v.guest] !== 'running') continue;
-        if (!(o.net[v.guest]?.interfaces ?? []).some((i) => i.busNo === v.busNo && i.devNo === v.devNo)) problems.push(`${v.guest} vbus${v.busNo}:dev${v.devNo}: no interface (the vnic never opened)`);
+        if (
+          !(o.net[v.guest]?.interfaces ?? []).some(
+            (i) => i.busNo === v.busNo && i.devNo === v.devNo,
+          )
+        )
+          problems.push(
+            `${v.guest} vbus${v.busNo}:dev${v.devNo}: no interface (the vnic never opened)`,
+          );
       }
       for (const [g, n] of Object.entries(o.net)) {
         for (const i of n.interfaces) {
@@ -168,12 +268,21 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
           const since = i.lastLinkUpMs ?? 0;
           if (i.atMs - since < LINK_RECOVERY_GRACE_MS) continue;
           for (const f of i.flows) {
-            if (!f.finished && (f.lastDeliveredAtMs ?? -1) < since) problems.push(`${g} ${i.ifname}: flow ${f.flow} got no reply since the link came up at ${since} ms`);
+            if (!f.finished && (f.lastDeliveredAtMs ?? -1) < since)
+              problems.push(
+                `${g} ${i.ifname}: flow ${f.flow} got no reply since the link came up at ${since} ms`,
+              );
           }
         }
       }
       const all = netTotal(o);
-      return { ok: problems.length === 0, detail: problems.length === 0 ? `${all.linksUp} of ${all.interfaces} link(s) up, ${all.finishedFlows} of ${all.flows} flow(s) finished, ${all.linkDownMs} ms link down in all` : problems.join(', ') };
+      return {
+        ok: problems.length === 0,
+        detail:
+          problems.length === 0
+            ? `${all.linksUp} of ${all.interfaces} link(s) up, ${all.finishedFlows} of ${all.flows} flow(s) finished, ${all.linkDownMs} ms link down in all`
+            : problems.join(', '),
+      };
     },
   },
 };

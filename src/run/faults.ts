@@ -46,18 +46,23 @@ export function applyFault(target: FaultTarget, fault: ScenarioFault): string | 
   const { hypervisor } = target;
   const name = fault.partition;
   const result =
-    fault.action === 'reboot' ? hypervisor.reboot(name, fault.down)
-    : fault.action === 'crash' ? hypervisor.crash(name)
-    : fault.action === 'hang' ? hypervisor.hang(name)
-    : fault.action === 'shutdown' ? hypervisor.shutdown(name)
-    : hypervisor.boot(name);
+    fault.action === 'reboot'
+      ? hypervisor.reboot(name, fault.down)
+      : fault.action === 'crash'
+        ? hypervisor.crash(name)
+        : fault.action === 'hang'
+          ? hypervisor.hang(name)
+          : fault.action === 'shutdown'
+            ? hypervisor.shutdown(name)
+            : hypervisor.boot(name);
   return result.ok ? null : result.error.message;
 }
 
 /** Counts of fired faults per action (refused ones are not counted). */
 export function faultCounts(records: readonly FaultRecord[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const r of records) if (r.atMs !== null && r.refused === null) counts[r.action] = (counts[r.action] ?? 0) + 1;
+  for (const r of records)
+    if (r.atMs !== null && r.refused === null) counts[r.action] = (counts[r.action] ?? 0) + 1;
   return counts;
 }
 
@@ -65,10 +70,15 @@ export function faultCounts(records: readonly FaultRecord[]): Record<string, num
  * The fault target of a run with these disks and NIC links. Choice: a link changes whatever state
  * its IOSP is in (the hardware does not ask); an IOSP that is down sees it at its next boot.
  */
-export function faultTarget(hypervisor: Hypervisor, disks: ReadonlyMap<string, Disk>, nicLinks: NicLinks): FaultTarget {
+export function faultTarget(
+  hypervisor: Hypervisor,
+  disks: ReadonlyMap<string, Disk>,
+  nicLinks: NicLinks,
+): FaultTarget {
   return {
     hypervisor,
-    setNicLink: (f) => (nicLinks.set(f.partition, f.nic, f.up) ? null : `${f.partition} owns no NIC named ${f.nic}`),
+    setNicLink: (f) =>
+      nicLinks.set(f.partition, f.nic, f.up) ? null : `${f.partition} owns no NIC named ${f.nic}`,
     injectDiskError: (f) => {
       const disk = disks.get(f.disk);
       if (disk === undefined) return `no disk named ${f.disk}`;

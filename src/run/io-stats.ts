@@ -9,7 +9,10 @@ import { netOf } from './net-stats.js';
 import { NO_IO, type IoStats, type Observation } from './observation.js';
 
 /** Each guest's storage IO and network traffic, from its report (null: no host). */
-export function ioAndNet(reports: readonly (readonly [string, GuestIoReport | null])[], disks: ReadonlyMap<string, Disk>): Pick<Observation, 'io' | 'net'> {
+export function ioAndNet(
+  reports: readonly (readonly [string, GuestIoReport | null])[],
+  disks: ReadonlyMap<string, Disk>,
+): Pick<Observation, 'io' | 'net'> {
   return {
     io: Object.fromEntries(reports.map(([g, r]) => [g, ioStats(r, disks)])),
     net: Object.fromEntries(reports.map(([g, r]) => [g, netOf(r)])),
@@ -31,12 +34,15 @@ export function ioStats(report: GuestIoReport | null, disks: ReadonlyMap<string,
       if (state.acked === 0 || disk === undefined) continue;
       const block = disk.inspect(lba, 1);
       const version = block.ok ? versionsOf(block.value, lba) : null;
-      const later = version !== null && (state.possible.includes(version) || version >= w.nextVersion);
+      const later =
+        version !== null && (state.possible.includes(version) || version >= w.nextVersion);
       if (version !== state.acked && !later) lostAckedWrites++;
     }
   }
-  const sum = (f: (c: GuestIoReport['workloads'][number]['counts']) => number) => report.workloads.reduce((n, w) => n + f(w.counts), 0);
-  const mid = (f: (c: GuestIoReport['midlayers'][number]) => number) => report.midlayers.reduce((n, m) => n + f(m), 0);
+  const sum = (f: (c: GuestIoReport['workloads'][number]['counts']) => number) =>
+    report.workloads.reduce((n, w) => n + f(w.counts), 0);
+  const mid = (f: (c: GuestIoReport['midlayers'][number]) => number) =>
+    report.midlayers.reduce((n, m) => n + f(m), 0);
   const succeeded = sum((c) => c.succeeded);
   const failed = sum((c) => c.failed);
   return {

@@ -55,7 +55,21 @@ export interface GuestNet {
 }
 
 /** No traffic at all. */
-export const NO_NET: NetStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, misdelivered: 0, linkDownMs: 0, outOfOrder: 0, outstanding: 0, ownershipViolations: 0, interfaces: 0, linksUp: 0, flows: 0, finishedFlows: 0 };
+export const NO_NET: NetStats = {
+  sent: 0,
+  delivered: 0,
+  dropped: 0,
+  duplicated: 0,
+  misdelivered: 0,
+  linkDownMs: 0,
+  outOfOrder: 0,
+  outstanding: 0,
+  ownershipViolations: 0,
+  interfaces: 0,
+  linksUp: 0,
+  flows: 0,
+  finishedFlows: 0,
+};
 
 /** Sums the network ledgers of `report`. */
 export function netOf(report: GuestIoReport | null): GuestNet {
@@ -100,5 +114,15 @@ function summary(r: NetInterfaceReport): InterfaceSummary {
     rttAvgMs: f.rttSamples === 0 ? null : Math.round((f.rttSumMs / f.rttSamples) * 1000) / 1000,
     rttMaxMs: f.rttMaxMs === null ? null : Math.round(f.rttMaxMs * 1000) / 1000,
   }));
-  return { ifname: r.ifname, busNo: r.busNo, devNo: r.devNo, iosp: r.iosp, segment: r.segment, up: ip.link.up, lastLinkUpMs: ip.link.lastLinkUpMs, atMs: r.atMs, flows };
+  return {
+    ifname: r.ifname,
+    busNo: r.busNo,
+    devNo: r.devNo,
+    iosp: r.iosp,
+    segment: r.segment,
+    up: ip.link.up,
+    lastLinkUpMs: ip.link.lastLinkUpMs,
+    atMs: r.atMs,
+    flows,
+  };
 }

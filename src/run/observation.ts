@@ -63,7 +63,17 @@ export interface Observation {
 }
 
 /** No IO at all. */
-export const NO_IO: IoStats = { submitted: 0, completed: 0, succeeded: 0, failed: 0, retried: 0, duplicateCompletions: 0, lostAckedWrites: 0, workloads: 0, finished: 0 };
+export const NO_IO: IoStats = {
+  submitted: 0,
+  completed: 0,
+  succeeded: 0,
+  failed: 0,
+  retried: 0,
+  duplicateCompletions: 0,
+  lostAckedWrites: 0,
+  workloads: 0,
+  finished: 0,
+};
 
 /** The sum of `stats`. */
 export function totalIo(stats: readonly IoStats[]): IoStats {
@@ -73,7 +83,9 @@ export function totalIo(stats: readonly IoStats[]): IoStats {
 /** The field-by-field sum of numeric records shaped like `zero`. */
 export function sumRecords<T extends object>(zero: T, items: readonly T[]): T {
   const keys = Object.keys(zero) as (keyof T)[];
-  return Object.fromEntries(keys.map((k) => [k, items.reduce((sum, s) => sum + (s[k] as number), 0)])) as T;
+  return Object.fromEntries(
+    keys.map((k) => [k, items.reduce((sum, s) => sum + (s[k] as number), 0)]),
+  ) as T;
 }
 
 /** The lifecycle state of every configured partition. */

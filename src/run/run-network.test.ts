@@ -14,11 +14,20 @@ import { runScenario, type RunOptions } from './run-scenario.js';
 
 const DIR = join(import.meta.dirname, '../../scenarios');
 function load(name: string): LoadedScenario {
-  const r = loadScenarioText(readFileSync(join(DIR, `${name}.yaml`), 'utf8'), `scenarios/${name}.yaml`);
+  const r = loadScenarioText(
+    readFileSync(join(DIR, `${name}.yaml`), 'utf8'),
+    `scenarios/${name}.yaml`,
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.value;
 }
-const opts = (over: Partial<RunOptions> = {}): RunOptions => ({ runtime: 'sim', seed: 1, untilMs: 6_000, wallClock: () => 0, ...over });
+const opts = (over: Partial<RunOptions> = {}): RunOptions => ({
+  runtime: 'sim',
+  seed: 1,
+  untilMs: 6_000,
+  wallClock: () => 0,
+  ...over,
+});
 
 /** iosp0's NIC eth-blue loses its link at LINK_DOWN_MS and gets it back at LINK_UP_MS. */
 const LINK_DOWN_MS = 500;
@@ -50,35 +59,60 @@ describe('the network scenario', () => {
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
     expect(report.faults).toEqual({ reboot: 2 });
     const total = report.net.total;
-    expect(total).toMatchObject({ duplicated: 0, misdelivered: 0, outOfOrder: 0, ownershipViolations: 0, interfaces: 3, linksUp: 3, flows: 4, finishedFlows: 4 });
+    expect(total).toMatchObject({
+      duplicated: 0,
+      misdelivered: 0,
+      outOfOrder: 0,
+      ownershipViolations: 0,
+      interfaces: 3,
+      linksUp: 3,
+      flows: 4,
+      finishedFlows: 4,
+    });
     expect(total.sent).toBe(total.delivered + total.dropped + total.outstanding);
-    expect(total.dropped, 'the short-timeout flow loses requests caught in the outages').toBeGreaterThan(0);
+    expect(
+      total.dropped,
+      'the short-timeout flow loses requests caught in the outages',
+    ).toBeGreaterThan(0);
     // Each guest's link was down for both outages: at least their 200 + 300 ms of down time.
-    for (const g of ['guest1', 'guest2', 'guest3']) expect(report.net.guests[g]?.linkDownMs).toBeGreaterThanOrEqual(500);
+    for (const g of ['guest1', 'guest2', 'guest3'])
+      expect(report.net.guests[g]?.linkDownMs).toBeGreaterThanOrEqual(500);
     // Every vnic was paused and resumed twice by the command partition.
-    expect(trace.filter((r) => r.actor === 'cp/iosp-recovery' && r.event === 'cp.changeState')).toHaveLength(12);
+    expect(
+      trace.filter((r) => r.actor === 'cp/iosp-recovery' && r.event === 'cp.changeState'),
+    ).toHaveLength(12);
     // guest3 (red) never heard from the blue guests: its only receiver ledger is empty (it only pings out).
     expect(report.net.interfaces['guest3']?.[0]?.segment).toBe('red');
   });
 
-  test('a flood (window 32, far above the driver\'s 8 outstanding transmits) with no faults loses nothing: frames wait in the qdisc while flow control stops the queue', async () => {
+  test("a flood (window 32, far above the driver's 8 outstanding transmits) with no faults loses nothing: frames wait in the qdisc while flow control stops the queue", async () => {
     const yaml = [
       'until: 1s',
       'partitions:',
       '  - { name: cp, kind: command }',
       '  - { name: iosp0, kind: iosp }',
-      ...['guest1', 'guest2'].map((g) => `  - { name: ${g}, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0, segment: blue }]${g === 'guest1' ? ', workloads: [{ kind: ping, to: guest2, count: 500, interval: 0, size: 64, window: 32 }]' : ''} }`),
+      ...['guest1', 'guest2'].map(
+        (g) =>
+          `  - { name: ${g}, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0, segment: blue }]${g === 'guest1' ? ', workloads: [{ kind: ping, to: guest2, count: 500, interval: 0, size: 64, window: 32 }]' : ''} }`,
+      ),
       'expect: [guests-running, no-duplicate-frames, isolation, link-recovers]',
     ].join('\n');
     const loaded = loadScenarioText(yaml, 'flood.yaml');
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
     const { report } = await runScenario(loaded.value, opts({ untilMs: 1_000 }));
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
-    expect(report.net.guests['guest1']).toMatchObject({ sent: 500, delivered: 500, dropped: 0, outstanding: 0, finishedFlows: 1 });
+    expect(report.net.guests['guest1']).toMatchObject({
+      sent: 500,
+      delivered: 500,
+      dropped: 0,
+      outstanding: 0,
+      finishedFlows: 1,
+    });
   });
 
-  test('a promiscuous vnic (NET_RCV_PROMISC) sees the unicast traffic of its own segment, never another segment\'s', async () => {
-    const guest = (name: string, segment: string, extra = '') => `  - { name: ${name}, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0, segment: ${segment}${extra} }]`;
+  test("a promiscuous vnic (NET_RCV_PROMISC) sees the unicast traffic of its own segment, never another segment's", async () => {
+    const guest = (name: string, segment: string, extra = '') =>
+      `  - { name: ${name}, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0, segment: ${segment}${extra} }]`;
     const yaml = [
       'until: 500ms',
       'partitions:',
@@ -95,7 +129,8 @@ describe('the network scenario', () => {
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
     const run = await runScenario(loaded.value, opts({ untilMs: 500 }));
     expect(run.report.expectations.filter((e) => !e.ok)).toEqual([]);
-    const delivered = (g: string) => run.trace.filter((r) => r.actor === `${g}/virtnic:2:0` && r.event === 'net.deliver').length;
+    const delivered = (g: string) =>
+      run.trace.filter((r) => r.actor === `${g}/virtnic:2:0` && r.event === 'net.deliver').length;
     // guest3 (promiscuous, blue) receives guest1↔guest2's unicast echoes besides the broadcast ARP;
     // guest5 (plain, red) only the broadcast ARP of its segment; guest4 (promiscuous, red) its own
     // replies plus nothing from blue.
@@ -104,7 +139,7 @@ describe('the network scenario', () => {
     expect(run.report.net.total.misdelivered).toBe(0);
   });
 
-  test('nic-link: while iosp0\'s NIC is down (500 ms) the pinging guest has no carrier, gets no reply and loses pings; once it is back the flow finishes', async () => {
+  test("nic-link: while iosp0's NIC is down (500 ms) the pinging guest has no carrier, gets no reply and loses pings; once it is back the flow finishes", async () => {
     const { report, trace } = await runScenario(nicLinkScenario(), opts({ untilMs: 4_000 }));
     expect(report.faults).toEqual({ 'nic-link': 2 });
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
@@ -112,20 +147,39 @@ describe('the network scenario', () => {
     // Told at the IOSP's next poll: at most one idle poll period after the link changed.
     expect(g?.linkDownMs).toBeGreaterThanOrEqual(OUTAGE_MS - IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS);
     expect(g?.dropped, 'requests sent into the outage time out').toBeGreaterThan(0);
-    expect(g).toMatchObject({ sent: 200, duplicated: 0, outstanding: 0, flows: 1, finishedFlows: 1, linksUp: 1 });
+    expect(g).toMatchObject({
+      sent: 200,
+      duplicated: 0,
+      outstanding: 0,
+      flows: 1,
+      finishedFlows: 1,
+      linksUp: 1,
+    });
     expect(g?.delivered).toBe(200 - (g?.dropped ?? 0));
-    const outage = (r: { atMs: number }) => r.atMs > LINK_DOWN_MS + IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS && r.atMs < LINK_UP_MS;
-    expect(trace.filter((r) => r.actor === 'guest1/virtnic:2:0' && r.event === 'net.deliver' && outage(r)), 'no reply while the outside is unreachable').toEqual([]);
+    const outage = (r: { atMs: number }) =>
+      r.atMs > LINK_DOWN_MS + IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS && r.atMs < LINK_UP_MS;
+    expect(
+      trace.filter(
+        (r) => r.actor === 'guest1/virtnic:2:0' && r.event === 'net.deliver' && outage(r),
+      ),
+      'no reply while the outside is unreachable',
+    ).toEqual([]);
     expect(report.net.interfaces['guest1']?.[0]?.lastLinkUpMs).toBeGreaterThanOrEqual(LINK_UP_MS);
   });
 
-  test('nic-link runs in the worker runtime too (triggered by the guest\'s carrier): both faults fire, the link comes back and the flow finishes', async () => {
+  test("nic-link runs in the worker runtime too (triggered by the guest's carrier): both faults fire, the link comes back and the flow finishes", async () => {
     // Real time: the guest's link comes up whenever bring-up ends, so the outage is placed after it.
-    const carrier = (occurrence: number, afterMs: number) => `when: { actor: guest1/virtnic:2:0, event: net.carrier, occurrence: ${occurrence}, after: ${afterMs}ms }`;
-    const { report } = await runScenario(nicLinkScenario([carrier(1, 200), carrier(2, OUTAGE_MS)]), opts({ runtime: 'workers', untilMs: 4_000, wallClock: () => performance.now() }));
+    const carrier = (occurrence: number, afterMs: number) =>
+      `when: { actor: guest1/virtnic:2:0, event: net.carrier, occurrence: ${occurrence}, after: ${afterMs}ms }`;
+    const { report } = await runScenario(
+      nicLinkScenario([carrier(1, 200), carrier(2, OUTAGE_MS)]),
+      opts({ runtime: 'workers', untilMs: 4_000, wallClock: () => performance.now() }),
+    );
     expect(report.faults).toEqual({ 'nic-link': 2 });
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
-    expect(report.net.guests['guest1']?.linkDownMs).toBeGreaterThanOrEqual(OUTAGE_MS - IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS);
+    expect(report.net.guests['guest1']?.linkDownMs).toBeGreaterThanOrEqual(
+      OUTAGE_MS - IDLE_POLL_JIFFIES * DEFAULT_JIFFY_MS,
+    );
     expect(report.net.guests['guest1']).toMatchObject({ finishedFlows: 1, linksUp: 1 });
   }, 120_000);
 
@@ -141,12 +195,17 @@ describe('the network scenario', () => {
     const loaded = load('iosp-reboot-network');
     const quirked = { ...loaded, config: { ...loaded.config, quirks: ['xmit-after-teardown'] } };
     const { report } = await runScenario(quirked, opts());
-    expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual(['no-duplicate-frames']);
+    expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual([
+      'no-duplicate-frames',
+    ]);
     expect(report.net.total.duplicated).toBeGreaterThan(0);
   });
 
   test('iosp-reboot-network passes in the worker runtime too: both reboots fire, nothing delivered twice, every link back up', async () => {
-    const { report } = await runScenario(load('iosp-reboot-network'), opts({ runtime: 'workers', untilMs: 6_000, wallClock: () => performance.now() }));
+    const { report } = await runScenario(
+      load('iosp-reboot-network'),
+      opts({ runtime: 'workers', untilMs: 6_000, wallClock: () => performance.now() }),
+    );
     expect(report.faults).toEqual({ reboot: 2 });
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
     expect(report.net.total.duplicated).toBe(0);

@@ -10,11 +10,20 @@ import { runScenario, type RunOptions } from './run-scenario.js';
 
 const DIR = join(import.meta.dirname, '../../scenarios');
 function load(name: string): LoadedScenario {
-  const r = loadScenarioText(readFileSync(join(DIR, `${name}.yaml`), 'utf8'), `scenarios/${name}.yaml`);
+  const r = loadScenarioText(
+    readFileSync(join(DIR, `${name}.yaml`), 'utf8'),
+    `scenarios/${name}.yaml`,
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.value;
 }
-const opts = (over: Partial<RunOptions> = {}): RunOptions => ({ runtime: 'sim', seed: 1, untilMs: 2_000, wallClock: () => 0, ...over });
+const opts = (over: Partial<RunOptions> = {}): RunOptions => ({
+  runtime: 'sim',
+  seed: 1,
+  untilMs: 2_000,
+  wallClock: () => 0,
+  ...over,
+});
 
 describe('running scenarios', () => {
   test('boot-minimal passes every expectation in the sim runtime', async () => {
@@ -37,35 +46,62 @@ describe('running scenarios', () => {
   });
 
   test('guest-crash-reboot: the crash fires on its condition, the reboot at 200 ms, and the guest ends running', async () => {
-    const { report, trace } = await runScenario(load('guest-crash-reboot'), opts({ untilMs: 1_000 }));
+    const { report, trace } = await runScenario(
+      load('guest-crash-reboot'),
+      opts({ untilMs: 1_000 }),
+    );
     expect(report.faults).toEqual({ crash: 1, reboot: 1 });
-    const lifecycle = trace.filter((r) => r.actor === 'guest1/lifecycle').map((r) => [r.atMs, JSON.parse(r.state)]);
-    expect(lifecycle).toEqual([[0, 'booting'], [0, 'running'], [0, 'crashed'], [200, 'rebooting'], [300, 'booting'], [300, 'running']]);
+    const lifecycle = trace
+      .filter((r) => r.actor === 'guest1/lifecycle')
+      .map((r) => [r.atMs, JSON.parse(r.state)]);
+    expect(lifecycle).toEqual([
+      [0, 'booting'],
+      [0, 'running'],
+      [0, 'crashed'],
+      [200, 'rebooting'],
+      [300, 'booting'],
+      [300, 'running'],
+    ]);
     expect(report.verdict).toBe('pass');
   });
 
   test('an unmet expectation fails the verdict and says why: a crashed guest is not running', async () => {
     const loaded = load('guest-crash-reboot');
-    const crashOnly = { ...loaded, scenario: { ...loaded.scenario, faults: loaded.scenario.faults.slice(0, 1) } };
+    const crashOnly = {
+      ...loaded,
+      scenario: { ...loaded.scenario, faults: loaded.scenario.faults.slice(0, 1) },
+    };
     const { report } = await runScenario(crashOnly, opts({ untilMs: 1_000 }));
     expect(report.verdict).toBe('fail');
-    expect(report.expectations).toEqual([{ name: 'guests-running', kind: 'liveness', ok: false, detail: 'guest1 is crashed' }]);
+    expect(report.expectations).toEqual([
+      { name: 'guests-running', kind: 'liveness', ok: false, detail: 'guest1 is crashed' },
+    ]);
   });
 
   test('boot-minimal passes in the worker runtime too', async () => {
-    const { report } = await runScenario(load('boot-minimal'), opts({ runtime: 'workers', untilMs: 1_500, wallClock: () => performance.now() }));
+    const { report } = await runScenario(
+      load('boot-minimal'),
+      opts({ runtime: 'workers', untilMs: 1_500, wallClock: () => performance.now() }),
+    );
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
     expect(report.stats.traceRecords).toBeGreaterThan(20);
   }, 60_000);
 
   test('iosp-reboot-storage: three IOSP reboots under a write-and-verify workload, every storage expectation met (sim)', async () => {
-    const { report, trace } = await runScenario(load('iosp-reboot-storage'), opts({ untilMs: 6_000 }));
+    const { report, trace } = await runScenario(
+      load('iosp-reboot-storage'),
+      opts({ untilMs: 6_000 }),
+    );
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
     expect(report.faults).toEqual({ reboot: 3 });
     // Every reboot paused the guest's vhba with in-flight commands completed DID_RESET and retried.
-    const standby = trace.filter((r) => r.actor === 'cp/iosp-recovery' && r.event === 'cp.changeState');
+    const standby = trace.filter(
+      (r) => r.actor === 'cp/iosp-recovery' && r.event === 'cp.changeState',
+    );
     expect(standby).toHaveLength(6);
-    expect(report.expectations.find((e) => e.name === 'io-resumes')?.detail).toMatch(/\(([1-9]\d*) retries after resets\)/);
+    expect(report.expectations.find((e) => e.name === 'io-resumes')?.detail).toMatch(
+      /\(([1-9]\d*) retries after resets\)/,
+    );
   });
 
   test.each([
@@ -83,33 +119,60 @@ describe('running scenarios', () => {
   // the device's still-pending resume makes visorchipset refuse (§3.5, §2.6 EIO).
   test('with the quirk visorhba-resume-no-complete the storage scenario fails every-request-answered and io-resumes: the first resume is never answered, and every later CHANGESTATE is refused EIO without reaching virthba', async () => {
     const loaded = load('iosp-reboot-storage');
-    const quirked = { ...loaded, config: { ...loaded.config, quirks: ['visorhba-resume-no-complete'] } };
+    const quirked = {
+      ...loaded,
+      config: { ...loaded.config, quirks: ['visorhba-resume-no-complete'] },
+    };
     const { report, trace } = await runScenario(quirked, opts({ untilMs: 31_000 }));
     expect(report.verdict).toBe('fail');
-    expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual(['every-request-answered', 'io-resumes']);
+    expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual([
+      'every-request-answered',
+      'io-resumes',
+    ]);
     const text = (r: (typeof trace)[number]) => String(r.detail?.['text'] ?? '');
     const answers = trace
-      .filter((r) => r.actor === 'guest1/visorchipset' && r.event === 'controlvm.respond' && text(r).startsWith('CONTROLVM_DEVICE_CHANGESTATE'))
-      .map((r) => ({ handle: /handle=(\d+)/.exec(text(r))?.[1], status: /status=(\d+)/.exec(text(r))?.[1], late: r.atMs >= 30_000 }));
+      .filter(
+        (r) =>
+          r.actor === 'guest1/visorchipset' &&
+          r.event === 'controlvm.respond' &&
+          text(r).startsWith('CONTROLVM_DEVICE_CHANGESTATE'),
+      )
+      .map((r) => ({
+        handle: /handle=(\d+)/.exec(text(r))?.[1],
+        status: /status=(\d+)/.exec(text(r))?.[1],
+        late: r.atMs >= 30_000,
+      }));
     // Handle 5 is the first standby, 6 the unanswered running; 7–10 the next two reboots' pairs.
     expect(answers).toEqual([
       { handle: '5', status: '0', late: false },
       ...['7', '8', '9', '10'].map((handle) => ({ handle, status: '5', late: true })),
     ]);
-    const virthba = (event: string) => trace.filter((r) => r.actor === 'guest1/virthba:2:0' && r.event === event).length;
-    expect([virthba('driver.suspended'), virthba('driver.resumed')], 'paused and resumed once, by the first reboot').toEqual([1, 1]);
+    const virthba = (event: string) =>
+      trace.filter((r) => r.actor === 'guest1/virthba:2:0' && r.event === event).length;
+    expect(
+      [virthba('driver.suspended'), virthba('driver.resumed')],
+      'paused and resumed once, by the first reboot',
+    ).toEqual([1, 1]);
   });
 
   test('iosp-reboot-storage passes in the worker runtime too: three reboots fire, no write lost', async () => {
-    const { report } = await runScenario(load('iosp-reboot-storage'), opts({ runtime: 'workers', untilMs: 60_000, wallClock: () => performance.now() }));
+    const { report } = await runScenario(
+      load('iosp-reboot-storage'),
+      opts({ runtime: 'workers', untilMs: 60_000, wallClock: () => performance.now() }),
+    );
     expect(report.faults).toEqual({ reboot: 3 });
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
   }, 120_000);
 
-  test('iosp-hang-watchdog: nobody reports the hang; the CP\'s watchdog finds it within its timeout and has the IOSP rebooted; IO finishes', async () => {
-    const { report, trace } = await runScenario(load('iosp-hang-watchdog'), opts({ untilMs: 6_000 }));
+  test("iosp-hang-watchdog: nobody reports the hang; the CP's watchdog finds it within its timeout and has the IOSP rebooted; IO finishes", async () => {
+    const { report, trace } = await runScenario(
+      load('iosp-hang-watchdog'),
+      opts({ untilMs: 6_000 }),
+    );
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
-    const reboot = trace.find((r) => r.actor === 'cp/iosp-recovery' && r.event === 'hypervisor.reboot');
+    const reboot = trace.find(
+      (r) => r.actor === 'cp/iosp-recovery' && r.event === 'hypervisor.reboot',
+    );
     expect(reboot?.atMs).toBeGreaterThanOrEqual(60 + 1_000);
     expect(reboot?.atMs).toBeLessThanOrEqual(60 + 1_000 + 100);
     expect(report.partitions.find((p) => p.name === 'iosp0')?.state).toBe('running');
@@ -118,13 +181,38 @@ describe('running scenarios', () => {
   test('disk-error faults: the failing requests fail explicitly (medium error, not retried), nothing else does, no write is lost', async () => {
     const loaded = load('iosp-reboot-storage');
     const errors = [
-      { action: 'disk-error' as const, partition: 'iosp0', disk: 'disk0', op: 'write' as const, lba: 0, count: 2048, times: 3, at: 20 },
-      { action: 'disk-error' as const, partition: 'iosp0', disk: 'disk0', op: 'read' as const, lba: 0, count: 2048, times: 2, at: 50 },
+      {
+        action: 'disk-error' as const,
+        partition: 'iosp0',
+        disk: 'disk0',
+        op: 'write' as const,
+        lba: 0,
+        count: 2048,
+        times: 3,
+        at: 20,
+      },
+      {
+        action: 'disk-error' as const,
+        partition: 'iosp0',
+        disk: 'disk0',
+        op: 'read' as const,
+        lba: 0,
+        count: 2048,
+        times: 2,
+        at: 50,
+      },
     ];
     const withErrors = { ...loaded, scenario: { ...loaded.scenario, faults: errors } };
     const { report } = await runScenario(withErrors, opts({ untilMs: 6_000 }));
     expect(report.faults).toEqual({ 'disk-error': 2 });
-    expect(report.io.total).toMatchObject({ submitted: 1200, completed: 1200, failed: 5, succeeded: 1195, lostAckedWrites: 0, duplicateCompletions: 0 });
+    expect(report.io.total).toMatchObject({
+      submitted: 1200,
+      completed: 1200,
+      failed: 5,
+      succeeded: 1195,
+      lostAckedWrites: 0,
+      duplicateCompletions: 0,
+    });
     expect(report.verdict).toBe('pass');
   });
 
@@ -132,14 +220,29 @@ describe('running scenarios', () => {
     const run = new SimRun(load('iosp-reboot-storage').config, 1);
     run.bootAll();
     run.runUntil(100);
-    for (const name of ['cp', 'guest1', 'iosp0']) expect(run.hypervisor.shutdown(name).ok).toBe(true);
+    for (const name of ['cp', 'guest1', 'iosp0'])
+      expect(run.hypervisor.shutdown(name).ok).toBe(true);
     expect(run.world.scheduler.runUntilQuiet(10_000).stoppedBy).toBe('quiet');
   });
 
   test('the lost-write check reads the disks as they are: a read error still pending at the end is neither hit nor used up', async () => {
     const loaded = load('iosp-reboot-storage');
-    const late = [{ action: 'disk-error' as const, partition: 'iosp0', disk: 'disk0', op: 'read' as const, lba: 0, count: 2048, times: 3, at: 5_000 }];
-    const { report } = await runScenario({ ...loaded, scenario: { ...loaded.scenario, faults: late } }, opts({ untilMs: 6_000 }));
+    const late = [
+      {
+        action: 'disk-error' as const,
+        partition: 'iosp0',
+        disk: 'disk0',
+        op: 'read' as const,
+        lba: 0,
+        count: 2048,
+        times: 3,
+        at: 5_000,
+      },
+    ];
+    const { report } = await runScenario(
+      { ...loaded, scenario: { ...loaded.scenario, faults: late } },
+      opts({ untilMs: 6_000 }),
+    );
     expect(report.io.total).toMatchObject({ lostAckedWrites: 0, failed: 0 });
     expect(report.verdict).toBe('pass');
   });

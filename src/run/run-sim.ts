@@ -34,24 +34,43 @@ export interface RunSimOptions {
 }
 
 /** Runs `loaded` in the sim runtime until `untilMs` of virtual time. */
-export function runSim(loaded: LoadedScenario, seed: number, untilMs: number, options: RunSimOptions = {}): RunResult {
+export function runSim(
+  loaded: LoadedScenario,
+  seed: number,
+  untilMs: number,
+  options: RunSimOptions = {},
+): RunResult {
   const { config, scenario } = loaded;
   const run = new SimRun(config, seed);
-  const faults: FaultRecord[] = scenario.faults.map((f, index) => ({ index, action: f.action, partition: f.partition, atMs: null, refused: null }));
+  const faults: FaultRecord[] = scenario.faults.map((f, index) => ({
+    index,
+    action: f.action,
+    partition: f.partition,
+    atMs: null,
+    refused: null,
+  }));
   const fire = (index: number) => () => {
     const fault = scenario.faults[index];
     if (fault === undefined) return;
-    faults[index] = { ...(faults[index] as FaultRecord), atMs: run.now(), refused: applyFault(faultTarget(run.hypervisor, run.disks, run.nicLinks), fault) };
+    faults[index] = {
+      ...(faults[index] as FaultRecord),
+      atMs: run.now(),
+      refused: applyFault(faultTarget(run.hypervisor, run.disks, run.nicLinks), fault),
+    };
   };
   scenario.faults.forEach((f, i) => {
     if (f.at !== undefined) run.at(f.at, `fault/${i}`, fire(i));
   });
   const conditions = new FaultConditions(scenario.faults);
   const stopWatching = run.world.onRecord((record) => {
-    for (const { index, afterMs } of conditions.onRecord(record)) run.at(run.now() + afterMs, `fault/${index}`, fire(index));
+    for (const { index, afterMs } of conditions.onRecord(record))
+      run.at(run.now() + afterMs, `fault/${index}`, fire(index));
   });
   run.bootAll();
-  const summary = options.everyMs === undefined ? run.runUntil(untilMs) : runSampled(run, untilMs, options.everyMs);
+  const summary =
+    options.everyMs === undefined
+      ? run.runUntil(untilMs)
+      : runSampled(run, untilMs, options.everyMs);
   stopWatching();
   let hash: string | undefined;
   return {
@@ -68,12 +87,17 @@ export function runSim(loaded: LoadedScenario, seed: number, untilMs: number, op
 }
 
 // runUntil in 1 ms slices with one event budget for the whole run, calling `everyMs` after each.
-function runSampled(run: SimRun, untilMs: number, everyMs: (run: SimRun) => boolean | void): { events: number } {
+function runSampled(
+  run: SimRun,
+  untilMs: number,
+  everyMs: (run: SimRun) => boolean | void,
+): { events: number } {
   let events = 0;
   for (let t = 0; ; t = Math.min(t + 1, untilMs)) {
     const slice = run.runUntil(t, DEFAULT_EVENT_BUDGET - events);
     events += slice.events;
-    if (everyMs(run) === true || slice.stoppedBy === 'event-budget' || t >= untilMs) return { events };
+    if (everyMs(run) === true || slice.stoppedBy === 'event-budget' || t >= untilMs)
+      return { events };
   }
 }
 
@@ -97,9 +121,14 @@ function observe(run: SimRun, loaded: LoadedScenario): Observation {
     cpOutcomes: cpRunning ? cpHost.outcomes : [],
     cpContext: cpRunning ? (cpHost.context() as Observation['cpContext']) : null,
     guests,
-    ...ioAndNet(config.partitions.filter((p) => p.kind === 'guest').map((p) => {
-      const host = run.host(p.name);
-      return [p.name, host instanceof GuestHost ? host.io() : null] as const;
-    }), run.disks),
+    ...ioAndNet(
+      config.partitions
+        .filter((p) => p.kind === 'guest')
+        .map((p) => {
+          const host = run.host(p.name);
+          return [p.name, host instanceof GuestHost ? host.io() : null] as const;
+        }),
+      run.disks,
+    ),
   };
 }

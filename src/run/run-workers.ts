@@ -34,19 +34,37 @@ async function quiescent(runtime: WorkerRuntime, loaded: LoadedScenario): Promis
   if (Object.values(states).some((s) => s !== 'running')) return false;
   const o = await observe(runtime, loaded);
   if (!o.cpOutcomes.some((e) => e.type === 'cp.bringUpDone')) return false;
-  if (o.cpContext === null || Object.values(o.cpContext.sent).some((c) => c.resolution === 'pending')) return false;
+  if (
+    o.cpContext === null ||
+    Object.values(o.cpContext.sent).some((c) => c.resolution === 'pending')
+  )
+    return false;
   if (!Object.values(o.io).every((io) => io.finished === io.workloads)) return false;
   // Every configured ping flow exists and finished (a guest whose vnic is not up yet has none).
   const flows = networkPlan(loaded.config).flows;
-  return Object.entries(o.net).every(([g, n]) => n.stats.finishedFlows === flows.filter((f) => f.guest === g).length);
+  return Object.entries(o.net).every(
+    ([g, n]) => n.stats.finishedFlows === flows.filter((f) => f.guest === g).length,
+  );
 }
 
 /** Runs `loaded` in worker threads for `untilMs` of wall time. */
-export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: number): Promise<RunResult> {
+export async function runWorkers(
+  loaded: LoadedScenario,
+  seed: number,
+  untilMs: number,
+): Promise<RunResult> {
   const { config, scenario } = loaded;
   const runtime = new WorkerRuntime(config, seed);
-  const faults: FaultRecord[] = scenario.faults.map((f, index) => ({ index, action: f.action, partition: f.partition, atMs: null, refused: null }));
-  const due: { atMs: number; index: number }[] = scenario.faults.flatMap((f, index) => (f.at === undefined ? [] : [{ atMs: f.at, index }]));
+  const faults: FaultRecord[] = scenario.faults.map((f, index) => ({
+    index,
+    action: f.action,
+    partition: f.partition,
+    atMs: null,
+    refused: null,
+  }));
+  const due: { atMs: number; index: number }[] = scenario.faults.flatMap((f, index) =>
+    f.at === undefined ? [] : [{ atMs: f.at, index }],
+  );
   const conditions = new FaultConditions(scenario.faults);
   const trace: TraceRecord[] = [];
   try {
@@ -61,16 +79,22 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
       }
       for (const record of await runtime.collectTraces()) {
         trace.push(record);
-        for (const { index, afterMs } of conditions.onRecord(record)) due.push({ atMs: elapsed() + afterMs, index });
+        for (const { index, afterMs } of conditions.onRecord(record))
+          due.push({ atMs: elapsed() + afterMs, index });
       }
       for (const d of due.filter((x) => x.atMs <= elapsed())) {
         due.splice(due.indexOf(d), 1);
         const fault = scenario.faults[d.index];
         if (fault === undefined) continue;
-        const refused = applyFault(faultTarget(runtime.hypervisor, runtime.disks, runtime.nicLinks), fault);
+        const refused = applyFault(
+          faultTarget(runtime.hypervisor, runtime.disks, runtime.nicLinks),
+          fault,
+        );
         faults[d.index] = { ...(faults[d.index] as FaultRecord), atMs: elapsed(), refused };
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(COLLECT_MS, Math.max(1, untilMs - elapsed()))));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(COLLECT_MS, Math.max(1, untilMs - elapsed()))),
+      );
     }
     const observation = await observe(runtime, loaded);
     const runMs = elapsed();
@@ -78,7 +102,14 @@ export async function runWorkers(loaded: LoadedScenario, seed: number, untilMs: 
     await runtime.shutdown();
     trace.push(...(await runtime.collectTraces()));
     trace.sort((a, b) => a.atMs - b.atMs);
-    return { observation, trace, traceHash: traceHash(trace), faults, events: trace.length, virtualMs: runMs };
+    return {
+      observation,
+      trace,
+      traceHash: traceHash(trace),
+      faults,
+      events: trace.length,
+      virtualMs: runMs,
+    };
   } finally {
     await runtime.shutdown();
   }
@@ -88,7 +119,8 @@ async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<
   const { config } = loaded;
   const states = lifecycleStates(config, runtime.hypervisor);
   const cp = config.partitions.find((p) => p.kind === 'command');
-  const cpControl = cp !== undefined && states[cp.name] === 'running' ? runtime.control(cp.name) : undefined;
+  const cpControl =
+    cp !== undefined && states[cp.name] === 'running' ? runtime.control(cp.name) : undefined;
   const guests: Record<string, Observation['guests'][string]> = {};
   const reports: [string, GuestIoReport | null][] = [];
   for (const p of config.partitions.filter((q) => q.kind === 'guest')) {
@@ -96,7 +128,8 @@ async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<
     reports.push([p.name, live === undefined ? null : await live.io()]);
     const control = states[p.name] === 'running' ? runtime.control(p.name) : undefined;
     guests[p.name] = {
-      snapshot: control === undefined ? null : ((await control.snapshot()) as Record<string, unknown>),
+      snapshot:
+        control === undefined ? null : ((await control.snapshot()) as Record<string, unknown>),
       sysfs: control === undefined ? null : await control.sysfs(),
     };
   }
@@ -104,7 +137,8 @@ async function observe(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<
     config,
     states,
     cpOutcomes: cpControl === undefined ? [] : ((await cpControl.outcomes()) as { type: string }[]),
-    cpContext: cpControl === undefined ? null : ((await cpControl.cpContext()) as Observation['cpContext']),
+    cpContext:
+      cpControl === undefined ? null : ((await cpControl.cpContext()) as Observation['cpContext']),
     guests,
     ...ioAndNet(reports, runtime.disks),
   };

@@ -29,12 +29,15 @@ function errorsOf(text: string) {
 
 describe('scenario loading', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
-  test.each(files)('shipped scenario %s loads and starts with a comment saying what it shows', (file) => {
-    const text = readFileSync(join(DIR, file), 'utf8');
-    expect(text.startsWith('# Shows: ')).toBe(true);
-    const r = loadScenarioText(text, `scenarios/${file}`);
-    expect(r.ok ? [] : r.error.map(formatScenarioError)).toEqual([]);
-  });
+  test.each(files)(
+    'shipped scenario %s loads and starts with a comment saying what it shows',
+    (file) => {
+      const text = readFileSync(join(DIR, file), 'utf8');
+      expect(text.startsWith('# Shows: ')).toBe(true);
+      const r = loadScenarioText(text, `scenarios/${file}`);
+      expect(r.ok ? [] : r.error.map(formatScenarioError)).toEqual([]);
+    },
+  );
 
   test('the base text loads, with defaults filled in and durations in ms', () => {
     const r = loadScenarioText(BASE, 'scenarios/base.yaml');
@@ -43,7 +46,10 @@ describe('scenario loading', () => {
     expect(r.value.name).toBe('base');
     expect(r.value.scenario.until).toBe(1000);
     expect(r.value.scenario.faults).toEqual([]);
-    expect(r.value.config.partitions[1]?.devices[0]).toMatchObject({ channelType: 'video', server: 'cp' });
+    expect(r.value.config.partitions[1]?.devices[0]).toMatchObject({
+      channelType: 'video',
+      server: 'cp',
+    });
   });
 
   test('malformed YAML names the line of the mistake', () => {
@@ -58,9 +64,9 @@ describe('scenario loading', () => {
   });
 
   test('an unknown key points at the key itself', () => {
-    expect(errorsOf(BASE.replace('    kind: guest\n', '    kind: guest\n    kernel: linux\n'))).toEqual([
-      'x.yaml:7:5: partitions[1].kernel: unknown key "kernel"',
-    ]);
+    expect(
+      errorsOf(BASE.replace('    kind: guest\n', '    kind: guest\n    kernel: linux\n')),
+    ).toEqual(['x.yaml:7:5: partitions[1].kernel: unknown key "kernel"']);
   });
 
   test('a wrong enum value lists the choices', () => {
@@ -100,7 +106,9 @@ describe('scenario loading', () => {
       'x.yaml:14:15: faults[2].action: expected one of crash, reboot, hang, shutdown, boot, disk-error, nic-link',
       'x.yaml:15:46: faults[3].at: expected a duration such as 250, "250ms", "1.5s" or "2m" (whole milliseconds, not negative)',
     ]);
-    const second = errorsOf(`${BASE}faults:\n  - { action: crash, partition: guest7, at: 10ms }\n  - { action: hang, partition: guest1 }\n`);
+    const second = errorsOf(
+      `${BASE}faults:\n  - { action: crash, partition: guest7, at: 10ms }\n  - { action: hang, partition: guest1 }\n`,
+    );
     expect(second).toEqual([
       'x.yaml:12:33: faults[0].partition: no partition named "guest7" (have cp, guest1)',
       'x.yaml:13:5: faults[1]: a fault needs exactly one trigger: "at" (a time) or "when" (a condition)',
@@ -126,10 +134,14 @@ faults:
   });
 
   test('hostile files: huge, alias bombs and non-mapping documents are refused with one error', () => {
-    expect(errorsOf('x'.repeat((1 << 20) + 1))).toEqual(['x.yaml:1:1: file is larger than 1048576 bytes']);
+    expect(errorsOf('x'.repeat((1 << 20) + 1))).toEqual([
+      'x.yaml:1:1: file is larger than 1048576 bytes',
+    ]);
     const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`;
     expect(errorsOf(bomb)[0]).toMatch(/^x\.yaml:1:1: YAML: .*alias/i);
-    expect(errorsOf('- just\n- a list\n')[0]).toMatch(/^x\.yaml:1:1: expected object, received array/);
+    expect(errorsOf('- just\n- a list\n')[0]).toMatch(
+      /^x\.yaml:1:1: expected object, received array/,
+    );
   });
 
   test('pings: one that can never be answered, one to itself, one to a non-guest, and a segment on a vhba are each named at their line', () => {
@@ -152,12 +164,20 @@ partitions:
       'x.yaml:13:27: partitions[2].workloads[2].to: "cp" is a command, not a guest',
       'x.yaml:11:27: partitions[2].workloads[0].to: ping cannot be answered: no vnic of guest1 sits on a segment with an uplink of its IOSP (hardware.nics[].switch)',
     ]);
-    const vhba = text.replace('channelType: vnic', 'channelType: vhba').replace(/    workloads:[\s\S]*/, '');
-    expect(errorsOf(vhba)).toEqual([expect.stringMatching(/^x\.yaml:9:\d+: partitions\[2\]\.devices\[0\]: segment-on-non-vnic: only a vnic joins a switch segment or is promiscuous, not a vhba/)]);
+    const vhba = text
+      .replace('channelType: vnic', 'channelType: vhba')
+      .replace(/    workloads:[\s\S]*/, '');
+    expect(errorsOf(vhba)).toEqual([
+      expect.stringMatching(
+        /^x\.yaml:9:\d+: partitions\[2\]\.devices\[0\]: segment-on-non-vnic: only a vnic joins a switch segment or is promiscuous, not a vhba/,
+      ),
+    ]);
   });
 
   test('a missing required key is named as missing', () => {
-    expect(errorsOf(BASE.replace('until: 1s\n', ''))).toEqual(['x.yaml:1:1: until: missing required key "until"']);
+    expect(errorsOf(BASE.replace('until: 1s\n', ''))).toEqual([
+      'x.yaml:1:1: until: missing required key "until"',
+    ]);
   });
 
   test('the JSON Schema in the repository is the one the zod schema generates', () => {

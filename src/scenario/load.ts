@@ -27,16 +27,33 @@ export interface LoadedScenario {
 }
 
 /** Parses and checks scenario `text`, read from `file` (used in messages and for the name). */
-export function loadScenarioText(text: string, file: string): Result<LoadedScenario, ScenarioError[]> {
-  const at = (line: number, column: number, path: string, message: string): ScenarioError => ({ file, line, column, path, message });
-  if (text.length > MAX_SCENARIO_BYTES) return err([at(1, 1, '', `file is larger than ${MAX_SCENARIO_BYTES} bytes`)]);
+export function loadScenarioText(
+  text: string,
+  file: string,
+): Result<LoadedScenario, ScenarioError[]> {
+  const at = (line: number, column: number, path: string, message: string): ScenarioError => ({
+    file,
+    line,
+    column,
+    path,
+    message,
+  });
+  if (text.length > MAX_SCENARIO_BYTES)
+    return err([at(1, 1, '', `file is larger than ${MAX_SCENARIO_BYTES} bytes`)]);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+  });
   if (doc.errors.length > 0) {
-    return err(doc.errors.map((e) => {
-      const pos = lines.linePos(e.pos[0]);
-      return at(pos.line, pos.col, '', `YAML: ${firstLine(e.message)}`);
-    }));
+    return err(
+      doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return at(pos.line, pos.col, '', `YAML: ${firstLine(e.message)}`);
+      }),
+    );
   }
   let data: unknown;
   try {
@@ -46,13 +63,16 @@ export function loadScenarioText(text: string, file: string): Result<LoadedScena
   }
   const positions = new Positions(doc, lines);
   const parsed = scenarioSchema.safeParse(data ?? {});
-  if (!parsed.success) return err(parsed.error.issues.flatMap((issue) => issueErrors(issue, data, positions, at)));
+  if (!parsed.success)
+    return err(parsed.error.issues.flatMap((issue) => issueErrors(issue, data, positions, at)));
   const { config, errors } = checkReferences(parsed.data);
   if (errors.length > 0 || config === null) {
-    return err(errors.map((e) => {
-      const pos = positions.of(e.path);
-      return at(pos.line, pos.column, pathText(e.path), e.message);
-    }));
+    return err(
+      errors.map((e) => {
+        const pos = positions.of(e.path);
+        return at(pos.line, pos.column, pathText(e.path), e.message);
+      }),
+    );
   }
   return ok({ file, name: basename(file, extname(file)), scenario: parsed.data, config });
 }
@@ -60,7 +80,12 @@ export function loadScenarioText(text: string, file: string): Result<LoadedScena
 type At = (line: number, column: number, path: string, message: string) => ScenarioError;
 
 // One zod issue as errors: one per unknown key (at the key), else one at the node.
-function issueErrors(issue: z.core.$ZodIssue, data: unknown, positions: Positions, at: At): ScenarioError[] {
+function issueErrors(
+  issue: z.core.$ZodIssue,
+  data: unknown,
+  positions: Positions,
+  at: At,
+): ScenarioError[] {
   const path = issue.path;
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
@@ -70,19 +95,34 @@ function issueErrors(issue: z.core.$ZodIssue, data: unknown, positions: Position
   }
   const pos = positions.of(path);
   const missing = path.length > 0 && valueAt(data, path) === undefined;
-  return [at(pos.line, pos.column, pathText(path), missing ? `missing required key "${String(path.at(-1))}"` : messageOf(issue))];
+  return [
+    at(
+      pos.line,
+      pos.column,
+      pathText(path),
+      missing ? `missing required key "${String(path.at(-1))}"` : messageOf(issue),
+    ),
+  ];
 }
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let node = data;
-  for (const seg of path) node = typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[seg] : undefined;
+  for (const seg of path)
+    node =
+      typeof node === 'object' && node !== null
+        ? (node as Record<PropertyKey, unknown>)[seg]
+        : undefined;
   return node;
 }
 
 // zod's messages, reworded where they would not tell a scenario author what to write.
 function messageOf(issue: z.core.$ZodIssue): string {
   if (issue.message.startsWith('Invalid discriminator value')) {
-    return `expected one of ${issue.message.replace(/^[^']*/, '').replaceAll("'", '').split(' | ').join(', ')}`;
+    return `expected one of ${issue.message
+      .replace(/^[^']*/, '')
+      .replaceAll("'", '')
+      .split(' | ')
+      .join(', ')}`;
   }
   return issue.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
 }

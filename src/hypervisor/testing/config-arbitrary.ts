@@ -68,22 +68,26 @@ function buildConfig(iospCount: number, guests: readonly (readonly BusShape[])[]
   const iosps = Array.from({ length: iospCount }, (_, i) => `iosp${i}`);
   const partitions: PartitionConfig[] = [
     { name: 'cp', kind: 'command', index: 0, buses: [], devices: [] },
-    ...iosps.map((name, i): PartitionConfig => ({
-      name,
-      kind: 'iosp',
-      index: 1 + i,
-      buses: [],
-      devices: [],
-    })),
-    ...guests.map((buses, g): PartitionConfig => ({
-      name: `guest${g + 1}`,
-      kind: 'guest',
-      index: 1 + iospCount + g,
-      buses: buses.map((b) => ({ busNo: b.busNo, deviceCount: b.deviceCount })),
-      devices: buses.flatMap((b) =>
-        b.devices.filter((d) => d.devNo < b.deviceCount).map((d) => device(b.busNo, d, iosps)),
-      ),
-    })),
+    ...iosps.map(
+      (name, i): PartitionConfig => ({
+        name,
+        kind: 'iosp',
+        index: 1 + i,
+        buses: [],
+        devices: [],
+      }),
+    ),
+    ...guests.map(
+      (buses, g): PartitionConfig => ({
+        name: `guest${g + 1}`,
+        kind: 'guest',
+        index: 1 + iospCount + g,
+        buses: buses.map((b) => ({ busNo: b.busNo, deviceCount: b.deviceCount })),
+        devices: buses.flatMap((b) =>
+          b.devices.filter((d) => d.devNo < b.deviceCount).map((d) => device(b.busNo, d, iosps)),
+        ),
+      }),
+    ),
   ];
   return { partitions, jiffyMs: 1 };
 }

@@ -3,7 +3,12 @@
 // replies as the CP would. Used by the guest host tests; not part of the runtime.
 
 import { Channel, channelTypes } from '../../channel/index.js';
-import { allocateChannels, doorbellOf, type ChannelRecord, type Config } from '../../hypervisor/index.js';
+import {
+  allocateChannels,
+  doorbellOf,
+  type ChannelRecord,
+  type Config,
+} from '../../hypervisor/index.js';
 import * as build from '../../protocol/controlvm-request.js';
 import type { ControlvmHeader } from '../../protocol/controlvm.js';
 import { SimWorld } from '../../runtime/sim/sim-world.js';
@@ -12,14 +17,27 @@ import { guestDriverSet } from '../driver-set.js';
 import { GuestHost } from '../guest-host.js';
 
 /** A guest of `config` on a fresh SimWorld, with a CP port on its controlvm channel. */
-export function guestBench(config: Config, guest: string, seed = 1, quirks: readonly string[] = []) {
+export function guestBench(
+  config: Config,
+  guest: string,
+  seed = 1,
+  quirks: readonly string[] = [],
+) {
   const channels = allocateChannels(config);
   const mine = channels.forPartition(guest);
   const world = new SimWorld({ seed });
-  const host = new GuestHost(guest, mine, world.environment(guest), guestDriverSet(config, guest), config.jiffyMs, quirks);
+  const host = new GuestHost(
+    guest,
+    mine,
+    world.environment(guest),
+    guestDriverSet(config, guest),
+    config.jiffyMs,
+    quirks,
+  );
   const controlvm = mine.find((c) => c.kind === 'controlvm');
   const attached = controlvm && Channel.attachAs(controlvm.buffer, channelTypes.controlvm);
-  if (controlvm === undefined || !attached?.ok) throw new Error(`${guest} has no valid controlvm channel`);
+  if (controlvm === undefined || !attached?.ok)
+    throw new Error(`${guest} has no valid controlvm channel`);
   const cp = new ControlvmCpPort(attached.value, doorbellOf(controlvm), world.environment('cp'));
   const responses: ControlvmHeader[] = [];
   let nextHandle = 1;
@@ -46,7 +64,9 @@ export function guestBench(config: Config, guest: string, seed = 1, quirks: read
     /** Sends one request; returns its message handle. */
     send(body: build.ControlvmRequestBody): bigint {
       const handle = BigInt(nextHandle++);
-      const outcome = cp.send(build.encodeControlvmRequest({ ...body, messageHandle: String(handle) }));
+      const outcome = cp.send(
+        build.encodeControlvmRequest({ ...body, messageHandle: String(handle) }),
+      );
       if (outcome !== 'inserted') throw new Error(`send: ${JSON.stringify(outcome)}`);
       return handle;
     },

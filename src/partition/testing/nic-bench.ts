@@ -8,19 +8,43 @@
 import { expect } from 'vitest';
 import { Channel, channelTypes } from '../../channel/index.js';
 import { writeMac } from '../../devices/ethernet.js';
-import { allocateChannels, allocateNicLinks, doorbellOf, networkPlan, PAGE_BYTES, VNIC_RCV_PAGES, type ChannelMap, type Config, type NicLinks, type PartitionConfig } from '../../hypervisor/index.js';
+import {
+  allocateChannels,
+  allocateNicLinks,
+  doorbellOf,
+  networkPlan,
+  PAGE_BYTES,
+  VNIC_RCV_PAGES,
+  type ChannelMap,
+  type Config,
+  type NicLinks,
+  type PartitionConfig,
+} from '../../hypervisor/index.js';
 import { ETH_HLEN, RCVPOST_BUF_SIZE, SIZEOF_CMDRSP } from '../../protocol/uiscmdrsp-constants.js';
 import { decodeNet, encodeNet, type NetMessage } from '../../protocol/uiscmdrsp-net.js';
 import { SimWorld } from '../../runtime/sim/sim-world.js';
 import { IospHost } from '../iosp-host.js';
 
-const vnicGuest = (name: string, index: number, segment: string): PartitionConfig => ({ name, kind: 'guest', index, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: 'vnic', server: 'iosp0', segment }] });
+const vnicGuest = (name: string, index: number, segment: string): PartitionConfig => ({
+  name,
+  kind: 'guest',
+  index,
+  buses: [{ busNo: 2, deviceCount: 1 }],
+  devices: [{ busNo: 2, devNo: 0, channelType: 'vnic', server: 'iosp0', segment }],
+});
 /** iosp0 with one NIC on blue; guest1 and guest2 on blue, guest3 on red. */
 export const config: Config = {
   jiffyMs: 1,
   partitions: [
     { name: 'cp', kind: 'command', index: 0, buses: [], devices: [] },
-    { name: 'iosp0', kind: 'iosp', index: 1, buses: [], devices: [], hardware: { scsi: [], nics: [{ name: 'eth-blue', switch: 'blue' }] } },
+    {
+      name: 'iosp0',
+      kind: 'iosp',
+      index: 1,
+      buses: [],
+      devices: [],
+      hardware: { scsi: [], nics: [{ name: 'eth-blue', switch: 'blue' }] },
+    },
     vnicGuest('guest1', 2, 'blue'),
     vnicGuest('guest2', 3, 'blue'),
     vnicGuest('guest3', 4, 'red'),
@@ -50,27 +74,46 @@ function guestEnd(world: SimWorld, channels: ChannelMap, name: string) {
   const record = channels.all().find((c) => c.typeName === 'vnic' && c.guestPartition === name);
   const vnic = plan.vnics.find((v) => v.guest === name);
   const attached = record && Channel.attachAs(record.buffer, channelTypes.vnic);
-  if (record?.dma === undefined || vnic === undefined || !attached?.ok) throw new Error(`${name}: no ready vnic channel`);
+  if (record?.dma === undefined || vnic === undefined || !attached?.ok)
+    throw new Error(`${name}: no ready vnic channel`);
   const memory = new Uint8Array(record.dma.buffer).fill(GUARD);
   const shadow = memory.slice();
   const pfn0 = Number(record.dma.address) / PAGE_BYTES;
   const env = world.environment(name);
   const slot = new Uint8Array(SIZEOF_CMDRSP);
   const g = {
-    name, record, memory, shadow, pfn0, mac: vnic.mac, ip: vnic.ip,
+    name,
+    record,
+    memory,
+    shadow,
+    pfn0,
+    mac: vnic.mac,
+    ip: vnic.ip,
     sendRaw(bytes: Uint8Array): void {
       expect(attached.value.queue(0).insert(bytes)).toBe('inserted');
       env.ring(doorbellOf(record), 'server');
     },
     send: (msg: NetMessage) => g.sendRaw(encodeNet(msg)),
-    post: (page: number, uniqueNum = 7) => g.send({ kind: 'rcvPost', buf: bufOf(page), frag: { pfn: pfn0 + page, off: 0, len: RCVPOST_BUF_SIZE }, uniqueNum }),
+    post: (page: number, uniqueNum = 7) =>
+      g.send({
+        kind: 'rcvPost',
+        buf: bufOf(page),
+        frag: { pfn: pfn0 + page, off: 0, len: RCVPOST_BUF_SIZE },
+        uniqueNum,
+      }),
     enbdis: (enable: number, context = CONTEXT) => g.send({ kind: 'enbdis', context, enable }),
     /** Writes `bytes` into transmit page `txSlot` (as the guest's driver does) and sends NET_XMIT. */
     xmit(buf: number, bytes: Uint8Array, txSlot = 0): void {
       const at = (VNIC_RCV_PAGES + txSlot) * PAGE_BYTES;
       memory.set(bytes, at);
       shadow.set(bytes, at);
-      g.send({ kind: 'xmit', buf, len: bytes.length, frags: [{ pfn: pfn0 + VNIC_RCV_PAGES + txSlot, off: 0, len: bytes.length }], ethhdr: bytes.slice(0, ETH_HLEN) });
+      g.send({
+        kind: 'xmit',
+        buf,
+        len: bytes.length,
+        frags: [{ pfn: pfn0 + VNIC_RCV_PAGES + txSlot, off: 0, len: bytes.length }],
+        ethhdr: bytes.slice(0, ETH_HLEN),
+      });
     },
     /** Every response waiting in queue 1; each must decode. */
     responses(): NetMessage[] {
@@ -100,13 +143,33 @@ function guestEnd(world: SimWorld, channels: ChannelMap, name: string) {
 export function bench(seed = 1, links: NicLinks = allocateNicLinks(config)) {
   const channels = allocateChannels(config);
   const world = new SimWorld({ seed });
-  const host = new IospHost('iosp0', channels.forPartition('iosp0'), world.environment('iosp0'), config, new Map(), 1, undefined, links.pages.get('iosp0'));
+  const host = new IospHost(
+    'iosp0',
+    channels.forPartition('iosp0'),
+    world.environment('iosp0'),
+    config,
+    new Map(),
+    1,
+    undefined,
+    links.pages.get('iosp0'),
+  );
   host.start();
-  const [g1, g2, g3] = ['guest1', 'guest2', 'guest3'].map((n) => guestEnd(world, channels, n)) as [Guest, Guest, Guest];
+  const [g1, g2, g3] = ['guest1', 'guest2', 'guest3'].map((n) => guestEnd(world, channels, n)) as [
+    Guest,
+    Guest,
+    Guest,
+  ];
   return {
-    host, g1, g2, g3, world, links,
+    host,
+    g1,
+    g2,
+    g3,
+    world,
+    links,
     run(ms = 5): void {
-      expect(world.scheduler.runUntil(world.scheduler.now() + ms, 200_000).stoppedBy).not.toBe('event-budget');
+      expect(world.scheduler.runUntil(world.scheduler.now() + ms, 200_000).stoppedBy).not.toBe(
+        'event-budget',
+      );
     },
     count: (name: string) => host.counters()[name],
     /** The first window byte that differs from what the guests wrote or the test expected, or null. */

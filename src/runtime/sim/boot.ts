@@ -24,19 +24,35 @@ export interface SimBootOutcome {
 }
 
 /** Boots `config` with `seed` and runs until `untilMs` of virtual time (bounded by an event budget). */
-export function simulateBoot(config: Config, seed: number, untilMs: number, eventBudget = DEFAULT_EVENT_BUDGET): SimBootOutcome {
+export function simulateBoot(
+  config: Config,
+  seed: number,
+  untilMs: number,
+  eventBudget = DEFAULT_EVENT_BUDGET,
+): SimBootOutcome {
   const run = new SimRun(config, seed);
   const booted = run.bootAll();
   assert(booted.ok, 'every partition of a fresh run is off, so every boot is allowed');
   const summary = run.runUntil(untilMs, eventBudget);
   const cpName = config.partitions.find((p) => p.kind === 'command')?.name ?? '';
   const cp = run.host(cpName);
-  assert(cp instanceof CommandHost, 'a validated configuration has one command partition, now running');
+  assert(
+    cp instanceof CommandHost,
+    'a validated configuration has one command partition, now running',
+  );
   const guests = new Map<string, GuestHost>();
   for (const p of config.partitions.filter((q) => q.kind === 'guest')) {
     const host = run.host(p.name);
     assert(host instanceof GuestHost, `${p.name}: a booted guest has a guest host`);
     guests.set(p.name, host);
   }
-  return { summary, traceHash: run.traceHash(), commandPartition: cp, guests, world: run.world, channels: run.channels, run };
+  return {
+    summary,
+    traceHash: run.traceHash(),
+    commandPartition: cp,
+    guests,
+    world: run.world,
+    channels: run.channels,
+    run,
+  };
 }

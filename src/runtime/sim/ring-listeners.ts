@@ -44,7 +44,10 @@ export class RingListeners {
    */
   listeners(bell: Doorbell, side: ChannelSide): readonly RingListener[] {
     const found = [...(this.byBell.get(bell.buffer)?.[side] ?? [])];
-    assert(found.every((l) => l.active), 'only active listeners are registered');
+    assert(
+      found.every((l) => l.active),
+      'only active listeners are registered',
+    );
     return found;
   }
 

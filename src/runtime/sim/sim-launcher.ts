@@ -82,7 +82,17 @@ export class SimLauncher implements PartitionLauncher {
     const plans = partition.kind === 'command' ? guestPlansFrom(this.config, this.channels) : [];
     const { config, commandOptions, disks, heartbeats, nicLinks, onHypervisorRequest } = this;
     const env = this.world.environment(name);
-    return createHost(partition, { config, channels: this.channels.forPartition(name), env, plans, commandOptions, disks, heartbeats, nicLinks, onHypervisorRequest });
+    return createHost(partition, {
+      config,
+      channels: this.channels.forPartition(name),
+      env,
+      plans,
+      commandOptions,
+      disks,
+      heartbeats,
+      nicLinks,
+      onHypervisorRequest,
+    });
   }
 
   private partition(name: string): PartitionConfig {

@@ -20,7 +20,9 @@ function stepUntil(run: SimRun, done: () => boolean): void {
 
 function bringUpDone(run: SimRun): unknown {
   const cp = run.host('cp');
-  return cp instanceof CommandHost ? cp.outcomes.find((o) => o.type === 'cp.bringUpDone') : undefined;
+  return cp instanceof CommandHost
+    ? cp.outcomes.find((o) => o.type === 'cp.bringUpDone')
+    : undefined;
 }
 
 function twoGuests(): Config {
@@ -35,11 +37,18 @@ describe('sim run', () => {
     const run = new SimRun(minimalGuestConfig(), 1);
     expect(run.bootAll()).toEqual({ ok: true, value: undefined });
     run.runUntil(100);
-    expect(run.snapshot('cp')).toEqual({ 'cp/lifecycle': 'running', 'cp/iosp-recovery': 'resting', 'cp/command-partition': 'ready' }); // no IOSP: the watchdog rests
+    expect(run.snapshot('cp')).toEqual({
+      'cp/lifecycle': 'running',
+      'cp/iosp-recovery': 'resting',
+      'cp/command-partition': 'ready',
+    }); // no IOSP: the watchdog rests
     expect(run.snapshot('guest1')?.['guest1/lifecycle']).toBe('running');
     expect(bringUpDone(run)).toMatchObject({ ready: ['guest1'], failed: [] });
     expect(run.snapshot('nope')).toBeUndefined();
-    expect(run.bootAll()).toMatchObject({ ok: false, error: [{ code: 'illegal-request' }, { code: 'illegal-request' }] });
+    expect(run.bootAll()).toMatchObject({
+      ok: false,
+      error: [{ code: 'illegal-request' }, { code: 'illegal-request' }],
+    });
   });
 
   test(
@@ -70,7 +79,10 @@ describe('sim run', () => {
         '53 xstate.after.rebootDelay.rebooting "booting"',
         '53 BOOTED "running"',
       ]);
-      expect(run.hypervisor.lifecycle('guest1')).toMatchObject({ ok: true, value: { bootCount: 2, crashCount: 1 } });
+      expect(run.hypervisor.lifecycle('guest1')).toMatchObject({
+        ok: true,
+        value: { bootCount: 2, crashCount: 1 },
+      });
       const fresh = run.host('guest1');
       expect(fresh).toBeInstanceOf(GuestHost);
       expect(fresh).not.toBe(crashed);
@@ -80,15 +92,24 @@ describe('sim run', () => {
       expect(fresh?.counters()['controlvmPolls']).toBeGreaterThanOrEqual(2);
       const vbus = run.channels.forPartition('guest1').find((c) => c.kind === 'vbus');
       if (vbus === undefined) throw new Error('guest1 has a bus channel');
-      expect([readVbusRecord(vbus, 'chipset'), readVbusRecord(vbus, 'bus'), readVbusRecord(vbus, 0), readVbusRecord(vbus, 1)]).toEqual([
+      expect([
+        readVbusRecord(vbus, 'chipset'),
+        readVbusRecord(vbus, 'bus'),
+        readVbusRecord(vbus, 0),
+        readVbusRecord(vbus, 1),
+      ]).toEqual([
         { devtype: 'chipset', drvname: 'visorchipset' },
         { devtype: 'clientbus', drvname: 'visorbus' },
         { devtype: 'video', drvname: 'visorvideoclien' },
         { devtype: '', drvname: '' }, // dev 1 was never created
       ]);
       expect(bringUpDone(run)).toEqual({ type: 'cp.bringUpDone', ready: [], failed: ['guest1'] });
-      const failed = (run.host('cp') as CommandHost).outcomes.find((o) => o.type === 'cp.guestFailed');
-      expect(failed).toMatchObject({ failure: { status: 19, cause: 'failed-response', messageHandle: '5' } });
+      const failed = (run.host('cp') as CommandHost).outcomes.find(
+        (o) => o.type === 'cp.guestFailed',
+      );
+      expect(failed).toMatchObject({
+        failure: { status: 19, cause: 'failed-response', messageHandle: '5' },
+      });
     },
   );
 
@@ -99,7 +120,9 @@ describe('sim run', () => {
     run.hypervisor.crash('guest1');
     run.hypervisor.reboot('guest1', 50);
     run.runUntil(100);
-    expect(Object.keys(run.snapshot('guest1') ?? {}).filter((id) => id.includes(':vbus'))).toEqual([]);
+    expect(Object.keys(run.snapshot('guest1') ?? {}).filter((id) => id.includes(':vbus'))).toEqual(
+      [],
+    );
     expect(run.hypervisor.reboot('cp', 10)).toEqual({ ok: true, value: 'rebooting' });
     run.runUntil(200);
     expect(lifecycleOf(run, 'cp').slice(2)).toEqual([
@@ -108,7 +131,11 @@ describe('sim run', () => {
       '110 BOOTED "running"',
     ]);
     expect(bringUpDone(run)).toEqual({ type: 'cp.bringUpDone', ready: ['guest1'], failed: [] });
-    expect(Object.keys(run.snapshot('guest1') ?? {}).filter((id) => id.includes(':vbus')).sort()).toEqual([
+    expect(
+      Object.keys(run.snapshot('guest1') ?? {})
+        .filter((id) => id.includes(':vbus'))
+        .sort(),
+    ).toEqual([
       'guest1/visorconinclient:vbus1:dev1',
       'guest1/visorconinclient:vbus1:dev2',
       'guest1/visorvideoclient:vbus1:dev0',
@@ -134,8 +161,14 @@ describe('sim run', () => {
     expect(run.hypervisor.boot('guest1')).toEqual({ ok: true, value: 'running' });
     run.runUntil(22_000);
     expect(run.host('guest1')).not.toBe(host);
-    expect(run.counters('guest1')?.['controlvmPolls'], 'one jiffy after boot, at 10 s idle, then every 100 ms').toBeGreaterThan(10);
-    expect(run.hypervisor.lifecycle('guest1')).toMatchObject({ ok: true, value: { bootCount: 2, hangCount: 1, crashCount: 0 } });
+    expect(
+      run.counters('guest1')?.['controlvmPolls'],
+      'one jiffy after boot, at 10 s idle, then every 100 ms',
+    ).toBeGreaterThan(10);
+    expect(run.hypervisor.lifecycle('guest1')).toMatchObject({
+      ok: true,
+      value: { bootCount: 2, hangCount: 1, crashCount: 0 },
+    });
     expect(lifecycleOf(run, 'guest1').slice(2)).toEqual([
       '100 HANG "hung"',
       '11000 SHUTDOWN "shutDown"',
@@ -163,8 +196,14 @@ describe('sim run', () => {
     };
     const a = faults(20261125);
     const b = faults(20261125);
-    expect(a.hypervisor.lifecycle('guest1')).toMatchObject({ ok: true, value: { bootCount: 3, crashCount: 2 } });
-    expect(a.hypervisor.lifecycle('guest2')).toMatchObject({ ok: true, value: { bootCount: 2, hangCount: 1 } });
+    expect(a.hypervisor.lifecycle('guest1')).toMatchObject({
+      ok: true,
+      value: { bootCount: 3, crashCount: 2 },
+    });
+    expect(a.hypervisor.lifecycle('guest2')).toMatchObject({
+      ok: true,
+      value: { bootCount: 2, hangCount: 1 },
+    });
     expect(b.traceHash()).toBe(a.traceHash());
     expect(b.trace.length).toBe(a.trace.length);
     // Same-instant ties (two guests and the CP polling every jiffy, faults at poll instants):

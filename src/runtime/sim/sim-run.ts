@@ -69,8 +69,20 @@ export class SimRun {
     this.disks = allocateDisks(config);
     this.nicLinks = allocateNicLinks(config);
     // The CP's requests (a hung IOSP's reboot) run as their own event, never inside the CP's.
-    const onRequest = (r: HypervisorRequest): void => void this.at(this.now(), `cp-request/${r.iosp}`, () => this.hypervisor.reboot(r.iosp, r.downMs));
-    this.launcher = new SimLauncher(config, this.channels, this.world, timing, this.disks, allocateHeartbeats(config), this.nicLinks.pages, onRequest);
+    const onRequest = (r: HypervisorRequest): void =>
+      void this.at(this.now(), `cp-request/${r.iosp}`, () =>
+        this.hypervisor.reboot(r.iosp, r.downMs),
+      );
+    this.launcher = new SimLauncher(
+      config,
+      this.channels,
+      this.world,
+      timing,
+      this.disks,
+      allocateHeartbeats(config),
+      this.nicLinks.pages,
+      onRequest,
+    );
     const clockEnv = this.world.hypervisorEnvironment();
     this.hypervisor = new Hypervisor(config, this.launcher, {
       clock: clockEnv.clock,
@@ -82,7 +94,8 @@ export class SimRun {
     this.hypervisor.onTransition((name, state) => {
       const notice = iospNotice(config, name, state);
       const host = cp === undefined ? undefined : this.host(cp);
-      if (notice !== null && host instanceof CommandHost && this.hypervisor.state(cp ?? '').ok) host.notify(notice);
+      if (notice !== null && host instanceof CommandHost && this.hypervisor.state(cp ?? '').ok)
+        host.notify(notice);
     });
   }
 

@@ -43,13 +43,21 @@ describe('trace-hash', () => {
   });
 
   test('the fast path for record-shaped lines writes exactly what canonicalJson writes, with and without detail, and across update batches', () => {
-    const plain: TraceRecord = { atMs: 1.25, partition: 'g"1', actor: 'g"1/x', event: 'e\n', state: '{"a":"b"}' };
+    const plain: TraceRecord = {
+      atMs: 1.25,
+      partition: 'g"1',
+      actor: 'g"1/x',
+      event: 'e\n',
+      state: '{"a":"b"}',
+    };
     const withExtra = { ...boot, extra: [2, 1] } as TraceRecord;
     for (const record of [boot, plain, withExtra, { ...boot, detail: { text: 'z', a: 1 } }]) {
       expect(toJsonLine(record)).toBe(canonicalJson(record));
     }
     const many = Array.from({ length: 600 }, (_, i) => ({ ...boot, atMs: i }));
-    const byHand = createHash('sha256').update(many.map((r) => `${canonicalJson(r)}\n`).join('')).digest('hex');
+    const byHand = createHash('sha256')
+      .update(many.map((r) => `${canonicalJson(r)}\n`).join(''))
+      .digest('hex');
     expect(traceHash(many)).toBe(byHand);
   });
 

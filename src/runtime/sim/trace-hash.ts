@@ -23,7 +23,9 @@ const LINES_PER_UPDATE = 256;
 export function toJsonLine(record: TraceRecord): string {
   const keys = Object.keys(record);
   const hasDetail = record.detail !== undefined;
-  const shaped = keys.length === (hasDetail ? 6 : 5) && keys.every((k) => (RECORD_KEYS as readonly string[]).includes(k));
+  const shaped =
+    keys.length === (hasDetail ? 6 : 5) &&
+    keys.every((k) => (RECORD_KEYS as readonly string[]).includes(k));
   if (!shaped || typeof record.atMs !== 'number') return canonicalJson(record);
   const { actor, atMs, detail, event, partition, state } = record;
   assert(Number.isFinite(atMs), `trace numbers must be finite, got ${atMs}`);

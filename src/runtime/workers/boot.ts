@@ -22,7 +22,11 @@ export interface WorkerBootOutcome {
 }
 
 /** Boots `config` in one worker thread per partition; gives up after `deadlineMs` of wall time. */
-export async function bootInWorkers(config: Config, seed: number, deadlineMs: number): Promise<WorkerBootOutcome> {
+export async function bootInWorkers(
+  config: Config,
+  seed: number,
+  deadlineMs: number,
+): Promise<WorkerBootOutcome> {
   const runtime = new WorkerRuntime(config, seed);
   const hosted = config.partitions.filter((p) => p.kind === 'guest' || p.kind === 'command');
   try {
@@ -51,7 +55,11 @@ async function bootOrFail(runtime: WorkerRuntime, name: string): Promise<void> {
 }
 
 // Polls the control plane (never channel data) for the bring-up outcome, every 20 ms.
-async function awaitBringUp(runtime: WorkerRuntime, cp: string, deadlineMs: number): Promise<WorkerBootOutcome['bringUpDone']> {
+async function awaitBringUp(
+  runtime: WorkerRuntime,
+  cp: string,
+  deadlineMs: number,
+): Promise<WorkerBootOutcome['bringUpDone']> {
   while (runtime.elapsedMs() < deadlineMs) {
     const outcomes = (await runtime.control(cp)?.outcomes()) ?? [];
     const done = outcomes.find((o) => (o as { type: string }).type === 'cp.bringUpDone');

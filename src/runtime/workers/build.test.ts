@@ -16,9 +16,17 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('a build', () => {
   test('compiled with tsc, `node dist/src/cli/main.js run` boots the default scenario in worker threads and passes', () => {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    const build = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out], { encoding: 'utf8' });
+    const build = spawnSync(
+      process.execPath,
+      [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out],
+      { encoding: 'utf8' },
+    );
     expect(build.stdout + build.stderr).toBe('');
-    const run = spawnSync(process.execPath, [join(out, 'src/cli/main.js'), 'run', '--json', '--until', '300ms'], { encoding: 'utf8', cwd: root, timeout: 60_000 });
+    const run = spawnSync(
+      process.execPath,
+      [join(out, 'src/cli/main.js'), 'run', '--json', '--until', '300ms'],
+      { encoding: 'utf8', cwd: root, timeout: 60_000 },
+    );
     expect(run.stderr).toBe('');
     const report = JSON.parse(run.stdout) as { runtime: string; verdict: string };
     expect(report).toMatchObject({ runtime: 'workers', verdict: 'pass' });

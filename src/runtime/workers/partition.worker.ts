@@ -10,7 +10,11 @@ import { assert } from '../../base/assert.js';
 import { Prng } from '../../base/prng.js';
 import type { ChannelRecord, Config } from '../../hypervisor/index.js';
 import { Disk, type DiskSpec } from '../../devices/disk.js';
-import { CommandHost, defaultCommandHostOptions, type HypervisorRequest } from '../../partition/command-host.js';
+import {
+  CommandHost,
+  defaultCommandHostOptions,
+  type HypervisorRequest,
+} from '../../partition/command-host.js';
 import { createHost } from '../../partition/create-host.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import { GuestHost, type GuestIoReport } from '../../partition/guest-host.js';
@@ -43,7 +47,9 @@ const port = parentPort;
 assert(port !== null, 'partition.worker must run in a worker thread');
 
 const trace: TraceRecord[] = [];
-const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epochMs, (r) => trace.push(r));
+const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epochMs, (r) =>
+  trace.push(r),
+);
 const partition = data.config.partitions.find((p) => p.name === data.partition);
 assert(partition !== undefined, `${data.partition} is in the configuration it was given`);
 const disks = new Map(
@@ -56,7 +62,16 @@ const disks = new Map(
 const commandOptions = defaultCommandHostOptions(data.config.jiffyMs);
 const heartbeats = new Map(data.heartbeats);
 const nicLinks = new Map(data.nicLinks);
-const host = createHost(partition, { config: data.config, channels: data.channels, env, plans: data.plans, commandOptions, disks, heartbeats, nicLinks });
+const host = createHost(partition, {
+  config: data.config,
+  channels: data.channels,
+  env,
+  plans: data.plans,
+  commandOptions,
+  disks,
+  heartbeats,
+  nicLinks,
+});
 
 /** The control plane of one partition worker. */
 export const partitionApi = {

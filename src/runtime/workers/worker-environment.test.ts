@@ -5,7 +5,12 @@ import type { TraceRecord } from '../../partition/environment.js';
 import { WorkerEnvironment } from './worker-environment.js';
 
 function environment(sink: TraceRecord[] = []) {
-  return new WorkerEnvironment('guest1', Prng.root(9), performance.timeOrigin + performance.now(), (r) => sink.push(r));
+  return new WorkerEnvironment(
+    'guest1',
+    Prng.root(9),
+    performance.timeOrigin + performance.now(),
+    (r) => sink.push(r),
+  );
 }
 
 describe('worker environment', () => {
@@ -50,7 +55,13 @@ describe('worker environment', () => {
     const sink: TraceRecord[] = [];
     const env = environment(sink);
     expect(env.now()).toBeGreaterThanOrEqual(0);
-    env.trace({ atMs: env.now(), partition: 'guest1', actor: 'guest1/visorchipset', event: 'boot', state: 'running' });
+    env.trace({
+      atMs: env.now(),
+      partition: 'guest1',
+      actor: 'guest1/visorchipset',
+      event: 'boot',
+      state: 'running',
+    });
     expect(sink).toHaveLength(1);
   });
 });

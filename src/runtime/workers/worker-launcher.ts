@@ -112,11 +112,15 @@ export class WorkerLauncher implements PartitionLauncher {
     const { config, channels, seed, epochMs, disks, heartbeats, nicLinks } = this.options;
     const command = partition.kind === 'command';
     // An IOSP gets the memory of the disks it owns, and nothing else of the hardware.
-    const owned = new Set((partition.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => d.name)));
+    const owned = new Set(
+      (partition.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => d.name)),
+    );
     return {
       partition: partition.name,
       config,
-      disks: [...disks].filter(([n]) => owned.has(n)).map(([, d]) => ({ spec: d.spec, memory: d.memory })),
+      disks: [...disks]
+        .filter(([n]) => owned.has(n))
+        .map(([, d]) => ({ spec: d.spec, memory: d.memory })),
       heartbeats: [...heartbeats].filter(([iosp]) => command || iosp === partition.name),
       nicLinks: [...nicLinks].filter(([iosp]) => iosp === partition.name),
       channels: channels.forPartition(partition.name),

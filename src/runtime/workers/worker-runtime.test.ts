@@ -21,7 +21,9 @@ async function bringUpDone(runtime: WorkerRuntime): Promise<unknown> {
 
 async function boundDrivers(runtime: WorkerRuntime, name: string): Promise<string[]> {
   const states = ((await runtime.control(name)?.snapshot()) ?? {}) as Record<string, unknown>;
-  return Object.keys(states).filter((id) => id.includes(':vbus')).sort();
+  return Object.keys(states)
+    .filter((id) => id.includes(':vbus'))
+    .sort();
 }
 
 /** The lifecycle says running (the fresh worker's start() returned). */
@@ -40,8 +42,14 @@ describe('worker runtime', () => {
   test('smoke: unknown partitions and illegal requests are typed errors and start no worker', async () => {
     const runtime = new WorkerRuntime(minimalGuestConfig(), 1);
     try {
-      expect(await runtime.crash('nope')).toMatchObject({ ok: false, error: { code: 'unknown-partition' } });
-      expect(await runtime.crash('guest1')).toMatchObject({ ok: false, error: { code: 'illegal-request', state: 'off' } });
+      expect(await runtime.crash('nope')).toMatchObject({
+        ok: false,
+        error: { code: 'unknown-partition' },
+      });
+      expect(await runtime.crash('guest1')).toMatchObject({
+        ok: false,
+        error: { code: 'illegal-request', state: 'off' },
+      });
       expect(runtime.isRunning('guest1')).toBe(false);
     } finally {
       await runtime.shutdown();
@@ -64,14 +72,24 @@ describe('worker runtime', () => {
         expect(runtime.isRunning('guest1')).toBe(false);
         expect(runtime.control('guest1')).toBeUndefined();
         const vbus = runtime.channels.forPartition('guest1').find((c) => c.kind === 'vbus');
-        expect(vbus && readVbusRecord(vbus, 'bus')).toEqual({ devtype: 'clientbus', drvname: 'visorbus' });
+        expect(vbus && readVbusRecord(vbus, 'bus')).toEqual({
+          devtype: 'clientbus',
+          drvname: 'visorbus',
+        });
 
         expect(await runtime.reboot('guest1', 30)).toMatchObject({ ok: true });
         expect(await until(() => isRunningState(runtime, 'guest1'))).toBe(true);
         expect(runtime.isRunning('guest1')).toBe(true);
-        expect(runtime.hypervisor.lifecycle('guest1')).toMatchObject({ ok: true, value: { bootCount: 2, crashCount: 1, rebootDownMs: 30 } });
+        expect(runtime.hypervisor.lifecycle('guest1')).toMatchObject({
+          ok: true,
+          value: { bootCount: 2, crashCount: 1, rebootDownMs: 30 },
+        });
         expect(runtime.control('guest1')).not.toBe(first);
-        expect(await until(async () => ((await runtime.counters('guest1'))?.['controlvmPolls'] ?? 0) > 0)).toBe(true);
+        expect(
+          await until(
+            async () => ((await runtime.counters('guest1'))?.['controlvmPolls'] ?? 0) > 0,
+          ),
+        ).toBe(true);
         expect(await boundDrivers(runtime, 'guest1')).toEqual([]); // a fresh guest: nothing bound yet
 
         // A fresh CP worker on the same controlvm memory brings the fresh guest up again.
@@ -81,10 +99,14 @@ describe('worker runtime', () => {
         expect(await bringUpDone(runtime)).toMatchObject({ ready: ['guest1'], failed: [] });
         expect(await boundDrivers(runtime, 'guest1')).toEqual(DRIVERS);
         const files = (await runtime.control('guest1')?.sysfs()) ?? {};
-        expect(files['/sys/devices/visorbus1/channel_addr']).toBe(`0x${vbus?.channelAddr.toString(16)}`);
+        expect(files['/sys/devices/visorbus1/channel_addr']).toBe(
+          `0x${vbus?.channelAddr.toString(16)}`,
+        );
 
         const trace = await runtime.shutdown();
-        const lifecycle = trace.filter((r) => r.actor === 'guest1/lifecycle').map((r) => `${r.event} ${r.state}`);
+        const lifecycle = trace
+          .filter((r) => r.actor === 'guest1/lifecycle')
+          .map((r) => `${r.event} ${r.state}`);
         expect(lifecycle).toEqual([
           'BOOT "booting"',
           'BOOTED "running"',
@@ -95,8 +117,12 @@ describe('worker runtime', () => {
           'SHUTDOWN "shutDown"',
         ]);
         // Choice: a crash loses the worker's un-drained trace; the rebooted worker's was drained.
-        const rebootedAt = trace.find((r) => r.actor === 'guest1/lifecycle' && r.event.startsWith('xstate.after'))?.atMs ?? Infinity;
-        const hostRecords = trace.filter((r) => r.partition === 'guest1' && r.actor !== 'guest1/lifecycle');
+        const rebootedAt =
+          trace.find((r) => r.actor === 'guest1/lifecycle' && r.event.startsWith('xstate.after'))
+            ?.atMs ?? Infinity;
+        const hostRecords = trace.filter(
+          (r) => r.partition === 'guest1' && r.actor !== 'guest1/lifecycle',
+        );
         expect(hostRecords.length).toBeGreaterThan(0);
         expect(hostRecords.every((r) => r.atMs >= rebootedAt)).toBe(true);
         expect(runtime.isRunning('guest1') || runtime.isRunning('cp')).toBe(false);
@@ -120,8 +146,15 @@ describe('worker runtime', () => {
       expect(await polls()).toBe(frozen);
       const trace = await runtime.shutdown();
       expect(runtime.isRunning('guest1')).toBe(false);
-      expect(trace.some((r) => r.partition === 'guest1' && r.event === 'controlvm.poll')).toBe(true);
-      expect(trace.filter((r) => r.actor === 'guest1/lifecycle').map((r) => r.event)).toEqual(['BOOT', 'BOOTED', 'HANG', 'SHUTDOWN']);
+      expect(trace.some((r) => r.partition === 'guest1' && r.event === 'controlvm.poll')).toBe(
+        true,
+      );
+      expect(trace.filter((r) => r.actor === 'guest1/lifecycle').map((r) => r.event)).toEqual([
+        'BOOT',
+        'BOOTED',
+        'HANG',
+        'SHUTDOWN',
+      ]);
     } finally {
       await runtime.shutdown();
     }

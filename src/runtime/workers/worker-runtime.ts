@@ -69,7 +69,16 @@ export class WorkerRuntime {
     const { channels, epochMs } = this;
     this.disks = allocateDisks(config);
     this.nicLinks = allocateNicLinks(config);
-    this.launcher = new WorkerLauncher({ config, channels, seed, epochMs, collect, disks: this.disks, heartbeats: allocateHeartbeats(config), nicLinks: this.nicLinks.pages });
+    this.launcher = new WorkerLauncher({
+      config,
+      channels,
+      seed,
+      epochMs,
+      collect,
+      disks: this.disks,
+      heartbeats: allocateHeartbeats(config),
+      nicLinks: this.nicLinks.pages,
+    });
     const env = new WorkerEnvironment(HYPERVISOR_LABEL, Prng.root(seed), epochMs, (r) =>
       collect([r]),
     );
@@ -87,16 +96,22 @@ export class WorkerRuntime {
       const notice = iospNotice(config, name, state);
       if (notice === null || cp === undefined) return;
       const stopped = this.hypervisor.queued(name);
-      this.notices = this.notices.then(() => stopped).then(async () => this.control(cp)?.notify(notice)).catch(() => undefined);
+      this.notices = this.notices
+        .then(() => stopped)
+        .then(async () => this.control(cp)?.notify(notice))
+        .catch(() => undefined);
     });
     // The command partition's requests to the hypervisor (its watchdog's reboots), fetched
     // through the control plane every REQUEST_POLL_MS while it runs.
     this.requestPoll = setInterval(() => {
       const state = cp === undefined ? undefined : this.hypervisor.state(cp);
       if (cp === undefined || !state?.ok || state.value !== 'running') return;
-      void this.control(cp)?.takeRequests().then((requests) => {
-        for (const r of requests) this.hypervisor.reboot(r.iosp, r.downMs);
-      }).catch(() => undefined);
+      void this.control(cp)
+        ?.takeRequests()
+        .then((requests) => {
+          for (const r of requests) this.hypervisor.reboot(r.iosp, r.downMs);
+        })
+        .catch(() => undefined);
     }, REQUEST_POLL_MS);
     this.requestPoll.unref();
   }

@@ -174,7 +174,10 @@ export interface StartedPair<C, P> {
  * to the other would lose the other's `ready` and hang. A worker that fails to start must not
  * leave its partner running, so both are terminated on failure.
  */
-export async function startPair<C, P>(consumerWorker: Worker, producerWorker: Worker): Promise<StartedPair<C, P>> {
+export async function startPair<C, P>(
+  consumerWorker: Worker,
+  producerWorker: Worker,
+): Promise<StartedPair<C, P>> {
   const close = async (): Promise<void> => {
     await Promise.all([consumerWorker.terminate(), producerWorker.terminate()]);
   };
