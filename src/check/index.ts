@@ -1,0 +1,59 @@
+// Public surface of the checkers (DESIGN "check/", STYLE §12 "Checkers apart"): the oracles that
+// `spar run` expectations and the recovery properties both judge a run by. Each is a pure function
+// or a small class over plain data (ledgers, disk contents, channel memory, counters), with a
+// test beside it that feeds it data that must fail.
+
+export {
+  type ChannelFinding,
+  ChannelWatch,
+  ChannelWatches,
+  CLIENT_STATE_REACHABLE,
+  clientChangeIsLegal,
+} from './channel-watch.js';
+export {
+  type CompletionFinding,
+  type CompletionTotals,
+  completionFindings,
+  diskErrorsBound,
+  exhaustedRetryBudgets,
+  type FiredDiskError,
+  failureAccounting,
+  type WorkloadCompletion,
+  workloadCompletionFindings,
+} from './completion-ledger.js';
+export {
+  type FlowCounts,
+  type FrameFinding,
+  type FrameTotals,
+  frameFindings,
+  frameTotals,
+  type ReceiverCounts,
+} from './frame-ledger.js';
+export {
+  foreignChannels,
+  type GivenChannel,
+  type IsolationCounts,
+  type IsolationFinding,
+  isolationFindings,
+} from './isolation.js';
+export {
+  type ConfiguredVnic,
+  type FlowAtEnd,
+  type InterfaceAtEnd,
+  LINK_RECOVERY_GRACE_MS,
+  type LinkFinding,
+  linkRecoveryFindings,
+  networkAtBound,
+  type UnfinishedWork,
+  unfinishedWork,
+  type WorkAtEnd,
+} from './liveness.js';
+export {
+  type BlockInspector,
+  keepsAckedWrite,
+  lostAckedWrites,
+  lostBlocks,
+  type ReadLedger,
+  staleReads,
+  type WriteLedger,
+} from './write-ledger.js';
