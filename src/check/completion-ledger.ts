@@ -57,12 +57,18 @@ export type CompletionFinding =
       readonly retried: number;
     };
 
+/** The findings {@link completionFindings} makes from a guest's totals. */
+export type GuestCompletionFinding = Extract<
+  CompletionFinding,
+  { readonly kind: 'duplicate-completion' | 'never-completed' }
+>;
+
 /**
  * A guest's exactly-once findings: duplicate completions, then requests never completed although
  * every workload finished.
  */
-export function completionFindings(t: CompletionTotals): CompletionFinding[] {
-  const out: CompletionFinding[] = [];
+export function completionFindings(t: CompletionTotals): GuestCompletionFinding[] {
+  const out: GuestCompletionFinding[] = [];
   if (t.duplicateCompletions > 0)
     out.push({ kind: 'duplicate-completion', count: t.duplicateCompletions });
   if (t.finished === t.workloads && t.completed !== t.submitted)

@@ -18,6 +18,7 @@ export {
   exhaustedRetryBudgets,
   type FiredDiskError,
   failureAccounting,
+  type GuestCompletionFinding,
   type WorkloadCompletion,
   workloadCompletionFindings,
 } from './completion-ledger.js';
@@ -37,6 +38,7 @@ export {
   isolationFindings,
 } from './isolation.js';
 export {
+  type BoundFinding,
   type ConfiguredVnic,
   type FlowAtEnd,
   type InterfaceAtEnd,

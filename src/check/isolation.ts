@@ -34,6 +34,6 @@ export interface GivenChannel {
 }
 
 /** The channels of `given` that guest `guest` must not hold: those serving another guest. */
-export function foreignChannels(guest: string, given: readonly GivenChannel[]): GivenChannel[] {
+export function foreignChannels<C extends GivenChannel>(guest: string, given: readonly C[]): C[] {
   return given.filter((ch) => ch.guestPartition !== guest);
 }

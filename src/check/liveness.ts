@@ -122,6 +122,9 @@ export function linkRecoveryFindings(
   return out;
 }
 
+/** The findings {@link networkAtBound} makes. */
+export type BoundFinding = Extract<LinkFinding, { readonly kind: 'link-down' | 'unfinished-flow' }>;
+
 /**
  * Every link up and every flow finished at the bound (the run lasted until it): for each
  * interface of `guest`, link-down if it is not up, then each unfinished flow.
@@ -129,8 +132,8 @@ export function linkRecoveryFindings(
 export function networkAtBound(
   guest: string,
   interfaces: readonly InterfaceAtEnd[],
-): LinkFinding[] {
-  return interfaces.flatMap((i): LinkFinding[] => [
+): BoundFinding[] {
+  return interfaces.flatMap((i): BoundFinding[] => [
     ...(i.up ? [] : [{ kind: 'link-down' as const, guest, ifname: i.ifname }]),
     ...i.flows
       .filter((f) => !f.finished)
