@@ -1,8 +1,17 @@
 // The named checks a scenario can expect (scenario schema EXPECTATIONS), judged on the end of a
 // run. Each says whether it is a safety check (nothing bad happened) or a liveness check
-// (something good happened by the time limit), as exit code 1 reports.
+// (something good happened by the time limit), as exit code 1 reports. The storage and network
+// ones ask src/check's oracles, which the recovery properties share.
 
 import { channelTypes } from '../channel/index.js';
+import {
+  completionFindings,
+  frameFindings,
+  isolationFindings,
+  type LinkFinding,
+  linkRecoveryFindings,
+  unfinishedWork,
+} from '../check/index.js';
 import type { ExpectationName } from '../scenario/schema.js';
 import { networkPlan } from '../hypervisor/index.js';
 import { NO_NET } from './net-stats.js';
@@ -168,14 +177,13 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
   'exactly-once-completion': {
     kind: 'safety',
     judge: (o) => {
-      const problems = Object.entries(o.io).flatMap(([g, io]) => [
-        ...(io.duplicateCompletions > 0
-          ? [`${g}: ${io.duplicateCompletions} duplicate completion(s)`]
-          : []),
-        ...(io.finished === io.workloads && io.completed !== io.submitted
-          ? [`${g}: ${io.submitted - io.completed} request(s) never completed`]
-          : []),
-      ]);
+      const problems = Object.entries(o.io).flatMap(([g, io]) =>
+        completionFindings(io).map((f) =>
+          f.kind === 'duplicate-completion'
+            ? `${g}: ${f.count} duplicate completion(s)`
+            : `${g}: ${f.missing} request(s) never completed`,
+        ),
+      );
       const all = totalIo(Object.values(o.io));
       return {
         ok: problems.length === 0,
@@ -189,7 +197,10 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
   'io-resumes': {
     kind: 'liveness',
     judge: (o) => {
-      const stuck = Object.entries(o.io).filter(([, io]) => io.finished < io.workloads);
+      const stuck = Object.entries(o.io).flatMap(([g, io]) => {
+        const left = unfinishedWork(io, io.workloads);
+        return left === null ? [] : [{ g, left }];
+      });
       const all = totalIo(Object.values(o.io));
       return {
         ok: stuck.length === 0,
@@ -198,8 +209,8 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
             ? `${all.finished} workload(s) finished (${all.retried} retries after resets)`
             : stuck
                 .map(
-                  ([g, io]) =>
-                    `${g}: ${io.workloads - io.finished} workload(s) unfinished, ${io.submitted - io.completed} request(s) outstanding`,
+                  ({ g, left }) =>
+                    `${g}: ${left.unfinished} workload(s) unfinished, ${left.outstanding} request(s) outstanding`,
                 )
                 .join(', '),
       };
@@ -208,7 +219,9 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
   'no-duplicate-frames': {
     kind: 'safety',
     judge: (o) => {
-      const dup = Object.entries(o.net).filter(([, n]) => n.stats.duplicated > 0);
+      const dup = Object.entries(o.net).filter(([, n]) =>
+        frameFindings(n.stats).some((f) => f.kind === 'duplicated'),
+      );
       const all = netTotal(o);
       return {
         ok: dup.length === 0,
@@ -225,7 +238,7 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
     kind: 'safety',
     judge: (o) => {
       const breached = Object.entries(o.net).filter(
-        ([, n]) => n.stats.misdelivered > 0 || n.stats.ownershipViolations > 0,
+        ([, n]) => isolationFindings(n.stats).length > 0,
       );
       const detail = breached
         .map(
@@ -245,36 +258,12 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
   'link-recovers': {
     kind: 'liveness',
     judge: (o) => {
-      const problems: string[] = [];
-      // Every configured vnic of a running guest served by a running IOSP must have come up at all.
-      for (const v of networkPlan(o.config).vnics) {
-        if (o.states[v.iosp] !== 'running' || o.states[v.guest] !== 'running') continue;
-        if (
-          !(o.net[v.guest]?.interfaces ?? []).some(
-            (i) => i.busNo === v.busNo && i.devNo === v.devNo,
-          )
-        )
-          problems.push(
-            `${v.guest} vbus${v.busNo}:dev${v.devNo}: no interface (the vnic never opened)`,
-          );
-      }
-      for (const [g, n] of Object.entries(o.net)) {
-        for (const i of n.interfaces) {
-          if (o.states[i.iosp] !== 'running' || o.states[g] !== 'running') continue;
-          if (!i.up) {
-            problems.push(`${g} ${i.ifname}: link down at the end`);
-            continue;
-          }
-          const since = i.lastLinkUpMs ?? 0;
-          if (i.atMs - since < LINK_RECOVERY_GRACE_MS) continue;
-          for (const f of i.flows) {
-            if (!f.finished && (f.lastDeliveredAtMs ?? -1) < since)
-              problems.push(
-                `${g} ${i.ifname}: flow ${f.flow} got no reply since the link came up at ${since} ms`,
-              );
-          }
-        }
-      }
+      const interfaces = Object.fromEntries(
+        Object.entries(o.net).map(([g, n]) => [g, n.interfaces]),
+      );
+      const problems = linkRecoveryFindings(networkPlan(o.config).vnics, interfaces, o.states).map(
+        linkProblem,
+      );
       const all = netTotal(o);
       return {
         ok: problems.length === 0,
@@ -287,11 +276,19 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
   },
 };
 
-/**
- * link-recovers: an interface gets this long after its last link-up to carry a reply before a flow
- * that has not finished counts as stalled — one ARP retry (1 s) plus a ping timeout (1 s).
- */
-export const LINK_RECOVERY_GRACE_MS = 2_000;
+// One link-recovers problem in words.
+function linkProblem(f: LinkFinding): string {
+  switch (f.kind) {
+    case 'never-opened':
+      return `${f.guest} vbus${f.vnic.busNo}:dev${f.vnic.devNo}: no interface (the vnic never opened)`;
+    case 'link-down':
+      return `${f.guest} ${f.ifname}: link down at the end`;
+    case 'stalled':
+      return `${f.guest} ${f.ifname}: flow ${f.flow} got no reply since the link came up at ${f.sinceMs} ms`;
+    case 'unfinished-flow':
+      return `${f.guest} ${f.ifname}: flow ${f.flow.flow} unfinished at the end`;
+  }
+}
 
 /** Judges `names` on `o`, in the order given. */
 export function judge(names: readonly ExpectationName[], o: Observation): ExpectationResult[] {

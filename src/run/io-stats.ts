@@ -1,10 +1,10 @@
 // A guest's storage IO at the end of a run (issue: `spar run --json` adds `io`): the workloads'
 // and midlayers' ledgers, and the disks read directly — hardware, outside any partition — to
-// count acknowledged writes that are not there.
+// count acknowledged writes that are not there (the write ledger of src/check judges them).
 
+import { lostAckedWrites } from '../check/index.js';
 import type { Disk } from '../devices/disk.js';
 import type { GuestIoReport } from '../partition/guest-host.js';
-import { lbaEntries, versionsOf } from '../../machines/block-workload.logic.js';
 import { netOf } from './net-stats.js';
 import { NO_IO, type IoStats, type Observation } from './observation.js';
 
@@ -20,25 +20,11 @@ export function ioAndNet(
 }
 
 /**
- * Sums the ledgers of `report`. A block "lost" an acknowledged write when it holds neither the
- * last acknowledged version nor a later version that was written but not (yet) acknowledged.
- * In the worker runtime the guest keeps running while the disks are read after its ledger, so a
- * version the workload issued after the ledger was taken (≥ its `nextVersion`) counts as later.
+ * Sums the ledgers of `report`; `lostAckedWrites` counts the blocks of its workloads' disks that
+ * lost an acknowledged write (src/check's write ledger says when a block has).
  */
 export function ioStats(report: GuestIoReport | null, disks: ReadonlyMap<string, Disk>): IoStats {
   if (report === null) return NO_IO;
-  let lostAckedWrites = 0;
-  for (const w of report.workloads) {
-    const disk = disks.get(w.name);
-    for (const [lba, state] of lbaEntries(w.lbas)) {
-      if (state.acked === 0 || disk === undefined) continue;
-      const block = disk.inspect(lba, 1);
-      const version = block.ok ? versionsOf(block.value, lba) : null;
-      const later =
-        version !== null && (state.possible.includes(version) || version >= w.nextVersion);
-      if (version !== state.acked && !later) lostAckedWrites++;
-    }
-  }
   const sum = (f: (c: GuestIoReport['workloads'][number]['counts']) => number) =>
     report.workloads.reduce((n, w) => n + f(w.counts), 0);
   const mid = (f: (c: GuestIoReport['midlayers'][number]) => number) =>
@@ -52,7 +38,7 @@ export function ioStats(report: GuestIoReport | null, disks: ReadonlyMap<string,
     failed,
     retried: mid((m) => m.resetRetries),
     duplicateCompletions: mid((m) => m.duplicateCompletions),
-    lostAckedWrites,
+    lostAckedWrites: lostAckedWrites(report.workloads, disks),
     workloads: report.workloads.length,
     finished: report.workloads.filter((w) => w.finished).length,
   };

@@ -12,6 +12,7 @@
 // - linkDownMs: virtual time its interfaces had no carrier after first coming up.
 // - ownershipViolations: receive pages handed to the IP layer while the IOSP could still write them.
 
+import { frameTotals } from '../check/index.js';
 import { ipString } from '../devices/ethernet.js';
 import type { GuestIoReport } from '../partition/guest-host.js';
 import type { NetInterfaceReport } from '../partition/net-stack.js';
@@ -78,19 +79,13 @@ export function netOf(report: GuestIoReport | null): GuestNet {
   return { stats: sumRecords(NO_NET, report.net.map(statsOf)), interfaces };
 }
 
+// The frame counts come from the IP layer's flow and receiver ledgers (src/check's frame ledger).
 function statsOf(r: NetInterfaceReport): NetStats {
   const ip = r.ipStack as IpStackContext;
-  const sum = <T>(items: readonly T[], f: (t: T) => number) => items.reduce((n, t) => n + f(t), 0);
-  const receivers = Object.values(ip.receivers);
   return {
-    sent: sum(ip.flows, (f) => f.sent),
-    delivered: sum(ip.flows, (f) => f.delivered),
-    dropped: sum(ip.flows, (f) => f.lost),
-    duplicated: sum(ip.flows, (f) => f.duplicates) + sum(receivers, (v) => v.duplicates),
+    ...frameTotals(ip.flows, Object.values(ip.receivers)),
     misdelivered: ip.counts.misdelivered,
     linkDownMs: Math.round(linkDownMsAt(ip.link, r.atMs)),
-    outOfOrder: sum(ip.flows, (f) => f.outOfOrder) + sum(receivers, (v) => v.outOfOrder),
-    outstanding: sum(ip.flows, (f) => f.outstanding),
     ownershipViolations: r.counts.ownershipViolations,
     interfaces: 1,
     linksUp: ip.link.up ? 1 : 0,
