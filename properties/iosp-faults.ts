@@ -99,27 +99,27 @@ export class FaultSchedule {
     const at = clamp(f.kind === 'reboot-during-recovery' ? 0 : f.atMs, 0, 10_000);
     if (f.kind === 'hang') {
       const { timeoutMs, periodMs, rebootDownMs } = WATCHDOG_DEFAULTS;
-      return this.addTimed(
+      this.addTimed(
         { action: 'hang', partition, at },
         index,
         at + timeoutMs + periodMs + rebootDownMs + BOOT_SLACK_MS,
       );
+      return;
     }
     const down = clamp(f.downMs, 0, 10_000);
-    if (f.kind === 'reboot')
-      return this.addTimed(
-        { action: 'reboot', partition, down, at },
-        index,
-        at + down + BOOT_SLACK_MS,
-      );
+    if (f.kind === 'reboot') {
+      this.addTimed({ action: 'reboot', partition, down, at }, index, at + down + BOOT_SLACK_MS);
+      return;
+    }
     if (f.kind === 'crash-then-reboot') {
       const gap = clamp(f.gapMs, 1, 10_000);
       this.addTimed({ action: 'crash', partition, at }, index, at);
-      return this.addTimed(
+      this.addTimed(
         { action: 'reboot', partition, down, at: at + gap },
         index,
         at + gap + down + BOOT_SLACK_MS,
       );
+      return;
     }
     const after = clamp(f.afterMs, 0, 10_000);
     this.faults.push({

@@ -23,6 +23,10 @@
 // (a tick that finds the window full waits at most one timeout). It ends earlier once the time is
 // past H, every partition runs and every flow finished.
 //
+// The checks themselves are src/check's oracles (frame ledger, isolation, liveness deadlines),
+// shared with `spar run`'s expectations; this file generates the cases, runs them and words each
+// finding.
+//
 // Faults: the IOSP faults of iosp-faults.ts, and link flaps: an uplink's physical link down for a
 // while (nic-link), which the IOSP reports to its segment's guests with NET_CONNECT_STATUS; it
 // heals one idle IOSP poll after the link returns (jiffy = 1 ms in these cases).
@@ -32,9 +36,18 @@
 // drawn flow with neither is dropped. Indices are taken modulo the counts, so every shrink is valid.
 
 import fc from 'fast-check';
+import {
+  type BoundFinding,
+  type FrameFinding,
+  foreignChannels,
+  frameFindings,
+  type IsolationFinding,
+  isolationFindings,
+  networkAtBound,
+} from '../src/check/index.js';
 import type { TraceRecord } from '../src/partition/environment.js';
 import type { FaultRecord } from '../src/run/faults.js';
-import type { Observation } from '../src/run/observation.js';
+import type { NetStats, Observation } from '../src/run/observation.js';
 import { judge } from '../src/run/expectations.js';
 import { runSim } from '../src/run/run-sim.js';
 import type { SimRun } from '../src/runtime/sim/index.js';
@@ -216,7 +229,10 @@ export function netPlan(c: NetCase): NetPlan {
   });
   const schedule = new FaultSchedule();
   c.faults.forEach((f, index) => {
-    if (f.kind !== 'link-flap') return schedule.addIosp(f, index, iospCount, iospName);
+    if (f.kind !== 'link-flap') {
+      schedule.addIosp(f, index, iospCount, iospName);
+      return;
+    }
     const iosp = mod(f.iosp, iospCount);
     const nics = ['blue', 'red'].filter((_, s) => ((uplinks[iosp] ?? 0) & (1 << s)) !== 0);
     if (nics.length === 0) return;
@@ -375,43 +391,13 @@ export function netEndViolations(plan: NetPlan, o: Observation): string[] {
     if (o.states[g.name] !== 'running')
       v('link-recovery', `${g.name} is ${o.states[g.name] ?? 'unknown'} at the end`);
     if (net === undefined) continue;
-    const s = net.stats;
-    if (s.duplicated > 0) v('at-most-once', `${g.name}: ${s.duplicated} frame(s) delivered twice`);
-    if (s.sent !== s.delivered + s.dropped + s.outstanding)
-      v(
-        'at-most-once',
-        `${g.name}: ${s.sent} sent ≠ ${s.delivered} delivered + ${s.dropped} lost + ${s.outstanding} outstanding`,
-      );
-    if (s.misdelivered > 0)
-      v('isolation', `${g.name}: ${s.misdelivered} frame(s) from outside segment ${g.segment}`);
-    if (s.outOfOrder > 0)
-      v(
-        'per-flow-order',
-        `${g.name}: ${s.outOfOrder} frame(s) arrived after a later one of their flow`,
-      );
-    if (s.ownershipViolations > 0)
-      v(
-        'buffer-ownership',
-        `${g.name}: ${s.ownershipViolations} receive page(s) read while the IOSP could still write them`,
-      );
+    for (const [promise, text] of statsViolations(g, net.stats)) v(promise, text);
+    for (const f of networkAtBound(g.name, net.interfaces)) v('link-recovery', atBound(plan, f));
     const expectedFlows = plan.flows.filter((f) => f.from === g.name).length;
-    for (const i of net.interfaces) {
-      if (!i.up)
-        v(
-          'link-recovery',
-          `${g.name} ${i.ifname}: link down at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms)`,
-        );
-      for (const f of i.flows)
-        if (!f.finished)
-          v(
-            'link-recovery',
-            `${g.name} flow ${f.flow} → ${f.to}: unfinished at the bound (${f.sent} sent, ${f.delivered} answered, ${f.lost} lost)`,
-          );
-    }
-    if (net.interfaces.length !== 1 || s.flows !== expectedFlows)
+    if (net.interfaces.length !== 1 || net.stats.flows !== expectedFlows)
       v(
         'link-recovery',
-        `${g.name}: ${net.interfaces.length} interface(s) with ${s.flows} flow(s) at the end, expected 1 with ${expectedFlows}`,
+        `${g.name}: ${net.interfaces.length} interface(s) with ${net.stats.flows} flow(s) at the end, expected 1 with ${expectedFlows}`,
       );
   }
   // The scenario expectation's rule too (every vnic came up; no flow stalled after a link-up).
@@ -419,13 +405,63 @@ export function netEndViolations(plan: NetPlan, o: Observation): string[] {
   return out;
 }
 
+// The frame ledger's and the isolation counters' findings on guest `g`, worded, in this order.
+const STATS_ORDER = [
+  'duplicated',
+  'unaccounted',
+  'misdelivered',
+  'out-of-order',
+  'buffer-ownership',
+] as const;
+
+function statsViolations(g: NetPlan['guests'][number], s: NetStats): [NetPromise, string][] {
+  const rank = (f: FrameFinding | IsolationFinding) => STATS_ORDER.indexOf(f.kind);
+  return [...frameFindings(s), ...isolationFindings(s)]
+    .sort((a, b) => rank(a) - rank(b))
+    .map((f) => statsText(g, f));
+}
+
+function statsText(
+  g: NetPlan['guests'][number],
+  f: FrameFinding | IsolationFinding,
+): [NetPromise, string] {
+  switch (f.kind) {
+    case 'duplicated':
+      return ['at-most-once', `${g.name}: ${f.count} frame(s) delivered twice`];
+    case 'unaccounted':
+      return [
+        'at-most-once',
+        `${g.name}: ${f.sent} sent ≠ ${f.delivered} delivered + ${f.dropped} lost + ${f.outstanding} outstanding`,
+      ];
+    case 'misdelivered':
+      return ['isolation', `${g.name}: ${f.count} frame(s) from outside segment ${g.segment}`];
+    case 'out-of-order':
+      return [
+        'per-flow-order',
+        `${g.name}: ${f.count} frame(s) arrived after a later one of their flow`,
+      ];
+    case 'buffer-ownership':
+      return [
+        'buffer-ownership',
+        `${g.name}: ${f.count} receive page(s) read while the IOSP could still write them`,
+      ];
+  }
+}
+
+// A link down or a flow unfinished when the run reached its bound, worded.
+function atBound(plan: NetPlan, f: BoundFinding): string {
+  if (f.kind === 'link-down')
+    return `${f.guest} ${f.ifname}: link down at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms)`;
+  const { flow, to, sent, delivered, lost } = f.flow;
+  return `${f.guest} flow ${flow} → ${to}: unfinished at the bound (${sent} sent, ${delivered} answered, ${lost} lost)`;
+}
+
 // The channels each guest's host was given (what its worker can reach) are its own.
 function channelIsolation(run: SimRun, plan: NetPlan): string[] {
   return plan.guests.flatMap((g) =>
-    run.channels
-      .forPartition(g.name)
-      .filter((ch) => ch.guestPartition !== g.name)
-      .map((ch) => `isolation: ${g.name} was given channel ${ch.id} of ${ch.guestPartition}`),
+    foreignChannels(g.name, run.channels.forPartition(g.name)).map(
+      (ch) => `isolation: ${g.name} was given channel ${ch.id} of ${ch.guestPartition}`,
+    ),
   );
 }
 

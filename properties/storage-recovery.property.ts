@@ -4,9 +4,9 @@
 // in the deterministic runtime (`runSim`), the guest's storage keeps five promises:
 //
 //   no-lost-acked-write      no acknowledged write is lost: every block holds its last
-//                            acknowledged write (or a later unacknowledged one; `io.lostAckedWrites`,
-//                            counted from the disk bytes: see lostAckedWrites), and no read of a
-//                            disk's writer returned data older than an acknowledged write;
+//                            acknowledged write (or a later unacknowledged one; src/check's write
+//                            ledger, on the disk bytes), and no read of a disk's writer returned
+//                            data older than an acknowledged write;
 //   exactly-once-completion  every request completes to its workload exactly once (no duplicate
 //                            completion, no answer for an unknown request; a finished workload
 //                            completed all it submitted), and failures are explicit and explained:
@@ -20,10 +20,11 @@
 //                            where the rings are not yet drained), on both queues of every vhba
 //                            channel num_sent − num_received equals the occupancy and is at most
 //                            max_slots − 1, and cli_state_os / cli_state_boot only changed along
-//                            §1.3's legal transitions (LEGAL_CLIENT_TRANSITIONS; between two
-//                            samples a change must be reachable through legal steps).
+//                            §1.3's legal transitions (between two samples a change must be
+//                            reachable through legal steps: src/check's ChannelWatch).
 //
-// One registered property checks all five; each violation starts with the promise it breaks. Its
+// The checks themselves are src/check's oracles (shared with `spar run`'s expectations); this file
+// generates the cases, samples the run and words each finding. One registered property checks all five; each violation starts with the promise it breaks. Its
 // `kind` is safety: the liveness promise is checked with an explicit bound, which makes it a
 // safety property (a violation has a finite witness: the run up to the bound).
 //
@@ -47,17 +48,21 @@
 // workload read-only. Indices in a case are taken modulo the counts, so every shrink is valid.
 
 import fc from 'fast-check';
+import { channelTypes } from '../src/channel/index.js';
 import {
-  Channel,
-  CLIENT_STATE_NAMES,
-  channelTypes,
-  clientState,
-  LEGAL_CLIENT_TRANSITIONS,
-  type ChannelMemory,
-  type ClientKind,
-  type SignalQueue,
-} from '../src/channel/index.js';
-import { DISK_HEADER_BYTES, type Disk } from '../src/devices/disk.js';
+  type ChannelFinding,
+  ChannelWatches,
+  type CompletionFinding,
+  completionFindings,
+  diskErrorsBound,
+  type FiredDiskError,
+  failureAccounting,
+  lostAckedWrites,
+  staleReads,
+  unfinishedWork,
+  workloadCompletionFindings,
+} from '../src/check/index.js';
+import type { Disk } from '../src/devices/disk.js';
 import { GuestHost, type GuestIoReport } from '../src/partition/guest-host.js';
 import type { TraceRecord } from '../src/partition/environment.js';
 import type { FaultRecord } from '../src/run/faults.js';
@@ -66,8 +71,6 @@ import { runSim } from '../src/run/run-sim.js';
 import type { SimRun } from '../src/runtime/sim/index.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
 import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
-import { lbaEntries, versionsOf } from '../machines/block-workload.logic.js';
-import { SD_MAX_RETRIES } from '../machines/scsi-midlayer.logic.js';
 import { loadCaseScenario } from './case-scenario.js';
 import {
   clamp,
@@ -79,6 +82,8 @@ import {
 } from './iosp-faults.js';
 
 export { BOOT_SLACK_MS } from './iosp-faults.js';
+/** The channel-invariants oracle (src/check), as this property's runner tests it. */
+export { type ChannelFinding, ChannelWatch } from '../src/check/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cases (plain JSON: counterexamples are saved as files)
@@ -250,7 +255,10 @@ export function storagePlan(c: StorageCase): StoragePlan {
   });
   const schedule = new FaultSchedule();
   c.faults.forEach((f, index) => {
-    if (f.kind !== 'disk-error') return schedule.addIosp(f, index, iospCount, iospName);
+    if (f.kind !== 'disk-error') {
+      schedule.addIosp(f, index, iospCount, iospName);
+      return;
+    }
     const disk = disks[mod(f.disk, Math.max(disks.length, 1))];
     if (disk === undefined) return;
     const at = clamp(f.atMs, 0, 10_000);
@@ -363,101 +371,10 @@ export interface StorageOutcome {
   readonly plan: StoragePlan;
 }
 
-// §1.3 reachability: a change seen between two samples must be reachable through legal steps.
-const REACHABLE: ReadonlyMap<number, ReadonlySet<number>> = new Map(
-  CLIENT_STATE_NAMES.map((_, from) => {
-    const seen = new Set<number>();
-    const todo = [...(LEGAL_CLIENT_TRANSITIONS[from] ?? [])];
-    for (let s = todo.pop(); s !== undefined; s = todo.pop()) {
-      if (seen.has(s)) continue;
-      seen.add(s);
-      todo.push(...(LEGAL_CLIENT_TRANSITIONS[s] ?? []));
-    }
-    return [from, seen];
-  }),
-);
-
-/** One broken channel invariant; `key` names the queue or client field (reported once). */
-export interface ChannelFinding {
-  readonly key: string;
-  readonly text: string;
-}
-
-/** The channel-invariants promise on one channel's memory, checked at each {@link check}. */
-export class ChannelWatch {
-  private readonly last: Record<ClientKind, number>;
-
-  private constructor(
-    readonly id: string,
-    private readonly memory: ChannelMemory,
-    private readonly queues: readonly SignalQueue[],
-  ) {
-    this.last = { os: this.client('os'), boot: this.client('boot') };
-  }
-
-  /** Watches the vhba channel in `buffer`; a channel that does not validate is a finding. */
-  static attach(id: string, buffer: SharedArrayBuffer): ChannelWatch | ChannelFinding {
-    const channel = Channel.attachAs(buffer, channelTypes.vhba);
-    if (!channel.ok) return { key: id, text: `${id}: does not validate: ${channel.error.message}` };
-    const queues = Array.from({ length: channel.value.queueCount }, (_, q) =>
-      channel.value.queue(q),
-    );
-    return new ChannelWatch(id, channel.value.memory, queues);
-  }
-
-  /**
-   * Both queues: num_sent − num_received = occupancy ≤ max_slots − 1; both client states: a
-   * change since the last check is reachable along §1.3's legal transitions.
-   */
-  check(now: number): ChannelFinding[] {
-    const out: ChannelFinding[] = [];
-    for (const queue of this.queues) {
-      const key = `${this.id}/queue${queue.queue}`;
-      const where = `${this.id} queue ${queue.queue} at ${now} ms`;
-      const occupancy = queue.occupancy();
-      if (typeof occupancy !== 'number') {
-        out.push({ key, text: `${where}: ${occupancy.message}` });
-        continue;
-      }
-      const { numSent, numReceived } = queue.counters();
-      const held = numSent - numReceived;
-      if (held !== BigInt(occupancy) || held < 0n || held > BigInt(queue.slotCount - 1)) {
-        out.push({
-          key,
-          text: `${where}: num_sent ${numSent} − num_received ${numReceived} = ${held}, occupancy ${occupancy}, max_slots ${queue.slotCount}`,
-        });
-      }
-    }
-    for (const kind of ['os', 'boot'] as const) {
-      const from = this.last[kind];
-      const to = this.client(kind);
-      const name = (s: number) => CLIENT_STATE_NAMES[s] ?? String(s);
-      if (to < 0)
-        out.push({
-          key: `${this.id}/${kind}`,
-          text: `${this.id} at ${now} ms: cli_state_${kind} is not a client state`,
-        });
-      else if (from >= 0 && to !== from && !(REACHABLE.get(from)?.has(to) ?? false)) {
-        out.push({
-          key: `${this.id}/${kind}/${from}-${to}`,
-          text: `${this.id} at ${now} ms: cli_state_${kind} ${name(from)} → ${name(to)}, not along §1.3`,
-        });
-      }
-      this.last[kind] = to;
-    }
-    return out;
-  }
-
-  private client(kind: ClientKind): number {
-    const state = clientState(this.memory, kind);
-    return state.ok ? state.value : -1;
-  }
-}
-
 /** Checks the per-ms promises (channel-invariants, guests-stay-running) and decides the early end. */
 class Sampler {
   run: SimRun | null = null;
-  private channels: Map<string, ChannelWatch> | null = null;
+  private channels: ChannelWatches | null = null;
   private readonly reported = new Set<string>();
   readonly violations: string[] = [];
   /** Medium errors each disk has returned so far (read before the end-of-run checker reads it). */
@@ -470,12 +387,14 @@ class Sampler {
     this.run = run;
     const now = run.now();
     this.channels ??= this.watch(run);
-    for (const ch of this.channels.values()) this.check(ch, now);
+    this.channelViolations(this.channels.checkAll(now));
     for (const g of this.plan.guests) {
       const state = run.hypervisor.state(g);
       const value = state.ok ? state.value : 'unknown';
-      if (value !== 'running')
-        this.report('guests-stay-running', { key: g, text: `${g} is ${value} at ${now} ms` });
+      if (value !== 'running' && !this.reported.has(g)) {
+        this.reported.add(g);
+        this.violations.push(`guests-stay-running: ${g} is ${value} at ${now} ms`);
+      }
     }
     for (const [name, disk] of run.disks) this.diskErrors.set(name, disk.firedFailures());
     return now >= this.plan.healedByMs && this.settled(run);
@@ -484,27 +403,24 @@ class Sampler {
   // Watches every vhba channel; also checks a channel at each trace record of its virthba (taken
   // before the effect is performed), which sees the rings between the events of one instant —
   // at whole ms they are always drained in the sim, since doorbells wake the peer at once.
-  private watch(run: SimRun): Map<string, ChannelWatch> {
-    const channels = new Map<string, ChannelWatch>();
+  private watch(run: SimRun): ChannelWatches {
+    const channels = new ChannelWatches();
     for (const record of run.channels.all()) {
       if (record.typeName !== 'vhba') continue;
-      const watch = ChannelWatch.attach(record.id, record.buffer);
-      if (watch instanceof ChannelWatch) channels.set(record.id, watch);
-      else this.report('channel-invariants', watch);
+      this.channelViolations(channels.add(record.id, record.buffer, channelTypes.vhba));
     }
     run.world.onRecord((record) => {
       const m = /^([^/]+)\/virthba:([0-9a-f]+):([0-9a-f]+)$/.exec(record.actor);
-      const watch =
-        m === null
-          ? undefined
-          : channels.get(`${m[1]}/vbus${parseInt(m[2] ?? '', 16)}:dev${parseInt(m[3] ?? '', 16)}`);
-      if (watch !== undefined) this.check(watch, record.atMs);
+      if (m === null) return;
+      const id = `${m[1]}/vbus${parseInt(m[2] ?? '', 16)}:dev${parseInt(m[3] ?? '', 16)}`;
+      this.channelViolations(channels.check(id, record.atMs));
     });
     return channels;
   }
 
-  private check(watch: ChannelWatch, now: number): void {
-    for (const finding of watch.check(now)) this.report('channel-invariants', finding);
+  // Each finding is new: ChannelWatches reports a broken invariant once.
+  private channelViolations(findings: readonly ChannelFinding[]): void {
+    for (const f of findings) this.violations.push(`channel-invariants: ${f.text}`);
   }
 
   // Every partition runs and every guest's workloads all started and finished.
@@ -522,13 +438,6 @@ class Sampler {
       );
     });
   }
-
-  // One violation per key (a broken invariant stays broken for many samples).
-  private report(promise: StoragePromise, finding: ChannelFinding): void {
-    if (this.reported.has(`${promise}/${finding.key}`)) return;
-    this.reported.add(`${promise}/${finding.key}`);
-    this.violations.push(`${promise}: ${finding.text}`);
-  }
 }
 
 /** Runs one case in the sim runtime; returns every broken promise, the trace and the faults. */
@@ -545,7 +454,9 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
     }),
   );
   const disks = sampler.run?.disks ?? new Map<string, Disk>();
-  const lost = new Map(plan.guests.map((g) => [g, lostAckedWrites(reports.get(g) ?? null, disks)]));
+  const lost = new Map(
+    plan.guests.map((g) => [g, lostAckedWrites(reports.get(g)?.workloads ?? [], disks)]),
+  );
   const violations = [
     ...sampler.violations,
     ...endViolations(plan, result.observation, result.faults, {
@@ -563,38 +474,11 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
   };
 }
 
-/**
- * Blocks of `report`'s workloads that lost an acknowledged write, by `ioStats`'s rule
- * (`lostAckedWrites`: neither the acknowledged version nor a later one), but reading the disk's
- * bytes directly. `ioStats` reads through `Disk.read`, so a read medium error still pending at
- * the end fails that read (and is consumed) and the block counts as lost: a checker bug,
- * reported. Without read disk errors both counts agree.
- */
-export function lostAckedWrites(
-  report: GuestIoReport | null,
-  disks: ReadonlyMap<string, Disk>,
-): number {
-  let lost = 0;
-  for (const w of report?.workloads ?? []) {
-    const disk = disks.get(w.name);
-    if (disk === undefined) continue;
-    for (const [lba, state] of lbaEntries(w.lbas)) {
-      if (state.acked === 0) continue;
-      const start = DISK_HEADER_BYTES + lba * disk.blockSize;
-      const version = versionsOf(new Uint8Array(disk.memory, start, disk.blockSize), lba);
-      const later =
-        version !== null && (state.possible.includes(version) || version >= w.nextVersion);
-      if (version !== state.acked && !later) lost++;
-    }
-  }
-  return lost;
-}
-
 /** What only the sim runtime sees at the end of a run, for {@link endViolations}. */
 export interface SimEnd {
   /** Each guest's workload and midlayer ledgers: writer reads verified, unknown answers, totals. */
   readonly reports: ReadonlyMap<string, GuestIoReport | null>;
-  /** Per guest, replaces `io.lostAckedWrites` (see {@link lostAckedWrites}). */
+  /** Per guest, the write ledger on the disks as the run left them (replaces `io.lostAckedWrites`). */
   readonly lost: ReadonlyMap<string, number>;
   /** Per disk, the medium errors it returned: failures a disk error explains. */
   readonly diskErrors: ReadonlyMap<string, number>;
@@ -617,71 +501,67 @@ export function endViolations(
   for (const g of plan.guests) {
     const io: IoStats | undefined = o.io[g];
     const mine = plan.disks.filter((d) => d.sharedWith.includes(g));
-    const report = sim?.reports.get(g) ?? null;
     if (o.states[g] !== 'running')
       v('guests-stay-running', `${g} is ${o.states[g] ?? 'unknown'} at the end`);
     if (io === undefined) continue;
-    const lostHere = sim?.lost.get(g) ?? io.lostAckedWrites;
-    if (lostHere > 0)
-      v('no-lost-acked-write', `${g}: ${lostHere} block(s) lost an acknowledged write`);
-    for (const w of report?.workloads ?? []) {
-      const writer = plan.disks.find((d) => d.name === w.name)?.sharedWith[0] === g;
-      if (writer && w.counts.verifyFailures > 0)
+    const lost = sim?.lost.get(g) ?? io.lostAckedWrites;
+    if (lost > 0) v('no-lost-acked-write', `${g}: ${lost} block(s) lost an acknowledged write`);
+    for (const w of sim?.reports.get(g)?.workloads ?? []) {
+      const disk = plan.disks.find((d) => d.name === w.name);
+      const stale = staleReads(w, disk?.sharedWith[0] === g);
+      if (stale > 0)
         v(
           'no-lost-acked-write',
-          `${g}: ${w.counts.verifyFailures} read(s) of ${w.name} returned data older than an acknowledged write`,
-        );
-      if (w.counts.unknownDones > 0)
-        v(
-          'exactly-once-completion',
-          `${g}: ${w.counts.unknownDones} answer(s) for ${w.name} requests not outstanding`,
+          `${g}: ${stale} read(s) of ${w.name} returned data older than an acknowledged write`,
         );
       const ops = mine.find((d) => d.name === w.name)?.workload.ops;
-      if (
-        w.finished &&
-        (w.counts.submitted !== ops || w.counts.succeeded + w.counts.failed !== w.counts.submitted)
-      ) {
-        v(
-          'exactly-once-completion',
-          `${g}: ${w.name} finished with ${w.counts.submitted} of ${ops} submitted, ${w.counts.succeeded + w.counts.failed} completed`,
-        );
-      }
+      for (const f of workloadCompletionFindings(w, ops))
+        v('exactly-once-completion', completionText(g, f));
     }
-    if (io.duplicateCompletions > 0)
-      v('exactly-once-completion', `${g}: ${io.duplicateCompletions} duplicate completion(s)`);
-    if (io.finished === io.workloads && io.completed !== io.submitted)
-      v(
-        'exactly-once-completion',
-        `${g}: ${io.submitted - io.completed} of ${io.submitted} request(s) never completed`,
-      );
+    for (const f of completionFindings(io)) v('exactly-once-completion', completionText(g, f));
     const diskErrors =
       sim === null
-        ? faults
-            .filter((f) => f.action === 'disk-error' && f.atMs !== null && f.refused === null)
-            .map((f) => plan.scenario.faults[f.index])
-            .reduce(
-              (n, f) =>
-                n +
-                (f?.action === 'disk-error' && mine.some((d) => d.name === f.disk) ? f.times : 0),
-              0,
-            )
+        ? diskErrorsBound(
+            firedDiskErrors(plan, faults),
+            mine.map((d) => d.name),
+          )
         : mine.reduce((n, d) => n + (sim.diskErrors.get(d.name) ?? 0), 0);
-    const exhausted = Math.floor(io.retried / SD_MAX_RETRIES);
-    if (io.failed > diskErrors + exhausted) {
-      v(
-        'exactly-once-completion',
-        `${g}: ${io.failed} request(s) failed, but disk errors on its disks explain at most ${diskErrors} and exhausted retry budgets ${exhausted} (${io.retried} resets retried)`,
-      );
-    }
-    const expected = mine.length;
-    if (io.finished < expected) {
+    const unexplained = failureAccounting(io, diskErrors);
+    if (unexplained !== null) v('exactly-once-completion', completionText(g, unexplained));
+    const left = unfinishedWork(io, mine.length);
+    if (left !== null)
       v(
         'io-completes-after-heal',
-        `${g}: ${expected - io.finished} of ${expected} workload(s) unfinished at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms), ${io.submitted - io.completed} request(s) outstanding`,
+        `${g}: ${left.unfinished} of ${left.expected} workload(s) unfinished at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms), ${left.outstanding} request(s) outstanding`,
       );
-    }
   }
   return out;
+}
+
+// The disk-error faults that fired (the worker runtime's bound on the medium errors returned).
+function firedDiskErrors(plan: StoragePlan, faults: readonly FaultRecord[]): FiredDiskError[] {
+  return faults
+    .filter((f) => f.action === 'disk-error' && f.atMs !== null && f.refused === null)
+    .flatMap((f) => {
+      const fault = plan.scenario.faults[f.index];
+      return fault?.action === 'disk-error' ? [{ disk: fault.disk, times: fault.times }] : [];
+    });
+}
+
+// One exactly-once-completion finding of guest `g` in words.
+function completionText(g: string, f: CompletionFinding): string {
+  switch (f.kind) {
+    case 'duplicate-completion':
+      return `${g}: ${f.count} duplicate completion(s)`;
+    case 'never-completed':
+      return `${g}: ${f.missing} of ${f.submitted} request(s) never completed`;
+    case 'unknown-answer':
+      return `${g}: ${f.count} answer(s) for ${f.workload} requests not outstanding`;
+    case 'incomplete-finish':
+      return `${g}: ${f.workload} finished with ${f.submitted} of ${f.planned} submitted, ${f.completed} completed`;
+    case 'unexplained-failure':
+      return `${g}: ${f.failed} request(s) failed, but disk errors on its disks explain at most ${f.diskErrors} and exhausted retry budgets ${f.exhaustedBudgets} (${f.retried} resets retried)`;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
