@@ -24,9 +24,10 @@
 //                            reachable through legal steps: src/check's ChannelWatch).
 //
 // The checks themselves are src/check's oracles (shared with `spar run`'s expectations); this file
-// generates the cases, samples the run and words each finding. One registered property checks all five; each violation starts with the promise it breaks. Its
-// `kind` is safety: the liveness promise is checked with an explicit bound, which makes it a
-// safety property (a violation has a finite witness: the run up to the bound).
+// generates the cases, samples the run and words each finding. One registered property checks all
+// five; each violation starts with the promise it breaks. Its `kind` is safety: the liveness
+// promise is checked with an explicit bound, which makes it a safety property (a violation has a
+// finite witness: the run up to the bound).
 //
 // The bound (the liveness bound of io-completes-after-heal). Every fault has healed by
 //   H = max over timed faults of (reboot: at + down; crash then reboot: at + gap + down;
