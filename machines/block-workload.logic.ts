@@ -129,15 +129,12 @@ export interface BlockWorkloadContext {
 /** Events. */
 export type BlockWorkloadEvent =
   | { readonly type: 'START' }
-  /**
-   * The request's end. `versions`: for a successful read, `versionsOf` of each block read
-   * (null where the bytes match no pattern).
-   */
+  /** The request's end; a successful read brings the bytes it read (`blocks × blockSize`). */
   | {
       readonly type: 'REQUEST_DONE';
       readonly id: number;
       readonly ok: boolean;
-      readonly versions?: readonly (number | null)[];
+      readonly data?: Uint8Array;
     };
 
 /** A read block that failed verification. */
@@ -156,6 +153,8 @@ export type BlockWorkloadEmitted =
       readonly op: 'read' | 'write';
       readonly lba: number;
       readonly blocks: number;
+      /** The disk's logical block size in bytes. */
+      readonly blockSize: number;
       /** A write's version (block i holds `expectedBlock(lba + i, version, …)`); null: a read. */
       readonly version: number | null;
     }
@@ -349,6 +348,7 @@ export function issueNext(context: BlockWorkloadContext): {
     op,
     lba,
     blocks,
+    blockSize: context.blockSize,
     version,
   } as const;
   return { context: withCounts, effect };
@@ -416,11 +416,16 @@ export function settleWrite(
   return withLbaStates(c.lbas, r.lba, r.blocks, () => settled);
 }
 
-/** The first block of a read whose version is not allowed, or null when all are. */
+/**
+ * The first block of a read whose data is not an allowed version, or null when all are; `data`
+ * is what the read returned (missing or short: a mismatch at the first block it lacks).
+ */
 export function firstMismatch(
   r: WorkloadRequest,
-  versions: readonly (number | null)[] | undefined,
+  data: Uint8Array | undefined,
+  blockSize: number,
 ): Mismatch | null {
+  const versions = data === undefined ? undefined : blockVersions(data, r.lba, r.blocks, blockSize);
   for (let i = 0; i < r.blocks; i++) {
     const got = versions?.[i] ?? null;
     const allowed = r.allowed[i] ?? [];

@@ -20,11 +20,24 @@ import {
   type BlockWorkloadInput,
 } from './block-workload.logic.js';
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
-import type { ScsiMidlayerEmitted } from './scsi-midlayer.logic.js';
+import type { BlockBuffer, ScsiMidlayerEmitted } from './scsi-midlayer.logic.js';
 import { virthbaMachine } from './virthba.machine.js';
 import type { VirthbaEmitted, VirthbaQuirks, VirthbaResponseEvent } from './virthba.logic.js';
 
 const HALF = { numerator: 1, denominator: 2 };
+
+/** The bytes a read of `versions.length` blocks from `lba` returns; null is a torn block. */
+function bytesOf(lba: number, versions: readonly (number | null)[], blockSize: number): Uint8Array {
+  const data = new Uint8Array(versions.length * blockSize);
+  versions.forEach((v, i) => {
+    const block = v === null ? torn(blockSize) : expectedBlock(lba + i, v, blockSize);
+    data.set(block, i * blockSize);
+  });
+  return data;
+}
+
+/** A block whose words disagree: no version of any LBA. */
+const torn = (blockSize: number) => Uint8Array.from({ length: blockSize }, (_, i) => i + 1);
 /** Seed words for one request: op (even → write at 1/2), length − 1, LBA. */
 const req = (op: 'w' | 'r', lba: number, blocks = 1) => [op === 'w' ? 0 : 1, blocks - 1, lba];
 const BASE: BlockWorkloadInput = {
@@ -54,12 +67,16 @@ function workload(input: Partial<BlockWorkloadInput>) {
     effects,
     send,
     take: () => effects.splice(0),
-    done: (id: number, versions?: (number | null)[], ok = true) =>
+    /** Answers request `id`; a read's `versions` become the bytes it returns (null: torn). */
+    done: (id: number, versions?: (number | null)[], ok = true) => {
+      const lba = actor.getSnapshot().context.inFlight.find((r) => r.id === id)?.lba ?? 0;
+      const data = versions === undefined ? undefined : bytesOf(lba, versions, full.blockSize);
       send(
-        versions === undefined
+        data === undefined
           ? { type: 'REQUEST_DONE', id, ok }
-          : { type: 'REQUEST_DONE', id, ok, versions },
-      ),
+          : { type: 'REQUEST_DONE', id, ok, data },
+      );
+    },
     ctx: () => actor.getSnapshot().context,
   };
 }
@@ -69,7 +86,7 @@ const submit = (
   lba: number,
   blocks: number,
   version: number | null,
-) => ({ type: 'workload.submit', name: 'sda', id, op, lba, blocks, version });
+) => ({ type: 'workload.submit', name: 'sda', id, op, lba, blocks, blockSize: 64, version });
 
 describe('block-workload data pattern', () => {
   test('a block holds lba·2^20 + version in every little-endian word; zeros are version 0', () => {
@@ -271,8 +288,8 @@ describe('block-workload machine', () => {
       input,
       events: [
         { type: 'START' },
-        { type: 'REQUEST_DONE', id: 0, ok: true, versions: [0] },
-        { type: 'REQUEST_DONE', id: 1, ok: true, versions: [0] },
+        { type: 'REQUEST_DONE', id: 0, ok: true, data: new Uint8Array(BASE.blockSize) },
+        { type: 'REQUEST_DONE', id: 1, ok: true, data: new Uint8Array(BASE.blockSize) },
       ],
       serializeState: (s) => JSON.stringify([s.value, s.context.inFlight.map((r) => r.id)]),
     });
@@ -285,7 +302,9 @@ describe('block-workload machine', () => {
 /**
  * The guest storage stack on one clock: workload → midlayer → virthba, and a fake IOSP that
  * executes up to two commands per tick from queue 0 onto an in-memory disk and answers on
- * queue 1. An outage pauses virthba and re-initialises both queues (§4.8 steps 1–4).
+ * queue 1. An outage pauses virthba and re-initialises both queues (§4.8 steps 1–4). Each request
+ * carries its buffer down and its data back, as storage-stack.ts moves them: nothing here joins
+ * a completion to its request by id.
  */
 function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
   const BS = 64;
@@ -296,81 +315,69 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
     clock,
     input: { ...BASE, queueDepth: 8, blocks: 32, blockSize: BS, ops: o.ops, seedWords },
   });
-  const ml = createActor(scsiMidlayerMachine, { clock, input: { ...at, blockSizeBytes: BS } });
+  const ml = createActor(scsiMidlayerMachine, { clock, input: at });
   const hba = createActor(virthbaMachine, {
     clock,
     input: { ...at, ...(o.quirks === undefined ? {} : { quirks: o.quirks }) },
   });
   const disk = new Map<number, Uint8Array>();
-  const submits = new Map<
-    number,
-    { op: string; lba: number; blocks: number; version: number | null }
-  >();
-  const readData = new Map<number, Uint8Array>();
-  const requestOfTag = new Map<number, number>();
-  let queue0: { slot: number; tag: number }[] = [];
+  /** The DMA buffer of each pending slot, as the IOSP left it. */
+  const dma = new Map<number, Uint8Array>();
+  let nextId = 1;
+  let queue0: { slot: number; buffer: BlockBuffer }[] = [];
   let queue1: VirthbaResponseEvent[] = [];
   const wlEffects: BlockWorkloadEmitted[] = [];
   wl.on('*', (e) => {
     wlEffects.push(e);
     if (e.type !== 'workload.submit') return;
-    submits.set(e.id, e);
-    ml.send({
-      type: 'REQUEST',
-      id: e.id,
-      op: e.op,
-      lba: e.lba,
-      blocks: e.blocks,
-      target: { channel: 0, id: 0, lun: 0 },
-    });
+    const { op, lba, blocks, blockSize, version } = e;
+    const origin = { workload: e.name, id: e.id };
+    const target = { channel: 0, id: 0, lun: 0 };
+    ml.send({ type: 'REQUEST', id: nextId++, op, lba, blocks, blockSize, version, target, origin });
   });
   ml.on('*', (e: ScsiMidlayerEmitted) => {
     if (e.type === 'hba.queue') {
-      requestOfTag.set(e.tag, e.requestId);
-      return void hba.send({
-        type: 'SCSI_QUEUE',
-        tag: e.tag,
-        cdb: e.cdb,
-        dataDir: e.dataDir,
-        bufflen: e.bufflen,
-        vdest: e.vdest,
-      });
+      const { tag, cdb, dataDir, bufflen, vdest, buffer } = e;
+      hba.send({ type: 'SCSI_QUEUE', tag, cdb, dataDir, bufflen, vdest, buffer });
+      return;
     }
-    const r = submits.get(e.id);
-    const data = readData.get(e.id);
-    const versions =
-      r?.op === 'read' && e.ok && data !== undefined
-        ? blockVersions(data, r.lba, r.blocks, BS)
-        : undefined;
-    wl.send(
-      versions === undefined
-        ? { type: 'REQUEST_DONE', id: e.id, ok: e.ok }
-        : { type: 'REQUEST_DONE', id: e.id, ok: e.ok, versions },
-    );
+    const data = e.ok ? e.data : undefined;
+    const done = { type: 'REQUEST_DONE', id: e.origin.id, ok: e.ok } as const;
+    wl.send(data === undefined ? done : { ...done, data });
   });
   hba.on('*', (e: VirthbaEmitted) => {
     // Inserts always succeed, so they are not answered (storage-stack.ts answers only failures).
-    if (e.type === 'channel.insertScsi') queue0.push({ slot: e.slot, tag: e.tag });
+    if (e.type === 'channel.insertScsi') queue0.push({ slot: e.slot, buffer: e.buffer });
     if (e.type === 'channel.removeResponse') {
       const next = queue1.shift();
       hba.send(
         next === undefined ? { type: 'RESPONSES_EMPTY' } : { ...next, more: queue1.length > 0 },
       );
     }
-    if (e.type === 'scsi.complete') ml.send({ ...e, type: 'SCSI_COMPLETE' });
+    if (e.type !== 'scsi.complete') return;
+    if (e.outcome === 'busy') {
+      ml.send({ type: 'SCSI_COMPLETE', tag: e.tag, outcome: 'busy' });
+      return;
+    }
+    const { tag, linuxstat, sense, noDiskResult, slot, buffer } = e;
+    const data = linuxstat === 0 && buffer.version === null ? dma.get(slot) : undefined;
+    const read = data === undefined ? {} : { data };
+    ml.send({
+      type: 'SCSI_COMPLETE',
+      tag,
+      outcome: 'done',
+      linuxstat,
+      sense,
+      noDiskResult,
+      ...read,
+    });
   });
-  const execute = ({ slot, tag }: { slot: number; tag: number }) => {
-    const id = requestOfTag.get(tag) ?? -1;
-    const r = submits.get(id);
-    if (r === undefined) return;
-    const lbas = Array.from({ length: r.blocks }, (_, i) => r.lba + i);
-    if (r.version !== null)
-      lbas.forEach((l) => disk.set(l, expectedBlock(l, r.version as number, BS)));
+  const execute = ({ slot, buffer }: { slot: number; buffer: BlockBuffer }) => {
+    const lbas = Array.from({ length: buffer.blocks }, (_, i) => buffer.lba + i);
+    const { version } = buffer;
+    if (version !== null) lbas.forEach((l) => disk.set(l, expectedBlock(l, version, BS)));
     else
-      readData.set(
-        id,
-        new Uint8Array(lbas.flatMap((l) => [...(disk.get(l) ?? new Uint8Array(BS))])),
-      );
+      dma.set(slot, new Uint8Array(lbas.flatMap((l) => [...(disk.get(l) ?? new Uint8Array(BS))])));
     queue1.push({
       type: 'SCSI_RESPONSE',
       handle: slot,

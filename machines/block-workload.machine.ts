@@ -5,9 +5,9 @@
 //
 // States: `idle` until START → `running` (requests still to issue; up to `queueDepth` outstanding)
 // → `draining` (all issued, waiting for the last answers) → `finished` (`workload.finished` once).
-// Each `workload.submit` is answered by REQUEST_DONE: the host passes it through the SCSI midlayer
-// and, for reads, decodes the data with `versionsOf` into `versions`. The workload then emits
-// `workload.verified` (reads that succeeded) and `workload.done` (every request).
+// Each `workload.submit` is answered by REQUEST_DONE: the host passes it through the SCSI midlayer,
+// and a read's REQUEST_DONE brings the bytes read, which the workload decodes (`blockVersions`).
+// It then emits `workload.verified` (reads that succeeded) and `workload.done` (every request).
 // Choice: `finished` is not final, so a late or repeated REQUEST_DONE is still counted.
 
 import { enqueueActions, setup } from 'xstate';
@@ -49,7 +49,7 @@ export const blockWorkloadMachine = setup({
       for (const effect of effects) enqueue.emit(effect);
     }),
     settleRequest: enqueueActions(({ context, event, enqueue }) => {
-      const { id, ok, versions } = narrowEvent(event, 'REQUEST_DONE');
+      const { id, ok, data } = narrowEvent(event, 'REQUEST_DONE');
       const request = inFlightRequest(context, id);
       assert(request !== undefined, `request ${id} is outstanding`);
       const inFlight = context.inFlight.filter((r) => r !== request);
@@ -58,7 +58,7 @@ export const blockWorkloadMachine = setup({
       let lbas = context.lbas;
       if (request.op === 'write') lbas = settleWrite(context, request, ok);
       if (request.op === 'read' && ok) {
-        const mismatch = firstMismatch(request, versions);
+        const mismatch = firstMismatch(request, data, context.blockSize);
         counts = bump(counts, mismatch === null ? 'verified' : 'verifyFailures');
         enqueue.emit(
           mismatch === null

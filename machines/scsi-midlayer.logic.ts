@@ -39,8 +39,6 @@ import type { DataDir, Vdest } from './virthba.logic.js';
 export const SCSI_QUEUE_DELAY_MS = 3;
 /** `SD_MAX_RETRIES` of `drivers/scsi/sd.h`: the DID_RESET retry budget. */
 export const SD_MAX_RETRIES = 5;
-/** The logical block size when the input gives none (bytes). */
-export const DEFAULT_BLOCK_SIZE_BYTES = 512;
 /** Linux host byte `DID_RESET`. */
 export const HOST_BYTE_DID_RESET = 0x08;
 
@@ -64,19 +62,43 @@ export interface ScsiMidlayerInput {
   readonly retryBudget?: number;
   /** Milliseconds before a busy command is requeued (default SCSI_QUEUE_DELAY, 3). */
   readonly busyRetryDelayMs?: number;
-  /** Logical block size in bytes, for `bufflen` (default 512). */
-  readonly blockSizeBytes?: number;
 }
 
-/** A block request from the workload. */
+/**
+ * The pages a request reads into or writes from (the bio's buffer), as a description the guest
+ * can fill and check: a write's blocks hold the workload's pattern of `version`
+ * (block-workload.logic.ts); a read's (`version` null) are filled by the device. It travels with
+ * the command down to virthba and back, as the kernel passes the `scsi_cmnd` and its data buffer.
+ */
+export interface BlockBuffer {
+  readonly lba: number;
+  readonly blocks: number;
+  /** The disk's logical block size in bytes (sd's `sector_size`, per device). */
+  readonly blockSize: number;
+  /** The version a write writes; null for a read. */
+  readonly version: number | null;
+}
+
+/** Who asked: the answer goes back to workload `workload` as its request `id`. */
+export interface RequestOrigin {
+  readonly workload: string;
+  readonly id: number;
+}
+
+/** A block request from a workload: what to do, on which device, with which buffer. */
 export interface BlockRequest {
-  /** The requester's id, unique among its live requests. */
+  /** Unique among the midlayer's live requests (the host numbers them). */
   readonly id: number;
   readonly op: 'read' | 'write';
   readonly lba: number;
   /** Length in logical blocks, ≥ 1. */
   readonly blocks: number;
+  /** The target disk's logical block size in bytes. */
+  readonly blockSize: number;
+  /** The version a write writes; null for a read. */
+  readonly version: number | null;
   readonly target: Vdest;
+  readonly origin: RequestOrigin;
 }
 
 /** A request the midlayer owns until its `request.done`. */
@@ -121,7 +143,6 @@ export interface ScsiMidlayerContext {
   readonly devNo: number;
   readonly retryBudget: number;
   readonly busyRetryDelayMs: number;
-  readonly blockSizeBytes: number;
   /** virthba reported its server down (`scsi_block_requests`): nothing is dispatched. */
   readonly hostBlocked: boolean;
   /** The next tag to assign; tags are 1, 2, 3 … and never reused. */
@@ -146,6 +167,8 @@ export type ScsiCompleteEvent =
       readonly linuxstat: number;
       readonly sense: readonly number[] | null;
       readonly noDiskResult: boolean;
+      /** A good read's data: the buffer's bytes as the device filled them. */
+      readonly data?: Uint8Array;
     };
 
 /** Events. */
@@ -169,7 +192,7 @@ interface At {
 
 /** Effects. */
 export type ScsiMidlayerEmitted =
-  /** queuecommand: the host sends SCSI_QUEUE to virthba (everything but `requestId`). */
+  /** queuecommand: the host sends SCSI_QUEUE to virthba. */
   | ({
       readonly type: 'hba.queue';
       readonly tag: number;
@@ -177,13 +200,20 @@ export type ScsiMidlayerEmitted =
       readonly dataDir: DataDir;
       readonly bufflen: number;
       readonly vdest: Vdest;
-      readonly requestId: number;
+      readonly buffer: BlockBuffer;
     } & At)
-  /** The request's one answer. */
-  | ({ readonly type: 'request.done'; readonly id: number; readonly ok: true } & At)
+  /** The request's one answer; a good read brings its data. */
   | ({
       readonly type: 'request.done';
       readonly id: number;
+      readonly origin: RequestOrigin;
+      readonly ok: true;
+      readonly data?: Uint8Array;
+    } & At)
+  | ({
+      readonly type: 'request.done';
+      readonly id: number;
+      readonly origin: RequestOrigin;
       readonly ok: false;
       readonly reason: FailReason;
       /** The last completion's result word, when one caused the failure. */
@@ -223,13 +253,11 @@ export function requeueTimerId(tag: number): string {
 export function initialMidlayerContext(input: ScsiMidlayerInput): ScsiMidlayerContext {
   const retryBudget = input.retryBudget ?? SD_MAX_RETRIES;
   const busyRetryDelayMs = input.busyRetryDelayMs ?? SCSI_QUEUE_DELAY_MS;
-  const blockSizeBytes = input.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES;
-  for (const [name, value] of Object.entries({ retryBudget, busyRetryDelayMs, blockSizeBytes })) {
+  for (const [name, value] of Object.entries({ retryBudget, busyRetryDelayMs })) {
     assert(Number.isSafeInteger(value) && value >= 0, `${name} ${value} is not a count`);
   }
-  assert(blockSizeBytes > 0, 'blockSizeBytes must be positive');
   const { partition, busNo, devNo } = input;
-  const base = { partition, busNo, devNo, retryBudget, busyRetryDelayMs, blockSizeBytes };
+  const base = { partition, busNo, devNo, retryBudget, busyRetryDelayMs };
   return { ...base, hostBlocked: false, nextTag: 1, requests: [], counts: ZERO_MIDLAYER_COUNTS };
 }
 
@@ -248,10 +276,15 @@ export function bump(
   return next;
 }
 
-/** Whether a request can become a CDB: whole numbers, ≥ 1 block, LBA range within 64 bits. */
+/**
+ * Whether a request can become a command: whole numbers, ≥ 1 block of ≥ 1 byte, LBA range within
+ * 64 bits, and a write version exactly for a write.
+ */
 export function isValidRequest(r: BlockRequest): boolean {
-  const whole = [r.id, r.lba, r.blocks].every((n) => Number.isSafeInteger(n) && n >= 0);
-  return whole && r.blocks >= 1 && r.blocks <= 0xffff_ffff && (r.op === 'read' || r.op === 'write');
+  const whole = [r.id, r.lba, r.blocks, r.blockSize].every((n) => Number.isSafeInteger(n) && n >= 0);
+  const sized = r.blocks >= 1 && r.blocks <= 0xffff_ffff && r.blockSize >= 1;
+  const versioned = r.op === 'write' ? r.version !== null : r.op === 'read' && r.version === null;
+  return whole && sized && versioned;
 }
 
 /** The CDB sd sends for a read or write (see the header for the 10/16-byte rule). */
@@ -304,9 +337,9 @@ export function hbaQueueEffect(context: ScsiMidlayerContext, r: LiveRequest): Sc
     tag: r.tag,
     cdb: buildRwCdb(r.op, r.lba, r.blocks),
     dataDir: r.op === 'write' ? 1 : 2,
-    bufflen: r.blocks * context.blockSizeBytes,
+    bufflen: r.blocks * r.blockSize,
     vdest: r.target,
-    requestId: r.id,
+    buffer: { lba: r.lba, blocks: r.blocks, blockSize: r.blockSize, version: r.version },
   };
 }
 

@@ -20,23 +20,32 @@ const TARGET = { channel: 0, id: 1, lun: 0 };
 const DID_RESET = 0x08 << 16;
 const DID_ABORT = 0x05 << 16;
 
-const read = (id: number, lba = 8, blocks = 1): ScsiMidlayerEvent => ({
+type RequestEvent = Extract<ScsiMidlayerEvent, { type: 'REQUEST' }>;
+type DoneEvent = Extract<ScsiMidlayerEvent, { outcome: 'done' }>;
+const origin = (id: number) => ({ workload: 'disk0', id: id + 1000 });
+const read = (id: number, lba = 8, blocks = 1, blockSize = 512): RequestEvent => ({
   type: 'REQUEST',
   id,
   op: 'read',
   lba,
   blocks,
+  blockSize,
+  version: null,
   target: TARGET,
+  origin: origin(id),
 });
-const write = (id: number, lba = 8, blocks = 1): ScsiMidlayerEvent => ({
+const write = (id: number, lba = 8, blocks = 1, blockSize = 512): RequestEvent => ({
   type: 'REQUEST',
   id,
   op: 'write',
   lba,
   blocks,
+  blockSize,
+  version: 7,
   target: TARGET,
+  origin: origin(id),
 });
-const doneWith = (tag: number, linuxstat: number): ScsiMidlayerEvent => ({
+const doneWith = (tag: number, linuxstat: number): DoneEvent => ({
   type: 'SCSI_COMPLETE',
   tag,
   outcome: 'done',
@@ -86,27 +95,32 @@ describe('scsi-midlayer machine', () => {
         type: 'hba.queue',
         ...AT,
         tag: 1,
-        requestId: 100,
         dataDir: 2,
         bufflen: 8 * 512,
         vdest: TARGET,
         cdb: [0x28, 0, 0x01, 0x02, 0x03, 0x04, 0, 0, 8, 0],
+        buffer: { lba: 0x01020304, blocks: 8, blockSize: 512, version: null },
       },
     ]);
-    m.send(doneWith(1, 0));
-    expect(m.take()).toEqual([{ type: 'request.done', ...AT, id: 100, ok: true }]);
+    const data = new Uint8Array(8 * 512).fill(9);
+    m.send({ ...doneWith(1, 0), data });
+    expect(m.take()).toEqual([
+      { type: 'request.done', ...AT, id: 100, origin: origin(100), ok: true, data },
+    ]);
     expect(m.ctx().requests).toEqual([]);
   });
 
-  test('CDBs: WRITE(10) with TO_DEVICE; the 16-byte forms only beyond a 32-bit LBA or a 16-bit length', () => {
-    const m = midlayer({ blockSizeBytes: 4096 });
-    m.send(write(1, 0xffff_ffff, 0xffff));
-    const first = m.take()[0];
+  test("CDBs: WRITE(10) with TO_DEVICE and the request's own block size; the 16-byte forms only beyond a 32-bit LBA or a 16-bit length", () => {
+    const m = midlayer();
+    m.send(write(1, 0xffff_ffff, 0xffff, 4096), write(2, 0, 3, 1024));
+    const [first, second] = m.take();
     expect(first).toMatchObject({
       dataDir: 1,
       bufflen: 0xffff * 4096,
       cdb: [0x2a, 0, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0],
+      buffer: { lba: 0xffff_ffff, blocks: 0xffff, blockSize: 4096, version: 7 },
     });
+    expect(second).toMatchObject({ bufflen: 3 * 1024 });
     expect(buildRwCdb('write', 0x1_0000_0000, 2)).toEqual([
       0x8a, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0,
     ]);
@@ -136,7 +150,9 @@ describe('scsi-midlayer machine', () => {
     }
     expect(new Set(m.queuedTags())).toEqual(new Set([1]));
     m.send(doneWith(1, 0));
-    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: true }]);
+    expect(m.dones()).toEqual([
+      { type: 'request.done', ...AT, id: 1, origin: origin(1), ok: true },
+    ]);
     expect(m.ctx().counts).toMatchObject({ busyRequeues: 10, resetRetries: 0 });
   });
 
@@ -150,6 +166,7 @@ describe('scsi-midlayer machine', () => {
         type: 'request.done',
         ...AT,
         id: 7,
+        origin: origin(7),
         ok: false,
         reason: 'retriesExhausted',
         linuxstat: DID_RESET,
@@ -157,7 +174,9 @@ describe('scsi-midlayer machine', () => {
     ]);
     const ok = midlayer({ retryBudget: 1 });
     ok.send(write(7), doneWith(1, DID_RESET), doneWith(2, 0));
-    expect(ok.dones()).toEqual([{ type: 'request.done', ...AT, id: 7, ok: true }]);
+    expect(ok.dones()).toEqual([
+      { type: 'request.done', ...AT, id: 7, origin: origin(7), ok: true },
+    ]);
   });
 
   test('busy requeues do not spend the reset budget', () => {
@@ -167,7 +186,9 @@ describe('scsi-midlayer machine', () => {
     m.send(busyFor(1));
     m.clock.increment(3);
     m.send(doneWith(1, DID_RESET), doneWith(2, 0));
-    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: true }]);
+    expect(m.dones()).toEqual([
+      { type: 'request.done', ...AT, id: 1, origin: origin(1), ok: true },
+    ]);
   });
 
   test('any other status fails the request at once with ioError and its result word (no retry)', () => {
@@ -176,7 +197,15 @@ describe('scsi-midlayer machine', () => {
       m.send(read(3), doneWith(1, linuxstat));
       expect(m.queuedTags()).toEqual([1]);
       expect(m.dones()).toEqual([
-        { type: 'request.done', ...AT, id: 3, ok: false, reason: 'ioError', linuxstat },
+        {
+          type: 'request.done',
+          ...AT,
+          id: 3,
+          origin: origin(3),
+          ok: false,
+          reason: 'ioError',
+          linuxstat,
+        },
       ]);
     }
   });
@@ -185,7 +214,9 @@ describe('scsi-midlayer machine', () => {
     const m = midlayer();
     m.send(read(1), doneWith(1, 0), doneWith(1, 0), busyFor(1));
     m.send(read(2), doneWith(2, DID_RESET), doneWith(2, 0));
-    expect(m.dones()).toEqual([{ type: 'request.done', ...AT, id: 1, ok: true }]);
+    expect(m.dones()).toEqual([
+      { type: 'request.done', ...AT, id: 1, origin: origin(1), ok: true },
+    ]);
     m.send(doneWith(99, 0));
     expect(m.ctx().counts).toMatchObject({ duplicateCompletions: 3, unknownCompletions: 1 });
     expect(m.ctx().requests.find((r) => r.id === 2)).toMatchObject({ tag: 3, phase: 'issued' });
@@ -207,9 +238,24 @@ describe('scsi-midlayer machine', () => {
     m.send(read(1), read(1), { ...read(2), blocks: 0 } as ScsiMidlayerEvent);
     expect(m.queuedTags()).toEqual([1]);
     expect(m.dones()).toEqual([
-      { type: 'request.done', ...AT, id: 2, ok: false, reason: 'invalidRequest' },
+      {
+        type: 'request.done',
+        ...AT,
+        id: 2,
+        origin: origin(2),
+        ok: false,
+        reason: 'invalidRequest',
+      },
     ]);
     expect(m.ctx().counts.duplicateRequests).toBe(1);
+    // A write must carry its version, a read none, and a block has at least one byte.
+    m.send({ ...write(3), version: null }, { ...read(4), version: 5 }, read(5, 0, 1, 0));
+    expect(m.dones().map((d) => (d.ok ? 'ok' : d.reason))).toEqual([
+      'invalidRequest',
+      'invalidRequest',
+      'invalidRequest',
+      'invalidRequest',
+    ]);
   });
 
   test('host removal fails every live request once (issued or requeued), cancels requeues, and fails later requests', () => {
@@ -220,9 +266,9 @@ describe('scsi-midlayer machine', () => {
     m.send(doneWith(1, DID_ABORT), read(3));
     expect(m.queuedTags()).toEqual([1, 2]);
     expect(m.dones()).toEqual([
-      { type: 'request.done', ...AT, id: 1, ok: false, reason: 'hostRemoved' },
-      { type: 'request.done', ...AT, id: 2, ok: false, reason: 'hostRemoved' },
-      { type: 'request.done', ...AT, id: 3, ok: false, reason: 'hostRemoved' },
+      { type: 'request.done', ...AT, id: 1, origin: origin(1), ok: false, reason: 'hostRemoved' },
+      { type: 'request.done', ...AT, id: 2, origin: origin(2), ok: false, reason: 'hostRemoved' },
+      { type: 'request.done', ...AT, id: 3, origin: origin(3), ok: false, reason: 'hostRemoved' },
     ]);
     expect(m.ctx().counts.duplicateCompletions).toBe(1);
   });
@@ -286,7 +332,7 @@ describe('scsi-midlayer machine', () => {
     m.send({ type: 'HOST_BLOCKED' }, read(1), { type: 'HOST_REMOVED' });
     expect(m.queuedTags()).toEqual([]);
     expect(m.dones()).toEqual([
-      { type: 'request.done', ...AT, id: 1, ok: false, reason: 'hostRemoved' },
+      { type: 'request.done', ...AT, id: 1, origin: origin(1), ok: false, reason: 'hostRemoved' },
     ]);
   });
 

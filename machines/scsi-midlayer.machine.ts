@@ -78,10 +78,10 @@ export const scsiMidlayerMachine = setup({
       enqueue.assign({ counts: bump(context.counts, 'duplicateRequests') });
     }),
     rejectRequest: enqueueActions(({ context, event, enqueue }, params: { reason: FailReason }) => {
-      const { id } = narrowEvent(event, 'REQUEST');
+      const { id, origin } = narrowEvent(event, 'REQUEST');
       enqueue.assign({ counts: bump(context.counts, 'requests', 'failed') });
       const { reason } = params;
-      enqueue.emit({ type: 'request.done', ...atOf(context), id, ok: false, reason });
+      enqueue.emit({ type: 'request.done', ...atOf(context), id, origin, ok: false, reason });
     }),
     issueRequest: enqueueActions(({ context, event, enqueue }) => {
       const { type: _type, ...request } = narrowEvent(event, 'REQUEST');
@@ -122,9 +122,12 @@ export const scsiMidlayerMachine = setup({
       enqueue.emit(hbaQueueEffect(context, live));
     }),
     finishRequest: enqueueActions(({ context, event, enqueue }) => {
-      const { id } = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
+      const completion = narrowEvent(event, 'SCSI_COMPLETE');
+      const { id, origin } = liveOf(context, completion.tag);
       enqueue.assign({ ...dropRequest(context, id), counts: bump(context.counts, 'succeeded') });
-      enqueue.emit({ type: 'request.done', ...atOf(context), id, ok: true });
+      const data = completion.outcome === 'done' ? completion.data : undefined;
+      const done = { type: 'request.done', ...atOf(context), id, origin, ok: true } as const;
+      enqueue.emit(data === undefined ? done : { ...done, data });
     }),
     retryWithNewTag: enqueueActions(({ context, event, enqueue }) => {
       const old = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
@@ -160,12 +163,12 @@ export const scsiMidlayerMachine = setup({
     failRequest: enqueueActions(({ context, event, enqueue }, params: { reason: FailReason }) => {
       const completion = narrowEvent(event, 'SCSI_COMPLETE');
       assert(completion.outcome === 'done', 'only a done completion fails a request');
-      const { id } = liveOf(context, completion.tag);
+      const { id, origin } = liveOf(context, completion.tag);
       enqueue.assign({ ...dropRequest(context, id), counts: bump(context.counts, 'failed') });
       const { linuxstat } = completion;
       const at = atOf(context);
       const { reason } = params;
-      enqueue.emit({ type: 'request.done', ...at, id, ok: false, reason, linuxstat });
+      enqueue.emit({ type: 'request.done', ...at, id, origin, ok: false, reason, linuxstat });
     }),
     failAllOnHostRemoval: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'HOST_REMOVED');
@@ -174,8 +177,8 @@ export const scsiMidlayerMachine = setup({
         if (live.phase === 'requeued') enqueue.cancel(requeueTimerId(live.tag));
         counts = bump(counts, 'failed');
         const at = atOf(context);
-        const { id } = live;
-        enqueue.emit({ type: 'request.done', ...at, id, ok: false, reason: 'hostRemoved' });
+        const { id, origin } = live;
+        enqueue.emit({ type: 'request.done', ...at, id, origin, ok: false, reason: 'hostRemoved' });
       }
       enqueue.assign({ requests: [], counts });
     }),

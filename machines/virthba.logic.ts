@@ -32,6 +32,7 @@ import type {
   VirtpciDriverQuirks,
 } from './virtpci-driver.logic.js';
 import { NO_VIRTPCI_DRIVER_QUIRKS, initialVirtpciDriverContext } from './virtpci-driver.logic.js';
+import type { BlockBuffer } from './scsi-midlayer.logic.js';
 
 /** `MAX_PENDING_REQUESTS` = `MIN_NUMSIGNALS × 2` = 128 (§4.2). */
 export const MAX_PENDING_REQUESTS = 128;
@@ -97,14 +98,14 @@ export interface VirthbaInput extends VirtpciDriverInput {
 }
 
 /**
- * One occupied pending-table entry: the midlayer's command id and the request kind. The request
- * is in the ring from the moment the slot is taken (the insert is the same kernel call).
+ * One occupied pending-table entry: the request kind, the midlayer's command tag (task management:
+ * the error handler's tag) and, for SCSI, the command's data buffer (the `scsi_cmnd` the kernel
+ * keeps in `pending[i].sent`). The request is in the ring from the moment the slot is taken (the
+ * insert is the same kernel call).
  */
-export interface VirthbaSlot {
-  /** SCSI: the midlayer's command tag; task management: the error handler's tag. */
-  readonly tag: number;
-  readonly kind: 'scsi' | 'taskmgmt';
-}
+export type VirthbaSlot =
+  | { readonly kind: 'scsi'; readonly tag: number; readonly buffer: BlockBuffer }
+  | { readonly kind: 'taskmgmt'; readonly tag: number };
 
 /** Counters of the IO path (plain numbers, for traces and checkers). */
 export interface VirthbaCounts {
@@ -182,6 +183,8 @@ export interface ScsiQueueEvent {
   readonly dataDir: DataDir;
   readonly bufflen: number;
   readonly vdest: Vdest;
+  /** The command's data buffer (it travels with the command, STYLE §12). */
+  readonly buffer: BlockBuffer;
 }
 
 /** What every response event says about the ring besides the message it carries. */
@@ -250,6 +253,9 @@ export type ScsiCompletion =
       readonly linuxstat: number;
       readonly sense: readonly number[] | null;
       readonly noDiskResult: boolean;
+      /** The pending slot the command held: its DMA buffer holds a read's data. */
+      readonly slot: number;
+      readonly buffer: BlockBuffer;
     };
 
 /** A finished task-management request as the error handler sees it. */
@@ -269,6 +275,8 @@ export type VirthbaIoEmitted =
       readonly dataDir: DataDir;
       readonly bufflen: number;
       readonly vdest: Vdest;
+      /** The data: a write's blocks go into the slot's DMA buffer before the insert. */
+      readonly buffer: BlockBuffer;
     } & At)
   | ({
       readonly type: 'channel.insertTaskMgmt';
@@ -346,14 +354,14 @@ export function withSlot(
 }
 
 /** The occupied slot `handle` if it holds a request of `kind`, else null (stale or unknown). */
-export function pendingAt(
+export function pendingAt<K extends VirthbaSlot['kind']>(
   context: VirthbaContext,
   handle: number,
-  kind: VirthbaSlot['kind'],
-): VirthbaSlot | null {
+  kind: K,
+): Extract<VirthbaSlot, { kind: K }> | null {
   if (!Number.isSafeInteger(handle) || handle < 0 || handle >= context.slots.length) return null;
   const entry = context.slots[handle] ?? null;
-  return entry !== null && entry.kind === kind ? entry : null;
+  return entry !== null && entry.kind === kind ? (entry as Extract<VirthbaSlot, { kind: K }>) : null;
 }
 
 /** The request an INSERT_FAILED names, if `slot` still holds `tag`; else null (stale). */
@@ -411,7 +419,7 @@ export function pauseWalk(context: VirthbaContext): TableWalk {
       counts = bump(counts, 'scsiLostOnPause');
       slots[index] = null;
     } else {
-      completions.push({ type: 'scsi.complete', ...at, ...didCompletion(entry.tag, DID_RESET) });
+      completions.push({ type: 'scsi.complete', ...at, ...didCompletion(index, entry, DID_RESET) });
       counts = bump(counts, 'scsiResetOnPause');
       if (!quirks.doubleCompleteOnResume) slots[index] = null;
     }
@@ -439,16 +447,22 @@ export function removeWalk(context: VirthbaContext): TableWalk {
       cancelTimers.push(index);
       counts = bump(counts, 'taskMgmtFailed');
     } else {
-      completions.push({ type: 'scsi.complete', ...at, ...didCompletion(entry.tag, DID_ABORT) });
+      completions.push({ type: 'scsi.complete', ...at, ...didCompletion(index, entry, DID_ABORT) });
       counts = bump(counts, 'scsiAbortedOnRemove');
     }
   });
   return { slots: context.slots.map(() => null), completions, cancelTimers, counts };
 }
 
-/** A `done` completion with only a host byte set and no sense. */
-export function didCompletion(tag: number, hostByte: number): ScsiCompletion {
-  return { tag, outcome: 'done', linuxstat: hostByte << 16, sense: null, noDiskResult: false };
+/** The `done` completion of slot `slot`'s command with only a host byte set and no sense. */
+export function didCompletion(
+  slot: number,
+  entry: Extract<VirthbaSlot, { kind: 'scsi' }>,
+  hostByte: number,
+): ScsiCompletion {
+  const { tag, buffer } = entry;
+  const status = { linuxstat: hostByte << 16, sense: null, noDiskResult: false };
+  return { tag, outcome: 'done', ...status, slot, buffer };
 }
 
 /** The device address of the context, for effects. */

@@ -78,6 +78,8 @@ describe('virthba machine', () => {
 });
 
 const VDEST = { channel: 0, id: 1, lun: 0 };
+/** Tag t's data buffer: one 512-byte block at LBA 8, to read. */
+const bufferOf = (_tag: number) => ({ lba: 8, blocks: 1, blockSize: 512, version: null });
 const READ10 = [0x28, 0, 0, 0, 0, 8, 0, 0, 1, 0];
 const scsi = (tag: number): VirthbaEvent => ({
   type: 'SCSI_QUEUE',
@@ -86,6 +88,7 @@ const scsi = (tag: number): VirthbaEvent => ({
   dataDir: 2,
   bufflen: 512,
   vdest: VDEST,
+  buffer: bufferOf(tag),
 });
 const tmf = (tag: number): VirthbaEvent => ({ type: 'TASK_MGMT', tag, tasktype: 1, vdest: VDEST });
 /** A SCSI response; the fake host sets `more` when it hands one out of its ring. */
@@ -97,6 +100,7 @@ const response = (handle: number, linuxstat = 0): VirthbaResponseEvent => ({
   noDiskResult: false,
   more: false,
 });
+/** Tag `tag`'s completion; the slot it held is any (the table tests check slots themselves). */
 const done = (tag: number, linuxstat = 0) => ({
   type: 'scsi.complete',
   ...AT,
@@ -105,6 +109,8 @@ const done = (tag: number, linuxstat = 0) => ({
   linuxstat,
   sense: null,
   noDiskResult: false,
+  slot: expect.any(Number),
+  buffer: bufferOf(tag),
 });
 const busy = (tag: number) => ({ type: 'scsi.complete', ...AT, tag, outcome: 'busy' });
 
@@ -189,9 +195,10 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
         dataDir: 2,
         bufflen: 512,
         vdest: VDEST,
+        buffer: bufferOf(40),
       },
     ]);
-    expect(h.ctx().slots[0]).toEqual({ tag: 40, kind: 'scsi' });
+    expect(h.ctx().slots[0]).toEqual({ tag: 40, kind: 'scsi', buffer: bufferOf(40) });
     expect(h.ctx().nextInsert).toBe(1);
   });
 
@@ -205,8 +212,8 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
     expect(h.ctx().nextInsert).toBe(0);
     h.send(scsi(5));
     expect(h.table()).toEqual({ 0: 5, 1: 2, 2: 3, 3: 4 });
-    expect(findFreeSlot([{ tag: 1, kind: 'scsi' }, null, null], 2)).toBe(2);
-    expect(findFreeSlot([null, { tag: 1, kind: 'scsi' }], 1)).toBe(0);
+    expect(findFreeSlot([{ tag: 1, kind: 'scsi', buffer: bufferOf(1) }, null, null], 2)).toBe(2);
+    expect(findFreeSlot([null, { tag: 1, kind: 'scsi', buffer: bufferOf(1) }], 1)).toBe(0);
   });
 
   test('a full table answers busy (SCSI_MLQUEUE_DEVICE_BUSY) and sends nothing', () => {
@@ -271,7 +278,7 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
       { from: probed },
     );
     expect(effects.filter((e) => e.type === 'scsi.complete')).toEqual([done(7, DID_RESET << 16)]);
-    expect(snapshot.context.slots).toEqual([{ tag: 8, kind: 'scsi' }]);
+    expect(snapshot.context.slots).toEqual([{ tag: 8, kind: 'scsi', buffer: bufferOf(8) }]);
     expect(snapshot.context.counts).toMatchObject({ staleInsertFailures: 1, insertFailures: 0 });
     const after = runEvents(
       [
@@ -318,6 +325,8 @@ describe('virthba IO path: response processing (§4.2, §4.4.4)', () => {
         linuxstat: 2,
         sense,
         noDiskResult: false,
+        slot: 2,
+        buffer: bufferOf(12),
       },
       { type: 'channel.removeResponse', ...AT },
       done(10),
@@ -546,6 +555,7 @@ describe('virthba IO path: pause, resume and remove (§4.2, §4.6, §3.6)', () =
         dataDir: 2,
         bufflen: 512,
         vdest: VDEST,
+        buffer: bufferOf(5),
       },
       done(5),
     ]);

@@ -107,14 +107,15 @@ export const virthbaMachine = setup({
       enqueue.emit({ type: 'scsi.complete', ...atOf(context), tag, outcome: 'busy' });
     }),
     queueScsiCommand: enqueueActions(({ context, event, enqueue }) => {
-      const { tag, cdb, dataDir, bufflen, vdest } = narrowEvent(event, 'SCSI_QUEUE');
+      const { tag, cdb, dataDir, bufflen, vdest, buffer } = narrowEvent(event, 'SCSI_QUEUE');
       assert(cdb.length <= MAX_CDB_BYTES, `CDB of ${cdb.length} bytes for tag ${tag}`);
       const slot = findFreeSlot(context.slots, context.nextInsert);
       assert(slot !== null, 'queueScsiCommand runs only when a slot is free');
-      const taken = takeSlot(context, slot, { tag, kind: 'scsi' });
+      const taken = takeSlot(context, slot, { tag, kind: 'scsi', buffer });
       enqueue.assign({ ...taken, counts: bump(context.counts, 'scsiQueued') });
       const at = atOf(context);
-      enqueue.emit({ type: 'channel.insertScsi', ...at, slot, tag, cdb, dataDir, bufflen, vdest });
+      const command = { slot, tag, cdb, dataDir, bufflen, vdest, buffer };
+      enqueue.emit({ type: 'channel.insertScsi', ...at, ...command });
     }),
     answerTaskMgmtFailed: enqueueActions(({ context, event, enqueue }) => {
       const { tag } = narrowEvent(event, 'TASK_MGMT');
@@ -173,7 +174,9 @@ export const virthbaMachine = setup({
       assert(entry !== null, `slot ${handle} holds a SCSI command`);
       const slots = withSlot(context.slots, handle, null);
       enqueue.assign({ slots, counts: bump(context.counts, 'scsiCompleted') });
-      const done = { tag: entry.tag, outcome: 'done', linuxstat, sense, noDiskResult } as const;
+      const { tag, buffer } = entry;
+      const status = { linuxstat, sense, noDiskResult };
+      const done = { tag, outcome: 'done', ...status, slot: handle, buffer } as const;
       enqueue.emit({ type: 'scsi.complete', ...atOf(context), ...done });
     }),
     completeTaskMgmt: enqueueActions(({ context, event, enqueue }) => {

@@ -8,48 +8,15 @@
 
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
-import {
-  createActor,
-  createMachine,
-  initialTransition,
-  transition,
-  type NonReducibleUnknown,
-  type StateMachine,
-} from 'xstate';
+import { createActor, createMachine, initialTransition, transition } from 'xstate';
 import {
   VISOR_DRIVER_STATES,
   visorDriverSystemId,
-  type VisorDriverContext,
   type VisorDriverEmitted,
   type VisorDriverEvent,
-  type VisorDriverInput,
+  type VisorDriverMachine,
   type VisorDriverRegistration,
-  type VisorDriverState,
 } from './visor-driver.logic.js';
-
-/** A type slot of {@link VisorDriverMachine} that differs by machine config and is left open. */
-type Open = any;
-
-/**
- * A driver machine built on `visor-driver.logic.ts`. Only the slots the contract reads are
- * pinned; children, actions, tags, meta and the state schema differ by config and are left open.
- */
-export type VisorDriverMachine = StateMachine<
-  VisorDriverContext,
-  VisorDriverEvent,
-  Open,
-  Open,
-  Open,
-  Open,
-  Open,
-  VisorDriverState,
-  Open,
-  VisorDriverInput,
-  NonReducibleUnknown,
-  VisorDriverEmitted,
-  Open,
-  Open
->;
 
 /** What differs between the drivers, and what the contract checks against. */
 export interface VisorDriverContractOptions {

@@ -19,7 +19,7 @@
 // - `channel.enableInterrupts` is `visorbus_enable_channel_interrupts`: from then on the host
 //   sends CHANNEL_INTERRUPT every `POLLJIFFIES_NORMALCHANNEL` = 10 jiffies (§7).
 
-import { assertEvent, assign, emit } from 'xstate';
+import { assertEvent, assign, emit, type NonReducibleUnknown, type StateMachine } from 'xstate';
 import { assert } from '../src/base/assert.js';
 import type { ChannelType } from '../src/channel/index.js';
 
@@ -173,3 +173,28 @@ export const visorDriverTypes = {
   emitted: {} as VisorDriverEmitted,
   input: {} as VisorDriverInput,
 };
+
+/** A type slot of {@link VisorDriverMachine} that differs by machine config and is left open. */
+// biome-ignore lint/suspicious/noExplicitAny: the slots that differ by machine config are left open.
+type Open = any;
+
+/**
+ * A driver machine built on `visor-driver.logic.ts`. Only the slots the contract reads are
+ * pinned; children, actions, tags, meta and the state schema differ by config and are left open.
+ */
+export type VisorDriverMachine = StateMachine<
+  VisorDriverContext,
+  VisorDriverEvent,
+  Open,
+  Open,
+  Open,
+  Open,
+  Open,
+  VisorDriverState,
+  Open,
+  VisorDriverInput,
+  NonReducibleUnknown,
+  VisorDriverEmitted,
+  Open,
+  Open
+>;

@@ -22,7 +22,6 @@ import {
   type ChannelRecord,
 } from '../src/hypervisor/index.js';
 import { ControlvmCpPort } from '../src/partition/controlvm-cp-port.js';
-import { minimumDriverSet } from '../src/partition/driver-set.js';
 import { GuestHost } from '../src/partition/guest-host.js';
 import type { ControlvmPacket } from '../src/protocol/controlvm-command.js';
 import * as build from '../src/protocol/controlvm-request.js';
@@ -211,14 +210,9 @@ export function runControlPlane(
   const config = minimalGuestConfig();
   const mine = allocateChannels(config).forPartition('guest1');
   const world = new SimWorld({ seed: simSeed });
-  const host = new GuestHost(
-    'guest1',
-    mine,
-    world.environment('guest1'),
-    minimumDriverSet(),
-    config.jiffyMs,
-    quirks,
-  );
+  const env = world.environment('guest1');
+  const withQuirks = { ...config, quirks };
+  const host = new GuestHost({ partition: 'guest1', config: withQuirks, channels: mine, env });
   const controlvm = mine.find((c) => c.kind === 'controlvm');
   const attached = controlvm && Channel.attachAs(controlvm.buffer, channelTypes.controlvm);
   if (controlvm === undefined || !attached?.ok)

@@ -4,6 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
+  BLOCK_SIZES,
+  type BlockSize,
   DISK_FAULT_SLOTS,
   DISK_HEADER_BYTES,
   DISK_MAX_BYTES,
@@ -73,9 +75,13 @@ describe('disk', () => {
     expect(errorOf(Disk.allocate({ name: 'a', blocks: 1.5, blockSize: 512 })).code).toBe(
       'bad-spec',
     );
-    expect(errorOf(Disk.allocate({ name: 'a', blocks: 1, blockSize: 1024 as 512 })).code).toBe(
-      'bad-spec',
-    );
+    for (const blockSize of [0, 256, 768, 8192]) {
+      const spec = { name: 'a', blocks: 1, blockSize: blockSize as BlockSize };
+      expect(errorOf(Disk.allocate(spec)).code).toBe('bad-spec');
+    }
+    for (const blockSize of BLOCK_SIZES) {
+      expect(Disk.allocate({ name: 'a', blocks: 2, blockSize }).ok).toBe(true);
+    }
     const tooBig = Disk.allocate({ name: 'big', blocks: DISK_MAX_BYTES / 512 + 1, blockSize: 512 });
     expect(errorOf(tooBig)).toMatchObject({ code: 'too-large', disk: 'big' });
     expect(errorOf(Disk.allocate({ name: 'huge', blocks: 2 ** 40, blockSize: 4096 })).code).toBe(

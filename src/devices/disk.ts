@@ -22,6 +22,11 @@ import { assert } from '../base/assert.js';
 import { err, ok, type Result } from '../base/result.js';
 
 /** Largest disk, in bytes of blocks (1 GiB). */
+/** Logical block sizes a disk may have (bytes): 512 to 4096, powers of two (sd's sector sizes). */
+export const BLOCK_SIZES = [512, 1024, 2048, 4096] as const;
+/** One of {@link BLOCK_SIZES}. */
+export type BlockSize = (typeof BLOCK_SIZES)[number];
+
 export const DISK_MAX_BYTES = 2 ** 30;
 /** Bytes before the first block: magic, geometry, fault table. */
 export const DISK_HEADER_BYTES = 512;
@@ -49,7 +54,7 @@ export interface DiskSpec {
   /** Number of logical blocks. */
   readonly blocks: number;
   /** Bytes per logical block. */
-  readonly blockSize: 512 | 4096;
+  readonly blockSize: BlockSize;
 }
 
 /** Which operation a planned failure hits. */
@@ -100,8 +105,8 @@ const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 export function checkDiskSpec(spec: DiskSpec): Result<DiskSpec, DiskError> {
   const name = String(spec.name);
   if (name.length === 0) return err(diskError('bad-spec', name, 'name is empty'));
-  if (spec.blockSize !== 512 && spec.blockSize !== 4096) {
-    const detail = `blockSize ${String(spec.blockSize)} is not 512 or 4096`;
+  if (!(BLOCK_SIZES as readonly number[]).includes(spec.blockSize)) {
+    const detail = `blockSize ${String(spec.blockSize)} is not one of ${BLOCK_SIZES.join(', ')}`;
     return err(diskError('bad-spec', name, detail));
   }
   if (!isCount(spec.blocks) || spec.blocks === 0) {

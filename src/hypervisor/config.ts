@@ -6,6 +6,7 @@
 // list of typed errors (STYLE §6 class 2): it never throws for bad input.
 
 import type { ChannelTypeName } from '../channel/index.js';
+import type { BlockSize } from '../devices/disk.js';
 import { err, ok, type Result } from '../base/result.js';
 import { configError, type ConfigError } from './config-errors.js';
 
@@ -67,7 +68,7 @@ export interface DiskConfig {
   /** Unique in the run. */
   readonly name: string;
   readonly blocks: number;
-  readonly blockSize: 512 | 4096;
+  readonly blockSize: BlockSize;
   /** Guests that see this disk; any other guest gets "no disk" (§4.4.1). */
   readonly sharedWith: readonly string[];
   /** Service time of one command in ms, drawn uniformly from [min, max] (default 0.1–1). */

@@ -1,12 +1,22 @@
 // The Era A half of a guest host (spar-protocol.md §5.7, §5.11, §5.12, §4.6, §4.7): it performs
-// the effects of visorclientbus, virtpci and the virtpci drivers (virthba, virtnic) and routes
-// their answers, so that visorchipset's requests reach visorbus or uislib → virtpci → driver as
-// visorclientbus decides, and each comes back as exactly one answer. Channel I/O here is what
-// uislib and virtpci did to the device channel: read the WWNN / MAC the IOSP published, poll
-// `srv_state`, set `cli_state_os = ATTACHED`, and write vbus device records.
+// the effects of visorclientbus, virtpci and the virtpci drivers (virthba, virtnic), so that
+// visorchipset's requests reach visorbus or uislib → virtpci → driver as visorclientbus decides,
+// and each comes back as exactly one answer. Channel I/O here is what uislib and virtpci did to
+// the device channel: read the WWNN / MAC the IOSP published, poll `srv_state`, set
+// `cli_state_os = ATTACHED`, and write vbus device records. A driver's IO effects are its
+// device stack's (storage-stack.ts, net-stack.ts).
 
 import type { AnyActorRef } from 'xstate';
+import type { virtpciMachine } from '../../machines/virtpci.machine.js';
+import type { VirtpciDriverEmitted } from '../../machines/virtpci-driver.logic.js';
+import { virtpciDriverSystemId } from '../../machines/virtpci-driver.logic.js';
+import type { visorclientbusMachine } from '../../machines/visorclientbus.machine.js';
+import type { VisorchipsetEvent, VisorbusRequest } from '../../machines/visorchipset.logic.js';
+import type { GuestMsg, UislibInjectMsg } from '../../machines/visoruislib.logic.js';
+import { assert } from '../base/assert.js';
 import { StructView } from '../base/struct.js';
+import type { virthbaMachine } from '../../machines/virthba.machine.js';
+import type { virtnicMachine } from '../../machines/virtnic.machine.js';
 import {
   CHANNELCLI_ATTACHED,
   ChannelMemory,
@@ -14,48 +24,48 @@ import {
   setClientState,
 } from '../channel/index.js';
 import type { ChannelRecord, GuestNetwork, GuestWorkload } from '../hypervisor/index.js';
+import { visorIoChannel } from '../protocol/iochannel-layout.js';
+import type { Binder, Binding, BindingOf, EffectOf, VariantOf } from './binding.js';
 import type { Environment } from './environment.js';
+import type { GuestChannels } from './guest-channels.js';
 import { NetStack } from './net-stack.js';
 import { StorageStack } from './storage-stack.js';
-import { visorIoChannel } from '../protocol/iochannel-layout.js';
-import { virtpciDriverSystemId } from '../../machines/virtpci-driver.logic.js';
-import type { GuestDriverModule } from '../../machines/guest-partition.machine.js';
 import { writeVbusRecord } from './vbus-records.js';
 
-type Effect = { readonly type: string } & Record<string, unknown>;
-
 /** What the bridge uses of its guest host. */
-export interface BridgeHost {
+export interface BridgeHost extends Binder {
   readonly partition: string;
   /** The guest-partition actor (spawns and stops driver actors). */
   readonly guest: AnyActorRef;
   readonly chipset: AnyActorRef;
   readonly bus: AnyActorRef;
-  /** The child actor with `systemId`, its effects traced and handed to `perform`. */
-  connect(systemId: string, perform: (effect: Effect) => void): AnyActorRef;
   readonly env: Environment;
+  readonly channels: GuestChannels;
   /** The guest's workloads; each runs on the first vhba its disk's IOSP serves. */
   readonly workloads: readonly GuestWorkload[];
   /** The guest's vnics and ping flows (each flow runs on the vnic the plan chose). */
   readonly network: GuestNetwork;
-  busChannel(busNo: number): ChannelRecord | undefined;
-  deviceChannel(busNo: number, devNo: number): ChannelRecord | undefined;
+  /** The spawned child `systemId`. */
+  child(systemId: string): AnyActorRef;
 }
+
+/** A driver's device stack: the IO half of its binding, and its life. */
+type DeviceStack = StorageStack | NetStack;
 
 /** Routes visorclientbus, virtpci and virtpci-driver effects of one guest. */
 export class ClientBusBridge {
   private readonly clientbus: AnyActorRef;
   private readonly virtpci: AnyActorRef;
   private readonly drivers = new Map<string, AnyActorRef>();
-  private readonly stacks = new Map<string, StorageStack | NetStack>();
+  private readonly stacks = new Map<string, DeviceStack>();
   /** IOSPs whose workloads already have a stack. */
   private readonly claimed = new Set<string>();
 
   constructor(private readonly host: BridgeHost) {
-    this.clientbus = host.connect(`${host.partition}/visorclientbus`, (e) =>
-      this.performClientBus(e),
-    );
-    this.virtpci = host.connect(`${host.partition}/virtpci`, (e) => this.performVirtpci(e));
+    const { partition } = host;
+    const clientbus = `${partition}/visorclientbus`;
+    this.clientbus = host.bind<typeof visorclientbusMachine>(clientbus, this.clientBusBinding());
+    this.virtpci = host.bind<typeof virtpciMachine>(`${partition}/virtpci`, this.virtpciBinding());
   }
 
   /** The network stacks, for the run's report. */
@@ -70,181 +80,153 @@ export class ClientBusBridge {
   }
 
   /** A request visorchipset handed on (channels already mapped). */
-  request(request: Readonly<Record<string, unknown>>): void {
+  request(request: VisorbusRequest): void {
     this.clientbus.send({ type: 'CHIPSET_REQUEST', request });
   }
 
   /** visorbus answered a request visorclientbus forwarded. */
-  visorbusDone(effect: Effect): void {
-    this.clientbus.send({ ...effect, type: 'VISORBUS_DONE' });
+  visorbusDone(done: Omit<Extract<VisorchipsetEvent, { type: 'VISORBUS_DONE' }>, 'type'>): void {
+    this.clientbus.send({ ...done, type: 'VISORBUS_DONE' });
   }
 
-  private performClientBus(effect: Effect): void {
-    switch (effect.type) {
-      case 'visorbus.forward':
-        return void this.host.bus.send({ type: 'VISORBUS_REQUEST', request: effect['request'] });
-      case 'uislib.inject':
-        return void this.virtpci.send({
-          type: 'GUEST_MSG',
-          msg: this.withIdentity(effect['msg'] as Readonly<Record<string, unknown>>),
-        });
-      case 'visorchipset.done':
-        return void this.host.chipset.send({ ...effect, type: 'VISORBUS_DONE' });
-      default:
-        return;
-    }
+  private clientBusBinding(): BindingOf<typeof visorclientbusMachine> {
+    return {
+      'visorbus.forward': ({ request }) =>
+        this.host.bus.send({ type: 'VISORBUS_REQUEST', request }),
+      'uislib.inject': ({ msg }) =>
+        this.virtpci.send({ type: 'GUEST_MSG', msg: this.withIdentity(msg) }),
+      'visorchipset.done': ({ type: _type, ...done }) =>
+        this.host.chipset.send({ ...done, type: 'VISORBUS_DONE' }),
+    };
   }
 
   // uislib read the adapter's identity from the channel before handing the add to virtpci, so
   // what it reads is whatever the IOSP has published by then (zero if it has not).
-  private withIdentity(msg: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
-    if (msg['kind'] !== 'vhba' && msg['kind'] !== 'vnic') return msg;
-    const { kind, ...rest } = msg;
-    const channel = this.host.deviceChannel(msg['busNo'] as number, msg['devNo'] as number);
+  private withIdentity(msg: UislibInjectMsg): GuestMsg {
+    if (!('kind' in msg)) return msg;
+    const { busNo, devNo } = msg;
+    const channel = this.host.channels.device(busNo, devNo);
     const view = channel === undefined ? null : StructView.at(visorIoChannel, channel.buffer, 0);
-    if (kind === 'vhba') {
-      const wwnn =
-        view === null
-          ? 0n
-          : (BigInt(view.get('vhba.wwnn.wwnn2')) << 32n) | BigInt(view.get('vhba.wwnn.wwnn1'));
-      return { ...rest, wwnn: wwnn.toString(16).padStart(16, '0') };
+    if (msg.kind === 'vhba') {
+      const high = view === null ? 0n : BigInt(view.get('vhba.wwnn.wwnn2')) << 32n;
+      const wwnn = view === null ? 0n : high | BigInt(view.get('vhba.wwnn.wwnn1'));
+      return { msgtype: msg.msgtype, busNo, devNo, wwnn: wwnn.toString(16).padStart(16, '0') };
     }
     const mac = view === null ? new Uint8Array(6) : view.raw('vnic.macaddr');
-    return { ...rest, mac: [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':') };
+    const text = [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    return { msgtype: msg.msgtype, busNo, devNo, mac: text };
   }
 
-  private performVirtpci(effect: Effect): void {
-    const busNo = effect['busNo'] as number;
-    const devNo = effect['devNo'] as number;
-    switch (effect.type) {
-      case 'uislib.done':
-        return void this.clientbus.send({ ...effect, type: 'UISLIB_DONE' });
-      case 'channel.readServerState': {
-        const channel = this.host.deviceChannel(busNo, devNo);
+  private virtpciBinding(): BindingOf<typeof virtpciMachine> {
+    const call = (type: 'SUSPEND' | 'RESUME' | 'REMOVE') => (e: VirtpciCall) => {
+      const at = { partition: this.host.partition, busNo: e.busNo, devNo: e.devNo };
+      this.drivers.get(virtpciDriverSystemId(e.driver, at))?.send({ type });
+    };
+    return {
+      'uislib.done': ({ type: _type, ...done }) =>
+        this.clientbus.send({ ...done, type: 'UISLIB_DONE' }),
+      'channel.readServerState': ({ busNo, devNo }) => {
+        const channel = this.host.channels.device(busNo, devNo);
         const serverReady =
           channel !== undefined && isServerReady(new ChannelMemory(channel.buffer));
-        return void this.virtpci.send({ type: 'CHANNEL_STATUS', busNo, devNo, serverReady });
-      }
-      case 'channel.setClientStateAttached':
-        return this.attach(busNo, devNo);
-      case 'vbus.write': {
-        const bus = this.host.busChannel(busNo);
-        if (bus !== undefined) writeVbusRecord(bus, effect, String(effect['devtype'] ?? ''));
-        return;
-      }
-      case 'driver.probe':
-        return this.probe(effect['driver'] as 'virthba' | 'virtnic', busNo, devNo);
-      case 'driver.suspend':
-      case 'driver.resume':
-      case 'driver.remove': {
-        const id = virtpciDriverSystemId(effect['driver'] as 'virthba' | 'virtnic', {
-          partition: this.host.partition,
-          busNo,
-          devNo,
-        });
-        const entry = {
-          'driver.suspend': 'SUSPEND',
-          'driver.resume': 'RESUME',
-          'driver.remove': 'REMOVE',
-        }[effect.type];
-        return void this.drivers.get(id)?.send({ type: entry });
-      }
-      default:
-        return;
-    }
+        this.virtpci.send({ type: 'CHANNEL_STATUS', busNo, devNo, serverReady });
+      },
+      'channel.setClientStateAttached': ({ busNo, devNo }) => this.attach(busNo, devNo),
+      'vbus.write': (write) => {
+        const bus = this.host.channels.bus(write.busNo);
+        const devtype = write.record === 'device' ? write.devtype : '';
+        if (bus !== undefined) writeVbusRecord(bus, write, devtype);
+      },
+      'driver.probe': ({ driver, busNo, devNo }) => this.probe(driver, busNo, devNo),
+      'driver.suspend': call('SUSPEND'),
+      'driver.resume': call('RESUME'),
+      'driver.remove': call('REMOVE'),
+    };
   }
 
   // virtpci set the channel's OS client state to ATTACHED before registering the device; a
   // hostile or re-initialised channel that refuses the change is left as it is (§1.3).
   private attach(busNo: number, devNo: number): void {
-    const channel = this.host.deviceChannel(busNo, devNo);
+    const channel = this.host.channels.device(busNo, devNo);
     if (channel !== undefined)
       setClientState(new ChannelMemory(channel.buffer), 'os', CHANNELCLI_ATTACHED);
   }
 
+  // The driver's actor is spawned and bound (its control effects here, its IO effects to its
+  // device stack), probed, and then the stack starts its layers above the driver.
   private probe(module: 'virthba' | 'virtnic', busNo: number, devNo: number): void {
     const id = virtpciDriverSystemId(module, { partition: this.host.partition, busNo, devNo });
-    this.host.guest.send({
-      type: 'PROBE_DRIVER',
-      module: module satisfies GuestDriverModule,
-      systemId: id,
-      busNo,
-      devNo,
-    });
-    const actor = this.host.connect(id, (e) => this.performDriver(id, e));
+    this.host.guest.send({ type: 'PROBE_DRIVER', module, systemId: id, busNo, devNo });
+    const actor = this.host.child(id);
+    const control = this.driverBinding(id, busNo, devNo);
+    const channel = this.host.channels.device(busNo, devNo);
+    assert(channel !== undefined, `${id}: virtpci probes only a mapped device`);
+    const stack =
+      module === 'virthba'
+        ? this.storage(actor, channel, busNo, devNo)
+        : this.net(actor, channel, busNo, devNo);
+    if (stack instanceof StorageStack) {
+      this.host.bind<typeof virthbaMachine>(id, { ...control, ...stack.binding() });
+    } else {
+      this.host.bind<typeof virtnicMachine>(id, { ...control, ...stack.binding(control) });
+    }
     this.drivers.set(id, actor);
+    this.stacks.set(id, stack);
     actor.send({ type: 'PROBE' });
-    const channel = this.host.deviceChannel(busNo, devNo);
-    if (module === 'virthba' && channel !== undefined && channel.dma !== undefined) {
-      const iosp = channel.serverPartition;
-      const workloads = this.claimed.has(iosp)
-        ? []
-        : this.host.workloads.filter((w) => w.iosp === iosp);
-      this.claimed.add(iosp);
-      this.stacks.set(
-        id,
-        new StorageStack(
-          { ...this.host, partition: this.host.partition },
-          actor,
-          channel,
-          busNo,
-          devNo,
-          workloads,
-        ),
-      );
-    }
-    const vnic = this.host.network.vnics.find((v) => v.busNo === busNo && v.devNo === devNo);
-    if (module === 'virtnic' && channel !== undefined && vnic !== undefined) {
-      const flows = this.host.network.flows.filter(
-        (f) => f.vnic.busNo === busNo && f.vnic.devNo === devNo,
-      );
-      const ifindex = this.host.network.vnics.indexOf(vnic);
-      const stack = new NetStack(
-        { ...this.host, partition: this.host.partition },
-        actor,
-        channel,
-        busNo,
-        devNo,
-        vnic,
-        flows,
-        ifindex,
-      );
-      this.stacks.set(id, stack);
-      stack.start();
-    }
+    stack.start();
   }
 
-  private performDriver(id: string, effect: Effect): void {
-    if (this.stacks.get(id)?.perform(effect) === true) return;
-    const busNo = effect['busNo'] as number;
-    const devNo = effect['devNo'] as number;
-    const answer = {
-      'driver.probed': 'DRIVER_PROBED',
-      'driver.suspended': 'DRIVER_SUSPENDED',
-      'driver.resumed': 'DRIVER_RESUMED',
-    }[effect.type as string];
-    if (answer !== undefined)
-      return void this.virtpci.send({ type: answer, busNo, devNo, status: effect['status'] });
-    switch (effect.type) {
-      case 'driver.pauseResponse':
-        // `visorchipset_device_pause_response`: straight to visorchipset (§4.6 serverdown).
-        return void this.host.chipset.send({
-          type: 'VISORBUS_DONE',
-          kind: 'pauseDevice',
-          busNo,
-          devNo,
-          status: effect['status'],
-        });
-      case 'channel.setClientStateAttached':
-        return this.attach(busNo, devNo);
-      case 'driver.removed':
+  // A vhba's stack; the guest's workloads on disks of its IOSP run on the first such vhba.
+  private storage(
+    driver: AnyActorRef,
+    channel: ChannelRecord,
+    busNo: number,
+    devNo: number,
+  ): StorageStack {
+    const iosp = channel.serverPartition;
+    const workloads = this.claimed.has(iosp)
+      ? []
+      : this.host.workloads.filter((w) => w.iosp === iosp);
+    this.claimed.add(iosp);
+    return new StorageStack(this.host, driver, channel, busNo, devNo, workloads);
+  }
+
+  // A vnic's stack: its interface as the network plan numbers it, with its ping flows.
+  private net(driver: AnyActorRef, channel: ChannelRecord, busNo: number, devNo: number): NetStack {
+    const { vnics, flows } = this.host.network;
+    const vnic = vnics.find((v) => v.busNo === busNo && v.devNo === devNo);
+    assert(vnic !== undefined, `${channel.id}: every vnic has a plan`);
+    const mine = flows.filter((f) => f.vnic.busNo === busNo && f.vnic.devNo === devNo);
+    return new NetStack(this.host, driver, channel, busNo, devNo, vnic, mine, vnics.indexOf(vnic));
+  }
+
+  // The control half of a virtpci driver's binding: its answers go to virtpci, its pause response
+  // straight to visorchipset (§4.6 serverdown).
+  private driverBinding(id: string, busNo: number, devNo: number): Binding<VirtpciDriverEmitted> {
+    const at = { busNo, devNo };
+    return {
+      'driver.probed': ({ status }) => this.virtpci.send({ type: 'DRIVER_PROBED', ...at, status }),
+      'driver.suspended': ({ status }) =>
+        this.virtpci.send({ type: 'DRIVER_SUSPENDED', ...at, status }),
+      'driver.resumed': ({ status }) =>
+        this.virtpci.send({ type: 'DRIVER_RESUMED', ...at, status }),
+      // `visorchipset_device_pause_response`.
+      'driver.pauseResponse': ({ status }) =>
+        this.host.chipset.send({ type: 'VISORBUS_DONE', kind: 'pauseDevice', ...at, status }),
+      'channel.setClientStateAttached': () => this.attach(busNo, devNo),
+      'driver.removed': () => {
         this.stacks.get(id)?.remove();
         this.stacks.delete(id);
         this.drivers.delete(id);
         this.host.guest.send({ type: 'DRIVER_GONE', systemId: id });
-        return void this.virtpci.send({ type: 'DRIVER_REMOVED', busNo, devNo });
-      default:
-        return;
-    }
+        this.virtpci.send({ type: 'DRIVER_REMOVED', ...at });
+      },
+    };
   }
 }
+
+/** A virtpci driver call. */
+type VirtpciCall = VariantOf<
+  EffectOf<typeof virtpciMachine>,
+  'driver.suspend' | 'driver.resume' | 'driver.remove'
+>;

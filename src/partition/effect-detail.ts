@@ -1,35 +1,44 @@
 // A one-line description of a machine effect for traces and timelines: which controlvm command,
-// which message handle, which bus and device, which status.
+// which message handle, which bus and device, which status. It reads any effect's plain fields by
+// name and checks each one's type, so it describes every machine's effects without knowing them.
 
 import { controlvmIdName } from '../protocol/controlvm.js';
 
+/** The field `key` of `value` when it is an object, else undefined. */
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined;
+}
+
 /** Short human-readable facts of an effect (empty when there are none worth showing). */
-export function effectDetail(effect: Readonly<Record<string, unknown>>): string {
+export function effectDetail(effect: { readonly type: string }): string {
   const parts: string[] = [];
-  const message = (effect['request'] ?? effect['response'] ?? effect['msg']) as
-    | Record<string, unknown>
-    | undefined;
+  const at = (key: string): unknown => field(effect, key);
+  const message = at('request') ?? at('response') ?? at('msg');
+  const either = (key: string): unknown => field(message, key) ?? at(key);
   // Only controlvm messages and the CP's outcomes carry a controlvm id; other effects' ids are
   // request ids (workloads, the midlayer).
-  const type = String(effect['type']);
+  const { type } = effect;
   const controlvm =
     type.startsWith('controlvm.') || type.startsWith('cp.') || type.startsWith('visorbus.');
-  const id = message?.['id'] ?? effect['id'];
+  const id = either('id');
   if (typeof id === 'number') parts.push(controlvm ? controlvmIdName(id) : `#${id}`);
-  if (typeof effect['op'] === 'string')
-    parts.push(`${effect['op']} lba ${String(effect['lba'])}+${String(effect['blocks'])}`);
-  if (typeof effect['tag'] === 'number') parts.push(`tag ${effect['tag']}`);
-  const kind = message?.['kind'] ?? effect['kind'];
+  const op = at('op');
+  if (typeof op === 'string') parts.push(`${op} lba ${String(at('lba'))}+${String(at('blocks'))}`);
+  const tag = at('tag');
+  if (typeof tag === 'number') parts.push(`tag ${tag}`);
+  const kind = either('kind');
   if (typeof kind === 'string') parts.push(kind);
-  const handle = message?.['messageHandle'] ?? effect['messageHandle'];
+  const handle = either('messageHandle');
   if (typeof handle === 'string') parts.push(`handle=${handle}`);
-  if (typeof effect['guest'] === 'string') parts.push(`guest=${effect['guest']}`);
-  if (typeof effect['driver'] === 'string') parts.push(effect['driver']);
-  const bus = message?.['busNo'] ?? effect['busNo'];
-  const dev = message?.['devNo'] ?? effect['devNo'];
+  const guest = at('guest');
+  if (typeof guest === 'string') parts.push(`guest=${guest}`);
+  const driver = at('driver');
+  if (typeof driver === 'string') parts.push(driver);
+  const bus = either('busNo');
+  const dev = either('devNo');
   if (typeof bus === 'number')
     parts.push(typeof dev === 'number' ? `vbus${bus}:dev${dev}` : `bus ${bus}`);
-  const status = message?.['status'] ?? effect['status'];
+  const status = either('status');
   if (typeof status === 'number') parts.push(`status=${status}`);
   return parts.join(' ');
 }

@@ -14,7 +14,6 @@ import {
   encodeControlvmMessage,
 } from '../protocol/controlvm.js';
 import { SimWorld } from '../runtime/sim/index.js';
-import { minimumDriverSet } from './driver-set.js';
 import { GuestHost } from './guest-host.js';
 
 const ids = Object.values(CONTROLVM_ID);
@@ -44,13 +43,12 @@ describe('guest host under hostile controlvm input', () => {
         const config = minimalGuestConfig();
         const channels = allocateChannels(config);
         const world = new SimWorld({ seed: 1 });
-        const host = new GuestHost(
-          'guest1',
-          channels.forPartition('guest1'),
-          world.environment('guest1'),
-          minimumDriverSet(),
-          1,
-        );
+        const host = new GuestHost({
+          partition: 'guest1',
+          config,
+          channels: channels.forPartition('guest1'),
+          env: world.environment('guest1'),
+        });
         const record = channels.forPartition('guest1').find((c) => c.kind === 'controlvm');
         if (record === undefined) throw new Error('no controlvm channel');
         const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);

@@ -4,10 +4,12 @@
 // IOSP on guest1's from-IOSP queue (queue 1): it writes responses the real IOSP never would and
 // rings the guest. A frame the IP layer counts (framesReceived) is one the stack delivered, so
 // every refusal is checked against a valid frame sitting in the named buffer.
-// The ownership ledger is driven by hand (NetStack.perform with the driver's effects) to build
+// The ownership ledger is driven by hand (the stack's binding, with the driver's effects) to build
 // the interleavings a correct IOSP never produces.
 
-import type { AnyActorRef } from 'xstate';
+import type { ActorRefFrom, AnyActorRef, AnyStateMachine } from 'xstate';
+import type { VirtpciDriverEmitted } from '../../machines/virtpci-driver.logic.js';
+import { type Binding, perform } from './binding.js';
 import { describe, expect, test } from 'vitest';
 import { Channel, channelTypes } from '../channel/index.js';
 import { buildFrame } from '../devices/ethernet.js';
@@ -278,7 +280,12 @@ function ledgerBench() {
       send: (e: { type: string }) => events.push({ to, type: e.type }),
       getSnapshot: () => ({ context: {} }),
     }) as unknown as AnyActorRef;
-  const host = { partition: 'guest1', env, guest: actor('guest'), connect: () => actor('ip') };
+  const host = {
+    partition: 'guest1',
+    env,
+    guest: actor('guest'),
+    bind: <M extends AnyStateMachine>() => actor('ip') as ActorRefFrom<M>,
+  };
   const stack = new NetStack(
     host,
     actor('virtnic'),
@@ -289,6 +296,18 @@ function ledgerBench() {
     [],
     0,
   );
+  let attaches = 0;
+  const noop = () => {};
+  const control: Binding<VirtpciDriverEmitted> = {
+    'driver.probed': noop,
+    'driver.suspended': noop,
+    'driver.pauseResponse': noop,
+    'driver.resumed': noop,
+    'driver.removed': noop,
+    'channel.setClientStateAttached': () => attaches++,
+  };
+  const binding = stack.binding(control);
+  const at = { partition: 'guest1', busNo: 2, devNo: 0 };
   stack.start(); // reads the channel and connects the IP layer (a stand-in here)
   events.length = 0;
   const channel = Channel.attachAs(record.buffer, channelTypes.vnic);
@@ -297,17 +316,20 @@ function ledgerBench() {
   return {
     stack,
     events,
+    binding,
+    at,
+    attaches: () => attaches,
     post: (index: number, buf: number) =>
-      expect(stack.perform({ type: 'net.postRcv', index, buf, uniqueNum: 1 })).toBe(true),
+      perform(binding, { type: 'net.postRcv', ...at, index, buf, uniqueNum: 1 }),
     deliver(index: number): number {
       new Uint8Array(record.dma.buffer).set(arpReply, index * PAGE_BYTES);
-      stack.perform({ type: 'net.deliver', indexes: [index], len: arpReply.length });
+      perform(binding, { type: 'net.deliver', ...at, indexes: [index], len: arpReply.length });
       return stack.counts.ownershipViolations;
     },
     /** The IOSP answers `msg`; the stack removes it as the driver's drain asks. */
     answer(msg: NetMessage): void {
       expect(channel.value.queue(1).insert(encodeNet(msg))).toBe('inserted');
-      stack.perform({ type: 'channel.removeResponse' });
+      perform(binding, { type: 'channel.removeResponse', ...at });
     },
   };
 }
@@ -336,16 +358,14 @@ describe('net stack buffer-ownership ledger', () => {
   test('the ack of an ENBDIS(0) retires only the posts sent before it; a resume retires all', () => {
     const l = ledgerBench();
     l.post(4, 0xb0);
-    l.stack.perform({ type: 'net.enbdis', enable: 0 });
+    perform(l.binding, { type: 'net.enbdis', ...l.at, enable: 0 });
     l.post(5, 0xb1);
     expect(l.deliver(4), 'the ack has not come').toBe(1);
     l.answer({ kind: 'enbdisAck', context: 0, enable: 0 });
     expect(l.deliver(4)).toBe(1);
     expect(l.deliver(5), "posted after the ENBDIS(0): still the IOSP's").toBe(2);
-    expect(
-      l.stack.perform({ type: 'channel.setClientStateAttached' }),
-      'the bridge still attaches',
-    ).toBe(false);
+    perform(l.binding, { type: 'channel.setClientStateAttached', busNo: 2, devNo: 0 });
+    expect(l.attaches(), 'the bridge still attaches').toBe(1);
     expect(l.deliver(5)).toBe(2);
   });
 });

@@ -26,7 +26,7 @@
 // re-initialised the channel, §4.1). Handing a page to the IP layer while another post of it is
 // outstanding counts `ownershipViolations`: the IOSP could overwrite the frame as it is read.
 
-import type { AnyActorRef } from 'xstate';
+import type { ActorRefFrom, AnyActorRef } from 'xstate';
 import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../channel/index.js';
 import {
   buildFrame,
@@ -56,9 +56,12 @@ import {
 import { decodeNet, encodeNet, encodeNetInto, type NetMessage } from '../protocol/uiscmdrsp-net.js';
 import { ReceiveThread } from './receive-thread.js';
 import type { StackHost } from './storage-stack.js';
+import { assert } from '../base/assert.js';
+import type { Binding } from './binding.js';
+import type { ipStackMachine } from '../../machines/ip-stack.machine.js';
+import type { VirtnicIoEmitted } from '../../machines/virtnic.logic.js';
+import type { VirtpciDriverEmitted } from '../../machines/virtpci-driver.logic.js';
 import { ipStackSystemId } from '../../machines/ip-stack.logic.js';
-
-type Effect = { readonly type: string } & Record<string, unknown>;
 
 /**
  * The qdisc's length (Linux's default txqueuelen). The IP layer emits a window of requests in one
@@ -103,7 +106,7 @@ export interface NetInterfaceReport {
 /** The network stack of one vnic device. */
 export class NetStack {
   readonly ifname: string;
-  private ip!: AnyActorRef;
+  private ip: ActorRefFrom<typeof ipStackMachine> | null = null;
   private readonly ipId: string;
   private readonly commands: SignalQueue;
   private readonly responses: SignalQueue;
@@ -216,99 +219,83 @@ export class NetStack {
       pings,
     };
     this.host.guest.send({ type: 'START_IP_STACK', systemId: this.ipId, input });
-    this.ip = this.host.connect(this.ipId, (e) => this.performIp(e));
-    this.ip.send({ type: 'START' });
+    const ip = this.host.bind<typeof ipStackMachine>(this.ipId, {
+      'net.transmit': ({ id, frame }) => this.transmit(id, frame),
+      'ping.flowDone': () => {},
+    });
+    this.ip = ip;
+    ip.send({ type: 'START' });
     this.virtnic.send({ type: 'OPEN' });
     if (this.vnic.promiscuous) this.virtnic.send({ type: 'SET_PROMISC', on: true }); // ndo_set_rx_mode
   }
 
-  /** Performs a virtnic IO effect; false for the effects that are not the stack's. */
-  perform(effect: Effect): boolean {
-    this.inDriver++;
-    try {
-      return this.performDriverEffect(effect);
-    } finally {
-      this.inDriver--;
-    }
-  }
-
-  private performDriverEffect(effect: Effect): boolean {
-    switch (effect.type) {
-      case 'net.postRcv':
-        return (
-          this.postRcv(
-            effect['index'] as number,
-            effect['buf'] as number,
-            effect['uniqueNum'] as number,
-          ),
-          true
-        );
-      case 'net.insertXmit':
-        return (
-          this.insertXmit(
-            effect['id'] as number,
-            effect['buf'] as number,
-            effect['slot'] as number,
-          ),
-          true
-        );
-      case 'net.enbdis':
-        if (effect['enable'] === 0) this.disablesSent++;
-        this.enbdisSent.push({ enable: effect['enable'] as number, epoch: this.disablesSent });
-        return (
-          this.insertControl({
-            kind: 'enbdis',
-            context: NETDEV_CONTEXT,
-            enable: effect['enable'] as number,
-          }),
-          true
-        );
-      case 'net.promisc':
-        return (
-          this.insertControl({
-            kind: 'promisc',
-            context: NETDEV_CONTEXT,
-            enable: effect['enable'] as number,
-          }),
-          true
-        );
-      case 'channel.removeResponse':
-        return (this.removeResponse(), true);
-      case 'net.deliver':
-        return (
-          this.deliver(effect['indexes'] as readonly number[], effect['len'] as number), true
-        );
-      case 'net.txDone':
-        this.frames.delete(effect['id'] as number);
-        return (this.ip.send({ type: 'TX_DONE', id: effect['id'], ok: effect['ok'] }), true);
-      case 'net.txDropped':
-        this.frames.delete(effect['id'] as number);
-        return (this.ip.send({ type: 'TX_DROPPED', id: effect['id'] }), true);
-      case 'net.txDiscarded':
-        for (const id of effect['ids'] as readonly number[]) this.frames.delete(id);
-        return (this.ip.send({ type: 'TX_DISCARDED', ids: effect['ids'] }), true);
-      case 'net.carrier':
-        return (
-          this.ip.send({ type: 'LINK', up: effect['on'] === true, atMs: this.host.env.now() }), true
-        );
-      case 'net.txQueue':
-        this.queueRunning = effect['running'] === true;
+  /**
+   * virtnic's IO effects, as this stack performs them, and serverup's `channel.setClientStateAttached`
+   * (`control` performs the attach itself). Each runs inside virtnic's transition (see flushHeld).
+   */
+  binding(
+    control: Binding<VirtpciDriverEmitted>,
+  ): Binding<VirtnicIoEmitted> &
+    Pick<Binding<VirtpciDriverEmitted>, 'channel.setClientStateAttached'> {
+    const inDriver =
+      <E>(handler: (effect: E) => void) =>
+      (effect: E): void => {
+        this.inDriver++;
+        try {
+          handler(effect);
+        } finally {
+          this.inDriver--;
+        }
+      };
+    const ip = () => this.ipLayer();
+    return {
+      'net.postRcv': inDriver(({ index, buf, uniqueNum }) => this.postRcv(index, buf, uniqueNum)),
+      'net.insertXmit': inDriver(({ id, buf, slot }) => this.insertXmit(id, buf, slot)),
+      'net.enbdis': inDriver(({ enable }) => {
+        if (enable === 0) this.disablesSent++;
+        this.enbdisSent.push({ enable, epoch: this.disablesSent });
+        this.insertControl({ kind: 'enbdis', context: NETDEV_CONTEXT, enable });
+      }),
+      'net.promisc': inDriver(({ enable }) =>
+        this.insertControl({ kind: 'promisc', context: NETDEV_CONTEXT, enable }),
+      ),
+      'channel.removeResponse': inDriver(() => this.removeResponse()),
+      'net.deliver': inDriver(({ indexes, len }) => this.deliver(indexes, len)),
+      'net.txDone': inDriver(({ id, ok }) => {
+        this.frames.delete(id);
+        ip().send({ type: 'TX_DONE', id, ok });
+      }),
+      'net.txDropped': inDriver(({ id }) => {
+        this.frames.delete(id);
+        ip().send({ type: 'TX_DROPPED', id });
+      }),
+      'net.txDiscarded': inDriver(({ ids }) => {
+        for (const id of ids) this.frames.delete(id);
+        ip().send({ type: 'TX_DISCARDED', ids });
+      }),
+      'net.carrier': inDriver(({ on }) =>
+        ip().send({ type: 'LINK', up: on, atMs: this.host.env.now() }),
+      ),
+      'net.txQueue': inDriver(({ running }) => {
+        this.queueRunning = running;
         this.scheduleFlush();
-        return (this.ip.send({ type: 'TX_QUEUE', running: this.queueRunning }), true);
-      case 'net.rxDropped':
-        return true;
-      case 'net.buffersFreed':
+        ip().send({ type: 'TX_QUEUE', running });
+      }),
+      'net.rxDropped': () => {},
+      'net.buffersFreed': inDriver(() => {
         this.failedPosts.clear(); // freed with the rest: the next open posts every buffer afresh
-        return (this.purgeHeld(), true);
-      case 'channel.setClientStateAttached':
+        this.purgeHeld();
+      }),
+      'channel.setClientStateAttached': (effect) => {
         // serverup: the IOSP rebooted and re-initialised the channel, forgetting every post (§4.1);
         // control messages still waiting were meant for the dead ring.
-        this.forgetPosts();
-        this.waitingControl.length = 0;
-        return false; // the bridge still performs the attach
-      default:
-        return false;
-    }
+        inDriver(() => {
+          this.forgetPosts();
+          this.waitingControl.length = 0;
+        })(effect);
+        control['channel.setClientStateAttached'](effect);
+      },
+    };
   }
 
   /** The interface's report (its actors' contexts and this host's counters). */
@@ -320,7 +307,7 @@ export class NetStack {
       devNo,
       segment: this.vnic.segment,
       iosp: this.vnic.iosp,
-      ipStack: this.ip.getSnapshot().context,
+      ipStack: this.ipLayer().getSnapshot().context,
       virtnic: this.virtnic.getSnapshot().context,
       counts: { ...this.counts },
       atMs: this.host.env.now(),
@@ -345,10 +332,12 @@ export class NetStack {
 
   // ── IP layer ─────────────────────────────────────────────────────────────────────────────────
 
-  private performIp(effect: Effect): void {
-    if (effect.type !== 'net.transmit') return;
-    const id = effect['id'] as number;
-    const spec = effect['frame'] as FrameSpec;
+  private ipLayer(): ActorRefFrom<typeof ipStackMachine> {
+    assert(this.ip !== null, `${this.ipId} is not started`);
+    return this.ip;
+  }
+
+  private transmit(id: number, spec: FrameSpec): void {
     // The IP layer has no clock: a probe tag asking for a time stamp gets the send time here.
     const stamped =
       spec.kind === 'echo' && spec.tag !== null && spec.tag.sentAtMs < 0
@@ -356,11 +345,14 @@ export class NetStack {
         : spec;
     const bytes = buildFrame(stamped);
     this.frames.set(id, bytes);
-    if (this.queueRunning && this.held.length === 0 && this.inDriver === 0)
-      return void this.virtnic.send({ type: 'XMIT', id, len: bytes.length });
+    if (this.queueRunning && this.held.length === 0 && this.inDriver === 0) {
+      this.virtnic.send({ type: 'XMIT', id, len: bytes.length });
+      return;
+    }
     if (this.held.length >= QDISC_LIMIT) {
       this.frames.delete(id);
-      return void this.ip.send({ type: 'TX_DROPPED', id });
+      this.ipLayer().send({ type: 'TX_DROPPED', id });
+      return;
     }
     this.held.push(id);
     this.scheduleFlush();
@@ -380,7 +372,7 @@ export class NetStack {
     if (this.held.length === 0) return;
     const ids = this.held.splice(0);
     for (const id of ids) this.frames.delete(id);
-    this.ip.send({ type: 'TX_DISCARDED', ids });
+    this.ipLayer().send({ type: 'TX_DISCARDED', ids });
   }
 
   // Hands held frames to the driver in order while its queue runs (each XMIT is taken at once, so a
@@ -547,6 +539,6 @@ export class NetStack {
     }
     const parsed = parseFrame(frame.subarray(0, at));
     if (!parsed.ok) return void this.counts.parseErrors++;
-    this.ip.send({ type: 'FRAME', frame: parsed.value, atMs: this.host.env.now() });
+    this.ipLayer().send({ type: 'FRAME', frame: parsed.value, atMs: this.host.env.now() });
   }
 }

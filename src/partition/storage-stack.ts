@@ -1,37 +1,35 @@
-// One guest's storage stack on one virtual HBA (spar-protocol.md §4.2, §4.6; issue "the guest's
-// SCSI midlayer and a block workload"): the effects of virthba's IO path, of the SCSI midlayer
-// above it and of the block workloads above that, performed on the vhba channel and the guest's
-// DMA window. Machines decide; this file moves commands, responses and data:
+// One guest's storage stack on one virtual HBA (spar-protocol.md §4.2, §4.6): it performs the
+// effects of virthba's IO path, of the SCSI midlayer above it and of the block workloads above
+// that, on the vhba channel and the guest's DMA window. Each request carries its data down and
+// back (STYLE §12): no table here joins a completion to its request.
 //
-//   workload.submit ─► midlayer REQUEST ─► hba.queue ─► virthba SCSI_QUEUE ─► channel.insertScsi
-//   (write data into the slot's DMA buffer, encode the uiscmdrsp, insert on queue 0, ring the IOSP)
-//   IOSP response ─► channel.removeResponse ─► SCSI_RESPONSE ─► scsi.complete (read data out of
-//   the DMA buffer) ─► midlayer SCSI_COMPLETE ─► request.done ─► workload REQUEST_DONE.
+//   workload.submit ─► midlayer REQUEST {origin, buffer} ─► hba.queue ─► virthba SCSI_QUEUE
+//   ─► channel.insertScsi {slot, buffer}: a write's blocks into the slot's DMA buffer, the
+//   uiscmdrsp on queue 0, ring the IOSP ─► … ─► IOSP response ─► channel.removeResponse
+//   ─► SCSI_RESPONSE ─► scsi.complete {slot, buffer}: a good read's bytes out of the DMA buffer
+//   ─► midlayer SCSI_COMPLETE {data} ─► request.done {origin, data} ─► workload REQUEST_DONE.
 //
-// The host side of virthba's protocol (virthba.logic.ts): an insert is answered only when it
-// fails (INSERT_FAILED {slot, tag}); each removal is answered with the message and `more`, queue
-// 1's emptiness right after it, so virthba asks again only when there is something to take, and
-// RESPONSES_EMPTY only when a removal found nothing. Each spares about one XState event per
-// command (the answer to a successful insert, the empty removal that closed every drain).
-//
-// Choice: virthba's receive thread (Era A, §4.6) is woken by the IOSP's doorbell and otherwise
-// polls every RESPONSE_POLL_MS = 4 ms (`rsltq_wait_usecs` = 4000) — while SCSI commands are
-// outstanding at the IOSP. With none outstanding the timed drains are skipped (DESIGN "Time,
-// polling": a poll that would find nothing may be skipped): the IOSP answers only what it was sent
-// and rings with every answer, so such a drain could only find an empty ring or a stale response
-// that its own ring already announced.
-// Choice: a request's data is the workload's pattern (lba, version), written into the DMA buffer
-// of the pending slot the command took; one slot's buffer (64 KiB) bounds a request.
+// virthba's host protocol (virthba.logic.ts): an insert is answered only when it fails; a removal
+// with the message and `more`, or RESPONSES_EMPTY when it found nothing.
+// Choice: the receive thread (receive-thread.ts) takes timed wake-ups only while commands are at
+// the IOSP: it answers only what it was sent and rings with every answer, so an idle drain could
+// only find an empty ring (DESIGN "Time, polling": such polls may be skipped).
 
-import type { AnyActorRef } from 'xstate';
-import type { ChannelRecord, GuestWorkload } from '../hypervisor/index.js';
+import type { ActorRefFrom, AnyActorRef } from 'xstate';
+import type { blockWorkloadMachine } from '../../machines/block-workload.machine.js';
+import type { BlockWorkloadInput } from '../../machines/block-workload.logic.js';
+import { writeBlockPattern } from '../../machines/block-workload.logic.js';
+import type { scsiMidlayerMachine } from '../../machines/scsi-midlayer.machine.js';
+import type { BlockBuffer } from '../../machines/scsi-midlayer.logic.js';
+import { scsiMidlayerSystemId } from '../../machines/scsi-midlayer.logic.js';
+import type { VirthbaIoEmitted } from '../../machines/virthba.logic.js';
 import { Channel, channelTypes, type Doorbell, type SignalQueue } from '../channel/index.js';
+import type { ChannelRecord, GuestWorkload } from '../hypervisor/index.js';
 import { DMA_SLOT_BYTES, doorbellOf } from '../hypervisor/index.js';
 import {
   CMD_SCSI_TYPE,
   CMD_SCSITASKMGMT_TYPE,
   SIZEOF_CMDRSP,
-  UIS_DMA_TO_DEVICE,
 } from '../protocol/uiscmdrsp-constants.js';
 import {
   decodeCmdtype,
@@ -40,61 +38,42 @@ import {
   encodeScsiCommand,
   encodeTaskMgmt,
 } from '../protocol/uiscmdrsp-scsi.js';
-import { blockVersions, writeBlockPattern } from '../../machines/block-workload.logic.js';
+import { assert } from '../base/assert.js';
+import type { Binder, Binding } from './binding.js';
 import type { Environment } from './environment.js';
 import { ReceiveThread } from './receive-thread.js';
 
-export { RESPONSE_POLL_MS } from './receive-thread.js';
-
-/** A workload this stack runs, with what it needs of its disk. */
-export type StackWorkload = GuestWorkload;
-
-/** What the stack uses of its guest host. */
-export interface StackHost {
+/** What a device's stack uses of its guest host. */
+export interface StackHost extends Binder {
   readonly partition: string;
   readonly env: Environment;
+  /** The guest-partition actor: it spawns and stops the stack's actors. */
   readonly guest: AnyActorRef;
-  connect(systemId: string, perform: (effect: Effect) => void): AnyActorRef;
-}
-
-type Effect = { readonly type: string } & Record<string, unknown>;
-
-interface Request {
-  readonly workload: AnyActorRef;
-  readonly workloadId: number;
-  readonly op: 'read' | 'write';
-  readonly lba: number;
-  readonly blocks: number;
-  readonly version: number | null;
-  readonly blockSize: number;
-  /** For a successful read: the versions found in each block. */
-  versions?: (number | null)[];
 }
 
 /** The storage stack of one vhba device. */
 export class StorageStack {
-  private readonly midlayer: AnyActorRef;
+  private midlayerRef: ActorRefFrom<typeof scsiMidlayerMachine> | null = null;
   private readonly midlayerId: string;
   private readonly commands: SignalQueue;
   private readonly responses: SignalQueue;
   private readonly dma: { readonly buffer: SharedArrayBuffer; readonly address: bigint };
-  private readonly requests = new Map<number, Request>();
-  /** Midlayer tag → request id, and tag → the pending slot its command took. */
-  private readonly tagRequest = new Map<number, number>();
-  private readonly tagSlot = new Map<number, number>();
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
+  /** Tags of the commands at the IOSP: the receive thread's timed wake-ups run while any are. */
+  private readonly atIosp = new Set<number>();
+  /** Each workload by name: where a request's answer goes (`origin.workload`). */
+  private readonly workloads = new Map<string, AnyActorRef>();
   private nextRequestId = 1;
   private readonly thread: ReceiveThread;
-  /** The vhba channel's doorbell (rung after every insert). */
   private readonly bell: Doorbell;
 
   constructor(
     private readonly host: StackHost,
     private readonly virthba: AnyActorRef,
     channel: ChannelRecord,
-    busNo: number,
-    devNo: number,
-    workloads: readonly StackWorkload[],
+    private readonly busNo: number,
+    private readonly devNo: number,
+    private readonly workloadPlans: readonly GuestWorkload[],
   ) {
     const attached = Channel.attachAs(channel.buffer, channelTypes.vhba);
     // A guest probes a vhba only after the IOSP made it ready, so it validates; if a hostile
@@ -105,41 +84,46 @@ export class StorageStack {
     if (channel.dma === undefined)
       throw new Error(`${channel.id}: a vhba channel has a DMA window`);
     this.dma = channel.dma;
-    const id = `${host.partition}/scsi-midlayer:${busNo.toString(16)}:${devNo.toString(16)}`;
-    this.midlayerId = id;
-    host.guest.send({ type: 'PROBE_DRIVER', module: 'scsi-midlayer', systemId: id, busNo, devNo });
-    this.midlayer = host.connect(id, (e) => this.performMidlayer(e));
+    this.midlayerId = scsiMidlayerSystemId({ partition: host.partition, busNo, devNo });
     this.bell = doorbellOf(channel);
+    const label = `vhba-poll:${busNo}:${devNo}`;
     this.thread = new ReceiveThread(
       host.env,
       this.bell,
       virthba,
-      `vhba-poll:${busNo}:${devNo}`,
-      () => this.tagSlot.size > 0,
+      label,
+      () => this.atIosp.size > 0,
     );
-    for (const w of workloads) this.startWorkload(w);
   }
 
-  /** Performs a virthba IO effect; false for the effects that are not the stack's. */
-  perform(effect: Effect): boolean {
-    switch (effect.type) {
-      case 'channel.insertScsi':
-        return (this.insertScsi(effect), true);
-      case 'channel.insertTaskMgmt':
-        return (this.insertTaskMgmt(effect), true);
-      case 'channel.removeResponse':
-        return (this.removeResponse(), true);
-      case 'scsi.complete':
-        return (this.complete(effect), true);
-      case 'taskmgmt.complete':
-        return true; // nothing issues task management yet
-      case 'scsi.blockRequests':
-        return (this.midlayer.send({ type: 'HOST_BLOCKED' }), true);
-      case 'scsi.unblockRequests':
-        return (this.midlayer.send({ type: 'HOST_UNBLOCKED' }), true);
-      default:
-        return false;
-    }
+  /** virthba's IO effects, as this stack performs them (its control effects are the bus's). */
+  binding(): Binding<VirthbaIoEmitted> {
+    return {
+      'channel.insertScsi': (e) => this.insertScsi(e),
+      'channel.insertTaskMgmt': (e) => this.insertTaskMgmt(e),
+      'channel.removeResponse': () => this.removeResponse(),
+      'scsi.complete': (e) => this.complete(e),
+      'taskmgmt.complete': () => {}, // nothing issues task management yet
+      'scsi.blockRequests': () => this.midlayer().send({ type: 'HOST_BLOCKED' }),
+      'scsi.unblockRequests': () => this.midlayer().send({ type: 'HOST_UNBLOCKED' }),
+    };
+  }
+
+  /** virthba probed: the SCSI host (the midlayer) registers and the workloads start. */
+  start(): void {
+    const { busNo, devNo, midlayerId: systemId } = this;
+    this.host.guest.send({ type: 'PROBE_DRIVER', module: 'scsi-midlayer', systemId, busNo, devNo });
+    this.midlayerRef = this.host.bind<typeof scsiMidlayerMachine>(systemId, {
+      'hba.queue': ({ tag, cdb, dataDir, bufflen, vdest, buffer }) =>
+        this.virthba.send({ type: 'SCSI_QUEUE', tag, cdb, dataDir, bufflen, vdest, buffer }),
+      'request.done': (done) => {
+        const data = done.ok ? done.data : undefined;
+        const answer = { type: 'REQUEST_DONE', id: done.origin.id, ok: done.ok } as const;
+        const workload = this.workloads.get(done.origin.workload);
+        workload?.send(data === undefined ? answer : { ...answer, data });
+      },
+    });
+    for (const w of this.workloadPlans) this.startWorkload(w);
   }
 
   /** The guest stopped: no more polls or doorbell listening (its actors are gone already). */
@@ -150,15 +134,20 @@ export class StorageStack {
   /** The device is gone (virthba removed): the SCSI host goes with it. */
   remove(): void {
     this.detach();
-    this.midlayer.send({ type: 'HOST_REMOVED' });
+    this.midlayer().send({ type: 'HOST_REMOVED' });
     this.host.guest.send({ type: 'DRIVER_GONE', systemId: this.midlayerId });
   }
 
-  private startWorkload(w: StackWorkload): void {
+  private midlayer(): ActorRefFrom<typeof scsiMidlayerMachine> {
+    assert(this.midlayerRef !== null, `${this.midlayerId} is not started`);
+    return this.midlayerRef;
+  }
+
+  private startWorkload(w: GuestWorkload): void {
     const systemId = `${this.host.partition}/block-workload:${w.disk}`;
     const prng = this.host.env.prng(`workload/${w.disk}`);
     const seedWords = Array.from({ length: 3 * w.ops }, () => prng.int(0, 0x7fff_ffff));
-    const input = {
+    const input: BlockWorkloadInput = {
       partition: this.host.partition,
       name: w.disk,
       queueDepth: w.queueDepth,
@@ -170,109 +159,67 @@ export class StorageStack {
       maxBlocksPerRequest: Math.min(w.maxBlocks, Math.floor(DMA_SLOT_BYTES / w.blockSize)),
     };
     this.host.guest.send({ type: 'START_WORKLOAD', systemId, input });
-    const workload = this.host.connect(systemId, (e) => this.performWorkload(workload, w, e));
-    const begin = (): void => void workload.send({ type: 'START' });
+    const workload = this.host.bind<typeof blockWorkloadMachine>(systemId, {
+      // Numbered here: ids are unique among the midlayer's live requests whichever workload asks.
+      'workload.submit': ({ name, id, op, lba, blocks, blockSize, version }) => {
+        const origin = { workload: name, id };
+        const request = { id: this.nextRequestId++, op, lba, blocks, blockSize, version };
+        this.midlayer().send({ type: 'REQUEST', ...request, target: w.vdest, origin });
+      },
+      'workload.verified': () => {},
+      'workload.done': () => {},
+      'workload.finished': () => {},
+    });
+    this.workloads.set(w.disk, workload);
     const delay = Math.max(0, w.start - this.host.env.now());
+    const begin = () => workload.send({ type: 'START' });
     this.host.env.schedule(delay, `workload-start:${w.disk}`, begin);
   }
 
-  private performWorkload(workload: AnyActorRef, w: StackWorkload, effect: Effect): void {
-    if (effect.type !== 'workload.submit') return;
-    const id = this.nextRequestId++;
-    const op = effect['op'] as 'read' | 'write';
-    const lba = effect['lba'] as number;
-    const blocks = effect['blocks'] as number;
-    const version = (effect['version'] as number | null) ?? null;
-    this.requests.set(id, {
-      workload,
-      workloadId: effect['id'] as number,
-      op,
-      lba,
-      blocks,
-      version,
-      blockSize: w.blockSize,
-    });
-    this.midlayer.send({ type: 'REQUEST', id, op, lba, blocks, target: w.vdest });
-  }
-
-  private performMidlayer(effect: Effect): void {
-    if (effect.type === 'hba.queue') {
-      this.tagRequest.set(effect['tag'] as number, effect['requestId'] as number);
-      const { tag, cdb, dataDir, bufflen, vdest } = effect;
-      this.virthba.send({ type: 'SCSI_QUEUE', tag, cdb, dataDir, bufflen, vdest });
-      return;
-    }
-    if (effect.type !== 'request.done') return;
-    const request = this.requests.get(effect['id'] as number);
-    if (request === undefined) return;
-    this.requests.delete(effect['id'] as number);
-    const ok = effect['ok'] === true;
-    const versions = ok && request.op === 'read' ? { versions: request.versions ?? [] } : {};
-    request.workload.send({ type: 'REQUEST_DONE', id: request.workloadId, ok, ...versions });
-  }
-
-  private insertScsi(effect: Effect): void {
-    const slot = effect['slot'] as number;
-    const tag = effect['tag'] as number;
-    const bufflen = effect['bufflen'] as number;
-    const request = this.requests.get(this.tagRequest.get(tag) ?? -1);
+  private insertScsi(e: Extract<VirthbaIoEmitted, { type: 'channel.insertScsi' }>): void {
+    const { slot, tag, bufflen, buffer } = e;
     const offset = slot * DMA_SLOT_BYTES;
     let ok = bufflen <= DMA_SLOT_BYTES && offset + DMA_SLOT_BYTES <= this.dma.buffer.byteLength;
-    if (
-      ok &&
-      effect['dataDir'] === UIS_DMA_TO_DEVICE &&
-      request?.version !== null &&
-      request !== undefined
-    ) {
-      const memory = new Uint8Array(this.dma.buffer, offset, bufflen);
-      const size = request.blockSize;
-      for (let b = 0; b < request.blocks; b++)
-        writeBlockPattern(
-          memory.subarray(b * size, (b + 1) * size),
-          request.lba + b,
-          request.version,
-        );
-    }
+    if (ok && buffer.version !== null) this.writeBuffer(offset, buffer, buffer.version);
     if (ok) {
-      const gpiList =
-        bufflen === 0
-          ? []
-          : [{ address: this.dma.address + BigInt(offset), length: BigInt(bufflen) }];
-      const cdb = Uint8Array.from(effect['cdb'] as number[]);
-      const bytes = encodeScsiCommand({
-        handle: BigInt(slot),
-        cdb,
-        bufflen,
-        dataDir: effect['dataDir'] as 0 | 1 | 2 | 3,
-        vdest: effect['vdest'] as StackWorkload['vdest'],
-        gpiList,
-      });
+      const address = this.dma.address + BigInt(offset);
+      const gpiList = bufflen === 0 ? [] : [{ address, length: BigInt(bufflen) }];
+      const command = { handle: BigInt(slot), cdb: Uint8Array.from(e.cdb), bufflen };
+      const bytes = encodeScsiCommand({ ...command, dataDir: e.dataDir, vdest: e.vdest, gpiList });
       ok = this.commands.insert(bytes) === 'inserted';
     }
-    if (!ok) return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
-    this.tagSlot.set(tag, slot);
+    if (!ok) {
+      this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
+      return;
+    }
+    this.atIosp.add(tag);
     this.host.env.ring(this.bell, 'server');
-    this.thread.arm(); // the timed wake-up runs while commands are outstanding (see the header)
+    this.thread.arm(); // timed wake-ups while commands are at the IOSP (see the header)
   }
 
-  private insertTaskMgmt(effect: Effect): void {
-    const slot = effect['slot'] as number;
-    const tag = effect['tag'] as number;
-    const bytes = encodeTaskMgmt({
-      tasktype: effect['tasktype'] as number,
-      vdest: effect['vdest'] as StackWorkload['vdest'],
-      handle: BigInt(slot),
-      notifyHandle: BigInt(slot + 1),
-      notifyResultHandle: BigInt(slot + 1),
-    });
-    if (this.commands.insert(bytes) !== 'inserted')
-      return void this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
-    this.host.env.ring(this.bell, 'server');
+  // A write's blocks, as the workload's pattern of `version`, into the slot's DMA buffer.
+  private writeBuffer(offset: number, buffer: BlockBuffer, version: number): void {
+    const { lba, blocks, blockSize } = buffer;
+    const memory = new Uint8Array(this.dma.buffer, offset, blocks * blockSize);
+    for (let b = 0; b < blocks; b++) {
+      writeBlockPattern(memory.subarray(b * blockSize, (b + 1) * blockSize), lba + b, version);
+    }
+  }
+
+  private insertTaskMgmt(e: Extract<VirthbaIoEmitted, { type: 'channel.insertTaskMgmt' }>): void {
+    const { slot, tag, tasktype, vdest } = e;
+    const handle = BigInt(slot);
+    const notify = { notifyHandle: BigInt(slot + 1), notifyResultHandle: BigInt(slot + 1) };
+    const bytes = encodeTaskMgmt({ tasktype, vdest, handle, ...notify });
+    if (this.commands.insert(bytes) === 'inserted') this.host.env.ring(this.bell, 'server');
+    else this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
   }
 
   private removeResponse(): void {
-    if (this.responses.remove(this.slot) !== 'removed')
-      return void this.virthba.send({ type: 'RESPONSES_EMPTY' });
+    if (this.responses.remove(this.slot) !== 'removed') {
+      this.virthba.send({ type: 'RESPONSES_EMPTY' });
+      return;
+    }
     // Read right after the removal. A response the IOSP adds after this check rings the doorbell,
     // and the CHANNEL_INTERRUPT it brings is taken after this event has ended the drain, so it
     // starts a new one. A queue error (hostile memory) counts as empty; the next removal reports
@@ -283,50 +230,50 @@ export class StorageStack {
       const r = decodeScsiResponse(this.slot);
       if (r.ok) {
         const { handle, linuxstat, sense, noDiskResult } = r.value;
-        return void this.virthba.send({
-          type: 'SCSI_RESPONSE',
-          handle: Number(handle),
-          linuxstat,
-          sense: linuxstat === 0 ? null : [...sense],
-          noDiskResult,
-          more,
-        });
+        const status = { linuxstat, sense: linuxstat === 0 ? null : [...sense], noDiskResult };
+        this.virthba.send({ type: 'SCSI_RESPONSE', handle: Number(handle), ...status, more });
+        return;
       }
     }
     if (cmdtype.ok && cmdtype.value === CMD_SCSITASKMGMT_TYPE) {
       const r = decodeTaskMgmtResponse(this.slot);
-      if (r.ok)
-        return void this.virthba.send({
-          type: 'TASKMGMT_RESPONSE',
-          handle: Number(r.value.handle),
-          result: r.value.result,
-          more,
-        });
+      if (r.ok) {
+        const { handle, result } = r.value;
+        this.virthba.send({ type: 'TASKMGMT_RESPONSE', handle: Number(handle), result, more });
+        return;
+      }
     }
     this.virthba.send({ type: 'OTHER_RESPONSE', cmdtype: cmdtype.ok ? cmdtype.value : -1, more });
   }
 
-  // A completion leaves virthba: a good read's data is taken from the slot's DMA buffer now,
+  // A completion leaves virthba: a good read's bytes are copied out of the slot's DMA buffer now,
   // before the slot can be reused.
-  private complete(effect: Effect): void {
-    const tag = effect['tag'] as number;
-    const slot = this.tagSlot.get(tag);
-    this.tagSlot.delete(tag);
-    const request = this.requests.get(this.tagRequest.get(tag) ?? -1);
-    this.tagRequest.delete(tag);
-    if (
-      effect['outcome'] === 'done' &&
-      effect['linuxstat'] === 0 &&
-      request?.op === 'read' &&
-      slot !== undefined
-    ) {
-      const data = new Uint8Array(
-        this.dma.buffer,
-        slot * DMA_SLOT_BYTES,
-        request.blocks * request.blockSize,
-      );
-      request.versions = blockVersions(data, request.lba, request.blocks, request.blockSize);
+  private complete(e: Extract<VirthbaIoEmitted, { type: 'scsi.complete' }>): void {
+    this.atIosp.delete(e.tag);
+    const midlayer = this.midlayer();
+    if (e.outcome === 'busy') {
+      midlayer.send({ type: 'SCSI_COMPLETE', tag: e.tag, outcome: 'busy' });
+      return;
     }
-    this.midlayer.send({ ...effect, type: 'SCSI_COMPLETE' });
+    const { tag, linuxstat, sense, noDiskResult, slot, buffer } = e;
+    const done = {
+      type: 'SCSI_COMPLETE',
+      tag,
+      outcome: 'done',
+      linuxstat,
+      sense,
+      noDiskResult,
+    } as const;
+    if (linuxstat !== 0 || buffer.version !== null) {
+      midlayer.send(done);
+      return;
+    }
+    const start = slot * DMA_SLOT_BYTES;
+    const end = start + buffer.blocks * buffer.blockSize;
+    midlayer.send({
+      ...done,
+      outcome: 'done',
+      data: new Uint8Array(this.dma.buffer.slice(start, end)),
+    });
   }
 }

@@ -10,29 +10,30 @@ const DEVICE_INFO_BYTES = 256;
 const RECORD_OFFSET = { chipset: 256, bus: 512 } as const;
 const DEV_INFO_OFFSET = 768;
 
-/** A vbus.write effect from visorbus (`record`, `devNo`, `devtype`, `drvname`). */
-export type VbusWrite = Readonly<Record<string, unknown>>;
+/** What one `vbus.write` effect asks for (visorbus and virtpci both emit it). */
+export type VbusWrite =
+  | { readonly record: 'chipset' | 'bus'; readonly devtype: string; readonly drvname: string }
+  | { readonly record: 'device'; readonly devNo: number; readonly drvname: string };
 
-/** Writes one record; returns false when it would not fit in the channel. */
+/**
+ * Writes one record; `devtype` is the device record's type name (visorbus leaves it to the host).
+ * Returns false when the record would not fit in the channel.
+ */
 export function writeVbusRecord(
   channel: ChannelRecord,
   write: VbusWrite,
-  deviceTypeName: string,
+  devtype: string,
 ): boolean {
   const offset =
-    write['record'] === 'device'
-      ? DEV_INFO_OFFSET + Number(write['devNo']) * DEVICE_INFO_BYTES
-      : RECORD_OFFSET[write['record'] === 'bus' ? 'bus' : 'chipset'];
-  if (
-    !Number.isSafeInteger(offset) ||
-    offset + DEVICE_INFO_BYTES > Math.min(channel.channelBytes, channel.buffer.byteLength)
-  )
-    return false;
+    write.record === 'device'
+      ? DEV_INFO_OFFSET + write.devNo * DEVICE_INFO_BYTES
+      : RECORD_OFFSET[write.record];
+  const size = Math.min(channel.channelBytes, channel.buffer.byteLength);
+  if (!Number.isSafeInteger(offset) || offset + DEVICE_INFO_BYTES > size) return false;
   const bytes = new Uint8Array(channel.buffer, offset, DEVICE_INFO_BYTES);
   bytes.fill(0);
-  const devtype = write['record'] === 'device' ? deviceTypeName : String(write['devtype'] ?? '');
-  putString(bytes, 0, 16, devtype);
-  putString(bytes, 16, 16, String(write['drvname'] ?? ''));
+  putString(bytes, 0, 16, write.record === 'device' ? devtype : write.devtype);
+  putString(bytes, 16, 16, write.drvname);
   putString(bytes, 32, 96, 'kernel ver. spar-sim');
   return true;
 }

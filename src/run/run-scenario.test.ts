@@ -26,6 +26,27 @@ const opts = (over: Partial<RunOptions> = {}): RunOptions => ({
 });
 
 describe('running scenarios', () => {
+  test('a disk of any block size from 512 to 4096 bytes carries the storage scenario: every request completes once and no acknowledged write is lost', async () => {
+    const text = readFileSync(join(DIR, 'iosp-reboot-storage.yaml'), 'utf8');
+    for (const blockSize of [512, 1024, 2048, 4096]) {
+      const sized = text.replace('blockSize: 512', `blockSize: ${blockSize}`);
+      expect(sized).toContain(`blockSize: ${blockSize}`);
+      const loaded = loadScenarioText(sized, `block size ${blockSize}`);
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
+      const untilMs = loaded.value.scenario.until;
+      const { report } = await runScenario(loaded.value, opts({ untilMs }));
+      expect(
+        report.expectations.filter((e) => !e.ok),
+        `blockSize ${blockSize}`,
+      ).toEqual([]);
+      expect(report.io.total).toMatchObject({
+        submitted: 1200,
+        succeeded: 1200,
+        lostAckedWrites: 0,
+      });
+    }
+  });
+
   test('boot-minimal passes every expectation in the sim runtime', async () => {
     const { report } = await runScenario(load('boot-minimal'), opts());
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);

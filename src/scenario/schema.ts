@@ -34,36 +34,30 @@ const bus = z.strictObject({
 const device = z.strictObject({
   busNo: u32,
   devNo: u32,
-  channelType: z
-    .string()
-    .meta({
-      description: 'Channel type: vhba, vnic, video, keyboard, mouse, console-serial, diag.',
-    }),
-  server: name
-    .optional()
-    .meta({
-      description:
-        'Partition serving the channel; an IOSP for vhba/vnic, the command partition by default for console types.',
-    }),
-  promiscuous: z
-    .boolean()
-    .optional()
-    .meta({
-      description:
-        'vnic only: the guest sets IFF_PROMISC (NET_RCV_PROMISC) and receives every frame of its segment.',
-    }),
-  segment: name
-    .optional()
-    .meta({
-      description:
-        'vnic only: the IOSP\'s virtual switch segment the interface joins (default: the segment of the IOSP\'s first NIC, else "default").',
-    }),
+  channelType: z.string().meta({
+    description: 'Channel type: vhba, vnic, video, keyboard, mouse, console-serial, diag.',
+  }),
+  server: name.optional().meta({
+    description:
+      'Partition serving the channel; an IOSP for vhba/vnic, the command partition by default for console types.',
+  }),
+  promiscuous: z.boolean().optional().meta({
+    description:
+      'vnic only: the guest sets IFF_PROMISC (NET_RCV_PROMISC) and receives every frame of its segment.',
+  }),
+  segment: name.optional().meta({
+    description:
+      'vnic only: the IOSP\'s virtual switch segment the interface joins (default: the segment of the IOSP\'s first NIC, else "default").',
+  }),
 });
 
 const disk = z.strictObject({
   name,
   blocks: z.number().int().min(1),
-  blockSize: z.union([z.literal(512), z.literal(4096)]).default(512),
+  blockSize: z
+    .union([z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
+    .default(512)
+    .meta({ description: 'Logical block size in bytes: 512, 1024, 2048 or 4096.' }),
   sharedWith: z
     .array(name)
     .default([])
@@ -117,12 +111,10 @@ const workload = z.discriminatedUnion('kind', [
       .meta({ description: 'When the workload starts, once its disk is there.' }),
   }),
   z.strictObject({
-    kind: z
-      .literal('ping')
-      .meta({
-        description:
-          "ICMP echo requests to another guest on the same IOSP and segment, or to the outside behind the IOSP's NIC.",
-      }),
+    kind: z.literal('ping').meta({
+      description:
+        "ICMP echo requests to another guest on the same IOSP and segment, or to the outside behind the IOSP's NIC.",
+    }),
     to: name.meta({
       description: 'A guest with a vnic on the same IOSP and segment, or "outside".',
     }),
@@ -168,13 +160,10 @@ const partition = z.strictObject({
     .meta({ description: 'partition_index; defaults to the position in the list.' }),
   buses: z.array(bus).default([]),
   devices: z.array(device).default([]),
-  drivers: z
-    .array(z.string())
-    .default([])
-    .meta({
-      description:
-        'Extra function-driver modules to load (a guest gets the minimum set plus what its devices need).',
-    }),
+  drivers: z.array(z.string()).default([]).meta({
+    description:
+      'Extra function-driver modules to load (a guest gets the minimum set plus what its devices need).',
+  }),
   hardware: hardware
     .optional()
     .meta({ description: 'Physical devices an IO service partition owns.' }),
@@ -252,12 +241,10 @@ const fault = z.discriminatedUnion('action', [
       description:
         'The physical NIC (hardware.nics[].name) whose link goes down or comes up; the IOSP tells the guests on its segment (NET_CONNECT_STATUS, §4.3).',
     }),
-    up: z
-      .boolean()
-      .meta({
-        description:
-          'false: the link is lost (the outside unreachable, the guests lose carrier); true: it is back.',
-      }),
+    up: z.boolean().meta({
+      description:
+        'false: the link is lost (the outside unreachable, the guests lose carrier); true: it is back.',
+    }),
     ...trigger,
   }),
 ]);
@@ -311,12 +298,9 @@ export const scenarioSchema = z
     }),
     partitions: z.array(partition).min(1),
     faults: z.array(fault).default([]),
-    quirks: z
-      .array(z.string())
-      .default([])
-      .meta({
-        description: 'Upstream quirks to switch on for the whole run (spar list shows them).',
-      }),
+    quirks: z.array(z.string()).default([]).meta({
+      description: 'Upstream quirks to switch on for the whole run (spar list shows them).',
+    }),
     expect: z
       .array(z.enum(expectationNames))
       .default(['guests-running', 'bring-up-complete', 'every-request-answered']),

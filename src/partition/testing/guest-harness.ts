@@ -13,7 +13,6 @@ import * as build from '../../protocol/controlvm-request.js';
 import type { ControlvmHeader } from '../../protocol/controlvm.js';
 import { SimWorld } from '../../runtime/sim/sim-world.js';
 import { ControlvmCpPort } from '../controlvm-cp-port.js';
-import { guestDriverSet } from '../driver-set.js';
 import { GuestHost } from '../guest-host.js';
 
 /** A guest of `config` on a fresh SimWorld, with a CP port on its controlvm channel. */
@@ -26,14 +25,9 @@ export function guestBench(
   const channels = allocateChannels(config);
   const mine = channels.forPartition(guest);
   const world = new SimWorld({ seed });
-  const host = new GuestHost(
-    guest,
-    mine,
-    world.environment(guest),
-    guestDriverSet(config, guest),
-    config.jiffyMs,
-    quirks,
-  );
+  const env = world.environment(guest);
+  const withQuirks = quirks.length === 0 ? config : { ...config, quirks };
+  const host = new GuestHost({ partition: guest, config: withQuirks, channels: mine, env });
   const controlvm = mine.find((c) => c.kind === 'controlvm');
   const attached = controlvm && Channel.attachAs(controlvm.buffer, channelTypes.controlvm);
   if (controlvm === undefined || !attached?.ok)
