@@ -181,6 +181,7 @@ export const guestPartitionMachine = setup({
         partition: context.partition,
         busNo,
         devNo,
+        jiffyMs: context.jiffyMs,
         quirks: { ...context.quirks[event.module] },
       };
       enqueue.spawnChild(event.module, { id: systemId, systemId, input });

@@ -33,7 +33,14 @@ describe('iosp-recovery machine', () => {
     expect(h.sent).toEqual(['guest1 2:0 0x73', 'guest2 2:0 0x73']);
     h.actor.send({ type: 'IOSP_UP', iosp: 'iosp0' });
     expect(h.sent.slice(2)).toEqual(['guest1 2:0 0xf7', 'guest2 2:0 0xf7']);
-    h.actor.send({ type: 'RESUMED', iosp: 'iosp0' });
+    const answer = (guest: string) =>
+      h.actor.send({ type: 'CHANGE_ANSWERED', guest, busNo: 2, devNo: 0 });
+    // The standbys' answers arrive first: the recovery is not complete until the runnings' have.
+    answer('guest1');
+    answer('guest2');
+    answer('guest1');
+    expect(h.actor.getSnapshot().context).toMatchObject({ recoveries: 0, resuming: ['iosp0'] });
+    answer('guest2');
     expect(h.actor.getSnapshot().context).toMatchObject({
       recoveries: 1,
       failuresDuringRecovery: 0,

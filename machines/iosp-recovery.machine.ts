@@ -23,6 +23,10 @@
 //   Choice: the watchdog rests (`resting`, no timer) while every IOSP it watches is down — there
 //   is no heartbeat to expect — and starts afresh for an IOSP that comes back up (its old count
 //   is forgotten), so a long reboot neither costs ten checks a second nor counts as silence.
+// - A recovery is complete once every DEVICE_CHANGESTATE sent for the IOSP's devices, the running
+//   ones included, has an answer (CHANGE_ANSWERED, the CP's outcome of each): the machine counts
+//   the requests outstanding per device, so a late answer to an earlier standby does not end a
+//   recovery whose running requests are still out.
 
 import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
 
@@ -69,6 +73,8 @@ export interface IospRecoveryContext {
   readonly failuresDuringRecovery: number;
   /** IOSPs whose running requests went out since their last down (a recovery in progress). */
   readonly resuming: readonly string[];
+  /** DEVICE_CHANGESTATE requests sent and not yet answered, by device (`deviceKey`). */
+  readonly outstanding: Readonly<Record<string, number>>;
   readonly watchdog: WatchdogTiming;
   /** The IOSPs the watchdog watches. */
   readonly watched: readonly string[];
@@ -82,8 +88,13 @@ export interface IospRecoveryContext {
 export type IospRecoveryEvent =
   | { readonly type: 'IOSP_DOWN'; readonly iosp: string }
   | { readonly type: 'IOSP_UP'; readonly iosp: string }
-  /** The CP saw the answers of every running request of `iosp`: its recovery is complete. */
-  | { readonly type: 'RESUMED'; readonly iosp: string }
+  /** The command partition's answer (its outcome) to a DEVICE_CHANGESTATE of this device. */
+  | {
+      readonly type: 'CHANGE_ANSWERED';
+      readonly guest: string;
+      readonly busNo: number;
+      readonly devNo: number;
+    }
   /** The host's answer to `watchdog.check`: each IOSP's heartbeat counter now. */
   | { readonly type: 'HEARTBEATS'; readonly counts: Readonly<Record<string, number>> };
 
@@ -105,9 +116,35 @@ export type IospRecoveryEmitted =
   | { readonly type: 'hypervisor.reboot'; readonly iosp: string; readonly downMs: number };
 
 const iospOf = (event: IospRecoveryEvent): string => {
-  assertEvent(event, ['IOSP_DOWN', 'IOSP_UP', 'RESUMED']);
+  assertEvent(event, ['IOSP_DOWN', 'IOSP_UP']);
   return event.iosp;
 };
+
+/** The key of a device in `outstanding`. */
+export function deviceKey(d: { guest: string; busNo: number; devNo: number }): string {
+  return `${d.guest}:${d.busNo}:${d.devNo}`;
+}
+
+/** `outstanding` with one more request for each device a batch of changes addresses. */
+function withSent(
+  outstanding: IospRecoveryContext['outstanding'],
+  changes: readonly IospRecoveryEmitted[],
+): IospRecoveryContext['outstanding'] {
+  const next = { ...outstanding };
+  for (const c of changes)
+    if (c.type === 'cp.changeState') next[deviceKey(c)] = (next[deviceKey(c)] ?? 0) + 1;
+  return next;
+}
+
+/** The IOSP serving the device a CHANGE_ANSWERED names, and the counts after the answer. */
+function afterAnswer(context: IospRecoveryContext, event: IospRecoveryEvent) {
+  assertEvent(event, 'CHANGE_ANSWERED');
+  const key = deviceKey(event);
+  const left = Math.max(0, (context.outstanding[key] ?? 0) - 1);
+  const outstanding = { ...context.outstanding, [key]: left };
+  const iosp = context.devices.find((d) => deviceKey(d) === key)?.server;
+  return { iosp, outstanding };
+}
 
 /** One DEVICE_CHANGESTATE to `state` for each device `iosp` serves, in configuration order. */
 function changesFor(
@@ -155,16 +192,29 @@ export const iospRecoveryMachine = setup({
     isUp: ({ context, event }) => (context.iosps[iospOf(event)] ?? 'up') === 'up',
     isDown: ({ context, event }) => context.iosps[iospOf(event)] === 'down',
     isResuming: ({ context, event }) => context.resuming.includes(iospOf(event)),
+    // The answer is the last one outstanding for a device of an IOSP being resumed.
+    completesRecovery: ({ context, event }) => {
+      const { iosp, outstanding } = afterAnswer(context, event);
+      if (iosp === undefined || !context.resuming.includes(iosp)) return false;
+      return context.devices.every((d) => d.server !== iosp || outstanding[deviceKey(d)] === 0);
+    },
     hasNothingToWatch: ({ context }) =>
       context.watched.every((iosp) => context.iosps[iosp] === 'down'),
   },
   actions: {
     pauseDevices: enqueueActions(({ context, event, enqueue }) => {
-      for (const e of changesFor(context, iospOf(event), SEGMENT_STANDBY)) enqueue.emit(e);
+      const changes = changesFor(context, iospOf(event), SEGMENT_STANDBY);
+      enqueue.assign({ outstanding: withSent(context.outstanding, changes) });
+      for (const e of changes) enqueue.emit(e);
     }),
     resumeDevices: enqueueActions(({ context, event, enqueue }) => {
-      for (const e of changesFor(context, iospOf(event), SEGMENT_RUNNING)) enqueue.emit(e);
+      const changes = changesFor(context, iospOf(event), SEGMENT_RUNNING);
+      enqueue.assign({ outstanding: withSent(context.outstanding, changes) });
+      for (const e of changes) enqueue.emit(e);
     }),
+    countAnswer: assign(({ context, event }) => ({
+      outstanding: afterAnswer(context, event).outstanding,
+    })),
     markDown: assign({
       iosps: ({ context, event }) => ({ ...context.iosps, [iospOf(event)]: 'down' as const }),
     }),
@@ -184,10 +234,14 @@ export const iospRecoveryMachine = setup({
     // First the effects of the IOSPs found hung (from the context before this check)...
     reportHangs: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'HEARTBEATS');
+      let { outstanding } = context;
       for (const iosp of hungIosps(context, event.counts)) {
-        for (const e of changesFor(context, iosp, SEGMENT_STANDBY)) enqueue.emit(e);
+        const changes = changesFor(context, iosp, SEGMENT_STANDBY);
+        outstanding = withSent(outstanding, changes);
+        for (const e of changes) enqueue.emit(e);
         enqueue.emit({ type: 'hypervisor.reboot', iosp, downMs: context.watchdog.rebootDownMs });
       }
+      enqueue.assign({ outstanding });
     }),
     // ...then the record of this check.
     recordHeartbeats: assign(({ context, event }) => {
@@ -214,10 +268,10 @@ export const iospRecoveryMachine = setup({
       };
     }),
     finishRecovery: assign(({ context, event }) => {
-      assertEvent(event, 'RESUMED');
+      const { iosp } = afterAnswer(context, event);
       return {
         recoveries: context.recoveries + 1,
-        resuming: context.resuming.filter((i) => i !== event.iosp),
+        resuming: context.resuming.filter((i) => i !== iosp),
       };
     }),
   },
@@ -230,6 +284,7 @@ export const iospRecoveryMachine = setup({
     recoveries: 0,
     failuresDuringRecovery: 0,
     resuming: [],
+    outstanding: {},
     watchdog: input.watchdog ?? WATCHDOG_DEFAULTS,
     watched: input.iosps ?? [...new Set(input.devices.map((d) => d.server))],
     beats: {},
@@ -244,7 +299,10 @@ export const iospRecoveryMachine = setup({
       },
       { guard: 'isUp', actions: ['markDown', 'pauseDevices'] },
     ],
-    RESUMED: { guard: 'isResuming', actions: 'finishRecovery' },
+    CHANGE_ANSWERED: [
+      { guard: 'completesRecovery', actions: ['countAnswer', 'finishRecovery'] },
+      { actions: 'countAnswer' },
+    ],
   },
   states: {
     watching: {

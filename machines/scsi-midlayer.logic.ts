@@ -281,7 +281,9 @@ export function bump(
  * 64 bits, and a write version exactly for a write.
  */
 export function isValidRequest(r: BlockRequest): boolean {
-  const whole = [r.id, r.lba, r.blocks, r.blockSize].every((n) => Number.isSafeInteger(n) && n >= 0);
+  const whole = [r.id, r.lba, r.blocks, r.blockSize].every(
+    (n) => Number.isSafeInteger(n) && n >= 0,
+  );
   const sized = r.blocks >= 1 && r.blocks <= 0xffff_ffff && r.blockSize >= 1;
   const versioned = r.op === 'write' ? r.version !== null : r.op === 'read' && r.version === null;
   return whole && sized && versioned;

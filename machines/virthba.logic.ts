@@ -361,7 +361,9 @@ export function pendingAt<K extends VirthbaSlot['kind']>(
 ): Extract<VirthbaSlot, { kind: K }> | null {
   if (!Number.isSafeInteger(handle) || handle < 0 || handle >= context.slots.length) return null;
   const entry = context.slots[handle] ?? null;
-  return entry !== null && entry.kind === kind ? (entry as Extract<VirthbaSlot, { kind: K }>) : null;
+  return entry !== null && entry.kind === kind
+    ? (entry as Extract<VirthbaSlot, { kind: K }>)
+    : null;
 }
 
 /** The request an INSERT_FAILED names, if `slot` still holds `tag`; else null (stale). */

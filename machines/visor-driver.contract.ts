@@ -8,7 +8,7 @@
 
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
-import { createActor, createMachine, initialTransition, transition } from 'xstate';
+import { createActor, createMachine, initialTransition, SimulatedClock, transition } from 'xstate';
 import {
   VISOR_DRIVER_STATES,
   visorDriverSystemId,
@@ -143,8 +143,39 @@ export function describeVisorDriverContract({
       const early = run([tick, 'PAUSE', 'RESUME', 'REMOVE']);
       expect(early.snapshot.value).toBe('matched');
       expect(early.effects).toEqual([]);
-      expect(early.snapshot.context).toEqual({ ...INPUT, channelInterruptCount: 0 });
+      expect(early.snapshot.context).toEqual({
+        ...INPUT,
+        pollIntervalMs: 10,
+        channelInterruptCount: 0,
+      });
     });
+
+    it(
+      pollsChannel
+        ? 'polls its channel every 10 jiffies from probe on, counting only while running, until removed'
+        : 'never polls its channel',
+      () => {
+        const clock = new SimulatedClock();
+        const actor = createActor(machine, { input: { ...INPUT, jiffyMs: 4 }, clock });
+        actor.start();
+        actor.send({ type: 'PROBE' });
+        const count = () => actor.getSnapshot().context.channelInterruptCount;
+        // One poll period (10 jiffies of 4 ms) at a time: a simulated clock fires what is due.
+        const periods = (n: number) => {
+          for (let i = 0; i < n; i++) clock.increment(40);
+        };
+        periods(3);
+        expect(count()).toBe(pollsChannel ? 3 : 0);
+        actor.send({ type: 'PAUSE' });
+        periods(2);
+        actor.send({ type: 'RESUME' });
+        periods(1);
+        expect(count(), 'ticks while paused are not counted').toBe(pollsChannel ? 4 : 0);
+        actor.send({ type: 'REMOVE' });
+        periods(5);
+        expect(count()).toBe(pollsChannel ? 4 : 0);
+      },
+    );
 
     it('runs as an actor under its partition systemId and emits the same effects', () => {
       const systemId = visorDriverSystemId(registration.name, INPUT);

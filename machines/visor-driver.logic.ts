@@ -14,12 +14,22 @@
 //   is done, `driver.stateComplete` with the status it passes to `complete(dev, status)`.
 //   Choice: the completion effect does not say pause or resume, like the kernel callback; visorbus
 //   knows from its `pausing`/`resuming` flag.
-// - REMOVE → `driver.removed`. The host stops the device's poll timer itself, as final visorbus
-//   does after `remove` returns (§3.4 step 4); drivers emit no "disable" effect for it.
-// - `channel.enableInterrupts` is `visorbus_enable_channel_interrupts`: from then on the host
-//   sends CHANNEL_INTERRUPT every `POLLJIFFIES_NORMALCHANNEL` = 10 jiffies (§7).
+// - REMOVE → `driver.removed`; the device's poll timer stops with it, as final visorbus stops it
+//   after `remove` returns (§3.4 step 4).
+// - `channel.enableInterrupts` is `visorbus_enable_channel_interrupts`: from then on the device
+//   is polled, a CHANNEL_INTERRUPT every `POLLJIFFIES_NORMALCHANNEL` = 10 jiffies (§7).
+//   Choice: visorbus's per-device timer (`dev->timer`) is a delayed event of the device's own
+//   driver actor (id `channelPoll`): one actor per device, and the timer's only work is to call
+//   that driver's `channel_interrupt`. It runs while the device is bound, paused or not.
 
-import { assertEvent, assign, emit, type NonReducibleUnknown, type StateMachine } from 'xstate';
+import {
+  assertEvent,
+  assign,
+  emit,
+  enqueueActions,
+  type NonReducibleUnknown,
+  type StateMachine,
+} from 'xstate';
 import { assert } from '../src/base/assert.js';
 import type { ChannelType } from '../src/channel/index.js';
 
@@ -31,10 +41,23 @@ export interface VisorDriverInput {
   readonly busNo: number;
   /** `chipset_dev_no` of the device on that bus. */
   readonly devNo: number;
+  /** Milliseconds per jiffy (the poll period is 10 jiffies); default 1 (HZ = 1000). */
+  readonly jiffyMs?: number;
 }
 
+/** visorbus polls a device channel every 10 jiffies once its driver enables it (§7). */
+export const POLLJIFFIES_NORMALCHANNEL = 10;
+
+/** The id of a device's poll timer (STYLE §4: explicit ids for delayed sends). */
+export const CHANNEL_POLL_ID = 'channelPoll';
+
 /** Context: the bound device and what the driver has done with it. Plain data. */
-export interface VisorDriverContext extends VisorDriverInput {
+export interface VisorDriverContext {
+  readonly partition: string;
+  readonly busNo: number;
+  readonly devNo: number;
+  /** Milliseconds between two polls of the device channel once enabled. */
+  readonly pollIntervalMs: number;
   /** CHANNEL_INTERRUPT ticks taken while running (paused ticks are ignored, not counted). */
   readonly channelInterruptCount: number;
 }
@@ -116,9 +139,12 @@ export function initialVisorDriverContext({
   input: VisorDriverInput;
 }): VisorDriverContext {
   const { partition, busNo, devNo } = input;
+  const jiffyMs = input.jiffyMs ?? 1;
   assertDeviceNumber('busNo', busNo);
   assertDeviceNumber('devNo', devNo);
-  return { partition, busNo, devNo, channelInterruptCount: 0 };
+  assert(Number.isFinite(jiffyMs) && jiffyMs > 0, `jiffyMs ${jiffyMs} is not positive`);
+  const pollIntervalMs = POLLJIFFIES_NORMALCHANNEL * jiffyMs;
+  return { partition, busNo, devNo, pollIntervalMs, channelInterruptCount: 0 };
 }
 
 type EntryPoint = VisorDriverEvent['type'];
@@ -164,6 +190,16 @@ export const visorDriverActions = {
     assertEvent(event, 'CHANNEL_INTERRUPT');
     return { channelInterruptCount: context.channelInterruptCount + 1 };
   }),
+  /** The device's next poll (enabled at probe, again after each tick). */
+  pollChannelLater: enqueueActions<Ctx, Ev, undefined, Ev, never, never, never, never, never>(
+    ({ context, enqueue }) => {
+      const delay = context.pollIntervalMs;
+      enqueue.raise({ type: 'CHANNEL_INTERRUPT' }, { id: CHANNEL_POLL_ID, delay });
+    },
+  ),
+  stopChannelPoll: enqueueActions<Ctx, Ev, undefined, Ev, never, never, never, never, never>(
+    ({ enqueue }) => enqueue.cancel(CHANNEL_POLL_ID),
+  ),
 };
 
 /** The `types` block of every driver machine's `setup`. */

@@ -47,27 +47,34 @@ export const visorconinclientMachine = setup({
   states: {
     matched: {
       description: 'visorbus matched the device to this driver; probe has not run yet.',
-      on: { PROBE: { target: 'running', actions: ['reportProbed', 'enableChannelInterrupts'] } },
+      on: {
+        PROBE: {
+          target: 'running',
+          actions: ['reportProbed', 'enableChannelInterrupts', 'pollChannelLater'],
+        },
+      },
     },
     running: {
-      description: 'Bound and polled every 10 jiffies; a tick reads no input reports yet.',
+      description:
+        'Bound and polled every 10 jiffies (delay channelPoll); a tick reads no input reports yet.',
       on: {
-        CHANNEL_INTERRUPT: { actions: ['countChannelInterrupt'] },
+        CHANNEL_INTERRUPT: { actions: ['countChannelInterrupt', 'pollChannelLater'] },
         PAUSE: { target: 'paused', actions: ['reportPauseStarted', 'completeStateChange'] },
         RESUME: { actions: ['reportResumeStarted', 'completeStateChange'] },
-        REMOVE: { target: 'removed', actions: ['reportRemoved'] },
+        REMOVE: { target: 'removed', actions: ['stopChannelPoll', 'reportRemoved'] },
       },
     },
     paused: {
-      description: 'Paused (upstream `paused` flag): poll ticks are ignored.',
+      description: 'Paused (upstream `paused` flag): poll ticks are ignored, polling goes on.',
       on: {
+        CHANNEL_INTERRUPT: { actions: ['pollChannelLater'] },
         PAUSE: { actions: ['reportPauseStarted', 'completeStateChange'] },
         RESUME: { target: 'running', actions: ['reportResumeStarted', 'completeStateChange'] },
-        REMOVE: { target: 'removed', actions: ['reportRemoved'] },
+        REMOVE: { target: 'removed', actions: ['stopChannelPoll', 'reportRemoved'] },
       },
     },
     removed: {
-      description: 'remove returned; the host has stopped polling and the actor is done.',
+      description: 'remove returned; polling stopped and the actor is done.',
       type: 'final',
     },
   },

@@ -56,12 +56,13 @@ export function perform(binding: AnyBinding, effect: Effect): void {
  * Subscribes `binding` to every effect `actor` emits; `before` sees each effect first (the trace).
  * Returns the unsubscribe function.
  */
-export function bindActor(
+export function bindActor<E extends Effect = Effect>(
   actor: AnyActorRef,
   binding: AnyBinding,
-  before?: (effect: Effect) => void,
+  before?: (effect: E) => void,
 ): () => void {
-  const subscription = actor.on('*', (emitted: Effect) => {
+  // The actor's emitted union is E: the caller's binding was checked against the same machine.
+  const subscription = actor.on('*', (emitted: E) => {
     before?.(emitted);
     perform(binding, emitted);
   });

@@ -4,21 +4,21 @@
 // events. A full queue 2 keeps the command in a per-guest outbox, flushed on the next poll: the
 // command is sent once, late, never dropped or duplicated.
 
-import { createActor, type Actor } from 'xstate';
+import { type Actor, type AnyActorRef, createActor } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, channelTypes } from '../channel/index.js';
 import { doorbellOf, type ChannelRecord } from '../hypervisor/index.js';
-import { encodeControlvmRequest, type ControlvmRequest } from '../protocol/controlvm-request.js';
-import { CONTROLVM_FLAG } from '../protocol/controlvm.js';
+import { encodeControlvmRequest } from '../protocol/controlvm-request.js';
+import { CONTROLVM_FLAG, CONTROLVM_ID } from '../protocol/controlvm.js';
 import type { GuestPlan } from '../../machines/command-partition.logic.js';
 import { commandPartitionMachine } from '../../machines/command-partition.machine.js';
 import {
-  iospRecoveryMachine,
-  SEGMENT_RUNNING,
   type IospRecoveryEvent,
+  iospRecoveryMachine,
 } from '../../machines/iosp-recovery.machine.js';
 import { readHeartbeat } from '../hypervisor/heartbeats.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
+import { type BindingOf, bindActor, type Effect, type EffectOf } from './binding.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment, TimerHandle } from './environment.js';
 import type { HostCounters, PartitionHost } from './partition-host.js';
@@ -51,7 +51,11 @@ export function defaultCommandHostOptions(jiffyMs: number): CommandHostOptions {
   };
 }
 
-type Effect = { readonly type: string } & Record<string, unknown>;
+/** What the command partition reports of its work (`cp.*` effects). */
+export type CommandPartitionOutcome = Exclude<
+  EffectOf<typeof commandPartitionMachine>,
+  { type: 'controlvm.send' }
+>;
 
 /** What the command partition asks of the hypervisor (the runtime performs it). */
 export interface HypervisorRequest {
@@ -64,14 +68,12 @@ export interface HypervisorRequest {
 export class CommandHost implements PartitionHost {
   private readonly actor: Actor<typeof commandPartitionMachine>;
   private readonly recovery: Actor<typeof iospRecoveryMachine>;
-  // Running requests of a recovery not answered yet, by IOSP: `guest:bus:dev`.
-  private readonly resuming = new Map<string, Set<string>>();
   private readonly requests: HypervisorRequest[] = [];
   private readonly ports = new Map<string, ControlvmCpPort>();
   private readonly outbox = new Map<string, Uint8Array[]>();
   private readonly stops: (() => void)[] = [];
   /** Every effect the machine emitted that reports an outcome (`cp.*`), in order. */
-  readonly outcomes: Effect[] = [];
+  readonly outcomes: CommandPartitionOutcome[] = [];
   private pollTimer: TimerHandle | null = null;
   private pollIdle = false;
   private sentSincePoll = false;
@@ -105,11 +107,8 @@ export class CommandHost implements PartitionHost {
     };
     const systemId = `${partition}/command-partition`;
     this.actor = createActor(commandPartitionMachine, { input, clock: env.clock, systemId });
-    this.actor.on('*', (emitted) => {
-      const effect = emitted as unknown as Effect;
-      this.trace(systemId, JSON.stringify(this.actor.getSnapshot().value), effect);
-      this.perform(effect);
-    });
+    const outcome = (effect: CommandPartitionOutcome) => void this.outcomes.push(effect);
+    bindActor(this.actor, this.cpBinding(outcome), (e) => this.trace(systemId, this.actor, e));
     const devices = plans.flatMap((g) =>
       g.devices.flatMap((d) =>
         d.server === undefined
@@ -124,27 +123,53 @@ export class CommandHost implements PartitionHost {
       clock: env.clock,
       systemId: recoveryId,
     });
-    this.recovery.on('*', (effect) => {
-      if (effect.type === 'watchdog.check') return this.checkHeartbeats();
-      this.trace(
-        recoveryId,
-        JSON.stringify(this.recovery.getSnapshot().value),
-        effect as unknown as Effect,
-      );
-      if (effect.type === 'hypervisor.reboot') {
-        const request = { action: 'reboot' as const, iosp: effect.iosp, downMs: effect.downMs };
-        return this.onRequest === undefined
-          ? void this.requests.push(request)
-          : this.onRequest(request);
-      }
-      const { guest, busNo, devNo, state, iosp } = effect;
-      if (state === SEGMENT_RUNNING)
-        this.resuming.set(
-          iosp,
-          (this.resuming.get(iosp) ?? new Set()).add(`${guest}:${busNo}:${devNo}`),
-        );
-      this.actor.send({ type: 'CHANGE_DEVICE_STATE', guest, busNo, devNo, state });
-    });
+    // The watchdog's heartbeat reads are polls, not traced.
+    const trace = (e: EffectOf<typeof iospRecoveryMachine>) => {
+      if (e.type !== 'watchdog.check') this.trace(recoveryId, this.recovery, e);
+    };
+    bindActor(this.recovery, this.recoveryBinding(), trace);
+  }
+
+  // The command partition's effects: commands onto the guests' controlvm channels, and its
+  // outcomes kept for the run's judge; a DEVICE_CHANGESTATE's outcome is also recovery's answer.
+  private cpBinding(
+    keep: (effect: CommandPartitionOutcome) => void,
+  ): BindingOf<typeof commandPartitionMachine> {
+    return {
+      'controlvm.send': ({ guest, request }) => {
+        this.counts.commandsQueued++;
+        this.outbox.get(guest)?.push(encodeControlvmRequest(request));
+        this.flush(guest);
+        this.sentSincePoll = true;
+        if (this.pollIdle && this.pollTimer !== null) this.armPoll(this.options.pollMs);
+      },
+      'cp.outcome': (outcome) => {
+        keep(outcome);
+        const { guest, busNo, devNo } = outcome;
+        if (outcome.id !== CONTROLVM_ID.CONTROLVM_DEVICE_CHANGESTATE) return;
+        if (busNo === null || devNo === null) return;
+        this.recovery.send({ type: 'CHANGE_ANSWERED', guest, busNo, devNo });
+      },
+      'cp.guestReady': keep,
+      'cp.guestFailed': keep,
+      'cp.rejected': keep,
+      'cp.bringUpDone': keep,
+    };
+  }
+
+  // Recovery's effects: per-device state changes for the command partition to send, the
+  // watchdog's heartbeat reads, and reboots asked of the hypervisor.
+  private recoveryBinding(): BindingOf<typeof iospRecoveryMachine> {
+    return {
+      'cp.changeState': ({ guest, busNo, devNo, state }) =>
+        this.actor.send({ type: 'CHANGE_DEVICE_STATE', guest, busNo, devNo, state }),
+      'watchdog.check': () => this.checkHeartbeats(),
+      'hypervisor.reboot': ({ iosp, downMs }) => {
+        const request = { action: 'reboot' as const, iosp, downMs };
+        if (this.onRequest === undefined) this.requests.push(request);
+        else this.onRequest(request);
+      },
+    };
   }
 
   /** Requests for the hypervisor (a hung IOSP's reboot), taken by the runtime. */
@@ -164,7 +189,8 @@ export class CommandHost implements PartitionHost {
     this.recovery.send(event);
   }
 
-  private trace(actor: string, state: string, effect: Effect): void {
+  private trace(actor: string, ref: AnyActorRef, effect: Effect): void {
+    const state = JSON.stringify(ref.getSnapshot().value);
     const detail = { text: effectDetail(effect) };
     this.env.trace({
       atMs: this.env.now(),
@@ -229,30 +255,6 @@ export class CommandHost implements PartitionHost {
   /** Sends an event to the machine (CHANGE_DEVICE_STATE, DESTROY_DEVICE). */
   send(event: Parameters<typeof this.actor.send>[0]): void {
     this.actor.send(event);
-  }
-
-  private perform(effect: Effect): void {
-    if (effect.type === 'controlvm.send') {
-      const guest = effect['guest'] as string;
-      this.counts.commandsQueued++;
-      this.outbox.get(guest)?.push(encodeControlvmRequest(effect['request'] as ControlvmRequest));
-      this.flush(guest);
-      this.sentSincePoll = true;
-      if (this.pollIdle && this.pollTimer !== null) this.armPoll(this.options.pollMs);
-      return;
-    }
-    this.outcomes.push(effect);
-    if (effect.type === 'cp.outcome') this.settleResume(effect);
-  }
-
-  // A recovery is complete once every running request it sent has an outcome.
-  private settleResume(outcome: Effect): void {
-    const key = `${String(outcome['guest'])}:${String(outcome['busNo'])}:${String(outcome['devNo'])}`;
-    for (const [iosp, pending] of this.resuming) {
-      if (!pending.delete(key) || pending.size > 0) continue;
-      this.resuming.delete(iosp);
-      this.recovery.send({ type: 'RESUMED', iosp });
-    }
   }
 
   private flush(guest: string): void {

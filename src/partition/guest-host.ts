@@ -34,8 +34,6 @@ import type { NetInterfaceReport } from './net-stack.js';
 import type { HostContext, HostCounters, PartitionHost } from './partition-host.js';
 import { sysfsView } from './sysfs.js';
 
-export { POLLJIFFIES_NORMALCHANNEL } from './guest-visorbus.js';
-
 /** What `GuestHost.io()` reports: plain data, so it crosses the worker boundary. */
 export interface GuestIoReport {
   readonly workloads: readonly {
@@ -72,14 +70,13 @@ export class GuestHost implements PartitionHost {
   private chipset: ActorRefFrom<typeof visorchipsetMachine> | null = null;
   private bus: ActorRefFrom<typeof visorbusMachine> | null = null;
   private bridge: ClientBusBridge | null = null;
-  private readonly counts: ChipsetCounts & { channelInterrupts: number } = {
+  private readonly counts: ChipsetCounts = {
     controlvmPolls: 0,
     commands: 0,
     droppedForAck: 0,
     discarded: 0,
     testMessages: 0,
     responses: 0,
-    channelInterrupts: 0,
   };
 
   constructor(private readonly ctx: GuestHostContext) {
@@ -128,11 +125,9 @@ export class GuestHost implements PartitionHost {
     this.busSide = new GuestVisorbus({
       partition,
       env,
-      jiffyMs: config.jiffyMs,
       channels: this.channels,
       guest,
       modules: new Set(visorbusDrivers.map((d) => d.name)),
-      counts: this.counts,
       bus: () => this.expect(this.bus, 'visorbus'),
       answer: (done) => this.answer(done),
       bind: (systemId, binding) => this.bind(systemId, binding),
@@ -162,7 +157,6 @@ export class GuestHost implements PartitionHost {
   /** Stops every actor, poll and doorbell listener (channel memory is untouched). */
   stop(): void {
     for (const stop of this.stops.splice(0)) stop();
-    this.busSide.stop();
     this.chipsetSide.stop();
     this.bridge?.stop();
     this.guest.stop();

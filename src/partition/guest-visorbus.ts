@@ -1,8 +1,7 @@
 // The guest host's side of visorbus and its function drivers (spar-protocol.md §1.7 channel check,
 // §1.9 vbus records, §3.4 probe/remove, §3.5 pause/resume, §7 device polling): it spawns a driver
-// actor when visorbus probes, calls its entry points, routes its answers back to visorbus, and
-// polls the device channel of a driver that enabled interrupts. Matching, binding state and the
-// exactly-once rules are the machines'.
+// actor when visorbus probes, calls its entry points and routes its answers back to visorbus. Matching, binding state and the
+// exactly-once rules are the machines', and so is the device poll (visor-driver.logic.ts).
 
 import type { AnyActorRef } from 'xstate';
 import type { VisorDriverEmitted, VisorDriverMachine } from '../../machines/visor-driver.logic.js';
@@ -16,20 +15,15 @@ import type { Environment } from './environment.js';
 import type { GuestChannels } from './guest-channels.js';
 import { writeVbusRecord } from './vbus-records.js';
 
-/** visorbus polls a device channel every 10 jiffies once its driver enables it (§7). */
-export const POLLJIFFIES_NORMALCHANNEL = 10;
-
 /** What the visorbus side uses of its guest. */
 export interface VisorbusParts extends Binder {
   readonly partition: string;
   readonly env: Environment;
-  readonly jiffyMs: number;
   readonly channels: GuestChannels;
   /** The guest-partition actor (spawns and stops driver actors). */
   readonly guest: AnyActorRef;
   /** The visorbus driver modules the guest loaded. */
   readonly modules: ReadonlySet<string>;
-  readonly counts: { channelInterrupts: number };
   bus(): AnyActorRef;
   /** Where visorbus's answers go: visorchipset, or the Era A client bus that asked. */
   answer(done: Omit<Extract<VisorchipsetEvent, { type: 'VISORBUS_DONE' }>, 'type'>): void;
@@ -38,7 +32,6 @@ export interface VisorbusParts extends Binder {
 /** visorbus's effects and its drivers'. */
 export class GuestVisorbus {
   private readonly drivers = new Map<string, AnyActorRef>();
-  private readonly polls = new Map<string, { cancel(): void }>();
   readonly binding: BindingOf<typeof visorbusMachine>;
   private readonly driverBinding: Binding<VisorDriverEmitted>;
 
@@ -76,14 +69,10 @@ export class GuestVisorbus {
       'driver.stateComplete': ({ busNo, devNo, status }) =>
         bus().send({ type: 'DRIVER_STATE_COMPLETE', busNo, devNo, status }),
       'driver.removed': ({ busNo, devNo }) => this.removed(busNo, devNo),
-      'channel.enableInterrupts': ({ busNo, devNo }) => this.startChannelPoll(busNo, devNo),
+      // visorbus_enable_channel_interrupts: the device's poll timer is its driver actor's own
+      // (visor-driver.logic.ts); nothing is left for the host to do.
+      'channel.enableInterrupts': () => {},
     };
-  }
-
-  /** The guest stopped: no more device polls. */
-  stop(): void {
-    for (const poll of this.polls.values()) poll.cancel();
-    this.polls.clear();
   }
 
   // driver.probe spawns the driver's actor; the other calls go to it.
@@ -104,29 +93,9 @@ export class GuestVisorbus {
   }
 
   private removed(busNo: number, devNo: number): void {
-    const key = `${busNo}:${devNo}`;
-    this.polls.get(key)?.cancel();
-    this.polls.delete(key);
     const id = [...this.drivers.keys()].find((d) => d.endsWith(`:vbus${busNo}:dev${devNo}`));
     if (id === undefined) return;
     this.drivers.delete(id);
     this.g.guest.send({ type: 'DRIVER_GONE', systemId: id });
-  }
-
-  // visorbus's per-device timer (§7): CHANNEL_INTERRUPT to the bound driver every 10 jiffies.
-  private startChannelPoll(busNo: number, devNo: number): void {
-    const key = `${busNo}:${devNo}`;
-    const suffix = `:vbus${busNo}:dev${devNo}`;
-    const driver = [...this.drivers.entries()].find(([id]) => id.endsWith(suffix))?.[1];
-    if (driver === undefined) return;
-    const intervalMs = POLLJIFFIES_NORMALCHANNEL * this.g.jiffyMs;
-    let handle = { id: -1 };
-    const tick = (): void => {
-      this.g.counts.channelInterrupts++;
-      driver.send({ type: 'CHANNEL_INTERRUPT' });
-      handle = this.g.env.schedule(intervalMs, `poll:${key}`, tick);
-    };
-    handle = this.g.env.schedule(intervalMs, `poll:${key}`, tick);
-    this.polls.set(key, { cancel: () => this.g.env.cancel(handle) });
   }
 }
