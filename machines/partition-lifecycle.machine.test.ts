@@ -6,8 +6,10 @@ import {
   getInitialSnapshot,
   getNextSnapshot,
   SimulatedClock,
+  type StateValue,
 } from 'xstate';
 import {
+  lifecycleStateOf,
   PARTITION_LIFECYCLE_STATES,
   partitionLifecycleMachine,
   type PartitionLifecycleEmitted,
@@ -24,8 +26,13 @@ function start() {
   return { actor, clock, emitted };
 }
 
+/** The leaf state name of an actor, as the hypervisor reports it. */
+function leaf(of: { getSnapshot(): { value: StateValue } } | { value: StateValue }): string {
+  return lifecycleStateOf('getSnapshot' in of ? of.getSnapshot().value : of.value);
+}
+
 /** State value after a sequence of events, stepped purely (no actor, no clock). */
-function after(events: readonly PartitionLifecycleEvent[]) {
+function stepped(events: readonly PartitionLifecycleEvent[]) {
   let snapshot = getInitialSnapshot(partitionLifecycleMachine);
   for (const event of events)
     snapshot = getNextSnapshot(partitionLifecycleMachine, snapshot, event);
@@ -34,9 +41,9 @@ function after(events: readonly PartitionLifecycleEvent[]) {
 
 describe('partition-lifecycle machine', () => {
   it('starts off and boots into running', () => {
-    expect(after([]).value).toBe('off');
-    const running = after([{ type: 'BOOT' }, { type: 'BOOTED' }]);
-    expect(running.value).toBe('running');
+    expect(leaf(stepped([]))).toBe('off');
+    const running = stepped([{ type: 'BOOT' }, { type: 'BOOTED' }]);
+    expect(running.value).toEqual({ up: 'running' });
     expect(running.context).toEqual({ bootCount: 1, crashCount: 0, hangCount: 0, rebootDownMs: 0 });
   });
 
@@ -46,11 +53,11 @@ describe('partition-lifecycle machine', () => {
     actor.send({ type: 'BOOTED' });
     actor.send({ type: 'CRASH' });
     actor.send({ type: 'REBOOT', downMs: 35_000 });
-    expect(actor.getSnapshot().value).toBe('rebooting');
+    expect(leaf(actor)).toBe('rebooting');
     clock.increment(34_999);
-    expect(actor.getSnapshot().value).toBe('rebooting');
+    expect(leaf(actor)).toBe('rebooting');
     clock.increment(1);
-    expect(actor.getSnapshot().value).toBe('booting');
+    expect(leaf(actor)).toBe('booting');
     actor.send({ type: 'BOOTED' });
     expect(actor.getSnapshot().context).toMatchObject({
       bootCount: 2,
@@ -68,7 +75,7 @@ describe('partition-lifecycle machine', () => {
     const { actor } = start();
     actor.send({ type: 'BOOT' });
     actor.send({ type: 'REBOOT', downMs: 10 });
-    expect(actor.getSnapshot().value).toBe('rebooting');
+    expect(leaf(actor)).toBe('rebooting');
     const scheduled = Object.values(actor.system.getSnapshot()._scheduledEvents);
     expect(scheduled.map((s) => s.id)).toEqual(['xstate.after.rebootDelay.rebooting']);
   });
@@ -79,15 +86,14 @@ describe('partition-lifecycle machine', () => {
     actor.send({ type: 'BOOTED' });
     actor.send({ type: 'REBOOT', downMs: 0 });
     clock.increment(0);
-    expect(actor.getSnapshot().value).toBe('booting');
+    expect(leaf(actor)).toBe('booting');
     expect(emitted.map((e) => e.type === 'hostStop' && e.reason)).toContain('reboot');
   });
 
   it('ignores a REBOOT with a down time XState cannot honour', () => {
     for (const downMs of [-1, 1.5, Number.NaN, Infinity]) {
-      expect(after([{ type: 'BOOT' }, { type: 'BOOTED' }, { type: 'REBOOT', downMs }]).value).toBe(
-        'running',
-      );
+      const snapshot = stepped([{ type: 'BOOT' }, { type: 'BOOTED' }, { type: 'REBOOT', downMs }]);
+      expect(snapshot.value).toEqual({ up: 'running' });
     }
   });
 
@@ -98,7 +104,7 @@ describe('partition-lifecycle machine', () => {
     actor.send({ type: 'REBOOT', downMs: 100 });
     actor.send({ type: 'SHUTDOWN' });
     clock.increment(1_000);
-    expect(actor.getSnapshot().value).toBe('shutDown');
+    expect(leaf(actor)).toBe('shutDown');
     expect(actor.getSnapshot().context.bootCount).toBe(1);
     actor.send({ type: 'BOOT' });
     expect(actor.getSnapshot().context.bootCount).toBe(2);
@@ -109,9 +115,9 @@ describe('partition-lifecycle machine', () => {
     actor.send({ type: 'BOOT' });
     actor.send({ type: 'BOOTED' });
     actor.send({ type: 'HANG' });
-    expect(actor.getSnapshot().value).toBe('hung');
+    expect(leaf(actor)).toBe('hung');
     actor.send({ type: 'BOOTED' });
-    expect(actor.getSnapshot().value).toBe('hung');
+    expect(leaf(actor)).toBe('hung');
     actor.send({ type: 'CRASH' });
     expect(actor.getSnapshot().context).toMatchObject({ hangCount: 1, crashCount: 1 });
     expect(emitted.slice(1).map((e) => e.type)).toEqual(['hostHang', 'hostStop']);
@@ -130,11 +136,32 @@ describe('partition-lifecycle machine', () => {
       events,
       serializeState: (s) => JSON.stringify(s.value),
     });
-    const reached = new Set(paths.map((p) => p.state.value));
+    const reached = new Set(paths.map((p) => lifecycleStateOf(p.state.value)));
     expect(reached).toEqual(new Set(PARTITION_LIFECYCLE_STATES));
-    expect(Object.keys(partitionLifecycleMachine.root.states).sort()).toEqual(
-      [...PARTITION_LIFECYCLE_STATES].sort(),
+    const leaves = partitionLifecycleMachine.root.states;
+    const names = Object.entries(leaves).flatMap(([k, n]) =>
+      Object.keys(n.states).length === 0 ? [k] : Object.keys(n.states),
     );
+    expect(names.sort()).toEqual([...PARTITION_LIFECYCLE_STATES].sort());
+  });
+
+  it('crash, hang, reboot and shutdown are declared once, on `up`; hung refuses a second hang', () => {
+    const { up, off } = partitionLifecycleMachine.root.states;
+    expect(Object.keys(up?.config.on ?? {}).sort()).toEqual([
+      'CRASH',
+      'HANG',
+      'REBOOT',
+      'SHUTDOWN',
+    ]);
+    for (const child of Object.values(up?.states ?? {})) {
+      const own = Object.keys(child.config.on ?? {});
+      expect(own.filter((e) => e !== 'HANG' && e !== 'BOOTED')).toEqual([]);
+    }
+    const hung = stepped([{ type: 'BOOT' }, { type: 'HANG' }]);
+    expect(hung.value).toEqual({ up: 'hung' });
+    expect(hung.can({ type: 'HANG' })).toBe(false);
+    expect(hung.can({ type: 'CRASH' })).toBe(true);
+    expect(off?.config.on).toEqual({ BOOT: { target: 'up.booting' } });
   });
 
   it('its config is plain JSON that rebuilds the same machine (Stately import)', () => {

@@ -1,20 +1,15 @@
-// Partition lifecycle as the hypervisor sees it (DESIGN "Faults the simulation can inject",
-// "Recovery"; spar-protocol.md §4.1): a partition is off until first booted, boots, runs, and
-// may crash, hang, be rebooted after some down time, or be shut down. This is the hypervisor's
-// record of the partition, not the partition's own logic: the runtime (sim or workers) starts
-// a partition host when this machine emits `hostStart` and tears it down on `hostStop` (a crash
-// terminates the worker; a reboot starts a fresh one on the same channel memory).
-//
-// - BOOTED comes from the partition host once its drivers are up.
-// - REBOOT carries the down time in ms, chosen by the fault injector or the scenario (machines
-//   draw no random numbers, STYLE §4); the machine waits in `rebooting` through the named
-//   delay `rebootDelay` and then boots again.
-// - Choice: HANG is a state of its own (`hung`): the host stays alive but stops making
-//   progress. Only CRASH (a watchdog's verdict), REBOOT or SHUTDOWN leave it.
-// - Choice: SHUTDOWN from a crashed or rebooting partition is the hypervisor powering it off;
-//   a partition that shut down can be booted again.
+// Partition lifecycle as the hypervisor sees it (spar-protocol.md §4.1; DESIGN "Faults the
+// simulation can inject", "Recovery"): the hypervisor's record of a partition, not the
+// partition's own logic. The runtime starts a host on `hostStart` and tears it down on `hostStop`.
+// A partition that is `up` (booting, running or hung) can crash, be rebooted or shut down, all
+// from one place; REBOOT's down time comes from the fault plan (machines draw no random numbers).
+// Choice: a hang keeps the host alive but idle; only CRASH (a watchdog's verdict), REBOOT or
+// SHUTDOWN leave `hung`. SHUTDOWN of a crashed or rebooting partition is a power-off; a partition
+// that shut down can boot again.
 
-import { assertEvent, assign, emit, setup } from 'xstate';
+import { assign, emit, setup, type StateValue } from 'xstate';
+import { assert } from '../src/base/assert.js';
+import { narrowEvent } from './narrow-event.js';
 
 /**
  * Context: how often the partition booted and failed. Plain data. The partition's name is not
@@ -51,7 +46,10 @@ export type PartitionLifecycleEmitted =
   | { readonly type: 'hostStop'; readonly reason: HostStopReason }
   | { readonly type: 'hostHang' };
 
-/** The state values, for tests and traces. */
+/**
+ * The lifecycle's states by leaf name, as the hypervisor reports them (booting, running and hung
+ * are children of `up`; {@link lifecycleStateOf} maps a state value to its leaf).
+ */
 export const PARTITION_LIFECYCLE_STATES = [
   'off',
   'booting',
@@ -64,6 +62,14 @@ export const PARTITION_LIFECYCLE_STATES = [
 
 /** One of {@link PARTITION_LIFECYCLE_STATES}. */
 export type PartitionLifecycleState = (typeof PARTITION_LIFECYCLE_STATES)[number];
+
+/** The leaf name of a lifecycle state value (`{ up: 'running' }` → `'running'`). */
+export function lifecycleStateOf(value: StateValue): PartitionLifecycleState {
+  const leaf = typeof value === 'string' ? value : value['up'];
+  const state = PARTITION_LIFECYCLE_STATES.find((s) => s === leaf);
+  assert(state !== undefined, `not a lifecycle state: ${JSON.stringify(value)}`);
+  return state;
+}
 
 function stopReason(event: PartitionLifecycleEvent): HostStopReason {
   if (event.type === 'CRASH') return 'crash';
@@ -87,27 +93,24 @@ export const partitionLifecycleMachine = setup({
     countCrash: assign({ crashCount: ({ context }) => context.crashCount + 1 }),
     countHang: assign({ hangCount: ({ context }) => context.hangCount + 1 }),
     recordRebootDown: assign({
-      rebootDownMs: ({ event }) => {
-        assertEvent(event, 'REBOOT');
-        return event.downMs;
-      },
+      rebootDownMs: ({ event }) => narrowEvent(event, 'REBOOT').downMs,
     }),
     requestHostStart: emit(({ context }) => ({
       type: 'hostStart' as const,
       bootCount: context.bootCount,
     })),
-    requestHostStop: emit(({ event }) => {
-      assertEvent(event, ['CRASH', 'REBOOT', 'SHUTDOWN']);
-      return { type: 'hostStop' as const, reason: stopReason(event) };
-    }),
+    requestHostStop: emit(({ event }) => ({
+      type: 'hostStop' as const,
+      reason: stopReason(narrowEvent(event, ['CRASH', 'REBOOT', 'SHUTDOWN'])),
+    })),
     requestHostHang: emit({ type: 'hostHang' as const }),
   },
   guards: {
     // A negative, fractional or non-finite down time is a broken fault plan; the REBOOT is
     // ignored rather than scheduling a delay XState cannot honour.
     isValidDownTime: ({ event }) => {
-      assertEvent(event, 'REBOOT');
-      return Number.isSafeInteger(event.downMs) && event.downMs >= 0;
+      const { downMs } = narrowEvent(event, 'REBOOT');
+      return Number.isSafeInteger(downMs) && downMs >= 0;
     },
   },
   delays: {
@@ -120,15 +123,14 @@ export const partitionLifecycleMachine = setup({
   states: {
     off: {
       description: 'Configured but never started.',
-      on: { BOOT: { target: 'booting' } },
+      on: { BOOT: { target: 'up.booting' } },
     },
-    booting: {
-      description: 'The partition host is up; its drivers are loading (§6 boot order).',
-      entry: ['countBoot', 'requestHostStart'],
+    up: {
+      description: 'The partition has a host: it can crash, hang, be rebooted or shut down.',
+      initial: 'booting',
       on: {
-        BOOTED: { target: 'running' },
         CRASH: { target: 'crashed', actions: ['countCrash', 'requestHostStop'] },
-        HANG: { target: 'hung', actions: ['countHang', 'requestHostHang'] },
+        HANG: { target: '.hung', actions: ['countHang', 'requestHostHang'] },
         REBOOT: {
           guard: 'isValidDownTime',
           target: 'rebooting',
@@ -136,30 +138,19 @@ export const partitionLifecycleMachine = setup({
         },
         SHUTDOWN: { target: 'shutDown', actions: ['requestHostStop'] },
       },
-    },
-    running: {
-      description: 'Booted and serving or using its channels.',
-      on: {
-        CRASH: { target: 'crashed', actions: ['countCrash', 'requestHostStop'] },
-        HANG: { target: 'hung', actions: ['countHang', 'requestHostHang'] },
-        REBOOT: {
-          guard: 'isValidDownTime',
-          target: 'rebooting',
-          actions: ['recordRebootDown', 'requestHostStop'],
+      states: {
+        booting: {
+          description: 'The partition host is up; its drivers are loading (§6 boot order).',
+          entry: ['countBoot', 'requestHostStart'],
+          on: { BOOTED: { target: 'running' } },
         },
-        SHUTDOWN: { target: 'shutDown', actions: ['requestHostStop'] },
-      },
-    },
-    hung: {
-      description: 'Alive but making no progress: it polls no channel and answers nothing.',
-      on: {
-        CRASH: { target: 'crashed', actions: ['countCrash', 'requestHostStop'] },
-        REBOOT: {
-          guard: 'isValidDownTime',
-          target: 'rebooting',
-          actions: ['recordRebootDown', 'requestHostStop'],
+        running: {
+          description: 'Booted and serving or using its channels.',
         },
-        SHUTDOWN: { target: 'shutDown', actions: ['requestHostStop'] },
+        hung: {
+          description: 'Alive but making no progress: it polls no channel and answers nothing.',
+          on: { HANG: { description: 'Already hung: a second hang is not taken.' } },
+        },
       },
     },
     crashed: {
@@ -172,12 +163,12 @@ export const partitionLifecycleMachine = setup({
     rebooting: {
       id: 'rebooting',
       description: 'Down for rebootDownMs, then boots again on the same channel memory.',
-      after: { rebootDelay: { target: 'booting' } },
+      after: { rebootDelay: { target: 'up.booting' } },
       on: { SHUTDOWN: { target: 'shutDown' } },
     },
     shutDown: {
       description: 'Stopped in an orderly way (ACPI shutdown) or powered off; may boot again.',
-      on: { BOOT: { target: 'booting' } },
+      on: { BOOT: { target: 'up.booting' } },
     },
   },
 });

@@ -27,14 +27,17 @@
 // - IO service partitions have a lifecycle like every partition. Their hosts come in a later
 //   issue, so the launchers of both runtimes treat start/stop/hang of an IOSP as no-ops.
 // - Trace: one record per lifecycle transition (partition, actor `<name>/lifecycle`, event,
-//   resulting state, the lifecycle counters and a one-line text). The initial `off` is not
-//   traced; the reboot delay's event is XState's fixed-id `xstate.after.rebootDelay.rebooting`.
+//   resulting state, the lifecycle counters and a one-line text). Like requests, `state()` and
+//   listeners, the trace names the leaf state (`running`, not the machine's `{ up: 'running' }`),
+//   so scenario expectations read flat names. The initial `off` is not traced; the reboot delay's
+//   event is XState's fixed-id `xstate.after.rebootDelay.rebooting`.
 
 import { createActor, type Actor, type AnyEventObject, type SnapshotFrom } from 'xstate';
 import { assert } from '../base/assert.js';
 import { err, ok, type Result } from '../base/result.js';
 import type { Clock, TraceRecord } from '../partition/environment.js';
 import {
+  lifecycleStateOf,
   partitionLifecycleMachine,
   type HostStopReason,
   type PartitionLifecycleContext,
@@ -182,7 +185,7 @@ export class Hypervisor {
   state(name: string): Result<PartitionLifecycleState, HypervisorError> {
     const actor = this.actors.get(name);
     if (actor === undefined) return err(unknownPartition(name, 'state'));
-    return ok(actor.getSnapshot().value);
+    return ok(lifecycleStateOf(actor.getSnapshot().value));
   }
 
   /** The partition's lifecycle counters (bootCount, crashCount, hangCount, rebootDownMs). */
@@ -218,12 +221,13 @@ export class Hypervisor {
     const actor = this.actors.get(name);
     if (actor === undefined) return err(unknownPartition(name, request));
     const before = actor.getSnapshot();
-    if (!before.can(event)) return err(illegalRequest(name, request, before.value));
+    const from = lifecycleStateOf(before.value);
+    if (!before.can(event)) return err(illegalRequest(name, request, from));
     actor.send(event);
     this.drain();
-    const after = actor.getSnapshot();
-    assert(after.value !== before.value, `${name}: an allowed ${request} changes the state`);
-    return ok(after.value);
+    const after = lifecycleStateOf(actor.getSnapshot().value);
+    assert(after !== from, `${name}: an allowed ${request} changes the state`);
+    return ok(after);
   }
 
   private createLifecycle(name: string, clock: Clock): LifecycleActor {
@@ -273,15 +277,18 @@ export class Hypervisor {
   private perform({ partition, effect }: PendingEffect): void {
     switch (effect.type) {
       case 'hostStart':
-        return this.sequence(
+        this.sequence(
           partition,
           () => this.launcher.start(partition, effect.bootCount),
           () => this.reportBooted(partition, effect.bootCount),
         );
+        return;
       case 'hostStop':
-        return this.sequence(partition, () => this.launcher.stop(partition, effect.reason));
+        this.sequence(partition, () => this.launcher.stop(partition, effect.reason));
+        return;
       case 'hostHang':
-        return this.sequence(partition, () => this.launcher.hang(partition));
+        this.sequence(partition, () => this.launcher.hang(partition));
+        return;
     }
   }
 
@@ -289,7 +296,10 @@ export class Hypervisor {
   // the partition's previous calls. `then` follows a successful call.
   private sequence(name: string, call: () => LaunchResult, then: () => void = () => {}): void {
     const tail = this.tails.get(name);
-    if (tail !== undefined) return this.setTail(name, tail.then(call).then(then));
+    if (tail !== undefined) {
+      this.setTail(name, tail.then(call).then(then));
+      return;
+    }
     const result = call();
     if (result instanceof Promise) this.setTail(name, result.then(then));
     else then();
@@ -309,7 +319,8 @@ export class Hypervisor {
     const actor = this.actors.get(name);
     assert(actor !== undefined, `${name}: a started partition has a lifecycle`);
     const snapshot = actor.getSnapshot();
-    if (snapshot.value !== 'booting' || snapshot.context.bootCount !== bootCount) return;
+    const booting = lifecycleStateOf(snapshot.value) === 'booting';
+    if (!booting || snapshot.context.bootCount !== bootCount) return;
     actor.send({ type: 'BOOTED' });
     this.drain();
   }
@@ -317,14 +328,15 @@ export class Hypervisor {
   private traceTransition(name: string, event: AnyEventObject, snapshot: unknown): void {
     if (event.type === 'xstate.init') return;
     const { value, context } = snapshot as LifecycleSnapshot;
-    this.notices.push({ partition: name, state: value });
+    const state = lifecycleStateOf(value);
+    this.notices.push({ partition: name, state });
     this.env.trace({
       atMs: this.env.now(),
       partition: name,
       actor: `${name}/lifecycle`,
       event: event.type,
-      state: JSON.stringify(value),
-      detail: { text: lifecycleText(value, context), ...context },
+      state: JSON.stringify(state),
+      detail: { text: lifecycleText(state, context), ...context },
     });
   }
 }
