@@ -1,6 +1,10 @@
-// Narrowing a machine's event union to the types an action or guard expects, asserting it: a
-// wrong type is a bug in the machine's config, caught at the first step (XState's assertEvent
-// checks, but its generic narrowing does not simplify, hence the cast).
+// The one event-narrowing helper of the machines (STYLE §4 "start event-specific actions and
+// guards with assertEvent"). Choice: `narrowEvent` rather than bare `assertEvent` or per-machine
+// wrappers. It IS XState's `assertEvent` (same check, same error on a wrong type: a bug in the
+// config, caught at the first step) but returns the narrowed event, so a guard stays one
+// expression and an action can destructure at once: `const { tag } = narrowEvent(event, 'X')`.
+// `assertEvent` narrows only as a statement, and its intersection type does not simplify inside
+// generic helpers, hence the cast here, once.
 
 import { assertEvent } from 'xstate';
 
