@@ -22,7 +22,7 @@ import {
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
 import type { BlockBuffer, ScsiMidlayerEmitted } from './scsi-midlayer.logic.js';
 import { virthbaMachine } from './virthba.machine.js';
-import type { VirthbaEmitted, VirthbaQuirks, VirthbaResponseEvent } from './virthba.logic.js';
+import type { VirthbaEmitted, VirthbaQuirks, VirthbaResponseEvent } from './virthba.types.js';
 
 const HALF = { numerator: 1, denominator: 2 };
 

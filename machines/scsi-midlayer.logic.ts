@@ -33,7 +33,7 @@
 //   the 3 ms retry grid would have put it, and no command reaches the HBA while it is down.
 
 import { assert } from '../src/base/assert.js';
-import type { DataDir, Vdest } from './virthba.logic.js';
+import type { DataDir, Vdest } from './virthba.types.js';
 
 /** `SCSI_QUEUE_DELAY` (ms) of `drivers/scsi/scsi_lib.c`: the busy requeue delay. */
 export const SCSI_QUEUE_DELAY_MS = 3;

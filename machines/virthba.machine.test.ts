@@ -15,19 +15,18 @@ import {
 } from 'xstate';
 import { channelTypes } from '../src/channel/index.js';
 import { VIRTHBA_DRIVER, virthbaMachine } from './virthba.machine.js';
-import {
-  DID_ABORT,
-  DID_RESET,
-  findFreeSlot,
-  type VirthbaEmitted,
-  type VirthbaEvent,
-  type VirthbaInput,
-  type VirthbaQuirks,
-  type VirthbaResponseEvent,
-} from './virthba.logic.js';
+import { DID_ABORT, DID_RESET, findFreeSlot } from './virthba.logic.js';
+import type {
+  VirthbaEmitted,
+  VirthbaEvent,
+  VirthbaInput,
+  VirthbaQuirks,
+  VirthbaResponseEvent,
+} from './virthba.types.js';
 import {
   AT,
   describeVirtpciDriverContract,
+  driverState,
   INPUT,
   inServerChanging,
   run,
@@ -56,11 +55,34 @@ describe('virthba machine', () => {
     const quirks = { resumeWhileServerdownPending: true };
     const from = inServerChanging(virthbaMachine, quirks);
     const { snapshot, effects } = run(virthbaMachine, ['RESUME', 'SERVERDOWN_COMPLETE'], { from });
-    expect(snapshot.value).toBe('serverDown');
+    expect(snapshot.value).toEqual({ serverAway: 'serverDown' });
     expect(effects).toEqual([
       { type: 'driver.resumed', ...AT, status: 1 },
       { type: 'driver.pauseResponse', ...AT, status: 0 },
     ]);
+  });
+
+  test('while the server is away, IO is busy, failed or abandoned in both substates, declared once on serverAway', () => {
+    const { serverAway } = virthbaMachine.root.states;
+    const shared = [
+      'SCSI_QUEUE',
+      'TASK_MGMT',
+      'SCSI_RESPONSE',
+      'TASKMGMT_RESPONSE',
+      'OTHER_RESPONSE',
+    ];
+    expect(Object.keys(serverAway?.config.on ?? {})).toEqual([...shared, 'REMOVE']);
+    for (const child of Object.values(serverAway?.states ?? {})) {
+      const own = Object.keys(child.config.on ?? {});
+      expect(own.filter((e) => shared.includes(e) || e === 'REMOVE')).toEqual([]);
+    }
+    for (const from of [resolvedChanging([]), runEvents([{ type: 'SUSPEND' }]).snapshot]) {
+      const { effects } = runEvents([scsi(7), tmf(8), response(0)], { from });
+      expect(effects).toEqual([
+        { type: 'scsi.complete', ...AT, tag: 7, outcome: 'busy' },
+        { type: 'taskmgmt.complete', ...AT, tag: 8, outcome: 'failed' },
+      ]);
+    }
   });
 
   test('the default quirk set is all off, the table has 128 empty slots, and the context is plain data', () => {
@@ -168,7 +190,9 @@ function hba(options: HostOptions = {}) {
     effects,
     ring,
     ctx,
-    send: (...events: VirthbaEvent[]) => events.forEach((e) => actor.send(e)),
+    send: (...events: VirthbaEvent[]) => {
+      for (const e of events) actor.send(e);
+    },
     /** The effects since the last call. */
     take: () => effects.splice(0),
     /** The types of the events received since the last call. */
@@ -637,13 +661,14 @@ describe('virthba graph', () => {
     const serializeState = (s: AnyMachineSnapshot) =>
       JSON.stringify([s.value, s.context.slots, s.context.draining]);
     const options = { input: { ...INPUT, maxPending: 2 }, events, serializeState };
-    const reached = new Set(getShortestPaths(virthbaMachine, options).map((p) => p.state.value));
+    const paths = getShortestPaths(virthbaMachine, options);
+    const reached = new Set(paths.map((p) => driverState(p.state)));
     expect(reached).toEqual(new Set(['matched', 'running', 'serverDown', 'removed']));
     const fromChanging = getShortestPaths(virthbaMachine, {
       ...options,
       fromState: resolvedChanging([]),
     });
-    expect(new Set([...reached, ...fromChanging.map((p) => p.state.value)])).toEqual(
+    expect(new Set([...reached, ...fromChanging.map((p) => driverState(p.state))])).toEqual(
       new Set(VIRTPCI_DRIVER_STATES),
     );
   });
@@ -668,5 +693,6 @@ function runEvents(events: VirthbaEvent[], o: { probe?: boolean; from?: AnyMachi
 /** A snapshot resting in serverChanging after `events` were taken while running. */
 function resolvedChanging(events: VirthbaEvent[]): AnyMachineSnapshot {
   const { snapshot } = runEvents(events);
-  return virthbaMachine.resolveState({ value: 'serverChanging', context: snapshot.context });
+  const value = { serverAway: 'serverChanging' };
+  return virthbaMachine.resolveState({ value, context: snapshot.context });
 }

@@ -1,56 +1,20 @@
-// virthba: the Era A virtual HBA driver bound to virtpci, control plane and IO path
-// (`torvalds/linux drivers/staging/unisys/virthba/virthba.c` @010c9f8e…; spar-protocol.md §4.6,
-// §3.5 Era A pause path, §5.12; the IO path follows the final visorhba rules of §4.2 under Era A
-// names, §4.4.4 correlation, §3.6 remove, §7 timers). The control-plane contract is in
-// `virtpci-driver.logic.ts`; the IO path's types and pure helpers are in `virthba.logic.ts`.
+// virthba: the Era A virtual HBA driver bound to virtpci (spar-protocol.md §4.6; its IO path
+// follows §4.2 under Era A names, with §4.4.4 correlation, §3.6 remove, §7 timers;
+// `torvalds/linux drivers/staging/unisys/virthba/virthba.c` @010c9f8e). Control plane:
+// `virtpci-driver.logic.ts`; protocol types: `virthba.types.ts`; table walks: `virthba.logic.ts`.
 //
-// States: `matched` (spawned, PROBE not yet called) → `running` (bound; the receive thread runs) →
-// `serverChanging` (serverdown work queued: `serverchangingstate`) → `serverDown` → `running`
-// again on RESUME; `removed` is final. The IO path lives in context (the pending table), so the
-// states stay the control plane's and the host sees `running` / `serverDown` as before.
-//
-// Host protocol (see `virthba.logic.ts`): the host performs each channel effect synchronously
-// right after the transition and answers an insert only when it fails, and a removal with the
-// message and whether the ring holds more — so the driver's bookkeeping costs no extra events.
-// SCSI_QUEUE (queuecommand, §4.2): busy unless running (serverdown, serverchangingstate or not
-// yet probed → SCSI_MLQUEUE_DEVICE_BUSY, nothing sent); else take a slot (full → busy) and have
-// the host insert it; the command is in the ring from then on. INSERT_FAILED (ring full, or the
-// DMA-window check) frees the slot and answers busy, unless the slot no longer holds that tag
-// (a pause walk cleared it meanwhile): then it is counted and ignored.
-// CHANNEL_INTERRUPT (the receive thread's wake-up, §4.6/§7) starts a drain: one
-// `channel.removeResponse` per message, asking again while the last response says `more`; a
-// first removal that finds the ring empty answers RESPONSES_EMPTY. A SCSI or task-management
-// response naming a slot that holds no request of its kind stops the drain for this tick (§4.2);
-// other response types are ignored. A CHANNEL_INTERRUPT during a drain only counts.
-// TASK_MGMT (the error handler, §4.2): failed unless running; else a slot, an insert, and a wait
-// for the response or `taskMgmtTimeoutMs` (delayed TASKMGMT_TIMEOUT, id `taskmgmt.<slot>`, started
-// with the insert). Any response is success whatever its result (§4.2); the timeout frees the slot
-// and fails; INSERT_FAILED cancels the wait, frees the slot and fails.
-// Pause: the serverdown work item (SERVERDOWN_COMPLETE) completes every pending SCSI command with
-// `DID_RESET << 16` and wakes every task-management waiter with TASK_MGMT_FAILED (success), clears
-// the table and its timers, then sends the pause response (§4.6). Responses still in the ring are
-// abandoned: response events arriving while not running are counted and dropped.
-// Remove: see `removeWalk` (Choice: pending SCSI completes with DID_ABORT, waiters fail).
-// Quirks `losePendingOnPause` and `doubleCompleteOnResume` are seeded recovery bugs (canaries, off
-// by default; `virthba.logic.ts`). Control-plane choices and quirks as before:
-// SUSPEND (serverdown) while running: returns 1 (`driver.suspended 1`), queues the work item; the
-// work item fails what is pending, sets `serverdown` and calls
-// `visorchipset_device_pause_response(bus, dev, 0)` (`driver.pauseResponse 0`).
-// Choice: the work item is one internal step (a raised SERVERDOWN_COMPLETE taken in the same
-// macrostep), so from outside `serverChanging` is never seen between two events; its rows are
-// tested from a resolved snapshot.
-// SUSPEND while changing: returns 0 (upstream "Server already processing change state message").
-// SUSPEND while down: returns 1 and, by default, answers the pause at once with 0; quirk
-// `pauseWhileDownUnanswered` keeps upstream's silence (no work queued, no response ever).
-// RESUME (serverup) while down: `cli_state_os = ATTACHED`, thread restarted, returns 1. RESUME while
-// running: returns 1 and does nothing ("Server up message received while server is already up").
-// RESUME while changing: 0 by default (§4.6); quirk `resumeWhileServerdownPending` returns 1 and
-// does nothing, because upstream tests `!serverdown` before `serverchangingstate`.
-// Choice: probe always succeeds (status 0); a failing probe is a fault the injector will add.
-// Choice: entry points before PROBE and after REMOVE are ignored (virtpci calls suspend/resume/
-// remove only on a probed device). REMOVE works in every bound state.
-// Choice: no scatter-gather model: the host builds `gpi_list` from `bufflen`; more than 64 entries
-// is an insert failure it reports as INSERT_FAILED (§4.2 step 4).
+// States: matched → running ⇄ serverAway (serverChanging → serverDown) → removed. While the server
+// is away IO is answered busy or failed and responses still in the ring are abandoned: those rows
+// sit once on `serverAway`, its children hold only how they answer SUSPEND and RESUME. The
+// pending table lives in context, so the states stay the control plane's.
+// Choice: the serverdown work item is one internal step (a raised SERVERDOWN_COMPLETE in the same
+// macrostep), so `serverChanging` is never seen between two events; tests resolve it directly.
+// Choice: SUSPEND while down answers the pause again (quirk `pauseWhileDownUnanswered`: upstream's
+// silence); RESUME while changing returns 0 as §4.6 says (quirk `resumeWhileServerdownPending`: 1).
+// Choice: probe always succeeds; entry points before PROBE and after REMOVE are ignored.
+// Choice: no scatter-gather model: the host builds `gpi_list` from `bufflen` and reports more than
+// 64 entries as INSERT_FAILED (§4.2 step 4).
+// Quirks `losePendingOnPause`, `doubleCompleteOnResume`: seeded recovery bugs (canaries, off).
 
 import { enqueueActions, setup } from 'xstate';
 import { assert } from '../src/base/assert.js';
@@ -68,11 +32,13 @@ import {
   taskMgmtTimerId,
   withSlot,
   type TableWalk,
-  type VirthbaContext,
-  type VirthbaEmitted,
-  type VirthbaEvent,
-  type VirthbaInput,
 } from './virthba.logic.js';
+import type {
+  VirthbaContext,
+  VirthbaEmitted,
+  VirthbaEvent,
+  VirthbaInput,
+} from './virthba.types.js';
 import { isQuirkOn, virtpciDriverActions } from './virtpci-driver.logic.js';
 
 export { VIRTHBA_DRIVER } from './virtpci-driver.logic.js';
@@ -300,61 +266,65 @@ export const virthbaMachine = setup({
         RESPONSES_EMPTY: { actions: ['endDrain'] },
         TASKMGMT_TIMEOUT: { guard: 'isTaskMgmtAwaited', actions: ['failTaskMgmtOnTimeout'] },
         SUSPEND: {
-          target: 'serverChanging',
+          target: 'serverAway.serverChanging',
           actions: ['blockRequests', { type: 'reportSuspended', params: { status: 1 } }],
         },
         RESUME: { actions: [{ type: 'reportResumed', params: { status: 1 } }] },
         REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
       },
     },
-    serverChanging: {
-      description: 'serverdown work queued (serverchangingstate): IO busy, the ring abandoned.',
-      entry: ['queueServerdownWork'],
+    serverAway: {
+      description: 'The server is going or gone: IO busy or failed, the ring abandoned.',
+      initial: 'serverChanging',
       on: {
-        SERVERDOWN_COMPLETE: {
-          target: 'serverDown',
-          actions: ['completeOutstandingWithReset', 'sendPauseResponse'],
-        },
         SCSI_QUEUE: { actions: ['answerScsiBusy'] },
         TASK_MGMT: { actions: ['answerTaskMgmtFailed'] },
         SCSI_RESPONSE: { actions: ['countAbandonedResponse'] },
         TASKMGMT_RESPONSE: { actions: ['countAbandonedResponse'] },
         OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
-        SUSPEND: { actions: [{ type: 'reportSuspended', params: { status: 0 } }] },
-        RESUME: [
-          {
-            guard: { type: 'isQuirkOn', params: { quirk: 'resumeWhileServerdownPending' } },
-            actions: [{ type: 'reportResumed', params: { status: 1 } }],
-          },
-          { actions: [{ type: 'reportResumed', params: { status: 0 } }] },
-        ],
         REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
       },
-    },
-    serverDown: {
-      description: 'serverdown: thread stopped, pending commands reset, pause answered; IO busy.',
-      on: {
-        SCSI_QUEUE: { actions: ['answerScsiBusy'] },
-        TASK_MGMT: { actions: ['answerTaskMgmtFailed'] },
-        SCSI_RESPONSE: { actions: ['countAbandonedResponse'] },
-        TASKMGMT_RESPONSE: { actions: ['countAbandonedResponse'] },
-        OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
-        SUSPEND: [
-          {
-            guard: { type: 'isQuirkOn', params: { quirk: 'pauseWhileDownUnanswered' } },
-            actions: [{ type: 'reportSuspended', params: { status: 1 } }],
+      states: {
+        serverChanging: {
+          description: 'serverdown work queued (serverchangingstate).',
+          entry: ['queueServerdownWork'],
+          on: {
+            SERVERDOWN_COMPLETE: {
+              target: 'serverDown',
+              actions: ['completeOutstandingWithReset', 'sendPauseResponse'],
+            },
+            SUSPEND: { actions: [{ type: 'reportSuspended', params: { status: 0 } }] },
+            RESUME: [
+              {
+                guard: { type: 'isQuirkOn', params: { quirk: 'resumeWhileServerdownPending' } },
+                actions: [{ type: 'reportResumed', params: { status: 1 } }],
+              },
+              { actions: [{ type: 'reportResumed', params: { status: 0 } }] },
+            ],
           },
-          { actions: [{ type: 'reportSuspended', params: { status: 1 } }, 'sendPauseResponse'] },
-        ],
-        RESUME: {
-          target: 'running',
-          actions: [
-            'attachChannel',
-            'unblockRequests',
-            { type: 'reportResumed', params: { status: 1 } },
-          ],
         },
-        REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
+        serverDown: {
+          description: 'serverdown: thread stopped, pending commands reset, pause answered.',
+          on: {
+            SUSPEND: [
+              {
+                guard: { type: 'isQuirkOn', params: { quirk: 'pauseWhileDownUnanswered' } },
+                actions: [{ type: 'reportSuspended', params: { status: 1 } }],
+              },
+              {
+                actions: [{ type: 'reportSuspended', params: { status: 1 } }, 'sendPauseResponse'],
+              },
+            ],
+            RESUME: {
+              target: '#virthba.running',
+              actions: [
+                'attachChannel',
+                'unblockRequests',
+                { type: 'reportResumed', params: { status: 1 } },
+              ],
+            },
+          },
+        },
       },
     },
     removed: {
