@@ -143,8 +143,6 @@ export interface ScsiMidlayerContext {
   readonly devNo: number;
   readonly retryBudget: number;
   readonly busyRetryDelayMs: number;
-  /** virthba reported its server down (`scsi_block_requests`): nothing is dispatched. */
-  readonly hostBlocked: boolean;
   /** The next tag to assign; tags are 1, 2, 3 … and never reused. */
   readonly nextTag: number;
   /**
@@ -258,7 +256,7 @@ export function initialMidlayerContext(input: ScsiMidlayerInput): ScsiMidlayerCo
   }
   const { partition, busNo, devNo } = input;
   const base = { partition, busNo, devNo, retryBudget, busyRetryDelayMs };
-  return { ...base, hostBlocked: false, nextTag: 1, requests: [], counts: ZERO_MIDLAYER_COUNTS };
+  return { ...base, nextTag: 1, requests: [], counts: ZERO_MIDLAYER_COUNTS };
 }
 
 /** The device address of the context. */

@@ -75,7 +75,9 @@ function midlayer(input: Partial<ScsiMidlayerInput> = {}) {
     actor,
     clock,
     effects,
-    send: (...events: ScsiMidlayerEvent[]) => events.forEach((e) => actor.send(e)),
+    send: (...events: ScsiMidlayerEvent[]) => {
+      for (const e of events) actor.send(e);
+    },
     take: () => effects.splice(0),
     /** Tags of the hba.queue effects so far. */
     queuedTags: () => effects.flatMap((e) => (e.type === 'hba.queue' ? [e.tag] : [])),
@@ -336,14 +338,46 @@ describe('scsi-midlayer machine', () => {
     ]);
   });
 
-  test('graph: both states are reachable', () => {
+  test('graph: every state is reachable, blocked and back', () => {
     const paths = getShortestPaths(scsiMidlayerMachine, {
       input: INPUT,
-      events: [read(1), doneWith(1, 0), { type: 'HOST_REMOVED' }],
+      events: [
+        read(1),
+        doneWith(1, 0),
+        { type: 'HOST_BLOCKED' },
+        { type: 'HOST_UNBLOCKED' },
+        { type: 'HOST_REMOVED' },
+      ],
       serializeState: (s) => JSON.stringify([s.value, s.context.requests]),
     });
-    expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['running', 'removed']));
+    const reached = new Set(paths.map((p) => JSON.stringify(p.state.value)));
+    expect(reached).toEqual(
+      new Set(['{"running":"dispatching"}', '{"running":"blocked"}', '"removed"']),
+    );
     expect(Object.keys(scsiMidlayerMachine.root.states)).toEqual(['running', 'removed']);
+  });
+
+  test('dispatching and blocked differ only in where a command goes: the filters, outcomes and removal are on running', () => {
+    const { running } = scsiMidlayerMachine.root.states;
+    expect(Object.keys(running?.config.on ?? {})).toEqual([
+      'REQUEST',
+      'SCSI_COMPLETE',
+      'HOST_REMOVED',
+    ]);
+    const rows = (child: string) => running?.states[child]?.config.on ?? {};
+    expect(Object.keys(rows('dispatching'))).toEqual([
+      'REQUEST',
+      'SCSI_COMPLETE',
+      'REQUEUE',
+      'HOST_BLOCKED',
+    ]);
+    expect(Object.keys(rows('blocked'))).toEqual([
+      'REQUEST',
+      'SCSI_COMPLETE',
+      'REQUEUE',
+      'HOST_UNBLOCKED',
+    ]);
+    expect(JSON.stringify(scsiMidlayerMachine.config)).not.toContain('hostBlocked');
   });
 
   test('its config is JSON but for the context factory, so Stately reads it as it stands', () => {

@@ -1,24 +1,17 @@
 // scsi-midlayer: the guest's Linux SCSI midlayer and sd for one SCSI host, i.e. one vhba device
-// (spar-protocol.md §4.2 "Guarantee to the guest", §4.8 checklist step 2, §8 "Linux SCSI midlayer
-// behaviour … described from general knowledge"). Not s-Par code: the layer above virthba whose
-// retry policy decides what an IOSP outage means to the filesystem. Rules, with their Linux
-// sources, are in `scsi-midlayer.logic.ts`.
+// (spar-protocol.md §4.2 "Guarantee to the guest", §4.8 step 2, §8: Linux behaviour described
+// from general knowledge). Not s-Par code: the layer above virthba whose retry policy decides what
+// an IOSP outage means to the filesystem. Rules and their Linux sources: `scsi-midlayer.logic.ts`.
 //
-// Flow: the workload (through the host) sends REQUEST; the midlayer builds the CDB, assigns a
-// command tag and emits `hba.queue`, which the host turns into virthba's SCSI_QUEUE. virthba's
-// `scsi.complete` comes back as SCSI_COMPLETE: busy → REQUEUE after `busyRetryDelayMs` (delayed,
-// id `requeue.<tag>`, same tag); DID_RESET → a new tag while the retry budget lasts; status 0 →
-// `request.done ok`; anything else, or the budget spent → `request.done` failed with a reason.
-// Exactly one `request.done` per REQUEST; completions for tags not outstanding are counted.
-// HOST_BLOCKED / HOST_UNBLOCKED (virthba's server down / up, `scsi_block_requests` /
-// `scsi_unblock_requests`): while blocked nothing is dispatched — new requests, busy bounces,
-// DID_RESET retries and due requeues are parked without a timer; unblocking requeues every parked
-// command after `busyRetryDelayMs` (see the logic file for why this is a choice).
-// States: `running`; `removed` after HOST_REMOVED (`scsi_remove_host`): every live request fails
-// with `hostRemoved`, requeue timers are cancelled, later REQUESTs fail at once.
+// States: `running` has two children. `dispatching`: requests, busy requeues and DID_RESET retries
+// go to virthba as `hba.queue`. `blocked` (virthba's server is down: `scsi_block_requests`): the
+// same commands are parked without a timer, and HOST_UNBLOCKED requeues them all after the busy
+// delay. What does not depend on dispatch (duplicates, invalid requests, stray completions, good
+// status, errors, HOST_REMOVED) sits once on `running`: XState takes a child's row first and falls
+// back to the parent's when the child has none enabled. `removed` (`scsi_remove_host`): every live
+// request failed with `hostRemoved`; later requests fail at once.
 // Choice: `removed` is not final, so late requests are still answered and late completions counted.
-// Not modelled: SCAN (INQUIRY / REPORT LUNS), command timeouts and the error handler's escalation
-// (it would issue virthba's TASK_MGMT), queue depth limits (virthba's table is the limit).
+// Not modelled: SCAN, command timeouts and the error handler (virthba's TASK_MGMT), queue depth.
 
 import { enqueueActions, setup } from 'xstate';
 import { assert } from '../src/base/assert.js';
@@ -142,14 +135,10 @@ export const scsiMidlayerMachine = setup({
       const { update } = withNextTag(context, retry, 'parked', old.id);
       enqueue.assign({ ...update, counts: bump(context.counts, 'resetRetries', 'parked') });
     }),
-    blockHost: enqueueActions(({ event, enqueue }) => {
-      narrowEvent(event, 'HOST_BLOCKED');
-      enqueue.assign({ hostBlocked: true });
-    }),
     // Every parked command waits the busy delay again, as a requeue would (tag order).
-    unblockHost: enqueueActions(({ context, event, enqueue }) => {
+    requeueParked: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'HOST_UNBLOCKED');
-      let next: ScsiMidlayerContext = { ...context, hostBlocked: false };
+      let next: ScsiMidlayerContext = context;
       for (const parked of parkedRequests(context)) {
         next = { ...next, ...storeRequest(next, { ...parked, phase: 'requeued' }) };
         const { tag } = parked;
@@ -187,13 +176,27 @@ export const scsiMidlayerMachine = setup({
     isLiveRequest: ({ context, event }) =>
       requestOfId(context, narrowEvent(event, 'REQUEST').id) !== undefined,
     isInvalidRequest: ({ event }) => !isValidRequest(narrowEvent(event, 'REQUEST')),
+    // Neither of the two above: the request becomes a command (issued or parked).
+    isNewRequest: ({ context, event }) => {
+      const request = narrowEvent(event, 'REQUEST');
+      return requestOfId(context, request.id) === undefined && isValidRequest(request);
+    },
     isUnknownTag: ({ context, event }) => {
       const { tag } = narrowEvent(event, 'SCSI_COMPLETE');
       return !(Number.isSafeInteger(tag) && tag >= 1 && tag < context.nextTag);
     },
     isNotOutstanding: ({ context, event }) =>
       !isOutstanding(context, narrowEvent(event, 'SCSI_COMPLETE').tag),
-    isBusy: ({ event }) => narrowEvent(event, 'SCSI_COMPLETE').outcome === 'busy',
+    // An outstanding command bounced busy by virthba.
+    isBusyCommand: ({ context, event }) => {
+      const completion = narrowEvent(event, 'SCSI_COMPLETE');
+      return isOutstanding(context, completion.tag) && completion.outcome === 'busy';
+    },
+    // An outstanding command completed with DID_RESET while its request has retries left.
+    isRetryableReset: ({ context, event }) => {
+      const completion = narrowEvent(event, 'SCSI_COMPLETE');
+      return isOutstanding(context, completion.tag) && isResetWithBudget(context, completion);
+    },
     isGoodStatus: ({ event }) => {
       const completion = narrowEvent(event, 'SCSI_COMPLETE');
       return completion.outcome === 'done' && completion.linuxstat === 0;
@@ -204,18 +207,7 @@ export const scsiMidlayerMachine = setup({
         completion.outcome === 'done' && hostByte(completion.linuxstat) === HOST_BYTE_DID_RESET
       );
     },
-    isResetWithBudget: ({ context, event }) =>
-      isResetWithBudget(context, narrowEvent(event, 'SCSI_COMPLETE')),
-    isHostBlocked: ({ context }) => context.hostBlocked,
     isRequeueAwaited: ({ context, event }) =>
-      requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
-    // The same three with the host blocked: the command is parked instead of (re)issued.
-    isBusyWhileHostBlocked: ({ context, event }) =>
-      context.hostBlocked && narrowEvent(event, 'SCSI_COMPLETE').outcome === 'busy',
-    isResetWithBudgetWhileHostBlocked: ({ context, event }) =>
-      context.hostBlocked && isResetWithBudget(context, narrowEvent(event, 'SCSI_COMPLETE')),
-    isRequeueAwaitedWhileHostBlocked: ({ context, event }) =>
-      context.hostBlocked &&
       requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
   },
 }).createMachine({
@@ -225,38 +217,55 @@ export const scsiMidlayerMachine = setup({
   states: {
     running: {
       description: 'The SCSI host is registered: requests become commands at virthba.',
+      initial: 'dispatching',
       on: {
+        // Reached when the child took no row: a duplicate or an invalid request.
         REQUEST: [
           { guard: 'isLiveRequest', actions: ['countDuplicateRequest'] },
           {
             guard: 'isInvalidRequest',
             actions: [{ type: 'rejectRequest', params: { reason: 'invalidRequest' } }],
           },
-          { guard: 'isHostBlocked', actions: ['parkRequest'] },
-          { actions: ['issueRequest'] },
         ],
-        // First match wins: stray tags, then the disposition of an outstanding command.
+        // First match wins; busy bounces and retryable resets of outstanding commands were taken
+        // by the child.
         SCSI_COMPLETE: [
           { guard: 'isUnknownTag', actions: ['countUnknownCompletion'] },
           { guard: 'isNotOutstanding', actions: ['countDuplicateCompletion'] },
-          { guard: 'isBusyWhileHostBlocked', actions: ['parkCommand'] },
-          { guard: 'isBusy', actions: ['scheduleRequeue'] },
           { guard: 'isGoodStatus', actions: ['finishRequest'] },
-          { guard: 'isResetWithBudgetWhileHostBlocked', actions: ['parkRetry'] },
-          { guard: 'isResetWithBudget', actions: ['retryWithNewTag'] },
           {
             guard: 'isReset',
             actions: [{ type: 'failRequest', params: { reason: 'retriesExhausted' } }],
           },
           { actions: [{ type: 'failRequest', params: { reason: 'ioError' } }] },
         ],
-        REQUEUE: [
-          { guard: 'isRequeueAwaitedWhileHostBlocked', actions: ['parkCommand'] },
-          { guard: 'isRequeueAwaited', actions: ['reissueRequest'] },
-        ],
-        HOST_BLOCKED: { actions: ['blockHost'] },
-        HOST_UNBLOCKED: { actions: ['unblockHost'] },
         HOST_REMOVED: { target: 'removed', actions: ['failAllOnHostRemoval'] },
+      },
+      states: {
+        dispatching: {
+          description: 'Commands go to virthba (queuecommand).',
+          on: {
+            REQUEST: { guard: 'isNewRequest', actions: ['issueRequest'] },
+            SCSI_COMPLETE: [
+              { guard: 'isBusyCommand', actions: ['scheduleRequeue'] },
+              { guard: 'isRetryableReset', actions: ['retryWithNewTag'] },
+            ],
+            REQUEUE: { guard: 'isRequeueAwaited', actions: ['reissueRequest'] },
+            HOST_BLOCKED: { target: 'blocked' },
+          },
+        },
+        blocked: {
+          description: 'virthba reported its server down: commands are parked, none dispatched.',
+          on: {
+            REQUEST: { guard: 'isNewRequest', actions: ['parkRequest'] },
+            SCSI_COMPLETE: [
+              { guard: 'isBusyCommand', actions: ['parkCommand'] },
+              { guard: 'isRetryableReset', actions: ['parkRetry'] },
+            ],
+            REQUEUE: { guard: 'isRequeueAwaited', actions: ['parkCommand'] },
+            HOST_UNBLOCKED: { target: 'dispatching', actions: ['requeueParked'] },
+          },
+        },
       },
     },
     removed: {
