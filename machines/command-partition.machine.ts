@@ -31,7 +31,8 @@
 // violations and otherwise ignored: no command is settled twice.
 // The host creates one actor per command partition, systemId `<partition>/command-partition`.
 
-import { and, assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
+import { and, assign, emit, enqueueActions, setup } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 import { assert } from '../src/base/assert.js';
 import { CONTROLVM_ID as ID } from '../src/protocol/controlvm.js';
 import {
@@ -105,20 +106,20 @@ const SETTLING = ['CONTROLVM_RESPONSE', 'ACK_TIMEOUT', 'RESPONSE_TIMEOUT'] as co
 
 /** What a response or timeout says about its command. */
 function settlement(event: CommandPartitionEvent) {
-  assertEvent(event, SETTLING);
-  if (event.type === 'CONTROLVM_RESPONSE') {
-    const failed = event.failed || event.status !== 0;
-    return { resolution: 'response', status: event.status, failed } as const;
+  const settling = narrowEvent(event, SETTLING);
+  if (settling.type === 'CONTROLVM_RESPONSE') {
+    const failed = settling.failed || settling.status !== 0;
+    return { resolution: 'response', status: settling.status, failed } as const;
   }
-  const resolution = event.type === 'ACK_TIMEOUT' ? 'ack-timeout' : 'response-timeout';
+  const resolution = settling.type === 'ACK_TIMEOUT' ? 'ack-timeout' : 'response-timeout';
   return { resolution, status: null, failed: true } as const;
 }
 
 /** The operate command of a CHANGE_DEVICE_STATE or DESTROY_DEVICE (state null for a destroy). */
 function operateOf(event: CommandPartitionEvent) {
-  assertEvent(event, ['CHANGE_DEVICE_STATE', 'DESTROY_DEVICE']);
-  const state = event.type === 'CHANGE_DEVICE_STATE' ? event.state : null;
-  return { guest: event.guest, busNo: event.busNo, devNo: event.devNo, state };
+  const operate = narrowEvent(event, ['CHANGE_DEVICE_STATE', 'DESTROY_DEVICE']);
+  const state = operate.type === 'CHANGE_DEVICE_STATE' ? operate.state : null;
+  return { guest: operate.guest, busNo: operate.busNo, devNo: operate.devNo, state };
 }
 
 /** The command-partition machine; create it with {@link CommandPartitionInput} and a clock. */
@@ -134,26 +135,19 @@ export const commandPartitionMachine = setup({
     responseTimeout: ({ context }) => context.responseTimeoutMs,
   },
   guards: {
-    isUnexpectedReply: ({ context, event }) => {
-      assertEvent(event, ['CONTROLVM_ACK', 'CONTROLVM_RESPONSE']);
-      return replyViolation(context, event) !== null;
-    },
-    isFailedResponse: ({ event }) => {
-      assertEvent(event, 'CONTROLVM_RESPONSE');
-      return settlement(event).failed;
-    },
+    isUnexpectedReply: ({ context, event }) =>
+      replyViolation(context, narrowEvent(event, ['CONTROLVM_ACK', 'CONTROLVM_RESPONSE'])) !== null,
+    isFailedResponse: ({ event }) => settlement(narrowEvent(event, 'CONTROLVM_RESPONSE')).failed,
     // A timeout is live only while its command waits for what it times; the reply cancels the
     // timer, so this fails only for a timeout event injected from outside.
     isLiveTimeout: ({ context, event }) => {
-      assertEvent(event, ['ACK_TIMEOUT', 'RESPONSE_TIMEOUT']);
-      const sent = context.sent[event.messageHandle];
-      if (sent?.guest !== event.guest || sent.resolution !== 'pending') return false;
-      return event.type === 'RESPONSE_TIMEOUT' || !sent.acked;
+      const timeout = narrowEvent(event, ['ACK_TIMEOUT', 'RESPONSE_TIMEOUT']);
+      const sent = context.sent[timeout.messageHandle];
+      if (sent?.guest !== timeout.guest || sent.resolution !== 'pending') return false;
+      return timeout.type === 'RESPONSE_TIMEOUT' || !sent.acked;
     },
-    isBringUpCommand: ({ context, event }) => {
-      assertEvent(event, SETTLING);
-      return context.sent[event.messageHandle]?.phase === 'bringUp';
-    },
+    isBringUpCommand: ({ context, event }) =>
+      context.sent[narrowEvent(event, SETTLING).messageHandle]?.phase === 'bringUp',
     isFailedBringUpResponse: and(['isFailedResponse', 'isBringUpCommand']),
     isLiveBringUpTimeout: and(['isLiveTimeout', 'isBringUpCommand']),
     isRejectedCommand: ({ context, event }) => rejectionReason(context, operateOf(event)) !== null,
@@ -162,50 +156,48 @@ export const commandPartitionMachine = setup({
   },
   actions: {
     recordViolation: assign(({ context, event }) => {
-      assertEvent(event, ['CONTROLVM_ACK', 'CONTROLVM_RESPONSE']);
-      const kind = replyViolation(context, event);
+      const answer = narrowEvent(event, ['CONTROLVM_ACK', 'CONTROLVM_RESPONSE']);
+      const kind = replyViolation(context, answer);
       assert(kind !== null, 'recordViolation runs only for unexpected replies');
-      const reply = event.type === 'CONTROLVM_ACK' ? 'ack' : 'response';
-      const { guest, messageHandle } = event;
+      const reply = answer.type === 'CONTROLVM_ACK' ? 'ack' : 'response';
+      const { guest, messageHandle } = answer;
       return withViolation(context, { guest, messageHandle, reply, kind });
     }),
     acceptAck: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'CONTROLVM_ACK');
-      enqueue.cancel(timerId('ack', event.guest, event.messageHandle));
-      enqueue.assign(() => acknowledge(context, event.messageHandle));
+      const { guest, messageHandle } = narrowEvent(event, 'CONTROLVM_ACK');
+      enqueue.cancel(timerId('ack', guest, messageHandle));
+      enqueue.assign(() => acknowledge(context, messageHandle));
     }),
     // Cancels both timers: whichever is still scheduled is moot once the command is settled.
     settleCommand: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, SETTLING);
-      enqueue.cancel(timerId('ack', event.guest, event.messageHandle));
-      enqueue.cancel(timerId('response', event.guest, event.messageHandle));
-      enqueue.assign(() => settle(context, event.messageHandle, settlement(event).resolution));
+      const { guest, messageHandle } = narrowEvent(event, SETTLING);
+      enqueue.cancel(timerId('ack', guest, messageHandle));
+      enqueue.cancel(timerId('response', guest, messageHandle));
+      enqueue.assign(() => settle(context, messageHandle, settlement(event).resolution));
     }),
     recordFailure: assign({
       failures: ({ context, event }) => {
-        assertEvent(event, SETTLING);
-        const { id, phase } = sentOf(context, event.messageHandle);
+        const { guest, messageHandle } = narrowEvent(event, SETTLING);
+        const { id, phase } = sentOf(context, messageHandle);
         const { resolution, status } = settlement(event);
         const cause = resolution === 'response' ? 'failed-response' : resolution;
-        const { guest, messageHandle } = event;
         return [...context.failures, { guest, id, messageHandle, status, cause, phase }];
       },
     }),
     emitOutcome: emit(({ context, event }) => {
-      assertEvent(event, SETTLING);
-      const { id, busNo, devNo } = sentOf(context, event.messageHandle);
+      const { guest, messageHandle } = narrowEvent(event, SETTLING);
+      const { id, busNo, devNo } = sentOf(context, messageHandle);
       const { resolution: cause, status, failed } = settlement(event);
-      const { guest, messageHandle } = event;
       const result = { status, failed, cause, busNo, devNo };
       return { type: 'cp.outcome' as const, guest, id, messageHandle, ...result };
     }),
     failGuest: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, SETTLING);
-      const { context: next, dropped } = stopGuest(context, event.guest);
+      const { guest, messageHandle } = narrowEvent(event, SETTLING);
+      const { context: next, dropped } = stopGuest(context, guest);
       const failure = context.failures.at(-1);
-      assert(failure?.messageHandle === event.messageHandle, 'recordFailure runs before failGuest');
+      assert(failure?.messageHandle === messageHandle, 'recordFailure runs before failGuest');
       enqueue.assign(() => next);
-      enqueue.emit({ type: 'cp.guestFailed', guest: event.guest, failure });
+      enqueue.emit({ type: 'cp.guestFailed', guest, failure });
       for (const rejection of dropped) enqueue.emit({ type: 'cp.rejected', rejection });
     }),
     sendNextCommands: enqueueActions(({ context, enqueue }) => {

@@ -11,9 +11,9 @@ import { assertEvent } from 'xstate';
 /** `event` narrowed to `types`; throws if it is of another type. */
 export function narrowEvent<E extends { readonly type: string }, T extends E['type']>(
   event: E,
-  types: T | T[],
+  types: T | readonly T[],
 ): Extract<E, { type: T }> {
   const unnarrowed: E = event;
-  assertEvent(event, types);
+  assertEvent(event, typeof types === 'string' ? types : [...types]);
   return unnarrowed as Extract<E, { type: T }>;
 }

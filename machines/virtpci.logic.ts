@@ -394,25 +394,17 @@ export function driverCall(
   return { type: call, driver: virtpciDriverFor(device.kind).module, busNo, devNo };
 }
 
-// Event access: each asserts the event type first (a wrong one is our bug).
-
-/** `event` narrowed to `types`. */
-export function eventOf<T extends VirtpciEvent['type']>(
-  event: VirtpciEvent,
-  types: T | T[],
-): Extract<VirtpciEvent, { type: T }> {
-  return narrowEvent(event, types);
-}
+// Event access (narrowEvent asserts the type: a wrong one is our bug).
 
 /** The message of a GUEST_MSG. */
 export function msgOf(event: VirtpciEvent): GuestMsg {
-  return eventOf(event, 'GUEST_MSG').msg;
+  return narrowEvent(event, 'GUEST_MSG').msg;
 }
 
 /** The device an event is about: the target of a device message, or an answer's address. */
 export function addressOf(context: VirtpciContext, event: VirtpciEvent): Address {
   if (event.type === 'GUEST_MSG') return targetOf(context, event.msg);
-  const e = eventOf(event, [
+  const e = narrowEvent(event, [
     'CHANNEL_STATUS',
     'DRIVER_PROBED',
     'DRIVER_SUSPENDED',

@@ -42,6 +42,7 @@
 // uislib's `dev_incoming` poll thread, debugfs.
 
 import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 import { assert } from '../src/base/assert.js';
 import {
   addBus,
@@ -61,7 +62,6 @@ import {
   doneForDevice,
   doneForMsg,
   driverCall,
-  eventOf,
   forgetDevices,
   initialContext,
   isDuplicateIdentity,
@@ -115,14 +115,14 @@ export const virtpciMachine = setup({
     isSuspendAwaited: (args) => phaseOf(args) === 'suspending',
     isResumeAwaited: (args) => phaseOf(args) === 'resuming',
     isRemoveAwaited: (args) => phaseOf(args) === 'removing',
-    isServerReady: ({ event }) => eventOf(event, 'CHANNEL_STATUS').serverReady,
+    isServerReady: ({ event }) => narrowEvent(event, 'CHANNEL_STATUS').serverReady,
     isDuplicateIdentity: ({ context, event }) =>
       isDuplicateIdentity(context, addressOf(context, event)),
     isServerWaitExhausted: ({ context, event }) =>
       (deviceAt(context, addressOf(context, event))?.serverReads ?? 0) >= SERVER_WAIT_TRIES,
-    isProbeOk: ({ event }) => eventOf(event, 'DRIVER_PROBED').status === 0,
+    isProbeOk: ({ event }) => narrowEvent(event, 'DRIVER_PROBED').status === 0,
     isDriverCallOk: ({ event }) =>
-      eventOf(event, ['DRIVER_SUSPENDED', 'DRIVER_RESUMED']).status !== 0,
+      narrowEvent(event, ['DRIVER_SUSPENDED', 'DRIVER_RESUMED']).status !== 0,
   },
   actions: {
     answerUislibCheck: emit(({ context, event }) =>

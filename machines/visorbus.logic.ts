@@ -255,24 +255,16 @@ export function stateChangeDone(device: DeviceRecord | undefined, status: number
   return doneFor({ kind, busNo: device.busNo, devNo: device.devNo }, status);
 }
 
-// Event access for guards and actions: each asserts the event type first (a wrong one is our bug).
-
-/** `event` narrowed to `types`. */
-export function eventOf<T extends VisorbusEvent['type']>(
-  event: VisorbusEvent,
-  types: T | T[],
-): Extract<VisorbusEvent, { type: T }> {
-  return narrowEvent(event, types);
-}
+// Event access (narrowEvent asserts the type: a wrong one is our bug).
 
 /** The request of a VISORBUS_REQUEST event. */
 export function requestOf(event: VisorbusEvent): VisorbusRequest {
-  return eventOf(event, 'VISORBUS_REQUEST').request;
+  return narrowEvent(event, 'VISORBUS_REQUEST').request;
 }
 
 /** The device a device request or a driver answer is about. */
 export function addressOf(event: VisorbusEvent): Address {
-  const e = eventOf(event, ['VISORBUS_REQUEST', ...ANSWER_EVENTS]);
+  const e = narrowEvent(event, ['VISORBUS_REQUEST', ...ANSWER_EVENTS]);
   if (e.type !== 'VISORBUS_REQUEST') return { busNo: e.busNo, devNo: e.devNo };
   assert('devNo' in e.request, `${e.request.kind} names no device`);
   return { busNo: e.request.busNo, devNo: e.request.devNo };

@@ -33,6 +33,7 @@
 // stands for a module load), debugfs/sysfs, channel polling (§7, the host's).
 
 import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 import {
   addressOf,
   attachDriver,
@@ -42,7 +43,6 @@ import {
   deviceRecordWrite,
   doneFor,
   driverCall,
-  eventOf,
   forgetBus,
   forgetDevice,
   initialContext,
@@ -72,27 +72,27 @@ export const visorbusMachine = setup({
   guards: {
     ...requestGuards,
     isCheckAwaited: ({ context, event }) =>
-      deviceAt(context, eventOf(event, 'CHANNEL_CHECKED'))?.phase === 'checking',
+      deviceAt(context, narrowEvent(event, 'CHANNEL_CHECKED'))?.phase === 'checking',
     isProbeAwaited: ({ context, event }) =>
-      deviceAt(context, eventOf(event, 'DRIVER_PROBED'))?.phase === 'probing',
+      deviceAt(context, narrowEvent(event, 'DRIVER_PROBED'))?.phase === 'probing',
     isBeingRemoved: ({ context, event }) => {
-      const answer = eventOf(event, ['CHANNEL_CHECKED', 'DRIVER_PROBED']);
+      const answer = narrowEvent(event, ['CHANNEL_CHECKED', 'DRIVER_PROBED']);
       return deviceAt(context, answer)?.beingRemoved === true;
     },
-    isChannelOk: ({ event }) => eventOf(event, 'CHANNEL_CHECKED').ok,
-    isProbeOk: ({ event }) => eventOf(event, 'DRIVER_PROBED').status >= 0,
+    isChannelOk: ({ event }) => narrowEvent(event, 'CHANNEL_CHECKED').ok,
+    isProbeOk: ({ event }) => narrowEvent(event, 'DRIVER_PROBED').status >= 0,
     isNotStarted: ({ event }) =>
-      eventOf(event, ['DRIVER_PAUSE_STARTED', 'DRIVER_RESUME_STARTED']).status < 0,
+      narrowEvent(event, ['DRIVER_PAUSE_STARTED', 'DRIVER_RESUME_STARTED']).status < 0,
     isPausing: ({ context, event }) => {
-      const answer = eventOf(event, ['DRIVER_PAUSE_STARTED', 'DRIVER_STATE_COMPLETE']);
+      const answer = narrowEvent(event, ['DRIVER_PAUSE_STARTED', 'DRIVER_STATE_COMPLETE']);
       return deviceAt(context, answer)?.pausing === true;
     },
     isResuming: ({ context, event }) => {
-      const answer = eventOf(event, ['DRIVER_RESUME_STARTED', 'DRIVER_STATE_COMPLETE']);
+      const answer = narrowEvent(event, ['DRIVER_RESUME_STARTED', 'DRIVER_STATE_COMPLETE']);
       return deviceAt(context, answer)?.resuming === true;
     },
     isNewDriver: ({ context, event }) => {
-      const { driver } = eventOf(event, 'REGISTER_DRIVER');
+      const { driver } = narrowEvent(event, 'REGISTER_DRIVER');
       return context.drivers.every((d) => d.name !== driver.name);
     },
   },
@@ -136,7 +136,7 @@ export const visorbusMachine = setup({
       updateDevice(context, addressOf(event), { pausing: false, resuming: false }),
     ),
     emitStateChangeDone: emit(({ context, event }) => {
-      const answer = eventOf(event, [
+      const answer = narrowEvent(event, [
         'DRIVER_PAUSE_STARTED',
         'DRIVER_RESUME_STARTED',
         'DRIVER_STATE_COMPLETE',
@@ -147,16 +147,16 @@ export const visorbusMachine = setup({
       stateChangeDone(liveDevice(context, requestOf(event)), VISORBUS_ERRNO.ENODEV),
     ),
     countSpuriousCompletion: assign(({ context, event }) => {
-      eventOf(event, 'DRIVER_STATE_COMPLETE');
+      narrowEvent(event, 'DRIVER_STATE_COMPLETE');
       return { spuriousCompletions: context.spuriousCompletions + 1 };
     }),
     attachDriver: assign(({ context, event }) =>
-      attachDriver(context, eventOf(event, 'REGISTER_DRIVER').driver),
+      attachDriver(context, narrowEvent(event, 'REGISTER_DRIVER').driver),
     ),
     // After attachDriver: the devices now checking with this driver are exactly those it was
     // attached to, since isNewDriver admits a name no device can have referred to before.
     emitChannelChecksForDriver: enqueueActions(({ context, event, enqueue }) => {
-      const { driver } = eventOf(event, 'REGISTER_DRIVER');
+      const { driver } = narrowEvent(event, 'REGISTER_DRIVER');
       for (const device of Object.values(context.devices)) {
         if (device.phase === 'checking' && device.driver === driver.name) {
           enqueue.emit(channelCheckFor(context, device));

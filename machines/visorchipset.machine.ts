@@ -38,7 +38,8 @@
 // hold (§2.5, §2.9); BUS_CONFIGURE payload parsing (§2.8); kdump crash messages (§2.11); the
 // 128 KiB payload throttle (host side, §2.5 3a).
 
-import { and, assertEvent, assign, emit, enqueueActions, not, setup, stateIn } from 'xstate';
+import { and, assign, emit, enqueueActions, not, setup, stateIn } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 import { assert } from '../src/base/assert.js';
 import type { ControlvmCommand } from '../src/protocol/controlvm-command.js';
 import {
@@ -77,8 +78,7 @@ import {
 
 /** The command of a CONTROLVM_COMMAND event (asserts the event type: a wrong one is our bug). */
 function commandOf(event: VisorchipsetEvent): ControlvmCommand {
-  assertEvent(event, 'CONTROLVM_COMMAND');
-  return event.command;
+  return narrowEvent(event, 'CONTROLVM_COMMAND').command;
 }
 
 /** The device_change_state packet of a CONTROLVM_COMMAND event, or null for other packets. */
@@ -129,25 +129,25 @@ export const visorchipsetMachine = setup({
     failsPrecondition: ({ context, event }) => preconditionStatus(context, commandOf(event)) !== 0,
     isParahotplug: ({ event }, params: { enable: boolean }) => {
       const p = changeStateOf(event);
-      return p !== null && p.physDevice && isActive(p.state) === params.enable;
+      return p?.physDevice === true && isActive(p.state) === params.enable;
     },
     isDeviceChange: ({ event }, params: { action: 'pause' | 'resume' | 'none' }) => {
       const p = changeStateOf(event);
       return p !== null && !p.physDevice && changeStateAction(p.state) === params.action;
     },
     isAwaitedCreateDone: ({ context, event }) => {
-      assertEvent(event, 'VISORBUS_DONE');
+      const done = narrowEvent(event, 'VISORBUS_DONE');
       const awaited = context.awaiting;
-      if (awaited === null || awaited.kind !== event.kind || awaited.busNo !== event.busNo)
+      if (awaited === null || awaited.kind !== done.kind || awaited.busNo !== done.busNo)
         return false;
-      return awaited.devNo === null || awaited.devNo === event.devNo;
+      return awaited.devNo === null || awaited.devNo === done.devNo;
     },
     isDeviceChangeDone: ({ context, event }) => {
-      assertEvent(event, 'VISORBUS_DONE');
-      if (event.devNo === undefined) return false;
-      const changing = context.devices[deviceKey(event.busNo, event.devNo)]?.changing;
-      if (event.kind === 'pauseDevice') return changing === 'pause';
-      return event.kind === 'resumeDevice' && changing === 'resume';
+      const done = narrowEvent(event, 'VISORBUS_DONE');
+      if (done.devNo === undefined) return false;
+      const changing = context.devices[deviceKey(done.busNo, done.devNo)]?.changing;
+      if (done.kind === 'pauseDevice') return changing === 'pause';
+      return done.kind === 'resumeDevice' && changing === 'resume';
     },
   },
   actions: {
@@ -158,13 +158,13 @@ export const visorchipsetMachine = setup({
     }),
     emitPoll: emit({ type: 'controlvm.poll' }),
     reschedulePoll: assign(({ context, event }) => {
-      assertEvent(event, 'POLL_DONE');
-      const idleMs = event.commands > 0 ? 0 : context.idleMs;
-      const lastPollFoundCommands = event.commands > 0;
+      const { commands } = narrowEvent(event, 'POLL_DONE');
+      const idleMs = commands > 0 ? 0 : context.idleMs;
+      const lastPollFoundCommands = commands > 0;
       return {
         idleMs,
         lastPollFoundCommands,
-        pollIntervalJiffies: nextPollIntervalJiffies(idleMs, event.commands),
+        pollIntervalJiffies: nextPollIntervalJiffies(idleMs, commands),
       };
     }),
     respondSuccess: enqueueActions(({ event, enqueue }) =>
@@ -229,36 +229,35 @@ export const visorchipsetMachine = setup({
       );
     }),
     expireParahotplug: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'PARAHOTPLUG_EXPIRED');
-      const request = context.parahotplug.find((r) => r.requestId === event.requestId);
+      const { requestId } = narrowEvent(event, 'PARAHOTPLUG_EXPIRED');
+      const request = context.parahotplug.find((r) => r.requestId === requestId);
       if (request === undefined) return;
       enqueue.assign({ parahotplug: context.parahotplug.filter((r) => r !== request) });
       if (request.header === null) return;
       const response = parahotplugTimeoutResponse(request, request.header);
       enqueue.emit({ type: 'controlvm.respond', response });
     }),
-    holdBack: assign(({ context, event }) => {
-      assertEvent(event, ['CONTROLVM_COMMAND', 'POLL_DONE']);
-      return { backlog: [...context.backlog, event] };
-    }),
+    holdBack: assign(({ context, event }) => ({
+      backlog: [...context.backlog, narrowEvent(event, ['CONTROLVM_COMMAND', 'POLL_DONE'])],
+    })),
     replayBacklog: enqueueActions(({ context, enqueue }) => {
       // Raised events run before any external one, so held commands keep their place in line.
       for (const held of context.backlog) enqueue.raise(held);
       enqueue.assign({ backlog: [] });
     }),
     finishCreate: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'VISORBUS_DONE');
-      const { update, response } = finishCreate(context, event.status);
+      const { status } = narrowEvent(event, 'VISORBUS_DONE');
+      const { update, response } = finishCreate(context, status);
       if (response !== null) enqueue.emit({ type: 'controlvm.respond', response });
       enqueue.assign(update);
     }),
     finishChangeState: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'VISORBUS_DONE');
-      const key = deviceKey(event.busNo, event.devNo ?? -1);
+      const done = narrowEvent(event, 'VISORBUS_DONE');
+      const key = deviceKey(done.busNo, done.devNo ?? -1);
       const device = context.devices[key];
       assert(device !== undefined, 'isDeviceChangeDone admits existing devices only');
       if (device.pendingRequest !== null) {
-        const response = changeStateResponse(device, device.pendingRequest, event.status);
+        const response = changeStateResponse(device, device.pendingRequest, done.status);
         enqueue.emit({ type: 'controlvm.respond', response });
       }
       enqueue.assign(finishChangeState(context, key));
