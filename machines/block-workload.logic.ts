@@ -1,29 +1,39 @@
-// Types and pure helpers of the guest block workload (one per guest disk): it keeps up to
-// `queueDepth` reads and writes outstanding and checks every read against what was acknowledged,
-// so an IOSP outage (spar-protocol.md §4.2 "Guarantee to the guest", §4.8) that loses or replays a
-// write shows up as a failed verification. Not s-Par code: the filesystem/application above sd.
+// The pure rules of the guest block workload: it keeps up to `queueDepth` reads and writes
+// outstanding and checks every read against what was acknowledged, so an IOSP outage
+// (spar-protocol.md §4.2 "Guarantee to the guest", §4.8) that loses or replays a write shows up as
+// a failed verification. Not s-Par code: the filesystem/application above sd.
 //
-// Data pattern (so verification needs no stored copy): a block of LBA `lba` written with version
-// `v` (1 ≤ v < 2^20) holds, in every 8-byte little-endian word, the u64 `lba · 2^20 + v`. A block
-// never written is all zeros and reads as version 0. `expectedBlock` builds a block, `versionsOf`
-// decodes one (null when the words disagree, or name another LBA); the host does the bytes, the
-// machine only compares version numbers.
-//
-// Randomness is handed in (STYLE §4 "No randomness in machines"): `seedWords`, a list of pre-drawn
-// non-negative integers (draw them from `prng.derive('<partition>/<name>')`), read cyclically, three
-// per request: op (`w % denominator < numerator` → write), length (`1 + w % maxBlocksPerRequest`,
-// capped at the disk), LBA (`w % (blocks − length + 1)`). 3·ops words use each once.
-//
-// Verification, exact for this schedule: writes never overlap a write in flight (a write whose
-// range meets one is issued as a read of the same range instead), so each LBA has at most one
-// write in flight. Per LBA the context keeps `acked` (last acknowledged version, 0 if none) and
-// `possible` (versions written since that ack: in flight, or failed — a failed write may still
-// have reached the disk). A read accepts for each block the `acked` and `possible` versions at its
-// submission plus every version written to that LBA while it was outstanding. An acknowledged
-// write sets `acked` and clears `possible`: from then on only it is valid (no lost write).
+// Data pattern (verification needs no stored copy): a block of LBA `lba` written with version `v`
+// (1 ≤ v < 2^20) holds, in every 8-byte little-endian word, the u64 `lba · 2^20 + v`; a block never
+// written is all zeros (version 0). The host does the bytes, the machine compares versions.
+// Randomness is handed in (STYLE §4): `seedWords`, pre-drawn from `prng.derive('<partition>/
+// <name>')`, read cyclically, three per request (op, length, LBA; see `drawRequest`).
+// Verification, exact for this schedule: a write never overlaps a write in flight (it is issued as
+// a read of the same range instead), so each LBA has at most one write in flight. Per LBA the
+// context keeps `acked` (last acknowledged version) and `possible` (versions written since: in
+// flight, or failed, since a failed write may still have reached the disk). A read accepts the
+// `acked` and `possible` versions at its submission plus every version written while it was out;
+// an acknowledged write sets `acked` and clears `possible` (no lost write).
 
 import { assert } from '../src/base/assert.js';
-import type { Ratio } from '../src/base/prng.js';
+import type {
+  BlockWorkloadInput,
+  LbaState,
+  WorkloadRequest,
+  WorkloadCounts,
+  LbaMap,
+  BlockWorkloadContext,
+  Mismatch,
+  BlockWorkloadEmitted,
+} from './block-workload.types.js';
+
+/** For src/ importers (storage stack, guest host, write ledger) and guest-partition. */
+export type {
+  BlockWorkloadContext,
+  BlockWorkloadInput,
+  LbaMap,
+  LbaState,
+} from './block-workload.types.js';
 
 /** Versions occupy the low 20 bits of a pattern word. */
 export const VERSION_BITS = 20;
@@ -34,157 +44,8 @@ export const LBA_LIMIT = 2 ** 44;
 /** Blocks per request when the input gives no maximum. */
 export const DEFAULT_MAX_BLOCKS_PER_REQUEST = 8;
 
-/** Machine input. */
-export interface BlockWorkloadInput {
-  readonly partition: string;
-  /** Disk name, as in the systemId (`<partition>/block-workload:<name>`). */
-  readonly name: string;
-  /** Requests kept outstanding (≥ 1). */
-  readonly queueDepth: number;
-  /** Disk size in logical blocks (≥ 1). */
-  readonly blocks: number;
-  /** Logical block size in bytes (a multiple of 8). */
-  readonly blockSize: number;
-  /** Requests in total. */
-  readonly ops: number;
-  /** Probability that a request is a write. */
-  readonly writeFraction: Ratio;
-  /** Pre-drawn non-negative integers, read cyclically (three per request). */
-  readonly seedWords: readonly number[];
-  /** Longest request in blocks (default 8). */
-  readonly maxBlocksPerRequest?: number;
-}
-
-/** What the workload knows of one LBA (only LBAs ever written are stored). */
-export interface LbaState {
-  /** Last acknowledged version (0: never acknowledged). */
-  readonly acked: number;
-  /** Versions written since `acked`: in flight or failed, any of which the disk may hold. */
-  readonly possible: readonly number[];
-}
-
-/** An outstanding request. */
-export interface WorkloadRequest {
-  readonly id: number;
-  readonly op: 'read' | 'write';
-  readonly lba: number;
-  readonly blocks: number;
-  /** The version a write writes; null for a read. */
-  readonly version: number | null;
-  /** Reads: per block, the versions the data may show. Writes: empty. */
-  readonly allowed: readonly (readonly number[])[];
-}
-
-/** Results so far. */
-export interface WorkloadCounts {
-  readonly submitted: number;
-  readonly succeeded: number;
-  readonly failed: number;
-  readonly reads: number;
-  readonly writes: number;
-  /** Writes turned into reads because a write to their range was in flight. */
-  readonly writesDeferredToReads: number;
-  readonly verified: number;
-  readonly verifyFailures: number;
-  /** REQUEST_DONE for an id not outstanding (ignored). */
-  readonly unknownDones: number;
-}
-
 /** LBAs per chunk of the per-LBA map ({@link LbaMap}). */
 export const LBA_CHUNK = 256;
-
-/**
- * What the workload knows per LBA, in chunks: key `String(⌊lba / LBA_CHUNK⌋)` holds a dense array
- * of LBA_CHUNK entries (null: never written). Choice: a flat record keyed by LBA is copied whole
- * on every write, and LBAs written in random order put it in V8's slow dictionary mode (a copy of
- * a few hundred entries cost ~30 µs, the largest single cost of a simulated request); chunks copy
- * one small dense array and a record of chunk numbers, and stay plain data.
- */
-export type LbaMap = Readonly<Record<string, readonly (LbaState | null)[]>>;
-
-/** Machine context: plain data. */
-export interface BlockWorkloadContext {
-  readonly partition: string;
-  readonly name: string;
-  readonly queueDepth: number;
-  readonly blocks: number;
-  readonly blockSize: number;
-  readonly ops: number;
-  readonly writeFraction: Ratio;
-  readonly seedWords: readonly number[];
-  readonly maxBlocksPerRequest: number;
-  /** Requests issued so far; the next id. */
-  readonly issued: number;
-  /** Next index into `seedWords`. */
-  readonly cursor: number;
-  /** Next version to write (1, 2, …). */
-  readonly nextVersion: number;
-  /** Outstanding requests, oldest first (at most queueDepth; searched by id, see the midlayer). */
-  readonly inFlight: readonly WorkloadRequest[];
-  /** Per-LBA state of every LBA ever written ({@link LbaMap}; read with {@link lbaEntries}). */
-  readonly lbas: LbaMap;
-  readonly counts: WorkloadCounts;
-}
-
-/** Events. */
-export type BlockWorkloadEvent =
-  | { readonly type: 'START' }
-  /** The request's end; a successful read brings the bytes it read (`blocks × blockSize`). */
-  | {
-      readonly type: 'REQUEST_DONE';
-      readonly id: number;
-      readonly ok: boolean;
-      readonly data?: Uint8Array;
-    };
-
-/** A read block that failed verification. */
-export interface Mismatch {
-  readonly lba: number;
-  readonly got: number | null;
-  readonly allowed: readonly number[];
-}
-
-/** Effects. */
-export type BlockWorkloadEmitted =
-  | {
-      readonly type: 'workload.submit';
-      readonly name: string;
-      readonly id: number;
-      readonly op: 'read' | 'write';
-      readonly lba: number;
-      readonly blocks: number;
-      /** The disk's logical block size in bytes. */
-      readonly blockSize: number;
-      /** A write's version (block i holds `expectedBlock(lba + i, version, …)`); null: a read. */
-      readonly version: number | null;
-    }
-  | {
-      readonly type: 'workload.verified';
-      readonly name: string;
-      readonly id: number;
-      readonly ok: true;
-    }
-  | {
-      readonly type: 'workload.verified';
-      readonly name: string;
-      readonly id: number;
-      readonly ok: false;
-      /** The first block that failed. */
-      readonly mismatch: Mismatch;
-    }
-  | {
-      readonly type: 'workload.done';
-      readonly name: string;
-      readonly id: number;
-      readonly ok: boolean;
-    }
-  | {
-      readonly type: 'workload.finished';
-      readonly name: string;
-      readonly ops: number;
-      readonly failed: number;
-      readonly verifyFailures: number;
-    };
 
 /** Counters at zero. */
 export const ZERO_WORKLOAD_COUNTS: WorkloadCounts = {

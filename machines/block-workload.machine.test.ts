@@ -10,15 +10,17 @@ import {
   LBA_CHUNK,
   lbaEntries,
   withLbaStates,
-  type LbaMap,
   blockVersions,
   blockWorkloadSystemId,
   expectedBlock,
   versionsOf,
-  type BlockWorkloadEmitted,
-  type BlockWorkloadEvent,
-  type BlockWorkloadInput,
 } from './block-workload.logic.js';
+import type {
+  LbaMap,
+  BlockWorkloadEmitted,
+  BlockWorkloadEvent,
+  BlockWorkloadInput,
+} from './block-workload.types.js';
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
 import type { BlockBuffer, ScsiMidlayerEmitted } from './scsi-midlayer.logic.js';
 import { virthbaMachine } from './virthba.machine.js';

@@ -20,11 +20,13 @@ import {
   initialWorkloadContext,
   issueNext,
   settleWrite,
-  type BlockWorkloadContext,
-  type BlockWorkloadEmitted,
-  type BlockWorkloadEvent,
-  type BlockWorkloadInput,
 } from './block-workload.logic.js';
+import type {
+  BlockWorkloadContext,
+  BlockWorkloadEmitted,
+  BlockWorkloadEvent,
+  BlockWorkloadInput,
+} from './block-workload.types.js';
 
 /** The block-workload machine; create it with `input: BlockWorkloadInput`, then send START. */
 export const blockWorkloadMachine = setup({

@@ -13,9 +13,8 @@ import {
   virtpciBusName,
   virtpciDeviceName,
   virtpciSystemId,
-  type VirtpciEmitted,
-  type VirtpciInput,
 } from './virtpci.logic.js';
+import type { VirtpciEmitted, VirtpciInput } from './virtpci.types.js';
 import {
   GUEST_ADD_VBUS as ADD_VBUS,
   GUEST_ADD_VHBA as ADD_VHBA,

@@ -76,13 +76,15 @@ import {
   VIRTPCI_FAILURE,
   virtpciCheck,
   type MsgGroup,
-  type VirtpciContext,
-  type VirtpciDriverCall,
-  type VirtpciEmitted,
-  type VirtpciEvent,
-  type VirtpciInput,
-  type VirtpciPhase,
 } from './virtpci.logic.js';
+import type {
+  VirtpciContext,
+  VirtpciDriverCall,
+  VirtpciEmitted,
+  VirtpciEvent,
+  VirtpciInput,
+  VirtpciPhase,
+} from './virtpci.types.js';
 
 /** What a guard is given. */
 type GuardArgs = { readonly context: VirtpciContext; readonly event: VirtpciEvent };

@@ -6,7 +6,7 @@
 import { narrowEvent } from './narrow-event.js';
 import { assert } from '../src/base/assert.js';
 import type { VisorChannelTypeMatch, VisorDriverRegistration } from './visor-driver.logic.js';
-import type { VisorbusRequest, VisorbusRequestKind } from './visorchipset.logic.js';
+import type { VisorbusRequest, VisorbusRequestKind } from './visorchipset.types.js';
 
 /**
  * A function driver's registration (`struct visor_driver` with its `channel_types` table). The

@@ -13,7 +13,7 @@ import {
   type DriverRegistration,
   type VisorbusEmitted,
 } from './visorbus.logic.js';
-import type { VisorbusRequest } from './visorchipset.logic.js';
+import type { VisorbusRequest } from './visorchipset.types.js';
 
 const VHBA = '414815ed-c58c-11da-95a9-00e08161165f';
 const VNIC = '8cd5994d-c58e-11da-95a9-00e08161165f';

@@ -17,13 +17,13 @@ import {
   encodeControlvmMessage,
 } from '../src/protocol/controlvm.js';
 import { visorchipsetMachine } from './visorchipset.machine.js';
-import {
-  initialContext,
-  type VisorbusRequest,
-  type VisorchipsetContext,
-  type VisorchipsetEmitted,
-  type VisorchipsetEvent,
-} from './visorchipset.logic.js';
+import { initialContext } from './visorchipset.logic.js';
+import type {
+  VisorbusRequest,
+  VisorchipsetContext,
+  VisorchipsetEmitted,
+  VisorchipsetEvent,
+} from './visorchipset.types.js';
 
 const JIFFY_MS = 4; // HZ = 250
 const INPUT = { partition: 'guest1', jiffyMs: JIFFY_MS };

@@ -70,11 +70,13 @@ import {
   startParahotplug,
   visorbusRequestFor,
   type ResponsePacket,
-  type VisorchipsetContext,
-  type VisorchipsetEmitted,
-  type VisorchipsetEvent,
-  type VisorchipsetInput,
 } from './visorchipset.logic.js';
+import type {
+  VisorchipsetContext,
+  VisorchipsetEmitted,
+  VisorchipsetEvent,
+  VisorchipsetInput,
+} from './visorchipset.types.js';
 
 /** The command of a CONTROLVM_COMMAND event (asserts the event type: a wrong one is our bug). */
 function commandOf(event: VisorchipsetEvent): ControlvmCommand {

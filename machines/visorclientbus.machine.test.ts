@@ -18,15 +18,10 @@ import { ioGuestConfig, serverInitializeChannel } from '../src/hypervisor/index.
 import { guestBench } from '../src/partition/testing/guest-harness.js';
 import { CONTROLVM_FLAG, LINUX_ERRNO } from '../src/protocol/controlvm.js';
 import * as build from '../src/protocol/controlvm-request.js';
-import type { VisorbusRequest } from './visorchipset.logic.js';
+import type { VisorbusRequest } from './visorchipset.types.js';
 import { visorclientbusMachine } from './visorclientbus.machine.js';
-import {
-  deviceKey,
-  requestKindOfMsgtype,
-  visorclientbusSystemId,
-  type VisorclientbusEmitted,
-  type VisorclientbusInput,
-} from './visorclientbus.logic.js';
+import { deviceKey, requestKindOfMsgtype, visorclientbusSystemId } from './visorclientbus.logic.js';
+import type { VisorclientbusEmitted, VisorclientbusInput } from './visorclientbus.types.js';
 import {
   GUEST_ADD_VBUS,
   GUEST_ADD_VHBA,
@@ -365,17 +360,17 @@ describe('visorclientbus machine', () => {
   test('through a guest, by default the vhba CHANGESTATE(running) is answered 0 and the next standby pauses virthba again', () => {
     const g = vhbaGuest([]);
     expect(g.request(build.deviceChangeStateRequest(1, 0, 0x73)).completionStatus).toBe(0);
-    expect(g.virthba()).toBe('serverDown');
+    expect(g.virthba()).toEqual({ serverAway: 'serverDown' });
     expect(g.request(build.deviceChangeStateRequest(1, 0, 0xf7)).completionStatus).toBe(0);
     expect(g.virthba()).toBe('running');
     expect(g.request(build.deviceChangeStateRequest(1, 0, 0x73)).completionStatus).toBe(0);
-    expect(g.virthba()).toBe('serverDown');
+    expect(g.virthba()).toEqual({ serverAway: 'serverDown' });
   });
 
   test('through a guest with visorhba-resume-no-complete, virthba resumes (IO side) but the CHANGESTATE(running) is never answered, and the next standby and DEVICE_DESTROY are refused EIO while virthba keeps running', () => {
     const g = vhbaGuest(['visorhba-resume-no-complete']);
     expect(g.request(build.deviceChangeStateRequest(1, 0, 0x73)).completionStatus).toBe(0);
-    expect(g.virthba()).toBe('serverDown');
+    expect(g.virthba()).toEqual({ serverAway: 'serverDown' });
     const resume = g.send(build.deviceChangeStateRequest(1, 0, 0xf7));
     g.run(1_000);
     expect(g.virthba(), 'serverup ran: IO flows again').toBe('running');

@@ -53,11 +53,13 @@ import {
   routeOf,
   settleRequest,
   trackRequest,
-  type VisorclientbusContext,
-  type VisorclientbusEmitted,
-  type VisorclientbusEvent,
-  type VisorclientbusInput,
 } from './visorclientbus.logic.js';
+import type {
+  VisorclientbusContext,
+  VisorclientbusEmitted,
+  VisorclientbusEvent,
+  VisorclientbusInput,
+} from './visorclientbus.types.js';
 
 /** The visorclientbus machine; create it with `input: { partition }`. */
 export const visorclientbusMachine = setup({
