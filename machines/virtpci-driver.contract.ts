@@ -124,154 +124,162 @@ const leafKeys = (node: { readonly states: Readonly<Record<string, Node>> }): st
 
 /** Declares `describe('<module> machine')` with the tests both virtpci drivers must pass. */
 export function describeVirtpciDriverContract(o: VirtpciDriverContractOptions): void {
+  describe(`${o.module} machine (virtpci driver contract)`, () => {
+    entryPointTests(o.machine);
+    lifetimeTests(o);
+    shapeTests(o);
+  });
+}
+
+/** Probe, suspend and resume in every state, with the quirks that change their answers. */
+function entryPointTests(machine: AnyStateMachine): void {
+  it('starts matched, and probe binds the device with status 0', () => {
+    expect(driverState(run(machine, []).snapshot)).toBe('matched');
+    const { snapshot, effects } = run(machine, ['PROBE']);
+    expect(driverState(snapshot)).toBe('running');
+    expect(effects).toEqual([e('driver.probed', 0)]);
+  });
+
+  it('suspend while running returns 1, then the work item answers the pause with 0 and the device is down', () => {
+    const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND']);
+    expect(driverState(snapshot)).toBe('serverDown');
+    expect(effects.slice(1)).toEqual([e('driver.suspended', 1), e('driver.pauseResponse', 0)]);
+  });
+
+  it('suspend while already down returns 1 and, by default, answers the pause again with 0', () => {
+    const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND', 'SUSPEND']);
+    expect(driverState(snapshot)).toBe('serverDown');
+    expect(effects.slice(3)).toEqual([e('driver.suspended', 1), e('driver.pauseResponse', 0)]);
+  });
+
+  it('quirk pauseWhileDownUnanswered: a second suspend returns 1 and no pause response is ever sent', () => {
+    const quirks = { pauseWhileDownUnanswered: true };
+    const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND', 'SUSPEND'], { quirks });
+    expect(driverState(snapshot)).toBe('serverDown');
+    expect(effects.slice(3)).toEqual([e('driver.suspended', 1)]);
+  });
+
+  it('resume while down sets the channel ATTACHED before returning 1, and the device runs again', () => {
+    const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND', 'RESUME']);
+    expect(driverState(snapshot)).toBe('running');
+    expect(effects.slice(3)).toEqual([e('channel.setClientStateAttached'), e('driver.resumed', 1)]);
+  });
+
+  it('resume while already running returns 1 and touches nothing', () => {
+    const { snapshot, effects } = run(machine, ['PROBE', 'RESUME']);
+    expect(driverState(snapshot)).toBe('running');
+    expect(effects.slice(1)).toEqual([e('driver.resumed', 1)]);
+  });
+
+  it('while the serverdown work is queued: suspend returns 0, resume returns 0, the work then answers the pause', () => {
+    const from = inServerChanging(machine);
+    const busy = run(machine, ['SUSPEND', 'RESUME'], { from });
+    expect(driverState(busy.snapshot)).toBe('serverChanging');
+    expect(busy.effects).toEqual([e('driver.suspended', 0), e('driver.resumed', 0)]);
+    const done = run(machine, ['SERVERDOWN_COMPLETE'], { from });
+    expect(driverState(done.snapshot)).toBe('serverDown');
+    expect(done.effects).toEqual([e('driver.pauseResponse', 0)]);
+  });
+}
+
+/** Remove, entry points outside the bound states, and the driver as a running actor. */
+function lifetimeTests(o: VirtpciDriverContractOptions): void {
   const { machine, module } = o;
-
-  describe(`${module} machine (virtpci driver contract)`, () => {
-    it('starts matched, and probe binds the device with status 0', () => {
-      expect(driverState(run(machine, []).snapshot)).toBe('matched');
-      const { snapshot, effects } = run(machine, ['PROBE']);
-      expect(driverState(snapshot)).toBe('running');
-      expect(effects).toEqual([e('driver.probed', 0)]);
-    });
-
-    it('suspend while running returns 1, then the work item answers the pause with 0 and the device is down', () => {
-      const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND']);
-      expect(driverState(snapshot)).toBe('serverDown');
-      expect(effects.slice(1)).toEqual([e('driver.suspended', 1), e('driver.pauseResponse', 0)]);
-    });
-
-    it('suspend while already down returns 1 and, by default, answers the pause again with 0', () => {
-      const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND', 'SUSPEND']);
-      expect(driverState(snapshot)).toBe('serverDown');
-      expect(effects.slice(3)).toEqual([e('driver.suspended', 1), e('driver.pauseResponse', 0)]);
-    });
-
-    it('quirk pauseWhileDownUnanswered: a second suspend returns 1 and no pause response is ever sent', () => {
-      const quirks = { pauseWhileDownUnanswered: true };
-      const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND', 'SUSPEND'], { quirks });
-      expect(driverState(snapshot)).toBe('serverDown');
-      expect(effects.slice(3)).toEqual([e('driver.suspended', 1)]);
-    });
-
-    it('resume while down sets the channel ATTACHED before returning 1, and the device runs again', () => {
-      const { snapshot, effects } = run(machine, ['PROBE', 'SUSPEND', 'RESUME']);
-      expect(driverState(snapshot)).toBe('running');
-      expect(effects.slice(3)).toEqual([
-        e('channel.setClientStateAttached'),
-        e('driver.resumed', 1),
-      ]);
-    });
-
-    it('resume while already running returns 1 and touches nothing', () => {
-      const { snapshot, effects } = run(machine, ['PROBE', 'RESUME']);
-      expect(driverState(snapshot)).toBe('running');
-      expect(effects.slice(1)).toEqual([e('driver.resumed', 1)]);
-    });
-
-    it('while the serverdown work is queued: suspend returns 0, resume returns 0, the work then answers the pause', () => {
-      const from = inServerChanging(machine);
-      const busy = run(machine, ['SUSPEND', 'RESUME'], { from });
-      expect(driverState(busy.snapshot)).toBe('serverChanging');
-      expect(busy.effects).toEqual([e('driver.suspended', 0), e('driver.resumed', 0)]);
-      const done = run(machine, ['SERVERDOWN_COMPLETE'], { from });
-      expect(driverState(done.snapshot)).toBe('serverDown');
-      expect(done.effects).toEqual([e('driver.pauseResponse', 0)]);
-    });
-
-    it('remove from every bound state reports once and ends final, deaf to all entry points', () => {
-      const befores: DriverEventType[][] = [['PROBE'], ['PROBE', 'SUSPEND']];
-      for (const before of befores) {
-        const { snapshot, effects } = run(machine, [
-          ...before,
-          'REMOVE',
-          'RESUME',
-          'SUSPEND',
-          'REMOVE',
-        ]);
-        expect(driverState(snapshot)).toBe('removed');
-        expect(snapshot.status).toBe('done');
-        expect(effects.filter((x) => x.type === 'driver.removed')).toHaveLength(1);
-        expect(effects.at(-1)).toEqual(e('driver.removed'));
-      }
-      const changing = run(machine, ['REMOVE'], { from: inServerChanging(machine) });
-      expect(driverState(changing.snapshot)).toBe('removed');
-      expect(changing.effects).toEqual([e('driver.removed')]);
-    });
-
-    it('ignores every entry point before probe and counts interrupts only while running', () => {
-      const early = run(machine, ['CHANNEL_INTERRUPT', 'SUSPEND', 'RESUME', 'REMOVE']);
-      expect(driverState(early.snapshot)).toBe('matched');
-      expect(early.effects).toEqual([]);
-      const ticks = run(machine, [
-        'PROBE',
-        'CHANNEL_INTERRUPT',
-        'SUSPEND',
-        'CHANNEL_INTERRUPT',
-        'RESUME',
-        'CHANNEL_INTERRUPT',
-      ]);
-      expect(ticks.snapshot.context.channelInterruptCount).toBe(2);
-    });
-
-    it('runs as an actor under <partition>/<module>:<bus hex>:<dev hex> and emits the same effects', () => {
-      const systemId = virtpciDriverSystemId(o.registration.module, INPUT);
-      expect(systemId).toBe(`guest1/${module}:1:a`);
-      const actor = createActor(machine, { input: INPUT, systemId });
-      const effects: unknown[] = [];
-      actor.on(
-        '*',
-        (x: VirtpciDriverEmitted) => void (CONTRACT_EFFECTS.has(x.type) && effects.push(x)),
-      );
-      actor.start();
-      actor.send({ type: 'PROBE' });
-      actor.send({ type: 'SUSPEND' });
-      expect(actor.system.get(systemId)).toBe(actor);
-      expect(effects).toEqual([
-        e('driver.probed', 0),
-        e('driver.suspended', 1),
-        e('driver.pauseResponse', 0),
-      ]);
-    });
-
-    it('graph: every state is reachable, serverChanging only from a resolved snapshot (the work item is one step)', () => {
-      const events = [
-        'PROBE',
-        'SUSPEND',
-        'RESUME',
+  it('remove from every bound state reports once and ends final, deaf to all entry points', () => {
+    const befores: DriverEventType[][] = [['PROBE'], ['PROBE', 'SUSPEND']];
+    for (const before of befores) {
+      const { snapshot, effects } = run(machine, [
+        ...before,
         'REMOVE',
-        'CHANNEL_INTERRUPT',
-        ...(o.extraEvents ?? []),
-      ];
-      const options = {
-        input: INPUT,
-        events: events.map((type) => ({ type })),
-        serializeState: (s: AnyMachineSnapshot) => JSON.stringify(s.value),
-      };
-      const fromStart = new Set(
-        getShortestPaths(machine, options).map((p) => driverState(p.state)),
-      );
-      expect(fromStart).toEqual(new Set(['matched', 'running', 'serverDown', 'removed']));
-      const fromChanging = getShortestPaths(machine, {
-        ...options,
-        fromState: inServerChanging(machine),
-      });
-      const all = new Set([...fromStart, ...fromChanging.map((p) => driverState(p.state))]);
-      expect(all).toEqual(new Set(VIRTPCI_DRIVER_STATES));
-      expect(leafKeys(machine.root)).toEqual([...VIRTPCI_DRIVER_STATES]);
-    });
+        'RESUME',
+        'SUSPEND',
+        'REMOVE',
+      ]);
+      expect(driverState(snapshot)).toBe('removed');
+      expect(snapshot.status).toBe('done');
+      expect(effects.filter((x) => x.type === 'driver.removed')).toHaveLength(1);
+      expect(effects.at(-1)).toEqual(e('driver.removed'));
+    }
+    const changing = run(machine, ['REMOVE'], { from: inServerChanging(machine) });
+    expect(driverState(changing.snapshot)).toBe('removed');
+    expect(changing.effects).toEqual([e('driver.removed')]);
+  });
 
-    it('its config is JSON but for the context factory, and rebuilds the same state ids', () => {
-      type Config = Parameters<typeof createMachine>[0];
-      const json = JSON.parse(JSON.stringify(machine.config)) as Config;
-      expect({ ...json, context: machine.config.context }).toEqual(machine.config);
-      expect(stateIds(createMachine(json).root)).toEqual(stateIds(machine.root));
-    });
+  it('ignores every entry point before probe and counts interrupts only while running', () => {
+    const early = run(machine, ['CHANNEL_INTERRUPT', 'SUSPEND', 'RESUME', 'REMOVE']);
+    expect(driverState(early.snapshot)).toBe('matched');
+    expect(early.effects).toEqual([]);
+    const ticks = run(machine, [
+      'PROBE',
+      'CHANNEL_INTERRUPT',
+      'SUSPEND',
+      'CHANNEL_INTERRUPT',
+      'RESUME',
+      'CHANNEL_INTERRUPT',
+    ]);
+    expect(ticks.snapshot.context.channelInterruptCount).toBe(2);
+  });
 
-    it(`registration: ${o.registration.name}, the ${o.registration.kind} channel type, fake PCI 0x1018 (unconfirmed)`, () => {
-      expect(o.registration.module).toBe(module);
-      expect(o.registration.pciVendorId).toBe(0x1018);
-      expect(o.registration.pciVendorIdConfirmed).toBe(false);
-      expect(o.registration.channelTypeGuid).toMatch(/^[0-9a-f-]{36}$/);
+  it('runs as an actor under <partition>/<module>:<bus hex>:<dev hex> and emits the same effects', () => {
+    const systemId = virtpciDriverSystemId(o.registration.module, INPUT);
+    expect(systemId).toBe(`guest1/${module}:1:a`);
+    const actor = createActor(machine, { input: INPUT, systemId });
+    const effects: unknown[] = [];
+    actor.on(
+      '*',
+      (x: VirtpciDriverEmitted) => void (CONTRACT_EFFECTS.has(x.type) && effects.push(x)),
+    );
+    actor.start();
+    actor.send({ type: 'PROBE' });
+    actor.send({ type: 'SUSPEND' });
+    expect(actor.system.get(systemId)).toBe(actor);
+    expect(effects).toEqual([
+      e('driver.probed', 0),
+      e('driver.suspended', 1),
+      e('driver.pauseResponse', 0),
+    ]);
+  });
+}
+
+/** Reachable states, the JSON config, the registration. */
+function shapeTests(o: VirtpciDriverContractOptions): void {
+  const { machine, module } = o;
+  it('graph: every state is reachable, serverChanging only from a resolved snapshot (the work item is one step)', () => {
+    const events = [
+      'PROBE',
+      'SUSPEND',
+      'RESUME',
+      'REMOVE',
+      'CHANNEL_INTERRUPT',
+      ...(o.extraEvents ?? []),
+    ];
+    const options = {
+      input: INPUT,
+      events: events.map((type) => ({ type })),
+      serializeState: (s: AnyMachineSnapshot) => JSON.stringify(s.value),
+    };
+    const fromStart = new Set(getShortestPaths(machine, options).map((p) => driverState(p.state)));
+    expect(fromStart).toEqual(new Set(['matched', 'running', 'serverDown', 'removed']));
+    const fromChanging = getShortestPaths(machine, {
+      ...options,
+      fromState: inServerChanging(machine),
     });
+    const all = new Set([...fromStart, ...fromChanging.map((p) => driverState(p.state))]);
+    expect(all).toEqual(new Set(VIRTPCI_DRIVER_STATES));
+    expect(leafKeys(machine.root)).toEqual([...VIRTPCI_DRIVER_STATES]);
+  });
+
+  it('its config is JSON but for the context factory, and rebuilds the same state ids', () => {
+    type Config = Parameters<typeof createMachine>[0];
+    const json = JSON.parse(JSON.stringify(machine.config)) as Config;
+    expect({ ...json, context: machine.config.context }).toEqual(machine.config);
+    expect(stateIds(createMachine(json).root)).toEqual(stateIds(machine.root));
+  });
+
+  it(`registration: ${o.registration.name}, the ${o.registration.kind} channel type, fake PCI 0x1018 (unconfirmed)`, () => {
+    expect(o.registration.module).toBe(module);
+    expect(o.registration.pciVendorId).toBe(0x1018);
+    expect(o.registration.pciVendorIdConfirmed).toBe(false);
+    expect(o.registration.channelTypeGuid).toMatch(/^[0-9a-f-]{36}$/);
   });
 }

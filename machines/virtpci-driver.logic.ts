@@ -1,34 +1,17 @@
-// The contract of the Era A drivers bound to virtpci (virthba, virtnic): their registrations, the
-// entry points of `struct virtpci_driver` as events, the effects they ask the partition host for,
-// and the named actions both machines share (spar-protocol.md §3.5 Era A pause path, §4.6, §4.7,
-// §5.12, §3.7 fake PCI identity; `torvalds/linux drivers/staging/unisys/virthba/virthba.c`,
-// `kjdepro/unisys-1 drivers/staging/unisys/virtnic/virtnic.c`).
-//
-// One actor per device: when virtpci emits `driver.probe {driver, busNo, devNo}` the host spawns
-// the machine of `driver` with input `{ partition, busNo, devNo }` and systemId
-// `<partition>/<module>:<bus hex>:<dev hex>` (`virtpciDriverSystemId`), then sends PROBE; later
-// `driver.suspend` / `driver.resume` / `driver.remove` become SUSPEND / RESUME / REMOVE. Every
-// answer is an effect carrying `busNo`/`devNo`; the host routes it:
-// - `driver.probed {status}` → virtpci DRIVER_PROBED (0 bound, < 0 probe failed).
-// - `driver.suspended {status}` → virtpci DRIVER_SUSPENDED: `suspend`'s return value, 1 when the
-//   serverdown was started or the device was already down, 0 when a state change was in progress
-//   (`virthba_serverdown`/`virtnic_serverdown`, "returns 1 for success and 0 for failure").
-// - `driver.pauseResponse {status}` → straight to visorchipset as VISORBUS_DONE
-//   `{kind: 'pauseDevice', busNo, devNo, status}`: this is `visorchipset_device_pause_response(bus,
-//   dev, status)` at the end of the serverdown work item; status 0 is success.
-// - `driver.resumed {status}` → virtpci DRIVER_RESUMED: `resume`'s return value, 1 success, 0 when
-//   a state change was in progress (§4.6 serverup).
-// - `driver.removed` → virtpci DRIVER_REMOVED.
-// - `channel.setClientStateAttached` → the host sets the device channel's `cli_state_os` to
-//   ATTACHED (serverup does this before restarting the receive thread).
-// Choice: `driver.suspended` is not in the brief's contract; it is there because upstream's pause
-// outcome depends on `suspend`'s return (0 → virtpci 0 → uislib 605 → a failed CHANGESTATE).
-// Not modelled yet: the IO paths (receive thread, SCSI/net commands, real IRQ), which come with a
-// later issue; the serverdown work item completes in one internal step until they exist.
+// What the Era A drivers bound to virtpci (virthba, virtnic) share: their registrations, the entry
+// points of `struct virtpci_driver` as events, the effects they ask the host for and the named
+// actions of both machines (spar-protocol.md §3.5 Era A pause path, §4.6, §4.7, §5.12, §3.7;
+// `torvalds/linux drivers/staging/unisys/virthba/virthba.c`, `kjdepro/unisys-1
+// drivers/staging/unisys/virtnic/virtnic.c`). One actor per device, spawned by the host on
+// virtpci's `driver.probe` (systemId from `virtpciDriverSystemId`), which then sends PROBE; the
+// host routes each answer as {@link VirtpciDriverEmitted} says.
+// Choice: `driver.suspended` is beyond the brief's contract: upstream's pause outcome depends on
+// `suspend`'s return (0 → virtpci 0 → uislib 605 → a failed CHANGESTATE).
 
-import { assertEvent, assign, emit, raise } from 'xstate';
+import { assign, emit, raise } from 'xstate';
 import { assert } from '../src/base/assert.js';
 import { channelTypes } from '../src/channel/index.js';
+import { narrowEvent } from './narrow-event.js';
 import type { DeviceKind } from './visoruislib.logic.js';
 
 /**
@@ -98,7 +81,8 @@ export interface VirtpciDriverQuirks {
   /**
    * Quirk: SUSPEND while already down returns 1 and queues no work, so no pause response is ever
    * sent and visorchipset keeps the CHANGESTATE pending (`virthba_serverdown`,
-   * `virtnic_serverdown`: "Server already down, but another server down message received"). Off: answer 0 at once.
+   * `virtnic_serverdown`: "Server already down, but another server down message received").
+   * Off: answer 0 at once.
    */
   readonly pauseWhileDownUnanswered: boolean;
   /**
@@ -151,13 +135,25 @@ interface At {
   readonly devNo: number;
 }
 
-/** Effects a virtpci driver machine asks its partition host for (routing in the header). */
+/** Effects a virtpci driver machine asks its host for, and where the host routes them. */
 export type VirtpciDriverEmitted =
+  /** → virtpci DRIVER_PROBED (0 bound, < 0 probe failed). */
   | ({ readonly type: 'driver.probed'; readonly status: number } & At)
+  /**
+   * → virtpci DRIVER_SUSPENDED: `suspend`'s return, 1 when the serverdown started or the device
+   * was already down, 0 while a state change is in progress ("1 for success and 0 for failure").
+   */
   | ({ readonly type: 'driver.suspended'; readonly status: number } & At)
+  /**
+   * → visorchipset VISORBUS_DONE `{kind: 'pauseDevice'}`: `visorchipset_device_pause_response`
+   * at the end of the serverdown work item; 0 is success.
+   */
   | ({ readonly type: 'driver.pauseResponse'; readonly status: number } & At)
+  /** → virtpci DRIVER_RESUMED: `resume`'s return, 1 success, 0 during a state change (§4.6). */
   | ({ readonly type: 'driver.resumed'; readonly status: number } & At)
+  /** → virtpci DRIVER_REMOVED. */
   | ({ readonly type: 'driver.removed' } & At)
+  /** The host sets the channel's `cli_state_os` to ATTACHED (serverup, before the thread). */
   | ({ readonly type: 'channel.setClientStateAttached' } & At);
 
 /** The device name virtpci gives a device, `<bus hex>:<dev hex>` (§3.7). */
@@ -209,7 +205,7 @@ export function virtpciDriverActions<C extends VirtpciDriverContext, E extends D
     effectOf: (at: At, params: P) => VirtpciDriverEmitted,
   ) {
     return emit<C, E, P, E, VirtpciDriverEmitted>(({ context, event }, params) => {
-      assertEvent(event, on);
+      narrowEvent<DriverEvent, string>(event, on);
       return effectOf({ busNo: context.busNo, devNo: context.devNo }, params);
     });
   }
@@ -239,7 +235,7 @@ export function virtpciDriverActions<C extends VirtpciDriverContext, E extends D
     reportRemoved: answer<undefined>('REMOVE', (at) => ({ type: 'driver.removed', ...at })),
     queueServerdownWork: raise<C, E, E, undefined>({ type: 'SERVERDOWN_COMPLETE' } as E),
     countChannelInterrupt: assign<C, E, undefined, E, never>(({ context, event }) => {
-      assertEvent(event, 'CHANNEL_INTERRUPT');
+      narrowEvent<DriverEvent, string>(event, 'CHANNEL_INTERRUPT');
       return { channelInterruptCount: context.channelInterruptCount + 1 } as Partial<C>;
     }),
   };
@@ -253,7 +249,10 @@ export function isQuirkOn(
   return context.quirks[params.quirk];
 }
 
-/** The states both driver machines have, in config order. */
+/**
+ * The leaf states both driver machines have, in config order (serverChanging and serverDown are
+ * the children of `serverAway`).
+ */
 export const VIRTPCI_DRIVER_STATES = [
   'matched',
   'running',
