@@ -1,35 +1,22 @@
-// command-partition: the CP's side of every guest's controlvm channel (DESIGN "The system being
-// simulated", "Recovery"; spar-protocol.md §2.1 queues, §2.2 ids, §2.3 header and
-// message_handle, §2.4 packets, §2.6 responses, §2.7 statuses, §3.1 segment states, §3.5
-// pause/resume). It brings each guest up — CHIPSET_INIT, BUS_CREATE + BUS_CONFIGURE per bus,
-// DEVICE_CREATE per device — and afterwards changes device states and destroys devices.
+// command-partition: the CP's side of every guest's controlvm channel (spar-protocol.md §2.1–§2.7,
+// §3.1, §3.5; DESIGN "Recovery"). It brings each guest up (CHIPSET_INIT, BUS_CREATE and
+// BUS_CONFIGURE per bus, DEVICE_CREATE per device), then changes device states and destroys
+// devices. The host does the channel I/O; this machine owns ordering, correlation by message
+// handle and timeouts. One actor per CP, systemId `<partition>/command-partition`.
 //
-// Split (STYLE §4): the partition host does the channel I/O. It encodes each `controlvm.send`
-// onto the guest's queue 2 and decodes queue 3 into CONTROLVM_ACK and queue 0 into
-// CONTROLVM_RESPONSE; this machine owns ordering, correlation by message handle and timeouts.
-//
-// Choice: per-guest progress lives in context (`guests[name].status`:
-// initializing | creatingBuses | creatingDevices | ready | failed), not in spawned children: the
-// guest list comes from the configuration, every effect stays on this one actor, and a snapshot
-// is plain data. The machine's own states say where the whole bring-up is: `bringingUp` until
-// every guest is ready or failed, then `ready` (all ready) or `degraded` (some failed).
-// Choice: each guest has one command outstanding at a time (the real CP is sequential per guest,
-// and the guest processes its queue 2 in order, §2.5); guests proceed concurrently. Bring-up
-// commands are queued first, so a CHANGE_DEVICE_STATE or DESTROY_DEVICE that arrives early waits
-// behind them; at most MAX_QUEUED_COMMANDS such commands wait per guest. Whether a device still
-// exists after a DEVICE_DESTROY is the guest's to judge (it answers 19, ENODEV, §2.6).
-// Choice: message handles are one counter for the run, from 1, as decimal strings, assigned when
-// a command is sent (so they increase in send order). BUS_CONFIGURE's guest_handle is the
-// guest's partition index, the value allocation writes as the channels' partition_handle.
-// Choice: both timers start when a command is sent (ids `<guest>.ackTimeout.<handle>` and
-// `<guest>.responseTimeout.<handle>`) and are cancelled by the reply that makes them moot. A
-// failed response or a timeout during bring-up stops that guest (`failed`, nothing retried);
-// after bring-up it is reported as the command's outcome and the guest's next command goes on,
-// since recovery (not this machine) decides what a failed CHANGESTATE means.
-// Choice: a reply for a handle never sent to that guest, a second ack, a second response, a reply
-// after the command timed out, and a response whose id is not the command's are recorded as
-// violations and otherwise ignored: no command is settled twice.
-// The host creates one actor per command partition, systemId `<partition>/command-partition`.
+// Choice: per-guest progress lives in context (`guests[name].status`), not in spawned children, so
+// every effect stays on one actor and a snapshot is plain data; the states say where the whole
+// bring-up is (`bringingUp`, then `ready` or `degraded`).
+// Choice: one command outstanding per guest (the real CP and the guest's queue 2 are sequential,
+// §2.5), guests concurrent; later commands wait behind the bring-up, at most MAX_QUEUED_COMMANDS
+// per guest. Whether a destroyed device still exists is the guest's to judge (ENODEV, §2.6).
+// Choice: message handles are one run-wide counter from 1 (decimal strings, in send order);
+// BUS_CONFIGURE's guest_handle is the guest's partition index.
+// Choice: ack and response timers start at send (ids `<guest>.ackTimeout.<handle>`,
+// `<guest>.responseTimeout.<handle>`). A failure during bring-up stops that guest; afterwards it is
+// reported as the command's outcome, since recovery decides what it means.
+// Choice: unexpected replies (unknown handle, second ack or response, late, wrong id) are recorded
+// as violations and otherwise ignored: no command is settled twice.
 
 import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import { narrowEvent } from './narrow-event.js';

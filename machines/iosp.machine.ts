@@ -18,6 +18,7 @@
 // visorchipset), so no command waits a whole interval because it arrived mid-poll.
 
 import { assign, emit, setup } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 
 /** Poll interval of an idle IOSP, in jiffies (see the header). */
 export const IDLE_POLL_JIFFIES = 100;
@@ -50,6 +51,12 @@ export type IospEvent =
 /** Effects for the partition host. */
 export type IospEmitted = { readonly type: 'iosp.initChannels' } | { readonly type: 'iosp.poll' };
 
+/** The context of a freshly booted IOSP: busy, so its first poll comes one jiffy after READY. */
+export function initialIospContext(input: IospInput): IospContext {
+  const { partition, jiffyMs } = input;
+  return { partition, jiffyMs, polls: 0, commands: 0, doorbellPending: false, busy: true };
+}
+
 /** The iosp machine; create with `input: { partition, jiffyMs }` and the runtime's clock. */
 export const iospMachine = setup({
   types: {
@@ -70,14 +77,14 @@ export const iospMachine = setup({
     rememberDoorbell: assign({ doorbellPending: true }),
     forgetDoorbell: assign({ doorbellPending: false }),
     countPoll: assign(({ context, event }) => {
-      if (event.type !== 'POLL_DONE') return {};
-      const busy = event.commands > 0 || event.backlog > 0;
-      return { polls: context.polls + 1, commands: context.commands + event.commands, busy };
+      const { commands, backlog } = narrowEvent(event, 'POLL_DONE');
+      const busy = commands > 0 || backlog > 0;
+      return { polls: context.polls + 1, commands: context.commands + commands, busy };
     }),
   },
 }).createMachine({
   id: 'iosp',
-  context: ({ input }) => ({ ...input, polls: 0, commands: 0, doorbellPending: false, busy: true }),
+  context: ({ input }) => initialIospContext(input),
   initial: 'booting',
   states: {
     booting: {

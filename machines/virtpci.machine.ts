@@ -1,45 +1,23 @@
-// virtpci (module `virtpcimod`, Era A) together with the uislib table it sits behind: one actor per
-// guest, systemId `<partition>/virtpci`, input `{ partition, busCount?, quirks? }`
-// (`torvalds/linux drivers/staging/unisys/virtpci/virtpci.c` @05f6d025…, `uislib/uislib.c`
-// @027b8c5b…; spar-protocol.md §5.12, §5.7, §3.6, §3.7, §4.6, §4.7, §7).
+// virtpci (module `virtpcimod`, Era A) with the uislib table it sits behind: one actor per guest,
+// systemId `<partition>/virtpci` (`torvalds/linux drivers/staging/unisys/virtpci/virtpci.c`
+// @05f6d025…, `uislib/uislib.c` @027b8c5b…; spar-protocol.md §5.12, §5.7, §3.6, §3.7, §4.6, §4.7,
+// §7). It takes each `struct guest_msgs` (GUEST_MSG), checks it against uislib's table, does
+// virtpci's part (vbus records, the server wait, the driver calls) and answers each message exactly
+// once with `uislib.done`: 0 or a negated CONTROLVM_RESP code (a virtpci failure is -605).
 //
-// It takes every `struct guest_msgs` uislib would build (GUEST_MSG), checks it against uislib's
-// table (visoruislib.logic.ts), does virtpci's part and answers each message exactly once with
-// `uislib.done {msgtype, busNo, devNo?, status}`: 0, or a negated CONTROLVM_RESP code (a virtpci
-// failure is uislib's -605 VIRTPCI_DRIVER_CALLBACK_ERROR). The partition host performs the effects
-// and routes the answers (see the types in virtpci.logic.ts):
-// - ADD_VBUS: the bus (`vbus<N>`), its chipset record {chipset, uislib} and bus record
-//   {clientbus, virtpci} in the vbus channel, then done 0.
-// - ADD_VHBA/ADD_VNIC: the slot is reserved, then `WAIT_FOR_IO_CHANNEL`: `channel.readServerState`
-//   now and, while CHANNEL_STATUS says not ready, again every 1000 ms (delayed SERVER_WAIT_TICK,
-//   id `serverWait.<bus>.<dev>`), 120 reads in all; not ready 1 s after the 120th read → done -605
-//   (add_vhba/add_vnic return 0, "Timed out. Channel not ready"). Ready → the duplicate WWNN/MAC
-//   check (done -605: `virtpci_device_add` returns 0), then `channel.setClientStateAttached`,
-//   `driver.probe`; DRIVER_PROBED → device/chipset/bus records (only if bound), done 0.
-// - PAUSE_*: `driver.suspend`; DRIVER_SUSPENDED 1 → done 0, 0 → done -605. The CHANGESTATE
-//   response itself comes later from the driver's `driver.pauseResponse` (§3.5, §5.11). Choice:
-//   done waits for `suspend`'s return (upstream: serverdown returns 0 while a change is in
-//   progress, virtpci returns that, uislib answers 605) instead of answering 0 at once.
-// - RESUME_*: device/chipset/bus records rewritten (`fix_vbus_dev_info`), `driver.resume`;
-//   DRIVER_RESUMED 1 → done 0, 0 → done -605.
-// - DEL_VHBA/DEL_VNIC: `driver.remove`, and after DRIVER_REMOVED the slot is emptied and done 0
-//   (Choice: after, as upstream, where `device_unregister` runs remove before uislib unmaps the
-//   channel, so the host may unmap on this done). An unbound device is dropped at once.
-// - DEL_VBUS: uislib's rules (1 missing, 700 a slot populated), done 0.
-// - DEL_ALL_VHBAS/VNICS {bus}, DEL_ALL_VBUSES: every device in scope gets `driver.remove` (if
-//   bound) and is dropped at once with its slot; DEL_ALL_VBUSES drops every bus too; done 0.
-//   Choice: no upstream code sends these (uislib has no inject for them), so their timing is
-//   ours; they also empty uislib's slots to keep the two tables one. Later DRIVER_REMOVED answers
-//   are stray.
-// Choice: the order is upstream's: uislib's table checks, the server wait, then the duplicate check
-// (the brief listed the duplicate check before the wait).
-// Choice: a failed probe still answers 0 and leaves the device registered but unbound, as
-// `device_register` does when a driver's probe fails; pause/resume of it then answer -605.
-// Choice: answers that match nothing outstanding are ignored and counted in `strayAnswers`.
-// Quirk `destroyDeviceUsesBusNo` (off by default): uislib's destroy reads the device number from
-// the bus number (§3.6); see virtpci.logic.ts.
-// Not modelled: the channel validation uislib does before GUEST_ADD_* (the host's; §1.7),
-// uislib's `dev_incoming` poll thread, debugfs.
+// Choice: the order is upstream's: uislib's checks, the server wait (every 1000 ms, 120 times, id
+// `serverWait.<bus>.<dev>`), then the duplicate WWNN/MAC check.
+// Choice: PAUSE/RESUME are answered after `suspend`/`resume` return (1 → 0, 0 → -605); the
+// CHANGESTATE response itself is the driver's `driver.pauseResponse` (§3.5, §5.11).
+// Choice: DEL_VHBA/DEL_VNIC answer after DRIVER_REMOVED (upstream removes before uislib unmaps the
+// channel, so the host may unmap on this done); an unbound device is dropped at once.
+// Choice: DEL_ALL_* (no upstream sender) drop every device in scope at once and empty uislib's
+// slots too, to keep the two tables one.
+// Choice: a failed probe answers 0 and leaves the device registered but unbound (as
+// `device_register`); its pause/resume answer -605. Stray answers are counted.
+// Quirk `destroyDeviceUsesBusNo` (off): see `VirtpciQuirks`.
+// Not modelled: uislib's channel validation before GUEST_ADD_* (the host's, §1.7), its
+// `dev_incoming` thread, debugfs.
 
 import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
 import { narrowEvent } from './narrow-event.js';

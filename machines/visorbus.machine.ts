@@ -1,36 +1,23 @@
 // visorbus: the bus-driver half of the final kernel's visorbus.ko (drivers/visorbus/
-// visorbus_main.c and its interface to visorchipset), spar-protocol.md §1.7 driver match and
-// `visor_check_channel`, §1.9 vbus device-info records, §3.2 per-device flags, §3.3 bus
-// lifecycle, §3.4 device lifecycle, §3.5 pause/resume, §3.7 numbering, §3.8 names, §6.1.
+// visorbus_main.c; spar-protocol.md §1.7 driver match, §1.9 vbus records, §3.2–§3.5, §3.7, §3.8).
+// visorchipset hands it each create/destroy/pause/resume; it registers buses and devices, matches
+// drivers and brokers probe/remove/pause/resume to the driver machines; the host does the I/O.
+// Binding state is per device in context: the machine has `running` and, after STOP, `stopped`.
 //
-// Split (STYLE §4): visorchipset owns "exactly one controlvm response per request" and hands
-// visorbus each create/destroy/pause/resume; visorbus registers buses and devices, matches drivers
-// and brokers probe/remove/pause/resume to the driver machines; the partition host does all I/O
-// (vbus writes, channel checks, driver calls) and forwards the answers as events. Binding state
-// is per device in context, so the machine has just `running` and, after shutdown, `stopped`.
-//
-// Quirk: pause/resume with no driver bound does nothing at all, no driver call and no done, so
-// visorchipset keeps its pending header (§3.5 step 2, observed kernel behaviour).
-// Quirk: a driver whose resume never calls `complete` (visorhba, §3.5 table) leaves `resuming`
-// set for good; every later pause/resume of that device is EBUSY here, as upstream.
-// Choice: the createDevice done (0) goes out before the check and probe. Upstream answers after
-// `device_add`, which probes synchronously, but with success whatever the probe did (§3.4).
-// Choice: only the first driver listing the type GUID is tried; upstream a failed check fails
-// `visorbus_match` and the core would try later drivers of the same type (no two real drivers
-// share one). A driver registering later is tried on every unbound device of its types
-// (`driver_attach`), including ones another driver failed on.
-// Choice: a request naming a missing bus or device gets ENODEV (visorchipset filters these).
-// Choice: here, unlike the kernel, a request can arrive while a check or probe is out. Pause/resume
-// then find no driver bound (first Quirk). Destroy is answered 0 at once and the record kept with
-// `being_removed` until the answer; a probe that then succeeds is followed by `driver.remove`.
-// Meanwhile the name is taken: createDevice gets EEXIST, as `device_add` of a live name would.
-// Choice: destroy while pausing/resuming answers the state change ENODEV first, so every request
-// still gets one done (upstream frees the header unanswered; visorchipset never forwards this).
-// A bound device's record goes right after `driver.remove`; later answers for it are ignored.
-// Choice: a negative `*_STARTED` after the completion answered is ignored (upstream answers
-// twice); a duplicate driver name is ignored (`driver_register`: EBUSY); STOP drops everything.
-// Not modelled: vbus header validation (the host's), uevents and module autoload (REGISTER_DRIVER
-// stands for a module load), debugfs/sysfs, channel polling (§7, the host's).
+// Quirk: pause/resume with no driver bound does nothing (no call, no done), so visorchipset keeps
+// its pending header (§3.5 step 2). A driver that never completes a resume (visorhba, §3.5) leaves
+// `resuming` set: later pause/resume of that device are EBUSY, as upstream.
+// Choice: the createDevice done (0) goes out before the check and probe (upstream answers success
+// after `device_add` whatever the probe did, §3.4).
+// Choice: only the first driver listing the type GUID is tried; a driver registering later is tried
+// on every unbound device of its types (`driver_attach`).
+// Choice: a request naming a missing bus or device gets ENODEV. One may arrive while a check or
+// probe is out: destroy is answered 0 at once and the record kept `being_removed` until the answer
+// (a probe that then succeeds is followed by `driver.remove`), and a createDevice of that name gets
+// EEXIST. Destroy while pausing/resuming answers the state change ENODEV first.
+// Choice: a negative `*_STARTED` after the completion answered is ignored (upstream answers twice);
+// a duplicate driver name is ignored (EBUSY upstream); STOP drops everything.
+// Not modelled: vbus header validation (the host's), uevents and module autoload, debugfs/sysfs.
 
 import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
 import { narrowEvent } from './narrow-event.js';

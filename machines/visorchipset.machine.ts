@@ -1,42 +1,27 @@
-// visorchipset: the guest side of the controlvm protocol as the final kernel's
+// visorchipset: the guest side of the controlvm protocol, as the final kernel's
 // drivers/visorbus/visorchipset.c runs it (spar-protocol.md §2.5 poll loop, §2.6 per-command
-// handling, §2.10 para-hotplug, §3.1 segment states, §3.3–§3.5 bus/device lifecycle, §7 cadence).
+// handling, §2.10 para-hotplug, §3.1 segment states, §3.3–§3.5, §7 cadence). The host does the
+// channel I/O; this machine owns the poll cadence, the §2.6 preconditions and "exactly one response
+// per request"; visorbus answers bus and device requests with VISORBUS_DONE (STYLE §4 split).
+// Regions: `controlvm` (`controlvm_periodic_work`: waiting, draining, blocked) and `chipset`
+// (`chipset_inited`).
 //
-// Split (STYLE §4): the partition host does the channel I/O (drain queue 1, remove from queue 2,
-// ack on queue 3, encode responses onto queue 0); visorchipset owns the poll cadence, the §2.6
-// preconditions and "exactly one response per request"; visorbus (another machine, reached through
-// the host) registers buses/devices and runs pause/resume, answering requests with VISORBUS_DONE.
-// Regions: `controlvm` is `controlvm_periodic_work` (`waiting` for the poll timer, `draining` while
-// the host feeds the poll's commands, `blocked` while a create is in visorbus); `chipset` is the
-// kernel's `chipset_inited` (`uninitialized` until the first CHIPSET_INIT).
-//
-// Choice: POLL_DONE.commands should count every non-test message removed from queue 2, including
-// one dropped because its ack did not fit (§2.5 3b): the kernel stamps the last-message time first.
 // Choice: commands wait in `blocked` while a BUS_CREATE/DEVICE_CREATE is in visorbus and are then
-// replayed in order, because the kernel registers synchronously inside `handle_command`. So the §2.6
-// rows "bus not created" (2, 22) and "bus response pending" (17, 5) cannot be reached by commands;
-// they stay in the table and are tested from a resolved snapshot. Destroy/pause/resume never block.
-// Choice: a para-hotplug disable expires exactly 2000 ms after it arrived (delayed raise, id
-// `parahotplug.<requestId>`); the kernel checks in poll step 5, up to one interval later. There is
-// no user space to acknowledge a disable. Upstream answers an *enable* even without
-// `response_expected`; here, like every other command, it is then not answered.
-// Choice: a failed pause/resume VISORBUS_DONE frees `pending_msg_hdr`. Upstream, a pause/resume
-// failing synchronously (or with EBUSY) answers but leaves `pending_msg_hdr` set (later commands
-// get 5), and after EBUSY the other operation's completion answers the same message again. Not
-// modelled: exactly-once is the promise here.
-// Choice: the poll timer's delayed-event id is made explicit by its state id:
+// replayed in order (the kernel registers synchronously), so the §2.6 rows "bus not created" and
+// "bus response pending" are reached only from resolved snapshots. Destroy, pause and resume never
+// block.
+// Choice: POLL_DONE.commands counts every non-test message removed, including one dropped because
+// its ack did not fit (§2.5 3b).
+// Choice: a para-hotplug disable expires exactly 2000 ms after it arrived (id
+// `parahotplug.<requestId>`); an enable without `response_expected` is not answered.
+// Choice: a failed pause/resume VISORBUS_DONE frees `pending_msg_hdr` (upstream keeps it and may
+// answer twice; exactly-once is the promise here).
+// Choice: a doorbell ends the poll wait at once (DESIGN "Time, polling"); a ring during a poll
+// starts the next one right after it. Idle FAST polls are elided (`pollWaitMs`), the idle time
+// accruing as if each jiffy had been polled. The poll timer's id comes from its state id:
 // `xstate.after.pollInterval.controlvmPollWait`.
-// Choice: a doorbell (DESIGN "Time, polling": doorbells wake a sleeping poller early, never carry
-// data) ends the wait at once; the kernel has no such wake-up (§7: the guest polled), so this only
-// makes the simulated guest answer sooner, never differently. A ring during a poll is remembered
-// and starts the next poll as soon as this one ends, so no ring is lost between two polls. An
-// early poll does not count as idle time.
-// Choice: idle FAST polls are elided (`pollWaitMs` in the logic file): after an empty poll the wait
-// lasts until the idle time would pass MIN_IDLE_SECONDS, since a doorbell ends it at once anyway;
-// the idle time accrues as if each jiffy had been polled, so the SLOW cadence starts on time.
-// Not modelled: the Era A 250-poll startup delay, `serverregwait`/`clientregwait` and the READY
-// hold (§2.5, §2.9); BUS_CONFIGURE payload parsing (§2.8); kdump crash messages (§2.11); the
-// 128 KiB payload throttle (host side, §2.5 3a).
+// Not modelled: the Era A startup delay and READY hold (§2.5, §2.9), BUS_CONFIGURE payloads (§2.8),
+// kdump messages (§2.11), the 128 KiB payload throttle (§2.5 3a).
 
 import { and, assign, emit, enqueueActions, not, setup, stateIn } from 'xstate';
 import { narrowEvent } from './narrow-event.js';
