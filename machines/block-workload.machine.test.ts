@@ -188,7 +188,8 @@ describe('block-workload machine', () => {
       const [r] = outstanding.splice((step * 3) % outstanding.length, 1);
       if (r === undefined) break;
       const lbas = Array.from({ length: r.blocks }, (_, i) => r.lba + i);
-      if (r.version !== null) lbas.forEach((l) => disk.set(l, r.version as number));
+      const { version } = r;
+      if (version !== null) for (const l of lbas) disk.set(l, version);
       w.done(r.id, r.version === null ? lbas.map((l) => disk.get(l) ?? 0) : undefined);
     }
     expect(maxOutstanding).toBe(4);
@@ -327,7 +328,7 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
   const dma = new Map<number, Uint8Array>();
   let nextId = 1;
   let queue0: { slot: number; buffer: BlockBuffer }[] = [];
-  let queue1: VirthbaResponseEvent[] = [];
+  const queue1: VirthbaResponseEvent[] = [];
   const wlEffects: BlockWorkloadEmitted[] = [];
   wl.on('*', (e) => {
     wlEffects.push(e);
@@ -377,7 +378,7 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
   const execute = ({ slot, buffer }: { slot: number; buffer: BlockBuffer }) => {
     const lbas = Array.from({ length: buffer.blocks }, (_, i) => buffer.lba + i);
     const { version } = buffer;
-    if (version !== null) lbas.forEach((l) => disk.set(l, expectedBlock(l, version, BS)));
+    if (version !== null) for (const l of lbas) disk.set(l, expectedBlock(l, version, BS));
     else
       dma.set(slot, new Uint8Array(lbas.flatMap((l) => [...(disk.get(l) ?? new Uint8Array(BS))])));
     queue1.push({

@@ -30,6 +30,7 @@ import {
   type GuestMsg,
   type GuestMsgtype,
 } from './visoruislib.logic.js';
+import { assert } from '../src/base/assert.js';
 
 const WWNN = '5001438001234567';
 const MAC = '00:16:3e:00:00:01';
@@ -328,8 +329,8 @@ describe('virtpci machine', () => {
     h.send(addVhba(1, 1));
     h.send(addVhba(1, 2));
     const [first, second] = h.pending.splice(0);
-    h.answer(second!, { ready: () => true });
-    h.answer(first!, { ready: () => true });
+    h.answer(defined(second), { ready: () => true });
+    h.answer(defined(first), { ready: () => true });
     expect(h.dones().filter((e) => e.msgtype === ADD_VHBA)).toEqual([
       done(ADD_VHBA, 0, 1, 2),
       done(ADD_VHBA, -605, 1, 1),
@@ -355,9 +356,9 @@ describe('virtpci machine', () => {
     h.send(onDevice(PAUSE_VHBA));
     expect(h.take()).toEqual([{ type: 'driver.suspend', driver: 'virthba', busNo: 1, devNo: 10 }]);
     expect(h.device()).toMatchObject({ phase: 'suspending', msgtype: PAUSE_VHBA });
-    h.answer(h.pending.shift()!, { suspend: 1 });
+    h.answer(defined(h.pending.shift()), { suspend: 1 });
     h.send(onDevice(PAUSE_VHBA));
-    h.answer(h.pending.shift()!, { suspend: 0 });
+    h.answer(defined(h.pending.shift()), { suspend: 0 });
     expect(h.dones()).toEqual([done(PAUSE_VHBA, 0), done(PAUSE_VHBA, -605)]);
     expect(h.device()?.phase).toBe('bound');
   });
@@ -380,7 +381,7 @@ describe('virtpci machine', () => {
     const h = withVhba({ ...ALL, suspend: undefined });
     h.send(onDevice(PAUSE_VHBA));
     h.send(onDevice(RESUME_VHBA));
-    h.answer(h.pending.shift()!, { suspend: 1 });
+    h.answer(defined(h.pending.shift()), { suspend: 1 });
     expect(h.dones()).toEqual([done(RESUME_VHBA, -605), done(PAUSE_VHBA, 0)]);
   });
 
@@ -404,7 +405,7 @@ describe('virtpci machine', () => {
     h.send(onDevice(DEL_VHBA));
     expect(h.take()).toEqual([{ type: 'driver.remove', driver: 'virthba', busNo: 1, devNo: 10 }]);
     expect(h.slot()).toEqual({ kind: 'vhba', state: 'present' });
-    h.answer(h.pending.shift()!, {});
+    h.answer(defined(h.pending.shift()), {});
     expect(h.take()).toEqual([done(DEL_VHBA, 0)]);
     expect([h.device(), h.slot()]).toEqual([undefined, undefined]);
   });
@@ -529,7 +530,7 @@ describe('virtpci machine', () => {
           }
           if ('ms' in s) h.advance(s.ms);
           if ('i' in s && h.pending.length > 0) {
-            const w = h.pending.splice(s.i % h.pending.length, 1)[0]!;
+            const w = defined(h.pending.splice(s.i % h.pending.length, 1)[0]);
             h.answer(w, {
               ready: (n) => n >= s.p.readyAfter,
               probe: s.p.probe,
@@ -542,7 +543,12 @@ describe('virtpci machine', () => {
         for (let round = 0; h.pending.length > 0 || round === 0; round++) {
           expect(round, 'the parties answer in bounded rounds').toBeLessThan(500);
           while (h.pending.length > 0)
-            h.answer(h.pending.shift()!, { ready: () => true, probe: 0, suspend: 1, resume: 1 });
+            h.answer(defined(h.pending.shift()), {
+              ready: () => true,
+              probe: 0,
+              suspend: 1,
+              resume: 1,
+            });
           h.clock.increment(SERVER_WAIT_INTERVAL_MS);
         }
         expect(h.dones()).toHaveLength(sent);
@@ -570,3 +576,9 @@ describe('virtpci machine', () => {
     expect(Object.keys(virtpciMachine.root.states)).toEqual(['running']);
   });
 });
+
+/** `value`, which the test expects to be there. */
+function defined<T>(value: T | undefined): T {
+  assert(value !== undefined, 'the test expects a value here');
+  return value;
+}

@@ -14,6 +14,7 @@ import {
   type VisorbusEmitted,
 } from './visorbus.logic.js';
 import type { VisorbusRequest } from './visorchipset.types.js';
+import { assert } from '../src/base/assert.js';
 
 const VHBA = '414815ed-c58c-11da-95a9-00e08161165f';
 const VNIC = '8cd5994d-c58e-11da-95a9-00e08161165f';
@@ -231,7 +232,7 @@ describe('visorbus machine', () => {
     h.request(onDevice('resumeDevice'));
     const busy = [done('pauseDevice', -16), done('resumeDevice', -16)];
     expect(h.take()).toEqual([call('driver.pause'), ...busy]);
-    h.answer(h.pending.splice(0)[0]!, {});
+    h.answer(defined(h.pending.splice(0)[0]), {});
     expect(h.take()).toEqual([done('pauseDevice', 0)]);
   });
 
@@ -256,7 +257,7 @@ describe('visorbus machine', () => {
       h.request(onDevice('resumeDevice', 1, devNo));
     }
     expect(h.take()).toEqual([]);
-    h.answer(h.pending.splice(0)[0]!, { check: true }); // then the probe fails
+    h.answer(defined(h.pending.splice(0)[0]), { check: true }); // then the probe fails
     h.take();
     h.request(onDevice('pauseDevice'));
     expect(h.take()).toEqual([]);
@@ -279,7 +280,7 @@ describe('visorbus machine', () => {
     h.request(onDevice('destroyDevice'));
     h.request(createDevice(1, 2)); // the name stays taken until the probe answers
     expect(h.take()).toEqual([done('destroyDevice', 0), done('createDevice', -17)]);
-    h.answer(h.pending.splice(0)[0]!, { probe: 0 });
+    h.answer(defined(h.pending.splice(0)[0]), { probe: 0 });
     expect(h.take()).toEqual([call('driver.remove')]);
     expect(h.device()).toBeUndefined();
   });
@@ -351,7 +352,7 @@ describe('visorbus machine', () => {
         for (const s of [...bringUp, ...steps]) {
           if ('driver' in s) h.send({ type: 'REGISTER_DRIVER', driver: s.driver });
           if ('a' in s && h.pending.length > 0) {
-            answer(h.pending.splice(s.i % h.pending.length, 1)[0]!, s.a);
+            answer(defined(h.pending.splice(s.i % h.pending.length, 1)[0]), s.a);
           }
           if (!('r' in s)) continue;
           const { r } = s;
@@ -369,7 +370,12 @@ describe('visorbus machine', () => {
         }
         for (let i = 0; h.pending.length > 0; i++) {
           expect(i, 'the drivers answer in bounded steps').toBeLessThan(1000);
-          answer(h.pending.shift()!, { check: true, probe: 0, started: 0, complete: 'later' });
+          answer(defined(h.pending.shift()), {
+            check: true,
+            probe: 0,
+            started: 0,
+            complete: 'later',
+          });
         }
         expect(answered, 'exactly one done per answerable request').toEqual(owed);
         for (const d of Object.values(h.actor.getSnapshot().context.devices)) {
@@ -395,3 +401,9 @@ describe('visorbus machine', () => {
     expect([...reached].sort()).toEqual(all);
   });
 });
+
+/** `value`, which the test expects to be there. */
+function defined<T>(value: T | undefined): T {
+  assert(value !== undefined, 'the test expects a value here');
+  return value;
+}

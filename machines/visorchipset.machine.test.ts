@@ -54,7 +54,10 @@ const busCmd = (id: number, busNo: number, o?: Options) =>
 const devCmd = (id: number, busNo: number, devNo: number, o?: Options) =>
   cmd(
     id,
-    (v) => (v.set('cmd.create_device.bus_no', busNo), v.set('cmd.create_device.dev_no', devNo)),
+    (v) => {
+      v.set('cmd.create_device.bus_no', busNo);
+      v.set('cmd.create_device.dev_no', devNo);
+    },
     o,
   );
 const changeState = (
@@ -232,9 +235,11 @@ describe('visorchipset machine', () => {
     h.actor.send({ type: 'CONTROLVM_COMMAND', command: c });
     return { h, command: c };
   }
-  const viaPoll = (h: Harness, command: ControlvmCommand) => (
-    h.poll(command), h.release(), { h, command }
-  );
+  const viaPoll = (h: Harness, command: ControlvmCommand) => {
+    h.poll(command);
+    h.release();
+    return { h, command };
+  };
   const unknownIds = [
     ID.CONTROLVM_INVALID,
     ID.CONTROLVM_BUS_CHANGESTATE,

@@ -35,6 +35,7 @@ import {
   GUEST_RESUME_VNIC,
   type UislibInjectMsg,
 } from './visoruislib.logic.js';
+import { assert } from '../src/base/assert.js';
 
 const VHBA = channelTypes.vhba.guid;
 const VNIC = channelTypes.vnic.guid;
@@ -217,9 +218,9 @@ describe('visorclientbus machine', () => {
       { type: 'visorbus.forward', request: createBus(5) },
       { type: 'uislib.inject', msg: { msgtype: GUEST_ADD_VBUS, busNo: 5, devCount: 23 } },
     ]);
-    h.answerInject(h.heldInjects.shift()!, 0);
+    h.answerInject(defined(h.heldInjects.shift()), 0);
     expect(h.take()).toEqual([]);
-    h.answerForward(h.heldForwards.shift()!, 0);
+    h.answerForward(defined(h.heldForwards.shift()), 0);
     expect(h.take()).toEqual([done('createBus', 0, 5, null)]);
     expect(h.context().pending).toEqual([]);
   });
@@ -230,15 +231,15 @@ describe('visorclientbus machine', () => {
       () => 'hold',
     );
     a.request(createBus(1));
-    a.answerForward(a.heldForwards.shift()!, -17);
-    a.answerInject(a.heldInjects.shift()!, -201);
+    a.answerForward(defined(a.heldForwards.shift()), -17);
+    a.answerInject(defined(a.heldInjects.shift()), -201);
     const b = start(
       () => 'hold',
       () => 'hold',
     );
     b.request({ kind: 'destroyBus', busNo: 1 });
-    b.answerInject(b.heldInjects.shift()!, -700);
-    b.answerForward(b.heldForwards.shift()!, -19);
+    b.answerInject(defined(b.heldInjects.shift()), -700);
+    b.answerForward(defined(b.heldForwards.shift()), -19);
     expect([a.dones(), b.dones()]).toEqual([
       [done('createBus', -17, 1, null)],
       [done('destroyBus', -1, 1, null)],
@@ -437,10 +438,10 @@ describe('visorclientbus machine', () => {
     h.request({ kind: 'destroyBus', busNo: 1 });
     const [f1, f2] = h.heldForwards.splice(0);
     const [i1, i2] = h.heldInjects.splice(0);
-    h.answerForward(f1!, -19);
-    h.answerForward(f2!, 0);
-    h.answerInject(i1!, 0);
-    h.answerInject(i2!, 0);
+    h.answerForward(defined(f1), -19);
+    h.answerForward(defined(f2), 0);
+    h.answerInject(defined(i1), 0);
+    h.answerInject(defined(i2), 0);
     expect(h.dones()).toEqual([done('destroyBus', -19, 1, null), done('destroyBus', 0, 1, null)]);
   });
 
@@ -486,7 +487,7 @@ describe('visorclientbus machine', () => {
           const answerInject = (m: UislibInjectMsg, s: number) => {
             const k = requestKindOfMsgtype(m.msgtype);
             const d = 'devNo' in m ? m.devNo : undefined;
-            if (k === 'pauseDevice' && s === 0) bump(owed, keyOf(k, m.busNo, d) + ' (driver)');
+            if (k === 'pauseDevice' && s === 0) bump(owed, `${keyOf(k, m.busNo, d)} (driver)`);
             h.answerInject(m, s);
           };
           for (const st of steps) {
@@ -538,3 +539,9 @@ describe('visorclientbus machine', () => {
     expect(Object.keys(visorclientbusMachine.root.states)).toEqual(['running']);
   });
 });
+
+/** `value`, which the test expects to be there. */
+function defined<T>(value: T | undefined): T {
+  assert(value !== undefined, 'the test expects a value here');
+  return value;
+}
