@@ -105,7 +105,10 @@ export function lbaState(context: BlockWorkloadContext, lba: number): LbaState {
   return context.lbas[String(Math.floor(lba / LBA_CHUNK))]?.[lba % LBA_CHUNK] ?? NEVER_WRITTEN;
 }
 
-/** `map` with the states of `[lba, lba + blocks)` replaced by `next(state, lba)`; only touched chunks are copied. */
+/**
+ * `map` with the states of `[lba, lba + blocks)` replaced by `next(state, lba)`; only touched
+ * chunks are copied.
+ */
 export function withLbaStates(
   map: LbaMap,
   lba: number,

@@ -22,7 +22,7 @@ import type {
   BlockWorkloadInput,
 } from './block-workload.types.js';
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
-import type { BlockBuffer, ScsiMidlayerEmitted } from './scsi-midlayer.logic.js';
+import type { BlockBuffer, ScsiMidlayerEmitted } from './scsi-midlayer.types.js';
 import { virthbaMachine } from './virthba.machine.js';
 import type { VirthbaEmitted, VirthbaQuirks, VirthbaResponseEvent } from './virthba.types.js';
 

@@ -1,4 +1,4 @@
-// Types and pure helpers of the command-partition machine (spar-protocol.md §2.1–2.4, §2.6,
+// Context types and pure rules of the command-partition machine (spar-protocol.md §2.1–2.4, §2.6,
 // §2.7, §3.1). Everything is a function of plain data: a guest's bring-up plan, the command
 // queue per guest, and the ledger that correlates acks and responses by message handle.
 // command-partition.machine.ts only wires these into XState.
@@ -20,6 +20,8 @@ import {
   type ControlvmRequest,
   type ControlvmRequestBody,
 } from '../src/protocol/controlvm-request.js';
+import { narrowEvent } from './narrow-event.js';
+import type { CommandPartitionEvent } from './command-partition.types.js';
 
 /** Where a channel is: guest-physical address and size in bytes, both decimal u64 strings. */
 interface ChannelPlace {
@@ -347,3 +349,26 @@ export function allGuests(c: CommandPartitionContext, ready: boolean): boolean {
 /** The delayed-event id of a command's ack or response timer: explicit, never random. */
 export const timerId = (kind: 'ack' | 'response', guest: string, handle: string): string =>
   `${guest}.${kind}Timeout.${handle}`;
+
+// Event access (narrowEvent asserts the type: a wrong one is our bug).
+
+/** The events that settle a sent command. */
+export const SETTLING = ['CONTROLVM_RESPONSE', 'ACK_TIMEOUT', 'RESPONSE_TIMEOUT'] as const;
+
+/** What a response or timeout says about its command. */
+export function settlement(event: CommandPartitionEvent) {
+  const settling = narrowEvent(event, SETTLING);
+  if (settling.type === 'CONTROLVM_RESPONSE') {
+    const failed = settling.failed || settling.status !== 0;
+    return { resolution: 'response', status: settling.status, failed } as const;
+  }
+  const resolution = settling.type === 'ACK_TIMEOUT' ? 'ack-timeout' : 'response-timeout';
+  return { resolution, status: null, failed: true } as const;
+}
+
+/** The operate command of a CHANGE_DEVICE_STATE or DESTROY_DEVICE (state null for a destroy). */
+export function operateOf(event: CommandPartitionEvent) {
+  const operate = narrowEvent(event, ['CHANGE_DEVICE_STATE', 'DESTROY_DEVICE']);
+  const state = operate.type === 'CHANGE_DEVICE_STATE' ? operate.state : null;
+  return { guest: operate.guest, busNo: operate.busNo, devNo: operate.devNo, state };
+}

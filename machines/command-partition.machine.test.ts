@@ -11,12 +11,12 @@ import { CONTROLVM_ID as ID } from '../src/protocol/controlvm.js';
 import type { ControlvmRequest } from '../src/protocol/controlvm-request.js';
 import { guestPlansFrom, nameGuid } from '../src/partition/guest-plans.js';
 import type { GuestPlan } from './command-partition.logic.js';
-import {
-  commandPartitionMachine,
-  type CommandOutcome,
-  type CommandPartitionEmitted,
-  type CommandPartitionEvent,
-} from './command-partition.machine.js';
+import { commandPartitionMachine } from './command-partition.machine.js';
+import type {
+  CommandOutcome,
+  CommandPartitionEmitted,
+  CommandPartitionEvent,
+} from './command-partition.types.js';
 
 const ACK_MS = 1000;
 const RESPONSE_MS = 5000;

@@ -25,7 +25,6 @@ import { CONTROLVM_ID as ID } from '../src/protocol/controlvm.js';
 import {
   deviceChangeStateRequest,
   deviceDestroyRequest,
-  type ControlvmRequest,
 } from '../src/protocol/controlvm-request.js';
 import {
   acknowledge,
@@ -33,81 +32,21 @@ import {
   dispatchAll,
   enqueueCommand,
   initialContext,
+  operateOf,
   rejectionReason,
   replyViolation,
   sentOf,
   settle,
+  SETTLING,
+  settlement,
   stopGuest,
   timerId,
   withViolation,
-  type CommandFailure,
   type CommandPartitionContext,
   type CommandPartitionInput,
   type CommandRejection,
-  type Resolution,
 } from './command-partition.logic.js';
-
-type Reply = { readonly guest: string; readonly messageHandle: string };
-type Device = { readonly guest: string; readonly busNo: number; readonly devNo: number };
-type Response = { readonly id: number; readonly status: number; readonly failed: boolean };
-
-/** Events: replies the host decoded, commands from recovery or a scenario, and own timers. */
-export type CommandPartitionEvent =
-  /** An ack from queue 3 (§2.5 step 3b). */
-  | ({ readonly type: 'CONTROLVM_ACK' } & Reply)
-  /** A response from queue 0: the id answered, `completion_status` and `flags.failed` (§2.6). */
-  | ({ readonly type: 'CONTROLVM_RESPONSE' } & Response & Reply)
-  /** Raised by the machine's own timers (ids from `timerId`); the host never sends them. */
-  | ({ readonly type: 'ACK_TIMEOUT' } & Reply)
-  | ({ readonly type: 'RESPONSE_TIMEOUT' } & Reply)
-  /** DEVICE_CHANGESTATE to a §3.1 segment state: 0xF7 running (resume), 0x73 standby (pause). */
-  | ({ readonly type: 'CHANGE_DEVICE_STATE'; readonly state: number } & Device)
-  | ({ readonly type: 'DESTROY_DEVICE' } & Device);
-
-/** How one sent command ended; `status` is null when nothing arrived in time. */
-export interface CommandOutcome {
-  readonly type: 'cp.outcome';
-  readonly guest: string;
-  readonly id: number;
-  readonly messageHandle: string;
-  readonly status: number | null;
-  readonly failed: boolean;
-  readonly cause: Exclude<Resolution, 'pending'>;
-  /** The addressed bus and device, or null for commands without them. */
-  readonly busNo: number | null;
-  readonly devNo: number | null;
-}
-
-/** Effect requests for the partition host (and, through it, recovery orchestration). */
-export type CommandPartitionEmitted =
-  /** Encode `request` onto `guest`'s controlvm queue 2 and ring its doorbell. */
-  | { readonly type: 'controlvm.send'; readonly guest: string; readonly request: ControlvmRequest }
-  | CommandOutcome
-  | { readonly type: 'cp.guestReady'; readonly guest: string }
-  | { readonly type: 'cp.guestFailed'; readonly guest: string; readonly failure: CommandFailure }
-  | { readonly type: 'cp.rejected'; readonly rejection: CommandRejection }
-  /** Bring-up is over: which guests are ready and which failed. */
-  | { readonly type: 'cp.bringUpDone'; readonly ready: string[]; readonly failed: string[] };
-
-const SETTLING = ['CONTROLVM_RESPONSE', 'ACK_TIMEOUT', 'RESPONSE_TIMEOUT'] as const;
-
-/** What a response or timeout says about its command. */
-function settlement(event: CommandPartitionEvent) {
-  const settling = narrowEvent(event, SETTLING);
-  if (settling.type === 'CONTROLVM_RESPONSE') {
-    const failed = settling.failed || settling.status !== 0;
-    return { resolution: 'response', status: settling.status, failed } as const;
-  }
-  const resolution = settling.type === 'ACK_TIMEOUT' ? 'ack-timeout' : 'response-timeout';
-  return { resolution, status: null, failed: true } as const;
-}
-
-/** The operate command of a CHANGE_DEVICE_STATE or DESTROY_DEVICE (state null for a destroy). */
-function operateOf(event: CommandPartitionEvent) {
-  const operate = narrowEvent(event, ['CHANGE_DEVICE_STATE', 'DESTROY_DEVICE']);
-  const state = operate.type === 'CHANGE_DEVICE_STATE' ? operate.state : null;
-  return { guest: operate.guest, busNo: operate.busNo, devNo: operate.devNo, state };
-}
+import type { CommandPartitionEmitted, CommandPartitionEvent } from './command-partition.types.js';
 
 /** The command-partition machine; create it with {@link CommandPartitionInput} and a clock. */
 export const commandPartitionMachine = setup({

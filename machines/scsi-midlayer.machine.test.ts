@@ -6,13 +6,12 @@ import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, test } from 'vitest';
 import { createActor, initialTransition, SimulatedClock, transition } from 'xstate';
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
-import {
-  buildRwCdb,
-  scsiMidlayerSystemId,
-  type ScsiMidlayerEmitted,
-  type ScsiMidlayerEvent,
-  type ScsiMidlayerInput,
-} from './scsi-midlayer.logic.js';
+import { buildRwCdb, scsiMidlayerSystemId } from './scsi-midlayer.logic.js';
+import type {
+  ScsiMidlayerEmitted,
+  ScsiMidlayerEvent,
+  ScsiMidlayerInput,
+} from './scsi-midlayer.types.js';
 
 const AT = { busNo: 1, devNo: 10 };
 const INPUT: ScsiMidlayerInput = { partition: 'guest1', ...AT };

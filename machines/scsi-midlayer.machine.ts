@@ -25,34 +25,23 @@ import {
   hostByte,
   initialMidlayerContext,
   isOutstanding,
+  isResetWithBudget,
   isValidRequest,
+  liveOf,
   parkedRequests,
   requestOfId,
   requestOfTag,
   requeueTimerId,
   storeRequest,
   withNextTag,
-  type FailReason,
-  type ScsiCompleteEvent,
-  type ScsiMidlayerContext,
-  type ScsiMidlayerEmitted,
-  type ScsiMidlayerEvent,
-  type ScsiMidlayerInput,
 } from './scsi-midlayer.logic.js';
-
-/** A DID_RESET completion of a request that has retries left. */
-function isResetWithBudget(context: ScsiMidlayerContext, completion: ScsiCompleteEvent): boolean {
-  if (completion.outcome !== 'done') return false;
-  if (hostByte(completion.linuxstat) !== HOST_BYTE_DID_RESET) return false;
-  return liveOf(context, completion.tag).resetRetries < context.retryBudget;
-}
-
-/** The live request a SCSI_COMPLETE or REQUEUE names (guards made sure it exists). */
-function liveOf(context: ScsiMidlayerContext, tag: number) {
-  const live = requestOfTag(context, tag);
-  assert(live !== undefined, `tag ${tag} is live`);
-  return live;
-}
+import type {
+  FailReason,
+  ScsiMidlayerContext,
+  ScsiMidlayerEmitted,
+  ScsiMidlayerEvent,
+  ScsiMidlayerInput,
+} from './scsi-midlayer.types.js';
 
 /** The scsi-midlayer machine; create it with `input: { partition, busNo, devNo }`. */
 export const scsiMidlayerMachine = setup({

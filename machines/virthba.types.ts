@@ -16,7 +16,7 @@ import type {
   VirtpciDriverInput,
   VirtpciDriverQuirks,
 } from './virtpci-driver.logic.js';
-import type { BlockBuffer } from './scsi-midlayer.logic.js';
+import type { BlockBuffer } from './scsi-midlayer.types.js';
 
 /** `uisscsi_dest` (§4.4.2): SCSI bus, target, LUN. */
 export interface Vdest {
@@ -226,7 +226,9 @@ export type VirthbaIoEmitted =
       readonly vdest: Vdest;
     } & At)
   | ({ readonly type: 'channel.removeResponse' } & At)
-  /** The server went down (SUSPEND accepted) / came back (RESUME): the midlayer stops / restarts. */
+  /**
+   * The server went down (SUSPEND accepted) / came back (RESUME): the midlayer stops / restarts.
+   */
   | ({ readonly type: 'scsi.blockRequests' } & At)
   | ({ readonly type: 'scsi.unblockRequests' } & At);
 

@@ -291,6 +291,15 @@ export function addressOf(context: VirtpciContext, event: VirtpciEvent): Address
   return { busNo: e.busNo, devNo: e.devNo };
 }
 
+/** The phase of the device an event is about, or undefined when there is none. */
+export function phaseOf(args: {
+  readonly context: VirtpciContext;
+  readonly event: VirtpciEvent;
+}): VirtpciPhase | undefined {
+  const { context, event } = args;
+  return deviceAt(context, addressOf(context, event))?.phase;
+}
+
 // Context updates: records are replaced, never mutated.
 
 /** A context update, as `assign` takes it. */

@@ -45,6 +45,7 @@ import {
   isDuplicateIdentity,
   msgGroup,
   msgOf,
+  phaseOf,
   newDevice,
   SERVER_WAIT_INTERVAL_MS,
   SERVER_WAIT_TRIES,
@@ -63,14 +64,6 @@ import type {
   VirtpciInput,
   VirtpciPhase,
 } from './virtpci.types.js';
-
-/** What a guard is given. */
-type GuardArgs = { readonly context: VirtpciContext; readonly event: VirtpciEvent };
-
-/** The phase of the device an event is about, or undefined when there is none. */
-function phaseOf({ context, event }: GuardArgs): VirtpciPhase | undefined {
-  return deviceAt(context, addressOf(context, event))?.phase;
-}
 
 /** The virtpci machine; create it with `input: { partition }` and an injected clock. */
 export const virtpciMachine = setup({

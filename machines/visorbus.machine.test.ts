@@ -7,12 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import { visorbusMachine } from './visorbus.machine.js';
-import {
-  deviceKey,
-  visorbusSystemId,
-  type DriverRegistration,
-  type VisorbusEmitted,
-} from './visorbus.logic.js';
+import { deviceKey, visorbusSystemId } from './visorbus.logic.js';
+import type { DriverRegistration, VisorbusEmitted } from './visorbus.types.js';
 import type { VisorbusRequest } from './visorchipset.types.js';
 import { assert } from '../src/base/assert.js';
 

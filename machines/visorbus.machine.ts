@@ -41,12 +41,14 @@ import {
   stateChangeDone,
   updateDevice,
   VISORBUS_ERRNO,
-  type DriverCall,
-  type VisorbusContext,
-  type VisorbusEmitted,
-  type VisorbusEvent,
-  type VisorbusInput,
 } from './visorbus.logic.js';
+import type {
+  DriverCall,
+  VisorbusContext,
+  VisorbusEmitted,
+  VisorbusEvent,
+  VisorbusInput,
+} from './visorbus.types.js';
 
 /** The visorbus machine; create it with `input: { partition, drivers }`. */
 export const visorbusMachine = setup({

@@ -10,8 +10,12 @@ import {
   SEGMENT_STATE_BIT,
   SEGMENT_STATE_RUNNING,
   SEGMENT_STATE_STANDBY,
+  VISOR_CHIPSET_FEATURE_PARA_HOTPLUG,
+  VISOR_CHIPSET_FEATURE_REPLY,
 } from '../src/protocol/controlvm.js';
+import { narrowEvent } from './narrow-event.js';
 import type {
+  VisorchipsetEvent,
   VisorchipsetInput,
   RequestHeader,
   BusRecord,
@@ -240,7 +244,10 @@ export function withoutKey<T>(
   return rest;
 }
 
-/** A BUS_CREATE/DEVICE_CREATE passed its preconditions: an uncreated record, and the create to await. */
+/**
+ * A BUS_CREATE/DEVICE_CREATE passed its preconditions: an uncreated record, and the create to
+ * await.
+ */
 export function recordCreate(context: VisorchipsetContext, command: ControlvmCommand): Update {
   const p = command.packet;
   const pendingRequest = headerToHold(command);
@@ -352,4 +359,23 @@ export function startParahotplug(context: VisorchipsetContext, command: Controlv
   };
   const parahotplug = isActive(p.state) ? context.parahotplug : [...context.parahotplug, request];
   return { nextParahotplugId: requestId + 1, parahotplug };
+}
+
+// Event access (narrowEvent asserts the type: a wrong one is our bug).
+
+/** The command of a CONTROLVM_COMMAND event. */
+export function commandOf(event: VisorchipsetEvent): ControlvmCommand {
+  return narrowEvent(event, 'CONTROLVM_COMMAND').command;
+}
+
+/** The device_change_state packet of a CONTROLVM_COMMAND event, or null for other packets. */
+export function changeStateOf(event: VisorchipsetEvent) {
+  const p = commandOf(event).packet;
+  return p.kind === 'device_change_state' ? p : null;
+}
+
+/** The chipset features CHIPSET_INIT answers with (§2.6): PARA_HOTPLUG if offered, and REPLY. */
+export function chipsetInitFeatures(command: ControlvmCommand): number {
+  const offered = command.packet.kind === 'init_chipset' ? command.packet.features : 0;
+  return (offered & VISOR_CHIPSET_FEATURE_PARA_HOTPLUG) | VISOR_CHIPSET_FEATURE_REPLY;
 }

@@ -31,12 +31,13 @@ import {
   CONTROLVM_ID,
   CONTROLVM_RESP_ALREADY_DONE,
   CONTROLVM_RESP_ID_UNKNOWN,
-  VISOR_CHIPSET_FEATURE_PARA_HOTPLUG,
-  VISOR_CHIPSET_FEATURE_REPLY,
 } from '../src/protocol/controlvm.js';
 import {
   changeStateAction,
+  changeStateOf,
   changeStateResponse,
+  chipsetInitFeatures,
+  commandOf,
   configureBus,
   deviceKey,
   finishChangeState,
@@ -63,17 +64,6 @@ import type {
   VisorchipsetInput,
 } from './visorchipset.types.js';
 
-/** The command of a CONTROLVM_COMMAND event (asserts the event type: a wrong one is our bug). */
-function commandOf(event: VisorchipsetEvent): ControlvmCommand {
-  return narrowEvent(event, 'CONTROLVM_COMMAND').command;
-}
-
-/** The device_change_state packet of a CONTROLVM_COMMAND event, or null for other packets. */
-function changeStateOf(event: VisorchipsetEvent) {
-  const p = commandOf(event).packet;
-  return p.kind === 'device_change_state' ? p : null;
-}
-
 /** Emits the immediate response to a command unless it expects none (§2.3 `response_expected`). */
 function respond(
   emitEffect: (effect: VisorchipsetEmitted) => void,
@@ -85,13 +75,9 @@ function respond(
   if (response !== null) emitEffect({ type: 'controlvm.respond', response });
 }
 
-/** The chipset features CHIPSET_INIT answers with (§2.6): PARA_HOTPLUG if offered, and REPLY. */
-function chipsetInitFeatures(command: ControlvmCommand): number {
-  const offered = command.packet.kind === 'init_chipset' ? command.packet.features : 0;
-  return (offered & VISOR_CHIPSET_FEATURE_PARA_HOTPLUG) | VISOR_CHIPSET_FEATURE_REPLY;
-}
-
-/** The visorchipset machine; create it with `input: { partition, jiffyMs }` and an injected clock. */
+/**
+ * The visorchipset machine; create it with `input: { partition, jiffyMs }` and an injected clock.
+ */
 export const visorchipsetMachine = setup({
   types: {
     context: {} as VisorchipsetContext,

@@ -12,7 +12,9 @@ import type {
 /** Machine input: which partition this is and how long a jiffy lasts (1000 / CONFIG_HZ). */
 export interface VisorchipsetInput {
   readonly partition: string;
-  /** Milliseconds per jiffy: 4 for HZ = 250, 1 for HZ = 1000 (§7: HZ is not fixed by the drivers). */
+  /**
+   * Milliseconds per jiffy: 4 for HZ = 250, 1 for HZ = 1000 (§7: HZ is not fixed by the drivers).
+   */
   readonly jiffyMs: number;
 }
 
@@ -113,7 +115,9 @@ export type VisorchipsetEmitted =
   | { readonly type: 'controlvm.respond'; readonly response: ControlvmResponse }
   | { readonly type: 'visorbus.request'; readonly request: VisorbusRequest }
   | { readonly type: 'chipset.uevent'; readonly kind: 'online' | 'selftest' | 'offline' }
-  /** §2.10 KOBJ_CHANGE: `device` = dev_no >> 3 and `function` = dev_no & 7 (PCI device/function). */
+  /**
+   * §2.10 KOBJ_CHANGE: `device` = dev_no >> 3 and `function` = dev_no & 7 (PCI device/function).
+   */
   | {
       readonly type: 'chipset.uevent';
       readonly kind: 'parahotplug';

@@ -65,7 +65,9 @@ export interface VisorclientbusContext {
   readonly nextSeq: number;
   /** Outstanding requests in arrival order. */
   readonly pending: readonly PendingRequest[];
-  /** Device types by `deviceKey(busNo, devNo)`, from createDevice until destroy or a failed create. */
+  /**
+   * Device types by `deviceKey(busNo, devNo)`, from createDevice until destroy or a failed create.
+   */
   readonly deviceTypes: Readonly<Record<string, RememberedType>>;
   /** Answers that matched no outstanding request (ignored, counted). */
   readonly strayAnswers: number;
