@@ -7,7 +7,7 @@
 // from the hypervisor, name-based instance GUIDs).
 
 import { assert } from '../src/base/assert.js';
-import { channelTypes } from '../src/channel/index.js';
+import { VBUS_CHANNEL } from '../src/channel/index.js';
 import {
   CONTROLVM_ID as ID,
   VISOR_CHIPSET_FEATURE_PARA_HOTPLUG,
@@ -174,7 +174,7 @@ export function bringUpCommands(plan: GuestPlan): QueuedCommand[] {
   const requests = [
     chipsetInitRequest(plan.buses.length, VISOR_CHIPSET_FEATURE_PARA_HOTPLUG),
     ...plan.buses.flatMap((b) => [
-      busCreateRequest({ ...b, busDataTypeGuid: channelTypes.vbus.guid }),
+      busCreateRequest({ ...b, busDataTypeGuid: VBUS_CHANNEL.guid }),
       busConfigureRequest(b.busNo, guestHandle),
     ]),
     ...plan.devices.map((d) => deviceCreateRequest(d)),

@@ -20,35 +20,26 @@
 // Choice: PROBE_DRIVER for a device that already has a driver actor is ignored (visorbus never
 // probes a bound device twice; a host bug would show as a missing actor, not a duplicate).
 
-import { assertEvent, assign, enqueueActions, setup } from 'xstate';
-import type { DriverRegistration } from './visorbus.logic.js';
-import { blockWorkloadMachine } from './block-workload.machine.js';
-import { ipStackMachine } from './ip-stack.machine.js';
-import type { IpStackInput } from './ip-stack.logic.js';
-import type { BlockWorkloadInput } from './block-workload.logic.js';
-import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
-import { virthbaMachine } from './virthba.machine.js';
-import { virtnicMachine } from './virtnic.machine.js';
+import { type AnyStateMachine, assertEvent, assign, enqueueActions, setup } from 'xstate';
+import { KIND_MACHINES } from '../src/kinds/index.js';
 import { virtpciMachine } from './virtpci.machine.js';
 import { visorbusMachine } from './visorbus.machine.js';
-import { visorclientbusMachine } from './visorclientbus.machine.js';
+import type { DriverRegistration } from './visorbus.logic.js';
 import { visorchipsetMachine } from './visorchipset.machine.js';
-import { visorconinclientMachine } from './visorconinclient.machine.js';
-import { visornoopMachine } from './visornoop.machine.js';
-import { visorvideoclientMachine } from './visorvideoclient.machine.js';
+import { visorclientbusMachine } from './visorclientbus.machine.js';
 
-/** Function-driver modules the guest can load, by module name (the `actors` of the machine). */
-export const GUEST_DRIVER_MODULES = [
-  'visornoop',
-  'visorvideoclient',
-  'visorconinclient',
-  'virthba',
-  'virtnic',
-  'scsi-midlayer',
-] as const;
-
-/** One of {@link GUEST_DRIVER_MODULES}. */
-export type GuestDriverModule = (typeof GUEST_DRIVER_MODULES)[number];
+/**
+ * The guest's modules by name: the bus modules, and the machines of the device kinds
+ * (src/kinds): their drivers and the layers above them. Spawned by name (a kind's module is any
+ * string); actor implementations are not part of the config, so Stately reads it as it stands.
+ */
+const guestModules: Readonly<Record<string, AnyStateMachine>> = {
+  visorchipset: visorchipsetMachine,
+  visorbus: visorbusMachine,
+  visorclientbus: visorclientbusMachine,
+  virtpci: virtpciMachine,
+  ...Object.fromEntries(KIND_MACHINES.map((m) => [m.module, m.machine])),
+};
 
 /** Machine input. */
 export interface GuestPartitionInput {
@@ -74,10 +65,8 @@ export interface GuestPartitionContext {
   readonly boundDrivers: readonly string[];
   /** KOBJ_ONLINE seen (CHIPSET_READY). */
   readonly online: boolean;
-  /** systemIds of the IP layers of open network interfaces. */
-  readonly ipStacks: readonly string[];
-  /** systemIds of the workloads started, in start order (they run until the guest stops). */
-  readonly workloads: readonly string[];
+  /** systemIds of the layers running above drivers (SCSI midlayers, IP layers, workloads). */
+  readonly layers: readonly string[];
   /** Times any driver was probed and removed. */
   readonly probes: number;
   readonly removals: number;
@@ -89,7 +78,8 @@ export type GuestPartitionEvent =
   /** Spawn the actor of `module` for a device (visorbus asked for probe). */
   | {
       readonly type: 'PROBE_DRIVER';
-      readonly module: GuestDriverModule;
+      /** A device kind's driver module (src/kinds). */
+      readonly module: string;
       readonly systemId: string;
       readonly busNo: number;
       readonly devNo: number;
@@ -97,15 +87,17 @@ export type GuestPartitionEvent =
   /** The driver's remove returned: stop its actor. */
   | { readonly type: 'DRIVER_GONE'; readonly systemId: string }
   | { readonly type: 'CHIPSET_ONLINE'; readonly online: boolean }
-  /** Start a workload (a user-space program): its actor, once its disk is there. */
+  /**
+   * Start a layer above a driver, a device kind's module: the SCSI midlayer of a probed vhba, the
+   * IP layer of an open interface, a workload (a user program). LAYER_GONE stops it.
+   */
   | {
-      readonly type: 'START_WORKLOAD';
+      readonly type: 'START_LAYER';
+      readonly module: string;
       readonly systemId: string;
-      readonly input: BlockWorkloadInput;
+      readonly input: unknown;
     }
-  /** Start the IP layer of a network interface (its driver bound); IP_STACK_GONE stops it. */
-  | { readonly type: 'START_IP_STACK'; readonly systemId: string; readonly input: IpStackInput }
-  | { readonly type: 'IP_STACK_GONE'; readonly systemId: string }
+  | { readonly type: 'LAYER_GONE'; readonly systemId: string }
   | { readonly type: 'STOP' };
 
 /** systemId of one of the guest's modules. */
@@ -120,20 +112,7 @@ export const guestPartitionMachine = setup({
     events: {} as GuestPartitionEvent,
     input: {} as GuestPartitionInput,
   },
-  actors: {
-    visorchipset: visorchipsetMachine,
-    visorbus: visorbusMachine,
-    visornoop: visornoopMachine,
-    visorvideoclient: visorvideoclientMachine,
-    visorconinclient: visorconinclientMachine,
-    visorclientbus: visorclientbusMachine,
-    virtpci: virtpciMachine,
-    virthba: virthbaMachine,
-    virtnic: virtnicMachine,
-    'scsi-midlayer': scsiMidlayerMachine,
-    'block-workload': blockWorkloadMachine,
-    'ip-stack': ipStackMachine,
-  },
+  actors: guestModules,
   guards: {
     isNewDriver: ({ context, event }) => {
       assertEvent(event, 'PROBE_DRIVER');
@@ -196,32 +175,19 @@ export const guestPartitionMachine = setup({
       const boundDrivers = context.boundDrivers.filter((id) => id !== event.systemId);
       enqueue.assign({ boundDrivers, removals: context.removals + 1 });
     }),
-    spawnWorkload: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'START_WORKLOAD');
-      if (context.workloads.includes(event.systemId)) return;
-      enqueue.spawnChild('block-workload', {
-        id: event.systemId,
-        systemId: event.systemId,
-        input: event.input,
-      });
-      enqueue.assign({ workloads: [...context.workloads, event.systemId] });
+    // A layer lives until its device goes (LAYER_GONE) or, for a workload, until the guest stops.
+    spawnLayer: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'START_LAYER');
+      if (context.layers.includes(event.systemId)) return;
+      const { module, systemId, input } = event;
+      enqueue.spawnChild(module, { id: systemId, systemId, input });
+      enqueue.assign({ layers: [...context.layers, systemId] });
     }),
-    // The interface's IP layer lives as long as its driver (not a driver: no probe, no removal).
-    spawnIpStack: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'START_IP_STACK');
-      if (context.ipStacks.includes(event.systemId)) return;
-      enqueue.spawnChild('ip-stack', {
-        id: event.systemId,
-        systemId: event.systemId,
-        input: event.input,
-      });
-      enqueue.assign({ ipStacks: [...context.ipStacks, event.systemId] });
-    }),
-    stopIpStack: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'IP_STACK_GONE');
-      if (!context.ipStacks.includes(event.systemId)) return;
+    stopLayer: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'LAYER_GONE');
+      if (!context.layers.includes(event.systemId)) return;
       enqueue.stopChild(event.systemId);
-      enqueue.assign({ ipStacks: context.ipStacks.filter((id) => id !== event.systemId) });
+      enqueue.assign({ layers: context.layers.filter((id) => id !== event.systemId) });
     }),
     recordOnline: assign({
       online: ({ event }) => {
@@ -240,8 +206,7 @@ export const guestPartitionMachine = setup({
     quirks: input.quirks ?? {},
     boundDrivers: [],
     online: false,
-    workloads: [],
-    ipStacks: [],
+    layers: [],
     probes: 0,
     removals: 0,
   }),
@@ -258,9 +223,8 @@ export const guestPartitionMachine = setup({
         PROBE_DRIVER: { guard: 'isNewDriver', actions: 'spawnDriver' },
         DRIVER_GONE: { guard: 'isBoundDriver', actions: 'stopDriver' },
         CHIPSET_ONLINE: { actions: 'recordOnline' },
-        START_WORKLOAD: { actions: 'spawnWorkload' },
-        START_IP_STACK: { actions: 'spawnIpStack' },
-        IP_STACK_GONE: { actions: 'stopIpStack' },
+        START_LAYER: { actions: 'spawnLayer' },
+        LAYER_GONE: { actions: 'stopLayer' },
         STOP: { target: 'stopped' },
       },
     },

@@ -3,29 +3,23 @@
 // reference describes it. `spar export` writes every entry; its tests iterate this list, so a
 // machine added here is exported and round-trip tested without further changes.
 //
-// Adding a machine: import it below and add one `{ id, machine, summary }` line to MACHINES.
+// Adding a machine: a device kind's machines come from its registration (src/kinds, `machines`);
+// any other machine is imported below with one `{ id, machine, summary }` line in MACHINES.
 // The id is the machine file's name (`virthba.machine.ts` → `virthba`), which is also the
 // kebab-case form of `machine.id` (`commandPartition` → `command-partition`); `registryIdOf`
 // computes that mapping and src/export/registry.test.ts holds every entry to it.
 
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import { KIND_MACHINES } from '../src/kinds/index.js';
 import { commandPartitionMachine } from './command-partition.machine.js';
-import { blockWorkloadMachine } from './block-workload.machine.js';
 import { guestPartitionMachine } from './guest-partition.machine.js';
 import { iospRecoveryMachine } from './iosp-recovery.machine.js';
 import { iospMachine } from './iosp.machine.js';
 import { partitionLifecycleMachine } from './partition-lifecycle.machine.js';
-import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
-import { virthbaMachine } from './virthba.machine.js';
-import { ipStackMachine } from './ip-stack.machine.js';
-import { virtnicMachine } from './virtnic.machine.js';
 import { virtpciMachine } from './virtpci.machine.js';
 import { visorbusMachine } from './visorbus.machine.js';
 import { visorchipsetMachine } from './visorchipset.machine.js';
 import { visorclientbusMachine } from './visorclientbus.machine.js';
-import { visorconinclientMachine } from './visorconinclient.machine.js';
-import { visornoopMachine } from './visornoop.machine.js';
-import { visorvideoclientMachine } from './visorvideoclient.machine.js';
 
 /** One registered machine. */
 export interface MachineEntry {
@@ -36,7 +30,8 @@ export interface MachineEntry {
   readonly summary: string;
 }
 
-/** Every machine, in the order `spar export` and `spar list` show them. */
+/** Every machine, in the order `spar export` and `spar list` show them: the partitions' and the
+ * buses' own, then each device kind's (src/kinds). */
 export const MACHINES: readonly MachineEntry[] = [
   {
     id: 'command-partition',
@@ -81,24 +76,6 @@ export const MACHINES: readonly MachineEntry[] = [
       'The bus driver of visorbus.ko: registers buses and devices, matches drivers and brokers probe, remove, pause and resume to the driver machines (spar-protocol.md §1.7, §3.3–§3.5).',
   },
   {
-    id: 'visornoop',
-    machine: visornoopMachine,
-    summary:
-      'The Era A do-nothing driver for the control director channel: binds at probe and completes pause and resume at once (spar-protocol.md §5.6).',
-  },
-  {
-    id: 'visorvideoclient',
-    machine: visorvideoclientMachine,
-    summary:
-      'The Era A console video driver: binds at probe, completes pause and resume at once and counts poll ticks while running (spar-protocol.md §5.4).',
-  },
-  {
-    id: 'visorconinclient',
-    machine: visorconinclientMachine,
-    summary:
-      'The Era A keyboard and mouse driver: binds at probe, enables channel polling and completes pause and resume at once (spar-protocol.md §5.5).',
-  },
-  {
     id: 'visorclientbus',
     machine: visorclientbusMachine,
     summary:
@@ -110,36 +87,7 @@ export const MACHINES: readonly MachineEntry[] = [
     summary:
       "Era A virtpci with uislib's bus table: waits up to 120 s for the IOSP to make a channel ready, attaches it and probes virthba or virtnic; routes pause/resume to suspend/resume (spar-protocol.md §5.7, §5.12).",
   },
-  {
-    id: 'virthba',
-    machine: virthbaMachine,
-    summary:
-      "Era A virthba with the final driver's IO path: a 128-slot pending table, commands on the channel, responses by handle, DID_RESET for every pending command on pause, busy while the server is down, task management with its 45 s wait (spar-protocol.md §4.2, §4.6).",
-  },
-  {
-    id: 'scsi-midlayer',
-    machine: scsiMidlayerMachine,
-    summary:
-      "The guest's SCSI midlayer for one virtual HBA: READ/WRITE CDBs, requeue on busy, retry on DID_RESET within SD_MAX_RETRIES, each request completed exactly once (spar-protocol.md §4.2 guarantee).",
-  },
-  {
-    id: 'block-workload',
-    machine: blockWorkloadMachine,
-    summary:
-      'A guest workload writing versioned blocks to a disk at a queue depth and reading them back, checking every read against the acknowledged writes (spar-protocol.md §4.8).',
-  },
-  {
-    id: 'virtnic',
-    machine: virtnicMachine,
-    summary:
-      'Era A virtnic with the visornic IO path: receive posts, NET_RCV, NET_XMIT with flow control, ENBDIS, the TX watchdog; pause takes the link down, resume reposts and the link returns on the ENBDIS ack (spar-protocol.md §4.3, §4.7).',
-  },
-  {
-    id: 'ip-stack',
-    machine: ipStackMachine,
-    summary:
-      "The guest's IPv4 layer on one vNIC: answers ARP and ICMP echo, resolves neighbours and runs the ping flows with their ledgers, above virtnic's receive filter (spar-protocol.md §4.3, §4.7).",
-  },
+  ...KIND_MACHINES.map(({ module, machine, summary }) => ({ id: module, machine, summary })),
 ];
 
 /** What `spar list` shows of a machine. */

@@ -33,7 +33,7 @@ import {
   type Mac,
   type ParsedFrame,
   type ProbeTag,
-} from '../src/devices/ethernet.js';
+} from '../src/kinds/vnic/ethernet.js';
 
 export * from './ip-stack.types.js';
 import {

@@ -5,7 +5,7 @@ import { getShortestPaths } from '@xstate/graph';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
-import type { FrameSpec, ParsedFrame, ProbeTag } from '../src/devices/ethernet.js';
+import type { FrameSpec, ParsedFrame, ProbeTag } from '../src/kinds/vnic/ethernet.js';
 import { ipStackMachine, type IpStackEvent } from './ip-stack.machine.js';
 import {
   BROADCAST,

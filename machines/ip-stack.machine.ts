@@ -40,7 +40,7 @@
 //   event has an explicit id (`timerIdOf`), so cancel can name it and traces stay deterministic.
 
 import { enqueueActions, setup } from 'xstate';
-import type { Ip, ParsedFrame } from '../src/devices/ethernet.js';
+import type { Ip, ParsedFrame } from '../src/kinds/vnic/ethernet.js';
 import { narrowEvent } from './narrow-event.js';
 import {
   BROADCAST,

@@ -2,7 +2,7 @@
 // the ledgers count and why; ip-stack.machine.ts wires the logic into XState). Split from the logic
 // to keep each file readable; ip-stack.logic.ts re-exports everything here.
 
-import { PROBE_TAG_BYTES, type FrameSpec, type Ip, type Mac } from '../src/devices/ethernet.js';
+import { PROBE_TAG_BYTES, type FrameSpec, type Ip, type Mac } from '../src/kinds/vnic/ethernet.js';
 
 /** ff:ff:ff:ff:ff:ff, ethernet.ts `BROADCAST_MAC` (machines import only types from the codec). */
 export const BROADCAST: Mac = 0xffff_ffff_ffff;

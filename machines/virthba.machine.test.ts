@@ -13,7 +13,6 @@ import {
   transition,
   type AnyMachineSnapshot,
 } from 'xstate';
-import { channelTypes } from '../src/channel/index.js';
 import { VIRTHBA_DRIVER, virthbaMachine } from './virthba.machine.js';
 import { DID_ABORT, DID_RESET, findFreeSlot } from './virthba.logic.js';
 import type {
@@ -32,6 +31,7 @@ import {
   run,
 } from './virtpci-driver.contract.js';
 import { virtpciDriverSystemId, VIRTPCI_DRIVER_STATES } from './virtpci-driver.logic.js';
+import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
 
 describeVirtpciDriverContract({
   module: 'virthba',
@@ -44,7 +44,7 @@ describe('virthba machine', () => {
     expect(VIRTHBA_DRIVER).toMatchObject({
       name: 'uisvirthba',
       kind: 'vhba',
-      channelTypeGuid: channelTypes.vhba.guid,
+      channelTypeGuid: VHBA_CHANNEL.guid,
       pciDeviceId: 0xaa00,
       virtpciDevtype: 0,
       devtype: 'vHBA',

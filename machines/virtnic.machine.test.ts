@@ -14,7 +14,6 @@ import {
   transition,
   type AnyMachineSnapshot,
 } from 'xstate';
-import { channelTypes } from '../src/channel/index.js';
 import { VIRTNIC_DRIVER, virtnicMachine } from './virtnic.machine.js';
 import {
   flowThresholds,
@@ -34,6 +33,7 @@ import {
   run,
 } from './virtpci-driver.contract.js';
 import { virtpciDriverSystemId, VIRTPCI_DRIVER_STATES } from './virtpci-driver.logic.js';
+import { VNIC_CHANNEL } from '../src/kinds/vnic/channel.js';
 
 describeVirtpciDriverContract({
   module: 'virtnic',
@@ -101,7 +101,7 @@ describe('virtnic machine', () => {
     expect(VIRTNIC_DRIVER).toMatchObject({
       name: 'uisvirtnic',
       kind: 'vnic',
-      channelTypeGuid: channelTypes.vnic.guid,
+      channelTypeGuid: VNIC_CHANNEL.guid,
       pciDeviceId: 0xab00,
       virtpciDevtype: 1,
       devtype: 'vNIC',

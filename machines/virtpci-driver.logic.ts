@@ -10,7 +10,8 @@
 
 import { assign, emit, raise } from 'xstate';
 import { assert } from '../src/base/assert.js';
-import { channelTypes } from '../src/channel/index.js';
+import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
+import { VNIC_CHANNEL } from '../src/kinds/vnic/channel.js';
 import { narrowEvent } from './narrow-event.js';
 import type { DeviceKind } from './visoruislib.logic.js';
 
@@ -47,7 +48,7 @@ export const VIRTHBA_DRIVER: VirtpciDriverRegistration = {
   module: 'virthba',
   name: 'uisvirthba',
   kind: 'vhba',
-  channelTypeGuid: channelTypes.vhba.guid,
+  channelTypeGuid: VHBA_CHANNEL.guid,
   pciVendorId: PCI_VENDOR_ID_UNISYS,
   pciVendorIdConfirmed: false,
   pciDeviceId: 0xaa00,
@@ -60,7 +61,7 @@ export const VIRTNIC_DRIVER: VirtpciDriverRegistration = {
   module: 'virtnic',
   name: 'uisvirtnic',
   kind: 'vnic',
-  channelTypeGuid: channelTypes.vnic.guid,
+  channelTypeGuid: VNIC_CHANNEL.guid,
   pciVendorId: PCI_VENDOR_ID_UNISYS,
   pciVendorIdConfirmed: false,
   pciDeviceId: 0xab00,

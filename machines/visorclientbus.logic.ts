@@ -6,7 +6,8 @@
 
 import { narrowEvent } from './narrow-event.js';
 import { assert } from '../src/base/assert.js';
-import { channelTypes } from '../src/channel/index.js';
+import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
+import { VNIC_CHANNEL } from '../src/kinds/vnic/channel.js';
 import type { VisorbusRequest, VisorbusRequestKind } from './visorchipset.types.js';
 import {
   GUEST_ADD_VBUS,
@@ -67,8 +68,8 @@ export function initialContext(input: VisorclientbusInput): VisorclientbusContex
 /** The Era A kind of a channel type GUID, or 'other' (case-insensitive compare). */
 export function typeOfGuid(guid: string): RememberedType {
   const lower = guid.toLowerCase();
-  if (lower === channelTypes.vhba.guid) return 'vhba';
-  if (lower === channelTypes.vnic.guid) return 'vnic';
+  if (lower === VHBA_CHANNEL.guid) return 'vhba';
+  if (lower === VNIC_CHANNEL.guid) return 'vnic';
   return 'other';
 }
 

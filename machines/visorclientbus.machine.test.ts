@@ -11,8 +11,8 @@ import { createActor } from 'xstate';
 import {
   CHANNELCLI_ATTACHED,
   ChannelMemory,
-  channelTypes,
   clientState,
+  VBUS_CHANNEL,
 } from '../src/channel/index.js';
 import { ioGuestConfig, serverInitializeChannel } from '../src/hypervisor/index.js';
 import { guestBench } from '../src/partition/testing/guest-harness.js';
@@ -35,15 +35,17 @@ import {
   GUEST_RESUME_VNIC,
   type UislibInjectMsg,
 } from './visoruislib.logic.js';
+import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
+import { VNIC_CHANNEL } from '../src/kinds/vnic/channel.js';
 import { assert } from '../src/base/assert.js';
 
-const VHBA = channelTypes.vhba.guid;
-const VNIC = channelTypes.vnic.guid;
+const VHBA = VHBA_CHANNEL.guid;
+const VNIC = VNIC_CHANNEL.guid;
 const OTHER = 'c73416d0-b0b8-44af-b304-9d2ae99f1b3d'; // keyboard: a final visorbus driver's type
 
 const createBus = (busNo: number): VisorbusRequest => ({
   ...{ kind: 'createBus', busNo, devCount: 8, channelAddr: '4096', channelBytes: '768' },
-  ...{ busDataTypeGuid: channelTypes.vbus.guid, busInstGuid: OTHER },
+  ...{ busDataTypeGuid: VBUS_CHANNEL.guid, busInstGuid: OTHER },
 });
 const createDevice = (busNo: number, devNo: number, dataTypeGuid: string): VisorbusRequest => ({
   ...{ kind: 'createDevice', busNo, devNo, channelAddr: '8192', channelBytes: '159744' },
@@ -176,7 +178,7 @@ function vhbaGuest(quirks: readonly string[]) {
     b.request(
       build.busCreateRequest({
         ...bus,
-        busDataTypeGuid: channelTypes.vbus.guid,
+        busDataTypeGuid: VBUS_CHANNEL.guid,
         busInstGuid: OTHER,
       }),
     ).completionStatus,

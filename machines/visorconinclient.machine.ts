@@ -18,7 +18,7 @@
 // pause/resume/remove only on a bound device.
 
 import { setup } from 'xstate';
-import { channelTypes } from '../src/channel/index.js';
+import { KEYBOARD_CHANNEL, MOUSE_CHANNEL } from '../src/kinds/input/channel.js';
 import {
   channelTypeMatch,
   initialVisorDriverContext,
@@ -33,7 +33,7 @@ import {
  */
 export const VISORCONINCLIENT_DRIVER: VisorDriverRegistration = {
   name: 'visorconinclient',
-  channelTypes: [channelTypeMatch(channelTypes.keyboard), channelTypeMatch(channelTypes.mouse)],
+  channelTypes: [channelTypeMatch(KEYBOARD_CHANNEL), channelTypeMatch(MOUSE_CHANNEL)],
 };
 
 /** The visorconinclient machine: one actor per bound keyboard or mouse device (input: address). */

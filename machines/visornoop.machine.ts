@@ -17,7 +17,9 @@
 // pause/resume/remove only on a bound device.
 
 import { setup } from 'xstate';
+import { CONTROL_DIRECTOR_CHANNEL } from '../src/kinds/noop/channel.js';
 import {
+  channelTypeMatch,
   initialVisorDriverContext,
   visorDriverActions,
   visorDriverTypes,
@@ -31,7 +33,7 @@ import {
  */
 export const VISORNOOP_DRIVER: VisorDriverRegistration = {
   name: 'visornoop',
-  channelTypes: [{ guid: '5b52c5ac-e5f5-4d42-8dff-429eaecd221f', minSizeBytes: 1, version: 1 }],
+  channelTypes: [channelTypeMatch(CONTROL_DIRECTOR_CHANNEL)],
 };
 
 /** The visornoop machine: one actor per bound control director device (input: device address). */

@@ -2,9 +2,9 @@
 // (`visor-driver.contract.ts`) with no channel polling (as upstream), plus its own registration.
 
 import { describe, expect, it } from 'vitest';
-import { channelTypes } from '../src/channel/index.js';
 import { describeVisorDriverContract } from './visor-driver.contract.js';
 import { VISORVIDEOCLIENT_DRIVER, visorvideoclientMachine } from './visorvideoclient.machine.js';
+import { VIDEO_CHANNEL } from '../src/kinds/video/channel.js';
 
 describeVisorDriverContract({
   module: 'visorvideoclient',
@@ -21,6 +21,6 @@ describe('visorvideoclient machine', () => {
         { guid: '3cd6e705-d6a2-4aa5-ad5c-7b08889dffe2', minSizeBytes: 128, version: 1 },
       ],
     });
-    expect(VISORVIDEOCLIENT_DRIVER.channelTypes[0]?.guid).toBe(channelTypes.video.guid);
+    expect(VISORVIDEOCLIENT_DRIVER.channelTypes[0]?.guid).toBe(VIDEO_CHANNEL.guid);
   });
 });

@@ -21,7 +21,7 @@
 // pause/resume/remove only on a bound device.
 
 import { setup } from 'xstate';
-import { channelTypes } from '../src/channel/index.js';
+import { VIDEO_CHANNEL } from '../src/kinds/video/channel.js';
 import {
   channelTypeMatch,
   initialVisorDriverContext,
@@ -33,7 +33,7 @@ import {
 /** visorvideoclient's `channel_types` table: console video (3cd6e705-…), from the catalogue. */
 export const VISORVIDEOCLIENT_DRIVER: VisorDriverRegistration = {
   name: 'visorvideoclient',
-  channelTypes: [channelTypeMatch(channelTypes.video)],
+  channelTypes: [channelTypeMatch(VIDEO_CHANNEL)],
 };
 
 /** The visorvideoclient machine: one actor per bound video device (input: device address). */

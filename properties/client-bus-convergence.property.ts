@@ -9,7 +9,8 @@
 // stays bound (the fuzzer finds it within a few hundred runs).
 
 import fc from 'fast-check';
-import { channelTypes } from '../src/channel/index.js';
+import { VBUS_CHANNEL } from '../src/channel/index.js';
+import { channelTypeNamed } from '../src/kinds/index.js';
 import {
   ioGuestConfig,
   serverInitializeChannel,
@@ -65,7 +66,7 @@ function body(r: ClientBusOp, channel: ChannelRecord): build.ControlvmRequestBod
     busNo: 1,
     devNo: r.devNo,
     ...place,
-    dataTypeGuid: channelTypes[channel.typeName].guid,
+    dataTypeGuid: channelTypeNamed(channel.typeName)?.guid ?? '',
     devInstGuid: INSTANCE,
   });
 }
@@ -87,7 +88,7 @@ export function runClientBus([steps, simSeed]: ClientBusCase, quirks: readonly s
       devCount: 2,
       channelAddr: String(vbus.channelAddr),
       channelBytes: String(vbus.channelBytes),
-      busDataTypeGuid: channelTypes.vbus.guid,
+      busDataTypeGuid: VBUS_CHANNEL.guid,
       busInstGuid: INSTANCE,
     }),
   );

@@ -14,7 +14,8 @@
 // data can be stored and replayed by `spar fuzz`. The sim seed is drawn too (same-instant order).
 
 import fc from 'fast-check';
-import { Channel, channelTypes, type ChannelTypeName } from '../src/channel/index.js';
+import { Channel, CONTROLVM_CHANNEL, VBUS_CHANNEL } from '../src/channel/index.js';
+import { channelTypeNamed } from '../src/kinds/index.js';
 import {
   allocateChannels,
   doorbellOf,
@@ -134,7 +135,7 @@ export const cpSequenceArbitrary: fc.Arbitrary<readonly CpStep[]> = fc
 /** Guest-physical address no channel has (page-aligned, below the hypervisor's 4 GiB base). */
 const BOGUS_ADDR = 0xdead_b000n;
 const INSTANCE_GUID = '8f1a2b3c-4d5e-4f60-8172-8394a5b6c7d8';
-const BUS_GUIDS = { busDataTypeGuid: channelTypes.vbus.guid, busInstGuid: INSTANCE_GUID };
+const BUS_GUIDS = { busDataTypeGuid: VBUS_CHANNEL.guid, busInstGuid: INSTANCE_GUID };
 /** Virtual ms the guest runs after the last request: ample, as it polls every jiffy (§2.5). */
 export const SETTLE_MS = 3_000;
 /** Scheduler callbacks allowed per run slice; reaching it means a runaway loop. */
@@ -146,7 +147,7 @@ export type SentRequest = {
   readonly id: number;
   readonly request: CpRequest;
 } & {
-  readonly channel: { readonly addr: bigint; readonly type: ChannelTypeName | null };
+  readonly channel: { readonly addr: bigint; readonly type: string | null };
 };
 
 /** What the CP saw: its requests in send order, the replies, and the guest's sysfs at the end. */
@@ -185,7 +186,10 @@ function bodyOf(r: CpRequest, channel: ChannelRecord | null): build.ControlvmReq
       return withFlags(ID.CONTROLVM_BUS_DESTROY, { kind: 'destroy_bus', busNo: r.busNo });
     case 'deviceCreate': {
       const type = r.announced === 'own' ? (channel?.typeName ?? 'video') : r.announced;
-      const guids = { dataTypeGuid: channelTypes[type].guid, devInstGuid: INSTANCE_GUID };
+      const guids = {
+        dataTypeGuid: channelTypeNamed(type)?.guid ?? '',
+        devInstGuid: INSTANCE_GUID,
+      };
       return build.deviceCreateRequest({ busNo: r.busNo, devNo: r.devNo, ...place, ...guids });
     }
     case 'deviceDestroy':
@@ -214,7 +218,7 @@ export function runControlPlane(
   const withQuirks = { ...config, quirks };
   const host = new GuestHost({ partition: 'guest1', config: withQuirks, channels: mine, env });
   const controlvm = mine.find((c) => c.kind === 'controlvm');
-  const attached = controlvm && Channel.attachAs(controlvm.buffer, channelTypes.controlvm);
+  const attached = controlvm && Channel.attachAs(controlvm.buffer, CONTROLVM_CHANNEL);
   if (controlvm === undefined || !attached?.ok)
     throw new Error('guest1 has no valid controlvm channel');
   const cp = new ControlvmCpPort(attached.value, doorbellOf(controlvm), world.environment('cp'));
@@ -265,7 +269,7 @@ export type CpBelief = {
 // unanswered, which the guest then holds for good (§3.1, §3.5 step 2).
 type KnownDevice = { readonly bound: boolean; held: boolean };
 
-const BOUND_TYPES: readonly (ChannelTypeName | null)[] = ['video', 'keyboard', 'mouse'];
+const BOUND_TYPES: readonly (string | null)[] = ['video', 'keyboard', 'mouse'];
 
 /** The status the CP can predict for an answered request, or null when any will do. */
 function predictedStatus(

@@ -47,13 +47,14 @@ import {
 } from '../src/check/index.js';
 import type { TraceRecord } from '../src/partition/environment.js';
 import type { FaultRecord } from '../src/run/faults.js';
-import type { NetStats, Observation } from '../src/run/observation.js';
+import type { Observation } from '../src/run/observation.js';
+import type { NetStats } from '../src/kinds/vnic/report.js';
+import { vnicReportOf } from '../src/kinds/vnic/guest.js';
 import { judge } from '../src/run/expectations.js';
 import { runSim } from '../src/run/run-sim.js';
 import type { SimRun } from '../src/runtime/sim/index.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
-import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
-import { GuestHost } from '../src/partition/guest-host.js';
+import { parseScenario, type Scenario } from '../src/scenario/schema.js';
 import type { IpStackContext } from '../machines/ip-stack.logic.js';
 import { loadCaseScenario } from './case-scenario.js';
 import { IDLE_POLL_JIFFIES } from '../machines/iosp.machine.js';
@@ -255,7 +256,7 @@ export function netPlan(c: NetCase): NetPlan {
   const healedByMs = schedule.healedByMs;
   const flowMs = Math.max(0, ...flows.map((f) => f.count * f.intervalMs + 2 * PING_TIMEOUT_MS));
   const untilMs = Math.ceil(healedByMs + RESUME_MS + ARP_RETRY_MS + flowMs);
-  const scenario = scenarioSchema.parse({
+  const scenario = parseScenario({
     description: 'net-recovery property case',
     until: untilMs,
     partitions: [
@@ -368,8 +369,7 @@ function settled(run: SimRun, plan: NetPlan): boolean {
     if (!state.ok || state.value !== 'running') return false;
   }
   return plan.guests.every((g) => {
-    const host = run.host(g.name);
-    const net = host instanceof GuestHost ? host.io().net : [];
+    const net = vnicReportOf(run.host(g.name)?.view());
     const expected = plan.flows.filter((f) => f.from === g.name).length;
     return (
       net.length === 1 &&

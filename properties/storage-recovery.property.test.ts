@@ -12,7 +12,6 @@ import {
   CHANNELCLI_ATTACHED,
   CHANNELCLI_DISABLED,
   Channel,
-  channelTypes,
   createChannel,
   setClientState,
   SQ,
@@ -25,10 +24,12 @@ import {
   loadPlan,
   runStorageCase,
   storagePlan,
+  storageCaseArbitrary,
   storageRecovery,
   type StorageCase,
 } from './storage-recovery.property.js';
 import type { SparProperty } from './registry.js';
+import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
 
 /** One 64-block disk on iosp0 for guest1, with a workload of `ops` requests. */
 const oneDisk = (ops: number, writePercent: number): StorageCase['disks'][number] => ({
@@ -57,6 +58,28 @@ describe('storage recovery', () => {
     expect(outcome.endedAtMs).toBeLessThan(outcome.plan.untilMs);
   });
 
+  test('disks of 1024- and 4096-byte blocks keep every acknowledged write through an IOSP reboot, and the arbitrary draws every size', () => {
+    for (const blockSize of [1024, 4096]) {
+      const c: StorageCase = {
+        disks: [{ ...oneDisk(120, 70), blockSize }],
+        guests: 1,
+        iosps: 1,
+        faults: [{ kind: 'reboot', iosp: 0, atMs: 10, downMs: 30 }],
+        simSeed: 2,
+      };
+      expect(storagePlan(c).disks[0]?.blockSize).toBe(blockSize);
+      const outcome = runStorageCase(c, []);
+      expect(outcome.violations, storageRecovery.describe(c)).toEqual([]);
+    }
+    const sizes = fc
+      .sample(storageCaseArbitrary, { seed: 7, numRuns: 60 })
+      .flatMap((c) => c.disks.map((d) => d.blockSize));
+    expect(new Set(sizes)).toEqual(new Set([512, 1024, 4096]));
+    // A case saved before sizes were drawn (no blockSize) still means 512-byte blocks.
+    const legacy: StorageCase = { disks: [oneDisk(10, 50)], guests: 1, iosps: 1, faults: [], simSeed: 1 };
+    expect(storagePlan(legacy).disks[0]?.blockSize).toBe(512);
+  });
+
   test('sampling every virtual ms does not change the run: the same trace hash as without the hook', () => {
     const c: StorageCase = {
       disks: [oneDisk(60, 50)],
@@ -73,10 +96,10 @@ describe('storage recovery', () => {
   });
 
   test('the channel check reports a num_sent that disagrees with the ring and a client state that leaves DISABLED for ATTACHED', () => {
-    const buffer = createChannel('vhba');
+    const buffer = createChannel(VHBA_CHANNEL);
     const watch = ChannelWatch.attach('vhba', buffer);
     if (!(watch instanceof ChannelWatch)) throw new Error(watch.text);
-    const channel = Channel.attachAs(buffer, channelTypes.vhba);
+    const channel = Channel.attachAs(buffer, VHBA_CHANNEL);
     if (!channel.ok) throw new Error(channel.error.message);
     const { memory } = channel.value;
     for (let i = 0; i < 3; i++) channel.value.queue(0).insert(new Uint8Array([i]));
@@ -84,7 +107,7 @@ describe('storage recovery', () => {
     expect(setClientState(memory, 'os', CHANNELCLI_DISABLED).ok).toBe(true);
     expect(watch.check(1)).toEqual([]); // DETACHED → DISABLED between two samples: legal
     // A producer that counts an insert it never made; a client that leaves DISABLED (§1.3: only for OWNED).
-    memory.writeU64(channelTypes.vhba.chSpaceOffsetBytes + SQ.numSent, 4n);
+    memory.writeU64(VHBA_CHANNEL.chSpaceOffsetBytes + SQ.numSent, 4n);
     Atomics.store(memory.i32, CH.cliStateOs / 4, CHANNELCLI_ATTACHED);
     expect(watch.check(2).map((f) => f.text)).toEqual([
       `vhba queue 0 at 2 ms: num_sent 4 − num_received 0 = 4, occupancy 3, max_slots ${channel.value.queue(0).slotCount}`,

@@ -49,7 +49,7 @@
 // workload read-only. Indices in a case are taken modulo the counts, so every shrink is valid.
 
 import fc from 'fast-check';
-import { channelTypes } from '../src/channel/index.js';
+import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
 import {
   type ChannelFinding,
   ChannelWatches,
@@ -63,15 +63,18 @@ import {
   unfinishedWork,
   workloadCompletionFindings,
 } from '../src/check/index.js';
-import type { Disk } from '../src/devices/disk.js';
-import { GuestHost, type GuestIoReport } from '../src/partition/guest-host.js';
+import { BLOCK_SIZES, type BlockSize, type Disk } from '../src/kinds/vhba/disk.js';
+import { hardwareOf } from '../src/kinds/index.js';
+import { type VhbaGuestReport, vhbaReportOf } from '../src/kinds/vhba/guest.js';
+import { vhbaKind } from '../src/kinds/vhba/index.js';
+import type { IoStats } from '../src/kinds/vhba/report.js';
 import type { TraceRecord } from '../src/partition/environment.js';
 import type { FaultRecord } from '../src/run/faults.js';
-import type { IoStats, Observation } from '../src/run/observation.js';
+import type { Observation } from '../src/run/observation.js';
 import { runSim } from '../src/run/run-sim.js';
 import type { SimRun } from '../src/runtime/sim/index.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
-import { scenarioSchema, type Scenario } from '../src/scenario/schema.js';
+import { parseScenario, type Scenario } from '../src/scenario/schema.js';
 import { loadCaseScenario } from './case-scenario.js';
 import {
   clamp,
@@ -104,6 +107,8 @@ export interface DiskCase {
   /** The guests it is shared with; the first is its writer. */
   readonly guests: readonly number[];
   readonly blocks: number;
+  /** Bytes per block; a case saved before block sizes were drawn has none (512). */
+  readonly blockSize?: number;
   /** Latency in tenths of a ms: the minimum, and max − min. */
   readonly latencyTenthsMs: readonly [min: number, spread: number];
   readonly workload: WorkloadCase;
@@ -155,6 +160,9 @@ const diskArbitrary: fc.Arbitrary<DiskCase> = fc.record({
   iosp,
   guests: fc.uniqueArray(fc.nat(3), { minLength: 1, maxLength: 4 }),
   blocks: fc.integer({ min: 16, max: 256 }),
+  // The sizes real disks come in (512e, 4Kn) and one between; the midlayer and virthba carry a
+  // request's buffer at the disk's size, so a size-dependent bug shows up as a lost write.
+  blockSize: fc.constantFrom(512, 1024, 4096),
   latencyTenthsMs: fc.tuple(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 20 })),
   workload: workloadArbitrary,
 });
@@ -199,6 +207,7 @@ export interface TopologyDisk {
   /** Writer first. */
   readonly sharedWith: readonly string[];
   readonly blocks: number;
+  readonly blockSize: BlockSize;
   readonly latencyMs: { readonly min: number; readonly max: number };
   readonly workload: WorkloadCase;
 }
@@ -242,6 +251,7 @@ export function storagePlan(c: StorageCase): StoragePlan {
       iosp: iospName(mod(d.iosp, iospCount)),
       sharedWith: (shared.length === 0 ? [0] : shared).map(guestName),
       blocks: clamp(d.blocks, 16, 256),
+      blockSize: BLOCK_SIZES.find((b) => b === d.blockSize) ?? 512,
       latencyMs: {
         min: minTenths / 10,
         max: (minTenths + clamp(d.latencyTenthsMs[1], 0, 20)) / 10,
@@ -321,7 +331,7 @@ export function storagePlan(c: StorageCase): StoragePlan {
             .map((d) => ({
               name: d.name,
               blocks: d.blocks,
-              blockSize: 512,
+              blockSize: d.blockSize,
               sharedWith: [...d.sharedWith],
               latencyMs: d.latencyMs,
             })),
@@ -329,7 +339,7 @@ export function storagePlan(c: StorageCase): StoragePlan {
       ],
     },
   }));
-  const scenario = scenarioSchema.parse({
+  const scenario = parseScenario({
     description: 'storage-recovery property case',
     until: untilMs,
     partitions: [{ name: 'cp', kind: 'command' }, ...iospPartitions, ...guestPartitions],
@@ -397,7 +407,7 @@ class Sampler {
         this.violations.push(`guests-stay-running: ${g} is ${value} at ${now} ms`);
       }
     }
-    for (const [name, disk] of run.disks) this.diskErrors.set(name, disk.firedFailures());
+    for (const [name, disk] of hardwareOf(vhbaKind, run.hardware) ?? []) this.diskErrors.set(name, disk.firedFailures());
     return now >= this.plan.healedByMs && this.settled(run);
   }
 
@@ -408,7 +418,7 @@ class Sampler {
     const channels = new ChannelWatches();
     for (const record of run.channels.all()) {
       if (record.typeName !== 'vhba') continue;
-      this.channelViolations(channels.add(record.id, record.buffer, channelTypes.vhba));
+      this.channelViolations(channels.add(record.id, record.buffer, VHBA_CHANNEL));
     }
     run.world.onRecord((record) => {
       const m = /^([^/]+)\/virthba:([0-9a-f]+):([0-9a-f]+)$/.exec(record.actor);
@@ -431,9 +441,8 @@ class Sampler {
       if (!state.ok || state.value !== 'running') return false;
     }
     return this.plan.guests.every((g) => {
-      const host = run.host(g);
       const expected = this.plan.disks.filter((d) => d.sharedWith.includes(g)).length;
-      const io = host instanceof GuestHost ? host.io() : null;
+      const io = vhbaReportOf(run.host(g)?.view());
       return (
         io !== null && io.workloads.length === expected && io.workloads.every((w) => w.finished)
       );
@@ -448,13 +457,11 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
   const result = runSim(loadPlan(plan, quirks), c.simSeed, plan.untilMs, {
     everyMs: (run) => sampler.sample(run),
   });
-  const reports = new Map<string, GuestIoReport | null>(
-    plan.guests.map((g) => {
-      const host = sampler.run?.host(g);
-      return [g, host instanceof GuestHost ? host.io() : null];
-    }),
+  const reports = new Map<string, VhbaGuestReport | null>(
+    plan.guests.map((g) => [g, vhbaReportOf(sampler.run?.host(g)?.view())]),
   );
-  const disks = sampler.run?.disks ?? new Map<string, Disk>();
+  const run = sampler.run;
+  const disks = (run === null ? undefined : hardwareOf(vhbaKind, run.hardware)) ?? new Map<string, Disk>();
   const lost = new Map(
     plan.guests.map((g) => [g, lostAckedWrites(reports.get(g)?.workloads ?? [], disks)]),
   );
@@ -478,7 +485,7 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
 /** What only the sim runtime sees at the end of a run, for {@link endViolations}. */
 export interface SimEnd {
   /** Each guest's workload and midlayer ledgers: writer reads verified, unknown answers, totals. */
-  readonly reports: ReadonlyMap<string, GuestIoReport | null>;
+  readonly reports: ReadonlyMap<string, VhbaGuestReport | null>;
   /** Per guest, the write ledger on the disks as the run left them (replaces `io.lostAckedWrites`). */
   readonly lost: ReadonlyMap<string, number>;
   /** Per disk, the medium errors it returned: failures a disk error explains. */

@@ -7,12 +7,7 @@ import { assert } from '../base/assert.js';
 import { guidToBytes } from '../base/guid.js';
 import { err, ok, type Result } from '../base/result.js';
 import { StructView } from '../base/struct.js';
-import {
-  channelTypes,
-  type ChannelType,
-  type ChannelTypeName,
-  type QueuePlan,
-} from './channel-types.js';
+import { type ChannelType, type QueuePlan } from './channel-types.js';
 import { CHANNELSRV_READY, CHANNELSRV_UNINITIALIZED } from './client-state.js';
 import type { ChannelError } from './errors.js';
 import {
@@ -120,39 +115,17 @@ function initQueue(mem: ChannelMemory, spec: ChannelSpec, plan: QueuePlan, q: nu
   mem.writeU32(at + SQ.maxSignals, plan.slotCount - 1);
 }
 
-/** Allocates and server-initialises a channel of a catalogue type. */
+/** Allocates and server-initialises a channel of `type`. */
 export function createChannel(
-  typeName: ChannelTypeName,
+  type: ChannelType,
   options: ChannelIdentity & { readonly sizeBytes?: number } = {},
 ): SharedArrayBuffer {
-  const spec = channelSpec(channelTypes[typeName], options.sizeBytes);
+  const spec = channelSpec(type, options.sizeBytes);
   const buffer = allocateChannelMemory(spec.sizeBytes);
   serverInitialize(buffer, spec, options);
-  typeInitializers[typeName]?.(new ChannelMemory(buffer), spec);
+  type.initialize?.(new ChannelMemory(buffer), spec);
   return buffer;
 }
-
-// Type-specific fixed fields the server fills (offsets cross-checked against the struct
-// descriptors in channel.test.ts).
-const typeInitializers: Partial<
-  Record<ChannelTypeName, (mem: ChannelMemory, spec: ChannelSpec) => void>
-> = {
-  controlvm: (mem) => {
-    mem.writeU32(232, 128); // message_bytes = sizeof(struct controlvm_message)
-    mem.writeU32(236, 64); // message_count = CONTROLVM_MESSAGE_MAX
-    mem.data.setUint16(3014, 2, true); // saved_crash_message_count = CONTROLVM_CRASHMSG_MAX
-    mem.writeU32(3016, 36352); // saved_crash_message_offset: the saved_crash_msg array
-  },
-  vbus: (mem, spec) => {
-    // visor_vbus_headerinfo at 128; offsets are measured from hdr_info (§1.9).
-    mem.writeU32(128, 128); // struct_bytes
-    mem.writeU32(132, 256); // device_info_struct_bytes
-    mem.writeU32(136, Math.floor((spec.sizeBytes - 768) / 256)); // dev_info_count
-    mem.writeU32(140, 128); // chp_info_offset  (chp_info at 256)
-    mem.writeU32(144, 384); // bus_info_offset  (bus_info at 512)
-    mem.writeU32(148, 640); // dev_info_offset  (dev_info[] at 768)
-  },
-};
 
 /** A validated channel as one side sees it. */
 export class Channel {

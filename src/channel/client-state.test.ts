@@ -15,8 +15,9 @@ import {
 } from './client-state.js';
 import { CH } from './layout.js';
 import { ChannelMemory } from './memory.js';
+import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
 
-const memory = () => new ChannelMemory(createChannel('vhba'));
+const memory = () => new ChannelMemory(createChannel(VHBA_CHANNEL));
 
 function force(mem: ChannelMemory, field: 'os' | 'boot', value: number): void {
   mem.data.setUint32(field === 'os' ? CH.cliStateOs : CH.cliStateBoot, value, true);

@@ -9,11 +9,13 @@ export {
 } from './channel.js';
 export type { ChannelIdentity, ChannelSpec } from './channel.js';
 export {
-  DIAG_CH_SIZE,
+  CONTROLVM_CHANNEL,
+  ioChannelType,
   MIN_IO_CHANNEL_SIZE,
-  channelTypes,
+  noQueues,
+  VBUS_CHANNEL,
 } from './channel-types.js';
-export type { ChannelType, ChannelTypeName, QueuePlan } from './channel-types.js';
+export type { ChannelType, QueuePlan } from './channel-types.js';
 export * from './client-state.js';
 export { Doorbell } from './doorbell.js';
 export type { ChannelSide, WaitOutcome } from './doorbell.js';

@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { guidToBytes } from '../base/guid.js';
 import { Channel } from './channel.js';
-import { channelTypes } from './channel-types.js';
 import { createChannel } from './channel.js';
 import { CH, SQ } from './layout.js';
 import {
@@ -14,11 +13,13 @@ import {
   TEST_CHANNEL_GUID,
   uniformChannelSpec,
 } from './testing/one-queue-channel.js';
+import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
+import { VNIC_CHANNEL } from '../kinds/vnic/channel.js';
 
-const vhba = channelTypes.vhba;
+const vhba = VHBA_CHANNEL;
 
 function attachVhba(mutate: (data: DataView) => void) {
-  const buffer = createChannel('vhba');
+  const buffer = createChannel(VHBA_CHANNEL);
   mutate(new DataView(buffer));
   return Channel.attachAs(buffer, vhba);
 }
@@ -42,7 +43,7 @@ const Q1 = 128 + 128; // vhba rsp_q header
 
 describe('channel validation', () => {
   test('smoke: a freshly created vhba channel is valid with two queues', () => {
-    const attached = Channel.attachAs(createChannel('vhba'), vhba);
+    const attached = Channel.attachAs(createChannel(VHBA_CHANNEL), vhba);
     expect(attached.ok && attached.value.queueCount).toBe(2);
   });
 
@@ -67,11 +68,11 @@ describe('channel validation', () => {
 
   test('a wrong type GUID is refused naming chtype and both GUIDs', () => {
     const result = attachVhba((d) =>
-      new Uint8Array(d.buffer).set(guidToBytes(channelTypes.vnic.guid), CH.chtype),
+      new Uint8Array(d.buffer).set(guidToBytes(VNIC_CHANNEL.guid), CH.chtype),
     );
     expectError(result, 'wrong-type', 'chtype');
     expect(!result.ok && result.error.expected).toBe(vhba.guid);
-    expect(!result.ok && result.error.actual).toBe(channelTypes.vnic.guid);
+    expect(!result.ok && result.error.actual).toBe(VNIC_CHANNEL.guid);
   });
 
   test.each([

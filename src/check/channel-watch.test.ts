@@ -10,8 +10,6 @@ import {
   CHANNELCLI_DISABLED,
   CHANNELCLI_OWNED,
   Channel,
-  type ChannelTypeName,
-  channelTypes,
   createChannel,
   SIGNAL_QUEUE_HEADER_BYTES,
   SQ,
@@ -23,13 +21,17 @@ import {
   ChannelWatches,
   clientChangeIsLegal,
 } from './channel-watch.js';
+import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
+import { CONTROLVM_CHANNEL } from '../channel/index.js';
+import { VNIC_CHANNEL } from '../kinds/vnic/channel.js';
+import { channelTypeOf } from '../kinds/testing/channel-types.js';
 
 /** A fresh `type` channel, a watch on it and the channel as a client would use it. */
 function watched(type: 'vhba' | 'vnic') {
-  const buffer = createChannel(type);
+  const buffer = createChannel(channelTypeOf(type));
   const watch = ChannelWatch.attach(type, buffer);
   if (!(watch instanceof ChannelWatch)) throw new Error(watch.text);
-  const channel = Channel.attachAs(buffer, channelTypes[type]);
+  const channel = Channel.attachAs(buffer, channelTypeOf(type));
   if (!channel.ok) throw new Error(channel.error.message);
   return { buffer, watch, channel: channel.value, memory: channel.value.memory };
 }
@@ -51,7 +53,7 @@ describe('channel watch', () => {
     (type) => {
       const { watch, channel, memory } = watched(type);
       for (let i = 0; i < 3; i++) channel.queue(1).insert(new Uint8Array([i]));
-      const queue1 = channelTypes[type].chSpaceOffsetBytes + SIGNAL_QUEUE_HEADER_BYTES;
+      const queue1 = channelTypeOf(type).chSpaceOffsetBytes + SIGNAL_QUEUE_HEADER_BYTES;
       memory.writeU64(queue1 + SQ.numSent, 4n);
       expect(watch.check(2).map((f) => f.text)).toEqual([
         `${type} queue 1 at 2 ms: num_sent 4 − num_received 0 = 4, occupancy 3, max_slots ${channel.queue(1).slotCount}`,
@@ -61,7 +63,7 @@ describe('channel watch', () => {
 
   test('a consumer that counts more signals received than were sent breaks the channel invariants', () => {
     const { watch, memory } = watched('vhba');
-    memory.writeU64(channelTypes.vhba.chSpaceOffsetBytes + SQ.numReceived, 1n);
+    memory.writeU64(VHBA_CHANNEL.chSpaceOffsetBytes + SQ.numReceived, 1n);
     expect(watch.check(3).map((f) => f.key)).toEqual(['vhba/queue0']);
   });
 
@@ -103,10 +105,10 @@ describe('channel watch', () => {
     expect(clientChangeIsLegal(CHANNELCLI_OWNED, CHANNELCLI_OWNED)).toBe(true);
   });
 
-  test.each<ChannelTypeName>(['controlvm', 'diag'])(
+  test.each<string>(['controlvm', 'diag'])(
     'a %s channel is not an IO channel: attaching a watch without a type is a finding',
     (type) => {
-      const watch = ChannelWatch.attach('ch', createChannel(type));
+      const watch = ChannelWatch.attach('ch', createChannel(channelTypeOf(type)));
       expect(watch).toMatchObject({
         key: 'ch',
         text: expect.stringMatching(/^ch: does not validate: /),
@@ -115,7 +117,7 @@ describe('channel watch', () => {
   );
 
   test('a vhba channel watched as vnic does not validate', () => {
-    const watch = ChannelWatch.attach('ch', createChannel('vhba'), channelTypes.vnic);
+    const watch = ChannelWatch.attach('ch', createChannel(VHBA_CHANNEL), VNIC_CHANNEL);
     expect(watch instanceof ChannelWatch).toBe(false);
   });
 
@@ -123,9 +125,9 @@ describe('channel watch', () => {
     const watches = new ChannelWatches();
     const { buffer, memory } = watched('vhba');
     expect(watches.add('a', buffer)).toEqual([]);
-    expect(watches.add('bad', createChannel('controlvm'))).toHaveLength(1);
-    expect(watches.add('bad', createChannel('controlvm')), 'reported before').toEqual([]);
-    memory.writeU64(channelTypes.vhba.chSpaceOffsetBytes + SQ.numSent, 7n);
+    expect(watches.add('bad', createChannel(CONTROLVM_CHANNEL))).toHaveLength(1);
+    expect(watches.add('bad', createChannel(CONTROLVM_CHANNEL)), 'reported before').toEqual([]);
+    memory.writeU64(VHBA_CHANNEL.chSpaceOffsetBytes + SQ.numSent, 7n);
     expect(watches.checkAll(1).map((f) => f.key)).toEqual(['a/queue0']);
     expect(watches.checkAll(2)).toEqual([]);
     expect(watches.check('a', 3)).toEqual([]);

@@ -12,11 +12,12 @@ import {
   type ChannelMemory,
   type ChannelType,
   type ClientKind,
-  channelTypes,
   clientState,
   LEGAL_CLIENT_TRANSITIONS,
   type SignalQueue,
 } from '../channel/index.js';
+import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
+import { VNIC_CHANNEL } from '../kinds/vnic/channel.js';
 
 /** §1.3 reachability: for each client state, the states one or more legal transitions reach. */
 export const CLIENT_STATE_REACHABLE: ReadonlyMap<number, ReadonlySet<number>> = new Map(
@@ -38,7 +39,7 @@ export function clientChangeIsLegal(from: number, to: number): boolean {
 }
 
 /** The IO channel types a watch recognises by GUID when none is named. */
-const IO_CHANNEL_TYPES: readonly ChannelType[] = [channelTypes.vhba, channelTypes.vnic];
+const IO_CHANNEL_TYPES: readonly ChannelType[] = [VHBA_CHANNEL, VNIC_CHANNEL];
 
 /** One broken channel invariant; `key` names the queue or client field (report it once). */
 export interface ChannelFinding {

@@ -7,7 +7,8 @@ import { findProperty, PROPERTIES, type SparProperty } from '../../properties/re
 import { runCampaign, type FuzzOutcome, type Shard } from '../fuzz/campaign.js';
 import { counterexampleFile, saveCounterexample } from '../fuzz/counterexample-file.js';
 import { parseDuration } from '../scenario/duration.js';
-import { QUIRKS, unknownQuirks } from '../quirks.js';
+import { QUIRKS } from '../kinds/index.js';
+import { unknownQuirks } from '../quirks.js';
 import { UsageError } from './usage-error.js';
 
 /** Raw options as commander gives them. */
@@ -51,7 +52,7 @@ export function runFuzzCommand(args: FuzzArgs, deps: FuzzDeps): boolean {
       : nonNegativeInt(args.seed, '--seed');
   const shard = parseShard(args.shard);
   const timeBudgetMs = args.timeBudget === undefined ? null : parseBudget(args.timeBudget);
-  const unknown = unknownQuirks(args.quirk);
+  const unknown = unknownQuirks(args.quirk, QUIRKS);
   if (unknown.length > 0) {
     const known =
       QUIRKS.length === 0

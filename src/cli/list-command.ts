@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../base/package-root.js';
 import { PROPERTIES } from '../../properties/registry.js';
 import { machineListing } from '../../machines/index.js';
-import { QUIRKS } from '../quirks.js';
+import { QUIRKS } from '../kinds/index.js';
 
 /** The folder of the shipped scenarios. */
 export const SCENARIO_DIR = join(packageRoot(), 'scenarios');

@@ -3,6 +3,7 @@
 
 import { findProperty, PROPERTIES, type SparProperty } from '../../properties/registry.js';
 import { readCounterexample } from '../fuzz/counterexample-file.js';
+import { QUIRKS } from '../kinds/index.js';
 import { unknownQuirks } from '../quirks.js';
 import { timelineLines, writeTraceFile } from './timeline.js';
 import { UsageError } from './usage-error.js';
@@ -28,7 +29,7 @@ export function runReplayCommand(
       `property '${saved.property}' is not registered in this version of spar-sim`,
       args.file,
     );
-  const unknown = unknownQuirks(saved.quirks);
+  const unknown = unknownQuirks(saved.quirks, QUIRKS);
   if (unknown.length > 0)
     throw new UsageError(
       `quirk '${unknown[0]}' is not known to this version of spar-sim`,

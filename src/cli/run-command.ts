@@ -10,7 +10,8 @@ import { formatScenarioError } from '../scenario/errors.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { SCENARIO_DIR, shippedScenarios } from './list-command.js';
 import { timelineLines, writeTraceFile } from './timeline.js';
-import { QUIRKS, unknownQuirks } from '../quirks.js';
+import { QUIRKS } from '../kinds/index.js';
+import { unknownQuirks } from '../quirks.js';
 import { InputError, UsageError } from './usage-error.js';
 
 /** The scenario `npm start` and a bare `spar run` run. */
@@ -34,7 +35,7 @@ export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass
   if (args.runtime !== 'workers' && args.runtime !== 'sim')
     throw new UsageError(`'${args.runtime}' is not a runtime; use workers or sim`, '--runtime');
   const runtime: RuntimeName = args.runtime;
-  const unknown = unknownQuirks(args.quirk ?? []);
+  const unknown = unknownQuirks(args.quirk ?? [], QUIRKS);
   if (unknown.length > 0)
     throw new UsageError(
       `unknown quirk '${unknown[0]}'; known: ${QUIRKS.map((q) => q.name).join(', ')}`,

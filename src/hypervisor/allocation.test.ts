@@ -6,7 +6,6 @@ import {
   CHANNELSRV_READY,
   CHANNELSRV_UNINITIALIZED,
   ChannelMemory,
-  channelTypes,
 } from '../channel/index.js';
 import { AssertionError } from '../base/assert.js';
 import {
@@ -21,6 +20,8 @@ import {
 import { validateConfig, type Config } from './config.js';
 import { ioGuestConfig, minimalGuestConfig } from './presets.js';
 import { validConfigArbitrary } from './testing/config-arbitrary.js';
+import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
+import { channelTypeOf } from '../kinds/testing/channel-types.js';
 
 const srvState = (buffer: SharedArrayBuffer): number =>
   new ChannelMemory(buffer).readU32(CH.srvState);
@@ -94,7 +95,7 @@ describe('hypervisor/allocation', () => {
     for (const config of [minimalGuestConfig(), ioGuestConfig()]) {
       const guestIndex = config.partitions.find((p) => p.name === 'guest1')?.index;
       for (const r of allocateChannels(config).all()) {
-        const attached = Channel.attachAs(r.buffer, channelTypes[r.typeName]);
+        const attached = Channel.attachAs(r.buffer, channelTypeOf(r.typeName));
         expect(attached.ok, r.id).toBe(true);
         if (!attached.ok) continue;
         const header = attached.value.header();
@@ -166,7 +167,7 @@ describe('hypervisor/allocation', () => {
     if (record === undefined) return;
     serverInitializeChannel(record);
     expect(srvState(record.buffer)).toBe(CHANNELSRV_READY);
-    const attached = Channel.attachAs(record.buffer, channelTypes.vhba);
+    const attached = Channel.attachAs(record.buffer, VHBA_CHANNEL);
     expect(attached.ok && attached.value.header().get64('handle')).toBe(0n);
     const controlvm = allocateChannels(ioGuestConfig()).byId('guest1/controlvm');
     expect(() => controlvm && serverInitializeChannel(controlvm)).toThrow(AssertionError);

@@ -8,16 +8,16 @@
 
 import { assert } from '../base/assert.js';
 import {
+  type ChannelType,
+  CONTROLVM_CHANNEL,
   channelSpec,
-  channelTypes,
   createChannel,
   Doorbell,
   serverInitialize,
-  type ChannelTypeName,
+  VBUS_CHANNEL,
 } from '../channel/index.js';
-import { IO_DEVICE_TYPES, type Config, type PartitionConfig } from './config.js';
-import { DMA_WINDOW_BYTES } from './hardware.js';
-import { VNIC_DMA_PAGES } from './network.js';
+import { channelTypeNamed, deviceChannel } from '../kinds/index.js';
+import type { Config, PartitionConfig } from './config.js';
 
 /** Guest page size; every channel starts on a page boundary. */
 export const PAGE_BYTES = 4096;
@@ -55,8 +55,8 @@ export interface ChannelRecord {
   /** Stable name: `guest1/controlvm`, `guest1/vbus1`, `guest1/vbus1:dev0` (sysfs style, §3.8). */
   readonly id: string;
   readonly kind: ChannelKind;
-  /** Catalogue type name (`controlvm`, `vbus`, `vhba`, ...). */
-  readonly typeName: ChannelTypeName;
+  /** Channel type name (`controlvm`, `vbus`, or a device kind's: `vhba`, ...). */
+  readonly typeName: string;
   /** `bus_no` for vbus and device channels. */
   readonly busNo?: number;
   /** `dev_no` for device channels. */
@@ -108,12 +108,7 @@ export function allocateChannels(config: Config): ChannelMap {
   const records = plans.map((plan) => {
     let record = materialise(plan, channelAddr);
     channelAddr = pageAlignUp(channelAddr + BigInt(record.channelBytes));
-    const dmaBytes =
-      record.typeName === 'vhba'
-        ? DMA_WINDOW_BYTES
-        : record.typeName === 'vnic'
-          ? VNIC_DMA_PAGES * PAGE_BYTES
-          : 0;
+    const dmaBytes = deviceChannel(record.typeName)?.dmaWindowBytes ?? 0;
     if (dmaBytes > 0) {
       record = Object.freeze({
         ...record,
@@ -141,7 +136,7 @@ export function serverInitializeChannel(record: ChannelRecord): void {
     record.kind === 'device',
     `${record.id}: only device channels are re-initialised by their server`,
   );
-  const spec = channelSpec(channelTypes[record.typeName], record.channelBytes);
+  const spec = channelSpec(typeOf(record.typeName), record.channelBytes);
   serverInitialize(record.buffer, spec, record.identity);
 }
 
@@ -156,7 +151,7 @@ export function pageAlignUp(addr: bigint): bigint {
  * (§1.9); it is never smaller than the catalogue default (16 records).
  */
 export function vbusChannelBytes(deviceCount: number): number {
-  return Math.max(channelTypes.vbus.defaultSizeBytes, 768 + deviceCount * 256);
+  return Math.max(VBUS_CHANNEL.defaultSizeBytes, 768 + deviceCount * 256);
 }
 
 /** A guest's channels in configuration order: controlvm, its buses, its devices. */
@@ -173,7 +168,7 @@ function guestPlans(guest: PartitionConfig, cp: string): ChannelPlan[] {
     kind: 'controlvm',
     typeName: 'controlvm',
     serverPartition: cp,
-    channelBytes: channelTypes.controlvm.defaultSizeBytes,
+    channelBytes: CONTROLVM_CHANNEL.defaultSizeBytes,
     identity: identity(0n),
     serverNotReady: false,
   };
@@ -199,11 +194,11 @@ function guestPlans(guest: PartitionConfig, cp: string): ChannelPlan[] {
       busNo: d.busNo,
       devNo: d.devNo,
       serverPartition: d.server,
-      channelBytes: channelTypes[d.channelType].defaultSizeBytes,
+      channelBytes: typeOf(d.channelType).defaultSizeBytes,
       identity: identity(BigInt(d.devNo)),
       // The IOSP initialises its channels when it boots (§4.1); until then the header is valid
       // but srv_state stays UNINITIALIZED, as on a real system whose IOSP is not up yet.
-      serverNotReady: IO_DEVICE_TYPES.includes(d.channelType),
+      serverNotReady: deviceChannel(d.channelType)?.server === 'iosp',
     }),
   );
   return [controlvm, ...buses, ...devices];
@@ -215,7 +210,7 @@ function materialise(plan: ChannelPlan, channelAddr: bigint): ChannelRecord {
     `${plan.id}: channel_addr ${channelAddr} not page-aligned`,
   );
   const { serverNotReady, ...rest } = plan;
-  const buffer = createChannel(plan.typeName, {
+  const buffer = createChannel(typeOf(plan.typeName), {
     sizeBytes: plan.channelBytes,
     ...plan.identity,
     serverNotReady,
@@ -251,4 +246,11 @@ function channelMap(
     },
     byId: (id) => byId.get(id),
   };
+}
+
+// A validated configuration names only channel types a kind registers.
+function typeOf(name: string): ChannelType {
+  const type = channelTypeNamed(name);
+  assert(type !== undefined, `no channel type ${name}`);
+  return type;
 }

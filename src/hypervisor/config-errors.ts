@@ -21,7 +21,7 @@ export type ConfigErrorCode =
   | 'duplicate-dev-no'
   | 'dev-no-out-of-range'
   | 'server-not-iosp'
-  | 'segment-on-non-vnic'
+  | 'option-of-another-kind'
   | 'server-not-command';
 
 /** Where in the configuration an error is. */

@@ -5,8 +5,7 @@
 // `workerData` can all carry it. `validateConfig` turns untrusted input into a `Config` or a
 // list of typed errors (STYLE §6 class 2): it never throws for bad input.
 
-import type { ChannelTypeName } from '../channel/index.js';
-import type { BlockSize } from '../devices/disk.js';
+import { deviceChannel } from '../kinds/index.js';
 import { err, ok, type Result } from '../base/result.js';
 import { configError, type ConfigError } from './config-errors.js';
 
@@ -14,21 +13,6 @@ export type { ConfigError, ConfigErrorCode } from './config-errors.js';
 
 /** What a partition is: the command partition, an IO service partition, or a guest. */
 export type PartitionKind = 'command' | 'iosp' | 'guest';
-
-/** Channel types a device can have (the bus-level types controlvm and vbus are not devices). */
-export type DeviceChannelTypeName = Exclude<ChannelTypeName, 'controlvm' | 'vbus'>;
-
-/** Device types an IO service partition serves: they own a physical device (§4). */
-export const IO_DEVICE_TYPES: readonly DeviceChannelTypeName[] = ['vhba', 'vnic'];
-
-/** Device types the command partition serves (console, diagnostics, Partition Desktop, §5). */
-export const CONSOLE_DEVICE_TYPES: readonly DeviceChannelTypeName[] = [
-  'console-serial',
-  'diag',
-  'keyboard',
-  'mouse',
-  'video',
-];
 
 /** Default jiffy length in milliseconds: HZ = 1000 (§7). */
 export const DEFAULT_JIFFY_MS = 1;
@@ -48,73 +32,37 @@ export interface BusConfig {
 }
 
 /** A virtual device on a guest's bus (DEVICE_CREATE, §2.4), as validated. */
-export interface DeviceConfig {
+export interface DeviceConfig extends DeviceOptions {
   /** `bus_no` of the bus the device sits on. */
   readonly busNo: number;
   /** `dev_no`, bus-relative (§3.7). */
   readonly devNo: number;
-  /** Channel type from the channel catalogue (`vhba`, `keyboard`, ...). */
-  readonly channelType: DeviceChannelTypeName;
+  /** A device kind's channel type (`vhba`, `keyboard`, ...; src/kinds). */
+  readonly channelType: string;
   /** Name of the partition at the server end of the device's channel. */
   readonly server: string;
-  /** vnic only: the virtual switch segment the interface joins (network.ts resolves the default). */
-  readonly segment?: string;
-  /** vnic only: the guest puts the interface in promiscuous mode. */
-  readonly promiscuous?: boolean;
-}
-
-/** A disk on an IOSP's SCSI adapter (hardware: its contents outlive the IOSP). */
-export interface DiskConfig {
-  /** Unique in the run. */
-  readonly name: string;
-  readonly blocks: number;
-  readonly blockSize: BlockSize;
-  /** Guests that see this disk; any other guest gets "no disk" (§4.4.1). */
-  readonly sharedWith: readonly string[];
-  /** Service time of one command in ms, drawn uniformly from [min, max] (default 0.1–1). */
-  readonly latencyMs?: { readonly min: number; readonly max: number };
-}
-
-/** The physical devices an IO service partition owns. */
-export interface HardwareConfig {
-  readonly scsi: readonly { readonly name: string; readonly disks: readonly DiskConfig[] }[];
-  readonly nics: readonly { readonly name: string; readonly switch: string }[];
-}
-
-/** A block workload inside a guest: writes and reads back a shared disk (scenario `workloads`). */
-export interface BlockWorkloadConfig {
-  readonly kind: 'block';
-  readonly disk: string;
-  readonly queueDepth: number;
-  readonly ops: number;
-  readonly writeFraction: number;
-  /** Largest request in blocks. */
-  readonly maxBlocks: number;
-  /** Ms after the run starts at which it may begin (once its disk is bound). */
-  readonly start: number;
 }
 
 /**
- * A ping workload inside a guest (scenario `workloads`, kind `ping`): ICMP echo requests to another
- * guest on the same IOSP and segment, or to the outside behind the IOSP's NIC (network.ts).
+ * Options a device of some kind may have (`segment` of a vnic, ...): each device kind declares
+ * its own here (module augmentation in src/kinds/<kind>/scenario.ts).
  */
-export interface PingWorkloadConfig {
-  readonly kind: 'ping';
-  /** A guest's name, or `outside`. */
-  readonly to: string;
-  readonly count: number;
-  readonly intervalMs: number;
-  /** Whole Ethernet frame bytes of each request (60..1514). */
-  readonly frameBytes: number;
-  /** Requests outstanding at most. */
-  readonly window: number;
-  /** A request unanswered this long counts as lost. */
-  readonly timeoutMs: number;
-  readonly start: number;
-}
+// biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their options.
+export interface DeviceOptions {}
+
+/**
+ * The physical devices an IO service partition owns, by key (`scsi`, `nics`): each device kind
+ * declares its own (module augmentation in src/kinds/<kind>/scenario.ts).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their hardware.
+export interface HardwareConfig {}
+
+/** What a guest runs, by workload kind: each device kind declares its own (`block`, `ping`). */
+// biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their workloads.
+export interface WorkloadConfigs {}
 
 /** What a guest runs. */
-export type WorkloadConfig = BlockWorkloadConfig | PingWorkloadConfig;
+export type WorkloadConfig = WorkloadConfigs[keyof WorkloadConfigs];
 
 /** One partition. Only guests have buses and devices; the others have empty lists. */
 export interface PartitionConfig {
@@ -143,16 +91,12 @@ export interface Config {
 }
 
 /** A device as a scenario writes it: the type is any string, the server may be implied. */
-export interface DeviceInput {
+export interface DeviceInput extends DeviceOptions {
   readonly busNo: number;
   readonly devNo: number;
   readonly channelType: string;
   /** Required for vhba/vnic (an IOSP); console devices default to the command partition. */
   readonly server?: string;
-  /** vnic only: the switch segment. */
-  readonly segment?: string;
-  /** vnic only: promiscuous mode. */
-  readonly promiscuous?: boolean;
 }
 
 /** A partition as a scenario writes it. */
@@ -177,9 +121,6 @@ export interface ConfigInput {
 
 const PARTITION_KINDS: readonly string[] = ['command', 'iosp', 'guest'];
 const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff;
-const isDeviceType = (t: string): t is DeviceChannelTypeName =>
-  IO_DEVICE_TYPES.includes(t as DeviceChannelTypeName) ||
-  CONSOLE_DEVICE_TYPES.includes(t as DeviceChannelTypeName);
 
 /** Checks a configuration; returns every error found, not only the first. */
 export function validateConfig(input: ConfigInput): Result<Config, ConfigError[]> {
@@ -316,46 +257,41 @@ function checkBuses(
   return buses.map((b) => ({ busNo: b.busNo, deviceCount: b.deviceCount }));
 }
 
-/** The device's type and server; null when either is unusable. */
+/** The device's type, server and options; null when one is unusable. */
 function resolveDevice(
   d: DeviceInput,
   where: { path: string; partition: string; busNo: number; devNo: number },
   lookup: Lookup,
   errors: ConfigError[],
 ): DeviceConfig | null {
-  if (!isDeviceType(d.channelType)) {
+  const entry = deviceChannel(d.channelType);
+  if (entry === undefined) {
     errors.push(
       configError('unknown-channel-type', where, `unknown device channel type "${d.channelType}"`),
     );
     return null;
   }
-  const device = { busNo: d.busNo, devNo: d.devNo, channelType: d.channelType };
-  if ((d.segment !== undefined || d.promiscuous !== undefined) && d.channelType !== 'vnic') {
-    errors.push(
-      configError(
-        'segment-on-non-vnic',
-        where,
-        `only a vnic joins a switch segment or is promiscuous, not a ${d.channelType}`,
-      ),
-    );
+  const { busNo, devNo, channelType, server, ...options } = d;
+  const own = Object.keys(entry.kind.scenario?.deviceOptions ?? {});
+  const foreign = Object.keys(options).filter((o) => !own.includes(o));
+  if (foreign.length > 0) {
+    const names = foreign.map((o) => `"${o}"`).join(', ');
+    const detail = `${names} ${foreign.length === 1 ? 'is not an option' : 'are not options'} of a ${channelType} device`;
+    errors.push(configError('option-of-another-kind', where, detail));
     return null;
   }
-  if (IO_DEVICE_TYPES.includes(d.channelType)) {
+  const device = { busNo, devNo, channelType, ...options };
+  if (entry.server === 'iosp') {
     const kind =
-      d.server === undefined ? 'no server' : (lookup.kinds.get(d.server) ?? 'no such partition');
-    const segment = {
-      ...(d.segment === undefined ? {} : { segment: d.segment }),
-      ...(d.promiscuous === undefined ? {} : { promiscuous: d.promiscuous }),
-    };
-    if (kind === 'iosp' && d.server !== undefined)
-      return { ...device, server: d.server, ...segment };
-    const detail = `${d.channelType} server "${d.server ?? ''}" is not an iosp (${kind})`;
+      server === undefined ? 'no server' : (lookup.kinds.get(server) ?? 'no such partition');
+    if (kind === 'iosp' && server !== undefined) return { ...device, server };
+    const detail = `${channelType} server "${server ?? ''}" is not an iosp (${kind})`;
     errors.push(configError('server-not-iosp', where, detail));
     return null;
   }
-  if (d.server === undefined || d.server === lookup.command)
+  if (server === undefined || server === lookup.command)
     return { ...device, server: lookup.command };
-  const detail = `${d.channelType} is served by the command partition, not "${d.server}"`;
+  const detail = `${channelType} is served by the command partition, not "${server}"`;
   errors.push(configError('server-not-command', where, detail));
   return null;
 }

@@ -15,42 +15,27 @@ import type { VisorchipsetEvent, VisorbusRequest } from '../../machines/visorchi
 import type { GuestMsg, UislibInjectMsg } from '../../machines/visoruislib.logic.js';
 import { assert } from '../base/assert.js';
 import { StructView } from '../base/struct.js';
-import type { virthbaMachine } from '../../machines/virthba.machine.js';
-import type { virtnicMachine } from '../../machines/virtnic.machine.js';
 import {
   CHANNELCLI_ATTACHED,
   ChannelMemory,
   isServerReady,
   setClientState,
 } from '../channel/index.js';
-import type { ChannelRecord, GuestNetwork, GuestWorkload } from '../hypervisor/index.js';
+import { KINDS } from '../kinds/index.js';
+import type { DeviceKind, DeviceStack, GuestKindContext, GuestKindSide } from '../kinds/kind.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
-import type { Binder, Binding, BindingOf, EffectOf, VariantOf } from './binding.js';
-import type { Environment } from './environment.js';
-import type { GuestChannels } from './guest-channels.js';
-import { NetStack } from './net-stack.js';
-import { StorageStack } from './storage-stack.js';
+import type { AnyBinding, Binding, BindingOf, EffectOf, VariantOf } from './binding.js';
 import { writeVbusRecord } from './vbus-records.js';
 
 /** What the bridge uses of its guest host. */
-export interface BridgeHost extends Binder {
-  readonly partition: string;
-  /** The guest-partition actor (spawns and stops driver actors). */
-  readonly guest: AnyActorRef;
+export interface BridgeHost extends GuestKindContext {
   readonly chipset: AnyActorRef;
   readonly bus: AnyActorRef;
-  readonly env: Environment;
-  readonly channels: GuestChannels;
-  /** The guest's workloads; each runs on the first vhba its disk's IOSP serves. */
-  readonly workloads: readonly GuestWorkload[];
-  /** The guest's vnics and ping flows (each flow runs on the vnic the plan chose). */
-  readonly network: GuestNetwork;
   /** The spawned child `systemId`. */
   child(systemId: string): AnyActorRef;
+  /** Binds a child with a binding its kind already checked against the child's machine. */
+  bindEffects(systemId: string, binding: AnyBinding): AnyActorRef;
 }
-
-/** A driver's device stack: the IO half of its binding, and its life. */
-type DeviceStack = StorageStack | NetStack;
 
 /** Routes visorclientbus, virtpci and virtpci-driver effects of one guest. */
 export class ClientBusBridge {
@@ -58,19 +43,28 @@ export class ClientBusBridge {
   private readonly virtpci: AnyActorRef;
   private readonly drivers = new Map<string, AnyActorRef>();
   private readonly stacks = new Map<string, DeviceStack>();
-  /** IOSPs whose workloads already have a stack. */
-  private readonly claimed = new Set<string>();
+  /** The guest side of each kind with a virtpci driver, by driver module. */
+  private readonly sides = new Map<
+    string,
+    { readonly kind: DeviceKind; readonly side: GuestKindSide }
+  >();
 
   constructor(private readonly host: BridgeHost) {
     const { partition } = host;
+    for (const kind of KINDS) {
+      if (kind.driver?.bus !== 'virtpci' || kind.guest === undefined) continue;
+      this.sides.set(kind.driver.registration.module, { kind, side: kind.guest(host) });
+    }
     const clientbus = `${partition}/visorclientbus`;
     this.clientbus = host.bind<typeof visorclientbusMachine>(clientbus, this.clientBusBinding());
     this.virtpci = host.bind<typeof virtpciMachine>(`${partition}/virtpci`, this.virtpciBinding());
   }
 
-  /** The network stacks, for the run's report. */
-  netStacks(): NetStack[] {
-    return [...this.stacks.values()].filter((s): s is NetStack => s instanceof NetStack);
+  /** Each kind's part of the guest's report, by kind name (plain data). */
+  reports(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const { kind, side } of this.sides.values()) out[kind.name] = side.report();
+    return out;
   }
 
   /** The guest stopped: its storage and network stacks stop polling and listening. */
@@ -152,52 +146,23 @@ export class ClientBusBridge {
       setClientState(new ChannelMemory(channel.buffer), 'os', CHANNELCLI_ATTACHED);
   }
 
-  // The driver's actor is spawned and bound (its control effects here, its IO effects to its
-  // device stack), probed, and then the stack starts its layers above the driver.
+  // The driver's actor is spawned and bound (its control effects here, its IO effects to the
+  // device stack its kind puts above it), probed, and then the stack starts its upper layers.
   private probe(module: 'virthba' | 'virtnic', busNo: number, devNo: number): void {
     const id = virtpciDriverSystemId(module, { partition: this.host.partition, busNo, devNo });
     this.host.guest.send({ type: 'PROBE_DRIVER', module, systemId: id, busNo, devNo });
-    const actor = this.host.child(id);
+    const driver = this.host.child(id);
     const control = this.driverBinding(id, busNo, devNo);
     const channel = this.host.channels.device(busNo, devNo);
+    const side = this.sides.get(module)?.side;
     assert(channel !== undefined, `${id}: virtpci probes only a mapped device`);
-    const stack =
-      module === 'virthba'
-        ? this.storage(actor, channel, busNo, devNo)
-        : this.net(actor, channel, busNo, devNo);
-    if (stack instanceof StorageStack) {
-      this.host.bind<typeof virthbaMachine>(id, { ...control, ...stack.binding() });
-    } else {
-      this.host.bind<typeof virtnicMachine>(id, { ...control, ...stack.binding(control) });
-    }
-    this.drivers.set(id, actor);
+    assert(side !== undefined, `${id}: a virtpci driver's kind has a guest side`);
+    const stack = side.attach({ busNo, devNo, channel, driver, control });
+    this.host.bindEffects(id, stack.binding);
+    this.drivers.set(id, driver);
     this.stacks.set(id, stack);
-    actor.send({ type: 'PROBE' });
+    driver.send({ type: 'PROBE' });
     stack.start();
-  }
-
-  // A vhba's stack; the guest's workloads on disks of its IOSP run on the first such vhba.
-  private storage(
-    driver: AnyActorRef,
-    channel: ChannelRecord,
-    busNo: number,
-    devNo: number,
-  ): StorageStack {
-    const iosp = channel.serverPartition;
-    const workloads = this.claimed.has(iosp)
-      ? []
-      : this.host.workloads.filter((w) => w.iosp === iosp);
-    this.claimed.add(iosp);
-    return new StorageStack(this.host, driver, channel, busNo, devNo, workloads);
-  }
-
-  // A vnic's stack: its interface as the network plan numbers it, with its ping flows.
-  private net(driver: AnyActorRef, channel: ChannelRecord, busNo: number, devNo: number): NetStack {
-    const { vnics, flows } = this.host.network;
-    const vnic = vnics.find((v) => v.busNo === busNo && v.devNo === devNo);
-    assert(vnic !== undefined, `${channel.id}: every vnic has a plan`);
-    const mine = flows.filter((f) => f.vnic.busNo === busNo && f.vnic.devNo === devNo);
-    return new NetStack(this.host, driver, channel, busNo, devNo, vnic, mine, vnics.indexOf(vnic));
   }
 
   // The control half of a virtpci driver's binding: its answers go to virtpci, its pause response

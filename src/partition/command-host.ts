@@ -6,7 +6,7 @@
 
 import { type Actor, type AnyActorRef, createActor } from 'xstate';
 import { assert } from '../base/assert.js';
-import { Channel, channelTypes } from '../channel/index.js';
+import { Channel, CONTROLVM_CHANNEL } from '../channel/index.js';
 import { doorbellOf, type ChannelRecord } from '../hypervisor/index.js';
 import { encodeControlvmRequest } from '../protocol/controlvm-request.js';
 import { CONTROLVM_FLAG, CONTROLVM_ID } from '../protocol/controlvm.js';
@@ -21,7 +21,7 @@ import { ControlvmCpPort } from './controlvm-cp-port.js';
 import { type BindingOf, bindActor, type Effect, type EffectOf } from './binding.js';
 import { effectDetail } from './effect-detail.js';
 import type { Environment, TimerHandle } from './environment.js';
-import type { HostCounters, PartitionHost } from './partition-host.js';
+import type { HostCounters, HostView, PartitionHost } from './partition-host.js';
 
 /** Timing of the command partition. */
 export interface CommandHostOptions {
@@ -92,7 +92,7 @@ export class CommandHost implements PartitionHost {
     for (const record of channels.filter(
       (c) => c.kind === 'controlvm' && c.serverPartition === partition,
     )) {
-      const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
+      const attached = Channel.attachAs(record.buffer, CONTROLVM_CHANNEL);
       assert(attached.ok, `${record.id}: the hypervisor's controlvm channel must validate`);
       const bell = doorbellOf(record);
       this.ports.set(record.guestPartition, new ControlvmCpPort(attached.value, bell, env));
@@ -238,11 +238,6 @@ export class CommandHost implements PartitionHost {
     };
   }
 
-  /** The machine's context (what the CP believes about every guest). */
-  context(): unknown {
-    return this.actor.getSnapshot().context;
-  }
-
   counters(): HostCounters {
     return { ...this.counts };
   }
@@ -250,6 +245,16 @@ export class CommandHost implements PartitionHost {
   /** The command partition has no visorbus. */
   sysfs(): Record<string, string> {
     return {};
+  }
+
+  view(): HostView {
+    const context = this.actor.getSnapshot().context;
+    return {
+      snapshot: this.snapshot(),
+      sysfs: {},
+      reports: {},
+      command: { outcomes: this.outcomes, context },
+    };
   }
 
   /** Sends an event to the machine (CHANGE_DEVICE_STATE, DESTROY_DEVICE). */

@@ -2,16 +2,17 @@
 // guest's port acks and answers, the command partition collects both by message handle.
 
 import { describe, expect, test } from 'vitest';
-import { Channel, channelTypes, createChannel, Doorbell } from '../channel/index.js';
+import { Channel, createChannel, Doorbell } from '../channel/index.js';
 import { CONTROLVM_FLAG, CONTROLVM_ID, encodeControlvmMessage } from '../protocol/controlvm.js';
 import { SimWorld } from '../runtime/sim/index.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
+import { CONTROLVM_CHANNEL } from '../channel/index.js';
 
 function ends() {
-  const buffer = createChannel('controlvm');
+  const buffer = createChannel(CONTROLVM_CHANNEL);
   const attach = () => {
-    const attached = Channel.attachAs(buffer, channelTypes.controlvm);
+    const attached = Channel.attachAs(buffer, CONTROLVM_CHANNEL);
     if (!attached.ok) throw new Error(attached.error.message);
     return attached.value;
   };

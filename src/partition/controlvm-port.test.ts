@@ -1,7 +1,7 @@
 // The guest's controlvm channel I/O (spar-protocol.md §2.5) on a real channel in the sim runtime.
 
 import { describe, expect, test } from 'vitest';
-import { Channel, channelTypes, createChannel, Doorbell } from '../channel/index.js';
+import { Channel, createChannel, Doorbell } from '../channel/index.js';
 import {
   CONTROLVM_FLAG,
   CONTROLVM_ID,
@@ -14,9 +14,10 @@ import {
 } from '../protocol/controlvm.js';
 import { SimWorld } from '../runtime/sim/index.js';
 import { CONTROLVM_MESSAGES_PER_POLL, ControlvmGuestPort } from './controlvm-port.js';
+import { CONTROLVM_CHANNEL } from '../channel/index.js';
 
 function setup() {
-  const attached = Channel.attachAs(createChannel('controlvm'), channelTypes.controlvm);
+  const attached = Channel.attachAs(createChannel(CONTROLVM_CHANNEL), CONTROLVM_CHANNEL);
   if (!attached.ok) throw new Error(attached.error.message);
   const channel = attached.value;
   const bell = Doorbell.allocate();

@@ -5,29 +5,25 @@ import type { PartitionConfig } from '../hypervisor/index.js';
 import { CommandHost } from './command-host.js';
 import { GuestHost } from './guest-host.js';
 import { IospHost } from './iosp-host.js';
-import type { HostContext } from './partition-host.js';
+import type { HostContext, PartitionHost } from './partition-host.js';
 
 export type { HostContext } from './partition-host.js';
-
-/** Any partition host. */
-export type AnyHost = CommandHost | GuestHost | IospHost;
 
 /** A fresh host for `partition` on its channels (boot and every reboot). */
 export function createHost(
   partition: PartitionConfig,
   shared: Omit<HostContext, 'partition'>,
-): AnyHost {
+): PartitionHost {
   const { name } = partition;
   const ctx = { ...shared, partition: name };
-  const { config, channels: mine, env } = ctx;
+  const { channels: mine, env } = ctx;
   if (partition.kind === 'command') {
     const { plans, commandOptions, heartbeats, onHypervisorRequest } = ctx;
     return new CommandHost(name, mine, env, plans, commandOptions, heartbeats, onHypervisorRequest);
   }
   if (partition.kind === 'iosp') {
-    const { disks, heartbeats, nicLinks } = ctx;
-    const beats = heartbeats.get(name);
-    return new IospHost(name, mine, env, config, disks, config.jiffyMs, beats, nicLinks.get(name));
+    const heartbeat = ctx.heartbeats.get(name);
+    return new IospHost({ ...ctx, ...(heartbeat === undefined ? {} : { heartbeat }) });
   }
   return new GuestHost(ctx);
 }

@@ -5,7 +5,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { visorchipsetMachine } from '../../machines/visorchipset.machine.js';
 import type { VisorbusRequest } from '../../machines/visorchipset.logic.js';
-import { Channel, channelTypes } from '../channel/index.js';
+import { Channel, VBUS_CHANNEL } from '../channel/index.js';
 import type { ChannelRecord } from '../hypervisor/index.js';
 import type { BindingOf } from './binding.js';
 import type { ControlvmGuestPort } from './controlvm-port.js';
@@ -117,7 +117,7 @@ export class GuestChipset {
   ): ChannelRecord | null {
     const found = this.g.channels.atAddress(request.channelAddr);
     if (found === undefined) return this.failCreate(request, ENOMEM);
-    if (kind === 'vbus' && !Channel.attachAs(found.buffer, channelTypes.vbus).ok) {
+    if (kind === 'vbus' && !Channel.attachAs(found.buffer, VBUS_CHANNEL).ok) {
       return this.failCreate(request, EINVAL);
     }
     return found;

@@ -6,12 +6,14 @@
 
 import { describe, expect, test } from 'vitest';
 import { StructView } from '../base/struct.js';
-import { CHANNELCLI_ATTACHED, ChannelMemory, channelTypes, clientState } from '../channel/index.js';
+import { CHANNELCLI_ATTACHED, ChannelMemory, clientState } from '../channel/index.js';
 import { ioGuestConfig, serverInitializeChannel, type ChannelRecord } from '../hypervisor/index.js';
 import * as build from '../protocol/controlvm-request.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import { guestBench } from './testing/guest-harness.js';
 import { readVbusRecord } from './vbus-records.js';
+import { VBUS_CHANNEL } from '../channel/index.js';
+import { channelTypeOf } from '../kinds/testing/channel-types.js';
 
 const INSTANCE = '8f1a2b3c-4d5e-4f60-8172-8394a5b6c7d8';
 
@@ -26,7 +28,7 @@ function bench(quirks: readonly string[] = []) {
     devCount: 2,
     channelAddr: String(vbus.channelAddr),
     channelBytes: String(vbus.channelBytes),
-    busDataTypeGuid: channelTypes.vbus.guid,
+    busDataTypeGuid: VBUS_CHANNEL.guid,
     busInstGuid: INSTANCE,
   });
   expect(b.request(bus).completionStatus).toBe(0);
@@ -36,7 +38,7 @@ function bench(quirks: readonly string[] = []) {
       devNo,
       channelAddr: String(channel.channelAddr),
       channelBytes: String(channel.channelBytes),
-      dataTypeGuid: channelTypes[channel.typeName].guid,
+      dataTypeGuid: channelTypeOf(channel.typeName).guid,
       devInstGuid: INSTANCE,
     });
   return { ...b, vbus, vhba, vnic, create };
@@ -75,7 +77,7 @@ describe('guest host, Era A client bus', () => {
     expect(b.request(b.create(0, b.vhba), 1_100).completionStatus).toBe(0);
     const pause = b.request(build.deviceChangeStateRequest(1, 0, 0x73));
     expect(pause).toMatchObject({ completionStatus: 0 });
-    expect(b.host.snapshot()['guest1/virthba:1:0']).toBe('serverDown');
+    expect(b.host.snapshot()['guest1/virthba:1:0']).toEqual({ serverAway: 'serverDown' });
     const resume = b.request(build.deviceChangeStateRequest(1, 0, 0xf7));
     expect(resume).toMatchObject({ completionStatus: 0 });
     expect(b.host.snapshot()['guest1/virthba:1:0']).toBe('running');

@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Channel, channelTypes } from '../channel/index.js';
+import { Channel } from '../channel/index.js';
 import { allocateChannels, doorbellOf, minimalGuestConfig } from '../hypervisor/index.js';
 import {
   CONTROLVM_ID,
@@ -15,6 +15,7 @@ import {
 } from '../protocol/controlvm.js';
 import { SimWorld } from '../runtime/sim/index.js';
 import { GuestHost } from './guest-host.js';
+import { CONTROLVM_CHANNEL } from '../channel/index.js';
 
 const ids = Object.values(CONTROLVM_ID);
 
@@ -51,7 +52,7 @@ describe('guest host under hostile controlvm input', () => {
         });
         const record = channels.forPartition('guest1').find((c) => c.kind === 'controlvm');
         if (record === undefined) throw new Error('no controlvm channel');
-        const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
+        const attached = Channel.attachAs(record.buffer, CONTROLVM_CHANNEL);
         if (!attached.ok) throw new Error(attached.error.message);
         const cp = attached.value;
         host.start();

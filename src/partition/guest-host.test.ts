@@ -2,10 +2,12 @@
 // names, and what a create answers when that channel is missing or of the wrong kind.
 
 import { describe, expect, test } from 'vitest';
-import { channelTypes } from '../channel/index.js';
 import { minimalGuestConfig } from '../hypervisor/index.js';
 import * as build from '../protocol/controlvm-request.js';
 import { guestBench } from './testing/guest-harness.js';
+import { VIDEO_CHANNEL } from '../kinds/video/channel.js';
+import { VBUS_CHANNEL } from '../channel/index.js';
+import { channelTypeOf } from '../kinds/testing/channel-types.js';
 
 const INSTANCE = '8f1a2b3c-4d5e-4f60-8172-8394a5b6c7d8';
 const bus = (busNo: number, channelAddr: bigint) =>
@@ -14,7 +16,7 @@ const bus = (busNo: number, channelAddr: bigint) =>
     devCount: 4,
     channelAddr: String(channelAddr),
     channelBytes: '4096',
-    busDataTypeGuid: channelTypes.vbus.guid,
+    busDataTypeGuid: VBUS_CHANNEL.guid,
     busInstGuid: INSTANCE,
   });
 const device = (busNo: number, devNo: number, channelAddr: bigint, type: 'video' | 'keyboard') =>
@@ -23,7 +25,7 @@ const device = (busNo: number, devNo: number, channelAddr: bigint, type: 'video'
     devNo,
     channelAddr: String(channelAddr),
     channelBytes: '4096',
-    dataTypeGuid: channelTypes[type].guid,
+    dataTypeGuid: channelTypeOf(type).guid,
     devInstGuid: INSTANCE,
   });
 
@@ -63,9 +65,7 @@ describe('guest host channel mapping', () => {
     });
     const drivers = Object.keys(b.host.snapshot()).filter((id) => id.includes(':vbus'));
     expect(drivers).toEqual(['guest1/visorconinclient:vbus1:dev1']);
-    expect(b.host.sysfs()['/sys/devices/visorbus1/vbus1:dev0/typeguid']).toBe(
-      channelTypes.video.guid,
-    );
+    expect(b.host.sysfs()['/sys/devices/visorbus1/vbus1:dev0/typeguid']).toBe(VIDEO_CHANNEL.guid);
   });
 
   test('the counters count polls, commands and responses', () => {

@@ -12,17 +12,16 @@ import {
   type AnyStateMachine,
   createActor,
 } from 'xstate';
-import type { BlockWorkloadContext } from '../../machines/block-workload.logic.js';
 import { guestPartitionMachine, moduleSystemId } from '../../machines/guest-partition.machine.js';
-import type { ScsiMidlayerContext } from '../../machines/scsi-midlayer.logic.js';
 import type { visorbusMachine } from '../../machines/visorbus.machine.js';
 import type { visorchipsetMachine } from '../../machines/visorchipset.machine.js';
 import type { VisorchipsetEvent, VisorbusRequest } from '../../machines/visorchipset.logic.js';
 import { assert } from '../base/assert.js';
-import { Channel, channelTypes } from '../channel/index.js';
-import { doorbellOf, guestNetwork, guestWorkloads } from '../hypervisor/index.js';
+import { Channel, CONTROLVM_CHANNEL } from '../channel/index.js';
+import { doorbellOf } from '../hypervisor/index.js';
+import { QUIRKS } from '../kinds/index.js';
 import { moduleQuirks } from '../quirks.js';
-import { bindActor, type BindingOf, type Effect } from './binding.js';
+import { type AnyBinding, bindActor, type BindingOf, type Effect } from './binding.js';
 import { ClientBusBridge } from './client-bus-bridge.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import { guestDriverSet } from './driver-set.js';
@@ -30,24 +29,9 @@ import { effectDetail } from './effect-detail.js';
 import { GuestChannels } from './guest-channels.js';
 import { type ChipsetCounts, GuestChipset } from './guest-chipset.js';
 import { GuestVisorbus } from './guest-visorbus.js';
-import type { NetInterfaceReport } from './net-stack.js';
-import type { HostContext, HostCounters, PartitionHost } from './partition-host.js';
+import type { HypervisorRequest } from './command-host.js';
+import type { HostContext, HostCounters, HostView, PartitionHost } from './partition-host.js';
 import { sysfsView } from './sysfs.js';
-
-/** What `GuestHost.io()` reports: plain data, so it crosses the worker boundary. */
-export interface GuestIoReport {
-  readonly workloads: readonly {
-    readonly name: string;
-    readonly finished: boolean;
-    readonly counts: BlockWorkloadContext['counts'];
-    readonly lbas: BlockWorkloadContext['lbas'];
-    /** The next version the workload would write: every version from here on is newer. */
-    readonly nextVersion: number;
-  }[];
-  readonly midlayers: readonly ScsiMidlayerContext['counts'][];
-  /** Each network interface's ledgers (net-stack.ts). */
-  readonly net: readonly NetInterfaceReport[];
-}
 
 /** What a guest host is made from. */
 export type GuestHostContext = Pick<HostContext, 'partition' | 'config' | 'channels' | 'env'>;
@@ -87,7 +71,7 @@ export class GuestHost implements PartitionHost {
       (c) => c.guestPartition === partition && c.kind === 'controlvm',
     );
     assert(record !== undefined, `${partition}: no controlvm channel`);
-    const attached = Channel.attachAs(record.buffer, channelTypes.controlvm);
+    const attached = Channel.attachAs(record.buffer, CONTROLVM_CHANNEL);
     assert(attached.ok, `${partition}: the hypervisor's controlvm channel must validate`);
     this.controlvmBell = doorbellOf(record);
     this.controlvm = new ControlvmGuestPort(attached.value, this.controlvmBell, env);
@@ -97,7 +81,7 @@ export class GuestHost implements PartitionHost {
       d.bus === 'visorbus' ? [d.registration] : [],
     );
     this.clientBus = [...driverSet.values()].some((d) => d.bus === 'virtpci');
-    const quirks = { ...moduleQuirks(config.quirks ?? []) };
+    const quirks = { ...moduleQuirks(config.quirks ?? [], QUIRKS) };
     const input = {
       partition,
       jiffyMs: config.jiffyMs,
@@ -174,21 +158,25 @@ export class GuestHost implements PartitionHost {
     return { ...this.counts };
   }
 
-  /** The storage ledgers: each workload's counts and per-LBA versions, each midlayer's counts. */
-  io(): GuestIoReport {
-    const children = Object.entries(this.children());
-    const workloads = children.flatMap(([id, child]) => {
-      if (!id.includes('/block-workload:')) return [];
-      const snapshot = child.getSnapshot() as { value: unknown; context: BlockWorkloadContext };
-      const { name, counts, lbas, nextVersion } = snapshot.context;
-      return [{ name, finished: snapshot.value === 'finished', counts, lbas, nextVersion }];
-    });
-    const midlayers = children.flatMap(([id, child]) =>
-      id.includes('/scsi-midlayer:')
-        ? [(child.getSnapshot().context as ScsiMidlayerContext).counts]
-        : [],
-    );
-    return { workloads, midlayers, net: this.bridge?.netStacks().map((s) => s.report()) ?? [] };
+  /** Each device kind's part of the guest's report, by kind name (plain data). */
+  reports(): Record<string, unknown> {
+    return this.bridge?.reports() ?? {};
+  }
+
+  view(): HostView {
+    return {
+      snapshot: this.snapshot(),
+      sysfs: this.sysfs(),
+      reports: this.reports(),
+      command: null,
+    };
+  }
+
+  /** A guest is not told about IOSPs: the command partition pauses its devices instead. */
+  notify(): void {}
+
+  takeRequests(): HypervisorRequest[] {
+    return [];
   }
 
   /** The sysfs view of the guest's buses and devices (§3.8), path → contents. */
@@ -214,14 +202,14 @@ export class GuestHost implements PartitionHost {
     const { config, partition } = this.ctx;
     return new ClientBusBridge({
       partition,
+      config,
       guest: this.guest,
       chipset: this.expect(this.chipset, 'visorchipset'),
       bus: this.expect(this.bus, 'visorbus'),
       env: this.env,
       channels: this.channels,
-      workloads: guestWorkloads(config, partition),
-      network: guestNetwork(config, partition),
       bind: (systemId, binding) => this.bind(systemId, binding),
+      bindEffects: (systemId, binding) => this.bindEffects(systemId, binding),
       child: (systemId) => this.child(systemId),
     });
   }
@@ -248,11 +236,16 @@ export class GuestHost implements PartitionHost {
    * and then performed by `binding`. The binding is typed by the child's machine `M`.
    */
   bind<M extends AnyStateMachine>(systemId: string, binding: BindingOf<M>): ActorRefFrom<M> {
+    // The child was spawned from M's logic (the guest-partition machine's actor of that name).
+    return this.bindEffects(systemId, binding) as ActorRefFrom<M>;
+  }
+
+  /** The child `systemId` bound to `binding`, which was type-checked against its machine. */
+  bindEffects(systemId: string, binding: AnyBinding): AnyActorRef {
     const actor = this.child(systemId);
     const trace = (effect: Effect) => this.trace(systemId, actor, effect);
     this.stops.push(bindActor(actor, binding, trace));
-    // The child was spawned from M's logic (the guest-partition machine's actor of that name).
-    return actor as ActorRefFrom<M>;
+    return actor;
   }
 
   /** The spawned child `systemId`. */

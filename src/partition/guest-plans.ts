@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { assert } from '../base/assert.js';
-import { channelTypes } from '../channel/index.js';
+import { channelTypeNamed } from '../kinds/index.js';
 import type { ChannelMap, ChannelRecord, Config } from '../hypervisor/index.js';
 import type { BusPlan, DevicePlan, GuestPlan } from '../../machines/command-partition.logic.js';
 
@@ -32,7 +32,7 @@ function placeOf(share: readonly ChannelRecord[], id: string) {
   const ch = share.find((r) => r.id === id);
   assert(ch !== undefined, `no channel ${id} in the channel map`);
   const place = { channelAddr: ch.channelAddr.toString(), channelBytes: String(ch.channelBytes) };
-  return { place, instGuid: nameGuid(ch.id), typeGuid: channelTypes[ch.typeName].guid };
+  return { place, instGuid: nameGuid(ch.id), typeGuid: typeGuidOf(ch.typeName) };
 }
 
 /** Every guest's bring-up plan, with the addresses and sizes the hypervisor allocated. */
@@ -51,4 +51,11 @@ export function guestPlansFrom(config: Config, channelMap: ChannelMap): GuestPla
     });
     return { name: guest.name, partitionIndex: guest.index, buses, devices };
   });
+}
+
+// The hypervisor allocated the channel, so its type is a registered one.
+function typeGuidOf(typeName: string): string {
+  const type = channelTypeNamed(typeName);
+  assert(type !== undefined, `no channel type ${typeName}`);
+  return type.guid;
 }

@@ -3,16 +3,39 @@
 // both runtimes (boot = construct + start, crash = stop and forget, reboot = a fresh host on the
 // same channel memory).
 
-import type { GuestPlan } from '../../machines/command-partition.logic.js';
-import type { Disk } from '../devices/disk.js';
+import type { CommandPartitionContext, GuestPlan } from '../../machines/command-partition.logic.js';
+import type { IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
 import type { ChannelRecord, Config } from '../hypervisor/index.js';
-import type { CommandHostOptions, HypervisorRequest } from './command-host.js';
+import type {
+  CommandHostOptions,
+  CommandPartitionOutcome,
+  HypervisorRequest,
+} from './command-host.js';
 import type { Environment } from './environment.js';
 
 /** Monotonic counters of one partition host since it started; names are stable keys. */
 export type HostCounters = Readonly<Record<string, number>>;
 
-/** A partition host: one partition's actors wired to its channels. */
+/** What the run's judge reads of a host at the end: plain data (it crosses the worker boundary). */
+export interface HostView {
+  /** The state value of each actor, by systemId. */
+  readonly snapshot: Record<string, unknown>;
+  /** The sysfs view (§3.8), path → contents; empty without visorbus. */
+  readonly sysfs: Record<string, string>;
+  /** Each device kind's part of the report (a guest's stacks), by kind name. */
+  readonly reports: Readonly<Record<string, unknown>>;
+  /** The command partition's outcomes (`cp.*` effects, in order) and ledger; null elsewhere. */
+  readonly command: {
+    readonly outcomes: readonly CommandPartitionOutcome[];
+    readonly context: CommandPartitionContext;
+  } | null;
+}
+
+/**
+ * A partition host: one partition's actors wired to its channels. Every kind of host offers the
+ * whole interface (a request another kind of partition has no use for does nothing), so the
+ * runtimes never need to know which kind they hold.
+ */
 export interface PartitionHost {
   /** The partition's name from the configuration. */
   readonly partition: string;
@@ -26,6 +49,12 @@ export interface PartitionHost {
   counters(): HostCounters;
   /** The sysfs view (§3.8), path → contents; empty for partitions without visorbus. */
   sysfs(): Record<string, string>;
+  /** Everything the run's judge reads of the host. */
+  view(): HostView;
+  /** The hypervisor reports an IOSP down or up (§4.1); only the command partition acts on it. */
+  notify(event: IospRecoveryEvent): void;
+  /** The command partition's requests to the hypervisor since the last call ([] elsewhere). */
+  takeRequests(): HypervisorRequest[];
 }
 
 /** What a host is made from (boot and every reboot), in either runtime. */
@@ -39,12 +68,10 @@ export interface HostContext {
   /** For the command partition: the guests to bring up (`guestPlansFrom`). */
   readonly plans: readonly GuestPlan[];
   readonly commandOptions: CommandHostOptions;
-  /** The run's disks (hardware), by name. */
-  readonly disks: ReadonlyMap<string, Disk>;
-  /** Heartbeat pages by IOSP: an IOSP gets its own, the command partition all (the watchdog's). */
+  /** This partition's share of each device kind's hardware, by kind name (src/kinds). */
+  readonly hardware: ReadonlyMap<string, unknown>;
+  /** Heartbeat pages: an IOSP gets its own, the command partition every IOSP's (its watchdog's). */
   readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
-  /** NIC link pages by IOSP (hypervisor/nic-links.ts): an IOSP gets its own, nobody else any. */
-  readonly nicLinks: ReadonlyMap<string, SharedArrayBuffer>;
   /** Performs a request of the command partition to the hypervisor at once (sim runtime). */
   readonly onHypervisorRequest?: (request: HypervisorRequest) => void;
 }

@@ -2,11 +2,12 @@
 // guest that stops draining cannot grow the IOSP's memory past OUTBOX_LIMIT.
 
 import { describe, expect, test } from 'vitest';
-import { Channel, channelTypes, createChannel } from '../channel/index.js';
+import { Channel, createChannel } from '../channel/index.js';
 import { OUTBOX_LIMIT, ResponseOutbox } from './response-outbox.js';
+import { VNIC_CHANNEL } from '../kinds/vnic/channel.js';
 
 function ring() {
-  const attached = Channel.attachAs(createChannel('vnic'), channelTypes.vnic);
+  const attached = Channel.attachAs(createChannel(VNIC_CHANNEL), VNIC_CHANNEL);
   if (!attached.ok) throw new Error(attached.error.message);
   return attached.value.queue(1);
 }

@@ -1,34 +1,20 @@
-// The named checks a scenario can expect (scenario schema EXPECTATIONS), judged on the end of a
-// run. Each says whether it is a safety check (nothing bad happened) or a liveness check
-// (something good happened by the time limit), as exit code 1 reports. The storage and network
-// ones ask src/check's oracles, which the recovery properties share.
+// The named checks a scenario can expect (`expect:`), judged on the end of a run: the control
+// plane's own here, each device kind's in its folder (src/kinds/<kind>/expectations.ts). Each says
+// whether it is a safety check (nothing bad happened) or a liveness check (something good happened
+// by the time limit), as exit code 1 reports.
 
-import { channelTypes } from '../channel/index.js';
-import {
-  completionFindings,
-  frameFindings,
-  isolationFindings,
-  type LinkFinding,
-  linkRecoveryFindings,
-  unfinishedWork,
-} from '../check/index.js';
-import type { ExpectationName } from '../scenario/schema.js';
-import { networkPlan } from '../hypervisor/index.js';
-import { NO_NET } from './net-stats.js';
-import { sumRecords, totalIo, type Observation } from './observation.js';
+import { assert } from '../base/assert.js';
+import { deviceChannel, KINDS } from '../kinds/index.js';
+import type { KindExpectation } from '../kinds/kind.js';
+import type { Observation } from './observation.js';
 
 /** The verdict of one expectation. */
 export interface ExpectationResult {
-  readonly name: ExpectationName;
+  readonly name: string;
   readonly kind: 'safety' | 'liveness';
   readonly ok: boolean;
   readonly detail: string;
 }
-
-type Check = {
-  readonly kind: 'safety' | 'liveness';
-  judge(o: Observation): { ok: boolean; detail: string };
-};
 
 const guestsOf = (o: Observation) => o.config.partitions.filter((p) => p.kind === 'guest');
 
@@ -44,14 +30,10 @@ export function boundDevices(snapshot: Readonly<Record<string, unknown>>): Set<s
   return bound;
 }
 
-const netTotal = (o: Observation) =>
-  sumRecords(
-    NO_NET,
-    Object.values(o.net).map((n) => n.stats),
-  );
-
-const CHECKS: Readonly<Record<ExpectationName, Check>> = {
+/** The control plane's checks. */
+const CORE_CHECKS: Readonly<Record<string, KindExpectation>> = {
   'guests-running': {
+    description: 'Every guest partition is running at the end (lifecycle state running).',
     kind: 'liveness',
     judge: (o) => {
       const down = guestsOf(o).filter((g) => o.states[g.name] !== 'running');
@@ -65,6 +47,8 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
     },
   },
   'bring-up-complete': {
+    description:
+      'The command partition brought every guest up: every create answered with success.',
     kind: 'liveness',
     judge: (o) => {
       const done = [...o.cpOutcomes].reverse().find((e) => e.type === 'cp.bringUpDone') as
@@ -85,6 +69,7 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
     },
   },
   'every-request-answered': {
+    description: 'Every controlvm request that expected a response got exactly one.',
     kind: 'safety',
     judge: (o) => {
       if (o.cpContext === null)
@@ -100,6 +85,7 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
     },
   },
   'drivers-bound': {
+    description: 'Every configured device of every running guest has a bound driver.',
     kind: 'liveness',
     judge: (o) => {
       const problems: string[] = [];
@@ -119,6 +105,7 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
     },
   },
   'sysfs-matches-config': {
+    description: "Each guest's sysfs view shows exactly the configured buses and devices.",
     kind: 'safety',
     judge: (o) => {
       const problems: string[] = [];
@@ -143,7 +130,7 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
         for (const d of visorbusDevices) {
           const shown = shownDevices.find((s) => s.key === `${d.busNo}:${d.devNo}`);
           if (shown === undefined) problems.push(`${g.name}: vbus${d.busNo}:dev${d.devNo} missing`);
-          else if (shown.guid !== channelTypes[d.channelType].guid)
+          else if (shown.guid !== deviceChannel(d.channelType)?.type.guid)
             problems.push(`${g.name}: vbus${d.busNo}:dev${d.devNo} typeguid ${shown.guid}`);
         }
         for (const s of shownDevices)
@@ -159,138 +146,19 @@ const CHECKS: Readonly<Record<ExpectationName, Check>> = {
       };
     },
   },
-  'no-lost-writes': {
-    kind: 'safety',
-    judge: (o) => {
-      const lost = Object.entries(o.io).filter(([, io]) => io.lostAckedWrites > 0);
-      return {
-        ok: lost.length === 0,
-        detail:
-          lost.length === 0
-            ? `every block holds its last acknowledged write (${totalIo(Object.values(o.io)).succeeded} requests succeeded)`
-            : lost
-                .map(([g, io]) => `${g}: ${io.lostAckedWrites} block(s) lost an acknowledged write`)
-                .join(', '),
-      };
-    },
-  },
-  'exactly-once-completion': {
-    kind: 'safety',
-    judge: (o) => {
-      const problems = Object.entries(o.io).flatMap(([g, io]) =>
-        completionFindings(io).map((f) =>
-          f.kind === 'duplicate-completion'
-            ? `${g}: ${f.count} duplicate completion(s)`
-            : `${g}: ${f.missing} request(s) never completed`,
-        ),
-      );
-      const all = totalIo(Object.values(o.io));
-      return {
-        ok: problems.length === 0,
-        detail:
-          problems.length === 0
-            ? `${all.completed} of ${all.submitted} requests completed, each once`
-            : problems.join(', '),
-      };
-    },
-  },
-  'io-resumes': {
-    kind: 'liveness',
-    judge: (o) => {
-      const stuck = Object.entries(o.io).flatMap(([g, io]) => {
-        const left = unfinishedWork(io, io.workloads);
-        return left === null ? [] : [{ g, left }];
-      });
-      const all = totalIo(Object.values(o.io));
-      return {
-        ok: stuck.length === 0,
-        detail:
-          stuck.length === 0
-            ? `${all.finished} workload(s) finished (${all.retried} retries after resets)`
-            : stuck
-                .map(
-                  ({ g, left }) =>
-                    `${g}: ${left.unfinished} workload(s) unfinished, ${left.outstanding} request(s) outstanding`,
-                )
-                .join(', '),
-      };
-    },
-  },
-  'no-duplicate-frames': {
-    kind: 'safety',
-    judge: (o) => {
-      const dup = Object.entries(o.net).filter(([, n]) =>
-        frameFindings(n.stats).some((f) => f.kind === 'duplicated'),
-      );
-      const all = netTotal(o);
-      return {
-        ok: dup.length === 0,
-        detail:
-          dup.length === 0
-            ? `${all.delivered} of ${all.sent} echo requests answered, none twice (${all.dropped} lost in outages)`
-            : dup
-                .map(([g, n]) => `${g}: ${n.stats.duplicated} frame(s) delivered twice`)
-                .join(', '),
-      };
-    },
-  },
-  isolation: {
-    kind: 'safety',
-    judge: (o) => {
-      const breached = Object.entries(o.net).filter(
-        ([, n]) => isolationFindings(n.stats).length > 0,
-      );
-      const detail = breached
-        .map(
-          ([g, n]) =>
-            `${g}: ${n.stats.misdelivered} frame(s) from outside its segment, ${n.stats.ownershipViolations} buffer(s) read while the IOSP owned them`,
-        )
-        .join(', ');
-      return {
-        ok: breached.length === 0,
-        detail:
-          breached.length === 0
-            ? `${netTotal(o).interfaces} interface(s): no frame from outside its segment`
-            : detail,
-      };
-    },
-  },
-  'link-recovers': {
-    kind: 'liveness',
-    judge: (o) => {
-      const interfaces = Object.fromEntries(
-        Object.entries(o.net).map(([g, n]) => [g, n.interfaces]),
-      );
-      const problems = linkRecoveryFindings(networkPlan(o.config).vnics, interfaces, o.states).map(
-        linkProblem,
-      );
-      const all = netTotal(o);
-      return {
-        ok: problems.length === 0,
-        detail:
-          problems.length === 0
-            ? `${all.linksUp} of ${all.interfaces} link(s) up, ${all.finishedFlows} of ${all.flows} flow(s) finished, ${all.linkDownMs} ms link down in all`
-            : problems.join(', '),
-      };
-    },
-  },
 };
 
-// One link-recovers problem in words.
-function linkProblem(f: LinkFinding): string {
-  switch (f.kind) {
-    case 'never-opened':
-      return `${f.guest} vbus${f.vnic.busNo}:dev${f.vnic.devNo}: no interface (the vnic never opened)`;
-    case 'link-down':
-      return `${f.guest} ${f.ifname}: link down at the end`;
-    case 'stalled':
-      return `${f.guest} ${f.ifname}: flow ${f.flow} got no reply since the link came up at ${f.sinceMs} ms`;
-    case 'unfinished-flow':
-      return `${f.guest} ${f.ifname}: flow ${f.flow.flow} unfinished at the end`;
-  }
-}
+/** Every check a scenario can expect, by name: the control plane's, then each kind's. */
+export const EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
+  ...CORE_CHECKS,
+  ...Object.assign({}, ...KINDS.map((k) => k.expectations ?? {})),
+};
 
-/** Judges `names` on `o`, in the order given. */
-export function judge(names: readonly ExpectationName[], o: Observation): ExpectationResult[] {
-  return names.map((name) => ({ name, kind: CHECKS[name].kind, ...CHECKS[name].judge(o) }));
+/** Judges `names` on `o`, in the order given; every name is one of {@link EXPECTATIONS}. */
+export function judge(names: readonly string[], o: Observation): ExpectationResult[] {
+  return names.map((name) => {
+    const check = EXPECTATIONS[name];
+    assert(check !== undefined, `no expectation named ${name}`);
+    return { name, kind: check.kind, ...check.judge(o) };
+  });
 }

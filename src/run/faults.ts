@@ -1,10 +1,11 @@
-// A scenario's fault schedule, applied through the hypervisor (the same calls in both runtimes).
-// A fault fires at its time, or once at the first trace record matching its `when` (plus its
-// delay). The hypervisor may refuse one (a crash of a partition that is off): that is reported,
-// not an error of the run.
+// A scenario's fault schedule, the same in both runtimes: each fault fires at its time, or once at
+// the Nth trace record matching its `when` (plus its delay). The control plane's faults go through
+// the hypervisor; a device kind's act on the run's hardware (src/kinds/<kind>/scenario.ts). The
+// hypervisor or the hardware may refuse one (a crash of a partition that is off): that is reported,
+// not an error of the run. A runtime only decides when "now" is and how records reach the plan.
 
-import type { Disk } from '../devices/disk.js';
-import type { Hypervisor, NicLinks } from '../hypervisor/index.js';
+import type { Hypervisor } from '../hypervisor/index.js';
+import { KINDS, type RunHardware } from '../kinds/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { ScenarioFault } from '../scenario/schema.js';
 
@@ -26,24 +27,16 @@ export function matches(when: NonNullable<ScenarioFault['when']>, record: TraceR
   return record.event === when.event;
 }
 
-/** A disk-error fault: the next `times` operations `op` on blocks lba..lba+count−1 fail. */
-export type DiskErrorFault = Extract<ScenarioFault, { action: 'disk-error' }>;
-
-/** A nic-link fault: the IOSP's NIC `nic` loses its link (`up: false`) or gets it back. */
-export type NicLinkFault = Extract<ScenarioFault, { action: 'nic-link' }>;
-
-/** What faults act on: the hypervisor, the run's disks and NIC links (hardware, outside partitions). */
-export interface FaultTarget {
-  readonly hypervisor: Hypervisor;
-  injectDiskError(fault: DiskErrorFault): string | null;
-  setNicLink(fault: NicLinkFault): string | null;
-}
-
 /** Applies `fault` now; returns the refusal, if any. */
-export function applyFault(target: FaultTarget, fault: ScenarioFault): string | null {
-  if (fault.action === 'disk-error') return target.injectDiskError(fault);
-  if (fault.action === 'nic-link') return target.setNicLink(fault);
-  const { hypervisor } = target;
+export function applyFault(
+  hypervisor: Hypervisor,
+  hardware: RunHardware,
+  fault: ScenarioFault,
+): string | null {
+  for (const kind of KINDS) {
+    const own = kind.scenario?.faults?.find((f) => f.action === fault.action);
+    if (own !== undefined) return own.apply(hardware.get(kind.name), fault);
+  }
   const name = fault.partition;
   const result =
     fault.action === 'reboot'
@@ -67,40 +60,31 @@ export function faultCounts(records: readonly FaultRecord[]): Record<string, num
 }
 
 /**
- * The fault target of a run with these disks and NIC links. Choice: a link changes whatever state
- * its IOSP is in (the hardware does not ask); an IOSP that is down sees it at its next boot.
+ * One run's faults: which fire at a time, which wait for a condition, and what became of each.
+ * Feed it every trace record in order (`onRecord`); fire each fault when it is due (`fire`).
  */
-export function faultTarget(
-  hypervisor: Hypervisor,
-  disks: ReadonlyMap<string, Disk>,
-  nicLinks: NicLinks,
-): FaultTarget {
-  return {
-    hypervisor,
-    setNicLink: (f) =>
-      nicLinks.set(f.partition, f.nic, f.up) ? null : `${f.partition} owns no NIC named ${f.nic}`,
-    injectDiskError: (f) => {
-      const disk = disks.get(f.disk);
-      if (disk === undefined) return `no disk named ${f.disk}`;
-      const injected = disk.injectFailure({ op: f.op, lba: f.lba, count: f.count, times: f.times });
-      return injected.ok ? null : injected.error.message;
-    },
-  };
-}
-
-/**
- * The faults of a schedule that wait for a condition: feed it every trace record in order; it
- * returns the faults whose condition was met by this record (the Nth match), with their delay.
- */
-export class FaultConditions {
+export class FaultPlan {
+  private readonly records: FaultRecord[];
   private readonly watching: Set<number>;
   private readonly seen = new Map<number, number>();
 
   constructor(private readonly faults: readonly ScenarioFault[]) {
+    this.records = faults.map((f, index) => ({
+      index,
+      action: f.action,
+      partition: f.partition,
+      atMs: null,
+      refused: null,
+    }));
     this.watching = new Set(faults.flatMap((f, i) => (f.when === undefined ? [] : [i])));
   }
 
-  /** The faults (index, delay in ms) that `record` triggers. */
+  /** The faults that fire at a time: index and time. */
+  timed(): { readonly index: number; readonly atMs: number }[] {
+    return this.faults.flatMap((f, index) => (f.at === undefined ? [] : [{ index, atMs: f.at }]));
+  }
+
+  /** The faults (index, delay in ms) that `record` triggers: the Nth match of their condition. */
   onRecord(record: TraceRecord): { readonly index: number; readonly afterMs: number }[] {
     const fired: { index: number; afterMs: number }[] = [];
     for (const i of this.watching) {
@@ -113,5 +97,23 @@ export class FaultConditions {
       fired.push({ index: i, afterMs: when.after });
     }
     return fired;
+  }
+
+  /** Fires fault `index` at `atMs` on the run. */
+  fire(index: number, atMs: number, hypervisor: Hypervisor, hardware: RunHardware): void {
+    const fault = this.faults[index];
+    const record = this.records[index];
+    if (fault === undefined || record === undefined) return;
+    this.records[index] = { ...record, atMs, refused: applyFault(hypervisor, hardware, fault) };
+  }
+
+  /** Whether every fault has fired. */
+  allFired(): boolean {
+    return this.records.every((r) => r.atMs !== null);
+  }
+
+  /** What became of each fault, in scenario order. */
+  log(): readonly FaultRecord[] {
+    return [...this.records];
   }
 }

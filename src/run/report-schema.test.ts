@@ -10,7 +10,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { PARTITION_LIFECYCLE_STATES } from '../../machines/partition-lifecycle.machine.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
-import { EXPECTATIONS, FAULT_ACTIONS } from '../scenario/schema.js';
+import { FAULT_ACTIONS } from '../scenario/schema.js';
+import { EXPECTATIONS } from './expectations.js';
 import { runScenario, type RunReport } from './run-scenario.js';
 
 const ROOT = join(import.meta.dirname, '../..');

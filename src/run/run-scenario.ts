@@ -1,20 +1,21 @@
 // `spar run`'s core: one scenario, one runtime, one seed → a report (the JSON of `--json`) and
 // the trace. The CLI prints it; tests and `npm start` use it directly.
 
+import { KINDS } from '../kinds/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { judge, type ExpectationResult } from './expectations.js';
-import { faultCounts, type FaultRecord } from './faults.js';
-import { NO_NET, type InterfaceSummary } from './net-stats.js';
-import {
-  sumRecords,
-  totalIo,
-  type IoStats,
-  type NetStats,
-  type Observation,
-} from './observation.js';
-import { runSim, type RunResult } from './run-sim.js';
+import { type ExpectationResult, judge } from './expectations.js';
+import { type FaultRecord, faultCounts } from './faults.js';
+import { type Observation, sectionOf } from './observation.js';
+import { type RunResult, runSim } from './run-sim.js';
 import { runWorkers } from './run-workers.js';
+
+/**
+ * The device kinds' sections of a report, by name: each kind with a report declares its own
+ * (module augmentation, e.g. src/kinds/vhba/report.ts adds `io`).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their sections.
+export interface ReportSections {}
 
 /** Which runtime runs the scenario. */
 export type RuntimeName = 'sim' | 'workers';
@@ -29,8 +30,8 @@ export interface RunOptions {
   readonly wallClock: () => number;
 }
 
-/** The report of one run: `spar run --json` prints exactly this. */
-export interface RunReport {
+/** The report of one run: `spar run --json` prints exactly this (docs/report.schema.json). */
+export interface RunReport extends ReportSections {
   readonly scenario: string;
   readonly file: string;
   readonly runtime: RuntimeName;
@@ -51,14 +52,6 @@ export interface RunReport {
     readonly virtualMs: number;
     readonly wallMs: number;
     readonly traceRecords: number;
-  };
-  /** Storage IO per guest and in total. */
-  readonly io: { readonly guests: Readonly<Record<string, IoStats>>; readonly total: IoStats };
-  /** Network traffic per guest and in total, and each interface with its ping flows. */
-  readonly net: {
-    readonly guests: Readonly<Record<string, NetStats>>;
-    readonly total: NetStats;
-    readonly interfaces: Readonly<Record<string, readonly InterfaceSummary[]>>;
   };
   readonly traceHash: string;
 }
@@ -97,19 +90,18 @@ export async function runScenario(
       wallMs,
       traceRecords: result.trace.length,
     },
-    io: { guests: result.observation.io, total: totalIo(Object.values(result.observation.io)) },
-    net: netReport(result.observation),
+    ...reportSections(result.observation),
     traceHash: result.traceHash,
   };
   return { report, trace: result.trace };
 }
 
-function netReport(o: Observation): RunReport['net'] {
-  const guests = Object.fromEntries(Object.entries(o.net).map(([g, n]) => [g, n.stats]));
-  const interfaces = Object.fromEntries(
-    Object.entries(o.net)
-      .filter(([, n]) => n.interfaces.length > 0)
-      .map(([g, n]) => [g, n.interfaces]),
-  );
-  return { guests, total: sumRecords(NO_NET, Object.values(guests)), interfaces };
+// Each kind with a report writes its section from the observation's.
+function reportSections(o: Observation): ReportSections {
+  const sections: Record<string, unknown> = {};
+  for (const { report } of KINDS) {
+    if (report !== undefined) sections[report.section] = report.json(sectionOf(o, report.section));
+  }
+  // Each kind fills the section it declares in ReportSections.
+  return sections as unknown as ReportSections;
 }

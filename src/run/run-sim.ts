@@ -1,15 +1,15 @@
-// A scenario in the deterministic runtime: a pure function of (scenario, seed, time limit).
-// Faults are events of the run's scheduler, so they take part in the seeded ordering of
-// same-instant events like everything else.
+// A scenario in the deterministic runtime: a pure function of (scenario, seed, time limit). Faults
+// are events of the run's scheduler, so they take part in the seeded ordering of same-instant
+// events like everything else; a condition's fault is scheduled from the trace record that meets
+// it. What is shared with the worker runtime — the fault plan, the observation — is in faults.ts
+// and observation.ts; this file only drives virtual time.
 
 import type { TraceRecord } from '../partition/environment.js';
-import { CommandHost } from '../partition/command-host.js';
-import { GuestHost } from '../partition/guest-host.js';
-import { ioAndNet } from './io-stats.js';
+import type { HostView } from '../partition/partition-host.js';
 import { DEFAULT_EVENT_BUDGET, SimRun } from '../runtime/sim/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { applyFault, faultTarget, FaultConditions, type FaultRecord } from './faults.js';
-import { lifecycleStates, type Observation } from './observation.js';
+import { type FaultRecord, FaultPlan } from './faults.js';
+import { lifecycleStates, type Observation, observe } from './observation.js';
 
 /** What one run produced, before judging. */
 export interface RunResult {
@@ -30,7 +30,7 @@ export interface RunSimOptions {
    * only read: the run is driven in 1 ms slices, which runs the same events in the same order
    * (same trace hash) as without it. Returning true ends the run at that instant, early.
    */
-  readonly everyMs?: (run: SimRun) => boolean | void;
+  readonly everyMs?: (run: SimRun) => boolean | undefined;
 }
 
 /** Runs `loaded` in the sim runtime until `untilMs` of virtual time. */
@@ -42,29 +42,13 @@ export function runSim(
 ): RunResult {
   const { config, scenario } = loaded;
   const run = new SimRun(config, seed);
-  const faults: FaultRecord[] = scenario.faults.map((f, index) => ({
-    index,
-    action: f.action,
-    partition: f.partition,
-    atMs: null,
-    refused: null,
-  }));
-  const fire = (index: number) => () => {
-    const fault = scenario.faults[index];
-    if (fault === undefined) return;
-    faults[index] = {
-      ...(faults[index] as FaultRecord),
-      atMs: run.now(),
-      refused: applyFault(faultTarget(run.hypervisor, run.disks, run.nicLinks), fault),
-    };
-  };
-  scenario.faults.forEach((f, i) => {
-    if (f.at !== undefined) run.at(f.at, `fault/${i}`, fire(i));
-  });
-  const conditions = new FaultConditions(scenario.faults);
+  const plan = new FaultPlan(scenario.faults);
+  const fire = (index: number) => () => plan.fire(index, run.now(), run.hypervisor, run.hardware);
+  for (const { index, atMs } of plan.timed()) run.at(atMs, `fault/${index}`, fire(index));
   const stopWatching = run.world.onRecord((record) => {
-    for (const { index, afterMs } of conditions.onRecord(record))
+    for (const { index, afterMs } of plan.onRecord(record)) {
       run.at(run.now() + afterMs, `fault/${index}`, fire(index));
+    }
   });
   run.bootAll();
   const summary =
@@ -74,23 +58,31 @@ export function runSim(
   stopWatching();
   let hash: string | undefined;
   return {
-    observation: observe(run, loaded),
+    observation: simObservation(run),
     trace: run.trace,
     get traceHash(): string {
       hash ??= run.traceHash();
       return hash;
     },
-    faults,
+    faults: plan.log(),
     events: summary.events,
     virtualMs: run.now(),
   };
+}
+
+/** The observation of a sim run now: every live host's view (a hung one included). */
+export function simObservation(run: SimRun): Observation {
+  const { config } = run;
+  const views: Record<string, HostView | null> = {};
+  for (const p of config.partitions) views[p.name] = run.host(p.name)?.view() ?? null;
+  return observe(config, lifecycleStates(config, run.hypervisor), views, run.hardware);
 }
 
 // runUntil in 1 ms slices with one event budget for the whole run, calling `everyMs` after each.
 function runSampled(
   run: SimRun,
   untilMs: number,
-  everyMs: (run: SimRun) => boolean | void,
+  everyMs: (run: SimRun) => boolean | undefined,
 ): { events: number } {
   let events = 0;
   for (let t = 0; ; t = Math.min(t + 1, untilMs)) {
@@ -99,36 +91,4 @@ function runSampled(
     if (everyMs(run) === true || slice.stoppedBy === 'event-budget' || t >= untilMs)
       return { events };
   }
-}
-
-function observe(run: SimRun, loaded: LoadedScenario): Observation {
-  const { config } = loaded;
-  const states = lifecycleStates(config, run.hypervisor);
-  const cp = config.partitions.find((p) => p.kind === 'command');
-  const cpHost = cp === undefined ? undefined : run.host(cp.name);
-  const cpRunning = cpHost instanceof CommandHost && states[cp?.name ?? ''] === 'running';
-  const guests: Observation['guests'] = Object.fromEntries(
-    config.partitions
-      .filter((p) => p.kind === 'guest')
-      .map((p) => {
-        const host = states[p.name] === 'running' ? run.host(p.name) : undefined;
-        return [p.name, { snapshot: host?.snapshot() ?? null, sysfs: host?.sysfs() ?? null }];
-      }),
-  );
-  return {
-    config,
-    states,
-    cpOutcomes: cpRunning ? cpHost.outcomes : [],
-    cpContext: cpRunning ? (cpHost.context() as Observation['cpContext']) : null,
-    guests,
-    ...ioAndNet(
-      config.partitions
-        .filter((p) => p.kind === 'guest')
-        .map((p) => {
-          const host = run.host(p.name);
-          return [p.name, host instanceof GuestHost ? host.io() : null] as const;
-        }),
-      run.disks,
-    ),
-  };
 }

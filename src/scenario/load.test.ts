@@ -169,7 +169,7 @@ partitions:
       .replace(/    workloads:[\s\S]*/, '');
     expect(errorsOf(vhba)).toEqual([
       expect.stringMatching(
-        /^x\.yaml:9:\d+: partitions\[2\]\.devices\[0\]: segment-on-non-vnic: only a vnic joins a switch segment or is promiscuous, not a vhba/,
+        /^x\.yaml:9:\d+: partitions\[2\]\.devices\[0\]: option-of-another-kind: "segment" is not an option of a vhba device/,
       ),
     ]);
   });

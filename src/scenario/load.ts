@@ -11,7 +11,7 @@ import type { Config } from '../hypervisor/index.js';
 import { pathText, type ScenarioError } from './errors.js';
 import { Positions } from './positions.js';
 import { checkReferences } from './references.js';
-import { scenarioSchema, type Scenario } from './schema.js';
+import { safeParseScenario, type Scenario } from './schema.js';
 
 /** Largest scenario file accepted: far above any real one, small enough to parse at once. */
 export const MAX_SCENARIO_BYTES = 1 << 20;
@@ -62,7 +62,7 @@ export function loadScenarioText(
     return err([at(1, 1, '', `YAML: ${firstLine((e as Error).message)}`)]);
   }
   const positions = new Positions(doc, lines);
-  const parsed = scenarioSchema.safeParse(data ?? {});
+  const parsed = safeParseScenario(data ?? {});
   if (!parsed.success)
     return err(parsed.error.issues.flatMap((issue) => issueErrors(issue, data, positions, at)));
   const { config, errors } = checkReferences(parsed.data);

@@ -1,28 +1,30 @@
 // The scenario file format (scenarios/*.yaml): one zod schema, from which both validation and the
 // JSON Schema for editors (`spar schema`, scenarios/scenario.schema.json) come. Objects are strict:
-// an unknown key is an error. Cross-references (a fault naming a partition, a disk shared with a
-// guest) are checked after the shape, in `references.ts`, so each error can point at its line.
-//
-// Extending: later issues add workload kinds, fault actions and expectation names by adding
-// members to the unions below (FAULT_ACTIONS, EXPECTATIONS, ...), not by changing the layout.
+// an unknown key is an error. The control plane's parts are here; each device kind adds its own
+// (src/kinds/<kind>/scenario.ts): device options, IOSP hardware, workloads and fault actions, whose
+// types it declares in the interfaces below. Cross-references (a fault naming a partition, a disk
+// shared with a guest) are checked after the shape, in `references.ts`.
 
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import type { BusConfig, DeviceOptions, HardwareConfig } from '../hypervisor/config.js';
+import { KINDS } from '../kinds/index.js';
+import { EXPECTATIONS } from '../run/expectations.js';
+import {
+  nameSchema as name,
+  triggerShape,
+  u32Schema as u32,
+  durationSchema,
+} from './schema-parts.js';
 
-/** A duration: milliseconds as a number, or a string such as "250ms", "1.5s", "2m". */
-export const durationSchema = z
-  .union([z.number(), z.string()])
-  .refine((v) => parseDuration(v) !== null, {
-    error:
-      'expected a duration such as 250, "250ms", "1.5s" or "2m" (whole milliseconds, not negative)',
-  })
-  .transform((v) => parseDuration(v) as number)
-  .meta({ description: 'Milliseconds, or a string with a unit: "250ms", "1.5s", "2m".' });
+export { durationSchema } from './schema-parts.js';
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected a name of letters, digits, "_", "." or "-"' });
-const u32 = z.number().int().min(0).max(0xffff_ffff);
+/** A workload of a scenario, by `kind`: each device kind declares its own (e.g. `block`). */
+// biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their workloads.
+export interface ScenarioWorkloads {}
+
+/** A fault action a device kind adds, by `action` (e.g. `disk-error`). */
+// biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their faults.
+export interface ScenarioKindFaults {}
 
 const bus = z.strictObject({
   busNo: u32.meta({ description: 'bus_no, assigned by the command partition (§3.7).' }),
@@ -31,126 +33,22 @@ const bus = z.strictObject({
   }),
 });
 
+const channelTypes = KINDS.flatMap((k) => k.channels.map((c) => c.type.name));
+
 const device = z.strictObject({
   busNo: u32,
   devNo: u32,
-  channelType: z.string().meta({
-    description: 'Channel type: vhba, vnic, video, keyboard, mouse, console-serial, diag.',
-  }),
+  channelType: z.string().meta({ description: `Channel type: ${channelTypes.join(', ')}.` }),
   server: name.optional().meta({
     description:
-      'Partition serving the channel; an IOSP for vhba/vnic, the command partition by default for console types.',
+      'Partition serving the channel: an IOSP for IO devices (vhba, vnic), the command partition (the default) for the others.',
   }),
-  promiscuous: z.boolean().optional().meta({
-    description:
-      'vnic only: the guest sets IFF_PROMISC (NET_RCV_PROMISC) and receives every frame of its segment.',
-  }),
-  segment: name.optional().meta({
-    description:
-      'vnic only: the IOSP\'s virtual switch segment the interface joins (default: the segment of the IOSP\'s first NIC, else "default").',
-  }),
+  ...Object.assign({}, ...KINDS.map((k) => k.scenario?.deviceOptions ?? {})),
 });
 
-const disk = z.strictObject({
-  name,
-  blocks: z.number().int().min(1),
-  blockSize: z
-    .union([z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
-    .default(512)
-    .meta({ description: 'Logical block size in bytes: 512, 1024, 2048 or 4096.' }),
-  sharedWith: z
-    .array(name)
-    .default([])
-    .meta({ description: 'Guests that see this disk; others get "no disk" (§4.4.1).' }),
-  latencyMs: z
-    .strictObject({ min: z.number().min(0).max(60_000), max: z.number().min(0).max(60_000) })
-    .refine((l) => l.min <= l.max, { error: 'expected min ≤ max' })
-    .optional()
-    .meta({
-      description: 'Service time of one command in ms, uniform in [min, max] (default 0.1–1).',
-    }),
-});
+const hardware = z.strictObject(Object.assign({}, ...KINDS.map((k) => k.scenario?.hardware ?? {})));
 
-const hardware = z.strictObject({
-  scsi: z.array(z.strictObject({ name, disks: z.array(disk).default([]) })).default([]),
-  nics: z
-    .array(
-      z.strictObject({
-        name,
-        switch: name.meta({ description: 'The virtual switch segment the NIC joins.' }),
-      }),
-    )
-    .default([]),
-});
-
-/** Workloads run inside a guest; later issues add kinds (network traffic). */
-const workload = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z
-      .literal('block')
-      .meta({ description: 'Writes and reads back blocks of a disk with verifiable content.' }),
-    disk: name.meta({ description: 'A disk an IOSP shares with this guest.' }),
-    queueDepth: z.number().int().min(1).max(128).default(8),
-    ops: z
-      .number()
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .default(200)
-      .meta({ description: 'Requests in total.' }),
-    writeFraction: z.number().min(0).max(1).default(0.5),
-    maxBlocks: z
-      .number()
-      .int()
-      .min(1)
-      .max(128)
-      .default(8)
-      .meta({ description: 'Largest request, in blocks (capped by the 64 KiB DMA buffer).' }),
-    start: durationSchema
-      .default(0)
-      .meta({ description: 'When the workload starts, once its disk is there.' }),
-  }),
-  z.strictObject({
-    kind: z.literal('ping').meta({
-      description:
-        "ICMP echo requests to another guest on the same IOSP and segment, or to the outside behind the IOSP's NIC.",
-    }),
-    to: name.meta({
-      description: 'A guest with a vnic on the same IOSP and segment, or "outside".',
-    }),
-    count: z
-      .number()
-      .int()
-      .min(1)
-      .max(65_536)
-      .default(100)
-      .meta({ description: 'Echo requests in total (ICMP sequence numbers are 16 bits).' }),
-    interval: durationSchema
-      .default(10)
-      .meta({ description: 'Time between requests; 0 floods (ping -f): the window is kept full.' }),
-    size: z
-      .number()
-      .int()
-      .min(60)
-      .max(1514)
-      .default(64)
-      .meta({ description: 'Whole Ethernet frame bytes of each request (60–1514).' }),
-    window: z
-      .number()
-      .int()
-      .min(1)
-      .max(64)
-      .default(1)
-      .meta({ description: 'Requests outstanding at most (1: one at a time, as ping does).' }),
-    timeout: durationSchema
-      .refine((ms) => ms >= 1, { error: 'expected a timeout of at least 1 ms' })
-      .default(1000)
-      .meta({ description: 'A request unanswered this long counts as lost.' }),
-    start: durationSchema
-      .default(0)
-      .meta({ description: 'When the workload starts (it waits for the link).' }),
-  }),
-]);
+const workloadSchemas = KINDS.flatMap((k) => (k.scenario?.workloads ?? []).map((w) => w.schema));
 
 const partition = z.strictObject({
   name,
@@ -167,114 +65,35 @@ const partition = z.strictObject({
   hardware: hardware
     .optional()
     .meta({ description: 'Physical devices an IO service partition owns.' }),
-  workloads: z.array(workload).default([]).meta({ description: 'What runs inside a guest.' }),
+  workloads: z
+    .array(z.discriminatedUnion('kind', nonEmpty(workloadSchemas, 'workload')))
+    .default([])
+    .meta({ description: 'What runs inside a guest.' }),
 });
 
-/** A fault's trigger: a time, or the first trace record matching a condition. */
-const trigger = {
-  at: durationSchema
-    .optional()
-    .meta({ description: 'When the fault fires (from the start of the run).' }),
-  when: z
-    .strictObject({
-      partition: name.optional(),
-      actor: z
-        .string()
-        .optional()
-        .meta({ description: 'Actor systemId, e.g. guest1/visorchipset.' }),
-      event: z
-        .string()
-        .meta({ description: 'Trace event, e.g. controlvm.respond, BOOTED (a lifecycle event).' }),
-      occurrence: z
-        .number()
-        .int()
-        .min(1)
-        .default(1)
-        .meta({ description: 'Fire at the Nth matching record (default the first).' }),
-      after: durationSchema.default(0).meta({ description: 'Delay after the matching record.' }),
-    })
-    .optional()
-    .meta({ description: 'Fires once, at the Nth trace record matching every field given.' }),
-};
-
-/** The fault actions; later issues add members. */
-export const FAULT_ACTIONS = [
-  'crash',
-  'reboot',
-  'hang',
-  'shutdown',
-  'boot',
-  'disk-error',
-  'nic-link',
-] as const;
-
-const fault = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('crash'), partition: name, ...trigger }),
+/** The control plane's fault actions: the hypervisor does them to a partition. */
+const coreFaults = [
+  z.strictObject({ action: z.literal('crash'), partition: name, ...triggerShape }),
   z.strictObject({
     action: z.literal('reboot'),
     partition: name,
     down: durationSchema.default(0).meta({ description: 'Down time before it boots again.' }),
-    ...trigger,
+    ...triggerShape,
   }),
-  z.strictObject({ action: z.literal('hang'), partition: name, ...trigger }),
-  z.strictObject({ action: z.literal('shutdown'), partition: name, ...trigger }),
-  z.strictObject({ action: z.literal('boot'), partition: name, ...trigger }),
-  z.strictObject({
-    action: z.literal('disk-error'),
-    partition: name.meta({ description: 'The IOSP owning the disk.' }),
-    disk: name,
-    op: z.enum(['read', 'write']),
-    lba: z.number().int().min(0),
-    count: z.number().int().min(1).default(1).meta({ description: 'Blocks from lba that fail.' }),
-    times: z
-      .number()
-      .int()
-      .min(1)
-      .default(1)
-      .meta({ description: 'How many operations fail before the disk heals.' }),
-    ...trigger,
-  }),
-  z.strictObject({
-    action: z.literal('nic-link'),
-    partition: name.meta({ description: 'The IOSP owning the NIC.' }),
-    nic: name.meta({
-      description:
-        'The physical NIC (hardware.nics[].name) whose link goes down or comes up; the IOSP tells the guests on its segment (NET_CONNECT_STATUS, §4.3).',
-    }),
-    up: z.boolean().meta({
-      description:
-        'false: the link is lost (the outside unreachable, the guests lose carrier); true: it is back.',
-    }),
-    ...trigger,
-  }),
-]);
+  z.strictObject({ action: z.literal('hang'), partition: name, ...triggerShape }),
+  z.strictObject({ action: z.literal('shutdown'), partition: name, ...triggerShape }),
+  z.strictObject({ action: z.literal('boot'), partition: name, ...triggerShape }),
+] as const;
 
-/** Named checks a scenario can expect; later issues add storage and network ones. */
-export const EXPECTATIONS = {
-  'guests-running': 'Every guest partition is running at the end (lifecycle state running).',
-  'bring-up-complete':
-    'The command partition brought every guest up: every create answered with success.',
-  'every-request-answered': 'Every controlvm request that expected a response got exactly one.',
-  'drivers-bound': 'Every configured device of every running guest has a bound driver.',
-  'sysfs-matches-config': "Each guest's sysfs view shows exactly the configured buses and devices.",
-  'no-lost-writes':
-    'After the run every block holds the last acknowledged write to it, or a later unacknowledged one.',
-  'exactly-once-completion':
-    'Every workload request completed exactly once: never twice, never lost.',
-  'io-resumes':
-    'Every workload finished all its requests by the time limit (IO resumed after every fault).',
-  'no-duplicate-frames':
-    'No frame was delivered twice: no echo request answered twice, no reply received twice (at-most-once).',
-  isolation:
-    'No frame reached a guest outside its segment, and no receive buffer was read while the IOSP could still write it.',
-  'link-recovers':
-    'Every vnic whose IOSP is up has its link up at the end, and every ping flow got answers after its last link-up (or finished before it).',
-} as const;
+const kindFaults = KINDS.flatMap((k) => (k.scenario?.faults ?? []).map((f) => f.schema));
 
-/** One of {@link EXPECTATIONS}. */
-export type ExpectationName = keyof typeof EXPECTATIONS;
+/** Every fault action: the control plane's, then each device kind's. */
+export const FAULT_ACTIONS: readonly string[] = [
+  ...coreFaults.map((f) => f.shape.action.value),
+  ...KINDS.flatMap((k) => (k.scenario?.faults ?? []).map((f) => f.action)),
+];
 
-const expectationNames = Object.keys(EXPECTATIONS) as [ExpectationName, ...ExpectationName[]];
+const expectationNames = nonEmpty(Object.keys(EXPECTATIONS), 'expectation');
 
 /** The whole file. */
 export const scenarioSchema = z
@@ -297,7 +116,7 @@ export const scenarioSchema = z
       description: 'Time limit: virtual time in the sim runtime, wall time in workers.',
     }),
     partitions: z.array(partition).min(1),
-    faults: z.array(fault).default([]),
+    faults: z.array(z.discriminatedUnion('action', [...coreFaults, ...kindFaults])).default([]),
     quirks: z.array(z.string()).default([]).meta({
       description: 'Upstream quirks to switch on for the whole run (spar list shows them).',
     }),
@@ -310,7 +129,71 @@ export const scenarioSchema = z
     description: 'A spar-sim scenario: partitions, hardware, faults, time limit and expectations.',
   });
 
+/** One workload of a scenario (each kind's). */
+export type ScenarioWorkload = ScenarioWorkloads[keyof ScenarioWorkloads];
+
+/** One fault of a scenario: the control plane's, or a device kind's. */
+export type ScenarioFault =
+  | z.output<(typeof coreFaults)[number]>
+  | ScenarioKindFaults[keyof ScenarioKindFaults];
+
+/** One device of a scenario, its kind's options included. */
+export interface ScenarioDevice extends DeviceOptions {
+  readonly busNo: number;
+  readonly devNo: number;
+  readonly channelType: string;
+  readonly server?: string;
+}
+
+/** One partition of a scenario. */
+export interface ScenarioPartition {
+  readonly name: string;
+  readonly kind: 'command' | 'iosp' | 'guest';
+  readonly index?: number;
+  readonly buses: readonly BusConfig[];
+  readonly devices: readonly ScenarioDevice[];
+  readonly drivers: readonly string[];
+  readonly hardware?: HardwareConfig;
+  readonly workloads: readonly ScenarioWorkload[];
+}
+
 /** A validated scenario, defaults filled in, durations in milliseconds. */
-export type Scenario = z.output<typeof scenarioSchema>;
-/** One fault of a scenario. */
-export type ScenarioFault = Scenario['faults'][number];
+export interface Scenario {
+  readonly $schema?: string;
+  readonly description?: string;
+  readonly seed?: number;
+  readonly jiffyMs?: number;
+  readonly until: number;
+  readonly partitions: readonly ScenarioPartition[];
+  readonly faults: readonly ScenarioFault[];
+  readonly quirks: readonly string[];
+  readonly expect: readonly string[];
+}
+
+/**
+ * `data` checked against the schema: the scenario, or zod's issues. The schema is composed from
+ * the same fragments whose output types the kinds declare above, so its output is a Scenario.
+ */
+export function safeParseScenario(
+  data: unknown,
+): { success: true; data: Scenario } | { success: false; error: z.ZodError } {
+  const parsed = scenarioSchema.safeParse(data);
+  return parsed.success ? { success: true, data: asScenario(parsed.data) } : parsed;
+}
+
+/** `data` as a scenario; throws on a shape error (for scenarios built in code). */
+export function parseScenario(data: unknown): Scenario {
+  return asScenario(scenarioSchema.parse(data));
+}
+
+// The composed schema's output: its kind parts are typed by the interfaces the kinds augment.
+function asScenario(data: object): Scenario {
+  return data as Scenario;
+}
+
+// zod's unions and enums need at least one member; spar-sim registers kinds that provide them.
+function nonEmpty<T>(items: readonly T[], what: string): [T, ...T[]] {
+  const [first, ...rest] = items;
+  if (first === undefined) throw new Error(`no ${what} is registered`);
+  return [first, ...rest];
+}

@@ -3,17 +3,10 @@
 // that runtime code never imports fast-check.
 
 import fc from 'fast-check';
-import type { Config, DeviceChannelTypeName, DeviceConfig, PartitionConfig } from '../config.js';
+import type { Config, DeviceConfig, PartitionConfig } from '../config.js';
+import { DEVICE_CHANNEL_TYPES } from '../../kinds/index.js';
 
-const DEVICE_TYPES: readonly DeviceChannelTypeName[] = [
-  'vhba',
-  'vnic',
-  'console-serial',
-  'diag',
-  'keyboard',
-  'mouse',
-  'video',
-];
+const DEVICE_TYPES: readonly string[] = DEVICE_CHANNEL_TYPES;
 
 /** Bounds of {@link validConfigArbitrary}. */
 export interface ConfigArbitraryOptions {
@@ -25,7 +18,7 @@ export interface ConfigArbitraryOptions {
 
 interface DeviceShape {
   readonly devNo: number;
-  readonly type: DeviceChannelTypeName;
+  readonly type: string;
   readonly serverPick: number;
 }
 

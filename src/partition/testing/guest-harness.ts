@@ -2,7 +2,7 @@
 // the guest's controlvm channel (so it can send what the real CP never would) and reads the
 // replies as the CP would. Used by the guest host tests; not part of the runtime.
 
-import { Channel, channelTypes } from '../../channel/index.js';
+import { Channel, CONTROLVM_CHANNEL } from '../../channel/index.js';
 import {
   allocateChannels,
   doorbellOf,
@@ -29,7 +29,7 @@ export function guestBench(
   const withQuirks = quirks.length === 0 ? config : { ...config, quirks };
   const host = new GuestHost({ partition: guest, config: withQuirks, channels: mine, env });
   const controlvm = mine.find((c) => c.kind === 'controlvm');
-  const attached = controlvm && Channel.attachAs(controlvm.buffer, channelTypes.controlvm);
+  const attached = controlvm && Channel.attachAs(controlvm.buffer, CONTROLVM_CHANNEL);
   if (controlvm === undefined || !attached?.ok)
     throw new Error(`${guest} has no valid controlvm channel`);
   const cp = new ControlvmCpPort(attached.value, doorbellOf(controlvm), world.environment('cp'));

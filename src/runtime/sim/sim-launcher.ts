@@ -12,20 +12,15 @@
 //   so a crash loses nothing of it (unlike a terminated worker).
 
 import { assert } from '../../base/assert.js';
-import type {
-  ChannelMap,
-  Config,
-  PartitionConfig,
-  PartitionLauncher,
-} from '../../hypervisor/index.js';
-import type { Disk } from '../../devices/disk.js';
+import type { PartitionConfig, PartitionLauncher } from '../../hypervisor/index.js';
 import type { CommandHostOptions, HypervisorRequest } from '../../partition/command-host.js';
-import { createHost, type AnyHost } from '../../partition/create-host.js';
-import { guestPlansFrom } from '../../partition/guest-plans.js';
+import { createHost } from '../../partition/create-host.js';
+import type { PartitionHost } from '../../partition/partition-host.js';
+import { partitionShare, type RunParts } from '../run-parts.js';
 import type { SimWorld } from './sim-world.js';
 
 /** A partition host the sim runtime runs. */
-export type SimHost = AnyHost;
+export type SimHost = PartitionHost;
 
 interface HostEntry {
   readonly host: SimHost;
@@ -38,14 +33,9 @@ export class SimLauncher implements PartitionLauncher {
   private readonly hosts = new Map<string, HostEntry>();
 
   constructor(
-    private readonly config: Config,
-    private readonly channels: ChannelMap,
+    private readonly parts: RunParts,
     private readonly world: SimWorld,
     private readonly commandOptions: CommandHostOptions,
-    private readonly disks: ReadonlyMap<string, Disk>,
-    private readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>,
-    /** NIC link pages by IOSP (hardware; hypervisor/nic-links.ts). */
-    private readonly nicLinks: ReadonlyMap<string, SharedArrayBuffer>,
     private readonly onHypervisorRequest: (request: HypervisorRequest) => void,
   ) {}
 
@@ -78,25 +68,15 @@ export class SimLauncher implements PartitionLauncher {
   }
 
   private create(partition: PartitionConfig): SimHost {
-    const { name } = partition;
-    const plans = partition.kind === 'command' ? guestPlansFrom(this.config, this.channels) : [];
-    const { config, commandOptions, disks, heartbeats, nicLinks, onHypervisorRequest } = this;
-    const env = this.world.environment(name);
-    return createHost(partition, {
-      config,
-      channels: this.channels.forPartition(name),
-      env,
-      plans,
-      commandOptions,
-      disks,
-      heartbeats,
-      nicLinks,
-      onHypervisorRequest,
-    });
+    const { config } = this.parts;
+    const share = partitionShare(this.parts, partition.name);
+    const env = this.world.environment(partition.name);
+    const { commandOptions, onHypervisorRequest } = this;
+    return createHost(partition, { ...share, config, env, commandOptions, onHypervisorRequest });
   }
 
   private partition(name: string): PartitionConfig {
-    const found = this.config.partitions.find((p) => p.name === name);
+    const found = this.parts.config.partitions.find((p) => p.name === name);
     assert(found !== undefined, `${name}: the hypervisor launches configured partitions only`);
     return found;
   }

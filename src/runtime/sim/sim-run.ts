@@ -8,27 +8,21 @@
 import { assert } from '../../base/assert.js';
 import { err, ok, type Result } from '../../base/result.js';
 import {
-  allocateChannels,
-  allocateDisks,
-  allocateHeartbeats,
-  allocateNicLinks,
   bootOrder,
-  Hypervisor,
-  iospNotice,
   type ChannelMap,
   type Config,
+  Hypervisor,
   type HypervisorError,
-  type NicLinks,
 } from '../../hypervisor/index.js';
+import type { RunHardware } from '../../kinds/index.js';
 import {
-  CommandHost,
-  defaultCommandHostOptions,
   type CommandHostOptions,
+  defaultCommandHostOptions,
   type HypervisorRequest,
 } from '../../partition/command-host.js';
-import type { Disk } from '../../devices/disk.js';
 import type { TimerHandle, TraceRecord } from '../../partition/environment.js';
 import type { HostCounters } from '../../partition/partition-host.js';
+import { allocateRun, reportIospTransitions, type RunParts } from '../run-parts.js';
 import type { RunSummary } from './scheduler.js';
 import { HYPERVISOR_ENVIRONMENT } from './sim-environment.js';
 import { SimLauncher, type SimHost } from './sim-launcher.js';
@@ -47,14 +41,10 @@ export interface SimRunOptions extends Omit<SimWorldOptions, 'seed'> {
 export class SimRun {
   /** The run's scheduler, random streams, trace and doorbells. */
   readonly world: SimWorld;
-  /** Every channel of the run; hosts come and go, this memory stays. */
-  readonly channels: ChannelMap;
+  /** The run's channels, hardware and heartbeats: hosts come and go, this memory stays. */
+  readonly parts: RunParts;
   /** Boot, crash, reboot, hang and shut down partitions; their lifecycle states. */
   readonly hypervisor: Hypervisor;
-  /** The run's disks (hardware: they outlive every IOSP incarnation). */
-  readonly disks: ReadonlyMap<string, Disk>;
-  /** The IOSPs' NIC link words (hardware, like the disks); the `nic-link` fault sets them. */
-  readonly nicLinks: NicLinks;
   private readonly launcher: SimLauncher;
 
   constructor(
@@ -64,25 +54,13 @@ export class SimRun {
   ) {
     const { commandHost, ...worldOptions } = options;
     this.world = new SimWorld({ ...worldOptions, seed });
-    this.channels = allocateChannels(config);
+    this.parts = allocateRun(config);
     const timing = commandHost ?? defaultCommandHostOptions(config.jiffyMs);
-    this.disks = allocateDisks(config);
-    this.nicLinks = allocateNicLinks(config);
     // The CP's requests (a hung IOSP's reboot) run as their own event, never inside the CP's.
-    const onRequest = (r: HypervisorRequest): void =>
-      void this.at(this.now(), `cp-request/${r.iosp}`, () =>
-        this.hypervisor.reboot(r.iosp, r.downMs),
-      );
-    this.launcher = new SimLauncher(
-      config,
-      this.channels,
-      this.world,
-      timing,
-      this.disks,
-      allocateHeartbeats(config),
-      this.nicLinks.pages,
-      onRequest,
-    );
+    const onRequest = (r: HypervisorRequest): void => {
+      this.at(this.now(), `cp-request/${r.iosp}`, () => this.hypervisor.reboot(r.iosp, r.downMs));
+    };
+    this.launcher = new SimLauncher(this.parts, this.world, timing, onRequest);
     const clockEnv = this.world.hypervisorEnvironment();
     this.hypervisor = new Hypervisor(config, this.launcher, {
       clock: clockEnv.clock,
@@ -90,13 +68,20 @@ export class SimRun {
       // Each lifecycle record is written in its partition's name, through its environment.
       trace: (record) => this.world.environment(record.partition).trace(record),
     });
-    const cp = config.partitions.find((p) => p.kind === 'command')?.name;
-    this.hypervisor.onTransition((name, state) => {
-      const notice = iospNotice(config, name, state);
-      const host = cp === undefined ? undefined : this.host(cp);
-      if (notice !== null && host instanceof CommandHost && this.hypervisor.state(cp ?? '').ok)
-        host.notify(notice);
+    // IOSP up/down reports reach the command partition at once, while it runs.
+    reportIospTransitions(this.parts, this.hypervisor, (cp, notice) => {
+      if (this.hypervisor.state(cp).ok) this.host(cp)?.notify(notice);
     });
+  }
+
+  /** Every channel of the run. */
+  get channels(): ChannelMap {
+    return this.parts.channels;
+  }
+
+  /** The run's hardware by device kind (disks, NIC links), outliving every partition. */
+  get hardware(): RunHardware {
+    return this.parts.hardware;
   }
 
   /** The current host of `name` (a hung one included); undefined when it has none. */

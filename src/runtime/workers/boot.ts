@@ -39,8 +39,9 @@ export async function bootInWorkers(
     for (const p of hosted) {
       const control = runtime.control(p.name);
       assert(control !== undefined, `${p.name}: a booted partition has a worker`);
-      snapshots[p.name] = await control.snapshot();
-      sysfs[p.name] = await control.sysfs();
+      const view = await control.view();
+      snapshots[p.name] = view.snapshot;
+      sysfs[p.name] = view.sysfs;
     }
     const wallMs = runtime.elapsedMs();
     return { bringUpDone, trace: await runtime.shutdown(), snapshots, sysfs, wallMs };
@@ -61,9 +62,9 @@ async function awaitBringUp(
   deadlineMs: number,
 ): Promise<WorkerBootOutcome['bringUpDone']> {
   while (runtime.elapsedMs() < deadlineMs) {
-    const outcomes = (await runtime.control(cp)?.outcomes()) ?? [];
-    const done = outcomes.find((o) => (o as { type: string }).type === 'cp.bringUpDone');
-    if (done !== undefined) return done as WorkerBootOutcome['bringUpDone'];
+    const outcomes = (await runtime.control(cp)?.view())?.command?.outcomes ?? [];
+    const done = outcomes.find((o) => o.type === 'cp.bringUpDone');
+    if (done?.type === 'cp.bringUpDone') return done;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return null;

@@ -18,17 +18,14 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Worker } from 'node:worker_threads';
 import { assert } from '../../base/assert.js';
-import type { Disk } from '../../devices/disk.js';
 import type {
-  ChannelMap,
-  Config,
   HostStopReason,
   LaunchResult,
   PartitionConfig,
   PartitionLauncher,
 } from '../../hypervisor/index.js';
 import type { TraceRecord } from '../../partition/environment.js';
-import { guestPlansFrom } from '../../partition/guest-plans.js';
+import { partitionShare, type RunParts } from '../run-parts.js';
 import type { partitionApi, PartitionWorkerData } from './partition.worker.js';
 import { spawnWorker } from './spawn-worker.js';
 
@@ -44,20 +41,14 @@ interface Running {
 
 /** What a {@link WorkerLauncher} needs from its run. */
 export interface WorkerLauncherOptions {
-  readonly config: Config;
-  readonly channels: ChannelMap;
+  /** The run's channels, hardware and heartbeats; each worker gets its partition's share. */
+  readonly parts: RunParts;
   /** The run's root seed; each worker derives its partition's streams from it. */
   readonly seed: number;
   /** Wall-clock ms at run start, shared by every worker so trace times line up. */
   readonly epochMs: number;
   /** Receives the trace records drained from a worker stopped in an orderly way. */
   readonly collect: (records: readonly TraceRecord[]) => void;
-  /** The run's disks; each IOSP worker attaches to the memory of its own. */
-  readonly disks: ReadonlyMap<string, Disk>;
-  /** Heartbeat pages by IOSP. */
-  readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
-  /** NIC link pages by IOSP (hardware; hypervisor/nic-links.ts). */
-  readonly nicLinks: ReadonlyMap<string, SharedArrayBuffer>;
 }
 
 /** Launches one worker thread per partition host. */
@@ -109,29 +100,13 @@ export class WorkerLauncher implements PartitionLauncher {
   }
 
   private workerData(partition: PartitionConfig): PartitionWorkerData {
-    const { config, channels, seed, epochMs, disks, heartbeats, nicLinks } = this.options;
-    const command = partition.kind === 'command';
-    // An IOSP gets the memory of the disks it owns, and nothing else of the hardware.
-    const owned = new Set(
-      (partition.hardware?.scsi ?? []).flatMap((a) => a.disks.map((d) => d.name)),
-    );
-    return {
-      partition: partition.name,
-      config,
-      disks: [...disks]
-        .filter(([n]) => owned.has(n))
-        .map(([, d]) => ({ spec: d.spec, memory: d.memory })),
-      heartbeats: [...heartbeats].filter(([iosp]) => command || iosp === partition.name),
-      nicLinks: [...nicLinks].filter(([iosp]) => iosp === partition.name),
-      channels: channels.forPartition(partition.name),
-      seed,
-      epochMs,
-      plans: command ? guestPlansFrom(config, channels) : [],
-    };
+    const { parts, seed, epochMs } = this.options;
+    const share = partitionShare(parts, partition.name);
+    return { ...share, partition: partition.name, config: parts.config, seed, epochMs };
   }
 
   private partition(name: string): PartitionConfig {
-    const found = this.options.config.partitions.find((p) => p.name === name);
+    const found = this.options.parts.config.partitions.find((p) => p.name === name);
     assert(found !== undefined, `${name}: the hypervisor launches configured partitions only`);
     return found;
   }

@@ -15,8 +15,8 @@ async function until(done: () => boolean | Promise<boolean>): Promise<boolean> {
 }
 
 async function bringUpDone(runtime: WorkerRuntime): Promise<unknown> {
-  const outcomes = (await runtime.control('cp')?.outcomes()) ?? [];
-  return outcomes.find((o) => (o as { type: string }).type === 'cp.bringUpDone');
+  const outcomes = (await runtime.control('cp')?.view())?.command?.outcomes ?? [];
+  return outcomes.find((o) => o.type === 'cp.bringUpDone');
 }
 
 async function boundDrivers(runtime: WorkerRuntime, name: string): Promise<string[]> {
@@ -98,7 +98,7 @@ describe('worker runtime', () => {
         expect(await until(async () => (await bringUpDone(runtime)) !== undefined)).toBe(true);
         expect(await bringUpDone(runtime)).toMatchObject({ ready: ['guest1'], failed: [] });
         expect(await boundDrivers(runtime, 'guest1')).toEqual(DRIVERS);
-        const files = (await runtime.control('guest1')?.sysfs()) ?? {};
+        const files = (await runtime.control('guest1')?.view())?.sysfs ?? {};
         expect(files['/sys/devices/visorbus1/channel_addr']).toBe(
           `0x${vbus?.channelAddr.toString(16)}`,
         );

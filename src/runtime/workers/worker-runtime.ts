@@ -12,23 +12,18 @@
 import { Prng } from '../../base/prng.js';
 import { ok, type Result } from '../../base/result.js';
 import {
-  allocateChannels,
-  allocateDisks,
-  allocateHeartbeats,
-  allocateNicLinks,
-  iospNotice,
-  Hypervisor,
   type ChannelMap,
   type Config,
+  Hypervisor,
   type HypervisorError,
-  type NicLinks,
   type PartitionLifecycleState,
 } from '../../hypervisor/index.js';
-import type { Disk } from '../../devices/disk.js';
+import type { RunHardware } from '../../kinds/index.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import type { HostCounters } from '../../partition/partition-host.js';
+import { allocateRun, reportIospTransitions, type RunParts } from '../run-parts.js';
 import { WorkerEnvironment } from './worker-environment.js';
-import { WorkerLauncher, type PartitionControl } from './worker-launcher.js';
+import { type PartitionControl, WorkerLauncher } from './worker-launcher.js';
 
 export type { PartitionControl } from './worker-launcher.js';
 
@@ -42,13 +37,10 @@ type LifecycleResult = Result<PartitionLifecycleState, HypervisorError>;
 
 /** One run of a configuration in worker threads. */
 export class WorkerRuntime {
-  readonly channels: ChannelMap;
+  /** The run's channels, hardware and heartbeats (shared memory the workers attach to). */
+  readonly parts: RunParts;
   /** Every partition's lifecycle; requests through it are performed asynchronously. */
   readonly hypervisor: Hypervisor;
-  /** The run's disks (hardware): shared memory the IOSP workers attach to. */
-  readonly disks: ReadonlyMap<string, Disk>;
-  /** The IOSPs' NIC link words (hardware): shared memory each IOSP worker reads its own of. */
-  readonly nicLinks: NicLinks;
   private readonly launcher: WorkerLauncher;
   private readonly env: WorkerEnvironment;
   private readonly epochMs = performance.timeOrigin + performance.now();
@@ -64,21 +56,12 @@ export class WorkerRuntime {
     readonly config: Config,
     readonly seed: number,
   ) {
-    this.channels = allocateChannels(config);
-    const collect = (records: readonly TraceRecord[]): void => void this.collected.push(...records);
-    const { channels, epochMs } = this;
-    this.disks = allocateDisks(config);
-    this.nicLinks = allocateNicLinks(config);
-    this.launcher = new WorkerLauncher({
-      config,
-      channels,
-      seed,
-      epochMs,
-      collect,
-      disks: this.disks,
-      heartbeats: allocateHeartbeats(config),
-      nicLinks: this.nicLinks.pages,
-    });
+    this.parts = allocateRun(config);
+    const collect = (records: readonly TraceRecord[]): void => {
+      this.collected.push(...records);
+    };
+    const { epochMs } = this;
+    this.launcher = new WorkerLauncher({ parts: this.parts, seed, epochMs, collect });
     const env = new WorkerEnvironment(HYPERVISOR_LABEL, Prng.root(seed), epochMs, (r) =>
       collect([r]),
     );
@@ -91,16 +74,14 @@ export class WorkerRuntime {
     // IOSP up/down reports to the command partition's recovery, in order, each only once the
     // launcher work of its transition is done: the CP must not pause a guest's device while the
     // old IOSP worker could still be serving (and reading the guest's DMA buffers).
-    const cp = config.partitions.find((p) => p.kind === 'command')?.name;
-    this.hypervisor.onTransition((name, state) => {
-      const notice = iospNotice(config, name, state);
-      if (notice === null || cp === undefined) return;
-      const stopped = this.hypervisor.queued(name);
+    reportIospTransitions(this.parts, this.hypervisor, (cp, notice, iosp) => {
+      const stopped = this.hypervisor.queued(iosp);
       this.notices = this.notices
         .then(() => stopped)
         .then(async () => this.control(cp)?.notify(notice))
         .catch(() => undefined);
     });
+    const cp = config.partitions.find((p) => p.kind === 'command')?.name;
     // The command partition's requests to the hypervisor (its watchdog's reboots), fetched
     // through the control plane every REQUEST_POLL_MS while it runs.
     this.requestPoll = setInterval(() => {
@@ -114,6 +95,16 @@ export class WorkerRuntime {
         .catch(() => undefined);
     }, REQUEST_POLL_MS);
     this.requestPoll.unref();
+  }
+
+  /** Every channel of the run. */
+  get channels(): ChannelMap {
+    return this.parts.channels;
+  }
+
+  /** The run's hardware by device kind (disks, NIC links), outliving every worker. */
+  get hardware(): RunHardware {
+    return this.parts.hardware;
   }
 
   /** Boots `name` in a fresh worker; resolves once its host started (state `running`). */

@@ -1,0 +1,97 @@
+// The vhba kind's section of a run (`io` in the observation and in `spar run --json`): each
+// guest's storage IO from its workloads' and midlayers' ledgers, and the disks read directly —
+// hardware, outside any partition — to count acknowledged writes that are not there (the write
+// ledger of src/check judges them).
+
+import { lostAckedWrites } from '../../check/index.js';
+import { sumRecords } from '../../run/observation.js';
+import type { KindReport } from '../kind.js';
+import type { Disk } from './disk.js';
+import type { VhbaGuestReport } from './guest.js';
+
+/** One guest's storage IO as its workloads' ledgers and the disks show it at the end. */
+export interface IoStats {
+  readonly submitted: number;
+  readonly completed: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Resubmissions after DID_RESET (busy requeues not counted). */
+  readonly retried: number;
+  /** Completions the midlayer received for a request already completed. */
+  readonly duplicateCompletions: number;
+  /** Blocks whose content is older than their last acknowledged write. */
+  readonly lostAckedWrites: number;
+  /** Workloads, and those that finished every request. */
+  readonly workloads: number;
+  readonly finished: number;
+}
+
+declare module '../../run/observation.js' {
+  interface ObservationSections {
+    /** Storage IO per guest (guests without workloads: all zero). */
+    readonly io: Readonly<Record<string, IoStats>>;
+  }
+}
+
+declare module '../../run/run-scenario.js' {
+  interface ReportSections {
+    /** Storage IO per guest and in total. */
+    readonly io: { readonly guests: Readonly<Record<string, IoStats>>; readonly total: IoStats };
+  }
+}
+
+/** No IO at all. */
+export const NO_IO: IoStats = {
+  submitted: 0,
+  completed: 0,
+  succeeded: 0,
+  failed: 0,
+  retried: 0,
+  duplicateCompletions: 0,
+  lostAckedWrites: 0,
+  workloads: 0,
+  finished: 0,
+};
+
+/** The sum of `stats`. */
+export function totalIo(stats: readonly IoStats[]): IoStats {
+  return sumRecords(NO_IO, stats);
+}
+
+/**
+ * Sums the ledgers of `report`; `lostAckedWrites` counts the blocks of its workloads' disks that
+ * lost an acknowledged write (src/check's write ledger says when a block has).
+ */
+export function ioStats(report: VhbaGuestReport | null, disks: ReadonlyMap<string, Disk>): IoStats {
+  if (report === null) return NO_IO;
+  const sum = (f: (c: VhbaGuestReport['workloads'][number]['counts']) => number) =>
+    report.workloads.reduce((n, w) => n + f(w.counts), 0);
+  const mid = (f: (c: VhbaGuestReport['midlayers'][number]) => number) =>
+    report.midlayers.reduce((n, m) => n + f(m), 0);
+  const succeeded = sum((c) => c.succeeded);
+  const failed = sum((c) => c.failed);
+  return {
+    submitted: sum((c) => c.submitted),
+    completed: succeeded + failed,
+    succeeded,
+    failed,
+    retried: mid((m) => m.resetRetries),
+    duplicateCompletions: mid((m) => m.duplicateCompletions),
+    lostAckedWrites: lostAckedWrites(report.workloads, disks),
+    workloads: report.workloads.length,
+    finished: report.workloads.filter((w) => w.finished).length,
+  };
+}
+
+/** The `io` section. */
+export const vhbaReport: KindReport<
+  ReadonlyMap<string, Disk>,
+  VhbaGuestReport,
+  Readonly<Record<string, IoStats>>
+> = {
+  section: 'io',
+  observe: (guests, disks) =>
+    Object.fromEntries(Object.entries(guests).map(([g, r]) => [g, ioStats(r, disks ?? new Map())])),
+  json: (io) => ({ guests: io, total: totalIo(Object.values(io)) }),
+  settled: (io) => Object.values(io).every((g) => g.finished === g.workloads),
+};

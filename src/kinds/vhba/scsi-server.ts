@@ -1,0 +1,282 @@
+// The SCSI server of an IO service partition (spar-protocol.md §4.2, §4.4, §4.8): each poll it takes
+// the guests' commands from the to-IOSP queue of every vhba channel it serves, runs them against
+// the disks the configuration shares with that guest (scsi-target.ts), moves data through the
+// guest's DMA window, and answers on the from-IOSP queue with the handle echoed (§4.4.4). A write is
+// answered only after the disk has it. Responses that do not fit the ring wait in an outbox.
+//
+// Choice: a SCSI command whose fields are wrong (too many gpi entries, a bad direction, a bufflen
+// that is not the sum of its entries) is answered DID_ERROR with its handle echoed; a slot whose
+// cmdtype cannot be read carries no handle to match, so it is counted (`malformed`), not answered.
+// Choice: a scatter-gather entry outside the guest's DMA window is answered DID_ERROR without
+// touching any memory: the IOSP never reads or writes outside what the hypervisor mapped.
+// Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value) at once; the disks
+// keep no queue of their own to abort.
+// Choice: each command is served after its disk's latency (uniform in `latencyMs`, default
+// DEFAULT_LATENCY_MS, stream `disk/<name>/<channel>`) and only then reaches the disk. A crash
+// (stop) drops the commands still being served, never executed nor answered: what the guest's
+// pause with DID_RESET exists for.
+
+import type { Prng } from '../../base/prng.js';
+import { StructView } from '../../base/struct.js';
+import { Channel, type Doorbell, type SignalQueue } from '../../channel/index.js';
+import { type ChannelRecord, doorbellOf } from '../../hypervisor/index.js';
+import type { TimerHandle } from '../../partition/environment.js';
+import { ResponseOutbox } from '../../partition/response-outbox.js';
+import { visorIoChannel } from '../../protocol/iochannel-layout.js';
+import {
+  CMD_SCSI_TYPE,
+  CMD_SCSITASKMGMT_TYPE,
+  IOCHAN_FROM_IOPART,
+  IOCHAN_TO_IOPART,
+  SIZEOF_CMDRSP,
+  TASK_MGMT_SUCCESS,
+  UIS_DMA_TO_DEVICE,
+} from '../../protocol/uiscmdrsp-constants.js';
+import { DID_ERROR, linuxResult } from '../../protocol/uiscmdrsp-linuxstat.js';
+import {
+  decodeCmdtype,
+  decodeScsiCommand,
+  decodeTaskMgmt,
+  encodeScsiResponse,
+  encodeTaskMgmtResponse,
+  type GuestPhysEntry,
+  type ScsiCommand,
+} from '../../protocol/uiscmdrsp-scsi.js';
+import { assert } from '../../base/assert.js';
+import type { DeviceServer, ServerContext } from '../kind.js';
+import { VHBA_CHANNEL } from './channel.js';
+import type { Disk } from './disk.js';
+import { attachDisks, type DiskShare } from './disks.js';
+import { DMA_SLOT_BYTES, disksSeenBy } from './hardware.js';
+import { executeScsi } from './scsi-target.js';
+
+/** Default service time of one command, in ms: between an SSD's and a disk's. */
+export const DEFAULT_LATENCY_MS = { min: 0.1, max: 1 } as const;
+
+/** A command's service time: the range and the seeded stream it is drawn from. */
+interface Latency {
+  readonly minUs: number;
+  readonly maxUs: number;
+  readonly prng: Prng;
+}
+
+/** One vhba channel this IOSP serves. */
+interface Served {
+  readonly record: ChannelRecord;
+  readonly bell: Doorbell;
+  readonly commands: SignalQueue;
+  /** Disks by SCSI target id, as this channel's guest sees them, with their service times. */
+  readonly targets: ReadonlyMap<number, { readonly disk: Disk; readonly latency: Latency }>;
+  /** Service times of commands to a target with no disk. */
+  readonly noDisk: Latency;
+  readonly outbox: ResponseOutbox;
+}
+
+/** The SCSI server of one IOSP boot; `ctx.hardware` holds the disks the IOSP owns. */
+export class ScsiServer implements DeviceServer {
+  private readonly served: Served[] = [];
+  private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
+  private readonly inService = new Set<TimerHandle>();
+  private readonly counts = {
+    scsiCommands: 0,
+    taskMgmt: 0,
+    malformed: 0,
+    responses: 0,
+    outboxed: 0,
+    outboxDropped: 0,
+    dmaErrors: 0,
+  };
+
+  /** The disks this IOSP owns, attached in its thread. */
+  private readonly disks: ReadonlyMap<string, Disk>;
+
+  constructor(private readonly ctx: ServerContext<readonly DiskShare[]>) {
+    this.disks = attachDisks(ctx.hardware);
+  }
+
+  serve(record: ChannelRecord): void {
+    const { ctx } = this;
+    const attached = Channel.attachAs(record.buffer, VHBA_CHANNEL);
+    assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
+    const shared = disksSeenBy(ctx.config, ctx.partition, record.guestPartition);
+    // One stream per disk and channel, derived once: each command draws the next value.
+    const latency = (name: string, range: { min: number; max: number }): Latency => ({
+      minUs: Math.round(range.min * 1000),
+      maxUs: Math.round(range.max * 1000),
+      prng: ctx.env.prng(`disk/${name}/${record.id}`),
+    });
+    const targets = new Map(
+      shared.flatMap((s) => {
+        const disk = this.disks.get(s.disk.name);
+        const range = s.disk.latencyMs ?? DEFAULT_LATENCY_MS;
+        return disk === undefined
+          ? []
+          : [[s.vdest.id, { disk, latency: latency(s.disk.name, range) }] as const];
+      }),
+    );
+    publishAdapter(record, targets.size);
+    const channel = attached.value;
+    const noDisk = latency('none', DEFAULT_LATENCY_MS);
+    const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), this.counts, () =>
+      ctx.backlog(),
+    );
+    const commands = channel.queue(IOCHAN_TO_IOPART);
+    this.served.push({ record, bell: doorbellOf(record), commands, targets, noDisk, outbox });
+  }
+
+  poll(): number {
+    let commands = 0;
+    for (const s of this.served) {
+      let answered = s.outbox.flush();
+      for (let i = 0; i < s.commands.slotCount; i++) {
+        const outcome = s.commands.remove(this.slot);
+        if (outcome !== 'removed') break; // empty, or a hostile header: the next poll retries
+        commands++;
+        const response = this.serveCommand(s, this.slot);
+        if (response !== null) answered = s.outbox.answer(response) || answered;
+      }
+      if (answered) this.ctx.env.ring(s.bell, 'client');
+    }
+    return commands;
+  }
+
+  backlog(): number {
+    return this.served.reduce((n, s) => n + s.outbox.length, 0);
+  }
+
+  stop(): void {
+    for (const timer of this.inService) this.ctx.env.cancel(timer);
+    this.inService.clear();
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return { ...this.counts };
+  }
+
+  private serveCommand(s: Served, slot: Uint8Array): Uint8Array | null {
+    const cmdtype = decodeCmdtype(slot);
+    if (cmdtype.ok && cmdtype.value === CMD_SCSITASKMGMT_TYPE) {
+      const request = decodeTaskMgmt(slot);
+      if (!request.ok) return this.malformed();
+      this.counts.taskMgmt++;
+      return encodeTaskMgmtResponse(request.value, TASK_MGMT_SUCCESS);
+    }
+    if (!cmdtype.ok || cmdtype.value !== CMD_SCSI_TYPE) return this.malformed();
+    const command = decodeScsiCommand(slot);
+    if (command.ok) {
+      this.counts.scsiCommands++;
+      this.serveLater(s, command.value);
+      return null;
+    }
+    this.counts.malformed++;
+    const echo = command.error.echo;
+    return echo === undefined ? null : encodeScsiResponse(echo, didError());
+  }
+
+  // Serves `command` after its disk's latency, then answers and rings the guest.
+  private serveLater(s: Served, command: ScsiCommand): void {
+    const { minUs, maxUs, prng } = s.targets.get(command.vdest.id)?.latency ?? s.noDisk;
+    const delayMs = prng.int(minUs, maxUs) / 1000;
+    const timer = this.ctx.env.schedule(delayMs, `scsi:${s.record.id}`, () => {
+      this.inService.delete(timer);
+      const answered = s.outbox.answer(this.execute(s, command));
+      if (answered) this.ctx.env.ring(s.bell, 'client');
+    });
+    this.inService.add(timer);
+  }
+
+  private execute(s: Served, command: ScsiCommand): Uint8Array {
+    const window = s.record.dma;
+    const ranges =
+      window === undefined
+        ? null
+        : dmaRanges(command.gpiList, window.address, window.buffer.byteLength);
+    if (window === undefined || ranges === null) {
+      this.counts.dmaErrors++;
+      return encodeScsiResponse(command, didError());
+    }
+    const memory = new Uint8Array(window.buffer);
+    const dataOut = command.dataDir === UIS_DMA_TO_DEVICE ? gather(memory, ranges) : null;
+    const { vdest } = command;
+    const disk =
+      vdest.channel === 0 && vdest.lun === 0 ? (s.targets.get(vdest.id)?.disk ?? null) : null;
+    const outcome = executeScsi(disk, command.cdb, dataOut, command.bufflen);
+    if (outcome.dataIn !== null) scatter(memory, ranges, outcome.dataIn);
+    const { linuxstat, scsistat, addlstat, noDiskResult } = outcome;
+    const sense = outcome.sense ?? new Uint8Array(64);
+    return encodeScsiResponse(command, { linuxstat, scsistat, addlstat, sense, noDiskResult });
+  }
+
+  private malformed(): null {
+    this.counts.malformed++;
+    return null;
+  }
+}
+
+/** A DID_ERROR status with no sense: what the guest gets for a command the IOSP cannot run. */
+function didError() {
+  const linuxstat = linuxResult({ host: DID_ERROR });
+  return { linuxstat, scsistat: 0, addlstat: 0, sense: new Uint8Array(64), noDiskResult: false };
+}
+
+// The adapter's identity and limits the guest's driver reads at probe (§4.2 Probe).
+function publishAdapter(record: ChannelRecord, targets: number): void {
+  const view = StructView.at(visorIoChannel, record.buffer, 0);
+  const wwnn = wwnnOf(record.id);
+  view.set('vhba.wwnn.wwnn1', wwnn);
+  view.set('vhba.wwnn.wwnn2', 0x5000_0000 | (wwnn >>> 4));
+  view.set('vhba.max.max_channel', 1);
+  view.set('vhba.max.max_id', Math.max(1, targets));
+  view.set('vhba.max.max_lun', 1);
+  view.set('vhba.max.cmd_per_lun', 64);
+  view.set('vhba.max.max_io_size', DMA_SLOT_BYTES);
+}
+
+/** Byte ranges of the DMA window the entries name, or null if any lies outside it. */
+function dmaRanges(
+  entries: readonly GuestPhysEntry[],
+  base: bigint,
+  size: number,
+): { offset: number; length: number }[] | null {
+  const ranges: { offset: number; length: number }[] = [];
+  for (const e of entries) {
+    const offset = e.address - base;
+    if (offset < 0n || e.length < 0n || offset + e.length > BigInt(size)) return null;
+    ranges.push({ offset: Number(offset), length: Number(e.length) });
+  }
+  return ranges;
+}
+
+function gather(
+  memory: Uint8Array,
+  ranges: readonly { offset: number; length: number }[],
+): Uint8Array {
+  const out = new Uint8Array(ranges.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of ranges) {
+    out.set(memory.subarray(r.offset, r.offset + r.length), at);
+    at += r.length;
+  }
+  return out;
+}
+
+function scatter(
+  memory: Uint8Array,
+  ranges: readonly { offset: number; length: number }[],
+  data: Uint8Array,
+): void {
+  let at = 0;
+  for (const r of ranges) {
+    if (at >= data.length) return;
+    const part = data.subarray(at, at + r.length);
+    memory.set(part, r.offset);
+    at += part.length;
+  }
+}
+
+/** A stable 32-bit number from the channel id (FNV-1a), for a per-adapter WWNN. */
+function wwnnOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}

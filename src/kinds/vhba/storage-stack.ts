@@ -1,0 +1,304 @@
+// One guest's storage stack on one virtual HBA (spar-protocol.md §4.2, §4.6): it performs the
+// effects of virthba's IO path, of the SCSI midlayer above it and of the block workloads above
+// that, on the vhba channel and the guest's DMA window. Each request carries its data down and
+// back (STYLE §12): no table here joins a completion to its request.
+//
+//   workload.submit ─► midlayer REQUEST {origin, buffer} ─► hba.queue ─► virthba SCSI_QUEUE
+//   ─► channel.insertScsi {slot, buffer}: a write's blocks into the slot's DMA buffer, the
+//   uiscmdrsp on queue 0, ring the IOSP ─► … ─► IOSP response ─► channel.removeResponse
+//   ─► SCSI_RESPONSE ─► scsi.complete {slot, buffer}: a good read's bytes out of the DMA buffer
+//   ─► midlayer SCSI_COMPLETE {data} ─► request.done {origin, data} ─► workload REQUEST_DONE.
+//
+// virthba's host protocol (virthba.logic.ts): an insert is answered only when it fails; a removal
+// with the message and `more`, or RESPONSES_EMPTY when it found nothing.
+// Choice: the receive thread (receive-thread.ts) takes timed wake-ups only while commands are at
+// the IOSP: it answers only what it was sent and rings with every answer, so an idle drain could
+// only find an empty ring (DESIGN "Time, polling": such polls may be skipped).
+
+import type { ActorRefFrom, AnyActorRef } from 'xstate';
+import type { blockWorkloadMachine } from '../../../machines/block-workload.machine.js';
+import type {
+  BlockWorkloadContext,
+  BlockWorkloadInput,
+} from '../../../machines/block-workload.logic.js';
+import { writeBlockPattern } from '../../../machines/block-workload.logic.js';
+import type { scsiMidlayerMachine } from '../../../machines/scsi-midlayer.machine.js';
+import type { BlockBuffer, ScsiMidlayerContext } from '../../../machines/scsi-midlayer.logic.js';
+import { scsiMidlayerSystemId } from '../../../machines/scsi-midlayer.logic.js';
+import type { VirthbaIoEmitted } from '../../../machines/virthba.logic.js';
+import { Channel, type Doorbell, type SignalQueue } from '../../channel/index.js';
+import type { ChannelRecord } from '../../hypervisor/index.js';
+import { type GuestWorkload } from './hardware.js';
+import { doorbellOf } from '../../hypervisor/index.js';
+import { DMA_SLOT_BYTES } from './hardware.js';
+import {
+  CMD_SCSI_TYPE,
+  CMD_SCSITASKMGMT_TYPE,
+  SIZEOF_CMDRSP,
+} from '../../protocol/uiscmdrsp-constants.js';
+import {
+  decodeCmdtype,
+  decodeScsiResponse,
+  decodeTaskMgmtResponse,
+  encodeScsiCommand,
+  encodeTaskMgmt,
+} from '../../protocol/uiscmdrsp-scsi.js';
+import { assert } from '../../base/assert.js';
+import type { Binding } from '../../partition/binding.js';
+import { ReceiveThread } from '../../partition/receive-thread.js';
+import type { StackHost } from '../kind.js';
+import { VHBA_CHANNEL } from './channel.js';
+
+/** What a storage stack reports (plain data: it crosses the worker boundary). */
+export interface StorageReport {
+  readonly workloads: readonly {
+    readonly name: string;
+    readonly finished: boolean;
+    readonly counts: BlockWorkloadContext['counts'];
+    readonly lbas: BlockWorkloadContext['lbas'];
+    /** The next version the workload would write: every version from here on is newer. */
+    readonly nextVersion: number;
+  }[];
+  readonly midlayers: readonly ScsiMidlayerContext['counts'][];
+}
+
+/** The storage stack of one vhba device. */
+export class StorageStack {
+  private midlayerRef: ActorRefFrom<typeof scsiMidlayerMachine> | null = null;
+  private readonly midlayerId: string;
+  private readonly commands: SignalQueue;
+  private readonly responses: SignalQueue;
+  private readonly dma: { readonly buffer: SharedArrayBuffer; readonly address: bigint };
+  private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
+  /** Tags of the commands at the IOSP: the receive thread's timed wake-ups run while any are. */
+  private readonly atIosp = new Set<number>();
+  /** Each workload by name: where a request's answer goes (`origin.workload`). */
+  private readonly workloads = new Map<string, ActorRefFrom<typeof blockWorkloadMachine>>();
+  private removed = false;
+  private nextRequestId = 1;
+  private readonly thread: ReceiveThread;
+  private readonly bell: Doorbell;
+
+  constructor(
+    private readonly host: StackHost,
+    private readonly virthba: AnyActorRef,
+    channel: ChannelRecord,
+    private readonly busNo: number,
+    private readonly devNo: number,
+    private readonly workloadPlans: readonly GuestWorkload[],
+  ) {
+    const attached = Channel.attachAs(channel.buffer, VHBA_CHANNEL);
+    // A guest probes a vhba only after the IOSP made it ready, so it validates; if a hostile
+    // IOSP broke it since, the stack's queue operations return typed errors and do nothing.
+    if (!attached.ok) throw new Error(`${channel.id}: ${attached.error.message}`);
+    this.commands = attached.value.queue(0);
+    this.responses = attached.value.queue(1);
+    if (channel.dma === undefined)
+      throw new Error(`${channel.id}: a vhba channel has a DMA window`);
+    this.dma = channel.dma;
+    this.midlayerId = scsiMidlayerSystemId({ partition: host.partition, busNo, devNo });
+    this.bell = doorbellOf(channel);
+    const label = `vhba-poll:${busNo}:${devNo}`;
+    this.thread = new ReceiveThread(
+      host.env,
+      this.bell,
+      virthba,
+      label,
+      () => this.atIosp.size > 0,
+    );
+  }
+
+  /** virthba's IO effects, as this stack performs them (its control effects are the bus's). */
+  binding(): Binding<VirthbaIoEmitted> {
+    return {
+      'channel.insertScsi': (e) => this.insertScsi(e),
+      'channel.insertTaskMgmt': (e) => this.insertTaskMgmt(e),
+      'channel.removeResponse': () => this.removeResponse(),
+      'scsi.complete': (e) => this.complete(e),
+      'taskmgmt.complete': () => {}, // nothing issues task management yet
+      'scsi.blockRequests': () => this.midlayer().send({ type: 'HOST_BLOCKED' }),
+      'scsi.unblockRequests': () => this.midlayer().send({ type: 'HOST_UNBLOCKED' }),
+    };
+  }
+
+  /** virthba probed: the SCSI host (the midlayer) registers and the workloads start. */
+  start(): void {
+    const { busNo, devNo, midlayerId: systemId } = this;
+    const input = { partition: this.host.partition, busNo, devNo };
+    this.host.guest.send({ type: 'START_LAYER', module: 'scsi-midlayer', systemId, input });
+    this.midlayerRef = this.host.bind<typeof scsiMidlayerMachine>(systemId, {
+      'hba.queue': ({ tag, cdb, dataDir, bufflen, vdest, buffer }) =>
+        this.virthba.send({ type: 'SCSI_QUEUE', tag, cdb, dataDir, bufflen, vdest, buffer }),
+      'request.done': (done) => {
+        const data = done.ok ? done.data : undefined;
+        const answer = { type: 'REQUEST_DONE', id: done.origin.id, ok: done.ok } as const;
+        const workload = this.workloads.get(done.origin.workload);
+        workload?.send(data === undefined ? answer : { ...answer, data });
+      },
+    });
+    for (const w of this.workloadPlans) this.startWorkload(w);
+  }
+
+  /** The guest stopped: no more polls or doorbell listening (its actors are gone already). */
+  detach(): void {
+    this.thread.stop();
+  }
+
+  /** The workloads' ledgers and the live midlayer's counts: plain data for the run's report. */
+  report(): StorageReport {
+    const workloads = [...this.workloads.values()].map((w) => {
+      const { value, context } = w.getSnapshot();
+      const { name, counts, lbas, nextVersion } = context;
+      return { name, finished: value === 'finished', counts, lbas, nextVersion };
+    });
+    const live = this.removed || this.midlayerRef === null ? [] : [this.midlayerRef];
+    return { workloads, midlayers: live.map((m) => m.getSnapshot().context.counts) };
+  }
+
+  /** The device is gone (virthba removed): the SCSI host goes with it. */
+  remove(): void {
+    this.removed = true;
+    this.detach();
+    this.midlayer().send({ type: 'HOST_REMOVED' });
+    this.host.guest.send({ type: 'LAYER_GONE', systemId: this.midlayerId });
+  }
+
+  private midlayer(): ActorRefFrom<typeof scsiMidlayerMachine> {
+    assert(this.midlayerRef !== null, `${this.midlayerId} is not started`);
+    return this.midlayerRef;
+  }
+
+  private startWorkload(w: GuestWorkload): void {
+    const systemId = `${this.host.partition}/block-workload:${w.disk}`;
+    const prng = this.host.env.prng(`workload/${w.disk}`);
+    const seedWords = Array.from({ length: 3 * w.ops }, () => prng.int(0, 0x7fff_ffff));
+    const input: BlockWorkloadInput = {
+      partition: this.host.partition,
+      name: w.disk,
+      queueDepth: w.queueDepth,
+      blocks: w.blocks,
+      blockSize: w.blockSize,
+      ops: w.ops,
+      writeFraction: { numerator: Math.round(w.writeFraction * 1000), denominator: 1000 },
+      seedWords,
+      maxBlocksPerRequest: Math.min(w.maxBlocks, Math.floor(DMA_SLOT_BYTES / w.blockSize)),
+    };
+    this.host.guest.send({ type: 'START_LAYER', module: 'block-workload', systemId, input });
+    const workload = this.host.bind<typeof blockWorkloadMachine>(systemId, {
+      // Numbered here: ids are unique among the midlayer's live requests whichever workload asks.
+      'workload.submit': ({ name, id, op, lba, blocks, blockSize, version }) => {
+        const origin = { workload: name, id };
+        const request = { id: this.nextRequestId++, op, lba, blocks, blockSize, version };
+        this.midlayer().send({ type: 'REQUEST', ...request, target: w.vdest, origin });
+      },
+      'workload.verified': () => {},
+      'workload.done': () => {},
+      'workload.finished': () => {},
+    });
+    this.workloads.set(w.disk, workload);
+    const delay = Math.max(0, w.start - this.host.env.now());
+    const begin = () => workload.send({ type: 'START' });
+    this.host.env.schedule(delay, `workload-start:${w.disk}`, begin);
+  }
+
+  private insertScsi(e: Extract<VirthbaIoEmitted, { type: 'channel.insertScsi' }>): void {
+    const { slot, tag, bufflen, buffer } = e;
+    const offset = slot * DMA_SLOT_BYTES;
+    let ok = bufflen <= DMA_SLOT_BYTES && offset + DMA_SLOT_BYTES <= this.dma.buffer.byteLength;
+    if (ok && buffer.version !== null) this.writeBuffer(offset, buffer, buffer.version);
+    if (ok) {
+      const address = this.dma.address + BigInt(offset);
+      const gpiList = bufflen === 0 ? [] : [{ address, length: BigInt(bufflen) }];
+      const command = { handle: BigInt(slot), cdb: Uint8Array.from(e.cdb), bufflen };
+      const bytes = encodeScsiCommand({ ...command, dataDir: e.dataDir, vdest: e.vdest, gpiList });
+      ok = this.commands.insert(bytes) === 'inserted';
+    }
+    if (!ok) {
+      this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
+      return;
+    }
+    this.atIosp.add(tag);
+    this.host.env.ring(this.bell, 'server');
+    this.thread.arm(); // timed wake-ups while commands are at the IOSP (see the header)
+  }
+
+  // A write's blocks, as the workload's pattern of `version`, into the slot's DMA buffer.
+  private writeBuffer(offset: number, buffer: BlockBuffer, version: number): void {
+    const { lba, blocks, blockSize } = buffer;
+    const memory = new Uint8Array(this.dma.buffer, offset, blocks * blockSize);
+    for (let b = 0; b < blocks; b++) {
+      writeBlockPattern(memory.subarray(b * blockSize, (b + 1) * blockSize), lba + b, version);
+    }
+  }
+
+  private insertTaskMgmt(e: Extract<VirthbaIoEmitted, { type: 'channel.insertTaskMgmt' }>): void {
+    const { slot, tag, tasktype, vdest } = e;
+    const handle = BigInt(slot);
+    const notify = { notifyHandle: BigInt(slot + 1), notifyResultHandle: BigInt(slot + 1) };
+    const bytes = encodeTaskMgmt({ tasktype, vdest, handle, ...notify });
+    if (this.commands.insert(bytes) === 'inserted') this.host.env.ring(this.bell, 'server');
+    else this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
+  }
+
+  private removeResponse(): void {
+    if (this.responses.remove(this.slot) !== 'removed') {
+      this.virthba.send({ type: 'RESPONSES_EMPTY' });
+      return;
+    }
+    // Read right after the removal. A response the IOSP adds after this check rings the doorbell,
+    // and the CHANNEL_INTERRUPT it brings is taken after this event has ended the drain, so it
+    // starts a new one. A queue error (hostile memory) counts as empty; the next removal reports
+    // it as RESPONSES_EMPTY.
+    const more = this.responses.isEmpty() === false;
+    const cmdtype = decodeCmdtype(this.slot);
+    if (cmdtype.ok && cmdtype.value === CMD_SCSI_TYPE) {
+      const r = decodeScsiResponse(this.slot);
+      if (r.ok) {
+        const { handle, linuxstat, sense, noDiskResult } = r.value;
+        const status = { linuxstat, sense: linuxstat === 0 ? null : [...sense], noDiskResult };
+        this.virthba.send({ type: 'SCSI_RESPONSE', handle: Number(handle), ...status, more });
+        return;
+      }
+    }
+    if (cmdtype.ok && cmdtype.value === CMD_SCSITASKMGMT_TYPE) {
+      const r = decodeTaskMgmtResponse(this.slot);
+      if (r.ok) {
+        const { handle, result } = r.value;
+        this.virthba.send({ type: 'TASKMGMT_RESPONSE', handle: Number(handle), result, more });
+        return;
+      }
+    }
+    this.virthba.send({ type: 'OTHER_RESPONSE', cmdtype: cmdtype.ok ? cmdtype.value : -1, more });
+  }
+
+  // A completion leaves virthba: a good read's bytes are copied out of the slot's DMA buffer now,
+  // before the slot can be reused.
+  private complete(e: Extract<VirthbaIoEmitted, { type: 'scsi.complete' }>): void {
+    this.atIosp.delete(e.tag);
+    const midlayer = this.midlayer();
+    if (e.outcome === 'busy') {
+      midlayer.send({ type: 'SCSI_COMPLETE', tag: e.tag, outcome: 'busy' });
+      return;
+    }
+    const { tag, linuxstat, sense, noDiskResult, slot, buffer } = e;
+    const done = {
+      type: 'SCSI_COMPLETE',
+      tag,
+      outcome: 'done',
+      linuxstat,
+      sense,
+      noDiskResult,
+    } as const;
+    if (linuxstat !== 0 || buffer.version !== null) {
+      midlayer.send(done);
+      return;
+    }
+    const start = slot * DMA_SLOT_BYTES;
+    const end = start + buffer.blocks * buffer.blockSize;
+    midlayer.send({
+      ...done,
+      outcome: 'done',
+      data: new Uint8Array(this.dma.buffer.slice(start, end)),
+    });
+  }
+}

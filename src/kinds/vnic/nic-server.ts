@@ -1,0 +1,526 @@
+// The NIC server of an IO service partition (issue "Network path"; spar-protocol.md §4.3, §4.4.3,
+// §4.4.4, §4.8): it serves every vnic channel the IOSP owns and moves frames between the guests'
+// channels, its virtual switch (src/devices/virtual-switch.ts) and the outside behind its physical
+// NICs (src/devices/external-endpoint.ts). The IOSP host calls it at boot and on every poll.
+//
+//   guest NET_RCV_POST ─► the port's posted buffers (FIFO)
+//   guest NET_XMIT ─► gather from the guest's DMA window ─► switch ─► each out port:
+//       a guest port: scatter into its posted buffers, NET_RCV (chained, ≤ MAX_NET_RCV_CHAIN)
+//       an uplink: the outside answers (ARP, echo) after OUTSIDE_RTT_US ─► back into the switch
+//     ─► NET_XMIT_DONE (buf echoed, §4.4.4) after the NIC's completion time
+//   guest NET_RCV_ENBDIS ─► the port enabled or disabled, NET_RCV_ENBDIS_ACK (context echoed)
+//   guest NET_RCV_PROMISC ─► recorded
+//
+// Choice: at boot the IOSP writes each vnic channel's configuration (MAC, num_rcv_bufs, mtu; §1.9),
+// as it writes a vhba's adapter limits: the driver reads them at probe (§4.3 Probe).
+// Choice: a port receives only while enabled (ENBDIS(1) since the IOSP booted). ENBDIS(0) also
+// forgets the port's posted buffers: the guest frees them once the ack arrives (§4.3 close), so
+// the IOSP must never write them after acknowledging. A reboot forgets everything (new server).
+// Choice: a frame for a port without enough posted buffers (or not enabled) is dropped and counted
+// in the next NET_RCV's `rcvs_dropped_delta`, as a NIC drops on an empty receive ring.
+// Choice: a frame reaches a guest port after the switch's forwarding time (SWITCH_US, seeded stream
+// `switch/<channel id>`) and NET_XMIT_DONE follows after the NIC's completion time (XMIT_DONE_US,
+// stream `nic/<channel id>`), both timed from the poll that took the NET_XMIT; frames to one port
+// (and answers from one uplink) never overtake each other, as on one wire. So a crash can fall
+// between a frame's delivery and its completion: the guest then never learns the frame went out,
+// which is what makes a driver that re-sends unacknowledged frames after recovery deliver twice.
+// Choice: a promiscuous port (NET_RCV_PROMISC on) also receives a copy of every other frame switched
+// within its segment, as a promiscuous port of a VLAN-aware virtual switch does; never one from
+// another segment.
+// Choice: a transmit whose fragments leave the guest's DMA window, or whose `ethhdr` is not the
+// frame's own header (`badXmit`), is completed with XMIT_FAILED and touches no memory; an undecodable message
+// carries no handle to echo, so it is counted (`badNet`) and not answered. A post outside the
+// window is ignored (`dmaErrors`), as is one beyond the 64 a driver can have out (`postsRefused`).
+// Choice: port security, as a hypervisor switch enforces it: a frame whose source MAC is not the
+// MAC the configuration gave the port is completed (the NIC sent it) but not switched (`spoofed`),
+// so a guest cannot claim another's address or poison the MAC table.
+// Choice: link loss (§4.3 NET_CONNECT_STATUS; segment-links.ts). Each poll first tells every
+// enabled port of a segment whose link changed NET_CONNECT_STATUS {context 0, enable 1|0}; a port
+// not enabled is told nothing (virtnic only counts it), but while its segment is down its
+// ENBDIS(1) ack is followed by CONNECT_STATUS 0. So a link down at boot reaches a port as soon as
+// it enables, a change reaches the enabled ports within one poll (≤ IDLE_POLL_JIFFIES, 100 ms at
+// HZ=1000, when idle), and an IOSP that is down meanwhile sees the state at its next boot. Frames
+// notice at once: one for an uplink without link, or an outside answer arriving then, is dropped
+// (`linkDropped`). Frames between guests are still switched; the guests stop sending once their
+// carrier is off (virtnic's rule), as vNICs bridged to a physical NIC that lost its link do.
+
+import type { Doorbell, SignalQueue } from '../../channel/index.js';
+import { Channel } from '../../channel/index.js';
+import { VNIC_CHANNEL } from './channel.js';
+import { assert } from '../../base/assert.js';
+import type { Prng } from '../../base/prng.js';
+import { StructView } from '../../base/struct.js';
+import { ExternalEndpoint } from './external-endpoint.js';
+import { readMac, writeMac } from './ethernet.js';
+import { VirtualSwitch } from './virtual-switch.js';
+import { doorbellOf, type ChannelRecord } from '../../hypervisor/index.js';
+import {
+  networkPlan,
+  NIC_MTU,
+  NUM_RCV_BUFS,
+  VNIC_RCV_PAGES,
+  vnicOf,
+  type UplinkPlan,
+} from './network.js';
+import { nicLinkIndex } from './nic-links.js';
+import { visorIoChannel } from '../../protocol/iochannel-layout.js';
+import {
+  IOCHAN_FROM_IOPART,
+  IOCHAN_TO_IOPART,
+  MAX_NET_RCV_CHAIN,
+  PI_PAGE_SIZE,
+  RCVPOST_BUF_SIZE,
+  XMIT_FAILED,
+  XMIT_SUCCESS,
+} from '../../protocol/uiscmdrsp-constants.js';
+import {
+  decodeNet,
+  encodeNet,
+  type NetMessage,
+  type PhysInfo,
+} from '../../protocol/uiscmdrsp-net.js';
+import type { Environment, TimerHandle } from '../../partition/environment.js';
+import { ResponseOutbox, type OutboxCounts } from '../../partition/response-outbox.js';
+import { SegmentLinks } from './segment-links.js';
+import { Wire } from './wire.js';
+import type { DeviceServer, ServerContext } from '../kind.js';
+
+/**
+ * The NIC's transmit completion time, in µs (see the header): up to 2 ms, as a NIC that moderates
+ * its interrupts reports completions in batches, well after the frame left.
+ */
+export const XMIT_DONE_US = { min: 50, max: 2_000 } as const;
+/** The switch's forwarding time from one guest's port to another's, in µs. */
+export const SWITCH_US = { min: 20, max: 100 } as const;
+/** Round trip to the outside behind an uplink, in µs. */
+export const OUTSIDE_RTT_US = { min: 100, max: 500 } as const;
+
+/** Posts a port may hold: the most a driver posts (one per DMA-window receive page). */
+const MAX_POSTS = VNIC_RCV_PAGES;
+
+/** A receive buffer the guest posted. */
+interface Post {
+  readonly buf: number;
+  readonly uniqueNum: number;
+  /** Byte offset in the guest's DMA window, and usable length. */
+  readonly offset: number;
+  readonly len: number;
+}
+
+/** One vnic channel, a port of the switch. */
+interface Port {
+  readonly id: string;
+  readonly record: ChannelRecord;
+  readonly bell: Doorbell;
+  readonly commands: SignalQueue;
+  readonly outbox: ResponseOutbox;
+  readonly window: { readonly memory: Uint8Array; readonly address: number };
+  /** The MAC the configuration gave this port (port security). */
+  readonly mac: number;
+  /** The switch segment the port joins. */
+  readonly segment: string;
+  readonly completion: Prng;
+  /** Forwarding times of frames delivered to this port. */
+  readonly forwarding: Prng;
+  /** Frames on their way to this port, in order. */
+  readonly wire: Wire;
+  posted: Post[];
+  enabled: boolean;
+  promisc: boolean;
+  /** Frames dropped since the last NET_RCV (`rcvs_dropped_delta`). */
+  dropped: number;
+  /** A response went to the ring since the guest was last rung. */
+  answered: boolean;
+}
+
+/** What the NIC server counts (the IOSP host's counters). */
+export interface NicCounts extends OutboxCounts {
+  netCommands: number;
+  rcvPosts: number;
+  xmits: number;
+  framesDelivered: number;
+  rxDropped: number;
+  outsideAnswers: number;
+  badNet: number;
+  /** Transmits whose `ethhdr` is not their frame's header. */
+  badXmit: number;
+  /** Frames whose source MAC is not the port's (port security). */
+  spoofed: number;
+  /** NET_CONNECT_STATUS messages sent (link changes told to enabled ports). */
+  connectStatus: number;
+  /** Frames to or from an uplink dropped because its link was down. */
+  linkDropped: number;
+  dmaErrors: number;
+  /** Posts beyond what a driver can have outstanding (a guest posting without end). */
+  postsRefused: number;
+}
+
+/** The NIC server of one IOSP boot. */
+export class NicServer implements DeviceServer {
+  private readonly ports = new Map<string, Port>();
+  private readonly outside = new Map<
+    string,
+    { endpoint: ExternalEndpoint; rtt: Prng; wire: Wire }
+  >();
+  private readonly timers = new Set<TimerHandle>();
+  private readonly slot = new Uint8Array(1216);
+  private switch: VirtualSwitch | null = null;
+  private readonly plan;
+  private readonly links: SegmentLinks;
+
+  private readonly partition: string;
+  private readonly env: Environment;
+  private readonly onBacklog: () => void;
+  private readonly counts: NicCounts = {
+    netCommands: 0,
+    rcvPosts: 0,
+    xmits: 0,
+    framesDelivered: 0,
+    rxDropped: 0,
+    outsideAnswers: 0,
+    badNet: 0,
+    badXmit: 0,
+    spoofed: 0,
+    connectStatus: 0,
+    linkDropped: 0,
+    dmaErrors: 0,
+    postsRefused: 0,
+    responses: 0,
+    outboxed: 0,
+    outboxDropped: 0,
+  };
+
+  /** `ctx.hardware`: this IOSP's NIC link words (nic-links.ts); without them every link is up. */
+  constructor(ctx: ServerContext<SharedArrayBuffer>) {
+    const { partition, config } = ctx;
+    this.partition = partition;
+    this.env = ctx.env;
+    this.onBacklog = () => ctx.backlog();
+    const links = ctx.hardware;
+    this.plan = networkPlan(config);
+    const uplinks = this.myUplinks().map((u) => {
+      const index = nicLinkIndex(config, partition, u.nic);
+      assert(index !== null, `${partition}: every uplink is a NIC it owns`);
+      return { id: `uplink:${u.nic}`, segment: u.segment, index };
+    });
+    this.links = new SegmentLinks(uplinks, links);
+  }
+
+  /** Takes a freshly initialised vnic channel into service and publishes its configuration. */
+  serve(record: ChannelRecord): void {
+    const attached = Channel.attachAs(record.buffer, VNIC_CHANNEL);
+    assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
+    assert(
+      record.dma !== undefined && record.busNo !== undefined && record.devNo !== undefined,
+      `${record.id}: a vnic channel has a DMA window and an address`,
+    );
+    const vnic = vnicOf(this.plan, record.guestPartition, record.busNo, record.devNo);
+    assert(vnic !== undefined, `${record.id}: every vnic is in the network plan`);
+    const view = StructView.at(visorIoChannel, record.buffer, 0);
+    writeMac(view.raw('vnic.macaddr'), 0, vnic.mac);
+    view.set('vnic.num_rcv_bufs', NUM_RCV_BUFS);
+    view.set('vnic.mtu', NIC_MTU);
+    const channel = attached.value;
+    const outbox = new ResponseOutbox(
+      channel.queue(IOCHAN_FROM_IOPART),
+      this.counts,
+      this.onBacklog,
+    );
+    const window = {
+      memory: new Uint8Array(record.dma.buffer),
+      address: Number(record.dma.address),
+    };
+    const completion = this.env.prng(`nic/${record.id}`);
+    const forwarding = this.env.prng(`switch/${record.id}`);
+    this.ports.set(record.id, {
+      id: record.id,
+      record,
+      mac: vnic.mac,
+      segment: vnic.segment,
+      bell: doorbellOf(record),
+      commands: channel.queue(IOCHAN_TO_IOPART),
+      outbox,
+      window,
+      completion,
+      forwarding,
+      wire: new Wire(this.env, `switch:${record.id}`, this.timers),
+      posted: [],
+      enabled: false,
+      promisc: false,
+      dropped: 0,
+      answered: false,
+    });
+    this.switch = null; // rebuilt with the new port on first use
+  }
+
+  /** Responses waiting for ring space, over every port. */
+  backlog(): number {
+    let n = 0;
+    for (const p of this.ports.values()) n += p.outbox.length;
+    return n;
+  }
+
+  /** One poll: link changes, each port's waiting responses, then its commands; rings the guests. */
+  poll(): number {
+    this.tellLinkChanges();
+    let commands = 0;
+    for (const port of this.ports.values()) {
+      if (port.outbox.flush()) port.answered = true;
+      for (let i = 0; i < port.commands.slotCount; i++) {
+        if (port.commands.remove(this.slot) !== 'removed') break; // empty, or hostile: next poll
+        commands++;
+        this.counts.netCommands++;
+        this.serveCommand(port, this.slot);
+      }
+    }
+    this.ringAnswered();
+    return commands;
+  }
+
+  /** The IOSP stopped: completions and outside answers in flight are lost with it. */
+  counters(): Readonly<Record<string, number>> {
+    return { ...this.counts };
+  }
+
+  stop(): void {
+    for (const t of this.timers) this.env.cancel(t);
+    this.timers.clear();
+  }
+
+  private serveCommand(port: Port, slot: Uint8Array): void {
+    const decoded = decodeNet(slot);
+    if (!decoded.ok) return void this.counts.badNet++;
+    const msg = decoded.value;
+    switch (msg.kind) {
+      case 'rcvPost':
+        return this.post(port, msg);
+      case 'xmit':
+        return this.transmit(port, msg);
+      case 'enbdis':
+        port.enabled = msg.enable === 1;
+        if (!port.enabled) {
+          port.posted = [];
+          this.switchOf().forgetPort(port.id); // its guest closed the interface
+        }
+        this.answer(port, { kind: 'enbdisAck', context: msg.context, enable: msg.enable });
+        if (port.enabled && this.links.toldDown(port.segment)) this.tellLink(port, false);
+        return;
+      case 'promisc':
+        port.promisc = msg.enable !== 0;
+        return;
+      default:
+        return void this.counts.badNet++; // an IOSP → guest message sent the wrong way
+    }
+  }
+
+  private post(port: Port, msg: Extract<NetMessage, { kind: 'rcvPost' }>): void {
+    const offset = this.windowOffset(port, msg.frag);
+    if (offset === null) return void this.counts.dmaErrors++;
+    if (port.posted.length >= MAX_POSTS) return void this.counts.postsRefused++;
+    this.counts.rcvPosts++;
+    port.posted.push({
+      buf: msg.buf,
+      uniqueNum: msg.uniqueNum,
+      offset,
+      len: Math.min(msg.frag.len, RCVPOST_BUF_SIZE),
+    });
+  }
+
+  private transmit(port: Port, msg: Extract<NetMessage, { kind: 'xmit' }>): void {
+    this.counts.xmits++;
+    const frame = this.gather(port, msg.frags, msg.len);
+    if (frame === null || !sameHeader(frame, msg.ethhdr)) {
+      if (frame === null) this.counts.dmaErrors++;
+      else this.counts.badXmit++;
+      return this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_FAILED });
+    }
+    const src = readMac(frame, 6);
+    if (src === port.mac) this.switchFrame(port.id, readMac(frame, 0), src, frame);
+    else this.counts.spoofed++;
+    const { min, max } = XMIT_DONE_US;
+    this.later(port.completion.int(min, max) / 1000, `xmit-done:${port.id}`, () => {
+      this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_SUCCESS });
+      this.ringAnswered();
+    });
+  }
+
+  // Through the switch from `inPort`: into guests' posted buffers, or to the outside.
+  private switchFrame(inPort: string, dst: number, src: number, frame: Uint8Array): void {
+    const sw = this.switchOf();
+    const outs = sw.forward(inPort, dst, src);
+    for (const out of this.withPromiscuous(sw, inPort, outs)) {
+      const port = this.ports.get(out);
+      if (port === undefined) {
+        this.toOutside(out, frame);
+        continue;
+      }
+      port.wire.send(port.forwarding.int(SWITCH_US.min, SWITCH_US.max) / 1000, () => {
+        this.deliver(port, frame);
+        this.ringAnswered();
+      });
+    }
+  }
+
+  // The forwarded ports, then every other promiscuous port of the in-port's segment.
+  private withPromiscuous(
+    sw: VirtualSwitch,
+    inPort: string,
+    outs: readonly string[],
+  ): readonly string[] {
+    if (!this.anyPromiscuous) return outs;
+    const segment = this.segmentOf(inPort);
+    const extra = sw
+      .portsOf(segment)
+      .filter((id) => id !== inPort && !outs.includes(id) && this.ports.get(id)?.promisc === true);
+    return extra.length === 0 ? outs : [...outs, ...extra];
+  }
+
+  private get anyPromiscuous(): boolean {
+    for (const p of this.ports.values()) if (p.promisc) return true;
+    return false;
+  }
+
+  private segmentOf(port: string): string {
+    return (
+      this.ports.get(port)?.segment ??
+      this.myUplinks().find((u) => `uplink:${u.nic}` === port)?.segment ??
+      ''
+    );
+  }
+
+  private myUplinks(): readonly UplinkPlan[] {
+    return this.plan.uplinks.filter((u) => u.iosp === this.partition);
+  }
+
+  private toOutside(uplink: string, frame: Uint8Array): void {
+    const outside = this.outside.get(uplink);
+    if (outside === undefined) return;
+    if (!this.links.uplinkUp(uplink)) return void this.counts.linkDropped++;
+    for (const reply of outside.endpoint.receive(frame)) {
+      this.counts.outsideAnswers++;
+      const { min, max } = OUTSIDE_RTT_US;
+      outside.wire.send(outside.rtt.int(min, max) / 1000, () => {
+        if (!this.links.uplinkUp(uplink)) return void this.counts.linkDropped++;
+        this.switchFrame(uplink, readMac(reply, 0), readMac(reply, 6), reply);
+        this.ringAnswered();
+      });
+    }
+  }
+
+  private deliver(port: Port, frame: Uint8Array): void {
+    const needed = Math.max(1, Math.ceil(frame.length / RCVPOST_BUF_SIZE));
+    if (!port.enabled || needed > MAX_NET_RCV_CHAIN || port.posted.length < needed) {
+      port.dropped++;
+      return void this.counts.rxDropped++;
+    }
+    const posts = port.posted.splice(0, needed);
+    let at = 0;
+    for (const p of posts) {
+      const part = frame.subarray(at, at + p.len);
+      port.window.memory.set(part, p.offset);
+      at += part.length;
+    }
+    if (at < frame.length) {
+      // The guest posted buffers shorter than a full chain needs: the frame does not fit.
+      port.posted.unshift(...posts);
+      port.dropped++;
+      return void this.counts.rxDropped++;
+    }
+    const first = posts[0] as Post;
+    this.counts.framesDelivered++;
+    this.answer(port, {
+      kind: 'rcv',
+      buf: first.buf,
+      rcvDoneLen: frame.length,
+      rcvbufs: posts.map((p) => p.buf),
+      uniqueNum: first.uniqueNum,
+      rcvsDroppedDelta: port.dropped,
+    });
+    port.dropped = 0;
+  }
+
+  // Every segment whose link changed: each enabled port on it hears the new state (see the header).
+  private tellLinkChanges(): void {
+    for (const { segment, up } of this.links.changes()) {
+      for (const port of this.ports.values())
+        if (port.enabled && port.segment === segment) this.tellLink(port, up);
+    }
+  }
+
+  // NET_CONNECT_STATUS (§4.3): the guest's carrier follows the link of its segment.
+  private tellLink(port: Port, up: boolean): void {
+    this.counts.connectStatus++;
+    this.answer(port, { kind: 'connectStatus', context: 0, enable: up ? 1 : 0 });
+  }
+
+  private answer(port: Port, msg: NetMessage): void {
+    if (port.outbox.answer(encodeNet(msg))) port.answered = true;
+  }
+
+  private ringAnswered(): void {
+    for (const port of this.ports.values()) {
+      if (!port.answered) continue;
+      port.answered = false;
+      this.env.ring(port.bell, 'client');
+    }
+  }
+
+  private later(delayMs: number, label: string, run: () => void): void {
+    const timer = this.env.schedule(delayMs, label, () => {
+      this.timers.delete(timer);
+      run();
+    });
+    this.timers.add(timer);
+  }
+
+  // The byte offset of a fragment in the port's DMA window, or null if it is not wholly inside.
+  private windowOffset(port: Port, frag: PhysInfo): number | null {
+    const offset = frag.pfn * PI_PAGE_SIZE + frag.off - port.window.address;
+    const ok =
+      frag.len > 0 &&
+      frag.off + frag.len <= PI_PAGE_SIZE &&
+      offset >= 0 &&
+      offset + frag.len <= port.window.memory.length;
+    return ok ? offset : null;
+  }
+
+  private gather(port: Port, frags: readonly PhysInfo[], len: number): Uint8Array | null {
+    const frame = new Uint8Array(len);
+    let at = 0;
+    for (const frag of frags) {
+      const offset = this.windowOffset(port, frag);
+      if (offset === null || at + frag.len > len) return null;
+      frame.set(port.window.memory.subarray(offset, offset + frag.len), at);
+      at += frag.len;
+    }
+    return at === len ? frame : null;
+  }
+
+  // The switch joins this boot's vnic ports and the IOSP's uplinks, in configuration order.
+  private switchOf(): VirtualSwitch {
+    if (this.switch !== null) return this.switch;
+    const guestPorts = [...this.ports.values()].map((p) => ({ id: p.id, segment: p.segment }));
+    const uplinks = this.myUplinks();
+    for (const u of uplinks) {
+      const id = `uplink:${u.nic}`;
+      if (!this.outside.has(id))
+        this.outside.set(id, {
+          endpoint: new ExternalEndpoint(u.mac, u.ip),
+          rtt: this.env.prng(`outside/${this.partition}/${u.nic}`),
+          wire: new Wire(this.env, `outside:${id}`, this.timers),
+        });
+    }
+    this.switch = new VirtualSwitch([
+      ...guestPorts,
+      ...uplinks.map((u) => ({ id: `uplink:${u.nic}`, segment: u.segment })),
+    ]);
+    return this.switch;
+  }
+}
+
+/** The 14-byte header the guest put in `ethhdr` is the frame's own (the switch routes by it). */
+function sameHeader(frame: Uint8Array, ethhdr: Uint8Array): boolean {
+  if (frame.length < 14 || ethhdr.length < 14) return false;
+  for (let i = 0; i < 14; i++) if (frame[i] !== ethhdr[i]) return false;
+  return true;
+}
