@@ -1,133 +1,31 @@
-// visorbus machine (spar-protocol.md §1.7, §1.9, §3.3–§3.5). The test plays the partition
-// host (forwards visorchipset's requests, runs channel checks) and the function drivers (answer
-// probe, pause and resume): automatically by a policy, or by hand from the queue of work.
+// visorbus machine (spar-protocol.md §1.7, §1.9, §3.3–§3.5): bus and device creates, driver
+// matching, destroys, STOP, the one-answer property and the graph. Pause and resume are in
+// visorbus.pause-resume.test.ts; the harness (the test plays the partition host and the function
+// drivers) is visorbus.harness.ts.
 
 import { getShortestPaths } from '@xstate/graph';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
 import { visorbusMachine } from './visorbus.machine.js';
-import { deviceKey, visorbusSystemId } from './visorbus.logic.js';
-import type { DriverRegistration, VisorbusEmitted } from './visorbus.types.js';
 import type { VisorbusRequest } from './visorchipset.types.js';
-import { assert } from '../src/base/assert.js';
-
-const VHBA = '414815ed-c58c-11da-95a9-00e08161165f';
-const VNIC = '8cd5994d-c58e-11da-95a9-00e08161165f';
-const UNKNOWN = '00000000-0000-0000-0000-000000000001';
-const driver = (name: string, guid: string): DriverRegistration => ({
-  name,
-  channelTypes: [{ guid, minSizeBytes: 128, version: 2 }],
-});
-const visorhba = driver('visorhba', VHBA);
-const visornic = driver('visornic', VNIC);
-
-const createBus = (busNo: number): VisorbusRequest => ({
-  ...{ kind: 'createBus', busNo, devCount: 8, channelAddr: '4096', channelBytes: '768' },
-  ...{ busDataTypeGuid: '193b331b-c58f-11da-95a9-00e08161165f', busInstGuid: UNKNOWN },
-});
-const createDevice = (busNo: number, devNo: number, dataTypeGuid = VHBA): VisorbusRequest => ({
-  ...{ kind: 'createDevice', busNo, devNo, channelAddr: '8192', channelBytes: '4096' },
-  ...{ dataTypeGuid, devInstGuid: UNKNOWN },
-});
-type DeviceKind = 'destroyDevice' | 'pauseDevice' | 'resumeDevice';
-const onDevice = (kind: DeviceKind, busNo = 1, devNo = 2): VisorbusRequest => {
-  return { kind, busNo, devNo };
-};
-type Kind = VisorbusRequest['kind'];
-const done = (kind: Kind, status: number, devNo: number | null = 2, busNo = 1) => ({
-  ...{ type: 'visorchipset.done', kind, busNo },
-  ...(devNo === null ? {} : { devNo }),
-  status,
-});
-const call = (type: string, devNo = 2) => ({ type, driver: 'visorhba', busNo: 1, devNo });
-
-/** Work the host or a driver owes visorbus an answer for. */
-interface Work {
-  readonly kind: 'check' | 'probe' | 'pause' | 'resume' | 'complete';
-  readonly busNo: number;
-  readonly devNo: number;
-  /** For `complete`: the status the driver completes with. */
-  readonly status: number;
-}
-const WORK = {
-  'channel.check': 'check',
-  'driver.probe': 'probe',
-  'driver.pause': 'pause',
-  'driver.resume': 'resume',
-} as const;
-
-/** How the host and drivers answer; a field left out leaves that work in the queue. */
-interface Policy {
-  check?: boolean;
-  probe?: number;
-  /** The return value of pause/resume. */
-  started?: number;
-  /** The status of `complete` after a started pause/resume, now or 'later' (queued as work). */
-  complete?: number | 'later';
-  /** The driver calls `complete` inside the entry point, before it returns (§3.5). */
-  completeFirst?: boolean;
-}
-
-/** An actor on a simulated clock whose effects are recorded and answered by `policy`. */
-function start(drivers: DriverRegistration[] = [visorhba], policy: Policy = {}) {
-  const clock = new SimulatedClock();
-  const input = { partition: 'guest1', drivers };
-  const systemId = visorbusSystemId('guest1');
-  const actor = createActor(visorbusMachine, { input, clock, systemId });
-  const effects: VisorbusEmitted[] = [];
-  const pending: Work[] = [];
-  const answer = (w: Work, a: Policy) => {
-    const at = { busNo: w.busNo, devNo: w.devNo };
-    const send = actor.send.bind(actor);
-    if (w.kind === 'check') return send({ type: 'CHANNEL_CHECKED', ...at, ok: a.check ?? true });
-    if (w.kind === 'probe') return send({ type: 'DRIVER_PROBED', ...at, status: a.probe ?? 0 });
-    const complete = (status: number) => send({ type: 'DRIVER_STATE_COMPLETE', ...at, status });
-    if (w.kind === 'complete') return complete(w.status);
-    const started = a.started ?? 0;
-    const completion = started >= 0 || a.completeFirst === true ? a.complete : undefined;
-    if (typeof completion === 'number' && a.completeFirst === true) complete(completion);
-    const type = w.kind === 'pause' ? 'DRIVER_PAUSE_STARTED' : 'DRIVER_RESUME_STARTED';
-    send({ type, ...at, status: started });
-    if (typeof completion === 'number' && a.completeFirst !== true) complete(completion);
-    if (completion === 'later') pending.push({ kind: 'complete', ...at, status: 0 });
-  };
-  actor.on('*', (e) => {
-    effects.push(e);
-    if (!(e.type in WORK) || !('devNo' in e) || e.devNo === undefined) return;
-    const kind = WORK[e.type as keyof typeof WORK];
-    const work: Work = { kind, busNo: e.busNo, devNo: e.devNo, status: 0 };
-    const { check, probe, started } = policy;
-    const auto = { check, probe, pause: started, resume: started }[kind];
-    if (auto !== undefined) answer(work, policy);
-    else pending.push(work);
-  });
-  actor.start();
-  return {
-    actor,
-    clock,
-    effects,
-    pending,
-    policy,
-    answer,
-    send: actor.send.bind(actor),
-    request: (request: VisorbusRequest) => actor.send({ type: 'VISORBUS_REQUEST', request }),
-    /** The effects recorded since the last call. */
-    take: () => effects.splice(0),
-    dones: () => effects.filter((e) => e.type === 'visorchipset.done'),
-    device: (bus = 1, dev = 2) => actor.getSnapshot().context.devices[deviceKey(bus, dev)],
-  };
-}
-
-/** Bus 1 with device 1/2 bound to visorhba; pause/resume start and complete with 0 by default. */
-function withBoundDevice(policy: Policy = {}) {
-  const h = start([visorhba], { check: true, probe: 0, started: 0, complete: 0, ...policy });
-  h.request(createBus(1));
-  h.request(createDevice(1, 2));
-  expect(h.device()?.phase).toBe('bound');
-  h.take();
-  return h;
-}
+import {
+  call,
+  createBus,
+  createDevice,
+  type DeviceKind,
+  done,
+  onDevice,
+  type Policy,
+  start,
+  UNKNOWN,
+  VHBA,
+  visorhba,
+  visornic,
+  VNIC,
+  withBoundDevice,
+  type Work,
+} from './visorbus.harness.js';
+import { defined } from './testing/defined.js';
 
 describe('visorbus machine', () => {
   test('smoke: starts running with the input drivers, no buses or devices, and emits nothing', () => {
@@ -206,57 +104,6 @@ describe('visorbus machine', () => {
     h.request(createDevice(1, 2));
     expect(h.effects.some((e) => e.type === 'driver.probe')).toBe(false);
     expect(h.device()).toMatchObject({ phase: 'unbound', driver: null });
-  });
-
-  test.each([
-    { how: 'completes with -5', policy: { complete: -5 }, status: -5 },
-    { how: 'does not start it (returns -16)', policy: { started: -16 }, status: -16 },
-    { how: 'completes, then returns -5', policy: { completeFirst: true, started: -5 }, status: 0 },
-  ])('a pause is answered exactly once when the driver $how, with status $status', (c) => {
-    const h = withBoundDevice(c.policy);
-    h.request(onDevice('pauseDevice'));
-    h.send({ type: 'DRIVER_STATE_COMPLETE', busNo: 1, devNo: 2, status: 0 }); // a late, extra one
-    expect(h.take()).toEqual([call('driver.pause'), done('pauseDevice', c.status)]);
-    expect(h.device()?.pausing).toBe(false);
-    expect(h.actor.getSnapshot().context.spuriousCompletions).toBe(1);
-  });
-
-  test('a second pause while pausing gets EBUSY, and the first is still answered once', () => {
-    const h = withBoundDevice({ complete: 'later' });
-    h.request(onDevice('pauseDevice'));
-    h.request(onDevice('pauseDevice'));
-    h.request(onDevice('resumeDevice'));
-    const busy = [done('pauseDevice', -16), done('resumeDevice', -16)];
-    expect(h.take()).toEqual([call('driver.pause'), ...busy]);
-    h.answer(defined(h.pending.splice(0)[0]), {});
-    expect(h.take()).toEqual([done('pauseDevice', 0)]);
-  });
-
-  test('resume rewrites the device record before calling driver.resume, then answers the completion', () => {
-    const h = withBoundDevice();
-    h.request(onDevice('resumeDevice'));
-    expect(h.take()).toEqual([
-      { type: 'vbus.write', busNo: 1, record: 'device', devNo: 2, drvname: 'visorhba' },
-      call('driver.resume'),
-      done('resumeDevice', 0),
-    ]);
-  });
-
-  test('pause or resume with no driver bound produces nothing at all: no done and no driver call', () => {
-    const h = start([visorhba], { probe: -19 }); // the channel check stays out until answered
-    h.request(createBus(1));
-    h.request(createDevice(1, 1, UNKNOWN)); // no driver matches
-    h.request(createDevice(1, 2));
-    h.take();
-    for (const devNo of [1, 2]) {
-      h.request(onDevice('pauseDevice', 1, devNo));
-      h.request(onDevice('resumeDevice', 1, devNo));
-    }
-    expect(h.take()).toEqual([]);
-    h.answer(defined(h.pending.splice(0)[0]), { check: true }); // then the probe fails
-    h.take();
-    h.request(onDevice('pauseDevice'));
-    expect(h.take()).toEqual([]);
   });
 
   test('destroy answers 0, then calls remove, and forgets the device', () => {
@@ -397,9 +244,3 @@ describe('visorbus machine', () => {
     expect([...reached].sort()).toEqual(all);
   });
 });
-
-/** `value`, which the test expects to be there. */
-function defined<T>(value: T | undefined): T {
-  assert(value !== undefined, 'the test expects a value here');
-  return value;
-}
