@@ -20,8 +20,9 @@
 // Choice: PROBE_DRIVER for a device that already has a driver actor is ignored (visorbus never
 // probes a bound device twice; a host bug would show as a missing actor, not a duplicate).
 
-import { type AnyStateMachine, assertEvent, assign, enqueueActions, setup } from 'xstate';
+import { type AnyStateMachine, assign, enqueueActions, setup } from 'xstate';
 import { KIND_MACHINES } from '../src/kinds/index.js';
+import { narrowEvent } from './narrow-event.js';
 import { virtpciMachine } from './virtpci.machine.js';
 import { visorbusMachine } from './visorbus.machine.js';
 import type { DriverRegistration } from './visorbus.logic.js';
@@ -114,14 +115,10 @@ export const guestPartitionMachine = setup({
   },
   actors: guestModules,
   guards: {
-    isNewDriver: ({ context, event }) => {
-      assertEvent(event, 'PROBE_DRIVER');
-      return !context.boundDrivers.includes(event.systemId);
-    },
-    isBoundDriver: ({ context, event }) => {
-      assertEvent(event, 'DRIVER_GONE');
-      return context.boundDrivers.includes(event.systemId);
-    },
+    isNewDriver: ({ context, event }) =>
+      !context.boundDrivers.includes(narrowEvent(event, 'PROBE_DRIVER').systemId),
+    isBoundDriver: ({ context, event }) =>
+      context.boundDrivers.includes(narrowEvent(event, 'DRIVER_GONE').systemId),
   },
   actions: {
     spawnModules: enqueueActions(({ context, enqueue }) => {
@@ -154,46 +151,41 @@ export const guestPartitionMachine = setup({
       });
     }),
     spawnDriver: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'PROBE_DRIVER');
-      const { busNo, devNo, systemId } = event;
+      const { module, busNo, devNo, systemId } = narrowEvent(event, 'PROBE_DRIVER');
       const input = {
         partition: context.partition,
         busNo,
         devNo,
         jiffyMs: context.jiffyMs,
-        quirks: { ...context.quirks[event.module] },
+        quirks: { ...context.quirks[module] },
       };
-      enqueue.spawnChild(event.module, { id: systemId, systemId, input });
+      enqueue.spawnChild(module, { id: systemId, systemId, input });
       enqueue.assign({
         boundDrivers: [...context.boundDrivers, systemId],
         probes: context.probes + 1,
       });
     }),
     stopDriver: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'DRIVER_GONE');
-      enqueue.stopChild(event.systemId);
-      const boundDrivers = context.boundDrivers.filter((id) => id !== event.systemId);
+      const { systemId } = narrowEvent(event, 'DRIVER_GONE');
+      enqueue.stopChild(systemId);
+      const boundDrivers = context.boundDrivers.filter((id) => id !== systemId);
       enqueue.assign({ boundDrivers, removals: context.removals + 1 });
     }),
     // A layer lives until its device goes (LAYER_GONE) or, for a workload, until the guest stops.
     spawnLayer: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'START_LAYER');
-      if (context.layers.includes(event.systemId)) return;
-      const { module, systemId, input } = event;
+      const { module, systemId, input } = narrowEvent(event, 'START_LAYER');
+      if (context.layers.includes(systemId)) return;
       enqueue.spawnChild(module, { id: systemId, systemId, input });
       enqueue.assign({ layers: [...context.layers, systemId] });
     }),
     stopLayer: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'LAYER_GONE');
-      if (!context.layers.includes(event.systemId)) return;
-      enqueue.stopChild(event.systemId);
-      enqueue.assign({ layers: context.layers.filter((id) => id !== event.systemId) });
+      const { systemId } = narrowEvent(event, 'LAYER_GONE');
+      if (!context.layers.includes(systemId)) return;
+      enqueue.stopChild(systemId);
+      enqueue.assign({ layers: context.layers.filter((id) => id !== systemId) });
     }),
     recordOnline: assign({
-      online: ({ event }) => {
-        assertEvent(event, 'CHIPSET_ONLINE');
-        return event.online;
-      },
+      online: ({ event }) => narrowEvent(event, 'CHIPSET_ONLINE').online,
     }),
   },
 }).createMachine({

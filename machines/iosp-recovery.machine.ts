@@ -28,7 +28,8 @@
 //   the requests outstanding per device, so a late answer to an earlier standby does not end a
 //   recovery whose running requests are still out.
 
-import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import { narrowEvent } from './narrow-event.js';
 
 /** A device the CP created, with the IOSP that serves it. */
 export interface RecoveryDevice {
@@ -115,10 +116,8 @@ export type IospRecoveryEmitted =
   | { readonly type: 'watchdog.check' }
   | { readonly type: 'hypervisor.reboot'; readonly iosp: string; readonly downMs: number };
 
-const iospOf = (event: IospRecoveryEvent): string => {
-  assertEvent(event, ['IOSP_DOWN', 'IOSP_UP']);
-  return event.iosp;
-};
+const iospOf = (event: IospRecoveryEvent): string =>
+  narrowEvent(event, ['IOSP_DOWN', 'IOSP_UP']).iosp;
 
 /** The key of a device in `outstanding`. */
 export function deviceKey(d: { guest: string; busNo: number; devNo: number }): string {
@@ -138,8 +137,7 @@ function withSent(
 
 /** The IOSP serving the device a CHANGE_ANSWERED names, and the counts after the answer. */
 function afterAnswer(context: IospRecoveryContext, event: IospRecoveryEvent) {
-  assertEvent(event, 'CHANGE_ANSWERED');
-  const key = deviceKey(event);
+  const key = deviceKey(narrowEvent(event, 'CHANGE_ANSWERED'));
   const left = Math.max(0, (context.outstanding[key] ?? 0) - 1);
   const outstanding = { ...context.outstanding, [key]: left };
   const iosp = context.devices.find((d) => deviceKey(d) === key)?.server;
@@ -233,9 +231,9 @@ export const iospRecoveryMachine = setup({
     checkHeartbeats: emit({ type: 'watchdog.check' as const }),
     // First the effects of the IOSPs found hung (from the context before this check)...
     reportHangs: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'HEARTBEATS');
+      const { counts } = narrowEvent(event, 'HEARTBEATS');
       let { outstanding } = context;
-      for (const iosp of hungIosps(context, event.counts)) {
+      for (const iosp of hungIosps(context, counts)) {
         const changes = changesFor(context, iosp, SEGMENT_STANDBY);
         outstanding = withSent(outstanding, changes);
         for (const e of changes) enqueue.emit(e);
@@ -245,10 +243,10 @@ export const iospRecoveryMachine = setup({
     }),
     // ...then the record of this check.
     recordHeartbeats: assign(({ context, event }) => {
-      assertEvent(event, 'HEARTBEATS');
-      const hung = hungIosps(context, event.counts);
+      const { counts } = narrowEvent(event, 'HEARTBEATS');
+      const hung = hungIosps(context, counts);
       const beats = Object.fromEntries(
-        Object.entries(event.counts).map(([iosp, count]) => {
+        Object.entries(counts).map(([iosp, count]) => {
           const before = context.beats[iosp];
           const stale = hung.includes(iosp)
             ? 0

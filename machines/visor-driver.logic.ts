@@ -22,15 +22,9 @@
 //   driver actor (id `channelPoll`): one actor per device, and the timer's only work is to call
 //   that driver's `channel_interrupt`. It runs while the device is bound, paused or not.
 
-import {
-  assertEvent,
-  assign,
-  emit,
-  enqueueActions,
-  type NonReducibleUnknown,
-  type StateMachine,
-} from 'xstate';
+import { assign, emit, enqueueActions, type NonReducibleUnknown, type StateMachine } from 'xstate';
 import { assert } from '../src/base/assert.js';
+import { narrowEvent } from './narrow-event.js';
 import type { ChannelType } from '../src/channel/index.js';
 
 /** Machine input: the partition the driver runs in and the device it is bound to. */
@@ -161,7 +155,7 @@ function answer(
   effectOf: (at: DeviceAddress) => VisorDriverEmitted,
 ) {
   return emit<Ctx, Ev, undefined, Ev, VisorDriverEmitted>(({ context, event }) => {
-    assertEvent(event, on);
+    narrowEvent(event, on);
     return effectOf({ busNo: context.busNo, devNo: context.devNo });
   });
 }
@@ -187,7 +181,7 @@ export const visorDriverActions = {
   })),
   reportRemoved: answer('REMOVE', (at) => ({ type: 'driver.removed', ...at })),
   countChannelInterrupt: assign<Ctx, Ev, undefined, Ev, never>(({ context, event }) => {
-    assertEvent(event, 'CHANNEL_INTERRUPT');
+    narrowEvent(event, 'CHANNEL_INTERRUPT');
     return { channelInterruptCount: context.channelInterruptCount + 1 };
   }),
   /** The device's next poll (enabled at probe, again after each tick). */
