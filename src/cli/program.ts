@@ -7,7 +7,7 @@ import { scenarioJsonSchemaText, SCENARIO_SCHEMA_FILE } from '../scenario/json-s
 import { defaultFuzzDeps, runFuzzCommand } from './fuzz-command.js';
 import { listing, listingText } from './list-command.js';
 import { runReplayCommand } from './replay-command.js';
-import { DEFAULT_SCENARIO, runRunCommand } from './run-command.js';
+import { DEFAULT_SCENARIO, failureText, runRunCommand } from './run-command.js';
 import { DEFAULT_OUT, FORMAT_CHOICES, parseExportOptions, runExport } from './export-command.js';
 import { allLayouts } from '../protocol/layouts.js';
 import { layoutJson, layoutText } from './layout-command.js';
@@ -41,6 +41,7 @@ function exitCodeFor(error: unknown, io: Io): number {
     return EXIT.usage; // commander printed its one-line "error: ..." via writeErr
   }
   if (error instanceof ExpectationFailed) return EXIT.expectationFailed;
+  if (error instanceof RunFailed) return EXIT.internal;
   if (error instanceof InputError) {
     for (const line of error.lines) io.err(`spar: ${line}\n`);
     return EXIT.usage;
@@ -137,7 +138,7 @@ function buildProgram(io: Io): Command {
           color: boolean;
         },
       ) => {
-        const { text, pass } = await runRunCommand({
+        const { text, pass, failure } = await runRunCommand({
           scenario,
           runtime: o.runtime,
           seed: o.seed,
@@ -149,6 +150,10 @@ function buildProgram(io: Io): Command {
           quirk: o.quirk,
         });
         io.out(text);
+        if (failure !== undefined) {
+          io.err(`${failureText(failure)}\n`);
+          throw new RunFailed();
+        }
         if (!pass) throw new ExpectationFailed();
       },
     );
@@ -266,6 +271,8 @@ function buildProgram(io: Io): Command {
 
 /** Thrown by a command whose expectations did not hold: exit code 1, the output says why. */
 class ExpectationFailed extends Error {}
+/** A run ended by a bug inside spar-sim; its report (what ran so far) is already printed. */
+class RunFailed extends Error {}
 
 function selectStructs(names: readonly string[]) {
   if (names.length === 0) return allLayouts;

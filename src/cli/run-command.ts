@@ -3,6 +3,7 @@
 // verdict and the command that reproduces the run — or, with --json, the report object.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { InternalFailure } from '../base/failure.js';
 import { join, relative } from 'node:path';
 import { runScenario, type RunReport, type RuntimeName } from '../run/run-scenario.js';
 import { formatDuration, parseDuration } from '../scenario/duration.js';
@@ -30,8 +31,15 @@ export interface RunArgs {
   readonly quirk?: readonly string[];
 }
 
-/** Runs the command; returns the text to print and whether every expectation held. */
-export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass: boolean }> {
+/** What `spar run` prints, whether every expectation held, and the bug that ended it early. */
+export interface RunOutput {
+  readonly text: string;
+  readonly pass: boolean;
+  readonly failure: InternalFailure | undefined;
+}
+
+/** Runs the command; returns the text to print and the run's outcome. */
+export async function runRunCommand(args: RunArgs): Promise<RunOutput> {
   if (args.runtime !== 'workers' && args.runtime !== 'sim')
     throw new UsageError(`'${args.runtime}' is not a runtime; use workers or sim`, '--runtime');
   const runtime: RuntimeName = args.runtime;
@@ -63,7 +71,8 @@ export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass
     }
   }
   const pass = report.verdict === 'pass';
-  if (args.json) return { text: `${JSON.stringify(report, null, 2)}\n`, pass };
+  const { failure } = report;
+  if (args.json) return { text: `${JSON.stringify(report, null, 2)}\n`, pass, failure };
   const lines = [
     `spar run: scenario ${report.scenario} (${report.file}), runtime ${runtime}, seed ${seed}, until ${formatDuration(untilMs)}${runtime === 'workers' ? ' of wall time after boot' : ' of virtual time'}${quirks.length > 0 ? `, quirks ${quirks.join(', ')}` : ''}`,
     '',
@@ -73,12 +82,27 @@ export async function runRunCommand(args: RunArgs): Promise<{ text: string; pass
     ...report.expectations.map((e) =>
       e.ok ? `ok    ${e.name}: ${e.detail}` : `FAIL  ${e.name} (${e.kind}): ${e.detail}`,
     ),
+    ...(failure === undefined
+      ? []
+      : [`ERROR the run stopped at ${failure.atMs} ms: ${failure.where}: ${oneLine(failure)}`]),
     '',
     `verdict: ${report.verdict}   (${report.stats.traceRecords} trace records, ${report.stats.wallMs} ms wall time, trace hash ${report.traceHash.slice(0, 16)})`,
     `reproduce with: spar run ${report.file} --runtime ${runtime} --seed ${seed}${args.until === undefined ? '' : ` --until ${formatDuration(untilMs)}`}${(args.quirk ?? []).map((q) => ` --quirk ${q}`).join('')}`,
   ];
-  return { text: `${lines.join('\n')}\n`, pass };
+  return { text: `${lines.join('\n')}\n`, pass, failure };
 }
+
+/**
+ * The stderr text of a run a bug ended (exit 3): one line saying what and where, then the
+ * stack for the bug report; the report printed before it covers what ran until then.
+ */
+export function failureText(failure: InternalFailure): string {
+  const head = `spar: internal error in ${failure.where} at ${failure.atMs} ms (a bug in spar-sim, please report it): ${oneLine(failure)}`;
+  return failure.stack === '' ? head : `${head}\n${failure.stack}`;
+}
+
+// XState wraps a guard's error in a second line ("Unable to evaluate guard ...:\n<error>").
+const oneLine = (failure: InternalFailure): string => failure.message.replace(/\s*\n\s*/g, ' ');
 
 function faultLines(report: RunReport): string[] {
   return report.faultLog.map((f) => {

@@ -62,6 +62,10 @@ function hypervisor<L extends PartitionLauncher>(launcher: L, config = minimalGu
     clock,
     now: () => clock.now(),
     trace: (r) => trace.push(r),
+    fail: (error) => {
+      // No lifecycle actor may fail in these tests: make it the test's failure.
+      throw error;
+    },
   });
   return { hv, clock, trace, launcher };
 }

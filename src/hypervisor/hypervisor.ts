@@ -75,6 +75,8 @@ export interface HypervisorEnvironment {
   now(): number;
   /** Records one trace line. */
   trace(record: TraceRecord): void;
+  /** A lifecycle actor failed: a bug inside spar-sim (Environment.fail). */
+  fail(error: unknown, where: string): void;
 }
 
 /**
@@ -239,6 +241,7 @@ export class Hypervisor {
       },
     });
     actor.on('*', (effect) => this.pending.push({ partition: name, effect }));
+    actor.subscribe({ error: (error) => this.env.fail(error, `${name}/lifecycle`) });
     return actor.start();
   }
 

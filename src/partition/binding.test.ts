@@ -35,7 +35,9 @@ describe('binding', () => {
     };
     const actor = createActor(lampMachine).start();
     const traced: string[] = [];
-    const unbind = bindActor(actor, binding, (e) => traced.push(e.type));
+    const failures: unknown[] = [];
+    const fail = (error: unknown) => void failures.push(error);
+    const unbind = bindActor<Lamp>(actor, binding, fail, (e) => traced.push(e.type));
     actor.send({ type: 'FLIP' });
     actor.send({ type: 'FLIP' });
     unbind();
@@ -45,6 +47,21 @@ describe('binding', () => {
       'lamp.on',
       'lamp.off',
     ]);
+    expect(failures).toEqual([]);
+  });
+
+  test('a handler that throws is a bug handed to `fail`, not rethrown later by XState', () => {
+    const failures: unknown[] = [];
+    const broken: BindingOf<typeof lampMachine> = {
+      'lamp.on': () => {
+        throw new Error('broken handler');
+      },
+      'lamp.off': () => {},
+    };
+    const actor = createActor(lampMachine).start();
+    bindActor(actor, broken, (error) => failures.push(error));
+    actor.send({ type: 'FLIP' });
+    expect(failures).toEqual([new Error('broken handler')]);
   });
 
   test('an effect type the binding has no handler for is a bug, reported by name', () => {

@@ -54,17 +54,23 @@ export function perform(binding: AnyBinding, effect: Effect): void {
 
 /**
  * Subscribes `binding` to every effect `actor` emits; `before` sees each effect first (the trace).
- * Returns the unsubscribe function.
+ * What a handler throws goes to `fail` (a bug inside spar-sim: Environment.fail), since XState
+ * would only rethrow it bare on a later tick. Returns the unsubscribe function.
  */
 export function bindActor<E extends Effect = Effect>(
   actor: AnyActorRef,
   binding: AnyBinding,
+  fail: (error: unknown) => void,
   before?: (effect: E) => void,
 ): () => void {
   // The actor's emitted union is E: the caller's binding was checked against the same machine.
   const subscription = actor.on('*', (emitted: E) => {
-    before?.(emitted);
-    perform(binding, emitted);
+    try {
+      before?.(emitted);
+      perform(binding, emitted);
+    } catch (error) {
+      fail(error);
+    }
   });
   return () => subscription.unsubscribe();
 }

@@ -20,7 +20,7 @@ import { readHeartbeat } from '../hypervisor/heartbeats.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
 import { type BindingOf, bindActor, type Effect, type EffectOf } from './binding.js';
 import { effectDetail } from './effect-detail.js';
-import type { Environment, TimerHandle } from './environment.js';
+import { type Environment, failRunOnError, type TimerHandle } from './environment.js';
 import type { HostCounters, HostView, PartitionHost } from './partition-host.js';
 
 /** Timing of the command partition. */
@@ -107,8 +107,14 @@ export class CommandHost implements PartitionHost {
     };
     const systemId = `${partition}/command-partition`;
     this.actor = createActor(commandPartitionMachine, { input, clock: env.clock, systemId });
+    failRunOnError(this.actor, env, systemId);
     const outcome = (effect: CommandPartitionOutcome) => void this.outcomes.push(effect);
-    bindActor(this.actor, this.cpBinding(outcome), (e) => this.trace(systemId, this.actor, e));
+    bindActor(
+      this.actor,
+      this.cpBinding(outcome),
+      (error) => env.fail(error, systemId),
+      (e) => this.trace(systemId, this.actor, e),
+    );
     const devices = plans.flatMap((g) =>
       g.devices.flatMap((d) =>
         d.server === undefined
@@ -123,11 +129,12 @@ export class CommandHost implements PartitionHost {
       clock: env.clock,
       systemId: recoveryId,
     });
+    failRunOnError(this.recovery, env, recoveryId);
     // The watchdog's heartbeat reads are polls, not traced.
     const trace = (e: EffectOf<typeof iospRecoveryMachine>) => {
       if (e.type !== 'watchdog.check') this.trace(recoveryId, this.recovery, e);
     };
-    bindActor(this.recovery, this.recoveryBinding(), trace);
+    bindActor(this.recovery, this.recoveryBinding(), (error) => env.fail(error, recoveryId), trace);
   }
 
   // The command partition's effects: commands onto the guests' controlvm channels, and its

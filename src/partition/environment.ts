@@ -4,7 +4,7 @@
 // time, one thread, seeded scheduler) and the worker runtime (real time, one worker per
 // partition). Nothing that takes an Environment may know which one it has.
 
-import type { ActorOptions, AnyActorLogic } from 'xstate';
+import type { ActorOptions, AnyActorLogic, AnyActorRef } from 'xstate';
 import type { Prng } from '../base/prng.js';
 import type { ChannelSide, Doorbell } from '../channel/doorbell.js';
 
@@ -53,4 +53,18 @@ export interface Environment {
    * A ring only wakes the poller early: the poller still reads everything from channel memory.
    */
   onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void;
+  /**
+   * A bug inside spar-sim surfaced in `where` (an actor's systemId, a timer's label): the run
+   * stops after the current event and reports what ran so far (exit 3). Only the first counts.
+   */
+  fail(error: unknown, where: string): void;
+}
+
+/**
+ * Ends the run when `actor` fails. XState catches an exception thrown by an action (or by a
+ * handler of an emitted effect) and stops the actor; a child's failure that its parent does not
+ * handle fails the parent, so watching a host's root actors catches every actor of the host.
+ */
+export function failRunOnError(actor: AnyActorRef, env: Environment, where: string): void {
+  actor.subscribe({ error: (error) => env.fail(error, where) });
 }

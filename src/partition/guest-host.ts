@@ -31,6 +31,7 @@ import { type ChipsetCounts, GuestChipset } from './guest-chipset.js';
 import { GuestVisorbus } from './guest-visorbus.js';
 import type { HypervisorRequest } from './command-host.js';
 import type { HostContext, HostCounters, HostView, PartitionHost } from './partition-host.js';
+import { failRunOnError } from './environment.js';
 import { sysfsView } from './sysfs.js';
 
 /** What a guest host is made from. */
@@ -95,6 +96,7 @@ export class GuestHost implements PartitionHost {
       clock: env.clock,
       systemId: this.systemId,
     });
+    failRunOnError(this.guest, env, this.systemId);
     const guest = this.guest;
     const chipset = () => this.expect(this.chipset, 'visorchipset');
     this.chipsetSide = new GuestChipset({
@@ -244,7 +246,8 @@ export class GuestHost implements PartitionHost {
   bindEffects(systemId: string, binding: AnyBinding): AnyActorRef {
     const actor = this.child(systemId);
     const trace = (effect: Effect) => this.trace(systemId, actor, effect);
-    this.stops.push(bindActor(actor, binding, trace));
+    const fail = (error: unknown) => this.env.fail(error, systemId);
+    this.stops.push(bindActor(actor, binding, fail, trace));
     return actor;
   }
 

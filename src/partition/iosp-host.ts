@@ -13,6 +13,7 @@ import { deviceChannel, KINDS } from '../kinds/index.js';
 import type { DeviceServer } from '../kinds/kind.js';
 import { type BindingOf, bindActor } from './binding.js';
 import { effectDetail } from './effect-detail.js';
+import { failRunOnError } from './environment.js';
 import type { HypervisorRequest } from './command-host.js';
 import type { HostContext, HostCounters, HostView, PartitionHost } from './partition-host.js';
 
@@ -44,7 +45,8 @@ export class IospHost implements PartitionHost {
     const systemId = `${partition}/iosp`;
     const input = { partition, jiffyMs: config.jiffyMs };
     this.actor = createActor(iospMachine, { input, clock: env.clock, systemId });
-    bindActor(this.actor, this.binding(), (effect) => {
+    failRunOnError(this.actor, env, systemId);
+    bindActor(this.actor, this.binding(), (error) => env.fail(error, systemId), (effect) => {
       if (effect.type === 'iosp.poll') return; // polls are counted, not traced
       const state = JSON.stringify(this.actor.getSnapshot().value);
       const detail = { text: effectDetail(effect) };

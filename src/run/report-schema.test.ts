@@ -114,7 +114,8 @@ describe('docs/report.schema.json', () => {
     ]);
   });
 
-  test('every key of a real report is in the schema, and every schema key is in the report', () => {
-    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(network).sort());
+  test('every key of a real report is in the schema, and every schema key is in the report (failure only with verdict error: internal-failure.test.ts)', () => {
+    const keys = Object.keys(schema.properties).filter((k) => k !== 'failure');
+    expect(keys.sort()).toEqual(Object.keys(network).sort());
   });
 });

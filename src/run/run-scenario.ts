@@ -1,6 +1,7 @@
 // `spar run`'s core: one scenario, one runtime, one seed → a report (the JSON of `--json`) and
 // the trace. The CLI prints it; tests and `npm start` use it directly.
 
+import type { InternalFailure } from '../base/failure.js';
 import { KINDS } from '../kinds/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { LoadedScenario } from '../scenario/load.js';
@@ -38,7 +39,8 @@ export interface RunReport extends ReportSections {
   readonly seed: number;
   readonly untilMs: number;
   readonly quirks: readonly string[];
-  readonly verdict: 'pass' | 'fail';
+  /** `error`: a bug inside spar-sim ended the run early (`failure`); the rest is what ran. */
+  readonly verdict: 'pass' | 'fail' | 'error';
   readonly expectations: readonly ExpectationResult[];
   readonly partitions: readonly {
     readonly name: string;
@@ -54,6 +56,8 @@ export interface RunReport extends ReportSections {
     readonly traceRecords: number;
   };
   readonly traceHash: string;
+  /** Only with verdict `error`: where and when the bug surfaced, and its error. */
+  readonly failure?: InternalFailure;
 }
 
 /** Runs `loaded` and judges its expectations. */
@@ -75,7 +79,7 @@ export async function runScenario(
     seed: options.seed,
     untilMs: options.untilMs,
     quirks: loaded.config.quirks ?? [],
-    verdict: expectations.every((e) => e.ok) ? 'pass' : 'fail',
+    verdict: result.failure !== null ? 'error' : expectations.every((e) => e.ok) ? 'pass' : 'fail',
     expectations,
     partitions: loaded.config.partitions.map((p) => ({
       name: p.name,
@@ -92,6 +96,7 @@ export async function runScenario(
     },
     ...reportSections(result.observation),
     traceHash: result.traceHash,
+    ...(result.failure === null ? {} : { failure: result.failure }),
   };
   return { report, trace: result.trace };
 }

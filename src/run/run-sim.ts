@@ -4,6 +4,7 @@
 // it. What is shared with the worker runtime — the fault plan, the observation — is in faults.ts
 // and observation.ts; this file only drives virtual time.
 
+import type { InternalFailure } from '../base/failure.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { HostView } from '../partition/partition-host.js';
 import { DEFAULT_EVENT_BUDGET, SimRun } from '../runtime/sim/index.js';
@@ -20,6 +21,8 @@ export interface RunResult {
   readonly faults: readonly FaultRecord[];
   readonly events: number;
   readonly virtualMs: number;
+  /** The bug inside spar-sim that ended the run early, if one did; null otherwise. */
+  readonly failure: InternalFailure | null;
 }
 
 /** Options of {@link runSim}. */
@@ -50,11 +53,18 @@ export function runSim(
       run.at(run.now() + afterMs, `fault/${index}`, fire(index));
     }
   });
-  run.bootAll();
-  const summary =
-    options.everyMs === undefined
-      ? run.runUntil(untilMs)
-      : runSampled(run, untilMs, options.everyMs);
+  let events = 0;
+  try {
+    run.bootAll();
+    const summary =
+      options.everyMs === undefined
+        ? run.runUntil(untilMs)
+        : runSampled(run, untilMs, options.everyMs);
+    events = summary.events;
+  } catch (error) {
+    // Outside any scheduled event (a boot): still a bug of ours, reported with what ran.
+    run.world.scheduler.fail(error, 'run');
+  }
   stopWatching();
   let hash: string | undefined;
   return {
@@ -65,8 +75,9 @@ export function runSim(
       return hash;
     },
     faults: plan.log(),
-    events: summary.events,
+    events,
     virtualMs: run.now(),
+    failure: run.failure ?? null,
   };
 }
 
@@ -88,6 +99,7 @@ function runSampled(
   for (let t = 0; ; t = Math.min(t + 1, untilMs)) {
     const slice = run.runUntil(t, DEFAULT_EVENT_BUDGET - events);
     events += slice.events;
+    if (slice.stoppedBy === 'failed') return { events }; // nothing to sample in a broken run
     if (everyMs(run) === true || slice.stoppedBy === 'event-budget' || t >= untilMs)
       return { events };
   }

@@ -9,6 +9,7 @@
 // simulated system's); it ends earlier once quiescent. Fault times count from the same moment;
 // trace times from the runtime's epoch.
 
+import { type InternalFailure, internalFailure } from '../base/failure.js';
 import { bootOrder } from '../hypervisor/index.js';
 import { KINDS } from '../kinds/index.js';
 import type { TraceRecord } from '../partition/environment.js';
@@ -36,10 +37,45 @@ export async function runWorkers(
   const plan = new FaultPlan(scenario.faults);
   const due = plan.timed();
   const trace: TraceRecord[] = [];
+  let failure: InternalFailure | null = null;
+  // A launcher failure (a worker that could not start) or a bug of this thread: the first one
+  // is the run's failure, reported with what ran so far.
+  const keep = (error: unknown): void => {
+    failure ??= internalFailure(error, 'run', runtime.elapsedMs());
+  };
+  let t0 = runtime.elapsedMs();
+  const elapsed = () => runtime.elapsedMs() - t0;
   try {
-    for (const name of bootOrder(config)) await runtime.boot(name);
-    const t0 = runtime.elapsedMs();
-    const elapsed = () => runtime.elapsedMs() - t0;
+    try {
+      for (const name of bootOrder(config)) await runtime.boot(name);
+      t0 = runtime.elapsedMs();
+      failure = await drive();
+    } catch (error) {
+      failure = await runtime.failure();
+      keep(error);
+    }
+    const observation = await workerObservation(runtime);
+    const runMs = elapsed();
+    trace.push(...(await runtime.collectTraces()));
+    await runtime.shutdown().catch(keep);
+    trace.push(...(await runtime.collectTraces()));
+    trace.sort((a, b) => a.atMs - b.atMs);
+    const events = trace.length;
+    return {
+      observation,
+      trace,
+      traceHash: traceHash(trace),
+      faults: plan.log(),
+      events,
+      virtualMs: runMs,
+      failure,
+    };
+  } finally {
+    await runtime.shutdown().catch(keep);
+  }
+
+  // Runs until the time limit, quiescence or a bug inside spar-sim (returned).
+  async function drive(): Promise<InternalFailure | null> {
     let nextQuietCheck = QUIET_CHECK_MS;
     while (elapsed() < untilMs) {
       if (elapsed() >= nextQuietCheck) {
@@ -56,26 +92,12 @@ export async function runWorkers(
         due.splice(due.indexOf(d), 1);
         plan.fire(d.index, elapsed(), runtime.hypervisor, runtime.hardware);
       }
+      const found = await runtime.failure();
+      if (found !== null) return found;
       const wait = Math.min(COLLECT_MS, Math.max(1, untilMs - elapsed()));
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    const observation = await workerObservation(runtime);
-    const runMs = elapsed();
-    trace.push(...(await runtime.collectTraces()));
-    await runtime.shutdown();
-    trace.push(...(await runtime.collectTraces()));
-    trace.sort((a, b) => a.atMs - b.atMs);
-    const events = trace.length;
-    return {
-      observation,
-      trace,
-      traceHash: traceHash(trace),
-      faults: plan.log(),
-      events,
-      virtualMs: runMs,
-    };
-  } finally {
-    await runtime.shutdown();
+    return runtime.failure();
   }
 }
 

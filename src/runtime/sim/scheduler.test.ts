@@ -67,6 +67,23 @@ describe('scheduler', () => {
     }
   });
 
+  test('a callback that throws stops the run with `failed`, naming its label; nothing runs after', () => {
+    const s = fifo();
+    const ran: string[] = [];
+    s.at(1, 'fine', () => ran.push('fine'));
+    s.at(2, 'iosp0/poll', () => {
+      throw new Error('broken poll');
+    });
+    s.at(3, 'after', () => ran.push('after'));
+    expect(s.runUntil(10, 100)).toEqual({ events: 2, virtualMs: 2, stoppedBy: 'failed' });
+    expect(s.failure).toMatchObject({ where: 'iosp0/poll', atMs: 2, message: 'broken poll' });
+    expect(s.runUntilQuiet(100).stoppedBy).toBe('failed');
+    expect(ran).toEqual(['fine']);
+    // Only the first bug counts.
+    s.fail(new Error('later'), 'elsewhere');
+    expect(s.failure?.where).toBe('iosp0/poll');
+  });
+
   test('stepping or running from inside a callback is refused (never re-entrant)', () => {
     const s = fifo();
     s.at(1, 'bad', () => s.step());

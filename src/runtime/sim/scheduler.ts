@@ -12,6 +12,7 @@
 // times stay deterministic. Time never goes backwards and every loop here has an event budget.
 
 import { assert } from '../../base/assert.js';
+import { type InternalFailure, internalFailure } from '../../base/failure.js';
 import type { Prng } from '../../base/prng.js';
 import type { Clock, TimerHandle } from '../../partition/environment.js';
 import { MinHeap } from './min-heap.js';
@@ -28,7 +29,7 @@ export interface SimSchedulerOptions {
 }
 
 /** Why a bounded run returned. */
-export type StopReason = 'time' | 'quiet' | 'event-budget';
+export type StopReason = 'time' | 'quiet' | 'event-budget' | 'failed';
 
 /** What a bounded run did. */
 export interface RunSummary {
@@ -38,7 +39,8 @@ export interface RunSummary {
   readonly virtualMs: number;
   /**
    * `time`: the time bound was reached (later events may still be pending); `quiet`: nothing is
-   * pending any more; `event-budget`: the budget ran out while events were still due.
+   * pending any more; `event-budget`: the budget ran out while events were still due;
+   * `failed`: a bug inside spar-sim stopped the run ({@link SimScheduler.failure}).
    */
   readonly stoppedBy: StopReason;
   /** With `event-budget`: the event that would have run next, to find a runaway loop. */
@@ -75,6 +77,7 @@ export class SimScheduler {
   private nextSeq = 1;
   private cancelledInHeap = 0;
   private running = false;
+  private failed: InternalFailure | undefined;
 
   /** XState clock on this scheduler: `createActor(machine, { clock: scheduler.clock })`. */
   readonly clock: Clock;
@@ -88,6 +91,19 @@ export class SimScheduler {
   /** Virtual milliseconds since the run started. */
   now(): number {
     return this.nowMs;
+  }
+
+  /** The bug that stopped the run, if one did: nothing runs after it. */
+  get failure(): InternalFailure | undefined {
+    return this.failed;
+  }
+
+  /**
+   * Records a bug inside spar-sim caught in `where` (only the first counts): `runUntil` and
+   * `runUntilQuiet` return with `failed` after the current callback and run nothing more.
+   */
+  fail(error: unknown, where: string): void {
+    this.failed ??= internalFailure(error, where, this.nowMs);
   }
 
   /** How many scheduled callbacks have neither run nor been cancelled. */
@@ -193,6 +209,7 @@ export class SimScheduler {
     let events = 0;
     // Bounded by maxEvents: each iteration runs one callback or returns.
     for (;;) {
+      if (this.failed !== undefined) return this.summary(events, startMs, 'failed');
       const next = this.peekLive();
       if (next === undefined && boundMs === undefined) {
         return this.summary(events, startMs, 'quiet');
@@ -202,7 +219,12 @@ export class SimScheduler {
         return this.summary(events, startMs, 'time');
       }
       if (events >= maxEvents) return this.overBudget(events, startMs, next);
-      this.step();
+      try {
+        this.step();
+      } catch (error) {
+        // A callback threw (host code outside any actor): a bug, reported like an actor's.
+        this.fail(error, next?.label ?? 'scheduler');
+      }
       events++;
     }
   }

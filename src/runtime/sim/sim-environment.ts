@@ -102,6 +102,11 @@ export class SimEnvironment implements Environment {
     }
   }
 
+  /** Stops the run after the current event (SimScheduler.fail), naming `<partition>/…`. */
+  fail(error: unknown, where: string): void {
+    this.world.scheduler.fail(error, where);
+  }
+
   /** Calls `onRing` on every ring of `side` on `bell` until the returned function is called. */
   onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void {
     return this.world.ringListeners.add(bell, side, onRing);

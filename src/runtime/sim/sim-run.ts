@@ -6,6 +6,7 @@
 // seed, the requests made and when): nothing here reads the wall clock or a global random source.
 
 import { assert } from '../../base/assert.js';
+import type { InternalFailure } from '../../base/failure.js';
 import { err, ok, type Result } from '../../base/result.js';
 import {
   bootOrder,
@@ -67,6 +68,7 @@ export class SimRun {
       now: () => clockEnv.now(),
       // Each lifecycle record is written in its partition's name, through its environment.
       trace: (record) => this.world.environment(record.partition).trace(record),
+      fail: (error, where) => clockEnv.fail(error, where),
     });
     // IOSP up/down reports reach the command partition at once, while it runs.
     reportIospTransitions(this.parts, this.hypervisor, (cp, notice) => {
@@ -108,6 +110,11 @@ export class SimRun {
    */
   at(timeMs: number, label: string, action: () => void): TimerHandle {
     return this.world.scheduler.at(timeMs, `${HYPERVISOR_ENVIRONMENT}/${label}`, action);
+  }
+
+  /** The bug inside spar-sim that stopped the run, if one did (SimScheduler.fail). */
+  get failure(): InternalFailure | undefined {
+    return this.world.scheduler.failure;
   }
 
   /** Virtual milliseconds since the run started. */

@@ -8,6 +8,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IospRecoveryEvent } from '../../../machines/iosp-recovery.machine.js';
 import { assert } from '../../base/assert.js';
+import type { InternalFailure } from '../../base/failure.js';
 import { Prng } from '../../base/prng.js';
 import type { Config } from '../../hypervisor/index.js';
 import { defaultCommandHostOptions, type HypervisorRequest } from '../../partition/command-host.js';
@@ -72,6 +73,10 @@ export const partitionApi = {
   /** The command partition's requests to the hypervisor since the last call. */
   takeRequests(): HypervisorRequest[] {
     return host.takeRequests();
+  },
+  /** The bug inside spar-sim this partition hit, if any (Environment.fail). */
+  failure(): InternalFailure | null {
+    return env.failure();
   },
   /** Actor states by systemId. */
   snapshot(): unknown {

@@ -64,4 +64,17 @@ describe('worker environment', () => {
     });
     expect(sink).toHaveLength(1);
   });
+
+  test('a timer callback that throws is a bug recorded once, with its label, not an uncaught error', async () => {
+    const env = environment();
+    expect(env.failure()).toBeNull();
+    env.schedule(1, 'poll', () => {
+      throw new Error('broken poll');
+    });
+    env.schedule(2, 'later', () => {
+      throw new Error('second');
+    });
+    await new Promise<void>((resolve) => env.schedule(10, 'end', resolve));
+    expect(env.failure()).toMatchObject({ where: 'guest1/poll', message: 'broken poll' });
+  });
 });

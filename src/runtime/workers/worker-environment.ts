@@ -3,6 +3,7 @@
 // that runs under the sim runtime's virtual clock runs on this one, unchanged.
 
 import { assert } from '../../base/assert.js';
+import { type InternalFailure, internalFailure } from '../../base/failure.js';
 import type { Prng } from '../../base/prng.js';
 import type { ChannelSide, Doorbell } from '../../channel/doorbell.js';
 import type { Clock, Environment, TimerHandle, TraceRecord } from '../../partition/environment.js';
@@ -18,6 +19,7 @@ const RING_WAIT_SLICE_MS = 1000;
 export class WorkerEnvironment implements Environment {
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
   private nextTimerId = 1;
+  private failed: InternalFailure | null = null;
 
   /** XState's clock: the real Node timers. */
   readonly clock: Clock = {
@@ -38,14 +40,14 @@ export class WorkerEnvironment implements Environment {
     return performance.timeOrigin + performance.now() - this.epochMs;
   }
 
-  schedule(delayMs: number, _label: string, callback: () => void): TimerHandle {
+  schedule(delayMs: number, label: string, callback: () => void): TimerHandle {
     assert(delayMs >= 0, `negative delay ${delayMs}`);
     const id = this.nextTimerId++;
     this.timers.set(
       id,
       setTimeout(() => {
         this.timers.delete(id);
-        callback();
+        this.guarded(label, callback);
       }, delayMs),
     );
     return { id };
@@ -69,6 +71,26 @@ export class WorkerEnvironment implements Environment {
     bell.ring(side);
   }
 
+  /** Records the first bug; the main thread asks for it ({@link failure}) and ends the run. */
+  fail(error: unknown, where: string): void {
+    this.failed ??= internalFailure(error, where, this.now());
+  }
+
+  /** The bug that stopped this partition, if any (plain data). */
+  failure(): InternalFailure | null {
+    return this.failed;
+  }
+
+  // Host code run from a timer or a doorbell: what it throws is a bug of this partition, reported
+  // rather than left to kill the worker with a bare stack.
+  private guarded(label: string, callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.fail(error, `${this.partition}/${label}`);
+    }
+  }
+
   onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void {
     let active = true;
     // A pending Atomics.waitAsync does not keep a worker alive (stack.md pitfall 4).
@@ -80,7 +102,7 @@ export class WorkerEnvironment implements Environment {
         const current = bell.seen(side);
         if (active && current !== seen) {
           seen = current;
-          onRing();
+          this.guarded(`ring-${side}`, onRing);
         }
       }
     };

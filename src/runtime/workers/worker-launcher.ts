@@ -37,6 +37,8 @@ interface Running {
   readonly api: PartitionControl;
   /** True once hung: the host in the worker is already stopped. */
   hung: boolean;
+  /** True once the worker died on its own (an uncaught error): nothing answers any more. */
+  dead: boolean;
 }
 
 /** What a {@link WorkerLauncher} needs from its run. */
@@ -49,6 +51,8 @@ export interface WorkerLauncherOptions {
   readonly epochMs: number;
   /** Receives the trace records drained from a worker stopped in an orderly way. */
   readonly collect: (records: readonly TraceRecord[]) => void;
+  /** A worker died of an error nothing inside it caught: a bug inside spar-sim. */
+  readonly fail: (error: unknown, where: string) => void;
 }
 
 /** Launches one worker thread per partition host. */
@@ -59,7 +63,8 @@ export class WorkerLauncher implements PartitionLauncher {
 
   /** The control plane of `name`'s live worker (a hung one included), or undefined. */
   control(name: string): PartitionControl | undefined {
-    return this.running.get(name)?.api;
+    const running = this.running.get(name);
+    return running === undefined || running.dead ? undefined : running.api;
   }
 
   /** True while `name` has a live worker (hung included). */
@@ -74,7 +79,13 @@ export class WorkerLauncher implements PartitionLauncher {
       workerData: this.workerData(partition),
     });
     const api = Comlink.wrap<typeof partitionApi>(nodeEndpoint(worker));
-    this.running.set(name, { worker, api, hung: false });
+    const running: Running = { worker, api, hung: false, dead: false };
+    this.running.set(name, running);
+    // A call to a dead worker would never be answered: mark it, so nothing waits on it.
+    worker.once('error', (error) => {
+      running.dead = true;
+      this.options.fail(error, `${name}/worker`);
+    });
     return startedOrDead(worker, api.start());
   }
 
@@ -82,7 +93,7 @@ export class WorkerLauncher implements PartitionLauncher {
     const running = this.running.get(name);
     assert(running !== undefined, `${name}: the lifecycle stops only workers it started`);
     this.running.delete(name);
-    if (reason === 'crash') return terminated(running.worker);
+    if (reason === 'crash' || running.dead) return terminated(running.worker);
     return this.stopOrderly(running);
   }
 
@@ -90,7 +101,7 @@ export class WorkerLauncher implements PartitionLauncher {
     const running = this.running.get(name);
     assert(running !== undefined && !running.hung, `${name}: only a live host can hang`);
     running.hung = true;
-    return running.api.stop();
+    return running.dead ? undefined : running.api.stop();
   }
 
   private async stopOrderly(running: Running): Promise<void> {

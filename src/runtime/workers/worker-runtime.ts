@@ -9,6 +9,7 @@
 // WorkerEnvironment of this thread, labelled `#hypervisor`: a label no partition is named
 // (sim runtime's PARTITION_NAME), and only its clock, time and trace sink are used.
 
+import type { InternalFailure } from '../../base/failure.js';
 import { Prng } from '../../base/prng.js';
 import { ok, type Result } from '../../base/result.js';
 import {
@@ -61,15 +62,17 @@ export class WorkerRuntime {
       this.collected.push(...records);
     };
     const { epochMs } = this;
-    this.launcher = new WorkerLauncher({ parts: this.parts, seed, epochMs, collect });
     const env = new WorkerEnvironment(HYPERVISOR_LABEL, Prng.root(seed), epochMs, (r) =>
       collect([r]),
     );
     this.env = env;
+    const fail = (error: unknown, where: string) => env.fail(error, where);
+    this.launcher = new WorkerLauncher({ parts: this.parts, seed, epochMs, collect, fail });
     this.hypervisor = new Hypervisor(config, this.launcher, {
       clock: env.clock,
       now: () => env.now(),
       trace: (record) => env.trace(record),
+      fail: (error, where) => env.fail(error, where),
     });
     // IOSP up/down reports to the command partition's recovery, in order, each only once the
     // launcher work of its transition is done: the CP must not pause a guest's device while the
@@ -173,6 +176,22 @@ export class WorkerRuntime {
     for (const name of this.hypervisor.partitions()) this.hypervisor.shutdown(name);
     await this.hypervisor.settled();
     return [...this.collected].sort((a, b) => a.atMs - b.atMs);
+  }
+
+  /**
+   * The first bug inside spar-sim the run hit, if any: in this thread (a lifecycle actor, a
+   * worker that died of an uncaught error) or in a live worker (Environment.fail there).
+   */
+  async failure(): Promise<InternalFailure | null> {
+    const here = this.env.failure();
+    if (here !== null) return here;
+    for (const name of this.hypervisor.partitions()) {
+      const state = this.hypervisor.state(name);
+      const live = state.ok && (state.value === 'running' || state.value === 'hung');
+      const found = live ? await this.control(name)?.failure() : undefined;
+      if (found !== undefined && found !== null) return found;
+    }
+    return null;
   }
 
   /** Milliseconds since the run started. */

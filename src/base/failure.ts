@@ -1,0 +1,21 @@
+// A bug inside spar-sim caught while a run was going (STYLE §10: exit 3 with what ran so far).
+// Plain data, so a worker thread can hand it to the main thread.
+
+/** Where and when a run failed from the inside, and the error that did it. */
+export interface InternalFailure {
+  /** The actor's systemId or the scheduled event's label (`guest1/guest-partition`). */
+  readonly where: string;
+  /** Run time (virtual in sim, wall in workers) when it was caught. */
+  readonly atMs: number;
+  readonly message: string;
+  /** The error's stack, for the bug report (empty when the thrown value was not an Error). */
+  readonly stack: string;
+}
+
+/** `error` (anything thrown) as an {@link InternalFailure} caught in `where` at `atMs`. */
+export function internalFailure(error: unknown, where: string, atMs: number): InternalFailure {
+  if (error instanceof Error) {
+    return { where, atMs, message: error.message, stack: error.stack ?? '' };
+  }
+  return { where, atMs, message: String(error), stack: '' };
+}
