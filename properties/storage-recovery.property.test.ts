@@ -18,16 +18,15 @@ import {
 } from '../src/channel/index.js';
 import { runCampaign } from '../src/fuzz/campaign.js';
 import { runSim } from '../src/run/run-sim.js';
+import { ChannelWatch } from '../src/check/index.js';
 import {
-  ChannelWatch,
   FAULT_KINDS,
   loadPlan,
-  runStorageCase,
   storagePlan,
   storageCaseArbitrary,
-  storageRecovery,
   type StorageCase,
-} from './storage-recovery.property.js';
+} from './storage-recovery.case.js';
+import { runStorageCase, storageRecovery } from './storage-recovery.property.js';
 import type { SparProperty } from './registry.js';
 import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
 
@@ -76,7 +75,13 @@ describe('storage recovery', () => {
       .flatMap((c) => c.disks.map((d) => d.blockSize));
     expect(new Set(sizes)).toEqual(new Set([512, 1024, 4096]));
     // A case saved before sizes were drawn (no blockSize) still means 512-byte blocks.
-    const legacy: StorageCase = { disks: [oneDisk(10, 50)], guests: 1, iosps: 1, faults: [], simSeed: 1 };
+    const legacy: StorageCase = {
+      disks: [oneDisk(10, 50)],
+      guests: 1,
+      iosps: 1,
+      faults: [],
+      simSeed: 1,
+    };
     expect(storagePlan(legacy).disks[0]?.blockSize).toBe(512);
   });
 
@@ -97,7 +102,7 @@ describe('storage recovery', () => {
 
   test('the channel check reports a num_sent that disagrees with the ring and a client state that leaves DISABLED for ATTACHED', () => {
     const buffer = createChannel(VHBA_CHANNEL);
-    const watch = ChannelWatch.attach('vhba', buffer);
+    const watch = ChannelWatch.attach('vhba', buffer, VHBA_CHANNEL);
     if (!(watch instanceof ChannelWatch)) throw new Error(watch.text);
     const channel = Channel.attachAs(buffer, VHBA_CHANNEL);
     if (!channel.ok) throw new Error(channel.error.message);

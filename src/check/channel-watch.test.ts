@@ -29,7 +29,7 @@ import { channelTypeOf } from '../kinds/testing/channel-types.js';
 /** A fresh `type` channel, a watch on it and the channel as a client would use it. */
 function watched(type: 'vhba' | 'vnic') {
   const buffer = createChannel(channelTypeOf(type));
-  const watch = ChannelWatch.attach(type, buffer);
+  const watch = ChannelWatch.attach(type, buffer, channelTypeOf(type));
   if (!(watch instanceof ChannelWatch)) throw new Error(watch.text);
   const channel = Channel.attachAs(buffer, channelTypeOf(type));
   if (!channel.ok) throw new Error(channel.error.message);
@@ -106,9 +106,9 @@ describe('channel watch', () => {
   });
 
   test.each<string>(['controlvm', 'diag'])(
-    'a %s channel is not an IO channel: attaching a watch without a type is a finding',
+    'a %s channel is not an IO channel: watching it as a vhba channel is a finding',
     (type) => {
-      const watch = ChannelWatch.attach('ch', createChannel(channelTypeOf(type)));
+      const watch = ChannelWatch.attach('ch', createChannel(channelTypeOf(type)), VHBA_CHANNEL);
       expect(watch).toMatchObject({
         key: 'ch',
         text: expect.stringMatching(/^ch: does not validate: /),
@@ -124,9 +124,10 @@ describe('channel watch', () => {
   test('a set of watches reports each broken invariant once, however long it stays broken', () => {
     const watches = new ChannelWatches();
     const { buffer, memory } = watched('vhba');
-    expect(watches.add('a', buffer)).toEqual([]);
-    expect(watches.add('bad', createChannel(CONTROLVM_CHANNEL))).toHaveLength(1);
-    expect(watches.add('bad', createChannel(CONTROLVM_CHANNEL)), 'reported before').toEqual([]);
+    expect(watches.add('a', buffer, VHBA_CHANNEL)).toEqual([]);
+    const controlvm = () => createChannel(CONTROLVM_CHANNEL);
+    expect(watches.add('bad', controlvm(), VHBA_CHANNEL)).toHaveLength(1);
+    expect(watches.add('bad', controlvm(), VHBA_CHANNEL), 'reported before').toEqual([]);
     memory.writeU64(VHBA_CHANNEL.chSpaceOffsetBytes + SQ.numSent, 7n);
     expect(watches.checkAll(1).map((f) => f.key)).toEqual(['a/queue0']);
     expect(watches.checkAll(2)).toEqual([]);

@@ -16,8 +16,6 @@ import {
   LEGAL_CLIENT_TRANSITIONS,
   type SignalQueue,
 } from '../channel/index.js';
-import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
-import { VNIC_CHANNEL } from '../kinds/vnic/channel.js';
 
 /** §1.3 reachability: for each client state, the states one or more legal transitions reach. */
 export const CLIENT_STATE_REACHABLE: ReadonlyMap<number, ReadonlySet<number>> = new Map(
@@ -37,9 +35,6 @@ export const CLIENT_STATE_REACHABLE: ReadonlyMap<number, ReadonlySet<number>> = 
 export function clientChangeIsLegal(from: number, to: number): boolean {
   return from === to || (CLIENT_STATE_REACHABLE.get(from)?.has(to) ?? false);
 }
-
-/** The IO channel types a watch recognises by GUID when none is named. */
-const IO_CHANNEL_TYPES: readonly ChannelType[] = [VHBA_CHANNEL, VNIC_CHANNEL];
 
 /** One broken channel invariant; `key` names the queue or client field (report it once). */
 export interface ChannelFinding {
@@ -61,26 +56,19 @@ export class ChannelWatch {
   }
 
   /**
-   * Watches the channel in `buffer` as a `type` channel, or, with no type, as whichever IO
-   * channel type (vhba, vnic) its header names; a channel that does not validate is a finding.
+   * Watches the channel in `buffer` as a `type` channel (the kind's: src/kinds/<kind>/channel.ts);
+   * a channel that does not validate as one is a finding.
    */
   static attach(
     id: string,
     buffer: SharedArrayBuffer,
-    type?: ChannelType,
+    type: ChannelType,
   ): ChannelWatch | ChannelFinding {
-    const candidates = type === undefined ? IO_CHANNEL_TYPES : [type];
-    let failure = '';
-    for (const candidate of candidates) {
-      const channel = Channel.attachAs(buffer, candidate);
-      if (channel.ok) {
-        const { value } = channel;
-        const queues = Array.from({ length: value.queueCount }, (_, q) => value.queue(q));
-        return new ChannelWatch(id, value.memory, queues);
-      }
-      failure ||= channel.error.message;
-    }
-    return { key: id, text: `${id}: does not validate: ${failure}` };
+    const channel = Channel.attachAs(buffer, type);
+    if (!channel.ok) return { key: id, text: `${id}: does not validate: ${channel.error.message}` };
+    const { value } = channel;
+    const queues = Array.from({ length: value.queueCount }, (_, q) => value.queue(q));
+    return new ChannelWatch(id, value.memory, queues);
   }
 
   /** Every queue's counters against its occupancy, then both client states' changes. */
@@ -145,7 +133,7 @@ export class ChannelWatches {
   private readonly reported = new Set<string>();
 
   /** Watches `buffer` under `id` (see {@link ChannelWatch.attach}); returns a new finding, if any. */
-  add(id: string, buffer: SharedArrayBuffer, type?: ChannelType): ChannelFinding[] {
+  add(id: string, buffer: SharedArrayBuffer, type: ChannelType): ChannelFinding[] {
     const watch = ChannelWatch.attach(id, buffer, type);
     if (!(watch instanceof ChannelWatch)) return this.fresh([watch]);
     this.watches.set(id, watch);
