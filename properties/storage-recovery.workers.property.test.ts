@@ -12,13 +12,8 @@
 
 import { describe, expect, test } from 'vitest';
 import { runWorkers } from '../src/run/run-workers.js';
-import {
-  endViolations,
-  loadPlan,
-  storagePlan,
-  type StorageCase,
-  type StoragePromise,
-} from './storage-recovery.property.js';
+import { loadPlan, storagePlan, type StorageCase } from './storage-recovery.case.js';
+import { endViolations, type StoragePromise } from './storage-recovery.judge.js';
 
 /** Wall ms added to the sim bound per IOSP crash or reboot (a fresh worker loads in ~1 s), and once. */
 const WORKER_MS_PER_IOSP_FAULT = 3_000;
