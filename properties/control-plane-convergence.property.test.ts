@@ -9,7 +9,7 @@ import {
   controlPlaneViolations,
   runControlPlane,
 } from './control-plane-convergence.property.js';
-import type { CpStep } from './control-plane-convergence.property.js';
+import type { CpStep } from './control-plane-convergence.case.js';
 
 const createDevice = (devNo: number): CpStep => ({
   request: { op: 'deviceCreate', busNo: 1, devNo, announced: 'own' },
