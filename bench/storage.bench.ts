@@ -13,9 +13,10 @@
 //   (4) the bare channel ratios of the foundation benchmark, measured again in this run with
 //       channel.bench.ts's own code: signal queue over MessagePort.postMessage, (4a) with the
 //       real 64 slots and (4b) with 4096 (the first is the one that suffers on a busy machine).
-// The scenarios are in storage-scenarios.ts. Every run is judged on its expectations (no lost
-// writes, exactly-once completion, IO resumes...); a failed one fails the bench (exit 1) instead
-// of printing a rate. Nothing here is tuned to reach a target: the numbers are what they are.
+// The scenarios are in storage-scenarios.ts, the results and their table in storage-report.ts.
+// Every run is judged on its expectations (no lost writes, exactly-once completion, IO
+// resumes...); a failed one fails the bench (exit 1) instead of printing a rate. Nothing here is
+// tuned to reach a target: the numbers are what they are.
 // Run with `npm run bench -- storage [--json]`; profile with bench/storage-profile.ts.
 
 import os from 'node:os';
@@ -27,7 +28,7 @@ import type { Observation } from '../src/run/observation.js';
 import { runSim } from '../src/run/run-sim.js';
 import { runWorkers } from '../src/run/run-workers.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
-import { formatRate, formatTable, machineInfo, median, type MachineInfo } from './bench-report.js';
+import { formatRate, machineInfo, median } from './bench-report.js';
 import {
   DeliveryCheckError,
   MEASURED_RUNS as CHANNEL_RUNS,
@@ -35,6 +36,7 @@ import {
   type BenchOptions,
 } from './channel.bench.js';
 import { loadStorageScenario, type StorageScenarioShape } from './storage-scenarios.js';
+import { type Measurement, measurement, printTable } from './storage-report.js';
 
 /** The issue's targets. */
 export const TARGETS = { seedsPerSecondPerCore: 100, compression: 1000, iops: 200_000 } as const;
@@ -81,26 +83,6 @@ export const TINY_SIZE: StorageBenchSize = {
   channel: false,
 };
 
-/** One measurement's result. */
-export interface Measurement {
-  /** 1, 2, 3, 4a, 4b. */
-  readonly id: string;
-  readonly name: string;
-  readonly unit: string;
-  /** Each timed run's value, in run order. */
-  readonly runs: readonly number[];
-  /** Median of `runs`: the reported value. */
-  readonly median: number;
-  /** The issue's target (null: none, (4) is shown for comparison). */
-  readonly target: number | null;
-  /** `median / target` (null without a target). */
-  readonly ratioToTarget: number | null;
-  /** What was run, for the table's last column. */
-  readonly detail: string;
-  /** The numbers behind the detail, for JSON. */
-  readonly facts: Readonly<Record<string, number | string>>;
-}
-
 // Judges a run's expectations; a failed one is a failed check of the bench (exit 1).
 function check(loaded: LoadedScenario, observation: Observation, label: string): void {
   const failed = judge(loaded.scenario.expect, observation).filter((e) => !e.ok);
@@ -109,19 +91,6 @@ function check(loaded: LoadedScenario, observation: Observation, label: string):
       `${label}: ${failed.map((e) => `${e.name}: ${e.detail}`).join('; ')}`,
     );
   }
-}
-
-function measurement(
-  fields: Omit<Measurement, 'median' | 'ratioToTarget' | 'target'> & {
-    readonly target: number | null;
-  },
-): Measurement {
-  const value = median(fields.runs);
-  return {
-    ...fields,
-    median: value,
-    ratioToTarget: fields.target === null ? null : value / fields.target,
-  };
 }
 
 /** The scenario of (1) and (2): a short workload, one IOSP reboot of `down` during it. */
@@ -323,48 +292,6 @@ async function measureChannel(progress: (line: string) => void): Promise<Measure
         },
       }),
     );
-}
-
-function formatValue(m: Measurement, value: number): string {
-  if (m.unit === '×') return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)}×`;
-  return formatRate(value);
-}
-
-function formatTarget(m: Measurement): string {
-  if (m.target === null) return '—';
-  return m.unit === '×' ? `≥ ${m.target}×` : `≥ ${formatRate(m.target)}`;
-}
-
-function formatRatio(ratio: number | null): string {
-  if (ratio === null) return '—';
-  return ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2);
-}
-
-function printTable(
-  results: readonly Measurement[],
-  machine: MachineInfo,
-  loadAverage: readonly number[],
-): void {
-  console.log("storage: the storage path end to end, against the storage issue's targets;");
-  console.log(
-    'median of the runs shown; every run judged on its expectations (no lost writes, exactly once, IO resumes)',
-  );
-  const load = loadAverage.map((l) => l.toFixed(2)).join(' ');
-  console.log(
-    `machine: ${machine.cpuModel}, nproc ${machine.nproc}, node ${machine.node}; load average before the run ${load}\n`,
-  );
-  const header = ['measurement', 'measured', 'target', 'measured/target', 'min – max', 'what ran'];
-  const rows = results.map((m) => [
-    `(${m.id}) ${m.name}`,
-    formatValue(m, m.median),
-    formatTarget(m),
-    formatRatio(m.ratioToTarget),
-    m.runs.length > 1
-      ? `${formatValue(m, Math.min(...m.runs))} – ${formatValue(m, Math.max(...m.runs))}`
-      : '',
-    m.detail,
-  ]);
-  console.log(formatTable(header, rows));
 }
 
 /** Runs the storage benchmark and prints a table (or JSON); throws if any run fails a check. */
