@@ -50,7 +50,8 @@ describe('client-bus convergence', () => {
     expect(outcome.counterexample?.violations).toContain(
       'dev 0: not believed by the CP, bound in the guest',
     );
-    const [steps] = outcome.counterexample?.value as readonly [readonly ClientBusStep[], number];
+    const value = outcome.counterexample?.value as readonly [readonly ClientBusStep[], number];
+    const [steps] = value;
     expect(steps.map((s) => s.request.op).slice(0, 2)).toEqual(['create', 'destroy']);
   });
 });

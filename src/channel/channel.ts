@@ -7,7 +7,7 @@ import { assert } from '../base/assert.js';
 import { guidToBytes } from '../base/guid.js';
 import { err, ok, type Result } from '../base/result.js';
 import { StructView } from '../base/struct.js';
-import { type ChannelType, type QueuePlan } from './channel-types.js';
+import type { ChannelType, QueuePlan } from './channel-types.js';
 import { CHANNELSRV_READY, CHANNELSRV_UNINITIALIZED } from './client-state.js';
 import type { ChannelError } from './errors.js';
 import {
@@ -94,7 +94,7 @@ export function serverInitialize(
   header
     .raw('zone_guid')
     .set(identity.zoneGuid === undefined ? new Uint8Array(16) : guidToBytes(identity.zoneGuid));
-  spec.queues.forEach((plan, q) => initQueue(mem, spec, plan, q));
+  for (const [q, plan] of spec.queues.entries()) initQueue(mem, spec, plan, q);
   if (identity.serverNotReady !== true) Atomics.store(mem.i32, CH.srvState / 4, CHANNELSRV_READY);
 }
 

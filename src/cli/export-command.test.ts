@@ -5,19 +5,8 @@ import { createMachine } from 'xstate';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { MACHINES } from '../../machines/index.js';
 import { machineConfigJson, mermaidDiagram } from '../export/index.js';
-import { runCli } from './program.js';
+import { cli as run } from './testing/run-cli.js';
 import { parseExportOptions, runExport } from './export-command.js';
-
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    out: (s) => void (out += s),
-    err: (s) => void (err += s),
-    colour: false,
-  });
-  return { code, out, err };
-}
 
 let dir = '';
 

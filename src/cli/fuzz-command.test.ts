@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { plantedProperty } from '../fuzz/testing.js';
 import { runFuzzCommand, type FuzzArgs } from './fuzz-command.js';
-import { runCli } from './program.js';
+import { cli } from './testing/run-cli.js';
 import { runReplayCommand } from './replay-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -33,7 +33,9 @@ describe('spar fuzz and replay', () => {
       properties: [plantedProperty],
       now: () => 0,
       progressStream: null,
-      out: (t) => void (out += t),
+      out: (t) => {
+        out += t;
+      },
     });
     expect(held).toBe(false);
     expect(out).toContain('FAIL  planted-below-50 (safety)');
@@ -54,7 +56,9 @@ describe('spar fuzz and replay', () => {
       properties: [plantedProperty],
       now: () => 0,
       progressStream: null,
-      out: (t) => void (out += t),
+      out: (t) => {
+        out += t;
+      },
     });
     const json = JSON.parse(out) as Record<string, unknown>;
     expect(json).toMatchObject({
@@ -67,10 +71,8 @@ describe('spar fuzz and replay', () => {
   });
 
   test('the registered control-plane property holds for a short campaign through the CLI (exit 0)', async () => {
-    let out = '';
-    const code = await runCli(
-      ['fuzz', 'control-plane-convergence', '--runs', '20', '--seed', '1', '--failures', dir],
-      { out: (s) => void (out += s), err: () => {}, colour: false },
+    const { code, out } = await cli(
+      ...['fuzz', 'control-plane-convergence', '--runs', '20', '--seed', '1', '--failures', dir],
     );
     expect(code).toBe(0);
     expect(out).toMatch(/ok {4}control-plane-convergence: 20 runs held/);

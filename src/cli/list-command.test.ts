@@ -2,13 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { runCli } from './program.js';
-
-async function run(...argv: string[]) {
-  let out = '';
-  const code = await runCli(argv, { out: (s) => void (out += s), err: () => {}, colour: false });
-  return { code, out };
-}
+import { cli as run } from './testing/run-cli.js';
 
 describe('spar list and schema', () => {
   test('list --json names the shipped scenarios, the properties with their promise, every machine, and the quirks', async () => {

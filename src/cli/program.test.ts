@@ -1,16 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { runCli } from './program.js';
-
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    out: (s) => void (out += s),
-    err: (s) => void (err += s),
-    colour: false,
-  });
-  return { code, out, err };
-}
+import { cli as run } from './testing/run-cli.js';
 
 describe('spar cli', () => {
   test('smoke: --help lists the layout command and exits 0', async () => {

@@ -5,18 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { runCli } from './program.js';
+import { cli as run } from './testing/run-cli.js';
 
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    out: (s) => void (out += s),
-    err: (s) => void (err += s),
-    colour: false,
-  });
-  return { code, out, err };
-}
 const dir = mkdtempSync(join(tmpdir(), 'spar-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -113,7 +103,7 @@ describe('spar run', () => {
     writeFileSync(
       file,
       readFileSync('scenarios/guest-crash-reboot.yaml', 'utf8').replace(
-        /  - action: reboot[\s\S]*?down: 100ms\n/,
+        / {2}- action: reboot[\s\S]*?down: 100ms\n/,
         '',
       ),
     );

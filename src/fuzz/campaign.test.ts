@@ -75,7 +75,13 @@ describe('fuzz campaign', () => {
   test('the time budget stops the campaign early and says so', () => {
     clock = 0;
     const slow = recordingProperty([]);
-    const ticking = { ...slow, run: (v: unknown) => ((clock += 10), slow.run(v, [])) };
+    const ticking = {
+      ...slow,
+      run: (v: unknown) => {
+        clock += 10;
+        return slow.run(v, []);
+      },
+    };
     const outcome = runCampaign(ticking, options({ runs: 10_000, timeBudgetMs: 1_000 }));
     expect(outcome.interrupted).toBe(true);
     expect(outcome.runs).toBeLessThan(10_000);

@@ -27,6 +27,9 @@ export function recordingProperty(seen: unknown[]): SparProperty<unknown> {
   return {
     ...plantedProperty,
     name: 'recording',
-    run: (value) => (seen.push(value), { violations: [], trace: [] }),
+    run: (value) => {
+      seen.push(value);
+      return { violations: [], trace: [] };
+    },
   };
 }

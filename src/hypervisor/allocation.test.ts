@@ -142,12 +142,10 @@ describe('hypervisor/allocation', () => {
       a.map((r) => [r.id, r.channelAddr, r.channelBytes]),
     );
     // Buffer.equals compares the bytes natively; toEqual on 160 KiB arrays takes a second.
-    a.forEach((r, i) =>
-      expect(
-        Buffer.from(r.buffer).equals(Buffer.from(b[i]?.buffer ?? new SharedArrayBuffer(0))),
-        r.id,
-      ).toBe(true),
-    );
+    for (const [i, r] of a.entries()) {
+      const other = Buffer.from(b[i]?.buffer ?? new SharedArrayBuffer(0));
+      expect(Buffer.from(r.buffer).equals(other), r.id).toBe(true);
+    }
   });
 
   it('a posted record still shares memory and doorbell with the original', () => {

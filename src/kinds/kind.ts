@@ -19,7 +19,7 @@ import type { Environment } from '../partition/environment.js';
 import type { GuestChannels } from '../partition/guest-channels.js';
 import type { Quirk } from '../quirks.js';
 import type { Observation } from '../run/observation.js';
-import type { ReferenceError } from '../scenario/references.js';
+import type { BadReference } from '../scenario/references.js';
 import type { Scenario, ScenarioFault, ScenarioWorkload } from '../scenario/schema.js';
 
 /** A channel type of a kind, and who serves it. */
@@ -182,9 +182,9 @@ export interface KindScenario<H = unknown> {
   readonly workloads?: readonly KindWorkload[];
   readonly faults?: readonly KindFault<H>[];
   /** Reference checks of the kind's parts of a parsed scenario (each error names its path). */
-  check?(scenario: Scenario, errors: ReferenceError[]): void;
+  check?(scenario: Scenario, errors: BadReference[]): void;
   /** Checks of the kind's parts against the validated configuration. */
-  checkConfig?(config: Config, scenario: Scenario, errors: ReferenceError[]): void;
+  checkConfig?(config: Config, scenario: Scenario, errors: BadReference[]): void;
 }
 
 /** A registered device kind; `H` is its hardware, `S` a partition's share of it. */

@@ -59,7 +59,10 @@ describe('guest host, Era A client bus', () => {
     const handle = b.send(b.create(0, b.vhba));
     b.run(2_500);
     expect(answerTo(b, handle), 'no answer while the server is not ready').toEqual([]);
-    iospServes(b.vhba, (v) => (v.set('vhba.wwnn.wwnn1', 0x1234), v.set('vhba.wwnn.wwnn2', 0x50)));
+    iospServes(b.vhba, (v) => {
+      v.set('vhba.wwnn.wwnn1', 0x1234);
+      v.set('vhba.wwnn.wwnn2', 0x50);
+    });
     b.run(1_100);
     expect(answerTo(b, handle).map((r) => r.completionStatus)).toEqual([0]);
     expect(clientState(new ChannelMemory(b.vhba.buffer), 'os')).toEqual({

@@ -46,12 +46,24 @@ export class IospHost implements PartitionHost {
     const input = { partition, jiffyMs: config.jiffyMs };
     this.actor = createActor(iospMachine, { input, clock: env.clock, systemId });
     failRunOnError(this.actor, env, systemId);
-    bindActor(this.actor, this.binding(), (error) => env.fail(error, systemId), (effect) => {
-      if (effect.type === 'iosp.poll') return; // polls are counted, not traced
-      const state = JSON.stringify(this.actor.getSnapshot().value);
-      const detail = { text: effectDetail(effect) };
-      env.trace({ atMs: env.now(), partition, actor: systemId, event: effect.type, state, detail });
-    });
+    bindActor(
+      this.actor,
+      this.binding(),
+      (error) => env.fail(error, systemId),
+      (effect) => {
+        if (effect.type === 'iosp.poll') return; // polls are counted, not traced
+        const state = JSON.stringify(this.actor.getSnapshot().value);
+        const detail = { text: effectDetail(effect) };
+        env.trace({
+          atMs: env.now(),
+          partition,
+          actor: systemId,
+          event: effect.type,
+          state,
+          detail,
+        });
+      },
+    );
   }
 
   start(): void {

@@ -309,9 +309,11 @@ export function encodeNetInto(slot: Uint8Array, msg: NetMessage): void {
       writeU64(slot, AT.rcvpostUniqueNum, msg.uniqueNum, 'net.rcvpost.unique_num');
       return;
     case 'rcv':
-      return encodeRcv(slot, msg);
+      encodeRcv(slot, msg);
+      return;
     case 'xmit':
-      return encodeXmit(slot, msg);
+      encodeXmit(slot, msg);
+      return;
     case 'xmitDone':
       writeU64(slot, AT.buf, msg.buf, 'net.buf');
       writeU32(slot, AT.xmtDoneResult, msg.result, 'net.xmtdone.xmt_done_result');

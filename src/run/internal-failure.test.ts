@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { runCli } from '../cli/program.js';
+import { cli } from '../cli/testing/run-cli.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { runScenario } from './run-scenario.js';
 
@@ -53,17 +53,6 @@ function storage(): LoadedScenario {
 }
 
 const options = { runtime: 'sim', seed: 1, untilMs: 15_000, wallClock: () => 0 } as const;
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    out: (s) => void (out += s),
-    err: (s) => void (err += s),
-    colour: false,
-  });
-  return { code, out, err };
-}
 
 describe('a bug inside spar-sim ends the run with what ran so far', () => {
   test('an exception in an action: verdict error naming the partition, the trace up to it, nothing after', async () => {

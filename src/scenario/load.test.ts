@@ -166,7 +166,7 @@ partitions:
     ]);
     const vhba = text
       .replace('channelType: vnic', 'channelType: vhba')
-      .replace(/    workloads:[\s\S]*/, '');
+      .replace(/ {4}workloads:[\s\S]*/, '');
     expect(errorsOf(vhba)).toEqual([
       expect.stringMatching(
         /^x\.yaml:9:\d+: partitions\[2\]\.devices\[0\]: option-of-another-kind: "segment" is not an option of a vhba device/,

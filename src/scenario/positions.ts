@@ -1,6 +1,6 @@
 // Where a path of a parsed YAML document is in its text, so an error can name line and column.
 
-import { isMap, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import { isMap, isSeq, type LineCounter, type Document, type Node } from 'yaml';
 
 /** Line/column lookup of one parsed document. */
 export class Positions {

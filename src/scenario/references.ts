@@ -9,7 +9,7 @@ import { unknownQuirks } from '../quirks.js';
 import type { Scenario, ScenarioWorkload } from './schema.js';
 
 /** An error found here: a path into the document and a message. */
-export interface ReferenceError {
+export interface BadReference {
   readonly path: readonly PropertyKey[];
   readonly message: string;
 }
@@ -17,9 +17,9 @@ export interface ReferenceError {
 /** The configuration of `scenario`, or every reference error found. */
 export function checkReferences(scenario: Scenario): {
   config: Config | null;
-  errors: ReferenceError[];
+  errors: BadReference[];
 } {
-  const errors: ReferenceError[] = [];
+  const errors: BadReference[] = [];
   checkPartitions(scenario, errors);
   for (const kind of KINDS) kind.scenario?.check?.(scenario, errors);
   checkFaults(scenario, errors);
@@ -40,7 +40,7 @@ export function checkReferences(scenario: Scenario): {
 }
 
 // Hardware only on an IOSP, drivers and workloads only in a guest, drivers spar-sim has.
-function checkPartitions(scenario: Scenario, errors: ReferenceError[]): void {
+function checkPartitions(scenario: Scenario, errors: BadReference[]): void {
   scenario.partitions.forEach((p, i) => {
     if (p.hardware !== undefined && p.kind !== 'iosp') {
       const message = `only an iosp partition owns hardware; "${p.name}" is a ${p.kind}`;
@@ -63,7 +63,7 @@ function checkPartitions(scenario: Scenario, errors: ReferenceError[]): void {
 }
 
 // Every fault names a partition, has exactly one trigger, and fires before the time limit.
-function checkFaults(scenario: Scenario, errors: ReferenceError[]): void {
+function checkFaults(scenario: Scenario, errors: BadReference[]): void {
   const names = scenario.partitions.map((p) => p.name);
   scenario.faults.forEach((f, i) => {
     if (!names.includes(f.partition)) {

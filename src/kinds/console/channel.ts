@@ -1,7 +1,7 @@
 // The console serial channel (spar-protocol.md §1.8 GUID bfe91f41-…, §1.9): 1-byte signals,
 // InQ (queue 0) 512 slots at 512 and OutQ (queue 1) 3072 slots at 1024.
 
-import { type ChannelType } from '../../channel/index.js';
+import type { ChannelType } from '../../channel/index.js';
 
 /** The console serial channel. */
 export const CONSOLE_SERIAL_CHANNEL: ChannelType = {

@@ -4,7 +4,7 @@
 // sees through a vhba, a disk error on a disk the IOSP owns).
 
 import { z } from 'zod';
-import type { ReferenceError } from '../../scenario/references.js';
+import type { BadReference } from '../../scenario/references.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { durationSchema, nameSchema as name, triggerShape } from '../../scenario/schema-parts.js';
 import type { KindFault, KindScenario } from '../kind.js';
@@ -142,7 +142,7 @@ type Disks = ReadonlyMap<string, { readonly iosp: string; readonly disk: DiskCon
 
 // Disks shared with guests that exist, each disk's geometry, unique names; workloads on disks
 // their guest sees through a vhba; disk errors on a disk of their IOSP.
-function checkStorage(scenario: Scenario, errors: ReferenceError[]): void {
+function checkStorage(scenario: Scenario, errors: BadReference[]): void {
   const kinds = new Map(scenario.partitions.map((p) => [p.name, p.kind]));
   const disks: Disks = new Map(
     scenario.partitions.flatMap((p) =>
@@ -152,9 +152,9 @@ function checkStorage(scenario: Scenario, errors: ReferenceError[]): void {
     ),
   );
   const names = new Set<string>();
-  scenario.partitions.forEach((p, i) =>
-    (p.hardware?.scsi ?? []).forEach((a, j) =>
-      a.disks.forEach((d, k) => {
+  for (const [i, p] of scenario.partitions.entries()) {
+    for (const [j, a] of (p.hardware?.scsi ?? []).entries()) {
+      for (const [k, d] of a.disks.entries()) {
         const at = ['partitions', i, 'hardware', 'scsi', j, 'disks', k];
         if (names.has(d.name))
           errors.push({ path: ['partitions'], message: `disk name "${d.name}" used twice` });
@@ -169,17 +169,17 @@ function checkStorage(scenario: Scenario, errors: ReferenceError[]): void {
           const message = `disk "${d.name}" is shared with a guest that does not exist: ${what}`;
           errors.push({ path: [...at, 'sharedWith', m], message });
         });
-      }),
-    ),
-  );
-  scenario.partitions.forEach((p, i) =>
-    p.workloads.forEach((w, j) => {
-      if (w.kind !== 'block' || p.kind !== 'guest') return;
+      }
+    }
+  }
+  for (const [i, p] of scenario.partitions.entries()) {
+    for (const [j, w] of p.workloads.entries()) {
+      if (w.kind !== 'block' || p.kind !== 'guest') continue;
       const problem = workloadProblem(p, w, disks);
       if (problem !== null)
         errors.push({ path: ['partitions', i, 'workloads', j, 'disk'], message: problem });
-    }),
-  );
+    }
+  }
   scenario.faults.forEach((f, i) => {
     if (f.action === 'disk-error' && disks.get(f.disk)?.iosp !== f.partition) {
       errors.push({

@@ -28,7 +28,7 @@ import { scsiMidlayerSystemId } from '../../../machines/scsi-midlayer.logic.js';
 import type { VirthbaIoEmitted } from '../../../machines/virthba.logic.js';
 import { Channel, type Doorbell, type SignalQueue } from '../../channel/index.js';
 import type { ChannelRecord } from '../../hypervisor/index.js';
-import { type GuestWorkload } from './hardware.js';
+import type { GuestWorkload } from './hardware.js';
 import { doorbellOf } from '../../hypervisor/index.js';
 import { DMA_SLOT_BYTES } from './hardware.js';
 import {

@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { Config } from '../../hypervisor/config.js';
-import type { ReferenceError } from '../../scenario/references.js';
+import type { BadReference } from '../../scenario/references.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { durationSchema, nameSchema as name, triggerShape } from '../../scenario/schema-parts.js';
 import type { KindFault, KindScenario } from '../kind.js';
@@ -169,7 +169,7 @@ export const vnicScenario: KindScenario<NicLinks> = {
 };
 
 // A ping to a guest (not itself) or the outside; a link fault on a NIC its IOSP owns.
-function checkNetwork(scenario: Scenario, errors: ReferenceError[]): void {
+function checkNetwork(scenario: Scenario, errors: BadReference[]): void {
   const kinds = new Map(scenario.partitions.map((p) => [p.name, p.kind]));
   scenario.partitions.forEach((p, i) =>
     p.workloads.forEach((w, j) => {
@@ -200,7 +200,7 @@ function checkNetwork(scenario: Scenario, errors: ReferenceError[]): void {
 }
 
 // Every vnic gets an address and every ping can be answered (network.ts says when not).
-function checkPlan(config: Config, scenario: Scenario, errors: ReferenceError[]): void {
+function checkPlan(config: Config, scenario: Scenario, errors: BadReference[]): void {
   const plan = networkPlan(config);
   for (const u of plan.unaddressable) {
     const i = scenario.partitions.findIndex((p) => p.name === u.guest);

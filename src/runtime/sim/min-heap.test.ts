@@ -11,7 +11,7 @@ const drain = (heap: MinHeap<number>): number[] => {
 describe('min-heap', () => {
   test('smoke: pops the smallest entry first', () => {
     const heap = new MinHeap<number>((a, b) => a < b);
-    [5, 1, 3].forEach((n) => heap.push(n));
+    for (const n of [5, 1, 3]) heap.push(n);
     expect(heap.peek()).toBe(1);
     expect(drain(heap)).toEqual([1, 3, 5]);
     expect(heap.pop()).toBeUndefined();
@@ -21,7 +21,7 @@ describe('min-heap', () => {
     fc.assert(
       fc.property(fc.array(fc.integer()), (values) => {
         const heap = new MinHeap<number>((a, b) => a < b);
-        values.forEach((v) => heap.push(v));
+        for (const v of values) heap.push(v);
         expect(heap.size).toBe(values.length);
         expect(drain(heap)).toEqual([...values].sort((a, b) => a - b));
       }),
@@ -32,7 +32,7 @@ describe('min-heap', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -1000, max: 1000 })), (values) => {
         const heap = new MinHeap<number>((a, b) => a < b);
-        values.forEach((v) => heap.push(v));
+        for (const v of values) heap.push(v);
         heap.retain((v) => v % 3 !== 0);
         const kept = values.filter((v) => v % 3 !== 0).sort((a, b) => a - b);
         expect(drain(heap)).toEqual(kept);

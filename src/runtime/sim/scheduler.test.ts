@@ -116,7 +116,7 @@ describe('scheduler', () => {
     const handles = Array.from({ length: 1000 }, (_, i) => s.after(i, `poll${i}`, () => {}));
     const log: number[] = [];
     s.after(2000, 'survivor', () => log.push(s.now()));
-    handles.forEach((h) => s.cancel(h));
+    for (const h of handles) s.cancel(h);
     expect(s.pendingCount()).toBe(1);
     expect(s.runUntilQuiet(5)).toEqual({ events: 1, virtualMs: 2000, stoppedBy: 'quiet' });
     expect(log).toEqual([2000]);

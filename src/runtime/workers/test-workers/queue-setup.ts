@@ -19,7 +19,7 @@ import {
   type ChannelSpec,
   type SignalQueue,
 } from '../../../channel/index.js';
-import { RunClient, startPair } from './run-protocol.js';
+import { type RunClient, startPair } from './run-protocol.js';
 import type { DeliveryReport } from './signal-payload.js';
 import { SIGNAL_BYTES } from './signal-payload.js';
 
