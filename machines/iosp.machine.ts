@@ -2,7 +2,7 @@
 // (re)initialises every channel it serves — server state ready, queues empty, as the guest
 // expects after a reboot — and then polls them: each poll the partition host takes the guests'
 // commands from the to-IOSP queues, runs them against the hardware and answers on the
-// from-IOSP queues (the SCSI server is src/devices/scsi-target.ts). Logic only: the host does the
+// from-IOSP queues (the SCSI server is src/kinds/vhba/scsi-target.ts). Logic only: the host does the
 // channel I/O and the disk access and reports back with CHANNELS_READY and POLL_DONE.
 //
 // Choice: the IOSP polls every jiffy while it has work — the last poll took commands or left
