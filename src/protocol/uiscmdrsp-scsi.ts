@@ -1,12 +1,12 @@
-// Codec for the SCSI members of a vhba `uiscmdrsp` slot (spar-protocol.md §4.2, §4.4.3, §4.4.4):
-// `scsi` (cmdtype 1) commands and responses, `scsitaskmgmt` (cmdtype 3) requests and responses.
-// Encoders write a fresh SIZEOF_CMDRSP (1216-byte) slot from our own values and assert them
-// (a bad value is our bug). Decoders read bytes another partition wrote: they never throw, read
-// only the first `uiscmdrsp.sizeBytes` (1185) bytes of the slot, and return typed errors.
+// Codec for the SCSI member of a vhba `uiscmdrsp` slot (`scsi`, cmdtype CMD_SCSI_TYPE;
+// spar-protocol.md §4.2, §4.4.3, §4.4.4): commands and their responses. Encoders write a fresh
+// SIZEOF_CMDRSP (1216-byte) slot from our own values and assert them (a bad value is our bug).
+// Decoders read bytes another partition wrote: they never throw, read only the first
+// `uiscmdrsp.sizeBytes` (1185) bytes of the slot, and return typed errors. Task management lives
+// in uiscmdrsp-taskmgmt.ts, what both share (destination, errors, slot checks) in
+// uiscmdrsp-scsi-slot.ts; this module re-exports both so it stays the one import path.
 //
 // Choices (the reference leaves them open):
-// - A slot shorter than the 1185-byte struct is `short-slot`; the 31 padding bytes up to 1216 are
-//   never read, so a caller may pass the struct alone.
 // - `guest_phys_entries > MAX_PHYS_INFO` is `too-many-gpi-entries` (the real guest refuses to send
 //   more, §4.2 queuecommand step 4); entries past the count are ignored, not validated.
 // - `data_dir > UIS_DMA_NONE` is `bad-data-dir`: the IOSP could not tell which way to copy.
@@ -17,16 +17,12 @@
 // - The CDB comes back as all 16 `cmnd` bytes: the wire does not carry the CDB length.
 // - A response echoes only handle, vdest and cmnd (§4.4.4); bufflen, gpi_list and data_dir are
 //   left zero because the guest reads its own `scsi_cmnd` for them (§4.2 response processing).
-// - Task-management `tasktype` is returned as a number, unknown values included: an unknown
-//   type is a request the IOSP answers with TASK_MGMT_FAILED, not undecodable bytes.
 
 import { assert } from '../base/assert.js';
 import { err, ok, type Result } from '../base/result.js';
-import { StructView } from '../base/struct.js';
 import { guestPhysInfo, uiscmdrsp } from './iochannel-layout.js';
 import {
   CMD_SCSI_TYPE,
-  CMD_SCSITASKMGMT_TYPE,
   MAX_CMND_SIZE,
   MAX_PHYS_INFO,
   MAX_SENSE_SIZE,
@@ -34,15 +30,29 @@ import {
   UIS_DMA_NONE,
   type UisDmaDirection,
 } from './uiscmdrsp-constants.js';
+import {
+  STRUCT_BYTES,
+  codecError,
+  shortSlot,
+  type ScsiCodecError,
+  type ScsiCommandEcho,
+} from './uiscmdrsp-scsi-slot.js';
 
-/** `struct uisscsi_dest`. */
-export interface ScsiDest {
-  /** SCSI bus. */
-  readonly channel: number;
-  /** Target id. */
-  readonly id: number;
-  readonly lun: number;
-}
+export {
+  decodeCmdtype,
+  type ScsiCodecError,
+  type ScsiCodecErrorCode,
+  type ScsiCommandEcho,
+  type ScsiDest,
+} from './uiscmdrsp-scsi-slot.js';
+export {
+  decodeTaskMgmt,
+  decodeTaskMgmtResponse,
+  encodeTaskMgmt,
+  encodeTaskMgmtResponse,
+  type TaskMgmtRequest,
+  type TaskMgmtResponse,
+} from './uiscmdrsp-taskmgmt.js';
 
 /** `struct guest_phys_info`: one scatter-gather element in guest-physical memory. */
 export interface GuestPhysEntry {
@@ -53,21 +63,13 @@ export interface GuestPhysEntry {
 }
 
 /** A SCSI command as the guest queues it on queue 0 (§4.2 queuecommand step 3). */
-export interface ScsiCommand {
-  /** Pending-table slot 0..127 in the final guest; the correlation key. */
-  readonly handle: bigint;
-  /** The CDB, at most MAX_CMND_SIZE bytes (decoded commands always have 16). */
-  readonly cdb: Uint8Array;
+export interface ScsiCommand extends ScsiCommandEcho {
   /** Total transfer length in bytes; equals the sum of the gpi lengths. */
   readonly bufflen: number;
   readonly dataDir: UisDmaDirection;
-  readonly vdest: ScsiDest;
   /** At most MAX_PHYS_INFO entries. */
   readonly gpiList: readonly GuestPhysEntry[];
 }
-
-/** The command fields a response echoes (§4.4.4); a {@link ScsiCommand} is one. */
-export type ScsiCommandEcho = Pick<ScsiCommand, 'handle' | 'vdest' | 'cdb'>;
 
 /** The status fields the IOSP fills in a response. */
 export interface ScsiStatus {
@@ -86,47 +88,6 @@ export interface ScsiStatus {
 /** A SCSI response as the guest removes it from queue 1. */
 export interface ScsiResponse extends ScsiCommandEcho, ScsiStatus {}
 
-/** A task-management request (§4.2 error handler). */
-export interface TaskMgmtRequest {
-  /** TASK_MGMT_* value; unknown values are possible in decoded requests. */
-  readonly tasktype: number;
-  readonly vdest: ScsiDest;
-  /** Pending-table slot. */
-  readonly handle: bigint;
-  /** Guest IDR id of the waiter (0 = the guest's allocation failed). */
-  readonly notifyHandle: bigint;
-  /** Guest IDR id of the result int. */
-  readonly notifyResultHandle: bigint;
-}
-
-/** A task-management response: the request echoed plus `result`. */
-export interface TaskMgmtResponse extends TaskMgmtRequest {
-  /** `scsitaskmgmt.result` byte; TASK_MGMT_FAILED 0. */
-  readonly result: number;
-}
-
-/** Why slot bytes could not be decoded. */
-export type ScsiCodecErrorCode =
-  | 'short-slot'
-  | 'wrong-cmdtype'
-  | 'too-many-gpi-entries'
-  | 'bad-data-dir'
-  | 'bufflen-mismatch';
-
-/** A typed decode error: field, expected and actual value, never thrown. */
-export interface ScsiCodecError {
-  readonly code: ScsiCodecErrorCode;
-  /** Dotted `uiscmdrsp` field name. */
-  readonly field: string;
-  readonly expected: string;
-  readonly actual: string;
-  /** One line: what, where, expected and actual. */
-  readonly message: string;
-  /** Present when the slot was a SCSI command whose key could be read: answer with it. */
-  readonly echo?: ScsiCommandEcho;
-}
-
-const STRUCT_BYTES = uiscmdrsp.sizeBytes;
 const GPI_BYTES = guestPhysInfo.sizeBytes;
 
 // Byte offsets of the SCSI member's fields, resolved (and their types checked) once at load: the
@@ -211,12 +172,6 @@ function freshScsiSlot(): { slot: Uint8Array; data: DataView } {
   return { slot, data };
 }
 
-/** The `short-slot` error of a slot shorter than the struct, or null. */
-function shortSlot(slot: Uint8Array): ScsiCodecError | null {
-  if (slot.length >= STRUCT_BYTES) return null;
-  return codecError('short-slot', 'uiscmdrsp', `>= ${STRUCT_BYTES} bytes`, `${slot.length} bytes`);
-}
-
 /** The slot's struct part, after the length and `cmdtype` checks of a SCSI slot. */
 function openScsi(slot: Uint8Array): Result<DataView, ScsiCodecError> {
   const short = shortSlot(slot);
@@ -226,62 +181,6 @@ function openScsi(slot: Uint8Array): Result<DataView, ScsiCodecError> {
   return cmdtype === CMD_SCSI_TYPE
     ? ok(data)
     : err(codecError('wrong-cmdtype', 'cmdtype', CMD_SCSI_TYPE, cmdtype));
-}
-
-function codecError(
-  code: ScsiCodecErrorCode,
-  field: string,
-  expected: string | number | bigint,
-  actual: string | number | bigint,
-  echo?: ScsiCommandEcho,
-): ScsiCodecError {
-  const message = `${code}: ${field} is ${String(actual)}, expected ${String(expected)}`;
-  const base = { code, field, expected: String(expected), actual: String(actual), message };
-  return echo === undefined ? base : { ...base, echo };
-}
-
-/** A fresh zeroed slot and a view of its struct part, with `cmdtype` set. */
-function freshSlot(cmdtype: number): { slot: Uint8Array; view: StructView } {
-  const slot = new Uint8Array(SIZEOF_CMDRSP);
-  const view = new StructView(uiscmdrsp, slot.subarray(0, STRUCT_BYTES));
-  view.set('cmdtype', cmdtype);
-  return { slot, view };
-}
-
-/** A view of a hostile slot's struct part, after the length check. */
-function openSlot(slot: Uint8Array): Result<StructView, ScsiCodecError> {
-  const short = shortSlot(slot);
-  if (short !== null) return err(short);
-  return ok(new StructView(uiscmdrsp, slot.subarray(0, STRUCT_BYTES)));
-}
-
-/** Opens a slot and checks its `cmdtype`. */
-function openTyped(slot: Uint8Array, cmdtype: number): Result<StructView, ScsiCodecError> {
-  const opened = openSlot(slot);
-  if (!opened.ok) return opened;
-  const actual = opened.value.get('cmdtype');
-  return actual === cmdtype ? opened : err(codecError('wrong-cmdtype', 'cmdtype', cmdtype, actual));
-}
-
-/** Reads `cmdtype` so a poller can dispatch a removed slot before decoding it. */
-export function decodeCmdtype(slot: Uint8Array): Result<number, ScsiCodecError> {
-  const short = shortSlot(slot);
-  if (short !== null) return err(short);
-  return ok(slot[AT.cmdtype] as number);
-}
-
-function readDest(view: StructView, prefix: string): ScsiDest {
-  return {
-    channel: view.get(`${prefix}.vdest.channel`),
-    id: view.get(`${prefix}.vdest.id`),
-    lun: view.get(`${prefix}.vdest.lun`),
-  };
-}
-
-function writeDest(view: StructView, prefix: string, dest: ScsiDest): void {
-  view.set(`${prefix}.vdest.channel`, dest.channel);
-  view.set(`${prefix}.vdest.id`, dest.id);
-  view.set(`${prefix}.vdest.lun`, dest.lun);
 }
 
 /** Builds the queue-0 slot of a SCSI command (cmdtype CMD_SCSI_TYPE). */
@@ -374,50 +273,4 @@ export function decodeScsiResponse(slot: Uint8Array): Result<ScsiResponse, ScsiC
     sense: slot.slice(AT.sensebuf, AT.sensebuf + MAX_SENSE_SIZE),
     noDiskResult: data.getInt32(AT.noDisk, true) !== 0,
   });
-}
-
-function writeTaskMgmt(view: StructView, request: TaskMgmtRequest): void {
-  view.set('scsitaskmgmt.tasktype', request.tasktype);
-  writeDest(view, 'scsitaskmgmt', request.vdest);
-  view.set64('scsitaskmgmt.handle', request.handle);
-  view.set64('scsitaskmgmt.notify_handle', request.notifyHandle);
-  view.set64('scsitaskmgmt.notifyresult_handle', request.notifyResultHandle);
-}
-
-function readTaskMgmt(view: StructView): TaskMgmtRequest {
-  return {
-    tasktype: view.get('scsitaskmgmt.tasktype'),
-    vdest: readDest(view, 'scsitaskmgmt'),
-    handle: view.get64('scsitaskmgmt.handle'),
-    notifyHandle: view.get64('scsitaskmgmt.notify_handle'),
-    notifyResultHandle: view.get64('scsitaskmgmt.notifyresult_handle'),
-  };
-}
-
-/** Builds the queue-0 slot of a task-management request (cmdtype CMD_SCSITASKMGMT_TYPE). */
-export function encodeTaskMgmt(request: TaskMgmtRequest): Uint8Array {
-  const { slot, view } = freshSlot(CMD_SCSITASKMGMT_TYPE);
-  writeTaskMgmt(view, request);
-  return slot;
-}
-
-/** Decodes a queue-0 task-management slot; `result` is not read (the guest leaves it 0). */
-export function decodeTaskMgmt(slot: Uint8Array): Result<TaskMgmtRequest, ScsiCodecError> {
-  const opened = openTyped(slot, CMD_SCSITASKMGMT_TYPE);
-  return opened.ok ? ok(readTaskMgmt(opened.value)) : opened;
-}
-
-/** Builds the queue-1 slot answering `request`: all of it echoed plus the result byte (§4.4.4). */
-export function encodeTaskMgmtResponse(request: TaskMgmtRequest, result: number): Uint8Array {
-  const { slot, view } = freshSlot(CMD_SCSITASKMGMT_TYPE);
-  writeTaskMgmt(view, request);
-  view.set('scsitaskmgmt.result', result);
-  return slot;
-}
-
-/** Decodes a queue-1 task-management response slot. */
-export function decodeTaskMgmtResponse(slot: Uint8Array): Result<TaskMgmtResponse, ScsiCodecError> {
-  const opened = openTyped(slot, CMD_SCSITASKMGMT_TYPE);
-  if (!opened.ok) return opened;
-  return ok({ ...readTaskMgmt(opened.value), result: opened.value.get('scsitaskmgmt.result') });
 }
