@@ -30,6 +30,7 @@
 // breaks. Its `kind` is safety: the liveness promise is checked with an explicit bound, which makes
 // it a safety property (a violation has a finite witness: the run up to the bound).
 
+import { InternalFailureError } from '../src/base/failure.js';
 import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
 import { type ChannelFinding, ChannelWatches, lostAckedWrites } from '../src/check/index.js';
 import type { Disk } from '../src/kinds/vhba/disk.js';
@@ -136,6 +137,9 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
   const result = runSim(loadPlan(plan, quirks), c.simSeed, plan.untilMs, {
     everyMs: (run) => sampler.sample(run),
   });
+  // A bug inside spar-sim is not a verdict on the system: the case fails with it (a campaign
+  // reports it as `threw: …`, with the counterexample).
+  if (result.failure !== null) throw new InternalFailureError(result.failure);
   const reports = new Map<string, VhbaGuestReport | null>(
     plan.guests.map((g) => [g, vhbaReportOf(sampler.run?.host(g)?.view())]),
   );

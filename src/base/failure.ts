@@ -12,6 +12,15 @@ export interface InternalFailure {
   readonly stack: string;
 }
 
+/** Thrown where a run's {@link InternalFailure} must fail its caller (a property's case). */
+export class InternalFailureError extends Error {
+  override readonly name = 'InternalFailureError';
+  constructor(readonly failure: InternalFailure) {
+    super(`a bug inside spar-sim, in ${failure.where} at ${failure.atMs} ms: ${failure.message}`);
+    if (failure.stack !== '') this.stack = failure.stack;
+  }
+}
+
 /** `error` (anything thrown) as an {@link InternalFailure} caught in `where` at `atMs`. */
 export function internalFailure(error: unknown, where: string, atMs: number): InternalFailure {
   if (error instanceof Error) {

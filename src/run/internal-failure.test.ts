@@ -10,6 +10,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { cli } from '../cli/testing/run-cli.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
+import { runStorageCase } from '../../properties/storage-recovery.property.js';
 import { runScenario } from './run-scenario.js';
 
 const bomb = vi.hoisted(() => ({ action: Number.POSITIVE_INFINITY, heartbeat: false, calls: 0 }));
@@ -83,6 +84,28 @@ describe('a bug inside spar-sim ends the run with what ran so far', () => {
     expect(report.verdict).toBe('error');
     expect(report.failure?.where).toMatch(/^iosp0\//);
     expect(report.failure?.message).toBe('injected: a bug in host code');
+  });
+
+  test("a property's case fails with the bug, not with a verdict on the system", () => {
+    bomb.action = 50;
+    const c = {
+      disks: [
+        {
+          iosp: 0,
+          guests: [0],
+          blocks: 64,
+          latencyTenthsMs: [2, 8] as const,
+          workload: { queueDepth: 4, ops: 100, writePercent: 50, maxBlocks: 4 },
+        },
+      ],
+      guests: 1,
+      iosps: 1,
+      faults: [],
+      simSeed: 1,
+    };
+    expect(() => runStorageCase(c, [])).toThrow(
+      /^a bug inside spar-sim, in guest1\/guest-partition at [\d.]+ ms: injected: a bug in an action$/,
+    );
   });
 
   test('spar run prints the report, then one line saying where on stderr, and exits 3', async () => {
