@@ -16,23 +16,13 @@ export function unwrap<T, E extends { message: string }>(result: Decoded<T, E>):
   return result.value;
 }
 
+/** 2^53 - 1, the largest pointer the codec carries. */
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-/** A broadcast IPv4 Ethernet header. */
+/** A broadcast IPv4 Ethernet header: destination, source, EtherType. */
 export const ETHHDR = Uint8Array.of(
-  0xff,
-  0xff,
-  0xff,
-  0xff,
-  0xff,
-  0xff,
-  2,
-  0,
-  0,
-  0,
-  0,
-  1,
-  0x08,
-  0x00,
+  ...[0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+  ...[2, 0, 0, 0, 0, 1],
+  ...[0x08, 0x00],
 );
 /** A locally administered unicast MAC. */
 export const MAC = Uint8Array.of(0x02, 0x11, 0x22, 0x33, 0x44, 0x55);
@@ -40,12 +30,14 @@ export const MAC = Uint8Array.of(0x02, 0x11, 0x22, 0x33, 0x44, 0x55);
 /** The message of one kind. */
 export type Of<K extends NetMessage['kind']> = Extract<NetMessage, { kind: K }>;
 
+/** A receive post whose `buf` and `unique_num` need both u32 words. */
 export const rcvPost: Of<'rcvPost'> = {
   kind: 'rcvPost',
   buf: 0x1_0000_2000,
   frag: { pfn: 0x12345, off: 64, len: RCVPOST_BUF_SIZE },
   uniqueNum: 4294667296,
 };
+/** A receive over three buffers, the last at MAX_SAFE. */
 export const rcv: Of<'rcv'> = {
   kind: 'rcv',
   buf: 0x1000,
@@ -54,6 +46,7 @@ export const rcv: Of<'rcv'> = {
   uniqueNum: 4294667296,
   rcvsDroppedDelta: 7,
 };
+/** A 1514-byte transmit in two fragments, the second with a pfn above 2^32. */
 export const xmit: Of<'xmit'> = {
   kind: 'xmit',
   buf: 0xabc_def0_1234,
