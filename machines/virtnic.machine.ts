@@ -1,226 +1,100 @@
-// virtnic: the Era A virtual NIC driver bound to virtpci, control plane and IO path
-// (`kjdepro/unisys-1 drivers/staging/unisys/virtnic/virtnic.c` @068d4483…; spar-protocol.md §4.7,
-// §3.5 Era A pause path, §5.12; the IO path follows the final visornic rules of §4.3 under Era A
-// names, §4.4.4 correlation, §4.8 outage checklist, §7 timers). The control-plane contract is in
-// `virtpci-driver.logic.ts`; the IO path's types, draft primitives and data-path steps are in
-// `virtnic.logic.ts`; the interface's lifecycle steps (configure, open, close, reset, pause,
-// resume) sit here beside the states that take them.
+// virtnic: the Era A virtual NIC driver bound to virtpci (spar-protocol.md §4.7, §3.5; its IO
+// path follows visornic's §4.3 under Era A names, with §4.4.4, §4.8 and §7's timers;
+// `kjdepro/unisys-1 drivers/staging/unisys/virtnic/virtnic.c` @068d4483). Control plane:
+// `virtpci-driver.logic.ts`; protocol: `virtnic.types.ts`; rules: `virtnic.steps.ts` (interface
+// life, OK_TO_WAIT control ring), `virtnic.datapath.ts` (qdisc, transmit, receive; its header says
+// why the qdisc lives here), drafts in `virtnic.logic.ts`.
 //
-// States: `matched` (spawned, PROBE not yet called) → `running` (bound; the receive path runs) →
-// `serverChanging` (serverdown work queued) → `serverDown` → `running` again on RESUME; `removed` is
-// final. Choice: no child states inside `running`: the interface (closed / awaiting the ENBDIS ack /
-// up) lives in context, because the shared contract tests, the host's snapshot and the docs read
-// the state value as the plain string `running`.
-//
-// Host protocol (names and shapes in `virtnic.logic.ts`): the host performs each effect
-// synchronously after the transition; it answers a post or a transmit insert only when it fails
-// (POST_FAILED, XMIT_INSERT_FAILED), and a removal with one response event carrying `more` (or
-// RESPONSES_EMPTY), as for virthba. IO effects carry `partition, busNo, devNo`.
-// CHANNEL_CONFIG (after PROBE, while closed): mac (48 bits), mtu (≤ 16384) and num_rcv_bufs clamped
-// (1..64: the posts' ring has 64 slots; a hostile channel cannot size a huge table), thresholds.
-// OPEN (ndo_open): post every buffer, ENBDIS(1). Choice: open waits "infinitely" for the ack (§4.3),
-// modelled as `awaitingEnbdisAck` with no timer; the queue and the carrier come up on the ack.
-// Choice: OPEN while changing or down only records IFF_UP (the ring is dead); RESUME reopens it.
-// CLOSE (ndo_stop): ENBDIS(0), link down, unacknowledged transmits discarded, buffers freed. Choice:
-// close does not wait for its ack (the ack is counted when it comes, see `enbdisAckStep`).
-// XMIT (ndo_start_xmit): dropped per §4.3 (queue stopped, server down/changing, len < 14, max
-// outstanding → also stop the queue, insert failed → also stop the queue); else `net.insertXmit`
-// into a free slot, the queue stops at the upper threshold and wakes at the lower one on
-// completions. The host pads frames shorter than 60 bytes; `len` is the frame's own length.
-// CHANNEL_INTERRUPT (visorbus poll → NAPI, §4.3/§7): tops up failed posts, then drains as virthba;
-// responses follow the §4.3 table (`virtnic.logic.ts`); while not running they are abandoned.
-// TX watchdog: `txTimeoutMs` (default 5 s) without transmit progress while the link is up and
-// transmits are outstanding or the queue is stopped → close then open (TX_TIMEOUT, delayed by the
-// named delay `txTimeout` under id `txWatchdog`; virtual time in the sim runtime). It never runs
-// while changing or down: the teardown turns the carrier off first.
-// Pause (SUSPEND → serverdown work, one raised SERVERDOWN_COMPLETE as before): the close path into
-// a ring nobody serves, sent_xmit = got_xmit_done = 0, then the pause response. Resume: channel
-// ATTACHED, fresh posts, ENBDIS(1), `driver.resumed 1` at once (§4.3/§4.8: before the link is back);
-// the link comes up on the ENBDIS ack. REMOVE in every bound state: the close path, then removed.
-// Quirk `xmitAfterTeardown` (seeded, off by default): the pause keeps the transmit list and the
-// queue, transmits while changing/down go into the dead ring, and resume re-inserts every listed
-// transmit with a new buf, so a frame the IOSP switched before dying is sent twice.
-// Control-plane answers as before: SUSPEND/RESUME follow `virtnic_serverdown`/`virtnic_serverup`;
-// suspend returns 1 when it queues the work or the device is already down, 0 while a change is in
-// progress; resume returns 1 when down (after `cli_state_os = ATTACHED`) or already up, 0 while a
-// change is in progress (virtnic tests "changing" before "up", unlike virthba, so it has no resume
-// quirk). Quirk `pauseWhileDownUnanswered` as virthba (same upstream code shape).
+// States: matched → running ⇄ serverAway (serverChanging → serverDown) → removed. While the server
+// is away opens and closes are only recorded, the qdisc hands frames to a dead ring's rules and
+// responses are abandoned: those rows sit once on `serverAway`; its children hold only SUSPEND,
+// RESUME and the work item. Choice: the interface, the qdisc and the control ring live in
+// context, so the states stay the control plane's. Delayed events, each under its id: TX_TIMEOUT
+// (`txWatchdog`, §4.3 TX timeout), CONTROL_RETRY (`controlRetry`, §7), QDISC_RUN (`qdiscRun`, 0 ms:
+// net_tx_action runs after the step that woke the queue). Quirks: `xmitAfterTeardown` (the
+// fuzzer's canary, see resumeStep), `pauseWhileDownUnanswered` as virthba; virtnic tests
+// "changing" before "up", so it has no resume quirk.
 
 import { enqueueActions, setup } from 'xstate';
-import { assert } from '../src/base/assert.js';
 import { narrowEvent } from './narrow-event.js';
 import {
-  clampInt,
   connectStatusStep,
-  draftOf,
-  dropTransmitStep,
+  dropHeadStep,
+  endQdiscRunStep,
   enbdisAckStep,
-  ETH_HLEN,
-  finish,
-  flowThresholds,
-  initialVirtnicContext,
+  enqueueStep,
   insertFailedStep,
-  insertXmit,
-  isPostOf,
-  NUM_RCV_BUFS_MAX,
-  NUM_RCV_BUFS_MIN,
-  outstandingOf,
   postFailedStep,
-  postRcv,
+  qdiscDropStep,
   receiveStep,
-  sendPromisc,
-  startIo,
-  stopIo,
-  transmitStep,
-  TX_WATCHDOG_ID,
-  VISOR_ETH_MAX_MTU,
+  transmitHeadStep,
   xmitDoneStep,
+} from './virtnic.datapath.js';
+import {
+  ETH_HLEN,
+  initialVirtnicContext,
+  isPostOf,
+  netAtOf,
+  outstandingOf,
   xmitSlotOf,
+} from './virtnic.logic.js';
+import {
+  closeStep,
+  configureStep,
+  controlInsertedStep,
+  controlRetryStep,
+  controlRingFullStep,
+  drainStartStep,
+  openStep,
+  pauseStep,
+  promiscStep,
+  resetStep,
+  resumeStep,
+} from './virtnic.steps.js';
+import {
+  CONTROL_RETRY_ID,
+  CONTROL_RETRY_MS,
   type NicStep,
+  QDISC_LIMIT,
+  QDISC_RUN_ID,
+  TX_WATCHDOG_ID,
   type VirtnicContext,
+  type VirtnicCounts,
   type VirtnicEmitted,
   type VirtnicEvent,
   type VirtnicInput,
   type VirtnicQuirks,
-  type VirtnicXmit,
-} from './virtnic.logic.js';
+} from './virtnic.types.js';
 import { virtpciDriverActions } from './virtpci-driver.logic.js';
 
 export { VIRTNIC_DRIVER } from './virtpci-driver.logic.js';
-export type {
-  VirtnicContext,
-  VirtnicEmitted,
-  VirtnicEvent,
-  VirtnicInput,
-} from './virtnic.logic.js';
 
-// ---- the interface's life (and the poll's top-up): pure steps from the draft primitives -------
-
-/** CHANNEL_CONFIG (probe's channel reads, §4.3 Probe): clamp, size the tables, set thresholds. */
-function configureStep(
-  context: VirtnicContext,
-  event: { readonly mac: number; readonly numRcvBufs: number; readonly mtu: number },
-): NicStep {
-  assert(
-    outstandingOf(context) === 0,
-    'CHANNEL_CONFIG is taken only while the interface is closed',
-  );
-  const d = draftOf(context);
-  const numRcvBufs = clampInt(event.numRcvBufs, NUM_RCV_BUFS_MIN, NUM_RCV_BUFS_MAX);
-  const thresholds = flowThresholds(numRcvBufs);
-  Object.assign(d.c, thresholds, {
-    configured: true,
-    numRcvBufs,
-    mac: clampInt(event.mac, 0, 2 ** 48 - 1),
-    mtu: clampInt(event.mtu, 0, VISOR_ETH_MAX_MTU),
-    rcvbufs: new Array<number | null>(numRcvBufs).fill(null),
-    xmits: new Array<VirtnicXmit | null>(thresholds.maxOutstanding).fill(null),
-  });
-  return finish(d);
-}
-
-/** OPEN while running (ndo_open): the interface is up; the link follows on the ENBDIS ack. */
-function openStep(context: VirtnicContext): NicStep {
-  const d = draftOf(context);
-  d.c.open = true;
-  startIo(d);
-  return finish(d);
-}
-
-/** CLOSE (ndo_stop) and REMOVE (unregister_netdev closes it): tear the channel side down. */
-function closeStep(context: VirtnicContext): NicStep {
-  const d = draftOf(context);
-  d.c.open = false;
-  stopIo(d, false);
-  return finish(d);
-}
-
-/** The TX watchdog fired (§4.3 TX timeout): disable then enable, the link up on the ack. */
-function resetStep(context: VirtnicContext): NicStep {
-  const d = draftOf(context);
-  d.c.txWatchdogArmed = false;
-  d.c.counts.txTimeouts += 1;
-  stopIo(d, false);
-  startIo(d);
-  return finish(d);
-}
-
-/** SET_PROMISC with a changed bit while running: NET_RCV_PROMISC 0 / 0x100 (§4.3). */
-function promiscStep(context: VirtnicContext, on: boolean): NicStep {
-  const d = draftOf(context);
-  d.c.promisc = on;
-  sendPromisc(d);
-  return finish(d);
-}
-
-/**
- * The serverdown work item's teardown (§4.3 Pause, §4.7): the close path into a ring nobody serves
- * (its ack never comes: the owed acks are forgotten), `sent_xmit = got_xmit_done = 0`, the drain
- * abandoned. Quirk xmitAfterTeardown: the queue and the transmit list are kept.
- */
-function pauseStep(context: VirtnicContext): NicStep {
-  const d = draftOf(context);
-  stopIo(d, context.quirks.xmitAfterTeardown);
-  d.c.enbdisAcksOwed = 0;
-  d.c.draining = false;
-  d.c.counts.sentXmit = 0;
-  d.c.counts.gotXmitDone = 0;
-  return finish(d);
-}
-
-/**
- * serverup's reopen (§4.3 Resume, §4.7, §4.8 step 7): an interface the host had open gets fresh
- * posts for every buffer and ENBDIS(1); the link comes up on the ack. Choice: an interface never
- * opened stays closed (upstream's `dev_open` is unconditional). Choice: a promiscuous interface
- * re-sends NET_RCV_PROMISC(0x100), since the restarted IOSP starts from a wiped channel. Quirk
- * xmitAfterTeardown: every listed transmit is inserted again (same id and slot, new buf).
- */
-function resumeStep(context: VirtnicContext): NicStep {
-  const d = draftOf(context);
-  if (d.c.open && d.c.configured) {
-    startIo(d);
-    if (d.c.promisc) sendPromisc(d);
-  }
-  if (context.quirks.xmitAfterTeardown) {
-    d.c.xmits.forEach((x, slot) => {
-      if (x !== null) insertXmit(d, slot, x.id, x.len);
-    });
-  }
-  return finish(d);
-}
-
-/**
- * The NAPI poll's `send_rcv_posts_if_needed` (§4.3), run when a drain starts: while enabled and
- * acked, post every buffer whose post failed.
- */
-function topUpStep(context: VirtnicContext): NicStep {
-  const d = draftOf(context);
-  if (d.c.channelOpen && d.c.enabled && d.c.enbdisAcked) {
-    for (let index = 0; index < d.c.rcvbufs.length; index++) {
-      if (d.c.rcvbufs[index] !== null) continue;
-      postRcv(d, index);
-      d.c.counts.extraRcvbufsSent += 1;
-    }
-  }
-  return finish(d);
-}
+/** The delayed events a step may start (each under its explicit id). */
+type DelayedEvent = { type: 'TX_TIMEOUT' } | { type: 'CONTROL_RETRY' } | { type: 'QDISC_RUN' };
+type Delay = 'txTimeout' | 'controlRetry' | 'qdiscReschedule';
 
 /** What enqueueActions offers that committing a step uses. */
 interface StepEnqueue {
   assign(values: Partial<VirtnicContext>): void;
   emit(effect: VirtnicEmitted): void;
   cancel(id: string): void;
-  raise(event: { type: 'TX_TIMEOUT' }, options: { id: string; delay: 'txTimeout' }): void;
+  raise(event: DelayedEvent, options?: { id: string; delay: Delay }): void;
 }
 
-// Store the step's context, emit its effects in order, then (re)start or stop the watchdog.
+// Store the step's context, emit its effects in order, then start or stop its delayed events.
 function commit(enqueue: StepEnqueue, step: NicStep): void {
   enqueue.assign(step.context);
   for (const effect of step.effects) enqueue.emit(effect);
   if (step.watchdog !== 'keep') enqueue.cancel(TX_WATCHDOG_ID);
-  if (step.watchdog === 'arm') {
+  if (step.watchdog === 'arm')
     enqueue.raise({ type: 'TX_TIMEOUT' }, { id: TX_WATCHDOG_ID, delay: 'txTimeout' });
-  }
+  if (step.controlRetry !== 'keep') enqueue.cancel(CONTROL_RETRY_ID);
+  if (step.controlRetry === 'arm')
+    enqueue.raise({ type: 'CONTROL_RETRY' }, { id: CONTROL_RETRY_ID, delay: 'controlRetry' });
+  if (step.qdiscRun === 'later' || step.qdiscRun === 'cancel') enqueue.cancel(QDISC_RUN_ID);
+  if (step.qdiscRun === 'later')
+    enqueue.raise({ type: 'QDISC_RUN' }, { id: QDISC_RUN_ID, delay: 'qdiscReschedule' });
+  if (step.qdiscRun === 'now') enqueue.raise({ type: 'QDISC_RUN' });
 }
 
 const RESPONSE_TYPES = [
@@ -230,30 +104,41 @@ const RESPONSE_TYPES = [
   'CONNECT_STATUS',
   'OTHER_RESPONSE',
 ] as const;
+const CONTROL_ANSWERS = ['CONTROL_INSERTED', 'CONTROL_RING_FULL'] as const;
 
-// The interface and the ring while the server is changing or down (serverChanging and serverDown
-// alike): opens and closes are recorded, transmits drop (with the quirk they go into the dead
-// ring), responses are abandoned.
-const WHILE_SERVER_AWAY = {
-  OPEN: { guard: 'canOpen', actions: ['recordOpen'] },
-  CLOSE: { guard: 'isInterfaceOpen', actions: ['closeInterface'] },
-  XMIT: [
-    { guard: 'isQueueStopped', actions: ['dropWhileQueueStopped'] },
-    {
-      guard: { type: 'isQuirkOff', params: { quirk: 'xmitAfterTeardown' } },
-      actions: ['dropWhileServerDown'],
-    },
-    { guard: 'isRuntFrame', actions: ['dropRuntFrame'] },
-    { guard: 'isAtMaxOutstanding', actions: ['dropAtMaxOutstanding'] },
-    { actions: ['transmit'] },
-  ],
-  SET_PROMISC: { actions: ['recordPromisc'] },
-  RCV: { actions: ['countAbandonedResponse'] },
-  XMIT_DONE: { actions: ['countAbandonedResponse'] },
-  ENBDIS_ACK: { actions: ['countAbandonedResponse'] },
-  CONNECT_STATUS: { actions: ['countAbandonedResponse'] },
-  OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
-} as const;
+type EventType = VirtnicEvent['type'];
+type EventOf<T extends EventType> = Extract<VirtnicEvent, { type: T }>;
+/** The enqueueActions of this machine's setup (no child actors, guards or actions referenced). */
+const nicActions = enqueueActions<
+  VirtnicContext,
+  VirtnicEvent,
+  undefined,
+  VirtnicEvent,
+  never,
+  never,
+  never,
+  Delay,
+  VirtnicEmitted
+>;
+
+/** The action that takes events of `type` through `stepOf` and commits the step. */
+function stepAction<T extends EventType>(
+  type: T | readonly T[],
+  stepOf: (context: VirtnicContext, event: EventOf<T>) => NicStep,
+) {
+  return nicActions(({ context, event, enqueue }) => {
+    commit(enqueue, stepOf(context, narrowEvent(event, type)));
+  });
+}
+
+/** The action that counts events of `type` in `counter`. */
+function countAction<T extends EventType>(type: T | readonly T[], counter: keyof VirtnicCounts) {
+  return nicActions(({ context, event, enqueue }) => {
+    narrowEvent(event, type);
+    const { counts } = context;
+    enqueue.assign({ counts: { ...counts, [counter]: counts[counter] + 1 } });
+  });
+}
 
 /** The virtnic machine: one actor per vnic device virtpci probed (input: the device address). */
 export const virtnicMachine = setup({
@@ -265,135 +150,63 @@ export const virtnicMachine = setup({
   },
   delays: {
     txTimeout: ({ context }) => context.txTimeoutMs,
+    controlRetry: CONTROL_RETRY_MS,
+    qdiscReschedule: 0,
   },
   actions: {
     ...virtpciDriverActions<VirtnicContext, VirtnicEvent>(),
-    configureChannel: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, configureStep(context, narrowEvent(event, 'CHANNEL_CONFIG')));
-    }),
-    openInterface: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'OPEN');
-      commit(enqueue, openStep(context));
-    }),
+    configureChannel: stepAction('CHANNEL_CONFIG', configureStep),
+    openInterface: stepAction('OPEN', openStep),
     // The ring is dead while changing or down: only IFF_UP is recorded; RESUME reopens.
-    recordOpen: enqueueActions(({ event, enqueue }) => {
+    recordOpen: nicActions(({ event, enqueue }) => {
       narrowEvent(event, 'OPEN');
       enqueue.assign({ open: true });
     }),
-    closeInterface: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'CLOSE');
-      commit(enqueue, closeStep(context));
-    }),
+    closeInterface: stepAction('CLOSE', closeStep),
     // `unregister_netdev` closes the interface before remove returns (§4.3).
-    closeOnRemoval: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'REMOVE');
-      commit(enqueue, closeStep(context));
-    }),
+    closeOnRemoval: stepAction('REMOVE', closeStep),
+    enqueueFrame: stepAction('XMIT', enqueueStep),
+    dropAtQdiscLimit: stepAction('XMIT', (c, e) => qdiscDropStep(c, e.id)),
+    endQdiscRun: stepAction('QDISC_RUN', endQdiscRunStep),
+    transmitHead: stepAction('QDISC_RUN', transmitHeadStep),
     // One action per drop reason (§4.3 order): XState infers no params inside enqueueActions here.
-    dropWhileQueueStopped: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, dropTransmitStep(context, narrowEvent(event, 'XMIT').id, 'queueStopped'));
-    }),
-    dropWhileServerDown: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, dropTransmitStep(context, narrowEvent(event, 'XMIT').id, 'serverDown'));
-    }),
-    dropRuntFrame: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, dropTransmitStep(context, narrowEvent(event, 'XMIT').id, 'runt'));
-    }),
-    dropAtMaxOutstanding: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, dropTransmitStep(context, narrowEvent(event, 'XMIT').id, 'maxOutstanding'));
-    }),
-    transmit: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, transmitStep(context, narrowEvent(event, 'XMIT')));
-    }),
-    failTransmitInsert: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, insertFailedStep(context, narrowEvent(event, 'XMIT_INSERT_FAILED').buf));
-    }),
-    countStaleXmitInsertFailure: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'XMIT_INSERT_FAILED');
-      const counts = context.counts;
-      enqueue.assign({
-        counts: { ...counts, staleXmitInsertFailures: counts.staleXmitInsertFailures + 1 },
-      });
-    }),
-    failReceivePost: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, postFailedStep(context, narrowEvent(event, 'POST_FAILED').index));
-    }),
-    countStalePostFailure: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'POST_FAILED');
-      const counts = context.counts;
-      enqueue.assign({ counts: { ...counts, stalePostFailures: counts.stalePostFailures + 1 } });
-    }),
-    sendPromisc: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, promiscStep(context, narrowEvent(event, 'SET_PROMISC').on));
-    }),
+    dropRuntHead: stepAction('QDISC_RUN', (c) => dropHeadStep(c, 'runt')),
+    dropHeadAtMaxOutstanding: stepAction('QDISC_RUN', (c) => dropHeadStep(c, 'maxOutstanding')),
+    dropHeadWhileServerDown: stepAction('QDISC_RUN', (c) => dropHeadStep(c, 'serverDown')),
+    failTransmitInsert: stepAction('XMIT_INSERT_FAILED', (c, e) => insertFailedStep(c, e.buf)),
+    countStaleXmitInsertFailure: countAction('XMIT_INSERT_FAILED', 'staleXmitInsertFailures'),
+    failReceivePost: stepAction('POST_FAILED', (c, e) => postFailedStep(c, e.index)),
+    countStalePostFailure: countAction('POST_FAILED', 'stalePostFailures'),
+    takeControlInserted: stepAction('CONTROL_INSERTED', controlInsertedStep),
+    waitForRingRoom: stepAction('CONTROL_RING_FULL', controlRingFullStep),
+    retryControl: stepAction('CONTROL_RETRY', controlRetryStep),
+    countStaleControlAnswer: countAction(CONTROL_ANSWERS, 'staleControlAnswers'),
+    sendPromisc: stepAction('SET_PROMISC', (c, e) => promiscStep(c, e.on)),
     // Recorded while changing or down; resume re-sends it when on (`resumeStep`).
-    recordPromisc: enqueueActions(({ event, enqueue }) => {
+    recordPromisc: nicActions(({ event, enqueue }) => {
       enqueue.assign({ promisc: narrowEvent(event, 'SET_PROMISC').on });
     }),
-    // The NAPI poll (§4.3): top up failed posts, then remove the first response.
-    startDrain: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'CHANNEL_INTERRUPT');
-      const step = topUpStep(context);
-      commit(enqueue, { ...step, context: { ...step.context, draining: true } });
-      enqueue.emit({
-        type: 'channel.removeResponse',
-        partition: context.partition,
-        busNo: context.busNo,
-        devNo: context.devNo,
-      });
-    }),
-    requestNextResponse: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, [...RESPONSE_TYPES]);
-      enqueue.emit({
-        type: 'channel.removeResponse',
-        partition: context.partition,
-        busNo: context.busNo,
-        devNo: context.devNo,
-      });
+    startDrain: stepAction('CHANNEL_INTERRUPT', drainStartStep),
+    requestNextResponse: nicActions(({ context, event, enqueue }) => {
+      narrowEvent(event, RESPONSE_TYPES);
+      enqueue.emit({ type: 'channel.removeResponse', ...netAtOf(context) });
     }),
     // The ring was empty, or held nothing more after the response just taken.
-    endDrain: enqueueActions(({ event, enqueue }) => {
+    endDrain: nicActions(({ event, enqueue }) => {
       narrowEvent(event, [...RESPONSE_TYPES, 'RESPONSES_EMPTY']);
       enqueue.assign({ draining: false });
     }),
-    receiveFrame: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, receiveStep(context, narrowEvent(event, 'RCV')));
-    }),
-    completeTransmit: enqueueActions(({ context, event, enqueue }) => {
-      const { buf, result } = narrowEvent(event, 'XMIT_DONE');
-      commit(enqueue, xmitDoneStep(context, buf, result));
-    }),
-    takeEnbdisAck: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'ENBDIS_ACK');
-      commit(enqueue, enbdisAckStep(context));
-    }),
-    applyConnectStatus: enqueueActions(({ context, event, enqueue }) => {
-      commit(enqueue, connectStatusStep(context, narrowEvent(event, 'CONNECT_STATUS').enable));
-    }),
-    countOtherResponse: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'OTHER_RESPONSE');
-      const counts = context.counts;
-      enqueue.assign({ counts: { ...counts, otherResponses: counts.otherResponses + 1 } });
-    }),
-    countAbandonedResponse: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, [...RESPONSE_TYPES]);
-      const counts = context.counts;
-      enqueue.assign({ counts: { ...counts, abandonedResponses: counts.abandonedResponses + 1 } });
-    }),
-    resetInterface: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'TX_TIMEOUT');
-      commit(enqueue, resetStep(context));
-    }),
+    receiveFrame: stepAction('RCV', receiveStep),
+    completeTransmit: stepAction('XMIT_DONE', (c, e) => xmitDoneStep(c, e.buf, e.result)),
+    takeEnbdisAck: stepAction('ENBDIS_ACK', enbdisAckStep),
+    applyConnectStatus: stepAction('CONNECT_STATUS', (c, e) => connectStatusStep(c, e.enable)),
+    countOtherResponse: countAction('OTHER_RESPONSE', 'otherResponses'),
+    countAbandonedResponse: countAction(RESPONSE_TYPES, 'abandonedResponses'),
+    resetInterface: stepAction('TX_TIMEOUT', resetStep),
     // The serverdown work item's teardown (§4.3 Pause, §4.7), before the pause response.
-    tearDownForPause: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'SERVERDOWN_COMPLETE');
-      commit(enqueue, pauseStep(context));
-    }),
+    tearDownForPause: stepAction('SERVERDOWN_COMPLETE', pauseStep),
     // serverup after the channel is ATTACHED, before `driver.resumed` (§4.3 Resume, §4.8 step 7).
-    reopenOnResume: enqueueActions(({ context, event, enqueue }) => {
-      narrowEvent(event, 'RESUME');
-      commit(enqueue, resumeStep(context));
-    }),
+    reopenOnResume: stepAction('RESUME', resumeStep),
   },
   guards: {
     isQuirkOn: ({ context }, params: { quirk: keyof VirtnicQuirks }) =>
@@ -403,13 +216,15 @@ export const virtnicMachine = setup({
     isDraining: ({ context }) => context.draining,
     // A drain is on and the response just taken was not the ring's last.
     hasMoreResponses: ({ context, event }) =>
-      context.draining && narrowEvent(event, [...RESPONSE_TYPES]).more === true,
+      context.draining && narrowEvent(event, RESPONSE_TYPES).more === true,
     isInterfaceClosed: ({ context }) => !context.open,
     isInterfaceOpen: ({ context }) => context.open,
     canOpen: ({ context }) => context.configured && !context.open,
-    isQueueStopped: ({ context }) => !context.queueRunning,
+    isQdiscFull: ({ context }) => context.qdisc.length >= QDISC_LIMIT,
+    // The queue is stopped or the qdisc is empty: nothing to hand the driver now.
+    isQdiscStalled: ({ context }) => !context.queueRunning || context.qdisc.length === 0,
     // `!(len >= ETH_HLEN)` also catches a NaN length.
-    isRuntFrame: ({ event }) => !(narrowEvent(event, 'XMIT').len >= ETH_HLEN),
+    isHeadRunt: ({ context }) => !((context.qdisc[0]?.len ?? 0) >= ETH_HLEN),
     isAtMaxOutstanding: ({ context }) => outstandingOf(context) >= context.maxOutstanding,
     isStaleXmitInsertFailure: ({ context, event }) =>
       xmitSlotOf(context, narrowEvent(event, 'XMIT_INSERT_FAILED').buf) < 0,
@@ -417,6 +232,9 @@ export const virtnicMachine = setup({
       const { index, buf } = narrowEvent(event, 'POST_FAILED');
       return !isPostOf(context, index, buf);
     },
+    // The host's answer is for the insert the machine is waiting on (not one of a dead ring).
+    isCurrentControlAnswer: ({ context, event }) =>
+      narrowEvent(event, CONTROL_ANSWERS).seq === context.controlAttempt,
     isPromiscChange: ({ context, event }) =>
       narrowEvent(event, 'SET_PROMISC').on !== context.promisc,
     isTxWatchdogArmed: ({ context }) => context.txWatchdogArmed,
@@ -425,8 +243,9 @@ export const virtnicMachine = setup({
   id: 'virtnic',
   context: ({ input }) => initialVirtnicContext(input),
   initial: 'matched',
-  // The host answers a failed insert right after the transition that asked for it, in whatever
-  // state the device is by then; one naming no current post or transmit is counted and ignored.
+  // In every state: the host's answers to inserts (right after the transition that asked, in
+  // whatever state the device is by then; one naming no current post, transmit or attempt is
+  // counted and ignored), the control retry, and dev_queue_xmit into the qdisc.
   on: {
     POST_FAILED: [
       { guard: 'isStalePostFailure', actions: ['countStalePostFailure'] },
@@ -436,14 +255,23 @@ export const virtnicMachine = setup({
       { guard: 'isStaleXmitInsertFailure', actions: ['countStaleXmitInsertFailure'] },
       { actions: ['failTransmitInsert'] },
     ],
+    CONTROL_INSERTED: [
+      { guard: 'isCurrentControlAnswer', actions: ['takeControlInserted'] },
+      { actions: ['countStaleControlAnswer'] },
+    ],
+    CONTROL_RING_FULL: [
+      { guard: 'isCurrentControlAnswer', actions: ['waitForRingRoom'] },
+      { actions: ['countStaleControlAnswer'] },
+    ],
+    CONTROL_RETRY: { actions: ['retryControl'] },
+    XMIT: [{ guard: 'isQdiscFull', actions: ['dropAtQdiscLimit'] }, { actions: ['enqueueFrame'] }],
+    QDISC_RUN: { actions: ['endQdiscRun'] },
   },
   states: {
     matched: {
-      description:
-        'virtpci registered the device; probe has not run yet (no queue: transmits drop).',
+      description: 'virtpci registered the device; probe has not run yet (the queue is stopped).',
       on: {
         PROBE: { target: 'running', actions: ['reportProbed'] },
-        XMIT: { actions: ['dropWhileQueueStopped'] },
       },
     },
     running: {
@@ -452,11 +280,12 @@ export const virtnicMachine = setup({
         CHANNEL_CONFIG: { guard: 'isInterfaceClosed', actions: ['configureChannel'] },
         OPEN: { guard: 'canOpen', actions: ['openInterface'] },
         CLOSE: { guard: 'isInterfaceOpen', actions: ['closeInterface'] },
-        XMIT: [
-          { guard: 'isQueueStopped', actions: ['dropWhileQueueStopped'] },
-          { guard: 'isRuntFrame', actions: ['dropRuntFrame'] },
-          { guard: 'isAtMaxOutstanding', actions: ['dropAtMaxOutstanding'] },
-          { actions: ['transmit'] },
+        // qdisc_restart → ndo_start_xmit (§4.3 Transmit drop order), one frame per run.
+        QDISC_RUN: [
+          { guard: 'isQdiscStalled', actions: ['endQdiscRun'] },
+          { guard: 'isHeadRunt', actions: ['dropRuntHead'] },
+          { guard: 'isAtMaxOutstanding', actions: ['dropHeadAtMaxOutstanding'] },
+          { actions: ['transmitHead'] },
         ],
         SET_PROMISC: { guard: 'isPromiscChange', actions: ['sendPromisc'] },
         CHANNEL_INTERRUPT: [
@@ -486,49 +315,75 @@ export const virtnicMachine = setup({
         RESPONSES_EMPTY: { actions: ['endDrain'] },
         TX_TIMEOUT: { guard: 'isTxWatchdogArmed', actions: ['resetInterface'] },
         SUSPEND: {
-          target: 'serverChanging',
+          target: 'serverAway.serverChanging',
           actions: [{ type: 'reportSuspended', params: { status: 1 } }],
         },
         RESUME: { actions: [{ type: 'reportResumed', params: { status: 1 } }] },
         REMOVE: { target: 'removed', actions: ['closeOnRemoval', 'reportRemoved'] },
       },
     },
-    serverChanging: {
+    serverAway: {
       description:
-        'serverdown work queued (server_change_state): transmits drop, the ring is abandoned.',
-      entry: ['queueServerdownWork'],
+        'The server is going or gone: opens and closes recorded, frames dropped as busy, the ring abandoned.',
+      initial: 'serverChanging',
       on: {
-        SERVERDOWN_COMPLETE: {
-          target: 'serverDown',
-          actions: ['tearDownForPause', 'sendPauseResponse'],
-        },
-        ...WHILE_SERVER_AWAY,
-        SUSPEND: { actions: [{ type: 'reportSuspended', params: { status: 0 } }] },
-        RESUME: { actions: [{ type: 'reportResumed', params: { status: 0 } }] },
+        OPEN: { guard: 'canOpen', actions: ['recordOpen'] },
+        CLOSE: { guard: 'isInterfaceOpen', actions: ['closeInterface'] },
+        // With the quirk, frames go into the dead ring (the queue was kept running).
+        QDISC_RUN: [
+          { guard: 'isQdiscStalled', actions: ['endQdiscRun'] },
+          {
+            guard: { type: 'isQuirkOff', params: { quirk: 'xmitAfterTeardown' } },
+            actions: ['dropHeadWhileServerDown'],
+          },
+          { guard: 'isHeadRunt', actions: ['dropRuntHead'] },
+          { guard: 'isAtMaxOutstanding', actions: ['dropHeadAtMaxOutstanding'] },
+          { actions: ['transmitHead'] },
+        ],
+        SET_PROMISC: { actions: ['recordPromisc'] },
+        RCV: { actions: ['countAbandonedResponse'] },
+        XMIT_DONE: { actions: ['countAbandonedResponse'] },
+        ENBDIS_ACK: { actions: ['countAbandonedResponse'] },
+        CONNECT_STATUS: { actions: ['countAbandonedResponse'] },
+        OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
         REMOVE: { target: 'removed', actions: ['closeOnRemoval', 'reportRemoved'] },
       },
-    },
-    serverDown: {
-      description:
-        'serverdown: link down, transmits discarded, receive buffers freed, pause answered.',
-      on: {
-        ...WHILE_SERVER_AWAY,
-        SUSPEND: [
-          {
-            guard: { type: 'isQuirkOn', params: { quirk: 'pauseWhileDownUnanswered' } },
-            actions: [{ type: 'reportSuspended', params: { status: 1 } }],
+      states: {
+        serverChanging: {
+          description: 'serverdown work queued (server_change_state).',
+          entry: ['queueServerdownWork'],
+          on: {
+            SERVERDOWN_COMPLETE: {
+              target: 'serverDown',
+              actions: ['tearDownForPause', 'sendPauseResponse'],
+            },
+            SUSPEND: { actions: [{ type: 'reportSuspended', params: { status: 0 } }] },
+            RESUME: { actions: [{ type: 'reportResumed', params: { status: 0 } }] },
           },
-          { actions: [{ type: 'reportSuspended', params: { status: 1 } }, 'sendPauseResponse'] },
-        ],
-        RESUME: {
-          target: 'running',
-          actions: [
-            'attachChannel',
-            'reopenOnResume',
-            { type: 'reportResumed', params: { status: 1 } },
-          ],
         },
-        REMOVE: { target: 'removed', actions: ['closeOnRemoval', 'reportRemoved'] },
+        serverDown: {
+          description:
+            'serverdown: link down, transmits discarded, receive buffers freed, pause answered.',
+          on: {
+            SUSPEND: [
+              {
+                guard: { type: 'isQuirkOn', params: { quirk: 'pauseWhileDownUnanswered' } },
+                actions: [{ type: 'reportSuspended', params: { status: 1 } }],
+              },
+              {
+                actions: [{ type: 'reportSuspended', params: { status: 1 } }, 'sendPauseResponse'],
+              },
+            ],
+            RESUME: {
+              target: '#virtnic.running',
+              actions: [
+                'attachChannel',
+                'reopenOnResume',
+                { type: 'reportResumed', params: { status: 1 } },
+              ],
+            },
+          },
+        },
       },
     },
     removed: {

@@ -3,6 +3,7 @@
 // or a small class over plain data (ledgers, disk contents, channel memory, counters), with a
 // test beside it that feeds it data that must fail.
 
+export { BufferOwnershipLedger } from './buffer-ownership.js';
 export {
   type ChannelFinding,
   ChannelWatch,

@@ -225,7 +225,13 @@ export function buildFrame(spec: FrameSpec): Uint8Array {
   assert(isMac(spec.srcMac) && isMac(spec.dstMac), 'frame MACs are 48-bit integers');
   const frame = spec.kind === 'arp' ? buildArp(spec) : buildEcho(spec);
   assert(frame.length >= ETH_MIN_PACKET_SIZE, 'a built frame is padded to the minimum');
+  assert(frame.length === frameLengthOf(spec), 'a built frame is as long as its spec says');
   return frame;
+}
+
+/** The length in bytes of the frame {@link buildFrame} builds from `spec`, without building it. */
+export function frameLengthOf(spec: FrameSpec): number {
+  return spec.kind === 'arp' ? ETH_MIN_PACKET_SIZE : spec.frameBytes;
 }
 
 function buildArp(spec: Extract<FrameSpec, { kind: 'arp' }>): Uint8Array {

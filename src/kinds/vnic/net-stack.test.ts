@@ -4,8 +4,9 @@
 // IOSP on guest1's from-IOSP queue (queue 1): it writes responses the real IOSP never would and
 // rings the guest. A frame the IP layer counts (framesReceived) is one the stack delivered, so
 // every refusal is checked against a valid frame sitting in the named buffer.
-// The ownership ledger is driven by hand (the stack's binding, with the driver's effects) to build
-// the interleavings a correct IOSP never produces.
+// The host feeds the buffer-ownership oracle (src/check/buffer-ownership.ts, whose own test feeds
+// it failing histories): driven by hand here (the stack's binding, with the driver's effects) to
+// build the interleavings a correct IOSP never produces.
 
 import type { ActorRefFrom, AnyActorRef, AnyStateMachine } from 'xstate';
 import type { VirtpciDriverEmitted } from '../../../machines/virtpci-driver.logic.js';
@@ -30,7 +31,7 @@ import { encodeNet, type NetMessage } from '../../protocol/uiscmdrsp-net.js';
 import { SimRun } from '../../runtime/sim/index.js';
 import { SimWorld } from '../../runtime/sim/sim-world.js';
 import type { IpStackContext } from '../../../machines/ip-stack.logic.js';
-import type { VirtnicContext } from '../../../machines/virtnic.logic.js';
+import type { VirtnicContext } from '../../../machines/virtnic.types.js';
 import { NetStack, type NetInterfaceReport } from './net-stack.js';
 import { VNIC_CHANNEL } from './channel.js';
 
@@ -137,10 +138,10 @@ describe('net stack against a hostile IOSP', () => {
     const v = b.virtnic();
     expect(v.rcvbufs.every((buf) => buf !== null)).toBe(true);
     expect(v.counts).toMatchObject({ badRcvBuf: 0, rxDropped: 0, gotEnbdisAck: 1 });
+    expect(v.counts).toMatchObject({ controlInsertRetries: 0, staleControlAnswers: 0 });
     expect(b.report().counts).toEqual({
       ownershipViolations: 0,
       parseErrors: 0,
-      controlInsertRetries: 0,
       badResponses: 0,
     });
   });
@@ -277,7 +278,7 @@ function ledgerBench() {
   const actor = (to: string) =>
     ({
       send: (e: { type: string }) => events.push({ to, type: e.type }),
-      getSnapshot: () => ({ context: {} }),
+      getSnapshot: () => ({ context: { rcvbufs: [] } }),
     }) as unknown as AnyActorRef;
   const host = {
     partition: 'guest1',
@@ -357,7 +358,11 @@ describe('net stack buffer-ownership ledger', () => {
   test('the ack of an ENBDIS(0) retires only the posts sent before it; a resume retires all', () => {
     const l = ledgerBench();
     l.post(4, 0xb0);
-    perform(l.binding, { type: 'net.enbdis', ...l.at, enable: 0 });
+    perform(l.binding, { type: 'net.enbdis', ...l.at, enable: 0, seq: 0 });
+    expect(l.events.at(-1), 'the insert is answered').toEqual({
+      to: 'virtnic',
+      type: 'CONTROL_INSERTED',
+    });
     l.post(5, 0xb1);
     expect(l.deliver(4), 'the ack has not come').toBe(1);
     l.answer({ kind: 'enbdisAck', context: 0, enable: 0 });
