@@ -35,15 +35,7 @@ import {
   type ScsiCommand,
   type TaskMgmtRequest,
 } from './uiscmdrsp-scsi.js';
-
-const le = (slot: Uint8Array) => new DataView(slot.buffer, slot.byteOffset, slot.byteLength);
-
-function unwrap<T, E extends { message: string }>(
-  result: { ok: true; value: T } | { ok: false; error: E },
-): T {
-  if (!result.ok) throw new Error(result.error.message);
-  return result.value;
-}
+import { le, unwrap } from './testing/slot-view.js';
 
 const READ10 = Uint8Array.of(0x28, 0, 0, 0, 0x10, 0x20, 0, 0, 8, 0);
 

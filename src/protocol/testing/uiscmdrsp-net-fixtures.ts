@@ -5,16 +5,7 @@
 import { RCVPOST_BUF_SIZE, XMIT_FAILED } from '../uiscmdrsp-constants.js';
 import type { NetMessage, PhysInfo } from '../uiscmdrsp-net.js';
 
-/** A little-endian reader/writer over exactly the slot's bytes, for writing offsets literally. */
-export const le = (slot: Uint8Array) => new DataView(slot.buffer, slot.byteOffset, slot.byteLength);
-
-type Decoded<T, E> = { ok: true; value: T } | { ok: false; error: E };
-
-/** The decoded value; a decode error fails the test with its message. */
-export function unwrap<T, E extends { message: string }>(result: Decoded<T, E>): T {
-  if (!result.ok) throw new Error(result.error.message);
-  return result.value;
-}
+export { le, unwrap } from './slot-view.js';
 
 /** 2^53 - 1, the largest pointer the codec carries. */
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
