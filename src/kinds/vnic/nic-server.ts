@@ -1,7 +1,7 @@
-// The NIC server of an IO service partition (issue "Network path"; spar-protocol.md §4.3, §4.4.3,
-// §4.4.4, §4.8): it serves every vnic channel the IOSP owns and moves frames between the guests'
-// channels, its virtual switch (src/devices/virtual-switch.ts) and the outside behind its physical
-// NICs (src/devices/external-endpoint.ts). The IOSP host calls it at boot and on every poll.
+// The NIC server of an IO service partition (spar-protocol.md §4.3, §4.4.3, §4.4.4, §4.8): it
+// serves every vnic channel the IOSP owns (one port each, nic-port.ts) and moves frames between the
+// guests' channels, its virtual switch (virtual-switch.ts) and the outside behind its physical NICs
+// (external-endpoint.ts). The IOSP host calls it at boot and on every poll.
 //
 //   guest NET_RCV_POST ─► the port's posted buffers (FIFO)
 //   guest NET_XMIT ─► gather from the guest's DMA window ─► switch ─► each out port:
@@ -44,44 +44,24 @@
 // (`linkDropped`). Frames between guests are still switched; the guests stop sending once their
 // carrier is off (virtnic's rule), as vNICs bridged to a physical NIC that lost its link do.
 
-import type { Doorbell, SignalQueue } from '../../channel/index.js';
-import { Channel } from '../../channel/index.js';
-import { VNIC_CHANNEL } from './channel.js';
 import { assert } from '../../base/assert.js';
 import type { Prng } from '../../base/prng.js';
 import { StructView } from '../../base/struct.js';
-import { ExternalEndpoint } from './external-endpoint.js';
-import { readMac, writeMac } from './ethernet.js';
-import { VirtualSwitch } from './virtual-switch.js';
-import { doorbellOf, type ChannelRecord } from '../../hypervisor/index.js';
-import {
-  networkPlan,
-  NIC_MTU,
-  NUM_RCV_BUFS,
-  VNIC_RCV_PAGES,
-  vnicOf,
-  type UplinkPlan,
-} from './network.js';
-import { nicLinkIndex } from './nic-links.js';
-import { visorIoChannel } from '../../protocol/iochannel-layout.js';
-import {
-  IOCHAN_FROM_IOPART,
-  IOCHAN_TO_IOPART,
-  MAX_NET_RCV_CHAIN,
-  PI_PAGE_SIZE,
-  RCVPOST_BUF_SIZE,
-  XMIT_FAILED,
-  XMIT_SUCCESS,
-} from '../../protocol/uiscmdrsp-constants.js';
-import {
-  decodeNet,
-  encodeNet,
-  type NetMessage,
-  type PhysInfo,
-} from '../../protocol/uiscmdrsp-net.js';
+import { Channel } from '../../channel/index.js';
+import type { ChannelRecord } from '../../hypervisor/index.js';
 import type { Environment, TimerHandle } from '../../partition/environment.js';
-import { ResponseOutbox, type OutboxCounts } from '../../partition/response-outbox.js';
+import type { OutboxCounts } from '../../partition/response-outbox.js';
+import { visorIoChannel } from '../../protocol/iochannel-layout.js';
+import { XMIT_FAILED, XMIT_SUCCESS } from '../../protocol/uiscmdrsp-constants.js';
+import { decodeNet, encodeNet, type NetMessage } from '../../protocol/uiscmdrsp-net.js';
+import { VNIC_CHANNEL } from './channel.js';
+import { readMac, writeMac } from './ethernet.js';
+import { ExternalEndpoint } from './external-endpoint.js';
+import { NIC_MTU, NUM_RCV_BUFS, networkPlan, type UplinkPlan, vnicOf } from './network.js';
+import { nicLinkIndex } from './nic-links.js';
+import { gather, openPort, type Port, sameHeader, scatter, takePost } from './nic-port.js';
 import { SegmentLinks } from './segment-links.js';
+import { VirtualSwitch } from './virtual-switch.js';
 import { Wire } from './wire.js';
 import type { DeviceServer, ServerContext } from '../kind.js';
 
@@ -94,44 +74,6 @@ export const XMIT_DONE_US = { min: 50, max: 2_000 } as const;
 export const SWITCH_US = { min: 20, max: 100 } as const;
 /** Round trip to the outside behind an uplink, in µs. */
 export const OUTSIDE_RTT_US = { min: 100, max: 500 } as const;
-
-/** Posts a port may hold: the most a driver posts (one per DMA-window receive page). */
-const MAX_POSTS = VNIC_RCV_PAGES;
-
-/** A receive buffer the guest posted. */
-interface Post {
-  readonly buf: number;
-  readonly uniqueNum: number;
-  /** Byte offset in the guest's DMA window, and usable length. */
-  readonly offset: number;
-  readonly len: number;
-}
-
-/** One vnic channel, a port of the switch. */
-interface Port {
-  readonly id: string;
-  readonly record: ChannelRecord;
-  readonly bell: Doorbell;
-  readonly commands: SignalQueue;
-  readonly outbox: ResponseOutbox;
-  readonly window: { readonly memory: Uint8Array; readonly address: number };
-  /** The MAC the configuration gave this port (port security). */
-  readonly mac: number;
-  /** The switch segment the port joins. */
-  readonly segment: string;
-  readonly completion: Prng;
-  /** Forwarding times of frames delivered to this port. */
-  readonly forwarding: Prng;
-  /** Frames on their way to this port, in order. */
-  readonly wire: Wire;
-  posted: Post[];
-  enabled: boolean;
-  promisc: boolean;
-  /** Frames dropped since the last NET_RCV (`rcvs_dropped_delta`). */
-  dropped: number;
-  /** A response went to the ring since the guest was last rung. */
-  answered: boolean;
-}
 
 /** What the NIC server counts (the IOSP host's counters). */
 export interface NicCounts extends OutboxCounts {
@@ -220,36 +162,12 @@ export class NicServer implements DeviceServer {
     writeMac(view.raw('vnic.macaddr'), 0, vnic.mac);
     view.set('vnic.num_rcv_bufs', NUM_RCV_BUFS);
     view.set('vnic.mtu', NIC_MTU);
-    const channel = attached.value;
-    const outbox = new ResponseOutbox(
-      channel.queue(IOCHAN_FROM_IOPART),
-      this.counts,
-      this.onBacklog,
-    );
-    const window = {
-      memory: new Uint8Array(record.dma.buffer),
-      address: Number(record.dma.address),
-    };
-    const completion = this.env.prng(`nic/${record.id}`);
-    const forwarding = this.env.prng(`switch/${record.id}`);
-    this.ports.set(record.id, {
-      id: record.id,
-      record,
-      mac: vnic.mac,
-      segment: vnic.segment,
-      bell: doorbellOf(record),
-      commands: channel.queue(IOCHAN_TO_IOPART),
-      outbox,
-      window,
-      completion,
-      forwarding,
-      wire: new Wire(this.env, `switch:${record.id}`, this.timers),
-      posted: [],
-      enabled: false,
-      promisc: false,
-      dropped: 0,
-      answered: false,
+    const port = openPort(record, attached.value, record.dma, this.env, vnic, {
+      counts: this.counts,
+      onBacklog: this.onBacklog,
+      timers: this.timers,
     });
+    this.ports.set(record.id, port);
     this.switch = null; // rebuilt with the new port on first use
   }
 
@@ -277,11 +195,12 @@ export class NicServer implements DeviceServer {
     return commands;
   }
 
-  /** The IOSP stopped: completions and outside answers in flight are lost with it. */
+  /** What the server counted (the IOSP host's counters). */
   counters(): Readonly<Record<string, number>> {
     return { ...this.counts };
   }
 
+  /** The IOSP stopped: completions and outside answers in flight are lost with it. */
   stop(): void {
     for (const t of this.timers) this.env.cancel(t);
     this.timers.clear();
@@ -291,48 +210,42 @@ export class NicServer implements DeviceServer {
     const decoded = decodeNet(slot);
     if (!decoded.ok) return void this.counts.badNet++;
     const msg = decoded.value;
-    switch (msg.kind) {
-      case 'rcvPost':
-        return this.post(port, msg);
-      case 'xmit':
-        return this.transmit(port, msg);
-      case 'enbdis':
-        port.enabled = msg.enable === 1;
-        if (!port.enabled) {
-          port.posted = [];
-          this.switchOf().forgetPort(port.id); // its guest closed the interface
-        }
-        this.answer(port, { kind: 'enbdisAck', context: msg.context, enable: msg.enable });
-        if (port.enabled && this.links.toldDown(port.segment)) this.tellLink(port, false);
-        return;
-      case 'promisc':
-        port.promisc = msg.enable !== 0;
-        return;
-      default:
-        return void this.counts.badNet++; // an IOSP → guest message sent the wrong way
+    if (msg.kind === 'rcvPost') this.post(port, msg);
+    else if (msg.kind === 'xmit') this.transmit(port, msg);
+    else if (msg.kind === 'enbdis') this.enableDisable(port, msg);
+    else if (msg.kind === 'promisc') port.promisc = msg.enable !== 0;
+    else this.counts.badNet++; // an IOSP → guest message sent the wrong way
+  }
+
+  // NET_RCV_ENBDIS: ENBDIS(0) also forgets the posts (the guest frees them on the ack, §4.3 close).
+  private enableDisable(
+    port: Port,
+    msg: { readonly context: number; readonly enable: number },
+  ): void {
+    port.enabled = msg.enable === 1;
+    if (!port.enabled) {
+      port.posted = [];
+      this.switchOf().forgetPort(port.id); // its guest closed the interface
     }
+    this.answer(port, { kind: 'enbdisAck', context: msg.context, enable: msg.enable });
+    if (port.enabled && this.links.toldDown(port.segment)) this.tellLink(port, false);
   }
 
   private post(port: Port, msg: Extract<NetMessage, { kind: 'rcvPost' }>): void {
-    const offset = this.windowOffset(port, msg.frag);
-    if (offset === null) return void this.counts.dmaErrors++;
-    if (port.posted.length >= MAX_POSTS) return void this.counts.postsRefused++;
-    this.counts.rcvPosts++;
-    port.posted.push({
-      buf: msg.buf,
-      uniqueNum: msg.uniqueNum,
-      offset,
-      len: Math.min(msg.frag.len, RCVPOST_BUF_SIZE),
-    });
+    const taken = takePost(port, msg);
+    if (taken === 'ok') this.counts.rcvPosts++;
+    else if (taken === 'outsideWindow') this.counts.dmaErrors++;
+    else this.counts.postsRefused++;
   }
 
   private transmit(port: Port, msg: Extract<NetMessage, { kind: 'xmit' }>): void {
     this.counts.xmits++;
-    const frame = this.gather(port, msg.frags, msg.len);
+    const frame = gather(port, msg.frags, msg.len);
     if (frame === null || !sameHeader(frame, msg.ethhdr)) {
       if (frame === null) this.counts.dmaErrors++;
       else this.counts.badXmit++;
-      return this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_FAILED });
+      this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_FAILED });
+      return;
     }
     const src = readMac(frame, 6);
     if (src === port.mac) this.switchFrame(port.id, readMac(frame, 0), src, frame);
@@ -408,25 +321,12 @@ export class NicServer implements DeviceServer {
   }
 
   private deliver(port: Port, frame: Uint8Array): void {
-    const needed = Math.max(1, Math.ceil(frame.length / RCVPOST_BUF_SIZE));
-    if (!port.enabled || needed > MAX_NET_RCV_CHAIN || port.posted.length < needed) {
+    const posts = port.enabled ? scatter(port, frame) : null;
+    const first = posts?.[0];
+    if (posts === null || first === undefined) {
       port.dropped++;
       return void this.counts.rxDropped++;
     }
-    const posts = port.posted.splice(0, needed);
-    let at = 0;
-    for (const p of posts) {
-      const part = frame.subarray(at, at + p.len);
-      port.window.memory.set(part, p.offset);
-      at += part.length;
-    }
-    if (at < frame.length) {
-      // The guest posted buffers shorter than a full chain needs: the frame does not fit.
-      port.posted.unshift(...posts);
-      port.dropped++;
-      return void this.counts.rxDropped++;
-    }
-    const first = posts[0] as Post;
     this.counts.framesDelivered++;
     this.answer(port, {
       kind: 'rcv',
@@ -473,29 +373,6 @@ export class NicServer implements DeviceServer {
     this.timers.add(timer);
   }
 
-  // The byte offset of a fragment in the port's DMA window, or null if it is not wholly inside.
-  private windowOffset(port: Port, frag: PhysInfo): number | null {
-    const offset = frag.pfn * PI_PAGE_SIZE + frag.off - port.window.address;
-    const ok =
-      frag.len > 0 &&
-      frag.off + frag.len <= PI_PAGE_SIZE &&
-      offset >= 0 &&
-      offset + frag.len <= port.window.memory.length;
-    return ok ? offset : null;
-  }
-
-  private gather(port: Port, frags: readonly PhysInfo[], len: number): Uint8Array | null {
-    const frame = new Uint8Array(len);
-    let at = 0;
-    for (const frag of frags) {
-      const offset = this.windowOffset(port, frag);
-      if (offset === null || at + frag.len > len) return null;
-      frame.set(port.window.memory.subarray(offset, offset + frag.len), at);
-      at += frag.len;
-    }
-    return at === len ? frame : null;
-  }
-
   // The switch joins this boot's vnic ports and the IOSP's uplinks, in configuration order.
   private switchOf(): VirtualSwitch {
     if (this.switch !== null) return this.switch;
@@ -516,11 +393,4 @@ export class NicServer implements DeviceServer {
     ]);
     return this.switch;
   }
-}
-
-/** The 14-byte header the guest put in `ethhdr` is the frame's own (the switch routes by it). */
-function sameHeader(frame: Uint8Array, ethhdr: Uint8Array): boolean {
-  if (frame.length < 14 || ethhdr.length < 14) return false;
-  for (let i = 0; i < 14; i++) if (frame[i] !== ethhdr[i]) return false;
-  return true;
 }
