@@ -44,25 +44,17 @@ import type { Ip, ParsedFrame } from '../src/kinds/vnic/ethernet.js';
 import { narrowEvent } from './narrow-event.js';
 import {
   BROADCAST,
-  acceptEchoReply,
   answerArp,
-  answerEcho,
   bump,
   dropLink,
-  expireRequest,
   flowOf,
   flushBacklog,
   FRAME_BYTES_MAX,
   initialIpStackContext,
   isBroadcastIp,
   isInSubnet,
-  learnNeighbour,
   newOutbox,
-  pingTick,
   raiseLink,
-  requestArp,
-  scheduleFlows,
-  startFlow,
   type IpStackContext,
   type IpStackCounts,
   type IpStackEmitted,
@@ -70,6 +62,16 @@ import {
   type IpStackTimerEvent,
   type Outbox,
 } from './ip-stack.logic.js';
+import {
+  acceptEchoReply,
+  expireRequest,
+  learnNeighbour,
+  pingTick,
+  requestArp,
+  scheduleFlows,
+  startFlow,
+} from './ip-stack.flows.js';
+import { answerEcho } from './ip-stack.ledger.js';
 
 /** Events: the host's, then the machine's own timers. */
 export type IpStackEvent =
