@@ -162,8 +162,10 @@ export function networkPlan(config: Config): NetworkPlan {
     (p.workloads ?? []).forEach((w, workload) => {
       if (w.kind !== 'ping') return;
       const found = resolvePing(p.name, w, vnics, uplinks);
-      if (typeof found === 'string')
-        return void unreachable.push({ guest: p.name, workload, reason: found });
+      if (typeof found === 'string') {
+        unreachable.push({ guest: p.name, workload, reason: found });
+        return;
+      }
       flows.push({
         flow: flows.length + 1,
         guest: p.name,

@@ -171,9 +171,9 @@ export const vnicScenario: KindScenario<NicLinks> = {
 // A ping to a guest (not itself) or the outside; a link fault on a NIC its IOSP owns.
 function checkNetwork(scenario: Scenario, errors: BadReference[]): void {
   const kinds = new Map(scenario.partitions.map((p) => [p.name, p.kind]));
-  scenario.partitions.forEach((p, i) =>
-    p.workloads.forEach((w, j) => {
-      if (w.kind !== 'ping' || p.kind !== 'guest') return;
+  for (const [i, p] of scenario.partitions.entries()) {
+    for (const [j, w] of p.workloads.entries()) {
+      if (w.kind !== 'ping' || p.kind !== 'guest') continue;
       const path = ['partitions', i, 'workloads', j, 'to'];
       if (w.to === p.name) errors.push({ path, message: `${p.name} cannot ping itself` });
       else if (w.to !== 'outside' && kinds.get(w.to) !== 'guest') {
@@ -182,8 +182,8 @@ function checkNetwork(scenario: Scenario, errors: BadReference[]): void {
           : `no partition named "${w.to}" (a guest, or "outside")`;
         errors.push({ path, message });
       }
-    }),
-  );
+    }
+  }
   const nicsOf = (iosp: string): string[] =>
     (
       scenario.partitions.find((p) => p.name === iosp && p.kind === 'iosp')?.hardware?.nics ?? []
