@@ -175,6 +175,23 @@ function hungIosps(
   });
 }
 
+/** The initial context: nothing reported, every IOSP serving a device watched unless told. */
+export function initialIospRecoveryContext(input: IospRecoveryInput): IospRecoveryContext {
+  return {
+    partition: input.partition,
+    devices: input.devices,
+    iosps: {},
+    recoveries: 0,
+    failuresDuringRecovery: 0,
+    resuming: [],
+    outstanding: {},
+    watchdog: input.watchdog ?? WATCHDOG_DEFAULTS,
+    watched: input.iosps ?? [...new Set(input.devices.map((d) => d.server))],
+    beats: {},
+    hangsDetected: 0,
+  };
+}
+
 /** The recovery machine; one per command partition. */
 export const iospRecoveryMachine = setup({
   types: {
@@ -275,19 +292,7 @@ export const iospRecoveryMachine = setup({
   },
 }).createMachine({
   id: 'iospRecovery',
-  context: ({ input }) => ({
-    partition: input.partition,
-    devices: input.devices,
-    iosps: {},
-    recoveries: 0,
-    failuresDuringRecovery: 0,
-    resuming: [],
-    outstanding: {},
-    watchdog: input.watchdog ?? WATCHDOG_DEFAULTS,
-    watched: input.iosps ?? [...new Set(input.devices.map((d) => d.server))],
-    beats: {},
-    hangsDetected: 0,
-  }),
+  context: ({ input }) => initialIospRecoveryContext(input),
   initial: 'watching',
   on: {
     IOSP_DOWN: [
