@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { cli } from '../cli/testing/run-cli.js';
-import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { runStorageCase } from '../../properties/storage-recovery.property.js';
 import { runScenario } from './run-scenario.js';
+import { loadShipped, ROOT } from './testing/shipped.js';
 
 const bomb = vi.hoisted(() => ({ action: Number.POSITIVE_INFINITY, heartbeat: false, calls: 0 }));
 
@@ -44,14 +44,8 @@ afterEach(() => {
   bomb.calls = 0;
 });
 
-const ROOT = join(import.meta.dirname, '../..');
 const FILE = 'scenarios/iosp-reboot-storage.yaml';
-function storage(): LoadedScenario {
-  const text = readFileSync(join(ROOT, FILE), 'utf8');
-  const loaded = loadScenarioText(text, FILE);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
-  return loaded.value;
-}
+const storage = () => loadShipped('iosp-reboot-storage');
 
 const options = { runtime: 'sim', seed: 1, untilMs: 15_000, wallClock: () => 0 } as const;
 

@@ -9,23 +9,17 @@ import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { PARTITION_LIFECYCLE_STATES } from '../../machines/partition-lifecycle.machine.js';
-import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { FAULT_ACTIONS } from '../scenario/schema.js';
 import { EXPECTATIONS } from './expectations.js';
 import { runScenario, type RunReport } from './run-scenario.js';
+import { loadShipped, ROOT } from './testing/shipped.js';
 
-const ROOT = join(import.meta.dirname, '../..');
 const schema = JSON.parse(readFileSync(join(ROOT, 'docs/report.schema.json'), 'utf8')) as {
   readonly $defs: Readonly<Record<string, { readonly enum?: readonly string[] }>>;
   readonly properties: Readonly<Record<string, unknown>>;
 };
 
-function load(name: string): LoadedScenario {
-  const file = `scenarios/${name}.yaml`;
-  const r = loadScenarioText(readFileSync(join(ROOT, file), 'utf8'), file);
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  return r.value;
-}
+const load = loadShipped;
 
 /** The report of `name` in the sim runtime, seed 1, at its own time limit. */
 async function reportOf(name: string): Promise<RunReport> {

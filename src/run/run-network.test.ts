@@ -4,30 +4,15 @@
 // carries `net`, and the seeded xmit-after-teardown quirk breaks at-most-once on the same scenario.
 // A `nic-link` fault takes the IOSP's physical NIC down and up while a guest pings the outside.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_JIFFY_MS } from '../hypervisor/index.js';
 import { IDLE_POLL_JIFFIES } from '../../machines/iosp.machine.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { runScenario, type RunOptions } from './run-scenario.js';
+import { loadShipped, simOptions } from './testing/shipped.js';
 
-const DIR = join(import.meta.dirname, '../../scenarios');
-function load(name: string): LoadedScenario {
-  const r = loadScenarioText(
-    readFileSync(join(DIR, `${name}.yaml`), 'utf8'),
-    `scenarios/${name}.yaml`,
-  );
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  return r.value;
-}
-const opts = (over: Partial<RunOptions> = {}): RunOptions => ({
-  runtime: 'sim',
-  seed: 1,
-  untilMs: 6_000,
-  wallClock: () => 0,
-  ...over,
-});
+const load = loadShipped;
+const opts = (over: Partial<RunOptions> = {}): RunOptions => simOptions(6_000, over);
 
 /** iosp0's NIC eth-blue loses its link at LINK_DOWN_MS and gets it back at LINK_UP_MS. */
 const LINK_DOWN_MS = 500;

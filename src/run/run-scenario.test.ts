@@ -4,26 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
+import { loadScenarioText } from '../scenario/load.js';
 import { SimRun } from '../runtime/sim/index.js';
 import { runScenario, type RunOptions } from './run-scenario.js';
+import { loadShipped, ROOT, simOptions } from './testing/shipped.js';
 
-const DIR = join(import.meta.dirname, '../../scenarios');
-function load(name: string): LoadedScenario {
-  const r = loadScenarioText(
-    readFileSync(join(DIR, `${name}.yaml`), 'utf8'),
-    `scenarios/${name}.yaml`,
-  );
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  return r.value;
-}
-const opts = (over: Partial<RunOptions> = {}): RunOptions => ({
-  runtime: 'sim',
-  seed: 1,
-  untilMs: 2_000,
-  wallClock: () => 0,
-  ...over,
-});
+const DIR = join(ROOT, 'scenarios');
+const load = loadShipped;
+const opts = (over: Partial<RunOptions> = {}): RunOptions => simOptions(2_000, over);
 
 describe('running scenarios', () => {
   test('a disk of any block size from 512 to 4096 bytes carries the storage scenario: every request completes once and no acknowledged write is lost', async () => {
