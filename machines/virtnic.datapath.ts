@@ -61,10 +61,11 @@ export function endQdiscRunStep(context: VirtnicContext): NicStep {
   return finish(d);
 }
 
-// The run takes one frame per QDISC_RUN; `finish` schedules the next (a delayed run) while the
+// The run takes one frame per QDISC_RUN; `finish` sends the next through the mailbox while the
 // queue runs, so a failed insert's answer is taken before the next frame is handed on.
 function takeHead(d: NicDraft): VirtnicFrame {
   d.c.qdiscRunPending = false;
+  d.qdiscRunning = true;
   const head = d.c.qdisc.shift();
   assert(head !== undefined, 'QDISC_RUN hands a frame only when the qdisc holds one');
   return head;

@@ -178,6 +178,8 @@ export interface NicDraft {
   progress: boolean;
   controlRetry: TimerAction;
   qdiscRun: 'keep' | 'now' | 'cancel';
+  /** A QDISC_RUN handed a frame: the run goes on from the mailbox (see finish). */
+  qdiscRunning: boolean;
 }
 
 /** A draft of `context`. */
@@ -193,7 +195,7 @@ export function draftOf(context: VirtnicContext): NicDraft {
   return { c, at: netAtOf(context), effects: [], progress: false, ...NO_TIMERS };
 }
 
-const NO_TIMERS = { controlRetry: 'keep', qdiscRun: 'keep' } as const;
+const NO_TIMERS = { controlRetry: 'keep', qdiscRun: 'keep', qdiscRunning: false } as const;
 
 /**
  * The step's outcome. Choice: the netdev watchdog (§4.3 TX timeout) runs while the carrier is on
@@ -201,8 +203,10 @@ const NO_TIMERS = { controlRetry: 'keep', qdiscRun: 'keep' } as const;
  * stopped queue whose last transmit is older than the timeout; here 5 s without progress with any
  * transmit outstanding also counts (an IOSP that takes frames and never completes them), and a
  * queue stopped by a failed insert with nothing outstanding is covered too. Progress restarts it.
- * A running queue with frames in the qdisc and no run pending gets a delayed run
- * (`__netif_schedule` → net_tx_action, later, never inside this step).
+ * A running queue with frames in the qdisc and no run pending gets a run: the next one of a run
+ * that just handed a frame goes through the mailbox (after the host's answer to that frame's
+ * insert, as qdisc_restart sees the driver's return before the next packet); one for a queue
+ * this step woke is delayed (`__netif_schedule` → net_tx_action, never inside this step).
  */
 export function finish(d: NicDraft): NicStep {
   const { c } = d;
@@ -213,8 +217,8 @@ export function finish(d: NicDraft): NicStep {
   c.txWatchdogArmed = wanted;
   let qdiscRun: NicStep['qdiscRun'] = d.qdiscRun;
   if (qdiscRun !== 'now' && c.queueRunning && c.qdisc.length > 0 && !c.qdiscRunPending)
-    qdiscRun = 'later';
-  if (qdiscRun === 'now' || qdiscRun === 'later') c.qdiscRunPending = true;
+    qdiscRun = d.qdiscRunning ? 'next' : 'later';
+  if (qdiscRun === 'now' || qdiscRun === 'next' || qdiscRun === 'later') c.qdiscRunPending = true;
   return { context: c, effects: d.effects, watchdog, controlRetry: d.controlRetry, qdiscRun };
 }
 

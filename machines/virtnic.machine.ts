@@ -11,11 +11,11 @@
 // RESUME and the work item. Choice: the interface, the qdisc and the control ring live in
 // context, so the states stay the control plane's. Delayed events, each under its id: TX_TIMEOUT
 // (`txWatchdog`, §4.3 TX timeout), CONTROL_RETRY (`controlRetry`, §7), QDISC_RUN (`qdiscRun`, 0 ms:
-// net_tx_action runs after the step that woke the queue). Quirks: `xmitAfterTeardown` (the
+// net_tx_action runs after the step that woke the queue; a run goes on through the mailbox). Quirks: `xmitAfterTeardown` (the
 // fuzzer's canary, see resumeStep), `pauseWhileDownUnanswered` as virthba; virtnic tests
 // "changing" before "up", so it has no resume quirk.
 
-import { enqueueActions, setup } from 'xstate';
+import { type AnyActorRef, enqueueActions, setup } from 'xstate';
 import { narrowEvent } from './narrow-event.js';
 import {
   connectStatusStep,
@@ -79,10 +79,11 @@ interface StepEnqueue {
   emit(effect: VirtnicEmitted): void;
   cancel(id: string): void;
   raise(event: DelayedEvent, options?: { id: string; delay: Delay }): void;
+  sendTo(to: AnyActorRef, event: { type: 'QDISC_RUN' }): void;
 }
 
 // Store the step's context, emit its effects in order, then start or stop its delayed events.
-function commit(enqueue: StepEnqueue, step: NicStep): void {
+function commit(enqueue: StepEnqueue, self: AnyActorRef, step: NicStep): void {
   enqueue.assign(step.context);
   for (const effect of step.effects) enqueue.emit(effect);
   if (step.watchdog !== 'keep') enqueue.cancel(TX_WATCHDOG_ID);
@@ -95,6 +96,7 @@ function commit(enqueue: StepEnqueue, step: NicStep): void {
   if (step.qdiscRun === 'later')
     enqueue.raise({ type: 'QDISC_RUN' }, { id: QDISC_RUN_ID, delay: 'qdiscReschedule' });
   if (step.qdiscRun === 'now') enqueue.raise({ type: 'QDISC_RUN' });
+  if (step.qdiscRun === 'next') enqueue.sendTo(self, { type: 'QDISC_RUN' });
 }
 
 const RESPONSE_TYPES = [
@@ -126,8 +128,8 @@ function stepAction<T extends EventType>(
   type: T | readonly T[],
   stepOf: (context: VirtnicContext, event: EventOf<T>) => NicStep,
 ) {
-  return nicActions(({ context, event, enqueue }) => {
-    commit(enqueue, stepOf(context, narrowEvent(event, type)));
+  return nicActions(({ context, event, enqueue, self }) => {
+    commit(enqueue, self, stepOf(context, narrowEvent(event, type)));
   });
 }
 

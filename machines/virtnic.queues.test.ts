@@ -107,6 +107,19 @@ describe('virtnic qdisc (dev_queue_xmit in front of ndo_start_xmit)', () => {
     expect(h.flush()).toEqual([]);
   });
 
+  test('a run goes on frame by frame through the mailbox until the queue stops again: one delayed run per wake-up', () => {
+    const h = nic({ numRcvBufs: 30 }); // max 8, upper 7, lower 4
+    h.send(...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((id) => xmit(id)));
+    h.send(h.done(1), h.done(2));
+    h.send(h.done(3)); // 4 outstanding: the queue wakes
+    h.take();
+    const scheduled = () => Object.keys(h.actor.system.getSnapshot()._scheduledEvents);
+    expect(scheduled().filter((id) => id.endsWith('qdiscRun'))).toHaveLength(1);
+    expect(h.flush()).toEqual([inserted(8, 0), inserted(9, 1), inserted(10, 2), queue(false)]);
+    expect(h.held()).toEqual([11]);
+    expect(scheduled().filter((id) => id.endsWith('qdiscRun'))).toHaveLength(0);
+  });
+
   test('a flush hands one frame per run: a failed insert stops the queue before the next frame is handed', () => {
     let refuse = false;
     const h = nic({ numRcvBufs: 30, insertOk: () => !refuse }); // max 8, upper 7, lower 4

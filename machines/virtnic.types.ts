@@ -328,12 +328,13 @@ export type TimerAction = 'keep' | 'arm' | 'disarm';
 /**
  * A step's outcome: the next context, the effects in order, and the delayed events to start or
  * stop: the watchdog, the control retry, the qdisc run (`now`: raised within this macrostep;
- * `later`: under QDISC_RUN_ID, replacing any pending one; `cancel`: the pending one goes).
+ * `next`: sent to itself, behind the host's answers; `later`: delayed under QDISC_RUN_ID, replacing
+ * any pending one; `cancel`: the delayed one goes).
  */
 export interface NicStep {
   readonly context: VirtnicContext;
   readonly effects: readonly VirtnicIoEmitted[];
   readonly watchdog: TimerAction;
   readonly controlRetry: TimerAction;
-  readonly qdiscRun: 'keep' | 'now' | 'later' | 'cancel';
+  readonly qdiscRun: 'keep' | 'now' | 'next' | 'later' | 'cancel';
 }
