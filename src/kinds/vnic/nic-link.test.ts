@@ -1,7 +1,7 @@
 // The NIC server when its physical NIC loses its link (spar-protocol.md §4.3 NET_CONNECT_STATUS:
 // "models physical link loss behind the IOSP"; nic-server.ts, segment-links.ts), on the bench of
 // testing/nic-bench.ts: iosp0's NIC eth-blue joins segment blue (guest1, guest2); guest3 sits on
-// red. The test sets the link word (the hardware, hypervisor/nic-links.ts) and plays the guests.
+// red. The test sets the link word (the hardware, nic-links.ts) and plays the guests.
 
 import { describe, expect, test } from 'vitest';
 import { BROADCAST_MAC, buildFrame, parseFrame } from './ethernet.js';

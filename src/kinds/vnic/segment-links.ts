@@ -1,5 +1,5 @@
 // The link state of an IO service partition's uplinks as its NIC server sees it (spar-protocol.md
-// §4.3 NET_CONNECT_STATUS row; the words are hardware: src/hypervisor/nic-links.ts). Frames ask
+// §4.3 NET_CONNECT_STATUS row; the words are hardware: nic-links.ts). Frames ask
 // whether an uplink has link now; each poll asks which segments changed since the guests on them
 // were last told (nic-server.ts says what is sent then).
 //
