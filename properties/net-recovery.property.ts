@@ -36,6 +36,7 @@ import {
   isolationFindings,
   networkAtBound,
 } from '../src/check/index.js';
+import { InternalFailureError } from '../src/base/failure.js';
 import type { TraceRecord } from '../src/partition/environment.js';
 import type { FaultRecord } from '../src/run/faults.js';
 import type { Observation } from '../src/run/observation.js';
@@ -104,6 +105,8 @@ export function runNetCase(c: NetCase, quirks: readonly string[]): NetOutcome {
     return run.now() >= plan.healedByMs && settled(run, plan);
   };
   const result = runSim(loadNetPlan(plan, quirks), c.simSeed, plan.untilMs, { everyMs: sample });
+  // A bug inside spar-sim fails the case with it, as in storage-recovery.
+  if (result.failure !== null) throw new InternalFailureError(result.failure);
   const run = last as SimRun | null;
   const violations = [
     ...netEndViolations(plan, result.observation),
