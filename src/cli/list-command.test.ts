@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { cli as run } from './testing/run-cli.js';
+import { KINDS } from '../kinds/index.js';
 
 describe('spar list and schema', () => {
   test('list --json names the shipped scenarios, the properties with their promise, every machine, and the quirks', async () => {
@@ -13,6 +14,7 @@ describe('spar list and schema', () => {
       properties: { name: string; promise: string }[];
       machines: { id: string }[];
       quirks: unknown[];
+      kinds: { name: string; channels: { type: string; server: string }[]; machines: string[] }[];
     };
     expect(l.scenarios.map((s) => s.name)).toEqual(
       expect.arrayContaining(['boot-minimal', 'guest-crash-reboot']),
@@ -25,6 +27,11 @@ describe('spar list and schema', () => {
     expect(l.machines.map((m) => m.id)).toEqual(
       expect.arrayContaining(['visorchipset', 'visorbus', 'virtpci']),
     );
+    expect(l.kinds.map((k) => k.name)).toEqual(KINDS.map((k) => k.name));
+    expect(l.kinds.find((k) => k.name === 'vhba')).toMatchObject({
+      channels: [{ type: 'vhba', server: 'iosp' }],
+      machines: ['virthba', 'scsi-midlayer', 'block-workload'],
+    });
     expect(Array.isArray(l.quirks)).toBe(true);
     expect(l.quirks).toContainEqual(
       expect.objectContaining({
@@ -35,9 +42,9 @@ describe('spar list and schema', () => {
     );
   });
 
-  test('list prints the four sections as text', async () => {
+  test('list prints the five sections as text', async () => {
     const { out } = await run('list');
-    for (const section of ['scenarios:', 'properties:', 'machines:', 'quirks:'])
+    for (const section of ['scenarios:', 'properties:', 'device kinds:', 'machines:', 'quirks:'])
       expect(out).toContain(section);
     expect(out).toMatch(
       /^ {2}visorhba-resume-no-complete +\(visorclientbus\) The upstream driver never completes a resume/m,

@@ -1,12 +1,24 @@
-// `spar list`: what this spar-sim has — scenarios, properties (with their promise), machines
-// and quirks — as text or JSON.
+// `spar list`: what this spar-sim has — scenarios, properties (with their promise), device kinds,
+// machines and quirks — as text or JSON.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../base/package-root.js';
 import { PROPERTIES } from '../../properties/registry.js';
 import { machineListing } from '../../machines/index.js';
-import { QUIRKS } from '../kinds/index.js';
+import { KINDS, QUIRKS } from '../kinds/index.js';
+
+/** A device kind as `spar list` shows it: its channel types, who serves them, its machines. */
+function kindListing() {
+  return KINDS.map((k) => ({
+    name: k.name,
+    summary: k.summary,
+    channels: k.channels.map((c) => ({ type: c.type.name, guid: c.type.guid, server: c.server })),
+    driver:
+      k.driver === undefined ? null : { bus: k.driver.bus, module: k.driver.registration.name },
+    machines: k.machines.map((m) => m.module),
+  }));
+}
 
 /** The folder of the shipped scenarios. */
 export const SCENARIO_DIR = join(packageRoot(), 'scenarios');
@@ -16,6 +28,7 @@ export function listing() {
   return {
     scenarios: shippedScenarios(),
     properties: PROPERTIES.map((p) => ({ name: p.name, kind: p.kind, promise: p.promise })),
+    kinds: kindListing(),
     machines: machineListing(),
     quirks: QUIRKS.map((q) => ({ ...q })),
   };
@@ -57,6 +70,14 @@ export function listingText(): string {
     ...section(
       'properties',
       l.properties.map((p) => `  ${p.name.padEnd(28)} [${p.kind}] ${p.promise}`),
+    ),
+    ...section(
+      'device kinds',
+      l.kinds.map((k) => {
+        const channels = k.channels.map((c) => `${c.type} (served by ${c.server})`).join(', ');
+        const machines = k.machines.length === 0 ? '' : ` The guest runs ${k.machines.join(', ')}.`;
+        return `  ${k.name.padEnd(10)} ${channels}: ${k.summary}${machines}`;
+      }),
     ),
     ...section(
       'machines',

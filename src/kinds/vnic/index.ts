@@ -26,7 +26,7 @@ export const vnicKind: DeviceKind<NicLinks, SharedArrayBuffer> = {
       module: 'virtnic',
       machine: virtnicMachine,
       summary:
-        'Era A virtnic with the visornic IO path: receive posts, NET_RCV, NET_XMIT with flow control, ENBDIS, the TX watchdog; pause takes the link down, resume reposts and the link returns on the ENBDIS ack (spar-protocol.md §4.3, §4.7).',
+        'Era A virtnic with the visornic IO path: receive posts, NET_RCV, NET_XMIT with flow control and the qdisc in front of it, ENBDIS and PROMISC through the OK_TO_WAIT control ring, the TX watchdog; pause takes the link down, resume reposts and the link returns on the ENBDIS ack (spar-protocol.md §4.3, §4.7).',
     },
     {
       module: 'ip-stack',
