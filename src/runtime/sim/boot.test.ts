@@ -6,8 +6,9 @@ import { simulateBoot } from './boot.js';
 describe('simulated boot', () => {
   test('smoke: the command partition brings a guest with the minimum driver set up, in virtual time', () => {
     const outcome = simulateBoot(minimalGuestConfig(), 1, 2_000);
-    expect(outcome.commandPartition.snapshot()['cp/command-partition']).toBe('ready');
-    const done = outcome.commandPartition.outcomes.find((o) => o.type === 'cp.bringUpDone');
+    expect(outcome.commandPartition.snapshot['cp/command-partition']).toBe('ready');
+    const outcomes = outcome.commandPartition.command?.outcomes ?? [];
+    const done = outcomes.find((o) => o.type === 'cp.bringUpDone');
     expect(done).toMatchObject({ ready: ['guest1'], failed: [] });
     const guest = outcome.guests.get('guest1');
     const drivers = Object.keys(guest?.snapshot() ?? {}).filter((id) => id.includes(':vbus'));
@@ -72,7 +73,7 @@ describe('simulated boot', () => {
     expect(hashes.size).toBeGreaterThan(1);
     const outcome = simulateBoot(twoGuests(), 2, 2_000);
     expect(
-      outcome.commandPartition.outcomes.find((o) => o.type === 'cp.bringUpDone'),
+      outcome.commandPartition.command?.outcomes.find((o) => o.type === 'cp.bringUpDone'),
     ).toMatchObject({ failed: [] });
   });
 

@@ -1,12 +1,11 @@
 // Booting a configuration in the deterministic runtime: a SimRun whose hypervisor boots every
 // partition (IOSPs, guests, then the command partition, which brings each guest up) and runs
 // for a while. A run is a pure function of (configuration, seed): the same inputs give the same
-// trace hash. The outcome keeps its original shape for the CLI and the tests.
+// trace hash.
 
 import { assert } from '../../base/assert.js';
 import type { ChannelMap, Config } from '../../hypervisor/index.js';
-import { CommandHost } from '../../partition/command-host.js';
-import { GuestHost } from '../../partition/guest-host.js';
+import type { HostView, PartitionHost } from '../../partition/partition-host.js';
 import type { RunSummary } from './scheduler.js';
 import { DEFAULT_EVENT_BUDGET, SimRun } from './sim-run.js';
 import type { SimWorld } from './sim-world.js';
@@ -15,8 +14,10 @@ import type { SimWorld } from './sim-world.js';
 export interface SimBootOutcome {
   readonly summary: RunSummary;
   readonly traceHash: string;
-  readonly commandPartition: CommandHost;
-  readonly guests: ReadonlyMap<string, GuestHost>;
+  /** The command partition's end state (its outcomes and ledger in `command`). */
+  readonly commandPartition: HostView;
+  /** Each guest's host, still running. */
+  readonly guests: ReadonlyMap<string, PartitionHost>;
   readonly world: SimWorld;
   readonly channels: ChannelMap;
   /** The run itself, to go on with it (crash, reboot, run further). */
@@ -35,15 +36,12 @@ export function simulateBoot(
   assert(booted.ok, 'every partition of a fresh run is off, so every boot is allowed');
   const summary = run.runUntil(untilMs, eventBudget);
   const cpName = config.partitions.find((p) => p.kind === 'command')?.name ?? '';
-  const cp = run.host(cpName);
-  assert(
-    cp instanceof CommandHost,
-    'a validated configuration has one command partition, now running',
-  );
-  const guests = new Map<string, GuestHost>();
+  const cp = run.host(cpName)?.view();
+  assert(cp?.command != null, 'a validated configuration has one command partition, now running');
+  const guests = new Map<string, PartitionHost>();
   for (const p of config.partitions.filter((q) => q.kind === 'guest')) {
     const host = run.host(p.name);
-    assert(host instanceof GuestHost, `${p.name}: a booted guest has a guest host`);
+    assert(host !== undefined, `${p.name}: a booted guest has a host`);
     guests.set(p.name, host);
   }
   return {

@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
 import { minimalGuestConfig, type Config } from '../../hypervisor/index.js';
-import { CommandHost } from '../../partition/command-host.js';
 import { GuestHost } from '../../partition/guest-host.js';
 import { readVbusRecord } from '../../partition/vbus-records.js';
 import { SimRun } from './sim-run.js';
@@ -19,10 +18,10 @@ function stepUntil(run: SimRun, done: () => boolean): void {
 }
 
 function bringUpDone(run: SimRun): unknown {
-  const cp = run.host('cp');
-  return cp instanceof CommandHost
-    ? cp.outcomes.find((o) => o.type === 'cp.bringUpDone')
-    : undefined;
+  return run
+    .host('cp')
+    ?.view()
+    .command?.outcomes.find((o) => o.type === 'cp.bringUpDone');
 }
 
 function twoGuests(): Config {
@@ -104,9 +103,8 @@ describe('sim run', () => {
         { devtype: '', drvname: '' }, // dev 1 was never created
       ]);
       expect(bringUpDone(run)).toEqual({ type: 'cp.bringUpDone', ready: [], failed: ['guest1'] });
-      const failed = (run.host('cp') as CommandHost).outcomes.find(
-        (o) => o.type === 'cp.guestFailed',
-      );
+      const outcomes = run.host('cp')?.view().command?.outcomes ?? [];
+      const failed = outcomes.find((o) => o.type === 'cp.guestFailed');
       expect(failed).toMatchObject({
         failure: { status: 19, cause: 'failed-response', messageHandle: '5' },
       });
