@@ -51,12 +51,13 @@ export async function runWorkers(
       t0 = runtime.elapsedMs();
       failure = await drive();
     } catch (error) {
-      failure = await runtime.failure();
+      failure = runtime.failure();
       keep(error);
     }
     const observation = await workerObservation(runtime);
     const runMs = elapsed();
     trace.push(...(await runtime.collectTraces()));
+    failure ??= runtime.failure(); // one the last collect brought
     await runtime.shutdown().catch(keep);
     trace.push(...(await runtime.collectTraces()));
     trace.sort((a, b) => a.atMs - b.atMs);
@@ -92,12 +93,12 @@ export async function runWorkers(
         due.splice(due.indexOf(d), 1);
         plan.fire(d.index, elapsed(), runtime.hypervisor, runtime.hardware);
       }
-      const found = await runtime.failure();
+      const found = runtime.failure();
       if (found !== null) return found;
       const wait = Math.min(COLLECT_MS, Math.max(1, untilMs - elapsed()));
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    return runtime.failure();
+    return null;
   }
 }
 

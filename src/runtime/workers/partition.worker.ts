@@ -18,6 +18,12 @@ import type { HostView } from '../../partition/partition-host.js';
 import type { PartitionShare } from '../run-parts.js';
 import { WorkerEnvironment } from './worker-environment.js';
 
+/** What a drain of a partition worker returns. */
+export interface WorkerDrain {
+  readonly records: TraceRecord[];
+  readonly failure: InternalFailure | null;
+}
+
 /** What the main thread hands a partition worker: its share of the run (run-parts.ts). */
 export interface PartitionWorkerData extends PartitionShare {
   readonly partition: string;
@@ -58,9 +64,12 @@ export const partitionApi = {
   stop(): void {
     host.stop();
   },
-  /** Trace records written since the last call (what a crash would lose). */
-  drainTrace(): TraceRecord[] {
-    return trace.splice(0);
+  /**
+   * Trace records written since the last call (what a crash would lose), and the bug inside
+   * spar-sim this partition hit, if any (Environment.fail): collected together, every tick.
+   */
+  drain(): WorkerDrain {
+    return { records: trace.splice(0), failure: env.failure() };
   },
   /** Everything the run's judge reads of the host (a structured clone of plain data). */
   view(): HostView {
@@ -73,10 +82,6 @@ export const partitionApi = {
   /** The command partition's requests to the hypervisor since the last call. */
   takeRequests(): HypervisorRequest[] {
     return host.takeRequests();
-  },
-  /** The bug inside spar-sim this partition hit, if any (Environment.fail). */
-  failure(): InternalFailure | null {
-    return env.failure();
   },
   /** Actor states by systemId. */
   snapshot(): unknown {

@@ -24,9 +24,8 @@ import type {
   PartitionConfig,
   PartitionLauncher,
 } from '../../hypervisor/index.js';
-import type { TraceRecord } from '../../partition/environment.js';
 import { partitionShare, type RunParts } from '../run-parts.js';
-import type { partitionApi, PartitionWorkerData } from './partition.worker.js';
+import type { PartitionWorkerData, partitionApi, WorkerDrain } from './partition.worker.js';
 import { spawnWorker } from './spawn-worker.js';
 
 /** The control plane of one partition worker. */
@@ -49,8 +48,8 @@ export interface WorkerLauncherOptions {
   readonly seed: number;
   /** Wall-clock ms at run start, shared by every worker so trace times line up. */
   readonly epochMs: number;
-  /** Receives the trace records drained from a worker stopped in an orderly way. */
-  readonly collect: (records: readonly TraceRecord[]) => void;
+  /** Receives what is drained from a worker stopped in an orderly way. */
+  readonly collect: (drained: WorkerDrain) => void;
   /** A worker died of an error nothing inside it caught: a bug inside spar-sim. */
   readonly fail: (error: unknown, where: string) => void;
 }
@@ -106,7 +105,7 @@ export class WorkerLauncher implements PartitionLauncher {
 
   private async stopOrderly(running: Running): Promise<void> {
     if (!running.hung) await running.api.stop();
-    this.options.collect(await running.api.drainTrace());
+    this.options.collect(await running.api.drain());
     await terminated(running.worker);
   }
 

@@ -23,6 +23,7 @@ import type { RunHardware } from '../../kinds/index.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import type { HostCounters } from '../../partition/partition-host.js';
 import { allocateRun, reportIospTransitions, type RunParts } from '../run-parts.js';
+import type { WorkerDrain } from './partition.worker.js';
 import { WorkerEnvironment } from './worker-environment.js';
 import { type PartitionControl, WorkerLauncher } from './worker-launcher.js';
 
@@ -52,18 +53,21 @@ export class WorkerRuntime {
   /** The chain of IOSP reports to the command partition (keeps their order). */
   private notices: Promise<void> = Promise.resolve();
   private readonly requestPoll: ReturnType<typeof setInterval>;
+  /** The first failure a worker reported with its trace. */
+  private workerFailure: InternalFailure | null = null;
 
   constructor(
     readonly config: Config,
     readonly seed: number,
   ) {
     this.parts = allocateRun(config);
-    const collect = (records: readonly TraceRecord[]): void => {
+    const collect = ({ records, failure }: WorkerDrain): void => {
       this.collected.push(...records);
+      this.workerFailure ??= failure;
     };
     const { epochMs } = this;
     const env = new WorkerEnvironment(HYPERVISOR_LABEL, Prng.root(seed), epochMs, (r) =>
-      collect([r]),
+      collect({ records: [r], failure: null }),
     );
     this.env = env;
     const fail = (error: unknown, where: string) => env.fail(error, where);
@@ -159,7 +163,10 @@ export class WorkerRuntime {
       const state = this.hypervisor.state(name);
       const live = state.ok && (state.value === 'running' || state.value === 'hung');
       const control = live ? this.control(name) : undefined;
-      if (control !== undefined) this.collected.push(...(await control.drainTrace()));
+      if (control === undefined) continue;
+      const { records, failure } = await control.drain();
+      this.collected.push(...records);
+      this.workerFailure ??= failure;
     }
     const fresh = this.collected.slice(this.seen);
     this.seen = this.collected.length;
@@ -180,18 +187,10 @@ export class WorkerRuntime {
 
   /**
    * The first bug inside spar-sim the run hit, if any: in this thread (a lifecycle actor, a
-   * worker that died of an uncaught error) or in a live worker (Environment.fail there).
+   * worker that died of an uncaught error) or in a worker, as of the last {@link collectTraces}.
    */
-  async failure(): Promise<InternalFailure | null> {
-    const here = this.env.failure();
-    if (here !== null) return here;
-    for (const name of this.hypervisor.partitions()) {
-      const state = this.hypervisor.state(name);
-      const live = state.ok && (state.value === 'running' || state.value === 'hung');
-      const found = live ? await this.control(name)?.failure() : undefined;
-      if (found !== undefined && found !== null) return found;
-    }
-    return null;
+  failure(): InternalFailure | null {
+    return this.env.failure() ?? this.workerFailure;
   }
 
   /** Milliseconds since the run started. */
