@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../base/package-root.js';
 import { PROPERTIES } from '../../properties/registry.js';
 import { machineListing } from '../../machines/index.js';
-import { KINDS, QUIRKS } from '../kinds/index.js';
+import { driverModule, KINDS, QUIRKS } from '../kinds/index.js';
 
 /** A device kind as `spar list` shows it: its channel types, who serves them, its machines. */
 function kindListing() {
@@ -15,7 +15,7 @@ function kindListing() {
     summary: k.summary,
     channels: k.channels.map((c) => ({ type: c.type.name, guid: c.type.guid, server: c.server })),
     driver:
-      k.driver === undefined ? null : { bus: k.driver.bus, module: k.driver.registration.name },
+      k.driver === undefined ? null : { bus: k.driver.bus, module: driverModule(k.driver) },
     machines: k.machines.map((m) => m.module),
   }));
 }

@@ -8,7 +8,7 @@ import { CORE_QUIRKS, type Quirk } from '../quirks.js';
 import { consoleKind } from './console/index.js';
 import { diagKind } from './diag/index.js';
 import { inputKind } from './input/index.js';
-import type { DeviceKind, KindChannel, KindMachine } from './kind.js';
+import type { DeviceKind, KindChannel, KindDriver, KindMachine } from './kind.js';
 import { noopKind } from './noop/index.js';
 import { vhbaKind } from './vhba/index.js';
 import { videoKind } from './video/index.js';
@@ -29,6 +29,16 @@ export const KINDS: readonly DeviceKind[] = [
   consoleKind,
   diagKind,
 ];
+
+/** The kernel module name of a kind's driver (`visorvideoclient`, `virthba`). */
+export function driverModule(driver: KindDriver): string {
+  return driver.bus === 'visorbus' ? driver.registration.name : driver.registration.module;
+}
+
+/** The modules of the Era A drivers bound through virtpci (virthba, virtnic). */
+export const VIRTPCI_MODULES: readonly string[] = KINDS.flatMap((k) =>
+  k.driver?.bus === 'virtpci' ? [driverModule(k.driver)] : [],
+);
 
 /** A device channel type with its kind. */
 export interface DeviceChannelEntry extends KindChannel {

@@ -7,19 +7,11 @@
 // what §6.2 lists as the disk-booting guest's minimum set.
 
 import type { Config } from '../hypervisor/index.js';
-import { KINDS } from '../kinds/index.js';
+import { driverModule as moduleOf, KINDS } from '../kinds/index.js';
 import type { KindDriver } from '../kinds/kind.js';
 
-/** A function driver the guest can load: which bus it registers with, and its registration. */
-export type GuestDriver = KindDriver;
-
 /** A guest's driver set by module name, in registration order. */
-export type DriverSet = ReadonlyMap<string, GuestDriver>;
-
-/** The module name of a driver. */
-function moduleOf(driver: KindDriver): string {
-  return driver.bus === 'visorbus' ? driver.registration.name : driver.registration.module;
-}
+export type DriverSet = ReadonlyMap<string, KindDriver>;
 
 /** Every function-driver module spar-sim has, for checking a scenario's `drivers` list. */
 export const KNOWN_DRIVER_MODULES: readonly string[] = KINDS.flatMap((k) =>
@@ -34,7 +26,7 @@ export function guestDriverSet(config: Config, partition: string): DriverSet {
   const guest = config.partitions.find((p) => p.name === partition);
   const types = new Set(guest?.devices.map((d) => d.channelType) ?? []);
   const extra = new Set(guest?.drivers ?? []);
-  const set = new Map<string, GuestDriver>();
+  const set = new Map<string, KindDriver>();
   for (const kind of KINDS) {
     const driver = kind.driver;
     if (driver === undefined) continue;

@@ -4,7 +4,7 @@
 // by the time limit), as exit code 1 reports.
 
 import { assert } from '../base/assert.js';
-import { deviceChannel, KINDS } from '../kinds/index.js';
+import { deviceChannel, KINDS, VIRTPCI_MODULES } from '../kinds/index.js';
 import type { KindExpectation } from '../kinds/kind.js';
 import type { Observation } from './observation.js';
 
@@ -16,15 +16,18 @@ export interface ExpectationResult {
   readonly detail: string;
 }
 
+// An Era A driver actor's systemId: `<partition>/<virtpci module>:<bus hex>:<dev hex>`.
+const ERA_A_DRIVER = new RegExp(`/(?:${VIRTPCI_MODULES.join('|')}):([0-9a-f]+):([0-9a-f]+)$`);
+
 const guestsOf = (o: Observation) => o.config.partitions.filter((p) => p.kind === 'guest');
 
 /** `busNo:devNo` of every device with a bound driver actor (`…:vbus1:dev0`, Era A `…:1:0` in hex). */
-export function boundDevices(snapshot: Readonly<Record<string, unknown>>): Set<string> {
+function boundDevices(snapshot: Readonly<Record<string, unknown>>): Set<string> {
   const bound = new Set<string>();
   for (const id of Object.keys(snapshot)) {
     const final = /:vbus(\d+):dev(\d+)$/.exec(id);
     if (final !== null) bound.add(`${final[1]}:${final[2]}`);
-    const eraA = /\/virt(?:hba|nic):([0-9a-f]+):([0-9a-f]+)$/.exec(id);
+    const eraA = ERA_A_DRIVER.exec(id);
     if (eraA !== null) bound.add(`${parseInt(eraA[1] ?? '', 16)}:${parseInt(eraA[2] ?? '', 16)}`);
   }
   return bound;
@@ -51,10 +54,8 @@ const CORE_CHECKS: Readonly<Record<string, KindExpectation>> = {
       'The command partition brought every guest up: every create answered with success.',
     kind: 'liveness',
     judge: (o) => {
-      const done = [...o.cpOutcomes].reverse().find((e) => e.type === 'cp.bringUpDone') as
-        | { ready: string[]; failed: string[] }
-        | undefined;
-      if (done === undefined)
+      const done = [...o.cpOutcomes].reverse().find((e) => e.type === 'cp.bringUpDone');
+      if (done?.type !== 'cp.bringUpDone')
         return { ok: false, detail: 'the command partition did not finish bringing guests up' };
       const missing = guestsOf(o)
         .map((g) => g.name)
@@ -125,7 +126,7 @@ const CORE_CHECKS: Readonly<Record<string, KindExpectation>> = {
         });
         // Era A devices (vhba, vnic) live on virtpci, not in visorbus's sysfs (§5.12).
         const visorbusDevices = g.devices.filter(
-          (d) => d.channelType !== 'vhba' && d.channelType !== 'vnic',
+          (d) => deviceChannel(d.channelType)?.kind.driver?.bus !== 'virtpci',
         );
         for (const d of visorbusDevices) {
           const shown = shownDevices.find((s) => s.key === `${d.busNo}:${d.devNo}`);
