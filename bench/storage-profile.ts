@@ -69,9 +69,9 @@ const START_UP =
 const THREAD_MARKS: readonly (readonly [string, RegExp])[] = [
   [
     'guest',
-    /src\/partition\/(guest-host|storage-stack)\.ts|machines\/(block-workload|scsi-midlayer|virthba)\./,
+    /src\/partition\/guest-host\.ts|src\/kinds\/vhba\/storage-stack\.ts|machines\/(block-workload|scsi-midlayer|virthba)\./,
   ],
-  ['iosp', /src\/partition\/iosp-host\.ts|machines\/iosp\.|src\/devices\//],
+  ['iosp', /src\/partition\/iosp-host\.ts|machines\/iosp\.|src\/kinds\/vhba\/(scsi-|disk)/],
   [
     'cp',
     /src\/partition\/(command-host|controlvm-cp-port)\.ts|machines\/(command-partition|iosp-recovery)\./,
