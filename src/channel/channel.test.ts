@@ -10,7 +10,7 @@ import { CH, SQ } from './layout.js';
 import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
 import { CONTROLVM_CHANNEL } from './index.js';
 import { VNIC_CHANNEL } from '../kinds/vnic/channel.js';
-import { channelTypeOf } from '../kinds/testing/channel-types.js';
+import { channelTypeOf } from '../kinds/index.js';
 import { DEVICE_CHANNEL_TYPES } from '../kinds/index.js';
 
 const names = ['controlvm', 'vbus', ...DEVICE_CHANNEL_TYPES];

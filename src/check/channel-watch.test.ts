@@ -24,7 +24,7 @@ import {
 import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
 import { CONTROLVM_CHANNEL } from '../channel/index.js';
 import { VNIC_CHANNEL } from '../kinds/vnic/channel.js';
-import { channelTypeOf } from '../kinds/testing/channel-types.js';
+import { channelTypeOf } from '../kinds/index.js';
 
 /** A fresh `type` channel, a watch on it and the channel as a client would use it. */
 function watched(type: 'vhba' | 'vnic') {

@@ -8,15 +8,12 @@ export {
   type ChannelFinding,
   ChannelWatch,
   ChannelWatches,
-  CLIENT_STATE_REACHABLE,
-  clientChangeIsLegal,
 } from './channel-watch.js';
 export {
   type CompletionFinding,
   type CompletionTotals,
   completionFindings,
   diskErrorsBound,
-  exhaustedRetryBudgets,
   type FiredDiskError,
   failureAccounting,
   type GuestCompletionFinding,
@@ -43,7 +40,6 @@ export {
   type ConfiguredVnic,
   type FlowAtEnd,
   type InterfaceAtEnd,
-  LINK_RECOVERY_GRACE_MS,
   type LinkFinding,
   linkRecoveryFindings,
   networkAtBound,
@@ -53,9 +49,7 @@ export {
 } from './liveness.js';
 export {
   type BlockInspector,
-  keepsAckedWrite,
   lostAckedWrites,
-  lostBlocks,
   type ReadLedger,
   staleReads,
   type WriteLedger,

@@ -14,8 +14,7 @@ function kindListing() {
     name: k.name,
     summary: k.summary,
     channels: k.channels.map((c) => ({ type: c.type.name, guid: c.type.guid, server: c.server })),
-    driver:
-      k.driver === undefined ? null : { bus: k.driver.bus, module: driverModule(k.driver) },
+    driver: k.driver === undefined ? null : { bus: k.driver.bus, module: driverModule(k.driver) },
     machines: k.machines.map((m) => m.module),
   }));
 }

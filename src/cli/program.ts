@@ -232,9 +232,9 @@ function buildProgram(io: Io): Command {
   program
     .command('list')
     .description(
-      'what this spar-sim has: scenarios, properties (with their promise), machines, quirks',
+      'what this spar-sim has: scenarios, properties (with their promise), device kinds, machines, quirks',
     )
-    .option('--json', 'print {scenarios, properties, machines, quirks}')
+    .option('--json', 'print {scenarios, properties, kinds, machines, quirks}')
     .addHelpText(
       'after',
       "\nExamples:\n  spar list\n  spar list --json | jq '.properties[].name'\n",

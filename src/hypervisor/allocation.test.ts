@@ -21,7 +21,7 @@ import { validateConfig, type Config } from './config.js';
 import { ioGuestConfig, minimalGuestConfig } from './presets.js';
 import { validConfigArbitrary } from './testing/config-arbitrary.js';
 import { VHBA_CHANNEL } from '../kinds/vhba/channel.js';
-import { channelTypeOf } from '../kinds/testing/channel-types.js';
+import { channelTypeOf } from '../kinds/index.js';
 
 const srvState = (buffer: SharedArrayBuffer): number =>
   new ChannelMemory(buffer).readU32(CH.srvState);

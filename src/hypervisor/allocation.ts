@@ -8,7 +8,6 @@
 
 import { assert } from '../base/assert.js';
 import {
-  type ChannelType,
   CONTROLVM_CHANNEL,
   channelSpec,
   createChannel,
@@ -16,7 +15,7 @@ import {
   serverInitialize,
   VBUS_CHANNEL,
 } from '../channel/index.js';
-import { channelTypeNamed, deviceChannel } from '../kinds/index.js';
+import { channelTypeOf, deviceChannel } from '../kinds/index.js';
 import type { Config, PartitionConfig } from './config.js';
 
 /** Guest page size; every channel starts on a page boundary. */
@@ -136,7 +135,7 @@ export function serverInitializeChannel(record: ChannelRecord): void {
     record.kind === 'device',
     `${record.id}: only device channels are re-initialised by their server`,
   );
-  const spec = channelSpec(typeOf(record.typeName), record.channelBytes);
+  const spec = channelSpec(channelTypeOf(record.typeName), record.channelBytes);
   serverInitialize(record.buffer, spec, record.identity);
 }
 
@@ -194,7 +193,7 @@ function guestPlans(guest: PartitionConfig, cp: string): ChannelPlan[] {
       busNo: d.busNo,
       devNo: d.devNo,
       serverPartition: d.server,
-      channelBytes: typeOf(d.channelType).defaultSizeBytes,
+      channelBytes: channelTypeOf(d.channelType).defaultSizeBytes,
       identity: identity(BigInt(d.devNo)),
       // The IOSP initialises its channels when it boots (§4.1); until then the header is valid
       // but srv_state stays UNINITIALIZED, as on a real system whose IOSP is not up yet.
@@ -210,7 +209,7 @@ function materialise(plan: ChannelPlan, channelAddr: bigint): ChannelRecord {
     `${plan.id}: channel_addr ${channelAddr} not page-aligned`,
   );
   const { serverNotReady, ...rest } = plan;
-  const buffer = createChannel(typeOf(plan.typeName), {
+  const buffer = createChannel(channelTypeOf(plan.typeName), {
     sizeBytes: plan.channelBytes,
     ...plan.identity,
     serverNotReady,
@@ -246,11 +245,4 @@ function channelMap(
     },
     byId: (id) => byId.get(id),
   };
-}
-
-// A validated configuration names only channel types a kind registers.
-function typeOf(name: string): ChannelType {
-  const type = channelTypeNamed(name);
-  assert(type !== undefined, `no channel type ${name}`);
-  return type;
 }

@@ -24,8 +24,6 @@
 //   failure; a failed start leaves the partition `booting` (it may be crashed or shut down).
 // - Illegal requests (crash of a partition that is off, a reboot with a bad down time, an
 //   unknown name) return typed errors and leave the lifecycle untouched; they are not no-ops.
-// - IO service partitions have a lifecycle like every partition. Their hosts come in a later
-//   issue, so the launchers of both runtimes treat start/stop/hang of an IOSP as no-ops.
 // - Trace: one record per lifecycle transition (partition, actor `<name>/lifecycle`, event,
 //   resulting state, the lifecycle counters and a one-line text). Like requests, `state()` and
 //   listeners, the trace names the leaf state (`running`, not the machine's `{ up: 'running' }`),
@@ -35,7 +33,7 @@
 import { createActor, type Actor, type AnyEventObject, type SnapshotFrom } from 'xstate';
 import { assert } from '../base/assert.js';
 import { err, ok, type Result } from '../base/result.js';
-import type { Clock, TraceRecord } from '../partition/environment.js';
+import { type Clock, failRunOnError, type TraceRecord } from '../partition/environment.js';
 import {
   lifecycleStateOf,
   partitionLifecycleMachine,
@@ -241,7 +239,7 @@ export class Hypervisor {
       },
     });
     actor.on('*', (effect) => this.pending.push({ partition: name, effect }));
-    actor.subscribe({ error: (error) => this.env.fail(error, `${name}/lifecycle`) });
+    failRunOnError(actor, this.env, `${name}/lifecycle`);
     return actor.start();
   }
 

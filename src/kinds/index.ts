@@ -2,6 +2,7 @@
 // kinds"). Adding a kind: its folder (src/kinds/<kind>/), its machine files, and one line in
 // KINDS below; everything else loops over this list.
 
+import { assert } from '../base/assert.js';
 import { type ChannelType, CONTROLVM_CHANNEL, VBUS_CHANNEL } from '../channel/index.js';
 import type { Config } from '../hypervisor/config.js';
 import { CORE_QUIRKS, type Quirk } from '../quirks.js';
@@ -55,6 +56,13 @@ export const DEVICE_CHANNEL_TYPES: readonly string[] = [...DEVICE_CHANNELS.keys(
 /** The device channel type `name` and its kind, if a kind registers it. */
 export function deviceChannel(name: string): DeviceChannelEntry | undefined {
   return DEVICE_CHANNELS.get(name);
+}
+
+/** The channel type `name`, which a validated configuration only ever names if it exists. */
+export function channelTypeOf(name: string): ChannelType {
+  const type = channelTypeNamed(name);
+  assert(type !== undefined, `no channel type ${name}`);
+  return type;
 }
 
 /** Any channel type by name: the bus-level ones (controlvm, vbus) and every kind's. */

@@ -4,13 +4,12 @@
 // events. A full queue 2 keeps the command in a per-guest outbox, flushed on the next poll: the
 // command is sent once, late, never dropped or duplicated.
 
-import { type Actor, type AnyActorRef, createActor } from 'xstate';
+import { type Actor, createActor } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, CONTROLVM_CHANNEL } from '../channel/index.js';
-import { doorbellOf, type ChannelRecord } from '../hypervisor/index.js';
+import { doorbellOf } from '../hypervisor/index.js';
 import { encodeControlvmRequest } from '../protocol/controlvm-request.js';
 import { CONTROLVM_FLAG, CONTROLVM_ID } from '../protocol/controlvm.js';
-import type { GuestPlan } from '../../machines/command-partition.logic.js';
 import { commandPartitionMachine } from '../../machines/command-partition.machine.js';
 import {
   type IospRecoveryEvent,
@@ -18,10 +17,10 @@ import {
 } from '../../machines/iosp-recovery.machine.js';
 import { readHeartbeat } from '../hypervisor/heartbeats.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
-import { type BindingOf, bindActor, type Effect, type EffectOf } from './binding.js';
-import { effectDetail } from './effect-detail.js';
+import type { BindingOf, EffectOf } from './binding.js';
+import { bindTraced } from './effect-detail.js';
 import { type Environment, failRunOnError, type TimerHandle } from './environment.js';
-import type { HostCounters, HostView, PartitionHost } from './partition-host.js';
+import type { HostContext, HostCounters, HostView, PartitionHost } from './partition-host.js';
 
 /** Timing of the command partition. */
 export interface CommandHostOptions {
@@ -64,6 +63,18 @@ export interface HypervisorRequest {
   readonly downMs: number;
 }
 
+/** What the command partition's host is made from. */
+export type CommandHostContext = Pick<
+  HostContext,
+  | 'partition'
+  | 'channels'
+  | 'env'
+  | 'plans'
+  | 'commandOptions'
+  | 'heartbeats'
+  | 'onHypervisorRequest'
+>;
+
 /** The command partition's actor, wired to every guest's controlvm channel. */
 export class CommandHost implements PartitionHost {
   private readonly actor: Actor<typeof commandPartitionMachine>;
@@ -79,16 +90,20 @@ export class CommandHost implements PartitionHost {
   private sentSincePoll = false;
   private readonly counts = { polls: 0, commandsSent: 0, commandsQueued: 0, acks: 0, responses: 0 };
 
-  constructor(
-    readonly partition: string,
-    channels: readonly ChannelRecord[],
-    private readonly env: Environment,
-    plans: readonly GuestPlan[],
-    private readonly options: CommandHostOptions,
-    private readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer> = new Map(),
-    /** Performs a hypervisor request at once; without it requests wait for `takeRequests`. */
-    private readonly onRequest?: (request: HypervisorRequest) => void,
-  ) {
+  readonly partition: string;
+  private readonly env: Environment;
+  private readonly options: CommandHostOptions;
+  private readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
+  /** Performs a hypervisor request at once; without it requests wait for `takeRequests`. */
+  private readonly onRequest: ((request: HypervisorRequest) => void) | undefined;
+
+  constructor(ctx: CommandHostContext) {
+    const { partition, channels, env, plans } = ctx;
+    this.partition = partition;
+    this.env = env;
+    this.options = ctx.commandOptions;
+    this.heartbeats = ctx.heartbeats;
+    this.onRequest = ctx.onHypervisorRequest;
     for (const record of channels.filter(
       (c) => c.kind === 'controlvm' && c.serverPartition === partition,
     )) {
@@ -102,19 +117,14 @@ export class CommandHost implements PartitionHost {
     const input = {
       partition,
       guests: plans,
-      ackTimeoutMs: options.ackTimeoutMs,
-      responseTimeoutMs: options.responseTimeoutMs,
+      ackTimeoutMs: this.options.ackTimeoutMs,
+      responseTimeoutMs: this.options.responseTimeoutMs,
     };
     const systemId = `${partition}/command-partition`;
     this.actor = createActor(commandPartitionMachine, { input, clock: env.clock, systemId });
     failRunOnError(this.actor, env, systemId);
     const outcome = (effect: CommandPartitionOutcome) => void this.outcomes.push(effect);
-    bindActor(
-      this.actor,
-      this.cpBinding(outcome),
-      (error) => env.fail(error, systemId),
-      (e) => this.trace(systemId, this.actor, e),
-    );
+    bindTraced(env, partition, systemId, this.actor, this.cpBinding(outcome));
     const devices = plans.flatMap((g) =>
       g.devices.flatMap((d) =>
         d.server === undefined
@@ -123,7 +133,7 @@ export class CommandHost implements PartitionHost {
       ),
     );
     const recoveryId = `${partition}/iosp-recovery`;
-    const iosps = [...heartbeats.keys()];
+    const iosps = [...this.heartbeats.keys()];
     this.recovery = createActor(iospRecoveryMachine, {
       input: { partition, devices, iosps },
       clock: env.clock,
@@ -131,10 +141,8 @@ export class CommandHost implements PartitionHost {
     });
     failRunOnError(this.recovery, env, recoveryId);
     // The watchdog's heartbeat reads are polls, not traced.
-    const trace = (e: EffectOf<typeof iospRecoveryMachine>) => {
-      if (e.type !== 'watchdog.check') this.trace(recoveryId, this.recovery, e);
-    };
-    bindActor(this.recovery, this.recoveryBinding(), (error) => env.fail(error, recoveryId), trace);
+    const poll = (e: EffectOf<typeof iospRecoveryMachine>) => e.type === 'watchdog.check';
+    bindTraced(env, partition, recoveryId, this.recovery, this.recoveryBinding(), poll);
   }
 
   // The command partition's effects: commands onto the guests' controlvm channels, and its
@@ -194,19 +202,6 @@ export class CommandHost implements PartitionHost {
   /** The hypervisor reports an IOSP down (crashed, hung, rebooting) or back up (§4.1). */
   notify(event: IospRecoveryEvent): void {
     this.recovery.send(event);
-  }
-
-  private trace(actor: string, ref: AnyActorRef, effect: Effect): void {
-    const state = JSON.stringify(ref.getSnapshot().value);
-    const detail = { text: effectDetail(effect) };
-    this.env.trace({
-      atMs: this.env.now(),
-      partition: this.partition,
-      actor,
-      event: effect.type,
-      state,
-      detail,
-    });
   }
 
   /** Starts the bring-up of every guest and the CP's poll. */

@@ -14,16 +14,8 @@ export function createHost(
   partition: PartitionConfig,
   shared: Omit<HostContext, 'partition'>,
 ): PartitionHost {
-  const { name } = partition;
-  const ctx = { ...shared, partition: name };
-  const { channels: mine, env } = ctx;
-  if (partition.kind === 'command') {
-    const { plans, commandOptions, heartbeats, onHypervisorRequest } = ctx;
-    return new CommandHost(name, mine, env, plans, commandOptions, heartbeats, onHypervisorRequest);
-  }
-  if (partition.kind === 'iosp') {
-    const heartbeat = ctx.heartbeats.get(name);
-    return new IospHost({ ...ctx, ...(heartbeat === undefined ? {} : { heartbeat }) });
-  }
+  const ctx: HostContext = { ...shared, partition: partition.name };
+  if (partition.kind === 'command') return new CommandHost(ctx);
+  if (partition.kind === 'iosp') return new IospHost(ctx);
   return new GuestHost(ctx);
 }

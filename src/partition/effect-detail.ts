@@ -1,8 +1,12 @@
 // A one-line description of a machine effect for traces and timelines: which controlvm command,
 // which message handle, which bus and device, which status. It reads any effect's plain fields by
 // name and checks each one's type, so it describes every machine's effects without knowing them.
+// bindTraced binds a host's actor with that trace, as every host does.
 
+import type { AnyActorRef } from 'xstate';
 import { controlvmIdName } from '../protocol/controlvm.js';
+import { type AnyBinding, bindActor, type Effect } from './binding.js';
+import type { Environment } from './environment.js';
 
 /** The field `key` of `value` when it is an object, else undefined. */
 function field(value: unknown, key: string): unknown {
@@ -41,4 +45,26 @@ export function effectDetail(effect: { readonly type: string }): string {
   const status = either('status');
   if (typeof status === 'number') parts.push(`status=${status}`);
   return parts.join(' ');
+}
+
+/**
+ * Binds `actor` (systemId `systemId` of `partition`) to `binding` as every host does: each effect
+ * traced with the actor's state after it (but those `untraced` says are polls), then performed;
+ * what a handler throws fails the run (Environment.fail). Returns the unsubscribe function.
+ */
+export function bindTraced<E extends Effect>(
+  env: Environment,
+  partition: string,
+  systemId: string,
+  actor: AnyActorRef,
+  binding: AnyBinding,
+  untraced: (effect: E) => boolean = () => false,
+): () => void {
+  const fail = (error: unknown) => env.fail(error, systemId);
+  return bindActor<E>(actor, binding, fail, (effect) => {
+    if (untraced(effect)) return;
+    const state = JSON.stringify(actor.getSnapshot().value);
+    const detail = { text: effectDetail(effect) };
+    env.trace({ atMs: env.now(), partition, actor: systemId, event: effect.type, state, detail });
+  });
 }

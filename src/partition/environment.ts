@@ -61,10 +61,15 @@ export interface Environment {
 }
 
 /**
- * Ends the run when `actor` fails. XState catches an exception thrown by an action (or by a
- * handler of an emitted effect) and stops the actor; a child's failure that its parent does not
- * handle fails the parent, so watching a host's root actors catches every actor of the host.
+ * Ends the run when `actor` fails. XState catches an exception thrown by an action and stops the
+ * actor; a child's failure that its parent does not handle fails the parent, so watching a
+ * host's root actors catches every actor of the host. (What an emitted effect's handler throws
+ * XState does not catch: bindActor does.)
  */
-export function failRunOnError(actor: AnyActorRef, env: Environment, where: string): void {
+export function failRunOnError(
+  actor: AnyActorRef,
+  env: Pick<Environment, 'fail'>,
+  where: string,
+): void {
   actor.subscribe({ error: (error) => env.fail(error, where) });
 }

@@ -13,7 +13,7 @@ import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import { guestBench } from './testing/guest-harness.js';
 import { readVbusRecord } from './vbus-records.js';
 import { VBUS_CHANNEL } from '../channel/index.js';
-import { channelTypeOf } from '../kinds/testing/channel-types.js';
+import { channelTypeOf } from '../kinds/index.js';
 
 const INSTANCE = '8f1a2b3c-4d5e-4f60-8172-8394a5b6c7d8';
 

@@ -7,7 +7,7 @@ import * as build from '../protocol/controlvm-request.js';
 import { guestBench } from './testing/guest-harness.js';
 import { VIDEO_CHANNEL } from '../kinds/video/channel.js';
 import { VBUS_CHANNEL } from '../channel/index.js';
-import { channelTypeOf } from '../kinds/testing/channel-types.js';
+import { channelTypeOf } from '../kinds/index.js';
 
 const INSTANCE = '8f1a2b3c-4d5e-4f60-8172-8394a5b6c7d8';
 const bus = (busNo: number, channelAddr: bigint) =>

@@ -21,11 +21,11 @@ import { Channel, CONTROLVM_CHANNEL } from '../channel/index.js';
 import { doorbellOf } from '../hypervisor/index.js';
 import { QUIRKS } from '../kinds/index.js';
 import { moduleQuirks } from '../quirks.js';
-import { type AnyBinding, bindActor, type BindingOf, type Effect } from './binding.js';
+import type { AnyBinding, BindingOf } from './binding.js';
 import { ClientBusBridge } from './client-bus-bridge.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import { guestDriverSet } from './driver-set.js';
-import { effectDetail } from './effect-detail.js';
+import { bindTraced } from './effect-detail.js';
 import { GuestChannels } from './guest-channels.js';
 import { type ChipsetCounts, GuestChipset } from './guest-chipset.js';
 import { GuestVisorbus } from './guest-visorbus.js';
@@ -245,9 +245,7 @@ export class GuestHost implements PartitionHost {
   /** The child `systemId` bound to `binding`, which was type-checked against its machine. */
   bindEffects(systemId: string, binding: AnyBinding): AnyActorRef {
     const actor = this.child(systemId);
-    const trace = (effect: Effect) => this.trace(systemId, actor, effect);
-    const fail = (error: unknown) => this.env.fail(error, systemId);
-    this.stops.push(bindActor(actor, binding, fail, trace));
+    this.stops.push(bindTraced(this.env, this.partition, systemId, actor, binding));
     return actor;
   }
 
@@ -274,19 +272,5 @@ export class GuestHost implements PartitionHost {
     const state = JSON.stringify(this.guest.getSnapshot().value);
     const { partition, systemId: actor } = this;
     this.env.trace({ atMs: this.env.now(), partition, actor, event, state });
-  }
-
-  private trace(systemId: string, actor: AnyActorRef, effect: Effect): void {
-    const state = JSON.stringify(actor.getSnapshot().value);
-    const detail = { text: effectDetail(effect) };
-    const { partition } = this;
-    this.env.trace({
-      atMs: this.env.now(),
-      partition,
-      actor: systemId,
-      event: effect.type,
-      state,
-      detail,
-    });
   }
 }

@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { assert } from '../base/assert.js';
-import { channelTypeNamed } from '../kinds/index.js';
+import { channelTypeOf } from '../kinds/index.js';
 import type { ChannelMap, ChannelRecord, Config } from '../hypervisor/index.js';
 import type { BusPlan, DevicePlan, GuestPlan } from '../../machines/command-partition.logic.js';
 
@@ -55,7 +55,5 @@ export function guestPlansFrom(config: Config, channelMap: ChannelMap): GuestPla
 
 // The hypervisor allocated the channel, so its type is a registered one.
 function typeGuidOf(typeName: string): string {
-  const type = channelTypeNamed(typeName);
-  assert(type !== undefined, `no channel type ${typeName}`);
-  return type.guid;
+  return channelTypeOf(typeName).guid;
 }

@@ -4,7 +4,11 @@
 // exactly-once rules are the machines', and so is the device poll (visor-driver.logic.ts).
 
 import type { AnyActorRef } from 'xstate';
-import type { VisorDriverEmitted, VisorDriverMachine } from '../../machines/visor-driver.logic.js';
+import {
+  type VisorDriverEmitted,
+  type VisorDriverMachine,
+  visorDriverSystemId,
+} from '../../machines/visor-driver.logic.js';
 import type { visorbusMachine } from '../../machines/visorbus.machine.js';
 import type { VisorbusEmitted } from '../../machines/visorbus.logic.js';
 import type { VisorchipsetEvent } from '../../machines/visorchipset.logic.js';
@@ -78,7 +82,7 @@ export class GuestVisorbus {
   // driver.probe spawns the driver's actor; the other calls go to it.
   private callDriver(e: Extract<VisorbusEmitted, { driver: string }>): void {
     const { busNo, devNo, driver } = e;
-    const id = `${this.g.partition}/${driver}:vbus${busNo}:dev${devNo}`;
+    const id = visorDriverSystemId(driver, { partition: this.g.partition, busNo, devNo });
     if (e.type === 'driver.probe') {
       assert(this.g.modules.has(driver), `visorbus matched unknown driver ${driver}`);
       this.g.guest.send({ type: 'PROBE_DRIVER', module: driver, systemId: id, busNo, devNo });

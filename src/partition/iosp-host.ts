@@ -11,19 +11,18 @@ import { beat } from '../hypervisor/heartbeats.js';
 import { doorbellOf, serverInitializeChannel } from '../hypervisor/index.js';
 import { deviceChannel, KINDS } from '../kinds/index.js';
 import type { DeviceServer } from '../kinds/kind.js';
-import { type BindingOf, bindActor } from './binding.js';
-import { effectDetail } from './effect-detail.js';
+import type { BindingOf, EffectOf } from './binding.js';
+import { bindTraced } from './effect-detail.js';
 import { failRunOnError } from './environment.js';
 import type { HypervisorRequest } from './command-host.js';
 import type { HostContext, HostCounters, HostView, PartitionHost } from './partition-host.js';
 
-/** What an IOSP host is made from. */
-export type IospHostContext = Pick<HostContext, 'partition' | 'config' | 'channels' | 'env'> & {
-  /** This IOSP's share of each kind's hardware, by kind name. */
-  readonly hardware: ReadonlyMap<string, unknown>;
-  /** The heartbeat page the CP's watchdog reads (hypervisor/heartbeats.ts). */
-  readonly heartbeat?: SharedArrayBuffer;
-};
+/** What an IOSP host is made from; its heartbeat page (the CP's watchdog reads it) is its own. */
+export type IospHostContext = Pick<
+  HostContext,
+  'partition' | 'config' | 'channels' | 'env' | 'hardware'
+> &
+  Partial<Pick<HostContext, 'heartbeats'>>;
 
 /** One IO service partition's actor, wired to the channels it serves and its hardware. */
 export class IospHost implements PartitionHost {
@@ -32,10 +31,12 @@ export class IospHost implements PartitionHost {
   private readonly servers = new Map<string, DeviceServer>();
   private readonly stops: (() => void)[] = [];
   private polls = 0;
+  private readonly heartbeat: SharedArrayBuffer | undefined;
 
   constructor(private readonly ctx: IospHostContext) {
     const { partition, config, env } = ctx;
     this.partition = partition;
+    this.heartbeat = ctx.heartbeats?.get(partition);
     const backlog = () => this.actor.send({ type: 'BACKLOG' });
     for (const kind of KINDS) {
       const hardware = ctx.hardware.get(kind.name);
@@ -46,24 +47,9 @@ export class IospHost implements PartitionHost {
     const input = { partition, jiffyMs: config.jiffyMs };
     this.actor = createActor(iospMachine, { input, clock: env.clock, systemId });
     failRunOnError(this.actor, env, systemId);
-    bindActor(
-      this.actor,
-      this.binding(),
-      (error) => env.fail(error, systemId),
-      (effect) => {
-        if (effect.type === 'iosp.poll') return; // polls are counted, not traced
-        const state = JSON.stringify(this.actor.getSnapshot().value);
-        const detail = { text: effectDetail(effect) };
-        env.trace({
-          atMs: env.now(),
-          partition,
-          actor: systemId,
-          event: effect.type,
-          state,
-          detail,
-        });
-      },
-    );
+    // Polls are counted, not traced.
+    const poll = (effect: EffectOf<typeof iospMachine>) => effect.type === 'iosp.poll';
+    bindTraced(env, partition, systemId, this.actor, this.binding(), poll);
   }
 
   start(): void {
@@ -132,7 +118,7 @@ export class IospHost implements PartitionHost {
       backlog += server.backlog();
     }
     this.polls++;
-    if (this.ctx.heartbeat !== undefined) beat(this.ctx.heartbeat);
+    if (this.heartbeat !== undefined) beat(this.heartbeat);
     this.actor.send({ type: 'POLL_DONE', commands, backlog });
   }
 }

@@ -82,7 +82,7 @@ export function runSim(
 }
 
 /** The observation of a sim run now: every live host's view (a hung one included). */
-export function simObservation(run: SimRun): Observation {
+function simObservation(run: SimRun): Observation {
   const { config } = run;
   const views: Record<string, HostView | null> = {};
   for (const p of config.partitions) views[p.name] = run.host(p.name)?.view() ?? null;

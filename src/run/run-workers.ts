@@ -103,7 +103,7 @@ export async function runWorkers(
 }
 
 /** The observation of a worker run now: every live worker's view (a hung one included). */
-export async function workerObservation(runtime: WorkerRuntime): Promise<Observation> {
+async function workerObservation(runtime: WorkerRuntime): Promise<Observation> {
   const { config } = runtime;
   const views: Record<string, HostView | null> = {};
   for (const p of config.partitions)

@@ -70,9 +70,10 @@ export class SimRun {
       trace: (record) => this.world.environment(record.partition).trace(record),
       fail: (error, where) => clockEnv.fail(error, where),
     });
-    // IOSP up/down reports reach the command partition at once, while it runs.
+    // IOSP up/down reports reach the command partition's host at once, as in workers its worker
+    // (a hung one's stopped actors ignore them).
     reportIospTransitions(this.parts, this.hypervisor, (cp, notice) => {
-      if (this.hypervisor.state(cp).ok) this.host(cp)?.notify(notice);
+      this.host(cp)?.notify(notice);
     });
   }
 
@@ -135,11 +136,6 @@ export class SimRun {
   /** The current host's counters (they restart with each boot); undefined without a host. */
   counters(name: string): HostCounters | undefined {
     return this.host(name)?.counters();
-  }
-
-  /** The current host's sysfs view; undefined without a host. */
-  sysfs(name: string): Record<string, string> | undefined {
-    return this.host(name)?.sysfs();
   }
 
   /** The run's trace so far. */

@@ -1,7 +1,8 @@
 // One partition in its own worker thread (DESIGN "runtime/workers"): the same partition host as
 // in the sim runtime, on the real clock. Channel data moves only through the SharedArrayBuffers
-// of `workerData.channels`; comlink carries the control plane (start, stop, snapshot, counters,
-// sysfs, trace). The worker runs one host for its whole life: a reboot is a fresh worker.
+// of `workerData.channels`; comlink carries the control plane (start, stop, view, notify,
+// requests, counters, the trace and a failure). The worker runs one host for its whole life: a
+// reboot is a fresh worker.
 
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -82,10 +83,6 @@ export const partitionApi = {
   /** The command partition's requests to the hypervisor since the last call. */
   takeRequests(): HypervisorRequest[] {
     return host.takeRequests();
-  },
-  /** Actor states by systemId. */
-  snapshot(): unknown {
-    return JSON.parse(JSON.stringify(host.snapshot()));
   },
   /** The host's counters. */
   counters(): Record<string, number> {

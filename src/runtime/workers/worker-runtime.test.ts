@@ -20,7 +20,7 @@ async function bringUpDone(runtime: WorkerRuntime): Promise<unknown> {
 }
 
 async function boundDrivers(runtime: WorkerRuntime, name: string): Promise<string[]> {
-  const states = ((await runtime.control(name)?.snapshot()) ?? {}) as Record<string, unknown>;
+  const states = (await runtime.control(name)?.view())?.snapshot ?? {};
   return Object.keys(states)
     .filter((id) => id.includes(':vbus'))
     .sort();

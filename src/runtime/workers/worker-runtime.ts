@@ -76,7 +76,7 @@ export class WorkerRuntime {
       clock: env.clock,
       now: () => env.now(),
       trace: (record) => env.trace(record),
-      fail: (error, where) => env.fail(error, where),
+      fail,
     });
     // IOSP up/down reports to the command partition's recovery, in order, each only once the
     // launcher work of its transition is done: the CP must not pause a guest's device while the
