@@ -1,6 +1,6 @@
 // The from-IOSP queue of one IO channel as an IOSP answers on it (spar-protocol.md §4.4): a
 // response that does not fit the ring waits in an outbox, in order, for the next poll — never
-// overtaken by a later one. Shared by the SCSI server and the NIC server.
+// overtaken by a later one. Shared by the SCSI server and the NIC server (served-channel.ts).
 // Choice: the outbox holds at most OUTBOX_LIMIT responses; past that the guest has stopped draining
 // (hostile or hung) and further responses are dropped and counted (`outboxDropped`) rather than
 // grow the IOSP's memory without bound. A guest that drains loses nothing: the ring alone holds

@@ -18,16 +18,19 @@
 
 import type { Prng } from '../../base/prng.js';
 import { StructView } from '../../base/struct.js';
-import { Channel, type Doorbell, type SignalQueue } from '../../channel/index.js';
-import { type ChannelRecord, doorbellOf } from '../../hypervisor/index.js';
-import type { TimerHandle } from '../../partition/environment.js';
-import { ResponseOutbox } from '../../partition/response-outbox.js';
+import type { ChannelRecord } from '../../hypervisor/index.js';
+import {
+  answerServed,
+  drainServed,
+  openServedChannel,
+  ringIfAnswered,
+  ServerTimers,
+  type ServedChannel,
+} from '../../partition/served-channel.js';
 import { visorIoChannel } from '../../protocol/iochannel-layout.js';
 import {
   CMD_SCSI_TYPE,
   CMD_SCSITASKMGMT_TYPE,
-  IOCHAN_FROM_IOPART,
-  IOCHAN_TO_IOPART,
   SIZEOF_CMDRSP,
   TASK_MGMT_SUCCESS,
   UIS_DMA_TO_DEVICE,
@@ -42,7 +45,6 @@ import {
   type GuestPhysEntry,
   type ScsiCommand,
 } from '../../protocol/uiscmdrsp-scsi.js';
-import { assert } from '../../base/assert.js';
 import type { DeviceServer, ServerContext } from '../kind.js';
 import { VHBA_CHANNEL } from './channel.js';
 import type { Disk } from './disk.js';
@@ -61,22 +63,19 @@ interface Latency {
 }
 
 /** One vhba channel this IOSP serves. */
-interface Served {
-  readonly record: ChannelRecord;
-  readonly bell: Doorbell;
-  readonly commands: SignalQueue;
+interface Served extends ServedChannel {
   /** Disks by SCSI target id, as this channel's guest sees them, with their service times. */
   readonly targets: ReadonlyMap<number, { readonly disk: Disk; readonly latency: Latency }>;
   /** Service times of commands to a target with no disk. */
   readonly noDisk: Latency;
-  readonly outbox: ResponseOutbox;
 }
 
 /** The SCSI server of one IOSP boot; `ctx.hardware` holds the disks the IOSP owns. */
 export class ScsiServer implements DeviceServer {
   private readonly served: Served[] = [];
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
-  private readonly inService = new Set<TimerHandle>();
+  /** Commands being served (each answered when its timer fires). */
+  private readonly inService: ServerTimers;
   private readonly counts = {
     scsiCommands: 0,
     taskMgmt: 0,
@@ -92,12 +91,12 @@ export class ScsiServer implements DeviceServer {
 
   constructor(private readonly ctx: ServerContext<readonly DiskShare[]>) {
     this.disks = attachDisks(ctx.hardware);
+    this.inService = new ServerTimers(ctx.env);
   }
 
   serve(record: ChannelRecord): void {
     const { ctx } = this;
-    const attached = Channel.attachAs(record.buffer, VHBA_CHANNEL);
-    assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
+    const channel = openServedChannel(record, VHBA_CHANNEL, this.counts, () => ctx.backlog());
     const shared = disksSeenBy(ctx.config, ctx.partition, record.guestPartition);
     // One stream per disk and channel, derived once: each command draws the next value.
     const latency = (name: string, range: { min: number; max: number }): Latency => ({
@@ -115,27 +114,18 @@ export class ScsiServer implements DeviceServer {
       }),
     );
     publishAdapter(record, targets.size);
-    const channel = attached.value;
     const noDisk = latency('none', DEFAULT_LATENCY_MS);
-    const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), this.counts, () =>
-      ctx.backlog(),
-    );
-    const commands = channel.queue(IOCHAN_TO_IOPART);
-    this.served.push({ record, bell: doorbellOf(record), commands, targets, noDisk, outbox });
+    this.served.push({ ...channel, targets, noDisk });
   }
 
   poll(): number {
     let commands = 0;
     for (const s of this.served) {
-      let answered = s.outbox.flush();
-      for (let i = 0; i < s.commands.slotCount; i++) {
-        const outcome = s.commands.remove(this.slot);
-        if (outcome !== 'removed') break; // empty, or a hostile header: the next poll retries
-        commands++;
-        const response = this.serveCommand(s, this.slot);
-        if (response !== null) answered = s.outbox.answer(response) || answered;
-      }
-      if (answered) this.ctx.env.ring(s.bell, 'client');
+      commands += drainServed(s, this.slot, (slot) => {
+        const response = this.serveCommand(s, slot);
+        if (response !== null) answerServed(s, response);
+      });
+      ringIfAnswered(s, this.ctx.env);
     }
     return commands;
   }
@@ -145,8 +135,7 @@ export class ScsiServer implements DeviceServer {
   }
 
   stop(): void {
-    for (const timer of this.inService) this.ctx.env.cancel(timer);
-    this.inService.clear();
+    this.inService.cancelAll();
   }
 
   counters(): Readonly<Record<string, number>> {
@@ -177,12 +166,10 @@ export class ScsiServer implements DeviceServer {
   private serveLater(s: Served, command: ScsiCommand): void {
     const { minUs, maxUs, prng } = s.targets.get(command.vdest.id)?.latency ?? s.noDisk;
     const delayMs = prng.int(minUs, maxUs) / 1000;
-    const timer = this.ctx.env.schedule(delayMs, `scsi:${s.record.id}`, () => {
-      this.inService.delete(timer);
-      const answered = s.outbox.answer(this.execute(s, command));
-      if (answered) this.ctx.env.ring(s.bell, 'client');
+    this.inService.schedule(delayMs, `scsi:${s.record.id}`, () => {
+      answerServed(s, this.execute(s, command));
+      ringIfAnswered(s, this.ctx.env);
     });
-    this.inService.add(timer);
   }
 
   private execute(s: Served, command: ScsiCommand): Uint8Array {

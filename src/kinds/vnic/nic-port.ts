@@ -3,14 +3,11 @@
 // of its DMA window. nic-server.ts's header gives the choices (posts beyond 64 refused, fragments
 // outside the window rejected, a frame that does not fit the posted chain dropped).
 
-import type { Channel, Doorbell, SignalQueue } from '../../channel/index.js';
 import type { Prng } from '../../base/prng.js';
-import { doorbellOf, type ChannelRecord } from '../../hypervisor/index.js';
-import type { Environment, TimerHandle } from '../../partition/environment.js';
-import { type OutboxCounts, ResponseOutbox } from '../../partition/response-outbox.js';
+import type { ChannelRecord } from '../../hypervisor/index.js';
+import type { Environment } from '../../partition/environment.js';
+import type { ServedChannel, ServerTimers } from '../../partition/served-channel.js';
 import {
-  IOCHAN_FROM_IOPART,
-  IOCHAN_TO_IOPART,
   MAX_NET_RCV_CHAIN,
   PI_PAGE_SIZE,
   RCVPOST_BUF_SIZE,
@@ -32,12 +29,8 @@ export interface Post {
 }
 
 /** One vnic channel, a port of the switch. */
-export interface Port {
+export interface Port extends ServedChannel {
   readonly id: string;
-  readonly record: ChannelRecord;
-  readonly bell: Doorbell;
-  readonly commands: SignalQueue;
-  readonly outbox: ResponseOutbox;
   readonly window: { readonly memory: Uint8Array; readonly address: number };
   /** The MAC the configuration gave this port (port security). */
   readonly mac: number;
@@ -53,46 +46,33 @@ export interface Port {
   promisc: boolean;
   /** Frames dropped since the last NET_RCV (`rcvs_dropped_delta`). */
   dropped: number;
-  /** A response went to the ring since the guest was last rung. */
-  answered: boolean;
 }
 
-/** What a port shares with its server: the outbox counters, the backlog hook, the timers. */
-export interface PortShared {
-  readonly counts: OutboxCounts;
-  readonly onBacklog: () => void;
-  readonly timers: Set<TimerHandle>;
-}
-
-/** A port on a freshly initialised vnic channel (`record`, attached as `channel`, its `dma`). */
+/**
+ * A port on a vnic channel the server has just taken into service (`served`, with its `dma`
+ * window); its wire's timers are the server's `timers`.
+ */
 export function openPort(
-  record: ChannelRecord,
-  channel: Channel,
+  served: ServedChannel,
   dma: NonNullable<ChannelRecord['dma']>,
   env: Environment,
   vnic: Pick<VnicPlan, 'mac' | 'segment'>,
-  shared: PortShared,
+  timers: ServerTimers,
 ): Port {
-  const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), shared.counts, () =>
-    shared.onBacklog(),
-  );
+  const { id } = served.record;
   return {
-    id: record.id,
-    record,
+    ...served,
+    id,
     mac: vnic.mac,
     segment: vnic.segment,
-    bell: doorbellOf(record),
-    commands: channel.queue(IOCHAN_TO_IOPART),
-    outbox,
     window: { memory: new Uint8Array(dma.buffer), address: Number(dma.address) },
-    completion: env.prng(`nic/${record.id}`),
-    forwarding: env.prng(`switch/${record.id}`),
-    wire: new Wire(env, `switch:${record.id}`, shared.timers),
+    completion: env.prng(`nic/${id}`),
+    forwarding: env.prng(`switch/${id}`),
+    wire: new Wire(env, `switch:${id}`, timers),
     posted: [],
     enabled: false,
     promisc: false,
     dropped: 0,
-    answered: false,
   };
 }
 

@@ -47,10 +47,16 @@
 import { assert } from '../../base/assert.js';
 import type { Prng } from '../../base/prng.js';
 import { StructView } from '../../base/struct.js';
-import { Channel } from '../../channel/index.js';
 import type { ChannelRecord } from '../../hypervisor/index.js';
-import type { Environment, TimerHandle } from '../../partition/environment.js';
+import type { Environment } from '../../partition/environment.js';
 import type { OutboxCounts } from '../../partition/response-outbox.js';
+import {
+  answerServed,
+  drainServed,
+  openServedChannel,
+  ringIfAnswered,
+  ServerTimers,
+} from '../../partition/served-channel.js';
 import { visorIoChannel } from '../../protocol/iochannel-layout.js';
 import { XMIT_FAILED, XMIT_SUCCESS } from '../../protocol/uiscmdrsp-constants.js';
 import { decodeNet, encodeNet, type NetMessage } from '../../protocol/uiscmdrsp-net.js';
@@ -104,7 +110,7 @@ export class NicServer implements DeviceServer {
     string,
     { endpoint: ExternalEndpoint; rtt: Prng; wire: Wire }
   >();
-  private readonly timers = new Set<TimerHandle>();
+  private readonly timers: ServerTimers;
   private readonly slot = new Uint8Array(1216);
   private switch: VirtualSwitch | null = null;
   private readonly plan;
@@ -137,6 +143,7 @@ export class NicServer implements DeviceServer {
     const { partition, config } = ctx;
     this.partition = partition;
     this.env = ctx.env;
+    this.timers = new ServerTimers(ctx.env);
     this.onBacklog = () => ctx.backlog();
     const links = ctx.hardware;
     this.plan = networkPlan(config);
@@ -150,8 +157,7 @@ export class NicServer implements DeviceServer {
 
   /** Takes a freshly initialised vnic channel into service and publishes its configuration. */
   serve(record: ChannelRecord): void {
-    const attached = Channel.attachAs(record.buffer, VNIC_CHANNEL);
-    assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
+    const served = openServedChannel(record, VNIC_CHANNEL, this.counts, this.onBacklog);
     assert(
       record.dma !== undefined && record.busNo !== undefined && record.devNo !== undefined,
       `${record.id}: a vnic channel has a DMA window and an address`,
@@ -162,11 +168,7 @@ export class NicServer implements DeviceServer {
     writeMac(view.raw('vnic.macaddr'), 0, vnic.mac);
     view.set('vnic.num_rcv_bufs', NUM_RCV_BUFS);
     view.set('vnic.mtu', NIC_MTU);
-    const port = openPort(record, attached.value, record.dma, this.env, vnic, {
-      counts: this.counts,
-      onBacklog: this.onBacklog,
-      timers: this.timers,
-    });
+    const port = openPort(served, record.dma, this.env, vnic, this.timers);
     this.ports.set(record.id, port);
     this.switch = null; // rebuilt with the new port on first use
   }
@@ -183,13 +185,10 @@ export class NicServer implements DeviceServer {
     this.tellLinkChanges();
     let commands = 0;
     for (const port of this.ports.values()) {
-      if (port.outbox.flush()) port.answered = true;
-      for (let i = 0; i < port.commands.slotCount; i++) {
-        if (port.commands.remove(this.slot) !== 'removed') break; // empty, or hostile: next poll
-        commands++;
+      commands += drainServed(port, this.slot, (slot) => {
         this.counts.netCommands++;
-        this.serveCommand(port, this.slot);
-      }
+        this.serveCommand(port, slot);
+      });
     }
     this.ringAnswered();
     return commands;
@@ -202,8 +201,7 @@ export class NicServer implements DeviceServer {
 
   /** The IOSP stopped: completions and outside answers in flight are lost with it. */
   stop(): void {
-    for (const t of this.timers) this.env.cancel(t);
-    this.timers.clear();
+    this.timers.cancelAll();
   }
 
   private serveCommand(port: Port, slot: Uint8Array): void {
@@ -251,7 +249,7 @@ export class NicServer implements DeviceServer {
     if (src === port.mac) this.switchFrame(port.id, readMac(frame, 0), src, frame);
     else this.counts.spoofed++;
     const { min, max } = XMIT_DONE_US;
-    this.later(port.completion.int(min, max) / 1000, `xmit-done:${port.id}`, () => {
+    this.timers.schedule(port.completion.int(min, max) / 1000, `xmit-done:${port.id}`, () => {
       this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_SUCCESS });
       this.ringAnswered();
     });
@@ -354,23 +352,11 @@ export class NicServer implements DeviceServer {
   }
 
   private answer(port: Port, msg: NetMessage): void {
-    if (port.outbox.answer(encodeNet(msg))) port.answered = true;
+    answerServed(port, encodeNet(msg));
   }
 
   private ringAnswered(): void {
-    for (const port of this.ports.values()) {
-      if (!port.answered) continue;
-      port.answered = false;
-      this.env.ring(port.bell, 'client');
-    }
-  }
-
-  private later(delayMs: number, label: string, run: () => void): void {
-    const timer = this.env.schedule(delayMs, label, () => {
-      this.timers.delete(timer);
-      run();
-    });
-    this.timers.add(timer);
+    for (const port of this.ports.values()) ringIfAnswered(port, this.env);
   }
 
   // The switch joins this boot's vnic ports and the IOSP's uplinks, in configuration order.

@@ -1,7 +1,8 @@
 // Frames on their way to one destination of the IOSP's NIC server (nic-server.ts): the wire
 // between the switch and a guest's port, or between an uplink and the outside behind it.
 
-import type { Environment, TimerHandle } from '../../partition/environment.js';
+import type { Environment } from '../../partition/environment.js';
+import type { ServerTimers } from '../../partition/served-channel.js';
 
 /**
  * Frames on their way to one destination, delivered in the order sent (as on one wire): each
@@ -10,32 +11,31 @@ import type { Environment, TimerHandle } from '../../partition/environment.js';
  */
 export class Wire {
   private readonly queue: { readonly atMs: number; readonly arrive: () => void }[] = [];
-  private timer: TimerHandle | null = null;
+  /** The head's timer is pending. */
+  private armed = false;
 
   constructor(
     private readonly env: Environment,
     private readonly label: string,
-    /** The server's live timers (cancelled when the IOSP stops). */
-    private readonly timers: Set<TimerHandle>,
+    /** The server's timers (cancelled when the IOSP stops). */
+    private readonly timers: ServerTimers,
   ) {}
 
   send(delayMs: number, arrive: () => void): void {
     const last = this.queue[this.queue.length - 1];
     this.queue.push({ atMs: Math.max(this.env.now() + delayMs, last?.atMs ?? 0), arrive });
-    if (this.timer === null) this.arm();
+    if (!this.armed) this.arm();
   }
 
   private arm(): void {
     const head = this.queue[0];
     if (head === undefined) return;
-    const timer = this.env.schedule(Math.max(0, head.atMs - this.env.now()), this.label, () => {
-      this.timers.delete(timer);
-      this.timer = null;
+    this.timers.schedule(Math.max(0, head.atMs - this.env.now()), this.label, () => {
+      this.armed = false;
       while (this.queue.length > 0 && (this.queue[0]?.atMs ?? Infinity) <= this.env.now())
         this.queue.shift()?.arrive();
       this.arm();
     });
-    this.timer = timer;
-    this.timers.add(timer);
+    this.armed = true;
   }
 }

@@ -1,0 +1,104 @@
+// An IO channel as the IO service partition serving it sees it (spar-protocol.md §4.1, §4.4): the
+// guest's commands on the to-IOSP queue, the responses on the from-IOSP queue (through an outbox,
+// response-outbox.ts) and the guest's doorbell. Shared by the device kinds' servers (the SCSI
+// server, the NIC server), which differ only in what a command means; also the timers a server
+// keeps for one boot of its partition.
+
+import { assert } from '../base/assert.js';
+import { Channel, type ChannelType, type Doorbell, type SignalQueue } from '../channel/index.js';
+import { type ChannelRecord, doorbellOf } from '../hypervisor/index.js';
+import { IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART } from '../protocol/uiscmdrsp-constants.js';
+import type { Environment, TimerHandle } from './environment.js';
+import { type OutboxCounts, ResponseOutbox } from './response-outbox.js';
+
+/** One channel a server has taken into service. */
+export interface ServedChannel {
+  readonly record: ChannelRecord;
+  /** The guest's doorbell: rung when a response reached the ring. */
+  readonly bell: Doorbell;
+  /** The guest's commands (the to-IOSP queue). */
+  readonly commands: SignalQueue;
+  /** The responses (the from-IOSP queue), with those waiting for ring space. */
+  readonly outbox: ResponseOutbox;
+  /** A response reached the ring since the guest was last rung. */
+  answered: boolean;
+}
+
+/**
+ * Takes `record`, a channel of `type` the partition has just re-initialised (§4.1), into service;
+ * its outbox bumps `counts` and calls `onBacklog` when a first response starts waiting.
+ */
+export function openServedChannel(
+  record: ChannelRecord,
+  type: ChannelType,
+  counts: OutboxCounts,
+  onBacklog: () => void,
+): ServedChannel {
+  const attached = Channel.attachAs(record.buffer, type);
+  assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
+  const channel = attached.value;
+  const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), counts, onBacklog);
+  return {
+    record,
+    bell: doorbellOf(record),
+    commands: channel.queue(IOCHAN_TO_IOPART),
+    outbox,
+    answered: false,
+  };
+}
+
+/** Sends `response` on `served` (or keeps it waiting in the outbox); marks it answered if sent. */
+export function answerServed(served: ServedChannel, response: Uint8Array): void {
+  if (served.outbox.answer(response)) served.answered = true;
+}
+
+/**
+ * One poll of `served`: its waiting responses first, then up to a ring's worth of commands, each
+ * removed into `slot` (scratch, overwritten by the next) and handed to `serve`. The number taken.
+ */
+export function drainServed(
+  served: ServedChannel,
+  slot: Uint8Array,
+  serve: (slot: Uint8Array) => void,
+): number {
+  if (served.outbox.flush()) served.answered = true;
+  let commands = 0;
+  for (let i = 0; i < served.commands.slotCount; i++) {
+    if (served.commands.remove(slot) !== 'removed') break; // empty, or hostile: the next poll
+    commands++;
+    serve(slot);
+  }
+  return commands;
+}
+
+/** Rings the guest of `served` if a response reached its ring since it was last rung. */
+export function ringIfAnswered(served: ServedChannel, env: Environment): void {
+  if (!served.answered) return;
+  served.answered = false;
+  env.ring(served.bell, 'client');
+}
+
+/**
+ * A server's timers in one boot of its partition: each is forgotten when it fires, and those still
+ * pending are cancelled when the partition stops (a crash answers nothing that was in flight).
+ */
+export class ServerTimers {
+  private readonly live = new Set<TimerHandle>();
+
+  constructor(private readonly env: Environment) {}
+
+  /** Runs `run` after `delayMs` unless the partition stops first; `label` names it in traces. */
+  schedule(delayMs: number, label: string, run: () => void): void {
+    const timer = this.env.schedule(delayMs, label, () => {
+      this.live.delete(timer);
+      run();
+    });
+    this.live.add(timer);
+  }
+
+  /** The partition stopped: every pending timer is cancelled. */
+  cancelAll(): void {
+    for (const timer of this.live) this.env.cancel(timer);
+    this.live.clear();
+  }
+}
