@@ -10,7 +10,11 @@ import { allocateChannels, doorbellOf, type Config } from '../../hypervisor/inde
 import { allocateDisks, shareDisks } from './disks.js';
 import { DMA_SLOT_BYTES } from './hardware.js';
 import { visorIoChannel } from '../../protocol/iochannel-layout.js';
-import { UIS_DMA_FROM_DEVICE, UIS_DMA_TO_DEVICE } from '../../protocol/uiscmdrsp-constants.js';
+import {
+  SIZEOF_CMDRSP,
+  UIS_DMA_FROM_DEVICE,
+  UIS_DMA_TO_DEVICE,
+} from '../../protocol/uiscmdrsp-constants.js';
 import { DID_ERROR, hostByte } from '../../protocol/uiscmdrsp-linuxstat.js';
 import {
   decodeScsiResponse,
@@ -69,7 +73,7 @@ function bench() {
   const attached = Channel.attachAs(vhba.buffer, VHBA_CHANNEL);
   if (!attached.ok) throw new Error(attached.error.message);
   const guest = attached.value;
-  const slot = new Uint8Array(1216);
+  const slot = new Uint8Array(SIZEOF_CMDRSP);
   const cdb10 = (op: number, lba: number, blocks: number) =>
     Uint8Array.of(
       op,

@@ -62,15 +62,23 @@ export function setNicLink(page: SharedArrayBuffer, index: number, up: boolean):
   Atomics.store(new Int32Array(page), index, up ? LINK_UP : LINK_DOWN);
 }
 
-/** The IOSP's side: whether the link of word `index` is up now. */
+/** The IOSP's side: whether the link of word `index` is up now (one look: a view per call). */
 export function isNicLinkUp(page: SharedArrayBuffer, index: number): boolean {
-  assertWord(page, index);
-  const word = Atomics.load(new Int32Array(page), index);
+  return isLinkWordUp(new Int32Array(page), index);
+}
+
+/**
+ * The same through `words`, a view of the whole page the reader keeps (an IOSP boot reads its
+ * words at every poll and frame, so it makes the view once).
+ */
+export function isLinkWordUp(words: Int32Array, index: number): boolean {
+  assertWord(words, index);
+  const word = Atomics.load(words, index);
   assert(word === LINK_UP || word === LINK_DOWN, `link word ${index} holds ${word}, not 0 or 1`);
   return word === LINK_UP;
 }
 
-function assertWord(page: SharedArrayBuffer, index: number): void {
+function assertWord(page: { readonly byteLength: number }, index: number): void {
   assert(Number.isInteger(index) && index >= 0, `link word index ${index} is a whole number`);
   assert(
     (index + 1) * WORD_BYTES <= page.byteLength,

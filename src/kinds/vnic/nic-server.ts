@@ -58,8 +58,8 @@ import {
   ServerTimers,
 } from '../../partition/served-channel.js';
 import { visorIoChannel } from '../../protocol/iochannel-layout.js';
-import { XMIT_FAILED, XMIT_SUCCESS } from '../../protocol/uiscmdrsp-constants.js';
-import { decodeNet, encodeNet, type NetMessage } from '../../protocol/uiscmdrsp-net.js';
+import { SIZEOF_CMDRSP, XMIT_FAILED, XMIT_SUCCESS } from '../../protocol/uiscmdrsp-constants.js';
+import { decodeNet, encodeNetInto, type NetMessage } from '../../protocol/uiscmdrsp-net.js';
 import { VNIC_CHANNEL } from './channel.js';
 import { readMac, writeMac } from './ethernet.js';
 import { ExternalEndpoint } from './external-endpoint.js';
@@ -111,7 +111,13 @@ export class NicServer implements DeviceServer {
     { endpoint: ExternalEndpoint; rtt: Prng; wire: Wire }
   >();
   private readonly timers: ServerTimers;
-  private readonly slot = new Uint8Array(1216);
+  /** Scratch for the command being served (each removed into it). */
+  private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
+  /**
+   * Scratch for the response being sent: only encodeNetInto writes it (so its padding stays
+   * zero, as a fresh slot's), and the outbox copies a response it keeps.
+   */
+  private readonly response = new Uint8Array(SIZEOF_CMDRSP);
   private switch: VirtualSwitch | null = null;
   private readonly plan;
   private readonly links: SegmentLinks;
@@ -352,7 +358,8 @@ export class NicServer implements DeviceServer {
   }
 
   private answer(port: Port, msg: NetMessage): void {
-    answerServed(port, encodeNet(msg));
+    encodeNetInto(this.response, msg);
+    answerServed(port, this.response);
   }
 
   private ringAnswered(): void {

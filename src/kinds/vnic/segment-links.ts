@@ -10,7 +10,7 @@
 // acked — so a link already down when the IOSP boots is a change its first poll reports.
 
 import { assert } from '../../base/assert.js';
-import { isNicLinkUp } from './nic-links.js';
+import { isLinkWordUp } from './nic-links.js';
 
 /** One uplink of this IOSP: its switch port id, its segment and its word in the link page. */
 export interface UplinkWord {
@@ -29,12 +29,14 @@ export interface LinkChange {
 export class SegmentLinks {
   /** By segment with an uplink: the state last reported by {@link changes} (true at boot). */
   private readonly told = new Map<string, boolean>();
+  /** The IOSP's link page, viewed once; without one (a bench with no hardware) every link is up. */
+  private readonly words: Int32Array | undefined;
 
   constructor(
     private readonly uplinks: readonly UplinkWord[],
-    /** The IOSP's link page; without one (a bench with no hardware) every link is up. */
-    private readonly page: SharedArrayBuffer | undefined,
+    page: SharedArrayBuffer | undefined,
   ) {
+    this.words = page === undefined ? undefined : new Int32Array(page);
     for (const u of uplinks) this.told.set(u.segment, true);
   }
 
@@ -42,7 +44,7 @@ export class SegmentLinks {
   uplinkUp(id: string): boolean {
     const uplink = this.uplinks.find((u) => u.id === id);
     assert(uplink !== undefined, `${id}: only this IOSP's uplinks carry frames to the outside`);
-    return this.page === undefined || isNicLinkUp(this.page, uplink.index);
+    return this.words === undefined || isLinkWordUp(this.words, uplink.index);
   }
 
   /** Whether the guests of `segment` were last told its link is down. */
