@@ -66,7 +66,7 @@ import { ExternalEndpoint } from './external-endpoint.js';
 import { NIC_MTU, NUM_RCV_BUFS, networkPlan, type UplinkPlan, vnicOf } from './network.js';
 import { nicLinkIndex } from './nic-links.js';
 import { gather, openPort, type Port, sameHeader, scatter, takePost } from './nic-port.js';
-import { SegmentLinks } from './segment-links.js';
+import { SegmentLinks, type UplinkWord } from './segment-links.js';
 import { VirtualSwitch } from './virtual-switch.js';
 import { Wire } from './wire.js';
 import type { DeviceServer, ServerContext } from '../kind.js';
@@ -103,12 +103,17 @@ export interface NicCounts extends OutboxCounts {
   postsRefused: number;
 }
 
+/** One of this IOSP's uplinks: its switch port (`uplink:<nic>`), link word and outside host. */
+interface Uplink extends UplinkWord, Pick<UplinkPlan, 'nic' | 'mac' | 'ip'> {}
+
 /** The NIC server of one IOSP boot. */
 export class NicServer implements DeviceServer {
   private readonly ports = new Map<string, Port>();
+  /** This IOSP's uplinks by switch port id, in configuration order. */
+  private readonly uplinks: ReadonlyMap<string, Uplink>;
   private readonly outside = new Map<
     string,
-    { endpoint: ExternalEndpoint; rtt: Prng; wire: Wire }
+    { uplink: Uplink; endpoint: ExternalEndpoint; rtt: Prng; wire: Wire }
   >();
   private readonly timers: ServerTimers;
   /** Scratch for the command being served (each removed into it). */
@@ -153,12 +158,16 @@ export class NicServer implements DeviceServer {
     this.onBacklog = () => ctx.backlog();
     const links = ctx.hardware;
     this.plan = networkPlan(config);
-    const uplinks = this.myUplinks().map((u) => {
-      const index = nicLinkIndex(config, partition, u.nic);
-      assert(index !== null, `${partition}: every uplink is a NIC it owns`);
-      return { id: `uplink:${u.nic}`, segment: u.segment, index };
-    });
-    this.links = new SegmentLinks(uplinks, links);
+    const mine = this.plan.uplinks.filter((u) => u.iosp === partition);
+    this.uplinks = new Map(
+      mine.map(({ nic, segment, mac, ip }) => {
+        const index = nicLinkIndex(config, partition, nic);
+        assert(index !== null, `${partition}: every uplink is a NIC it owns`);
+        const id = `uplink:${nic}`;
+        return [id, { id, nic, segment, mac, ip, index }] as const;
+      }),
+    );
+    this.links = new SegmentLinks([...this.uplinks.values()], links);
   }
 
   /** Takes a freshly initialised vnic channel into service and publishes its configuration. */
@@ -298,26 +307,18 @@ export class NicServer implements DeviceServer {
   }
 
   private segmentOf(port: string): string {
-    return (
-      this.ports.get(port)?.segment ??
-      this.myUplinks().find((u) => `uplink:${u.nic}` === port)?.segment ??
-      ''
-    );
-  }
-
-  private myUplinks(): readonly UplinkPlan[] {
-    return this.plan.uplinks.filter((u) => u.iosp === this.partition);
+    return this.ports.get(port)?.segment ?? this.uplinks.get(port)?.segment ?? '';
   }
 
   private toOutside(uplink: string, frame: Uint8Array): void {
     const outside = this.outside.get(uplink);
     if (outside === undefined) return;
-    if (!this.links.uplinkUp(uplink)) return void this.counts.linkDropped++;
+    if (!this.links.uplinkUp(outside.uplink)) return void this.counts.linkDropped++;
     for (const reply of outside.endpoint.receive(frame)) {
       this.counts.outsideAnswers++;
       const { min, max } = OUTSIDE_RTT_US;
       outside.wire.send(outside.rtt.int(min, max) / 1000, () => {
-        if (!this.links.uplinkUp(uplink)) return void this.counts.linkDropped++;
+        if (!this.links.uplinkUp(outside.uplink)) return void this.counts.linkDropped++;
         this.switchFrame(uplink, readMac(reply, 0), readMac(reply, 6), reply);
         this.ringAnswered();
       });
@@ -370,19 +371,19 @@ export class NicServer implements DeviceServer {
   private switchOf(): VirtualSwitch {
     if (this.switch !== null) return this.switch;
     const guestPorts = [...this.ports.values()].map((p) => ({ id: p.id, segment: p.segment }));
-    const uplinks = this.myUplinks();
+    const uplinks = [...this.uplinks.values()];
     for (const u of uplinks) {
-      const id = `uplink:${u.nic}`;
-      if (!this.outside.has(id))
-        this.outside.set(id, {
+      if (!this.outside.has(u.id))
+        this.outside.set(u.id, {
+          uplink: u,
           endpoint: new ExternalEndpoint(u.mac, u.ip),
           rtt: this.env.prng(`outside/${this.partition}/${u.nic}`),
-          wire: new Wire(this.env, `outside:${id}`, this.timers),
+          wire: new Wire(this.env, `outside:${u.id}`, this.timers),
         });
     }
     this.switch = new VirtualSwitch([
       ...guestPorts,
-      ...uplinks.map((u) => ({ id: `uplink:${u.nic}`, segment: u.segment })),
+      ...uplinks.map((u) => ({ id: u.id, segment: u.segment })),
     ]);
     return this.switch;
   }

@@ -9,7 +9,6 @@
 // Choice: a boot starts from "every segment up" — what a guest assumes once its ENBDIS(1) is
 // acked — so a link already down when the IOSP boots is a change its first poll reports.
 
-import { assert } from '../../base/assert.js';
 import { isLinkWordUp } from './nic-links.js';
 
 /** One uplink of this IOSP: its switch port id, its segment and its word in the link page. */
@@ -40,10 +39,8 @@ export class SegmentLinks {
     for (const u of uplinks) this.told.set(u.segment, true);
   }
 
-  /** Whether the uplink with switch port `id` has link now; frames move through it only then. */
-  uplinkUp(id: string): boolean {
-    const uplink = this.uplinks.find((u) => u.id === id);
-    assert(uplink !== undefined, `${id}: only this IOSP's uplinks carry frames to the outside`);
+  /** Whether `uplink`, one of this IOSP's, has link now; frames move through it only then. */
+  uplinkUp(uplink: UplinkWord): boolean {
     return this.words === undefined || isLinkWordUp(this.words, uplink.index);
   }
 
@@ -56,7 +53,7 @@ export class SegmentLinks {
   changes(): LinkChange[] {
     const out: LinkChange[] = [];
     for (const [segment, was] of this.told) {
-      const up = this.uplinks.some((u) => u.segment === segment && this.uplinkUp(u.id));
+      const up = this.uplinks.some((u) => u.segment === segment && this.uplinkUp(u));
       if (up === was) continue;
       this.told.set(segment, up);
       out.push({ segment, up });
