@@ -16,7 +16,6 @@ import type { z } from 'zod';
 import type { ChannelRecord, Config, WorkloadConfig } from '../hypervisor/index.js';
 import type { AnyBinding, Binder, Binding } from '../partition/binding.js';
 import type { Environment } from '../partition/environment.js';
-import type { GuestChannels } from '../partition/guest-channels.js';
 import type { Quirk } from '../quirks.js';
 import type { Observation } from '../run/observation.js';
 import type { BadReference } from '../scenario/references.js';
@@ -55,7 +54,6 @@ export interface GuestKindContext extends Binder {
   readonly env: Environment;
   /** The guest-partition actor: spawns and stops the kind's actors (START_LAYER, LAYER_GONE). */
   readonly guest: AnyActorRef;
-  readonly channels: GuestChannels;
 }
 
 /** What a device's stack uses of its guest. */

@@ -25,10 +25,12 @@ import { KINDS } from '../kinds/index.js';
 import type { DeviceKind, DeviceStack, GuestKindContext, GuestKindSide } from '../kinds/kind.js';
 import { visorIoChannel } from '../protocol/iochannel-layout.js';
 import type { AnyBinding, Binding, BindingOf, EffectOf, VariantOf } from './binding.js';
+import type { GuestChannels } from './guest-channels.js';
 import { writeVbusRecord } from './vbus-records.js';
 
 /** What the bridge uses of its guest host. */
 export interface BridgeHost extends GuestKindContext {
+  readonly channels: GuestChannels;
   readonly chipset: AnyActorRef;
   readonly bus: AnyActorRef;
   /** The spawned child `systemId`. */

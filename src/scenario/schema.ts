@@ -7,7 +7,7 @@
 
 import { z } from 'zod';
 import type { BusConfig, DeviceOptions, HardwareConfig } from '../hypervisor/config.js';
-import { KINDS } from '../kinds/index.js';
+import { DEVICE_CHANNEL_TYPES, deviceChannel, KINDS } from '../kinds/index.js';
 import { EXPECTATIONS } from '../run/expectations.js';
 import {
   nameSchema as name,
@@ -15,8 +15,6 @@ import {
   u32Schema as u32,
   durationSchema,
 } from './schema-parts.js';
-
-export { durationSchema } from './schema-parts.js';
 
 /** A workload of a scenario, by `kind`: each device kind declares its own (e.g. `block`). */
 // biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their workloads.
@@ -33,15 +31,17 @@ const bus = z.strictObject({
   }),
 });
 
-const channelTypes = KINDS.flatMap((k) => k.channels.map((c) => c.type.name));
+/** The channel types an IO service partition serves (the IO devices). */
+const iospChannelTypes = DEVICE_CHANNEL_TYPES.filter((t) => deviceChannel(t)?.server === 'iosp');
 
 const device = z.strictObject({
   busNo: u32,
   devNo: u32,
-  channelType: z.string().meta({ description: `Channel type: ${channelTypes.join(', ')}.` }),
+  channelType: z
+    .string()
+    .meta({ description: `Channel type: ${DEVICE_CHANNEL_TYPES.join(', ')}.` }),
   server: name.optional().meta({
-    description:
-      'Partition serving the channel: an IOSP for IO devices (vhba, vnic), the command partition (the default) for the others.',
+    description: `Partition serving the channel: an IOSP for IO devices (${iospChannelTypes.join(', ')}), the command partition (the default) for the others.`,
   }),
   ...Object.assign({}, ...KINDS.map((k) => k.scenario?.deviceOptions ?? {})),
 });

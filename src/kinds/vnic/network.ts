@@ -20,10 +20,7 @@
 import type { Config } from '../../hypervisor/config.js';
 import type { PingWorkloadConfig } from './scenario.js';
 import { PI_PAGE_SIZE } from '../../protocol/uiscmdrsp-constants.js';
-
 import type { Ip, Mac } from './ethernet.js';
-
-export type { Ip, Mac };
 
 /** `num_rcv_bufs` the IOSP announces in a vnic channel (§1.9); ≤ the 64-slot ring. */
 export const NUM_RCV_BUFS = 32;
