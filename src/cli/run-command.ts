@@ -11,7 +11,7 @@ import { formatScenarioError } from '../scenario/errors.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { SCENARIO_DIR, shippedScenarios } from './list-command.js';
 import { timelineLines, writeTraceFile } from './timeline.js';
-import { QUIRKS } from '../kinds/index.js';
+import { KINDS, QUIRKS } from '../kinds/index.js';
 import { unknownQuirks } from '../quirks.js';
 import { InputError, UsageError } from './usage-error.js';
 
@@ -78,7 +78,7 @@ export async function runRunCommand(args: RunArgs): Promise<RunOutput> {
     '',
     ...(args.quiet ? [] : [...timelineLines(trace, args.colour), '']),
     ...faultLines(report),
-    ...netLines(report),
+    ...kindLines(report),
     ...report.expectations.map((e) =>
       e.ok ? `ok    ${e.name}: ${e.detail}` : `FAIL  ${e.name} (${e.kind}): ${e.detail}`,
     ),
@@ -103,6 +103,13 @@ export function failureText(failure: InternalFailure): string {
 
 // XState wraps a guard's error in a second line ("Unable to evaluate guard ...:\n<error>").
 const oneLine = (failure: InternalFailure): string => failure.message.replace(/\s*\n\s*/g, ' ');
+
+// Each kind's lines about its section of the report (the vnic kind's: one per ping flow).
+function kindLines(report: RunReport): string[] {
+  return KINDS.flatMap(({ report: kind }) =>
+    kind?.lines === undefined ? [] : kind.lines(Reflect.get(report, kind.section)),
+  );
+}
 
 function faultLines(report: RunReport): string[] {
   return report.faultLog.map((f) => {
@@ -156,17 +163,4 @@ function parseUntil(text: string): number {
   if (ms === null || ms === 0)
     throw new UsageError(`'${text}' is not a time limit (ms, or 250ms, 2s, 1m)`, '--until');
   return ms;
-}
-
-// One line per ping flow: what was sent, answered and lost, and the round trip.
-function netLines(report: RunReport): string[] {
-  return Object.entries(report.net.interfaces).flatMap(([guest, interfaces]) =>
-    interfaces.flatMap((i) =>
-      i.flows.map((f) => {
-        const rtt =
-          f.rttAvgMs === null ? '' : `, rtt avg ${f.rttAvgMs} ms max ${f.rttMaxMs ?? 0} ms`;
-        return `net   ${guest} ${i.ifname} (${i.segment}) flow ${f.flow} → ${f.to}: ${f.sent} sent, ${f.delivered} answered, ${f.lost} lost${f.duplicates > 0 ? `, ${f.duplicates} DUPLICATE` : ''}${rtt}`;
-      }),
-    ),
-  );
 }

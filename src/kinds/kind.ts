@@ -129,17 +129,18 @@ export interface KindHardware<H = unknown, S = unknown> {
 
 /**
  * A kind's section of a run's observation and of `spar run --json`: built in the main thread from
- * each guest's part of the report (`R`, what its guest side reported) and the run's hardware.
+ * each guest's part of the report (`R`, what its guest side reported) and the run's hardware;
+ * `O` is the observation's section, `J` the report's.
  */
-export interface KindReport<H = unknown, R = unknown, O = unknown> {
+export interface KindReport<H = unknown, R = unknown, O = unknown, J = unknown> {
   /** The section's key (`io`, `net`); the kind declares its type in ObservationSections. */
   readonly section: string;
   /** The section, from each guest's part (null: the guest has no host) and the hardware. */
   observe(guests: Readonly<Record<string, R | null>>, hardware: H | undefined): O;
   /** What `spar run --json` shows of it (the kind declares its type in ReportSections). */
-  json(observed: O): unknown;
-  /** Extra lines the human `spar run` output shows (after the expectations). */
-  lines?(observed: O): readonly string[];
+  json(observed: O): J;
+  /** Lines the human `spar run` output shows of the report's section (before the expectations). */
+  lines?(section: J): readonly string[];
   /** Whether the kind's work is over (every workload finished): a worker run may end early. */
   settled?(observed: O, config: Config): boolean;
 }

@@ -98,14 +98,17 @@ declare module '../../run/observation.js' {
   }
 }
 
+/** The report's `net` section: traffic per guest and in total, each interface with its flows. */
+export interface NetReport {
+  readonly guests: Readonly<Record<string, NetStats>>;
+  readonly total: NetStats;
+  readonly interfaces: Readonly<Record<string, readonly InterfaceSummary[]>>;
+}
+
 declare module '../../run/run-scenario.js' {
   interface ReportSections {
     /** Network traffic per guest and in total, and each interface with its ping flows. */
-    readonly net: {
-      readonly guests: Readonly<Record<string, NetStats>>;
-      readonly total: NetStats;
-      readonly interfaces: Readonly<Record<string, readonly InterfaceSummary[]>>;
-    };
+    readonly net: NetReport;
   }
 }
 
@@ -120,7 +123,8 @@ export function netOf(report: VnicGuestReport | null): GuestNet {
 export const vnicReport: KindReport<
   unknown,
   VnicGuestReport,
-  Readonly<Record<string, GuestNet>>
+  Readonly<Record<string, GuestNet>>,
+  NetReport
 > = {
   section: 'net',
   // Every configured ping flow exists and finished (a guest whose vnic is not up yet has none).
@@ -140,7 +144,21 @@ export const vnicReport: KindReport<
     );
     return { guests, total: sumRecords(NO_NET, Object.values(guests)), interfaces };
   },
+  lines: netLines,
 };
+
+// One line per ping flow: what was sent, answered and lost, and the round trip.
+function netLines(net: NetReport): string[] {
+  return Object.entries(net.interfaces).flatMap(([guest, interfaces]) =>
+    interfaces.flatMap((i) =>
+      i.flows.map((f) => {
+        const rtt =
+          f.rttAvgMs === null ? '' : `, rtt avg ${f.rttAvgMs} ms max ${f.rttMaxMs ?? 0} ms`;
+        return `net   ${guest} ${i.ifname} (${i.segment}) flow ${f.flow} → ${f.to}: ${f.sent} sent, ${f.delivered} answered, ${f.lost} lost${f.duplicates > 0 ? `, ${f.duplicates} DUPLICATE` : ''}${rtt}`;
+      }),
+    ),
+  );
+}
 
 // The frame counts come from the IP layer's flow and receiver ledgers (src/check's frame ledger).
 function statsOf(r: NetInterfaceReport): NetStats {
