@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { BadReference } from '../../scenario/references.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { durationSchema, nameSchema as name, triggerShape } from '../../scenario/schema-parts.js';
+import { guestProblem } from '../guest-reference.js';
 import type { KindFault, KindScenario } from '../kind.js';
 import { BLOCK_SIZES, type BlockSize, checkDiskSpec, type Disk } from './disk.js';
 
@@ -143,7 +144,6 @@ type Disks = ReadonlyMap<string, { readonly iosp: string; readonly disk: DiskCon
 // Disks shared with guests that exist, each disk's geometry, unique names; workloads on disks
 // their guest sees through a vhba; disk errors on a disk of their IOSP.
 function checkStorage(scenario: Scenario, errors: BadReference[]): void {
-  const kinds = new Map(scenario.partitions.map((p) => [p.name, p.kind]));
   const disks: Disks = new Map(
     scenario.partitions.flatMap((p) =>
       (p.hardware?.scsi ?? []).flatMap((a) =>
@@ -162,10 +162,8 @@ function checkStorage(scenario: Scenario, errors: BadReference[]): void {
         const checked = checkDiskSpec({ name: d.name, blocks: d.blocks, blockSize: d.blockSize });
         if (!checked.ok) errors.push({ path: at, message: checked.error.message });
         d.sharedWith.forEach((guest, m) => {
-          if (kinds.get(guest) === 'guest') return;
-          const what = kinds.has(guest)
-            ? `"${guest}" is a ${kinds.get(guest)}, not a guest`
-            : `no partition named "${guest}"`;
+          const what = guestProblem(scenario, guest);
+          if (what === null) return;
           const message = `disk "${d.name}" is shared with a guest that does not exist: ${what}`;
           errors.push({ path: [...at, 'sharedWith', m], message });
         });

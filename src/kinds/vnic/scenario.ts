@@ -8,6 +8,7 @@ import type { Config } from '../../hypervisor/config.js';
 import type { BadReference } from '../../scenario/references.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { durationSchema, nameSchema as name, triggerShape } from '../../scenario/schema-parts.js';
+import { guestProblem } from '../guest-reference.js';
 import type { KindFault, KindScenario } from '../kind.js';
 import { networkPlan } from './network.js';
 import type { NicLinks } from './nic-links.js';
@@ -170,17 +171,14 @@ export const vnicScenario: KindScenario<NicLinks> = {
 
 // A ping to a guest (not itself) or the outside; a link fault on a NIC its IOSP owns.
 function checkNetwork(scenario: Scenario, errors: BadReference[]): void {
-  const kinds = new Map(scenario.partitions.map((p) => [p.name, p.kind]));
   for (const [i, p] of scenario.partitions.entries()) {
     for (const [j, w] of p.workloads.entries()) {
       if (w.kind !== 'ping' || p.kind !== 'guest') continue;
       const path = ['partitions', i, 'workloads', j, 'to'];
       if (w.to === p.name) errors.push({ path, message: `${p.name} cannot ping itself` });
-      else if (w.to !== 'outside' && kinds.get(w.to) !== 'guest') {
-        const message = kinds.has(w.to)
-          ? `"${w.to}" is a ${kinds.get(w.to)}, not a guest`
-          : `no partition named "${w.to}" (a guest, or "outside")`;
-        errors.push({ path, message });
+      else if (w.to !== 'outside') {
+        const message = guestProblem(scenario, w.to, '"outside"');
+        if (message !== null) errors.push({ path, message });
       }
     }
   }
