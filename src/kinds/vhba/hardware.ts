@@ -10,15 +10,14 @@
 // guest's gpi_list entries point. A real guest hands the IOSP physical addresses of its page
 // cache; a fixed window keeps the IOSP's accesses checkable (it may touch nothing else).
 
+import { MAX_PENDING_REQUESTS } from '../../../machines/virthba.logic.js';
 import type { Config } from '../../hypervisor/config.js';
 import type { DiskConfig } from './scenario.js';
 
 /** `max_io_size` the IOSP announces in the vhba channel, and each slot's DMA buffer (64 KiB). */
 export const DMA_SLOT_BYTES = 64 * 1024;
-/** `MAX_PENDING_REQUESTS` (§4.2): one DMA buffer per pending slot. */
-const DMA_SLOTS = 128;
-/** Bytes of a vhba channel's DMA window. */
-export const DMA_WINDOW_BYTES = DMA_SLOTS * DMA_SLOT_BYTES;
+/** Bytes of a vhba channel's DMA window: one DMA buffer per pending slot (§4.2). */
+export const DMA_WINDOW_BYTES = MAX_PENDING_REQUESTS * DMA_SLOT_BYTES;
 
 /** A disk as one guest sees it through one IOSP. */
 export interface SharedDisk {

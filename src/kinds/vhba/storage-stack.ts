@@ -34,6 +34,8 @@ import { DMA_SLOT_BYTES } from './hardware.js';
 import {
   CMD_SCSI_TYPE,
   CMD_SCSITASKMGMT_TYPE,
+  IOCHAN_FROM_IOPART,
+  IOCHAN_TO_IOPART,
   SIZEOF_CMDRSP,
 } from '../../protocol/uiscmdrsp-constants.js';
 import {
@@ -91,8 +93,8 @@ export class StorageStack {
     // A guest probes a vhba only after the IOSP made it ready, so it validates; if a hostile
     // IOSP broke it since, the stack's queue operations return typed errors and do nothing.
     if (!attached.ok) throw new Error(`${channel.id}: ${attached.error.message}`);
-    this.commands = attached.value.queue(0);
-    this.responses = attached.value.queue(1);
+    this.commands = attached.value.queue(IOCHAN_TO_IOPART);
+    this.responses = attached.value.queue(IOCHAN_FROM_IOPART);
     if (channel.dma === undefined)
       throw new Error(`${channel.id}: a vhba channel has a DMA window`);
     this.dma = channel.dma;
