@@ -8,16 +8,12 @@ import {
   type LinkFinding,
   linkRecoveryFindings,
 } from '../../check/index.js';
-import { sumRecords, type Observation } from '../../run/observation.js';
+import type { Observation } from '../../run/observation.js';
 import type { KindExpectation } from '../kind.js';
 import { networkPlan } from './network.js';
-import { NO_NET } from './report.js';
+import { totalNet } from './report.js';
 
-const netTotal = (o: Observation) =>
-  sumRecords(
-    NO_NET,
-    Object.values(o.net).map((n) => n.stats),
-  );
+const netTotal = (o: Observation) => totalNet(Object.values(o.net).map((n) => n.stats));
 
 /** The vnic kind's expectations, by name. */
 export const VNIC_EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {

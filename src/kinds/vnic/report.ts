@@ -91,6 +91,11 @@ export const NO_NET: NetStats = {
   finishedFlows: 0,
 };
 
+/** The sum of `stats`. */
+export function totalNet(stats: readonly NetStats[]): NetStats {
+  return sumRecords(NO_NET, stats);
+}
+
 declare module '../../run/observation.js' {
   interface ObservationSections {
     /** Network traffic per guest (guests without vnics: all zero). */
@@ -116,7 +121,7 @@ declare module '../../run/run-scenario.js' {
 export function netOf(report: VnicGuestReport | null): GuestNet {
   if (report === null || report.length === 0) return { stats: NO_NET, interfaces: [] };
   const interfaces = report.map(summary);
-  return { stats: sumRecords(NO_NET, report.map(statsOf)), interfaces };
+  return { stats: totalNet(report.map(statsOf)), interfaces };
 }
 
 /** The `net` section. */
@@ -142,7 +147,7 @@ export const vnicReport: KindReport<
         .filter(([, n]) => n.interfaces.length > 0)
         .map(([g, n]) => [g, n.interfaces]),
     );
-    return { guests, total: sumRecords(NO_NET, Object.values(guests)), interfaces };
+    return { guests, total: totalNet(Object.values(guests)), interfaces };
   },
   lines: netLines,
 };
