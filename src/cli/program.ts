@@ -7,7 +7,8 @@ import { scenarioJsonSchemaText, SCENARIO_SCHEMA_FILE } from '../scenario/json-s
 import { defaultFuzzDeps, runFuzzCommand } from './fuzz-command.js';
 import { listing, listingText } from './list-command.js';
 import { runReplayCommand } from './replay-command.js';
-import { DEFAULT_SCENARIO, failureText, runRunCommand } from './run-command.js';
+import { DEFAULT_SCENARIO, runRunCommand } from './run-command.js';
+import { failureText } from './run-summary.js';
 import { DEFAULT_OUT, FORMAT_CHOICES, parseExportOptions, runExport } from './export-command.js';
 import { allLayouts } from '../protocol/layouts.js';
 import { layoutJson, layoutText } from './layout-command.js';
@@ -21,6 +22,12 @@ export interface Io {
   readonly colour: boolean;
   /** True when progress may be drawn live (stderr is a terminal). */
   readonly interactive?: boolean;
+  /** Where progress goes (stderr by default; tests keep it apart from the errors). */
+  progress?(text: string): void;
+  /** Aborted on Ctrl-C: a command stops, says what it did, and exits 130. */
+  readonly signal?: AbortSignal;
+  /** The wall clock (ms) for progress and timings; performance.now() by default. */
+  readonly now?: () => number;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
@@ -42,6 +49,7 @@ function exitCodeFor(error: unknown, io: Io): number {
   }
   if (error instanceof ExpectationFailed) return EXIT.expectationFailed;
   if (error instanceof RunFailed) return EXIT.internal;
+  if (error instanceof Interrupted) return EXIT.interrupted;
   if (error instanceof InputError) {
     for (const line of error.lines) io.err(`spar: ${line}\n`);
     return EXIT.usage;
@@ -111,8 +119,22 @@ function buildProgram(io: Io): Command {
       '--trace <file>',
       'write the trace as JSON lines: time, partition, actor systemId, event, resulting state',
     )
-    .option('--json', 'print one JSON report instead of the timeline')
-    .option('--quiet', 'no timeline, only the options, expectations and verdict')
+    .option('--json', 'print one JSON report (docs/report.schema.json) instead of the text')
+    .option('--quiet', 'no records as the run goes: only the options, expectations and verdict')
+    .option('--timeline', 'every record as it happens, not only the summary')
+    .option(
+      '--actor <text>',
+      'only records of actors whose systemId contains TEXT, e.g. virthba or guest1/lifecycle (repeatable; implies --timeline)',
+      collect,
+      [],
+    )
+    .option(
+      '--partition <name>',
+      'only records of this partition (repeatable; implies --timeline)',
+      collect,
+      [],
+    )
+    .option('--grep <regex>', 'only records whose line matches (implies --timeline)')
     .option(
       '--quirk <name>',
       'switch an upstream quirk on for the run (repeatable; see spar list)',
@@ -122,7 +144,7 @@ function buildProgram(io: Io): Command {
     .option('--no-color', 'plain output (also when NO_COLOR is set or stdout is not a terminal)')
     .addHelpText(
       'after',
-      '\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar run scenarios/boot-minimal.yaml --json | jq .verdict\n  spar run --runtime sim --trace run.jsonl --quiet\n',
+      '\nBy default the run prints a summary as it goes (faults, partition state changes, milestones),\nthen one line per expectation and the verdict.\n\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar run iosp-reboot-storage --runtime sim --partition guest1 --grep reset\n  spar run scenarios/boot-minimal.yaml --json | jq .verdict\n  spar run --runtime sim --trace run.jsonl --quiet\n',
     )
     .action(
       async (
@@ -134,26 +156,44 @@ function buildProgram(io: Io): Command {
           trace?: string;
           json?: boolean;
           quiet?: boolean;
+          timeline?: boolean;
+          actor: string[];
+          partition: string[];
+          grep?: string;
           quirk: string[];
           color: boolean;
         },
       ) => {
-        const { text, pass, failure } = await runRunCommand({
-          scenario,
-          runtime: o.runtime,
-          seed: o.seed,
-          until: o.until,
-          trace: o.trace,
-          json: o.json === true,
-          quiet: o.quiet === true,
-          colour: o.color && io.colour,
-          quirk: o.quirk,
-        });
-        io.out(text);
+        const { pass, failure, interrupted } = await runRunCommand(
+          {
+            scenario,
+            runtime: o.runtime,
+            seed: o.seed,
+            until: o.until,
+            trace: o.trace,
+            json: o.json === true,
+            quiet: o.quiet === true,
+            timeline: o.timeline === true,
+            actor: o.actor,
+            partition: o.partition,
+            grep: o.grep,
+            quirk: o.quirk,
+          },
+          {
+            out: io.out,
+            err: io.err,
+            progress: (text) => (io.progress ?? io.err)(text),
+            colour: o.color && io.colour,
+            interactive: io.interactive === true,
+            now: io.now ?? (() => performance.now()),
+            ...(io.signal === undefined ? {} : { signal: io.signal }),
+          },
+        );
         if (failure !== undefined) {
           io.err(`${failureText(failure)}\n`);
           throw new RunFailed();
         }
+        if (interrupted) throw new Interrupted();
         if (!pass) throw new ExpectationFailed();
       },
     );
@@ -273,6 +313,8 @@ function buildProgram(io: Io): Command {
 class ExpectationFailed extends Error {}
 /** A run ended by a bug inside spar-sim; its report (what ran so far) is already printed. */
 class RunFailed extends Error {}
+/** A command the user stopped with Ctrl-C; what it did is already printed: exit code 130. */
+class Interrupted extends Error {}
 
 function selectStructs(names: readonly string[]) {
   if (names.length === 0) return allLayouts;

@@ -81,7 +81,7 @@ describe('spar run', () => {
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
     expect(lines[0]).toBe(
-      'spar run: scenario guest-crash-reboot (scenarios/guest-crash-reboot.yaml), runtime sim, seed 3, until 1s of virtual time',
+      'spar run: scenario guest-crash-reboot (scenarios/guest-crash-reboot.yaml), runtime sim, seed 3, until 1s of virtual time from boot',
     );
     expect(r.out).toMatch(/guest1\/lifecycle\s+CRASH\s+crashed/);
     expect(r.out).toContain('ok    guests-running: 1 guest(s) running');

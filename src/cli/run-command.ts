@@ -4,19 +4,36 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { InternalFailure } from '../base/failure.js';
+import { packageRoot } from '../base/package-root.js';
 import { join, relative } from 'node:path';
 import { runScenario, type RunReport, type RuntimeName } from '../run/run-scenario.js';
 import { formatDuration, parseDuration } from '../scenario/duration.js';
 import { formatScenarioError } from '../scenario/errors.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { SCENARIO_DIR, shippedScenarios } from './list-command.js';
-import { timelineLines, writeTraceFile } from './timeline.js';
-import { KINDS, QUIRKS } from '../kinds/index.js';
+import type { TraceRecord } from '../partition/environment.js';
+import {
+  faultLine,
+  formatMs,
+  type RecordSelection,
+  RunStream,
+  type StreamIo,
+} from './run-stream.js';
+import { errorLine, expectationLines, kindLines } from './run-summary.js';
+import { QUIET_EVENTS, writeTraceFile } from './timeline.js';
+import { QUIRKS } from '../kinds/index.js';
 import { unknownQuirks } from '../quirks.js';
 import { InputError, UsageError } from './usage-error.js';
 
 /** The scenario `npm start` and a bare `spar run` run. */
 export const DEFAULT_SCENARIO = 'boot-minimal';
+
+/** Where the terms of the output are explained (as the user can open it from here). */
+function glossaryPath(): string {
+  const path = join(packageRoot(), 'docs', 'glossary.md');
+  const shown = relative(process.cwd(), path);
+  return shown.startsWith('..') ? path : shown;
+}
 
 /** Raw options as commander gives them. */
 export interface RunArgs {
@@ -27,19 +44,29 @@ export interface RunArgs {
   readonly trace: string | undefined;
   readonly json: boolean;
   readonly quiet: boolean;
-  readonly colour: boolean;
+  /** Print every record, not the summary. */
+  readonly timeline?: boolean;
+  readonly actor?: readonly string[];
+  readonly partition?: readonly string[];
+  readonly grep?: string | undefined;
   readonly quirk?: readonly string[];
 }
 
-/** What `spar run` prints, whether every expectation held, and the bug that ended it early. */
-export interface RunOutput {
-  readonly text: string;
-  readonly pass: boolean;
-  readonly failure: InternalFailure | undefined;
+/** Where `spar run` writes as the run goes, and what it may draw. */
+export interface RunIo extends StreamIo {
+  /** Aborted by Ctrl-C: the run stops, what ran is printed, not judged. */
+  readonly signal?: AbortSignal;
 }
 
-/** Runs the command; returns the text to print and the run's outcome. */
-export async function runRunCommand(args: RunArgs): Promise<RunOutput> {
+/** How the run ended: every expectation held, the bug that ended it, or the user's Ctrl-C. */
+export interface RunOutcome {
+  readonly pass: boolean;
+  readonly failure: InternalFailure | undefined;
+  readonly interrupted: boolean;
+}
+
+/** Runs the command, writing its output through `io` as the run goes. */
+export async function runRunCommand(args: RunArgs, io: RunIo): Promise<RunOutcome> {
   if (args.runtime !== 'workers' && args.runtime !== 'sim')
     throw new UsageError(`'${args.runtime}' is not a runtime; use workers or sim`, '--runtime');
   const runtime: RuntimeName = args.runtime;
@@ -54,71 +81,133 @@ export async function runRunCommand(args: RunArgs): Promise<RunOutput> {
   const loaded = { ...scenarioFile, config: { ...scenarioFile.config, quirks } };
   const seed = args.seed === undefined ? (loaded.scenario.seed ?? 1) : parseSeed(args.seed);
   const untilMs = args.until === undefined ? loaded.scenario.until : parseUntil(args.until);
+  const selection = recordSelection(args, loaded);
+  const again = rerunCommand(loaded.file, seed, args);
+  if (!args.json)
+    io.out(`${headerLines(loaded, runtime, seed, untilMs, io, again).join('\n')}\n\n`);
+  const stream = new RunStream(io, selection, runtime === 'sim' ? 'virtual' : 'wall', io.signal);
   const { report, trace } = await runScenario(loaded, {
     runtime,
     seed,
     untilMs,
-    wallClock: () => performance.now(),
+    wallClock: io.now,
+    watch: stream.watch(),
   });
-  if (args.trace !== undefined) {
+  const quiet = stream.end();
+  if (args.trace !== undefined) writeTrace(args.trace, trace);
+  const { failure } = report;
+  const pass = report.verdict === 'pass';
+  const interrupted = report.verdict === 'interrupted';
+  if (interrupted) {
+    const { virtualMs, events } = report.stats;
+    io.err(
+      `spar run: interrupted at ${formatMs(virtualMs)} of ${runtime === 'sim' ? 'virtual' : 'wall'} time after ${events} events; nothing was judged. Run it again with: ${again}\n`,
+    );
+  }
+  if (args.json) {
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
+    return { pass, failure, interrupted };
+  }
+  const lines = [
+    ...(quiet > 0 ? [`(${quiet} ${[...QUIET_EVENTS].join('/')} effects not shown)`] : []),
+    ...(stream.printed > 0 || quiet > 0 ? [''] : []),
+    ...(selection.mode === 'none' ? report.faultLog.map(faultLine) : unfired(report)),
+    ...kindLines(report),
+    ...report.expectations.flatMap((e) => expectationLines(e, trace, io.colour)),
+    ...(failure === undefined ? [] : [errorLine(failure)]),
+    '',
+    ...closingLines(report, runtime, again),
+  ];
+  io.out(`${lines.join('\n')}\n`);
+  return { pass, failure, interrupted };
+}
+
+// The header: what runs, how its time limit counts, and for workers that a seed does not
+// reproduce it; on a terminal, where the terms are explained.
+function headerLines(
+  loaded: LoadedScenario,
+  runtime: RuntimeName,
+  seed: number,
+  untilMs: number,
+  io: RunIo,
+  again: string,
+): string[] {
+  const quirks = loaded.config.quirks ?? [];
+  const limit =
+    runtime === 'sim'
+      ? `until ${formatDuration(untilMs)} of virtual time from boot`
+      : `until ${formatDuration(untilMs)} of wall time, counted once every partition has booted`;
+  const head = `spar run: scenario ${loaded.name} (${loaded.file}), runtime ${runtime}, seed ${seed}, ${limit}${quirks.length > 0 ? `, quirks ${quirks.join(', ')}` : ''}`;
+  return [
+    io.interactive ? `${head}   (terms: ${glossaryPath()})` : head,
+    ...(runtime === 'workers'
+      ? [
+          'note  workers run on real threads and real time: a seed does not reproduce them; the sim',
+          `      runtime reproduces this scenario's logic exactly: ${again.replace('--runtime workers', '--runtime sim')}`,
+        ]
+      : []),
+  ];
+}
+
+// After the expectations: the verdict, what the run took, and how to run it again.
+function closingLines(report: RunReport, runtime: RuntimeName, again: string): string[] {
+  const { stats } = report;
+  const ran =
+    runtime === 'sim'
+      ? `${formatMs(stats.virtualMs)} of virtual time in ${formatMs(stats.wallMs)} of wall time`
+      : `${formatMs(stats.virtualMs)} after boot, ${formatMs(stats.wallMs)} of wall time in all (boot and shutdown included)`;
+  const verdict = `verdict: ${report.verdict}   (${stats.traceRecords} trace records, ${ran}, trace hash ${report.traceHash.slice(0, 16)})`;
+  if (runtime === 'workers')
+    return [verdict, `run again with: ${again}   (not reproducible: real time; --runtime sim is)`];
+  return [verdict, `reproduce with: ${again}`];
+}
+
+// Faults still to report after the run: those that never fired (fired ones printed as they did).
+function unfired(report: RunReport): string[] {
+  return report.faultLog.filter((f) => f.atMs === null).map(faultLine);
+}
+
+function rerunCommand(file: string, seed: number, args: RunArgs): string {
+  const until = args.until === undefined ? '' : ` --until ${args.until}`;
+  const quirks = (args.quirk ?? []).map((q) => ` --quirk ${q}`).join('');
+  return `spar run ${file} --runtime ${args.runtime} --seed ${seed}${until}${quirks}`;
+}
+
+function recordSelection(args: RunArgs, loaded: LoadedScenario): RecordSelection {
+  const partitions = args.partition ?? [];
+  const names = loaded.config.partitions.map((p) => p.name);
+  for (const p of partitions)
+    if (!names.includes(p))
+      throw new UsageError(
+        `no partition '${p}' in this scenario (it has ${names.join(', ')})`,
+        '--partition',
+      );
+  let grep: RegExp | null = null;
+  if (args.grep !== undefined) {
     try {
-      writeTraceFile(args.trace, trace);
+      grep = new RegExp(args.grep);
     } catch (e) {
       throw new UsageError(
-        `cannot write the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        '--trace',
+        `'${args.grep}' is not a regular expression: ${(e as Error).message}`,
+        '--grep',
       );
     }
   }
-  const pass = report.verdict === 'pass';
-  const { failure } = report;
-  if (args.json) return { text: `${JSON.stringify(report, null, 2)}\n`, pass, failure };
-  const lines = [
-    `spar run: scenario ${report.scenario} (${report.file}), runtime ${runtime}, seed ${seed}, until ${formatDuration(untilMs)}${runtime === 'workers' ? ' of wall time after boot' : ' of virtual time'}${quirks.length > 0 ? `, quirks ${quirks.join(', ')}` : ''}`,
-    '',
-    ...(args.quiet ? [] : [...timelineLines(trace, args.colour), '']),
-    ...faultLines(report),
-    ...kindLines(report),
-    ...report.expectations.map((e) =>
-      e.ok ? `ok    ${e.name}: ${e.detail}` : `FAIL  ${e.name} (${e.kind}): ${e.detail}`,
-    ),
-    ...(failure === undefined
-      ? []
-      : [`ERROR the run stopped at ${failure.atMs} ms: ${failure.where}: ${oneLine(failure)}`]),
-    '',
-    `verdict: ${report.verdict}   (${report.stats.traceRecords} trace records, ${report.stats.wallMs} ms wall time, trace hash ${report.traceHash.slice(0, 16)})`,
-    `reproduce with: spar run ${report.file} --runtime ${runtime} --seed ${seed}${args.until === undefined ? '' : ` --until ${formatDuration(untilMs)}`}${(args.quirk ?? []).map((q) => ` --quirk ${q}`).join('')}`,
-  ];
-  return { text: `${lines.join('\n')}\n`, pass, failure };
+  const actors = args.actor ?? [];
+  const filtered = partitions.length > 0 || actors.length > 0 || grep !== null;
+  const mode = args.quiet || args.json ? 'none' : args.timeline === true || filtered ? 'timeline' : 'summary';
+  return { mode, partitions, actors, grep };
 }
 
-/**
- * The stderr text of a run a bug ended (exit 3): one line saying what and where, then the
- * stack for the bug report; the report printed before it covers what ran until then.
- */
-export function failureText(failure: InternalFailure): string {
-  const head = `spar: internal error in ${failure.where} at ${failure.atMs} ms (a bug in spar-sim, please report it): ${oneLine(failure)}`;
-  return failure.stack === '' ? head : `${head}\n${failure.stack}`;
-}
-
-// XState wraps a guard's error in a second line ("Unable to evaluate guard ...:\n<error>").
-const oneLine = (failure: InternalFailure): string => failure.message.replace(/\s*\n\s*/g, ' ');
-
-// Each kind's lines about its section of the report (the vnic kind's: one per ping flow).
-function kindLines(report: RunReport): string[] {
-  return KINDS.flatMap(({ report: kind }) =>
-    kind?.lines === undefined ? [] : kind.lines(Reflect.get(report, kind.section)),
-  );
-}
-
-function faultLines(report: RunReport): string[] {
-  return report.faultLog.map((f) => {
-    const what = `fault ${f.index}: ${f.action} ${f.partition}`;
-    if (f.atMs === null) return `note  ${what}: never fired`;
-    return f.refused === null
-      ? `note  ${what}: fired at ${f.atMs} ms`
-      : `note  ${what}: refused at ${f.atMs} ms (${f.refused})`;
-  });
+function writeTrace(file: string, trace: readonly TraceRecord[]): void {
+  try {
+    writeTraceFile(file, trace);
+  } catch (e) {
+    throw new UsageError(
+      `cannot write the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      '--trace',
+    );
+  }
 }
 
 /** A scenario by path, or by the name of a shipped one; input errors as one line each. */

@@ -15,7 +15,7 @@ import type { ChannelType } from '../channel/index.js';
 import type { z } from 'zod';
 import type { ChannelRecord, Config, WorkloadConfig } from '../hypervisor/index.js';
 import type { AnyBinding, Binder, Binding } from '../partition/binding.js';
-import type { Environment } from '../partition/environment.js';
+import type { Environment, TraceRecord } from '../partition/environment.js';
 import type { Quirk } from '../quirks.js';
 import type { Observation } from '../run/observation.js';
 import type { BadReference } from '../scenario/references.js';
@@ -151,6 +151,11 @@ export interface KindExpectation {
   /** Safety: nothing bad happened; liveness: something good happened by the time limit. */
   readonly kind: 'safety' | 'liveness';
   judge(o: Observation): { readonly ok: boolean; readonly detail: string };
+  /**
+   * The trace record (its index) where a failed judgement's first violation shows, when the
+   * check can tell; without it the run output points at the end of the run (src/run/violation.ts).
+   */
+  locate?(trace: readonly TraceRecord[], o: Observation): number | undefined;
 }
 
 /** A workload variant a kind adds to the scenario format (`workloads: - kind: …`). */

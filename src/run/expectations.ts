@@ -6,7 +6,9 @@
 import { assert } from '../base/assert.js';
 import { deviceChannel, KINDS, VIRTPCI_MODULES } from '../kinds/index.js';
 import type { KindExpectation } from '../kinds/kind.js';
+import type { TraceRecord } from '../partition/environment.js';
 import type { Observation } from './observation.js';
+import { type FirstViolation, firstViolation, lastIndex } from './violation.js';
 
 /** The verdict of one expectation. */
 export interface ExpectationResult {
@@ -14,6 +16,8 @@ export interface ExpectationResult {
   readonly kind: 'safety' | 'liveness';
   readonly ok: boolean;
   readonly detail: string;
+  /** Only when it failed: the instant and trace record of its first violation. */
+  readonly firstViolation?: FirstViolation;
 }
 
 // An Era A driver actor's systemId: `<partition>/<virtpci module>:<bus hex>:<dev hex>`.
@@ -48,6 +52,12 @@ const CORE_CHECKS: Readonly<Record<string, KindExpectation>> = {
             : down.map((g) => `${g.name} is ${o.states[g.name] ?? 'unknown'}`).join(', '),
       };
     },
+    // The last lifecycle change of the first guest that is down: it never came back from it.
+    locate: (trace, o) => {
+      const down = guestsOf(o).find((g) => o.states[g.name] !== 'running');
+      const at = lastIndex(trace, (r) => r.actor === `${down?.name}/lifecycle`);
+      return at === -1 ? undefined : at;
+    },
   },
   'bring-up-complete': {
     description:
@@ -67,6 +77,11 @@ const CORE_CHECKS: Readonly<Record<string, KindExpectation>> = {
           ? `ready: ${done.ready.join(', ')}`
           : `failed: ${[...done.failed, ...missing.filter((m) => !done.failed.includes(m))].join(', ')}`,
       };
+    },
+    // The command partition giving a guest up.
+    locate: (trace) => {
+      const at = trace.findIndex((r) => r.event === 'cp.guestFailed');
+      return at === -1 ? undefined : at;
     },
   },
   'every-request-answered': {
@@ -155,11 +170,21 @@ export const EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
   ...Object.assign({}, ...KINDS.map((k) => k.expectations ?? {})),
 };
 
-/** Judges `names` on `o`, in the order given; every name is one of {@link EXPECTATIONS}. */
-export function judge(names: readonly string[], o: Observation): ExpectationResult[] {
+/**
+ * Judges `names` on `o`, in the order given; every name is one of {@link EXPECTATIONS}. Given the
+ * run's trace and end, a failed one carries its first violation.
+ */
+export function judge(
+  names: readonly string[],
+  o: Observation,
+  run?: { readonly trace: readonly TraceRecord[]; readonly endMs: number },
+): ExpectationResult[] {
   return names.map((name) => {
     const check = EXPECTATIONS[name];
     assert(check !== undefined, `no expectation named ${name}`);
-    return { name, kind: check.kind, ...check.judge(o) };
+    const { ok, detail } = check.judge(o);
+    if (ok || run === undefined) return { name, kind: check.kind, ok, detail };
+    const at = firstViolation(check, detail, run.trace, o, run.endMs);
+    return { name, kind: check.kind, ok, detail, firstViolation: at };
   });
 }

@@ -68,7 +68,10 @@ export class FaultPlan {
   private readonly watching: Set<number>;
   private readonly seen = new Map<number, number>();
 
-  constructor(private readonly faults: readonly ScenarioFault[]) {
+  constructor(
+    private readonly faults: readonly ScenarioFault[],
+    private readonly onFire?: (record: FaultRecord) => void,
+  ) {
     this.records = faults.map((f, index) => ({
       index,
       action: f.action,
@@ -104,7 +107,15 @@ export class FaultPlan {
     const fault = this.faults[index];
     const record = this.records[index];
     if (fault === undefined || record === undefined) return;
-    this.records[index] = { ...record, atMs, refused: applyFault(hypervisor, hardware, fault) };
+    const fired = { ...record, atMs, refused: applyFault(hypervisor, hardware, fault) };
+    this.records[index] = fired;
+    this.onFire?.(fired);
+  }
+
+  /** How many faults have fired (refused ones included), of how many. */
+  firedCount(): { readonly faultsFired: number; readonly faultsTotal: number } {
+    const faultsFired = this.records.filter((r) => r.atMs !== null).length;
+    return { faultsFired, faultsTotal: this.records.length };
   }
 
   /** Whether every fault has fired. */

@@ -80,10 +80,19 @@ describe('running scenarios', () => {
       ...loaded,
       scenario: { ...loaded.scenario, faults: loaded.scenario.faults.slice(0, 1) },
     };
-    const { report } = await runScenario(crashOnly, opts({ untilMs: 1_000 }));
+    const { report, trace } = await runScenario(crashOnly, opts({ untilMs: 1_000 }));
     expect(report.verdict).toBe('fail');
+    const crash = trace.findIndex((r) => r.actor === 'guest1/lifecycle' && r.event === 'CRASH');
+    expect(crash).toBeGreaterThan(0);
+    // Its first violation: the crash the guest never came back from.
     expect(report.expectations).toEqual([
-      { name: 'guests-running', kind: 'liveness', ok: false, detail: 'guest1 is crashed' },
+      {
+        name: 'guests-running',
+        kind: 'liveness',
+        ok: false,
+        detail: 'guest1 is crashed',
+        firstViolation: { atMs: trace[crash]?.atMs, record: crash, found: 'record' },
+      },
     ]);
   });
 

@@ -8,8 +8,9 @@ import type { LoadedScenario } from '../scenario/load.js';
 import { type ExpectationResult, judge } from './expectations.js';
 import { type FaultRecord, faultCounts } from './faults.js';
 import { type Observation, sectionOf } from './observation.js';
-import { type RunResult, runSim } from './run-sim.js';
+import { type RunResult, runSim, runSimWatched } from './run-sim.js';
 import { runWorkers } from './run-workers.js';
+import type { RunWatch } from './watch.js';
 
 /**
  * The device kinds' sections of a report, by name: each kind with a report declares its own
@@ -29,6 +30,8 @@ export interface RunOptions {
   readonly untilMs: number;
   /** Wall clock for `stats.wallMs` (the CLI's; never read by the sim runtime). */
   readonly wallClock: () => number;
+  /** A watcher (`spar run`): records, faults and progress as they happen, and an abort. */
+  readonly watch?: RunWatch;
 }
 
 /** The report of one run: `spar run --json` prints exactly this (docs/report.schema.json). */
@@ -39,8 +42,11 @@ export interface RunReport extends ReportSections {
   readonly seed: number;
   readonly untilMs: number;
   readonly quirks: readonly string[];
-  /** `error`: a bug inside spar-sim ended the run early (`failure`); the rest is what ran. */
-  readonly verdict: 'pass' | 'fail' | 'error';
+  /**
+   * `error`: a bug inside spar-sim ended the run early (`failure`); the rest is what ran.
+   * `interrupted`: the user stopped it (Ctrl-C); nothing was judged (`expectations` is empty).
+   */
+  readonly verdict: 'pass' | 'fail' | 'error' | 'interrupted';
   readonly expectations: readonly ExpectationResult[];
   readonly partitions: readonly {
     readonly name: string;
@@ -66,12 +72,21 @@ export async function runScenario(
   options: RunOptions,
 ): Promise<{ report: RunReport; trace: readonly TraceRecord[] }> {
   const started = options.wallClock();
+  const { watch } = options;
   const result: RunResult =
-    options.runtime === 'sim'
-      ? runSim(loaded, options.seed, options.untilMs)
-      : await runWorkers(loaded, options.seed, options.untilMs);
+    options.runtime === 'workers'
+      ? await runWorkers(loaded, options.seed, options.untilMs, watch)
+      : watch === undefined
+        ? runSim(loaded, options.seed, options.untilMs)
+        : await runSimWatched(loaded, options.seed, options.untilMs, watch, options.wallClock);
   const wallMs = Math.round(options.wallClock() - started);
-  const expectations = judge(loaded.scenario.expect, result.observation);
+  // A run cut short by its user is not judged: its liveness checks would fail for nothing.
+  const expectations = result.interrupted
+    ? []
+    : judge(loaded.scenario.expect, result.observation, {
+        trace: result.trace,
+        endMs: result.virtualMs,
+      });
   const report: RunReport = {
     scenario: loaded.name,
     file: loaded.file,
@@ -79,7 +94,7 @@ export async function runScenario(
     seed: options.seed,
     untilMs: options.untilMs,
     quirks: loaded.config.quirks ?? [],
-    verdict: result.failure !== null ? 'error' : expectations.every((e) => e.ok) ? 'pass' : 'fail',
+    verdict: verdictOf(result, expectations),
     expectations,
     partitions: loaded.config.partitions.map((p) => ({
       name: p.name,
@@ -99,6 +114,12 @@ export async function runScenario(
     ...(result.failure === null ? {} : { failure: result.failure }),
   };
   return { report, trace: result.trace };
+}
+
+function verdictOf(result: RunResult, expectations: readonly ExpectationResult[]) {
+  if (result.failure !== null) return 'error';
+  if (result.interrupted) return 'interrupted';
+  return expectations.every((e) => e.ok) ? 'pass' : 'fail';
 }
 
 // Each kind with a report writes its section from the observation's.

@@ -11,6 +11,7 @@ import { DEFAULT_EVENT_BUDGET, SimRun } from '../runtime/sim/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { type FaultRecord, FaultPlan } from './faults.js';
 import { lifecycleStates, type Observation, observe } from './observation.js';
+import type { RunProgress, RunWatch } from './watch.js';
 
 /** What one run produced, before judging. */
 export interface RunResult {
@@ -23,6 +24,8 @@ export interface RunResult {
   readonly virtualMs: number;
   /** The bug inside spar-sim that ended the run early, if one did; null otherwise. */
   readonly failure: InternalFailure | null;
+  /** True when a watcher's abort (Ctrl-C) ended the run early. */
+  readonly interrupted: boolean;
 }
 
 /** Options of {@link runSim}. */
@@ -43,42 +46,114 @@ export function runSim(
   untilMs: number,
   options: RunSimOptions = {},
 ): RunResult {
+  const sim = startSim(loaded, seed, {});
+  try {
+    const summary =
+      options.everyMs === undefined
+        ? sim.run.runUntil(untilMs)
+        : runSampled(sim.run, untilMs, options.everyMs);
+    sim.events = summary.events;
+  } catch (error) {
+    sim.run.world.scheduler.fail(error, 'run'); // a bug outside any scheduled event
+  }
+  return sim.finish(false);
+}
+
+/**
+ * {@link runSim} for a watcher (`spar run`): the same events in the same order — the run is
+ * driven in slices of virtual time, which changes nothing (see RunSimOptions.everyMs) — giving
+ * the event loop a turn every {@link YIELD_WALL_MS} of wall time, so output streams, progress is
+ * drawn and an abort (Ctrl-C) ends the run between slices.
+ */
+export async function runSimWatched(
+  loaded: LoadedScenario,
+  seed: number,
+  untilMs: number,
+  watch: RunWatch,
+  wallClock: () => number,
+): Promise<RunResult> {
+  const sim = startSim(loaded, seed, watch);
+  let interrupted = false;
+  try {
+    let sliceMs = 1;
+    for (let t = 0; ; ) {
+      const started = wallClock();
+      const slice = sim.run.runUntil(t, DEFAULT_EVENT_BUDGET - sim.events);
+      sim.events += slice.events;
+      watch.onProgress?.(sim.progress());
+      if (slice.stoppedBy !== 'time' && slice.stoppedBy !== 'quiet') break;
+      if (t >= untilMs) break;
+      // Slices sized to about YIELD_WALL_MS of wall time each, whatever the scenario's pace.
+      const took = wallClock() - started;
+      sliceMs =
+        took < YIELD_WALL_MS / 2
+          ? sliceMs * 2
+          : took > YIELD_WALL_MS
+            ? Math.max(1, sliceMs / 2)
+            : sliceMs;
+      t = Math.min(t + Math.round(sliceMs), untilMs);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (watch.signal?.aborted === true) {
+        interrupted = true;
+        break;
+      }
+    }
+  } catch (error) {
+    sim.run.world.scheduler.fail(error, 'run');
+  }
+  return sim.finish(interrupted);
+}
+
+/** Wall time a watched sim run goes without giving the event loop a turn. */
+const YIELD_WALL_MS = 50;
+
+// What runSim and runSimWatched share: the run, its fault plan wired to the scheduler and the
+// trace, and the result once driven.
+function startSim(loaded: LoadedScenario, seed: number, watch: RunWatch) {
   const { config, scenario } = loaded;
   const run = new SimRun(config, seed);
-  const plan = new FaultPlan(scenario.faults);
+  const plan = new FaultPlan(scenario.faults, watch.onFault);
   const fire = (index: number) => () => plan.fire(index, run.now(), run.hypervisor, run.hardware);
   for (const { index, atMs } of plan.timed()) run.at(atMs, `fault/${index}`, fire(index));
   const stopWatching = run.world.onRecord((record) => {
     for (const { index, afterMs } of plan.onRecord(record)) {
       run.at(run.now() + afterMs, `fault/${index}`, fire(index));
     }
+    watch.onRecord?.(record);
   });
-  let events = 0;
+  const sim = {
+    run,
+    events: 0,
+    progress: (): RunProgress => ({
+      atMs: run.now(),
+      events: sim.events,
+      records: run.trace.length,
+      ...plan.firedCount(),
+    }),
+    finish(interrupted: boolean): RunResult {
+      stopWatching();
+      let hash: string | undefined;
+      return {
+        observation: simObservation(run),
+        trace: run.trace,
+        get traceHash(): string {
+          hash ??= run.traceHash();
+          return hash;
+        },
+        faults: plan.log(),
+        events: sim.events,
+        virtualMs: run.now(),
+        failure: run.failure ?? null,
+        interrupted,
+      };
+    },
+  };
   try {
     run.bootAll();
-    const summary =
-      options.everyMs === undefined
-        ? run.runUntil(untilMs)
-        : runSampled(run, untilMs, options.everyMs);
-    events = summary.events;
   } catch (error) {
-    // Outside any scheduled event (a boot): still a bug of ours, reported with what ran.
-    run.world.scheduler.fail(error, 'run');
+    run.world.scheduler.fail(error, 'run'); // a boot: still a bug of ours, reported with what ran
   }
-  stopWatching();
-  let hash: string | undefined;
-  return {
-    observation: simObservation(run),
-    trace: run.trace,
-    get traceHash(): string {
-      hash ??= run.traceHash();
-      return hash;
-    },
-    faults: plan.log(),
-    events,
-    virtualMs: run.now(),
-    failure: run.failure ?? null,
-  };
+  return sim;
 }
 
 /** The observation of a sim run now: every live host's view (a hung one included). */

@@ -20,6 +20,7 @@ import type { LoadedScenario } from '../scenario/load.js';
 import { FaultPlan } from './faults.js';
 import { lifecycleStates, type Observation, observe, sectionOf } from './observation.js';
 import type { RunResult } from './run-sim.js';
+import type { RunWatch } from './watch.js';
 
 /** How often traces are collected from the workers for fault conditions. */
 export const COLLECT_MS = 10;
@@ -31,12 +32,22 @@ export async function runWorkers(
   loaded: LoadedScenario,
   seed: number,
   untilMs: number,
+  watch: RunWatch = {},
 ): Promise<RunResult> {
   const { config, scenario } = loaded;
   const runtime = new WorkerRuntime(config, seed);
-  const plan = new FaultPlan(scenario.faults);
+  const plan = new FaultPlan(scenario.faults, watch.onFault);
   const due = plan.timed();
   const trace: TraceRecord[] = [];
+  let interrupted = false;
+  // Records reach the watcher as they are collected: per partition in order, interleaved
+  // across partitions as the collects return (the returned trace is sorted by time).
+  const take = (records: readonly TraceRecord[]): void => {
+    for (const record of records) {
+      trace.push(record);
+      watch.onRecord?.(record);
+    }
+  };
   let failure: InternalFailure | null = null;
   // A launcher failure (a worker that could not start) or a bug of this thread: the first one
   // is the run's failure, reported with what ran so far.
@@ -47,7 +58,10 @@ export async function runWorkers(
   const elapsed = () => runtime.elapsedMs() - t0;
   try {
     try {
-      for (const name of bootOrder(config)) await runtime.boot(name);
+      for (const name of bootOrder(config)) {
+        if (watch.signal?.aborted === true) break;
+        await runtime.boot(name);
+      }
       t0 = runtime.elapsedMs();
       failure = await drive();
     } catch (error) {
@@ -56,10 +70,10 @@ export async function runWorkers(
     }
     const observation = await workerObservation(runtime);
     const runMs = elapsed();
-    trace.push(...(await runtime.collectTraces()));
+    take(await runtime.collectTraces());
     failure ??= runtime.failure(); // one the last collect brought
     await runtime.shutdown().catch(keep);
-    trace.push(...(await runtime.collectTraces()));
+    take(await runtime.collectTraces());
     trace.sort((a, b) => a.atMs - b.atMs);
     const events = trace.length;
     return {
@@ -70,6 +84,7 @@ export async function runWorkers(
       events,
       virtualMs: runMs,
       failure,
+      interrupted,
     };
   } finally {
     await runtime.shutdown().catch(keep);
@@ -79,12 +94,17 @@ export async function runWorkers(
   async function drive(): Promise<InternalFailure | null> {
     let nextQuietCheck = QUIET_CHECK_MS;
     while (elapsed() < untilMs) {
+      if (watch.signal?.aborted === true) {
+        interrupted = true;
+        break;
+      }
       if (elapsed() >= nextQuietCheck) {
         nextQuietCheck = elapsed() + QUIET_CHECK_MS;
         if (plan.allFired() && (await quiescent(runtime, loaded))) break;
       }
-      for (const record of await runtime.collectTraces()) {
-        trace.push(record);
+      const records = await runtime.collectTraces();
+      take(records);
+      for (const record of records) {
         for (const { index, afterMs } of plan.onRecord(record)) {
           due.push({ atMs: elapsed() + afterMs, index });
         }
@@ -95,6 +115,12 @@ export async function runWorkers(
       }
       const found = runtime.failure();
       if (found !== null) return found;
+      watch.onProgress?.({
+        atMs: elapsed(),
+        events: trace.length,
+        records: trace.length,
+        ...plan.firedCount(),
+      });
       const wait = Math.min(COLLECT_MS, Math.max(1, untilMs - elapsed()));
       await new Promise((resolve) => setTimeout(resolve, wait));
     }

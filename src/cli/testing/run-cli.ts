@@ -7,12 +7,15 @@ export interface CliResult {
   readonly code: number;
   readonly out: string;
   readonly err: string;
+  /** Progress lines (stderr in the CLI). */
+  readonly progress: string;
 }
 
 /** Runs `spar <argv…>` without colour and captures stdout and stderr. */
 export async function cli(...argv: string[]): Promise<CliResult> {
   let out = '';
   let err = '';
+  let progress = '';
   const code = await runCli(argv, {
     out: (s) => {
       out += s;
@@ -20,7 +23,10 @@ export async function cli(...argv: string[]): Promise<CliResult> {
     err: (s) => {
       err += s;
     },
+    progress: (s) => {
+      progress += s;
+    },
     colour: false,
   });
-  return { code, out, err };
+  return { code, out, err, progress };
 }
