@@ -195,7 +195,8 @@ function recordSelection(args: RunArgs, loaded: LoadedScenario): RecordSelection
   }
   const actors = args.actor ?? [];
   const filtered = partitions.length > 0 || actors.length > 0 || grep !== null;
-  const mode = args.quiet || args.json ? 'none' : args.timeline === true || filtered ? 'timeline' : 'summary';
+  const mode =
+    args.quiet || args.json ? 'none' : args.timeline === true || filtered ? 'timeline' : 'summary';
   return { mode, partitions, actors, grep };
 }
 
