@@ -1,5 +1,5 @@
 // The human timeline of a run (`spar run`, `spar replay`): one line per trace record, time, actor,
-// event, detail; colour only when the caller says so (a terminal, NO_COLOR unset). Effects that
+// event, detail; colour only when the caller says so (colour.ts decides). Effects that
 // recur every poll are counted instead of listed. And the machine-readable form: JSON lines.
 
 import { writeFileSync } from 'node:fs';
