@@ -92,6 +92,18 @@ describe('spar export', () => {
     expect((await run('export', '--out', '')).code).toBe(2);
   });
 
+  // Node's recursive mkdir loops forever on /proc (mkdir there answers ENOENT): this used to spin.
+  test.runIf(process.platform === 'linux')(
+    '--out under /proc exits 2 at once with one line, before any mkdir',
+    async () => {
+      const bad = await run('export', '--out', '/proc/x');
+      expect(bad.code).toBe(2);
+      expect(bad.err).toBe(
+        "spar: --out: cannot write '/proc/x': it is on the kernel's proc file system, not a place for files\n",
+      );
+    },
+  );
+
   // Root may write anywhere, so the permission check only means something for other users.
   test.skipIf(process.getuid?.() === 0)(
     'an unwritable --out directory exits 2 with one line',

@@ -18,6 +18,7 @@ import {
   type ExportFile,
   type ExportFormat,
 } from '../export/index.js';
+import { checkWritableDir } from './output-paths.js';
 import { UsageError } from './usage-error.js';
 
 /** Where `spar export` writes when `--out` is not given. */
@@ -50,11 +51,15 @@ export function parseExportOptions(raw: {
   return { out: raw.out, formats: [format] };
 }
 
-/** Writes every machine's files; returns one line per file written and a final summary line. */
+/**
+ * Writes every machine's files; returns one line per file written and a final summary line. The
+ * directory is checked (and made) first, so an unwritable `--out` is one line before any work.
+ */
 export async function runExport(
   options: ExportOptions,
   machines: readonly MachineEntry[] = MACHINES,
 ): Promise<readonly string[]> {
+  checkWritableDir(options.out, '--out', { create: true });
   const files = machines.flatMap((entry) => exportFiles(entry, options.formats));
   const written = await writeFilesAtomically(options.out, files);
   if (!written.ok) throw new UsageError(written.error.message, '--out');

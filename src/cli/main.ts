@@ -1,6 +1,7 @@
 // Entry point of the `spar` command: the only file that reads process.argv or sets the exit
 // code (STYLE §10). An error that escapes runCli is a bug in spar-sim: exit 3 with its stack.
 
+import { colourFromEnv } from './colour.js';
 import { runCli } from './program.js';
 import { EXIT } from './usage-error.js';
 
@@ -21,7 +22,7 @@ process.on('SIGINT', () => {
 const io = {
   out: (text: string) => void process.stdout.write(text),
   err: (text: string) => void process.stderr.write(text),
-  colour: process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
+  colour: colourFromEnv(process.env, process.stdout.isTTY === true),
   interactive: process.stderr.isTTY === true,
   signal: interrupt.signal,
 };

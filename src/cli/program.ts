@@ -18,7 +18,7 @@ import { EXIT, InputError, UsageError } from './usage-error.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** True when output may be coloured (a terminal, and NO_COLOR unset). */
+  /** True when output may be coloured (colourFromEnv: FORCE_COLOR, NO_COLOR, a terminal). */
   readonly colour: boolean;
   /** True when progress may be drawn live (stderr is a terminal). */
   readonly interactive?: boolean;
@@ -141,7 +141,10 @@ function buildProgram(io: Io): Command {
       collect,
       [],
     )
-    .option('--no-color', 'plain output (also when NO_COLOR is set or stdout is not a terminal)')
+    .option(
+      '--no-color',
+      'plain output (also with NO_COLOR set, FORCE_COLOR=0, or off a terminal unless FORCE_COLOR is set)',
+    )
     .addHelpText(
       'after',
       '\nBy default the run prints a summary as it goes (faults, partition state changes, milestones),\nthen one line per expectation and the verdict.\n\nExamples:\n  spar run\n  spar run guest-crash-reboot --runtime sim --seed 42\n  spar run iosp-reboot-storage --runtime sim --partition guest1 --grep reset\n  spar run scenarios/boot-minimal.yaml --json | jq .verdict\n  spar run --runtime sim --trace run.jsonl --quiet\n',

@@ -1,5 +1,5 @@
 // The human timeline of a run (`spar run`, `spar replay`): one line per trace record, time, actor,
-// event, detail; colour only when the caller says so (a terminal, NO_COLOR unset). Effects that
+// event, detail; colour only when the caller says so (colour.ts decides). Effects that
 // recur every poll are counted instead of listed. And the machine-readable form: JSON lines.
 
 import { writeFileSync } from 'node:fs';
@@ -26,7 +26,12 @@ export function timelineLines(trace: readonly TraceRecord[], colour: boolean): s
   return lines;
 }
 
-/** One JSON object per line: time, partition, actor systemId, event, resulting state, detail. */
+/**
+ * One JSON object per line: time, partition, actor systemId, event, resulting state, detail. The
+ * state is written as the JSON value it is (`"running"`, `{"up":"polling"}`), not as the JSON
+ * text TraceRecord carries; `JSON.stringify(line.state)` gives that text back, so the trace
+ * hash can be recomputed from the file.
+ */
 export function traceJsonLines(trace: readonly TraceRecord[]): string {
   return (
     trace
@@ -36,12 +41,22 @@ export function traceJsonLines(trace: readonly TraceRecord[]): string {
           partition: r.partition,
           actor: r.actor,
           event: r.event,
-          state: r.state,
+          state: stateValue(r.state),
           ...(r.detail === undefined ? {} : { detail: r.detail }),
         }),
       )
       .join('\n') + (trace.length > 0 ? '\n' : '')
   );
+}
+
+// Every recorder stores JSON.stringify(snapshot.value); a state that is not JSON text is kept as
+// the string it is, which is also what that string's JSON would have given.
+function stateValue(state: string): unknown {
+  try {
+    return JSON.parse(state);
+  } catch {
+    return state;
+  }
 }
 
 /** Writes the JSON-lines trace to `file`; a failure is the caller's to report. */

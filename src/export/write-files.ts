@@ -9,6 +9,7 @@ import { lstat, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/prom
 import { basename, join } from 'node:path';
 import { err, ok, type Result } from '../base/result.js';
 import { assert } from '../base/assert.js';
+import { errnoOf, errnoReason } from '../base/errno.js';
 
 /** A file to write: a plain file name (no directory part) and its text. */
 export interface FileToWrite {
@@ -28,7 +29,10 @@ export interface WriteError {
 
 const TEMP_PREFIX = '.spar-export-';
 
-/** Writes `files` into `dir` (created if missing); the names written, in order. */
+/**
+ * Writes `files` into `dir` (created if missing, but not its parents: `spar export` checks and
+ * creates them first with checkWritableDir); the names written, in order.
+ */
 export async function writeFilesAtomically(
   dir: string,
   files: readonly FileToWrite[],
@@ -61,8 +65,10 @@ async function ensureDirectory(dir: string): Promise<Result<null, WriteError>> {
   } catch (error) {
     if (errnoOf(error)?.code !== 'ENOENT') return err(writeError(error, dir, null));
   }
+  // Not `recursive`: Node's recursive mkdir retries forever where a parent exists but refuses
+  // children with ENOENT (/proc), which is how `spar export --out /proc/x` spun at 100% CPU.
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir);
     return ok(null);
   } catch (error) {
     return err(writeError(error, dir, null));
@@ -82,24 +88,11 @@ async function firstDirectoryInTheWay(
     return {
       code: 'EISDIR',
       path,
-      message: `cannot write '${path}': ${REASONS['EISDIR']} (EISDIR)`,
+      message: `cannot write '${path}': ${errnoReason('EISDIR')}`,
     };
   }
   return null;
 }
-
-const REASONS: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  ENOTDIR: 'a part of the path is a file, not a directory',
-  EISDIR: 'a directory stands where a file would be written',
-  EEXIST: 'something else already exists there',
-  ENAMETOOLONG: 'the path is too long',
-  ELOOP: 'too many symbolic links',
-};
 
 // The path is the one the user knows: a file in the temporary directory is named by its final
 // path, the temporary directory itself by the target directory, and a failed rename by its
@@ -114,23 +107,5 @@ function writeError(error: unknown, dir: string, temp: string | null): WriteErro
     : basename(raw).startsWith(TEMP_PREFIX)
       ? dir
       : raw;
-  const reason = REASONS[errno.code] ?? errno.code;
-  return { code: errno.code, path, message: `cannot write '${path}': ${reason} (${errno.code})` };
-}
-
-interface Errno {
-  readonly code: string;
-  readonly path?: string;
-  readonly dest?: string;
-}
-
-function errnoOf(error: unknown): Errno | null {
-  if (!(error instanceof Error)) return null;
-  const { code, path, dest } = error as NodeJS.ErrnoException & { dest?: unknown };
-  if (typeof code !== 'string') return null;
-  return {
-    code,
-    ...(typeof path === 'string' ? { path } : {}),
-    ...(typeof dest === 'string' ? { dest } : {}),
-  };
+  return { code: errno.code, path, message: `cannot write '${path}': ${errnoReason(errno.code)}` };
 }

@@ -12,10 +12,10 @@ export interface ScenarioError {
   readonly message: string;
 }
 
-/** `file:line:col: path: message`, one line. */
+/** `file:line:col: path: message`, always one line (a message's line breaks become spaces). */
 export function formatScenarioError(e: ScenarioError): string {
   const where = e.path === '' ? '' : `${e.path}: `;
-  return `${e.file}:${e.line}:${e.column}: ${where}${e.message}`;
+  return `${e.file}:${e.line}:${e.column}: ${where}${e.message}`.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 /** A JSON-style path from path segments: `partitions[1].kind`. */

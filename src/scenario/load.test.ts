@@ -133,6 +133,29 @@ faults:
     ]);
   });
 
+  test('garbage JSON or YAML is exactly one error line, at file:line:col of the first mistake', () => {
+    const garbage: [string, RegExp][] = [
+      ['{"until": 1s, partitions: [\n', /^x\.yaml:2:1: YAML: Flow sequence .*end with a \]$/],
+      ['{"a":\n', /^x\.yaml:1:6: YAML: Flow map must end with a \}$/],
+      ['[[[[\n', /^x\.yaml:2:1: YAML: /],
+      ['}{\n', /^x\.yaml:1:1: YAML: /],
+      ['a: b: c\n', /^x\.yaml:1:4: YAML: /],
+      ['\u0000\u0001\uFFFD: [: }\n', /^x\.yaml:1:\d+: YAML: /],
+      ['until: 1s\n\tpartitions: []\n', /^x\.yaml:2:1: YAML: /],
+    ];
+    for (const [text, line] of garbage) {
+      const errors = errorsOf(text);
+      expect(errors, JSON.stringify(text)).toHaveLength(1);
+      expect(errors[0], JSON.stringify(text)).toMatch(line);
+      expect(errors[0], JSON.stringify(text)).not.toMatch(/[\r\n]/);
+    }
+  });
+
+  test('an error message with line breaks is printed on one line', () => {
+    const e = { file: 'x.yaml', line: 3, column: 5, path: 'a', message: 'two\n  lines\r\nhere' };
+    expect(formatScenarioError(e)).toBe('x.yaml:3:5: a: two lines here');
+  });
+
   test('hostile files: huge, alias bombs and non-mapping documents are refused with one error', () => {
     expect(errorsOf('x'.repeat((1 << 20) + 1))).toEqual([
       'x.yaml:1:1: file is larger than 1048576 bytes',

@@ -1,7 +1,8 @@
 // Loading a scenario file: YAML (the `yaml` library, which keeps source positions) → shape
-// (zod, `schema.ts`) → references and configuration rules (`references.ts`). Every error names
-// file, line and column and says what was expected; the first stage with errors reports all of
-// its errors and stops there, since later stages would only repeat them.
+// (zod, `schema.ts`) → references and configuration rules (`references.ts`). Every error is one
+// line naming file, line and column and saying what was expected; the first stage with errors
+// reports its errors (a syntax error: only the first) and stops there, since later stages would
+// only repeat them.
 
 import { basename, extname } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -47,13 +48,12 @@ export function loadScenarioText(
     uniqueKeys: true,
     strict: true,
   });
-  if (doc.errors.length > 0) {
-    return err(
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return at(pos.line, pos.col, '', `YAML: ${firstLine(e.message)}`);
-      }),
-    );
+  // Only the first syntax error: the parser's later ones follow from it (an unclosed `[` is also
+  // an unclosed `{`), so a garbage file is one line, at the first place it went wrong.
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    const pos = lines.linePos(syntax.pos[0]);
+    return err([at(pos.line, pos.col, '', `YAML: ${firstLine(syntax.message)}`)]);
   }
   let data: unknown;
   try {
