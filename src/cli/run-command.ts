@@ -23,6 +23,7 @@ import { errorLine, expectationLines, kindLines } from './run-summary.js';
 import { QUIET_EVENTS, writeTraceFile } from './timeline.js';
 import { QUIRKS } from '../kinds/index.js';
 import { unknownQuirks } from '../quirks.js';
+import { checkWritableFile } from './output-paths.js';
 import { InputError, UsageError } from './usage-error.js';
 
 /** The scenario `npm start` and a bare `spar run` run. */
@@ -82,6 +83,7 @@ export async function runRunCommand(args: RunArgs, io: RunIo): Promise<RunOutcom
   const seed = args.seed === undefined ? (loaded.scenario.seed ?? 1) : parseSeed(args.seed);
   const untilMs = args.until === undefined ? loaded.scenario.until : parseUntil(args.until);
   const selection = recordSelection(args, loaded);
+  if (args.trace !== undefined) checkWritableFile(args.trace, '--trace'); // before, not after, the run
   const again = rerunCommand(loaded.file, seed, args);
   if (!args.json)
     io.out(`${headerLines(loaded, runtime, seed, untilMs, io, again).join('\n')}\n\n`);
