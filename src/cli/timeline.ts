@@ -4,9 +4,10 @@
 
 import { writeFileSync } from 'node:fs';
 import type { TraceRecord } from '../partition/environment.js';
+import { RECURRING_EVENTS } from '../run/violation.js';
 
 /** Effects that recur every poll; the timeline counts them instead of listing them. */
-export const QUIET_EVENTS: ReadonlySet<string> = new Set(['controlvm.poll']);
+export const QUIET_EVENTS: ReadonlySet<string> = RECURRING_EVENTS;
 
 /** One record as a timeline line. */
 export function formatRecord(r: TraceRecord, colour: boolean): string {

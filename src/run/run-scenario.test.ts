@@ -128,9 +128,28 @@ describe('running scenarios', () => {
   ])('with the quirk %s the storage scenario fails %s', async (quirk, expectation) => {
     const loaded = load('iosp-reboot-storage');
     const quirked = { ...loaded, config: { ...loaded.config, quirks: [quirk] } };
-    const { report } = await runScenario(quirked, opts({ untilMs: 6_000 }));
+    const { report, trace } = await runScenario(quirked, opts({ untilMs: 6_000 }));
     expect(report.verdict).toBe('fail');
     expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual([expectation]);
+    // A duplicate completion points at the record of the second completion of one tag; a
+    // workload that never finished is judged at the end.
+    const at = report.expectations.find((e) => !e.ok)?.firstViolation;
+    if (expectation === 'exactly-once-completion') {
+      const r = trace[at?.record ?? -1];
+      expect(at?.found).toBe('record');
+      expect(r?.event).toBe('scsi.complete');
+      const same = trace.filter(
+        (x) =>
+          x.event === r?.event &&
+          x.actor === r?.actor &&
+          x.detail?.['text'] === r?.detail?.['text'],
+      );
+      expect(same.length).toBeGreaterThanOrEqual(2);
+      expect(same[1]).toBe(r); // the first repeat, not a later one
+    } else {
+      expect(at).toMatchObject({ found: 'end', atMs: 6_000 });
+      expect(trace[at?.record ?? -1]?.partition).toBe('guest1');
+    }
   });
 
   // Run past the CP's 30 s response timeout: only then does the CP send the next standby, which

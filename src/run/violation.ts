@@ -6,6 +6,9 @@
 import type { TraceRecord } from '../partition/environment.js';
 import type { Observation } from './observation.js';
 
+/** Events that recur every poll: counted, not listed, and never what a violation points at. */
+export const RECURRING_EVENTS: ReadonlySet<string> = new Set(['controlvm.poll']);
+
 /** The first violation of a failed expectation. */
 export interface FirstViolation {
   /** Run time (ms) of the violation, or of the end of the run for a check judged there. */
@@ -29,7 +32,10 @@ export function firstViolation(
   if (found !== undefined && at !== undefined)
     return { atMs: at.atMs, record: found, found: 'record' };
   const named = o.config.partitions.map((p) => p.name).filter((n) => mentions(detail, n));
-  const record = lastIndex(trace, (r) => named.length === 0 || named.includes(r.partition));
+  const record = lastIndex(
+    trace,
+    (r) => !RECURRING_EVENTS.has(r.event) && (named.length === 0 || named.includes(r.partition)),
+  );
   return { atMs: endMs, record: record === -1 ? null : record, found: 'end' };
 }
 

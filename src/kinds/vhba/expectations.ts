@@ -45,6 +45,18 @@ export const VHBA_EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
             : problems.join(', '),
       };
     },
+    // The first command virthba completes a second time (same driver, same tag); a request that
+    // never completed has no record to point at.
+    locate: (trace) => {
+      const seen = new Set<string>();
+      for (const [i, r] of trace.entries()) {
+        if (r.event !== 'scsi.complete') continue;
+        const key = `${r.actor} ${String(r.detail?.['text'])}`;
+        if (seen.has(key)) return i;
+        seen.add(key);
+      }
+      return undefined;
+    },
   },
   'io-resumes': {
     description:
