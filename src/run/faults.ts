@@ -14,7 +14,7 @@ export interface FaultRecord {
   readonly index: number;
   readonly action: ScenarioFault['action'];
   readonly partition: string;
-  /** When it fired (ms since the start), or null if it never fired. */
+  /** When it fired, in ms on the trace's clock (as a trace record's atMs), or null if it never fired. */
   readonly atMs: number | null;
   /** Set when the hypervisor refused it. */
   readonly refused: string | null;
