@@ -24,7 +24,7 @@ describe('format-time', () => {
   });
 
   test('jiffies read as words', () => {
-    expect(formatJiffies(0)).toBe('no wait');
+    expect(formatJiffies(0)).toBe('0 jiffies');
     expect(formatJiffies(1)).toBe('1 jiffy');
     expect(formatJiffies(4)).toBe('4 jiffies');
   });

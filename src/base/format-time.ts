@@ -21,9 +21,8 @@ export function formatMsFixed(ms: number): string {
   return Number(text) === 0 ? (0).toFixed(DECIMALS) : text;
 }
 
-/** A wait in jiffies, the guest kernel's timer tick: `1 jiffy`, `3 jiffies`, `no wait`. */
+/** A count of jiffies, the guest kernel's timer tick (docs/glossary.md): `1 jiffy`, `3 jiffies`. */
 export function formatJiffies(jiffies: number): string {
-  if (jiffies === 0) return 'no wait';
   return `${jiffies} ${jiffies === 1 ? 'jiffy' : 'jiffies'}`;
 }
 
