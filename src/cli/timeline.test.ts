@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { TraceRecord } from '../partition/environment.js';
 import type { FaultRecord } from '../run/faults.js';
 import { runScenario } from '../run/run-scenario.js';
-import { loadShipped, simOptions } from '../run/testing/shipped.js';
+import { loadShipped, ROOT, simOptions } from '../run/testing/shipped.js';
 import { shippedScenarios } from './list-command.js';
-import { formatRecord, timelineLines } from './timeline.js';
+import { readableEvent } from './record-text.js';
+import { formatRecord, GLOSSARY_FILE, timelineLines } from './timeline.js';
 
 const record = (over: Partial<TraceRecord> = {}): TraceRecord => ({
   atMs: 1578.619873046875,
@@ -50,12 +53,18 @@ describe('timeline', () => {
     expect(lines[1]).toBe('(1 controlvm.poll effects not shown)');
   });
 
-  test('no shipped scenario shows an XState internal name or a raw float time in its sim timeline', async () => {
+  test('no shipped scenario shows an XState internal name or a raw float time in its sim timeline, and the glossary explains every event it shows', async () => {
+    const glossary = readFileSync(join(ROOT, GLOSSARY_FILE), 'utf8');
     const names = shippedScenarios().map((s) => s.name);
     expect(names.length).toBeGreaterThanOrEqual(5);
     for (const name of names) {
       const loaded = loadShipped(name);
       const { report, trace } = await runScenario(loaded, simOptions(loaded.scenario.until));
+      const events = new Set(trace.map((r) => readableEvent(r.event).split(' (')[0]));
+      expect(
+        [...events].filter((e) => !glossary.includes(`\`${e}`)),
+        `${name}: events the glossary does not list`,
+      ).toEqual([]);
       const lines = timelineLines(trace, false, { faults: report.faultLog });
       expect(lines.length, name).toBeGreaterThan(10);
       expect(
