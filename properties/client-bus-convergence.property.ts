@@ -9,6 +9,8 @@
 // stays bound (the fuzzer finds it within a few hundred runs).
 
 import fc from 'fast-check';
+import { formatJiffies } from '../src/base/format-time.js';
+import { segmentStateText } from '../src/protocol/value-names.js';
 import { VBUS_CHANNEL } from '../src/channel/index.js';
 import { channelTypeNamed } from '../src/kinds/index.js';
 import {
@@ -137,7 +139,7 @@ export const clientBusConvergence = {
   run: runClientBus,
   describe([steps, simSeed]: ClientBusCase): string {
     const text = (s: ClientBusStep) =>
-      `${s.request.op} dev ${s.request.devNo}${'state' in s.request ? ` 0x${s.request.state.toString(16)}` : ''} +${s.gapJiffies}j`;
+      `${s.request.op} dev ${s.request.devNo}${'state' in s.request ? ` ${segmentStateText(s.request.state)}` : ''}; wait ${formatJiffies(s.gapJiffies)}`;
     return [`sim seed ${simSeed}`, ...steps.map((s, i) => `${i}: ${text(s)}`)].join('\n');
   },
   testRuns: 60,

@@ -10,6 +10,7 @@
 
 import fc from 'fast-check';
 import { CONTROLVM_ID as ID } from '../src/protocol/controlvm.js';
+import { segmentStateText } from '../src/protocol/value-names.js';
 
 /** The type DEVICE_CREATE announces; `own` is the type of the channel at its address. */
 export type AnnouncedType = 'own' | 'video' | 'keyboard' | 'mouse' | 'vhba';
@@ -109,10 +110,18 @@ export const cpSequenceArbitrary: fc.Arbitrary<readonly CpStep[]> = fc
   )
   .map(([keep, steps]) => [...BRING_UP.filter((_, i) => keep[i]), ...steps].slice(0, 30));
 
-/** A request for messages, e.g. `deviceChangeState 1 0 0x77` (ids and states in hex). */
+/** A request for messages, e.g. `deviceChangeState 1 0 0x77 (paused)` (ids in hex, states named). */
 export function describeRequest(r: CpRequest): string {
-  return Object.values(r)
-    .map((v) => (typeof v === 'number' && v > 9 ? `0x${v.toString(16)}` : String(v)))
+  return Object.entries(r)
+    .map(([k, v]) =>
+      typeof v !== 'number'
+        ? String(v)
+        : k === 'state'
+          ? segmentStateText(v)
+          : v > 9
+            ? `0x${v.toString(16)}`
+            : String(v),
+    )
     .join(' ');
 }
 

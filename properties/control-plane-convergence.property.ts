@@ -8,6 +8,7 @@
 // property.
 
 import fc from 'fast-check';
+import { formatJiffies } from '../src/base/format-time.js';
 import { Channel, CONTROLVM_CHANNEL, VBUS_CHANNEL } from '../src/channel/index.js';
 import { channelTypeNamed } from '../src/kinds/index.js';
 import {
@@ -169,7 +170,9 @@ export const controlPlaneConvergence = {
   describe([steps, simSeed]: ControlPlaneCase): string {
     return [
       `sim seed ${simSeed}`,
-      ...steps.map((s, i) => `${i}: ${describeRequest(s.request)} +${s.gapJiffies}j`),
+      ...steps.map(
+        (s, i) => `${i}: ${describeRequest(s.request)}; wait ${formatJiffies(s.gapJiffies)}`,
+      ),
     ].join('\n');
   },
   testRuns: 80,

@@ -30,6 +30,7 @@
 // breaks. Its `kind` is safety: the liveness promise is checked with an explicit bound, which makes
 // it a safety property (a violation has a finite witness: the run up to the bound).
 
+import { formatMs } from '../src/base/format-time.js';
 import { InternalFailureError } from '../src/base/failure.js';
 import { VHBA_CHANNEL } from '../src/kinds/vhba/channel.js';
 import { type ChannelFinding, ChannelWatches, lostAckedWrites } from '../src/check/index.js';
@@ -83,7 +84,7 @@ class Sampler {
       const value = state.ok ? state.value : 'unknown';
       if (value !== 'running' && !this.reported.has(g)) {
         this.reported.add(g);
-        this.violations.push(`guests-stay-running: ${g} is ${value} at ${now} ms`);
+        this.violations.push(`guests-stay-running: ${g} is ${value} at ${formatMs(now)}`);
       }
     }
     for (const [name, disk] of hardwareOf(vhbaKind, run.hardware) ?? [])

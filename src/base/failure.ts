@@ -1,6 +1,8 @@
 // A bug inside spar-sim caught while a run was going (STYLE §10: exit 3 with what ran so far).
 // Plain data, so a worker thread can hand it to the main thread.
 
+import { formatMs } from './format-time.js';
+
 /** Where and when a run failed from the inside, and the error that did it. */
 export interface InternalFailure {
   /** The actor's systemId or the scheduled event's label (`guest1/guest-partition`). */
@@ -16,7 +18,9 @@ export interface InternalFailure {
 export class InternalFailureError extends Error {
   override readonly name = 'InternalFailureError';
   constructor(readonly failure: InternalFailure) {
-    super(`a bug inside spar-sim, in ${failure.where} at ${failure.atMs} ms: ${failure.message}`);
+    super(
+      `a bug inside spar-sim, in ${failure.where} at ${formatMs(failure.atMs)}: ${failure.message}`,
+    );
     if (failure.stack !== '') this.stack = failure.stack;
   }
 }

@@ -6,6 +6,7 @@
 // The watch sees memory only when sampled, so a change between two samples is legal when it is
 // reachable through legal steps (CLIENT_STATE_REACHABLE), not only when it is one step.
 
+import { formatMs } from '../base/format-time.js';
 import {
   Channel,
   CLIENT_STATE_NAMES,
@@ -81,7 +82,7 @@ export class ChannelWatch {
     const out: ChannelFinding[] = [];
     for (const queue of this.queues) {
       const key = `${this.id}/queue${queue.queue}`;
-      const where = `${this.id} queue ${queue.queue} at ${now} ms`;
+      const where = `${this.id} queue ${queue.queue} at ${formatMs(now)}`;
       const occupancy = queue.occupancy();
       if (typeof occupancy !== 'number') {
         out.push({ key, text: `${where}: ${occupancy.message}` });
@@ -109,12 +110,12 @@ export class ChannelWatch {
       if (to < 0)
         out.push({
           key: `${this.id}/${kind}`,
-          text: `${this.id} at ${now} ms: cli_state_${kind} is not a client state`,
+          text: `${this.id} at ${formatMs(now)}: cli_state_${kind} is not a client state`,
         });
       else if (from >= 0 && !clientChangeIsLegal(from, to))
         out.push({
           key: `${this.id}/${kind}/${from}-${to}`,
-          text: `${this.id} at ${now} ms: cli_state_${kind} ${name(from)} → ${name(to)}, not along §1.3`,
+          text: `${this.id} at ${formatMs(now)}: cli_state_${kind} ${name(from)} → ${name(to)}, not along §1.3`,
         });
       this.last[kind] = to;
     }

@@ -12,15 +12,10 @@ import { formatScenarioError } from '../scenario/errors.js';
 import { loadScenarioText, type LoadedScenario } from '../scenario/load.js';
 import { SCENARIO_DIR, shippedScenarios } from './list-command.js';
 import type { TraceRecord } from '../partition/environment.js';
-import {
-  faultLine,
-  formatMs,
-  type RecordSelection,
-  RunStream,
-  type StreamIo,
-} from './run-stream.js';
+import { formatMs } from '../base/format-time.js';
+import { faultLine, type RecordSelection, RunStream, type StreamIo } from './run-stream.js';
 import { errorLine, expectationLines, kindLines } from './run-summary.js';
-import { QUIET_EVENTS, writeTraceFile } from './timeline.js';
+import { GLOSSARY_FILE, QUIET_EVENTS, writeTraceFile } from './timeline.js';
 import { QUIRKS } from '../kinds/index.js';
 import { unknownQuirks } from '../quirks.js';
 import { checkWritableFile } from './output-paths.js';
@@ -31,7 +26,7 @@ export const DEFAULT_SCENARIO = 'boot-minimal';
 
 /** Where the terms of the output are explained (as the user can open it from here). */
 function glossaryPath(): string {
-  const path = join(packageRoot(), 'docs', 'glossary.md');
+  const path = join(packageRoot(), GLOSSARY_FILE);
   const shown = relative(process.cwd(), path);
   return shown.startsWith('..') ? path : shown;
 }
@@ -115,7 +110,9 @@ export async function runRunCommand(args: RunArgs, io: RunIo): Promise<RunOutcom
     ...(stream.printed > 0 || quiet > 0 ? [''] : []),
     ...(selection.mode === 'none' ? report.faultLog.map(faultLine) : unfired(report)),
     ...kindLines(report),
-    ...report.expectations.flatMap((e) => expectationLines(e, trace, io.colour)),
+    ...report.expectations.flatMap((e) =>
+      expectationLines(e, trace, { colour: io.colour, faults: report.faultLog }),
+    ),
     ...(failure === undefined ? [] : [errorLine(failure)]),
     '',
     ...closingLines(report, runtime, again),

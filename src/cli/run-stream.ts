@@ -6,6 +6,7 @@
 import type { TraceRecord } from '../partition/environment.js';
 import type { FaultRecord } from '../run/faults.js';
 import type { RunProgress, RunWatch } from '../run/watch.js';
+import { formatMs } from '../base/format-time.js';
 import { formatRecord, QUIET_EVENTS } from './timeline.js';
 
 /** Which records a run prints as they happen. */
@@ -75,6 +76,8 @@ export class RunStream {
   private lastProgress: number;
   private readonly started: number;
   private last: RunProgress | null = null;
+  /** The faults fired so far: the records they explain say so. */
+  private readonly fired: FaultRecord[] = [];
 
   constructor(
     private readonly io: StreamIo,
@@ -113,12 +116,17 @@ export class RunStream {
       if (this.selection.mode === 'timeline') this.quiet++;
       return;
     }
-    if (!selects(this.selection, r, () => formatRecord(r, false))) return;
-    this.write(`${formatRecord(r, this.io.colour)}\n`);
+    const faults = this.fired;
+    if (!selects(this.selection, r, () => formatRecord(r, { colour: false, faults }))) return;
+    this.write(`${formatRecord(r, { colour: this.io.colour, faults })}\n`);
     this.shown++;
   }
 
+  // Told as the fault fires (refused null), and again if it was refused.
   private fault(f: FaultRecord): void {
+    const before = this.fired.findIndex((x) => x.index === f.index);
+    if (before === -1) this.fired.push(f);
+    else this.fired[before] = f;
     if (this.selection.mode === 'none') return;
     this.write(`${faultLine(f)}\n`);
   }
@@ -169,9 +177,4 @@ function progressText(p: RunProgress, clock: 'virtual' | 'wall', wallS: number):
   const rate = wallS > 0 ? Math.round(p.events / wallS) : 0;
   const what = clock === 'virtual' ? 'events' : 'records';
   return `${clock} time ${formatMs(p.atMs)} · ${p.events.toLocaleString('en-US')} ${what} (${rate.toLocaleString('en-US')}/s) · faults ${p.faultsFired}/${p.faultsTotal} · ${wallS.toFixed(1)} s`;
-}
-
-/** Milliseconds as the run output shows them: three decimals at most, unit chosen to read. */
-export function formatMs(ms: number): string {
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(3)} s` : `${Number(ms.toFixed(3))} ms`;
 }

@@ -7,8 +7,8 @@ import { KINDS } from '../kinds/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { ExpectationResult } from '../run/expectations.js';
 import type { RunReport } from '../run/run-scenario.js';
-import { formatMs } from './run-stream.js';
-import { formatRecord, QUIET_EVENTS } from './timeline.js';
+import { formatMs } from '../base/format-time.js';
+import { formatRecord, QUIET_EVENTS, type RecordFormat } from './timeline.js';
 
 /** Records printed on each side of a first violation. */
 const AROUND = 3;
@@ -17,7 +17,7 @@ const AROUND = 3;
 export function expectationLines(
   e: ExpectationResult,
   trace: readonly TraceRecord[],
-  colour: boolean,
+  format: RecordFormat,
 ): string[] {
   if (e.ok) return [`ok    ${e.name}: ${e.detail}`];
   const head = `FAIL  ${e.name} (${e.kind}): ${e.detail}`;
@@ -30,12 +30,12 @@ export function expectationLines(
     const lines = [
       `      judged on the state at the end of the run (${at})${where}; the records before it:`,
     ];
-    return [head, ...lines, ...context(trace, v.record, AROUND * 2, 0, colour)];
+    return [head, ...lines, ...context(trace, v.record, AROUND * 2, 0, format)];
   }
   return [
     head,
     `      first violation at ${at}${where}:`,
-    ...context(trace, v.record, AROUND, AROUND, colour),
+    ...context(trace, v.record, AROUND, AROUND, format),
   ];
 }
 
@@ -46,7 +46,7 @@ function context(
   index: number | null,
   before: number,
   after: number,
-  colour: boolean,
+  format: RecordFormat,
 ): string[] {
   const marked = index === null ? undefined : trace[index];
   if (index === null || marked === undefined) return [];
@@ -64,7 +64,7 @@ function context(
   }
   return picked.map((i) => {
     const r = trace[i];
-    return `    ${i === index ? '>' : ' '} ${r === undefined ? '' : formatRecord(r, colour)}`;
+    return `    ${i === index ? '>' : ' '} ${r === undefined ? '' : formatRecord(r, format)}`;
   });
 }
 

@@ -1,28 +1,52 @@
 // The human timeline of a run (`spar run`, `spar replay`): one line per trace record, time, actor,
 // event, detail; colour only when the caller says so (colour.ts decides). Effects that
-// recur every poll are counted instead of listed. And the machine-readable form: JSON lines.
+// recur every poll are counted instead of listed. How a record's event and detail read (XState's
+// events in words, statuses named, injected faults pointed out) is record-text.ts's; the words
+// that remain are explained in docs/glossary.md. And the machine-readable form: JSON lines.
 
 import { writeFileSync } from 'node:fs';
+import { formatMsFixed } from '../base/format-time.js';
 import type { TraceRecord } from '../partition/environment.js';
+import type { FaultRecord } from '../run/faults.js';
 import { RECURRING_EVENTS } from '../run/violation.js';
+import { readableDetail, readableEvent } from './record-text.js';
 
 /** Effects that recur every poll; the timeline counts them instead of listing them. */
 export const QUIET_EVENTS: ReadonlySet<string> = RECURRING_EVENTS;
 
-/** One record as a timeline line. */
-export function formatRecord(r: TraceRecord, colour: boolean): string {
-  const time = `+${r.atMs.toFixed(3).padStart(9)} ms`;
+/** The glossary of the words the timeline, the summary and the expectations use. */
+export const GLOSSARY_FILE = 'docs/glossary.md';
+
+/** How {@link formatRecord} writes a record. */
+export interface RecordFormat {
+  /** ANSI colour (a terminal, NO_COLOR unset). */
+  readonly colour: boolean;
+  /** The instant (ms, on the trace's clock) shown as +0; default 0, the trace's own origin. */
+  readonly origin?: number;
+  /** The faults fired so far (the report's faultLog): records they explain say so. */
+  readonly faults?: readonly FaultRecord[];
+}
+
+/** One record as a timeline line: `+  1501.000 ms  actor  event  detail`. */
+export function formatRecord(r: TraceRecord, format: RecordFormat): string {
+  const ms = r.atMs - (format.origin ?? 0);
+  const time = `${ms < 0 ? '-' : '+'}${formatMsFixed(Math.abs(ms)).padStart(9)} ms`;
   const actor = r.actor.padEnd(36);
-  const event = r.event.padEnd(24);
-  const detail = String(r.detail?.['text'] ?? '');
-  if (!colour) return `${time}  ${actor}  ${event}  ${detail}`.trimEnd();
+  const event = readableEvent(r.event).padEnd(24);
+  const detail = readableDetail(r, format.faults);
+  if (!format.colour) return `${time}  ${actor}  ${event}  ${detail}`.trimEnd();
   return `\u001b[2m${time}\u001b[0m  \u001b[36m${actor}\u001b[0m  ${event}  \u001b[33m${detail}\u001b[0m`;
 }
 
 /** The timeline lines of `trace`, quiet events summarised in a last line. */
-export function timelineLines(trace: readonly TraceRecord[], colour: boolean): string[] {
+export function timelineLines(
+  trace: readonly TraceRecord[],
+  colour: boolean,
+  context: Omit<RecordFormat, 'colour'> = {},
+): string[] {
+  const format = { ...context, colour };
   const quiet = trace.filter((r) => QUIET_EVENTS.has(r.event)).length;
-  const lines = trace.filter((r) => !QUIET_EVENTS.has(r.event)).map((r) => formatRecord(r, colour));
+  const lines = trace.filter((r) => !QUIET_EVENTS.has(r.event)).map((r) => formatRecord(r, format));
   if (quiet > 0) lines.push(`(${quiet} ${[...QUIET_EVENTS].join('/')} effects not shown)`);
   return lines;
 }

@@ -14,7 +14,7 @@ export interface FaultRecord {
   readonly index: number;
   readonly action: ScenarioFault['action'];
   readonly partition: string;
-  /** When it fired (ms since the start), or null if it never fired. */
+  /** When it fired, in ms on the trace's clock (as a trace record's atMs), or null if it never fired. */
   readonly atMs: number | null;
   /** Set when the hypervisor refused it. */
   readonly refused: string | null;
@@ -70,6 +70,7 @@ export class FaultPlan {
 
   constructor(
     private readonly faults: readonly ScenarioFault[],
+    /** Told of each fault as it fires, and again with its refusal if it is refused. */
     private readonly onFire?: (record: FaultRecord) => void,
   ) {
     this.records = faults.map((f, index) => ({
@@ -107,9 +108,15 @@ export class FaultPlan {
     const fault = this.faults[index];
     const record = this.records[index];
     if (fault === undefined || record === undefined) return;
-    const fired = { ...record, atMs, refused: applyFault(hypervisor, hardware, fault) };
-    this.records[index] = fired;
-    this.onFire?.(fired);
+    // The watcher hears of it before it applies, so the records it causes follow its note; and
+    // again if the hypervisor or the hardware refused it.
+    const firing = { ...record, atMs, refused: null };
+    this.records[index] = firing;
+    this.onFire?.(firing);
+    const refused = applyFault(hypervisor, hardware, fault);
+    if (refused === null) return;
+    this.records[index] = { ...firing, refused };
+    this.onFire?.({ ...firing, refused });
   }
 
   /** How many faults have fired (refused ones included), of how many. */

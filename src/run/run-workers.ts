@@ -6,8 +6,9 @@
 // second to load here), so the schedule keeps its times; a launcher failure surfaces at shutdown.
 // The run lasts at most the scenario's time limit in wall time, counted from the moment every
 // partition of the boot order has started (starting a worker is the runtime's cost, not the
-// simulated system's); it ends earlier once quiescent. Fault times count from the same moment;
-// trace times from the runtime's epoch.
+// simulated system's); it ends earlier once quiescent. A fault's schedule counts from the same
+// moment, but its record carries the trace's clock (the runtime's epoch), so the fault log, the
+// trace and a failure share one origin (docs/report.md).
 
 import { type InternalFailure, internalFailure } from '../base/failure.js';
 import { bootOrder } from '../hypervisor/index.js';
@@ -111,7 +112,7 @@ export async function runWorkers(
       }
       for (const d of due.filter((x) => x.atMs <= elapsed())) {
         due.splice(due.indexOf(d), 1);
-        plan.fire(d.index, elapsed(), runtime.hypervisor, runtime.hardware);
+        plan.fire(d.index, runtime.elapsedMs(), runtime.hypervisor, runtime.hardware);
       }
       const found = runtime.failure();
       if (found !== null) return found;

@@ -2,6 +2,7 @@
 // judged on the run's `net` section with src/check's oracles, which the net-recovery property
 // shares.
 
+import { formatMs } from '../../base/format-time.js';
 import {
   frameFindings,
   isolationFindings,
@@ -76,7 +77,7 @@ export const VNIC_EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
         ok: problems.length === 0,
         detail:
           problems.length === 0
-            ? `${all.linksUp} of ${all.interfaces} link(s) up, ${all.finishedFlows} of ${all.flows} flow(s) finished, ${all.linkDownMs} ms link down in all`
+            ? `${all.linksUp} of ${all.interfaces} link(s) up, ${all.finishedFlows} of ${all.flows} flow(s) finished, ${formatMs(all.linkDownMs)} link down in all`
             : problems.join(', '),
       };
     },
@@ -91,7 +92,7 @@ function linkProblem(f: LinkFinding): string {
     case 'link-down':
       return `${f.guest} ${f.ifname}: link down at the end`;
     case 'stalled':
-      return `${f.guest} ${f.ifname}: flow ${f.flow} got no reply since the link came up at ${f.sinceMs} ms`;
+      return `${f.guest} ${f.ifname}: flow ${f.flow} got no reply since the link came up at ${formatMs(f.sinceMs)}`;
     case 'unfinished-flow':
       return `${f.guest} ${f.ifname}: flow ${f.flow.flow} unfinished at the end`;
   }

@@ -12,6 +12,7 @@
 // - linkDownMs: virtual time its interfaces had no carrier after first coming up.
 // - ownershipViolations: receive pages handed to the IP layer while the IOSP could still write them.
 
+import { formatMs } from '../../base/format-time.js';
 import { linkDownMsAt } from '../../../machines/ip-stack.logic.js';
 import { frameTotals } from '../../check/index.js';
 import { sumRecords } from '../../run/observation.js';
@@ -158,7 +159,9 @@ function netLines(net: NetReport): string[] {
     interfaces.flatMap((i) =>
       i.flows.map((f) => {
         const rtt =
-          f.rttAvgMs === null ? '' : `, rtt avg ${f.rttAvgMs} ms max ${f.rttMaxMs ?? 0} ms`;
+          f.rttAvgMs === null
+            ? ''
+            : `, rtt avg ${formatMs(f.rttAvgMs)} max ${formatMs(f.rttMaxMs ?? 0)}`;
         return `net   ${guest} ${i.ifname} (${i.segment}) flow ${f.flow} → ${f.to}: ${f.sent} sent, ${f.delivered} answered, ${f.lost} lost${f.duplicates > 0 ? `, ${f.duplicates} DUPLICATE` : ''}${rtt}`;
       }),
     ),
