@@ -190,6 +190,8 @@ export interface KindScenario<H = unknown> {
   readonly deviceOptions?: z.ZodRawShape;
   /** Keys of an IO service partition's `hardware:` the kind owns. */
   readonly hardware?: z.ZodRawShape;
+  /** Top-level keys of the scenario file the kind owns (vnic's `segments`). */
+  readonly topLevel?: z.ZodRawShape;
   readonly workloads?: readonly KindWorkload[];
   readonly faults?: readonly KindFault<H>[];
   /** Reference checks of the kind's parts of a parsed scenario (each error names its path). */

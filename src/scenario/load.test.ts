@@ -191,6 +191,7 @@ partitions:
       - { kind: ping, to: outside }
       - { kind: ping, to: guest1 }
       - { kind: ping, to: cp }
+segments: [blue]
 `;
     expect(errorsOf(text)).toEqual([
       'x.yaml:12:27: partitions[2].workloads[1].to: guest1 cannot ping itself',
