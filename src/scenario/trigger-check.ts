@@ -76,14 +76,11 @@ function resolveActor(
     const kind = scenario.partitions.findLast((p) => p.name === owner)?.kind;
     const home = moduleHome(module);
     if (home !== undefined) return `${owner} (${kind}) has no ${module} actor: it runs in ${home}`;
-    const close = modules.find(
-      (m) =>
-        m.module ===
-        closestName(
-          module,
-          modules.map((n) => n.module),
-        ),
+    const closeName = closestName(
+      module,
+      modules.map((m) => m.module),
     );
+    const close = modules.find((m) => m.module === closeName);
     const hint =
       close === undefined
         ? ''
