@@ -57,6 +57,7 @@ partitions:
       - { busNo: 2, deviceCount: 1 }
     devices:
       - ${vnic}
+segments: [blue]
 faults: []
 expect: ${EXPECT}
 `;

@@ -216,6 +216,8 @@ export function netPlan(c: NetCase): NetPlan {
   const scenario = parseScenario({
     description: 'net-recovery property case',
     until: untilMs,
+    // Both segments declared: an IOSP may have no uplink on a guest's segment.
+    segments: ['blue', 'red'],
     partitions: [
       { name: 'cp', kind: 'command' },
       ...iosps.map((name, i) => ({

@@ -14,8 +14,9 @@ import type { VisorDriverRegistration } from '../../machines/visor-driver.logic.
 import type { ChannelType } from '../channel/index.js';
 import type { z } from 'zod';
 import type { ChannelRecord, Config, WorkloadConfig } from '../hypervisor/index.js';
-import type { AnyBinding, Binder, Binding } from '../partition/binding.js';
+import type { AnyBinding, Binder, Binding, EffectOf } from '../partition/binding.js';
 import type { Environment, TraceRecord } from '../partition/environment.js';
+import type { TracedEffects } from '../partition/traced-effects.js';
 import type { Quirk } from '../quirks.js';
 import type { Observation } from '../run/observation.js';
 import type { BadReference } from '../scenario/references.js';
@@ -38,13 +39,24 @@ export type KindDriver =
   | { readonly bus: 'visorbus'; readonly registration: VisorDriverRegistration }
   | { readonly bus: 'virtpci'; readonly registration: VirtpciDriverRegistration };
 
-/** A machine a guest runs for a kind: the guest-partition machine spawns it under `module`. */
-export interface KindMachine {
+/**
+ * A machine a guest runs for a kind: the guest-partition machine spawns it under `module`, one
+ * actor per device or layer, `<partition>/<module>:<instance>` (the instance is its bus and device,
+ * disk or interface).
+ */
+export interface KindMachine<M extends AnyStateMachine = AnyStateMachine> {
   /** Module name: the actor's source in the guest-partition machine and its systemId's part. */
   readonly module: string;
-  readonly machine: AnyStateMachine;
+  readonly machine: M;
   /** One sentence: what the machine models, with the reference section (`spar list`, export). */
   readonly summary: string;
+  /** Its effect types, each traced or not: the trace events its actors record. */
+  readonly traced: TracedEffects<EffectOf<M>>;
+}
+
+/** `machine` as registered, its `traced` record held by the compiler to the machine's effects. */
+export function kindMachine<M extends AnyStateMachine>(machine: KindMachine<M>): KindMachine {
+  return machine;
 }
 
 /** What a kind's guest side is given, once per guest boot. */
@@ -183,6 +195,8 @@ export interface KindScenario<H = unknown> {
   readonly deviceOptions?: z.ZodRawShape;
   /** Keys of an IO service partition's `hardware:` the kind owns. */
   readonly hardware?: z.ZodRawShape;
+  /** Top-level keys of the scenario file the kind owns (vnic's `segments`). */
+  readonly topLevel?: z.ZodRawShape;
   readonly workloads?: readonly KindWorkload[];
   readonly faults?: readonly KindFault<H>[];
   /** Reference checks of the kind's parts of a parsed scenario (each error names its path). */

@@ -19,6 +19,7 @@ import { readHeartbeat } from '../hypervisor/heartbeats.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
 import type { BindingOf, EffectOf } from './binding.js';
 import { bindTraced } from './effect-detail.js';
+import { IOSP_RECOVERY_TRACED } from './traced-effects.js';
 import { type Environment, failRunOnError, type TimerHandle } from './environment.js';
 import type { HostContext, HostCounters, HostView, PartitionHost } from './partition-host.js';
 
@@ -140,8 +141,8 @@ export class CommandHost implements PartitionHost {
       systemId: recoveryId,
     });
     failRunOnError(this.recovery, env, recoveryId);
-    // The watchdog's heartbeat reads are polls, not traced.
-    const poll = (e: EffectOf<typeof iospRecoveryMachine>) => e.type === 'watchdog.check';
+    // The watchdog's heartbeat reads are polls, not traced (IOSP_RECOVERY_TRACED marks them).
+    const poll = (e: EffectOf<typeof iospRecoveryMachine>) => !IOSP_RECOVERY_TRACED[e.type];
     bindTraced(env, partition, recoveryId, this.recovery, this.recoveryBinding(), poll);
   }
 

@@ -6,7 +6,6 @@
 // IO device gets the Era A client bus: the final visorhba/visornic are not modelled, and Era A is
 // what §6.2 lists as the disk-booting guest's minimum set.
 
-import type { Config } from '../hypervisor/index.js';
 import { driverModule as moduleOf, KINDS } from '../kinds/index.js';
 import type { KindDriver } from '../kinds/kind.js';
 
@@ -18,11 +17,20 @@ export const KNOWN_DRIVER_MODULES: readonly string[] = KINDS.flatMap((k) =>
   k.driver === undefined ? [] : [moduleOf(k.driver)],
 );
 
+/** What the driver set reads of a configuration (a parsed scenario has it too). */
+export interface DriverSetInput {
+  readonly partitions: readonly {
+    readonly name: string;
+    readonly devices: readonly { readonly channelType: string }[];
+    readonly drivers?: readonly string[];
+  }[];
+}
+
 /**
  * The driver set of guest `partition` in `config`: every visorbus driver, plus the virtpci driver
  * of each kind the guest has a device of or names in its `drivers`.
  */
-export function guestDriverSet(config: Config, partition: string): DriverSet {
+export function guestDriverSet(config: DriverSetInput, partition: string): DriverSet {
   const guest = config.partitions.find((p) => p.name === partition);
   const types = new Set(guest?.devices.map((d) => d.channelType) ?? []);
   const extra = new Set(guest?.drivers ?? []);

@@ -26,6 +26,7 @@ import { ClientBusBridge } from './client-bus-bridge.js';
 import { ControlvmGuestPort } from './controlvm-port.js';
 import { guestDriverSet } from './driver-set.js';
 import { bindTraced } from './effect-detail.js';
+import type { GUEST_PARTITION_TRACED } from './traced-effects.js';
 import { GuestChannels } from './guest-channels.js';
 import { type ChipsetCounts, GuestChipset } from './guest-chipset.js';
 import { GuestVisorbus } from './guest-visorbus.js';
@@ -268,7 +269,7 @@ export class GuestHost implements PartitionHost {
     return actor;
   }
 
-  private traceGuest(event: string): void {
+  private traceGuest(event: keyof typeof GUEST_PARTITION_TRACED): void {
     const state = JSON.stringify(this.guest.getSnapshot().value);
     const { partition, systemId: actor } = this;
     this.env.trace({ atMs: this.env.now(), partition, actor, event, state });

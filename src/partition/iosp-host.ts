@@ -13,6 +13,7 @@ import { deviceChannel, KINDS } from '../kinds/index.js';
 import type { DeviceServer } from '../kinds/kind.js';
 import type { BindingOf, EffectOf } from './binding.js';
 import { bindTraced } from './effect-detail.js';
+import { IOSP_TRACED } from './traced-effects.js';
 import { failRunOnError } from './environment.js';
 import type { HypervisorRequest } from './command-host.js';
 import type { HostContext, HostCounters, HostView, PartitionHost } from './partition-host.js';
@@ -47,8 +48,8 @@ export class IospHost implements PartitionHost {
     const input = { partition, jiffyMs: config.jiffyMs };
     this.actor = createActor(iospMachine, { input, clock: env.clock, systemId });
     failRunOnError(this.actor, env, systemId);
-    // Polls are counted, not traced.
-    const poll = (effect: EffectOf<typeof iospMachine>) => effect.type === 'iosp.poll';
+    // Polls are counted, not traced (IOSP_TRACED marks them).
+    const poll = (effect: EffectOf<typeof iospMachine>) => !IOSP_TRACED[effect.type];
     bindTraced(env, partition, systemId, this.actor, this.binding(), poll);
   }
 

@@ -80,6 +80,7 @@ describe('the network scenario', () => {
         (g) =>
           `  - { name: ${g}, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0, segment: blue }]${g === 'guest1' ? ', workloads: [{ kind: ping, to: guest2, count: 500, interval: 0, size: 64, window: 32 }]' : ''} }`,
       ),
+      'segments: [blue]',
       'expect: [guests-running, no-duplicate-frames, isolation, link-recovers]',
     ].join('\n');
     const loaded = loadScenarioText(yaml, 'flood.yaml');
@@ -108,6 +109,7 @@ describe('the network scenario', () => {
       `${guest('guest3', 'blue', ', promiscuous: true')} }`,
       `${guest('guest4', 'red', ', promiscuous: true')}, workloads: [{ kind: ping, to: outside, count: 20, interval: 5ms }] }`,
       `${guest('guest5', 'red')} }`,
+      'segments: [blue]',
       'expect: [guests-running, no-duplicate-frames, isolation, link-recovers]',
     ].join('\n');
     const loaded = loadScenarioText(yaml, 'promisc.yaml');

@@ -115,6 +115,39 @@ describe('scenario loading', () => {
     ]);
   });
 
+  test('a when: naming a partition, actor or event no record of the scenario has is one error at its line, with a suggestion', () => {
+    const faults = (...whens: string[]) =>
+      `${BASE}faults:\n${whens.map((w) => `  - { action: crash, partition: guest1, when: { ${w} } }\n`).join('')}`;
+    expect(
+      errorsOf(
+        faults(
+          'actor: guest1/lifecycle, event: BOOTD',
+          'partition: guest9, event: BOOTED',
+          'actor: guest1/visorchipst, event: controlvm.respond',
+          'actor: gues1/lifecycle, event: BOOTED',
+          'partition: cp, event: driver.probed',
+          'event: vbus.wrte',
+          'actor: guest1/virthba:2:0, event: scsi.complete',
+        ),
+      ),
+    ).toEqual([
+      'x.yaml:12:81: faults[0].when.event: guest1/lifecycle never records the event "BOOTD" (did you mean "BOOTED"?)',
+      'x.yaml:13:60: faults[1].when.partition: no partition named "guest9" (did you mean "guest1"?) (have cp, guest1)',
+      'x.yaml:14:56: faults[2].when.actor: guest1 (guest) has no actor of module "visorchipst" (did you mean "guest1/visorchipset"?) (have lifecycle, guest-partition, visorchipset, visorbus, visorvideoclient)',
+      'x.yaml:15:56: faults[3].when.actor: no partition named "gues1" (did you mean "guest1/lifecycle"?) (have cp, guest1)',
+      'x.yaml:16:71: faults[4].when.event: no actor of cp records the event "driver.probed"',
+      'x.yaml:17:56: faults[5].when.event: no actor of this scenario records the event "vbus.wrte" (did you mean "vbus.write"?)',
+      'x.yaml:18:56: faults[6].when.actor: guest1 (guest) has no virthba actor: it runs in a guest with a vhba device',
+    ]);
+    const fine = faults(
+      'actor: guest1/lifecycle, event: BOOTED',
+      'partition: guest1, event: controlvm.respond',
+      'actor: guest1/visorvideoclient:vbus1:dev0, event: driver.probed',
+    );
+    const loaded = loadScenarioText(fine, 'x.yaml');
+    expect(loaded.ok ? [] : loaded.error.map(formatScenarioError)).toEqual([]);
+  });
+
   test('a nic-link fault naming a NIC its IOSP does not own is named at the line of its nic; one it owns loads', () => {
     const text = `${BASE}  - { name: iosp0, kind: iosp, hardware: { nics: [{ name: eth-blue, switch: blue }] } }
   - { name: iosp1, kind: iosp }
@@ -181,6 +214,7 @@ partitions:
       - { kind: ping, to: outside }
       - { kind: ping, to: guest1 }
       - { kind: ping, to: cp }
+segments: [blue]
 `;
     expect(errorsOf(text)).toEqual([
       'x.yaml:12:27: partitions[2].workloads[1].to: guest1 cannot ping itself',

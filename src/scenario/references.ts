@@ -7,6 +7,7 @@ import { KINDS, QUIRKS } from '../kinds/index.js';
 import { KNOWN_DRIVER_MODULES } from '../partition/driver-set.js';
 import { unknownQuirks } from '../quirks.js';
 import type { Scenario, ScenarioWorkload } from './schema.js';
+import { checkTrigger } from './trigger-check.js';
 
 /** An error found here: a path into the document and a message. */
 export interface BadReference {
@@ -62,7 +63,8 @@ function checkPartitions(scenario: Scenario, errors: BadReference[]): void {
   });
 }
 
-// Every fault names a partition, has exactly one trigger, and fires before the time limit.
+// Every fault names a partition, has exactly one trigger, fires before the time limit, and its
+// condition can match a record of this scenario (trigger-check.ts).
 function checkFaults(scenario: Scenario, errors: BadReference[]): void {
   const names = scenario.partitions.map((p) => p.name);
   scenario.faults.forEach((f, i) => {
@@ -78,6 +80,7 @@ function checkFaults(scenario: Scenario, errors: BadReference[]): void {
       const message = `fires at ${f.at} ms, after the time limit (until: ${scenario.until} ms)`;
       errors.push({ path: ['faults', i, 'at'], message });
     }
+    checkTrigger(scenario, i, errors);
   });
 }
 

@@ -1,9 +1,9 @@
 // The scenario file format (scenarios/*.yaml): one zod schema, from which both validation and the
 // JSON Schema for editors (`spar schema`, scenarios/scenario.schema.json) come. Objects are strict:
 // an unknown key is an error. The control plane's parts are here; each device kind adds its own
-// (src/kinds/<kind>/scenario.ts): device options, IOSP hardware, workloads and fault actions, whose
-// types it declares in the interfaces below. Cross-references (a fault naming a partition, a disk
-// shared with a guest) are checked after the shape, in `references.ts`.
+// (src/kinds/<kind>/scenario.ts): device options, IOSP hardware, top-level keys, workloads and fault
+// actions, whose types it declares in the interfaces below. Cross-references (a fault naming a
+// partition, a disk shared with a guest) are checked after the shape, in `references.ts`.
 
 import { z } from 'zod';
 import type { BusConfig, DeviceOptions, HardwareConfig } from '../hypervisor/config.js';
@@ -19,6 +19,10 @@ import {
 /** A workload of a scenario, by `kind`: each device kind declares its own (e.g. `block`). */
 // biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their workloads.
 export interface ScenarioWorkloads {}
+
+/** The top-level keys the device kinds add (e.g. vnic's `segments`). */
+// biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their keys.
+export interface ScenarioKindKeys {}
 
 /** A fault action a device kind adds, by `action` (e.g. `disk-error`). */
 // biome-ignore lint/suspicious/noEmptyInterface: kinds augment it with their faults.
@@ -116,6 +120,7 @@ export const scenarioSchema = z
       description: 'Time limit: virtual time in the sim runtime, wall time in workers.',
     }),
     partitions: z.array(partition).min(1),
+    ...Object.assign({}, ...KINDS.map((k) => k.scenario?.topLevel ?? {})),
     faults: z.array(z.discriminatedUnion('action', [...coreFaults, ...kindFaults])).default([]),
     quirks: z.array(z.string()).default([]).meta({
       description: 'Upstream quirks to switch on for the whole run (spar list shows them).',
@@ -158,7 +163,7 @@ export interface ScenarioPartition {
 }
 
 /** A validated scenario, defaults filled in, durations in milliseconds. */
-export interface Scenario {
+export interface Scenario extends ScenarioKindKeys {
   readonly $schema?: string;
   readonly description?: string;
   readonly seed?: number;

@@ -5,7 +5,8 @@ import {
   VISORCONINCLIENT_DRIVER,
   visorconinclientMachine,
 } from '../../../machines/visorconinclient.machine.js';
-import type { DeviceKind } from '../kind.js';
+import { type DeviceKind, kindMachine } from '../kind.js';
+import { VISOR_DRIVER_TRACED } from '../../partition/traced-effects.js';
 import { KEYBOARD_CHANNEL, MOUSE_CHANNEL } from './channel.js';
 
 /** The input kind: keyboard and mouse. */
@@ -18,11 +19,12 @@ export const inputKind: DeviceKind = {
   ],
   driver: { bus: 'visorbus', registration: VISORCONINCLIENT_DRIVER },
   machines: [
-    {
+    kindMachine({
       module: 'visorconinclient',
       machine: visorconinclientMachine,
       summary:
         'The Era A keyboard and mouse driver: binds at probe, polls its channel every 10 jiffies and completes pause and resume at once (spar-protocol.md §5.5).',
-    },
+      traced: VISOR_DRIVER_TRACED,
+    }),
   ],
 };

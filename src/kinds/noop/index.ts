@@ -2,7 +2,8 @@
 // with visornoop, which does nothing (spar-protocol.md §5.6).
 
 import { VISORNOOP_DRIVER, visornoopMachine } from '../../../machines/visornoop.machine.js';
-import type { DeviceKind } from '../kind.js';
+import { type DeviceKind, kindMachine } from '../kind.js';
+import { VISOR_DRIVER_TRACED } from '../../partition/traced-effects.js';
 import { CONTROL_DIRECTOR_CHANNEL } from './channel.js';
 
 /** The noop kind: the control director channel. */
@@ -12,11 +13,12 @@ export const noopKind: DeviceKind = {
   channels: [{ type: CONTROL_DIRECTOR_CHANNEL, server: 'command', dmaWindowBytes: 0 }],
   driver: { bus: 'visorbus', registration: VISORNOOP_DRIVER },
   machines: [
-    {
+    kindMachine({
       module: 'visornoop',
       machine: visornoopMachine,
       summary:
         'The Era A do-nothing driver for the control director channel: binds at probe and completes pause and resume at once (spar-protocol.md §5.6).',
-    },
+      traced: VISOR_DRIVER_TRACED,
+    }),
   ],
 };

@@ -5,7 +5,8 @@ import {
   VISORVIDEOCLIENT_DRIVER,
   visorvideoclientMachine,
 } from '../../../machines/visorvideoclient.machine.js';
-import type { DeviceKind } from '../kind.js';
+import { type DeviceKind, kindMachine } from '../kind.js';
+import { VISOR_DRIVER_TRACED } from '../../partition/traced-effects.js';
 import { VIDEO_CHANNEL } from './channel.js';
 
 /** The video kind. */
@@ -15,11 +16,12 @@ export const videoKind: DeviceKind = {
   channels: [{ type: VIDEO_CHANNEL, server: 'command', dmaWindowBytes: 0 }],
   driver: { bus: 'visorbus', registration: VISORVIDEOCLIENT_DRIVER },
   machines: [
-    {
+    kindMachine({
       module: 'visorvideoclient',
       machine: visorvideoclientMachine,
       summary:
         'The Era A console video driver: binds at probe, completes pause and resume at once and counts poll ticks while running (spar-protocol.md §5.4).',
-    },
+      traced: VISOR_DRIVER_TRACED,
+    }),
   ],
 };

@@ -6,7 +6,8 @@ import { ipStackMachine } from '../../../machines/ip-stack.machine.js';
 import { VIRTNIC_DRIVER } from '../../../machines/virtpci-driver.logic.js';
 import { virtnicMachine } from '../../../machines/virtnic.machine.js';
 import { VNIC_DMA_BYTES } from './network.js';
-import type { DeviceKind } from '../kind.js';
+import { type DeviceKind, kindMachine } from '../kind.js';
+import { VIRTPCI_DRIVER_TRACED } from '../../partition/traced-effects.js';
 import { vnicScenario } from './scenario.js';
 import { VNIC_CHANNEL } from './channel.js';
 import { vnicGuest } from './guest.js';
@@ -22,18 +23,39 @@ export const vnicKind: DeviceKind<NicLinks, SharedArrayBuffer> = {
   channels: [{ type: VNIC_CHANNEL, server: 'iosp', dmaWindowBytes: VNIC_DMA_BYTES }],
   driver: { bus: 'virtpci', registration: VIRTNIC_DRIVER },
   machines: [
-    {
+    kindMachine({
       module: 'virtnic',
       machine: virtnicMachine,
       summary:
         'Era A virtnic with the visornic IO path: receive posts, NET_RCV, NET_XMIT with flow control and the qdisc in front of it, ENBDIS and PROMISC through the OK_TO_WAIT control ring, the TX watchdog; pause takes the link down, resume reposts and the link returns on the ENBDIS ack (spar-protocol.md §4.3, §4.7).',
-    },
-    {
+      traced: {
+        ...VIRTPCI_DRIVER_TRACED,
+        'channel.removeResponse': true,
+        'net.postRcv': true,
+        'net.deliver': true,
+        'net.rxDropped': true,
+        'net.insertXmit': true,
+        'net.txQueue': true,
+        'net.txDone': true,
+        'net.txDropped': true,
+        'net.txDiscarded': true,
+        'net.buffersFreed': true,
+        'net.carrier': true,
+        'net.enbdis': true,
+        'net.promisc': true,
+        'net.controlRetry': true,
+      },
+    }),
+    kindMachine({
       module: 'ip-stack',
       machine: ipStackMachine,
       summary:
         "The guest's IPv4 layer on one vNIC: answers ARP and ICMP echo, resolves neighbours and runs the ping flows with their ledgers, above virtnic's receive filter (spar-protocol.md §4.3, §4.7).",
-    },
+      traced: {
+        'net.transmit': true,
+        'ping.flowDone': true,
+      },
+    }),
   ],
   guest: vnicGuest,
   hardware: {

@@ -1,13 +1,15 @@
 // What the vnic kind adds to the scenario format (docs/scenario-format.md): a vnic's `segment` and
-// `promiscuous` options, an IOSP's physical NICs (`hardware.nics`), the `ping` workload, the
-// `nic-link` fault, and the checks that tie them together (a ping to a real guest, a link fault on
-// a NIC the IOSP owns, every vnic addressable and every ping answerable by the network plan).
+// `promiscuous` options, an IOSP's physical NICs (`hardware.nics`), the top-level `segments`, the
+// `ping` workload, the `nic-link` fault, and the checks that tie them together (a vnic on a
+// declared segment, a ping to a real guest, a link fault on a NIC the IOSP owns, every vnic
+// addressable and every ping answerable by the network plan).
 
 import { z } from 'zod';
 import type { Config } from '../../hypervisor/config.js';
 import type { BadReference } from '../../scenario/references.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { durationSchema, nameSchema as name, triggerShape } from '../../scenario/schema-parts.js';
+import { didYouMean } from '../../base/did-you-mean.js';
 import { guestProblem } from '../guest-reference.js';
 import type { KindFault, KindScenario } from '../kind.js';
 import { networkPlan } from './network.js';
@@ -23,6 +25,11 @@ const deviceOptions = {
       'vnic only: the IOSP\'s virtual switch segment the interface joins (default: the segment of the IOSP\'s first NIC, else "default").',
   }),
 };
+
+const segments = z.array(name).default([]).meta({
+  description:
+    "Switch segments that no NIC's `switch` names: for vnics that talk only to each other. A vnic's `segment` must be one of these or a NIC's.",
+});
 
 const nics = z
   .array(
@@ -126,6 +133,10 @@ declare module '../../hypervisor/config.js' {
 }
 
 declare module '../../scenario/schema.js' {
+  interface ScenarioKindKeys {
+    /** Segments declared without a NIC (a vnic's `segment` must be declared). */
+    readonly segments: readonly string[];
+  }
   interface ScenarioWorkloads {
     readonly ping: z.output<typeof pingWorkload>;
   }
@@ -152,6 +163,7 @@ const nicLink: KindFault<NicLinks> = {
 export const vnicScenario: KindScenario<NicLinks> = {
   deviceOptions,
   hardware: { nics },
+  topLevel: { segments },
   workloads: [
     {
       kind: 'ping',
@@ -169,8 +181,10 @@ export const vnicScenario: KindScenario<NicLinks> = {
   checkConfig: checkPlan,
 };
 
-// A ping to a guest (not itself) or the outside; a link fault on a NIC its IOSP owns.
+// A vnic on a declared segment, a ping to a guest (not itself) or the outside, a link fault on a
+// NIC its IOSP owns.
 function checkNetwork(scenario: Scenario, errors: BadReference[]): void {
+  checkSegments(scenario, errors);
   for (const [i, p] of scenario.partitions.entries()) {
     for (const [j, w] of p.workloads.entries()) {
       if (w.kind !== 'ping' || p.kind !== 'guest') continue;
@@ -216,5 +230,28 @@ function checkPlan(config: Config, scenario: Scenario, errors: BadReference[]): 
     // One error per line.
     if (!named.has(path.join('.')))
       errors.push({ path, message: `ping cannot be answered: ${u.reason}` });
+  }
+}
+
+/**
+ * A vnic's `segment` is declared: named by a NIC's `switch` (of any IOSP) or in `segments:`. A
+ * misspelt one would otherwise be a segment of its own, cut off from every other.
+ */
+function checkSegments(scenario: Scenario, errors: BadReference[]): void {
+  const declared = [
+    ...scenario.partitions.flatMap((p) => (p.hardware?.nics ?? []).map((n) => n.switch)),
+    ...scenario.segments,
+  ];
+  for (const [i, p] of scenario.partitions.entries()) {
+    for (const [j, d] of p.devices.entries()) {
+      if (d.channelType !== 'vnic' || d.segment === undefined || declared.includes(d.segment))
+        continue;
+      const known = [...new Set(declared)];
+      const have = known.length === 0 ? 'none yet' : known.join(', ');
+      errors.push({
+        path: ['partitions', i, 'devices', j, 'segment'],
+        message: `unknown segment "${d.segment}"${didYouMean(d.segment, known)}: declare it in segments: or as a NIC's switch (declared: ${have})`,
+      });
+    }
   }
 }
