@@ -15,6 +15,12 @@ const io = {
   err: (text: string) => void process.stderr.write(text),
   colour: process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
   interactive: process.stderr.isTTY === true,
+  // The first Ctrl-C asks the command to stop and report (`once`: a second one ends the process).
+  interruptSignal: () => {
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    return controller.signal;
+  },
 };
 
 try {

@@ -21,6 +21,12 @@ export interface Io {
   readonly colour: boolean;
   /** True when progress may be drawn live (stderr is a terminal). */
   readonly interactive?: boolean;
+  /**
+   * Takes over Ctrl-C (SIGINT) for a command that can stop cleanly: the signal aborts at the first
+   * one, and the command reports what it did and returns; a second Ctrl-C ends the process at
+   * once. A command that never calls it keeps the default (Ctrl-C ends the process).
+   */
+  readonly interruptSignal?: () => AbortSignal;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
@@ -41,6 +47,7 @@ function exitCodeFor(error: unknown, io: Io): number {
     return EXIT.usage; // commander printed its one-line "error: ..." via writeErr
   }
   if (error instanceof ExpectationFailed) return EXIT.expectationFailed;
+  if (error instanceof Interrupted) return EXIT.interrupted;
   if (error instanceof RunFailed) return EXIT.internal;
   if (error instanceof InputError) {
     for (const line of error.lines) io.err(`spar: ${line}\n`);
@@ -166,7 +173,10 @@ function buildProgram(io: Io): Command {
     .option('--runs <n>', 'runs per property', '1000')
     .option('--seed <n>', 'campaign seed (default: drawn from the clock and printed)')
     .option('--shard <k/n>', 'run the K-th of N disjoint slices of the seed space', '1/1')
-    .option('--time-budget <time>', 'stop starting runs after this long (seconds, or 90s, 5m)')
+    .option(
+      '--time-budget <time>',
+      'stop starting runs after this long, all properties together (seconds, or 90s, 5m)',
+    )
     .option(
       '--quirk <name>',
       'switch an upstream quirk on (repeatable; see spar list)',
@@ -175,15 +185,19 @@ function buildProgram(io: Io): Command {
     )
     .option('--failures <dir>', 'where counterexamples are saved', 'failures')
     .option(
+      '--until-fail',
+      'run campaigns, each with the next unused seeds, until a failure or Ctrl-C',
+    )
+    .option(
       '--json',
-      'print {property, runs, seed, verdict, seedsPerSecond, counterexample?, replay?}',
+      'print one object {seed, shard, verdict, ..., properties: [{property, runs, verdict, seedsPerSecond, counterexample?, replay?}]}',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --shard 3/8 --time-budget 10m --json\n',
+      '\nShards of one campaign need the same --seed (each shard without one draws its own).\n\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --seed 20261203 --shard 3/8 --time-budget 10m --json\n  spar fuzz storage-recovery --until-fail\n',
     )
     .action(
-      (
+      async (
         property: string | undefined,
         o: {
           runs: string;
@@ -192,10 +206,11 @@ function buildProgram(io: Io): Command {
           timeBudget?: string;
           quirk: string[];
           failures: string;
+          untilFail?: boolean;
           json?: boolean;
         },
       ) => {
-        const held = runFuzzCommand(
+        const end = await runFuzzCommand(
           {
             property,
             runs: o.runs,
@@ -205,10 +220,12 @@ function buildProgram(io: Io): Command {
             quirk: o.quirk,
             json: o.json === true,
             failures: o.failures,
+            untilFail: o.untilFail === true,
           },
-          defaultFuzzDeps((t) => io.out(t), io.interactive === true),
+          defaultFuzzDeps(io),
         );
-        if (!held) throw new ExpectationFailed();
+        if (end === 'interrupted') throw new Interrupted();
+        if (end === 'failed') throw new ExpectationFailed();
       },
     );
   program
@@ -273,6 +290,8 @@ function buildProgram(io: Io): Command {
 class ExpectationFailed extends Error {}
 /** A run ended by a bug inside spar-sim; its report (what ran so far) is already printed. */
 class RunFailed extends Error {}
+/** A command stopped by Ctrl-C after reporting what it did: exit code 130. */
+class Interrupted extends Error {}
 
 function selectStructs(names: readonly string[]) {
   if (names.length === 0) return allLayouts;

@@ -19,6 +19,8 @@ export const EXIT = {
   expectationFailed: 1,
   usage: 2,
   internal: 3,
+  /** Stopped by Ctrl-C (128 + SIGINT), after reporting what was done. */
+  interrupted: 130,
 } as const;
 
 /** Bad input in a file (a scenario): one or more `file:line:col: ...` lines, exit code 2. */
