@@ -53,14 +53,19 @@ export function progressFor(
     };
   }
   const bar = new SingleBar({
-    format: `${name} [{bar}] {value}/{total} runs | {speed} seeds/s | {elapsed} elapsed | ETA {eta} | {shrinks} shrinks`,
+    format: `${name} [{bar}] {value}/{total} runs | {speed} seeds/s | {elapsedText} elapsed | ETA {etaText} | {shrinks} shrinks`,
     stream: sink.stream,
     hideCursor: true,
     clearOnComplete: true,
   });
-  bar.start(total, 0, { ...figures({ runs: 0, shrinks: 0, failed: false }), shrinks: 0 });
+  // Payload keys other than cli-progress's own `eta` and `duration`, which it fills itself.
+  const payload = (p: FuzzProgress) => {
+    const f = figures(p);
+    return { speed: f.speed, elapsedText: f.elapsed, etaText: f.eta, shrinks: p.shrinks };
+  };
+  bar.start(total, 0, payload({ runs: 0, shrinks: 0, failed: false }));
   return {
-    update: (p) => bar.update(p.runs, { ...figures(p), shrinks: p.shrinks }),
+    update: (p) => bar.update(p.runs, payload(p)),
     stop: () => bar.stop(),
   };
 }

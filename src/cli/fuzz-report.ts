@@ -148,14 +148,19 @@ export function stopLines(run: FuzzRun): string[] {
       '  (--until-fail starts again at this campaign, then draws the same seeds as this run would have)',
     ];
   const { shard, runs } = run.plan;
-  return [
-    ...lines,
-    ...unfinished.map((r) => {
+  // A property stopped in its first block resumes as it started: its line would repeat the re-run.
+  const resumes = unfinished
+    .map((r) => {
       const o = r.outcome;
       const from = resumeSeed(seed, shard, o.blocksDone);
       const left = runs - o.blocksDone * CAMPAIGN_RUNS;
       return `resume: ${fuzzCommandLine(run.plan, { property: r.property.name, runs: left, seed: from })}`;
-    }),
+    })
+    .filter((line) => line !== `resume: ${fuzzCommandLine(run.plan, { seed })}`);
+  if (resumes.length === 0) return lines;
+  return [
+    ...lines,
+    ...resumes,
     `  (a resume skips the finished blocks of ${CAMPAIGN_RUNS} runs; fast-check cannot continue inside a block, so up to ${CAMPAIGN_RUNS - 1} runs are run again)`,
   ];
 }
