@@ -76,7 +76,9 @@ describe('spar fuzz', () => {
     expect(out).toMatch(
       /\n {2}planted-below-50 +\d+ runs +[\d.]+ seeds\/s {2}fail\nverdict: fail\n$/,
     );
-    const replay = runReplayCommand({ file, trace: undefined, colour: false }, [plantedProperty]);
+    const replay = await runReplayCommand({ file, trace: undefined, colour: false }, [
+      plantedProperty,
+    ]);
     expect(replay.fails).toBe(true);
     expect(replay.lines).toContain('FAIL  50 is not below 50');
   });

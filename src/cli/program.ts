@@ -235,17 +235,32 @@ function buildProgram(io: Io): Command {
       're-run a saved counterexample deterministically: its timeline and the promise it breaks',
     )
     .option('--trace <file>', 'write the trace as JSON lines')
+    .option('--json', 'print a report object instead of the timeline (docs/replay.schema.json)')
+    .option(
+      '--scenario <out.yaml>',
+      'also write the case as an editable scenario file that spar run fails the same way',
+    )
     .option('--no-color', 'plain output')
-    .addHelpText('after', '\nExamples:\n  spar replay failures/control-plane-convergence-7.json\n')
-    .action((file: string, o: { trace?: string; color: boolean }) => {
-      const { lines, fails } = runReplayCommand({
-        file,
-        trace: o.trace,
-        colour: o.color && io.colour,
-      });
-      io.out(`${lines.join('\n')}\n`);
-      if (fails) throw new ExpectationFailed();
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  spar replay failures/control-plane-convergence-7.json\n  spar replay failures/storage-recovery-7.json --scenario storage-7.yaml\n',
+    )
+    .action(
+      async (
+        file: string,
+        o: { trace?: string; json?: boolean; scenario?: string; color: boolean },
+      ) => {
+        const { lines, fails } = await runReplayCommand({
+          file,
+          trace: o.trace,
+          colour: o.color && io.colour,
+          json: o.json === true,
+          scenario: o.scenario,
+        });
+        io.out(`${lines.join('\n')}\n`);
+        if (fails) throw new ExpectationFailed();
+      },
+    );
   program
     .command('list')
     .description(

@@ -70,8 +70,9 @@ export interface FuzzOutcome {
   readonly seed: number;
   readonly shard: Shard;
   readonly verdict: 'pass' | 'fail';
+  /** Runs per second of wall time until the first failure (shrinking not counted). */
   readonly seedsPerSecond: number;
-  /** Wall time the campaign took, in ms. */
+  /** Wall time the campaign took, shrinking included, in ms. */
   readonly elapsedMs: number;
   /** Why it ended before `runs` (null: it ran them all, or found a failure). */
   readonly stopped: StopReason | null;
@@ -111,6 +112,7 @@ export async function runCampaign(
   let failing = false;
   let stopped: StopReason | null = null;
   let lastYield = started;
+  let failedAt: number | null = null;
   const stopReason = (): StopReason | null => {
     if (options.signal?.aborted === true) return 'interrupt';
     return deadline !== null && options.now() >= deadline ? 'time-budget' : null;
@@ -123,7 +125,10 @@ export async function runCampaign(
     if (failing) shrinks++;
     else runs++;
     const held = property.run(value, options.quirks).violations.length === 0;
-    if (!held) failing = true;
+    if (!held && !failing) {
+      failing = true;
+      failedAt = options.now();
+    }
     options.onProgress?.({ runs, shrinks, failed: failing });
     if (options.yieldToEventLoop !== undefined && options.now() - lastYield >= YIELD_EVERY_MS) {
       await options.yieldToEventLoop();
@@ -152,13 +157,15 @@ export async function runCampaign(
     blocksDone++;
   }
   const elapsedMs = options.now() - started;
+  // Runs per second while running cases: shrinking, after the first failure, is not counted.
+  const runningMs = (failedAt ?? started + elapsedMs) - started;
   return {
     property: property.name,
     runs,
     seed: options.seed,
     shard: options.shard,
     verdict: counterexample === null ? 'pass' : 'fail',
-    seedsPerSecond: Math.round((runs / Math.max(elapsedMs / 1000, 1e-3)) * 10) / 10,
+    seedsPerSecond: Math.round((runs / Math.max(runningMs / 1000, 1e-3)) * 10) / 10,
     elapsedMs,
     stopped: counterexample === null ? stopped : null,
     blocksDone,
