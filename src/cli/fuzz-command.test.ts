@@ -164,6 +164,29 @@ describe('spar fuzz', () => {
     );
   });
 
+  test('--until-fail interrupted between campaigns resumes at the next campaign', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const stopping: SparProperty<unknown> = {
+      ...recordingProperty([]),
+      run: () => {
+        if (++calls === 200) controller.abort(); // the last run of campaign 2
+        return { violations: [], trace: [] };
+      },
+    };
+    const { end, out } = await fuzz(
+      [stopping],
+      { runs: '100', untilFail: true },
+      { signal: controller.signal },
+    );
+    expect(end).toBe('interrupted');
+    expect(out).not.toContain('campaign 3');
+    expect(out).toContain(
+      `re-run this campaign: spar fuzz --until-fail --runs 100 --seed 6 --failures ${dir}\n`,
+    );
+    expect(out).toContain(`resume: spar fuzz --until-fail --runs 100 --seed 7 --failures ${dir}\n`);
+  });
+
   test('the registered control-plane property holds for a short campaign through the CLI (exit 0)', async () => {
     const { code, out } = await cli(
       ...['fuzz', 'control-plane-convergence', '--runs', '20', '--seed', '1', '--failures', dir],

@@ -3,7 +3,13 @@
 // `--json` object (docs/fuzz.schema.json). Pure functions of the results, so tests read them.
 
 import type { SparProperty } from '../../properties/registry.js';
-import { CAMPAIGN_RUNS, type FuzzOutcome, resumeSeed, type Shard } from '../fuzz/campaign.js';
+import {
+  blocksOf,
+  CAMPAIGN_RUNS,
+  type FuzzOutcome,
+  resumeSeed,
+  type Shard,
+} from '../fuzz/campaign.js';
 import { clockText } from './fuzz-progress.js';
 
 /** The options a fuzz command ran with, parsed. */
@@ -134,19 +140,23 @@ export function stopLines(run: FuzzRun): string[] {
   const unfinished = run.results.filter(
     (r) => r.outcome.stopped !== null && r.outcome.verdict === 'pass',
   );
-  if (unfinished.length === 0) return [];
+  if (!run.interrupted && unfinished.length === 0) return [];
   const seed = run.seeds[run.seeds.length - 1] ?? run.plan.seed;
   const head = run.interrupted ? 'interrupted (Ctrl-C)' : 'stopped by the time budget';
   const lines = [
     `${head} after ${clockText(run.elapsedMs)}, campaign seed ${seed}`,
     `re-run this campaign: ${fuzzCommandLine(run.plan, { seed })}`,
   ];
-  if (run.plan.untilFail)
+  if (run.plan.untilFail) {
+    // A campaign cut short starts again; after a finished one, the next campaign's seed.
+    const next =
+      unfinished.length > 0 ? seed : resumeSeed(seed, run.plan.shard, blocksOf(run.plan.runs));
     return [
       ...lines,
-      `resume: ${fuzzCommandLine(run.plan, { seed })}`,
-      '  (--until-fail starts again at this campaign, then draws the same seeds as this run would have)',
+      `resume: ${fuzzCommandLine(run.plan, { seed: next })}`,
+      '  (--until-fail then goes on with the seeds this run would have drawn)',
     ];
+  }
   const { shard, runs } = run.plan;
   // A property stopped in its first block resumes as it started: its line would repeat the re-run.
   const resumes = unfinished
