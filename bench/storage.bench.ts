@@ -151,11 +151,11 @@ function measureRecovery(size: StorageBenchSize['recovery']): Measurement {
 }
 
 // (1b) What fuzzing gets: storage-recovery property runs per second, one campaign per seed.
-function measureFuzz(size: StorageBenchSize['fuzz']): Measurement {
+async function measureFuzz(size: StorageBenchSize['fuzz']): Promise<Measurement> {
   const runs: number[] = [];
   for (let c = 0; c < size.campaigns; c++) {
     const started = performance.now();
-    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, {
+    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
       runs: size.runs,
       seed: 1 + c,
       shard: { k: 1, n: 1 },
@@ -309,7 +309,7 @@ export async function run(
   progress('measuring (1) reboot-recovery seeds per second (sim) ...');
   results.push(measureRecovery(size.recovery));
   progress('measuring (1b) storage-recovery property runs per second (sim) ...');
-  results.push(measureFuzz(size.fuzz));
+  results.push(await measureFuzz(size.fuzz));
   progress(`measuring (2) time compression, reboot down ${size.compression.down} (sim) ...`);
   results.push(measureCompression(size.compression, size.recovery.ops));
   progress('measuring (3) SCSI IOPS (workers) ...');

@@ -37,8 +37,8 @@ describe('client-bus convergence', () => {
     );
   });
 
-  test('the quirk uislib-destroy-uses-bus-no is found within 200 runs and shrunk to a create and a destroy of the vhba', () => {
-    const outcome = runCampaign(clientBusConvergence, {
+  test('the quirk uislib-destroy-uses-bus-no is found within 200 runs and shrunk to a create and a destroy of the vhba', async () => {
+    const outcome = await runCampaign(clientBusConvergence, {
       runs: 200,
       seed: 1,
       shard: { k: 1, n: 1 },

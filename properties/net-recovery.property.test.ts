@@ -121,8 +121,8 @@ describe('net recovery', () => {
     expect(lost, 'some requests were lost across outages (and counted)').toBeGreaterThan(0);
   });
 
-  test('the quirk xmit-after-teardown is found within 1000 runs and shrunk: a frame the IOSP switched before it died is delivered twice', () => {
-    const outcome = runCampaign(netRecovery as SparProperty<unknown>, {
+  test('the quirk xmit-after-teardown is found within 1000 runs and shrunk: a frame the IOSP switched before it died is delivered twice', async () => {
+    const outcome = await runCampaign(netRecovery as SparProperty<unknown>, {
       runs: 1000,
       seed: 1,
       shard: { k: 1, n: 1 },

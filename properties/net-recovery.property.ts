@@ -244,4 +244,16 @@ export const netRecovery = {
   run: runNetCase,
   describe: describeNetCase,
   testRuns: 15,
+  asScenario: {
+    of: (c: NetCase) => ({ scenario: netPlan(c).scenario, seed: c.simSeed }),
+    // The isolation expectation counts frames from outside the segment and early buffer reads;
+    // per-flow-order is the property's own ledger: no expectation.
+    expectations: {
+      'at-most-once': 'no-duplicate-frames',
+      isolation: 'isolation',
+      'per-flow-order': null,
+      'link-recovery': 'link-recovers',
+      'buffer-ownership': 'isolation',
+    } satisfies Record<NetPromise, string | null>,
+  },
 };

@@ -7,6 +7,7 @@
 
 import type fc from 'fast-check';
 import type { TraceRecord } from '../src/partition/environment.js';
+import type { Scenario } from '../src/scenario/schema.js';
 import { clientBusConvergence } from './client-bus-convergence.property.js';
 import { controlPlaneConvergence } from './control-plane-convergence.property.js';
 import { netRecovery } from './net-recovery.property.js';
@@ -33,6 +34,19 @@ export interface SparProperty<T> {
   describe(value: T): string;
   /** Runs per `npm test`. */
   readonly testRuns: number;
+  /** How a case is a scenario file (`spar replay --scenario`); absent when it cannot be one. */
+  readonly asScenario?: CaseAsScenario<T>;
+}
+
+/** A property whose case runs as a scenario: the case, and its promises as expectations. */
+export interface CaseAsScenario<T> {
+  /** The case's scenario (its bound as `until`) and the sim seed it ran with. */
+  of(value: T): { readonly scenario: Scenario; readonly seed: number };
+  /**
+   * For each promise (the name a violation starts with), the scenario expectation that checks
+   * it, or null when none does (the property checks it where no expectation looks).
+   */
+  readonly expectations: Readonly<Record<string, string | null>>;
 }
 
 /** Every property, in `spar list` order. */

@@ -150,8 +150,8 @@ describe('storage recovery', () => {
     for (const kind of FAULT_KINDS) expect(fired.get(kind), `${kind} fired`).toBeGreaterThan(0);
   });
 
-  test('the quirk lose-pending-on-pause is found within 1000 runs and shrunk to one guest, one disk and at most two faults: its IO never completes', () => {
-    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, {
+  test('the quirk lose-pending-on-pause is found within 1000 runs and shrunk to one guest, one disk and at most two faults: its IO never completes', async () => {
+    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
       runs: 1000,
       seed: 1,
       shard: { k: 1, n: 1 },
@@ -170,8 +170,8 @@ describe('storage recovery', () => {
     expect(c.disks[0]?.workload.ops).toBeLessThanOrEqual(40);
   });
 
-  test('the quirk double-complete-on-resume is found within 1000 runs and shrunk to one guest, one disk and at most two faults: a request completes twice', () => {
-    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, {
+  test('the quirk double-complete-on-resume is found within 1000 runs and shrunk to one guest, one disk and at most two faults: a request completes twice', async () => {
+    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
       runs: 1000,
       seed: 1,
       shard: { k: 1, n: 1 },
@@ -195,9 +195,9 @@ describe('storage recovery', () => {
   // standby behind it; the device is not paused, and a request in flight when the IOSP
   // re-initialises the channel is never completed. (Within the property's bound the CP never gets
   // as far as visorchipset's EIO refusal; run-scenario.test.ts shows that after the timeout.)
-  test('the quirk visorhba-resume-no-complete is found within 1000 runs and shrunk to one guest, one disk and two or three faults: the next outage is never paused and its IO never completes', () => {
+  test('the quirk visorhba-resume-no-complete is found within 1000 runs and shrunk to one guest, one disk and two or three faults: the next outage is never paused and its IO never completes', async () => {
     const quirks = ['visorhba-resume-no-complete'];
-    const outcome = runCampaign(storageRecovery as SparProperty<unknown>, {
+    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
       runs: 1000,
       seed: 1,
       shard: { k: 1, n: 1 },

@@ -50,7 +50,7 @@ import {
   type StoragePlan,
   storagePlan,
 } from './storage-recovery.case.js';
-import { endViolations } from './storage-recovery.judge.js';
+import { endViolations, type StoragePromise } from './storage-recovery.judge.js';
 
 /** What one case produced: the violations, the trace and the fault records (for coverage). */
 export interface StorageOutcome {
@@ -185,4 +185,15 @@ export const storageRecovery = {
   run: runStorageCase,
   describe: describeStorageCase,
   testRuns: 15,
+  asScenario: {
+    of: (c: StorageCase) => ({ scenario: storagePlan(c).scenario, seed: c.simSeed }),
+    // channel-invariants is sampled every virtual ms and at each virthba record: no expectation.
+    expectations: {
+      'no-lost-acked-write': 'no-lost-writes',
+      'exactly-once-completion': 'exactly-once-completion',
+      'guests-stay-running': 'guests-running',
+      'io-completes-after-heal': 'io-resumes',
+      'channel-invariants': null,
+    } satisfies Record<StoragePromise, string | null>,
+  },
 };

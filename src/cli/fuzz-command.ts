@@ -1,14 +1,27 @@
 // `spar fuzz [property]`: runs registered properties (all by default) for N runs each, with a
 // progress bar on a terminal and plain lines otherwise; a failure is shrunk, printed, saved under
-// the failures folder and answered with the `spar replay` command that reproduces it.
+// the failures folder and answered with the `spar replay` command that reproduces it. The time
+// budget covers the whole command; `--until-fail` runs campaigns until a failure or Ctrl-C. Every
+// command ends with a summary line per property; a stopped one with how to re-run and resume it.
 
-import { SingleBar } from 'cli-progress';
 import { findProperty, PROPERTIES, type SparProperty } from '../../properties/registry.js';
-import { runCampaign, type FuzzOutcome, type Shard } from '../fuzz/campaign.js';
+import { blocksOf, resumeSeed, runCampaign, type Shard } from '../fuzz/campaign.js';
 import { counterexampleFile, saveCounterexample } from '../fuzz/counterexample-file.js';
 import { parseDuration } from '../scenario/duration.js';
 import { QUIRKS } from '../kinds/index.js';
 import { unknownQuirks } from '../quirks.js';
+import { NO_PROGRESS, progressFor } from './fuzz-progress.js';
+import {
+  failureText,
+  type FuzzPlan,
+  type FuzzRun,
+  fuzzJson,
+  heldText,
+  type PropertyResult,
+  stopLines,
+  summaryLines,
+} from './fuzz-report.js';
+import type { Io } from './program.js';
 import { UsageError } from './usage-error.js';
 
 /** Raw options as commander gives them. */
@@ -21,37 +34,82 @@ export interface FuzzArgs {
   readonly quirk: readonly string[];
   readonly json: boolean;
   readonly failures: string;
+  readonly untilFail: boolean;
 }
 
 /** What the command needs from its surroundings (tests pass their own). */
 export interface FuzzDeps {
   readonly properties: readonly SparProperty<unknown>[];
+  /** Wall clock in ms. */
   readonly now: () => number;
   /** Where progress goes: a live bar (a terminal) or null for plain lines. */
   readonly progressStream: NodeJS.WritableStream | null;
   readonly out: (text: string) => void;
+  /** Warnings (stderr). */
+  readonly warn: (text: string) => void;
+  /** Aborts on Ctrl-C: the command stops starting runs, reports and returns 'interrupted'. */
+  readonly signal?: AbortSignal;
+  /** Gives the event loop a turn during a campaign (so `signal` can fire). */
+  readonly yieldToEventLoop?: () => Promise<void>;
 }
 
-/** Default dependencies for the real CLI. */
-export function defaultFuzzDeps(out: (text: string) => void, interactive: boolean): FuzzDeps {
+/** How a fuzz command ended: every property held, one failed, or Ctrl-C stopped it (exit 130). */
+export type FuzzEnd = 'held' | 'failed' | 'interrupted';
+
+/** Dependencies for the real CLI. */
+export function defaultFuzzDeps(io: Io): FuzzDeps {
+  const signal = io.interruptSignal?.();
   return {
     properties: PROPERTIES,
     now: () => performance.now(),
-    progressStream: interactive ? process.stderr : null,
-    out,
+    progressStream: io.interactive === true ? process.stderr : null,
+    out: io.out,
+    warn: io.err,
+    ...(signal === undefined ? {} : { signal }),
+    yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
   };
 }
 
-/** Runs the command; returns true when every property held. */
-export function runFuzzCommand(args: FuzzArgs, deps: FuzzDeps): boolean {
+/** Runs the command; an interrupt wins over a failure (Ctrl-C always exits 130). */
+export async function runFuzzCommand(args: FuzzArgs, deps: FuzzDeps): Promise<FuzzEnd> {
   const properties = selectProperties(args.property, deps.properties);
+  const plan = parsePlan(args, deps);
+  if (args.shard !== '1/1' && args.seed === undefined)
+    deps.warn(
+      `spar: warning: --shard ${args.shard} without --seed: every shard draws its own seed, so shards overlap; give them all the same --seed\n`,
+    );
+  if (!args.json) deps.out(`${headerText(plan)}\n`);
+  const started = deps.now();
+  const deadline = plan.timeBudgetMs === null ? null : started + plan.timeBudgetMs;
+  const seeds: number[] = [];
+  let results: PropertyResult[] = [];
+  for (let seed = plan.seed; ; seed = resumeSeed(seed, plan.shard, blocksOf(plan.runs))) {
+    seeds.push(seed);
+    if (plan.untilFail && !args.json) deps.out(`campaign ${seeds.length}: seed ${seed}\n`);
+    results = await runProperties(properties, { ...plan, seed }, deadline, args.json, deps);
+    const stopped = results.some((r) => r.outcome.stopped !== null);
+    const failed = results.some((r) => r.outcome.verdict === 'fail');
+    if (!plan.untilFail || stopped || failed || deps.signal?.aborted === true) break;
+  }
+  const run: FuzzRun = {
+    plan,
+    seeds,
+    results,
+    interrupted: deps.signal?.aborted === true,
+    elapsedMs: deps.now() - started,
+  };
+  if (args.json) deps.out(`${JSON.stringify(fuzzJson(run), null, 2)}\n`);
+  else deps.out(`${[...stopLines(run), ...summaryLines(run)].join('\n')}\n`);
+  if (run.interrupted) return 'interrupted';
+  return results.some((r) => r.outcome.verdict === 'fail') ? 'failed' : 'held';
+}
+
+function parsePlan(args: FuzzArgs, deps: FuzzDeps): FuzzPlan {
   const runs = positiveInt(args.runs, '--runs');
   const seed =
     args.seed === undefined
       ? Math.floor(deps.now() * 1000) % 2 ** 31
       : nonNegativeInt(args.seed, '--seed');
-  const shard = parseShard(args.shard);
-  const timeBudgetMs = args.timeBudget === undefined ? null : parseBudget(args.timeBudget);
   const unknown = unknownQuirks(args.quirk, QUIRKS);
   if (unknown.length > 0) {
     const known =
@@ -60,120 +118,79 @@ export function runFuzzCommand(args: FuzzArgs, deps: FuzzDeps): boolean {
         : `known: ${QUIRKS.map((q) => q.name).join(', ')}`;
     throw new UsageError(`unknown quirk '${unknown[0]}'; ${known}`, '--quirk');
   }
-  if (!args.json) {
-    deps.out(
-      `spar fuzz: seed ${seed}, ${runs} runs per property, shard ${shard.k}/${shard.n}${timeBudgetMs === null ? '' : `, time budget ${timeBudgetMs} ms`}${args.quirk.length > 0 ? `, quirks ${args.quirk.join(', ')}` : ''}\n`,
-    );
-  }
-  const outcomes: object[] = [];
-  let allHeld = true;
-  for (const property of properties) {
-    const outcome = fuzzOne(
-      property,
-      { runs, seed, shard, timeBudgetMs, quirks: args.quirk },
-      args,
-      deps,
-    );
-    if (outcome.json.verdict === 'fail') allHeld = false;
-    outcomes.push(outcome.json);
-  }
-  if (args.json)
-    deps.out(`${JSON.stringify(outcomes.length === 1 ? outcomes[0] : outcomes, null, 2)}\n`);
-  return allHeld;
-}
-
-interface Plan {
-  readonly runs: number;
-  readonly seed: number;
-  readonly shard: Shard;
-  readonly timeBudgetMs: number | null;
-  readonly quirks: readonly string[];
-}
-
-function fuzzOne(
-  property: SparProperty<unknown>,
-  plan: Plan,
-  args: FuzzArgs,
-  deps: FuzzDeps,
-): { json: Record<string, unknown> } {
-  const progress = progressFor(property.name, plan.runs, deps, args.json);
-  const outcome = runCampaign(property, { ...plan, now: deps.now, onProgress: progress.update });
-  progress.stop();
-  const json: Record<string, unknown> = {
-    property: property.name,
-    runs: outcome.runs,
-    seed: outcome.seed,
-    shard: `${outcome.shard.k}/${outcome.shard.n}`,
-    verdict: outcome.verdict,
-    seedsPerSecond: outcome.seedsPerSecond,
-    interrupted: outcome.interrupted,
-  };
-  if (outcome.counterexample !== null) {
-    const c = outcome.counterexample;
-    const file = saveCounterexample(
-      args.failures,
-      counterexampleFile(property.name, plan.quirks, c, property.describe(c.value)),
-    );
-    json['counterexample'] = { value: c.value, violations: c.violations, shrinks: c.shrinks, file };
-    json['replay'] = `spar replay ${file}`;
-    if (!args.json) deps.out(failureText(property, outcome, file));
-  } else if (!args.json) {
-    deps.out(
-      `ok    ${property.name}: ${outcome.runs} runs held (${outcome.seedsPerSecond} seeds/s)${outcome.interrupted ? ', stopped by the time budget' : ''}\n`,
-    );
-  }
-  return { json };
-}
-
-function failureText(property: SparProperty<unknown>, outcome: FuzzOutcome, file: string): string {
-  const c = outcome.counterexample;
-  if (c === null) return '';
-  return [
-    `FAIL  ${property.name} (${property.kind}) after ${outcome.runs} runs, shrunk in ${c.shrinks} steps:`,
-    ...c.violations.map((v) => `  broken: ${v}`),
-    '  counterexample:',
-    ...property
-      .describe(c.value)
-      .split('\n')
-      .map((l) => `    ${l}`),
-    `  saved: ${file}`,
-    `  reproduce with: spar replay ${file}`,
-    '',
-  ].join('\n');
-}
-
-// A live bar on a terminal; otherwise a plain line every 10% of the runs.
-function progressFor(
-  name: string,
-  total: number,
-  deps: FuzzDeps,
-  json: boolean,
-): { update: (p: { runs: number; shrinks: number }) => void; stop: () => void } {
-  const started = deps.now();
-  const speed = (runs: number) => (runs / Math.max((deps.now() - started) / 1000, 1e-3)).toFixed(1);
-  if (json) return { update: () => {}, stop: () => {} };
-  if (deps.progressStream === null) {
-    let nextReport = Math.max(1, Math.ceil(total / 10));
-    return {
-      update: ({ runs }) => {
-        if (runs < nextReport) return;
-        deps.out(`      ${name}: ${runs}/${total} runs, ${speed(runs)} seeds/s\n`);
-        nextReport += Math.max(1, Math.ceil(total / 10));
-      },
-      stop: () => {},
-    };
-  }
-  const bar = new SingleBar({
-    format: `${name} [{bar}] {value}/{total} runs | {speed} seeds/s | {shrinks} shrinks`,
-    stream: deps.progressStream,
-    hideCursor: true,
-    clearOnComplete: true,
-  });
-  bar.start(total, 0, { speed: '0.0', shrinks: 0 });
   return {
-    update: ({ runs, shrinks }) => bar.update(runs, { speed: speed(runs), shrinks }),
-    stop: () => bar.stop(),
+    property: args.property,
+    runs,
+    seed,
+    shard: parseShard(args.shard),
+    timeBudgetMs: args.timeBudget === undefined ? null : parseBudget(args.timeBudget),
+    quirks: args.quirk,
+    failures: args.failures,
+    untilFail: args.untilFail,
   };
+}
+
+function headerText(plan: FuzzPlan): string {
+  const budget = plan.timeBudgetMs === null ? '' : `, time budget ${plan.timeBudgetMs} ms in all`;
+  const quirks = plan.quirks.length > 0 ? `, quirks ${plan.quirks.join(', ')}` : '';
+  const until = plan.untilFail ? ', campaigns until a failure or Ctrl-C' : '';
+  return `spar fuzz: seed ${plan.seed}, ${plan.runs} runs per property, shard ${plan.shard.k}/${plan.shard.n}${budget}${quirks}${until}`;
+}
+
+// One campaign: each property in turn. Under a time budget each property gets an equal share of
+// what is left when it starts, so time a quick property leaves over goes to the ones after it.
+async function runProperties(
+  properties: readonly SparProperty<unknown>[],
+  plan: FuzzPlan,
+  deadline: number | null,
+  json: boolean,
+  deps: FuzzDeps,
+): Promise<PropertyResult[]> {
+  const results: PropertyResult[] = [];
+  for (const [i, property] of properties.entries()) {
+    const share =
+      deadline === null ? null : Math.max(0, (deadline - deps.now()) / (properties.length - i));
+    const result = await fuzzOne(property, plan, share, json, deps);
+    results.push(result);
+  }
+  return results;
+}
+
+async function fuzzOne(
+  property: SparProperty<unknown>,
+  plan: FuzzPlan,
+  timeBudgetMs: number | null,
+  json: boolean,
+  deps: FuzzDeps,
+): Promise<PropertyResult> {
+  const sink = { stream: deps.progressStream, out: deps.out, now: deps.now };
+  const deadline = timeBudgetMs === null ? null : deps.now() + timeBudgetMs;
+  const progress = json ? NO_PROGRESS : progressFor(property.name, plan.runs, deadline, sink);
+  let outcome: Awaited<ReturnType<typeof runCampaign>>;
+  try {
+    outcome = await runCampaign(property, {
+      ...plan,
+      timeBudgetMs,
+      now: deps.now,
+      onProgress: progress.update,
+      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+      ...(deps.yieldToEventLoop === undefined ? {} : { yieldToEventLoop: deps.yieldToEventLoop }),
+    });
+  } finally {
+    progress.stop(); // restores the terminal whatever ends the campaign
+  }
+  const c = outcome.counterexample;
+  const file =
+    c === null
+      ? null
+      : saveCounterexample(
+          plan.failures,
+          counterexampleFile(property.name, plan.quirks, c, property.describe(c.value)),
+        );
+  const result = { property, outcome, file };
+  if (!json)
+    deps.out(c === null ? heldText(result) : failureText(result, deps.signal?.aborted === true));
+  return result;
 }
 
 function selectProperties(

@@ -11,20 +11,17 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-// Ctrl-C aborts: a command stops, restores the terminal, says what it did and exits 130. A
-// second Ctrl-C does not wait for that.
-const interrupt = new AbortController();
-process.on('SIGINT', () => {
-  if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
-  interrupt.abort();
-});
-
 const io = {
   out: (text: string) => void process.stdout.write(text),
   err: (text: string) => void process.stderr.write(text),
   colour: colourFromEnv(process.env, process.stdout.isTTY === true),
   interactive: process.stderr.isTTY === true,
-  signal: interrupt.signal,
+  // The first Ctrl-C asks the command to stop and report (`once`: a second one ends the process).
+  interruptSignal: () => {
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    return controller.signal;
+  },
 };
 
 try {

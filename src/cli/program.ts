@@ -24,10 +24,14 @@ export interface Io {
   readonly interactive?: boolean;
   /** Where progress goes (stderr by default; tests keep it apart from the errors). */
   progress?(text: string): void;
-  /** Aborted on Ctrl-C: a command stops, says what it did, and exits 130. */
-  readonly signal?: AbortSignal;
   /** The wall clock (ms) for progress and timings; performance.now() by default. */
   readonly now?: () => number;
+  /**
+   * Takes over Ctrl-C (SIGINT) for a command that can stop cleanly: the signal aborts at the first
+   * one, and the command reports what it did and returns; a second Ctrl-C ends the process at
+   * once. A command that never calls it keeps the default (Ctrl-C ends the process).
+   */
+  readonly interruptSignal?: () => AbortSignal;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
@@ -48,8 +52,8 @@ function exitCodeFor(error: unknown, io: Io): number {
     return EXIT.usage; // commander printed its one-line "error: ..." via writeErr
   }
   if (error instanceof ExpectationFailed) return EXIT.expectationFailed;
-  if (error instanceof RunFailed) return EXIT.internal;
   if (error instanceof Interrupted) return EXIT.interrupted;
+  if (error instanceof RunFailed) return EXIT.internal;
   if (error instanceof InputError) {
     for (const line of error.lines) io.err(`spar: ${line}\n`);
     return EXIT.usage;
@@ -189,7 +193,7 @@ function buildProgram(io: Io): Command {
             colour: o.color && io.colour,
             interactive: io.interactive === true,
             now: io.now ?? (() => performance.now()),
-            ...(io.signal === undefined ? {} : { signal: io.signal }),
+            ...(io.interruptSignal === undefined ? {} : { signal: io.interruptSignal() }),
           },
         );
         if (failure !== undefined) {
@@ -209,7 +213,10 @@ function buildProgram(io: Io): Command {
     .option('--runs <n>', 'runs per property', '1000')
     .option('--seed <n>', 'campaign seed (default: drawn from the clock and printed)')
     .option('--shard <k/n>', 'run the K-th of N disjoint slices of the seed space', '1/1')
-    .option('--time-budget <time>', 'stop starting runs after this long (seconds, or 90s, 5m)')
+    .option(
+      '--time-budget <time>',
+      'stop starting runs after this long, all properties together (seconds, or 90s, 5m)',
+    )
     .option(
       '--quirk <name>',
       'switch an upstream quirk on (repeatable; see spar list)',
@@ -218,15 +225,19 @@ function buildProgram(io: Io): Command {
     )
     .option('--failures <dir>', 'where counterexamples are saved', 'failures')
     .option(
+      '--until-fail',
+      'run campaigns, each with the next unused seeds, until a failure or Ctrl-C',
+    )
+    .option(
       '--json',
-      'print {property, runs, seed, verdict, seedsPerSecond, counterexample?, replay?}',
+      'print one object {seed, shard, verdict, ..., properties: [{property, runs, verdict, seedsPerSecond, counterexample?, replay?}]}',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --shard 3/8 --time-budget 10m --json\n',
+      '\nShards of one campaign need the same --seed (each shard without one draws its own).\n\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --seed 20261203 --shard 3/8 --time-budget 10m --json\n  spar fuzz storage-recovery --until-fail\n',
     )
     .action(
-      (
+      async (
         property: string | undefined,
         o: {
           runs: string;
@@ -235,10 +246,11 @@ function buildProgram(io: Io): Command {
           timeBudget?: string;
           quirk: string[];
           failures: string;
+          untilFail?: boolean;
           json?: boolean;
         },
       ) => {
-        const held = runFuzzCommand(
+        const end = await runFuzzCommand(
           {
             property,
             runs: o.runs,
@@ -248,10 +260,12 @@ function buildProgram(io: Io): Command {
             quirk: o.quirk,
             json: o.json === true,
             failures: o.failures,
+            untilFail: o.untilFail === true,
           },
-          defaultFuzzDeps((t) => io.out(t), io.interactive === true),
+          defaultFuzzDeps(io),
         );
-        if (!held) throw new ExpectationFailed();
+        if (end === 'interrupted') throw new Interrupted();
+        if (end === 'failed') throw new ExpectationFailed();
       },
     );
   program
@@ -261,17 +275,32 @@ function buildProgram(io: Io): Command {
       're-run a saved counterexample deterministically: its timeline and the promise it breaks',
     )
     .option('--trace <file>', 'write the trace as JSON lines')
+    .option('--json', 'print a report object instead of the timeline (docs/replay.schema.json)')
+    .option(
+      '--scenario <out.yaml>',
+      'also write the case as an editable scenario file that spar run fails the same way',
+    )
     .option('--no-color', 'plain output')
-    .addHelpText('after', '\nExamples:\n  spar replay failures/control-plane-convergence-7.json\n')
-    .action((file: string, o: { trace?: string; color: boolean }) => {
-      const { lines, fails } = runReplayCommand({
-        file,
-        trace: o.trace,
-        colour: o.color && io.colour,
-      });
-      io.out(`${lines.join('\n')}\n`);
-      if (fails) throw new ExpectationFailed();
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  spar replay failures/control-plane-convergence-7.json\n  spar replay failures/storage-recovery-7.json --scenario storage-7.yaml\n',
+    )
+    .action(
+      async (
+        file: string,
+        o: { trace?: string; json?: boolean; scenario?: string; color: boolean },
+      ) => {
+        const { lines, fails } = await runReplayCommand({
+          file,
+          trace: o.trace,
+          colour: o.color && io.colour,
+          json: o.json === true,
+          scenario: o.scenario,
+        });
+        io.out(`${lines.join('\n')}\n`);
+        if (fails) throw new ExpectationFailed();
+      },
+    );
   program
     .command('list')
     .description(
@@ -316,7 +345,7 @@ function buildProgram(io: Io): Command {
 class ExpectationFailed extends Error {}
 /** A run ended by a bug inside spar-sim; its report (what ran so far) is already printed. */
 class RunFailed extends Error {}
-/** A command the user stopped with Ctrl-C; what it did is already printed: exit code 130. */
+/** A command stopped by Ctrl-C after reporting what it did: exit code 130. */
 class Interrupted extends Error {}
 
 function selectStructs(names: readonly string[]) {

@@ -19,7 +19,7 @@ export const EXIT = {
   expectationFailed: 1,
   usage: 2,
   internal: 3,
-  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it). */
+  /** Stopped by Ctrl-C (128 + SIGINT), after reporting what was done. */
   interrupted: 130,
 } as const;
 
