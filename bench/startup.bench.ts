@@ -8,10 +8,14 @@
 //   (N) `npm start` itself, npm's own start-up included;
 //   (T) `spar --help` from the TypeScript sources through tsx, what bin/spar.js ran before;
 //   (B) the baseline: `node -e ""`.
-// An untimed warm-up run first builds dist/ if it is stale. Run with
+// Beside wall time, CPU seconds (user + system, the command and its threads and children, from
+// /proc/self/stat on Linux): this 2-core VM is shared, and under load wall time mostly measures
+// the wait for a core while CPU time barely moves. An untimed warm-up run first builds dist/ if
+// it is stale. Run with
 // `npm run bench -- startup [--json]`.
 
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/base/package-root.js';
@@ -88,27 +92,54 @@ export interface StartupMeasurement {
   readonly medianSeconds: number;
   /** `medianSeconds` over (B)'s median. */
   readonly ratioToNode: number;
+  /** CPU seconds of each timed run (null off Linux). */
+  readonly cpuRuns: readonly number[] | null;
+  /** Median of `cpuRuns`. */
+  readonly medianCpuSeconds: number | null;
   readonly targetSeconds: number | null;
 }
 
-// Wall seconds from spawn to exit; throws if the command failed or did not print `mustPrint`.
-function timeOnce(command: Command): number {
+// Linux's USER_HZ: the unit of /proc's CPU times.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+// CPU seconds of this process's waited-for children so far (cutime + cstime), or null.
+function childrenCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name's closing parenthesis start at field 3 (state).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+interface Timing {
+  readonly wallSeconds: number;
+  readonly cpuSeconds: number | null;
+}
+
+// One run from spawn to exit; throws if the command failed or did not print `mustPrint`.
+function timeOnce(command: Command): Timing {
   const [file, ...args] = command.argv as [string, ...string[]];
+  const cpuBefore = childrenCpuSeconds();
   const started = process.hrtime.bigint();
   const result = spawnSync(file, args, { cwd: ROOT, encoding: 'utf8', env: process.env });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = childrenCpuSeconds();
   if (result.status !== 0 || !result.stdout.includes(command.mustPrint)) {
     const why = result.error?.message ?? `exit ${result.status}: ${result.stderr.trim()}`;
     throw new DeliveryCheckError(`${command.name}: ${why.split('\n')[0]}`);
   }
-  return seconds;
+  const cpuSeconds = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  return { wallSeconds, cpuSeconds };
 }
 
 /** Times every command, interleaved round by round. */
 export function measure(progress: (line: string) => void): StartupMeasurement[] {
   progress('warm-up: one untimed `spar --help` (builds dist/ if it is stale) ...');
   timeOnce(COMMANDS[1] as Command);
-  const runs = new Map(COMMANDS.map((c) => [c.id, [] as number[]]));
+  const runs = new Map(COMMANDS.map((c) => [c.id, [] as Timing[]]));
   const rounds = Math.max(...COMMANDS.map((c) => c.runs));
   for (let round = 1; round <= rounds; round++) {
     progress(`round ${round} of ${rounds} ...`);
@@ -116,16 +147,21 @@ export function measure(progress: (line: string) => void): StartupMeasurement[] 
       if (round <= command.runs) runs.get(command.id)?.push(timeOnce(command));
     }
   }
-  const baseline = median(runs.get('B') ?? []);
+  const baseline = median((runs.get('B') ?? []).map((t) => t.wallSeconds));
   return COMMANDS.map((c) => {
-    const times = runs.get(c.id) ?? [];
-    const medianSeconds = median(times);
+    const timings = runs.get(c.id) ?? [];
+    const wall = timings.map((t) => t.wallSeconds);
+    const cpu = timings.every((t) => t.cpuSeconds !== null)
+      ? timings.map((t) => t.cpuSeconds as number)
+      : null;
     return {
       id: c.id,
       name: c.name,
-      runs: times,
-      medianSeconds,
-      ratioToNode: medianSeconds / baseline,
+      runs: wall,
+      medianSeconds: median(wall),
+      ratioToNode: median(wall) / baseline,
+      cpuRuns: cpu,
+      medianCpuSeconds: cpu === null ? null : median(cpu),
       targetSeconds: c.targetSeconds,
     };
   });
@@ -139,10 +175,11 @@ function printTable(results: readonly StartupMeasurement[], machine: MachineInfo
     `(${r.id}) ${r.name}`,
     `${r.medianSeconds.toFixed(3)} s`,
     `${r.ratioToNode.toFixed(1)}×`,
+    r.medianCpuSeconds === null ? '—' : `${r.medianCpuSeconds.toFixed(2)} s`,
     r.targetSeconds === null ? '—' : `< ${r.targetSeconds} s`,
     `${Math.min(...r.runs).toFixed(3)}–${Math.max(...r.runs).toFixed(3)} s (${r.runs.length} runs)`,
   ]);
-  console.log(formatTable(['command', 'median', '× node', 'target', 'range'], rows));
+  console.log(formatTable(['command', 'median', '× node', 'CPU', 'target', 'range'], rows));
 }
 
 /** Runs the bench; prints a table, or JSON with `--json`. */
