@@ -4,9 +4,10 @@
 // `npm run build`, by `npm install` (the `prepare` script), and by bin/spar.js whenever dist/ is
 // missing or older than a source, so an edit in src/ is never run stale.
 //
-// Choice: one bundle rather than one file per module. Node's ESM loader costs about 2 ms a
-// module; spar reaches some 220 of its own and hundreds in zod, xstate and yaml, so a per-file
-// build still took 0.6 s for `spar --help` and the bundle takes 0.3 s (docs/performance.md).
+// Choice: one bundle rather than one file per module. Node's ESM loader pays for every module it
+// resolves, reads and links; spar reaches some 220 of its own and hundreds in zod, xstate and
+// yaml, so a per-file build still took 0.6 s for `spar --help` and the bundle takes 0.3 s
+// (docs/performance.md#start-up).
 // The chunks sit flat in dist/ beside partition.worker.js, so spawnWorker's
 // `new URL('./partition.worker.js', import.meta.url)` finds the worker from any chunk, and
 // packageRoot() walks up from dist/ to package.json as it does from src/.
@@ -45,7 +46,7 @@ function newestMtimeMsUnder(dir) {
   return newest;
 }
 
-/** True when `outDir` holds a build newer than every source (about 5 ms for the whole tree). */
+/** True when `outDir` holds a build newer than every source (a few ms: one stat per source). */
 export function isFresh(outDir = DIST) {
   const builtMs = mtimeMsOf(join(outDir, 'main.js'));
   if (builtMs === 0) return false;
@@ -131,9 +132,21 @@ function publish(staging, outDir, startedAt) {
   }
   rmSync(staging, { recursive: true, force: true });
   for (const old of readdirSync(outDir)) {
-    if (!files.includes(old) && !old.startsWith('.staging-')) {
+    if (!files.includes(old) && !isStagingOfLiveBuild(old)) {
       rmSync(join(outDir, old), { recursive: true, force: true });
     }
+  }
+}
+
+// Another build's staging folder is left alone while its process runs.
+function isStagingOfLiveBuild(file) {
+  const pid = Number(/^\.staging-(\d+)$/.exec(file)?.[1]);
+  if (!Number.isInteger(pid)) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
   }
 }
 
