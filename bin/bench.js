@@ -2,7 +2,8 @@
 // Benchmark launcher: `npm run bench -- [name ...] [--json]` runs bench/<name>.bench.ts for each
 // name (default: every bench in bench/): `channel` (signal queue vs postMessage), `storage`
 // (the storage path end to end against the storage issue's targets) and `net` (frames/s between
-// two guests through an IOSP's switch, workers and sim). Other files in bench/ are
+// two guests through an IOSP's switch, workers and sim) and `startup` (how fast `spar` starts,
+// against `node -e ""`). Other files in bench/ are
 // helpers (storage-profile.ts is run on its own, see its header). Plain JavaScript so that `node bin/bench.js` needs no
 // loader flag: it registers tsx itself, and the benches start their workers through
 // spawnWorker's trampoline because Node 20 workers ignore `--import` (stack.md §3).

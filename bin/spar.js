@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The `spar` command. Choice: spar-sim runs from its TypeScript sources through tsx (a runtime
-// dependency), so a fresh clone needs only `npm install`: no build step, and the same files
-// run in the CLI, in worker threads and under vitest.
-import { register } from 'tsx/esm/api';
+// The `spar` command. It runs the JavaScript bundle in dist/, built by `npm install` and rebuilt
+// here first whenever dist/ is missing or older than any source (bin/build.js), so a developer
+// who edits src/ never runs stale code. Tests and vitest run the TypeScript sources directly.
+import { ensureBuilt } from './build.js';
 
-register();
-await import('../src/cli/main.ts');
+await ensureBuilt();
+await import('../dist/main.js');
