@@ -99,6 +99,21 @@ describe('spar fuzz', () => {
     expect(out).toMatch(/ first +\d+ runs +[\d.]+ seeds\/s {2}pass so far \(time budget\)/);
   });
 
+  test('--failures that cannot be written is one line before the first run, not when a failure is saved', async () => {
+    let ran = 0;
+    const counting: SparProperty<unknown> = {
+      ...slow('p', 0),
+      run: () => (ran++, { violations: [], trace: [] }),
+    };
+    await expect(fuzz([counting], { failures: '/proc/spar-failures' })).rejects.toThrow(
+      new UsageError(
+        "cannot write '/proc/spar-failures': it is on the kernel's proc file system, not a place for files",
+        '--failures',
+      ),
+    );
+    expect(ran).toBe(0);
+  });
+
   test('--shard without --seed warns that shards overlap; with a seed it does not', async () => {
     const unseeded = await fuzz([slow('p', 0)], { runs: '10', seed: undefined, shard: '2/4' });
     expect(unseeded.err).toMatch(/^spar: warning: --shard 2\/4 without --seed: .*same --seed\n$/);

@@ -22,6 +22,7 @@ import {
   summaryLines,
 } from './fuzz-report.js';
 import type { Io } from './program.js';
+import { checkWritableDir } from './output-paths.js';
 import { UsageError } from './usage-error.js';
 
 /** Raw options as commander gives them. */
@@ -118,6 +119,8 @@ function parsePlan(args: FuzzArgs, deps: FuzzDeps): FuzzPlan {
         : `known: ${QUIRKS.map((q) => q.name).join(', ')}`;
     throw new UsageError(`unknown quirk '${unknown[0]}'; ${known}`, '--quirk');
   }
+  // Before the campaign, not when its first failure is saved (minutes in).
+  checkWritableDir(args.failures, '--failures', { create: true });
   return {
     property: args.property,
     runs,

@@ -118,7 +118,7 @@ describe('spar replay', () => {
     const { code, err } = await cli('replay', file, '--scenario', join(dir, 'nope', 'x.yaml'));
     expect(code).toBe(2);
     expect(err).toBe(
-      `spar: --scenario: no folder ${join(dir, 'nope')} to write ${join(dir, 'nope', 'x.yaml')} into\n`,
+      `spar: --scenario: cannot write '${join(dir, 'nope', 'x.yaml')}': the directory '${join(dir, 'nope')}' does not exist\n`,
     );
   });
 });

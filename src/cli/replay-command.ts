@@ -4,8 +4,7 @@
 // case as an editable scenario file and checks, by running it in the sim runtime, which
 // expectations it fails.
 
-import { statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { findProperty, PROPERTIES, type SparProperty } from '../../properties/registry.js';
 import { caseScenarioFile, noScenarioReason, promiseOf } from '../fuzz/case-scenario-file.js';
 import { type CounterexampleFile, readCounterexample } from '../fuzz/counterexample-file.js';
@@ -14,6 +13,7 @@ import { unknownQuirks } from '../quirks.js';
 import { runScenario } from '../run/run-scenario.js';
 import { loadScenarioText } from '../scenario/load.js';
 import { timelineLines, writeTraceFile } from './timeline.js';
+import { checkWritableFile } from './output-paths.js';
 import { UsageError } from './usage-error.js';
 
 /** Options of `spar replay`. */
@@ -46,8 +46,9 @@ export async function runReplayCommand(
   if (args.scenario !== undefined) {
     const reason = noScenarioReason(property, registry);
     if (reason !== null) throw new UsageError(reason, '--scenario');
-    checkOutDir(args.scenario);
+    checkWritableFile(args.scenario, '--scenario');
   }
+  if (args.trace !== undefined) checkWritableFile(args.trace, '--trace');
   const outcome = property.run(saved.value as never, saved.quirks);
   if (args.trace !== undefined)
     writeOrFail(args.trace, '--trace', (f) => writeTraceFile(f, outcome.trace));
@@ -121,14 +122,6 @@ function readSaved(
 }
 
 // Before the replay: the output's folder must exist (a typo fails at once, not after the run).
-function checkOutDir(out: string): void {
-  let isDir = false;
-  try {
-    isDir = statSync(dirname(out)).isDirectory();
-  } catch {}
-  if (!isDir) throw new UsageError(`no folder ${dirname(out)} to write ${out} into`, '--scenario');
-}
-
 function writeOrFail(file: string, flag: string, write: (file: string) => void): void {
   try {
     write(file);
