@@ -160,7 +160,7 @@ describe('the network scenario', () => {
       `when: { actor: guest1/virtnic:2:0, event: net.carrier, occurrence: ${occurrence}, after: ${afterMs}ms }`;
     const { report } = await runScenario(
       nicLinkScenario([carrier(1, 200), carrier(2, OUTAGE_MS)]),
-      opts({ runtime: 'workers', untilMs: 4_000, wallClock: () => performance.now() }),
+      opts({ runtime: 'workers', untilMs: 8_000, wallClock: () => performance.now() }),
     );
     expect(report.faults).toEqual({ 'nic-link': 2 });
     expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
