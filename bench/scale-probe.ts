@@ -1,12 +1,13 @@
 // One measurement of the scale benchmark (scale.bench.ts), in a process of its own so that its
 // memory and threads are the run's alone: `node --import tsx bench/scale-probe.ts RUNTIME GUESTS
-// UNTIL [source|built]` runs the scale scenario of GUESTS guests (scale-scenarios.ts) once at
-// seed 1 and prints one JSON line (ProbeResult). `built` runs the runtime from `dist/` (`npm run
+// UNTIL [source|built]` runs the scale scenario of GUESTS guests (scale-scenarios.ts) once at seed
+// 1 and prints one JSON line (ProbeResult). `built` runs the runtime from `dist/` (`npm run
 // build`), so its worker threads load JavaScript; `source` (the default) from the TypeScript
-// sources through tsx, as `spar` does today, so every worker also carries tsx's loader thread. Memory is the process's resident set (every worker thread's heap
-// is in it); the peak is the larger of what a 50 ms sampler saw and the kernel's maxRSS (the
-// sim runtime blocks its thread, so only the kernel sees its peak). Threads are sampled from
-// /proc/self/status (Linux only; 0 elsewhere).
+// sources through tsx, as `spar` does today, so every worker also carries tsx's loader thread.
+// Memory is the process's resident set (every worker thread's heap is in it); the peak is the
+// larger of what a 50 ms sampler saw and the kernel's maxRSS (the sim runtime blocks its thread, so
+// only the kernel sees its peak). Threads are sampled from /proc/self/status (Linux only; 0
+// elsewhere).
 
 import { readFileSync } from 'node:fs';
 import { judge } from '../src/run/expectations.js';
