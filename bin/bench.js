@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Benchmark launcher: `npm run bench -- [name ...] [--json]` runs bench/<name>.bench.ts for each
 // name (default: every bench in bench/): `channel` (signal queue vs postMessage), `storage`
-// (the storage path end to end against the storage issue's targets) and `net` (frames/s between
-// two guests through an IOSP's switch, workers and sim) and `startup` (how fast `spar` starts,
-// against `node -e ""`). Other files in bench/ are
+// (the storage path end to end against the storage issue's targets), `net` (frames/s between
+// two guests through an IOSP's switch, workers and sim), `startup` (how fast `spar` starts,
+// against `node -e ""`) and `scale` (memory, threads and time per guest in each runtime;
+// 20–30 minutes, so it runs only when named). Other files in bench/ are
 // helpers (storage-profile.ts is run on its own, see its header). Plain JavaScript so that `node bin/bench.js` needs no
 // loader flag: it registers tsx itself, and the benches start their workers through
 // spawnWorker's trampoline because Node 20 workers ignore `--import` (stack.md §3).
@@ -33,9 +34,13 @@ for (const name of names) {
   if (!known.includes(name)) usage(`unknown benchmark "${name}" (known: ${known.join(', ')})`);
 }
 
+/** Benches too slow to run unless named. */
+const ONLY_WHEN_NAMED = ['scale'];
+
 register();
 const json = flags.includes('--json');
-for (const name of names.length > 0 ? names : known) {
+const chosen = names.length > 0 ? names : known.filter((n) => !ONLY_WHEN_NAMED.includes(n));
+for (const name of chosen) {
   try {
     const bench = await import(new URL(`${name}${SUFFIX}`, benchDir).href);
     await bench.run({ json });
