@@ -112,6 +112,24 @@ describe('spar run', () => {
     expect(r.out).toContain('FAIL  guests-running (liveness): guest1 is crashed');
   });
 
+  test('a workers run the machine cannot hold is refused before any worker starts, with the limit and why', async () => {
+    // 2,000 guests: tens of GB as worker threads (src/run/limits.ts), more than any machine here.
+    const guests = Array.from({ length: 2_000 }, (_, i) => `  - name: g${i}\n    kind: guest\n`);
+    const file = join(dir, 'huge.yaml');
+    writeFileSync(
+      file,
+      `until: 1ms\npartitions:\n  - name: cp\n    kind: command\n${guests.join('')}expect: []\n`,
+    );
+    const refused = await run('run', file);
+    expect(refused.code).toBe(2);
+    expect(refused.out).toBe(''); // not even the header: nothing started
+    expect(refused.err).toMatch(
+      new RegExp(
+        `^spar: ${file}: 2001 partitions need about [\\d.]+ GB in the workers runtime \\(one worker thread each, ≈\\d+ MB each\\), more than the [\\d.]+ GB this machine has available \\(of [\\d.]+ GB; at most \\d+ partitions fit\\); run it with --runtime sim, which held 300 guests in [\\d.]+ GB\n$`,
+      ),
+    );
+  });
+
   test('mistakes are one line each on stderr with exit 2: scenario errors with file:line:col, bad flags with the flag', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(

@@ -18,6 +18,7 @@ import { errorLine, expectationLines, kindLines } from './run-summary.js';
 import { GLOSSARY_FILE, QUIET_EVENTS, writeTraceFile } from './timeline.js';
 import { QUIRKS } from '../kinds/index.js';
 import { unknownQuirks } from '../quirks.js';
+import { currentMachine, workersCapacity } from '../run/limits.js';
 import { checkWritableFile } from './output-paths.js';
 import { InputError, UsageError } from './usage-error.js';
 
@@ -79,6 +80,11 @@ export async function runRunCommand(args: RunArgs, io: RunIo): Promise<RunOutcom
   const untilMs = args.until === undefined ? loaded.scenario.until : parseUntil(args.until);
   const selection = recordSelection(args, loaded);
   if (args.trace !== undefined) checkWritableFile(args.trace, '--trace'); // before, not after, the run
+  if (runtime === 'workers') {
+    // Refused before a worker starts, not after minutes of boot (docs/architecture.md "Limits").
+    const capacity = workersCapacity(loaded.config, currentMachine());
+    if (!capacity.ok) throw new UsageError(capacity.reason, loaded.file);
+  }
   const again = rerunCommand(loaded.file, seed, args);
   if (!args.json)
     io.out(`${headerLines(loaded, runtime, seed, untilMs, io, again).join('\n')}\n\n`);

@@ -174,6 +174,8 @@ export function faultLine(f: FaultRecord): string {
 }
 
 function progressText(p: RunProgress, clock: 'virtual' | 'wall', wallS: number): string {
+  if (p.booting !== undefined)
+    return `booting partition ${p.booting.booted + 1} of ${p.booting.of} (one worker thread each) · ${wallS.toFixed(1)} s`;
   const rate = wallS > 0 ? Math.round(p.events / wallS) : 0;
   const what = clock === 'virtual' ? 'events' : 'records';
   return `${clock} time ${formatMs(p.atMs)} · ${p.events.toLocaleString('en-US')} ${what} (${rate.toLocaleString('en-US')}/s) · faults ${p.faultsFired}/${p.faultsTotal} · ${wallS.toFixed(1)} s`;

@@ -59,8 +59,12 @@ export async function runWorkers(
   const elapsed = () => runtime.elapsedMs() - t0;
   try {
     try {
-      for (const name of bootOrder(config)) {
+      const order = bootOrder(config);
+      for (const [booted, name] of order.entries()) {
         if (watch.signal?.aborted === true) break;
+        // Booting is the slow part of a large run (a worker loads every module): say how far.
+        const progress = { atMs: 0, events: 0, records: 0, ...plan.firedCount() };
+        watch.onProgress?.({ ...progress, booting: { booted, of: order.length } });
         await runtime.boot(name);
       }
       t0 = runtime.elapsedMs();

@@ -14,6 +14,8 @@ export interface RunProgress {
   readonly records: number;
   readonly faultsFired: number;
   readonly faultsTotal: number;
+  /** While a workers run boots its partitions (one worker each, in boot order): how far. */
+  readonly booting?: { readonly booted: number; readonly of: number };
 }
 
 /** Hooks a watcher gives a run; every one optional. */
