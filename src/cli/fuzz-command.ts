@@ -63,7 +63,7 @@ export function defaultFuzzDeps(io: Io): FuzzDeps {
   return {
     properties: PROPERTIES,
     now: () => performance.now(),
-    progressStream: io.interactive === true ? process.stderr : null,
+    progressStream: io.interactive === true ? (io.terminal ?? null) : null,
     out: io.out,
     warn: io.err,
     ...(signal === undefined ? {} : { signal }),

@@ -16,6 +16,7 @@ const io = {
   err: (text: string) => void process.stderr.write(text),
   colour: colourFromEnv(process.env, process.stdout.isTTY === true),
   interactive: process.stderr.isTTY === true,
+  terminal: process.stderr,
   // The first Ctrl-C asks the command to stop and report (`once`: a second one ends the process).
   interruptSignal: () => {
     const controller = new AbortController();

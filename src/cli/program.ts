@@ -22,6 +22,8 @@ export interface Io {
   readonly colour: boolean;
   /** True when progress may be drawn live (stderr is a terminal). */
   readonly interactive?: boolean;
+  /** The terminal a live progress bar draws on (stderr, when `interactive`); main.ts's. */
+  readonly terminal?: NodeJS.WritableStream;
   /** Where progress goes (stderr by default; tests keep it apart from the errors). */
   progress?(text: string): void;
   /** The wall clock (ms) for progress and timings; performance.now() by default. */
