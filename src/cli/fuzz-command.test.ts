@@ -11,23 +11,13 @@ import type { SparProperty } from '../../properties/registry.js';
 import { plantedProperty, recordingProperty } from '../fuzz/testing.js';
 import { type FuzzArgs, type FuzzDeps, runFuzzCommand } from './fuzz-command.js';
 import { runReplayCommand } from './replay-command.js';
+import { fuzzArgs } from './testing/fuzz-args.js';
 import { cli } from './testing/run-cli.js';
 import { UsageError } from './usage-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spar-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const args = (over: Partial<FuzzArgs> = {}): FuzzArgs => ({
-  property: undefined,
-  runs: '300',
-  seed: '5',
-  shard: '1/1',
-  timeBudget: undefined,
-  quirk: [],
-  json: false,
-  failures: dir,
-  untilFail: false,
-  ...over,
-});
+const args = (over: Partial<FuzzArgs> = {}): FuzzArgs => fuzzArgs(dir, over);
 
 /** Runs the command on `properties` with a clock the properties may advance; captures output. */
 async function fuzz(

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { plantedProperty, recordingProperty } from '../fuzz/testing.js';
 import { type FuzzArgs, runFuzzCommand } from './fuzz-command.js';
 import { docsSchema } from './testing/json-schema.js';
+import { fuzzArgs } from './testing/fuzz-args.js';
 import { cli } from './testing/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spar-fuzz-json-'));
@@ -19,30 +20,16 @@ type Json = Record<string, unknown>;
 
 async function fuzzJson(over: Partial<FuzzArgs>, signal?: AbortSignal): Promise<Json> {
   let out = '';
-  await runFuzzCommand(
-    {
-      property: undefined,
-      runs: '300',
-      seed: '5',
-      shard: '1/1',
-      timeBudget: undefined,
-      quirk: [],
-      json: true,
-      failures: dir,
-      untilFail: false,
-      ...over,
+  await runFuzzCommand(fuzzArgs(dir, { json: true, ...over }), {
+    properties: [recordingProperty([]), plantedProperty],
+    now: () => 0,
+    progressStream: null,
+    out: (t) => {
+      out += t;
     },
-    {
-      properties: [recordingProperty([]), plantedProperty],
-      now: () => 0,
-      progressStream: null,
-      out: (t) => {
-        out += t;
-      },
-      warn: () => {},
-      ...(signal === undefined ? {} : { signal }),
-    },
-  );
+    warn: () => {},
+    ...(signal === undefined ? {} : { signal }),
+  });
   return JSON.parse(out) as Json;
 }
 
