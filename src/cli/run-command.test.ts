@@ -112,6 +112,22 @@ describe('spar run', () => {
     expect(r.out).toContain('FAIL  guests-running (liveness): guest1 is crashed');
   });
 
+  test('a summary by default, every record with --timeline, and only the matching ones with filters', async () => {
+    const scenario = ['run', 'iosp-hang-watchdog', '--runtime', 'sim', '--until', '1500ms'];
+    const records = (out: string) => out.split('\n').filter((l) => /^\+\s/.test(l));
+    const summary = records((await run(...scenario)).out);
+    expect(summary.some((l) => / iosp0\/lifecycle\s+HANG /.test(l))).toBe(true);
+    expect(summary.some((l) => l.includes('scsi.complete'))).toBe(false);
+    const timeline = records((await run(...scenario, '--timeline')).out);
+    expect(timeline.length).toBeGreaterThan(summary.length * 10);
+    const filtered = records(
+      (await run(...scenario, '--partition', 'guest1', '--grep', 'suspend')).out,
+    );
+    expect(filtered.length).toBeGreaterThan(0);
+    expect(filtered.every((l) => / guest1\//.test(l) && l.includes('suspend'))).toBe(true);
+    expect(filtered).toEqual(timeline.filter((l) => / guest1\//.test(l) && l.includes('suspend')));
+  });
+
   test('a workers run the machine cannot hold is refused before any worker starts, with the limit and why', async () => {
     // 2,000 guests: tens of GB as worker threads (src/run/limits.ts), more than any machine here.
     const guests = Array.from({ length: 2_000 }, (_, i) => `  - name: g${i}\n    kind: guest\n`);
@@ -147,6 +163,12 @@ describe('spar run', () => {
     expect((await run('run', '--until', 'soon', '--runtime', 'sim')).err).toContain('--until');
     expect((await run('run', 'no-such-scenario')).err).toContain('shipped: boot-minimal');
     expect((await run('run', dir)).err).toContain('is a directory');
+    expect((await run('run', '--runtime', 'sim', '--partition', 'guest9')).err).toBe(
+      "spar: --partition: no partition 'guest9' in this scenario (it has cp, guest1)\n",
+    );
+    expect((await run('run', '--runtime', 'sim', '--grep', '(')).err).toMatch(
+      /^spar: --grep: '\(' is not a regular expression: .*\n$/,
+    );
     const quirk = (await run('run', '--quirk', 'nope', '--runtime', 'sim')).err;
     expect(quirk).toMatch(/^spar: --quirk: unknown quirk 'nope'; known: [a-z-]+(, [a-z-]+)*\n$/);
     expect(quirk).toContain('visorhba-resume-no-complete, lose-pending-on-pause');

@@ -33,7 +33,7 @@ const SUMMARY_EVENTS: ReadonlySet<string> = new Set([
 ]);
 
 /** True when the summary shows `record`. */
-export function inSummary(record: TraceRecord): boolean {
+function inSummary(record: TraceRecord): boolean {
   return record.actor.endsWith('/lifecycle') || SUMMARY_EVENTS.has(record.event);
 }
 
@@ -75,7 +75,6 @@ export class RunStream {
   private liveLine = false;
   private lastProgress: number;
   private readonly started: number;
-  private last: RunProgress | null = null;
   /** The faults fired so far: the records they explain say so. */
   private readonly fired: FaultRecord[] = [];
 
@@ -132,7 +131,6 @@ export class RunStream {
   }
 
   private progress(p: RunProgress): void {
-    this.last = p;
     const now = this.io.now();
     const every = this.io.interactive ? LIVE_PROGRESS_MS : PLAIN_PROGRESS_MS;
     if (now - this.lastProgress < every) return;
@@ -144,11 +142,6 @@ export class RunStream {
     } else {
       this.io.progress(`spar run: ${text}\n`);
     }
-  }
-
-  /** The last progress the run reported (for an interrupted run's closing line). */
-  get lastProgressReport(): RunProgress | null {
-    return this.last;
   }
 
   private write(text: string): void {
