@@ -93,7 +93,10 @@ describe('spar fuzz', () => {
     let ran = 0;
     const counting: SparProperty<unknown> = {
       ...slow('p', 0),
-      run: () => (ran++, { violations: [], trace: [] }),
+      run: () => {
+        ran++;
+        return { violations: [], trace: [] };
+      },
     };
     await expect(fuzz([counting], { failures: '/proc/spar-failures' })).rejects.toThrow(
       new UsageError(

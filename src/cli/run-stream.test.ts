@@ -54,9 +54,13 @@ describe('a run stream', () => {
     const io = { out: '', progress: '', clock: 0 };
     const s = new RunStream(
       {
-        out: (t) => void (io.out += t),
+        out: (t) => {
+          io.out += t;
+        },
         err: () => {},
-        progress: (t) => void (io.progress += t),
+        progress: (t) => {
+          io.progress += t;
+        },
         colour: false,
         interactive,
         now: () => io.clock,
