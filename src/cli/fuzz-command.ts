@@ -36,6 +36,8 @@ export interface FuzzArgs {
   readonly json: boolean;
   readonly failures: string;
   readonly untilFail: boolean;
+  /** --check-determinism: run each case twice and compare the traces. */
+  readonly checkDeterminism: boolean;
 }
 
 /** What the command needs from its surroundings (tests pass their own). */
@@ -130,6 +132,7 @@ function parsePlan(args: FuzzArgs, deps: FuzzDeps): FuzzPlan {
     quirks: args.quirk,
     failures: args.failures,
     untilFail: args.untilFail,
+    checkDeterminism: args.checkDeterminism,
   };
 }
 
@@ -137,7 +140,8 @@ function headerText(plan: FuzzPlan): string {
   const budget = plan.timeBudgetMs === null ? '' : `, time budget ${plan.timeBudgetMs} ms in all`;
   const quirks = plan.quirks.length > 0 ? `, quirks ${plan.quirks.join(', ')}` : '';
   const until = plan.untilFail ? ', campaigns until a failure or Ctrl-C' : '';
-  return `spar fuzz: seed ${plan.seed}, ${plan.runs} runs per property, shard ${plan.shard.k}/${plan.shard.n}${budget}${quirks}${until}`;
+  const twice = plan.checkDeterminism ? ', determinism checked (each case run twice)' : '';
+  return `spar fuzz: seed ${plan.seed}, ${plan.runs} runs per property, shard ${plan.shard.k}/${plan.shard.n}${budget}${quirks}${until}${twice}`;
 }
 
 // One campaign: each property in turn. Under a time budget each property gets an equal share of
@@ -188,7 +192,9 @@ async function fuzzOne(
       ? null
       : saveCounterexample(
           plan.failures,
-          counterexampleFile(property.name, plan.quirks, c, property.describe(c.value)),
+          counterexampleFile(property.name, plan.quirks, c, property.describe(c.value), {
+            checkDeterminism: plan.checkDeterminism,
+          }),
         );
   const result = { property, outcome, file };
   if (!json)

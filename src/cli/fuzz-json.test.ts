@@ -1,7 +1,8 @@
 // `spar fuzz --json` against its published schema, docs/fuzz.schema.json: one object whatever the
 // number of properties, with a `properties` array; real output of a failing and a holding property,
-// of an interrupted command and of the registered control-plane property validates, and an object
-// with a property entry's field removed does not (the schema is not vacuous).
+// of an interrupted command, of a --check-determinism command and of the registered control-plane
+// property validates, and an object with a property entry's field removed does not (the schema is
+// not vacuous).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +38,12 @@ describe('docs/fuzz.schema.json', () => {
   test('two properties, one failing: one object with both in `properties`, and it validates', async () => {
     const json = await fuzzJson({});
     expect(validate(json)).toEqual([]);
-    expect(json).toMatchObject({ seed: 5, verdict: 'fail', campaignSeeds: [5] });
+    expect(json).toMatchObject({
+      seed: 5,
+      verdict: 'fail',
+      campaignSeeds: [5],
+      checkDeterminism: false,
+    });
     const [held, failed] = json['properties'] as Json[];
     expect(held).toMatchObject({
       property: 'recording',
@@ -67,6 +73,14 @@ describe('docs/fuzz.schema.json', () => {
       stopped: 'interrupt',
       resumeSeed: 5,
     });
+  });
+
+  test('--check-determinism says so, and the object validates; without the field it does not', async () => {
+    const json = await fuzzJson({ property: 'recording', checkDeterminism: true });
+    expect(validate(json)).toEqual([]);
+    expect(json['checkDeterminism']).toBe(true);
+    delete json['checkDeterminism'];
+    expect(validate(json)).toContainEqual(expect.stringMatching(/checkDeterminism/));
   });
 
   test('a property entry without its runs does not validate', async () => {

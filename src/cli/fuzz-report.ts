@@ -26,6 +26,8 @@ export interface FuzzPlan {
   readonly quirks: readonly string[];
   readonly failures: string;
   readonly untilFail: boolean;
+  /** Each case ran twice and a trace divergence failed it (--check-determinism). */
+  readonly checkDeterminism: boolean;
 }
 
 /** One property's campaign and, when it failed, the file its counterexample was saved to. */
@@ -68,6 +70,7 @@ export function fuzzCommandLine(plan: FuzzPlan, over: Partial<FuzzPlan> = {}): s
     'spar fuzz',
     ...(p.property === undefined ? [] : [p.property]),
     ...(p.untilFail ? ['--until-fail'] : []),
+    ...(p.checkDeterminism ? ['--check-determinism'] : []),
     `--runs ${p.runs} --seed ${p.seed}`,
     ...(p.shard.n === 1 ? [] : [`--shard ${p.shard.k}/${p.shard.n}`]),
     ...p.quirks.map((q) => `--quirk ${q}`),
@@ -185,6 +188,7 @@ export function fuzzJson(run: FuzzRun): Record<string, unknown> {
     timeBudgetMs: run.plan.timeBudgetMs,
     quirks: [...run.plan.quirks],
     untilFail: run.plan.untilFail,
+    checkDeterminism: run.plan.checkDeterminism,
     campaignSeeds: [...run.seeds],
     verdict: runVerdict(run),
     interrupted: run.interrupted,

@@ -231,12 +231,16 @@ function buildProgram(io: Io): Command {
       'run campaigns, each with the next unused seeds, until a failure or Ctrl-C',
     )
     .option(
+      '--check-determinism',
+      'run each case twice and fail it as nondeterministic when the two traces differ',
+    )
+    .option(
       '--json',
       'print one object {seed, shard, verdict, ..., properties: [{property, runs, verdict, seedsPerSecond, counterexample?, replay?}]}',
     )
     .addHelpText(
       'after',
-      '\nShards of one campaign need the same --seed (each shard without one draws its own).\n\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --seed 20261203 --shard 3/8 --time-budget 10m --json\n  spar fuzz storage-recovery --until-fail\n',
+      '\nShards of one campaign need the same --seed (each shard without one draws its own).\n\nExamples:\n  spar fuzz\n  spar fuzz control-plane-convergence --runs 20000 --seed 7\n  spar fuzz --seed 20261203 --shard 3/8 --time-budget 10m --json\n  spar fuzz storage-recovery --until-fail\n  spar fuzz --runs 200 --seed 1 --check-determinism\n',
     )
     .action(
       async (
@@ -249,6 +253,7 @@ function buildProgram(io: Io): Command {
           quirk: string[];
           failures: string;
           untilFail?: boolean;
+          checkDeterminism?: boolean;
           json?: boolean;
         },
       ) => {
@@ -263,6 +268,7 @@ function buildProgram(io: Io): Command {
             json: o.json === true,
             failures: o.failures,
             untilFail: o.untilFail === true,
+            checkDeterminism: o.checkDeterminism === true,
           },
           defaultFuzzDeps(io),
         );

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { findProperty, PROPERTIES, type SparProperty } from '../../properties/registry.js';
 import { caseScenarioFile, noScenarioReason, promiseOf } from '../fuzz/case-scenario-file.js';
 import { type CounterexampleFile, readCounterexample } from '../fuzz/counterexample-file.js';
+import { checkingDeterminism } from '../fuzz/determinism.js';
 import { QUIRKS } from '../kinds/index.js';
 import { unknownQuirks } from '../quirks.js';
 import { runScenario } from '../run/run-scenario.js';
@@ -49,7 +50,12 @@ export async function runReplayCommand(
     checkWritableFile(args.scenario, '--scenario');
   }
   if (args.trace !== undefined) checkWritableFile(args.trace, '--trace');
-  const outcome = property.run(saved.value as never, saved.quirks);
+  // A case found by --check-determinism is replayed the same way: twice, traces compared.
+  const twice = saved.checkDeterminism === true;
+  const outcome = (twice ? checkingDeterminism(property) : property).run(
+    saved.value as never,
+    saved.quirks,
+  );
   if (args.trace !== undefined)
     writeOrFail(args.trace, '--trace', (f) => writeTraceFile(f, outcome.trace));
   const fails = outcome.violations.length > 0;
@@ -71,6 +77,7 @@ export async function runReplayCommand(
       kind: property.kind,
       promise: property.promise,
       quirks: saved.quirks,
+      checkDeterminism: twice,
       value: saved.value,
       description: property.describe(saved.value as never),
       verdict: fails ? 'fail' : 'pass',
@@ -83,7 +90,7 @@ export async function runReplayCommand(
     return { lines: [JSON.stringify(report, null, 2)], fails };
   }
   const lines = [
-    `spar replay: ${property.name} (${property.kind}) from ${args.file}${saved.quirks.length > 0 ? `, quirks ${saved.quirks.join(', ')}` : ''}`,
+    `spar replay: ${property.name} (${property.kind}) from ${args.file}${saved.quirks.length > 0 ? `, quirks ${saved.quirks.join(', ')}` : ''}${twice ? ', determinism checked (the case runs twice)' : ''}`,
     `promise: ${property.promise}`,
     'case:',
     ...property

@@ -7,6 +7,7 @@
 
 import fc from 'fast-check';
 import type { SparProperty } from '../../properties/registry.js';
+import { checkingDeterminism } from './determinism.js';
 
 /** Runs per campaign: each starts fast-check over with small cases. */
 export const CAMPAIGN_RUNS = 100;
@@ -27,6 +28,8 @@ export interface FuzzOptions {
   /** Stop starting new runs after this many ms of wall time (null: no limit). */
   readonly timeBudgetMs: number | null;
   readonly quirks: readonly string[];
+  /** Run each case twice and fail it when the two traces differ (determinism.ts). */
+  readonly checkDeterminism?: boolean;
   /** Called after each run and each shrink step. */
   readonly onProgress?: (progress: FuzzProgress) => void;
   /** Wall clock in ms (injected so tests and the CLI decide; never read inside a run). */
@@ -105,6 +108,7 @@ export async function runCampaign(
   property: SparProperty<unknown>,
   options: FuzzOptions,
 ): Promise<FuzzOutcome> {
+  const checked = options.checkDeterminism === true ? checkingDeterminism(property) : property;
   const started = options.now();
   const deadline = options.timeBudgetMs === null ? null : started + options.timeBudgetMs;
   let runs = 0;
@@ -124,7 +128,7 @@ export async function runCampaign(
     if (stopped !== null || (failing && options.signal?.aborted === true)) return true;
     if (failing) shrinks++;
     else runs++;
-    const held = property.run(value, options.quirks).violations.length === 0;
+    const held = checked.run(value, options.quirks).violations.length === 0;
     if (!held && !failing) {
       failing = true;
       failedAt = options.now();
@@ -149,7 +153,7 @@ export async function runCampaign(
     });
     if (details.failed && details.counterexample !== null) {
       const value = details.counterexample[0];
-      const violations = violationsOf(property, value, options.quirks, details.errorInstance);
+      const violations = violationsOf(checked, value, options.quirks, details.errorInstance);
       counterexample = { value, violations, seed, path: details.counterexamplePath ?? '', shrinks };
       break;
     }

@@ -22,6 +22,8 @@ const fileSchema = z.strictObject({
   shrinks: z.number().int().min(0),
   violations: z.array(z.string()),
   description: z.string(),
+  // Absent in files saved before --check-determinism existed: those were run once.
+  checkDeterminism: z.boolean().optional(),
   value: z.unknown(),
 });
 
@@ -34,6 +36,7 @@ export function counterexampleFile(
   quirks: readonly string[],
   c: Counterexample,
   description: string,
+  options: { readonly checkDeterminism: boolean } = { checkDeterminism: false },
 ): CounterexampleFile {
   return {
     format: COUNTEREXAMPLE_FORMAT,
@@ -44,6 +47,7 @@ export function counterexampleFile(
     shrinks: c.shrinks,
     violations: [...c.violations],
     description,
+    checkDeterminism: options.checkDeterminism,
     value: c.value,
   };
 }

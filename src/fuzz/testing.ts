@@ -33,3 +33,32 @@ export function recordingProperty(seen: unknown[]): SparProperty<unknown> {
     },
   };
 }
+
+// Module-level on purpose: the planted nondeterminism the determinism check must catch.
+let nondeterministicCalls = 0;
+
+/**
+ * Holds for every case, but each run's trace carries a count of all runs so far, so running a
+ * case twice gives two traces that differ at their second record (a planted determinism bug).
+ */
+export const nondeterministicProperty: SparProperty<unknown> = {
+  ...plantedProperty,
+  name: 'planted-nondeterministic',
+  promise: 'Holds, but its trace depends on how often it ran (planted to be nondeterministic).',
+  run(value) {
+    nondeterministicCalls++;
+    const n = value as number;
+    const trace = [
+      { atMs: 0, partition: 'test', actor: 'test/planted', event: 'drew', state: String(n) },
+      {
+        atMs: 1,
+        partition: 'test',
+        actor: 'test/planted',
+        event: 'counted',
+        state: 'done',
+        detail: { calls: nondeterministicCalls },
+      },
+    ];
+    return { violations: [], trace };
+  },
+};

@@ -14,6 +14,7 @@ export function fuzzArgs(failures: string, over: Partial<FuzzArgs> = {}): FuzzAr
     json: false,
     failures,
     untilFail: false,
+    checkDeterminism: false,
     ...over,
   };
 }
