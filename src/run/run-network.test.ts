@@ -194,6 +194,10 @@ describe('the network scenario', () => {
     expect(flow?.finished).toBe(false);
     expect(flow?.delivered).toBeGreaterThan(0);
     expect(flow?.lastDeliveredAtMs).toBeLessThan(1_000);
+    // The old rule's pass: a reply after the interface's last (and only) link-up.
+    expect(flow?.lastDeliveredAtMs).toBeGreaterThan(
+      report.net.interfaces['guest1']?.[0]?.lastLinkUpMs ?? Number.POSITIVE_INFINITY,
+    );
     const [recovers] = report.expectations;
     expect(recovers).toMatchObject({ name: 'link-recovers', ok: false });
     expect(recovers?.detail).toBe(
