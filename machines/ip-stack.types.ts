@@ -84,7 +84,7 @@ export interface FlowLedger extends SeqTrack {
   readonly sent: number;
   /** Unique replies within the timeout. */
   readonly delivered: number;
-  /** When the last of them arrived (link-recovers: traffic flows again after a link-up). */
+  /** When the last of them arrived (link-recovers: replies again after the last fault healed). */
   readonly lastDeliveredAtMs: number | null;
   readonly duplicates: number;
   readonly outOfOrder: number;

@@ -161,7 +161,7 @@ export function netEndViolations(plan: NetPlan, o: Observation): string[] {
         `${g.name}: ${net.interfaces.length} interface(s) with ${net.stats.flows} flow(s) at the end, expected 1 with ${expectedFlows}`,
       );
   }
-  // The scenario expectation's rule too (every vnic came up; no flow stalled after a link-up).
+  // The scenario expectation's rule too (every vnic came up; no flow stalled after the heal).
   for (const r of judge(['link-recovers'], o)) if (!r.ok) v('link-recovery', r.detail);
   return out;
 }

@@ -43,6 +43,8 @@ export {
   type LinkFinding,
   linkRecoveryFindings,
   networkAtBound,
+  networkHealedAtMs,
+  patienceMs,
   type UnfinishedWork,
   unfinishedWork,
   type WorkAtEnd,

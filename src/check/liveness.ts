@@ -25,8 +25,9 @@ export function unfinishedWork(w: WorkAtEnd, expected: number): UnfinishedWork |
 }
 
 /**
- * link-recovers: an interface gets this long after its last link-up to carry a reply before a flow
- * that has not finished counts as stalled — one ARP retry (1 s) plus a ping timeout (1 s).
+ * link-recovers: how long a flow may go without a reply, on top of its own interval and timeout,
+ * before it counts as stalled — one ARP retry (1 s, the neighbour is re-resolved after an outage)
+ * plus a ping timeout at its default (1 s).
  */
 export const LINK_RECOVERY_GRACE_MS = 2_000;
 
@@ -38,6 +39,12 @@ export interface FlowAtEnd {
   readonly sent: number;
   readonly delivered: number;
   readonly lost: number;
+  /** Requests it is to send in all, its period and its timeout (ms). */
+  readonly count: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Its start delay elapsed (a flow not started yet owes no reply). */
+  readonly started: boolean;
   readonly finished: boolean;
   /** When its last reply arrived (ms), null before the first. */
   readonly lastDeliveredAtMs: number | null;
@@ -53,7 +60,7 @@ export interface InterfaceAtEnd {
   readonly up: boolean;
   /** Its latest carrier-on (ms), null if never up. */
   readonly lastLinkUpMs: number | null;
-  /** When the guest reported (ms, the clock of lastLinkUpMs). */
+  /** When the guest reported (ms, the clock of lastLinkUpMs): the end of the run. */
   readonly atMs: number;
   readonly flows: readonly FlowAtEnd[];
 }
@@ -71,12 +78,20 @@ export type LinkFinding =
   | { readonly kind: 'never-opened'; readonly guest: string; readonly vnic: ConfiguredVnic }
   | { readonly kind: 'link-down'; readonly guest: string; readonly ifname: string }
   | {
-      /** A flow with no reply since the link came up, `graceMs` or more ago. */
+      /** An unfinished flow with no reply since the network healed at `healedAtMs`. */
       readonly kind: 'stalled';
       readonly guest: string;
       readonly ifname: string;
-      readonly flow: number;
-      readonly sinceMs: number;
+      readonly flow: FlowAtEnd;
+      readonly healedAtMs: number;
+    }
+  | {
+      /** An unfinished flow that got replies after the heal, then none for its patience. */
+      readonly kind: 'stopped';
+      readonly guest: string;
+      readonly ifname: string;
+      readonly flow: FlowAtEnd;
+      readonly endMs: number;
     }
   | {
       readonly kind: 'unfinished-flow';
@@ -86,14 +101,39 @@ export type LinkFinding =
     };
 
 /**
+ * "The last fault healed": the later of when the last fault healed (its time plus its stated down
+ * time, `faultsHealedAtMs`, null without faults) and the last instant any interface's link was seen
+ * coming up. Choice: the links count too, because what a fault sets off outlives it (a hung IOSP's
+ * watchdog reboot, the command partition's resume), and the network is whole again only once the
+ * last link is back; a fault that never takes a link down (a hang of the guest pinged, an uplink
+ * lost) still moves the instant by its own time, so replies from before it do not count.
+ */
+export function networkHealedAtMs(
+  interfaces: Readonly<Record<string, readonly InterfaceAtEnd[]>>,
+  faultsHealedAtMs: number | null,
+): number {
+  const ups = Object.values(interfaces).flatMap((list) => list.map((i) => i.lastLinkUpMs ?? 0));
+  return Math.max(faultsHealedAtMs ?? 0, ...ups);
+}
+
+/** How long `f` may go without a reply before it counts as stalled. */
+export function patienceMs(f: FlowAtEnd, graceMs: number = LINK_RECOVERY_GRACE_MS): number {
+  return graceMs + f.intervalMs + f.timeoutMs;
+}
+
+/**
  * link-recovers, for the parts whose guest and IOSP are both running at the end (`states`): every
- * configured vnic opened an interface, every interface's link is up, and no unfinished flow went
- * without a reply since a link-up at least `graceMs` before the report.
+ * configured vnic opened an interface, every interface's link is up, and every flow unfinished at
+ * the end made progress after the network healed ({@link networkHealedAtMs}) — a reply at or after
+ * that instant — and is still progressing at the end: its last reply no more than its patience
+ * ({@link patienceMs}) before the report. A finished flow made all its progress; a flow not started
+ * yet owes none; the flows are not judged until the report is a patience past the heal.
  */
 export function linkRecoveryFindings(
   vnics: readonly ConfiguredVnic[],
   interfaces: Readonly<Record<string, readonly InterfaceAtEnd[]>>,
   states: Readonly<Record<string, string>>,
+  faultsHealedAtMs: number | null,
   graceMs: number = LINK_RECOVERY_GRACE_MS,
 ): LinkFinding[] {
   const out: LinkFinding[] = [];
@@ -105,6 +145,7 @@ export function linkRecoveryFindings(
     );
     if (!opened) out.push({ kind: 'never-opened', guest: v.guest, vnic: v });
   }
+  const healedAtMs = networkHealedAtMs(interfaces, faultsHealedAtMs);
   for (const [guest, list] of Object.entries(interfaces)) {
     for (const i of list) {
       if (!running(i.iosp, guest)) continue;
@@ -112,11 +153,16 @@ export function linkRecoveryFindings(
         out.push({ kind: 'link-down', guest, ifname: i.ifname });
         continue;
       }
-      const sinceMs = i.lastLinkUpMs ?? 0;
-      if (i.atMs - sinceMs < graceMs) continue;
-      for (const f of i.flows)
-        if (!f.finished && (f.lastDeliveredAtMs ?? -1) < sinceMs)
-          out.push({ kind: 'stalled', guest, ifname: i.ifname, flow: f.flow, sinceMs });
+      for (const flow of i.flows) {
+        const patience = patienceMs(flow, graceMs);
+        if (flow.finished || !flow.started || i.atMs - healedAtMs < patience) continue;
+        const last = flow.lastDeliveredAtMs;
+        const { ifname } = i;
+        if (last === null || last < healedAtMs)
+          out.push({ kind: 'stalled', guest, ifname, flow, healedAtMs });
+        else if (i.atMs - last >= patience)
+          out.push({ kind: 'stopped', guest, ifname, flow, endMs: i.atMs });
+      }
     }
   }
   return out;

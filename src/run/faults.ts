@@ -51,6 +51,28 @@ export function applyFault(
   return result.ok ? null : result.error.message;
 }
 
+/**
+ * When the last fired fault healed, or null if none fired (refused ones do not count).
+ * Choice: a fault heals when it fired plus the down time it states — a reboot's `down`; every other
+ * action (crash, hang, shutdown, boot, a kind's fault such as `nic-link`) states none, so it heals
+ * the instant it fires. What a fault sets off after that (a watchdog reboot of a hung IOSP, the
+ * command partition's resume) is not a fault: the guests' links coming back up say when it ended
+ * (src/check/liveness.ts takes the later of the two).
+ */
+export function healedAtMs(
+  faults: readonly ScenarioFault[],
+  records: readonly FaultRecord[],
+): number | null {
+  let healed: number | null = null;
+  for (const r of records) {
+    if (r.atMs === null || r.refused !== null) continue;
+    const fault = faults[r.index];
+    const down = fault?.action === 'reboot' ? fault.down : 0;
+    healed = Math.max(healed ?? r.atMs, r.atMs + down);
+  }
+  return healed;
+}
+
 /** Counts of fired faults per action (refused ones are not counted). */
 export function faultCounts(records: readonly FaultRecord[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -128,6 +150,11 @@ export class FaultPlan {
   /** Whether every fault has fired. */
   allFired(): boolean {
     return this.records.every((r) => r.atMs !== null);
+  }
+
+  /** When the last fired fault healed (see {@link healedAtMs}), or null if none fired. */
+  healedAtMs(): number | null {
+    return healedAtMs(this.faults, this.records);
   }
 
   /** What became of each fault, in scenario order. */

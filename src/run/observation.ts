@@ -32,6 +32,11 @@ export interface Observation extends ObservationSections {
   /** The command partition's ledger, or null when it has no host. */
   readonly cpContext: CommandPartitionContext | null;
   readonly guests: Readonly<Record<string, GuestObservation>>;
+  /**
+   * When the last fired fault healed (its time plus its stated down time, faults.ts `healedAtMs`),
+   * null if none fired: the liveness checks ask for progress after it.
+   */
+  readonly faultsHealedAtMs: number | null;
 }
 
 /** The field-by-field sum of numeric records shaped like `zero`. */
@@ -54,7 +59,7 @@ export function lifecycleStates(config: Config, hypervisor: Hypervisor): Record<
 
 /**
  * The observation of a run from its lifecycle states, each live host's view (null: no host; a
- * hung host still has one) and the run's hardware. Only running hosts count for the command
+ * hung host still has one), the run's hardware and when its last fault healed. Only running hosts count for the command
  * partition's ledger and the guests' actors; every live guest's reports feed the kinds' sections.
  */
 export function observe(
@@ -62,6 +67,7 @@ export function observe(
   states: Readonly<Record<string, string>>,
   views: Readonly<Record<string, HostView | null>>,
   hardware: RunHardware,
+  faultsHealedAtMs: number | null,
 ): Observation {
   const running = (name: string) => (states[name] === 'running' ? (views[name] ?? null) : null);
   const cp = config.partitions.find((p) => p.kind === 'command');
@@ -79,6 +85,7 @@ export function observe(
     cpOutcomes: command?.outcomes ?? [],
     cpContext: command?.context ?? null,
     guests,
+    faultsHealedAtMs,
   };
   return { ...base, ...kindSections(guestNames, views, hardware) };
 }

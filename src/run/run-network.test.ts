@@ -2,7 +2,8 @@
 // ping each other and the outside while their IOSP reboots twice; every network expectation holds
 // in both runtimes, the run is a pure function of its seed in the sim runtime, the JSON report
 // carries `net`, and the seeded xmit-after-teardown quirk breaks at-most-once on the same scenario.
-// A `nic-link` fault takes the IOSP's physical NIC down and up while a guest pings the outside.
+// A `nic-link` fault takes the IOSP's physical NIC down and up while a guest pings the outside. A
+// guest that hangs stalls the flow pinging it, its sender's link up all along: link-recovers fails.
 
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_JIFFY_MS } from '../hypervisor/index.js';
@@ -169,6 +170,40 @@ describe('the network scenario', () => {
     );
     expect(report.net.guests['guest1']).toMatchObject({ finishedFlows: 1, linksUp: 1 });
   }, 120_000);
+
+  test("link-recovers fails when a flow stalls while its link stays up: guest2 hangs at 1 s and guest1's ping to it never gets another reply", async () => {
+    // The issue's vacuous pass: guest1's link never goes down, so a reply from before the hang
+    // answered "a reply since the last link-up"; the hang is the last fault and nothing after it.
+    const yaml = [
+      'until: 5s',
+      'partitions:',
+      '  - { name: cp, kind: command }',
+      '  - { name: iosp0, kind: iosp }',
+      '  - { name: guest1, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0 }], workloads: [{ kind: ping, to: guest2, count: 300, interval: 10ms }] }',
+      '  - { name: guest2, kind: guest, buses: [{ busNo: 2, deviceCount: 1 }], devices: [{ busNo: 2, devNo: 0, channelType: vnic, server: iosp0 }] }',
+      'faults:',
+      '  - { action: hang, partition: guest2, at: 1s }',
+      'expect: [link-recovers]',
+    ].join('\n');
+    const loaded = loadScenarioText(yaml, 'stall.yaml');
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
+    const { report } = await runScenario(loaded.value, opts({ untilMs: 5_000 }));
+    expect(report.faults).toEqual({ hang: 1 });
+    const flow = report.net.interfaces['guest1']?.[0]?.flows[0];
+    expect(report.net.interfaces['guest1']?.[0]?.up, 'the link never went down').toBe(true);
+    expect(flow?.finished).toBe(false);
+    expect(flow?.delivered).toBeGreaterThan(0);
+    expect(flow?.lastDeliveredAtMs).toBeLessThan(1_000);
+    // The old rule's pass: a reply after the interface's last (and only) link-up.
+    expect(flow?.lastDeliveredAtMs).toBeGreaterThan(
+      report.net.interfaces['guest1']?.[0]?.lastLinkUpMs ?? Number.POSITIVE_INFINITY,
+    );
+    const [recovers] = report.expectations;
+    expect(recovers).toMatchObject({ name: 'link-recovers', ok: false });
+    expect(recovers?.detail).toBe(
+      `guest1 eth0: flow ${flow?.flow} stalled at ${flow?.delivered} of 300 after the last fault healed at 1000 ms`,
+    );
+  });
 
   test('the same seed gives the same trace hash; another seed another', async () => {
     const a = await runScenario(load('iosp-reboot-network'), opts({ untilMs: 2_500 }));

@@ -134,7 +134,7 @@ function startSim(loaded: LoadedScenario, seed: number, watch: RunWatch) {
       stopWatching();
       let hash: string | undefined;
       return {
-        observation: simObservation(run),
+        observation: simObservation(run, plan.healedAtMs()),
         trace: run.trace,
         get traceHash(): string {
           hash ??= run.traceHash();
@@ -157,11 +157,12 @@ function startSim(loaded: LoadedScenario, seed: number, watch: RunWatch) {
 }
 
 /** The observation of a sim run now: every live host's view (a hung one included). */
-function simObservation(run: SimRun): Observation {
+function simObservation(run: SimRun, faultsHealedAtMs: number | null): Observation {
   const { config } = run;
   const views: Record<string, HostView | null> = {};
   for (const p of config.partitions) views[p.name] = run.host(p.name)?.view() ?? null;
-  return observe(config, lifecycleStates(config, run.hypervisor), views, run.hardware);
+  const states = lifecycleStates(config, run.hypervisor);
+  return observe(config, states, views, run.hardware, faultsHealedAtMs);
 }
 
 // runUntil in 1 ms slices with one event budget for the whole run, calling `everyMs` after each.

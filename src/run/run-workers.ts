@@ -73,7 +73,7 @@ export async function runWorkers(
       failure = runtime.failure();
       keep(error);
     }
-    const observation = await workerObservation(runtime);
+    const observation = await workerObservation(runtime, plan.healedAtMs());
     const runMs = elapsed();
     take(await runtime.collectTraces());
     failure ??= runtime.failure(); // one the last collect brought
@@ -134,12 +134,16 @@ export async function runWorkers(
 }
 
 /** The observation of a worker run now: every live worker's view (a hung one included). */
-async function workerObservation(runtime: WorkerRuntime): Promise<Observation> {
+async function workerObservation(
+  runtime: WorkerRuntime,
+  faultsHealedAtMs: number | null,
+): Promise<Observation> {
   const { config } = runtime;
   const views: Record<string, HostView | null> = {};
   for (const p of config.partitions)
     views[p.name] = (await runtime.control(p.name)?.view()) ?? null;
-  return observe(config, lifecycleStates(config, runtime.hypervisor), views, runtime.hardware);
+  const states = lifecycleStates(config, runtime.hypervisor);
+  return observe(config, states, views, runtime.hardware, faultsHealedAtMs);
 }
 
 // The run may end early (real time is not cheap) once nothing more can happen: every partition
@@ -148,7 +152,8 @@ async function workerObservation(runtime: WorkerRuntime): Promise<Observation> {
 async function quiescent(runtime: WorkerRuntime, loaded: LoadedScenario): Promise<boolean> {
   const states = lifecycleStates(loaded.config, runtime.hypervisor);
   if (Object.values(states).some((s) => s !== 'running')) return false;
-  const o = await workerObservation(runtime);
+  // Settling looks at no fault's healing: null.
+  const o = await workerObservation(runtime, null);
   if (!o.cpOutcomes.some((e) => e.type === 'cp.bringUpDone')) return false;
   const sent = Object.values(o.cpContext?.sent ?? {});
   if (o.cpContext === null || sent.some((c) => c.resolution === 'pending')) return false;

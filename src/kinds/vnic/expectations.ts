@@ -8,6 +8,7 @@ import {
   isolationFindings,
   type LinkFinding,
   linkRecoveryFindings,
+  networkHealedAtMs,
 } from '../../check/index.js';
 import type { Observation } from '../../run/observation.js';
 import type { KindExpectation } from '../kind.js';
@@ -63,21 +64,22 @@ export const VNIC_EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
   },
   'link-recovers': {
     description:
-      'Every vnic whose IOSP is up has its link up at the end, and every ping flow got answers after its last link-up (or finished before it).',
+      'Every vnic whose IOSP is up has its link up at the end, and every ping flow unfinished at the end got replies after the last fault healed and its last link came back, and was still getting them at the end.',
     kind: 'liveness',
     judge: (o) => {
       const interfaces = Object.fromEntries(
         Object.entries(o.net).map(([g, n]) => [g, n.interfaces]),
       );
-      const problems = linkRecoveryFindings(networkPlan(o.config).vnics, interfaces, o.states).map(
-        linkProblem,
-      );
+      const vnics = networkPlan(o.config).vnics;
+      const findings = linkRecoveryFindings(vnics, interfaces, o.states, o.faultsHealedAtMs);
+      const problems = findings.map(linkProblem);
       const all = netTotal(o);
+      const healed = formatMs(networkHealedAtMs(interfaces, o.faultsHealedAtMs));
       return {
         ok: problems.length === 0,
         detail:
           problems.length === 0
-            ? `${all.linksUp} of ${all.interfaces} link(s) up, ${all.finishedFlows} of ${all.flows} flow(s) finished, ${formatMs(all.linkDownMs)} link down in all`
+            ? `${all.linksUp} of ${all.interfaces} link(s) up, ${all.finishedFlows} of ${all.flows} flow(s) finished, the rest progressing after the last fault healed at ${healed}, ${formatMs(all.linkDownMs)} link down in all`
             : problems.join(', '),
       };
     },
@@ -92,7 +94,9 @@ function linkProblem(f: LinkFinding): string {
     case 'link-down':
       return `${f.guest} ${f.ifname}: link down at the end`;
     case 'stalled':
-      return `${f.guest} ${f.ifname}: flow ${f.flow} got no reply since the link came up at ${formatMs(f.sinceMs)}`;
+      return `${f.guest} ${f.ifname}: flow ${f.flow.flow} stalled at ${f.flow.delivered} of ${f.flow.count} after the last fault healed at ${formatMs(f.healedAtMs)}`;
+    case 'stopped':
+      return `${f.guest} ${f.ifname}: flow ${f.flow.flow} stopped at ${f.flow.delivered} of ${f.flow.count}: no reply since ${formatMs(f.flow.lastDeliveredAtMs ?? 0)}, run ended at ${formatMs(f.endMs)}`;
     case 'unfinished-flow':
       return `${f.guest} ${f.ifname}: flow ${f.flow.flow} unfinished at the end`;
   }

@@ -12,6 +12,7 @@
 // - linkDownMs: virtual time its interfaces had no carrier after first coming up.
 // - ownershipViolations: receive pages handed to the IP layer while the IOSP could still write them.
 
+import { assert } from '../../base/assert.js';
 import { formatMs } from '../../base/format-time.js';
 import { linkDownMsAt } from '../../../machines/ip-stack.logic.js';
 import { frameTotals } from '../../check/index.js';
@@ -63,6 +64,12 @@ export interface FlowSummary {
   readonly lost: number;
   readonly duplicates: number;
   readonly outOfOrder: number;
+  /** Requests it is to send in all, its period and its timeout (ms): the workload's. */
+  readonly count: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Its start delay elapsed. */
+  readonly started: boolean;
   readonly finished: boolean;
   readonly lastDeliveredAtMs: number | null;
   readonly rttAvgMs: number | null;
@@ -185,19 +192,27 @@ function statsOf(r: NetInterfaceReport): NetStats {
 
 function summary(r: NetInterfaceReport): InterfaceSummary {
   const ip = r.ipStack;
-  const flows = ip.flows.map((f) => ({
-    flow: f.flow,
-    to: ipString(f.dstIp),
-    sent: f.sent,
-    delivered: f.delivered,
-    lost: f.lost,
-    duplicates: f.duplicates,
-    outOfOrder: f.outOfOrder,
-    finished: f.finished,
-    lastDeliveredAtMs: f.lastDeliveredAtMs,
-    rttAvgMs: f.rttSamples === 0 ? null : Math.round((f.rttSumMs / f.rttSamples) * 1000) / 1000,
-    rttMaxMs: f.rttMaxMs === null ? null : Math.round(f.rttMaxMs * 1000) / 1000,
-  }));
+  const flows = ip.flows.map((f) => {
+    const spec = ip.pings.find((p) => p.flow === f.flow);
+    assert(spec !== undefined, `flow ${f.flow} has its workload`);
+    return {
+      flow: f.flow,
+      to: ipString(f.dstIp),
+      sent: f.sent,
+      delivered: f.delivered,
+      lost: f.lost,
+      duplicates: f.duplicates,
+      outOfOrder: f.outOfOrder,
+      count: spec.count,
+      intervalMs: spec.intervalMs,
+      timeoutMs: spec.timeoutMs,
+      started: f.started,
+      finished: f.finished,
+      lastDeliveredAtMs: f.lastDeliveredAtMs,
+      rttAvgMs: f.rttSamples === 0 ? null : Math.round((f.rttSumMs / f.rttSamples) * 1000) / 1000,
+      rttMaxMs: f.rttMaxMs === null ? null : Math.round(f.rttMaxMs * 1000) / 1000,
+    };
+  });
   return {
     ifname: r.ifname,
     busNo: r.busNo,
