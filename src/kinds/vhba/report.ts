@@ -8,9 +8,16 @@ import { sumRecords } from '../../run/observation.js';
 import type { KindReport } from '../kind.js';
 import type { Disk } from './disk.js';
 import type { VhbaGuestReport } from './guest.js';
+import type { VhbaScan } from './target-scan.js';
 
 /** One guest's storage IO as its workloads' ledgers and the disks show it at the end. */
-export interface IoStats {
+export interface IoStats extends IoCounts {
+  /** What each of its vhbas' target scans found: the disks it can reach (target-scan.ts). */
+  readonly scans: readonly VhbaScan[];
+}
+
+/** The counts of {@link IoStats}: what sums over guests. */
+export interface IoCounts {
   readonly submitted: number;
   readonly completed: number;
   readonly succeeded: number;
@@ -36,12 +43,13 @@ declare module '../../run/observation.js' {
 declare module '../../run/run-scenario.js' {
   interface ReportSections {
     /** Storage IO per guest and in total. */
-    readonly io: { readonly guests: Readonly<Record<string, IoStats>>; readonly total: IoStats };
+    readonly io: { readonly guests: Readonly<Record<string, IoStats>>; readonly total: IoCounts };
   }
 }
 
 /** No IO at all. */
 export const NO_IO: IoStats = {
+  scans: [],
   submitted: 0,
   completed: 0,
   succeeded: 0,
@@ -53,9 +61,10 @@ export const NO_IO: IoStats = {
   finished: 0,
 };
 
-/** The sum of `stats`. */
-export function totalIo(stats: readonly IoStats[]): IoStats {
-  return sumRecords(NO_IO, stats);
+/** The sum of `stats`' counts. */
+export function totalIo(stats: readonly IoCounts[]): IoCounts {
+  const { scans: _, ...zero } = NO_IO;
+  return sumRecords<IoCounts>(zero, stats);
 }
 
 /**
@@ -80,6 +89,7 @@ export function ioStats(report: VhbaGuestReport | null, disks: ReadonlyMap<strin
     lostAckedWrites: lostAckedWrites(report.workloads, disks),
     workloads: report.workloads.length,
     finished: report.workloads.filter((w) => w.finished).length,
+    scans: report.scans,
   };
 }
 
