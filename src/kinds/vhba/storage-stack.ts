@@ -77,7 +77,7 @@ export interface StorageReport {
   readonly scans: readonly VhbaScan[];
 }
 
-/** `origin.workload` of the scan's requests, by op (no disk name has a space). */
+/** `origin.workload` of the scan's requests, by op (a disk name has no space: schema-parts.ts). */
 const SCAN_ORIGIN = { inquiry: 'scan inquiry', read: 'scan read' } as const;
 
 /** The storage stack of one vhba device. */

@@ -16,6 +16,7 @@
 
 import { hostByte } from '../../../machines/scsi-midlayer.logic.js';
 import type { ScannedTarget, VhbaScan } from '../../check/index.js';
+import { DID_NO_CONNECT } from '../../protocol/uiscmdrsp-linuxstat.js';
 
 export type { ScannedTarget, VhbaScan } from '../../check/index.js';
 
@@ -23,8 +24,6 @@ export type { ScannedTarget, VhbaScan } from '../../check/index.js';
 export const SCAN_INQUIRY_BYTES = 64;
 /** The block size of the scan's no-disk READ. */
 export const SCAN_READ_BLOCK_BYTES = 512;
-/** Linux host byte DID_NO_CONNECT: the answer for an address with no disk (§4.2). */
-export const HOST_BYTE_DID_NO_CONNECT = 0x01;
 
 /** The 36-byte INQUIRY answer virthba fabricates for `no_disk_result` (§4.2). */
 export function noDiskInquiry(lun: number): Uint8Array {
@@ -111,7 +110,7 @@ export class TargetScan {
 function readAnswer(answer: ScanAnswer): 'no-disk' | 'served' | 'lost' {
   if (answer.ok) return 'served';
   const linuxstat = answer.linuxstat ?? 0;
-  if (hostByte(linuxstat) === HOST_BYTE_DID_NO_CONNECT) return 'no-disk';
+  if (hostByte(linuxstat) === DID_NO_CONNECT) return 'no-disk';
   return answer.linuxstat !== undefined && hostByte(linuxstat) === 0 && linuxstat !== 0
     ? 'served'
     : 'lost';
