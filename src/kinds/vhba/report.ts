@@ -5,6 +5,7 @@
 
 import { lostAckedWrites } from '../../check/index.js';
 import { sumRecords } from '../../run/observation.js';
+import type { Config } from '../../hypervisor/config.js';
 import type { KindReport } from '../kind.js';
 import type { Disk } from './disk.js';
 import type { VhbaGuestReport } from './guest.js';
@@ -103,5 +104,17 @@ export const vhbaReport: KindReport<
   observe: (guests, disks) =>
     Object.fromEntries(Object.entries(guests).map(([g, r]) => [g, ioStats(r, disks ?? new Map())])),
   json: (io) => ({ guests: io, total: totalIo(Object.values(io)) }),
-  settled: (io) => Object.values(io).every((g) => g.finished === g.workloads),
+  settled: (io, config) => config.partitions.every((p) => storageSettled(io[p.name], p)),
 };
+
+// Whether a guest's storage work is over: every configured workload finished, and every vhba
+// probed and scanned, each target answered (a scan still under way is not over).
+function storageSettled(io: IoStats | undefined, p: Config['partitions'][number]): boolean {
+  const vhbas = p.devices.filter((d) => d.channelType === 'vhba').length;
+  const workloads = (p.workloads ?? []).filter((w) => w.kind === 'block').length;
+  if (io === undefined) return vhbas === 0 && workloads === 0;
+  const answered = io.scans.every((s) =>
+    s.targets.every((t) => t.inquiry !== 'lost' && t.read !== 'lost'),
+  );
+  return io.finished >= workloads && io.scans.length >= vhbas && answered;
+}
