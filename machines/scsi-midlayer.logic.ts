@@ -63,6 +63,11 @@ export const READ_16 = 0x88;
 /** WRITE(16). */
 export const WRITE_16 = 0x8a;
 
+/** INQUIRY. */
+export const INQUIRY = 0x12;
+/** The unit serial number VPD page. */
+export const VPD_UNIT_SERIAL = 0x80;
+
 /** Counters at zero. */
 export const ZERO_MIDLAYER_COUNTS: ScsiMidlayerCounts = {
   requests: 0,
@@ -128,7 +133,7 @@ export function isValidRequest(r: BlockRequest): boolean {
     (n) => Number.isSafeInteger(n) && n >= 0,
   );
   const sized = r.blocks >= 1 && r.blocks <= 0xffff_ffff && r.blockSize >= 1;
-  const versioned = r.op === 'write' ? r.version !== null : r.op === 'read' && r.version === null;
+  const versioned = r.op === 'write' ? r.version !== null : r.version === null;
   return whole && sized && versioned;
 }
 
@@ -145,6 +150,15 @@ export function buildRwCdb(op: 'read' | 'write', lba: number, blocks: number): n
   }
   const opcode = op === 'read' ? READ_10 : WRITE_10;
   return [opcode, 0, ...bigEndian(lba, 4), 0, ...bigEndian(blocks, 2), 0];
+}
+
+/** INQUIRY (SPC-4 §6.6) for the unit serial number VPD page (0x80), the scan's one question. */
+export function inquiryCdb(allocation: number): number[] {
+  assert(
+    Number.isSafeInteger(allocation) && allocation >= 1 && allocation <= 0xffff,
+    `bad allocation ${allocation}`,
+  );
+  return [INQUIRY, 0x01, VPD_UNIT_SERIAL, ...bigEndian(allocation, 2), 0];
 }
 
 /** `value` as `bytes` big-endian bytes (value is a safe integer, so ≤ 2^53). */
@@ -197,7 +211,8 @@ export function hbaQueueEffect(context: ScsiMidlayerContext, r: LiveRequest): Sc
     type: 'hba.queue',
     ...atOf(context),
     tag: r.tag,
-    cdb: buildRwCdb(r.op, r.lba, r.blocks),
+    cdb:
+      r.op === 'inquiry' ? inquiryCdb(r.blocks * r.blockSize) : buildRwCdb(r.op, r.lba, r.blocks),
     dataDir: r.op === 'write' ? 1 : 2,
     bufflen: r.blocks * r.blockSize,
     vdest: r.target,

@@ -111,6 +111,16 @@ describe('scsi-midlayer machine', () => {
     expect(m.ctx().requests).toEqual([]);
   });
 
+  test('an inquiry request (the target scan) becomes INQUIRY for the unit serial number page, FROM_DEVICE, allocation = its buffer; a write version on it is refused', () => {
+    const m = midlayer();
+    m.send({ ...read(5, 0, 1, 64), op: 'inquiry' });
+    expect(m.take()).toMatchObject([
+      { type: 'hba.queue', tag: 1, dataDir: 2, bufflen: 64, cdb: [0x12, 0x01, 0x80, 0, 64, 0] },
+    ]);
+    m.send({ ...read(6, 0, 1, 64), op: 'inquiry', version: 3 });
+    expect(m.queuedTags()).toEqual([]);
+  });
+
   test("CDBs: WRITE(10) with TO_DEVICE and the request's own block size; the 16-byte forms only beyond a 32-bit LBA or a 16-bit length", () => {
     const m = midlayer();
     m.send(write(1, 0xffff_ffff, 0xffff, 4096), write(2, 0, 3, 1024));

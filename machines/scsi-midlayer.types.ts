@@ -38,11 +38,14 @@ export interface RequestOrigin {
   readonly id: number;
 }
 
-/** A block request from a workload: what to do, on which device, with which buffer. */
+/**
+ * A block request from a workload: what to do, on which device, with which buffer. An `inquiry`
+ * (the guest's target scan) reads the unit serial number VPD page into `blocks × blockSize` bytes.
+ */
 export interface BlockRequest {
   /** Unique among the midlayer's live requests (the host numbers them). */
   readonly id: number;
-  readonly op: 'read' | 'write';
+  readonly op: 'read' | 'write' | 'inquiry';
   readonly lba: number;
   /** Length in logical blocks, ≥ 1. */
   readonly blocks: number;

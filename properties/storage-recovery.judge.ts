@@ -13,6 +13,7 @@ import {
   unfinishedWork,
   workloadCompletionFindings,
 } from '../src/check/index.js';
+import { storageIsolationLines } from '../src/kinds/vhba/expectations.js';
 import type { VhbaGuestReport } from '../src/kinds/vhba/guest.js';
 import type { IoStats } from '../src/kinds/vhba/report.js';
 import type { FaultRecord } from '../src/run/faults.js';
@@ -28,6 +29,8 @@ export const STORAGE_PROMISES = {
   'guests-stay-running': 'Every guest partition stays running.',
   'io-completes-after-heal':
     'Once the last fault healed, all outstanding IO completes within the bound.',
+  'storage-isolation':
+    "Each guest's vhba shows exactly the disks shared with it: its scan finds each shared disk at its address and no other, and a READ to an address with no disk is answered no-disk.",
   'channel-invariants':
     'At every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1, and client states change only along §1.3.',
 } as const;
@@ -47,7 +50,8 @@ export interface SimEnd {
 
 /**
  * The promises judged on the end of a run (both runtimes): no-lost-acked-write,
- * exactly-once-completion, guests-stay-running (at the end), io-completes-after-heal. Without
+ * exactly-once-completion, guests-stay-running (at the end), io-completes-after-heal,
+ * storage-isolation. Without
  * `sim` (the worker runtime) a failed request is explained by any operation a fired disk-error
  * fault on its disks could fail (`times`), and lost writes are `io.lostAckedWrites`.
  */
@@ -96,6 +100,7 @@ export function endViolations(
         `${g}: ${left.unfinished} of ${left.expected} workload(s) unfinished at ${plan.untilMs} ms (faults healed by ${plan.healedByMs} ms), ${left.outstanding} request(s) outstanding`,
       );
   }
+  for (const line of storageIsolationLines(o)) v('storage-isolation', line);
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Runner for the storage-recovery property (STYLE §8) in the deterministic runtime, the proof that
 // its checks are not inert (every generated fault kind fires; the channel check catches a broken
-// counter and an illegal client-state change), and the canaries: both seeded recovery quirks and
-// the upstream visorhba-resume-no-complete are found and shrunk. The worker runtime's runner is
+// counter and an illegal client-state change), and the canaries: both seeded recovery quirks, the
+// seeded isolation bug iosp-ignores-shared-with and the upstream visorhba-resume-no-complete are
+// found and shrunk. The worker runtime's runner is
 // storage-recovery.workers.property.test.ts.
 // `spar fuzz storage-recovery` runs the same property with more.
 
@@ -231,5 +232,29 @@ describe('storage recovery', () => {
         String(r.detail?.['text'] ?? '').startsWith('CONTROLVM_DEVICE_CHANGESTATE'),
     ).length;
     expect(sent).toBeLessThan(asked);
+  });
+
+  test('the quirk iosp-ignores-shared-with is found within 1000 runs and shrunk to one IOSP, two guests and two disks: a guest scans a disk not shared with it', async () => {
+    const quirks = ['iosp-ignores-shared-with'];
+    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
+      runs: 1000,
+      seed: 1,
+      shard: { k: 1, n: 1 },
+      timeBudgetMs: null,
+      quirks,
+      now: () => 0,
+    });
+    expect(outcome.verdict).toBe('fail');
+    const c = outcome.counterexample?.value as StorageCase;
+    expect(outcome.counterexample?.violations).toContainEqual(
+      expect.stringMatching(
+        /^storage-isolation: guest\d: iosp0 target \d shows disk "disk\d", which is not shared with it there$/,
+      ),
+    );
+    const plan = storagePlan(c);
+    expect(plan.guests).toHaveLength(2);
+    expect(plan.disks).toHaveLength(2);
+    expect(new Set(plan.disks.map((d) => d.iosp)).size).toBe(1);
+    expect(runStorageCase(c, []).violations, 'the quirk, not the case').toEqual([]);
   });
 });

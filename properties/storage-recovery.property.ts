@@ -1,7 +1,7 @@
 // Storage recovery (spar-protocol.md §4.1 IOSP failure, §4.2 "Guarantee to the guest", §4.6 Era A
 // virthba pause/resume, §4.8 the outage checklist; §1.3 client states, §1.6 signal queues): over
 // arbitrary storage topologies, block workloads and IOSP / disk fault schedules, run as scenarios
-// in the deterministic runtime (`runSim`), the guest's storage keeps five promises:
+// in the deterministic runtime (`runSim`), the guest's storage keeps six promises:
 //
 //   no-lost-acked-write      no acknowledged write is lost: every block holds its last
 //                            acknowledged write (or a later unacknowledged one; src/check's write
@@ -15,6 +15,9 @@
 //                            SD_MAX_RETRIES resets it retried (an exhausted retry budget);
 //   guests-stay-running      every guest partition is running at every sampled ms and at the end;
 //   io-completes-after-heal  every workload finished by the run's bound (below);
+//   storage-isolation        each guest's vhba shows exactly the disks shared with it: its target
+//                            scan at probe finds each shared disk at its address and no other,
+//                            and a READ to an address with no disk is answered no-disk;
 //   channel-invariants       at every virtual ms (runSim's `everyMs` sampler) and at every trace
 //                            record of the channel's virthba (between the events of one instant,
 //                            where the rings are not yet drained), on both queues of every vhba
@@ -26,7 +29,7 @@
 // The checks themselves are src/check's oracles (shared with `spar run`'s expectations). The cases
 // and the bound are in storage-recovery.case.ts, the wording of end-of-run findings (both
 // runtimes) in storage-recovery.judge.ts; this file samples a sim run every ms and registers the
-// property. One registered property checks all five; each violation starts with the promise it
+// property. One registered property checks all six; each violation starts with the promise it
 // breaks. Its `kind` is safety: the liveness promise is checked with an explicit bound, which makes
 // it a safety property (a violation has a finite witness: the run up to the bound).
 
@@ -179,6 +182,7 @@ export const storageRecovery = {
     '(exactly-once-completion) every request completes to its workload exactly once, failing only explicitly and only from a disk error or an exhausted retry budget; ' +
     '(guests-stay-running) every guest keeps running; ' +
     '(io-completes-after-heal) once the last fault healed, all IO completes within a stated bound; ' +
+    "(storage-isolation) each guest's vhba shows exactly the disks shared with it, and a command to an address with no disk is answered no-disk; " +
     '(channel-invariants) at every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1 and client states change only along §1.3.',
   kind: 'safety' as const,
   arbitrary: storageCaseArbitrary,
@@ -193,6 +197,7 @@ export const storageRecovery = {
       'exactly-once-completion': 'exactly-once-completion',
       'guests-stay-running': 'guests-running',
       'io-completes-after-heal': 'io-resumes',
+      'storage-isolation': 'storage-isolation',
       'channel-invariants': null,
     } satisfies Record<StoragePromise, string | null>,
   },

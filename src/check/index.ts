@@ -50,6 +50,14 @@ export {
   type WorkAtEnd,
 } from './liveness.js';
 export {
+  answeredTargets,
+  type ScannedTarget,
+  type StorageIsolationFinding,
+  storageIsolationFindings,
+  storageIsolationText,
+  type VhbaScan,
+} from './storage-isolation.js';
+export {
   type BlockInspector,
   lostAckedWrites,
   type ReadLedger,

@@ -283,4 +283,38 @@ describe('running scenarios', () => {
     expect(report.io.total).toMatchObject({ lostAckedWrites: 0, failed: 0 });
     expect(report.verdict).toBe('pass');
   });
+  test("storage-isolation: guest1's scan finds disk0 at target 0, guest2's finds no disk and its READs are answered no-disk; with iosp-ignores-shared-with only storage-isolation fails", async () => {
+    const loaded = load('storage-isolation');
+    const { report } = await runScenario(loaded, opts());
+    expect(report.expectations.filter((e) => !e.ok)).toEqual([]);
+    expect(report.io.guests['guest1']?.scans).toEqual([
+      {
+        iosp: 'iosp0',
+        targets: [
+          { id: 0, inquiry: 'disk', serial: 'disk0' },
+          { id: 1, inquiry: 'no-disk', read: 'no-disk' },
+        ],
+      },
+    ]);
+    expect(report.io.guests['guest2']?.scans).toEqual([
+      {
+        iosp: 'iosp0',
+        targets: [
+          { id: 0, inquiry: 'no-disk', read: 'no-disk' },
+          { id: 1, inquiry: 'no-disk', read: 'no-disk' },
+        ],
+      },
+    ]);
+    const quirked = {
+      ...loaded,
+      config: { ...loaded.config, quirks: ['iosp-ignores-shared-with'] },
+    };
+    const bad = await runScenario(quirked, opts());
+    expect(bad.report.verdict).toBe('fail');
+    const failed = bad.report.expectations.filter((e) => !e.ok);
+    expect(failed.map((e) => e.name)).toEqual(['storage-isolation']);
+    expect(failed[0]?.detail).toBe(
+      'guest2: iosp0 target 0 shows disk "disk0", which is not shared with it there',
+    );
+  });
 });

@@ -2,9 +2,26 @@
 // to the guest"), judged on the run's `io` section with src/check's oracles, which the
 // storage-recovery property shares.
 
-import { completionFindings, unfinishedWork } from '../../check/index.js';
+import {
+  answeredTargets,
+  completionFindings,
+  storageIsolationFindings,
+  storageIsolationText,
+  unfinishedWork,
+} from '../../check/index.js';
+import type { Observation } from '../../run/observation.js';
 import type { KindExpectation } from '../kind.js';
+import { sharedTargets } from './hardware.js';
 import { totalIo } from './report.js';
+
+/** The storage isolation findings of every guest, as lines. */
+export function storageIsolationLines(o: Observation): string[] {
+  return Object.entries(o.io).flatMap(([g, io]) =>
+    storageIsolationFindings(io.scans, (iosp) => sharedTargets(o.config, iosp, g)).map((f) =>
+      storageIsolationText(g, f),
+    ),
+  );
+}
 
 /** The vhba kind's expectations, by name. */
 export const VHBA_EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
@@ -56,6 +73,25 @@ export const VHBA_EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
         seen.add(key);
       }
       return undefined;
+    },
+  },
+  'storage-isolation': {
+    description:
+      "Each guest's vhba shows exactly the disks shared with it: its scan finds each shared disk at its address and no other, and a READ to an address with no disk is answered no-disk.",
+    kind: 'safety',
+    judge: (o) => {
+      const problems = storageIsolationLines(o);
+      const answered = answeredTargets(Object.values(o.io).flatMap((io) => io.scans));
+      // No target answered: nothing was checked, which must not pass.
+      if (answered === 0 && problems.length === 0)
+        return { ok: false, detail: 'no guest scanned a vhba target: nothing to judge' };
+      return {
+        ok: problems.length === 0,
+        detail:
+          problems.length === 0
+            ? `${answered} scanned target(s) showed exactly the shared disks`
+            : problems.join(', '),
+      };
     },
   },
   'io-resumes': {

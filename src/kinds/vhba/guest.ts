@@ -42,6 +42,7 @@ export function vhbaGuest(ctx: GuestKindContext): GuestKindSide {
       return {
         workloads: reports.flatMap((r) => r.workloads),
         midlayers: reports.flatMap((r) => r.midlayers),
+        scans: reports.flatMap((r) => r.scans),
       };
     },
   };

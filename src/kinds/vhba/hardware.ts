@@ -13,6 +13,7 @@
 import { MAX_PENDING_REQUESTS } from '../../../machines/virthba.logic.js';
 import type { Config } from '../../hypervisor/config.js';
 import type { DiskConfig } from './scenario.js';
+import { serialNumber } from './scsi-pages.js';
 
 /** `max_io_size` the IOSP announces in the vhba channel, and each slot's DMA buffer (64 KiB). */
 export const DMA_SLOT_BYTES = 64 * 1024;
@@ -27,15 +28,28 @@ export interface SharedDisk {
   readonly vdest: { readonly channel: number; readonly id: number; readonly lun: number };
 }
 
-/** The disks `iosp` shares with `guest`, with their SCSI addresses. */
-export function disksSeenBy(config: Config, iosp: string, guest: string): SharedDisk[] {
+/**
+ * The disks `iosp` shares with `guest`, with their SCSI addresses; with `ignoreSharing` (the
+ * quirk iosp-ignores-shared-with) every disk `iosp` owns.
+ */
+export function disksSeenBy(
+  config: Config,
+  iosp: string,
+  guest: string,
+  ignoreSharing = false,
+): SharedDisk[] {
   const owner = config.partitions.find((p) => p.name === iosp);
   const shared = (owner?.hardware?.scsi ?? []).flatMap((adapter) =>
     adapter.disks
-      .filter((d) => d.sharedWith.includes(guest))
+      .filter((d) => ignoreSharing || d.sharedWith.includes(guest))
       .map((disk) => ({ disk, adapter: adapter.name })),
   );
   return shared.map((s, id) => ({ ...s, vdest: { channel: 0, id, lun: 0 } }));
+}
+
+/** The serial number of the disk `iosp` shares with `guest` at each target id (what its scan must show). */
+export function sharedTargets(config: Config, iosp: string, guest: string): Map<number, string> {
+  return new Map(disksSeenBy(config, iosp, guest).map((s) => [s.vdest.id, serialNumber(s.disk)]));
 }
 
 /** A guest's workload with what its storage stack needs: the disk's IOSP, address and size. */

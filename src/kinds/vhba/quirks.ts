@@ -40,4 +40,11 @@ export const VHBA_QUIRKS: readonly Quirk[] = [
       'A failed vhba pause/resume passes a positive code, which visorchipset reads as success (§5.11).',
     switches: { visorclientbus: { vhbaStateChangeRcPositive: true } },
   },
+  {
+    name: 'iosp-ignores-shared-with',
+    module: 'scsi-server (IOSP)',
+    description:
+      "Seeded isolation bug: the IOSP ignores a disk's sharedWith and serves every disk it owns to every guest, numbered in configuration order (§4.4.1).",
+    switches: { 'scsi-server': { ignoreSharedWith: true } },
+  },
 ];

@@ -5,12 +5,20 @@
 
 import { lostAckedWrites } from '../../check/index.js';
 import { sumRecords } from '../../run/observation.js';
+import type { Config } from '../../hypervisor/config.js';
 import type { KindReport } from '../kind.js';
 import type { Disk } from './disk.js';
 import type { VhbaGuestReport } from './guest.js';
+import type { VhbaScan } from './target-scan.js';
 
 /** One guest's storage IO as its workloads' ledgers and the disks show it at the end. */
-export interface IoStats {
+export interface IoStats extends IoCounts {
+  /** What each of its vhbas' target scans found: the disks it can reach (target-scan.ts). */
+  readonly scans: readonly VhbaScan[];
+}
+
+/** The counts of {@link IoStats}: what sums over guests. */
+export interface IoCounts {
   readonly submitted: number;
   readonly completed: number;
   readonly succeeded: number;
@@ -36,12 +44,13 @@ declare module '../../run/observation.js' {
 declare module '../../run/run-scenario.js' {
   interface ReportSections {
     /** Storage IO per guest and in total. */
-    readonly io: { readonly guests: Readonly<Record<string, IoStats>>; readonly total: IoStats };
+    readonly io: { readonly guests: Readonly<Record<string, IoStats>>; readonly total: IoCounts };
   }
 }
 
 /** No IO at all. */
 export const NO_IO: IoStats = {
+  scans: [],
   submitted: 0,
   completed: 0,
   succeeded: 0,
@@ -53,9 +62,10 @@ export const NO_IO: IoStats = {
   finished: 0,
 };
 
-/** The sum of `stats`. */
-export function totalIo(stats: readonly IoStats[]): IoStats {
-  return sumRecords(NO_IO, stats);
+/** The sum of `stats`' counts. */
+export function totalIo(stats: readonly IoCounts[]): IoCounts {
+  const { scans: _, ...zero } = NO_IO;
+  return sumRecords<IoCounts>(zero, stats);
 }
 
 /**
@@ -80,6 +90,7 @@ export function ioStats(report: VhbaGuestReport | null, disks: ReadonlyMap<strin
     lostAckedWrites: lostAckedWrites(report.workloads, disks),
     workloads: report.workloads.length,
     finished: report.workloads.filter((w) => w.finished).length,
+    scans: report.scans,
   };
 }
 
@@ -93,5 +104,17 @@ export const vhbaReport: KindReport<
   observe: (guests, disks) =>
     Object.fromEntries(Object.entries(guests).map(([g, r]) => [g, ioStats(r, disks ?? new Map())])),
   json: (io) => ({ guests: io, total: totalIo(Object.values(io)) }),
-  settled: (io) => Object.values(io).every((g) => g.finished === g.workloads),
+  settled: (io, config) => config.partitions.every((p) => storageSettled(io[p.name], p)),
 };
+
+// Whether a guest's storage work is over: every configured workload finished, and every vhba
+// probed and scanned, each target answered (a scan still under way is not over).
+function storageSettled(io: IoStats | undefined, p: Config['partitions'][number]): boolean {
+  const vhbas = p.devices.filter((d) => d.channelType === 'vhba').length;
+  const workloads = (p.workloads ?? []).filter((w) => w.kind === 'block').length;
+  if (io === undefined) return vhbas === 0 && workloads === 0;
+  const answered = io.scans.every((s) =>
+    s.targets.every((t) => t.inquiry !== 'lost' && t.read !== 'lost'),
+  );
+  return io.finished >= workloads && io.scans.length >= vhbas && answered;
+}

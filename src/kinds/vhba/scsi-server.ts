@@ -11,6 +11,8 @@
 // touching any memory: the IOSP never reads or writes outside what the hypervisor mapped.
 // Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value) at once; the disks
 // keep no queue of their own to abort.
+// Choice: the quirk iosp-ignores-shared-with numbers every disk the IOSP owns as if it were
+// shared (quirks.ts), so a guest's addresses may name another guest's disk.
 // Choice: each command is served after its disk's latency (uniform in `latencyMs`, default
 // DEFAULT_LATENCY_MS, stream `disk/<name>/<channel>`) and only then reaches the disk. A crash
 // (stop) drops the commands still being served, never executed nor answered: what the guest's
@@ -51,6 +53,8 @@ import type { Disk } from './disk.js';
 import { attachDisks, type DiskShare } from './disks.js';
 import { DMA_SLOT_BYTES, disksSeenBy } from './hardware.js';
 import { executeScsi } from './scsi-target.js';
+import { moduleQuirks } from '../../quirks.js';
+import { VHBA_QUIRKS } from './quirks.js';
 
 /** Default service time of one command, in ms: between an SSD's and a disk's. */
 export const DEFAULT_LATENCY_MS = { min: 0.1, max: 1 } as const;
@@ -97,7 +101,10 @@ export class ScsiServer implements DeviceServer {
   serve(record: ChannelRecord): void {
     const { ctx } = this;
     const channel = openServedChannel(record, VHBA_CHANNEL, this.counts, () => ctx.backlog());
-    const shared = disksSeenBy(ctx.config, ctx.partition, record.guestPartition);
+    const ignoreSharing = moduleQuirks(ctx.config.quirks ?? [], VHBA_QUIRKS)['scsi-server']?.[
+      'ignoreSharedWith'
+    ];
+    const shared = disksSeenBy(ctx.config, ctx.partition, record.guestPartition, ignoreSharing);
     // One stream per disk and channel, derived once: each command draws the next value.
     const latency = (name: string, range: { min: number; max: number }): Latency => ({
       minUs: Math.round(range.min * 1000),

@@ -49,7 +49,18 @@ import { assert } from '../../base/assert.js';
 import type { Binding } from '../../partition/binding.js';
 import { ReceiveThread } from '../../partition/receive-thread.js';
 import type { StackHost } from '../kind.js';
+import { StructView } from '../../base/struct.js';
+import { visorIoChannel } from '../../protocol/iochannel-layout.js';
+import type { ScsiMidlayerEmitted } from '../../../machines/scsi-midlayer.types.js';
 import { VHBA_CHANNEL } from './channel.js';
+import {
+  noDiskInquiry,
+  SCAN_INQUIRY_BYTES,
+  SCAN_READ_BLOCK_BYTES,
+  type ScanRequest,
+  TargetScan,
+  type VhbaScan,
+} from './target-scan.js';
 
 /** What a storage stack reports (plain data: it crosses the worker boundary). */
 export interface StorageReport {
@@ -62,7 +73,12 @@ export interface StorageReport {
     readonly nextVersion: number;
   }[];
   readonly midlayers: readonly ScsiMidlayerContext['counts'][];
+  /** What each vhba's target scan found (target-scan.ts). */
+  readonly scans: readonly VhbaScan[];
 }
+
+/** `origin.workload` of the scan's requests, by op (a disk name has no space: schema-parts.ts). */
+const SCAN_ORIGIN = { inquiry: 'scan inquiry', read: 'scan read' } as const;
 
 /** The storage stack of one vhba device. */
 export class StorageStack {
@@ -78,8 +94,10 @@ export class StorageStack {
   private readonly workloads = new Map<string, ActorRefFrom<typeof blockWorkloadMachine>>();
   private removed = false;
   private nextRequestId = 1;
+  private scan: TargetScan | null = null;
   private readonly thread: ReceiveThread;
   private readonly bell: Doorbell;
+  private readonly channel: ChannelRecord;
 
   constructor(
     private readonly host: StackHost,
@@ -89,6 +107,7 @@ export class StorageStack {
     private readonly devNo: number,
     private readonly workloadPlans: readonly GuestWorkload[],
   ) {
+    this.channel = channel;
     const attached = Channel.attachAs(channel.buffer, VHBA_CHANNEL);
     // A guest probes a vhba only after the IOSP made it ready, so it validates; if a hostile
     // IOSP broke it since, the stack's queue operations return typed errors and do nothing.
@@ -132,13 +151,49 @@ export class StorageStack {
       'hba.queue': ({ tag, cdb, dataDir, bufflen, vdest, buffer }) =>
         this.virthba.send({ type: 'SCSI_QUEUE', tag, cdb, dataDir, bufflen, vdest, buffer }),
       'request.done': (done) => {
+        if (this.scanAnswered(done)) return;
         const data = done.ok ? done.data : undefined;
         const answer = { type: 'REQUEST_DONE', id: done.origin.id, ok: done.ok } as const;
         const workload = this.workloads.get(done.origin.workload);
         workload?.send(data === undefined ? answer : { ...answer, data });
       },
     });
+    // The adapter's `max_id` as the IOSP published it, read at probe (§4.2 Probe).
+    const maxId = Number(
+      StructView.at(visorIoChannel, this.channel.buffer, 0).get('vhba.max.max_id'),
+    );
+    this.scan = new TargetScan(this.channel.serverPartition, maxId, (q) => this.askScan(q));
+    this.scan.start();
     for (const w of this.workloadPlans) this.startWorkload(w);
+  }
+
+  // A scan question as a midlayer request; its origin carries the target id back.
+  private askScan({ id, op }: ScanRequest): void {
+    const target = { channel: 0, id, lun: 0 };
+    const origin = { workload: SCAN_ORIGIN[op], id };
+    const size =
+      op === 'inquiry'
+        ? { lba: 0, blocks: 1, blockSize: SCAN_INQUIRY_BYTES }
+        : { lba: 0, blocks: 1, blockSize: SCAN_READ_BLOCK_BYTES };
+    const request = { id: this.nextRequestId++, op, ...size, version: null, target, origin };
+    this.midlayer().send({ type: 'REQUEST', ...request });
+  }
+
+  // Whether `done` answers a scan request (then the scan takes it).
+  private scanAnswered(done: Extract<ScsiMidlayerEmitted, { type: 'request.done' }>): boolean {
+    const { workload, id } = done.origin;
+    const op =
+      workload === SCAN_ORIGIN.inquiry ? 'inquiry' : workload === SCAN_ORIGIN.read ? 'read' : null;
+    if (op === null || this.scan === null) return false;
+    const answer = done.ok
+      ? done.data === undefined
+        ? { ok: true as const }
+        : { ok: true as const, data: done.data }
+      : done.linuxstat === undefined
+        ? { ok: false as const }
+        : { ok: false as const, linuxstat: done.linuxstat };
+    this.scan.answered({ id, op }, answer);
+    return true;
   }
 
   /** The guest stopped: no more polls or doorbell listening (its actors are gone already). */
@@ -154,7 +209,8 @@ export class StorageStack {
       return { name, finished: value === 'finished', counts, lbas, nextVersion };
     });
     const live = this.removed || this.midlayerRef === null ? [] : [this.midlayerRef];
-    return { workloads, midlayers: live.map((m) => m.getSnapshot().context.counts) };
+    const midlayers = live.map((m) => m.getSnapshot().context.counts);
+    return { workloads, midlayers, scans: this.scan === null ? [] : [this.scan.report()] };
   }
 
   /** The device is gone (virthba removed): the SCSI host goes with it. */
@@ -291,6 +347,12 @@ export class StorageStack {
       sense,
       noDiskResult,
     } as const;
+    if (linuxstat === 0 && noDiskResult) {
+      // The guest's own answer for an address with no disk (§4.2), cut to the buffer.
+      const bytes = buffer.blocks * buffer.blockSize;
+      midlayer.send({ ...done, data: noDiskInquiry(0).slice(0, bytes) });
+      return;
+    }
     if (linuxstat !== 0 || buffer.version !== null) {
       midlayer.send(done);
       return;
