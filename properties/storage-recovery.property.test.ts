@@ -40,6 +40,17 @@ const oneDisk = (ops: number, writePercent: number): StorageCase['disks'][number
   workload: { queueDepth: 4, ops, writePercent, maxBlocks: 4 },
 });
 
+// 1000 runs at seed 1 with `quirks` switched on: how each quirk test looks for its counterexample.
+const quirkCampaign = (quirks: readonly string[]) =>
+  runCampaign(storageRecovery as SparProperty<unknown>, {
+    runs: 1000,
+    seed: 1,
+    shard: { k: 1, n: 1 },
+    timeBudgetMs: null,
+    quirks,
+    now: () => 0,
+  });
+
 describe('storage recovery', () => {
   test('smoke: one guest writes through an IOSP reboot and a reboot during its recovery; every promise holds', () => {
     const c: StorageCase = {
@@ -152,14 +163,7 @@ describe('storage recovery', () => {
   });
 
   test('the quirk lose-pending-on-pause is found within 1000 runs and shrunk to one guest, one disk and at most two faults: its IO never completes', async () => {
-    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
-      runs: 1000,
-      seed: 1,
-      shard: { k: 1, n: 1 },
-      timeBudgetMs: null,
-      quirks: ['lose-pending-on-pause'],
-      now: () => 0,
-    });
+    const outcome = await quirkCampaign(['lose-pending-on-pause']);
     expect(outcome.verdict).toBe('fail');
     const c = outcome.counterexample?.value as StorageCase;
     expect(
@@ -172,14 +176,7 @@ describe('storage recovery', () => {
   });
 
   test('the quirk double-complete-on-resume is found within 1000 runs and shrunk to one guest, one disk and at most two faults: a request completes twice', async () => {
-    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
-      runs: 1000,
-      seed: 1,
-      shard: { k: 1, n: 1 },
-      timeBudgetMs: null,
-      quirks: ['double-complete-on-resume'],
-      now: () => 0,
-    });
+    const outcome = await quirkCampaign(['double-complete-on-resume']);
     expect(outcome.verdict).toBe('fail');
     const c = outcome.counterexample?.value as StorageCase;
     expect(outcome.counterexample?.violations).toContainEqual(
@@ -198,14 +195,7 @@ describe('storage recovery', () => {
   // as far as visorchipset's EIO refusal; run-scenario.test.ts shows that after the timeout.)
   test('the quirk visorhba-resume-no-complete is found within 1000 runs and shrunk to one guest, one disk and two or three faults: the next outage is never paused and its IO never completes', async () => {
     const quirks = ['visorhba-resume-no-complete'];
-    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
-      runs: 1000,
-      seed: 1,
-      shard: { k: 1, n: 1 },
-      timeBudgetMs: null,
-      quirks,
-      now: () => 0,
-    });
+    const outcome = await quirkCampaign(quirks);
     expect(outcome.verdict).toBe('fail');
     const c = outcome.counterexample?.value as StorageCase;
     expect(outcome.counterexample?.violations).toContainEqual(
@@ -236,14 +226,7 @@ describe('storage recovery', () => {
 
   test('the quirk iosp-ignores-shared-with is found within 1000 runs and shrunk to one IOSP, two guests and two disks: a guest scans a disk not shared with it', async () => {
     const quirks = ['iosp-ignores-shared-with'];
-    const outcome = await runCampaign(storageRecovery as SparProperty<unknown>, {
-      runs: 1000,
-      seed: 1,
-      shard: { k: 1, n: 1 },
-      timeBudgetMs: null,
-      quirks,
-      now: () => 0,
-    });
+    const outcome = await quirkCampaign(quirks);
     expect(outcome.verdict).toBe('fail');
     const c = outcome.counterexample?.value as StorageCase;
     expect(outcome.counterexample?.violations).toContainEqual(
