@@ -90,6 +90,12 @@ export interface SentCommand {
   readonly busNo: number | null;
   readonly devNo: number | null;
   readonly acked: boolean;
+  /**
+   * The response was taken while no ack of it had been seen (§2.5 3b: the guest acks first).
+   * The host hands the acks of one poll over before its responses, and reads queue 0 before
+   * queue 3, so a guest that acked first is never judged out of order.
+   */
+  readonly responseBeforeAck: boolean;
   readonly resolution: Resolution;
 }
 
@@ -242,6 +248,7 @@ export function dispatchAll(context: CommandPartitionContext) {
     const p = next.request.packet;
     const entry: SentCommand = {
       ...{ guest, id: next.request.id, phase: next.phase, acked: false, resolution: 'pending' },
+      responseBeforeAck: false,
       ...{ busNo: 'busNo' in p ? p.busNo : null, devNo: 'devNo' in p ? p.devNo : null },
     };
     c = withGuest(c, guest, { ...g, status, queue, outstanding: messageHandle });
@@ -253,8 +260,9 @@ export function dispatchAll(context: CommandPartitionContext) {
 
 /**
  * Why a reply cannot be taken, or null when it is the first ack, or the response, of a command
- * sent to that guest. An ack after the response is only reordering between queues 3 and 0;
- * after a timeout the command is settled and any reply is late.
+ * sent to that guest. An ack after the response is taken (the ledger's `responseBeforeAck`
+ * already marks the order for src/check); after a timeout the command is settled and any reply
+ * is late.
  */
 export function replyViolation(
   c: CommandPartitionContext,
@@ -291,7 +299,8 @@ export function settle(
   const g = c.guests[sent.guest];
   assert(g?.outstanding === handle, `${handle} is not ${sent.guest}'s outstanding command`);
   const settled = withGuest(c, sent.guest, { ...g, outstanding: null });
-  return { ...settled, sent: { ...c.sent, [handle]: { ...sent, resolution } } };
+  const responseBeforeAck = resolution === 'response' && !sent.acked;
+  return { ...settled, sent: { ...c.sent, [handle]: { ...sent, resolution, responseBeforeAck } } };
 }
 
 /** Records a violation, keeping at most {@link MAX_VIOLATIONS_RECORDED}. */

@@ -3,6 +3,13 @@
 // or a small class over plain data (ledgers, disk contents, channel memory, counters), with a
 // test beside it that feeds it data that must fail.
 
+export {
+  type AckOrderFinding,
+  ackOrderFindings,
+  ackOrderText,
+  type ControlvmExchange,
+  ReplyOrder,
+} from './ack-order.js';
 export { BufferOwnershipLedger } from './buffer-ownership.js';
 export {
   type ChannelFinding,

@@ -284,6 +284,7 @@ export class CommandHost implements PartitionHost {
       const replies = port.collect();
       this.counts.acks += replies.acks.length;
       this.counts.responses += replies.responses.length;
+      // Acks first: one collected with its response in this poll came before it (ack-order.ts).
       for (const ack of replies.acks) {
         this.actor.send({ type: 'CONTROLVM_ACK', guest, messageHandle: String(ack.messageHandle) });
       }

@@ -37,13 +37,17 @@ export class ControlvmCpPort {
     return outcome;
   }
 
-  /** Drains the acks on queue 3 and the responses on queue 0. */
+  /**
+   * Drains the responses on queue 0, then the acks on queue 3: the guest acks before it answers
+   * (§2.5 step 3b), so the ack of every response read is there when queue 3 is read, even with
+   * the guest in another thread, and a response with no ack yet is out of order (src/check).
+   */
   collect(): ControlvmReplies {
     const acks: ControlvmHeader[] = [];
     const responses: ControlvmHeader[] = [];
-    const ackError = this.drain(CONTROLVM_QUEUE_ACK, acks);
-    const responseError = ackError ?? this.drain(CONTROLVM_QUEUE_REQUEST, responses);
-    return { acks, responses, error: responseError };
+    const responseError = this.drain(CONTROLVM_QUEUE_REQUEST, responses);
+    const ackError = responseError ?? this.drain(CONTROLVM_QUEUE_ACK, acks);
+    return { acks, responses, error: ackError };
   }
 
   // Bounded by the queue's capacity: the guest cannot refill faster than this loop drains in

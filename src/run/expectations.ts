@@ -4,6 +4,7 @@
 // by the time limit), as exit code 1 reports.
 
 import { assert } from '../base/assert.js';
+import { ackOrderFindings, ackOrderText } from '../check/index.js';
 import { deviceChannel, KINDS, VIRTPCI_MODULES } from '../kinds/index.js';
 import type { KindExpectation } from '../kinds/kind.js';
 import type { TraceRecord } from '../partition/environment.js';
@@ -36,6 +37,10 @@ function boundDevices(snapshot: Readonly<Record<string, unknown>>): Set<string> 
   }
   return bound;
 }
+
+/** The exchanges of the CP's ledger whose response it saw before the ack (src/check). */
+const answeredBeforeAcked = (sent: NonNullable<Observation['cpContext']>['sent']) =>
+  ackOrderFindings(Object.entries(sent).map(([messageHandle, s]) => ({ messageHandle, ...s })));
 
 /** The control plane's checks. */
 const CORE_CHECKS: Readonly<Record<string, KindExpectation>> = {
@@ -84,8 +89,10 @@ const CORE_CHECKS: Readonly<Record<string, KindExpectation>> = {
       return at === -1 ? undefined : at;
     },
   },
+  // The ack's order belongs here (§2.5 step 3b): it is half of each exchange this check judges,
+  // and every scenario expects this check by default.
   'every-request-answered': {
-    description: 'Every controlvm request that expected a response got exactly one.',
+    description: 'Every controlvm request that expected a response got exactly one, after its ack.',
     kind: 'safety',
     judge: (o) => {
       if (o.cpContext === null)
@@ -93,11 +100,33 @@ const CORE_CHECKS: Readonly<Record<string, KindExpectation>> = {
       const sent = Object.values(o.cpContext.sent);
       const unanswered = sent.filter((s) => s.resolution !== 'response');
       const violations = o.cpContext.violationCount;
-      const ok = unanswered.length === 0 && violations === 0;
+      const early = answeredBeforeAcked(o.cpContext.sent);
+      const problems = [
+        ...(unanswered.length === 0 && violations === 0
+          ? []
+          : [
+              `${unanswered.length} of ${sent.length} not answered (${unanswered.map((s) => s.resolution).join(', ')}), ${violations} duplicate or stray replies`,
+            ]),
+        ...early.map(ackOrderText),
+      ];
+      const ok = problems.length === 0;
       const detail = ok
         ? `${sent.length} controlvm requests, each answered once`
-        : `${unanswered.length} of ${sent.length} not answered (${unanswered.map((s) => s.resolution).join(', ')}), ${violations} duplicate or stray replies`;
+        : problems.join('; ');
       return { ok, detail };
+    },
+    // The first response the guest wrote before its ack, when that is what failed.
+    locate: (trace, o) => {
+      const first = answeredBeforeAcked(o.cpContext?.sent ?? {})[0];
+      if (first === undefined) return undefined;
+      const text = new RegExp(`\\bhandle=${first.messageHandle}\\b`);
+      const at = trace.findIndex(
+        (r) =>
+          r.partition === first.guest &&
+          r.event === 'controlvm.respond' &&
+          text.test(String(r.detail?.['text'] ?? '')),
+      );
+      return at === -1 ? undefined : at;
     },
   },
   'drivers-bound': {
