@@ -3,6 +3,7 @@
 // at each address it used), against the replies it got and the guest's sysfs, read as an operator
 // would.
 
+import type { ControlvmExchange } from '../src/check/index.js';
 import { LINUX_ERRNO, type ControlvmHeader } from '../src/protocol/controlvm.js';
 import type { TraceRecord } from '../src/partition/environment.js';
 import { type CpRequest, describeRequest } from './control-plane-convergence.case.js';
@@ -21,6 +22,8 @@ export interface RunRecord {
   readonly sent: readonly SentRequest[];
   readonly acks: readonly ControlvmHeader[];
   readonly responses: readonly ControlvmHeader[];
+  /** Each request's exchange: whether its response came before its ack (src/check ack-order). */
+  readonly exchanges: readonly ControlvmExchange[];
   readonly sysfs: Readonly<Record<string, string>>;
   /** The guest's trace (the CP's sends are the test's own, so not traced). */
   readonly trace: readonly TraceRecord[];

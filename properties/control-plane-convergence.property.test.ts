@@ -9,7 +9,8 @@ import {
   controlPlaneViolations,
   runControlPlane,
 } from './control-plane-convergence.property.js';
-import type { CpStep } from './control-plane-convergence.case.js';
+import type { ControlPlaneCase, CpStep } from './control-plane-convergence.case.js';
+import { runCampaign } from '../src/fuzz/campaign.js';
 
 const createDevice = (devNo: number): CpStep => ({
   request: { op: 'deviceCreate', busNo: 1, devNo, announced: 'own' },
@@ -42,6 +43,37 @@ describe('control-plane convergence', () => {
       [1003n, 5],
     ]);
     expect(controlPlaneViolations(held)).toEqual([]);
+  });
+
+  test('with the quirk ack-after-response the bring-up breaks the ack order: each response is read before its ack', () => {
+    const bringUp: CpStep[] = [
+      { request: { op: 'chipsetInit' }, gapJiffies: 1 },
+      { request: { op: 'busCreate', busNo: 1, reuse: false }, gapJiffies: 1 },
+    ];
+    expect(controlPlaneViolations(bringUp, 1, ['ack-after-response'])).toEqual([
+      'guest1 #1000 id 0x301: response before its ack (acked after it)',
+      'guest1 #1001 id 0x101: response before its ack (acked after it)',
+    ]);
+  });
+
+  test('the quirk ack-after-response is found within the runner budget and shrunk to one request', async () => {
+    const p = controlPlaneConvergence;
+    const outcome = await runCampaign(p, {
+      runs: p.testRuns,
+      seed: 1,
+      shard: { k: 1, n: 1 },
+      timeBudgetMs: null,
+      quirks: ['ack-after-response'],
+      now: () => 0,
+    });
+    expect(outcome.verdict).toBe('fail');
+    const [steps] = (outcome.counterexample?.value ?? [[], 0]) as ControlPlaneCase;
+    expect(steps).toHaveLength(1);
+    expect(outcome.counterexample?.violations).toEqual([
+      expect.stringMatching(
+        /^guest1 #1000 id 0x[0-9a-f]+: response before its ack \(acked after it\)$/,
+      ),
+    ]);
   });
 
   test('for any CP request sequence the device tree converges to the CP belief and each request expecting a response gets exactly one', () => {

@@ -1,13 +1,15 @@
 // Control-plane convergence (spar-protocol.md §2.6, §3.1, §3.3–§3.5): for arbitrary sequences of
 // command-partition requests a real guest (GuestHost: visorchipset, visorbus, the minimum driver
 // set; sim runtime) ends with the device tree the CP believes in, every request expecting a
-// response gets exactly one, and the host never throws. The test plays the CP on guest1's
-// controlvm channel, so it can send what the real CP never would. The requests are drawn in
+// response gets exactly one, after its ack (§2.5 step 3b), and the host never throws. The test
+// plays the CP on guest1's controlvm channel, collecting on every doorbell ring as the real CP
+// does, so it can send what the real CP never would. The requests are drawn in
 // control-plane-convergence.case.ts; the belief and the checks against it are in
 // control-plane-convergence.judge.ts; this file runs a guest under the CP and registers the
 // property.
 
 import fc from 'fast-check';
+import { ackOrderFindings, ackOrderText, ReplyOrder } from '../src/check/index.js';
 import { formatJiffies } from '../src/base/format-time.js';
 import { Channel, CONTROLVM_CHANNEL, VBUS_CHANNEL } from '../src/channel/index.js';
 import { channelTypeNamed } from '../src/kinds/index.js';
@@ -108,21 +110,30 @@ export function runControlPlane(
   const attached = controlvm && Channel.attachAs(controlvm.buffer, CONTROLVM_CHANNEL);
   if (controlvm === undefined || !attached?.ok)
     throw new Error('guest1 has no valid controlvm channel');
-  const cp = new ControlvmCpPort(attached.value, doorbellOf(controlvm), world.environment('cp'));
+  const cpEnv = world.environment('cp');
+  const cp = new ControlvmCpPort(attached.value, doorbellOf(controlvm), cpEnv);
   const record = {
     sent: [] as SentRequest[],
     acks: [] as ControlvmHeader[],
     responses: [] as ControlvmHeader[],
   };
-  // Runs the guest for `ms` virtual ms, then takes the replies as the CP would.
-  const run = (ms: number): void => {
-    const summary = world.scheduler.runUntil(world.scheduler.now() + ms, EVENT_BUDGET);
-    if (summary.stoppedBy === 'event-budget')
-      throw new Error(`runaway at ${summary.nextEvent?.label}`);
+  const order = new ReplyOrder();
+  // Takes the replies as the CP would, on every ring of its doorbell and after each run slice.
+  const collect = (): void => {
     const replies = cp.collect();
     if (replies.error !== null) throw new Error(`controlvm queue error: ${replies.error.message}`);
     record.acks.push(...replies.acks);
     record.responses.push(...replies.responses);
+    const handles = (rs: readonly ControlvmHeader[]) => rs.map((r) => String(r.messageHandle));
+    order.collect(handles(replies.acks), handles(replies.responses));
+  };
+  const stopListening = cpEnv.onRing(doorbellOf(controlvm), 'server', collect);
+  // Runs the guest for `ms` virtual ms, then takes the replies.
+  const run = (ms: number): void => {
+    const summary = world.scheduler.runUntil(world.scheduler.now() + ms, EVENT_BUDGET);
+    if (summary.stoppedBy === 'event-budget')
+      throw new Error(`runaway at ${summary.nextEvent?.label}`);
+    collect();
   };
   host.start();
   steps.forEach(({ request, gapJiffies }, index) => {
@@ -140,32 +151,39 @@ export function runControlPlane(
     if (gapJiffies > 0) run(gapJiffies * config.jiffyMs);
   });
   run(SETTLE_MS);
+  stopListening();
   const sysfs = host.sysfs();
   host.stop();
-  return { ...record, sysfs, trace: world.trace };
+  const exchanges = record.sent.map((s) => order.exchange('guest1', String(s.handle), s.id));
+  return { ...record, exchanges, sysfs, trace: world.trace };
+}
+
+/** Every broken promise of one run (empty: it converged). */
+function judgeRun(run: RunRecord): string[] {
+  const { belief, violations } = cpBelief(run);
+  const early = ackOrderFindings(run.exchanges).map(ackOrderText);
+  return [...replyViolations(run), ...early, ...violations, ...treeViolations(belief, run.sysfs)];
 }
 
 /** The predicate: every broken promise of one run (empty: it converged). Host throws propagate. */
-export function controlPlaneViolations(steps: readonly CpStep[], simSeed = 1): string[] {
-  const run = runControlPlane(steps, simSeed);
-  const { belief, violations } = cpBelief(run);
-  return [...replyViolations(run), ...violations, ...treeViolations(belief, run.sysfs)];
+export function controlPlaneViolations(
+  steps: readonly CpStep[],
+  simSeed = 1,
+  quirks: readonly string[] = [],
+): string[] {
+  return judgeRun(runControlPlane(steps, simSeed, quirks));
 }
 
 /** The registered property (`properties/registry.ts`): one definition for vitest and `spar fuzz`. */
 export const controlPlaneConvergence = {
   name: 'control-plane-convergence',
   promise:
-    "For any sequence of command-partition requests (duplicates, unknown ids, devices on missing buses, bogus addresses), the guest's device tree converges to what the command partition believes, and every request expecting a response gets exactly one.",
+    "For any sequence of command-partition requests (duplicates, unknown ids, devices on missing buses, bogus addresses), the guest's device tree converges to what the command partition believes, and every request expecting a response gets exactly one, after its ack.",
   kind: 'safety' as const,
   arbitrary: fc.tuple(cpSequenceArbitrary, fc.nat(1_000)) as fc.Arbitrary<ControlPlaneCase>,
   run([steps, simSeed]: ControlPlaneCase, quirks: readonly string[]) {
     const run = runControlPlane(steps, simSeed, quirks);
-    const { belief, violations } = cpBelief(run);
-    return {
-      violations: [...replyViolations(run), ...violations, ...treeViolations(belief, run.sysfs)],
-      trace: run.trace,
-    };
+    return { violations: judgeRun(run), trace: run.trace };
   },
   describe([steps, simSeed]: ControlPlaneCase): string {
     return [

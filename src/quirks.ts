@@ -1,7 +1,7 @@
 // Named quirks (STYLE "Faithful"): upstream behaviour that differs from the correct one, modelled
 // as an opt-in switch in a machine's input. The correct behaviour is the default; a scenario's
 // `quirks:` list or `--quirk NAME` (spar run, spar fuzz) switches one on for the whole run. The
-// Era A client path's own quirks are here; each device kind registers its own
+// control plane's and the Era A client path's own quirks are here; each device kind registers its own
 // (src/kinds/<kind>/), and src/kinds/index.ts lists them all as QUIRKS.
 
 /** Quirk switches by machine module (each module's `quirks` input): name → on. */
@@ -15,8 +15,18 @@ export interface Quirk {
   readonly switches: ModuleQuirks;
 }
 
-/** The Era A client path's quirks (virtpci, uislib and the contract both drivers share). */
+/**
+ * The control plane's quirks (visorchipset's channel I/O) and the Era A client path's (virtpci,
+ * uislib and the contract both drivers share).
+ */
 export const CORE_QUIRKS: readonly Quirk[] = [
+  {
+    name: 'ack-after-response',
+    module: 'visorchipset',
+    description:
+      'Seeded bug: visorchipset handles a command before acking it, the ack going onto queue 3 only at its next poll, so a command answered at once has its response on queue 0 before its ack (§2.5 step 3b acks first).',
+    switches: { visorchipset: { ackAfterResponse: true } },
+  },
   {
     name: 'serverdown-twice-unanswered',
     module: 'virthba, virtnic',

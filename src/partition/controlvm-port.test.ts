@@ -16,13 +16,13 @@ import { SimWorld } from '../runtime/sim/index.js';
 import { CONTROLVM_MESSAGES_PER_POLL, ControlvmGuestPort } from './controlvm-port.js';
 import { CONTROLVM_CHANNEL } from '../channel/index.js';
 
-function setup() {
+function setup(ackAfterResponse = false) {
   const attached = Channel.attachAs(createChannel(CONTROLVM_CHANNEL), CONTROLVM_CHANNEL);
   if (!attached.ok) throw new Error(attached.error.message);
   const channel = attached.value;
   const bell = Doorbell.allocate();
   const world = new SimWorld({ seed: 1 });
-  const port = new ControlvmGuestPort(channel, bell, world.environment('guest1'));
+  const port = new ControlvmGuestPort(channel, bell, world.environment('guest1'), ackAfterResponse);
   const command = (handle: number, id: number = CONTROLVM_ID.CONTROLVM_CHIPSET_INIT) =>
     encodeControlvmMessage({
       id,
@@ -51,6 +51,16 @@ describe('controlvm guest port', () => {
     expect(result.discarded).toBe(1);
     expect(result.commands.map((c) => c.messageHandle)).toEqual(['1', '2', '3']);
     expect(handlesOn(channel, CONTROLVM_QUEUE_ACK)).toEqual(['1', '2', '3']);
+  });
+
+  test('with the quirk ack-after-response a poll hands its commands on unacked and acks them at the next poll', () => {
+    const { channel, port, command } = setup(true);
+    for (const handle of [1, 2]) channel.queue(CONTROLVM_QUEUE_EVENT).insert(command(handle));
+    expect(port.poll().commands.map((c) => c.messageHandle)).toEqual(['1', '2']);
+    expect(handlesOn(channel, CONTROLVM_QUEUE_ACK)).toEqual([]);
+    channel.queue(CONTROLVM_QUEUE_EVENT).insert(command(3));
+    expect(port.poll().commands.map((c) => c.messageHandle)).toEqual(['3']);
+    expect(handlesOn(channel, CONTROLVM_QUEUE_ACK)).toEqual(['1', '2']);
   });
 
   test('queue 1 is drained at most 64 per poll; a full event queue (63 commands) is taken in one poll', () => {

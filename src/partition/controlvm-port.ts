@@ -45,11 +45,15 @@ export interface ControlvmPollResult {
 /** The guest's side of one controlvm channel. */
 export class ControlvmGuestPort {
   private readonly slot = new Uint8Array(128);
+  /** With the quirk ack-after-response: acks of the last poll's commands, not yet inserted. */
+  private readonly heldAcks: Uint8Array[] = [];
 
   constructor(
     private readonly channel: Channel,
     private readonly bell: Doorbell,
     private readonly env: Environment,
+    /** Quirk ack-after-response: a poll's acks wait for the next poll (src/quirks.ts). */
+    private readonly ackAfterResponse = false,
   ) {}
 
   /** One visorchipset poll: drain queue 1, then take, ack and decode the commands of queue 2. */
@@ -63,6 +67,7 @@ export class ControlvmGuestPort {
     }
     const commands: ControlvmCommand[] = [];
     const events = this.channel.queue(CONTROLVM_QUEUE_EVENT);
+    const lateAcks = this.insertHeldAcks();
     let droppedForAck = 0;
     let testMessage = false;
     let error: ChannelError | null = null;
@@ -78,14 +83,23 @@ export class ControlvmGuestPort {
         testMessage = true;
         break;
       }
-      if (this.channel.queue(CONTROLVM_QUEUE_ACK).insert(ackFor(this.slot)) !== 'inserted') {
+      if (this.ackAfterResponse) this.heldAcks.push(ackFor(this.slot));
+      else if (this.channel.queue(CONTROLVM_QUEUE_ACK).insert(ackFor(this.slot)) !== 'inserted') {
         droppedForAck++;
         continue;
       }
       if (decoded.ok) commands.push(decoded.value);
     }
-    if (commands.length > 0 || droppedForAck > 0) this.env.ring(this.bell, 'server');
+    if (commands.length > 0 || droppedForAck > 0 || lateAcks) this.env.ring(this.bell, 'server');
     return { commands, droppedForAck, discarded, testMessage, error };
+  }
+
+  // The quirk's acks, inserted once the commands they ack were handled; one that does not fit is
+  // lost (its command was handled already). True if any was inserted.
+  private insertHeldAcks(): boolean {
+    const held = this.heldAcks.splice(0);
+    const ackQueue = this.channel.queue(CONTROLVM_QUEUE_ACK);
+    return held.filter((ack) => ackQueue.insert(ack) === 'inserted').length > 0;
   }
 
   /** Inserts a response on queue 0 and rings the command partition. */

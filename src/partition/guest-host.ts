@@ -76,14 +76,20 @@ export class GuestHost implements PartitionHost {
     const attached = Channel.attachAs(record.buffer, CONTROLVM_CHANNEL);
     assert(attached.ok, `${partition}: the hypervisor's controlvm channel must validate`);
     this.controlvmBell = doorbellOf(record);
-    this.controlvm = new ControlvmGuestPort(attached.value, this.controlvmBell, env);
+    const quirks = { ...moduleQuirks(config.quirks ?? [], QUIRKS) };
+    const ackAfterResponse = quirks['visorchipset']?.['ackAfterResponse'] === true;
+    this.controlvm = new ControlvmGuestPort(
+      attached.value,
+      this.controlvmBell,
+      env,
+      ackAfterResponse,
+    );
     this.channels = new GuestChannels(ctx.channels);
     const driverSet = guestDriverSet(config, partition);
     const visorbusDrivers = [...driverSet.values()].flatMap((d) =>
       d.bus === 'visorbus' ? [d.registration] : [],
     );
     this.clientBus = [...driverSet.values()].some((d) => d.bus === 'virtpci');
-    const quirks = { ...moduleQuirks(config.quirks ?? [], QUIRKS) };
     const input = {
       partition,
       jiffyMs: config.jiffyMs,

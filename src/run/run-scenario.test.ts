@@ -46,6 +46,26 @@ describe('running scenarios', () => {
     expect(report.stats.virtualMs).toBe(2_000);
   });
 
+  test('with the quirk ack-after-response boot-minimal fails every-request-answered only: each of its 6 responses came before its ack, the first at the guest writing response 1', async () => {
+    const loaded = load('boot-minimal');
+    const quirked = { ...loaded, config: { ...loaded.config, quirks: ['ack-after-response'] } };
+    const { report, trace } = await runScenario(quirked, opts());
+    expect(report.verdict).toBe('fail');
+    const failed = report.expectations.filter((e) => !e.ok);
+    expect(failed.map((e) => e.name)).toEqual(['every-request-answered']);
+    expect(failed[0]?.detail.split('; ')).toHaveLength(6);
+    expect(failed[0]?.detail).toMatch(
+      /^guest1 #1 id 0x301: response before its ack \(acked after it\);/,
+    );
+    const at = failed[0]?.firstViolation;
+    expect(at?.found).toBe('record');
+    expect(trace[at?.record ?? -1]).toMatchObject({
+      partition: 'guest1',
+      event: 'controlvm.respond',
+    });
+    expect(trace[at?.record ?? -1]?.detail?.['text']).toMatch(/ handle=1 /);
+  });
+
   test('the same seed gives the same trace hash; the report says which seed and runtime', async () => {
     const a = await runScenario(load('guest-crash-reboot'), opts({ seed: 9 }));
     const b = await runScenario(load('guest-crash-reboot'), opts({ seed: 9 }));
