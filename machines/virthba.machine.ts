@@ -39,7 +39,11 @@ import type {
   VirthbaEvent,
   VirthbaInput,
 } from './virthba.types.js';
-import { isQuirkOn, virtpciDriverActions } from './virtpci-driver.logic.js';
+import {
+  isQuirkOn,
+  SUSPEND_WHILE_SERVER_DOWN,
+  virtpciDriverActions,
+} from './virtpci-driver.logic.js';
 
 export { VIRTHBA_DRIVER } from './virtpci-driver.logic.js';
 
@@ -306,15 +310,7 @@ export const virthbaMachine = setup({
         serverDown: {
           description: 'serverdown: thread stopped, pending commands reset, pause answered.',
           on: {
-            SUSPEND: [
-              {
-                guard: { type: 'isQuirkOn', params: { quirk: 'pauseWhileDownUnanswered' } },
-                actions: [{ type: 'reportSuspended', params: { status: 1 } }],
-              },
-              {
-                actions: [{ type: 'reportSuspended', params: { status: 1 } }, 'sendPauseResponse'],
-              },
-            ],
+            SUSPEND: SUSPEND_WHILE_SERVER_DOWN,
             RESUME: {
               target: '#virthba.running',
               actions: [

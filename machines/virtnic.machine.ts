@@ -65,7 +65,7 @@ import {
   type VirtnicInput,
   type VirtnicQuirks,
 } from './virtnic.types.js';
-import { virtpciDriverActions } from './virtpci-driver.logic.js';
+import { SUSPEND_WHILE_SERVER_DOWN, virtpciDriverActions } from './virtpci-driver.logic.js';
 
 export { VIRTNIC_DRIVER } from './virtpci-driver.logic.js';
 
@@ -367,15 +367,7 @@ export const virtnicMachine = setup({
           description:
             'serverdown: link down, transmits discarded, receive buffers freed, pause answered.',
           on: {
-            SUSPEND: [
-              {
-                guard: { type: 'isQuirkOn', params: { quirk: 'pauseWhileDownUnanswered' } },
-                actions: [{ type: 'reportSuspended', params: { status: 1 } }],
-              },
-              {
-                actions: [{ type: 'reportSuspended', params: { status: 1 } }, 'sendPauseResponse'],
-              },
-            ],
+            SUSPEND: SUSPEND_WHILE_SERVER_DOWN,
             RESUME: {
               target: '#virtnic.running',
               actions: [

@@ -251,6 +251,21 @@ export function isQuirkOn(
 }
 
 /**
+ * SUSPEND while the server is down, in both driver machines: answered again with status 1 and a
+ * pause response (upstream never answers it: quirk `pauseWhileDownUnanswered`; see the choice in
+ * virthba.machine.ts's header).
+ */
+export const SUSPEND_WHILE_SERVER_DOWN = [
+  {
+    guard: { type: 'isQuirkOn', params: { quirk: 'pauseWhileDownUnanswered' } },
+    actions: [{ type: 'reportSuspended', params: { status: 1 } }],
+  },
+  {
+    actions: [{ type: 'reportSuspended', params: { status: 1 } }, 'sendPauseResponse'],
+  },
+] as const;
+
+/**
  * The leaf states both driver machines have, in config order (serverChanging and serverDown are
  * the children of `serverAway`).
  */
