@@ -81,7 +81,7 @@ export async function runSimWatched(
       const slice = sim.run.runUntil(t, DEFAULT_EVENT_BUDGET - sim.events);
       sim.events += slice.events;
       watch.onProgress?.(sim.progress());
-      if (slice.stoppedBy !== 'time' && slice.stoppedBy !== 'quiet') break;
+      if (slice.stoppedBy !== 'time') break; // failed, or out of its event budget
       if (t >= untilMs) break;
       // Slices sized to about YIELD_WALL_MS of wall time each, whatever the scenario's pace.
       const took = wallClock() - started;
