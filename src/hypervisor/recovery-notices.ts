@@ -26,9 +26,12 @@ export function iospNotice(
   return null;
 }
 
+/** The states the hypervisor reports as up: a hung IOSP looks alive to it. */
+const UP_STATES: readonly (PartitionLifecycleState | undefined)[] = ['running', 'hung'];
+
 /**
  * Every IOSP's state for a command partition that booted again (the reports of its down time are
- * lost with it): `up` while running (a hung one included: only the watchdog can tell), else `down`
+ * lost with it): `up` while running or hung (a hang is never reported: only the watchdog can tell), else `down`
  * (crashed, rebooting, booting, shut down or never booted: its up report, if any, comes later).
  */
 export function iospStatesNotice(
@@ -37,7 +40,10 @@ export function iospStatesNotice(
 ): IospRecoveryEvent {
   const iosps = config.partitions.filter((p) => p.kind === 'iosp').map((p) => p.name);
   const states = Object.fromEntries(
-    iosps.map((iosp) => [iosp, stateOf(iosp) === 'running' ? ('up' as const) : ('down' as const)]),
+    iosps.map((iosp) => [
+      iosp,
+      UP_STATES.includes(stateOf(iosp)) ? ('up' as const) : ('down' as const),
+    ]),
   );
   return { type: 'IOSP_STATES', states };
 }
