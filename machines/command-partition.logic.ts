@@ -21,6 +21,7 @@ import {
   type ControlvmRequestBody,
 } from '../src/protocol/controlvm-request.js';
 import { narrowEvent } from './narrow-event.js';
+import { firstHandle } from './command-partition.reconcile.js';
 import type { CommandPartitionEvent } from './command-partition.types.js';
 
 /** Where a channel is: guest-physical address and size in bytes, both decimal u64 strings. */
@@ -64,6 +65,8 @@ export interface CommandPartitionInput {
   readonly ackTimeoutMs: number;
   /** Milliseconds from sending a command until its response (queue 0) must have arrived. */
   readonly responseTimeoutMs: number;
+  /** Which boot of the CP this is, from 1 (omitted: 1); see command-partition.reconcile.ts. */
+  readonly incarnation?: number;
 }
 
 /** Bring-up progress of one guest; `ready` also covers the commands issued after bring-up. */
@@ -151,7 +154,9 @@ export interface CommandPartitionContext {
   readonly partition: string;
   readonly ackTimeoutMs: number;
   readonly responseTimeoutMs: number;
-  /** The next message handle; handles increase across the run, from 1. */
+  /** Which boot of the CP this is, from 1: the high 32 bits of its message handles. */
+  readonly incarnation: number;
+  /** The next message handle; handles increase across the incarnation, from `firstHandle`. */
   readonly nextHandle: number;
   readonly guests: Readonly<Record<string, GuestProgress>>;
   /**
@@ -164,6 +169,8 @@ export interface CommandPartitionContext {
   /** The first {@link MAX_VIOLATIONS_RECORDED} violations; `violationCount` counts all. */
   readonly violations: readonly ProtocolViolation[];
   readonly violationCount: number;
+  /** Replies to commands an older incarnation sent: not violations, ignored. */
+  readonly staleReplies: number;
   readonly rejections: readonly CommandRejection[];
 }
 
@@ -208,8 +215,11 @@ export function initialContext(input: CommandPartitionInput): CommandPartitionCo
     ]),
   );
   const { partition, ackTimeoutMs, responseTimeoutMs } = input;
+  const incarnation = input.incarnation ?? 1;
+  assert(Number.isSafeInteger(incarnation) && incarnation >= 1, 'incarnations count from 1');
   const ledger = { sent: {}, failures: [], violations: [], violationCount: 0, rejections: [] };
-  return { partition, ackTimeoutMs, responseTimeoutMs, nextHandle: 1, guests, ...ledger };
+  const handles = { incarnation, nextHandle: firstHandle(incarnation), staleReplies: 0 };
+  return { partition, ackTimeoutMs, responseTimeoutMs, ...handles, guests, ...ledger };
 }
 
 /** The key of a device in {@link GuestProgress.devices}. */

@@ -17,6 +17,9 @@
 // reported as the command's outcome, since recovery decides what it means.
 // Choice: unexpected replies (unknown handle, second ack or response, late, wrong id) are recorded
 // as violations and otherwise ignored: no command is settled twice.
+// Restart (command-partition.reconcile.ts): a CP that booted again numbers its handles by its
+// incarnation, ignores replies to older incarnations (`cp.staleReply`, not violations), and takes
+// ALREADY_DONE / EEXIST answers to its repeated bring-up as "already there".
 
 import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import { narrowEvent } from './narrow-event.js';
@@ -46,6 +49,7 @@ import {
   type CommandPartitionInput,
   type CommandRejection,
 } from './command-partition.logic.js';
+import { isAlreadyThere, isStaleReply } from './command-partition.reconcile.js';
 import type { CommandPartitionEmitted, CommandPartitionEvent } from './command-partition.types.js';
 
 /** The command-partition machine; create it with {@link CommandPartitionInput} and a clock. */
@@ -61,6 +65,10 @@ export const commandPartitionMachine = setup({
     responseTimeout: ({ context }) => context.responseTimeoutMs,
   },
   guards: {
+    isStaleReply: ({ context, event }) =>
+      isStaleReply(context, narrowEvent(event, ['CONTROLVM_ACK', 'CONTROLVM_RESPONSE'])),
+    isAlreadyThere: ({ context, event }) =>
+      isAlreadyThere(context, narrowEvent(event, 'CONTROLVM_RESPONSE')),
     isUnexpectedReply: ({ context, event }) =>
       replyViolation(context, narrowEvent(event, ['CONTROLVM_ACK', 'CONTROLVM_RESPONSE'])) !== null,
     isFailedResponse: ({ event }) => settlement(narrowEvent(event, 'CONTROLVM_RESPONSE')).failed,
@@ -81,6 +89,13 @@ export const commandPartitionMachine = setup({
     allGuestsSettled: ({ context }) => allGuests(context, false),
   },
   actions: {
+    ignoreStaleReply: enqueueActions(({ context, event, enqueue }) => {
+      const answer = narrowEvent(event, ['CONTROLVM_ACK', 'CONTROLVM_RESPONSE']);
+      const reply = answer.type === 'CONTROLVM_ACK' ? ('ack' as const) : ('response' as const);
+      const { guest, messageHandle } = answer;
+      enqueue.assign({ staleReplies: context.staleReplies + 1 });
+      enqueue.emit({ type: 'cp.staleReply', guest, messageHandle, reply });
+    }),
     recordViolation: assign(({ context, event }) => {
       const answer = narrowEvent(event, ['CONTROLVM_ACK', 'CONTROLVM_RESPONSE']);
       const kind = replyViolation(context, answer);
@@ -170,11 +185,14 @@ export const commandPartitionMachine = setup({
   initial: 'bringingUp',
   on: {
     CONTROLVM_ACK: [
+      { guard: 'isStaleReply', actions: 'ignoreStaleReply' },
       { guard: 'isUnexpectedReply', actions: 'recordViolation' },
       { actions: 'acceptAck' },
     ],
     CONTROLVM_RESPONSE: [
+      { guard: 'isStaleReply', actions: 'ignoreStaleReply' },
       { guard: 'isUnexpectedReply', actions: 'recordViolation' },
+      { guard: 'isAlreadyThere', actions: ['settleCommand', 'emitOutcome', 'sendNextCommands'] },
       {
         guard: 'isFailedBringUpResponse',
         actions: ['settleCommand', 'recordFailure', 'emitOutcome', 'failGuest'],

@@ -47,5 +47,12 @@ export type CommandPartitionEmitted =
   | { readonly type: 'cp.guestReady'; readonly guest: string }
   | { readonly type: 'cp.guestFailed'; readonly guest: string; readonly failure: CommandFailure }
   | { readonly type: 'cp.rejected'; readonly rejection: CommandRejection }
+  /** A reply to a command an older incarnation of the CP sent: ignored (not a violation). */
+  | {
+      readonly type: 'cp.staleReply';
+      readonly guest: string;
+      readonly messageHandle: string;
+      readonly reply: 'ack' | 'response';
+    }
   /** Bring-up is over: which guests are ready and which failed. */
   | { readonly type: 'cp.bringUpDone'; readonly ready: string[]; readonly failed: string[] };

@@ -152,3 +152,50 @@ describe('iosp-recovery machine', () => {
     expect(new Set(paths.map((p) => p.state.value))).toEqual(new Set(['watching', 'resting']));
   });
 });
+
+describe('iosp-recovery machine after a CP restart', () => {
+  function restarted() {
+    const input = { partition: 'cp', devices, restarted: true };
+    const actor = createActor(iospRecoveryMachine, { input });
+    const sent: string[] = [];
+    actor.on('cp.changeState', (e: Extract<IospRecoveryEmitted, { type: 'cp.changeState' }>) =>
+      sent.push(`${e.guest} ${e.busNo}:${e.devNo} 0x${e.state.toString(16)}`),
+    );
+    actor.start();
+    return { actor, sent };
+  }
+
+  test("it waits for the IOSP states, then pauses a down IOSP's devices and cycles an up one's", () => {
+    const h = restarted();
+    expect(h.actor.getSnapshot().value).toBe('reconciling');
+    h.actor.send({ type: 'IOSP_STATES', states: { iosp0: 'down', iosp1: 'up' } });
+    expect(h.sent).toEqual([
+      'guest1 2:0 0x73',
+      'guest2 2:0 0x73',
+      'guest1 2:1 0x73',
+      'guest1 2:1 0xf7',
+    ]);
+    expect(h.actor.getSnapshot().value).toBe('watching');
+    expect(h.actor.getSnapshot().context).toMatchObject({ iosps: { iosp0: 'down' } });
+    // The down IOSP's up report, later, resumes its devices: the recovery in flight finishes.
+    h.actor.send({ type: 'IOSP_UP', iosp: 'iosp0' });
+    expect(h.sent.slice(4)).toEqual(['guest1 2:0 0xf7', 'guest2 2:0 0xf7']);
+  });
+
+  test('the cycled IOSP counts as a recovery once both of its requests are answered', () => {
+    const h = restarted();
+    h.actor.send({ type: 'IOSP_STATES', states: { iosp0: 'down', iosp1: 'up' } });
+    const answer = () =>
+      h.actor.send({ type: 'CHANGE_ANSWERED', guest: 'guest1', busNo: 2, devNo: 1 });
+    answer();
+    expect(h.actor.getSnapshot().context.recoveries).toBe(0);
+    answer();
+    expect(h.actor.getSnapshot().context).toMatchObject({ recoveries: 1, resuming: [] });
+  });
+
+  test('a first boot ignores IOSP states (it reconciles nothing: the CP before issue #14)', () => {
+    const h = start();
+    h.actor.send({ type: 'IOSP_STATES', states: { iosp0: 'down', iosp1: 'up' } });
+    expect(h.sent).toEqual([]);
+  });
+});

@@ -27,6 +27,15 @@
 //   ones included, has an answer (CHANGE_ANSWERED, the CP's outcome of each): the machine counts
 //   the requests outstanding per device, so a late answer to an earlier standby does not end a
 //   recovery whose running requests are still out.
+// - Restart recovery (issue #14 item 1): a command partition that boots again knows nothing of
+//   what its previous incarnation sent, and the reports of its down time are lost. It starts in
+//   `reconciling` and waits for the hypervisor's IOSP_STATES (every IOSP's state now): each
+//   device of a down IOSP gets standby; each device of an up IOSP gets standby then running.
+//   Choice: the cycle rather than running alone, because the IOSP may have crashed and come back
+//   while the CP was down, unseen: its channels were re-initialised under requests the guest
+//   still holds, and only a pause completes those (DID_RESET, retried after the resume). A pause
+//   or resume the device already had is answered as done (§4.6/§4.7: SUSPEND while down, RESUME
+//   while running), so the cycle is safe whatever the old CP had sent.
 
 import { assign, emit, enqueueActions, setup } from 'xstate';
 import { narrowEvent } from './narrow-event.js';
@@ -47,6 +56,8 @@ export interface IospRecoveryInput {
   readonly watchdog?: WatchdogTiming;
   /** The IOSPs the watchdog watches (those with a heartbeat page); omitted: the devices' servers. */
   readonly iosps?: readonly string[];
+  /** The CP booted again: reconcile every device with IOSP_STATES first (omitted: false). */
+  readonly restarted?: boolean;
 }
 
 /** Watchdog timing in ms. */
@@ -83,6 +94,8 @@ export interface IospRecoveryContext {
   readonly beats: Readonly<Record<string, { readonly count: number; readonly stale: number }>>;
   /** IOSPs the watchdog declared hung. */
   readonly hangsDetected: number;
+  /** The CP booted again (input): the machine starts by reconciling. */
+  readonly restarted: boolean;
 }
 
 /** Reports from the hypervisor (through the CP's host). */
@@ -97,7 +110,12 @@ export type IospRecoveryEvent =
       readonly devNo: number;
     }
   /** The host's answer to `watchdog.check`: each IOSP's heartbeat counter now. */
-  | { readonly type: 'HEARTBEATS'; readonly counts: Readonly<Record<string, number>> };
+  | { readonly type: 'HEARTBEATS'; readonly counts: Readonly<Record<string, number>> }
+  /** Every IOSP's state now, told by the hypervisor to a CP that booted again. */
+  | {
+      readonly type: 'IOSP_STATES';
+      readonly states: Readonly<Record<string, 'up' | 'down'>>;
+    };
 
 /** Segment states (§3.1). */
 export const SEGMENT_STANDBY = 0x73;
@@ -189,7 +207,27 @@ export function initialIospRecoveryContext(input: IospRecoveryInput): IospRecove
     watched: input.iosps ?? [...new Set(input.devices.map((d) => d.server))],
     beats: {},
     hangsDetected: 0,
+    restarted: input.restarted ?? false,
   };
+}
+
+/**
+ * The restart reconciliation (header): per reported IOSP, standby for each of its devices, then
+ * running too for an up one; the new IOSP states; the up IOSPs being resumed.
+ */
+function reconcile(context: IospRecoveryContext, event: IospRecoveryEvent) {
+  const { states } = narrowEvent(event, 'IOSP_STATES');
+  const changes: IospRecoveryEmitted[] = [];
+  const iosps = { ...context.iosps };
+  const resuming = [...context.resuming];
+  for (const [iosp, state] of Object.entries(states)) {
+    changes.push(...changesFor(context, iosp, SEGMENT_STANDBY));
+    iosps[iosp] = state;
+    if (state === 'down') continue;
+    changes.push(...changesFor(context, iosp, SEGMENT_RUNNING));
+    if (!resuming.includes(iosp)) resuming.push(iosp);
+  }
+  return { changes, iosps, resuming };
 }
 
 /** The recovery machine; one per command partition. */
@@ -215,6 +253,7 @@ export const iospRecoveryMachine = setup({
     },
     hasNothingToWatch: ({ context }) =>
       context.watched.every((iosp) => context.iosps[iosp] === 'down'),
+    isRestart: ({ context }) => context.restarted,
   },
   actions: {
     pauseDevices: enqueueActions(({ context, event, enqueue }) => {
@@ -245,6 +284,11 @@ export const iospRecoveryMachine = setup({
       failuresDuringRecovery: context.failuresDuringRecovery + 1,
       resuming: context.resuming.filter((i) => i !== iospOf(event)),
     })),
+    reconcileDevices: enqueueActions(({ context, event, enqueue }) => {
+      const { changes, iosps, resuming } = reconcile(context, event);
+      enqueue.assign({ iosps, resuming, outstanding: withSent(context.outstanding, changes) });
+      for (const e of changes) enqueue.emit(e);
+    }),
     checkHeartbeats: emit({ type: 'watchdog.check' as const }),
     // First the effects of the IOSPs found hung (from the context before this check)...
     reportHangs: enqueueActions(({ context, event, enqueue }) => {
@@ -293,7 +337,7 @@ export const iospRecoveryMachine = setup({
 }).createMachine({
   id: 'iospRecovery',
   context: ({ input }) => initialIospRecoveryContext(input),
-  initial: 'watching',
+  initial: 'starting',
   on: {
     IOSP_DOWN: [
       {
@@ -308,6 +352,18 @@ export const iospRecoveryMachine = setup({
     ],
   },
   states: {
+    starting: {
+      description: 'A first boot watches at once; a CP that booted again reconciles first.',
+      always: [{ guard: 'isRestart', target: 'reconciling' }, { target: 'watching' }],
+    },
+    reconciling: {
+      description:
+        'The CP booted again: waiting for IOSP_STATES to pause the devices of down IOSPs and cycle those of up ones.',
+      on: {
+        IOSP_STATES: { target: 'watching', actions: 'reconcileDevices' },
+        IOSP_UP: { guard: 'isDown', actions: ['markUp', 'resumeDevices'] },
+      },
+    },
     watching: {
       id: 'recoveryWatching',
       description:

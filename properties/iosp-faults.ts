@@ -7,6 +7,15 @@
 // adds after + down to a running sum (it fires after a BOOTED that ends an earlier fault's down
 // time); hang at + the watchdog's timeout and period (the CP declares it hung and reboots it, down
 // 0 ms by default). Each reboot term gets BOOT_SLACK_MS (a boot takes 0 virtual ms today).
+//
+// Command partition faults (issue #14 item 1, its restart recovery): the CP crashes and is rebooted
+// `gap` ms later, down `down` ms, at a time or during a recovery (right after its recovery's
+// n-th DEVICE_CHANGESTATE request, + `after`). Heal: the CP back (crash + gap + down + slack),
+// plus the watchdog's timeout and period, since a hang the CP was not running to see (or whose
+// silence its crash forgot) is detected that long after it is back. The during-recovery kind adds
+// its terms to the running sum like a reboot during recovery: every DEVICE_CHANGESTATE request is
+// caused by a fault (an IOSP down or up, a hang detected, a CP's restart) and sent by the time
+// that fault healed, so the same induction over firing order holds.
 
 import fc from 'fast-check';
 import { WATCHDOG_DEFAULTS } from '../machines/iosp-recovery.machine.js';
@@ -39,7 +48,28 @@ export type IospFaultCase =
       readonly downMs: number;
     }
   /** The IOSP stops polling; the CP's watchdog notices and reboots it. */
-  | { readonly kind: 'hang'; readonly iosp: number; readonly atMs: number };
+  | { readonly kind: 'hang'; readonly iosp: number; readonly atMs: number }
+  /** The command partition crashes at `atMs` and is rebooted `gapMs` later. */
+  | {
+      readonly kind: 'cp-crash-then-reboot';
+      readonly atMs: number;
+      readonly gapMs: number;
+      readonly downMs: number;
+    }
+  /**
+   * The command partition crashes `afterMs` after its recovery's `changeOccurrence`-th
+   * DEVICE_CHANGESTATE request (an IOSP recovery in flight) and is rebooted `gapMs` later.
+   */
+  | {
+      readonly kind: 'cp-crash-during-recovery';
+      readonly changeOccurrence: number;
+      readonly afterMs: number;
+      readonly gapMs: number;
+      readonly downMs: number;
+    };
+
+/** The command partition of every property case. */
+export const CP_NAME = 'cp';
 
 /** Arbitraries of the IOSP fault kinds, with the schedule's time ranges. */
 export function iospFaultArbitraries(
@@ -65,8 +95,25 @@ export function iospFaultArbitraries(
       downMs,
     }),
     ...(withHang ? [fc.record({ kind: fc.constant('hang' as const), iosp, atMs })] : []),
+    fc.record({
+      kind: fc.constant('cp-crash-then-reboot' as const),
+      atMs,
+      gapMs: fc.integer({ min: 1, max: 50 }),
+      downMs,
+    }),
+    fc.record({
+      kind: fc.constant('cp-crash-during-recovery' as const),
+      changeOccurrence: fc.integer({ min: 1, max: 4 }),
+      afterMs: fc.integer({ min: 0, max: 5 }),
+      gapMs: fc.integer({ min: 1, max: 50 }),
+      downMs,
+    }),
   ];
 }
+
+/** The watchdog's detection time, added to a CP fault's heal (see the header). */
+const CP_WATCHDOG_MS =
+  WATCHDOG_DEFAULTS.timeoutMs + WATCHDOG_DEFAULTS.periodMs + WATCHDOG_DEFAULTS.rebootDownMs;
 
 /** Scenario faults being built, with where each came from and the heal terms so far. */
 export class FaultSchedule {
@@ -88,6 +135,22 @@ export class FaultSchedule {
     this.timedHeal = Math.max(this.timedHeal, healMs);
   }
 
+  /** Adds command partition fault `f` (case index `index`). */
+  private addCp(f: Extract<IospFaultCase, { kind: `cp-${string}` }>, index: number): void {
+    const { faults, healMs } = cpFaults(f);
+    if (f.kind === 'cp-crash-then-reboot') {
+      const [crash, reboot] = faults;
+      this.addTimed(crash as Record<string, unknown>, index, 0);
+      this.addTimed(reboot as Record<string, unknown>, index, healMs);
+      return;
+    }
+    for (const fault of faults) {
+      this.faults.push(fault);
+      this.origin.push(index);
+    }
+    this.recoverySum += healMs;
+  }
+
   /** Adds IOSP fault `f` (case index `index`) for a run with `iospCount` IOSPs named by `iospName`. */
   addIosp(
     f: IospFaultCase,
@@ -95,6 +158,10 @@ export class FaultSchedule {
     iospCount: number,
     iospName: (i: number) => string,
   ): void {
+    if (f.kind === 'cp-crash-then-reboot' || f.kind === 'cp-crash-during-recovery') {
+      this.addCp(f, index);
+      return;
+    }
     const partition = iospName(mod(f.iosp, iospCount));
     const at = clamp(f.kind === 'reboot-during-recovery' ? 0 : f.atMs, 0, 10_000);
     if (f.kind === 'hang') {
@@ -136,6 +203,34 @@ export class FaultSchedule {
     this.origin.push(index);
     this.recoverySum += after + down + BOOT_SLACK_MS;
   }
+}
+
+/** A command partition fault: a crash, then a reboot `gap` ms later (header: its heal). */
+function cpFaults(f: Extract<IospFaultCase, { kind: `cp-${string}` }>): {
+  faults: Record<string, unknown>[];
+  at: number;
+  healMs: number;
+} {
+  const partition = CP_NAME;
+  const gap = clamp(f.gapMs, 1, 10_000);
+  const down = clamp(f.downMs, 0, 10_000);
+  const heal = gap + down + BOOT_SLACK_MS + CP_WATCHDOG_MS;
+  if (f.kind === 'cp-crash-then-reboot') {
+    const at = clamp(f.atMs, 0, 10_000);
+    const faults = [
+      { action: 'crash', partition, at },
+      { action: 'reboot', partition, down, at: at + gap },
+    ];
+    return { faults, at, healMs: at + heal };
+  }
+  const after = clamp(f.afterMs, 0, 10_000);
+  const occurrence = clamp(f.changeOccurrence, 1, 100);
+  const change = { actor: `${partition}/iosp-recovery`, event: 'cp.changeState', occurrence };
+  const faults = [
+    { action: 'crash', partition, when: { ...change, after } },
+    { action: 'reboot', partition, down, when: { ...change, after: after + gap } },
+  ];
+  return { faults, at: 0, healMs: after + heal };
 }
 
 /** A scenario fault in a few words, for counterexample descriptions. */

@@ -38,6 +38,13 @@ export const CORE_QUIRKS: readonly Quirk[] = [
     },
   },
   {
+    name: 'cp-restart-from-scratch',
+    module: 'command-partition',
+    description:
+      "Seeded bug (the CP before its restart recovery): a rebooted command partition redoes bring-up as if it were its first boot, so the guest's ALREADY_DONE to a second CHIPSET_INIT fails the guest, old replies count as strays, and devices whose resume was not sent stay paused.",
+    switches: { 'command-partition': { restartFromScratch: true } },
+  },
+  {
     name: 'uislib-destroy-uses-bus-no',
     module: 'virtpci (uislib)',
     description:

@@ -53,7 +53,7 @@ export type {
   PartitionLifecycleState,
 } from '../../machines/partition-lifecycle.machine.js';
 export { bootOrder, Hypervisor } from './hypervisor.js';
-export { iospNotice } from './recovery-notices.js';
+export { iospNotice, iospStatesNotice } from './recovery-notices.js';
 export { allocateHeartbeats } from './heartbeats.js';
 export type { HypervisorEnvironment, LaunchResult, PartitionLauncher } from './hypervisor.js';
 export type {

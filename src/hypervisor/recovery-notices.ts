@@ -6,7 +6,8 @@
 // and re-initialised its channels, which its host does before it reports booted) as up. A hang is
 // NOT reported: a hung IOSP looks alive to the hypervisor, and only a watchdog that sees it stop
 // serving can tell. Reports reach the CP only while it runs; a CP that boots later starts with
-// every IOSP taken as up.
+// every IOSP taken as up; a CP that boots again (its boot count above 1) is told every IOSP's state
+// at once (IOSP_STATES), since it missed the reports of its down time (its restart recovery).
 
 import type { IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
 import type { PartitionLifecycleState } from '../../machines/partition-lifecycle.machine.js';
@@ -23,4 +24,26 @@ export function iospNotice(
   if (state === 'crashed' || state === 'rebooting' || state === 'shutDown')
     return { type: 'IOSP_DOWN', iosp: partition };
   return null;
+}
+
+/** The states the hypervisor reports as up: a hung IOSP looks alive to it. */
+const UP_STATES: readonly (PartitionLifecycleState | undefined)[] = ['running', 'hung'];
+
+/**
+ * Every IOSP's state for a command partition that booted again (the reports of its down time are
+ * lost with it): `up` while running or hung (a hang is never reported: only the watchdog can tell), else `down`
+ * (crashed, rebooting, booting, shut down or never booted: its up report, if any, comes later).
+ */
+export function iospStatesNotice(
+  config: Config,
+  stateOf: (partition: string) => PartitionLifecycleState | undefined,
+): IospRecoveryEvent {
+  const iosps = config.partitions.filter((p) => p.kind === 'iosp').map((p) => p.name);
+  const states = Object.fromEntries(
+    iosps.map((iosp) => [
+      iosp,
+      UP_STATES.includes(stateOf(iosp)) ? ('up' as const) : ('down' as const),
+    ]),
+  );
+  return { type: 'IOSP_STATES', states };
 }

@@ -3,6 +3,10 @@
 // sends onto queue 2, and decodes each guest's acks (queue 3) and responses (queue 0) back into
 // events. A full queue 2 keeps the command in a per-guest outbox, flushed on the next poll: the
 // command is sent once, late, never dropped or duplicated.
+// A host of a later boot (`bootCount` > 1) is the CP's restart: its machine numbers handles by the
+// incarnation and reconciles the bring-up, and its recovery reconciles every device with the
+// IOSP states the hypervisor tells it (command-partition.reconcile.ts, iosp-recovery.machine.ts).
+// The quirk cp-restart-from-scratch takes every boot for the first, as the CP did before.
 
 import { type Actor, createActor } from 'xstate';
 import { assert } from '../base/assert.js';
@@ -16,6 +20,8 @@ import {
   iospRecoveryMachine,
 } from '../../machines/iosp-recovery.machine.js';
 import { readHeartbeat } from '../hypervisor/heartbeats.js';
+import { QUIRKS } from '../kinds/index.js';
+import { moduleQuirks } from '../quirks.js';
 import { ControlvmCpPort } from './controlvm-cp-port.js';
 import type { BindingOf, EffectOf } from './binding.js';
 import { bindTraced } from './effect-detail.js';
@@ -68,6 +74,8 @@ export interface HypervisorRequest {
 export type CommandHostContext = Pick<
   HostContext,
   | 'partition'
+  | 'config'
+  | 'bootCount'
   | 'channels'
   | 'env'
   | 'plans'
@@ -115,11 +123,13 @@ export class CommandHost implements PartitionHost {
       this.outbox.set(record.guestPartition, []);
       this.stops.push(env.onRing(bell, 'server', () => this.poll()));
     }
+    const incarnation = restartIncarnation(ctx);
     const input = {
       partition,
       guests: plans,
       ackTimeoutMs: this.options.ackTimeoutMs,
       responseTimeoutMs: this.options.responseTimeoutMs,
+      incarnation,
     };
     const systemId = `${partition}/command-partition`;
     this.actor = createActor(commandPartitionMachine, { input, clock: env.clock, systemId });
@@ -136,7 +146,7 @@ export class CommandHost implements PartitionHost {
     const recoveryId = `${partition}/iosp-recovery`;
     const iosps = [...this.heartbeats.keys()];
     this.recovery = createActor(iospRecoveryMachine, {
-      input: { partition, devices, iosps },
+      input: { partition, devices, iosps, restarted: incarnation > 1 },
       clock: env.clock,
       systemId: recoveryId,
     });
@@ -169,6 +179,7 @@ export class CommandHost implements PartitionHost {
       'cp.guestReady': keep,
       'cp.guestFailed': keep,
       'cp.rejected': keep,
+      'cp.staleReply': keep,
       'cp.bringUpDone': keep,
     };
   }
@@ -307,4 +318,14 @@ export class CommandHost implements PartitionHost {
     }
     return active;
   }
+}
+
+/**
+ * The CP's incarnation for its machine: its boot count, or 1 with the quirk cp-restart-from-scratch
+ * (every boot starts over as the first did: handles from 1, no reconciliation).
+ */
+function restartIncarnation(ctx: Pick<HostContext, 'config' | 'bootCount'>): number {
+  const quirks = moduleQuirks(ctx.config.quirks ?? [], QUIRKS);
+  const fromScratch = quirks['command-partition']?.['restartFromScratch'] === true;
+  return fromScratch ? 1 : (ctx.bootCount ?? 1);
 }

@@ -74,4 +74,9 @@ export interface HostContext {
   readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
   /** Performs a request of the command partition to the hypervisor at once (sim runtime). */
   readonly onHypervisorRequest?: (request: HypervisorRequest) => void;
+  /**
+   * Which boot of the partition this host is, from 1 (the hypervisor's count; omitted: 1). The
+   * command partition's message handles carry it, so a reboot can tell its own replies from old ones.
+   */
+  readonly bootCount?: number;
 }

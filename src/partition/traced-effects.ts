@@ -35,6 +35,7 @@ export const COMMAND_PARTITION_TRACED: TracedEffects<EffectOf<typeof commandPart
   'cp.guestReady': true,
   'cp.guestFailed': true,
   'cp.rejected': true,
+  'cp.staleReply': true,
   'cp.bringUpDone': true,
 };
 

@@ -14,6 +14,7 @@ import {
   type Config,
   type Hypervisor,
   iospNotice,
+  iospStatesNotice,
 } from '../hypervisor/index.js';
 import { allocateHardware, hardwareShares, type RunHardware } from '../kinds/index.js';
 import { guestPlansFrom } from '../partition/guest-plans.js';
@@ -65,7 +66,8 @@ export function partitionShare(parts: RunParts, name: string): PartitionShare {
 
 /**
  * Reports every IOSP up/down transition of `hypervisor` to the command partition through
- * `deliver` (recovery-notices.ts says which transitions count).
+ * `deliver` (recovery-notices.ts says which transitions count), and every IOSP's state to a
+ * command partition that is running again after its first boot (its restart recovery).
  */
 export function reportIospTransitions(
   parts: RunParts,
@@ -74,7 +76,15 @@ export function reportIospTransitions(
 ): void {
   const cp = parts.config.partitions.find((p) => p.kind === 'command')?.name;
   hypervisor.onTransition((name, state) => {
+    if (cp === undefined) return;
     const notice = iospNotice(parts.config, name, state);
-    if (notice !== null && cp !== undefined) deliver(cp, notice, name);
+    if (notice !== null) deliver(cp, notice, name);
+    const boots = name === cp && state === 'running' ? hypervisor.lifecycle(cp) : null;
+    if (boots?.ok !== true || boots.value.bootCount <= 1) return;
+    const stateOf = (iosp: string) => {
+      const s = hypervisor.state(iosp);
+      return s.ok ? s.value : undefined;
+    };
+    deliver(cp, iospStatesNotice(parts.config, stateOf), cp);
   });
 }

@@ -44,10 +44,10 @@ export class SimLauncher implements PartitionLauncher {
     return this.hosts.get(name)?.host;
   }
 
-  start(name: string): void {
+  start(name: string, bootCount: number): void {
     const partition = this.partition(name);
     assert(!this.hosts.has(name), `${name}: started again without being stopped`);
-    const host = this.create(partition);
+    const host = this.create(partition, bootCount);
     this.hosts.set(name, { host, stopped: false });
     host.start();
     assert(this.hosts.get(name)?.host === host, `${name}: the started host is the current one`);
@@ -67,12 +67,13 @@ export class SimLauncher implements PartitionLauncher {
     entry.host.stop();
   }
 
-  private create(partition: PartitionConfig): SimHost {
+  private create(partition: PartitionConfig, bootCount: number): SimHost {
     const { config } = this.parts;
     const share = partitionShare(this.parts, partition.name);
     const env = this.world.environment(partition.name);
     const { commandOptions, onHypervisorRequest } = this;
-    return createHost(partition, { ...share, config, env, commandOptions, onHypervisorRequest });
+    const shared = { ...share, config, env, commandOptions, onHypervisorRequest, bootCount };
+    return createHost(partition, shared);
   }
 
   private partition(name: string): PartitionConfig {

@@ -33,6 +33,8 @@ export interface PartitionWorkerData extends PartitionShare {
   readonly seed: number;
   /** Wall-clock ms at run start, shared by every worker so trace times line up. */
   readonly epochMs: number;
+  /** Which boot of the partition this worker is, from 1 (the hypervisor's count). */
+  readonly bootCount: number;
 }
 
 const data = workerData as PartitionWorkerData;
@@ -45,7 +47,7 @@ const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epo
 );
 const partition = data.config.partitions.find((p) => p.name === data.partition);
 assert(partition !== undefined, `${data.partition} is in the configuration it was given`);
-const { channels, hardware, heartbeats, plans, config } = data;
+const { channels, hardware, heartbeats, plans, config, bootCount } = data;
 const commandOptions = defaultCommandHostOptions(config.jiffyMs);
 const host = createHost(partition, {
   config,
@@ -55,6 +57,7 @@ const host = createHost(partition, {
   commandOptions,
   hardware,
   heartbeats,
+  bootCount,
 });
 
 /** The control plane of one partition worker: the host's interface, as plain data. */

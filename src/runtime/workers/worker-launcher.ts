@@ -71,11 +71,11 @@ export class WorkerLauncher implements PartitionLauncher {
     return this.running.has(name);
   }
 
-  start(name: string): LaunchResult {
+  start(name: string, bootCount: number): LaunchResult {
     const partition = this.partition(name);
     assert(!this.running.has(name), `${name}: started again without being stopped`);
     const worker = spawnWorker('./partition.worker', import.meta.url, {
-      workerData: this.workerData(partition),
+      workerData: this.workerData(partition, bootCount),
     });
     const api = Comlink.wrap<typeof partitionApi>(nodeEndpoint(worker));
     const running: Running = { worker, api, hung: false, dead: false };
@@ -109,10 +109,11 @@ export class WorkerLauncher implements PartitionLauncher {
     await terminated(running.worker);
   }
 
-  private workerData(partition: PartitionConfig): PartitionWorkerData {
+  private workerData(partition: PartitionConfig, bootCount: number): PartitionWorkerData {
     const { parts, seed, epochMs } = this.options;
     const share = partitionShare(parts, partition.name);
-    return { ...share, partition: partition.name, config: parts.config, seed, epochMs };
+    const { config } = parts;
+    return { ...share, partition: partition.name, config, seed, epochMs, bootCount };
   }
 
   private partition(name: string): PartitionConfig {
