@@ -20,7 +20,12 @@ import {
 } from './layout.js';
 import { ChannelMemory } from './memory.js';
 import { SignalQueue } from './signal-queue.js';
-import { validateChannel, type ChannelExpectation } from './validate.js';
+import {
+  checkHeader,
+  validateChannel,
+  type ChannelExpectation,
+  type ValidChannel,
+} from './validate.js';
 
 /** Everything the server writes when it initialises a channel. */
 export interface ChannelSpec {
@@ -131,9 +136,19 @@ export function createChannel(
 export class Channel {
   private constructor(
     readonly memory: ChannelMemory,
-    readonly sizeBytes: number,
+    private readonly valid: ValidChannel,
     private readonly queues: readonly SignalQueue[],
   ) {}
+
+  /** `size` as attach validated it. */
+  get sizeBytes(): number {
+    return this.valid.sizeBytes;
+  }
+
+  /** The header check of each poll (validate.ts `checkHeader`): null while it still holds. */
+  check(): ChannelError | null {
+    return checkHeader(this.memory, this.valid);
+  }
 
   /**
    * Attaches to channel memory: validates the header (visor_check_channel plus the hostile-
@@ -150,7 +165,7 @@ export class Channel {
     return ok(
       new Channel(
         mem,
-        sizeBytes,
+        valid.value,
         queues.map((g) => new SignalQueue(mem, sizeBytes, chSpaceOffset, g)),
       ),
     );
