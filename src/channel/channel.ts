@@ -145,9 +145,19 @@ export class Channel {
     return this.valid.sizeBytes;
   }
 
-  /** The header check of each poll (validate.ts `checkHeader`): null while it still holds. */
+  /**
+   * The check of each poll: the header (validate.ts `checkHeader`), then every attached queue's
+   * geometry and head/tail, whichever side owns them. Null while all still hold; else the first
+   * error. A side so learns of a corruption on a queue it is not using at the moment.
+   */
   check(): ChannelError | null {
-    return checkHeader(this.memory, this.valid);
+    const header = checkHeader(this.memory, this.valid);
+    if (header !== null) return header;
+    for (const queue of this.queues) {
+      const empty = queue.isEmpty();
+      if (typeof empty !== 'boolean') return empty;
+    }
+    return null;
   }
 
   /**
