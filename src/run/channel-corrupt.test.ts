@@ -68,4 +68,25 @@ describe('channel-corrupt scenarios', () => {
     expect(report.io.total.failed).toBe(0);
     expect(report.io.total.succeeded).toBe(report.io.total.submitted);
   });
+
+  test('a vnic channel corrupted under pings: the guest and the IOSP quarantine it, the guest keeps running, no frame is duplicated and the other guests flows are untouched', async () => {
+    const text = readFileSync(join(ROOT, 'scenarios/iosp-reboot-network.yaml'), 'utf8');
+    const fault =
+      'faults:\n  - { action: channel-corrupt, partition: guest1, busNo: 2, devNo: 0, corrupt: head, queue: 1, at: 500ms }\n';
+    const corrupted = `${text.slice(0, text.indexOf('faults:'))}${fault}${text.slice(text.indexOf('expect:'))}`;
+    const loaded = loadScenarioText(corrupted.replace('  - link-recovers\n', ''), 'net corrupt');
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
+    const { report, trace } = await runScenario(
+      loaded.value,
+      simOptions(loaded.value.scenario.until),
+    );
+    expect(report.verdict).toBe('pass');
+    const quarantined = trace.filter((r) => r.event === 'CHANNEL_QUARANTINED').map((r) => r.actor);
+    expect(quarantined.sort()).toEqual(['guest1/virtnic:2:0', 'iosp0/iosp']);
+    expect(report.partitions.every((p) => p.state === 'running')).toBe(true);
+    const guests = report.net?.guests ?? {};
+    expect(guests['guest1']?.duplicated).toBe(0);
+    expect(guests['guest1']?.sent).toBeLessThan(400); // its flows stopped at the quarantine
+    expect(guests['guest3']?.delivered).toBe(400); // another segment, another channel: untouched
+  });
 });
