@@ -42,7 +42,10 @@ export class ChannelQuarantine {
     if (this.found !== null) return false;
     this.found = error;
     const { code, field, message } = error;
-    const detail = { channel: this.channelId, code, field, message };
+    // `guest=` names the partition whose fault it follows (the timeline's fault note).
+    const [guest, local] = this.channelId.split('/');
+    const text = `guest=${guest} ${local}: ${message}`;
+    const detail = { text, channel: this.channelId, code, field };
     this.env.trace({
       atMs: this.env.now(),
       partition: this.partition,
