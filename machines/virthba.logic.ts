@@ -32,6 +32,8 @@ export const DID_NO_CONNECT = 0x01;
 export const DID_ABORT = 0x05;
 /** Host byte DID_RESET. */
 export const DID_RESET = 0x08;
+/** `slot` of a completion whose command never took one (failed at queuecommand). */
+export const NO_SLOT = -1;
 /** `TASK_MGMT_FAILED` (0): the result pause wakes task-management waiters with (§4.2). */
 export const TASK_MGMT_FAILED = 0;
 /** `CMD_NOTIFYGUEST_TYPE` (4), an OTHER_RESPONSE virthba ignores (§4.2). */
@@ -61,6 +63,7 @@ export const ZERO_VIRTHBA_COUNTS: VirthbaCounts = {
   otherResponses: 0,
   abandonedResponses: 0,
   staleInsertFailures: 0,
+  scsiFailedCorrupt: 0,
 };
 
 /** The initial context; a bad table size or wait is a host bug. */
@@ -81,6 +84,7 @@ export function initialVirthbaContext(input: VirthbaInput): VirthbaContext {
     nextInsert: 0,
     draining: false,
     counts: ZERO_VIRTHBA_COUNTS,
+    quarantine: null,
   };
 }
 
@@ -208,6 +212,24 @@ export function pauseWalk(context: VirthbaContext): TableWalk {
  * and every task-management waiter gets `failed` (the host it would reset is gone).
  */
 export function removeWalk(context: VirthbaContext): TableWalk {
+  return failWalk(context, DID_ABORT, 'scsiAbortedOnRemove');
+}
+
+/**
+ * The quarantine walk (the channel was found corrupt): every pending SCSI command completes with
+ * `DID_NO_CONNECT << 16`, which the midlayer fails without retry, and every task-management waiter
+ * gets `failed`. Nothing pending can be answered by a ring that can no longer be trusted.
+ */
+export function quarantineWalk(context: VirthbaContext): TableWalk {
+  return failWalk(context, DID_NO_CONNECT, 'scsiFailedCorrupt');
+}
+
+// Every pending command completes with `hostByte` (counted as `counter`), every waiter fails.
+function failWalk(
+  context: VirthbaContext,
+  hostByte: number,
+  counter: 'scsiAbortedOnRemove' | 'scsiFailedCorrupt',
+): TableWalk {
   const at = atOf(context);
   const completions: TableWalk['completions'] = [];
   const cancelTimers: number[] = [];
@@ -219,8 +241,8 @@ export function removeWalk(context: VirthbaContext): TableWalk {
       cancelTimers.push(index);
       counts = bump(counts, 'taskMgmtFailed');
     } else {
-      completions.push({ type: 'scsi.complete', ...at, ...didCompletion(index, entry, DID_ABORT) });
-      counts = bump(counts, 'scsiAbortedOnRemove');
+      completions.push({ type: 'scsi.complete', ...at, ...didCompletion(index, entry, hostByte) });
+      counts = bump(counts, counter);
     }
   });
   return { slots: context.slots.map(() => null), completions, cancelTimers, counts };

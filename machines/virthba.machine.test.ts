@@ -24,6 +24,8 @@ describeVirtpciDriverContract({
   module: 'virthba',
   machine: virthbaMachine,
   registration: VIRTHBA_DRIVER,
+  extraEvents: ['CHANNEL_CORRUPT'],
+  extraStates: ['quarantined'],
 });
 
 describe('virthba machine', () => {
@@ -58,7 +60,11 @@ describe('virthba machine', () => {
       'TASKMGMT_RESPONSE',
       'OTHER_RESPONSE',
     ];
-    expect(Object.keys(serverAway?.config.on ?? {})).toEqual([...shared, 'REMOVE']);
+    expect(Object.keys(serverAway?.config.on ?? {})).toEqual([
+      ...shared,
+      'REMOVE',
+      'CHANNEL_CORRUPT',
+    ]);
     for (const child of Object.values(serverAway?.states ?? {})) {
       const own = Object.keys(child.config.on ?? {});
       expect(own.filter((e) => shared.includes(e) || e === 'REMOVE')).toEqual([]);

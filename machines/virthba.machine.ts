@@ -3,7 +3,8 @@
 // `torvalds/linux drivers/staging/unisys/virthba/virthba.c` @010c9f8e). Control plane:
 // `virtpci-driver.logic.ts`; protocol types: `virthba.types.ts`; table walks: `virthba.logic.ts`.
 //
-// States: matched → running ⇄ serverAway (serverChanging → serverDown) → removed. While the server
+// States: matched → running ⇄ serverAway (serverChanging → serverDown) → removed; running or
+// serverAway → quarantined (the channel was found corrupt) → removed. While the server
 // is away IO is answered busy or failed and responses still in the ring are abandoned: those rows
 // sit once on `serverAway`, its children hold only how they answer SUSPEND and RESUME. The
 // pending table lives in context, so the states stay the control plane's.
@@ -14,9 +15,15 @@
 // Choice: probe always succeeds; entry points before PROBE and after REMOVE are ignored.
 // Choice: no scatter-gather model: the host builds `gpi_list` from `bufflen` and reports more than
 // 64 entries as INSERT_FAILED (§4.2 step 4).
+// Choice: a corrupt channel (CHANNEL_CORRUPT, the host's typed channel error) quarantines the
+// device for the rest of its life in this guest (`quarantined`): pending and new commands fail with
+// DID_NO_CONNECT (not retried), the ring is never touched again, and pause/resume are still
+// answered so the command partition's recovery of the IOSP is not held up. Only a new probe (the
+// guest's reboot, or the device re-created) attaches the channel again.
 // Quirks `losePendingOnPause`, `doubleCompleteOnResume`: seeded recovery bugs (canaries, off).
 
 import { enqueueActions, setup } from 'xstate';
+import { DID_NO_CONNECT } from './virthba.logic.js';
 import { assert } from '../src/base/assert.js';
 import { narrowEvent } from './narrow-event.js';
 import {
@@ -26,7 +33,9 @@ import {
   findFreeSlot,
   initialVirthbaContext,
   pauseWalk,
+  NO_SLOT,
   pendingAt,
+  quarantineWalk,
   removeWalk,
   takeSlot,
   taskMgmtTimerId,
@@ -193,6 +202,20 @@ export const virthbaMachine = setup({
       narrowEvent(event, 'SERVERDOWN_COMPLETE');
       applyWalk(pauseWalk(context), enqueue);
     }),
+    // The host found the channel corrupt: nothing pending can be answered by that ring any more.
+    quarantineChannel: enqueueActions(({ context, event, enqueue }) => {
+      const { message } = narrowEvent(event, 'CHANNEL_CORRUPT');
+      enqueue.assign({ quarantine: message });
+      applyWalk(quarantineWalk(context), enqueue);
+    }),
+    // A command for a quarantined device fails at once, without a slot (never retried).
+    answerScsiNoConnect: enqueueActions(({ context, event, enqueue }) => {
+      const { tag, buffer } = narrowEvent(event, 'SCSI_QUEUE');
+      enqueue.assign({ counts: bump(context.counts, 'scsiFailedCorrupt') });
+      const status = { linuxstat: DID_NO_CONNECT << 16, sense: null, noDiskResult: false };
+      const done = { tag, outcome: 'done', ...status, slot: NO_SLOT, buffer } as const;
+      enqueue.emit({ type: 'scsi.complete', ...atOf(context), ...done });
+    }),
     abortOutstandingOnRemoval: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'REMOVE');
       applyWalk(removeWalk(context), enqueue);
@@ -275,6 +298,7 @@ export const virthbaMachine = setup({
         },
         RESUME: { actions: [{ type: 'reportResumed', params: { status: 1 } }] },
         REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
+        CHANNEL_CORRUPT: { target: 'quarantined', actions: ['quarantineChannel'] },
       },
     },
     serverAway: {
@@ -287,6 +311,7 @@ export const virthbaMachine = setup({
         TASKMGMT_RESPONSE: { actions: ['countAbandonedResponse'] },
         OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
         REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
+        CHANNEL_CORRUPT: { target: 'quarantined', actions: ['quarantineChannel'] },
       },
       states: {
         serverChanging: {
@@ -321,6 +346,24 @@ export const virthbaMachine = setup({
             },
           },
         },
+      },
+    },
+    quarantined: {
+      description:
+        'The channel was found corrupt: IO fails with DID_NO_CONNECT; pause and resume are answered.',
+      on: {
+        SCSI_QUEUE: { actions: ['answerScsiNoConnect'] },
+        TASK_MGMT: { actions: ['answerTaskMgmtFailed'] },
+        SCSI_RESPONSE: { actions: ['countAbandonedResponse'] },
+        TASKMGMT_RESPONSE: { actions: ['countAbandonedResponse'] },
+        OTHER_RESPONSE: { actions: ['countAbandonedResponse'] },
+        SUSPEND: {
+          actions: [{ type: 'reportSuspended', params: { status: 1 } }, 'sendPauseResponse'],
+        },
+        RESUME: {
+          actions: ['unblockRequests', { type: 'reportResumed', params: { status: 1 } }],
+        },
+        REMOVE: { target: 'removed', actions: ['abortOutstandingOnRemoval', 'reportRemoved'] },
       },
     },
     removed: {

@@ -98,6 +98,8 @@ export interface VirthbaCounts {
   readonly abandonedResponses: number;
   /** INSERT_FAILED naming a slot that does not hold that tag (ignored). */
   readonly staleInsertFailures: number;
+  /** SCSI commands failed with DID_NO_CONNECT because the channel was quarantined. */
+  readonly scsiFailedCorrupt: number;
 }
 
 /** virthba's context: the shared driver context plus the pending table and counters. */
@@ -112,6 +114,8 @@ export interface VirthbaContext extends VirtpciDriverContext {
   /** A drain is in progress: a `channel.removeResponse` is out and its answer not yet taken. */
   readonly draining: boolean;
   readonly counts: VirthbaCounts;
+  /** Why the channel was quarantined (the host's typed channel error, one line), or null. */
+  readonly quarantine: string | null;
 }
 
 /** `SCSI_QUEUE`: the midlayer's `queuecommand`. */
@@ -175,6 +179,11 @@ export type VirthbaEvent =
    * later one, if the IOSP re-initialised the ring meanwhile). The drain ends.
    */
   | { readonly type: 'RESPONSES_EMPTY' }
+  /**
+   * The host found the channel corrupt (a typed channel error: bad signature, head/tail out of
+   * range, a broken queue header, a torn response): the device is quarantined for good.
+   */
+  | { readonly type: 'CHANNEL_CORRUPT'; readonly code: string; readonly message: string }
   /** Internal, delayed (id `taskmgmt.<slot>`): the 45 s wait of that slot ran out. */
   | { readonly type: 'TASKMGMT_TIMEOUT'; readonly slot: number; readonly tag: number };
 
@@ -193,7 +202,7 @@ export type ScsiCompletion =
       readonly linuxstat: number;
       readonly sense: readonly number[] | null;
       readonly noDiskResult: boolean;
-      /** The pending slot the command held: its DMA buffer holds a read's data. */
+      /** The pending slot the command held (its DMA buffer holds a read's data), or NO_SLOT. */
       readonly slot: number;
       readonly buffer: BlockBuffer;
     };

@@ -30,7 +30,8 @@ export type DriverEventType =
   | 'REMOVE'
   | 'CHANNEL_INTERRUPT'
   | 'SERVERDOWN_COMPLETE'
-  | 'ENBDIS_ACK';
+  | 'ENBDIS_ACK'
+  | 'CHANNEL_CORRUPT';
 
 /** What differs between the drivers. */
 export interface VirtpciDriverContractOptions {
@@ -40,6 +41,8 @@ export interface VirtpciDriverContractOptions {
   readonly registration: VirtpciDriverRegistration;
   /** Driver-specific events the graph test sends too (virtnic: ENBDIS_ACK). */
   readonly extraEvents?: readonly DriverEventType[];
+  /** Driver-specific leaf states, reached from running by extraEvents (virthba: quarantined). */
+  readonly extraStates?: readonly string[];
 }
 
 /** The device the contract drives: bus 1, device 10 (hex `a`, to check hex names). */
@@ -259,14 +262,18 @@ function shapeTests(o: VirtpciDriverContractOptions): void {
       serializeState: (s: AnyMachineSnapshot) => JSON.stringify(s.value),
     };
     const fromStart = new Set(getShortestPaths(machine, options).map((p) => driverState(p.state)));
-    expect(fromStart).toEqual(new Set(['matched', 'running', 'serverDown', 'removed']));
+    const extra = o.extraStates ?? [];
+    expect(fromStart).toEqual(new Set(['matched', 'running', 'serverDown', ...extra, 'removed']));
     const fromChanging = getShortestPaths(machine, {
       ...options,
       fromState: inServerChanging(machine),
     });
     const all = new Set([...fromStart, ...fromChanging.map((p) => driverState(p.state))]);
-    expect(all).toEqual(new Set(VIRTPCI_DRIVER_STATES));
-    expect(leafKeys(machine.root)).toEqual([...VIRTPCI_DRIVER_STATES]);
+    expect(all).toEqual(new Set([...VIRTPCI_DRIVER_STATES, ...extra]));
+    const removed = VIRTPCI_DRIVER_STATES.indexOf('removed');
+    const leaves: string[] = [...VIRTPCI_DRIVER_STATES];
+    leaves.splice(removed, 0, ...extra); // config order: a driver's own states come before removed
+    expect(leafKeys(machine.root)).toEqual(leaves);
   });
 
   it('its config is JSON but for the context factory, and rebuilds the same state ids', () => {

@@ -20,7 +20,12 @@ import {
 } from './layout.js';
 import { ChannelMemory } from './memory.js';
 import { SignalQueue } from './signal-queue.js';
-import { validateChannel, type ChannelExpectation } from './validate.js';
+import {
+  checkHeader,
+  validateChannel,
+  type ChannelExpectation,
+  type ValidChannel,
+} from './validate.js';
 
 /** Everything the server writes when it initialises a channel. */
 export interface ChannelSpec {
@@ -131,9 +136,29 @@ export function createChannel(
 export class Channel {
   private constructor(
     readonly memory: ChannelMemory,
-    readonly sizeBytes: number,
+    private readonly valid: ValidChannel,
     private readonly queues: readonly SignalQueue[],
   ) {}
+
+  /** `size` as attach validated it. */
+  get sizeBytes(): number {
+    return this.valid.sizeBytes;
+  }
+
+  /**
+   * The check of each poll: the header (validate.ts `checkHeader`), then every attached queue's
+   * geometry and head/tail, whichever side owns them. Null while all still hold; else the first
+   * error. A side so learns of a corruption on a queue it is not using at the moment.
+   */
+  check(): ChannelError | null {
+    const header = checkHeader(this.memory, this.valid);
+    if (header !== null) return header;
+    for (const queue of this.queues) {
+      const empty = queue.isEmpty();
+      if (typeof empty !== 'boolean') return empty;
+    }
+    return null;
+  }
 
   /**
    * Attaches to channel memory: validates the header (visor_check_channel plus the hostile-
@@ -150,7 +175,7 @@ export class Channel {
     return ok(
       new Channel(
         mem,
-        sizeBytes,
+        valid.value,
         queues.map((g) => new SignalQueue(mem, sizeBytes, chSpaceOffset, g)),
       ),
     );

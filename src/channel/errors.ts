@@ -16,6 +16,8 @@ export type ChannelErrorCode =
   | 'bad-max-slots'
   | 'slots-outside-channel'
   | 'index-out-of-range'
+  | 'header-changed'
+  | 'bad-slot'
   | 'bad-client-state'
   | 'illegal-client-state-transition';
 

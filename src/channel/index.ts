@@ -17,6 +17,8 @@ export {
 } from './channel-types.js';
 export type { ChannelType, QueuePlan } from './channel-types.js';
 export * from './client-state.js';
+export { CHANNEL_CORRUPTIONS, corruptChannel } from './corrupt.js';
+export type { ChannelCorruption, CorruptionTarget } from './corrupt.js';
 export { Doorbell } from './doorbell.js';
 export type { ChannelSide, WaitOutcome } from './doorbell.js';
 export { channelError } from './errors.js';
@@ -25,5 +27,5 @@ export * from './layout.js';
 export { ChannelMemory } from './memory.js';
 export { SignalQueue } from './signal-queue.js';
 export type { InsertOutcome, QueueCounters, RemoveOutcome } from './signal-queue.js';
-export { validateChannel, validateQueue } from './validate.js';
+export { checkHeader, validateChannel, validateQueue } from './validate.js';
 export type { ChannelExpectation, QueueGeometry, ValidChannel } from './validate.js';

@@ -184,6 +184,25 @@ export function validateQueue(
   });
 }
 
+/**
+ * The cheap check of a header both sides repeat at each poll (STYLE §7: valid at attach *and* at
+ * each poll): the signature is still VISOR_CHANNEL_SIGNATURE and `size` and `ch_space_offset`
+ * still say what attach validated. The queue headers are re-checked by every queue operation.
+ */
+export function checkHeader(mem: ChannelMemory, valid: ValidChannel): ChannelError | null {
+  const signature = mem.readU64(CH.signature);
+  if (signature !== VISOR_CHANNEL_SIGNATURE) {
+    return channelError('bad-signature', 'signature', hex(VISOR_CHANNEL_SIGNATURE), hex(signature));
+  }
+  const size = mem.readU64(CH.size);
+  if (size !== BigInt(valid.sizeBytes))
+    return channelError('header-changed', 'size', valid.sizeBytes, size);
+  const space = mem.readU64(CH.chSpaceOffset);
+  if (space !== BigInt(valid.chSpaceOffset))
+    return channelError('header-changed', 'ch_space_offset', valid.chSpaceOffset, space);
+  return null;
+}
+
 function hex(value: bigint): string {
   return `0x${value.toString(16).toUpperCase()}`;
 }

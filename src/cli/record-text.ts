@@ -10,6 +10,7 @@
 //   consequence of the scenario's own faults does not look like a failure nobody noticed.
 
 import type { TraceRecord } from '../partition/environment.js';
+import { CHANNEL_QUARANTINED } from '../partition/channel-quarantine.js';
 import { completionStatusName } from '../protocol/value-names.js';
 import type { FaultRecord } from '../run/faults.js';
 
@@ -25,7 +26,7 @@ const INJECTED_WITHIN_MS = 100;
 const DRIVER_RETURN_EVENTS: ReadonlySet<string> = new Set(['driver.suspended', 'driver.resumed']);
 
 /** Events that report a partition failing as seen from the command partition. */
-const FAILURE_EVENTS: ReadonlySet<string> = new Set(['cp.guestFailed']);
+const FAILURE_EVENTS: ReadonlySet<string> = new Set(['cp.guestFailed', CHANNEL_QUARANTINED]);
 
 /** `event` as the timeline shows it: XState's internal event types in words, others as they are. */
 export function readableEvent(event: string): string {

@@ -4,6 +4,7 @@
 // stdout stays the run's output.
 
 import type { TraceRecord } from '../partition/environment.js';
+import { CHANNEL_QUARANTINED } from '../partition/channel-quarantine.js';
 import type { FaultRecord } from '../run/faults.js';
 import type { RunProgress, RunWatch } from '../run/watch.js';
 import { formatMs } from '../base/format-time.js';
@@ -22,7 +23,7 @@ export interface RecordSelection {
 }
 
 // The summary: partition lifecycle changes, the command partition's milestones, the
-// hypervisor's own actions, workloads and ping flows ending. Everything else is --timeline's.
+// hypervisor's own actions, workloads and ping flows ending, channels quarantined. Everything else is --timeline's.
 const SUMMARY_EVENTS: ReadonlySet<string> = new Set([
   'cp.guestReady',
   'cp.guestFailed',
@@ -30,6 +31,7 @@ const SUMMARY_EVENTS: ReadonlySet<string> = new Set([
   'hypervisor.reboot',
   'workload.finished',
   'ping.flowDone',
+  CHANNEL_QUARANTINED,
 ]);
 
 /** True when the summary shows `record`. */

@@ -2,12 +2,12 @@
 // guest that stops draining cannot grow the IOSP's memory past OUTBOX_LIMIT.
 
 import { describe, expect, test } from 'vitest';
-import { Channel, createChannel } from '../channel/index.js';
+import { Channel, corruptChannel, createChannel } from '../channel/index.js';
 import { OUTBOX_LIMIT, ResponseOutbox } from './response-outbox.js';
 import { VNIC_CHANNEL } from '../kinds/vnic/channel.js';
 
-function ring() {
-  const attached = Channel.attachAs(createChannel(VNIC_CHANNEL), VNIC_CHANNEL);
+function ring(buffer = createChannel(VNIC_CHANNEL)) {
+  const attached = Channel.attachAs(buffer, VNIC_CHANNEL);
   if (!attached.ok) throw new Error(attached.error.message);
   return attached.value.queue(1);
 }
@@ -48,5 +48,27 @@ describe('response outbox', () => {
     for (let i = 0; i < total; i++) outbox.answer(new Uint8Array([1]));
     expect(outbox.length).toBe(OUTBOX_LIMIT);
     expect(counts.outboxDropped).toBe(10);
+  });
+
+  test('a ring found corrupt: the outbox lets go of what waits (counted dropped), tells onCorrupt with the typed error, and nothing more is inserted', () => {
+    const buffer = createChannel(VNIC_CHANNEL);
+    const queue = ring(buffer);
+    const counts = { responses: 0, outboxed: 0, outboxDropped: 0 };
+    const errors: string[] = [];
+    const outbox = new ResponseOutbox(
+      queue,
+      counts,
+      () => undefined,
+      (e) => errors.push(e.code),
+    );
+    for (let i = 0; i < queue.slotCount + 1; i++) outbox.answer(new Uint8Array([1])); // 2 wait
+    expect(outbox.length).toBe(2);
+    expect(corruptChannel(buffer, { form: 'tail', queue: 1 })).toBeNull();
+    expect(outbox.flush()).toBe(false);
+    expect(outbox.length).toBe(0);
+    expect(counts.outboxDropped).toBe(2);
+    expect(outbox.answer(new Uint8Array([2]))).toBe(false);
+    expect(errors).toEqual(['index-out-of-range', 'index-out-of-range']);
+    expect(outbox.length).toBe(0);
   });
 });

@@ -3,17 +3,26 @@
 // response-outbox.ts) and the guest's doorbell. Shared by the device kinds' servers (the SCSI
 // server, the NIC server), which differ only in what a command means; also the timers a server
 // keeps for one boot of its partition.
+//
+// A corrupt channel (a typed channel error from the header check of each poll or from a queue
+// operation) is quarantined (channel-quarantine.ts): the server takes no more commands from it and
+// sends no more responses; its next boot re-initialises it (§4.1) and serves it afresh.
 
 import { assert } from '../base/assert.js';
 import { Channel, type ChannelType, type Doorbell, type SignalQueue } from '../channel/index.js';
 import { type ChannelRecord, doorbellOf } from '../hypervisor/index.js';
 import { IOCHAN_FROM_IOPART, IOCHAN_TO_IOPART } from '../protocol/uiscmdrsp-constants.js';
+import { ChannelQuarantine, isChannelError } from './channel-quarantine.js';
 import type { Environment, TimerHandle } from './environment.js';
 import { type OutboxCounts, ResponseOutbox } from './response-outbox.js';
 
 /** One channel a server has taken into service. */
 export interface ServedChannel {
   readonly record: ChannelRecord;
+  /** The attached channel (its header is checked at each poll). */
+  readonly channel: Channel;
+  /** Set once the channel is found corrupt: then it is neither drained nor answered. */
+  readonly quarantine: ChannelQuarantine;
   /** The guest's doorbell: rung when a response reached the ring. */
   readonly bell: Doorbell;
   /** The guest's commands (the to-IOSP queue). */
@@ -26,20 +35,28 @@ export interface ServedChannel {
 
 /**
  * Takes `record`, a channel of `type` the partition has just re-initialised (§4.1), into service;
- * its outbox bumps `counts` and calls `onBacklog` when a first response starts waiting.
+ * its outbox bumps `counts` and calls `onBacklog` when a first response starts waiting. A
+ * quarantine is traced through `env` as the IOSP's.
  */
 export function openServedChannel(
   record: ChannelRecord,
   type: ChannelType,
   counts: OutboxCounts,
   onBacklog: () => void,
+  env: Pick<Environment, 'now' | 'trace'>,
 ): ServedChannel {
   const attached = Channel.attachAs(record.buffer, type);
   assert(attached.ok, `${record.id}: a channel this IOSP just initialised validates`);
   const channel = attached.value;
-  const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), counts, onBacklog);
+  const iosp = record.serverPartition;
+  const quarantine = new ChannelQuarantine(env, iosp, `${iosp}/iosp`, record.id);
+  const outbox = new ResponseOutbox(channel.queue(IOCHAN_FROM_IOPART), counts, onBacklog, (e) =>
+    quarantine.enter(e),
+  );
   return {
     record,
+    channel,
+    quarantine,
     bell: doorbellOf(record),
     commands: channel.queue(IOCHAN_TO_IOPART),
     outbox,
@@ -49,6 +66,7 @@ export function openServedChannel(
 
 /** Sends `response` on `served` (or keeps it waiting in the outbox); marks it answered if sent. */
 export function answerServed(served: ServedChannel, response: Uint8Array): void {
+  if (served.quarantine.quarantined) return;
   if (served.outbox.answer(response)) served.answered = true;
 }
 
@@ -61,10 +79,19 @@ export function drainServed(
   slot: Uint8Array,
   serve: (slot: Uint8Array) => void,
 ): number {
+  const { quarantine } = served;
+  if (quarantine.quarantined) return 0;
+  const header = served.channel.check();
+  if (header !== null) {
+    quarantine.enter(header);
+    return 0;
+  }
   if (served.outbox.flush()) served.answered = true;
   let commands = 0;
   for (let i = 0; i < served.commands.slotCount; i++) {
-    if (served.commands.remove(slot) !== 'removed') break; // empty, or hostile: the next poll
+    const outcome = served.commands.remove(slot);
+    if (isChannelError(outcome)) quarantine.enter(outcome);
+    if (outcome !== 'removed') break; // empty, or quarantined
     commands++;
     serve(slot);
   }

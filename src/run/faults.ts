@@ -4,7 +4,8 @@
 // hypervisor or the hardware may refuse one (a crash of a partition that is off): that is reported,
 // not an error of the run. A runtime only decides when "now" is and how records reach the plan.
 
-import type { Hypervisor } from '../hypervisor/index.js';
+import { corruptChannel } from '../channel/index.js';
+import type { ChannelMap, Hypervisor } from '../hypervisor/index.js';
 import { KINDS, type RunHardware } from '../kinds/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { ScenarioFault } from '../scenario/schema.js';
@@ -27,16 +28,18 @@ export function matches(when: NonNullable<ScenarioFault['when']>, record: TraceR
   return record.event === when.event;
 }
 
-/** Applies `fault` now; returns the refusal, if any. */
+/** Applies `fault` now to the run's partitions, hardware or channel memory; the refusal, if any. */
 export function applyFault(
   hypervisor: Hypervisor,
   hardware: RunHardware,
   fault: ScenarioFault,
+  channels: ChannelMap,
 ): string | null {
   for (const kind of KINDS) {
     const own = kind.scenario?.faults?.find((f) => f.action === fault.action);
     if (own !== undefined) return own.apply(hardware.get(kind.name), fault);
   }
+  if (fault.action === 'channel-corrupt') return applyCorruption(channels, fault);
   const name = fault.partition;
   const result =
     fault.action === 'reboot'
@@ -49,6 +52,21 @@ export function applyFault(
             ? hypervisor.shutdown(name)
             : hypervisor.boot(name);
   return result.ok ? null : result.error.message;
+}
+
+// The hostile write of a channel-corrupt fault, into the guest's device channel (src/channel).
+function applyCorruption(
+  channels: ChannelMap,
+  fault: Extract<ScenarioFault, { action: 'channel-corrupt' }>,
+): string | null {
+  const id = `${fault.partition}/vbus${fault.busNo}:dev${fault.devNo}`;
+  const record = channels.byId(id);
+  if (record === undefined) return `no channel ${id}`;
+  const target = { form: fault.corrupt, queue: fault.queue };
+  return corruptChannel(
+    record.buffer,
+    fault.value === undefined ? target : { ...target, value: fault.value },
+  );
 }
 
 /**
@@ -126,7 +144,13 @@ export class FaultPlan {
   }
 
   /** Fires fault `index` at `atMs` on the run. */
-  fire(index: number, atMs: number, hypervisor: Hypervisor, hardware: RunHardware): void {
+  fire(
+    index: number,
+    atMs: number,
+    hypervisor: Hypervisor,
+    hardware: RunHardware,
+    channels: ChannelMap,
+  ): void {
     const fault = this.faults[index];
     const record = this.records[index];
     if (fault === undefined || record === undefined) return;
@@ -135,7 +159,7 @@ export class FaultPlan {
     const firing = { ...record, atMs, refused: null };
     this.records[index] = firing;
     this.onFire?.(firing);
-    const refused = applyFault(hypervisor, hardware, fault);
+    const refused = applyFault(hypervisor, hardware, fault, channels);
     if (refused === null) return;
     this.records[index] = { ...firing, refused };
     this.onFire?.({ ...firing, refused });

@@ -116,7 +116,13 @@ export async function runWorkers(
       }
       for (const d of due.filter((x) => x.atMs <= elapsed())) {
         due.splice(due.indexOf(d), 1);
-        plan.fire(d.index, runtime.elapsedMs(), runtime.hypervisor, runtime.hardware);
+        plan.fire(
+          d.index,
+          runtime.elapsedMs(),
+          runtime.hypervisor,
+          runtime.hardware,
+          runtime.channels,
+        );
       }
       const found = runtime.failure();
       if (found !== null) return found;

@@ -6,7 +6,7 @@ import { type Config, type ConfigInput, validateConfig } from '../hypervisor/ind
 import { KINDS, QUIRKS } from '../kinds/index.js';
 import { KNOWN_DRIVER_MODULES } from '../partition/driver-set.js';
 import { unknownQuirks } from '../quirks.js';
-import type { Scenario, ScenarioWorkload } from './schema.js';
+import type { Scenario, ScenarioFault, ScenarioWorkload } from './schema.js';
 import { checkTrigger } from './trigger-check.js';
 
 /** An error found here: a path into the document and a message. */
@@ -80,8 +80,25 @@ function checkFaults(scenario: Scenario, errors: BadReference[]): void {
       const message = `fires at ${f.at} ms, after the time limit (until: ${scenario.until} ms)`;
       errors.push({ path: ['faults', i, 'at'], message });
     }
+    if (f.action === 'channel-corrupt') checkCorruptChannel(scenario, f, i, errors);
     checkTrigger(scenario, i, errors);
   });
+}
+
+// A channel-corrupt fault names an IO device of its guest (one an IOSP serves).
+function checkCorruptChannel(
+  scenario: Scenario,
+  f: Extract<ScenarioFault, { action: 'channel-corrupt' }>,
+  i: number,
+  errors: BadReference[],
+): void {
+  const guest = scenario.partitions.find((p) => p.name === f.partition);
+  if (guest === undefined) return; // reported above
+  const device = guest.devices.find((d) => d.busNo === f.busNo && d.devNo === f.devNo);
+  const served = scenario.partitions.find((p) => p.name === device?.server)?.kind === 'iosp';
+  if (device !== undefined && served) return;
+  const message = `${f.partition} has no IO device at bus ${f.busNo} dev ${f.devNo} served by an IOSP`;
+  errors.push({ path: ['faults', i], message });
 }
 
 // The hypervisor model's input: the scenario's partitions, workloads as their kinds configure them.

@@ -7,6 +7,7 @@
 
 import { z } from 'zod';
 import type { BusConfig, DeviceOptions, HardwareConfig } from '../hypervisor/config.js';
+import { CHANNEL_CORRUPTIONS } from '../channel/index.js';
 import { DEVICE_CHANNEL_TYPES, deviceChannel, KINDS } from '../kinds/index.js';
 import { EXPECTATIONS } from '../run/expectations.js';
 import {
@@ -87,6 +88,23 @@ const coreFaults = [
   z.strictObject({ action: z.literal('hang'), partition: name, ...triggerShape }),
   z.strictObject({ action: z.literal('shutdown'), partition: name, ...triggerShape }),
   z.strictObject({ action: z.literal('boot'), partition: name, ...triggerShape }),
+  // Hostile memory at run time (docs/scenario-format.md "channel-corrupt"): the guest's IO device
+  // channel (busNo, devNo), served by an IOSP, gets one field or slot written with a bad value.
+  z.strictObject({
+    action: z.literal('channel-corrupt'),
+    partition: name.meta({ description: 'The guest whose device channel is corrupted.' }),
+    busNo: u32,
+    devNo: u32,
+    corrupt: z.enum(CHANNEL_CORRUPTIONS).meta({
+      description:
+        'What is broken: signature, head, tail, queue-header (sig_base_offset), slot-oversized (signal_size), slot-torn (a half-garbage slot published).',
+    }),
+    queue: u32.default(1).meta({
+      description: 'Signal queue: 0 guest → IOSP, 1 IOSP → guest (default). Not for signature.',
+    }),
+    value: u32.optional().meta({ description: 'The head or tail written (default 0xFFFFFFF0).' }),
+    ...triggerShape,
+  }),
 ] as const;
 
 const kindFaults = KINDS.flatMap((k) => (k.scenario?.faults ?? []).map((f) => f.schema));

@@ -100,7 +100,8 @@ export class ScsiServer implements DeviceServer {
 
   serve(record: ChannelRecord): void {
     const { ctx } = this;
-    const channel = openServedChannel(record, VHBA_CHANNEL, this.counts, () => ctx.backlog());
+    const backlog = () => ctx.backlog();
+    const channel = openServedChannel(record, VHBA_CHANNEL, this.counts, backlog, ctx.env);
     const ignoreSharing = moduleQuirks(ctx.config.quirks ?? [], VHBA_QUIRKS)['scsi-server']?.[
       'ignoreSharedWith'
     ];

@@ -26,7 +26,13 @@ import type { scsiMidlayerMachine } from '../../../machines/scsi-midlayer.machin
 import type { BlockBuffer, ScsiMidlayerContext } from '../../../machines/scsi-midlayer.logic.js';
 import { scsiMidlayerSystemId } from '../../../machines/scsi-midlayer.logic.js';
 import type { VirthbaIoEmitted } from '../../../machines/virthba.logic.js';
-import { Channel, type Doorbell, type SignalQueue } from '../../channel/index.js';
+import {
+  Channel,
+  channelError,
+  type ChannelError,
+  type Doorbell,
+  type SignalQueue,
+} from '../../channel/index.js';
 import type { ChannelRecord } from '../../hypervisor/index.js';
 import type { GuestWorkload } from './hardware.js';
 import { doorbellOf } from '../../hypervisor/index.js';
@@ -48,6 +54,9 @@ import {
 import { assert } from '../../base/assert.js';
 import type { Binding } from '../../partition/binding.js';
 import { ReceiveThread } from '../../partition/receive-thread.js';
+import { ChannelQuarantine, isChannelError } from '../../partition/channel-quarantine.js';
+import { CMD_NOTIFYGUEST_TYPE } from '../../../machines/virthba.logic.js';
+import { virtpciDriverSystemId } from '../../../machines/virtpci-driver.logic.js';
 import type { StackHost } from '../kind.js';
 import { StructView } from '../../base/struct.js';
 import { visorIoChannel } from '../../protocol/iochannel-layout.js';
@@ -98,6 +107,8 @@ export class StorageStack {
   private readonly thread: ReceiveThread;
   private readonly bell: Doorbell;
   private readonly channel: ChannelRecord;
+  private readonly view: Channel;
+  private readonly quarantine: ChannelQuarantine;
 
   constructor(
     private readonly host: StackHost,
@@ -112,6 +123,9 @@ export class StorageStack {
     // A guest probes a vhba only after the IOSP made it ready, so it validates; if a hostile
     // IOSP broke it since, the stack's queue operations return typed errors and do nothing.
     if (!attached.ok) throw new Error(`${channel.id}: ${attached.error.message}`);
+    this.view = attached.value;
+    const actor = virtpciDriverSystemId('virthba', { partition: host.partition, busNo, devNo });
+    this.quarantine = new ChannelQuarantine(host.env, host.partition, actor, channel.id);
     this.commands = attached.value.queue(IOCHAN_TO_IOPART);
     this.responses = attached.value.queue(IOCHAN_FROM_IOPART);
     if (channel.dma === undefined)
@@ -261,6 +275,7 @@ export class StorageStack {
 
   private insertScsi(e: Extract<VirthbaIoEmitted, { type: 'channel.insertScsi' }>): void {
     const { slot, tag, bufflen, buffer } = e;
+    if (this.corrupt(this.view.check())) return;
     const offset = slot * DMA_SLOT_BYTES;
     let ok = bufflen <= DMA_SLOT_BYTES && offset + DMA_SLOT_BYTES <= this.dma.buffer.byteLength;
     if (ok && buffer.version !== null) this.writeBuffer(offset, buffer, buffer.version);
@@ -269,7 +284,9 @@ export class StorageStack {
       const gpiList = bufflen === 0 ? [] : [{ address, length: BigInt(bufflen) }];
       const command = { handle: BigInt(slot), cdb: Uint8Array.from(e.cdb), bufflen };
       const bytes = encodeScsiCommand({ ...command, dataDir: e.dataDir, vdest: e.vdest, gpiList });
-      ok = this.commands.insert(bytes) === 'inserted';
+      const outcome = this.commands.insert(bytes);
+      if (this.corrupt(outcome)) return; // virthba's quarantine walk fails this command too
+      ok = outcome === 'inserted';
     }
     if (!ok) {
       this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
@@ -294,19 +311,24 @@ export class StorageStack {
     const handle = BigInt(slot);
     const notify = { notifyHandle: BigInt(slot + 1), notifyResultHandle: BigInt(slot + 1) };
     const bytes = encodeTaskMgmt({ tasktype, vdest, handle, ...notify });
-    if (this.commands.insert(bytes) === 'inserted') this.host.env.ring(this.bell, 'server');
+    const outcome = this.corrupt(this.view.check()) ? null : this.commands.insert(bytes);
+    if (outcome === null || this.corrupt(outcome)) return;
+    if (outcome === 'inserted') this.host.env.ring(this.bell, 'server');
     else this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
   }
 
   private removeResponse(): void {
-    if (this.responses.remove(this.slot) !== 'removed') {
+    if (this.corrupt(this.view.check())) return;
+    const outcome = this.responses.remove(this.slot);
+    if (this.corrupt(outcome)) return;
+    if (outcome !== 'removed') {
       this.virthba.send({ type: 'RESPONSES_EMPTY' });
       return;
     }
     // Read right after the removal. A response the IOSP adds after this check rings the doorbell,
     // and the CHANNEL_INTERRUPT it brings is taken after this event has ended the drain, so it
-    // starts a new one. A queue error (hostile memory) counts as empty; the next removal reports
-    // it as RESPONSES_EMPTY.
+    // starts a new one. A queue error (hostile memory) counts as empty here; the next removal
+    // finds it and quarantines the channel.
     const more = this.responses.isEmpty() === false;
     const cmdtype = decodeCmdtype(this.slot);
     if (cmdtype.ok && cmdtype.value === CMD_SCSI_TYPE) {
@@ -326,7 +348,28 @@ export class StorageStack {
         return;
       }
     }
-    this.virthba.send({ type: 'OTHER_RESPONSE', cmdtype: cmdtype.ok ? cmdtype.value : -1, more });
+    // Only CMD_NOTIFYGUEST_TYPE is a message virthba may ignore; any other slot (an unknown type,
+    // or a SCSI or task-management response its decoder refused) is torn: the ring is not sound.
+    if (cmdtype.ok && cmdtype.value === CMD_NOTIFYGUEST_TYPE) {
+      this.virthba.send({ type: 'OTHER_RESPONSE', cmdtype: cmdtype.value, more });
+      return;
+    }
+    const actual = cmdtype.ok ? cmdtype.value : 'unreadable';
+    const expected = `a SCSI, task-management or notify-guest response`;
+    this.corrupt(channelError('bad-slot', 'cmdtype', expected, actual, IOCHAN_FROM_IOPART));
+  }
+
+  // Quarantines the channel on a typed channel error (channel-quarantine.ts): the receive thread
+  // stops, and virthba fails every pending and later command. True when `outcome` is one.
+  private corrupt(outcome: ChannelError | string | boolean | number | null): boolean {
+    if (!isChannelError(outcome)) return false;
+    if (this.quarantine.enter(outcome)) {
+      this.thread.stop();
+      this.atIosp.clear();
+      const { code, message } = outcome;
+      this.virthba.send({ type: 'CHANNEL_CORRUPT', code, message });
+    }
+    return true;
   }
 
   // A completion leaves virthba: a good read's bytes are copied out of the slot's DMA buffer now,

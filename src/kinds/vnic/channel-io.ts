@@ -5,11 +5,20 @@
 // (inserted or ring full), every removal with one response event and `more`. The host side
 // mirrors virthba's (storage-stack.ts). What went into and came out of the ring is told to the
 // buffer-ownership oracle.
+// Choice: a typed channel error (the check of each operation, or a queue operation's) quarantines
+// the channel (channel-quarantine.ts): from then on nothing is inserted or removed, every post,
+// transmit and control insert is refused as a full ring would be, removals find nothing, and the
+// CHANNEL_QUARANTINED trace record says why. virtnic sees a device that takes nothing: at-most-once
+// holds, the link never comes back for this probe. A response slot the decoder refuses (a torn
+// slot) is not a quarantine: it is counted (`badResponses`) and the drain goes on, as for any
+// hostile response (net-stack.test.ts): a NIC loses frames, and the ring itself is still sound.
 // Choice: buffer `index` is receive page `index` of the DMA window; transmit slot `s` is page
 // VNIC_RCV_PAGES + s (network.ts). A frame fits one page (MTU 1500).
 
 import type { ControlMessage, RcvDest, VirtnicEvent } from '../../../machines/virtnic.types.js';
+import { virtpciDriverSystemId } from '../../../machines/virtpci-driver.logic.js';
 import { Channel, type Doorbell, type SignalQueue } from '../../channel/index.js';
+import { ChannelQuarantine, isChannelError } from '../../partition/channel-quarantine.js';
 import type { BufferOwnershipLedger } from '../../check/index.js';
 import { type ChannelRecord, doorbellOf, PAGE_BYTES } from '../../hypervisor/index.js';
 import type { Environment } from '../../partition/environment.js';
@@ -55,6 +64,8 @@ export class NicChannelIo {
   private readonly memory: Uint8Array;
   private readonly windowPfn: number;
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
+  private readonly view: Channel;
+  private readonly quarantine: ChannelQuarantine;
 
   constructor(
     channel: ChannelRecord,
@@ -67,6 +78,10 @@ export class NicChannelIo {
     if (!attached.ok) throw new Error(`${channel.id}: ${attached.error.message}`);
     if (channel.dma === undefined)
       throw new Error(`${channel.id}: a vnic channel has a DMA window`);
+    this.view = attached.value;
+    const { guestPartition: partition, busNo = 0, devNo = 0 } = channel;
+    const actor = virtpciDriverSystemId('virtnic', { partition, busNo, devNo });
+    this.quarantine = new ChannelQuarantine(env, partition, actor, channel.id);
     this.commands = attached.value.queue(IOCHAN_TO_IOPART);
     this.responses = attached.value.queue(IOCHAN_FROM_IOPART);
     this.memory = new Uint8Array(channel.dma.buffer);
@@ -79,7 +94,7 @@ export class NicChannelIo {
     if (index >= 0 && index < VNIC_RCV_PAGES) {
       const frag = { pfn: this.windowPfn + index, off: 0, len: RCVPOST_BUF_SIZE };
       encodeNetInto(this.slot, { kind: 'rcvPost', buf, frag, uniqueNum });
-      if (this.commands.insert(this.slot) === 'inserted') {
+      if (this.insert() === 'inserted') {
         this.ledger.posted(buf, index);
         this.env.ring(this.bell, 'server');
         return;
@@ -103,7 +118,7 @@ export class NicChannelIo {
   /** One try at an OK_TO_WAIT control message (§7): answered inserted or ring full. */
   insertControl(message: ControlMessage, seq: number): void {
     encodeNetInto(this.slot, { ...message, context: NETDEV_CONTEXT });
-    if (this.commands.insert(this.slot) !== 'inserted') {
+    if (this.insert() !== 'inserted') {
       this.peer.driver({ type: 'CONTROL_RING_FULL', seq });
       return;
     }
@@ -157,8 +172,25 @@ export class NicChannelIo {
     }
   }
 
+  // Queue 0's insert of `this.slot` after the channel check; 'refused' once quarantined.
+  private insert(): 'inserted' | 'refused' {
+    if (this.corrupt(this.view.check())) return 'refused';
+    const outcome = this.commands.insert(this.slot);
+    if (this.corrupt(outcome)) return 'refused';
+    return outcome === 'inserted' ? 'inserted' : 'refused';
+  }
+
+  // True (and the channel quarantined, once) when `outcome` is a typed channel error, or the
+  // channel already is quarantined.
+  private corrupt(outcome: unknown): boolean {
+    if (isChannelError(outcome)) this.quarantine.enter(outcome);
+    return this.quarantine.quarantined;
+  }
+
   private removed(): VirtnicEvent {
-    if (this.responses.remove(this.slot) !== 'removed') return { type: 'RESPONSES_EMPTY' };
+    if (this.corrupt(this.view.check())) return { type: 'RESPONSES_EMPTY' };
+    const outcome = this.responses.remove(this.slot);
+    if (this.corrupt(outcome) || outcome !== 'removed') return { type: 'RESPONSES_EMPTY' };
     // `more` read right after the removal: see storage-stack.ts.
     const more = this.responses.isEmpty() === false;
     const decoded = decodeNet(this.slot);
@@ -177,7 +209,7 @@ export class NicChannelIo {
     this.memory.set(bytes, page * PAGE_BYTES);
     const frags = [{ pfn: this.windowPfn + page, off: 0, len }];
     encodeNetInto(this.slot, { kind: 'xmit', buf, len, frags, ethhdr: bytes.subarray(0, 14) });
-    return this.commands.insert(this.slot) === 'inserted';
+    return this.insert() === 'inserted';
   }
 
   // The destination class is read from the first buffer (the driver's filter after

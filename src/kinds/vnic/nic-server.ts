@@ -172,7 +172,7 @@ export class NicServer implements DeviceServer {
 
   /** Takes a freshly initialised vnic channel into service and publishes its configuration. */
   serve(record: ChannelRecord): void {
-    const served = openServedChannel(record, VNIC_CHANNEL, this.counts, this.onBacklog);
+    const served = openServedChannel(record, VNIC_CHANNEL, this.counts, this.onBacklog, this.env);
     assert(
       record.dma !== undefined && record.busNo !== undefined && record.devNo !== undefined,
       `${record.id}: a vnic channel has a DMA window and an address`,
