@@ -23,6 +23,13 @@ export interface BlockWorkloadInput {
   readonly seedWords: readonly number[];
   /** Longest request in blocks (default 8). */
   readonly maxBlocksPerRequest?: number;
+  /**
+   * The first version it writes (default 1) and the step between its versions (default 1): the
+   * writers of one disk take disjoint versions (writer k of n: k + 1, step n), so every block
+   * names the one write that put it there.
+   */
+  readonly firstVersion?: number;
+  readonly versionStep?: number;
 }
 
 /** What the workload knows of one LBA (only LBAs ever written are stored). */
@@ -84,8 +91,9 @@ export interface BlockWorkloadContext {
   readonly issued: number;
   /** Next index into `seedWords`. */
   readonly cursor: number;
-  /** Next version to write (1, 2, …). */
+  /** Next version to write (`firstVersion`, then every `versionStep`). */
   readonly nextVersion: number;
+  readonly versionStep: number;
   /** Outstanding requests, oldest first (at most queueDepth; searched by id, see the midlayer). */
   readonly inFlight: readonly WorkloadRequest[];
   /** Per-LBA state of every LBA ever written ({@link LbaMap}; read with `lbaEntries`). */
