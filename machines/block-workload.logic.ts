@@ -58,6 +58,7 @@ export const ZERO_WORKLOAD_COUNTS: WorkloadCounts = {
   verified: 0,
   verifyFailures: 0,
   unknownDones: 0,
+  recoveryReads: 0,
 };
 
 /** The actor's systemId. */
@@ -91,6 +92,7 @@ export function initialWorkloadContext(input: BlockWorkloadInput): BlockWorkload
     ...{ partition: input.partition, name: input.name, queueDepth, blocks, blockSize, ops },
     ...{ writeFraction, seedWords: [...seedWords], maxBlocksPerRequest },
     ...{ issued: 0, cursor: 0, nextVersion: firstVersion, versionStep, inFlight: [], lbas: {} },
+    toVerify: [],
     counts: ZERO_WORKLOAD_COUNTS,
   };
 }

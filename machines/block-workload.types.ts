@@ -30,6 +30,19 @@ export interface BlockWorkloadInput {
    */
   readonly firstVersion?: number;
   readonly versionStep?: number;
+  /**
+   * The ledger this workload kept in the guest's boot before a crash (the application's journal,
+   * which survives it): the workload first reads back every block it had acknowledged, checks it
+   * against that ledger, and writes on from its `nextVersion` (block-workload.recovery.ts).
+   */
+  readonly recovered?: RecoveredLedger;
+}
+
+/** A workload's ledger as its previous boot left it. */
+export interface RecoveredLedger {
+  readonly lbas: LbaMap;
+  /** Every version from here on is newer than any it wrote before. */
+  readonly nextVersion: number;
 }
 
 /** What the workload knows of one LBA (only LBAs ever written are stored). */
@@ -65,6 +78,8 @@ export interface WorkloadCounts {
   readonly verifyFailures: number;
   /** REQUEST_DONE for an id not outstanding (ignored). */
   readonly unknownDones: number;
+  /** Reads back of the recovered ledger's blocks (also in `submitted` and `reads`, not in `ops`). */
+  readonly recoveryReads: number;
 }
 
 /**
@@ -94,6 +109,8 @@ export interface BlockWorkloadContext {
   /** Next version to write (`firstVersion`, then every `versionStep`). */
   readonly nextVersion: number;
   readonly versionStep: number;
+  /** LBAs of the recovered ledger still to read back, ascending (empty without one). */
+  readonly toVerify: readonly number[];
   /** Outstanding requests, oldest first (at most queueDepth; searched by id, see the midlayer). */
   readonly inFlight: readonly WorkloadRequest[];
   /** Per-LBA state of every LBA ever written ({@link LbaMap}; read with `lbaEntries`). */
