@@ -3,6 +3,8 @@
 
 import { describe, expect, test } from 'vitest';
 import {
+  initialWorkloadContext,
+  issueNext,
   LBA_CHUNK,
   lbaEntries,
   withLbaStates,
@@ -67,5 +69,30 @@ describe('block-workload per-LBA map', () => {
       [LBA_CHUNK, { acked: 7, possible: [LBA_CHUNK] }],
     ]);
     expect(lbaEntries(a)).toHaveLength(4); // the map written earlier is unchanged
+  });
+});
+
+describe('block-workload versions', () => {
+  test('writer k of n writes versions k + 1, k + 1 + n, …: two writers of one disk never share one', () => {
+    const versions = (firstVersion: number, versionStep: number) => {
+      let c = initialWorkloadContext({
+        ...{ partition: 'guest1', name: 'disk0', queueDepth: 4, blocks: 64, blockSize: 512 },
+        ...{ ops: 4, writeFraction: { numerator: 1, denominator: 1 }, seedWords: [0, 0, 1, 2] },
+        ...{ firstVersion, versionStep },
+      });
+      const out: (number | null)[] = [];
+      for (let i = 0; i < 4; i++) {
+        const step = issueNext(c);
+        c = step.context;
+        if (step.effect.type === 'workload.submit') out.push(step.effect.version);
+      }
+      return out.filter((v) => v !== null);
+    };
+    const one = versions(1, 2);
+    const two = versions(2, 2);
+    expect(one.length, 'writes were issued').toBeGreaterThan(0);
+    expect(one.every((v) => v % 2 === 1)).toBe(true);
+    expect(two.every((v) => v % 2 === 0)).toBe(true);
+    expect(versions(1, 1)[0], 'a lone writer starts at 1').toBe(1);
   });
 });

@@ -58,6 +58,7 @@ export const ZERO_WORKLOAD_COUNTS: WorkloadCounts = {
   verified: 0,
   verifyFailures: 0,
   unknownDones: 0,
+  recoveryReads: 0,
 };
 
 /** The actor's systemId. */
@@ -69,13 +70,17 @@ export function blockWorkloadSystemId(input: { partition: string; name: string }
 export function initialWorkloadContext(input: BlockWorkloadInput): BlockWorkloadContext {
   const maxBlocksPerRequest = input.maxBlocksPerRequest ?? DEFAULT_MAX_BLOCKS_PER_REQUEST;
   const { queueDepth, blocks, blockSize, ops, writeFraction, seedWords } = input;
-  const counts = { queueDepth, blocks, blockSize, maxBlocksPerRequest };
+  const firstVersion = input.firstVersion ?? 1;
+  const versionStep = input.versionStep ?? 1;
+  const counts = { queueDepth, blocks, blockSize, maxBlocksPerRequest, firstVersion, versionStep };
   for (const [name, value] of Object.entries(counts)) {
     assert(Number.isSafeInteger(value) && value >= 1, `${name} ${value} must be ≥ 1`);
   }
   assert(blockSize % 8 === 0, `blockSize ${blockSize} is not a multiple of 8`);
   assert(blocks <= LBA_LIMIT, `a disk of ${blocks} blocks exceeds the pattern's LBA range`);
-  assert(Number.isSafeInteger(ops) && ops >= 0 && ops < VERSION_LIMIT, `ops ${ops} out of range`);
+  assert(Number.isSafeInteger(ops) && ops >= 0, `ops ${ops} out of range`);
+  const lastVersion = firstVersion + ops * versionStep;
+  assert(lastVersion < VERSION_LIMIT, `${ops} writes from version ${firstVersion} overflow`);
   const { numerator, denominator } = writeFraction;
   assert(Number.isSafeInteger(denominator) && denominator > 0, 'writeFraction denominator > 0');
   assert(Number.isSafeInteger(numerator) && numerator >= 0, 'bad writeFraction numerator');
@@ -86,7 +91,8 @@ export function initialWorkloadContext(input: BlockWorkloadInput): BlockWorkload
   return {
     ...{ partition: input.partition, name: input.name, queueDepth, blocks, blockSize, ops },
     ...{ writeFraction, seedWords: [...seedWords], maxBlocksPerRequest },
-    ...{ issued: 0, cursor: 0, nextVersion: 1, inFlight: [], lbas: {} },
+    ...{ issued: 0, cursor: 0, nextVersion: firstVersion, versionStep, inFlight: [], lbas: {} },
+    toVerify: [],
     counts: ZERO_WORKLOAD_COUNTS,
   };
 }
@@ -237,7 +243,7 @@ function issueWrite(
       : r,
   );
   inFlight.push({ id, op: 'write', lba, blocks, version, allowed: [] });
-  return { ...c, nextVersion: version + 1, lbas, inFlight };
+  return { ...c, nextVersion: version + c.versionStep, lbas, inFlight };
 }
 
 // The read's allowed lists with `version` added on the blocks the write covers (others shared).

@@ -9,6 +9,8 @@
 // and a read's REQUEST_DONE brings the bytes read, which the workload decodes (`blockVersions`).
 // It then emits `workload.verified` (reads that succeeded) and `workload.done` (every request).
 // Choice: `finished` is not final, so a late or repeated REQUEST_DONE is still counted.
+// After its guest rebooted, a workload given its previous boot's ledger (`recovered`) first reads
+// back every block it had acknowledged (block-workload.recovery.ts).
 
 import { enqueueActions, setup } from 'xstate';
 import { assert } from '../src/base/assert.js';
@@ -21,6 +23,7 @@ import {
   issueNext,
   settleWrite,
 } from './block-workload.logic.js';
+import { hasRequestsLeft, issueReadBack, withRecoveredLedger } from './block-workload.recovery.js';
 import type {
   BlockWorkloadContext,
   BlockWorkloadEmitted,
@@ -42,8 +45,8 @@ export const blockWorkloadMachine = setup({
       narrowEvent(event, ['START', 'REQUEST_DONE']);
       let next = context;
       const effects: BlockWorkloadEmitted[] = [];
-      while (next.issued < next.ops && next.inFlight.length < next.queueDepth) {
-        const step = issueNext(next);
+      while (hasRequestsLeft(next) && next.inFlight.length < next.queueDepth) {
+        const step = next.toVerify.length > 0 ? issueReadBack(next) : issueNext(next);
         next = step.context;
         effects.push(step.effect);
       }
@@ -84,12 +87,12 @@ export const blockWorkloadMachine = setup({
   guards: {
     isUnknownDone: ({ context, event }) =>
       inFlightRequest(context, narrowEvent(event, 'REQUEST_DONE').id) === undefined,
-    isAllIssued: ({ context }) => context.issued >= context.ops,
+    isAllIssued: ({ context }) => !hasRequestsLeft(context),
     isNothingOutstanding: ({ context }) => context.inFlight.length === 0,
   },
 }).createMachine({
   id: 'blockWorkload',
-  context: ({ input }) => initialWorkloadContext(input),
+  context: ({ input }) => withRecoveredLedger(initialWorkloadContext(input), input.recovered),
   initial: 'idle',
   states: {
     idle: {

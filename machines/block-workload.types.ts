@@ -23,6 +23,26 @@ export interface BlockWorkloadInput {
   readonly seedWords: readonly number[];
   /** Longest request in blocks (default 8). */
   readonly maxBlocksPerRequest?: number;
+  /**
+   * The first version it writes (default 1) and the step between its versions (default 1): the
+   * writers of one disk take disjoint versions (writer k of n: k + 1, step n), so every block
+   * names the one write that put it there.
+   */
+  readonly firstVersion?: number;
+  readonly versionStep?: number;
+  /**
+   * The ledger this workload kept in the guest's boot before a crash (the application's journal,
+   * which survives it): the workload first reads back every block it had acknowledged, checks it
+   * against that ledger, and writes on from its `nextVersion` (block-workload.recovery.ts).
+   */
+  readonly recovered?: RecoveredLedger;
+}
+
+/** A workload's ledger as its previous boot left it. */
+export interface RecoveredLedger {
+  readonly lbas: LbaMap;
+  /** Every version from here on is newer than any it wrote before. */
+  readonly nextVersion: number;
 }
 
 /** What the workload knows of one LBA (only LBAs ever written are stored). */
@@ -58,6 +78,8 @@ export interface WorkloadCounts {
   readonly verifyFailures: number;
   /** REQUEST_DONE for an id not outstanding (ignored). */
   readonly unknownDones: number;
+  /** Reads back of the recovered ledger's blocks (also in `submitted` and `reads`, not in `ops`). */
+  readonly recoveryReads: number;
 }
 
 /**
@@ -84,8 +106,11 @@ export interface BlockWorkloadContext {
   readonly issued: number;
   /** Next index into `seedWords`. */
   readonly cursor: number;
-  /** Next version to write (1, 2, …). */
+  /** Next version to write (`firstVersion`, then every `versionStep`). */
   readonly nextVersion: number;
+  readonly versionStep: number;
+  /** LBAs of the recovered ledger still to read back, ascending (empty without one). */
+  readonly toVerify: readonly number[];
   /** Outstanding requests, oldest first (at most queueDepth; searched by id, see the midlayer). */
   readonly inFlight: readonly WorkloadRequest[];
   /** Per-LBA state of every LBA ever written ({@link LbaMap}; read with `lbaEntries`). */

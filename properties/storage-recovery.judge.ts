@@ -4,11 +4,12 @@
 // file words each finding under the promise it breaks.
 
 import {
-  type CompletionFinding,
   completionFindings,
+  completionText,
   diskErrorsBound,
   type FiredDiskError,
   failureAccounting,
+  overdueRequests,
   staleReads,
   unfinishedWork,
   workloadCompletionFindings,
@@ -93,6 +94,14 @@ export function endViolations(
         : mine.reduce((n, d) => n + (sim.diskErrors.get(d.name) ?? 0), 0);
     const unexplained = failureAccounting(io, diskErrors);
     if (unexplained !== null) v('exactly-once-completion', completionText(g, unexplained));
+    const overdue =
+      io.atMs === null ? null : overdueRequests(io.outstandingSinceMs, io.atMs, o.faultsHealedAtMs);
+    if (overdue !== null) v('exactly-once-completion', completionText(g, overdue));
+    if (io.staleReads > 0)
+      v(
+        'no-lost-acked-write',
+        `${g}: ${io.staleReads} read(s) returned data older than an acknowledged write`,
+      );
     const left = unfinishedWork(io, mine.length);
     if (left !== null)
       v(
@@ -112,20 +121,4 @@ function firedDiskErrors(plan: StoragePlan, faults: readonly FaultRecord[]): Fir
       const fault = plan.scenario.faults[f.index];
       return fault?.action === 'disk-error' ? [{ disk: fault.disk, times: fault.times }] : [];
     });
-}
-
-// One exactly-once-completion finding of guest `g` in words.
-function completionText(g: string, f: CompletionFinding): string {
-  switch (f.kind) {
-    case 'duplicate-completion':
-      return `${g}: ${f.count} duplicate completion(s)`;
-    case 'never-completed':
-      return `${g}: ${f.missing} of ${f.submitted} request(s) never completed`;
-    case 'unknown-answer':
-      return `${g}: ${f.count} answer(s) for ${f.workload} requests not outstanding`;
-    case 'incomplete-finish':
-      return `${g}: ${f.workload} finished with ${f.submitted} of ${f.planned} submitted, ${f.completed} completed`;
-    case 'unexplained-failure':
-      return `${g}: ${f.failed} request(s) failed, but disk errors on its disks explain at most ${f.diskErrors} and exhausted retry budgets ${f.exhaustedBudgets} (${f.retried} resets retried)`;
-  }
 }

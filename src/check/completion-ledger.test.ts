@@ -4,11 +4,14 @@
 import { describe, expect, test } from 'vitest';
 import { SD_MAX_RETRIES } from '../../machines/scsi-midlayer.logic.js';
 import {
+  COMPLETION_BOUND_MS,
   type CompletionTotals,
   completionFindings,
+  completionText,
   diskErrorsBound,
   exhaustedRetryBudgets,
   failureAccounting,
+  overdueRequests,
   type WorkloadCompletion,
   workloadCompletionFindings,
 } from './completion-ledger.js';
@@ -95,5 +98,36 @@ describe('completion ledger', () => {
     ];
     expect(diskErrorsBound(fired, ['disk0'])).toBe(3);
     expect(diskErrorsBound(fired, ['disk2'])).toBe(0);
+  });
+
+  test('a request unanswered at the end past the bound since its submission never completed', () => {
+    const end = 50_000;
+    expect(overdueRequests([19_999, 30_000, 45_000], end, null)).toEqual({
+      kind: 'overdue',
+      count: 1,
+      oldestMs: 19_999,
+      boundMs: COMPLETION_BOUND_MS,
+    });
+    expect(overdueRequests([20_001, 45_000], end, null), 'within the bound').toBeNull();
+    expect(overdueRequests([], end, null), 'nothing outstanding').toBeNull();
+  });
+
+  test('the bound starts again when the last fault healed (the stated outage)', () => {
+    expect(overdueRequests([100], 40_000, 15_000), 'healed 25 s before the end').toBeNull();
+    expect(overdueRequests([100], 40_000, 5_000)).toMatchObject({ kind: 'overdue', count: 1 });
+    expect(overdueRequests([100], 500, 0, 300), 'a stated bound').toMatchObject({ count: 1 });
+  });
+
+  test('each finding reads as one line naming the guest', () => {
+    const overdue = overdueRequests([31.366], 40_000, 300);
+    expect(overdue).not.toBeNull();
+    if (overdue === null) return;
+    expect(completionText('guest1', overdue)).toBe(
+      'guest1: 1 request(s) never completed, the oldest submitted at 31.366 ms, outstanding past the 30000 ms bound',
+    );
+    const unexplained = failureAccounting(totals({ failed: 4 }), 0);
+    expect(unexplained).not.toBeNull();
+    if (unexplained === null) return;
+    expect(completionText('guest2', unexplained)).toMatch(/^guest2: 4 request\(s\) failed, but/);
   });
 });

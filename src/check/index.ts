@@ -10,6 +10,13 @@ export {
   type ControlvmExchange,
   ReplyOrder,
 } from './ack-order.js';
+export {
+  type BlockHistory,
+  type BlockOp,
+  type RegisterFinding,
+  registerFinalFindings,
+  registerReadFindings,
+} from './block-register.js';
 export { BufferOwnershipLedger } from './buffer-ownership.js';
 export {
   type ChannelFinding,
@@ -18,12 +25,15 @@ export {
 } from './channel-watch.js';
 export {
   type CompletionFinding,
+  COMPLETION_BOUND_MS,
   type CompletionTotals,
   completionFindings,
+  completionText,
   diskErrorsBound,
   type FiredDiskError,
   failureAccounting,
   type GuestCompletionFinding,
+  overdueRequests,
   type WorkloadCompletion,
   workloadCompletionFindings,
 } from './completion-ledger.js';

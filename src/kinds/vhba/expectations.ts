@@ -4,7 +4,11 @@
 
 import {
   answeredTargets,
+  type CompletionFinding,
   completionFindings,
+  completionText,
+  failureAccounting,
+  overdueRequests,
   storageIsolationFindings,
   storageIsolationText,
   unfinishedWork,
@@ -12,7 +16,7 @@ import {
 import type { Observation } from '../../run/observation.js';
 import type { KindExpectation } from '../kind.js';
 import { sharedTargets } from './hardware.js';
-import { totalIo } from './report.js';
+import { type IoStats, totalIo } from './report.js';
 
 /** The storage isolation findings of every guest, as lines. */
 export function storageIsolationLines(o: Observation): string[] {
@@ -23,6 +27,21 @@ export function storageIsolationLines(o: Observation): string[] {
   );
 }
 
+/**
+ * A guest's exactly-once-completion findings: duplicates, requests never completed (every workload
+ * finished, or unanswered past the bound), and failures no disk error or spent budget explains.
+ */
+export function completionProblems(io: IoStats, healedAtMs: number | null): CompletionFinding[] {
+  const overdue =
+    io.atMs === null ? null : overdueRequests(io.outstandingSinceMs, io.atMs, healedAtMs);
+  const unexplained = failureAccounting(io, io.diskErrors);
+  return [
+    ...completionFindings(io),
+    ...(overdue === null ? [] : [overdue]),
+    ...(unexplained === null ? [] : [unexplained]),
+  ];
+}
+
 /** The vhba kind's expectations, by name. */
 export const VHBA_EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
   'no-lost-writes': {
@@ -30,28 +49,30 @@ export const VHBA_EXPECTATIONS: Readonly<Record<string, KindExpectation>> = {
       'After the run every block holds the last acknowledged write to it, or a later unacknowledged one.',
     kind: 'safety',
     judge: (o) => {
-      const lost = Object.entries(o.io).filter(([, io]) => io.lostAckedWrites > 0);
+      const problems = Object.entries(o.io).flatMap(([g, io]) => [
+        ...(io.lostAckedWrites > 0
+          ? [`${g}: ${io.lostAckedWrites} block(s) lost an acknowledged write`]
+          : []),
+        ...(io.staleReads > 0
+          ? [`${g}: ${io.staleReads} read(s) returned data older than an acknowledged write`]
+          : []),
+      ]);
       return {
-        ok: lost.length === 0,
+        ok: problems.length === 0,
         detail:
-          lost.length === 0
+          problems.length === 0
             ? `every block holds its last acknowledged write (${totalIo(Object.values(o.io)).succeeded} requests succeeded)`
-            : lost
-                .map(([g, io]) => `${g}: ${io.lostAckedWrites} block(s) lost an acknowledged write`)
-                .join(', '),
+            : problems.join(', '),
       };
     },
   },
   'exactly-once-completion': {
-    description: 'Every workload request completed exactly once: never twice, never lost.',
+    description:
+      'Every workload request completed exactly once: never twice, never lost (none still unanswered at the end past the 30 s SCSI timeout since its submission or the last fault healed), and failed only for a cause the run injected (a disk error, a retry budget spent).',
     kind: 'safety',
     judge: (o) => {
       const problems = Object.entries(o.io).flatMap(([g, io]) =>
-        completionFindings(io).map((f) =>
-          f.kind === 'duplicate-completion'
-            ? `${g}: ${f.count} duplicate completion(s)`
-            : `${g}: ${f.missing} request(s) never completed`,
-        ),
+        completionProblems(io, o.faultsHealedAtMs).map((f) => completionText(g, f)),
       );
       const all = totalIo(Object.values(o.io));
       return {

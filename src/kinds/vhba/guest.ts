@@ -4,6 +4,7 @@
 
 import type { virthbaMachine } from '../../../machines/virthba.machine.js';
 import { guestWorkloads } from './hardware.js';
+import { sharedWorkloads } from './block-history.js';
 import type { BindingOf } from '../../partition/binding.js';
 import type { HostView } from '../../partition/partition-host.js';
 import type { GuestKindContext, GuestKindSide } from '../kind.js';
@@ -19,7 +20,11 @@ export function vhbaReportOf(view: Pick<HostView, 'reports'> | undefined): VhbaG
 
 /** The storage stacks of one guest boot. */
 export function vhbaGuest(ctx: GuestKindContext): GuestKindSide {
-  const workloads = guestWorkloads(ctx.config, ctx.partition);
+  const workloads = sharedWorkloads(
+    ctx.config,
+    ctx.partition,
+    guestWorkloads(ctx.config, ctx.partition),
+  );
   const claimed = new Set<string>();
   const stacks: StorageStack[] = [];
   return {
@@ -43,6 +48,7 @@ export function vhbaGuest(ctx: GuestKindContext): GuestKindSide {
         workloads: reports.flatMap((r) => r.workloads),
         midlayers: reports.flatMap((r) => r.midlayers),
         scans: reports.flatMap((r) => r.scans),
+        atMs: ctx.env.now(),
       };
     },
   };

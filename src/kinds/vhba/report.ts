@@ -4,6 +4,7 @@
 // ledger of src/check judges them).
 
 import { lostAckedWrites } from '../../check/index.js';
+import { type SharedDisks, sharedDiskFindings, sharedDisks } from './shared-disks.js';
 import { sumRecords } from '../../run/observation.js';
 import type { Config } from '../../hypervisor/config.js';
 import type { KindReport } from '../kind.js';
@@ -15,6 +16,15 @@ import type { VhbaScan } from './target-scan.js';
 export interface IoStats extends IoCounts {
   /** What each of its vhbas' target scans found: the disks it can reach (target-scan.ts). */
   readonly scans: readonly VhbaScan[];
+  /**
+   * Medium errors the disks of its workloads returned (a disk shared by two guests counts for
+   * both): the failures a disk error explains.
+   */
+  readonly diskErrors: number;
+  /** When each request still unanswered at the end was submitted (ms). */
+  readonly outstandingSinceMs: readonly number[];
+  /** When the guest reported (ms): the end of the run; null without a report. */
+  readonly atMs: number | null;
 }
 
 /** The counts of {@link IoStats}: what sums over guests. */
@@ -29,6 +39,11 @@ export interface IoCounts {
   readonly duplicateCompletions: number;
   /** Blocks whose content is older than their last acknowledged write. */
   readonly lostAckedWrites: number;
+  /**
+   * Reads that showed data older than an acknowledged write, on disks several guests share
+   * (src/check's block register; a lone writer's own reads are its workload's `verifyFailures`).
+   */
+  readonly staleReads: number;
   /** Workloads, and those that finished every request. */
   readonly workloads: number;
   readonly finished: number;
@@ -51,6 +66,9 @@ declare module '../../run/run-scenario.js' {
 /** No IO at all. */
 export const NO_IO: IoStats = {
   scans: [],
+  diskErrors: 0,
+  outstandingSinceMs: [],
+  atMs: null,
   submitted: 0,
   completed: 0,
   succeeded: 0,
@@ -58,21 +76,29 @@ export const NO_IO: IoStats = {
   retried: 0,
   duplicateCompletions: 0,
   lostAckedWrites: 0,
+  staleReads: 0,
   workloads: 0,
   finished: 0,
 };
 
 /** The sum of `stats`' counts. */
 export function totalIo(stats: readonly IoCounts[]): IoCounts {
-  const { scans: _, ...zero } = NO_IO;
+  const { scans: _, diskErrors: _e, outstandingSinceMs: _o, atMs: _a, ...zero } = NO_IO;
   return sumRecords<IoCounts>(zero, stats);
 }
 
 /**
  * Sums the ledgers of `report`; `lostAckedWrites` counts the blocks of its workloads' disks that
- * lost an acknowledged write (src/check's write ledger says when a block has).
+ * lost an acknowledged write: src/check's write ledger says when a block has, or on a disk several
+ * guests write, the block register over `shared` (whose lost blocks count for the disk's first
+ * writer only, so the total counts each block once).
  */
-export function ioStats(report: VhbaGuestReport | null, disks: ReadonlyMap<string, Disk>): IoStats {
+export function ioStats(
+  report: VhbaGuestReport | null,
+  disks: ReadonlyMap<string, Disk>,
+  shared: SharedDisks = new Map(),
+  guest = '',
+): IoStats {
   if (report === null) return NO_IO;
   const sum = (f: (c: VhbaGuestReport['workloads'][number]['counts']) => number) =>
     report.workloads.reduce((n, w) => n + f(w.counts), 0);
@@ -80,6 +106,8 @@ export function ioStats(report: VhbaGuestReport | null, disks: ReadonlyMap<strin
     report.midlayers.reduce((n, m) => n + f(m), 0);
   const succeeded = sum((c) => c.succeeded);
   const failed = sum((c) => c.failed);
+  const lone = report.workloads.filter((w) => (shared.get(w.name)?.writers ?? 0) < 2);
+  const judged = sharedDiskFindings(report, disks, shared, guest);
   return {
     submitted: sum((c) => c.submitted),
     completed: succeeded + failed,
@@ -87,10 +115,14 @@ export function ioStats(report: VhbaGuestReport | null, disks: ReadonlyMap<strin
     failed,
     retried: mid((m) => m.resetRetries),
     duplicateCompletions: mid((m) => m.duplicateCompletions),
-    lostAckedWrites: lostAckedWrites(report.workloads, disks),
+    lostAckedWrites: lostAckedWrites(lone, disks) + judged.lost,
+    staleReads: judged.stale,
     workloads: report.workloads.length,
     finished: report.workloads.filter((w) => w.finished).length,
     scans: report.scans,
+    diskErrors: report.workloads.reduce((n, w) => n + (disks.get(w.name)?.firedFailures() ?? 0), 0),
+    outstandingSinceMs: report.workloads.flatMap((w) => w.outstandingSinceMs),
+    atMs: report.atMs,
   };
 }
 
@@ -101,8 +133,13 @@ export const vhbaReport: KindReport<
   Readonly<Record<string, IoStats>>
 > = {
   section: 'io',
-  observe: (guests, disks) =>
-    Object.fromEntries(Object.entries(guests).map(([g, r]) => [g, ioStats(r, disks ?? new Map())])),
+  observe: (guests, disks) => {
+    const shared = sharedDisks(guests);
+    const all = disks ?? new Map();
+    return Object.fromEntries(
+      Object.entries(guests).map(([g, r]) => [g, ioStats(r, all, shared, g)]),
+    );
+  },
   json: (io) => ({ guests: io, total: totalIo(Object.values(io)) }),
   settled: (io, config) => config.partitions.every((p) => storageSettled(io[p.name], p)),
 };

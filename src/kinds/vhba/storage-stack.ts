@@ -34,7 +34,8 @@ import {
   type SignalQueue,
 } from '../../channel/index.js';
 import type { ChannelRecord } from '../../hypervisor/index.js';
-import type { GuestWorkload } from './hardware.js';
+import type { BlockOp } from '../../check/index.js';
+import { BlockHistoryRecorder, type SharedWorkload } from './block-history.js';
 import { doorbellOf } from '../../hypervisor/index.js';
 import { DMA_SLOT_BYTES } from './hardware.js';
 import {
@@ -80,7 +81,13 @@ export interface StorageReport {
     readonly lbas: BlockWorkloadContext['lbas'];
     /** The next version the workload would write: every version from here on is newer. */
     readonly nextVersion: number;
+    /** When each request still unanswered was submitted (ms). */
+    readonly outstandingSinceMs: readonly number[];
+    /** Every request with its times, where several guests share the disk (else empty). */
+    readonly history: readonly BlockOp[];
   }[];
+  /** When the report was taken (ms): the end of the run. */
+  readonly atMs: number;
   readonly midlayers: readonly ScsiMidlayerContext['counts'][];
   /** What each vhba's target scan found (target-scan.ts). */
   readonly scans: readonly VhbaScan[];
@@ -101,6 +108,8 @@ export class StorageStack {
   private readonly atIosp = new Set<number>();
   /** Each workload by name: where a request's answer goes (`origin.workload`). */
   private readonly workloads = new Map<string, ActorRefFrom<typeof blockWorkloadMachine>>();
+  /** Each workload's timed history by name (block-history.ts). */
+  private readonly histories = new Map<string, BlockHistoryRecorder>();
   private removed = false;
   private nextRequestId = 1;
   private scan: TargetScan | null = null;
@@ -116,7 +125,7 @@ export class StorageStack {
     channel: ChannelRecord,
     private readonly busNo: number,
     private readonly devNo: number,
-    private readonly workloadPlans: readonly GuestWorkload[],
+    private readonly workloadPlans: readonly SharedWorkload[],
   ) {
     this.channel = channel;
     const attached = Channel.attachAs(channel.buffer, VHBA_CHANNEL);
@@ -169,6 +178,8 @@ export class StorageStack {
         const data = done.ok ? done.data : undefined;
         const answer = { type: 'REQUEST_DONE', id: done.origin.id, ok: done.ok } as const;
         const workload = this.workloads.get(done.origin.workload);
+        const now = this.host.env.now();
+        this.histories.get(done.origin.workload)?.answered(answer.id, now, done.ok, data);
         workload?.send(data === undefined ? answer : { ...answer, data });
       },
     });
@@ -220,11 +231,16 @@ export class StorageStack {
     const workloads = [...this.workloads.values()].map((w) => {
       const { value, context } = w.getSnapshot();
       const { name, counts, lbas, nextVersion } = context;
-      return { name, finished: value === 'finished', counts, lbas, nextVersion };
+      const h = this.histories.get(name);
+      const outstandingSinceMs = h?.outstandingSinceMs() ?? [];
+      const history = h?.history() ?? [];
+      const finished = value === 'finished';
+      return { name, finished, counts, lbas, nextVersion, outstandingSinceMs, history };
     });
     const live = this.removed || this.midlayerRef === null ? [] : [this.midlayerRef];
     const midlayers = live.map((m) => m.getSnapshot().context.counts);
-    return { workloads, midlayers, scans: this.scan === null ? [] : [this.scan.report()] };
+    const scans = this.scan === null ? [] : [this.scan.report()];
+    return { workloads, midlayers, scans, atMs: this.host.env.now() };
   }
 
   /** The device is gone (virthba removed): the SCSI host goes with it. */
@@ -240,10 +256,14 @@ export class StorageStack {
     return this.midlayerRef;
   }
 
-  private startWorkload(w: GuestWorkload): void {
+  private startWorkload(w: SharedWorkload): void {
     const systemId = `${this.host.partition}/block-workload:${w.disk}`;
     const prng = this.host.env.prng(`workload/${w.disk}`);
     const seedWords = Array.from({ length: 3 * w.ops }, () => prng.int(0, 0x7fff_ffff));
+    const history = new BlockHistoryRecorder(w.blockSize, w.sharing.withHistory);
+    this.histories.set(w.disk, history);
+    // Writers of one disk take disjoint versions (block-history.ts `writerSlot`).
+    const slot = w.sharing.writer;
     const input: BlockWorkloadInput = {
       partition: this.host.partition,
       name: w.disk,
@@ -254,11 +274,13 @@ export class StorageStack {
       writeFraction: { numerator: Math.round(w.writeFraction * 1000), denominator: 1000 },
       seedWords,
       maxBlocksPerRequest: Math.min(w.maxBlocks, Math.floor(DMA_SLOT_BYTES / w.blockSize)),
+      ...(slot.count > 1 ? { firstVersion: slot.index + 1, versionStep: slot.count } : {}),
     };
     this.host.guest.send({ type: 'START_LAYER', module: 'block-workload', systemId, input });
     const workload = this.host.bind<typeof blockWorkloadMachine>(systemId, {
       // Numbered here: ids are unique among the midlayer's live requests whichever workload asks.
       'workload.submit': ({ name, id, op, lba, blocks, blockSize, version }) => {
+        history.submitted(id, this.host.env.now(), { op, lba, blocks, version });
         const origin = { workload: name, id };
         const request = { id: this.nextRequestId++, op, lba, blocks, blockSize, version };
         this.midlayer().send({ type: 'REQUEST', ...request, target: w.vdest, origin });
