@@ -40,7 +40,12 @@ export function killerArgv(killer: Killer, budget: KillerBudget): readonly strin
       return [...base, ...extra, '--failures', '.mutant-failures'];
     }
     case 'run':
-      return [...spar, 'run', `scenarios/${killer.scenario}.yaml`, '--seed', `${killer.seed ?? 1}`];
+      return [
+        ...spar,
+        'run',
+        `scenarios/${killer.scenario}.yaml`,
+        ...['--runtime', 'sim', '--quiet', '--seed', `${killer.seed ?? 1}`],
+      ];
     case 'test':
       return ['node', 'node_modules/vitest/vitest.mjs', 'run', killer.file];
     case 'command':

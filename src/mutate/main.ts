@@ -81,9 +81,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   process.on('SIGINT', onInterrupt);
   const { runs, seed, unit } = opts;
-  const say = (line: string) => {
-    if (!opts.json) process.stdout.write(`${line}\n`);
-  };
+  // Progress goes to stderr under --json, so stdout stays one JSON object.
+  const say = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
   say(`mutate: ${mutants.length} mutants, ${runs} runs per property, seed ${seed}`);
   const results: MutantResult[] = await runCatalogue(mutants, {
     root: ROOT,

@@ -16,7 +16,7 @@ export type Killer =
   | { readonly kind: 'fuzz'; readonly property: string; readonly runs?: number }
   /** `spar fuzz PROPERTY --check-determinism`: the determinism suite. */
   | { readonly kind: 'determinism'; readonly property: string; readonly runs?: number }
-  /** `spar run scenarios/NAME.yaml --seed S`: a shipped scenario. */
+  /** `spar run scenarios/NAME.yaml --runtime sim --seed S`: a shipped scenario (default seed 1). */
   | { readonly kind: 'run'; readonly scenario: string; readonly seed?: number }
   /** `vitest run FILE`: a test file that reaches what no property can (threads, the scheduler). */
   | { readonly kind: 'test'; readonly file: string }
