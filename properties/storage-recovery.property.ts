@@ -136,10 +136,25 @@ class Sampler {
 
 /** Runs one case in the sim runtime; returns every broken promise, the trace and the faults. */
 export function runStorageCase(c: StorageCase, quirks: readonly string[]): StorageOutcome {
-  const plan = storagePlan(c);
+  return runStoragePlan(storagePlan(c), c.simSeed, quirks);
+}
+
+/**
+ * Runs `plan` (a case's, or one another property derived from it) and checks the six promises;
+ * `observe` sees the run at every virtual ms, before the sampler (ring-full.property.ts).
+ */
+export function runStoragePlan(
+  plan: StoragePlan,
+  simSeed: number,
+  quirks: readonly string[],
+  observe?: (run: SimRun) => void,
+): StorageOutcome {
   const sampler = new Sampler(plan);
-  const result = runSim(loadPlan(plan, quirks), c.simSeed, plan.untilMs, {
-    everyMs: (run) => sampler.sample(run),
+  const result = runSim(loadPlan(plan, quirks), simSeed, plan.untilMs, {
+    everyMs: (run) => {
+      observe?.(run);
+      return sampler.sample(run);
+    },
   });
   // A bug inside spar-sim is not a verdict on the system: the case fails with it (a campaign
   // reports it as `threw: …`, with the counterexample).
