@@ -11,7 +11,6 @@ const STORAGE: Killer = { kind: 'fuzz', property: 'storage-recovery' };
 const NET: Killer = { kind: 'fuzz', property: 'net-recovery' };
 const CONTROL: Killer = { kind: 'fuzz', property: 'control-plane-convergence' };
 const RING_FULL: Killer = { kind: 'fuzz', property: 'ring-full' };
-const RETRY_BUDGET: Killer = { kind: 'fuzz', property: 'retry-budget' };
 const run = (scenario: string): Killer => ({ kind: 'run', scenario });
 const test = (file: string): Killer => ({ kind: 'test', file });
 
@@ -144,7 +143,7 @@ export const CATALOGUE: readonly Mutant[] = [
         replace: 'return liveOf(context, completion.tag).resetRetries <= context.retryBudget;',
       },
     ],
-    killers: [RETRY_BUDGET, STORAGE],
+    killers: [STORAGE, run('iosp-reboot-storage')],
     unitTests: ['machines/scsi-midlayer.machine.test.ts'],
   },
   {
@@ -322,7 +321,7 @@ export const CATALOGUE: readonly Mutant[] = [
           "const live = { ...liveOf(context, tag), phase: 'issued', resetRetries: liveOf(context, tag).resetRetries + 1 } as const;",
       },
     ],
-    killers: [RETRY_BUDGET, STORAGE],
+    killers: [STORAGE, run('iosp-reboot-storage')],
     unitTests: ['machines/scsi-midlayer.machine.test.ts'],
   },
   {
