@@ -208,12 +208,12 @@ export const CATALOGUE: readonly Mutant[] = [
   },
   {
     name: 'disk-served-to-unshared-guest',
-    breaks: 'a guest sees only the disks shared with it (here every shared disk of the IOSP)',
+    breaks: 'the IOSP serves a guest only the disks shared with it (here every disk it owns)',
     edits: [
       {
-        file: 'src/kinds/vhba/hardware.ts',
-        search: '.filter((d) => ignoreSharing || d.sharedWith.includes(guest))',
-        replace: '.filter((d) => ignoreSharing || d.sharedWith.length > 0)',
+        file: 'src/kinds/vhba/scsi-server.ts',
+        search: 'disksSeenBy(ctx.config, ctx.partition, record.guestPartition, ignoreSharing)',
+        replace: 'disksSeenBy(ctx.config, ctx.partition, record.guestPartition, true)',
       },
     ],
     killers: [STORAGE, run('storage-isolation')],
@@ -268,6 +268,20 @@ export const CATALOGUE: readonly Mutant[] = [
     unitTests: ['src/channel/validate.test.ts', 'src/channel/signal-queue.test.ts'],
   },
   // The project's own.
+  {
+    name: 'sharing-filter-of-server-and-oracle',
+    breaks:
+      'the one sharing filter (disksSeenBy) that both the IOSP and the storage-isolation oracle use keeps only the disks shared with the guest (here every shared disk)',
+    edits: [
+      {
+        file: 'src/kinds/vhba/hardware.ts',
+        search: '.filter((d) => ignoreSharing || d.sharedWith.includes(guest))',
+        replace: '.filter((d) => ignoreSharing || d.sharedWith.length > 0)',
+      },
+    ],
+    killers: [STORAGE, run('storage-isolation')],
+    unitTests: ['src/kinds/vhba/scsi-server.test.ts'],
+  },
   {
     name: 'iosp-keeps-stale-ring',
     breaks:
