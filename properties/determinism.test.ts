@@ -21,6 +21,7 @@ const RUNS: Readonly<Record<string, number>> = {
   'client-bus-convergence': 100,
   'storage-recovery': 20,
   'net-recovery': 40,
+  'ring-full': 5,
 };
 
 describe('determinism of the registered properties', () => {

@@ -11,6 +11,7 @@ import type { Scenario } from '../src/scenario/schema.js';
 import { clientBusConvergence } from './client-bus-convergence.property.js';
 import { controlPlaneConvergence } from './control-plane-convergence.property.js';
 import { netRecovery } from './net-recovery.property.js';
+import { ringFull } from './ring-full.property.js';
 import { storageRecovery } from './storage-recovery.property.js';
 
 /** What one case of a property did: the broken promises (none: it held) and, if any, a trace. */
@@ -55,6 +56,7 @@ export const PROPERTIES: readonly SparProperty<unknown>[] = [
   clientBusConvergence as SparProperty<unknown>,
   storageRecovery as SparProperty<unknown>,
   netRecovery as SparProperty<unknown>,
+  ringFull as SparProperty<unknown>,
 ];
 
 /** The property named `name`, or undefined. */

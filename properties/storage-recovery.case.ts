@@ -95,8 +95,11 @@ const atMs = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max:
 const downMs = fc.integer({ min: 0, max: 200 });
 const iosp = fc.nat(1);
 
+/** The deepest workload queue of a storage-recovery case (ring-full.property.ts allows 128). */
+export const QUEUE_DEPTH_MAX = 8;
+
 const workloadArbitrary: fc.Arbitrary<WorkloadCase> = fc.record({
-  queueDepth: fc.integer({ min: 1, max: 8 }),
+  queueDepth: fc.integer({ min: 1, max: QUEUE_DEPTH_MAX }),
   ops: fc.integer({ min: 20, max: 200 }),
   writePercent: fc.integer({ min: 0, max: 100 }),
   maxBlocks: fc.integer({ min: 1, max: 8 }),
@@ -176,8 +179,8 @@ const iospName = (i: number) => `iosp${i}`;
 const guestName = (i: number) => `guest${i + 1}`;
 const diskName = (i: number) => `disk${i}`;
 
-/** The normalised topology, the scenario and the bound of `c`. */
-export function storagePlan(c: StorageCase): StoragePlan {
+/** The normalised topology, the scenario and the bound of `c`, queue depths up to `queueDepthMax`. */
+export function storagePlan(c: StorageCase, queueDepthMax = QUEUE_DEPTH_MAX): StoragePlan {
   const iospCount = clamp(c.iosps, 1, 2);
   const guestCount = clamp(c.guests, 1, 4);
   const iosps = Array.from({ length: iospCount }, (_, i) => iospName(i));
@@ -203,7 +206,7 @@ export function storagePlan(c: StorageCase): StoragePlan {
         max: (minTenths + clamp(d.latencyTenthsMs[1], 0, 20)) / 10,
       },
       workload: {
-        queueDepth: clamp(d.workload.queueDepth, 1, 8),
+        queueDepth: clamp(d.workload.queueDepth, 1, queueDepthMax),
         ops: clamp(d.workload.ops, 1, 200),
         writePercent: clamp(d.workload.writePercent, 0, 100),
         maxBlocks: clamp(d.workload.maxBlocks, 1, 8),
@@ -303,8 +306,8 @@ export function loadPlan(plan: StoragePlan, quirks: readonly string[]): LoadedSc
 // Description
 
 /** The case in a few lines: topology, workloads, faults and the bound. */
-export function describeStorageCase(c: StorageCase): string {
-  const plan = storagePlan(c);
+export function describeStorageCase(c: StorageCase, queueDepthMax = QUEUE_DEPTH_MAX): string {
+  const plan = storagePlan(c, queueDepthMax);
   const disks = plan.disks.map((d) => {
     const w = d.workload;
     const readers = d.sharedWith.slice(1);

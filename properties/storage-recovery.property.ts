@@ -24,7 +24,9 @@
 //                            channel num_sent − num_received equals the occupancy and is at most
 //                            max_slots − 1, and cli_state_os / cli_state_boot only changed along
 //                            §1.3's legal transitions (between two samples a change must be
-//                            reachable through legal steps: src/check's ChannelWatch).
+//                            reachable through legal steps: src/check's ChannelWatch); and at
+//                            every IOSP boot each ring it serves starts at head = tail = 0
+//                            (fresh-rings.ts).
 //
 // The checks themselves are src/check's oracles (shared with `spar run`'s expectations). The cases
 // and the bound are in storage-recovery.case.ts, the wording of end-of-run findings (both
@@ -53,6 +55,7 @@ import {
   type StoragePlan,
   storagePlan,
 } from './storage-recovery.case.js';
+import { FreshRingWatch } from './fresh-rings.js';
 import { endViolations, type StoragePromise } from './storage-recovery.judge.js';
 
 /** What one case produced: the violations, the trace and the fault records (for coverage). */
@@ -136,10 +139,27 @@ class Sampler {
 
 /** Runs one case in the sim runtime; returns every broken promise, the trace and the faults. */
 export function runStorageCase(c: StorageCase, quirks: readonly string[]): StorageOutcome {
-  const plan = storagePlan(c);
+  return runStoragePlan(storagePlan(c), c.simSeed, quirks);
+}
+
+/**
+ * Runs `plan` (a case's, or one another property derived from it) and checks the six promises;
+ * `observe` sees the run at every virtual ms, before the sampler (ring-full.property.ts).
+ */
+export function runStoragePlan(
+  plan: StoragePlan,
+  simSeed: number,
+  quirks: readonly string[],
+  observe?: (run: SimRun) => void,
+): StorageOutcome {
   const sampler = new Sampler(plan);
-  const result = runSim(loadPlan(plan, quirks), c.simSeed, plan.untilMs, {
-    everyMs: (run) => sampler.sample(run),
+  const fresh = new FreshRingWatch();
+  const result = runSim(loadPlan(plan, quirks), simSeed, plan.untilMs, {
+    everyMs: (run) => {
+      fresh.observe(run);
+      observe?.(run);
+      return sampler.sample(run);
+    },
   });
   // A bug inside spar-sim is not a verdict on the system: the case fails with it (a campaign
   // reports it as `threw: …`, with the counterexample).
@@ -155,6 +175,7 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
   );
   const violations = [
     ...sampler.violations,
+    ...fresh.violations,
     ...endViolations(plan, result.observation, result.faults, {
       reports,
       lost,
@@ -183,7 +204,7 @@ export const storageRecovery = {
     '(guests-stay-running) every guest keeps running; ' +
     '(io-completes-after-heal) once the last fault healed, all IO completes within a stated bound; ' +
     "(storage-isolation) each guest's vhba shows exactly the disks shared with it, and a command to an address with no disk is answered no-disk; " +
-    '(channel-invariants) at every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1 and client states change only along §1.3.',
+    '(channel-invariants) at every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1 and client states change only along §1.3; an IOSP boots onto rings at head = tail = 0.',
   kind: 'safety' as const,
   arbitrary: storageCaseArbitrary,
   run: runStorageCase,
