@@ -271,7 +271,7 @@ export const CATALOGUE: readonly Mutant[] = [
   {
     name: 'sharing-filter-of-server-and-oracle',
     breaks:
-      'the one sharing filter (disksSeenBy) that both the IOSP and the storage-isolation oracle use keeps only the disks shared with the guest (here every shared disk)',
+      'the sharing filter the IOSP serves from (disksSeenBy) keeps only the disks shared with the guest (here every shared disk; the storage-isolation oracle restates sharing from the configuration, sharedTargets)',
     edits: [
       {
         file: 'src/kinds/vhba/hardware.ts',

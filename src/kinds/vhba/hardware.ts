@@ -47,9 +47,17 @@ export function disksSeenBy(
   return shared.map((s, id) => ({ ...s, vdest: { channel: 0, id, lun: 0 } }));
 }
 
-/** The serial number of the disk `iosp` shares with `guest` at each target id (what its scan must show). */
+/**
+ * The serial number of the disk `iosp` shares with `guest` at each target id (what its scan must
+ * show): the storage-isolation oracle's expectation, restated from the configuration's `sharedWith`
+ * rather than taken from disksSeenBy, so a bug in the filter the IOSP serves from cannot move the
+ * expectation with it (the mutant sharing-filter-of-server-and-oracle, docs/testing.md).
+ */
 export function sharedTargets(config: Config, iosp: string, guest: string): Map<number, string> {
-  return new Map(disksSeenBy(config, iosp, guest).map((s) => [s.vdest.id, serialNumber(s.disk)]));
+  const owner = config.partitions.find((p) => p.name === iosp);
+  const disks = (owner?.hardware?.scsi ?? []).flatMap((adapter) => adapter.disks);
+  const mine = disks.filter((d) => d.sharedWith.includes(guest));
+  return new Map(mine.map((disk, id) => [id, serialNumber(disk)]));
 }
 
 /** A guest's workload with what its storage stack needs: the disk's IOSP, address and size. */
