@@ -15,6 +15,7 @@ const run = (scenario: string): Killer => ({ kind: 'run', scenario });
 const test = (file: string): Killer => ({ kind: 'test', file });
 
 const SIGNAL_QUEUE = 'src/channel/signal-queue.ts';
+const VALIDATE = 'src/channel/validate.ts';
 const CROSS_THREAD = 'src/channel/signal-queue.cross-thread.test.ts';
 
 /** Every mutant, in the order, then the project's own. */
@@ -251,7 +252,8 @@ export const CATALOGUE: readonly Mutant[] = [
   },
   {
     name: 'validation-skips-head-tail-bounds',
-    breaks: 'head and tail are range-checked on every queue operation (here never)',
+    breaks:
+      'head and tail are range-checked on every queue operation and header check (here never)',
     edits: [
       {
         file: SIGNAL_QUEUE,
@@ -263,8 +265,11 @@ export const CATALOGUE: readonly Mutant[] = [
         search: 'if (tail < 0 || tail >= g.slotCount) {',
         replace: 'if (false) {',
       },
+      // The same bounds in the header check every poll runs (Channel.check, channel-corrupt).
+      { file: VALIDATE, search: '  if (head >= slotCount)\n', replace: '  if (false)\n' },
+      { file: VALIDATE, search: '  if (tail >= slotCount)\n', replace: '  if (false)\n' },
     ],
-    killers: [STORAGE, NET],
+    killers: [run('channel-corrupt'), STORAGE, NET],
     unitTests: ['src/channel/validate.test.ts', 'src/channel/signal-queue.test.ts'],
   },
   // The project's own.
