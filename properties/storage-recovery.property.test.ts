@@ -240,4 +240,14 @@ describe('storage recovery', () => {
     expect(new Set(plan.disks.map((d) => d.iosp)).size).toBe(1);
     expect(runStorageCase(c, []).violations, 'the quirk, not the case').toEqual([]);
   });
+  test('the quirk write-ack-before-disk is found within 1000 runs and shrunk with no fault at all: a read returns data older than a write already answered GOOD', async () => {
+    const outcome = await quirkCampaign(['write-ack-before-disk']);
+    expect(outcome.verdict).toBe('fail');
+    const c = outcome.counterexample?.value as StorageCase;
+    expect(outcome.counterexample?.violations).toContainEqual(
+      expect.stringMatching(/returned data older than an acknowledged write$/),
+    );
+    expect(storagePlan(c).scenario.faults, 'reads go stale without any fault').toEqual([]);
+    expect(runStorageCase(c, []).violations, 'the quirk, not the case').toEqual([]);
+  });
 });

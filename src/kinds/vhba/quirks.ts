@@ -47,4 +47,11 @@ export const VHBA_QUIRKS: readonly Quirk[] = [
       "Seeded isolation bug: the IOSP ignores a disk's sharedWith and serves every disk it owns to every guest, numbered in configuration order (§4.4.1).",
     switches: { 'scsi-server': { ignoreSharedWith: true } },
   },
+  {
+    name: 'write-ack-before-disk',
+    module: 'scsi-server (IOSP)',
+    description:
+      'Seeded ordering bug: the IOSP answers a WRITE GOOD when it arrives and the disk takes the data only after its latency, so a read in between returns the older version (a write-back cache without its ordering, §4.4.1).',
+    switches: { 'scsi-server': { ackWritesEarly: true } },
+  },
 ];

@@ -92,19 +92,25 @@ export class ScsiServer implements DeviceServer {
 
   /** The disks this IOSP owns, attached in its thread. */
   private readonly disks: ReadonlyMap<string, Disk>;
+  private readonly quirks: Readonly<Record<string, boolean>> | undefined;
+  /** Writes answered before the disk has them, in arrival order (quirk write-ack-before-disk). */
+  private readonly earlyWrites: {
+    readonly s: Served;
+    readonly command: ScsiCommand;
+    readonly taken: ReturnType<ScsiServer['dmaOf']>;
+  }[] = [];
 
   constructor(private readonly ctx: ServerContext<readonly DiskShare[]>) {
     this.disks = attachDisks(ctx.hardware);
     this.inService = new ServerTimers(ctx.env);
+    this.quirks = moduleQuirks(ctx.config.quirks ?? [], VHBA_QUIRKS)['scsi-server'];
   }
 
   serve(record: ChannelRecord): void {
     const { ctx } = this;
     const backlog = () => ctx.backlog();
     const channel = openServedChannel(record, VHBA_CHANNEL, this.counts, backlog, ctx.env);
-    const ignoreSharing = moduleQuirks(ctx.config.quirks ?? [], VHBA_QUIRKS)['scsi-server']?.[
-      'ignoreSharedWith'
-    ];
+    const ignoreSharing = this.quirks?.['ignoreSharedWith'];
     const shared = disksSeenBy(ctx.config, ctx.partition, record.guestPartition, ignoreSharing);
     // One stream per disk and channel, derived once: each command draws the next value.
     const latency = (name: string, range: { min: number; max: number }): Latency => ({
@@ -143,6 +149,8 @@ export class ScsiServer implements DeviceServer {
   }
 
   stop(): void {
+    // The quirk's early writes reach the disk even so: only a read in between may see the loss.
+    for (const w of this.earlyWrites.splice(0)) this.execute(w.s, w.command, w.taken);
     this.inService.cancelAll();
   }
 
@@ -174,24 +182,51 @@ export class ScsiServer implements DeviceServer {
   private serveLater(s: Served, command: ScsiCommand): void {
     const { minUs, maxUs, prng } = s.targets.get(command.vdest.id)?.latency ?? s.noDisk;
     const delayMs = prng.int(minUs, maxUs) / 1000;
-    this.inService.schedule(delayMs, `scsi:${s.record.id}`, () => {
+    const label = `scsi:${s.record.id}`;
+    if (this.quirks?.['ackWritesEarly'] === true && command.dataDir === UIS_DMA_TO_DEVICE) {
+      this.writeEarly(s, command, delayMs, label);
+      return;
+    }
+    this.inService.schedule(delayMs, label, () => {
       answerServed(s, this.execute(s, command));
       ringIfAnswered(s, this.ctx.env);
     });
   }
 
-  private execute(s: Served, command: ScsiCommand): Uint8Array {
+  // The quirk write-ack-before-disk: GOOD now; the data, taken now, reaches the disk after the
+  // latency, the early writes in arrival order (so only a read in between goes stale).
+  private writeEarly(s: Served, command: ScsiCommand, delayMs: number, label: string): void {
+    const job = { s, command, taken: this.dmaOf(s, command) };
+    this.earlyWrites.push(job);
+    answerServed(s, encodeScsiResponse(command, GOOD));
+    ringIfAnswered(s, this.ctx.env);
+    this.inService.schedule(delayMs, label, () => {
+      while (this.earlyWrites.includes(job)) {
+        const next = this.earlyWrites.shift();
+        if (next !== undefined) this.execute(next.s, next.command, next.taken);
+      }
+    });
+  }
+
+  // The DMA window's memory and the ranges `command` names in it, with its data out gathered.
+  private dmaOf(s: Served, command: ScsiCommand) {
     const window = s.record.dma;
     const ranges =
       window === undefined
         ? null
         : dmaRanges(command.gpiList, window.address, window.buffer.byteLength);
-    if (window === undefined || ranges === null) {
+    if (window === undefined || ranges === null) return null;
+    const memory = new Uint8Array(window.buffer);
+    const dataOut = command.dataDir === UIS_DMA_TO_DEVICE ? gather(memory, ranges) : null;
+    return { memory, ranges, dataOut };
+  }
+
+  private execute(s: Served, command: ScsiCommand, taken = this.dmaOf(s, command)): Uint8Array {
+    if (taken === null) {
       this.counts.dmaErrors++;
       return encodeScsiResponse(command, didError());
     }
-    const memory = new Uint8Array(window.buffer);
-    const dataOut = command.dataDir === UIS_DMA_TO_DEVICE ? gather(memory, ranges) : null;
+    const { memory, ranges, dataOut } = taken;
     const { vdest } = command;
     const disk =
       vdest.channel === 0 && vdest.lun === 0 ? (s.targets.get(vdest.id)?.disk ?? null) : null;
@@ -207,6 +242,15 @@ export class ScsiServer implements DeviceServer {
     return null;
   }
 }
+
+/** GOOD status with no sense. */
+const GOOD = {
+  linuxstat: 0,
+  scsistat: 0,
+  addlstat: 0,
+  sense: new Uint8Array(64),
+  noDiskResult: false,
+};
 
 /** A DID_ERROR status with no sense: what the guest gets for a command the IOSP cannot run. */
 function didError() {
