@@ -17,8 +17,8 @@ export {
 } from './channel-types.js';
 export type { ChannelType, QueuePlan } from './channel-types.js';
 export * from './client-state.js';
-export { Doorbell } from './doorbell.js';
-export type { ChannelSide, WaitOutcome } from './doorbell.js';
+export { DOORBELL_BYTES, Doorbell, LOSS_SCALE } from './doorbell.js';
+export type { ChannelSide, RingLoss, WaitOutcome } from './doorbell.js';
 export { channelError } from './errors.js';
 export type { ChannelError, ChannelErrorCode } from './errors.js';
 export * from './layout.js';

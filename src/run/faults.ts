@@ -8,6 +8,14 @@ import type { Hypervisor } from '../hypervisor/index.js';
 import { KINDS, type RunHardware } from '../kinds/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { ScenarioFault } from '../scenario/schema.js';
+import {
+  applyChannelFault,
+  type ChannelFaultPorts,
+  channelFaultSpanMs,
+  isChannelFault,
+} from './channel-faults.js';
+
+export type { ChannelFaultPorts } from './channel-faults.js';
 
 /** What became of one fault. */
 export interface FaultRecord {
@@ -27,12 +35,20 @@ export function matches(when: NonNullable<ScenarioFault['when']>, record: TraceR
   return record.event === when.event;
 }
 
-/** Applies `fault` now; returns the refusal, if any. */
+/**
+ * Applies `fault` now (`atMs`; fault number `index` of the plan); returns the refusal, if any.
+ * The channel faults need `ports` (channel-faults.ts); without them they are refused.
+ */
 export function applyFault(
   hypervisor: Hypervisor,
   hardware: RunHardware,
   fault: ScenarioFault,
+  where: { readonly index: number; readonly atMs: number; readonly ports?: ChannelFaultPorts } = {
+    index: 0,
+    atMs: 0,
+  },
 ): string | null {
+  if (isChannelFault(fault)) return applyChannelFault(fault, where.index, where.atMs, where.ports);
   for (const kind of KINDS) {
     const own = kind.scenario?.faults?.find((f) => f.action === fault.action);
     if (own !== undefined) return own.apply(hardware.get(kind.name), fault);
@@ -53,9 +69,9 @@ export function applyFault(
 
 /**
  * When the last fired fault healed, or null if none fired (refused ones do not count).
- * Choice: a fault heals when it fired plus the down time it states — a reboot's `down`; every other
- * action (crash, hang, shutdown, boot, a kind's fault such as `nic-link`) states none, so it heals
- * the instant it fires. What a fault sets off after that (a watchdog reboot of a hung IOSP, the
+ * Choice: a fault heals when it fired plus the down time it states — a reboot's `down`, a channel
+ * fault's `for`; every other action (crash, hang, shutdown, boot, a kind's fault such as
+ * `nic-link`) states none, so it heals the instant it fires. What a fault sets off after that (a watchdog reboot of a hung IOSP, the
  * command partition's resume) is not a fault: the guests' links coming back up say when it ended
  * (src/check/liveness.ts takes the later of the two).
  */
@@ -67,7 +83,14 @@ export function healedAtMs(
   for (const r of records) {
     if (r.atMs === null || r.refused !== null) continue;
     const fault = faults[r.index];
-    const down = fault?.action === 'reboot' ? fault.down : 0;
+    const down =
+      fault === undefined
+        ? 0
+        : fault.action === 'reboot'
+          ? fault.down
+          : isChannelFault(fault)
+            ? channelFaultSpanMs(fault)
+            : 0;
     healed = Math.max(healed ?? r.atMs, r.atMs + down);
   }
   return healed;
@@ -125,8 +148,14 @@ export class FaultPlan {
     return fired;
   }
 
-  /** Fires fault `index` at `atMs` on the run. */
-  fire(index: number, atMs: number, hypervisor: Hypervisor, hardware: RunHardware): void {
+  /** Fires fault `index` at `atMs` on the run; channel faults act through `ports`. */
+  fire(
+    index: number,
+    atMs: number,
+    hypervisor: Hypervisor,
+    hardware: RunHardware,
+    ports?: ChannelFaultPorts,
+  ): void {
     const fault = this.faults[index];
     const record = this.records[index];
     if (fault === undefined || record === undefined) return;
@@ -135,7 +164,8 @@ export class FaultPlan {
     const firing = { ...record, atMs, refused: null };
     this.records[index] = firing;
     this.onFire?.(firing);
-    const refused = applyFault(hypervisor, hardware, fault);
+    const where = ports === undefined ? { index, atMs } : { index, atMs, ports };
+    const refused = applyFault(hypervisor, hardware, fault, where);
     if (refused === null) return;
     this.records[index] = { ...firing, refused };
     this.onFire?.({ ...firing, refused });

@@ -128,7 +128,7 @@ export class ScsiServer implements DeviceServer {
   poll(): number {
     let commands = 0;
     for (const s of this.served) {
-      commands += drainServed(s, this.slot, (slot) => {
+      commands += drainServed(s, this.slot, this.ctx.env.now(), (slot) => {
         const response = this.serveCommand(s, slot);
         if (response !== null) answerServed(s, response);
       });
