@@ -143,7 +143,7 @@ describe('storage recovery', () => {
   });
 
   test('over a fixed batch of generated cases every promise holds and every generated fault kind fires at least once (no inert faults)', () => {
-    const batch = fc.sample(storageRecovery.arbitrary, { seed: 20261125, numRuns: 12 });
+    const batch = fc.sample(storageRecovery.arbitrary, { seed: 20261139, numRuns: 24 });
     const fired = new Map<string, number>(FAULT_KINDS.map((k) => [k, 0]));
     for (const c of batch) {
       const outcome = runStorageCase(c, []);

@@ -60,7 +60,14 @@ export function applyChannelFault(
   if (fault.action === 'queue-full') {
     if (ends.some((e) => e.side !== 'server')) return `${fault.partition} serves no such channel`;
     const untilMs = Math.min(FOREVER_MS, Math.round(atMs + fault.for));
-    for (const e of ends) doorbellOf(e.record).holdDrain('server', untilMs);
+    for (const e of ends) {
+      const bell = doorbellOf(e.record);
+      bell.holdDrain('server', untilMs);
+      // The peer resumes draining when the hold ends: it looks at its queues then, as a partition
+      // coming back to work would, rather than at whichever poll or ring happens to come next
+      // (a server that elides idle polls would otherwise sleep on a full ring nobody rings again).
+      ports.after(untilMs - atMs, `fault/${index}/resume`, () => ports.ring(bell, 'server'));
+    }
     return null;
   }
   if (fault.action === 'doorbell-lost') {

@@ -171,8 +171,12 @@ export class ScsiServer implements DeviceServer {
 
   // Serves `command` after its disk's latency, then answers and rings the guest.
   private serveLater(s: Served, command: ScsiCommand): void {
-    const { minUs, maxUs, prng } = s.targets.get(command.vdest.id)?.latency ?? s.noDisk;
-    const delayMs = prng.int(minUs, maxUs) / 1000;
+    const target = s.targets.get(command.vdest.id);
+    const { minUs, maxUs, prng } = target?.latency ?? s.noDisk;
+    // A disk-slow fault replaces the disk's own service time for the commands it slows.
+    const slow = target?.disk.takeSlowness() ?? null;
+    const delayMs =
+      slow === null ? prng.int(minUs, maxUs) / 1000 : prng.int(slow.minMs, slow.maxMs);
     this.inService.schedule(delayMs, `scsi:${s.record.id}`, () => {
       answerServed(s, this.execute(s, command));
       ringIfAnswered(s, this.ctx.env);
