@@ -115,6 +115,62 @@ export function iospFaultArbitraries(
 const CP_WATCHDOG_MS =
   WATCHDOG_DEFAULTS.timeoutMs + WATCHDOG_DEFAULTS.periodMs + WATCHDOG_DEFAULTS.rebootDownMs;
 
+/**
+ * A channel fault (issue #14, src/run/channel-faults.ts) on the channels of one partition of the
+ * case: `target` indexes the IOSPs then the guests (modulo their count; queue-full only the IOSPs).
+ * Each lasts `forMs` from `atMs`; that is its heal time.
+ */
+export type ChannelFaultCase =
+  | {
+      readonly kind: 'doorbell-lost';
+      readonly target: number;
+      readonly atMs: number;
+      readonly forMs: number;
+      /** Chance each ring is lost, in percent. */
+      readonly ratePercent: number;
+    }
+  | {
+      readonly kind: 'doorbell-spurious';
+      readonly target: number;
+      readonly atMs: number;
+      readonly forMs: number;
+      readonly count: number;
+    }
+  | {
+      readonly kind: 'queue-full';
+      readonly target: number;
+      readonly atMs: number;
+      readonly forMs: number;
+    };
+
+/** The kinds of channel fault {@link channelFaultArbitraries} draws. */
+export const CHANNEL_FAULT_KINDS = ['doorbell-lost', 'doorbell-spurious', 'queue-full'] as const;
+
+/** Arbitraries of the channel fault kinds, fired within `atMs`. */
+export function channelFaultArbitraries(
+  atMs: fc.Arbitrary<number>,
+): fc.Arbitrary<ChannelFaultCase>[] {
+  const target = fc.nat(5);
+  const forMs = fc.integer({ min: 1, max: 300 });
+  return [
+    fc.record({
+      kind: fc.constant('doorbell-lost' as const),
+      target,
+      atMs,
+      forMs,
+      ratePercent: fc.integer({ min: 1, max: 100 }),
+    }),
+    fc.record({
+      kind: fc.constant('doorbell-spurious' as const),
+      target,
+      atMs,
+      forMs,
+      count: fc.integer({ min: 1, max: 50 }),
+    }),
+    fc.record({ kind: fc.constant('queue-full' as const), target, atMs, forMs }),
+  ];
+}
+
 /** Scenario faults being built, with where each came from and the heal terms so far. */
 export class FaultSchedule {
   readonly faults: Record<string, unknown>[] = [];
@@ -149,6 +205,48 @@ export class FaultSchedule {
       this.origin.push(index);
     }
     this.recoverySum += healMs;
+  }
+
+  /**
+   * Adds a fault that fires at `atMs` and then costs at most `extraMs` of the work after every
+   * other fault healed (a slowed disk's next commands): the bound grows by `extraMs`.
+   */
+  addSlowing(fault: Record<string, unknown>, index: number, atMs: number, extraMs: number): void {
+    this.addTimed(fault, index, atMs);
+    this.recoverySum += extraMs;
+  }
+
+  /** Adds channel fault `f` (case index `index`) on one of `iosps` or `guests`. */
+  addChannel(
+    f: ChannelFaultCase,
+    index: number,
+    iosps: readonly string[],
+    guests: readonly string[],
+  ): void {
+    const targets = f.kind === 'queue-full' ? iosps : [...iosps, ...guests];
+    const partition = targets[mod(f.target, Math.max(targets.length, 1))];
+    if (partition === undefined) return;
+    const at = clamp(f.atMs, 0, 10_000);
+    const span = clamp(f.forMs, 1, 10_000);
+    // Choice: a guest loses the rings of its first device channel only. Its controlvm poller
+    // (visorchipset's FAST-poll elision, machines/visorchipset.logic.ts) assumes every CP command
+    // rings, so a lost controlvm ring waits for MIN_IDLE_SECONDS (10 s) where the kernel's next
+    // poll is one jiffy away: a known gap of the model, not of the promise under test here.
+    const channel = guests.includes(partition) ? { channel: `${partition}/vbus2:dev0` } : {};
+    const fault =
+      f.kind === 'doorbell-lost'
+        ? {
+            action: f.kind,
+            partition,
+            ...channel,
+            rate: clamp(f.ratePercent, 1, 100) / 100,
+            for: span,
+            at,
+          }
+        : f.kind === 'doorbell-spurious'
+          ? { action: f.kind, partition, count: clamp(f.count, 1, 1_000), for: span, at }
+          : { action: f.kind, partition, for: span, at };
+    this.addTimed(fault, index, at + span);
   }
 
   /** Adds IOSP fault `f` (case index `index`) for a run with `iospCount` IOSPs named by `iospName`. */
@@ -241,6 +339,10 @@ export function describeFault(f: ScenarioFault): string {
       : `${ordinal(f.when.occurrence)} ${f.when.event} of ${f.partition} + ${f.when.after} ms`;
   if (f.action === 'disk-error')
     return `disk-error ${f.disk} ${f.op} lba ${f.lba}+${f.count} ×${f.times} ${when}`;
+  if (f.action === 'doorbell-lost' || f.action === 'doorbell-spurious' || f.action === 'queue-full')
+    return `${f.action} ${f.partition}${f.channel === undefined ? '' : ` ${f.channel}`} ${when} for ${f.for ?? 'ever'} ms`;
+  if (f.action === 'disk-slow')
+    return `disk-slow ${f.disk} ${f.latencyMs.min}–${f.latencyMs.max} ms ×${f.times} ${when}`;
   if (f.action === 'nic-link')
     return `nic-link ${f.partition} ${f.nic} ${f.up ? 'up' : 'down'} ${when}`;
   return `${f.action} ${f.partition} ${when}${f.action === 'reboot' ? `, down ${f.down} ms` : ''}`;

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { runCampaign } from '../src/fuzz/campaign.js';
 import { netPlan, netRecovery, runNetCase, type NetCase } from './net-recovery.property.js';
+import { CHANNEL_FAULT_KINDS } from './iosp-faults.js';
 import type { SparProperty } from './registry.js';
 
 const FAULT_KINDS = [
@@ -15,6 +16,7 @@ const FAULT_KINDS = [
   'reboot-during-recovery',
   'hang',
   'link-flap',
+  ...CHANNEL_FAULT_KINDS,
 ] as const;
 
 describe('net recovery', () => {
@@ -103,7 +105,7 @@ describe('net recovery', () => {
   });
 
   test('over a fixed batch of generated cases every promise holds, every generated fault kind fires, and outages lose frames that are counted', () => {
-    const batch = fc.sample(netRecovery.arbitrary, { seed: 20261203, numRuns: 16 });
+    const batch = fc.sample(netRecovery.arbitrary, { seed: 20261221, numRuns: 32 });
     const fired = new Map<string, number>(FAULT_KINDS.map((k) => [k, 0]));
     let lost = 0;
     for (const c of batch) {

@@ -27,6 +27,9 @@ import type { LoadedScenario } from '../src/scenario/load.js';
 import { parseScenario, type Scenario } from '../src/scenario/schema.js';
 import { loadCaseScenario } from './case-scenario.js';
 import {
+  CHANNEL_FAULT_KINDS,
+  channelFaultArbitraries,
+  type ChannelFaultCase,
   clamp,
   describeFault,
   FaultSchedule,
@@ -72,6 +75,17 @@ export type FaultCase =
       readonly count: number;
       readonly times: number;
       readonly atMs: number;
+    }
+  /** A channel fault: lost or spurious doorbells, a queue held full (iosp-faults.ts). */
+  | ChannelFaultCase
+  /** The next `times` commands to the disk take `minMs`..`minMs + spreadMs` each (disk-slow). */
+  | {
+      readonly kind: 'disk-slow';
+      readonly disk: number;
+      readonly minMs: number;
+      readonly spreadMs: number;
+      readonly times: number;
+      readonly atMs: number;
     };
 
 /** The kinds of fault the arbitrary generates. */
@@ -80,6 +94,8 @@ export const FAULT_KINDS = [
   'crash-then-reboot',
   'reboot-during-recovery',
   'disk-error',
+  ...CHANNEL_FAULT_KINDS,
+  'disk-slow',
 ] as const;
 
 /** One case. */
@@ -124,6 +140,15 @@ const faultArbitrary: fc.Arbitrary<FaultCase> = fc.oneof(
     op: fc.constantFrom<'read' | 'write'>('read', 'write'),
     lba: fc.nat(255),
     count: fc.integer({ min: 1, max: 8 }),
+    times: fc.integer({ min: 1, max: 3 }),
+    atMs,
+  }),
+  ...channelFaultArbitraries(atMs),
+  fc.record({
+    kind: fc.constant('disk-slow' as const),
+    disk: fc.nat(3),
+    minMs: fc.integer({ min: 0, max: 2_000 }),
+    spreadMs: fc.integer({ min: 0, max: 1_000 }),
     times: fc.integer({ min: 1, max: 3 }),
     atMs,
   }),
@@ -215,6 +240,14 @@ export function storagePlan(c: StorageCase, queueDepthMax = QUEUE_DEPTH_MAX): St
   });
   const schedule = new FaultSchedule();
   c.faults.forEach((f, index) => {
+    if (f.kind === 'doorbell-lost' || f.kind === 'doorbell-spurious' || f.kind === 'queue-full') {
+      schedule.addChannel(f, index, iosps, guests);
+      return;
+    }
+    if (f.kind === 'disk-slow') {
+      addDiskSlow(schedule, f, index, disks);
+      return;
+    }
     if (f.kind !== 'disk-error') {
       schedule.addIosp(f, index, iospCount, iospName);
       return;
@@ -295,6 +328,25 @@ export function storagePlan(c: StorageCase, queueDepthMax = QUEUE_DEPTH_MAX): St
     faults,
   });
   return { iosps, guests, disks, healedByMs, untilMs, scenario, faultOrigin };
+}
+
+// A disk-slow fault on one of `disks`. Choice: the slowed commands are the next ones to the disk
+// whenever they come, so they may fall after every other fault healed: they add at most their
+// service times one after another (times × the slowest) to the bound.
+function addDiskSlow(
+  schedule: FaultSchedule,
+  f: Extract<FaultCase, { kind: 'disk-slow' }>,
+  index: number,
+  disks: readonly TopologyDisk[],
+): void {
+  const disk = disks[mod(f.disk, Math.max(disks.length, 1))];
+  if (disk === undefined) return;
+  const at = clamp(f.atMs, 0, 10_000);
+  const min = clamp(f.minMs, 0, 60_000);
+  const max = min + clamp(f.spreadMs, 0, 60_000);
+  const times = clamp(f.times, 1, 10);
+  const fault = { action: 'disk-slow', partition: disk.iosp, disk: disk.name, times, at };
+  schedule.addSlowing({ ...fault, latencyMs: { min, max } }, index, at, times * max);
 }
 
 /** The plan as a loaded scenario (throws if the plan is not a valid configuration: a bug here). */

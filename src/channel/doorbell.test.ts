@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Doorbell } from './doorbell.js';
+import { Doorbell, LOSS_SCALE } from './doorbell.js';
 
 describe('doorbell', () => {
   test('smoke: a ring wakes a waiter on that side', async () => {
@@ -58,5 +58,39 @@ describe('doorbell', () => {
     other.acknowledge('server', 2 ** 31 - 1);
     other.acknowledge('server', -(2 ** 31)); // the counter wrapped: still forward
     expect(new Int32Array(other.buffer)[2]).toBe(-(2 ** 31));
+  });
+
+  test('an armed loss takes exactly `count` rings of its side until its end, and no other side', () => {
+    const bell = Doorbell.allocate();
+    const never = () => {
+      throw new Error('a certain loss draws nothing');
+    };
+    bell.injectLoss('client', { count: 2, millionths: LOSS_SCALE, untilMs: 100 });
+    expect(bell.takeLoss('server', 0, never)).toBe(false);
+    expect([0, 1, 2].map((t) => bell.takeLoss('client', t, never))).toEqual([true, true, false]);
+    bell.injectLoss('client', { count: -1, millionths: LOSS_SCALE, untilMs: 100 });
+    expect(bell.takeLoss('client', 99, never)).toBe(true);
+    expect(bell.takeLoss('client', 100, never), 'the loss has healed').toBe(false);
+  });
+
+  test('a loss below certainty asks the draw with its chance, and only a drawn ring is taken from the count', () => {
+    const bell = Doorbell.allocate();
+    bell.injectLoss('server', { count: 1, millionths: 250_000, untilMs: 100 });
+    const asked: number[] = [];
+    const refuse = (m: number) => {
+      asked.push(m);
+      return false;
+    };
+    expect(bell.takeLoss('server', 0, refuse)).toBe(false);
+    expect(bell.takeLoss('server', 0, () => true)).toBe(true);
+    expect(bell.takeLoss('server', 0, () => true)).toBe(false);
+    expect(asked).toEqual([250_000]);
+  });
+
+  test('a drain hold lasts until its end, on its side only', () => {
+    const bell = Doorbell.allocate();
+    bell.holdDrain('server', 50);
+    expect([bell.drainHeld('server', 49), bell.drainHeld('server', 50)]).toEqual([true, false]);
+    expect(bell.drainHeld('client', 0)).toBe(false);
   });
 });

@@ -71,12 +71,15 @@ export function answerServed(served: ServedChannel, response: Uint8Array): void 
 }
 
 /**
- * One poll of `served`: its waiting responses first, then up to a ring's worth of commands, each
- * removed into `slot` (scratch, overwritten by the next) and handed to `serve`. The number taken.
+ * One poll of `served` at `nowMs`: its waiting responses first, then up to a ring's worth of
+ * commands, each removed into `slot` (scratch, overwritten by the next) and handed to `serve`. The
+ * number taken. While a queue-full fault holds the channel (Doorbell.drainHeld) no command is
+ * taken, so the guest's ring fills and the guest sees it full (issue #14).
  */
 export function drainServed(
   served: ServedChannel,
   slot: Uint8Array,
+  nowMs: number,
   serve: (slot: Uint8Array) => void,
 ): number {
   const { quarantine } = served;
@@ -87,6 +90,7 @@ export function drainServed(
     return 0;
   }
   if (served.outbox.flush()) served.answered = true;
+  if (served.bell.drainHeld('server', nowMs)) return 0;
   let commands = 0;
   for (let i = 0; i < served.commands.slotCount; i++) {
     const outcome = served.commands.remove(slot);

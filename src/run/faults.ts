@@ -9,6 +9,14 @@ import type { ChannelMap, Hypervisor } from '../hypervisor/index.js';
 import { KINDS, type RunHardware } from '../kinds/index.js';
 import type { TraceRecord } from '../partition/environment.js';
 import type { ScenarioFault } from '../scenario/schema.js';
+import {
+  applyChannelFault,
+  type ChannelFaultPorts,
+  channelFaultSpanMs,
+  isChannelFault,
+} from './channel-faults.js';
+
+export type { ChannelFaultPorts } from './channel-faults.js';
 
 /** What became of one fault. */
 export interface FaultRecord {
@@ -28,18 +36,29 @@ export function matches(when: NonNullable<ScenarioFault['when']>, record: TraceR
   return record.event === when.event;
 }
 
-/** Applies `fault` now to the run's partitions, hardware or channel memory; the refusal, if any. */
+/**
+ * Applies `fault` now (`atMs`; fault number `index` of the plan) to the run's partitions, hardware
+ * or channel memory; returns the refusal, if any. The channel faults (and channel-corrupt) need
+ * `ports` (channel-faults.ts); without them they are refused.
+ */
 export function applyFault(
   hypervisor: Hypervisor,
   hardware: RunHardware,
   fault: ScenarioFault,
-  channels: ChannelMap,
+  where: { readonly index: number; readonly atMs: number; readonly ports?: ChannelFaultPorts } = {
+    index: 0,
+    atMs: 0,
+  },
 ): string | null {
+  if (isChannelFault(fault)) return applyChannelFault(fault, where.index, where.atMs, where.ports);
   for (const kind of KINDS) {
     const own = kind.scenario?.faults?.find((f) => f.action === fault.action);
     if (own !== undefined) return own.apply(hardware.get(kind.name), fault);
   }
-  if (fault.action === 'channel-corrupt') return applyCorruption(channels, fault);
+  if (fault.action === 'channel-corrupt')
+    return where.ports === undefined
+      ? "channel-corrupt needs the run's channel memory"
+      : applyCorruption(where.ports.channels, fault);
   const name = fault.partition;
   const result =
     fault.action === 'reboot'
@@ -71,9 +90,9 @@ function applyCorruption(
 
 /**
  * When the last fired fault healed, or null if none fired (refused ones do not count).
- * Choice: a fault heals when it fired plus the down time it states — a reboot's `down`; every other
- * action (crash, hang, shutdown, boot, a kind's fault such as `nic-link`) states none, so it heals
- * the instant it fires. What a fault sets off after that (a watchdog reboot of a hung IOSP, the
+ * Choice: a fault heals when it fired plus the down time it states — a reboot's `down`, a channel
+ * fault's `for`; every other action (crash, hang, shutdown, boot, a kind's fault such as
+ * `nic-link`) states none, so it heals the instant it fires. What a fault sets off after that (a watchdog reboot of a hung IOSP, the
  * command partition's resume) is not a fault: the guests' links coming back up say when it ended
  * (src/check/liveness.ts takes the later of the two).
  */
@@ -85,7 +104,14 @@ export function healedAtMs(
   for (const r of records) {
     if (r.atMs === null || r.refused !== null) continue;
     const fault = faults[r.index];
-    const down = fault?.action === 'reboot' ? fault.down : 0;
+    const down =
+      fault === undefined
+        ? 0
+        : fault.action === 'reboot'
+          ? fault.down
+          : isChannelFault(fault)
+            ? channelFaultSpanMs(fault)
+            : 0;
     healed = Math.max(healed ?? r.atMs, r.atMs + down);
   }
   return healed;
@@ -143,13 +169,13 @@ export class FaultPlan {
     return fired;
   }
 
-  /** Fires fault `index` at `atMs` on the run. */
+  /** Fires fault `index` at `atMs` on the run; channel faults act through `ports`. */
   fire(
     index: number,
     atMs: number,
     hypervisor: Hypervisor,
     hardware: RunHardware,
-    channels: ChannelMap,
+    ports?: ChannelFaultPorts,
   ): void {
     const fault = this.faults[index];
     const record = this.records[index];
@@ -159,7 +185,8 @@ export class FaultPlan {
     const firing = { ...record, atMs, refused: null };
     this.records[index] = firing;
     this.onFire?.(firing);
-    const refused = applyFault(hypervisor, hardware, fault, channels);
+    const where = ports === undefined ? { index, atMs } : { index, atMs, ports };
+    const refused = applyFault(hypervisor, hardware, fault, where);
     if (refused === null) return;
     this.records[index] = { ...firing, refused };
     this.onFire?.({ ...firing, refused });

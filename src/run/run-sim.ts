@@ -113,8 +113,9 @@ function startSim(loaded: LoadedScenario, seed: number, watch: RunWatch) {
   const { config, scenario } = loaded;
   const run = new SimRun(config, seed);
   const plan = new FaultPlan(scenario.faults, watch.onFault);
+  const ports = run.channelFaultPorts();
   const fire = (index: number) => () =>
-    plan.fire(index, run.now(), run.hypervisor, run.hardware, run.channels);
+    plan.fire(index, run.now(), run.hypervisor, run.hardware, ports);
   for (const { index, atMs } of plan.timed()) run.at(atMs, `fault/${index}`, fire(index));
   const stopWatching = run.world.onRecord((record) => {
     for (const { index, afterMs } of plan.onRecord(record)) {

@@ -116,13 +116,8 @@ export async function runWorkers(
       }
       for (const d of due.filter((x) => x.atMs <= elapsed())) {
         due.splice(due.indexOf(d), 1);
-        plan.fire(
-          d.index,
-          runtime.elapsedMs(),
-          runtime.hypervisor,
-          runtime.hardware,
-          runtime.channels,
-        );
+        const { hypervisor, hardware } = runtime;
+        plan.fire(d.index, runtime.elapsedMs(), hypervisor, hardware, runtime.channelFaultPorts());
       }
       const found = runtime.failure();
       if (found !== null) return found;

@@ -103,7 +103,7 @@ describe('scenario loading', () => {
   - { action: reboot, partition: guest1, at: soon }
 `;
     expect(errorsOf(text)).toEqual([
-      'x.yaml:14:15: faults[2].action: expected one of crash, reboot, hang, shutdown, boot, channel-corrupt, disk-error, nic-link',
+      'x.yaml:14:15: faults[2].action: expected one of crash, reboot, hang, shutdown, boot, channel-corrupt, doorbell-lost, doorbell-spurious, queue-full, disk-error, disk-slow, nic-link',
       'x.yaml:15:46: faults[3].at: expected a duration such as 250, "250ms", "1.5s" or "2m" (whole milliseconds, not negative)',
     ]);
     const second = errorsOf(

@@ -76,7 +76,17 @@ const partition = z.strictObject({
     .meta({ description: 'What runs inside a guest.' }),
 });
 
-/** The control plane's fault actions: the hypervisor does them to a partition. */
+// A fault on a partition's channels, or on one of them by its id.
+const channelShape = {
+  channel: z.string().optional().meta({
+    description: 'One channel of the partition by id (guest1/vbus1:dev0); default all of them.',
+  }),
+};
+
+/**
+ * The control plane's fault actions: the hypervisor does the lifecycle ones to a partition; the
+ * channel ones act on the partition's doorbells and queues (src/run/channel-faults.ts).
+ */
 const coreFaults = [
   z.strictObject({ action: z.literal('crash'), partition: name, ...triggerShape }),
   z.strictObject({
@@ -103,6 +113,42 @@ const coreFaults = [
       description: 'Signal queue: 0 guest → IOSP, 1 IOSP → guest (default). Not for signature.',
     }),
     value: u32.optional().meta({ description: 'The head or tail written (default 0xFFFFFFF0).' }),
+    ...triggerShape,
+  }),
+  z.strictObject({
+    action: z.literal('doorbell-lost'),
+    partition: name.meta({ description: 'The partition whose doorbells lose rings.' }),
+    ...channelShape,
+    count: z.number().int().min(1).optional().meta({
+      description: 'Rings to lose (default 1 without `for`, any number within `for`).',
+    }),
+    rate: z.number().gt(0).max(1).default(1).meta({
+      description: 'Chance each ring is lost (seeded), e.g. 0.5; default every ring.',
+    }),
+    for: durationSchema.optional().meta({ description: 'How long rings may be lost.' }),
+    ...triggerShape,
+  }),
+  z.strictObject({
+    action: z.literal('doorbell-spurious'),
+    partition: name.meta({
+      description: 'The partition woken by doorbells that announce nothing.',
+    }),
+    ...channelShape,
+    count: z.number().int().min(1).max(10_000).default(1).meta({
+      description: 'Spurious rings of each doorbell.',
+    }),
+    for: durationSchema.default(0).meta({
+      description: 'The rings fall at seeded instants within this span (0: all at once).',
+    }),
+    ...triggerShape,
+  }),
+  z.strictObject({
+    action: z.literal('queue-full'),
+    partition: name.meta({
+      description: 'The serving partition (an IOSP) that stops taking commands off its queues.',
+    }),
+    ...channelShape,
+    for: durationSchema.meta({ description: 'How long it leaves the queues undrained.' }),
     ...triggerShape,
   }),
 ] as const;

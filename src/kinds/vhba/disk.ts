@@ -16,7 +16,9 @@
 // - `read` returns a copy, like DMA into guest memory: a later write does not change it.
 // - A write is on the disk when `write` returns (no cache). Another thread sees it once it
 //   synchronises with this one, which the channel's Atomics-based signal queue does.
-// Latency is not modelled here: it is the IOSP's business.
+// Latency is the IOSP's business; the disk only carries a planned slowness (`injectSlowness`, the
+// disk-slow fault), in the header for the same reason as the failures: it is the hardware's, and
+// the same single-writer/single-consumer split applies.
 
 import { assert } from '../../base/assert.js';
 import { err, ok, type Result } from '../../base/result.js';
@@ -41,6 +43,9 @@ const W_VERSION = 1;
 const W_BLOCK_SIZE = 2;
 const W_BLOCKS = 3;
 const W_FIRED = 4;
+const W_SLOW_TIMES = 5; // commands still to slow (0: none)
+const W_SLOW_MIN_MS = 6;
+const W_SLOW_MAX_MS = 7;
 const W_SLOTS = 8;
 const SLOT_WORDS = 4; // times remaining (0 = free), op, lba, count
 const OP_CODE = { read: 1, write: 2 } as const;
@@ -69,6 +74,16 @@ export interface DiskFailurePlan {
   readonly count: number;
   /** How many matching operations fail before the range heals (≥ 1). */
   readonly times: number;
+}
+
+/** A planned slowness: the next `times` commands take `minMs`..`maxMs` each (the disk-slow fault). */
+export interface DiskSlowness {
+  /** How many commands are slowed (≥ 1). */
+  readonly times: number;
+  /** Least service time of a slowed command, in ms. */
+  readonly minMs: number;
+  /** Greatest service time of a slowed command, in ms (≥ minMs). */
+  readonly maxMs: number;
 }
 
 /** What went wrong; every disk failure is one of these, never an exception. */
@@ -257,6 +272,42 @@ export class Disk {
   clearFailures(): void {
     for (let slot = 0; slot < DISK_FAULT_SLOTS; slot++) {
       Atomics.store(this.words, W_SLOTS + slot * SLOT_WORDS, 0);
+    }
+  }
+
+  /** Plans a slowness (the run's side); replaces one still pending. */
+  injectSlowness(plan: DiskSlowness): Result<void, DiskError> {
+    const { times, minMs, maxMs } = plan;
+    const valid =
+      Number.isSafeInteger(times) &&
+      times >= 1 &&
+      times <= 0x7fff_ffff &&
+      isCount(minMs) &&
+      isCount(maxMs) &&
+      minMs <= maxMs &&
+      maxMs <= 0x7fff_ffff;
+    if (!valid) {
+      const detail = `slowness ${JSON.stringify(plan)}: times ≥ 1, 0 ≤ minMs ≤ maxMs, whole ms`;
+      return err(diskError('bad-fault-plan', this.spec.name, detail));
+    }
+    // Range first, `times` last: the consumer reads the range only while times is non-zero.
+    Atomics.store(this.words, W_SLOW_MIN_MS, minMs);
+    Atomics.store(this.words, W_SLOW_MAX_MS, maxMs);
+    Atomics.store(this.words, W_SLOW_TIMES, times);
+    return ok(undefined);
+  }
+
+  /** The IOSP's side: the service-time range of the command it starts now if it is slowed. */
+  takeSlowness(): { readonly minMs: number; readonly maxMs: number } | null {
+    const w = this.words;
+    for (;;) {
+      const times = Atomics.load(w, W_SLOW_TIMES);
+      if (times <= 0) return null;
+      const range = {
+        minMs: Atomics.load(w, W_SLOW_MIN_MS),
+        maxMs: Atomics.load(w, W_SLOW_MAX_MS),
+      };
+      if (Atomics.compareExchange(w, W_SLOW_TIMES, times, times - 1) === times) return range;
     }
   }
 

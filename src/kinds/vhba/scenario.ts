@@ -1,7 +1,7 @@
 // What the vhba kind adds to the scenario format (docs/scenario-format.md): an IOSP's SCSI
-// adapters and their disks (`hardware.scsi`), the `block` workload, the `disk-error` fault, and the
-// checks that tie them together (a disk shared with real guests, a workload on a disk its guest
-// sees through a vhba, a disk error on a disk the IOSP owns).
+// adapters and their disks (`hardware.scsi`), the `block` workload, the `disk-error` and `disk-slow`
+// faults, and the checks that tie them together (a disk shared with real guests, a workload on a
+// disk its guest sees through a vhba, a disk fault on a disk the IOSP owns).
 
 import { z } from 'zod';
 import type { BadReference } from '../../scenario/references.js';
@@ -83,12 +83,36 @@ const diskErrorFault = z.strictObject({
   ...triggerShape,
 });
 
+const diskSlowFault = z.strictObject({
+  action: z.literal('disk-slow'),
+  partition: name.meta({ description: 'The IOSP owning the disk.' }),
+  disk: name,
+  latencyMs: z
+    .strictObject({
+      min: z.number().int().min(0).max(120_000),
+      max: z.number().int().min(0).max(120_000),
+    })
+    .refine((l) => l.min <= l.max, { error: 'expected min ≤ max' })
+    .meta({
+      description: 'Service time of each slowed command in whole ms, uniform in [min, max].',
+    }),
+  times: z
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .meta({ description: 'How many commands to the disk are slowed before it heals.' }),
+  ...triggerShape,
+});
+
 /** A disk on an IOSP's SCSI adapter (hardware: its contents outlive the IOSP). */
 export type DiskConfig = z.output<typeof disk>;
 /** A block workload inside a guest: writes and reads back a shared disk. */
 export type BlockWorkloadConfig = z.output<typeof blockWorkload>;
 /** A disk-error fault: the next `times` operations `op` on blocks lba..lba+count−1 fail. */
 export type DiskErrorFault = z.output<typeof diskErrorFault>;
+/** A disk-slow fault: the next `times` commands to the disk take `latencyMs` each. */
+export type DiskSlowFault = z.output<typeof diskSlowFault>;
 
 declare module '../../hypervisor/config.js' {
   interface HardwareConfig {
@@ -106,6 +130,7 @@ declare module '../../scenario/schema.js' {
   }
   interface ScenarioKindFaults {
     readonly 'disk-error': DiskErrorFault;
+    readonly 'disk-slow': DiskSlowFault;
   }
 }
 
@@ -118,6 +143,19 @@ const diskError: KindFault<ReadonlyMap<string, Disk>> = {
     if (target === undefined) return `no disk named ${fault.disk}`;
     const { op, lba, count, times } = fault;
     const injected = target.injectFailure({ op, lba, count, times });
+    return injected.ok ? null : injected.error.message;
+  },
+};
+
+const diskSlow: KindFault<ReadonlyMap<string, Disk>> = {
+  action: 'disk-slow',
+  schema: diskSlowFault,
+  apply: (disks, fault) => {
+    if (fault.action !== 'disk-slow') return `not a disk slowness: ${fault.action}`;
+    const target = disks?.get(fault.disk);
+    if (target === undefined) return `no disk named ${fault.disk}`;
+    const { min: minMs, max: maxMs } = fault.latencyMs;
+    const injected = target.injectSlowness({ times: fault.times, minMs, maxMs });
     return injected.ok ? null : injected.error.message;
   },
 };
@@ -135,14 +173,14 @@ export const vhbaScenario: KindScenario<ReadonlyMap<string, Disk>> = {
       },
     },
   ],
-  faults: [diskError],
+  faults: [diskError, diskSlow],
   check: checkStorage,
 };
 
 type Disks = ReadonlyMap<string, { readonly iosp: string; readonly disk: DiskConfig }>;
 
 // Disks shared with guests that exist, each disk's geometry, unique names; workloads on disks
-// their guest sees through a vhba; disk errors on a disk of their IOSP.
+// their guest sees through a vhba; disk errors and slowness on a disk of their IOSP.
 function checkStorage(scenario: Scenario, errors: BadReference[]): void {
   const disks: Disks = new Map(
     scenario.partitions.flatMap((p) =>
@@ -179,7 +217,8 @@ function checkStorage(scenario: Scenario, errors: BadReference[]): void {
     }
   }
   scenario.faults.forEach((f, i) => {
-    if (f.action === 'disk-error' && disks.get(f.disk)?.iosp !== f.partition) {
+    const onDisk = f.action === 'disk-error' || f.action === 'disk-slow';
+    if (onDisk && disks.get(f.disk)?.iosp !== f.partition) {
       errors.push({
         path: ['faults', i, 'disk'],
         message: `${f.partition} owns no disk named "${f.disk}"`,

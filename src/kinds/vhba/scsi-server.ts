@@ -135,7 +135,7 @@ export class ScsiServer implements DeviceServer {
   poll(): number {
     let commands = 0;
     for (const s of this.served) {
-      commands += drainServed(s, this.slot, (slot) => {
+      commands += drainServed(s, this.slot, this.ctx.env.now(), (slot) => {
         const response = this.serveCommand(s, slot);
         if (response !== null) answerServed(s, response);
       });
@@ -180,8 +180,12 @@ export class ScsiServer implements DeviceServer {
 
   // Serves `command` after its disk's latency, then answers and rings the guest.
   private serveLater(s: Served, command: ScsiCommand): void {
-    const { minUs, maxUs, prng } = s.targets.get(command.vdest.id)?.latency ?? s.noDisk;
-    const delayMs = prng.int(minUs, maxUs) / 1000;
+    const target = s.targets.get(command.vdest.id);
+    const { minUs, maxUs, prng } = target?.latency ?? s.noDisk;
+    // A disk-slow fault replaces the disk's own service time for the commands it slows.
+    const slow = target?.disk.takeSlowness() ?? null;
+    const delayMs =
+      slow === null ? prng.int(minUs, maxUs) / 1000 : prng.int(slow.minMs, slow.maxMs);
     const label = `scsi:${s.record.id}`;
     if (this.quirks?.['ackWritesEarly'] === true && command.dataDir === UIS_DMA_TO_DEVICE) {
       this.writeEarly(s, command, delayMs, label);

@@ -200,7 +200,7 @@ export class NicServer implements DeviceServer {
     this.tellLinkChanges();
     let commands = 0;
     for (const port of this.ports.values()) {
-      commands += drainServed(port, this.slot, (slot) => {
+      commands += drainServed(port, this.slot, this.env.now(), (slot) => {
         this.counts.netCommands++;
         this.serveCommand(port, slot);
       });

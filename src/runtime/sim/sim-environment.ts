@@ -7,6 +7,7 @@ import { assert } from '../../base/assert.js';
 import type { Prng } from '../../base/prng.js';
 import type { ChannelSide, Doorbell } from '../../channel/index.js';
 import type { Clock, Environment, TimerHandle, TraceRecord } from '../../partition/environment.js';
+import { ringLost } from '../ring-loss.js';
 import type { RingListeners } from './ring-listeners.js';
 import type { SimScheduler } from './scheduler.js';
 
@@ -37,6 +38,7 @@ export interface SimWorldPorts {
 export class SimEnvironment implements Environment {
   /** XState clock of this partition: its timers are labelled `<partition>/xstate`. */
   readonly clock: Clock;
+  private lossStream: Prng | undefined;
 
   constructor(
     /** Partition name from the configuration (`cp`, `guest1`, `iosp0`). */
@@ -86,20 +88,18 @@ export class SimEnvironment implements Environment {
    * instant, after the ringing callback returns. A listener unregistered before its turn is
    * skipped, like a waiter that stopped waiting. A ring while a listener's delivery is still
    * pending coalesces into it, as in workers (doorbell.ts): the listener reads channel memory,
-   * which already holds whatever both rings announced.
+   * which already holds whatever both rings announced. A ring an armed doorbell-lost fault
+   * takes (Doorbell.takeLoss) changes nothing and wakes nobody; it is traced as `doorbell.lost`.
    */
   ring(bell: Doorbell, side: ChannelSide): void {
-    const before = bell.seen(side);
-    bell.ring(side);
-    assert(bell.seen(side) !== before, 'a ring changes the bell word');
-    for (const listener of this.world.ringListeners.listeners(bell, side)) {
-      if (listener.pending) continue;
-      listener.pending = true;
-      this.world.scheduler.after(0, `${this.partition}/ring-${side}`, () => {
-        listener.pending = false;
-        if (listener.active) listener.callback();
-      });
-    }
+    if (ringLost(this, bell, side)) return;
+    deliverRing(this.world, bell, side, `${this.partition}/ring-${side}`);
+  }
+
+  /** The stream that decides which rings a doorbell-lost fault with a chance takes. */
+  lossPrng(): Prng {
+    this.lossStream ??= this.prng('doorbell-loss');
+    return this.lossStream;
   }
 
   /** Stops the run after the current event (SimScheduler.fail), naming `<partition>/…`. */
@@ -110,5 +110,28 @@ export class SimEnvironment implements Environment {
   /** Calls `onRing` on every ring of `side` on `bell` until the returned function is called. */
   onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void {
     return this.world.ringListeners.add(bell, side, onRing);
+  }
+}
+
+/**
+ * Rings `bell` of `side` and schedules every listener of it at the current instant under `label`
+ * (a pending delivery takes later rings with it). Also the fault plan's spurious ring.
+ */
+export function deliverRing(
+  world: Pick<SimWorldPorts, 'scheduler' | 'ringListeners'>,
+  bell: Doorbell,
+  side: ChannelSide,
+  label: string,
+): void {
+  const before = bell.seen(side);
+  bell.ring(side);
+  assert(bell.seen(side) !== before, 'a ring changes the bell word');
+  for (const listener of world.ringListeners.listeners(bell, side)) {
+    if (listener.pending) continue;
+    listener.pending = true;
+    world.scheduler.after(0, label, () => {
+      listener.pending = false;
+      if (listener.active) listener.callback();
+    });
   }
 }

@@ -7,6 +7,8 @@
 
 import { assert } from '../../base/assert.js';
 import type { InternalFailure } from '../../base/failure.js';
+import type { Prng } from '../../base/prng.js';
+import type { ChannelSide, Doorbell } from '../../channel/index.js';
 import { err, ok, type Result } from '../../base/result.js';
 import {
   bootOrder,
@@ -25,7 +27,7 @@ import type { TimerHandle, TraceRecord } from '../../partition/environment.js';
 import type { HostCounters } from '../../partition/partition-host.js';
 import { allocateRun, reportIospTransitions, type RunParts } from '../run-parts.js';
 import type { RunSummary } from './scheduler.js';
-import { HYPERVISOR_ENVIRONMENT } from './sim-environment.js';
+import { deliverRing, HYPERVISOR_ENVIRONMENT } from './sim-environment.js';
 import { SimLauncher, type SimHost } from './sim-launcher.js';
 import { SimWorld, type SimWorldOptions } from './sim-world.js';
 
@@ -80,6 +82,23 @@ export class SimRun {
   /** Every channel of the run. */
   get channels(): ChannelMap {
     return this.parts.channels;
+  }
+
+  /**
+   * What the fault plan's channel faults act through (run/channel-faults.ts): the channels, a
+   * spurious ring delivered to the bell's listeners as a partition's ring is, the run's
+   * scheduler and its seeded streams (under '#faults/', which no partition's label can be).
+   */
+  channelFaultPorts() {
+    const { world } = this;
+    return {
+      channels: this.parts.channels,
+      ring: (bell: Doorbell, side: ChannelSide): void =>
+        deliverRing(world, bell, side, `${HYPERVISOR_ENVIRONMENT}/ring-${side}`),
+      after: (delayMs: number, label: string, run: () => void): void =>
+        void this.at(this.now() + delayMs, label, run),
+      prng: (label: string): Prng => world.prng.derive(`#faults/${label}`),
+    };
   }
 
   /** The run's hardware by device kind (disks, NIC links), outliving every partition. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Prng } from '../../base/prng.js';
-import { Doorbell } from '../../channel/doorbell.js';
+import { Doorbell, LOSS_SCALE } from '../../channel/doorbell.js';
 import type { TraceRecord } from '../../partition/environment.js';
 import { WorkerEnvironment } from './worker-environment.js';
 
@@ -76,5 +76,19 @@ describe('worker environment', () => {
     });
     await new Promise<void>((resolve) => env.schedule(10, 'end', resolve));
     expect(env.failure()).toMatchObject({ where: 'guest1/poll', message: 'broken poll' });
+  });
+
+  test('a ring an armed doorbell-lost takes leaves the bell word alone and is traced as doorbell.lost', () => {
+    const trace: TraceRecord[] = [];
+    const env = environment(trace);
+    const bell = Doorbell.allocate();
+    bell.injectLoss('client', { count: 1, millionths: LOSS_SCALE, untilMs: 0x7fff_ffff });
+    env.ring(bell, 'client');
+    expect(bell.seen('client')).toBe(0);
+    expect(trace.map((r) => [r.actor, r.event, r.state])).toEqual([
+      ['guest1/doorbell', 'doorbell.lost', 'client'],
+    ]);
+    env.ring(bell, 'client');
+    expect(bell.seen('client'), 'the count is spent: the next ring rings').toBe(1);
   });
 });

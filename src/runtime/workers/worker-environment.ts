@@ -7,6 +7,7 @@ import { type InternalFailure, internalFailure } from '../../base/failure.js';
 import type { Prng } from '../../base/prng.js';
 import type { ChannelSide, Doorbell } from '../../channel/doorbell.js';
 import type { Clock, Environment, TimerHandle, TraceRecord } from '../../partition/environment.js';
+import { ringLost } from '../ring-loss.js';
 
 /**
  * How long one doorbell wait lasts before it is renewed. A wait only ends early on a ring; the
@@ -20,6 +21,7 @@ export class WorkerEnvironment implements Environment {
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
   private nextTimerId = 1;
   private failed: InternalFailure | null = null;
+  private lossStream: Prng | undefined;
 
   /** XState's clock: the real Node timers. */
   readonly clock: Clock = {
@@ -67,8 +69,16 @@ export class WorkerEnvironment implements Environment {
     this.sink(record);
   }
 
+  /** Rings `bell` of `side`, unless an armed doorbell-lost fault takes the ring (ring-loss.ts). */
   ring(bell: Doorbell, side: ChannelSide): void {
+    if (ringLost(this, bell, side)) return;
     bell.ring(side);
+  }
+
+  /** The stream that decides which rings a doorbell-lost fault with a chance takes. */
+  lossPrng(): Prng {
+    this.lossStream ??= this.prng('doorbell-loss');
+    return this.lossStream;
   }
 
   /** Records the first bug; the main thread asks for it ({@link failure}) and ends the run. */

@@ -10,6 +10,7 @@
 // (sim runtime's PARTITION_NAME), and only its clock, time and trace sink are used.
 
 import type { InternalFailure } from '../../base/failure.js';
+import type { ChannelSide, Doorbell } from '../../channel/index.js';
 import { Prng } from '../../base/prng.js';
 import { ok, type Result } from '../../base/result.js';
 import {
@@ -107,6 +108,22 @@ export class WorkerRuntime {
   /** Every channel of the run. */
   get channels(): ChannelMap {
     return this.parts.channels;
+  }
+
+  /**
+   * What the fault plan's channel faults act through (run/channel-faults.ts): the channels, a
+   * ring from this thread (Atomics.notify wakes the partition's waiting listener), this thread's
+   * timers and the run's seeded streams.
+   */
+  channelFaultPorts() {
+    const { env } = this;
+    return {
+      channels: this.parts.channels,
+      ring: (bell: Doorbell, side: ChannelSide): void => void bell.ring(side),
+      after: (delayMs: number, label: string, run: () => void): void =>
+        void env.schedule(delayMs, label, run),
+      prng: (label: string): Prng => env.prng(label),
+    };
   }
 
   /** The run's hardware by device kind (disks, NIC links), outliving every worker. */
