@@ -116,19 +116,14 @@ export const CATALOGUE: readonly Mutant[] = [
   },
   {
     name: 'write-acked-before-disk',
-    breaks: 'the IOSP answers a write only once the disk has it (here: at once, the disk later)',
+    breaks:
+      'the IOSP answers a write only once the disk has it (here: at once, the disk later; the quirk write-ack-before-disk switched on for good)',
     edits: [
       {
         file: 'src/kinds/vhba/scsi-server.ts',
-        search: 'const delayMs = prng.int(minUs, maxUs) / 1000;',
-        replace:
-          'const delayMs = prng.int(minUs, maxUs) / 1000;\n    const early = command.dataDir === UIS_DMA_TO_DEVICE;\n    if (early) {\n      answerServed(s, encodeScsiResponse(command, { linuxstat: 0, scsistat: 0, addlstat: 0, sense: new Uint8Array(64), noDiskResult: false }));\n      ringIfAnswered(s, this.ctx.env);\n    }',
-      },
-      {
-        file: 'src/kinds/vhba/scsi-server.ts',
-        search: 'answerServed(s, this.execute(s, command));',
-        replace:
-          'const response = this.execute(s, command);\n      if (!early) answerServed(s, response);',
+        search:
+          "if (this.quirks?.['ackWritesEarly'] === true && command.dataDir === UIS_DMA_TO_DEVICE) {",
+        replace: 'if (command.dataDir === UIS_DMA_TO_DEVICE) {',
       },
     ],
     killers: [STORAGE, run('iosp-reboot-storage')],
