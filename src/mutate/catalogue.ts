@@ -13,6 +13,13 @@ const CONTROL: Killer = { kind: 'fuzz', property: 'control-plane-convergence' };
 const RING_FULL: Killer = { kind: 'fuzz', property: 'ring-full' };
 const run = (scenario: string): Killer => ({ kind: 'run', scenario });
 const test = (file: string): Killer => ({ kind: 'test', file });
+// storage-recovery must find the seeded bug `quirk` by the promise its test names.
+const storageCanary = (quirk: string): Killer => ({
+  kind: 'canary',
+  quirk,
+  file: 'properties/storage-recovery.property.test.ts',
+  test: `the quirk ${quirk} is found`,
+});
 
 const SIGNAL_QUEUE = 'src/channel/signal-queue.ts';
 const VALIDATE = 'src/channel/validate.ts';
@@ -217,7 +224,8 @@ export const CATALOGUE: readonly Mutant[] = [
   },
   {
     name: 'read-accepts-older-version',
-    breaks: 'a read must return a version the ledger allows (here any older one passes too)',
+    breaks:
+      "a read must return a version the ledger allows (here any older one passes too, in the workload's check and in the shared-disk register)",
     edits: [
       {
         file: 'machines/block-workload.logic.ts',
@@ -225,8 +233,15 @@ export const CATALOGUE: readonly Mutant[] = [
         replace:
           'if (got === null || (!allowed.includes(got) && got > Math.min(...allowed))) return',
       },
+      {
+        file: 'src/check/block-register.ts',
+        search: 'if (!registerAllows(writes.get(lba) ?? [], got, op.startMs, op.endMs))',
+        replace:
+          'if (!registerAllows(writes.get(lba) ?? [], got, Number.NEGATIVE_INFINITY, op.endMs))',
+      },
     ],
-    killers: [STORAGE, run('iosp-reboot-storage')],
+    // No correct run ever reads stale data: only a seeded stale read can show the check is gone.
+    killers: [storageCanary('write-ack-before-disk'), STORAGE],
     unitTests: ['machines/block-workload.logic.test.ts'],
   },
   {

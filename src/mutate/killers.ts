@@ -48,6 +48,8 @@ export function killerArgv(killer: Killer, budget: KillerBudget): readonly strin
       ];
     case 'test':
       return ['node', 'node_modules/vitest/vitest.mjs', 'run', killer.file];
+    case 'canary':
+      return ['node', 'node_modules/vitest/vitest.mjs', 'run', killer.file, '-t', killer.test];
     case 'command':
       return killer.argv;
   }
@@ -64,6 +66,8 @@ export function killerLabel(killer: Killer): string {
       return `run ${killer.scenario}`;
     case 'test':
       return `test ${killer.file}`;
+    case 'canary':
+      return `canary ${killer.quirk}`;
     case 'command':
       return killer.label;
   }

@@ -20,6 +20,17 @@ export type Killer =
   | { readonly kind: 'run'; readonly scenario: string; readonly seed?: number }
   /** `vitest run FILE`: a test file that reaches what no property can (threads, the scheduler). */
   | { readonly kind: 'test'; readonly file: string }
+  /**
+   * A property's quirk canary: the test of FILE named `test` (`vitest run FILE -t TEST`), which
+   * asserts that the property finds a seeded bug, and by which promise. It kills a mutant that
+   * weakens a check so far that the property no longer sees the seeded bug for what it is.
+   */
+  | {
+      readonly kind: 'canary';
+      readonly quirk: string;
+      readonly file: string;
+      readonly test: string;
+    }
   /** Any command, run in the tree's root (the runner's own tests use it). */
   | { readonly kind: 'command'; readonly label: string; readonly argv: readonly string[] };
 
