@@ -70,13 +70,21 @@ export function deviceKey(busNo: number, devNo: number): string {
  * can only find an empty queue. The machine waits the whole stretch in one timer instead — up to
  * the first jiffy at which the idle time exceeds `MIN_IDLE_SECONDS` — and accrues it as idle
  * time, exactly as the skipped polls would have. The SLOW polls (every 100 jiffies) still run.
+ * A ring a doorbell-lost fault takes would break the elision: the host then wakes the machine
+ * at the jiffy the kernel's next poll would run (guest-chipset.ts `lostRing`).
  */
 export function pollWaitMs(context: VisorchipsetContext): number {
   const intervalMs = context.pollIntervalJiffies * context.jiffyMs;
-  if (context.lastPollFoundCommands || context.pollIntervalJiffies !== POLLJIFFIES_CONTROLVM_FAST)
-    return intervalMs;
+  if (!skipsIdlePolls(context)) return intervalMs;
   const jiffies = Math.floor((MIN_IDLE_SECONDS * 1000 - context.idleMs) / context.jiffyMs) + 1;
   return Math.max(1, jiffies) * context.jiffyMs;
+}
+
+/** Whether the wait after the last poll elides idle FAST polls ({@link pollWaitMs}). */
+export function skipsIdlePolls(context: VisorchipsetContext): boolean {
+  return (
+    !context.lastPollFoundCommands && context.pollIntervalJiffies === POLLJIFFIES_CONTROLVM_FAST
+  );
 }
 
 /**

@@ -223,22 +223,24 @@ export class FaultSchedule {
     iosps: readonly string[],
     guests: readonly string[],
   ): void {
-    const targets = f.kind === 'queue-full' ? iosps : [...iosps, ...guests];
+    // A lost ring may hit any doorbell, the CP's included: every poller finds the work at its next
+    // real poll (a guest's controlvm poller and vnic receive thread through Environment.onRing's
+    // `onLost`, the CP and the IOSPs at their idle polls). queue-full holds an IOSP's drain only.
+    const targets =
+      f.kind === 'queue-full'
+        ? iosps
+        : f.kind === 'doorbell-lost'
+          ? [...iosps, ...guests, CP_NAME]
+          : [...iosps, ...guests];
     const partition = targets[mod(f.target, Math.max(targets.length, 1))];
     if (partition === undefined) return;
     const at = clamp(f.atMs, 0, 10_000);
     const span = clamp(f.forMs, 1, 10_000);
-    // Choice: a guest loses the rings of its first device channel only. Its controlvm poller
-    // (visorchipset's FAST-poll elision, machines/visorchipset.logic.ts) assumes every CP command
-    // rings, so a lost controlvm ring waits for MIN_IDLE_SECONDS (10 s) where the kernel's next
-    // poll is one jiffy away: a known gap of the model, not of the promise under test here.
-    const channel = guests.includes(partition) ? { channel: `${partition}/vbus2:dev0` } : {};
     const fault =
       f.kind === 'doorbell-lost'
         ? {
             action: f.kind,
             partition,
-            ...channel,
             rate: clamp(f.ratePercent, 1, 100) / 100,
             for: span,
             at,

@@ -191,12 +191,12 @@ export function netPlan(c: NetCase): NetPlan {
   const schedule = new FaultSchedule();
   c.faults.forEach((f, index) => {
     if (f.kind === 'doorbell-lost' || f.kind === 'doorbell-spurious' || f.kind === 'queue-full') {
-      // Choice: rings lost only on the IOSPs' side. A ring to a guest's vnic lost after a resume
-      // leaves its link down for good: its receive thread sleeps until a ring (no timed poll while
-      // it waits for the ENBDIS answer), where the kernel's driver would poll (§7). Reported, to
-      // be fixed in the vnic stack; until then the property would only find that gap.
-      const lossOnGuests = f.kind !== 'doorbell-lost';
-      schedule.addChannel(f, index, iosps, lossOnGuests ? guests.map((g) => g.name) : []);
+      schedule.addChannel(
+        f,
+        index,
+        iosps,
+        guests.map((g) => g.name),
+      );
       return;
     }
     if (f.kind !== 'link-flap') {

@@ -19,8 +19,9 @@
 // two ends in whichever thread they run, so one fault acts alike in both runtimes. Words 4/5:
 // rings of that side still to lose (-1: any number); 6/7: the chance each ring is lost, in
 // millionths; 8/9: until when (ms since the run started) the loss lasts; 10/11: until when the
-// partition at that side holds off draining the queue it consumes. All zero in a run without
-// these faults, so a ring then costs one more load and no random draw.
+// partition at that side holds off draining the queue it consumes; 12/13: rings of that side a
+// fault took (noteLost), which a waiter reads as "the poll I skipped would have found work". All
+// zero in a run without these faults, so a ring then costs one more load and no random draw.
 
 import { assert } from '../base/assert.js';
 
@@ -36,9 +37,10 @@ const LOSS_LEFT: Readonly<Record<ChannelSide, number>> = { server: 4, client: 5 
 const LOSS_MILLIONTHS: Readonly<Record<ChannelSide, number>> = { server: 6, client: 7 };
 const LOSS_UNTIL: Readonly<Record<ChannelSide, number>> = { server: 8, client: 9 };
 const DRAIN_HELD_UNTIL: Readonly<Record<ChannelSide, number>> = { server: 10, client: 11 };
+const LOST: Readonly<Record<ChannelSide, number>> = { server: 12, client: 13 };
 
 /** Bytes of one channel's doorbell memory: ring counters, acknowledged counts, fault words. */
-export const DOORBELL_BYTES = 48;
+export const DOORBELL_BYTES = 56;
 
 /** Denominator of a ring's loss chance (the loss words hold millionths). */
 export const LOSS_SCALE = 1_000_000;
@@ -135,6 +137,20 @@ export class Doorbell {
       if (Atomics.compareExchange(this.words, LOSS_LEFT[side], left, left - 1) === left)
         return true;
     }
+  }
+
+  /** How many rings of `side` a doorbell-lost fault has taken so far. */
+  lostSeen(side: ChannelSide): number {
+    return Atomics.load(this.words, LOST[side]);
+  }
+
+  /**
+   * A fault took a ring of `side` (ring-loss.ts): counts it and wakes the waiters without changing
+   * the ring count, so a waiter that skips its idle polls can run the one that finds the work.
+   */
+  noteLost(side: ChannelSide): void {
+    Atomics.add(this.words, LOST[side], 1);
+    Atomics.notify(this.words, WORD[side]);
   }
 
   /** A queue-full fault: the partition at `side` drains nothing it consumes until `untilMs`. */

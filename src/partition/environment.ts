@@ -51,8 +51,11 @@ export interface Environment {
   /**
    * Calls `onRing` whenever the doorbell of `side` rings, until the returned function is called.
    * A ring only wakes the poller early: the poller still reads everything from channel memory.
+   * `onLost`, if given, runs (later, like `onRing`) when a doorbell-lost fault takes a ring of that
+   * side: a poller whose idle polls the runtime skips (they would find nothing, DESIGN "Time,
+   * polling") runs the poll that now would find the work, as the real poller's next one does.
    */
-  onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void;
+  onRing(bell: Doorbell, side: ChannelSide, onRing: () => void, onLost?: () => void): () => void;
   /**
    * A bug inside spar-sim surfaced in `where` (an actor's systemId, a timer's label): the run
    * stops after the current event and reports what ran so far (exit 3). Only the first counts.

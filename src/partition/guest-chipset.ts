@@ -4,7 +4,7 @@
 
 import type { AnyActorRef } from 'xstate';
 import type { visorchipsetMachine } from '../../machines/visorchipset.machine.js';
-import type { VisorbusRequest } from '../../machines/visorchipset.logic.js';
+import { skipsIdlePolls, type VisorbusRequest } from '../../machines/visorchipset.logic.js';
 import { Channel, VBUS_CHANNEL } from '../channel/index.js';
 import type { ChannelRecord } from '../hypervisor/index.js';
 import type { BindingOf } from './binding.js';
@@ -43,6 +43,9 @@ export interface ChipsetParts {
 /** visorchipset's effects on the controlvm channel and the mapped channels. */
 export class GuestChipset {
   private pollTimer: TimerHandle | null = null;
+  private lostRingTimer: TimerHandle | null = null;
+  /** When the last real poll ran (the jiffy grid the kernel's FAST polls keep). */
+  private lastPollAtMs = 0;
   readonly binding: BindingOf<typeof visorchipsetMachine>;
 
   constructor(private readonly g: ChipsetParts) {
@@ -72,11 +75,37 @@ export class GuestChipset {
   /** The guest stopped: no further poll. */
   stop(): void {
     if (this.pollTimer !== null) this.g.env.cancel(this.pollTimer);
+    if (this.lostRingTimer !== null) this.g.env.cancel(this.lostRingTimer);
     this.pollTimer = null;
+    this.lostRingTimer = null;
+  }
+
+  /**
+   * A doorbell-lost fault took a ring to the controlvm channel (Environment.onRing's `onLost`).
+   * visorchipset elides its idle FAST polls on the ground that each command rings; the kernel
+   * polls every jiffy and would find the command at its next poll (spar-protocol.md §7), so the
+   * machine is woken at that jiffy. A SLOW wait (100 jiffies) ends in a real poll already.
+   */
+  lostRing(): void {
+    const { context } = this.g.chipset().getSnapshot();
+    if (this.lostRingTimer !== null || !skipsIdlePolls(context)) return;
+    const sinceMs = this.g.env.now() - this.lastPollAtMs;
+    const jiffies = Math.max(1, Math.ceil(sinceMs / context.jiffyMs));
+    const polledAtMs = this.lastPollAtMs;
+    this.lostRingTimer = this.g.env.schedule(
+      jiffies * context.jiffyMs - sinceMs,
+      'controlvm-lost-ring',
+      () => {
+        this.lostRingTimer = null;
+        // A real ring may have brought the poll already.
+        if (this.lastPollAtMs === polledAtMs) this.g.chipset().send({ type: 'DOORBELL' });
+      },
+    );
   }
 
   private poll(): void {
     this.pollTimer = null;
+    this.lastPollAtMs = this.g.env.now();
     const { counts, port } = this.g;
     const result = port.poll();
     counts.controlvmPolls++;

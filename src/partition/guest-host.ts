@@ -141,7 +141,12 @@ export class GuestHost implements PartitionHost {
     if (this.clientBus) this.bridge = this.startClientBus();
     const chipset = this.chipset;
     this.stops.push(
-      this.env.onRing(this.controlvmBell, 'client', () => chipset.send({ type: 'DOORBELL' })),
+      this.env.onRing(
+        this.controlvmBell,
+        'client',
+        () => chipset.send({ type: 'DOORBELL' }),
+        () => this.chipsetSide.lostRing(),
+      ),
     );
     this.guest.send({ type: 'MODULES_LOADED' });
     this.traceGuest('boot');

@@ -26,7 +26,14 @@ export class ReceiveThread {
     /** Whether the stack still waits for something: the timed wake-ups go on while it does. */
     private readonly busy: () => boolean,
   ) {
-    this.stopListening = env.onRing(bell, 'client', () => this.wake());
+    // A ring a doorbell-lost fault took costs one poll period, as the real thread's timed wait
+    // would (the idle thread's skipped wake-ups would have found the work).
+    this.stopListening = env.onRing(
+      bell,
+      'client',
+      () => this.wake(),
+      () => this.arm(),
+    );
   }
 
   /** Something went out: make sure a timed wake-up is armed. */

@@ -13,6 +13,8 @@ import type { ChannelSide, Doorbell } from '../../channel/index.js';
 /** One registration; `active` turns false when it is unregistered. */
 export interface RingListener {
   readonly callback: () => void;
+  /** Runs when a doorbell-lost fault takes a ring of this side (Environment.onRing's `onLost`). */
+  readonly lostCallback: (() => void) | undefined;
   active: boolean;
   /** A delivery is scheduled and has not run yet: later rings coalesce into it. */
   pending: boolean;
@@ -24,10 +26,18 @@ type SideListeners = Record<ChannelSide, Set<RingListener>>;
 export class RingListeners {
   private readonly byBell = new Map<SharedArrayBuffer, SideListeners>();
 
-  /** Registers `callback` for rings of `side` on `bell`; returns the idempotent unregister. */
-  add(bell: Doorbell, side: ChannelSide, callback: () => void): () => void {
+  /**
+   * Registers `callback` for rings of `side` on `bell` (and `lostCallback` for rings a fault took);
+   * returns the idempotent unregister.
+   */
+  add(
+    bell: Doorbell,
+    side: ChannelSide,
+    callback: () => void,
+    lostCallback?: () => void,
+  ): () => void {
     const sides = this.sidesOf(bell);
-    const listener: RingListener = { callback, active: true, pending: false };
+    const listener: RingListener = { callback, lostCallback, active: true, pending: false };
     sides[side].add(listener);
     return () => {
       if (!listener.active) return;

@@ -92,7 +92,10 @@ export class SimEnvironment implements Environment {
    * takes (Doorbell.takeLoss) changes nothing and wakes nobody; it is traced as `doorbell.lost`.
    */
   ring(bell: Doorbell, side: ChannelSide): void {
-    if (ringLost(this, bell, side)) return;
+    if (ringLost(this, bell, side)) {
+      deliverLostRing(this.world, bell, side, `${this.partition}/lost-ring-${side}`);
+      return;
+    }
     deliverRing(this.world, bell, side, `${this.partition}/ring-${side}`);
   }
 
@@ -108,8 +111,8 @@ export class SimEnvironment implements Environment {
   }
 
   /** Calls `onRing` on every ring of `side` on `bell` until the returned function is called. */
-  onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void {
-    return this.world.ringListeners.add(bell, side, onRing);
+  onRing(bell: Doorbell, side: ChannelSide, onRing: () => void, onLost?: () => void): () => void {
+    return this.world.ringListeners.add(bell, side, onRing, onLost);
   }
 }
 
@@ -132,6 +135,26 @@ export function deliverRing(
     world.scheduler.after(0, label, () => {
       listener.pending = false;
       if (listener.active) listener.callback();
+    });
+  }
+}
+
+/**
+ * A fault took a ring of `bell`'s `side` (ring-loss.ts): schedules, at the current instant, the
+ * `onLost` of every listener that gave one. Nothing is scheduled for the others, so a run whose
+ * pollers do not skip polls is unchanged by the loss (beyond the ring itself).
+ */
+function deliverLostRing(
+  world: Pick<SimWorldPorts, 'scheduler' | 'ringListeners'>,
+  bell: Doorbell,
+  side: ChannelSide,
+  label: string,
+): void {
+  for (const listener of world.ringListeners.listeners(bell, side)) {
+    const onLost = listener.lostCallback;
+    if (onLost === undefined) continue;
+    world.scheduler.after(0, label, () => {
+      if (listener.active) onLost();
     });
   }
 }

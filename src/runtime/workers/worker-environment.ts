@@ -101,18 +101,25 @@ export class WorkerEnvironment implements Environment {
     }
   }
 
-  onRing(bell: Doorbell, side: ChannelSide, onRing: () => void): () => void {
+  onRing(bell: Doorbell, side: ChannelSide, onRing: () => void, onLost?: () => void): () => void {
     let active = true;
     // A pending Atomics.waitAsync does not keep a worker alive (stack.md pitfall 4).
     const keepAlive = setInterval(() => undefined, 2 ** 30);
     const listen = async (): Promise<void> => {
       let seen = bell.seen(side);
+      let lostSeen = bell.lostSeen(side);
       while (active) {
         await bell.wait(side, seen, RING_WAIT_SLICE_MS);
         const current = bell.seen(side);
         if (active && current !== seen) {
           seen = current;
           this.guarded(`ring-${side}`, onRing);
+        }
+        // A lost ring notifies without changing the ring count (Doorbell.noteLost).
+        const lost = bell.lostSeen(side);
+        if (active && lost !== lostSeen) {
+          lostSeen = lost;
+          if (onLost !== undefined) this.guarded(`lost-ring-${side}`, onLost);
         }
       }
     };
