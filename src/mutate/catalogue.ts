@@ -313,20 +313,6 @@ export const CATALOGUE: readonly Mutant[] = [
     unitTests: [],
   },
   {
-    name: 'tail-published-before-copy',
-    breaks: 'the consumer publishes tail only after copying the slot out',
-    edits: [
-      {
-        file: SIGNAL_QUEUE,
-        search: 'into.set(this.mem.u8.subarray(slot, slot + g.signalSizeBytes));\n',
-        replace:
-          'Atomics.store(i32, this.word + SQ.tail / 4, newTail);\n    into.set(this.mem.u8.subarray(slot, slot + g.signalSizeBytes));\n',
-      },
-    ],
-    killers: [test(CROSS_THREAD)],
-    unitTests: [],
-  },
-  {
     name: 'cp-skips-a-pause',
     breaks: 'the CP pauses every device of an IOSP that died (here all but one)',
     edits: [
