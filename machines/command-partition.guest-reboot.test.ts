@@ -69,6 +69,38 @@ describe('command-partition: a guest that booted again', () => {
     expect(context.guests['guest1']).toMatchObject({ status: 'ready', boot: 2 });
   });
 
+  test('a device recovery last paused is paused again right after the rebooted guest is re-created; one last resumed is not', () => {
+    const { actor, sent, reply, plan } = start();
+    const answerAll = () => {
+      for (let i = 0; i < 40; i++) {
+        const pending = actor.getSnapshot().context.guests['guest1']?.outstanding ?? null;
+        const request = sent().find((r) => r.messageHandle === pending);
+        if (request === undefined) return;
+        reply(request.messageHandle, request.id, 0);
+      }
+    };
+    answerAll();
+    const [paused, resumed] = plan.devices;
+    if (paused === undefined) throw new Error('ioGuestConfig has a device');
+    const device = (d: typeof paused, state: number) =>
+      actor.send({ type: 'CHANGE_DEVICE_STATE', guest: 'guest1', ...d, state });
+    device(paused, 0x73);
+    if (resumed !== undefined) {
+      device(resumed, 0x73);
+      device(resumed, 0xf7);
+    }
+    answerAll();
+    const before = sent().length;
+    actor.send({ type: 'GUEST_REBOOTED', plan });
+    answerAll();
+    const after = sent().slice(before);
+    const changes = after.filter((r) => r.id === ID.CONTROLVM_DEVICE_CHANGESTATE);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]?.packet).toMatchObject({ busNo: paused.busNo, devNo: paused.devNo });
+    expect(after.at(-1)?.id).toBe(ID.CONTROLVM_DEVICE_CHANGESTATE);
+    expect(actor.getSnapshot().value).toBe('ready');
+  });
+
   test('a guest the CP had given up is brought up again after its reboot', () => {
     const { actor, effects, sent, reply, plan } = start();
     const first = sent()[0] as ControlvmRequest;

@@ -112,8 +112,10 @@ export interface GuestProgress {
   readonly queue: readonly QueuedCommand[];
   /** Message handle of the command awaiting its response, or null. */
   readonly outstanding: string | null;
-  /** Which boot of the guest the CP is bringing up or serving, from 1 (reconcile.ts). */
+  /** Which boot of the guest the CP is bringing up or serving, from 1 (guest-reboot.ts). */
   readonly boot: number;
+  /** The last state asked for each device (`deviceKey`), if any: a reboot reapplies it. */
+  readonly requestedStates?: Readonly<Record<string, number>>;
 }
 
 /** A command that failed: a failed response, or no ack/response in time (status null). */

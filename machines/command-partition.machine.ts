@@ -51,7 +51,7 @@ import {
   type CommandRejection,
 } from './command-partition.logic.js';
 import { isAlreadyThere, isStaleReply } from './command-partition.reconcile.js';
-import { restartGuest } from './command-partition.guest-reboot.js';
+import { noteRequestedState, restartGuest } from './command-partition.guest-reboot.js';
 import type { CommandPartitionEmitted, CommandPartitionEvent } from './command-partition.types.js';
 
 /** The command-partition machine; create it with {@link CommandPartitionInput} and a clock. */
@@ -166,7 +166,7 @@ export const commandPartitionMachine = setup({
         state === null
           ? deviceDestroyRequest(busNo, devNo)
           : deviceChangeStateRequest(busNo, devNo, state);
-      return enqueueCommand(context, guest, request);
+      return noteRequestedState(enqueueCommand(context, guest, request), operateOf(event));
     }),
     rejectCommand: enqueueActions(({ context, event, enqueue }) => {
       const { state, ...device } = operateOf(event);

@@ -174,6 +174,9 @@ export class CommandHost implements PartitionHost {
         const { guest, busNo, devNo } = outcome;
         if (outcome.id !== CONTROLVM_ID.CONTROLVM_DEVICE_CHANGESTATE) return;
         if (busNo === null || devNo === null) return;
+        // A rebooted guest's bring-up pause (command-partition.guest-reboot.ts) is not recovery's.
+        const sent = this.actor.getSnapshot().context.sent[outcome.messageHandle];
+        if (sent?.phase === 'bringUp') return;
         this.recovery.send({ type: 'CHANGE_ANSWERED', guest, busNo, devNo });
       },
       'cp.guestReady': keep,
