@@ -262,7 +262,8 @@ export class StorageStack {
     const systemId = `${this.host.partition}/block-workload:${w.disk}`;
     const prng = this.host.env.prng(`workload/${w.disk}`);
     const seedWords = Array.from({ length: 3 * w.ops }, () => prng.int(0, 0x7fff_ffff));
-    const history = new BlockHistoryRecorder(w.blockSize, w.sharing.withHistory);
+    const prior = this.journal?.history(w.disk);
+    const history = new BlockHistoryRecorder(w.blockSize, w.sharing.withHistory, prior);
     this.histories.set(w.disk, history);
     // Writers of one disk take disjoint versions (block-history.ts `writerSlot`).
     const slot = w.sharing.writer;
@@ -293,7 +294,7 @@ export class StorageStack {
       'workload.finished': () => {},
     });
     this.workloads.set(w.disk, workload);
-    this.journal?.follow(w.disk, workload);
+    this.journal?.follow(w.disk, workload, history);
     const delay = Math.max(0, w.start - this.host.env.now());
     const begin = () => workload.send({ type: 'START' });
     this.host.env.schedule(delay, `workload-start:${w.disk}`, begin);
