@@ -68,6 +68,8 @@ export interface GuestKindContext extends Binder {
   readonly guest: AnyActorRef;
   /** The guest's workload journal, which outlives its boots (vhba/workload-journal.ts). */
   readonly journal?: SharedArrayBuffer | undefined;
+  /** Which boot of the guest this is, from 1 (the hypervisor's count). */
+  readonly bootCount: number;
 }
 
 /** What a device's stack uses of its guest. */

@@ -38,7 +38,7 @@ import { sysfsView } from './sysfs.js';
 /** What a guest host is made from. */
 export type GuestHostContext = Pick<
   HostContext,
-  'partition' | 'config' | 'channels' | 'env' | 'journal'
+  'partition' | 'config' | 'channels' | 'env' | 'journal' | 'bootCount'
 >;
 
 type VisorbusDone = Omit<Extract<VisorchipsetEvent, { type: 'VISORBUS_DONE' }>, 'type'>;
@@ -220,6 +220,7 @@ export class GuestHost implements PartitionHost {
       bus: this.expect(this.bus, 'visorbus'),
       env: this.env,
       journal: this.ctx.journal,
+      bootCount: this.ctx.bootCount ?? 1,
       channels: this.channels,
       bind: (systemId, binding) => this.bind(systemId, binding),
       bindEffects: (systemId, binding) => this.bindEffects(systemId, binding),
