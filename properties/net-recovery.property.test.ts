@@ -15,6 +15,8 @@ const FAULT_KINDS = [
   'reboot-during-recovery',
   'hang',
   'link-flap',
+  'cp-crash-then-reboot',
+  'cp-crash-during-recovery',
 ] as const;
 
 describe('net recovery', () => {
