@@ -81,8 +81,9 @@ export interface QueuedCommand {
   readonly request: ControlvmRequestBody;
 }
 
-/** How a sent command ended; `pending` until its response or a timeout. */
-export type Resolution = 'pending' | 'response' | 'ack-timeout' | 'response-timeout';
+/** How a sent command ended; `pending` until its response, a timeout or its guest's reboot. */
+export type Resolution = 'pending' | 'response' | CommandTimeout | 'guest-rebooted';
+type CommandTimeout = 'ack-timeout' | 'response-timeout';
 
 /** The ledger entry of one sent command, keyed by its message handle. */
 export interface SentCommand {
@@ -111,6 +112,10 @@ export interface GuestProgress {
   readonly queue: readonly QueuedCommand[];
   /** Message handle of the command awaiting its response, or null. */
   readonly outstanding: string | null;
+  /** Which boot of the guest the CP is bringing up or serving, from 1 (guest-reboot.ts). */
+  readonly boot: number;
+  /** The last state asked for each device (`deviceKey`), if any: a reboot reapplies it. */
+  readonly requestedStates?: Readonly<Record<string, number>>;
 }
 
 /** A command that failed: a failed response, or no ack/response in time (status null). */
@@ -211,6 +216,7 @@ export function initialContext(input: CommandPartitionInput): CommandPartitionCo
         devices: plan.devices.map((d) => deviceKey(d.busNo, d.devNo)),
         queue: bringUpCommands(plan),
         outstanding: null,
+        boot: 1,
       },
     ]),
   );
@@ -225,7 +231,8 @@ export function initialContext(input: CommandPartitionInput): CommandPartitionCo
 /** The key of a device in {@link GuestProgress.devices}. */
 export const deviceKey = (busNo: number, devNo: number): string => `${busNo}:${devNo}`;
 
-const withGuest = (c: CommandPartitionContext, guest: string, g: GuestProgress) => ({
+/** `c` with guest `guest`'s progress replaced by `g`. */
+export const withGuest = (c: CommandPartitionContext, guest: string, g: GuestProgress) => ({
   ...c,
   guests: { ...c.guests, [guest]: g },
 });

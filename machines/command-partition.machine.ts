@@ -20,6 +20,7 @@
 // Restart (command-partition.reconcile.ts): a CP that booted again numbers its handles by its
 // incarnation, ignores replies to older incarnations (`cp.staleReply`, not violations), and takes
 // ALREADY_DONE / EEXIST answers to its repeated bring-up as "already there".
+// Guest reboot (command-partition.guest-reboot.ts): a guest that booted again is brought up anew.
 
 import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import { narrowEvent } from './narrow-event.js';
@@ -50,6 +51,7 @@ import {
   type CommandRejection,
 } from './command-partition.logic.js';
 import { isAlreadyThere, isStaleReply } from './command-partition.reconcile.js';
+import { noteRequestedState, restartGuest } from './command-partition.guest-reboot.js';
 import type { CommandPartitionEmitted, CommandPartitionEvent } from './command-partition.types.js';
 
 /** The command-partition machine; create it with {@link CommandPartitionInput} and a clock. */
@@ -85,6 +87,8 @@ export const commandPartitionMachine = setup({
     isFailedBringUpResponse: and(['isFailedResponse', 'isBringUpCommand']),
     isLiveBringUpTimeout: and(['isLiveTimeout', 'isBringUpCommand']),
     isRejectedCommand: ({ context, event }) => rejectionReason(context, operateOf(event)) !== null,
+    isPlannedGuest: ({ context, event }) =>
+      context.guests[narrowEvent(event, 'GUEST_REBOOTED').plan.name] !== undefined,
     allGuestsReady: ({ context }) => allGuests(context, true),
     allGuestsSettled: ({ context }) => allGuests(context, false),
   },
@@ -162,7 +166,7 @@ export const commandPartitionMachine = setup({
         state === null
           ? deviceDestroyRequest(busNo, devNo)
           : deviceChangeStateRequest(busNo, devNo, state);
-      return enqueueCommand(context, guest, request);
+      return noteRequestedState(enqueueCommand(context, guest, request), operateOf(event));
     }),
     rejectCommand: enqueueActions(({ context, event, enqueue }) => {
       const { state, ...device } = operateOf(event);
@@ -172,6 +176,21 @@ export const commandPartitionMachine = setup({
       const rejection: CommandRejection = { ...device, id, reason };
       enqueue.assign({ rejections: [...context.rejections, rejection] });
       enqueue.emit({ type: 'cp.rejected', rejection });
+    }),
+    // The abandoned command's timers go and its outcome is reported (recovery awaits its answer).
+    restartGuest: enqueueActions(({ context, event, enqueue }) => {
+      const { plan } = narrowEvent(event, 'GUEST_REBOOTED');
+      const { context: next, abandoned } = restartGuest(context, plan);
+      enqueue.assign(() => next);
+      const guest = plan.name;
+      enqueue.emit({ type: 'cp.guestRebooted', guest, boot: next.guests[guest]?.boot ?? 0 });
+      if (abandoned === null) return;
+      const { messageHandle, sent } = abandoned;
+      enqueue.cancel(timerId('ack', guest, messageHandle));
+      enqueue.cancel(timerId('response', guest, messageHandle));
+      const { id, busNo, devNo } = sent;
+      const result = { status: null, failed: true, cause: 'guest-rebooted' as const, busNo, devNo };
+      enqueue.emit({ type: 'cp.outcome', guest, id, messageHandle, ...result });
     }),
     emitBringUpDone: emit(({ context }) => {
       const all = Object.entries(context.guests);
@@ -231,6 +250,11 @@ export const commandPartitionMachine = setup({
       { guard: 'isRejectedCommand', actions: 'rejectCommand' },
       { actions: ['queueCommand', 'sendNextCommands'] },
     ],
+    GUEST_REBOOTED: {
+      guard: 'isPlannedGuest',
+      target: '.bringingUp',
+      actions: ['restartGuest', 'sendNextCommands'],
+    },
   },
   states: {
     bringingUp: {

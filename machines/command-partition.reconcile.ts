@@ -14,6 +14,8 @@
 // DEVICE_CREATE answered EEXIST (17) mean the guest already has it (§2.6 table), so the guest's
 // bring-up goes on. BUS_CONFIGURE of a created bus succeeds again (§2.6), so it needs no rule.
 // A first boot never takes these answers as success: there they mean a guest out of step.
+// Choice: the same holds for a guest's later boot (command-partition.guest-reboot.ts): the fresh
+// guest may have executed a create the CP had sent its crashed incarnation, still in queue 2.
 
 import {
   CONTROLVM_ID as ID,
@@ -37,17 +39,22 @@ export function incarnationOf(handle: string): number | null {
   return h === 0n ? 1 : Number((h - 1n) >> 32n) + 1;
 }
 
-/** True for a reply to a command an older incarnation of the CP sent. */
+/**
+ * True for a reply to a command an older incarnation of the CP sent, or one the CP abandoned when
+ * its guest rebooted (the fresh guest may still find it in queue 2 and answer it).
+ */
 export function isStaleReply(
   c: CommandPartitionContext,
-  reply: { readonly messageHandle: string },
+  reply: { readonly guest: string; readonly messageHandle: string },
 ): boolean {
+  const sent = c.sent[reply.messageHandle];
+  if (sent?.guest === reply.guest && sent.resolution === 'guest-rebooted') return true;
   const incarnation = incarnationOf(reply.messageHandle);
   return incarnation !== null && incarnation < c.incarnation;
 }
 
 /**
- * True for a bring-up response of a CP that booted again saying the guest already has what it
+ * True for a bring-up response of a CP that booted again, or to a guest that booted again, saying the guest already has what it
  * asked for (the header's §2.6 answers). Callers check first that the reply is expected.
  */
 export function isAlreadyThere(
@@ -55,7 +62,8 @@ export function isAlreadyThere(
   response: { readonly messageHandle: string; readonly id: number; readonly status: number },
 ): boolean {
   const sent = c.sent[response.messageHandle];
-  if (c.incarnation <= 1 || sent?.phase !== 'bringUp') return false;
+  const again = c.incarnation > 1 || (c.guests[sent?.guest ?? '']?.boot ?? 1) > 1;
+  if (!again || sent?.phase !== 'bringUp') return false;
   if (response.id === ID.CONTROLVM_CHIPSET_INIT)
     return response.status === CONTROLVM_RESP_ALREADY_DONE;
   const isCreate =

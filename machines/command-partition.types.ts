@@ -3,7 +3,12 @@
 // bring-up plans, queues and ledger are in command-partition.logic.ts.
 
 import type { ControlvmRequest } from '../src/protocol/controlvm-request.js';
-import type { CommandFailure, CommandRejection, Resolution } from './command-partition.logic.js';
+import type {
+  CommandFailure,
+  CommandRejection,
+  GuestPlan,
+  Resolution,
+} from './command-partition.logic.js';
 
 /** What identifies a reply: the guest and the command's message handle. */
 export type Reply = { readonly guest: string; readonly messageHandle: string };
@@ -23,7 +28,9 @@ export type CommandPartitionEvent =
   | ({ readonly type: 'RESPONSE_TIMEOUT' } & Reply)
   /** DEVICE_CHANGESTATE to a §3.1 segment state: 0xF7 running (resume), 0x73 standby (pause). */
   | ({ readonly type: 'CHANGE_DEVICE_STATE'; readonly state: number } & Device)
-  | ({ readonly type: 'DESTROY_DEVICE' } & Device);
+  | ({ readonly type: 'DESTROY_DEVICE' } & Device)
+  /** The hypervisor reports that guest `plan.name` booted again: bring it up anew. */
+  | { readonly type: 'GUEST_REBOOTED'; readonly plan: GuestPlan };
 
 /** How one sent command ended; `status` is null when nothing arrived in time. */
 export interface CommandOutcome {
@@ -46,6 +53,8 @@ export type CommandPartitionEmitted =
   | CommandOutcome
   | { readonly type: 'cp.guestReady'; readonly guest: string }
   | { readonly type: 'cp.guestFailed'; readonly guest: string; readonly failure: CommandFailure }
+  /** The guest booted again (its `boot`, from 2): its bring-up starts over. */
+  | { readonly type: 'cp.guestRebooted'; readonly guest: string; readonly boot: number }
   | { readonly type: 'cp.rejected'; readonly rejection: CommandRejection }
   /** A reply to a command an older incarnation of the CP sent: ignored (not a violation). */
   | {

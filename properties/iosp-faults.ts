@@ -16,6 +16,10 @@
 // its terms to the running sum like a reboot during recovery: every DEVICE_CHANGESTATE request is
 // caused by a fault (an IOSP down or up, a hang detected, a CP's restart) and sent by the time
 // that fault healed, so the same induction over firing order holds.
+//
+// Guest faults (issue #14 item 3): a guest crashes under IO or flows and is rebooted `gap` ms
+// later, down `down` ms; the CP brings it up again and its workloads start over (a block
+// workload first reads back what its crashed boot acknowledged). Heal: at + gap + down + slack.
 
 import fc from 'fast-check';
 import { WATCHDOG_DEFAULTS } from '../machines/iosp-recovery.machine.js';
@@ -66,15 +70,30 @@ export type IospFaultCase =
       readonly afterMs: number;
       readonly gapMs: number;
       readonly downMs: number;
+    }
+  /** Guest `guest` (modulo the guests) crashes at `atMs` and is rebooted `gapMs` later. */
+  | {
+      readonly kind: 'guest-crash-then-reboot';
+      readonly guest: number;
+      readonly atMs: number;
+      readonly gapMs: number;
+      readonly downMs: number;
     };
+
+/** A guest fault of a schedule ({@link FaultSchedule.addGuest}). */
+export type GuestFaultCase = Extract<IospFaultCase, { kind: 'guest-crash-then-reboot' }>;
 
 /** The command partition of every property case. */
 export const CP_NAME = 'cp';
 
-/** Arbitraries of the IOSP fault kinds, with the schedule's time ranges. */
+/**
+ * Arbitraries of the IOSP fault kinds, with the schedule's time ranges; `withHang` adds hangs,
+ * `withGuestCrash` guest crashes under IO.
+ */
 export function iospFaultArbitraries(
   times: { readonly atMs: fc.Arbitrary<number>; readonly downMs: fc.Arbitrary<number> },
   withHang: boolean,
+  withGuestCrash = false,
 ): fc.Arbitrary<IospFaultCase>[] {
   const iosp = fc.nat(1);
   const { atMs, downMs } = times;
@@ -108,7 +127,22 @@ export function iospFaultArbitraries(
       gapMs: fc.integer({ min: 1, max: 50 }),
       downMs,
     }),
+    ...(withGuestCrash ? [guestCrashArbitrary(atMs, downMs)] : []),
   ];
+}
+
+/** A guest crash under IO, then its reboot `gapMs` later. */
+function guestCrashArbitrary(
+  atMs: fc.Arbitrary<number>,
+  downMs: fc.Arbitrary<number>,
+): fc.Arbitrary<IospFaultCase> {
+  return fc.record({
+    kind: fc.constant('guest-crash-then-reboot' as const),
+    guest: fc.nat(3),
+    atMs,
+    gapMs: fc.integer({ min: 1, max: 50 }),
+    downMs,
+  });
 }
 
 /** The watchdog's detection time, added to a CP fault's heal (see the header). */
@@ -262,6 +296,8 @@ export class FaultSchedule {
       this.addCp(f, index);
       return;
     }
+    // A guest fault needs the guests' names: the case's loop hands it to addGuest instead.
+    if (f.kind === 'guest-crash-then-reboot') return;
     const partition = iospName(mod(f.iosp, iospCount));
     const at = clamp(f.kind === 'reboot-during-recovery' ? 0 : f.atMs, 0, 10_000);
     if (f.kind === 'hang') {
@@ -302,6 +338,18 @@ export class FaultSchedule {
     });
     this.origin.push(index);
     this.recoverySum += after + down + BOOT_SLACK_MS;
+  }
+
+  /** Adds guest fault `f` (case index `index`) crashing one of `guests` (taken modulo). */
+  addGuest(f: GuestFaultCase, index: number, guests: readonly string[]): void {
+    const partition = guests[mod(f.guest, guests.length)];
+    if (partition === undefined) return;
+    const at = clamp(f.atMs, 0, 10_000);
+    const gap = clamp(f.gapMs, 1, 10_000);
+    const down = clamp(f.downMs, 0, 10_000);
+    this.addTimed({ action: 'crash', partition, at }, index, at);
+    const heal = at + gap + down + BOOT_SLACK_MS;
+    this.addTimed({ action: 'reboot', partition, down, at: at + gap }, index, heal);
   }
 }
 

@@ -17,6 +17,8 @@ const FAULT_KINDS = [
   'hang',
   'link-flap',
   ...CHANNEL_FAULT_KINDS,
+  'cp-crash-then-reboot',
+  'cp-crash-during-recovery',
 ] as const;
 
 describe('net recovery', () => {

@@ -53,7 +53,12 @@ export type {
   PartitionLifecycleState,
 } from '../../machines/partition-lifecycle.machine.js';
 export { bootOrder, Hypervisor } from './hypervisor.js';
-export { iospNotice, iospStatesNotice } from './recovery-notices.js';
+export {
+  type CpNotice,
+  guestNotice,
+  iospNotice,
+  iospStatesNotice,
+} from './recovery-notices.js';
 export { allocateHeartbeats } from './heartbeats.js';
 export type { HypervisorEnvironment, LaunchResult, PartitionLauncher } from './hypervisor.js';
 export type {

@@ -8,10 +8,33 @@
 // serving can tell. Reports reach the CP only while it runs; a CP that boots later starts with
 // every IOSP taken as up; a CP that boots again (its boot count above 1) is told every IOSP's state
 // at once (IOSP_STATES), since it missed the reports of its down time (its restart recovery).
+// Choice: a guest that reaches running in a later boot (its boot count above 1) is reported too
+// (GUEST_REBOOTED): the CP brings it up again (command-partition.guest-reboot.ts). Its crash is
+// not reported: nothing the CP does for a guest waits on it.
 
 import type { IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
 import type { PartitionLifecycleState } from '../../machines/partition-lifecycle.machine.js';
 import type { Config } from './config.js';
+
+/** A guest that booted again, as the hypervisor reports it to the command partition. */
+export interface GuestRebootedNotice {
+  readonly type: 'GUEST_REBOOTED';
+  readonly guest: string;
+}
+
+/** Everything the hypervisor reports to the command partition. */
+export type CpNotice = IospRecoveryEvent | GuestRebootedNotice;
+
+/** The report of guest `partition` reaching `state` in boot `bootCount` (from 1), or null. */
+export function guestNotice(
+  config: Config,
+  partition: string,
+  state: PartitionLifecycleState,
+  bootCount: number,
+): GuestRebootedNotice | null {
+  if (config.partitions.find((p) => p.name === partition)?.kind !== 'guest') return null;
+  return state === 'running' && bootCount > 1 ? { type: 'GUEST_REBOOTED', guest: partition } : null;
+}
 
 /** The report a lifecycle transition of `partition` makes to the CP, or null. */
 export function iospNotice(

@@ -107,3 +107,6 @@ export function hardwareShares(
   }
   return shares;
 }
+
+/** Each guest's workload journal (src/kinds/vhba/workload-journal.ts), by guest name. */
+export { allocateJournals } from './vhba/workload-journal.js';

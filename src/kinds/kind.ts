@@ -66,6 +66,10 @@ export interface GuestKindContext extends Binder {
   readonly env: Environment;
   /** The guest-partition actor: spawns and stops the kind's actors (START_LAYER, LAYER_GONE). */
   readonly guest: AnyActorRef;
+  /** The guest's workload journal, which outlives its boots (vhba/workload-journal.ts). */
+  readonly journal?: SharedArrayBuffer | undefined;
+  /** Which boot of the guest this is, from 1 (the hypervisor's count). */
+  readonly bootCount: number;
 }
 
 /** What a device's stack uses of its guest. */

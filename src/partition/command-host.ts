@@ -11,14 +11,12 @@
 import { type Actor, createActor } from 'xstate';
 import { assert } from '../base/assert.js';
 import { Channel, CONTROLVM_CHANNEL } from '../channel/index.js';
-import { doorbellOf } from '../hypervisor/index.js';
+import { type CpNotice, doorbellOf } from '../hypervisor/index.js';
 import { encodeControlvmRequest } from '../protocol/controlvm-request.js';
 import { CONTROLVM_FLAG, CONTROLVM_ID } from '../protocol/controlvm.js';
 import { commandPartitionMachine } from '../../machines/command-partition.machine.js';
-import {
-  type IospRecoveryEvent,
-  iospRecoveryMachine,
-} from '../../machines/iosp-recovery.machine.js';
+import type { GuestPlan } from '../../machines/command-partition.logic.js';
+import { iospRecoveryMachine } from '../../machines/iosp-recovery.machine.js';
 import { readHeartbeat } from '../hypervisor/heartbeats.js';
 import { QUIRKS } from '../kinds/index.js';
 import { moduleQuirks } from '../quirks.js';
@@ -103,6 +101,7 @@ export class CommandHost implements PartitionHost {
   private readonly env: Environment;
   private readonly options: CommandHostOptions;
   private readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
+  private readonly plans: readonly GuestPlan[];
   /** Performs a hypervisor request at once; without it requests wait for `takeRequests`. */
   private readonly onRequest: ((request: HypervisorRequest) => void) | undefined;
 
@@ -112,6 +111,7 @@ export class CommandHost implements PartitionHost {
     this.env = env;
     this.options = ctx.commandOptions;
     this.heartbeats = ctx.heartbeats;
+    this.plans = plans;
     this.onRequest = ctx.onHypervisorRequest;
     for (const record of channels.filter(
       (c) => c.kind === 'controlvm' && c.serverPartition === partition,
@@ -174,10 +174,14 @@ export class CommandHost implements PartitionHost {
         const { guest, busNo, devNo } = outcome;
         if (outcome.id !== CONTROLVM_ID.CONTROLVM_DEVICE_CHANGESTATE) return;
         if (busNo === null || devNo === null) return;
+        // A rebooted guest's bring-up pause (command-partition.guest-reboot.ts) is not recovery's.
+        const sent = this.actor.getSnapshot().context.sent[outcome.messageHandle];
+        if (sent?.phase === 'bringUp') return;
         this.recovery.send({ type: 'CHANGE_ANSWERED', guest, busNo, devNo });
       },
       'cp.guestReady': keep,
       'cp.guestFailed': keep,
+      'cp.guestRebooted': keep,
       'cp.rejected': keep,
       'cp.staleReply': keep,
       'cp.bringUpDone': keep,
@@ -211,9 +215,17 @@ export class CommandHost implements PartitionHost {
     this.recovery.send({ type: 'HEARTBEATS', counts });
   }
 
-  /** The hypervisor reports an IOSP down (crashed, hung, rebooting) or back up (§4.1). */
-  notify(event: IospRecoveryEvent): void {
-    this.recovery.send(event);
+  /**
+   * The hypervisor reports an IOSP down (crashed, hung, rebooting) or back up (§4.1) to recovery,
+   * or a guest that booted again to the command partition, which brings it up anew; commands
+   * still in that guest's outbox were meant for its crashed incarnation and go.
+   */
+  notify(event: CpNotice): void {
+    if (event.type !== 'GUEST_REBOOTED') return void this.recovery.send(event);
+    const plan = this.plans.find((p) => p.name === event.guest);
+    if (plan === undefined) return;
+    this.outbox.get(event.guest)?.splice(0);
+    this.actor.send({ type: 'GUEST_REBOOTED', plan });
   }
 
   /** Starts the bring-up of every guest and the CP's poll. */

@@ -36,7 +36,10 @@ import { failRunOnError } from './environment.js';
 import { sysfsView } from './sysfs.js';
 
 /** What a guest host is made from. */
-export type GuestHostContext = Pick<HostContext, 'partition' | 'config' | 'channels' | 'env'>;
+export type GuestHostContext = Pick<
+  HostContext,
+  'partition' | 'config' | 'channels' | 'env' | 'journal' | 'bootCount'
+>;
 
 type VisorbusDone = Omit<Extract<VisorchipsetEvent, { type: 'VISORBUS_DONE' }>, 'type'>;
 
@@ -221,6 +224,8 @@ export class GuestHost implements PartitionHost {
       chipset: this.expect(this.chipset, 'visorchipset'),
       bus: this.expect(this.bus, 'visorbus'),
       env: this.env,
+      journal: this.ctx.journal,
+      bootCount: this.ctx.bootCount ?? 1,
       channels: this.channels,
       bind: (systemId, binding) => this.bind(systemId, binding),
       bindEffects: (systemId, binding) => this.bindEffects(systemId, binding),

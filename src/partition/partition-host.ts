@@ -4,8 +4,7 @@
 // same channel memory).
 
 import type { CommandPartitionContext, GuestPlan } from '../../machines/command-partition.logic.js';
-import type { IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
-import type { ChannelRecord, Config } from '../hypervisor/index.js';
+import type { ChannelRecord, Config, CpNotice } from '../hypervisor/index.js';
 import type {
   CommandHostOptions,
   CommandPartitionOutcome,
@@ -51,8 +50,8 @@ export interface PartitionHost {
   sysfs(): Record<string, string>;
   /** Everything the run's judge reads of the host. */
   view(): HostView;
-  /** The hypervisor reports an IOSP down or up (§4.1); only the command partition acts on it. */
-  notify(event: IospRecoveryEvent): void;
+  /** The hypervisor reports an IOSP down or up (§4.1), a guest booted again; only the CP acts. */
+  notify(event: CpNotice): void;
   /** The command partition's requests to the hypervisor since the last call ([] elsewhere). */
   takeRequests(): HypervisorRequest[];
 }
@@ -79,4 +78,6 @@ export interface HostContext {
    * command partition's message handles carry it, so a reboot can tell its own replies from old ones.
    */
   readonly bootCount?: number;
+  /** A guest's workload journal: memory that outlives its boots (vhba/workload-journal.ts). */
+  readonly journal?: SharedArrayBuffer | undefined;
 }

@@ -34,6 +34,7 @@ export const COMMAND_PARTITION_TRACED: TracedEffects<EffectOf<typeof commandPart
   'controlvm.send': true,
   'cp.guestReady': true,
   'cp.guestFailed': true,
+  'cp.guestRebooted': true,
   'cp.rejected': true,
   'cp.staleReply': true,
   'cp.bringUpDone': true,

@@ -5,18 +5,24 @@
 // worker (every field is structured-cloneable: SharedArrayBuffers, maps and plain data).
 
 import type { GuestPlan } from '../../machines/command-partition.logic.js';
-import type { IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
 import {
   allocateChannels,
   allocateHeartbeats,
   type ChannelMap,
   type ChannelRecord,
   type Config,
+  type CpNotice,
+  guestNotice,
   type Hypervisor,
   iospNotice,
   iospStatesNotice,
 } from '../hypervisor/index.js';
-import { allocateHardware, hardwareShares, type RunHardware } from '../kinds/index.js';
+import {
+  allocateHardware,
+  allocateJournals,
+  hardwareShares,
+  type RunHardware,
+} from '../kinds/index.js';
 import { guestPlansFrom } from '../partition/guest-plans.js';
 
 /** Everything a run allocates once: memory that outlives every partition boot. */
@@ -27,6 +33,8 @@ export interface RunParts {
   readonly hardware: RunHardware;
   /** Heartbeat pages by IOSP (the command partition's watchdog reads them). */
   readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
+  /** Each guest's workload journal, which outlives its boots as its own disk would. */
+  readonly journals: ReadonlyMap<string, SharedArrayBuffer>;
 }
 
 /** Allocates the channels, hardware and heartbeats of `config`. */
@@ -37,6 +45,7 @@ export function allocateRun(config: Config): RunParts {
     channels,
     hardware: allocateHardware(config),
     heartbeats: allocateHeartbeats(config),
+    journals: allocateJournals(config),
   };
 }
 
@@ -50,37 +59,43 @@ export interface PartitionShare {
   readonly heartbeats: ReadonlyMap<string, SharedArrayBuffer>;
   /** For the command partition: the guests to bring up. */
   readonly plans: readonly GuestPlan[];
+  /** For a guest with block workloads: its journal, and no other guest's. */
+  readonly journal: SharedArrayBuffer | undefined;
 }
 
 /** The share of partition `name`. */
 export function partitionShare(parts: RunParts, name: string): PartitionShare {
-  const { config, channels, hardware, heartbeats } = parts;
+  const { config, channels, hardware, heartbeats, journals } = parts;
   const command = config.partitions.find((p) => p.name === name)?.kind === 'command';
   return {
     channels: channels.forPartition(name),
     hardware: hardwareShares(hardware, config, name),
     heartbeats: new Map([...heartbeats].filter(([iosp]) => command || iosp === name)),
     plans: command ? guestPlansFrom(config, channels) : [],
+    journal: journals.get(name),
   };
 }
 
 /**
  * Reports every IOSP up/down transition of `hypervisor` to the command partition through
- * `deliver` (recovery-notices.ts says which transitions count), and every IOSP's state to a
- * command partition that is running again after its first boot (its restart recovery).
+ * `deliver` (recovery-notices.ts says which transitions count), every guest that booted again,
+ * and every IOSP's state to a command partition running again after its first boot (its restart).
  */
 export function reportIospTransitions(
   parts: RunParts,
   hypervisor: Hypervisor,
-  deliver: (cp: string, notice: IospRecoveryEvent, iosp: string) => void,
+  deliver: (cp: string, notice: CpNotice, partition: string) => void,
 ): void {
   const cp = parts.config.partitions.find((p) => p.kind === 'command')?.name;
   hypervisor.onTransition((name, state) => {
     if (cp === undefined) return;
     const notice = iospNotice(parts.config, name, state);
     if (notice !== null) deliver(cp, notice, name);
-    const boots = name === cp && state === 'running' ? hypervisor.lifecycle(cp) : null;
-    if (boots?.ok !== true || boots.value.bootCount <= 1) return;
+    const lifecycle = state === 'running' ? hypervisor.lifecycle(name) : null;
+    const bootCount = lifecycle?.ok === true ? lifecycle.value.bootCount : 1;
+    const rebooted = guestNotice(parts.config, name, state, bootCount);
+    if (rebooted !== null) deliver(cp, rebooted, name);
+    if (name !== cp || bootCount <= 1) return;
     const stateOf = (iosp: string) => {
       const s = hypervisor.state(iosp);
       return s.ok ? s.value : undefined;

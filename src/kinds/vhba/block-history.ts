@@ -66,14 +66,18 @@ export function hasSeveralWorkloads(config: Config, disk: string): boolean {
  * elsewhere only the outstanding ones, for their age.
  */
 export class BlockHistoryRecorder {
-  private readonly ops: BlockOp[] = [];
+  private readonly ops: BlockOp[];
   /** Each outstanding request by the workload's id: its submission and its index in `ops`. */
   private readonly open = new Map<number, { readonly startMs: number; readonly at: number }>();
 
+  /** `prior`: the history the workload's earlier boots left (its journal), kept as it was. */
   constructor(
     private readonly blockSize: number,
     private readonly withHistory: boolean,
-  ) {}
+    prior: readonly BlockOp[] = [],
+  ) {
+    this.ops = withHistory ? [...prior] : [];
+  }
 
   /** The workload submitted request `id` at `atMs`. */
   submitted(id: number, atMs: number, r: Pick<BlockOp, 'op' | 'lba' | 'blocks' | 'version'>): void {

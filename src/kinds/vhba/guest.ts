@@ -1,6 +1,8 @@
 // The guest side of the vhba kind (spar-protocol.md §4.2, §4.6): a storage stack above each vhba
 // virthba probed, and the guest's block workloads on them. Choice: a workload runs on the first
 // vhba of the IOSP that serves its disk (every vhba of that IOSP sees the same disks, §4.4.1).
+// After a reboot each workload starts from the ledger its earlier boot left in the guest's
+// journal (workload-journal.ts), and first reads back what it had acknowledged.
 
 import type { virthbaMachine } from '../../../machines/virthba.machine.js';
 import { guestWorkloads } from './hardware.js';
@@ -9,6 +11,7 @@ import type { BindingOf } from '../../partition/binding.js';
 import type { HostView } from '../../partition/partition-host.js';
 import type { GuestKindContext, GuestKindSide } from '../kind.js';
 import { type StorageReport, StorageStack } from './storage-stack.js';
+import { WorkloadJournal } from './workload-journal.js';
 
 /** The vhba kind's part of a guest's report: its workloads' and midlayers' ledgers. */
 export type VhbaGuestReport = StorageReport;
@@ -25,6 +28,8 @@ export function vhbaGuest(ctx: GuestKindContext): GuestKindSide {
     ctx.partition,
     guestWorkloads(ctx.config, ctx.partition),
   );
+  // Choice: the journal is read once per boot, before any workload of this boot writes it.
+  const journal = ctx.journal === undefined ? null : new WorkloadJournal(ctx.journal);
   const claimed = new Set<string>();
   const stacks: StorageStack[] = [];
   return {
@@ -32,7 +37,7 @@ export function vhbaGuest(ctx: GuestKindContext): GuestKindSide {
       const iosp = channel.serverPartition;
       const mine = claimed.has(iosp) ? [] : workloads.filter((w) => w.iosp === iosp);
       claimed.add(iosp);
-      const stack = new StorageStack(ctx, driver, channel, busNo, devNo, mine);
+      const stack = new StorageStack(ctx, driver, channel, busNo, devNo, mine, journal);
       stacks.push(stack);
       const binding: BindingOf<typeof virthbaMachine> = { ...control, ...stack.binding() };
       return {

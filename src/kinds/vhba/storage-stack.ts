@@ -36,6 +36,7 @@ import {
 import type { ChannelRecord } from '../../hypervisor/index.js';
 import type { BlockOp } from '../../check/index.js';
 import { BlockHistoryRecorder, type SharedWorkload } from './block-history.js';
+import type { WorkloadJournal } from './workload-journal.js';
 import { doorbellOf } from '../../hypervisor/index.js';
 import { DMA_SLOT_BYTES } from './hardware.js';
 import {
@@ -126,6 +127,7 @@ export class StorageStack {
     private readonly busNo: number,
     private readonly devNo: number,
     private readonly workloadPlans: readonly SharedWorkload[],
+    private readonly journal: WorkloadJournal | null = null,
   ) {
     this.channel = channel;
     const attached = Channel.attachAs(channel.buffer, VHBA_CHANNEL);
@@ -260,7 +262,8 @@ export class StorageStack {
     const systemId = `${this.host.partition}/block-workload:${w.disk}`;
     const prng = this.host.env.prng(`workload/${w.disk}`);
     const seedWords = Array.from({ length: 3 * w.ops }, () => prng.int(0, 0x7fff_ffff));
-    const history = new BlockHistoryRecorder(w.blockSize, w.sharing.withHistory);
+    const prior = this.journal?.history(w.disk);
+    const history = new BlockHistoryRecorder(w.blockSize, w.sharing.withHistory, prior);
     this.histories.set(w.disk, history);
     // Writers of one disk take disjoint versions (block-history.ts `writerSlot`).
     const slot = w.sharing.writer;
@@ -275,6 +278,7 @@ export class StorageStack {
       seedWords,
       maxBlocksPerRequest: Math.min(w.maxBlocks, Math.floor(DMA_SLOT_BYTES / w.blockSize)),
       ...(slot.count > 1 ? { firstVersion: slot.index + 1, versionStep: slot.count } : {}),
+      ...this.journal?.input(w.disk),
     };
     this.host.guest.send({ type: 'START_LAYER', module: 'block-workload', systemId, input });
     const workload = this.host.bind<typeof blockWorkloadMachine>(systemId, {
@@ -290,6 +294,7 @@ export class StorageStack {
       'workload.finished': () => {},
     });
     this.workloads.set(w.disk, workload);
+    this.journal?.follow(w.disk, workload, history);
     const delay = Math.max(0, w.start - this.host.env.now());
     const begin = () => workload.send({ type: 'START' });
     this.host.env.schedule(delay, `workload-start:${w.disk}`, begin);

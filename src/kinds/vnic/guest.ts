@@ -18,9 +18,24 @@ export function vnicReportOf(view: Pick<HostView, 'reports'> | undefined): VnicG
   return (view?.reports['vnic'] as VnicGuestReport | undefined) ?? [];
 }
 
+/** Flow ids (ICMP identifiers) per guest boot: a flow of boot b is `flow + (b − 1) × this`. */
+export const FLOW_IDS_PER_BOOT = 4096;
+
+/**
+ * The ICMP identifier of flow `flow` in boot `bootCount` (u16). Choice: a rebooted guest's ping
+ * flows start over under new identifiers, as a new ping process gets a new pid, so a reply to its
+ * crashed boot's request is nobody's (`unknownReplies`), never a duplicate of the new flow's.
+ */
+export function flowIdOf(flow: number, bootCount: number): number {
+  assert(flow >= 1 && flow < FLOW_IDS_PER_BOOT, `flow ${flow} fits its boot's ids`);
+  return flow + ((bootCount - 1) % 16) * FLOW_IDS_PER_BOOT;
+}
+
 /** The network stacks of one guest boot. */
 export function vnicGuest(ctx: GuestKindContext): GuestKindSide {
-  const { vnics, flows } = guestNetwork(ctx.config, ctx.partition);
+  const network = guestNetwork(ctx.config, ctx.partition);
+  const { vnics } = network;
+  const flows = network.flows.map((f) => ({ ...f, flow: flowIdOf(f.flow, ctx.bootCount) }));
   const stacks: NetStack[] = [];
   return {
     attach({ busNo, devNo, channel, driver, control }) {

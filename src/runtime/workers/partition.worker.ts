@@ -7,7 +7,7 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { IospRecoveryEvent } from '../../../machines/iosp-recovery.machine.js';
+import type { CpNotice } from '../../hypervisor/index.js';
 import { assert } from '../../base/assert.js';
 import type { InternalFailure } from '../../base/failure.js';
 import { Prng } from '../../base/prng.js';
@@ -47,7 +47,7 @@ const env = new WorkerEnvironment(data.partition, Prng.root(data.seed), data.epo
 );
 const partition = data.config.partitions.find((p) => p.name === data.partition);
 assert(partition !== undefined, `${data.partition} is in the configuration it was given`);
-const { channels, hardware, heartbeats, plans, config, bootCount } = data;
+const { channels, hardware, heartbeats, plans, config, bootCount, journal } = data;
 const commandOptions = defaultCommandHostOptions(config.jiffyMs);
 const host = createHost(partition, {
   config,
@@ -58,6 +58,7 @@ const host = createHost(partition, {
   hardware,
   heartbeats,
   bootCount,
+  journal,
 });
 
 /** The control plane of one partition worker: the host's interface, as plain data. */
@@ -80,7 +81,7 @@ export const partitionApi = {
     return JSON.parse(JSON.stringify(host.view()));
   },
   /** The hypervisor reports an IOSP down or up (only the command partition acts on it). */
-  notify(event: IospRecoveryEvent): void {
+  notify(event: CpNotice): void {
     host.notify(event);
   },
   /** The command partition's requests to the hypervisor since the last call. */
