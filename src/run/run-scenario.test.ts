@@ -177,7 +177,9 @@ describe('running scenarios', () => {
 
   // Run past the CP's 30 s response timeout: only then does the CP send the next standby, which
   // the device's still-pending resume makes visorchipset refuse (§3.5, §2.6 EIO).
-  test('with the quirk visorhba-resume-no-complete the storage scenario fails every-request-answered and io-resumes: the first resume is never answered, and every later CHANGESTATE is refused EIO without reaching virthba', async () => {
+  // Past 30 s the requests stuck behind the unanswered resume are overdue: exactly-once-completion
+  // counts them as never completed (its liveness bound, src/check/completion-ledger.ts).
+  test('with the quirk visorhba-resume-no-complete the storage scenario fails every-request-answered, exactly-once-completion and io-resumes: the first resume is never answered, and every later CHANGESTATE is refused EIO without reaching virthba', async () => {
     const loaded = load('iosp-reboot-storage');
     const quirked = {
       ...loaded,
@@ -187,6 +189,7 @@ describe('running scenarios', () => {
     expect(report.verdict).toBe('fail');
     expect(report.expectations.filter((e) => !e.ok).map((e) => e.name)).toEqual([
       'every-request-answered',
+      'exactly-once-completion',
       'io-resumes',
     ]);
     const text = (r: (typeof trace)[number]) => String(r.detail?.['text'] ?? '');
