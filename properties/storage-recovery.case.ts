@@ -136,10 +136,11 @@ const diskArbitrary: fc.Arbitrary<DiskCase> = fc.record({
 });
 
 const faultArbitrary: fc.Arbitrary<FaultCase> = fc.oneof(
-  // Choice: no guest crash is drawn yet (one in a saved or hand-written case still runs): a
-  // rebooted guest's virthba numbers its pending slots afresh, and a response the IOSP writes for
-  // a command of the crashed boot completes the new boot's command in the same slot (found at
-  // seed 1: guest2 crashed at 116 ms, its scan's no-disk READ was "served"). See docs/testing.md.
+  // Choice: no guest crash is drawn yet (one in a saved or hand-written case still runs). The
+  // stale IOSP answers it found are gone (GUEST_DOWN, docs/choices.md), but drawing it moves
+  // seed 1's cases onto a lost acknowledged write after CP crashes with no guest crash at all
+  // (run 229; the fixed batch too), which the CP's restart recovery must fix first. See
+  // docs/testing.md.
   ...(iospFaultArbitraries({ atMs, downMs }, false) as fc.Arbitrary<FaultCase>[]),
   fc.record({
     kind: fc.constant('disk-error' as const),

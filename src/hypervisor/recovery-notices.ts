@@ -11,9 +11,14 @@
 // Choice: a guest that reaches running in a later boot (its boot count above 1) is reported too
 // (GUEST_REBOOTED): the CP brings it up again (command-partition.guest-reboot.ts). Its crash is
 // not reported: nothing the CP does for a guest waits on it.
+// Choice: a guest going down (crashed, rebooting, shut down) is reported to every IOSP serving one
+// of its device channels (GUEST_DOWN): what it had in flight for that guest's crashed boot
+// (commands being served, posted receive buffers, queued responses) must never reach the next one
+// (docs/choices.md "A guest's reboot").
 
 import type { IospRecoveryEvent } from '../../machines/iosp-recovery.machine.js';
 import type { PartitionLifecycleState } from '../../machines/partition-lifecycle.machine.js';
+import type { ChannelRecord } from './allocation.js';
 import type { Config } from './config.js';
 
 /** A guest that booted again, as the hypervisor reports it to the command partition. */
@@ -22,8 +27,14 @@ export interface GuestRebootedNotice {
   readonly guest: string;
 }
 
-/** Everything the hypervisor reports to the command partition. */
-export type CpNotice = IospRecoveryEvent | GuestRebootedNotice;
+/** A guest that went down, as the hypervisor reports it to the IOSPs serving its channels. */
+export interface GuestDownNotice {
+  readonly type: 'GUEST_DOWN';
+  readonly guest: string;
+}
+
+/** Everything the hypervisor reports to a partition: all but GUEST_DOWN go to the CP. */
+export type CpNotice = IospRecoveryEvent | GuestRebootedNotice | GuestDownNotice;
 
 /** The report of guest `partition` reaching `state` in boot `bootCount` (from 1), or null. */
 export function guestNotice(
@@ -36,6 +47,25 @@ export function guestNotice(
   return state === 'running' && bootCount > 1 ? { type: 'GUEST_REBOOTED', guest: partition } : null;
 }
 
+/**
+ * The reports guest `partition` reaching `state` makes to the IOSPs serving its device channels
+ * (`channels`, its own), one per IOSP: none unless it went down.
+ */
+export function guestDownNotices(
+  config: Config,
+  partition: string,
+  state: PartitionLifecycleState,
+  channels: readonly Pick<ChannelRecord, 'kind' | 'serverPartition'>[],
+): { readonly iosp: string; readonly notice: GuestDownNotice }[] {
+  if (config.partitions.find((p) => p.name === partition)?.kind !== 'guest') return [];
+  if (!DOWN_STATES.includes(state)) return [];
+  const iosps = new Set(channels.filter((c) => c.kind === 'device').map((c) => c.serverPartition));
+  return [...iosps].map((iosp) => ({ iosp, notice: { type: 'GUEST_DOWN', guest: partition } }));
+}
+
+/** The states a partition is down in, as the hypervisor reports them. */
+const DOWN_STATES: readonly PartitionLifecycleState[] = ['crashed', 'rebooting', 'shutDown'];
+
 /** The report a lifecycle transition of `partition` makes to the CP, or null. */
 export function iospNotice(
   config: Config,
@@ -44,8 +74,7 @@ export function iospNotice(
 ): IospRecoveryEvent | null {
   if (config.partitions.find((p) => p.name === partition)?.kind !== 'iosp') return null;
   if (state === 'running') return { type: 'IOSP_UP', iosp: partition };
-  if (state === 'crashed' || state === 'rebooting' || state === 'shutDown')
-    return { type: 'IOSP_DOWN', iosp: partition };
+  if (DOWN_STATES.includes(state)) return { type: 'IOSP_DOWN', iosp: partition };
   return null;
 }
 

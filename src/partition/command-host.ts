@@ -221,6 +221,7 @@ export class CommandHost implements PartitionHost {
    * still in that guest's outbox were meant for its crashed incarnation and go.
    */
   notify(event: CpNotice): void {
+    if (event.type === 'GUEST_DOWN') return; // the IOSPs' notice
     if (event.type !== 'GUEST_REBOOTED') return void this.recovery.send(event);
     const plan = this.plans.find((p) => p.name === event.guest);
     if (plan === undefined) return;

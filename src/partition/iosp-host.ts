@@ -8,7 +8,12 @@
 import { type Actor, createActor } from 'xstate';
 import { iospMachine } from '../../machines/iosp.machine.js';
 import { beat } from '../hypervisor/heartbeats.js';
-import { doorbellOf, serverInitializeChannel } from '../hypervisor/index.js';
+import {
+  type ChannelRecord,
+  type CpNotice,
+  doorbellOf,
+  serverInitializeChannel,
+} from '../hypervisor/index.js';
 import { deviceChannel, KINDS } from '../kinds/index.js';
 import type { DeviceServer } from '../kinds/kind.js';
 import type { BindingOf, EffectOf } from './binding.js';
@@ -32,6 +37,10 @@ export class IospHost implements PartitionHost {
   private readonly servers = new Map<string, DeviceServer>();
   private readonly stops: (() => void)[] = [];
   private polls = 0;
+  /** Its channels are initialised and served (this boot's CHANNELS_READY). */
+  private serving = false;
+  /** Stopped: crashed, hung, rebooting or shut down. */
+  private stopped = false;
   private readonly heartbeat: SharedArrayBuffer | undefined;
 
   constructor(private readonly ctx: IospHostContext) {
@@ -58,6 +67,7 @@ export class IospHost implements PartitionHost {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const stop of this.stops.splice(0)) stop();
     for (const server of this.servers.values()) server.stop();
     this.actor.stop();
@@ -84,8 +94,17 @@ export class IospHost implements PartitionHost {
     return { snapshot: this.snapshot(), sysfs: {}, reports: {}, command: null };
   }
 
-  /** An IOSP is not told about other IOSPs. */
-  notify(): void {}
+  /**
+   * A guest serving channels here went down (GUEST_DOWN; an IOSP is not told about other IOSPs):
+   * each of its channels is re-initialised and served afresh, as at this IOSP's boot, so nothing of
+   * its crashed boot (commands in the ring or being served, posts, waiting responses) reaches the
+   * next. Not while this IOSP is down, hung or not yet serving: its next boot re-initialises them.
+   */
+  notify(event: CpNotice): void {
+    if (event.type !== 'GUEST_DOWN' || this.stopped || !this.serving) return;
+    for (const record of this.deviceChannels())
+      if (record.guestPartition === event.guest) this.takeIntoService(record);
+  }
 
   takeRequests(): HypervisorRequest[] {
     return [];
@@ -97,18 +116,27 @@ export class IospHost implements PartitionHost {
 
   // Boot: every served device channel re-initialised (§4.1) and taken into service by its kind.
   private initChannels(): void {
-    const { env, channels, partition } = this.ctx;
-    for (const record of channels.filter(
-      (c) => c.serverPartition === partition && c.kind === 'device',
-    )) {
-      serverInitializeChannel(record);
-      const kind = deviceChannel(record.typeName)?.kind.name;
-      if (kind !== undefined) this.servers.get(kind)?.serve(record);
+    const { env } = this.ctx;
+    for (const record of this.deviceChannels()) {
+      this.takeIntoService(record);
       const bell = doorbellOf(record);
       this.stops.push(env.onRing(bell, 'server', () => this.actor.send({ type: 'DOORBELL' })));
       env.ring(bell, 'client');
     }
+    this.serving = true;
     this.actor.send({ type: 'CHANNELS_READY' });
+  }
+
+  private deviceChannels(): ChannelRecord[] {
+    const { channels, partition } = this.ctx;
+    return channels.filter((c) => c.serverPartition === partition && c.kind === 'device');
+  }
+
+  // `record` re-initialised (§4.1) and handed to its kind's server, which serves it afresh.
+  private takeIntoService(record: ChannelRecord): void {
+    serverInitializeChannel(record);
+    const kind = deviceChannel(record.typeName)?.kind.name;
+    if (kind !== undefined) this.servers.get(kind)?.serve(record);
   }
 
   private poll(): void {

@@ -111,25 +111,35 @@ export function ringIfAnswered(served: ServedChannel, env: Environment): void {
 
 /**
  * A server's timers in one boot of its partition: each is forgotten when it fires, and those still
- * pending are cancelled when the partition stops (a crash answers nothing that was in flight).
+ * pending are cancelled when the partition stops (a crash answers nothing that was in flight), or,
+ * for one channel (`owner`, its id), when its guest went down (that boot's work is void).
  */
 export class ServerTimers {
-  private readonly live = new Set<TimerHandle>();
+  private readonly live = new Map<TimerHandle, string | undefined>();
 
   constructor(private readonly env: Environment) {}
 
-  /** Runs `run` after `delayMs` unless the partition stops first; `label` names it in traces. */
-  schedule(delayMs: number, label: string, run: () => void): void {
+  /** Runs `run` after `delayMs` unless cancelled first; `label` names it in traces. */
+  schedule(delayMs: number, label: string, run: () => void, owner?: string): void {
     const timer = this.env.schedule(delayMs, label, () => {
       this.live.delete(timer);
       run();
     });
-    this.live.add(timer);
+    this.live.set(timer, owner);
   }
 
   /** The partition stopped: every pending timer is cancelled. */
   cancelAll(): void {
-    for (const timer of this.live) this.env.cancel(timer);
+    for (const timer of this.live.keys()) this.env.cancel(timer);
     this.live.clear();
+  }
+
+  /** The guest of channel `owner` went down: that channel's pending timers are cancelled. */
+  cancelOwned(owner: string): void {
+    for (const [timer, of] of this.live) {
+      if (of !== owner) continue;
+      this.env.cancel(timer);
+      this.live.delete(timer);
+    }
   }
 }

@@ -23,6 +23,7 @@ import {
   hardwareShares,
   type RunHardware,
 } from '../kinds/index.js';
+import { guestDownNotices } from '../hypervisor/recovery-notices.js';
 import { guestPlansFrom } from '../partition/guest-plans.js';
 
 /** Everything a run allocates once: memory that outlives every partition boot. */
@@ -79,15 +80,19 @@ export function partitionShare(parts: RunParts, name: string): PartitionShare {
 /**
  * Reports every IOSP up/down transition of `hypervisor` to the command partition through
  * `deliver` (recovery-notices.ts says which transitions count), every guest that booted again,
- * and every IOSP's state to a command partition running again after its first boot (its restart).
+ * and every IOSP's state to a command partition running again after its first boot (its restart);
+ * and every guest that went down to the IOSPs serving its device channels.
  */
 export function reportIospTransitions(
   parts: RunParts,
   hypervisor: Hypervisor,
-  deliver: (cp: string, notice: CpNotice, partition: string) => void,
+  deliver: (to: string, notice: CpNotice, partition: string) => void,
 ): void {
   const cp = parts.config.partitions.find((p) => p.kind === 'command')?.name;
   hypervisor.onTransition((name, state) => {
+    const own = parts.channels.forPartition(name);
+    for (const { iosp, notice } of guestDownNotices(parts.config, name, state, own))
+      deliver(iosp, notice, name);
     if (cp === undefined) return;
     const notice = iospNotice(parts.config, name, state);
     if (notice !== null) deliver(cp, notice, name);

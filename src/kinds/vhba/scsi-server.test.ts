@@ -189,4 +189,24 @@ describe('IOSP host', () => {
     const block = b.disk?.read(1, 1);
     expect(block?.ok && block.value[0]).toBe(0xab);
   });
+
+  test("a guest that went down: the commands of its crashed boot are never answered nor run, and its rebooted boot's command in the same slot gets one answer", () => {
+    const b = bench();
+    b.memory.fill(0xcd, 3 * DMA_SLOT_BYTES, 3 * DMA_SLOT_BYTES + 512);
+    b.send(3, b.cdb10(WRITE_10, 4, 1), UIS_DMA_TO_DEVICE, 512);
+    b.run(0.05); // taken, still being served (the disk takes 0.1–1 ms)
+    expect(b.host.counters()['scsiCommands']).toBe(1);
+    b.send(4, b.cdb10(WRITE_10, 5, 1), UIS_DMA_TO_DEVICE, 512); // still in the ring
+    b.host.notify({ type: 'GUEST_DOWN', guest: 'guest1' });
+    b.run();
+    expect(b.responses()).toEqual([]);
+    expect(b.host.counters()['scsiCommands']).toBe(1);
+    const block = b.disk?.read(4, 1);
+    expect(block?.ok && block.value[0]).toBe(0);
+    expect(isServerReady(new ChannelMemory(b.vhba.buffer))).toBe(true);
+    b.send(3, b.cdb10(READ_10, 4, 1), UIS_DMA_FROM_DEVICE, 512);
+    b.run();
+    expect(b.responses().map((r) => [r.handle, r.linuxstat])).toEqual([[3n, 0]]);
+    expect(b.memory[3 * DMA_SLOT_BYTES]).toBe(0);
+  });
 });

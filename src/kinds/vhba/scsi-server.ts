@@ -16,7 +16,9 @@
 // Choice: each command is served after its disk's latency (uniform in `latencyMs`, default
 // DEFAULT_LATENCY_MS, stream `disk/<name>/<channel>`) and only then reaches the disk. A crash
 // (stop) drops the commands still being served, never executed nor answered: what the guest's
-// pause with DID_RESET exists for.
+// pause with DID_RESET exists for. So does its guest going down (the IOSP host serves the channel
+// afresh, serve() again): a rebooted guest's virthba numbers its slots anew, and a late answer to
+// its crashed boot would complete the new boot's command in the same slot.
 
 import type { Prng } from '../../base/prng.js';
 import { StructView } from '../../base/struct.js';
@@ -129,7 +131,11 @@ export class ScsiServer implements DeviceServer {
     );
     publishAdapter(record, targets.size);
     const noDisk = latency('none', DEFAULT_LATENCY_MS);
-    this.served.push({ ...channel, targets, noDisk });
+    const fresh = { ...channel, targets, noDisk };
+    const at = this.served.findIndex((s) => s.record.id === record.id);
+    if (at < 0) return void this.served.push(fresh);
+    this.forget(record.id);
+    this.served[at] = fresh;
   }
 
   poll(): number {
@@ -156,6 +162,17 @@ export class ScsiServer implements DeviceServer {
 
   counters(): Readonly<Record<string, number>> {
     return { ...this.counts };
+  }
+
+  // The guest of channel `id` went down: its commands in service are never answered; the quirk's
+  // early writes, already acknowledged, still reach the disk.
+  private forget(id: string): void {
+    this.inService.cancelOwned(id);
+    const early = this.earlyWrites.filter((w) => w.s.record.id === id);
+    for (const w of early) {
+      this.earlyWrites.splice(this.earlyWrites.indexOf(w), 1);
+      this.execute(w.s, w.command, w.taken);
+    }
   }
 
   private serveCommand(s: Served, slot: Uint8Array): Uint8Array | null {
@@ -191,10 +208,16 @@ export class ScsiServer implements DeviceServer {
       this.writeEarly(s, command, delayMs, label);
       return;
     }
-    this.inService.schedule(delayMs, label, () => {
-      answerServed(s, this.execute(s, command));
-      ringIfAnswered(s, this.ctx.env);
-    });
+    const owner = s.record.id;
+    this.inService.schedule(
+      delayMs,
+      label,
+      () => {
+        answerServed(s, this.execute(s, command));
+        ringIfAnswered(s, this.ctx.env);
+      },
+      owner,
+    );
   }
 
   // The quirk write-ack-before-disk: GOOD now; the data, taken now, reaches the disk after the

@@ -68,7 +68,7 @@ export function openPort(
     window: { memory: new Uint8Array(dma.buffer), address: Number(dma.address) },
     completion: env.prng(`nic/${id}`),
     forwarding: env.prng(`switch/${id}`),
-    wire: new Wire(env, `switch:${id}`, timers),
+    wire: new Wire(env, `switch:${id}`, timers, id),
     posted: [],
     enabled: false,
     promisc: false,

@@ -214,4 +214,27 @@ describe('NIC server against a hostile guest', () => {
       expect(b.strayWrite()).toBeNull();
     },
   );
+
+  test("a guest that went down: the IOSP forgets its crashed boot's posts and never completes its transmits, so the rebooted guest gets no frame in them", () => {
+    const b = bench();
+    const { g1, g2 } = b;
+    open(b, g1, [0, 1]);
+    open(b, g2, []);
+    g2.xmit(0xa0, frame(g1.mac, g2.mac, 0x41));
+    b.run(0.02); // taken and switched; its NET_XMIT_DONE (50 µs–2 ms) still to come
+    expect(b.count('xmits')).toBe(1);
+    b.host.notify({ type: 'GUEST_DOWN', guest: 'guest1' });
+    b.host.notify({ type: 'GUEST_DOWN', guest: 'guest2' });
+    b.run();
+    expect(g1.responses()).toEqual([]);
+    expect(g2.responses(), 'no completion for the crashed boot').toEqual([]);
+    expect(b.strayWrite()).toBeNull();
+    open(b, g1, []); // the rebooted guest, before it posts
+    open(b, g2, []);
+    g2.xmit(0xa1, frame(g1.mac, g2.mac, 0x42), 1);
+    b.run();
+    expect(g1.responses(), "the old posts are not the rebooted guest's").toEqual([]);
+    expect(b.count('rxDropped')).toBe(1);
+    expect(b.strayWrite()).toBeNull();
+  });
 });

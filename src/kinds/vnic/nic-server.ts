@@ -15,7 +15,8 @@
 // as it writes a vhba's adapter limits: the driver reads them at probe (§4.3 Probe).
 // Choice: a port receives only while enabled (ENBDIS(1) since the IOSP booted). ENBDIS(0) also
 // forgets the port's posted buffers: the guest frees them once the ack arrives (§4.3 close), so
-// the IOSP must never write them after acknowledging. A reboot forgets everything (new server).
+// the IOSP must never write them after acknowledging. A reboot forgets everything (new server),
+// and so does a guest's crash for its port (serve() again): its old posts are not the next boot's.
 // Choice: a frame for a port without enough posted buffers (or not enabled) is dropped and counted
 // in the next NET_RCV's `rcvs_dropped_delta`, as a NIC drops on an empty receive ring.
 // Choice: a frame reaches a guest port after the switch's forwarding time (SWITCH_US, seeded stream
@@ -184,8 +185,13 @@ export class NicServer implements DeviceServer {
     view.set('vnic.num_rcv_bufs', NUM_RCV_BUFS);
     view.set('vnic.mtu', NIC_MTU);
     const port = openPort(served, record.dma, this.env, vnic, this.timers);
+    const again = this.ports.has(record.id);
     this.ports.set(record.id, port);
-    this.switch = null; // rebuilt with the new port on first use
+    // Its guest went down: the old port's completions and frames go (its posts with the old port),
+    // and the switch forgets where its MAC was, as at ENBDIS(0). Else the switch is rebuilt.
+    if (again) this.timers.cancelOwned(record.id);
+    if (again) this.switch?.forgetPort(record.id);
+    else this.switch = null;
   }
 
   /** Responses waiting for ring space, over every port. */
@@ -264,10 +270,12 @@ export class NicServer implements DeviceServer {
     if (src === port.mac) this.switchFrame(port.id, readMac(frame, 0), src, frame);
     else this.counts.spoofed++;
     const { min, max } = XMIT_DONE_US;
-    this.timers.schedule(port.completion.int(min, max) / 1000, `xmit-done:${port.id}`, () => {
+    const delayMs = port.completion.int(min, max) / 1000;
+    const done = () => {
       this.answer(port, { kind: 'xmitDone', buf: msg.buf, result: XMIT_SUCCESS });
       this.ringAnswered();
-    });
+    };
+    this.timers.schedule(delayMs, `xmit-done:${port.id}`, done, port.id);
   }
 
   // Through the switch from `inPort`: into guests' posted buffers, or to the outside.

@@ -19,6 +19,8 @@ export class Wire {
     private readonly label: string,
     /** The server's timers (cancelled when the IOSP stops). */
     private readonly timers: ServerTimers,
+    /** The channel whose guest port this wire feeds, if any (its timers go with its guest). */
+    private readonly owner?: string,
   ) {}
 
   send(delayMs: number, arrive: () => void): void {
@@ -30,12 +32,17 @@ export class Wire {
   private arm(): void {
     const head = this.queue[0];
     if (head === undefined) return;
-    this.timers.schedule(Math.max(0, head.atMs - this.env.now()), this.label, () => {
-      this.armed = false;
-      while (this.queue.length > 0 && (this.queue[0]?.atMs ?? Infinity) <= this.env.now())
-        this.queue.shift()?.arrive();
-      this.arm();
-    });
+    this.timers.schedule(
+      Math.max(0, head.atMs - this.env.now()),
+      this.label,
+      () => {
+        this.armed = false;
+        while (this.queue.length > 0 && (this.queue[0]?.atMs ?? Infinity) <= this.env.now())
+          this.queue.shift()?.arrive();
+        this.arm();
+      },
+      this.owner,
+    );
     this.armed = true;
   }
 }
