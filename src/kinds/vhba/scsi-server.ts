@@ -9,8 +9,12 @@
 // cmdtype cannot be read carries no handle to match, so it is counted (`malformed`), not answered.
 // Choice: a scatter-gather entry outside the guest's DMA window is answered DID_ERROR without
 // touching any memory: the IOSP never reads or writes outside what the hypervisor mapped.
-// Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value) at once; the disks
-// keep no queue of their own to abort.
+// Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value) at once, after the
+// commands of its scope that are still being served are dropped: never executed, never answered
+// (abort and LUN reset: its vdest, since TASK_MGMT_ABORT_TASK names no command; bus reset: its SCSI
+// channel; only on the channel it came in on). So a write the guest's error handler aborted cannot
+// land after the guest was told; virthba completes the commands it covered (virthba.logic.ts
+// `taskMgmtSuccessWalk`). Writes already answered (quirk write-ack-before-disk) are not dropped.
 // Choice: the quirk iosp-ignores-shared-with numbers every disk the IOSP owns as if it were
 // shared (quirks.ts), so a guest's addresses may name another guest's disk.
 // Choice: each command is served after its disk's latency (uniform in `latencyMs`, default
@@ -34,6 +38,7 @@ import {
   CMD_SCSI_TYPE,
   CMD_SCSITASKMGMT_TYPE,
   SIZEOF_CMDRSP,
+  TASK_MGMT_BUS_RESET,
   TASK_MGMT_SUCCESS,
   UIS_DMA_TO_DEVICE,
 } from '../../protocol/uiscmdrsp-constants.js';
@@ -80,9 +85,12 @@ export class ScsiServer implements DeviceServer {
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
   /** Commands being served (each answered when its timer fires). */
   private readonly inService: ServerTimers;
+  /** The same commands by channel and address, for task management to drop. */
+  private readonly serving = new Set<Serving>();
   private readonly counts = {
     scsiCommands: 0,
     taskMgmt: 0,
+    droppedByTaskMgmt: 0,
     malformed: 0,
     responses: 0,
     outboxed: 0,
@@ -152,6 +160,7 @@ export class ScsiServer implements DeviceServer {
     // The quirk's early writes reach the disk even so: only a read in between may see the loss.
     for (const w of this.earlyWrites.splice(0)) this.execute(w.s, w.command, w.taken);
     this.inService.cancelAll();
+    this.serving.clear();
   }
 
   counters(): Readonly<Record<string, number>> {
@@ -164,6 +173,7 @@ export class ScsiServer implements DeviceServer {
       const request = decodeTaskMgmt(slot);
       if (!request.ok) return this.malformed();
       this.counts.taskMgmt++;
+      this.dropServing(s, request.value.tasktype, request.value.vdest);
       return encodeTaskMgmtResponse(request.value, TASK_MGMT_SUCCESS);
     }
     if (!cmdtype.ok || cmdtype.value !== CMD_SCSI_TYPE) return this.malformed();
@@ -191,10 +201,27 @@ export class ScsiServer implements DeviceServer {
       this.writeEarly(s, command, delayMs, label);
       return;
     }
+    const job: Serving = { s, vdest: command.vdest, dropped: false };
+    this.serving.add(job);
     this.inService.schedule(delayMs, label, () => {
+      this.serving.delete(job);
+      if (job.dropped) return;
       answerServed(s, this.execute(s, command));
       ringIfAnswered(s, this.ctx.env);
     });
+  }
+
+  // Task management on channel `s`: the commands of its scope still being served are dropped.
+  private dropServing(s: Served, tasktype: number, vdest: ScsiCommand['vdest']): void {
+    for (const job of this.serving) {
+      const v = job.vdest;
+      const sameLun = v.id === vdest.id && v.lun === vdest.lun;
+      if (job.s !== s || v.channel !== vdest.channel) continue;
+      if (tasktype !== TASK_MGMT_BUS_RESET && !sameLun) continue;
+      job.dropped = true;
+      this.serving.delete(job);
+      this.counts.droppedByTaskMgmt++;
+    }
   }
 
   // The quirk write-ack-before-disk: GOOD now; the data, taken now, reaches the disk after the
@@ -245,6 +272,13 @@ export class ScsiServer implements DeviceServer {
     this.counts.malformed++;
     return null;
   }
+}
+
+/** A command being served, until its timer fires or task management drops it. */
+interface Serving {
+  readonly s: Served;
+  readonly vdest: ScsiCommand['vdest'];
+  dropped: boolean;
 }
 
 /** GOOD status with no sense. */
