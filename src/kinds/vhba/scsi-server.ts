@@ -21,6 +21,10 @@
 // DEFAULT_LATENCY_MS, stream `disk/<name>/<channel>`) and only then reaches the disk. A crash
 // (stop) drops the commands still being served, never executed nor answered: what the guest's
 // pause with DID_RESET exists for.
+// Choice: a command that touches blocks of a disk an earlier command still being served writes (or
+// writes blocks it touches) is served no sooner than that one: a disk does not let a later write
+// overtake an earlier one to the same block. Without it a slow write abandoned by a pause the IOSP
+// never saw (the CP's restart) could land after the guest's retry and a newer write.
 
 import type { Prng } from '../../base/prng.js';
 import { StructView } from '../../base/struct.js';
@@ -57,7 +61,7 @@ import { VHBA_CHANNEL } from './channel.js';
 import type { Disk } from './disk.js';
 import { attachDisks, type DiskShare } from './disks.js';
 import { DMA_SLOT_BYTES, disksSeenBy } from './hardware.js';
-import { executeScsi } from './scsi-target.js';
+import { executeScsi, rwExtent } from './scsi-target.js';
 import { moduleQuirks } from '../../quirks.js';
 import { VHBA_QUIRKS } from './quirks.js';
 
@@ -201,14 +205,33 @@ export class ScsiServer implements DeviceServer {
       this.writeEarly(s, command, delayMs, label);
       return;
     }
-    const job: Serving = { s, vdest: command.vdest, dropped: false };
+    const disk = target?.disk ?? null;
+    const extent = rwExtent(command.cdb);
+    const now = this.ctx.env.now();
+    const doneAtMs = Math.max(now + delayMs, this.overlapDoneAtMs(disk, extent));
+    const job: Serving = { s, vdest: command.vdest, dropped: false, disk, extent, doneAtMs };
     this.serving.add(job);
-    this.inService.schedule(delayMs, label, () => {
+    this.inService.schedule(doneAtMs - now, label, () => {
       this.serving.delete(job);
       if (job.dropped) return;
       answerServed(s, this.execute(s, command));
       ringIfAnswered(s, this.ctx.env);
     });
+  }
+
+  // When the last command being served on `disk` that conflicts with `extent` is done (a write on
+  // either side of an overlap), or 0.
+  private overlapDoneAtMs(disk: Disk | null, extent: ReturnType<typeof rwExtent>): number {
+    let at = 0;
+    if (disk === null || extent === null) return at;
+    for (const job of this.serving) {
+      const other = job.extent;
+      if (job.disk !== disk || other === null || !(other.write || extent.write)) continue;
+      const overlaps =
+        other.lba < extent.lba + extent.count && extent.lba < other.lba + other.count;
+      if (overlaps) at = Math.max(at, job.doneAtMs);
+    }
+    return at;
   }
 
   // Task management on channel `s`: the commands of its scope still being served are dropped.
@@ -279,6 +302,10 @@ interface Serving {
   readonly s: Served;
   readonly vdest: ScsiCommand['vdest'];
   dropped: boolean;
+  readonly disk: Disk | null;
+  readonly extent: ReturnType<typeof rwExtent>;
+  /** When it is served (ms). */
+  readonly doneAtMs: number;
 }
 
 /** GOOD status with no sense. */
