@@ -23,6 +23,37 @@ describe('reset budget', () => {
     expect(outcome.reports.get('guest1')?.resets['6']).toEqual({ budgetFailures: 1, otherEnds: 0 });
   });
 
+  test('a deep queue against a held ring: commands bounce busy, then slow commands are reset once each; no bounced request fails for its budget (kills busy-counts-as-reset-retry)', {
+    timeout: 300_000,
+  }, () => {
+    const c = {
+      workload: { queueDepth: 70, ops: 90, writePercent: 50, maxBlocks: 2 },
+      slow: { minMs: 31_000, spreadMs: 0, times: 80, fromSubmit: 1 },
+      busy: { forMs: 30 },
+      rebootOnTaskMgmt: null,
+      simSeed: 1,
+    };
+    const outcome = runResetBudgetCase(c, []);
+    expect(outcome.violations, resetBudget.describe(c)).toEqual([]);
+    expect(exercised(outcome).busy).toBeGreaterThan(0);
+    expect(outcome.trace.some((r) => r.event === 'hba.taskMgmt')).toBe(true);
+  });
+
+  test('an IOSP reboot right after an abort wakes the waiting abort and frees its slot (kills pause-leaves-task-management-waiting)', {
+    timeout: 300_000,
+  }, () => {
+    const c = {
+      workload: { queueDepth: 1, ops: 6, writePercent: 50, maxBlocks: 2 },
+      slow: { minMs: 31_000, spreadMs: 0, times: 2, fromSubmit: 1 },
+      busy: null,
+      rebootOnTaskMgmt: { occurrence: 1, afterMs: 0, downMs: 50 },
+      simSeed: 1,
+    };
+    const outcome = runResetBudgetCase(c, []);
+    expect(outcome.violations, resetBudget.describe(c)).toEqual([]);
+    expect(outcome.faults.some((f) => f.action === 'reboot' && f.atMs !== null)).toBe(true);
+  });
+
   test('over a fixed batch every promise holds, some request fails for its budget and some command bounces busy (not vacuous)', {
     timeout: 600_000,
   }, () => {
