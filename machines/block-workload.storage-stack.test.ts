@@ -56,6 +56,7 @@ function storageStack(o: { quirks?: Partial<VirthbaQuirks>; ops: number }) {
       hba.send({ type: 'SCSI_QUEUE', tag, cdb, dataDir, bufflen, vdest, buffer });
       return;
     }
+    if (e.type === 'hba.taskMgmt') return; // no command times out here
     const data = e.ok ? e.data : undefined;
     const done = { type: 'REQUEST_DONE', id: e.origin.id, ok: e.ok } as const;
     wl.send(data === undefined ? done : { ...done, data });

@@ -53,6 +53,8 @@ export const SCSI_QUEUE_DELAY_MS = 3;
 export const SD_MAX_RETRIES = 5;
 /** Linux host byte `DID_RESET`. */
 export const HOST_BYTE_DID_RESET = 0x08;
+/** `SD_TIMEOUT` of `drivers/scsi/sd.h` (30 × HZ), in ms: sd's command timeout. */
+export const SD_TIMEOUT_MS = 30_000;
 
 /** SCSI opcodes sd uses for block I/O. */
 export const READ_10 = 0x28;
@@ -80,6 +82,12 @@ export const ZERO_MIDLAYER_COUNTS: ScsiMidlayerCounts = {
   duplicateCompletions: 0,
   unknownCompletions: 0,
   duplicateRequests: 0,
+  commandTimeouts: 0,
+  aborts: 0,
+  lunResets: 0,
+  busResets: 0,
+  hostResets: 0,
+  unknownTaskMgmt: 0,
 };
 
 /** The actor's systemId: `<partition>/scsi-midlayer:<bus hex>:<dev hex>`. */
@@ -97,15 +105,22 @@ export function requeueTimerId(tag: number): string {
   return `requeue.${tag}`;
 }
 
+/** The id of a command's timeout timer. */
+export function commandTimerId(tag: number): string {
+  return `timeout.${tag}`;
+}
+
 /** Initial context; bad numbers are a host bug. */
 export function initialMidlayerContext(input: ScsiMidlayerInput): ScsiMidlayerContext {
   const retryBudget = input.retryBudget ?? SD_MAX_RETRIES;
   const busyRetryDelayMs = input.busyRetryDelayMs ?? SCSI_QUEUE_DELAY_MS;
-  for (const [name, value] of Object.entries({ retryBudget, busyRetryDelayMs })) {
+  const commandTimeoutMs = input.commandTimeoutMs ?? SD_TIMEOUT_MS;
+  const numbers = { retryBudget, busyRetryDelayMs, commandTimeoutMs };
+  for (const [name, value] of Object.entries(numbers)) {
     assert(Number.isSafeInteger(value) && value >= 0, `${name} ${value} is not a count`);
   }
   const { partition, busNo, devNo } = input;
-  const base = { partition, busNo, devNo, retryBudget, busyRetryDelayMs };
+  const base = { partition, busNo, devNo, ...numbers };
   return { ...base, nextTag: 1, requests: [], counts: ZERO_MIDLAYER_COUNTS };
 }
 
@@ -197,7 +212,12 @@ export function isResetWithBudget(
 ): boolean {
   if (completion.outcome !== 'done') return false;
   if (hostByte(completion.linuxstat) !== HOST_BYTE_DID_RESET) return false;
-  return liveOf(context, completion.tag).resetRetries < context.retryBudget;
+  return hasRetryLeft(context, completion.tag);
+}
+
+/** Whether the request of live `tag` may be retried once more (after DID_RESET or the eh). */
+export function hasRetryLeft(context: ScsiMidlayerContext, tag: number): boolean {
+  return liveOf(context, tag).resetRetries < context.retryBudget;
 }
 
 /** Whether a completion for `tag` is expected now (its request is at the HBA under that tag). */
@@ -210,6 +230,7 @@ export function hbaQueueEffect(context: ScsiMidlayerContext, r: LiveRequest): Sc
   return {
     type: 'hba.queue',
     ...atOf(context),
+    id: r.id,
     tag: r.tag,
     cdb:
       r.op === 'inquiry' ? inquiryCdb(r.blocks * r.blockSize) : buildRwCdb(r.op, r.lba, r.blocks),

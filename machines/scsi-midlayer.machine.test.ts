@@ -4,86 +4,23 @@
 
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, test } from 'vitest';
-import { createActor, initialTransition, SimulatedClock, transition } from 'xstate';
+import { initialTransition, transition } from 'xstate';
 import { scsiMidlayerMachine } from './scsi-midlayer.machine.js';
 import { buildRwCdb, scsiMidlayerSystemId } from './scsi-midlayer.logic.js';
-import type {
-  ScsiMidlayerEmitted,
-  ScsiMidlayerEvent,
-  ScsiMidlayerInput,
-} from './scsi-midlayer.types.js';
-
-const AT = { busNo: 1, devNo: 10 };
-const INPUT: ScsiMidlayerInput = { partition: 'guest1', ...AT };
-const TARGET = { channel: 0, id: 1, lun: 0 };
-const DID_RESET = 0x08 << 16;
-const DID_ABORT = 0x05 << 16;
-
-type RequestEvent = Extract<ScsiMidlayerEvent, { type: 'REQUEST' }>;
-type DoneEvent = Extract<ScsiMidlayerEvent, { outcome: 'done' }>;
-const origin = (id: number) => ({ workload: 'disk0', id: id + 1000 });
-const read = (id: number, lba = 8, blocks = 1, blockSize = 512): RequestEvent => ({
-  type: 'REQUEST',
-  id,
-  op: 'read',
-  lba,
-  blocks,
-  blockSize,
-  version: null,
-  target: TARGET,
-  origin: origin(id),
-});
-const write = (id: number, lba = 8, blocks = 1, blockSize = 512): RequestEvent => ({
-  type: 'REQUEST',
-  id,
-  op: 'write',
-  lba,
-  blocks,
-  blockSize,
-  version: 7,
-  target: TARGET,
-  origin: origin(id),
-});
-const doneWith = (tag: number, linuxstat: number): DoneEvent => ({
-  type: 'SCSI_COMPLETE',
-  tag,
-  outcome: 'done',
-  linuxstat,
-  sense: null,
-  noDiskResult: false,
-});
-const busyFor = (tag: number): ScsiMidlayerEvent => ({
-  type: 'SCSI_COMPLETE',
-  tag,
-  outcome: 'busy',
-});
-
-/** A midlayer actor on a simulated clock; effects recorded. */
-function midlayer(input: Partial<ScsiMidlayerInput> = {}) {
-  const clock = new SimulatedClock();
-  const systemId = scsiMidlayerSystemId(INPUT);
-  const actor = createActor(scsiMidlayerMachine, {
-    input: { ...INPUT, ...input },
-    clock,
-    systemId,
-  });
-  const effects: ScsiMidlayerEmitted[] = [];
-  actor.on('*', (e) => effects.push(e));
-  actor.start();
-  return {
-    actor,
-    clock,
-    effects,
-    send: (...events: ScsiMidlayerEvent[]) => {
-      for (const e of events) actor.send(e);
-    },
-    take: () => effects.splice(0),
-    /** Tags of the hba.queue effects so far. */
-    queuedTags: () => effects.flatMap((e) => (e.type === 'hba.queue' ? [e.tag] : [])),
-    dones: () => effects.filter((e) => e.type === 'request.done'),
-    ctx: () => actor.getSnapshot().context,
-  };
-}
+import type { ScsiMidlayerEvent } from './scsi-midlayer.types.js';
+import {
+  AT,
+  busyFor,
+  DID_ABORT,
+  DID_RESET,
+  doneWith,
+  INPUT,
+  midlayer,
+  origin,
+  read,
+  TARGET,
+  write,
+} from './scsi-midlayer.harness.js';
 
 describe('scsi-midlayer machine', () => {
   test('smoke: a read becomes READ(10) under tag 1 with FROM_DEVICE, the byte length and the target, and good status finishes it', () => {
@@ -95,6 +32,7 @@ describe('scsi-midlayer machine', () => {
       {
         type: 'hba.queue',
         ...AT,
+        id: 100,
         tag: 1,
         dataDir: 2,
         bufflen: 8 * 512,
@@ -284,7 +222,7 @@ describe('scsi-midlayer machine', () => {
     expect(m.ctx().counts.duplicateCompletions).toBe(1);
   });
 
-  test('host removal cancels a pending requeue by its id requeue.<tag>', () => {
+  test("host removal cancels a pending requeue by its id requeue.<tag>, and an issued command's timeout by timeout.<tag>", () => {
     let [s] = initialTransition(scsiMidlayerMachine, INPUT);
     for (const e of [read(1), read(2), busyFor(2)]) [s] = transition(scsiMidlayerMachine, s, e);
     const [, actions] = transition(scsiMidlayerMachine, s, { type: 'HOST_REMOVED' });
@@ -292,7 +230,7 @@ describe('scsi-midlayer machine', () => {
       (actions as readonly { type: string; params: unknown }[])
         .filter((a) => a.type === 'xstate.cancel')
         .map((a) => a.params),
-    ).toEqual([{ sendId: 'requeue.2' }]);
+    ).toEqual([{ sendId: 'timeout.1' }, { sendId: 'requeue.2' }]);
   });
 
   test('while the host is blocked nothing reaches the HBA: new requests, busy bounces and DID_RESET retries park; unblocking requeues each after 3 ms in tag order', () => {
@@ -371,18 +309,22 @@ describe('scsi-midlayer machine', () => {
     expect(Object.keys(running?.config.on ?? {})).toEqual([
       'REQUEST',
       'SCSI_COMPLETE',
+      'COMMAND_TIMEOUT',
+      'TASKMGMT_COMPLETE',
       'HOST_REMOVED',
     ]);
     const rows = (child: string) => running?.states[child]?.config.on ?? {};
     expect(Object.keys(rows('dispatching'))).toEqual([
       'REQUEST',
       'SCSI_COMPLETE',
+      'TASKMGMT_COMPLETE',
       'REQUEUE',
       'HOST_BLOCKED',
     ]);
     expect(Object.keys(rows('blocked'))).toEqual([
       'REQUEST',
       'SCSI_COMPLETE',
+      'TASKMGMT_COMPLETE',
       'REQUEUE',
       'HOST_UNBLOCKED',
     ]);

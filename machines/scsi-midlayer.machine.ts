@@ -11,7 +11,10 @@
 // back to the parent's when the child has none enabled. `removed` (`scsi_remove_host`): every live
 // request failed with `hostRemoved`; later requests fail at once.
 // Choice: `removed` is not final, so late requests are still answered and late completions counted.
-// Not modelled: SCAN, command timeouts and the error handler (virthba's TASK_MGMT), queue depth.
+// Command timeouts: every command handed to virthba arms `timeout.<tag>` (sd's 30 s), cancelled by
+// its completion; when it fires the command enters the error handler (scsi-midlayer.eh.ts: abort,
+// LUN reset, bus reset, host reset through virthba's TASK_MGMT; then one retry, or a failure).
+// Not modelled: SCAN, queue depth.
 
 import { enqueueActions, setup } from 'xstate';
 import { assert } from '../src/base/assert.js';
@@ -19,6 +22,7 @@ import { narrowEvent } from './narrow-event.js';
 import {
   atOf,
   bump,
+  commandTimerId,
   dropRequest,
   hbaQueueEffect,
   HOST_BYTE_DID_RESET,
@@ -35,6 +39,7 @@ import {
   storeRequest,
   withNextTag,
 } from './scsi-midlayer.logic.js';
+import { ehAfterTaskMgmt, type EhMove, ehMove, requestOfTaskMgmt } from './scsi-midlayer.eh.js';
 import type {
   FailReason,
   ScsiMidlayerContext,
@@ -53,6 +58,7 @@ export const scsiMidlayerMachine = setup({
   },
   delays: {
     busyRetryDelay: ({ context }) => context.busyRetryDelayMs,
+    commandTimeout: ({ context }) => context.commandTimeoutMs,
   },
   actions: {
     countDuplicateRequest: enqueueActions(({ context, event, enqueue }) => {
@@ -67,14 +73,46 @@ export const scsiMidlayerMachine = setup({
     }),
     issueRequest: enqueueActions(({ context, event, enqueue }) => {
       const { type: _type, ...request } = narrowEvent(event, 'REQUEST');
-      const { live, update } = withNextTag(context, { ...request, resetRetries: 0 }, 'issued');
+      const fresh = { ...request, resetRetries: 0, eh: null };
+      const { live, update } = withNextTag(context, fresh, 'issued');
       enqueue.assign({ ...update, counts: bump(context.counts, 'requests', 'commandsQueued') });
       enqueue.emit(hbaQueueEffect(context, live));
+      armCommandTimer(enqueue, live.tag);
     }),
     parkRequest: enqueueActions(({ context, event, enqueue }) => {
       const { type: _type, ...request } = narrowEvent(event, 'REQUEST');
-      const { update } = withNextTag(context, { ...request, resetRetries: 0 }, 'parked');
+      const { update } = withNextTag(context, { ...request, resetRetries: 0, eh: null }, 'parked');
       enqueue.assign({ ...update, counts: bump(context.counts, 'requests', 'parked') });
+    }),
+    // Every completion of an outstanding command ends its timeout.
+    cancelCommandTimer: enqueueActions(({ event, enqueue }) => {
+      enqueue.cancel(commandTimerId(narrowEvent(event, 'SCSI_COMPLETE').tag));
+    }),
+    startErrorHandler: enqueueActions(({ context, event, enqueue }) => {
+      const { tag } = narrowEvent(event, 'COMMAND_TIMEOUT');
+      const eh = { step: 'abort', tmfTag: null, released: false } as const;
+      const timedOut = { ...liveOf(context, tag), phase: 'eh', eh } as const;
+      const counted = { ...context, counts: bump(context.counts, 'commandTimeouts') };
+      applyEhMove(enqueue, ehMove(counted, timedOut, true, false));
+    }),
+    releaseTimedOut: enqueueActions(({ context, event, enqueue }, params: { park: boolean }) => {
+      const live = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
+      assert(live.eh !== null, `request ${live.id} is in the error handler`);
+      const released = { ...live, eh: { ...live.eh, released: true } };
+      applyEhMove(enqueue, ehMove(context, released, false, params.park));
+    }),
+    advanceErrorHandler: enqueueActions(
+      ({ context, event, enqueue }, params: { park: boolean }) => {
+        const { tag, outcome } = narrowEvent(event, 'TASKMGMT_COMPLETE');
+        const live = requestOfTaskMgmt(context.requests, tag);
+        assert(live?.eh != null, `task management ${tag} is awaited`);
+        const moved = { ...live, eh: ehAfterTaskMgmt(live.eh, outcome) };
+        applyEhMove(enqueue, ehMove(context, moved, outcome === 'failed', params.park));
+      },
+    ),
+    countUnknownTaskMgmt: enqueueActions(({ context, event, enqueue }) => {
+      narrowEvent(event, 'TASKMGMT_COMPLETE');
+      enqueue.assign({ counts: bump(context.counts, 'unknownTaskMgmt') });
     }),
     countUnknownCompletion: enqueueActions(({ context, event, enqueue }) => {
       narrowEvent(event, 'SCSI_COMPLETE');
@@ -102,6 +140,7 @@ export const scsiMidlayerMachine = setup({
       const counts = bump(context.counts, 'commandsQueued');
       enqueue.assign({ ...storeRequest(context, live), counts });
       enqueue.emit(hbaQueueEffect(context, live));
+      armCommandTimer(enqueue, tag);
     }),
     finishRequest: enqueueActions(({ context, event, enqueue }) => {
       const completion = narrowEvent(event, 'SCSI_COMPLETE');
@@ -117,6 +156,7 @@ export const scsiMidlayerMachine = setup({
       const { live, update } = withNextTag(context, retry, 'issued', old.id);
       enqueue.assign({ ...update, counts: bump(context.counts, 'resetRetries', 'commandsQueued') });
       enqueue.emit(hbaQueueEffect(context, live));
+      armCommandTimer(enqueue, live.tag);
     }),
     parkRetry: enqueueActions(({ context, event, enqueue }) => {
       const old = liveOf(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
@@ -153,6 +193,7 @@ export const scsiMidlayerMachine = setup({
       let counts = context.counts;
       for (const live of context.requests) {
         if (live.phase === 'requeued') enqueue.cancel(requeueTimerId(live.tag));
+        if (live.phase === 'issued') enqueue.cancel(commandTimerId(live.tag));
         counts = bump(counts, 'failed');
         const at = atOf(context);
         const { id, origin } = live;
@@ -196,6 +237,16 @@ export const scsiMidlayerMachine = setup({
         completion.outcome === 'done' && hostByte(completion.linuxstat) === HOST_BYTE_DID_RESET
       );
     },
+    isTimedOut: ({ context, event }) =>
+      isOutstanding(context, narrowEvent(event, 'COMMAND_TIMEOUT').tag),
+    // A completion of a command its error handler has not been given back yet.
+    isTimedOutRelease: ({ context, event }) => {
+      const live = requestOfTag(context, narrowEvent(event, 'SCSI_COMPLETE').tag);
+      return live?.eh != null && !live.eh.released;
+    },
+    isAwaitedTaskMgmt: ({ context, event }) =>
+      requestOfTaskMgmt(context.requests, narrowEvent(event, 'TASKMGMT_COMPLETE').tag) !==
+      undefined,
     isRequeueAwaited: ({ context, event }) =>
       requestOfTag(context, narrowEvent(event, 'REQUEUE').tag)?.phase === 'requeued',
   },
@@ -221,13 +272,21 @@ export const scsiMidlayerMachine = setup({
         SCSI_COMPLETE: [
           { guard: 'isUnknownTag', actions: ['countUnknownCompletion'] },
           { guard: 'isNotOutstanding', actions: ['countDuplicateCompletion'] },
-          { guard: 'isGoodStatus', actions: ['finishRequest'] },
+          { guard: 'isGoodStatus', actions: ['cancelCommandTimer', 'finishRequest'] },
           {
             guard: 'isReset',
-            actions: [{ type: 'failRequest', params: { reason: 'retriesExhausted' } }],
+            actions: [
+              'cancelCommandTimer',
+              { type: 'failRequest', params: { reason: 'retriesExhausted' } },
+            ],
           },
-          { actions: [{ type: 'failRequest', params: { reason: 'ioError' } }] },
+          {
+            actions: ['cancelCommandTimer', { type: 'failRequest', params: { reason: 'ioError' } }],
+          },
         ],
+        COMMAND_TIMEOUT: { guard: 'isTimedOut', actions: ['startErrorHandler'] },
+        // Reached when the child took no row: no error handler awaits this tag.
+        TASKMGMT_COMPLETE: { actions: ['countUnknownTaskMgmt'] },
         HOST_REMOVED: { target: 'removed', actions: ['failAllOnHostRemoval'] },
       },
       states: {
@@ -236,9 +295,17 @@ export const scsiMidlayerMachine = setup({
           on: {
             REQUEST: { guard: 'isNewRequest', actions: ['issueRequest'] },
             SCSI_COMPLETE: [
-              { guard: 'isBusyCommand', actions: ['scheduleRequeue'] },
-              { guard: 'isRetryableReset', actions: ['retryWithNewTag'] },
+              {
+                guard: 'isTimedOutRelease',
+                actions: [{ type: 'releaseTimedOut', params: { park: false } }],
+              },
+              { guard: 'isBusyCommand', actions: ['cancelCommandTimer', 'scheduleRequeue'] },
+              { guard: 'isRetryableReset', actions: ['cancelCommandTimer', 'retryWithNewTag'] },
             ],
+            TASKMGMT_COMPLETE: {
+              guard: 'isAwaitedTaskMgmt',
+              actions: [{ type: 'advanceErrorHandler', params: { park: false } }],
+            },
             REQUEUE: { guard: 'isRequeueAwaited', actions: ['reissueRequest'] },
             HOST_BLOCKED: { target: 'blocked' },
           },
@@ -248,9 +315,17 @@ export const scsiMidlayerMachine = setup({
           on: {
             REQUEST: { guard: 'isNewRequest', actions: ['parkRequest'] },
             SCSI_COMPLETE: [
-              { guard: 'isBusyCommand', actions: ['parkCommand'] },
-              { guard: 'isRetryableReset', actions: ['parkRetry'] },
+              {
+                guard: 'isTimedOutRelease',
+                actions: [{ type: 'releaseTimedOut', params: { park: true } }],
+              },
+              { guard: 'isBusyCommand', actions: ['cancelCommandTimer', 'parkCommand'] },
+              { guard: 'isRetryableReset', actions: ['cancelCommandTimer', 'parkRetry'] },
             ],
+            TASKMGMT_COMPLETE: {
+              guard: 'isAwaitedTaskMgmt',
+              actions: [{ type: 'advanceErrorHandler', params: { park: true } }],
+            },
             REQUEUE: { guard: 'isRequeueAwaited', actions: ['parkCommand'] },
             HOST_UNBLOCKED: { target: 'dispatching', actions: ['requeueParked'] },
           },
@@ -268,7 +343,33 @@ export const scsiMidlayerMachine = setup({
           { guard: 'isUnknownTag', actions: ['countUnknownCompletion'] },
           { actions: ['countDuplicateCompletion'] },
         ],
+        TASKMGMT_COMPLETE: { actions: ['countUnknownTaskMgmt'] },
       },
     },
   },
 });
+
+/** What enqueueActions offers that an error-handler move and a timer arm use. */
+interface MoveEnqueue {
+  assign(values: Partial<ScsiMidlayerContext>): void;
+  emit(effect: ScsiMidlayerEmitted): void;
+  raise(
+    event: { type: 'COMMAND_TIMEOUT'; tag: number },
+    options: { id: string; delay: 'commandTimeout' },
+  ): void;
+}
+
+// sd's timeout for command `tag`, under its own id so its completion can cancel it.
+function armCommandTimer(enqueue: Pick<MoveEnqueue, 'raise'>, tag: number): void {
+  enqueue.raise(
+    { type: 'COMMAND_TIMEOUT', tag },
+    { id: commandTimerId(tag), delay: 'commandTimeout' },
+  );
+}
+
+// Stores the move's context, emits its effects and arms the timeout of a reissued command.
+function applyEhMove(enqueue: MoveEnqueue, move: EhMove): void {
+  enqueue.assign(move.next);
+  for (const effect of move.effects) enqueue.emit(effect);
+  if (move.armTag !== null) armCommandTimer(enqueue, move.armTag);
+}

@@ -2,7 +2,7 @@
 // the block workloads above it and virthba below it (spar-protocol.md §4.2 "Guarantee to the
 // guest"). The machine is scsi-midlayer.machine.ts; the Linux rules are in scsi-midlayer.logic.ts.
 
-import type { DataDir, Vdest } from './virthba.types.js';
+import type { DataDir, TaskType, Vdest } from './virthba.types.js';
 
 /** Machine input. */
 export interface ScsiMidlayerInput {
@@ -15,6 +15,21 @@ export interface ScsiMidlayerInput {
   readonly retryBudget?: number;
   /** Milliseconds before a busy command is requeued (default SCSI_QUEUE_DELAY, 3). */
   readonly busyRetryDelayMs?: number;
+  /** Milliseconds a command may stay at the HBA before the error handler runs (SD_TIMEOUT, 30 s). */
+  readonly commandTimeoutMs?: number;
+}
+
+/** The error handler's steps, in escalation order (§4.2 "Error-handler"). */
+export type EhStep = 'abort' | 'lunReset' | 'busReset' | 'hostReset';
+
+/** Where a timed-out command's error handling stands. */
+export interface EhProgress {
+  /** The step under way, or the one that ended the escalation. */
+  readonly step: EhStep;
+  /** The tag of the task-management request awaited; null once a step succeeded. */
+  readonly tmfTag: number | null;
+  /** virthba gave the command back (a completion of its tag, which the handler absorbs). */
+  readonly released: boolean;
 }
 
 /**
@@ -63,11 +78,14 @@ export interface LiveRequest extends BlockRequest {
   readonly tag: number;
   /**
    * `issued`: at the HBA (a completion is expected); `requeued`: waiting for the busy delay;
-   * `parked`: waiting for the host to be unblocked (no timer).
+   * `parked`: waiting for the host to be unblocked (no timer); `eh`: timed out, in the error
+   * handler (`eh` says where).
    */
-  readonly phase: 'issued' | 'requeued' | 'parked';
-  /** DID_RESET retries taken. */
+  readonly phase: 'issued' | 'requeued' | 'parked' | 'eh';
+  /** Retries after DID_RESET or after the error handler recovered the command. */
   readonly resetRetries: number;
+  /** The error handling of its timed-out command, while phase is `eh`; else null. */
+  readonly eh: EhProgress | null;
 }
 
 /** Why a request failed. */
@@ -90,6 +108,16 @@ export interface ScsiMidlayerCounts {
   readonly unknownCompletions: number;
   /** REQUESTs reusing the id of a live request (ignored). */
   readonly duplicateRequests: number;
+  /** Commands that stayed at the HBA past the command timeout (the error handler ran). */
+  readonly commandTimeouts: number;
+  /** Task-management requests sent, by type. */
+  readonly aborts: number;
+  readonly lunResets: number;
+  readonly busResets: number;
+  /** Host resets (nothing sent: visorhba's handler returns SUCCESS). */
+  readonly hostResets: number;
+  /** Task-management completions for a tag no error handler awaits (ignored). */
+  readonly unknownTaskMgmt: number;
 }
 
 /** Machine context: plain data. */
@@ -99,6 +127,7 @@ export interface ScsiMidlayerContext {
   readonly devNo: number;
   readonly retryBudget: number;
   readonly busyRetryDelayMs: number;
+  readonly commandTimeoutMs: number;
   /** The next tag to assign; tags are 1, 2, 3 … and never reused. */
   readonly nextTag: number;
   /**
@@ -131,6 +160,14 @@ export type ScsiMidlayerEvent =
   | ScsiCompleteEvent
   /** Internal, delayed (id `requeue.<tag>`): the busy delay of `tag` ran out. */
   | { readonly type: 'REQUEUE'; readonly tag: number }
+  /** Internal, delayed (id `timeout.<tag>`): command `tag` is still at the HBA after the timeout. */
+  | { readonly type: 'COMMAND_TIMEOUT'; readonly tag: number }
+  /** virthba's answer to an `hba.taskMgmt` (`failed`: not sent, or its 45 s wait ran out). */
+  | {
+      readonly type: 'TASKMGMT_COMPLETE';
+      readonly tag: number;
+      readonly outcome: 'success' | 'failed';
+    }
   /** `scsi_remove_host`: the vhba device was removed; everything live fails. */
   | { readonly type: 'HOST_REMOVED' }
   /** `scsi_block_requests`: virthba's server went down; dispatch stops. */
@@ -149,12 +186,22 @@ export type ScsiMidlayerEmitted =
   /** queuecommand: the host sends SCSI_QUEUE to virthba. */
   | ({
       readonly type: 'hba.queue';
+      /** The request the command is for (what a ledger below the midlayer files it under). */
+      readonly id: number;
       readonly tag: number;
       readonly cdb: number[];
       readonly dataDir: DataDir;
       readonly bufflen: number;
       readonly vdest: Vdest;
       readonly buffer: BlockBuffer;
+    } & At)
+  /** An error-handler request for the request `id`'s timed-out command: abort, LUN or bus reset. */
+  | ({
+      readonly type: 'hba.taskMgmt';
+      readonly id: number;
+      readonly tag: number;
+      readonly tasktype: TaskType;
+      readonly vdest: Vdest;
     } & At)
   /** The request's one answer; a good read brings its data. */
   | ({

@@ -36,7 +36,7 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
         buffer: bufferOf(40),
       },
     ]);
-    expect(h.ctx().slots[0]).toEqual({ tag: 40, kind: 'scsi', buffer: bufferOf(40) });
+    expect(h.ctx().slots[0]).toEqual({ tag: 40, kind: 'scsi', buffer: bufferOf(40), vdest: VDEST });
     expect(h.ctx().nextInsert).toBe(1);
   });
 
@@ -50,8 +50,12 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
     expect(h.ctx().nextInsert).toBe(0);
     h.send(scsi(5));
     expect(h.table()).toEqual({ 0: 5, 1: 2, 2: 3, 3: 4 });
-    expect(findFreeSlot([{ tag: 1, kind: 'scsi', buffer: bufferOf(1) }, null, null], 2)).toBe(2);
-    expect(findFreeSlot([null, { tag: 1, kind: 'scsi', buffer: bufferOf(1) }], 1)).toBe(0);
+    expect(
+      findFreeSlot([{ tag: 1, kind: 'scsi', buffer: bufferOf(1), vdest: VDEST }, null, null], 2),
+    ).toBe(2);
+    expect(
+      findFreeSlot([null, { tag: 1, kind: 'scsi', buffer: bufferOf(1), vdest: VDEST }], 1),
+    ).toBe(0);
   });
 
   test('a full table answers busy (SCSI_MLQUEUE_DEVICE_BUSY) and sends nothing', () => {
@@ -116,7 +120,9 @@ describe('virthba IO path: pending table and queuecommand (§4.2)', () => {
       { from: probed },
     );
     expect(effects.filter((e) => e.type === 'scsi.complete')).toEqual([done(7, DID_RESET << 16)]);
-    expect(snapshot.context.slots).toEqual([{ tag: 8, kind: 'scsi', buffer: bufferOf(8) }]);
+    expect(snapshot.context.slots).toEqual([
+      { tag: 8, kind: 'scsi', buffer: bufferOf(8), vdest: VDEST },
+    ]);
     expect(snapshot.context.counts).toMatchObject({ staleInsertFailures: 1, insertFailures: 0 });
     const after = runEvents(
       [

@@ -14,6 +14,7 @@ import type {
   VirthbaIoEmitted,
   VirthbaQuirks,
   VirthbaSlot,
+  Vdest,
 } from './virthba.types.js';
 
 /** For src/kinds/vhba (storage-stack) and binding.test, which import it from here. */
@@ -58,6 +59,7 @@ export const ZERO_VIRTHBA_COUNTS: VirthbaCounts = {
   taskMgmtFailed: 0,
   taskMgmtSucceeded: 0,
   taskMgmtTimeouts: 0,
+  scsiResetByTaskMgmt: 0,
   insertFailures: 0,
   staleResponses: 0,
   otherResponses: 0,
@@ -262,4 +264,46 @@ export function didCompletion(
 /** The device address of the context, for effects. */
 export function atOf(context: VirthbaContext): At {
   return { busNo: context.busNo, devNo: context.devNo };
+}
+
+/** `TASK_MGMT_BUS_RESET` (§4.2): the only task type whose scope is a whole SCSI channel. */
+const TASK_MGMT_BUS_RESET = 2;
+
+/**
+ * The tags of the pending SCSI commands a task-management request of `tasktype` for `vdest`
+ * covers. Choice: the IOSP drops every not-yet-executed command of the request's scope (abort and
+ * LUN reset: the vdest, as `TASK_MGMT_ABORT_TASK` carries no command handle; bus reset: the SCSI
+ * channel), so the scope is what virthba must complete when the request succeeds.
+ */
+export function taskMgmtCovers(
+  slots: readonly (VirthbaSlot | null)[],
+  tasktype: number,
+  vdest: Vdest,
+): number[] {
+  const inScope = (v: Vdest) =>
+    v.channel === vdest.channel &&
+    (tasktype === TASK_MGMT_BUS_RESET || (v.id === vdest.id && v.lun === vdest.lun));
+  return slots.flatMap((s) => (s?.kind === 'scsi' && inScope(s.vdest) ? [s.tag] : []));
+}
+
+/**
+ * A task-management success: the covered commands still pending were dropped by the IOSP (its
+ * responses come in order, so any it answered before this one were taken already) and complete
+ * with `DID_RESET << 16`, before the success itself, so the error handler sees its command given
+ * back first. The request's own slot is freed too.
+ */
+export function taskMgmtSuccessWalk(context: VirthbaContext, handle: number): TableWalk {
+  const entry = pendingAt(context, handle, 'taskmgmt');
+  assert(entry !== null, `slot ${handle} holds a task-management request`);
+  const at = atOf(context);
+  const slots = withSlot(context.slots, handle, null);
+  const completions: TableWalk['completions'] = [];
+  let counts = bump(context.counts, 'taskMgmtSucceeded');
+  context.slots.forEach((s, index) => {
+    if (s?.kind !== 'scsi' || !entry.covers.includes(s.tag)) return;
+    completions.push({ type: 'scsi.complete', ...at, ...didCompletion(index, s, DID_RESET) });
+    counts = bump(counts, 'scsiResetByTaskMgmt');
+    slots[index] = null;
+  });
+  return { slots, completions, cancelTimers: [handle], counts };
 }

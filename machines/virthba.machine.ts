@@ -38,6 +38,8 @@ import {
   quarantineWalk,
   removeWalk,
   takeSlot,
+  taskMgmtCovers,
+  taskMgmtSuccessWalk,
   taskMgmtTimerId,
   withSlot,
   type TableWalk,
@@ -90,7 +92,7 @@ export const virthbaMachine = setup({
       assert(cdb.length <= MAX_CDB_BYTES, `CDB of ${cdb.length} bytes for tag ${tag}`);
       const slot = findFreeSlot(context.slots, context.nextInsert);
       assert(slot !== null, 'queueScsiCommand runs only when a slot is free');
-      const taken = takeSlot(context, slot, { tag, kind: 'scsi', buffer });
+      const taken = takeSlot(context, slot, { tag, kind: 'scsi', buffer, vdest });
       enqueue.assign({ ...taken, counts: bump(context.counts, 'scsiQueued') });
       const at = atOf(context);
       const command = { slot, tag, cdb, dataDir, bufflen, vdest, buffer };
@@ -105,7 +107,8 @@ export const virthbaMachine = setup({
       const { tag, tasktype, vdest } = narrowEvent(event, 'TASK_MGMT');
       const slot = findFreeSlot(context.slots, context.nextInsert);
       assert(slot !== null, 'queueTaskMgmt runs only when a slot is free');
-      const taken = takeSlot(context, slot, { tag, kind: 'taskmgmt' });
+      const covers = taskMgmtCovers(context.slots, tasktype, vdest);
+      const taken = takeSlot(context, slot, { tag, kind: 'taskmgmt', covers });
       enqueue.assign({ ...taken, counts: bump(context.counts, 'taskMgmtQueued') });
       enqueue.emit({
         type: 'channel.insertTaskMgmt',
@@ -162,9 +165,10 @@ export const virthbaMachine = setup({
       const { handle, result } = narrowEvent(event, 'TASKMGMT_RESPONSE');
       const entry = pendingAt(context, handle, 'taskmgmt');
       assert(entry !== null, `slot ${handle} holds a task-management request`);
-      enqueue.cancel(taskMgmtTimerId(handle));
-      const slots = withSlot(context.slots, handle, null);
-      enqueue.assign({ slots, counts: bump(context.counts, 'taskMgmtSucceeded') });
+      const walk = taskMgmtSuccessWalk(context, handle);
+      for (const slot of walk.cancelTimers) enqueue.cancel(taskMgmtTimerId(slot));
+      enqueue.assign({ slots: walk.slots, counts: walk.counts });
+      for (const effect of walk.completions) enqueue.emit(effect);
       const success = { tag: entry.tag, outcome: 'success', result } as const;
       enqueue.emit({ type: 'taskmgmt.complete', ...atOf(context), ...success });
     }),

@@ -5,7 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { initialTransition, transition } from 'xstate';
 import { virthbaMachine } from './virthba.machine.js';
 import type { VirthbaEvent } from './virthba.types.js';
-import { hba, runEvents, scsi, tmf, VDEST } from './virthba.harness.js';
+import { done, hba, runEvents, scsi, tmf, VDEST } from './virthba.harness.js';
+import { DID_RESET } from './virthba.logic.js';
 import { AT, INPUT } from './virtpci-driver.contract.js';
 
 describe('virthba IO path: task management (§4.2, §7)', () => {
@@ -91,5 +92,49 @@ describe('virthba IO path: task management (§4.2, §7)', () => {
       taskMgmtFailed: 1,
       taskMgmtTimeouts: 0,
     });
+  });
+
+  test('a success completes the commands in its scope pending at its insert with DID_RESET, before itself; others keep their slots', () => {
+    const other = { channel: 0, id: 2, lun: 0 };
+    const h = hba();
+    // 1: covered; 2: another target; 7: the abort; 3: inserted after the abort.
+    h.send(scsi(1), { ...scsi(2), vdest: other } as VirthbaEvent, tmf(7), scsi(3));
+    h.ring.push({ type: 'TASKMGMT_RESPONSE', handle: 2, result: 1, more: false });
+    h.send({ type: 'CHANNEL_INTERRUPT' });
+    expect(h.completions()).toEqual([
+      done(1, DID_RESET << 16),
+      { type: 'taskmgmt.complete', ...AT, tag: 7, outcome: 'success', result: 1 },
+    ]);
+    expect(Object.values(h.table()).sort()).toEqual([2, 3]);
+    expect(h.ctx().counts.scsiResetByTaskMgmt).toBe(1);
+  });
+
+  test('a bus reset covers every target of its SCSI channel; a command answered before the success is not completed twice', () => {
+    const other = { channel: 0, id: 2, lun: 0 };
+    const h = hba();
+    h.send(scsi(1), { ...scsi(2), vdest: other } as VirthbaEvent, {
+      type: 'TASK_MGMT',
+      tag: 7,
+      tasktype: 2,
+      vdest: VDEST,
+    });
+    h.ring.push(
+      {
+        type: 'SCSI_RESPONSE',
+        handle: 0,
+        linuxstat: 0,
+        sense: null,
+        noDiskResult: false,
+        more: false,
+      },
+      { type: 'TASKMGMT_RESPONSE', handle: 2, result: 1, more: false },
+    );
+    h.send({ type: 'CHANNEL_INTERRUPT' });
+    expect(h.completions()).toEqual([
+      done(1),
+      done(2, DID_RESET << 16),
+      { type: 'taskmgmt.complete', ...AT, tag: 7, outcome: 'success', result: 1 },
+    ]);
+    expect(h.table()).toEqual({});
   });
 });

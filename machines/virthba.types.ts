@@ -63,8 +63,23 @@ export interface VirthbaInput extends VirtpciDriverInput {
  * insert is the same kernel call).
  */
 export type VirthbaSlot =
-  | { readonly kind: 'scsi'; readonly tag: number; readonly buffer: BlockBuffer }
-  | { readonly kind: 'taskmgmt'; readonly tag: number };
+  | {
+      readonly kind: 'scsi';
+      readonly tag: number;
+      readonly buffer: BlockBuffer;
+      /** Where the command went: a task-management request names what it covers by address. */
+      readonly vdest: Vdest;
+    }
+  | {
+      readonly kind: 'taskmgmt';
+      readonly tag: number;
+      /**
+       * The tags of the SCSI commands in its scope (abort and LUN reset: its vdest; bus reset: its
+       * SCSI channel) pending when it was inserted: the IOSP drops those it has not answered by
+       * the time the request reaches it (scsi-server.ts), so a success completes them here.
+       */
+      readonly covers: readonly number[];
+    };
 
 /** Counters of the IO path (plain numbers, for traces and checkers). */
 export interface VirthbaCounts {
@@ -100,6 +115,8 @@ export interface VirthbaCounts {
   readonly staleInsertFailures: number;
   /** SCSI commands failed with DID_NO_CONNECT because the channel was quarantined. */
   readonly scsiFailedCorrupt: number;
+  /** SCSI commands completed with DID_RESET by a task-management success that covered them. */
+  readonly scsiResetByTaskMgmt: number;
 }
 
 /** virthba's context: the shared driver context plus the pending table and counters. */

@@ -22,6 +22,7 @@ const RUNS: Readonly<Record<string, number>> = {
   'storage-recovery': 20,
   'net-recovery': 40,
   'ring-full': 5,
+  'reset-budget': 2,
 };
 
 describe('determinism of the registered properties', () => {

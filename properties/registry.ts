@@ -11,6 +11,7 @@ import type { Scenario } from '../src/scenario/schema.js';
 import { clientBusConvergence } from './client-bus-convergence.property.js';
 import { controlPlaneConvergence } from './control-plane-convergence.property.js';
 import { netRecovery } from './net-recovery.property.js';
+import { resetBudget } from './reset-budget.property.js';
 import { ringFull } from './ring-full.property.js';
 import { storageRecovery } from './storage-recovery.property.js';
 
@@ -57,6 +58,7 @@ export const PROPERTIES: readonly SparProperty<unknown>[] = [
   storageRecovery as SparProperty<unknown>,
   netRecovery as SparProperty<unknown>,
   ringFull as SparProperty<unknown>,
+  resetBudget as SparProperty<unknown>,
 ];
 
 /** The property named `name`, or undefined. */

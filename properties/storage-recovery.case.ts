@@ -155,7 +155,11 @@ const faultArbitrary: fc.Arbitrary<FaultCase> = fc.oneof(
   fc.record({
     kind: fc.constant('disk-slow' as const),
     disk: fc.nat(3),
-    minMs: fc.integer({ min: 0, max: 2_000 }),
+    // One draw in three crosses sd's 30 s command timeout, so the error handler runs.
+    minMs: fc.oneof(
+      { arbitrary: fc.integer({ min: 0, max: 2_000 }), weight: 2 },
+      { arbitrary: fc.integer({ min: 30_001, max: 45_000 }), weight: 1 },
+    ),
     spreadMs: fc.integer({ min: 0, max: 1_000 }),
     times: fc.integer({ min: 1, max: 3 }),
     atMs,

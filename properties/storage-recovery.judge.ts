@@ -9,7 +9,9 @@ import {
   diskErrorsBound,
   type FiredDiskError,
   failureAccounting,
+  heldSlotFindings,
   overdueRequests,
+  resetBudgetFindings,
   staleReads,
   unfinishedWork,
   workloadCompletionFindings,
@@ -32,6 +34,10 @@ export const STORAGE_PROMISES = {
     'Once the last fault healed, all outstanding IO completes within the bound.',
   'storage-isolation':
     "Each guest's vhba shows exactly the disks shared with it: its scan finds each shared disk at its address and no other, and a READ to an address with no disk is answered no-disk.",
+  'reset-budget':
+    'A request fails for its retry budget (SD_MAX_RETRIES) exactly when its commands were reset once more than the budget: DID_RESET completions and error-handler recoveries, counted below the midlayer; a busy bounce is no reset.',
+  'slots-released':
+    "With no request live at the end, virthba's pending table is empty: every command and task-management request gave its slot back.",
   'channel-invariants':
     'At every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1, and client states change only along §1.3.',
 } as const;
@@ -72,7 +78,11 @@ export function endViolations(
     if (io === undefined) continue;
     const lost = sim?.lost.get(g) ?? io.lostAckedWrites;
     if (lost > 0) v('no-lost-acked-write', `${g}: ${lost} block(s) lost an acknowledged write`);
-    for (const w of sim?.reports.get(g)?.workloads ?? []) {
+    const report = sim?.reports.get(g) ?? null;
+    for (const line of resetBudgetFindings(report?.resets ?? {}))
+      v('reset-budget', `${g}: ${line}`);
+    for (const line of heldSlotFindings(report?.hbas ?? [])) v('slots-released', `${g}: ${line}`);
+    for (const w of report?.workloads ?? []) {
       const disk = plan.disks.find((d) => d.name === w.name);
       const stale = staleReads(w, disk?.sharedWith[0] === g);
       if (stale > 0)

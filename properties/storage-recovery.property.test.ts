@@ -144,12 +144,14 @@ describe('storage recovery', () => {
     );
   });
 
-  test('over a fixed batch of generated cases every promise holds and every generated fault kind fires at least once (no inert faults)', () => {
+  test('over a fixed batch of generated cases every promise holds and every generated fault kind fires at least once, and the error handler sends task management (no inert faults)', () => {
     const batch = fc.sample(storageRecovery.arbitrary, { seed: 20261139, numRuns: 24 });
     const fired = new Map<string, number>(FAULT_KINDS.map((k) => [k, 0]));
+    let taskMgmt = 0;
     for (const c of batch) {
       const outcome = runStorageCase(c, []);
       expect(outcome.violations, storageRecovery.describe(c)).toEqual([]);
+      taskMgmt += outcome.trace.filter((r) => r.event === 'hba.taskMgmt').length;
       c.faults.forEach((f, i) => {
         const records = outcome.plan.faultOrigin.flatMap((origin, index) =>
           origin === i ? [outcome.faults[index]] : [],
@@ -162,6 +164,8 @@ describe('storage recovery', () => {
       });
     }
     for (const kind of FAULT_KINDS) expect(fired.get(kind), `${kind} fired`).toBeGreaterThan(0);
+    // A disk-slow past sd's 30 s timeout ran the error handler (aborts or resets were sent).
+    expect(taskMgmt).toBeGreaterThan(0);
   });
 
   test('the quirk lose-pending-on-pause is found within 1000 runs and shrunk to one guest, one disk and at most two faults: its IO never completes', async () => {

@@ -1,7 +1,7 @@
 // Storage recovery (spar-protocol.md §4.1 IOSP failure, §4.2 "Guarantee to the guest", §4.6 Era A
 // virthba pause/resume, §4.8 the outage checklist; §1.3 client states, §1.6 signal queues): over
 // arbitrary storage topologies, block workloads and IOSP / disk fault schedules, run as scenarios
-// in the deterministic runtime (`runSim`), the guest's storage keeps six promises:
+// in the deterministic runtime (`runSim`), the guest's storage keeps eight promises:
 //
 //   no-lost-acked-write      no acknowledged write is lost: every block holds its last
 //                            acknowledged write (or a later unacknowledged one; src/check's write
@@ -19,6 +19,10 @@
 //   storage-isolation        each guest's vhba shows exactly the disks shared with it: its target
 //                            scan at probe finds each shared disk at its address and no other,
 //                            and a READ to an address with no disk is answered no-disk;
+//   reset-budget             a request fails for its retry budget exactly when its commands were
+//                            reset SD_MAX_RETRIES + 1 times, counted below the midlayer (the
+//                            guest's reset ledger; src/check/reset-budget.ts); a busy is no reset;
+//   slots-released           with no request live at the end, virthba's pending table is empty;
 //   channel-invariants       at every virtual ms (runSim's `everyMs` sampler) and at every trace
 //                            record of the channel's virthba (between the events of one instant,
 //                            where the rings are not yet drained), on both queues of every vhba
@@ -32,7 +36,7 @@
 // The checks themselves are src/check's oracles (shared with `spar run`'s expectations). The cases
 // and the bound are in storage-recovery.case.ts, the wording of end-of-run findings (both
 // runtimes) in storage-recovery.judge.ts; this file samples a sim run every ms and registers the
-// property. One registered property checks all six; each violation starts with the promise it
+// property. One registered property checks all eight; each violation starts with the promise it
 // breaks. Its `kind` is safety: the liveness promise is checked with an explicit bound, which makes
 // it a safety property (a violation has a finite witness: the run up to the bound).
 
@@ -67,6 +71,8 @@ export interface StorageOutcome {
   /** Virtual ms the run lasted (≤ the plan's untilMs). */
   readonly endedAtMs: number;
   readonly plan: StoragePlan;
+  /** Each guest's storage report at the end (ledgers and counters), null without one. */
+  readonly reports: ReadonlyMap<string, VhbaGuestReport | null>;
 }
 
 /** Checks the per-ms promises (channel-invariants, guests-stay-running) and decides the early end. */
@@ -153,7 +159,7 @@ export function runStorageCase(c: StorageCase, quirks: readonly string[]): Stora
 }
 
 /**
- * Runs `plan` (a case's, or one another property derived from it) and checks the six promises;
+ * Runs `plan` (a case's, or one another property derived from it) and checks the eight promises;
  * `observe` sees the run at every virtual ms, before the sampler (ring-full.property.ts).
  */
 export function runStoragePlan(
@@ -198,6 +204,7 @@ export function runStoragePlan(
     faults: result.faults,
     endedAtMs: result.virtualMs,
     plan,
+    reports,
   };
 }
 
@@ -214,6 +221,8 @@ export const storageRecovery = {
     '(guests-stay-running) every guest keeps running, or after a crash the faults scheduled runs again; ' +
     '(io-completes-after-heal) once the last fault healed, all IO completes within a stated bound; ' +
     "(storage-isolation) each guest's vhba shows exactly the disks shared with it, and a command to an address with no disk is answered no-disk; " +
+    '(reset-budget) a request fails for its retry budget exactly when its commands were reset SD_MAX_RETRIES + 1 times (counted below the midlayer; a busy is no reset); ' +
+    "(slots-released) with no request live, virthba's pending table is empty; " +
     '(channel-invariants) at every virtual ms and virthba channel operation each vhba queue has num_sent − num_received = occupancy ≤ max_slots − 1 and client states change only along §1.3; an IOSP boots onto rings at head = tail = 0.',
   kind: 'safety' as const,
   arbitrary: storageCaseArbitrary,
@@ -229,6 +238,9 @@ export const storageRecovery = {
       'guests-stay-running': 'guests-running',
       'io-completes-after-heal': 'io-resumes',
       'storage-isolation': 'storage-isolation',
+      // Judged from the guest's reset ledger and virthba's table, which no expectation reads.
+      'reset-budget': null,
+      'slots-released': null,
       'channel-invariants': null,
     } satisfies Record<StoragePromise, string | null>,
   },

@@ -24,6 +24,13 @@ export {
   ChannelWatches,
 } from './channel-watch.js';
 export {
+  budgetFailures,
+  type HbaHeldAtEnd,
+  heldSlotFindings,
+  resetBudgetFindings,
+  type ResetTallyRows,
+} from './reset-budget.js';
+export {
   type CompletionFinding,
   COMPLETION_BOUND_MS,
   type CompletionTotals,

@@ -11,6 +11,7 @@ const STORAGE: Killer = { kind: 'fuzz', property: 'storage-recovery' };
 const NET: Killer = { kind: 'fuzz', property: 'net-recovery' };
 const CONTROL: Killer = { kind: 'fuzz', property: 'control-plane-convergence' };
 const RING_FULL: Killer = { kind: 'fuzz', property: 'ring-full' };
+const RESET_BUDGET: Killer = { kind: 'fuzz', property: 'reset-budget' };
 const run = (scenario: string): Killer => ({ kind: 'run', scenario });
 const test = (file: string): Killer => ({ kind: 'test', file });
 // storage-recovery must find the seeded bug `quirk` by the promise its test names.
@@ -142,11 +143,11 @@ export const CATALOGUE: readonly Mutant[] = [
     edits: [
       {
         file: 'machines/scsi-midlayer.logic.ts',
-        search: 'return liveOf(context, completion.tag).resetRetries < context.retryBudget;',
-        replace: 'return liveOf(context, completion.tag).resetRetries <= context.retryBudget;',
+        search: 'return liveOf(context, tag).resetRetries < context.retryBudget;',
+        replace: 'return liveOf(context, tag).resetRetries <= context.retryBudget;',
       },
     ],
-    killers: [STORAGE, run('iosp-reboot-storage')],
+    killers: [RESET_BUDGET, STORAGE, run('iosp-reboot-storage')],
     unitTests: ['machines/scsi-midlayer.machine.test.ts'],
   },
   {
@@ -336,7 +337,7 @@ export const CATALOGUE: readonly Mutant[] = [
           "const live = { ...liveOf(context, tag), phase: 'issued', resetRetries: liveOf(context, tag).resetRetries + 1 } as const;",
       },
     ],
-    killers: [STORAGE, run('iosp-reboot-storage')],
+    killers: [RESET_BUDGET, STORAGE, run('iosp-reboot-storage')],
     unitTests: ['machines/scsi-midlayer.machine.test.ts'],
   },
   {
@@ -363,7 +364,7 @@ export const CATALOGUE: readonly Mutant[] = [
         replace: "counts = bump(counts, 'taskMgmtSucceeded');",
       },
     ],
-    killers: [STORAGE],
+    killers: [RESET_BUDGET, STORAGE],
     unitTests: ['machines/virthba.task-management.test.ts'],
   },
 ];

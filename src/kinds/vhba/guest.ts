@@ -11,6 +11,7 @@ import type { BindingOf } from '../../partition/binding.js';
 import type { HostView } from '../../partition/partition-host.js';
 import type { GuestKindContext, GuestKindSide } from '../kind.js';
 import { type StorageReport, StorageStack } from './storage-stack.js';
+import type { ResetTally } from './reset-ledger.js';
 import { WorkloadJournal } from './workload-journal.js';
 
 /** The vhba kind's part of a guest's report: its workloads' and midlayers' ledgers. */
@@ -53,8 +54,25 @@ export function vhbaGuest(ctx: GuestKindContext): GuestKindSide {
         workloads: reports.flatMap((r) => r.workloads),
         midlayers: reports.flatMap((r) => r.midlayers),
         scans: reports.flatMap((r) => r.scans),
+        resets: mergeTallies(reports.map((r) => r.resets)),
+        hbas: reports.flatMap((r) => r.hbas),
         atMs: ctx.env.now(),
       };
     },
   };
+}
+
+// The stacks' reset tallies as one (counts summed per number of resets).
+function mergeTallies(tallies: readonly ResetTally[]): ResetTally {
+  const out: Record<string, { budgetFailures: number; otherEnds: number }> = {};
+  for (const tally of tallies) {
+    for (const [resets, row] of Object.entries(tally)) {
+      const sum = out[resets] ?? { budgetFailures: 0, otherEnds: 0 };
+      out[resets] = {
+        budgetFailures: sum.budgetFailures + row.budgetFailures,
+        otherEnds: sum.otherEnds + row.otherEnds,
+      };
+    }
+  }
+  return out;
 }

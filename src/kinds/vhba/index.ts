@@ -46,9 +46,10 @@ export const vhbaKind: DeviceKind<ReadonlyMap<string, Disk>, readonly DiskShare[
       module: 'scsi-midlayer',
       machine: scsiMidlayerMachine,
       summary:
-        "The guest's SCSI midlayer for one virtual HBA: READ/WRITE CDBs, requeue on busy, retry on DID_RESET within SD_MAX_RETRIES, each request completed exactly once (spar-protocol.md §4.2 guarantee).",
+        "The guest's SCSI midlayer for one virtual HBA: READ/WRITE CDBs, requeue on busy, retry on DID_RESET within SD_MAX_RETRIES, sd's 30 s command timeout with the error handler's abort and resets, each request completed exactly once (spar-protocol.md §4.2 guarantee).",
       traced: {
         'hba.queue': true,
+        'hba.taskMgmt': true,
         'request.done': true,
       },
     }),

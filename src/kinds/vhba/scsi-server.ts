@@ -9,8 +9,12 @@
 // cmdtype cannot be read carries no handle to match, so it is counted (`malformed`), not answered.
 // Choice: a scatter-gather entry outside the guest's DMA window is answered DID_ERROR without
 // touching any memory: the IOSP never reads or writes outside what the hypervisor mapped.
-// Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value) at once; the disks
-// keep no queue of their own to abort.
+// Choice: task management is answered TASK_MGMT_SUCCESS (1, Era A's value) at once, after the
+// commands of its scope that are still being served are dropped: never executed, never answered
+// (abort and LUN reset: its vdest, since TASK_MGMT_ABORT_TASK names no command; bus reset: its SCSI
+// channel; only on the channel it came in on). So a write the guest's error handler aborted cannot
+// land after the guest was told; virthba completes the commands it covered (virthba.logic.ts
+// `taskMgmtSuccessWalk`). Writes already answered (quirk write-ack-before-disk) are not dropped.
 // Choice: the quirk iosp-ignores-shared-with numbers every disk the IOSP owns as if it were
 // shared (quirks.ts), so a guest's addresses may name another guest's disk.
 // Choice: each command is served after its disk's latency (uniform in `latencyMs`, default
@@ -19,6 +23,10 @@
 // pause with DID_RESET exists for. So does its guest going down (the IOSP host serves the channel
 // afresh, serve() again): a rebooted guest's virthba numbers its slots anew, and a late answer to
 // its crashed boot would complete the new boot's command in the same slot.
+// Choice: a command that touches blocks of a disk an earlier command still being served writes (or
+// writes blocks it touches) is served no sooner than that one: a disk does not let a later write
+// overtake an earlier one to the same block. Without it a slow write abandoned by a pause the IOSP
+// never saw (the CP's restart) could land after the guest's retry and a newer write.
 
 import type { Prng } from '../../base/prng.js';
 import { StructView } from '../../base/struct.js';
@@ -36,6 +44,7 @@ import {
   CMD_SCSI_TYPE,
   CMD_SCSITASKMGMT_TYPE,
   SIZEOF_CMDRSP,
+  TASK_MGMT_BUS_RESET,
   TASK_MGMT_SUCCESS,
   UIS_DMA_TO_DEVICE,
 } from '../../protocol/uiscmdrsp-constants.js';
@@ -54,7 +63,7 @@ import { VHBA_CHANNEL } from './channel.js';
 import type { Disk } from './disk.js';
 import { attachDisks, type DiskShare } from './disks.js';
 import { DMA_SLOT_BYTES, disksSeenBy } from './hardware.js';
-import { executeScsi } from './scsi-target.js';
+import { executeScsi, rwExtent } from './scsi-target.js';
 import { moduleQuirks } from '../../quirks.js';
 import { VHBA_QUIRKS } from './quirks.js';
 
@@ -82,9 +91,12 @@ export class ScsiServer implements DeviceServer {
   private readonly slot = new Uint8Array(SIZEOF_CMDRSP);
   /** Commands being served (each answered when its timer fires). */
   private readonly inService: ServerTimers;
+  /** The same commands by channel and address, for task management to drop. */
+  private readonly serving = new Set<Serving>();
   private readonly counts = {
     scsiCommands: 0,
     taskMgmt: 0,
+    droppedByTaskMgmt: 0,
     malformed: 0,
     responses: 0,
     outboxed: 0,
@@ -158,6 +170,7 @@ export class ScsiServer implements DeviceServer {
     // The quirk's early writes reach the disk even so: only a read in between may see the loss.
     for (const w of this.earlyWrites.splice(0)) this.execute(w.s, w.command, w.taken);
     this.inService.cancelAll();
+    this.serving.clear();
   }
 
   counters(): Readonly<Record<string, number>> {
@@ -168,6 +181,7 @@ export class ScsiServer implements DeviceServer {
   // early writes, already acknowledged, still reach the disk.
   private forget(id: string): void {
     this.inService.cancelOwned(id);
+    for (const job of this.serving) if (job.s.record.id === id) this.serving.delete(job);
     const early = this.earlyWrites.filter((w) => w.s.record.id === id);
     for (const w of early) {
       this.earlyWrites.splice(this.earlyWrites.indexOf(w), 1);
@@ -181,6 +195,7 @@ export class ScsiServer implements DeviceServer {
       const request = decodeTaskMgmt(slot);
       if (!request.ok) return this.malformed();
       this.counts.taskMgmt++;
+      this.dropServing(s, request.value.tasktype, request.value.vdest);
       return encodeTaskMgmtResponse(request.value, TASK_MGMT_SUCCESS);
     }
     if (!cmdtype.ok || cmdtype.value !== CMD_SCSI_TYPE) return this.malformed();
@@ -208,16 +223,51 @@ export class ScsiServer implements DeviceServer {
       this.writeEarly(s, command, delayMs, label);
       return;
     }
-    const owner = s.record.id;
+    const disk = target?.disk ?? null;
+    const extent = rwExtent(command.cdb);
+    const now = this.ctx.env.now();
+    const doneAtMs = Math.max(now + delayMs, this.overlapDoneAtMs(disk, extent));
+    const job: Serving = { s, vdest: command.vdest, dropped: false, disk, extent, doneAtMs };
+    this.serving.add(job);
     this.inService.schedule(
-      delayMs,
+      doneAtMs - now,
       label,
       () => {
+        this.serving.delete(job);
+        if (job.dropped) return;
         answerServed(s, this.execute(s, command));
         ringIfAnswered(s, this.ctx.env);
       },
-      owner,
+      s.record.id,
     );
+  }
+
+  // When the last command being served on `disk` that conflicts with `extent` is done (a write on
+  // either side of an overlap), or 0.
+  private overlapDoneAtMs(disk: Disk | null, extent: ReturnType<typeof rwExtent>): number {
+    let at = 0;
+    if (disk === null || extent === null) return at;
+    for (const job of this.serving) {
+      const other = job.extent;
+      if (job.disk !== disk || other === null || !(other.write || extent.write)) continue;
+      const overlaps =
+        other.lba < extent.lba + extent.count && extent.lba < other.lba + other.count;
+      if (overlaps) at = Math.max(at, job.doneAtMs);
+    }
+    return at;
+  }
+
+  // Task management on channel `s`: the commands of its scope still being served are dropped.
+  private dropServing(s: Served, tasktype: number, vdest: ScsiCommand['vdest']): void {
+    for (const job of this.serving) {
+      const v = job.vdest;
+      const sameLun = v.id === vdest.id && v.lun === vdest.lun;
+      if (job.s !== s || v.channel !== vdest.channel) continue;
+      if (tasktype !== TASK_MGMT_BUS_RESET && !sameLun) continue;
+      job.dropped = true;
+      this.serving.delete(job);
+      this.counts.droppedByTaskMgmt++;
+    }
   }
 
   // The quirk write-ack-before-disk: GOOD now; the data, taken now, reaches the disk after the
@@ -268,6 +318,17 @@ export class ScsiServer implements DeviceServer {
     this.counts.malformed++;
     return null;
   }
+}
+
+/** A command being served, until its timer fires or task management drops it. */
+interface Serving {
+  readonly s: Served;
+  readonly vdest: ScsiCommand['vdest'];
+  dropped: boolean;
+  readonly disk: Disk | null;
+  readonly extent: ReturnType<typeof rwExtent>;
+  /** When it is served (ms). */
+  readonly doneAtMs: number;
 }
 
 /** GOOD status with no sense. */

@@ -143,6 +143,19 @@ function reportLuns(
   return dataIn(pages.reportLuns(luns), cdbAllocation, bufferBytes);
 }
 
+/** The blocks a READ or WRITE (10 or 16) CDB touches, and whether it writes; null for others. */
+export function rwExtent(
+  cdb: Uint8Array,
+): { readonly lba: number; readonly count: number; readonly write: boolean } | null {
+  const opcode = cdb[0];
+  const sixteen = opcode === op.READ_16 || opcode === op.WRITE_16;
+  const write = opcode === op.WRITE_10 || opcode === op.WRITE_16;
+  if (!sixteen && !write && opcode !== op.READ_10) return null;
+  if (cdb.length < (sixteen ? 16 : 10)) return null;
+  const { lba, count } = lbaAndCount(new DataView(cdb.buffer, cdb.byteOffset, cdb.length), sixteen);
+  return { lba: Number(lba), count, write };
+}
+
 /** LBA and block count of a 10- or 16-byte READ, WRITE or SYNCHRONIZE CACHE CDB. */
 function lbaAndCount(view: DataView, sixteen: boolean): { lba: bigint; count: number } {
   return sixteen

@@ -32,6 +32,8 @@ const report = (history: readonly BlockOp[]): VhbaGuestReport => ({
     },
   ],
   midlayers: [],
+  resets: {},
+  hbas: [],
   scans: [],
   atMs: 100,
 });

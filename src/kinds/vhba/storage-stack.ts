@@ -26,6 +26,8 @@ import type { scsiMidlayerMachine } from '../../../machines/scsi-midlayer.machin
 import type { BlockBuffer, ScsiMidlayerContext } from '../../../machines/scsi-midlayer.logic.js';
 import { scsiMidlayerSystemId } from '../../../machines/scsi-midlayer.logic.js';
 import type { VirthbaIoEmitted } from '../../../machines/virthba.logic.js';
+import type { VirthbaContext } from '../../../machines/virthba.types.js';
+import { ResetLedger, type ResetTally } from './reset-ledger.js';
 import {
   Channel,
   channelError,
@@ -92,6 +94,16 @@ export interface StorageReport {
   readonly midlayers: readonly ScsiMidlayerContext['counts'][];
   /** What each vhba's target scan found (target-scan.ts). */
   readonly scans: readonly VhbaScan[];
+  /** Ended requests by the resets their commands took, counted below the midlayer (reset-ledger.ts). */
+  readonly resets: ResetTally;
+  /** Per live vhba: virthba's occupied pending slots and the midlayer's live requests, at the end. */
+  readonly hbas: readonly HbaHeld[];
+}
+
+/** What a vhba holds at the end of a run: with no live request, virthba must hold no slot. */
+export interface HbaHeld {
+  readonly held: number;
+  readonly live: number;
 }
 
 /** `origin.workload` of the scan's requests, by op (a disk name has no space: schema-parts.ts). */
@@ -112,6 +124,7 @@ export class StorageStack {
   /** Each workload's timed history by name (block-history.ts). */
   private readonly histories = new Map<string, BlockHistoryRecorder>();
   private removed = false;
+  private readonly resets = new ResetLedger();
   private nextRequestId = 1;
   private scan: TargetScan | null = null;
   private readonly thread: ReceiveThread;
@@ -161,7 +174,10 @@ export class StorageStack {
       'channel.insertTaskMgmt': (e) => this.insertTaskMgmt(e),
       'channel.removeResponse': () => this.removeResponse(),
       'scsi.complete': (e) => this.complete(e),
-      'taskmgmt.complete': () => {}, // nothing issues task management yet
+      'taskmgmt.complete': ({ tag, outcome }) => {
+        this.atIosp.delete(tag);
+        this.midlayer().send({ type: 'TASKMGMT_COMPLETE', tag, outcome });
+      },
       'scsi.blockRequests': () => this.midlayer().send({ type: 'HOST_BLOCKED' }),
       'scsi.unblockRequests': () => this.midlayer().send({ type: 'HOST_UNBLOCKED' }),
     };
@@ -173,9 +189,16 @@ export class StorageStack {
     const input = { partition: this.host.partition, busNo, devNo };
     this.host.guest.send({ type: 'START_LAYER', module: 'scsi-midlayer', systemId, input });
     this.midlayerRef = this.host.bind<typeof scsiMidlayerMachine>(systemId, {
-      'hba.queue': ({ tag, cdb, dataDir, bufflen, vdest, buffer }) =>
-        this.virthba.send({ type: 'SCSI_QUEUE', tag, cdb, dataDir, bufflen, vdest, buffer }),
+      'hba.queue': ({ id, tag, cdb, dataDir, bufflen, vdest, buffer }) => {
+        this.resets.queued(id, tag);
+        this.virthba.send({ type: 'SCSI_QUEUE', tag, cdb, dataDir, bufflen, vdest, buffer });
+      },
+      'hba.taskMgmt': ({ id, tag, tasktype, vdest }) => {
+        this.resets.escalated(id);
+        this.virthba.send({ type: 'TASK_MGMT', tag, tasktype, vdest });
+      },
       'request.done': (done) => {
+        this.resets.done(done.id, !done.ok && done.reason === 'retriesExhausted');
         if (this.scanAnswered(done)) return;
         const data = done.ok ? done.data : undefined;
         const answer = { type: 'REQUEST_DONE', id: done.origin.id, ok: done.ok } as const;
@@ -242,7 +265,13 @@ export class StorageStack {
     const live = this.removed || this.midlayerRef === null ? [] : [this.midlayerRef];
     const midlayers = live.map((m) => m.getSnapshot().context.counts);
     const scans = this.scan === null ? [] : [this.scan.report()];
-    return { workloads, midlayers, scans, atMs: this.host.env.now() };
+    const hbas = live.map((m) => ({
+      held: (this.virthba.getSnapshot().context as VirthbaContext).slots.filter((s) => s !== null)
+        .length,
+      live: m.getSnapshot().context.requests.length,
+    }));
+    const resets = this.resets.report();
+    return { workloads, midlayers, scans, resets, hbas, atMs: this.host.env.now() };
   }
 
   /** The device is gone (virthba removed): the SCSI host goes with it. */
@@ -340,8 +369,13 @@ export class StorageStack {
     const bytes = encodeTaskMgmt({ tasktype, vdest, handle, ...notify });
     const outcome = this.corrupt(this.view.check()) ? null : this.commands.insert(bytes);
     if (outcome === null || this.corrupt(outcome)) return;
-    if (outcome === 'inserted') this.host.env.ring(this.bell, 'server');
-    else this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
+    if (outcome !== 'inserted') {
+      this.virthba.send({ type: 'INSERT_FAILED', slot, tag });
+      return;
+    }
+    this.atIosp.add(tag); // its answer is awaited like a command's (the receive thread polls)
+    this.host.env.ring(this.bell, 'server');
+    this.thread.arm();
   }
 
   private removeResponse(): void {
@@ -403,6 +437,7 @@ export class StorageStack {
   // before the slot can be reused.
   private complete(e: Extract<VirthbaIoEmitted, { type: 'scsi.complete' }>): void {
     this.atIosp.delete(e.tag);
+    this.resets.completed(e.tag, e.outcome === 'busy' ? null : e.linuxstat);
     const midlayer = this.midlayer();
     if (e.outcome === 'busy') {
       midlayer.send({ type: 'SCSI_COMPLETE', tag: e.tag, outcome: 'busy' });
