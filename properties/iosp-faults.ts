@@ -22,6 +22,7 @@
 // workload first reads back what its crashed boot acknowledged). Heal: at + gap + down + slack.
 
 import fc from 'fast-check';
+import type { ChannelFaultCase } from './channel-faults.js';
 import { WATCHDOG_DEFAULTS } from '../machines/iosp-recovery.machine.js';
 import type { ScenarioFault } from '../src/scenario/schema.js';
 
@@ -148,62 +149,6 @@ function guestCrashArbitrary(
 /** The watchdog's detection time, added to a CP fault's heal (see the header). */
 const CP_WATCHDOG_MS =
   WATCHDOG_DEFAULTS.timeoutMs + WATCHDOG_DEFAULTS.periodMs + WATCHDOG_DEFAULTS.rebootDownMs;
-
-/**
- * A channel fault (issue #14, src/run/channel-faults.ts) on the channels of one partition of the
- * case: `target` indexes the IOSPs then the guests (modulo their count; queue-full only the IOSPs).
- * Each lasts `forMs` from `atMs`; that is its heal time.
- */
-export type ChannelFaultCase =
-  | {
-      readonly kind: 'doorbell-lost';
-      readonly target: number;
-      readonly atMs: number;
-      readonly forMs: number;
-      /** Chance each ring is lost, in percent. */
-      readonly ratePercent: number;
-    }
-  | {
-      readonly kind: 'doorbell-spurious';
-      readonly target: number;
-      readonly atMs: number;
-      readonly forMs: number;
-      readonly count: number;
-    }
-  | {
-      readonly kind: 'queue-full';
-      readonly target: number;
-      readonly atMs: number;
-      readonly forMs: number;
-    };
-
-/** The kinds of channel fault {@link channelFaultArbitraries} draws. */
-export const CHANNEL_FAULT_KINDS = ['doorbell-lost', 'doorbell-spurious', 'queue-full'] as const;
-
-/** Arbitraries of the channel fault kinds, fired within `atMs`. */
-export function channelFaultArbitraries(
-  atMs: fc.Arbitrary<number>,
-): fc.Arbitrary<ChannelFaultCase>[] {
-  const target = fc.nat(5);
-  const forMs = fc.integer({ min: 1, max: 300 });
-  return [
-    fc.record({
-      kind: fc.constant('doorbell-lost' as const),
-      target,
-      atMs,
-      forMs,
-      ratePercent: fc.integer({ min: 1, max: 100 }),
-    }),
-    fc.record({
-      kind: fc.constant('doorbell-spurious' as const),
-      target,
-      atMs,
-      forMs,
-      count: fc.integer({ min: 1, max: 50 }),
-    }),
-    fc.record({ kind: fc.constant('queue-full' as const), target, atMs, forMs }),
-  ];
-}
 
 /** Scenario faults being built, with where each came from and the heal terms so far. */
 export class FaultSchedule {

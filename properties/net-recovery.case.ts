@@ -16,10 +16,9 @@ import { DEFAULT_JIFFY_MS } from '../src/hypervisor/index.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
 import { parseScenario, type Scenario } from '../src/scenario/schema.js';
 import { loadCaseScenario } from './case-scenario.js';
+import { type ChannelFaultCase, channelFaultArbitraries } from './channel-faults.js';
 import {
   BOOT_SLACK_MS,
-  type ChannelFaultCase,
-  channelFaultArbitraries,
   clamp,
   describeFault,
   FaultSchedule,

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { runCampaign } from '../src/fuzz/campaign.js';
 import { netPlan, netRecovery, runNetCase, type NetCase } from './net-recovery.property.js';
-import { CHANNEL_FAULT_KINDS } from './iosp-faults.js';
+import { CHANNEL_FAULT_KINDS } from './channel-faults.js';
 import type { SparProperty } from './registry.js';
 
 const FAULT_KINDS = [

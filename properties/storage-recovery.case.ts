@@ -31,6 +31,8 @@ import {
   CHANNEL_FAULT_KINDS,
   channelFaultArbitraries,
   type ChannelFaultCase,
+} from './channel-faults.js';
+import {
   clamp,
   describeFault,
   FaultSchedule,

@@ -55,11 +55,11 @@ import {
   decodeTaskMgmt,
   encodeScsiResponse,
   encodeTaskMgmtResponse,
-  type GuestPhysEntry,
   type ScsiCommand,
 } from '../../protocol/uiscmdrsp-scsi.js';
 import type { DeviceServer, ServerContext } from '../kind.js';
 import { VHBA_CHANNEL } from './channel.js';
+import { dmaRanges, gather, scatter } from './dma-window.js';
 import type { Disk } from './disk.js';
 import { attachDisks, type DiskShare } from './disks.js';
 import { DMA_SLOT_BYTES, disksSeenBy } from './hardware.js';
@@ -357,48 +357,6 @@ function publishAdapter(record: ChannelRecord, targets: number): void {
   view.set('vhba.max.max_lun', 1);
   view.set('vhba.max.cmd_per_lun', 64);
   view.set('vhba.max.max_io_size', DMA_SLOT_BYTES);
-}
-
-/** Byte ranges of the DMA window the entries name, or null if any lies outside it. */
-function dmaRanges(
-  entries: readonly GuestPhysEntry[],
-  base: bigint,
-  size: number,
-): { offset: number; length: number }[] | null {
-  const ranges: { offset: number; length: number }[] = [];
-  for (const e of entries) {
-    const offset = e.address - base;
-    if (offset < 0n || e.length < 0n || offset + e.length > BigInt(size)) return null;
-    ranges.push({ offset: Number(offset), length: Number(e.length) });
-  }
-  return ranges;
-}
-
-function gather(
-  memory: Uint8Array,
-  ranges: readonly { offset: number; length: number }[],
-): Uint8Array {
-  const out = new Uint8Array(ranges.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of ranges) {
-    out.set(memory.subarray(r.offset, r.offset + r.length), at);
-    at += r.length;
-  }
-  return out;
-}
-
-function scatter(
-  memory: Uint8Array,
-  ranges: readonly { offset: number; length: number }[],
-  data: Uint8Array,
-): void {
-  let at = 0;
-  for (const r of ranges) {
-    if (at >= data.length) return;
-    const part = data.subarray(at, at + r.length);
-    memory.set(part, r.offset);
-    at += part.length;
-  }
 }
 
 /** A stable 32-bit number from the channel id (FNV-1a), for a per-adapter WWNN. */

@@ -17,49 +17,34 @@
 
 import type { ActorRefFrom, AnyActorRef } from 'xstate';
 import type { blockWorkloadMachine } from '../../../machines/block-workload.machine.js';
-import type {
-  BlockWorkloadContext,
-  BlockWorkloadInput,
-} from '../../../machines/block-workload.logic.js';
-import { writeBlockPattern } from '../../../machines/block-workload.logic.js';
+import type { BlockWorkloadInput } from '../../../machines/block-workload.logic.js';
 import type { scsiMidlayerMachine } from '../../../machines/scsi-midlayer.machine.js';
-import type { BlockBuffer, ScsiMidlayerContext } from '../../../machines/scsi-midlayer.logic.js';
 import { scsiMidlayerSystemId } from '../../../machines/scsi-midlayer.logic.js';
 import type { VirthbaIoEmitted } from '../../../machines/virthba.logic.js';
 import type { VirthbaContext } from '../../../machines/virthba.types.js';
-import { ResetLedger, type ResetTally } from './reset-ledger.js';
+import { ResetLedger } from './reset-ledger.js';
 import {
   Channel,
-  channelError,
   type ChannelError,
   type Doorbell,
   type SignalQueue,
 } from '../../channel/index.js';
 import type { ChannelRecord } from '../../hypervisor/index.js';
-import type { BlockOp } from '../../check/index.js';
 import { BlockHistoryRecorder, type SharedWorkload } from './block-history.js';
 import type { WorkloadJournal } from './workload-journal.js';
 import { doorbellOf } from '../../hypervisor/index.js';
 import { DMA_SLOT_BYTES } from './hardware.js';
 import {
-  CMD_SCSI_TYPE,
-  CMD_SCSITASKMGMT_TYPE,
   IOCHAN_FROM_IOPART,
   IOCHAN_TO_IOPART,
   SIZEOF_CMDRSP,
 } from '../../protocol/uiscmdrsp-constants.js';
-import {
-  decodeCmdtype,
-  decodeScsiResponse,
-  decodeTaskMgmtResponse,
-  encodeScsiCommand,
-  encodeTaskMgmt,
-} from '../../protocol/uiscmdrsp-scsi.js';
+import { encodeScsiCommand, encodeTaskMgmt } from '../../protocol/uiscmdrsp-scsi.js';
 import { assert } from '../../base/assert.js';
 import type { Binding } from '../../partition/binding.js';
 import { ReceiveThread } from '../../partition/receive-thread.js';
 import { ChannelQuarantine, isChannelError } from '../../partition/channel-quarantine.js';
-import { CMD_NOTIFYGUEST_TYPE } from '../../../machines/virthba.logic.js';
+import { responseEvent, writeBuffer } from './hba-messages.js';
 import { virtpciDriverSystemId } from '../../../machines/virtpci-driver.logic.js';
 import type { StackHost } from '../kind.js';
 import { StructView } from '../../base/struct.js';
@@ -72,39 +57,10 @@ import {
   SCAN_READ_BLOCK_BYTES,
   type ScanRequest,
   TargetScan,
-  type VhbaScan,
 } from './target-scan.js';
 
-/** What a storage stack reports (plain data: it crosses the worker boundary). */
-export interface StorageReport {
-  readonly workloads: readonly {
-    readonly name: string;
-    readonly finished: boolean;
-    readonly counts: BlockWorkloadContext['counts'];
-    readonly lbas: BlockWorkloadContext['lbas'];
-    /** The next version the workload would write: every version from here on is newer. */
-    readonly nextVersion: number;
-    /** When each request still unanswered was submitted (ms). */
-    readonly outstandingSinceMs: readonly number[];
-    /** Every request with its times, where several guests share the disk (else empty). */
-    readonly history: readonly BlockOp[];
-  }[];
-  /** When the report was taken (ms): the end of the run. */
-  readonly atMs: number;
-  readonly midlayers: readonly ScsiMidlayerContext['counts'][];
-  /** What each vhba's target scan found (target-scan.ts). */
-  readonly scans: readonly VhbaScan[];
-  /** Ended requests by the resets their commands took, counted below the midlayer (reset-ledger.ts). */
-  readonly resets: ResetTally;
-  /** Per live vhba: virthba's occupied pending slots and the midlayer's live requests, at the end. */
-  readonly hbas: readonly HbaHeld[];
-}
-
-/** What a vhba holds at the end of a run: with no live request, virthba must hold no slot. */
-export interface HbaHeld {
-  readonly held: number;
-  readonly live: number;
-}
+export type { HbaHeld, StorageReport } from './storage-report.js';
+import type { StorageReport } from './storage-report.js';
 
 /** `origin.workload` of the scan's requests, by op (a disk name has no space: schema-parts.ts). */
 const SCAN_ORIGIN = { inquiry: 'scan inquiry', read: 'scan read' } as const;
@@ -334,7 +290,7 @@ export class StorageStack {
     if (this.corrupt(this.view.check())) return;
     const offset = slot * DMA_SLOT_BYTES;
     let ok = bufflen <= DMA_SLOT_BYTES && offset + DMA_SLOT_BYTES <= this.dma.buffer.byteLength;
-    if (ok && buffer.version !== null) this.writeBuffer(offset, buffer, buffer.version);
+    if (ok && buffer.version !== null) writeBuffer(this.dma.buffer, offset, buffer, buffer.version);
     if (ok) {
       const address = this.dma.address + BigInt(offset);
       const gpiList = bufflen === 0 ? [] : [{ address, length: BigInt(bufflen) }];
@@ -351,15 +307,6 @@ export class StorageStack {
     this.atIosp.add(tag);
     this.host.env.ring(this.bell, 'server');
     this.thread.arm(); // timed wake-ups while commands are at the IOSP (see the header)
-  }
-
-  // A write's blocks, as the workload's pattern of `version`, into the slot's DMA buffer.
-  private writeBuffer(offset: number, buffer: BlockBuffer, version: number): void {
-    const { lba, blocks, blockSize } = buffer;
-    const memory = new Uint8Array(this.dma.buffer, offset, blocks * blockSize);
-    for (let b = 0; b < blocks; b++) {
-      writeBlockPattern(memory.subarray(b * blockSize, (b + 1) * blockSize), lba + b, version);
-    }
   }
 
   private insertTaskMgmt(e: Extract<VirthbaIoEmitted, { type: 'channel.insertTaskMgmt' }>): void {
@@ -391,33 +338,9 @@ export class StorageStack {
     // starts a new one. A queue error (hostile memory) counts as empty here; the next removal
     // finds it and quarantines the channel.
     const more = this.responses.isEmpty() === false;
-    const cmdtype = decodeCmdtype(this.slot);
-    if (cmdtype.ok && cmdtype.value === CMD_SCSI_TYPE) {
-      const r = decodeScsiResponse(this.slot);
-      if (r.ok) {
-        const { handle, linuxstat, sense, noDiskResult } = r.value;
-        const status = { linuxstat, sense: linuxstat === 0 ? null : [...sense], noDiskResult };
-        this.virthba.send({ type: 'SCSI_RESPONSE', handle: Number(handle), ...status, more });
-        return;
-      }
-    }
-    if (cmdtype.ok && cmdtype.value === CMD_SCSITASKMGMT_TYPE) {
-      const r = decodeTaskMgmtResponse(this.slot);
-      if (r.ok) {
-        const { handle, result } = r.value;
-        this.virthba.send({ type: 'TASKMGMT_RESPONSE', handle: Number(handle), result, more });
-        return;
-      }
-    }
-    // Only CMD_NOTIFYGUEST_TYPE is a message virthba may ignore; any other slot (an unknown type,
-    // or a SCSI or task-management response its decoder refused) is torn: the ring is not sound.
-    if (cmdtype.ok && cmdtype.value === CMD_NOTIFYGUEST_TYPE) {
-      this.virthba.send({ type: 'OTHER_RESPONSE', cmdtype: cmdtype.value, more });
-      return;
-    }
-    const actual = cmdtype.ok ? cmdtype.value : 'unreadable';
-    const expected = `a SCSI, task-management or notify-guest response`;
-    this.corrupt(channelError('bad-slot', 'cmdtype', expected, actual, IOCHAN_FROM_IOPART));
+    const message = responseEvent(this.slot, more);
+    if (isChannelError(message)) this.corrupt(message);
+    else this.virthba.send(message);
   }
 
   // Quarantines the channel on a typed channel error (channel-quarantine.ts): the receive thread
