@@ -101,6 +101,7 @@ export const FAULT_KINDS = [
   'disk-slow',
   'cp-crash-then-reboot',
   'cp-crash-during-recovery',
+  'guest-crash-then-reboot',
 ] as const;
 
 /** One case. */
@@ -138,12 +139,7 @@ const diskArbitrary: fc.Arbitrary<DiskCase> = fc.record({
 });
 
 const faultArbitrary: fc.Arbitrary<FaultCase> = fc.oneof(
-  // Choice: no guest crash is drawn yet (one in a saved or hand-written case still runs). The
-  // stale IOSP answers it found are gone (GUEST_DOWN, docs/choices.md), but drawing it moves
-  // seed 1's cases onto a lost acknowledged write after CP crashes with no guest crash at all
-  // (run 229; the fixed batch too), which the CP's restart recovery must fix first. See
-  // docs/testing.md.
-  ...(iospFaultArbitraries({ atMs, downMs }, false) as fc.Arbitrary<FaultCase>[]),
+  ...(iospFaultArbitraries({ atMs, downMs }, false, true) as fc.Arbitrary<FaultCase>[]),
   fc.record({
     kind: fc.constant('disk-error' as const),
     disk: fc.nat(3),
