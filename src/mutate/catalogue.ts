@@ -305,9 +305,9 @@ export const CATALOGUE: readonly Mutant[] = [
     edits: [
       {
         file: 'src/partition/iosp-host.ts',
-        search: '      serverInitializeChannel(record);\n',
+        search: '    serverInitializeChannel(record);\n    const kind',
         replace:
-          '      const seen = ((globalThis as { staleRings?: WeakSet<object> }).staleRings ??= new WeakSet<object>());\n      if (!seen.has(record.buffer)) serverInitializeChannel(record);\n      seen.add(record.buffer);\n',
+          '    const seen = ((globalThis as { staleRings?: WeakSet<object> }).staleRings ??= new WeakSet<object>());\n    if (!seen.has(record.buffer)) serverInitializeChannel(record);\n    seen.add(record.buffer);\n    const kind',
       },
     ],
     killers: [STORAGE, NET, run('iosp-reboot-storage'), run('iosp-reboot-network')],

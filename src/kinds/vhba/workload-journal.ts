@@ -82,12 +82,17 @@ export class WorkloadJournal {
    */
   follow(disk: string, actor: AnyActorRef, recorder: BlockHistoryRecorder): void {
     let last: Ledger | null = null;
-    actor.subscribe((snapshot: { context: Ledger }) => {
-      const { lbas, nextVersion } = snapshot.context;
-      if (last !== null && last.lbas === lbas && last.nextVersion === nextVersion) return;
-      last = { lbas, nextVersion };
-      this.entries.set(disk, { ledger: last, history: recorder.history() });
-      this.write();
+    actor.subscribe({
+      next: (snapshot: { context: Ledger }) => {
+        const { lbas, nextVersion } = snapshot.context;
+        if (last !== null && last.lbas === lbas && last.nextVersion === nextVersion) return;
+        last = { lbas, nextVersion };
+        this.entries.set(disk, { ledger: last, history: recorder.history() });
+        this.write();
+      },
+      // An actor's error is the run's to report (a bug inside spar-sim, exit 3): an observer
+      // without an error handler would make XState rethrow it as an uncaught exception.
+      error: () => {},
     });
   }
 
