@@ -119,6 +119,11 @@ export class Doorbell {
     Atomics.store(this.words, LOSS_MILLIONTHS[side], loss.millionths);
   }
 
+  /** Whether a doorbell-lost fault is armed on `side` (one load: every ring asks first). */
+  lossArmed(side: ChannelSide): boolean {
+    return Atomics.load(this.words, LOSS_MILLIONTHS[side]) !== 0;
+  }
+
   /**
    * Whether the ring of `side` about to happen at `nowMs` is lost to an armed fault; `draw`
    * decides a chance below certainty (the ringer's seeded stream). Takes one ring of the count.

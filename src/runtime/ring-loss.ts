@@ -20,6 +20,8 @@ export interface RingingPartition extends Pick<Environment, 'now' | 'trace'> {
 
 /** Whether an armed doorbell-lost fault takes this ring; traced as `doorbell.lost` if so. */
 export function ringLost(env: RingingPartition, bell: Doorbell, side: ChannelSide): boolean {
+  // The common case on the ring path: no fault armed, so no clock read and no closure.
+  if (!bell.lossArmed(side)) return false;
   const draw = (millionths: number) => env.lossPrng().chance(ratio(millionths, LOSS_SCALE));
   if (!bell.takeLoss(side, env.now(), draw)) return false;
   bell.noteLost(side);
