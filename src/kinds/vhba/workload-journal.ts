@@ -21,6 +21,8 @@ import type { BlockOp } from '../../check/index.js';
 import type { BlockHistoryRecorder } from './block-history.js';
 import { guestWorkloads } from './hardware.js';
 
+const ENCODER = new TextEncoder();
+
 /** Journal bytes per disk block a workload may touch: one LBA's JSON with a few versions. */
 export const JOURNAL_BYTES_PER_BLOCK = 256;
 /** Journal bytes per request kept in a shared disk's history (one BlockOp's JSON, 8 blocks). */
@@ -108,7 +110,7 @@ export class WorkloadJournal {
 
   // Writes every ledger into the inactive half, then makes it the active one.
   private write(): void {
-    const encoded = new TextEncoder().encode(JSON.stringify(Object.fromEntries(this.entries)));
+    const encoded = ENCODER.encode(JSON.stringify(Object.fromEntries(this.entries)));
     assert(encoded.length <= this.halfBytes, `journal of ${encoded.length} B exceeds its half`);
     const next = 1 - Atomics.load(this.words, WORD.active);
     new Uint8Array(this.buffer, HEADER_BYTES + next * this.halfBytes).set(encoded);
